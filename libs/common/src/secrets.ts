@@ -1,0 +1,45 @@
+/**
+ * Secrets are marked in a plugin's JSON Schema with `"x-secret": true`. Anything
+ * that shows a config to a person (API, UI, logs) passes it through
+ * {@link redactSecrets} with the schema the agent described.
+ */
+export const REDACTED = '••••••';
+
+type JsonSchema = { [key: string]: unknown };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Returns a deep copy of `value` with every property the schema marks secret replaced by {@link REDACTED}. */
+export function redactSecrets(schema: unknown, value: unknown): unknown {
+  if (!isObject(schema)) return value;
+  if (schema['x-secret'] === true) return value === undefined || value === '' ? value : REDACTED;
+  if (Array.isArray(value)) {
+    return value.map((item) => redactSecrets(schema['items'], item));
+  }
+  if (!isObject(value)) return value;
+  const props = isObject(schema['properties']) ? (schema['properties'] as JsonSchema) : {};
+  const additional = schema['additionalProperties'];
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = redactSecrets(k in props ? props[k] : additional, v);
+  }
+  return out;
+}
+
+/**
+ * Puts back secrets that a form sent as {@link REDACTED} (the user did not change
+ * them) from the stored config, so editing a check never needs the password again.
+ */
+export function restoreRedacted(schema: unknown, submitted: unknown, stored: unknown): unknown {
+  if (!isObject(schema)) return submitted;
+  if (schema['x-secret'] === true) return submitted === REDACTED ? stored : submitted;
+  if (!isObject(submitted)) return submitted;
+  const props = isObject(schema['properties']) ? (schema['properties'] as JsonSchema) : {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(submitted)) {
+    out[k] = restoreRedacted(props[k], v, isObject(stored) ? stored[k] : undefined);
+  }
+  return out;
+}

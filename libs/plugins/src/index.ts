@@ -1,0 +1,4 @@
+export * from './plugin.js';
+export * from './schema.js';
+export * from './registry.js';
+export * from './runner.js';

@@ -1,0 +1,76 @@
+import type { z } from 'zod';
+import type { CheckStatus, Reason } from '#rounds/common';
+
+export type { CheckStatus, Reason };
+
+/** One measured value; `name` in snake_case and base units (seconds, bytes, ratio). */
+export interface Metric {
+  name: string;
+  value: number;
+  unit: string;
+  labels?: Record<string, string>;
+}
+
+/**
+ * What a check found. A target that is down is an outcome (CRITICAL with a reason),
+ * not an exception: exceptions are plugin bugs and the runner reports them as
+ * UNKNOWN/plugin_error.
+ */
+export interface CheckOutcome {
+  status: CheckStatus;
+  reason: Reason;
+  /** One line for people: what was seen, with figures. */
+  summary: string;
+  metrics: Metric[];
+}
+
+export interface PluginLogger {
+  debug(message: string): void;
+  warn(message: string): void;
+}
+
+/** What the runner hands a plugin for one run. */
+export interface CheckContext {
+  /**
+   * Aborted at the check's deadline. Pass it to every socket, HTTP, SMB or DICOM call;
+   * plugins never set timers of their own — the runner owns time.
+   */
+  signal: AbortSignal;
+  /** Epoch ms by which the run must end. */
+  deadline: number;
+  /** Current time in epoch ms (injectable in tests). */
+  now(): number;
+  log: PluginLogger;
+}
+
+/**
+ * A check plugin. Build one with {@link definePlugin} so the config type follows
+ * from the schema.
+ */
+export interface Plugin<S extends z.ZodType = z.ZodType> {
+  /** kebab-case, unique in a registry; what a check's `plugin` field names. */
+  readonly name: string;
+  /** semver of the plugin. */
+  readonly version: string;
+  /** One sentence for the UI and `Describe`. */
+  readonly description: string;
+  /**
+   * The single source of truth for the config: its parsed type is what `run` gets,
+   * it validates with field-named errors (unknown keys rejected — use `z.strictObject`),
+   * carries defaults, marks secrets with {@link secret}, and becomes the JSON Schema
+   * sent to the collector.
+   */
+  readonly configSchema: S;
+  /** Runs one check. Must honour `ctx.signal`; must not throw for a down target. */
+  run(config: z.output<S>, ctx: CheckContext): Promise<CheckOutcome>;
+}
+
+/** Identity function that ties `run`'s config type to the schema. */
+export function definePlugin<S extends z.ZodType>(plugin: Plugin<S>): Plugin<S> {
+  return plugin;
+}
+
+/** Builds an outcome; keeps plugin code short and uniform. */
+export function outcome(status: CheckStatus, reason: Reason, summary: string, metrics: Metric[] = []): CheckOutcome {
+  return { status, reason, summary, metrics };
+}

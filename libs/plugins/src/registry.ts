@@ -1,0 +1,109 @@
+import type { z } from 'zod';
+import type { Plugin } from './plugin.js';
+import { formatFieldErrors, toJsonSchema, validateWith, type Validation } from './schema.js';
+import { httpPlugin } from './http/http.plugin.js';
+import { tcpPlugin } from './tcp/tcp.plugin.js';
+
+/**
+ * The built-in plugins: the one list. Valid plugin names, UI dropdowns and docs
+ * tables are derived from the registry built from it, never kept by hand elsewhere.
+ */
+export const BUILTIN_PLUGINS: readonly Plugin[] = [httpPlugin, tcpPlugin] as Plugin[];
+
+const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const SEMVER = /^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
+
+export class PluginRejectedError extends Error {}
+
+export interface RegisteredPlugin {
+  plugin: Plugin;
+  /** `builtin`, or the folder/package it was loaded from. */
+  source: string;
+  /** JSON Schema of the config, computed once. */
+  jsonSchema: Record<string, unknown>;
+}
+
+/**
+ * Holds the plugins an agent can run. It refuses a plugin that breaks the contract
+ * (bad or duplicate name, missing schema or run) with a message saying what to fix,
+ * so one broken custom plugin never takes the others down.
+ */
+export class PluginRegistry {
+  private readonly plugins = new Map<string, RegisteredPlugin>();
+
+  static withBuiltins(): PluginRegistry {
+    const registry = new PluginRegistry();
+    for (const plugin of BUILTIN_PLUGINS) registry.register(plugin, 'builtin');
+    return registry;
+  }
+
+  /** Adds a plugin; throws {@link PluginRejectedError} naming the source and the problem. */
+  register(candidate: unknown, source: string): RegisteredPlugin {
+    const where = `plugin from ${source}`;
+    if (typeof candidate !== 'object' || candidate === null) {
+      throw new PluginRejectedError(`${where} refused: it does not export a plugin object (use definePlugin from libs/plugins)`);
+    }
+    const p = candidate as Partial<Plugin>;
+    if (typeof p.name !== 'string' || !NAME.test(p.name)) {
+      throw new PluginRejectedError(`${where} refused: name ${JSON.stringify(p.name)} must be kebab-case (e.g. "pacs-queue")`);
+    }
+    const named = `plugin "${p.name}" from ${source}`;
+    const existing = this.plugins.get(p.name);
+    if (existing) {
+      throw new PluginRejectedError(`${named} refused: the name is already taken by the plugin from ${existing.source} — rename one of them`);
+    }
+    if (typeof p.version !== 'string' || !SEMVER.test(p.version)) {
+      throw new PluginRejectedError(`${named} refused: version ${JSON.stringify(p.version)} must be semver (e.g. "1.0.0")`);
+    }
+    if (typeof p.description !== 'string' || p.description.trim() === '') {
+      throw new PluginRejectedError(`${named} refused: description is missing`);
+    }
+    const schema = p.configSchema as z.ZodType | undefined;
+    if (!schema || typeof (schema as { safeParse?: unknown }).safeParse !== 'function') {
+      throw new PluginRejectedError(`${named} refused: configSchema is missing or is not a zod schema`);
+    }
+    if (typeof p.run !== 'function') {
+      throw new PluginRejectedError(`${named} refused: run(config, ctx) is missing`);
+    }
+    let jsonSchema: Record<string, unknown>;
+    try {
+      jsonSchema = toJsonSchema(schema);
+    } catch (e) {
+      throw new PluginRejectedError(`${named} refused: its configSchema cannot be expressed as JSON Schema (${(e as Error).message})`);
+    }
+    const entry: RegisteredPlugin = { plugin: p as Plugin, source, jsonSchema };
+    this.plugins.set(p.name, entry);
+    return entry;
+  }
+
+  get(name: string): RegisteredPlugin | undefined {
+    return this.plugins.get(name);
+  }
+
+  names(): string[] {
+    return [...this.plugins.keys()].sort();
+  }
+
+  list(): RegisteredPlugin[] {
+    return this.names().map((n) => this.plugins.get(n)!);
+  }
+
+  /** Validates a check's config for the named plugin, with field-named errors. */
+  validate(pluginName: string, config: unknown): Validation<unknown> {
+    const entry = this.plugins.get(pluginName);
+    if (!entry) {
+      return {
+        ok: false,
+        errors: [{ field: 'plugin', message: `unknown plugin "${pluginName}" (this agent has: ${this.names().join(', ')})` }],
+      };
+    }
+    return validateWith(entry.plugin.configSchema, config);
+  }
+
+  /** Like {@link validate} but throws one readable error. */
+  parseConfig(pluginName: string, config: unknown): unknown {
+    const v = this.validate(pluginName, config);
+    if (!v.ok) throw new Error(`invalid ${pluginName} config: ${formatFieldErrors(v.errors)}`);
+    return v.value;
+  }
+}

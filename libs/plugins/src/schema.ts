@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { parseRange, type ThresholdRange } from '#rounds/common';
+
+/** JSON Schema keyword marking a property as secret (redacted in UI, API and logs). */
+export const SECRET_KEYWORD = 'x-secret';
+
+/** A string that is a secret: redacted everywhere it is shown. */
+export function secret(description?: string) {
+  return z.string().min(1).meta({ [SECRET_KEYWORD]: true, ...(description ? { description } : {}) });
+}
+
+/**
+ * A Nagios threshold range (`10`, `10:`, `~:10`, `10:20`, `@10:20`), given as text or
+ * a number; parsed once at validation into a {@link ThresholdRange}.
+ */
+export function thresholdRange(description: string) {
+  return z
+    .union([z.string(), z.number()])
+    .meta({ description: `${description} (Nagios range: 10, 10:, ~:10, 10:20, @10:20)` })
+    .transform((value, ctx): ThresholdRange => {
+      try {
+        return parseRange(value);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    });
+}
+
+/** host name or IP literal: no scheme, no port, no spaces. */
+export function hostname() {
+  return z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9._:-]+$/, 'must be a host name or IP address, without scheme or port');
+}
+
+export function port() {
+  return z.number().int().min(1).max(65535);
+}
+
+/** One field that failed validation: `field` is a dotted path ("" for the object itself). */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+/** Runs a schema and turns its issues into field-named errors. */
+export function validateWith<S extends z.ZodType>(schema: S, input: unknown): Validation<z.output<S>> {
+  const result = schema.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, errors: issuesToFieldErrors(result.error.issues) };
+}
+
+export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const issue of issues) {
+    const base = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        errors.push({ field: base ? `${base}.${key}` : key, message: 'unknown field' });
+      }
+    } else {
+      errors.push({ field: base, message: issue.message });
+    }
+  }
+  return errors;
+}
+
+/** "url: Invalid URL; extra: unknown field" — for logs and CLI output. */
+export function formatFieldErrors(errors: readonly FieldError[]): string {
+  return errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
+}
+
+/** The JSON Schema of a plugin's config as sent in Describe (input side: defaults are optional). */
+export function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
