@@ -6,3 +6,4 @@ export * from './enrolment.js';
 export * from './secrets.js';
 export * from './agent-proto.js';
 export * from './thresholds/range.js';
+export * from './version.js';

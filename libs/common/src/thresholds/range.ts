@@ -23,7 +23,14 @@ function parseBound(text: string, whole: string): number {
   if (!NUMBER.test(text)) {
     throw new RangeError(`"${whole}" is not a Nagios range: "${text}" is not a number (examples: 10, 10:, ~:10, 10:20, @10:20)`);
   }
-  return Number(text);
+  const value = Number(text);
+  // "1e999" passes the syntax check but overflows; an infinite bound cannot be written back
+  // (formatRange would print "Infinity"), and ~ / an empty end already say "unbounded".
+  if (!Number.isFinite(value)) {
+    throw new RangeError(`"${whole}" is not a Nagios range: "${text}" is too large (use ~ or leave the end empty for "unbounded")`);
+  }
+  // -0 would print as "0" and compare unequal after a round trip; it means the same bound
+  return value + 0;
 }
 
 /** Parses a range; throws a RangeError whose message says what is wrong and shows valid forms. */

@@ -127,6 +127,12 @@ export interface CollectRequest {
   hasChecks: boolean;
   /** Upper bound on results in the response; the agent caps it at its own limit. */
   maxResults: number;
+  /**
+   * The spool epoch `ack_seq` belongs to ("" on first contact). The agent applies
+   * the acknowledgement only when it matches its own epoch, so an ack from before
+   * an agent restart can never discard results of the new spool.
+   */
+  spoolEpoch: string;
 }
 
 export interface CollectResponse {
@@ -624,7 +630,7 @@ export const PluginDescription: MessageFns<PluginDescription> = {
 };
 
 function createBaseCollectRequest(): CollectRequest {
-  return { ackSeq: 0, assignmentVersion: "", checks: [], hasChecks: false, maxResults: 0 };
+  return { ackSeq: 0, assignmentVersion: "", checks: [], hasChecks: false, maxResults: 0, spoolEpoch: "" };
 }
 
 export const CollectRequest: MessageFns<CollectRequest> = {
@@ -643,6 +649,9 @@ export const CollectRequest: MessageFns<CollectRequest> = {
     }
     if (message.maxResults !== 0) {
       writer.uint32(40).uint32(message.maxResults);
+    }
+    if (message.spoolEpoch !== "") {
+      writer.uint32(50).string(message.spoolEpoch);
     }
     return writer;
   },
@@ -700,6 +709,14 @@ export const CollectRequest: MessageFns<CollectRequest> = {
             message.maxResults = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.spoolEpoch = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -735,6 +752,11 @@ export const CollectRequest: MessageFns<CollectRequest> = {
         : isSet(object.max_results)
         ? globalThis.Number(object.max_results)
         : 0,
+      spoolEpoch: isSet(object.spoolEpoch)
+        ? globalThis.String(object.spoolEpoch)
+        : isSet(object.spool_epoch)
+        ? globalThis.String(object.spool_epoch)
+        : "",
     };
   },
 
@@ -755,6 +777,9 @@ export const CollectRequest: MessageFns<CollectRequest> = {
     if (message.maxResults !== 0) {
       obj.maxResults = Math.round(message.maxResults);
     }
+    if (message.spoolEpoch !== "") {
+      obj.spoolEpoch = message.spoolEpoch;
+    }
     return obj;
   },
 
@@ -768,6 +793,7 @@ export const CollectRequest: MessageFns<CollectRequest> = {
     message.checks = object.checks?.map((e) => CheckSpec.fromPartial(e)) || [];
     message.hasChecks = object.hasChecks ?? false;
     message.maxResults = object.maxResults ?? 0;
+    message.spoolEpoch = object.spoolEpoch ?? "";
     return message;
   },
 };

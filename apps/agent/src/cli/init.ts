@@ -1,0 +1,86 @@
+import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
+import selfsigned from 'selfsigned';
+import { stringify as toYaml } from 'yaml';
+import { formatEnrolment } from '#rounds/common';
+import { agentConfigSchema, sha256Hex, splitHostPort } from '../config/agent-config.js';
+
+export interface InitOptions {
+  configPath: string;
+  listen: string;
+  advertise?: string;
+  force: boolean;
+}
+
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+
+/** SHA-256 of the certificate's DER bytes as 64 lower-case hex digits. */
+export function certificateFingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
+}
+
+/**
+ * Creates a config with a fresh id and token, a self-signed certificate for the
+ * names the collector may dial, and returns the lines to print — the enrolment
+ * string last. The token is shown only here; the file keeps its hash.
+ */
+export async function initAgent(options: InitOptions): Promise<string[]> {
+  const configPath = resolve(options.configPath);
+  if (existsSync(configPath) && !options.force) {
+    throw new Error(`${configPath} already exists — pass --force to replace it (the old token and certificate stop working)`);
+  }
+  const listen = agentConfigSchema.shape.listen.parse(options.listen);
+  const advertise = options.advertise ? agentConfigSchema.shape.advertise.parse(options.advertise) : undefined;
+  const bind = splitHostPort(listen);
+  const target = advertise ? splitHostPort(advertise) : { host: WILDCARD.has(bind.host) ? hostname() : bind.host, port: bind.port };
+  if (target.port === 0) throw new Error('the enrolment string needs a fixed port: pass --listen host:port (not port 0) or --advertise host:port');
+
+  const dir = dirname(configPath);
+  mkdirSync(dir, { recursive: true });
+  const stem = basename(configPath).replace(/\.(ya?ml|json)$/i, '');
+  const certFile = `${stem}.crt`;
+  const keyFile = `${stem}.key`;
+
+  const names = [...new Set([target.host, hostname(), 'localhost'])];
+  const altNames = names.map((n) => (/^[\d.]+$/.test(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
+  if (!names.includes('127.0.0.1')) altNames.push({ type: 7, ip: '127.0.0.1' });
+  const pems = await selfsigned.generate([{ name: 'commonName', value: `rounds-agent ${target.host}` }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + 10 * 365 * 24 * 3600 * 1000),
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames },
+    ],
+  });
+
+  const token = randomBytes(32).toString('base64url');
+  const config = {
+    id: randomUUID(),
+    listen,
+    ...(advertise ? { advertise } : {}),
+    tokenSha256: sha256Hex(token),
+    tls: { cert: certFile, key: keyFile },
+  };
+  writeFileSync(resolve(dir, keyFile), pems.private, { mode: 0o600 });
+  writeFileSync(resolve(dir, certFile), pems.cert, { mode: 0o644 });
+  writeFileSync(
+    configPath,
+    `# rounds-agent configuration, written by \`rounds-agent init\`.\n# The token itself is not stored: only its SHA-256. Lost it? Run init again with --force.\n${toYaml(config)}`,
+    { mode: 0o600 },
+  );
+  const fingerprint = certificateFingerprint(pems.cert);
+  return [
+    `wrote ${configPath} (agent ${config.id})`,
+    `wrote ${resolve(dir, certFile)} and ${resolve(dir, keyFile)} (self-signed, sha256 ${fingerprint})`,
+    `start it:   rounds-agent start --config ${configPath}`,
+    'enrol it on the collector:   rounds-collector agent add --name <name> --enrol <the line below>',
+    'enrolment string (contains the token — shown only now):',
+    formatEnrolment({ host: target.host, port: target.port, token, fingerprint }),
+  ];
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { nagiosExitCode } from '#rounds/common';
+import { PluginRegistry, formatFieldErrors, runPlugin } from '#rounds/plugins';
+
+/**
+ * Runs one plugin with a config file and prints what it sees. Returns the Nagios
+ * exit code, so operators can try a config on site or call it from other tools.
+ */
+export async function runOnce(pluginName: string, configPath: string, timeoutMs: number, print: (line: string) => void): Promise<number> {
+  const registry = PluginRegistry.withBuiltins();
+  const entry = registry.get(pluginName);
+  if (!entry) {
+    print(`UNKNOWN: no plugin "${pluginName}" — this agent has: ${registry.names().join(', ')}`);
+    return 3;
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(configPath, 'utf8'));
+  } catch (e) {
+    print(`UNKNOWN: cannot read ${configPath}: ${(e as Error).message}`);
+    return 3;
+  }
+  const v = registry.validate(pluginName, raw ?? {});
+  if (!v.ok) {
+    print(`UNKNOWN: ${configPath} is not a valid ${pluginName} config: ${formatFieldErrors(v.errors)}`);
+    return 3;
+  }
+  const report = await runPlugin(entry.plugin, v.value, { timeoutMs });
+  const o = report.outcome;
+  print(`${o.status} (${o.reason}) ${o.summary}`);
+  print(`took ${report.durationMs} ms`);
+  for (const m of o.metrics) {
+    const labels = Object.entries(m.labels ?? {})
+      .map(([k, val]) => `${k}="${val}"`)
+      .join(',');
+    print(`  ${m.name}${labels ? `{${labels}}` : ''} = ${m.value} ${m.unit}`);
+  }
+  return nagiosExitCode(o.status);
+}

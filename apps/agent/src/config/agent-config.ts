@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { formatFieldErrors, issuesToFieldErrors } from '#rounds/plugins';
+import type { AgentEnv } from './env.js';
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:7443 or [::]:7443')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0–65535');
+
+/** The agent's YAML config file. Unknown keys are errors: a typo must not be silently ignored. */
+export const agentConfigSchema = z.strictObject({
+  id: z.string().uuid(),
+  listen: hostPort.default('0.0.0.0:7443').meta({ description: 'Address the gRPC server binds' }),
+  advertise: hostPort.optional().meta({ description: 'host:port the collector dials; printed in the enrolment string' }),
+  tokenSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the token (written by `rounds-agent init`)')
+    .meta({ description: 'Hash of the bearer token the collector must send; the token itself is never stored' }),
+  tls: z.strictObject({
+    cert: z.string().min(1),
+    key: z.string().min(1),
+  }),
+  checks: z
+    .strictObject({
+      concurrency: z.number().int().min(1).max(1024).default(16),
+    })
+    .default({ concurrency: 16 }),
+  spool: z
+    .strictObject({
+      maxResults: z.number().int().min(100).default(100_000),
+      maxBytes: z.number().int().min(65_536).default(64 * 1024 * 1024),
+      maxAgeHours: z.number().positive().default(72),
+    })
+    .default({ maxResults: 100_000, maxBytes: 64 * 1024 * 1024, maxAgeHours: 72 }),
+  collect: z
+    .strictObject({
+      maxResults: z.number().int().min(1).max(50_000).default(5000),
+    })
+    .default({ maxResults: 5000 }),
+});
+
+export type AgentConfigFile = z.output<typeof agentConfigSchema>;
+
+export interface AgentConfig extends AgentConfigFile {
+  /** The file it was read from (absolute). */
+  readonly path: string;
+  /** TLS paths resolved against the config file's folder. */
+  readonly tlsCertPath: string;
+  readonly tlsKeyPath: string;
+}
+
+export class AgentConfigError extends Error {}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Reads and validates the config file, applies env overrides, and returns a frozen
+ * config. Every error names the file and the field, so the agent stops with a
+ * message an operator can act on.
+ */
+export function loadAgentConfig(path: string, env: AgentEnv): AgentConfig {
+  const abs = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new AgentConfigError(`cannot read agent config ${abs}: ${(e as Error).message} — create one with \`rounds-agent init --config ${path}\``);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new AgentConfigError(`agent config ${abs} is not valid YAML: ${(e as Error).message}`);
+  }
+  const overridden = { ...(raw as Record<string, unknown>) };
+  if (env.listen) overridden['listen'] = env.listen;
+  if (env.token) overridden['tokenSha256'] = sha256Hex(env.token);
+  const parsed = agentConfigSchema.safeParse(overridden);
+  if (!parsed.success) {
+    throw new AgentConfigError(`agent config ${abs} is invalid: ${formatFieldErrors(issuesToFieldErrors(parsed.error.issues))}`);
+  }
+  const dir = dirname(abs);
+  return Object.freeze({
+    ...parsed.data,
+    path: abs,
+    tlsCertPath: resolve(dir, parsed.data.tls.cert),
+    tlsKeyPath: resolve(dir, parsed.data.tls.key),
+  });
+}
+
+export function splitHostPort(hostPort: string): { host: string; port: number } {
+  const i = hostPort.lastIndexOf(':');
+  return { host: hostPort.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hostPort.slice(i + 1)) };
+}

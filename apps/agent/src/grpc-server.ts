@@ -1,0 +1,44 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { ServerGrpc } from '@nestjs/microservices';
+import { AGENT_PROTO_LOADER, AGENT_PROTO_PACKAGE, agentProtoPath } from '#rounds/common';
+
+/**
+ * Nest's gRPC transport, extended to keep the port the OS actually bound (so
+ * `listen: 127.0.0.1:0` works and the log shows the real address) and to turn a
+ * bind failure into a sentence that names the setting to change.
+ */
+export class AgentGrpcServer extends ServerGrpc {
+  boundPort = 0;
+
+  constructor(
+    private readonly listenAddress: string,
+    private readonly credentials: ServerCredentials,
+    private readonly configPath: string,
+  ) {
+    super({
+      url: listenAddress,
+      package: AGENT_PROTO_PACKAGE,
+      protoPath: agentProtoPath(),
+      loader: AGENT_PROTO_LOADER,
+      credentials,
+    });
+  }
+
+  /** Called by ServerGrpc.listen(); replaces its bind so the bound port is kept. */
+  override async createClient(): Promise<Server> {
+    const server = new Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(this.listenAddress, this.credentials, (error, port) => {
+        if (error) {
+          reject(
+            new Error(
+              `cannot listen on ${this.listenAddress}: ${error.message} — is another process using the port? ` +
+                `Change \`listen\` in ${this.configPath} or set ROUNDS_AGENT_LISTEN`,
+            ),
+          );
+        } else resolve(port);
+      }),
+    );
+    return server;
+  }
+}

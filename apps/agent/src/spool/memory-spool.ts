@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import type { CheckResult } from '#rounds/common/wire';
+import type { Spool } from './spool.js';
+
+export interface SpoolLimits {
+  maxResults: number;
+  maxBytes: number;
+  maxAgeMs: number;
+}
+
+/** Rough wire size of a result; enough to bound memory, cheaper than encoding it. */
+function sizeOf(r: CheckResult): number {
+  let n = 64 + r.checkId.length + r.reason.length + r.summary.length;
+  for (const m of r.metrics) {
+    n += 24 + m.name.length + m.unit.length;
+    for (const [k, v] of Object.entries(m.labels)) n += k.length + v.length + 4;
+  }
+  return n;
+}
+
+/**
+ * A bounded in-memory spool: an array used as a queue (head index, compacted now
+ * and then). When a limit is hit the oldest results go first and are counted in
+ * `dropped` — reported to the collector, never silent.
+ */
+export class MemorySpool implements Spool {
+  readonly epoch = randomUUID();
+  private items: { result: CheckResult; size: number }[] = [];
+  private head = 0;
+  private seq = 0;
+  private totalBytes = 0;
+  private droppedCount = 0;
+
+  constructor(
+    private readonly limits: SpoolLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  append(partial: Omit<CheckResult, 'seq'>): CheckResult {
+    const result: CheckResult = { ...partial, seq: ++this.seq };
+    const size = sizeOf(result);
+    this.items.push({ result, size });
+    this.totalBytes += size;
+    this.evict();
+    return result;
+  }
+
+  ack(ackSeq: number): void {
+    while (this.head < this.items.length && this.items[this.head]!.result.seq <= ackSeq) {
+      this.totalBytes -= this.items[this.head]!.size;
+      this.head++;
+    }
+    this.compact();
+  }
+
+  read(afterSeq: number, max: number): { results: CheckResult[]; more: boolean } {
+    let i = this.head;
+    // Results are in seq order: skip to the first one after the cursor.
+    while (i < this.items.length && this.items[i]!.result.seq <= afterSeq) i++;
+    const end = Math.min(this.items.length, i + Math.max(0, max));
+    const results = this.items.slice(i, end).map((it) => it.result);
+    return { results, more: end < this.items.length };
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  get depth(): number {
+    return this.items.length - this.head;
+  }
+
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  private evict(): void {
+    const oldest = this.now() - this.limits.maxAgeMs;
+    while (
+      this.depth > 0 &&
+      (this.depth > this.limits.maxResults ||
+        this.totalBytes > this.limits.maxBytes ||
+        this.items[this.head]!.result.startedAtMs < oldest)
+    ) {
+      this.totalBytes -= this.items[this.head]!.size;
+      this.head++;
+      this.droppedCount++;
+    }
+    this.compact();
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

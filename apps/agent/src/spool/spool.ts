@@ -1,0 +1,22 @@
+import type { CheckResult } from '#rounds/common/wire';
+
+/**
+ * Where results wait until the collector acknowledges them. Sequence numbers are
+ * assigned here, strictly increasing within one epoch. The memory spool is the
+ * first implementation; an on-disk one keeps the same contract across restarts.
+ */
+export interface Spool {
+  /** Identifies this sequence space; a new epoch tells the collector to start its cursor over. */
+  readonly epoch: string;
+  /** Stores a result, assigning its seq; may evict the oldest unacknowledged results to stay in bounds. */
+  append(result: Omit<CheckResult, 'seq'>): CheckResult;
+  /** Forgets everything with seq <= ackSeq. */
+  ack(ackSeq: number): void;
+  /** Up to `max` results with seq > afterSeq, oldest first, and whether more remain. */
+  read(afterSeq: number, max: number): { results: CheckResult[]; more: boolean };
+  readonly lastSeq: number;
+  readonly depth: number;
+  readonly bytes: number;
+  /** Results evicted before they were acknowledged, since start. */
+  readonly dropped: number;
+}

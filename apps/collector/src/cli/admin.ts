@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { CollectorConfig } from '../config/env.js';
+import { CollectorModule } from '../collector.module.js';
+import { DATA_SOURCE } from '../repositories/data-source.js';
+import { AgentsService } from '../services/agents.service.js';
+import { ApiTokenService } from '../services/api-token.service.js';
+import { ChecksService } from '../services/checks.service.js';
+import { ValidationFailedError } from '../services/errors.js';
+import { formatFieldErrors } from '#rounds/plugins';
+import { parseDuration } from './parse-duration.js';
+
+/** Runs a one-shot admin command against the same storage the running collector uses. */
+async function withContext<T>(config: CollectorConfig, fn: (app: INestApplicationContext) => Promise<T>): Promise<T> {
+  const app = await NestFactory.createApplicationContext(CollectorModule.register({ config, serve: false }), { logger: ['fatal', 'error', 'warn'] });
+  try {
+    return await fn(app);
+  } catch (e) {
+    if (e instanceof ValidationFailedError) throw new Error(`${e.message}: ${formatFieldErrors(e.errors)}`);
+    throw e;
+  } finally {
+    await app.close();
+    await app.get<DataSource>(DATA_SOURCE).destroy();
+  }
+}
+
+export interface AdminArgs {
+  positionals: string[];
+  values: Record<string, string | boolean | undefined>;
+}
+
+function need(values: AdminArgs['values'], key: string, usage: string): string {
+  const v = values[key];
+  if (typeof v !== 'string' || v === '') throw new Error(`missing --${key}\nusage: ${usage}`);
+  return v;
+}
+
+export async function agentCommand(config: CollectorConfig, { positionals, values }: AdminArgs, print: (s: string) => void): Promise<number> {
+  const [sub, arg] = positionals;
+  return withContext(config, async (app) => {
+    const agents = app.get(AgentsService);
+    switch (sub) {
+      case 'add': {
+        const usage = 'rounds-collector agent add --name <name> --enrol <enrolment string>';
+        const { agent, warning } = await agents.enrol(need(values, 'name', usage), need(values, 'enrol', usage));
+        print(`added agent ${agent.name} (${agent.id}) at ${agent.host}:${agent.port}, certificate sha256 ${agent.fingerprint} pinned`);
+        if (warning) print(`warning: ${warning}`);
+        return 0;
+      }
+      case 'list': {
+        for (const a of await agents.list()) {
+          print(`${a.state.padEnd(8)} ${a.name.padEnd(24)} ${`${a.host}:${a.port}`.padEnd(24)} ${a.lastError ?? ''}`);
+        }
+        return 0;
+      }
+      case 'remove': {
+        if (!arg) throw new Error('usage: rounds-collector agent remove <name or id>');
+        await agents.remove(arg);
+        print(`removed agent ${arg} with its checks and results`);
+        return 0;
+      }
+      default:
+        throw new Error('usage: rounds-collector agent add|list|remove …');
+    }
+  });
+}
+
+export async function checkCommand(config: CollectorConfig, { positionals, values }: AdminArgs, print: (s: string) => void): Promise<number> {
+  const [sub] = positionals;
+  if (sub !== 'add') throw new Error('usage: rounds-collector check add --agent <name> --name <name> --plugin <plugin> --config <json or @file> [--interval 60s] [--timeout 10s]');
+  const usage = 'rounds-collector check add --agent <name> --name <name> --plugin <plugin> --config <json or @file>';
+  const configText = need(values, 'config', usage);
+  let pluginConfig: unknown;
+  try {
+    pluginConfig = JSON.parse(configText.startsWith('@') ? readFileSync(configText.slice(1), 'utf8') : configText);
+  } catch (e) {
+    throw new Error(`--config must be a JSON object or @file.json: ${(e as Error).message}`);
+  }
+  return withContext(config, async (app) => {
+    const check = await app.get(ChecksService).create({
+      agent: need(values, 'agent', usage),
+      name: need(values, 'name', usage),
+      plugin: need(values, 'plugin', usage),
+      config: pluginConfig,
+      intervalMs: typeof values['interval'] === 'string' ? parseDuration(values['interval'], '--interval') : undefined,
+      timeoutMs: typeof values['timeout'] === 'string' ? parseDuration(values['timeout'], '--timeout') : undefined,
+    });
+    print(`added check ${check.name} (${check.id}): ${check.plugin} every ${check.intervalMs / 1000} s`);
+    return 0;
+  });
+}
+
+export async function apiTokenCommand(config: CollectorConfig, { positionals }: AdminArgs, print: (s: string) => void): Promise<number> {
+  if (positionals[0] !== 'rotate') throw new Error('usage: rounds-collector api-token rotate');
+  if (config.apiToken) throw new Error('ROUNDS_API_TOKEN is set: the API token comes from the environment; change it there');
+  return withContext(config, async (app) => {
+    print(app.get(ApiTokenService).rotate());
+    return 0;
+  });
+}

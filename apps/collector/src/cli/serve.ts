@@ -1,0 +1,70 @@
+import { Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { DataSource } from 'typeorm';
+import { ROUNDS_VERSION } from '#rounds/common';
+import type { CollectorConfig } from '../config/env.js';
+import { CollectorModule } from '../collector.module.js';
+import { DATA_SOURCE } from '../repositories/data-source.js';
+import { ApiTokenService } from '../services/api-token.service.js';
+
+export const LOG_LEVELS: Record<CollectorConfig['logLevel'], LogLevel[]> = {
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  log: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+/** Runs the collector until SIGTERM/SIGINT; on the way out it flushes pending result writes. */
+export async function serve(config: CollectorConfig): Promise<void> {
+  const log = new Logger('Collector');
+  const app = await NestFactory.create<NestExpressApplication>(CollectorModule.register({ config, serve: true }), {
+    logger: LOG_LEVELS[config.logLevel],
+  });
+  app.disable('x-powered-by');
+  app.use((_req: unknown, res: { setHeader(k: string, v: string): void }, next: () => void) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    next();
+  });
+  app.enableShutdownHooks();
+  const { created } = app.get(ApiTokenService).ensure();
+  try {
+    await app.listen(config.httpPort, config.httpHost);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    await app.close();
+    if (err.code === 'EADDRINUSE') {
+      throw new Error(`port ${config.httpPort} on ${config.httpHost} is already in use — set ROUNDS_HTTP_PORT to a free port (or stop the other process)`);
+    }
+    throw new Error(`cannot listen on ${config.httpHost}:${config.httpPort}: ${err.message} — check ROUNDS_HTTP_HOST / ROUNDS_HTTP_PORT`);
+  }
+  const address = app.getHttpServer().address() as { port: number };
+  const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
+  if (created) {
+    log.log(`API token (shown once; only its hash is kept — \`rounds-collector api-token rotate\` makes a new one): ${created}`);
+  }
+  log.log(`rounds-collector ${ROUNDS_VERSION} ready: http://${host}:${address.port}/ (data: ${config.databaseUrl ? 'PostgreSQL' : config.dataDir})`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.log(`${signal} received: stopping, flushing pending writes`);
+      void app
+        .close()
+        .then(() => app.get<DataSource>(DATA_SOURCE).destroy())
+        .then(resolve, (e: unknown) => {
+          log.error(`shutdown: ${(e as Error).message}`);
+          resolve();
+        });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  log.log('stopped');
+}

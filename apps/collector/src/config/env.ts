@@ -1,0 +1,64 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { formatFieldErrors, issuesToFieldErrors } from '#rounds/plugins';
+
+/**
+ * The only place the collector reads process.env: parsed once at start into a frozen,
+ * typed config. Every setting has a documented default (README, "Configuration").
+ */
+const envSchema = z.object({
+  ROUNDS_DATA_DIR: z.string().min(1).default('data'),
+  ROUNDS_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave unset for the embedded SQLite database)')
+    .optional(),
+  ROUNDS_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  ROUNDS_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8380),
+  ROUNDS_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(3_600_000).default(15_000),
+  ROUNDS_POLL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  ROUNDS_POLL_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+  ROUNDS_POLL_BATCH: z.coerce.number().int().min(1).max(50_000).default(5000),
+  ROUNDS_DOWN_AFTER: z.coerce.number().int().min(1).max(100).default(3),
+  ROUNDS_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).default(300_000),
+  ROUNDS_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  ROUNDS_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+});
+
+export interface CollectorConfig {
+  readonly dataDir: string;
+  readonly databaseUrl?: string;
+  readonly httpHost: string;
+  readonly httpPort: number;
+  readonly pollIntervalMs: number;
+  readonly pollTimeoutMs: number;
+  readonly pollConcurrency: number;
+  readonly pollBatch: number;
+  readonly downAfter: number;
+  readonly maxBackoffMs: number;
+  /** When set, the API token from the environment instead of the generated one. */
+  readonly apiToken?: string;
+  readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
+}
+
+export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
+  const known = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('ROUNDS_') && k in envSchema.shape));
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new Error(`collector settings are invalid: ${formatFieldErrors(issuesToFieldErrors(parsed.error.issues))}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    dataDir: resolve(e.ROUNDS_DATA_DIR),
+    databaseUrl: e.ROUNDS_DATABASE_URL,
+    httpHost: e.ROUNDS_HTTP_HOST,
+    httpPort: e.ROUNDS_HTTP_PORT,
+    pollIntervalMs: e.ROUNDS_POLL_INTERVAL_MS,
+    pollTimeoutMs: e.ROUNDS_POLL_TIMEOUT_MS,
+    pollConcurrency: e.ROUNDS_POLL_CONCURRENCY,
+    pollBatch: e.ROUNDS_POLL_BATCH,
+    downAfter: e.ROUNDS_DOWN_AFTER,
+    maxBackoffMs: e.ROUNDS_MAX_BACKOFF_MS,
+    apiToken: e.ROUNDS_API_TOKEN,
+    logLevel: e.ROUNDS_LOG_LEVEL,
+  });
+}

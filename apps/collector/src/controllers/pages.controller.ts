@@ -1,0 +1,30 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { HealthRepository } from '../repositories/health.repository.js';
+import { OverviewService } from '../services/overview.service.js';
+import { statusPage } from '../views/status.page.js';
+
+@Controller()
+export class PagesController {
+  constructor(
+    private readonly overview: OverviewService,
+    private readonly health: HealthRepository,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  async status(): Promise<string> {
+    return statusPage(await this.overview.snapshot()).value;
+  }
+
+  /** Liveness and storage readiness for load balancers and service managers. */
+  @Get('healthz')
+  async healthz(@Res() res: Response): Promise<void> {
+    try {
+      await this.health.ping();
+      res.status(200).json({ status: 'ok' });
+    } catch (e) {
+      res.status(503).json({ status: 'unavailable', error: `database: ${(e as Error).message}` });
+    }
+  }
+}

@@ -1,0 +1,198 @@
+import { connect as tlsConnect } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { AUTH_METADATA_KEY } from '#rounds/common';
+import {
+  AgentServiceClient,
+  type AgentDescription,
+  type CheckResult,
+  type CollectRequest,
+  type CollectResponse,
+  type RunCheckRequest,
+} from '#rounds/common/wire';
+
+/** How to reach one agent: address, bearer token and the pinned certificate fingerprint. */
+export interface AgentEndpoint {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  token: string;
+  fingerprint: string;
+}
+
+/** A failed call, with a sentence for people and a short code for state and metrics. */
+export class AgentCallError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'unauthenticated' | 'unreachable' | 'timeout' | 'certificate' | 'protocol',
+  ) {
+    super(message);
+  }
+}
+
+function fingerprintOf(der: Buffer): string {
+  return new X509Certificate(der).fingerprint256.replace(/:/g, '').toLowerCase();
+}
+
+/**
+ * Opens one TLS connection to read the agent's certificate and checks it against
+ * the pinned fingerprint. The certificate then becomes the channel's only trusted
+ * root, so the gRPC handshake itself is pinned, not just this probe.
+ */
+export async function fetchPinnedCertificate(endpoint: Omit<AgentEndpoint, 'id' | 'token'>, timeoutMs: number): Promise<string> {
+  const where = `agent ${endpoint.name} at ${endpoint.host}:${endpoint.port}`;
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host: endpoint.host,
+      port: endpoint.port,
+      // Verification is the fingerprint comparison below; a self-signed certificate is expected.
+      rejectUnauthorized: false,
+      servername: /^[\d.:]+$/.test(endpoint.host) ? undefined : endpoint.host,
+      ALPNProtocols: ['h2'],
+      timeout: timeoutMs,
+    });
+    const fail = (e: AgentCallError) => {
+      socket.destroy();
+      reject(e);
+    };
+    socket.once('timeout', () => fail(new AgentCallError(`${where} did not complete a TLS handshake within ${timeoutMs} ms`, 'timeout')));
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      const why =
+        e.code === 'ECONNREFUSED'
+          ? 'refused the connection — is rounds-agent running there and listening on that port?'
+          : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'
+            ? `name ${endpoint.host} does not resolve`
+            : e.message;
+      fail(new AgentCallError(`${where}: ${why}`, 'unreachable'));
+    });
+    socket.once('secureConnect', () => {
+      const cert = socket.getPeerCertificate(false);
+      socket.end();
+      if (!cert?.raw) return fail(new AgentCallError(`${where} presented no certificate`, 'certificate'));
+      const seen = fingerprintOf(cert.raw);
+      if (seen !== endpoint.fingerprint) {
+        return fail(
+          new AgentCallError(
+            `${where} presented certificate sha256 ${seen}, but ${endpoint.fingerprint} was pinned at enrolment — ` +
+              'if the agent was re-initialised, enrol it again with its new enrolment string; otherwise something is impersonating it',
+            'certificate',
+          ),
+        );
+      }
+      resolve(new X509Certificate(cert.raw).toString());
+    });
+  });
+}
+
+type Pooled = { client: AgentServiceClient; endpointKey: string };
+
+/**
+ * One long-lived gRPC channel per agent (never one per poll). The channel trusts
+ * exactly the agent's pinned certificate; every call carries the bearer token.
+ */
+@Injectable()
+export class AgentClientPool {
+  private readonly clients = new Map<string, Pooled>();
+  private readonly opening = new Map<string, Promise<AgentServiceClient>>();
+  channelsCreated = 0;
+
+  async describe(endpoint: AgentEndpoint, timeoutMs: number): Promise<AgentDescription> {
+    return this.call(endpoint, timeoutMs, (c, md, opts, cb) => c.describe({}, md, opts, cb));
+  }
+
+  async collect(endpoint: AgentEndpoint, request: CollectRequest, timeoutMs: number): Promise<CollectResponse> {
+    return this.call(endpoint, timeoutMs, (c, md, opts, cb) => c.collect(request, md, opts, cb));
+  }
+
+  async runCheck(endpoint: AgentEndpoint, request: RunCheckRequest, timeoutMs: number): Promise<CheckResult> {
+    return this.call(endpoint, timeoutMs, (c, md, opts, cb) => c.runCheck(request, md, opts, cb));
+  }
+
+  /** Closes the agent's channel (agent removed, or its endpoint changed). */
+  drop(agentId: string): void {
+    this.clients.get(agentId)?.client.close();
+    this.clients.delete(agentId);
+  }
+
+  closeAll(): void {
+    for (const id of [...this.clients.keys()]) this.drop(id);
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  private async client(endpoint: AgentEndpoint, timeoutMs: number): Promise<AgentServiceClient> {
+    const key = `${endpoint.host}:${endpoint.port}/${endpoint.fingerprint}`;
+    const pooled = this.clients.get(endpoint.id);
+    if (pooled && pooled.endpointKey === key) return pooled.client;
+    if (pooled) this.drop(endpoint.id);
+    const pending = this.opening.get(endpoint.id);
+    if (pending) return pending;
+    const opening = (async () => {
+      const pem = await fetchPinnedCertificate(endpoint, timeoutMs);
+      const creds = credentials.createSsl(Buffer.from(pem), null, null, {
+        checkServerIdentity: (_host, cert) =>
+          fingerprintOf(cert.raw) === endpoint.fingerprint ? undefined : new Error('certificate does not match the pinned fingerprint'),
+      });
+      const client = new AgentServiceClient(`${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`, creds, {
+        'grpc.keepalive_time_ms': 60_000,
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        // The certificate names whatever host the agent was set up with; the pin, not the name, is what is checked.
+        'grpc.ssl_target_name_override': 'localhost',
+      });
+      this.channelsCreated++;
+      this.clients.set(endpoint.id, { client, endpointKey: key });
+      return client;
+    })();
+    this.opening.set(endpoint.id, opening);
+    try {
+      return await opening;
+    } finally {
+      this.opening.delete(endpoint.id);
+    }
+  }
+
+  private async call<T>(
+    endpoint: AgentEndpoint,
+    timeoutMs: number,
+    invoke: (
+      client: AgentServiceClient,
+      metadata: Metadata,
+      options: { deadline: Date },
+      callback: (error: ServiceError | null, response: T) => void,
+    ) => void,
+  ): Promise<T> {
+    const client = await this.client(endpoint, timeoutMs);
+    const metadata = new Metadata();
+    metadata.set(AUTH_METADATA_KEY, `Bearer ${endpoint.token}`);
+    try {
+      return await new Promise<T>((resolve, reject) =>
+        invoke(client, metadata, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) => (error ? reject(error) : resolve(response))),
+      );
+    } catch (e) {
+      throw this.explain(endpoint, e as ServiceError, timeoutMs);
+    }
+  }
+
+  private explain(endpoint: AgentEndpoint, error: ServiceError, timeoutMs: number): AgentCallError {
+    const where = `agent ${endpoint.name} at ${endpoint.host}:${endpoint.port}`;
+    switch (error.code) {
+      case GrpcStatus.UNAUTHENTICATED:
+        return new AgentCallError(
+          `${where} refused the token — re-run \`rounds-agent init\` there and enrol it again with the new enrolment string`,
+          'unauthenticated',
+        );
+      case GrpcStatus.DEADLINE_EXCEEDED:
+        return new AgentCallError(`${where} did not answer within ${timeoutMs} ms`, 'timeout');
+      case GrpcStatus.UNAVAILABLE:
+        // The agent may have come back with another certificate: re-probe on the next call for a clear answer.
+        this.drop(endpoint.id);
+        return new AgentCallError(`${where} is unreachable: ${error.details || error.message}`, 'unreachable');
+      default:
+        return new AgentCallError(`${where} failed the call: ${error.details || error.message}`, 'protocol');
+    }
+  }
+}

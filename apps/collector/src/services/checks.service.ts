@@ -1,0 +1,147 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { redactSecrets, restoreRedacted, statusFromProto } from '#rounds/common';
+import { PluginRegistry, issuesToFieldErrors, type FieldError } from '#rounds/plugins';
+import type { CheckEntity } from '../entities/index.js';
+import { ChecksRepository } from '../repositories/checks.repository.js';
+import { AgentCallError, AgentClientPool } from '../repositories/agent-client.pool.js';
+import type { CollectorConfig } from '../config/env.js';
+import { AgentsService, descriptionOf, endpointOf } from './agents.service.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from './errors.js';
+import { COLLECTOR_CONFIG, PLUGIN_REGISTRY } from './tokens.js';
+
+const checkInput = z.strictObject({
+  agent: z.string().min(1).meta({ description: 'agent id or name' }),
+  name: z.string().min(1).max(120).regex(/^[^\u0000-\u001f]+$/, 'must not contain control characters'),
+  plugin: z.string().min(1),
+  config: z.record(z.string(), z.unknown()).default({}),
+  intervalMs: z.number().int().min(1000).max(86_400_000).default(60_000),
+  timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  enabled: z.boolean().default(true),
+});
+const checkPatch = checkInput.omit({ agent: true, plugin: true }).partial();
+
+export type CheckInput = z.input<typeof checkInput>;
+
+export interface CheckView {
+  id: string;
+  agentId: string;
+  name: string;
+  plugin: string;
+  /** Secrets redacted. */
+  config: unknown;
+  intervalMs: number;
+  timeoutMs: number;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Check definitions: validated against the plugin's schema before anything is saved. */
+@Injectable()
+export class ChecksService {
+  constructor(
+    private readonly checks: ChecksRepository,
+    private readonly agents: AgentsService,
+    private readonly pool: AgentClientPool,
+    @Inject(PLUGIN_REGISTRY) private readonly registry: PluginRegistry,
+    @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
+  ) {}
+
+  async list(agent?: string): Promise<CheckEntity[]> {
+    if (!agent) return this.checks.findAll();
+    return this.checks.findAll({ agentId: (await this.agents.get(agent)).id });
+  }
+
+  async get(id: string): Promise<CheckEntity> {
+    const check = await this.checks.findById(id);
+    if (!check) throw new NotFoundError(`no check with id "${id}"`);
+    return check;
+  }
+
+  async create(input: unknown): Promise<CheckEntity> {
+    const parsed = checkInput.safeParse(input);
+    if (!parsed.success) throw new ValidationFailedError('invalid check', issuesToFieldErrors(parsed.error.issues));
+    const dto = parsed.data;
+    const agent = await this.agents.get(dto.agent).catch(() => {
+      throw new ValidationFailedError('invalid check', [{ field: 'agent', message: `no agent with id or name "${dto.agent}"` }]);
+    });
+    this.validateConfig(dto.plugin, dto.config, agent.descriptionJson ? descriptionOf(agent)?.plugins.map((p) => p.name) : undefined);
+    if ((await this.checks.findAll({ agentId: agent.id })).some((c) => c.name === dto.name)) {
+      throw new ConflictError(`agent ${agent.name} already has a check named "${dto.name}"`);
+    }
+    return this.checks.create({ ...dto, agentId: agent.id });
+  }
+
+  async update(id: string, input: unknown): Promise<CheckEntity> {
+    const existing = await this.get(id);
+    const parsed = checkPatch.safeParse(input);
+    if (!parsed.success) throw new ValidationFailedError('invalid check', issuesToFieldErrors(parsed.error.issues));
+    const patch = { ...parsed.data };
+    if (patch.config) {
+      // A form or script echoing back the redacted view keeps the stored secrets.
+      patch.config = restoreRedacted(this.registry.get(existing.plugin)?.jsonSchema, patch.config, JSON.parse(existing.configJson)) as Record<string, unknown>;
+      const agent = await this.agents.get(existing.agentId);
+      this.validateConfig(existing.plugin, patch.config, descriptionOf(agent)?.plugins.map((p) => p.name));
+    }
+    const updated = await this.checks.update(id, patch);
+    if (!updated) throw new NotFoundError(`no check with id "${id}"`);
+    return updated;
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!(await this.checks.delete(id))) throw new NotFoundError(`no check with id "${id}"`);
+  }
+
+  /** Runs the check on its agent now and returns the result (not stored). */
+  async runNow(id: string) {
+    const check = await this.get(id);
+    const agent = await this.agents.get(check.agentId);
+    try {
+      const r = await this.pool.runCheck(
+        endpointOf(agent),
+        { check: { id: check.id, plugin: check.plugin, configJson: check.configJson, intervalMs: check.intervalMs, timeoutMs: check.timeoutMs } },
+        check.timeoutMs + this.config.pollTimeoutMs,
+      );
+      return { status: statusFromProto(r.status), reason: r.reason, summary: r.summary, durationMs: r.durationMs, startedAt: r.startedAtMs, metrics: r.metrics };
+    } catch (e) {
+      if (e instanceof AgentCallError) throw new ConflictError(e.message);
+      throw e;
+    }
+  }
+
+  /** The check as shown to people: secrets replaced by a placeholder. */
+  view(check: CheckEntity): CheckView {
+    const config = JSON.parse(check.configJson) as unknown;
+    const schema = this.registry.get(check.plugin)?.jsonSchema;
+    return {
+      id: check.id,
+      agentId: check.agentId,
+      name: check.name,
+      plugin: check.plugin,
+      config: redactSecrets(schema, config),
+      intervalMs: check.intervalMs,
+      timeoutMs: check.timeoutMs,
+      enabled: check.enabled,
+      createdAt: check.createdAt,
+      updatedAt: check.updatedAt,
+    };
+  }
+
+  /**
+   * Built-in plugins are validated here with their own schema (exact field errors).
+   * A custom plugin the agent described is accepted as a JSON object and validated by
+   * the agent, whose refusal shows on the check's state.
+   */
+  private validateConfig(plugin: string, config: unknown, agentPlugins: string[] | undefined): void {
+    const builtin = this.registry.get(plugin);
+    if (builtin) {
+      const v = this.registry.validate(plugin, config);
+      if (!v.ok) throw new ValidationFailedError('invalid check', v.errors.map((e): FieldError => ({ field: e.field ? `config.${e.field}` : 'config', message: e.message })));
+      return;
+    }
+    if (agentPlugins?.includes(plugin)) return;
+    const known = [...new Set([...this.registry.names(), ...(agentPlugins ?? [])])].sort();
+    throw new ValidationFailedError('invalid check', [{ field: 'plugin', message: `unknown plugin "${plugin}" (known: ${known.join(', ')})` }]);
+  }
+}

@@ -1,0 +1,15 @@
+import type { FieldError } from '#rounds/plugins';
+
+/** Input that failed validation; controllers turn it into a 400 with the field errors. */
+export class ValidationFailedError extends Error {
+  constructor(
+    message: string,
+    readonly errors: FieldError[],
+  ) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends Error {}
+
+export class ConflictError extends Error {}

@@ -1,0 +1,206 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Scheduler, type Clock } from '#rounds/common';
+import type { CheckSpec, CollectResponse } from '#rounds/common/wire';
+import type { AgentEntity, StatusCode } from '../entities/index.js';
+import { AgentsRepository } from '../repositories/agents.repository.js';
+import { ChecksRepository } from '../repositories/checks.repository.js';
+import { AgentCallError, AgentClientPool } from '../repositories/agent-client.pool.js';
+import { ResultWriter, type StoredResult } from '../repositories/result-writer.js';
+import type { CollectorConfig } from '../config/env.js';
+import { endpointOf } from './agents.service.js';
+import { CLOCK, COLLECTOR_CONFIG } from './tokens.js';
+
+/** How often the poller looks for agents added or removed (by the API, the CLI or another process). */
+const AGENT_SYNC_MS = 5000;
+
+export interface PollStats {
+  polls: number;
+  pollErrors: Record<string, number>;
+  lastLagMs: number;
+  maxLagMs: number;
+  resultsReceived: number;
+}
+
+/**
+ * The collector's rounds: one scheduler (time-ordered queue, one timer) polls every
+ * agent with bounded concurrency and a deadline per call. A poll hands over the check
+ * set when its version changed, drains results after the stored ack, stores them,
+ * and only then moves the ack — so nothing the agent measured is lost. An agent that
+ * stops answering is DOWN after `downAfter` failed polls and is then polled with
+ * exponential backoff until it answers again.
+ */
+@Injectable()
+export class PollerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('Poller');
+  private readonly scheduler: Scheduler;
+  private syncTimer: unknown;
+  private stopped = false;
+  private readonly described = new Set<string>();
+  readonly stats: PollStats = { polls: 0, pollErrors: {}, lastLagMs: 0, maxLagMs: 0, resultsReceived: 0 };
+
+  constructor(
+    private readonly agents: AgentsRepository,
+    private readonly checks: ChecksRepository,
+    private readonly pool: AgentClientPool,
+    private readonly writer: ResultWriter,
+    @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    this.scheduler = new Scheduler(clock, config.pollConcurrency, (lag) => {
+      this.stats.lastLagMs = lag;
+      this.stats.maxLagMs = Math.max(this.stats.maxLagMs, lag);
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.syncAgents();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.syncTimer);
+    await this.scheduler.stop();
+    await this.writer.close();
+    this.pool.closeAll();
+  }
+
+  get queueDepth(): number {
+    return this.scheduler.backlog;
+  }
+
+  /** Polls an agent as soon as a slot is free (after enrolment or a check change). */
+  pollSoon(agentId: string): void {
+    this.scheduler.add(agentId, this.clock.now(), (lateBy) => this.poll(agentId, lateBy));
+  }
+
+  /** Schedules agents that appeared and forgets those that are gone; runs every few seconds. */
+  async syncAgents(): Promise<void> {
+    try {
+      const all = await this.agents.findAll();
+      const ids = new Set(all.map((a) => a.id));
+      for (const agent of all) {
+        if (this.scheduler.has(agent.id)) continue;
+        // Spread first polls over one interval so a restart does not poll everything at once.
+        const jitter = Math.floor(Math.random() * Math.min(this.config.pollIntervalMs, 2000));
+        this.scheduler.add(agent.id, this.clock.now() + jitter, (lateBy) => this.poll(agent.id, lateBy));
+      }
+      for (const id of this.scheduledIds) {
+        if (!ids.has(id)) {
+          this.scheduler.remove(id);
+          this.scheduledIds.delete(id);
+          this.pool.drop(id);
+        }
+      }
+      for (const id of ids) this.scheduledIds.add(id);
+    } catch (e) {
+      this.log.error(`cannot read the agent list: ${(e as Error).message}`);
+    }
+    if (!this.stopped) this.syncTimer = this.clock.setTimeout(() => void this.syncAgents(), AGENT_SYNC_MS);
+  }
+
+  private readonly scheduledIds = new Set<string>();
+
+  private async poll(agentId: string, _lateBy: number): Promise<number | undefined> {
+    const agent = await this.agents.findById(agentId);
+    if (!agent) return undefined;
+    const started = this.clock.now();
+    this.stats.polls++;
+    try {
+      const response = await this.collect(agent);
+      const wasUp = agent.state === 'UP';
+      await this.store(agent, response);
+      if (!wasUp) this.log.log(`agent ${agent.name} is UP (${agent.host}:${agent.port})`);
+      if (!this.described.has(agent.id) || !agent.descriptionJson) await this.describe(agent);
+      return response.more ? this.clock.now() : started + this.config.pollIntervalMs;
+    } catch (e) {
+      const error = e instanceof AgentCallError ? e : new AgentCallError(`agent ${agent.name}: ${(e as Error).message}`, 'protocol');
+      this.stats.pollErrors[error.code] = (this.stats.pollErrors[error.code] ?? 0) + 1;
+      const state = await this.agents.recordPollFailure(agent.id, { at: this.clock.now(), error: error.message, downAfter: this.config.downAfter });
+      if (state === 'DOWN' && agent.state !== 'DOWN') this.log.warn(`agent ${agent.name} is DOWN: ${error.message}`);
+      else if (state !== 'DOWN') this.log.warn(`poll failed (${agent.consecutiveFailures + 1}/${this.config.downAfter}): ${error.message}`);
+      return started + this.backoff(agent.consecutiveFailures + 1);
+    }
+  }
+
+  /** Normal interval until the agent is DOWN, then doubling per failed poll up to the cap. */
+  private backoff(failures: number): number {
+    const beyond = Math.max(0, failures - this.config.downAfter);
+    return Math.min(this.config.pollIntervalMs * 2 ** Math.min(beyond, 20), Math.max(this.config.maxBackoffMs, this.config.pollIntervalMs));
+  }
+
+  private async collect(agent: AgentEntity): Promise<CollectResponse> {
+    const sendChecks = agent.agentAssignmentVersion !== agent.assignmentVersion;
+    const checks: CheckSpec[] = sendChecks
+      ? (await this.checks.findEnabledByAgent(agent.id)).map((c) => ({
+          id: c.id,
+          plugin: c.plugin,
+          configJson: c.configJson,
+          intervalMs: c.intervalMs,
+          timeoutMs: c.timeoutMs,
+        }))
+      : [];
+    return this.pool.collect(
+      endpointOf(agent),
+      {
+        ackSeq: agent.ackSeq,
+        spoolEpoch: agent.spoolEpoch,
+        assignmentVersion: agent.assignmentVersion,
+        hasChecks: sendChecks,
+        checks,
+        maxResults: this.config.pollBatch,
+      },
+      this.config.pollTimeoutMs,
+    );
+  }
+
+  private async store(agent: AgentEntity, response: CollectResponse): Promise<void> {
+    const results: StoredResult[] = response.results.map((r) => ({
+      checkId: r.checkId,
+      seq: r.seq,
+      startedAt: r.startedAtMs,
+      durationMs: r.durationMs,
+      status: clampStatus(r.status),
+      reason: r.reason,
+      summary: r.summary,
+      metrics: r.metrics,
+    }));
+    // A check the agent refused never produces results: its refusal becomes its state.
+    for (const rejection of response.rejected) {
+      results.push({
+        checkId: rejection.checkId,
+        seq: 0,
+        startedAt: this.clock.now(),
+        durationMs: 0,
+        status: 3,
+        reason: 'config_error',
+        summary: `refused by agent ${agent.name}: ${rejection.error}`,
+        metrics: [],
+      });
+    }
+    const sameEpoch = response.spoolEpoch === agent.spoolEpoch;
+    const lastSeq = response.results.length > 0 ? response.results[response.results.length - 1]!.seq : sameEpoch ? agent.ackSeq : 0;
+    this.stats.resultsReceived += response.results.length;
+    await this.writer.write({ agentId: agent.id, results, ackSeq: lastSeq, spoolEpoch: response.spoolEpoch });
+    await this.agents.recordPollSuccess(agent.id, {
+      at: this.clock.now(),
+      spoolEpoch: response.spoolEpoch,
+      agentAssignmentVersion: response.assignmentVersion,
+      dropped: response.dropped,
+      health: response.health ?? null,
+    });
+  }
+
+  private async describe(agent: AgentEntity): Promise<void> {
+    try {
+      const description = await this.pool.describe(endpointOf(agent), this.config.pollTimeoutMs);
+      await this.agents.update(agent.id, { descriptionJson: JSON.stringify(description) });
+      this.described.add(agent.id);
+    } catch (e) {
+      this.log.warn(`cannot describe agent ${agent.name}: ${(e as Error).message}`);
+    }
+  }
+}
+
+function clampStatus(status: number): StatusCode {
+  return (status >= 0 && status <= 3 ? status : 3) as StatusCode;
+}
