@@ -1,0 +1,12 @@
+import { AgentEntity } from './agent.entity.js';
+import { CheckResultEntity } from './check-result.entity.js';
+import { CheckStateEntity } from './check-state.entity.js';
+import { CheckEntity } from './check.entity.js';
+
+export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
+export { CheckEntity } from './check.entity.js';
+export { CheckResultEntity, type StatusCode } from './check-result.entity.js';
+export { CheckStateEntity } from './check-state.entity.js';
+
+/** Every entity, listed by class (no globs: the compiled layout must not matter). */
+export const ENTITIES = [AgentEntity, CheckEntity, CheckResultEntity, CheckStateEntity];

@@ -1,0 +1,4 @@
+import { Initial1700000000000 } from './1700000000000-initial.js';
+
+/** Every migration in order, listed by class: one per schema change, each with up and down. */
+export const MIGRATIONS = [Initial1700000000000];

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { SQLITE_FILE_NAME } from './data-source.js';
+import { openTestDatabase } from './testing.js';
+
+type Db = Awaited<ReturnType<typeof openTestDatabase>>;
+
+async function userTables(db: Db): Promise<string[]> {
+  const rows: { name: string }[] = await db.dataSource.query(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  );
+  return rows.map((r) => r.name);
+}
+
+async function pragma(db: Db, name: string): Promise<unknown> {
+  const rows: Record<string, unknown>[] = await db.dataSource.query(`PRAGMA ${name}`);
+  return Object.values(rows[0]!)[0];
+}
+
+describe('createDataSource with SQLite', () => {
+  let db: Db;
+  beforeEach(async () => {
+    db = await openTestDatabase();
+  });
+  afterEach(() => db.close());
+
+  it('creates rounds.sqlite and its missing directories on initialise', () => {
+    assert.ok(existsSync(join(db.dataDir, SQLITE_FILE_NAME)));
+  });
+
+  it('applies the initial migration to an empty database', async () => {
+    assert.deepEqual(await userTables(db), ['agents', 'check_results', 'check_state', 'checks', 'migrations']);
+    const applied: { name: string }[] = await db.dataSource.query('SELECT name FROM migrations');
+    assert.deepEqual(
+      applied.map((m) => m.name),
+      ['Initial1700000000000'],
+    );
+    const indexes: { name: string }[] = await db.dataSource.query(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name",
+    );
+    assert.deepEqual(
+      indexes.map((i) => i.name),
+      ['idx_check_results_check_started', 'idx_checks_agent_id'],
+    );
+  });
+
+  it('runs with WAL journaling, synchronous=NORMAL, foreign keys on and a busy timeout', async () => {
+    assert.equal(await pragma(db, 'journal_mode'), 'wal');
+    assert.equal(await pragma(db, 'synchronous'), 1);
+    assert.equal(await pragma(db, 'foreign_keys'), 1);
+    assert.ok(Number(await pragma(db, 'busy_timeout')) >= 1000);
+  });
+
+  it('undoing the initial migration removes every table it created, and it applies again afterwards', async () => {
+    await db.dataSource.undoLastMigration();
+    assert.deepEqual(await userTables(db), ['migrations']);
+    const indexes: unknown[] = await db.dataSource.query("SELECT name FROM sqlite_master WHERE type = 'index'");
+    assert.deepEqual(indexes, []);
+
+    await db.dataSource.runMigrations();
+    assert.deepEqual(await userTables(db), ['agents', 'check_results', 'check_state', 'checks', 'migrations']);
+  });
+
+  it('does not migrate again when an already migrated database is reopened', async () => {
+    await db.dataSource.destroy();
+    await db.dataSource.initialize();
+    const applied: unknown[] = await db.dataSource.query('SELECT name FROM migrations');
+    assert.equal(applied.length, 1);
+  });
+});
