@@ -13,8 +13,9 @@ usage:
       create a config, a token and a self-signed certificate; prints the enrolment string
   rounds-agent start --config <file>
       serve the collector (env: ROUNDS_AGENT_CONFIG, ROUNDS_AGENT_LISTEN, ROUNDS_AGENT_TOKEN, ROUNDS_AGENT_LOG_LEVEL)
-  rounds-agent run-once <plugin> --config <check-config.yaml> [--timeout ms]
+  rounds-agent run-once <plugin> --config <check-config.yaml> [--timeout ms] [--agent-config agent.yaml]
       run one check now and print what it sees; exits 0/1/2/3 like a Nagios plugin
+      (--agent-config supplies the agent's nagios allow-list)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -29,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       advertise: { type: 'string' },
       force: { type: 'boolean', default: false },
       timeout: { type: 'string' },
+      'agent-config': { type: 'string' },
     },
   });
   const configPath = values.config ?? env.configPath;
@@ -48,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
       if (!plugin || !values.config) throw new Error('usage: rounds-agent run-once <plugin> --config <check-config.yaml>');
       const timeout = Number(values.timeout ?? 10_000);
       if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`--timeout must be milliseconds, got "${values.timeout}"`);
-      return runOnce(plugin, values.config, timeout, (line) => console.log(line));
+      return runOnce(plugin, values.config, timeout, (line) => console.log(line), values['agent-config']);
     }
     case undefined:
     case 'help':

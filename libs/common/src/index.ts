@@ -7,3 +7,5 @@ export * from './secrets.js';
 export * from './agent-proto.js';
 export * from './thresholds/range.js';
 export * from './version.js';
+export * from './thresholds/perfdata.js';
+export * from './logger.js';

@@ -10,6 +10,8 @@ interface Entry {
   key: string;
   due: number;
   generation: number;
+  /** Insertion order: entries due at the same moment run first come, first served. */
+  order?: number;
 }
 
 /**
@@ -83,13 +85,20 @@ export class Scheduler {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private insertions = 0;
+
+  private before(a: Entry, b: Entry): boolean {
+    return a.due < b.due || (a.due === b.due && a.order! < b.order!);
+  }
+
   private push(entry: Entry): void {
     const h = this.heap;
+    entry.order = this.insertions++;
     h.push(entry);
     let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (h[parent]!.due <= h[i]!.due) break;
+      if (!this.before(h[i]!, h[parent]!)) break;
       [h[parent], h[i]] = [h[i]!, h[parent]!];
       i = parent;
     }
@@ -107,8 +116,8 @@ export class Scheduler {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < h.length && h[l]!.due < h[m]!.due) m = l;
-        if (r < h.length && h[r]!.due < h[m]!.due) m = r;
+        if (l < h.length && this.before(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.before(h[r]!, h[m]!)) m = r;
         if (m === i) break;
         [h[m], h[i]] = [h[i]!, h[m]!];
         i = m;

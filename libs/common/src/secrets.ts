@@ -35,11 +35,16 @@ export function redactSecrets(schema: unknown, value: unknown): unknown {
 export function restoreRedacted(schema: unknown, submitted: unknown, stored: unknown): unknown {
   if (!isObject(schema)) return submitted;
   if (schema['x-secret'] === true) return submitted === REDACTED ? stored : submitted;
+  // Must walk every shape redactSecrets redacts, or the placeholder would be saved as the secret.
+  if (Array.isArray(submitted)) {
+    return submitted.map((item, i) => restoreRedacted(schema['items'], item, Array.isArray(stored) ? stored[i] : undefined));
+  }
   if (!isObject(submitted)) return submitted;
   const props = isObject(schema['properties']) ? (schema['properties'] as JsonSchema) : {};
+  const additional = schema['additionalProperties'];
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(submitted)) {
-    out[k] = restoreRedacted(props[k], v, isObject(stored) ? stored[k] : undefined);
+    out[k] = restoreRedacted(k in props ? props[k] : additional, v, isObject(stored) ? stored[k] : undefined);
   }
   return out;
 }

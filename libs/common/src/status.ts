@@ -1,6 +1,6 @@
 import { Status } from './generated/rounds/agent/v1/agent.js';
 
-/** Nagios semantics; the order is also the severity order used by {@link worstStatus}. */
+/** Nagios semantics; the index is the Nagios exit code and the stored status number. */
 export const CHECK_STATUSES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 

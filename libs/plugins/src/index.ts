@@ -2,3 +2,4 @@ export * from './plugin.js';
 export * from './schema.js';
 export * from './registry.js';
 export * from './runner.js';
+export { nagiosCommandsSchema, type NagiosCommands } from './nagios/nagios.plugin.js';

@@ -3,11 +3,19 @@ import type { CheckStatus, Reason } from '#rounds/common';
 
 export type { CheckStatus, Reason };
 
-/** One measured value; `name` in snake_case and base units (seconds, bytes, ratio). */
+/**
+ * Units of metric values: base units only, so the collector and Prometheus never
+ * convert. `count` is a gauge of things, `counter` a monotonic count, '' unitless
+ * (a status code, an exit code).
+ */
+export const METRIC_UNITS = ['seconds', 'bytes', 'ratio', 'percent', 'days', 'bytes_per_second', 'count', 'counter', ''] as const;
+export type MetricUnit = (typeof METRIC_UNITS)[number];
+
+/** One measured value; `name` in snake_case, value in the base unit named by `unit`. */
 export interface Metric {
   name: string;
   value: number;
-  unit: string;
+  unit: MetricUnit;
   labels?: Record<string, string>;
 }
 

@@ -3,12 +3,36 @@ import type { Plugin } from './plugin.js';
 import { formatFieldErrors, toJsonSchema, validateWith, type Validation } from './schema.js';
 import { httpPlugin } from './http/http.plugin.js';
 import { tcpPlugin } from './tcp/tcp.plugin.js';
+import { dicomEchoPlugin } from './dicom-echo/dicom-echo.plugin.js';
+import { orthancPlugin } from './orthanc/orthanc.plugin.js';
+import { smbSharePlugin } from './smb-share/smb-share.plugin.js';
+import { hostMetricsPlugin } from './host-metrics/host-metrics.plugin.js';
+import { createNagiosPlugin, type NagiosCommands } from './nagios/nagios.plugin.js';
+
+/** What the built-ins take from the agent's own config. */
+export interface BuiltinOptions {
+  /**
+   * The agent's allow-list of Nagios commands. Left out where no allow-list is known
+   * (the collector): nagios checks are then validated for shape only.
+   */
+  nagiosCommands?: NagiosCommands;
+}
 
 /**
  * The built-in plugins: the one list. Valid plugin names, UI dropdowns and docs
  * tables are derived from the registry built from it, never kept by hand elsewhere.
  */
-export const BUILTIN_PLUGINS: readonly Plugin[] = [httpPlugin, tcpPlugin] as Plugin[];
+export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
+  return [
+    httpPlugin,
+    tcpPlugin,
+    dicomEchoPlugin,
+    orthancPlugin,
+    smbSharePlugin,
+    hostMetricsPlugin,
+    createNagiosPlugin(options.nagiosCommands),
+  ] as Plugin[];
+}
 
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const SEMVER = /^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
@@ -31,9 +55,9 @@ export interface RegisteredPlugin {
 export class PluginRegistry {
   private readonly plugins = new Map<string, RegisteredPlugin>();
 
-  static withBuiltins(): PluginRegistry {
+  static withBuiltins(options: BuiltinOptions = {}): PluginRegistry {
     const registry = new PluginRegistry();
-    for (const plugin of BUILTIN_PLUGINS) registry.register(plugin, 'builtin');
+    for (const plugin of builtinPlugins(options)) registry.register(plugin, 'builtin');
     return registry;
   }
 

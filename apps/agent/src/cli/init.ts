@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import selfsigned from 'selfsigned';
+import type { z } from 'zod';
 import { stringify as toYaml } from 'yaml';
 import { formatEnrolment } from '#rounds/common';
 import { agentConfigSchema, sha256Hex, splitHostPort } from '../config/agent-config.js';
@@ -15,6 +17,14 @@ export interface InitOptions {
 }
 
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
+
+function checked<T>(flag: string, schema: z.ZodType<T>, value: string): NonNullable<T> {
+  const r = schema.safeParse(value);
+  if (!r.success || r.data === undefined || r.data === null) {
+    throw new Error(`${flag} ${JSON.stringify(value)}: ${r.success ? 'is required' : r.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  return r.data as NonNullable<T>;
+}
 
 /** SHA-256 of the certificate's DER bytes as 64 lower-case hex digits. */
 export function certificateFingerprint(pem: string): string {
@@ -31,8 +41,8 @@ export async function initAgent(options: InitOptions): Promise<string[]> {
   if (existsSync(configPath) && !options.force) {
     throw new Error(`${configPath} already exists — pass --force to replace it (the old token and certificate stop working)`);
   }
-  const listen = agentConfigSchema.shape.listen.parse(options.listen);
-  const advertise = options.advertise ? agentConfigSchema.shape.advertise.parse(options.advertise) : undefined;
+  const listen = checked('--listen', agentConfigSchema.shape.listen, options.listen);
+  const advertise = options.advertise ? checked('--advertise', agentConfigSchema.shape.advertise, options.advertise) : undefined;
   const bind = splitHostPort(listen);
   const target = advertise ? splitHostPort(advertise) : { host: WILDCARD.has(bind.host) ? hostname() : bind.host, port: bind.port };
   if (target.port === 0) throw new Error('the enrolment string needs a fixed port: pass --listen host:port (not port 0) or --advertise host:port');
@@ -44,7 +54,7 @@ export async function initAgent(options: InitOptions): Promise<string[]> {
   const keyFile = `${stem}.key`;
 
   const names = [...new Set([target.host, hostname(), 'localhost'])];
-  const altNames = names.map((n) => (/^[\d.]+$/.test(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
+  const altNames = names.map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
   if (!names.includes('127.0.0.1')) altNames.push({ type: 7, ip: '127.0.0.1' });
   const pems = await selfsigned.generate([{ name: 'commonName', value: `rounds-agent ${target.host}` }], {
     keyType: 'ec',

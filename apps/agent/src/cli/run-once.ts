@@ -2,13 +2,23 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { nagiosExitCode } from '#rounds/common';
 import { PluginRegistry, formatFieldErrors, runPlugin } from '#rounds/plugins';
+import { loadAgentConfig } from '../config/agent-config.js';
+import { readAgentEnv } from '../config/env.js';
 
 /**
  * Runs one plugin with a config file and prints what it sees. Returns the Nagios
  * exit code, so operators can try a config on site or call it from other tools.
  */
-export async function runOnce(pluginName: string, configPath: string, timeoutMs: number, print: (line: string) => void): Promise<number> {
-  const registry = PluginRegistry.withBuiltins();
+export async function runOnce(
+  pluginName: string,
+  configPath: string,
+  timeoutMs: number,
+  print: (line: string) => void,
+  agentConfigPath?: string,
+): Promise<number> {
+  // The agent's config matters to plugins that depend on it (the nagios allow-list).
+  const nagiosCommands = agentConfigPath ? loadAgentConfig(agentConfigPath, readAgentEnv({})).nagios.commands : {};
+  const registry = PluginRegistry.withBuiltins({ nagiosCommands });
   const entry = registry.get(pluginName);
   if (!entry) {
     print(`UNKNOWN: no plugin "${pluginName}" — this agent has: ${registry.names().join(', ')}`);

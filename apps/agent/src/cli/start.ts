@@ -1,21 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { ServerCredentials } from '@grpc/grpc-js';
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PluginRegistry } from '#rounds/plugins';
+import { RoundsLogger } from '#rounds/common';
 import { loadAgentConfig, splitHostPort } from '../config/agent-config.js';
 import type { AgentEnv } from '../config/env.js';
 import { AgentModule } from '../agent.module.js';
 import { AgentGrpcServer } from '../grpc-server.js';
 import { certificateFingerprint } from './init.js';
+import { loadPluginDir } from '../services/plugin-loader.js';
 import { ROUNDS_VERSION as AGENT_VERSION } from '#rounds/common';
-
-const LEVELS: Record<AgentEnv['logLevel'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
 
 /** Starts the agent and resolves when it has been told to stop and has stopped. */
 export async function startAgent(configPath: string, env: AgentEnv): Promise<void> {
@@ -29,12 +24,15 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
   } catch (e) {
     throw new Error(`cannot read the TLS certificate/key named in ${config.path}: ${(e as Error).message}`);
   }
-  const registry = PluginRegistry.withBuiltins();
+  const registry = PluginRegistry.withBuiltins({ nagiosCommands: config.nagios.commands });
+  if (config.pluginDir) {
+    await loadPluginDir(config.pluginDir, registry, (level, message) => (level === 'error' ? log.error(message) : log.log(message)));
+  }
   const credentials = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }], false);
   const server = new AgentGrpcServer(config.listen, credentials, config.path);
   const app = await NestFactory.createMicroservice(AgentModule.forConfig(config, registry), {
     strategy: server,
-    logger: LEVELS[env.logLevel],
+    logger: new RoundsLogger(env.logLevel),
   });
   await app.listen();
   const { host } = splitHostPort(config.listen);

@@ -3,13 +3,14 @@ import { dirname, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { formatFieldErrors, issuesToFieldErrors } from '#rounds/plugins';
+import { formatFieldErrors, issuesToFieldErrors, nagiosCommandsSchema } from '#rounds/plugins';
 import type { AgentEnv } from './env.js';
 
 const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:7443 or [::]:7443')
-  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0–65535');
+  // Only judge the port when there is one, so "localhost" gets the host:port message alone.
+  .refine((v) => !/:\d{1,5}$/.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0–65535');
 
 /** The agent's YAML config file. Unknown keys are errors: a typo must not be silently ignored. */
 export const agentConfigSchema = z.strictObject({
@@ -36,6 +37,16 @@ export const agentConfigSchema = z.strictObject({
       maxAgeHours: z.number().positive().default(72),
     })
     .default({ maxResults: 100_000, maxBytes: 64 * 1024 * 1024, maxAgeHours: 72 }),
+  plugins: z
+    .strictObject({
+      dir: z.string().min(1).optional().meta({ description: 'Folder of custom plugins, relative to this file' }),
+    })
+    .default({}),
+  nagios: z
+    .strictObject({
+      commands: nagiosCommandsSchema.default({}).meta({ description: 'Allow-list of Nagios plugins checks may run (NRPE style)' }),
+    })
+    .default({ commands: {} }),
   collect: z
     .strictObject({
       maxResults: z.number().int().min(1).max(50_000).default(5000),
@@ -51,6 +62,8 @@ export interface AgentConfig extends AgentConfigFile {
   /** TLS paths resolved against the config file's folder. */
   readonly tlsCertPath: string;
   readonly tlsKeyPath: string;
+  /** Custom plugin folder resolved against the config file's folder. */
+  readonly pluginDir?: string;
 }
 
 export class AgentConfigError extends Error {}
@@ -78,6 +91,10 @@ export function loadAgentConfig(path: string, env: AgentEnv): AgentConfig {
   } catch (e) {
     throw new AgentConfigError(`agent config ${abs} is not valid YAML: ${(e as Error).message}`);
   }
+  // Spreading a scalar or list would turn it into fields "0", "1", ... and hide the real mistake.
+  if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new AgentConfigError(`agent config ${abs} must be a YAML mapping of settings (key: value), not a ${Array.isArray(raw) ? 'list' : typeof raw}`);
+  }
   const overridden = { ...(raw as Record<string, unknown>) };
   if (env.listen) overridden['listen'] = env.listen;
   if (env.token) overridden['tokenSha256'] = sha256Hex(env.token);
@@ -91,6 +108,7 @@ export function loadAgentConfig(path: string, env: AgentEnv): AgentConfig {
     path: abs,
     tlsCertPath: resolve(dir, parsed.data.tls.cert),
     tlsKeyPath: resolve(dir, parsed.data.tls.key),
+    pluginDir: parsed.data.plugins.dir ? resolve(dir, parsed.data.plugins.dir) : undefined,
   });
 }
 

@@ -1,19 +1,12 @@
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DataSource } from 'typeorm';
-import { ROUNDS_VERSION } from '#rounds/common';
+import { ROUNDS_VERSION, RoundsLogger } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { CollectorModule } from '../collector.module.js';
 import { DATA_SOURCE } from '../repositories/data-source.js';
 import { ApiTokenService } from '../services/api-token.service.js';
-
-export const LOG_LEVELS: Record<CollectorConfig['logLevel'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
@@ -26,14 +19,13 @@ const SECURITY_HEADERS: Record<string, string> = {
 export async function serve(config: CollectorConfig): Promise<void> {
   const log = new Logger('Collector');
   const app = await NestFactory.create<NestExpressApplication>(CollectorModule.register({ config, serve: true }), {
-    logger: LOG_LEVELS[config.logLevel],
+    logger: new RoundsLogger(config.logLevel),
   });
   app.disable('x-powered-by');
   app.use((_req: unknown, res: { setHeader(k: string, v: string): void }, next: () => void) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     next();
   });
-  app.enableShutdownHooks();
   const { created } = app.get(ApiTokenService).ensure();
   try {
     await app.listen(config.httpPort, config.httpHost);

@@ -41,7 +41,10 @@ export interface CollectorConfig {
 }
 
 export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
-  const known = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('ROUNDS_') && k in envSchema.shape));
+  // A blank variable (`ROUNDS_HTTP_PORT=` in a compose file) means unset: coerced, it would be port 0.
+  const known = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k.startsWith('ROUNDS_') && k in envSchema.shape && v !== undefined && v.trim() !== ''),
+  );
   const parsed = envSchema.safeParse(known);
   if (!parsed.success) {
     throw new Error(`collector settings are invalid: ${formatFieldErrors(issuesToFieldErrors(parsed.error.issues))}`);

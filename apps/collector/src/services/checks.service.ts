@@ -61,12 +61,16 @@ export class ChecksService {
 
   async create(input: unknown): Promise<CheckEntity> {
     const parsed = checkInput.safeParse(input);
-    if (!parsed.success) throw new ValidationFailedError('invalid check', issuesToFieldErrors(parsed.error.issues));
+    const errors = parsed.success ? [] : issuesToFieldErrors(parsed.error.issues);
+    // Report the plugin config's errors together with the rest, so one round trip shows everything.
+    const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+    const agent = typeof raw['agent'] === 'string' ? await this.agents.get(raw['agent']).catch(() => undefined) : undefined;
+    if (typeof raw['agent'] === 'string' && !agent) errors.push({ field: 'agent', message: `no agent with id or name "${raw['agent']}"` });
+    if (typeof raw['plugin'] === 'string') {
+      errors.push(...this.configErrors(raw['plugin'], raw['config'] ?? {}, agent ? descriptionOf(agent)?.plugins.map((p) => p.name) : undefined));
+    }
+    if (!parsed.success || errors.length > 0 || !agent) throw new ValidationFailedError('invalid check', dedupe(errors));
     const dto = parsed.data;
-    const agent = await this.agents.get(dto.agent).catch(() => {
-      throw new ValidationFailedError('invalid check', [{ field: 'agent', message: `no agent with id or name "${dto.agent}"` }]);
-    });
-    this.validateConfig(dto.plugin, dto.config, agent.descriptionJson ? descriptionOf(agent)?.plugins.map((p) => p.name) : undefined);
     if ((await this.checks.findAll({ agentId: agent.id })).some((c) => c.name === dto.name)) {
       throw new ConflictError(`agent ${agent.name} already has a check named "${dto.name}"`);
     }
@@ -133,15 +137,28 @@ export class ChecksService {
    * A custom plugin the agent described is accepted as a JSON object and validated by
    * the agent, whose refusal shows on the check's state.
    */
-  private validateConfig(plugin: string, config: unknown, agentPlugins: string[] | undefined): void {
-    const builtin = this.registry.get(plugin);
-    if (builtin) {
+  private configErrors(plugin: string, config: unknown, agentPlugins: string[] | undefined): FieldError[] {
+    if (this.registry.get(plugin)) {
       const v = this.registry.validate(plugin, config);
-      if (!v.ok) throw new ValidationFailedError('invalid check', v.errors.map((e): FieldError => ({ field: e.field ? `config.${e.field}` : 'config', message: e.message })));
-      return;
+      return v.ok ? [] : v.errors.map((e) => ({ field: e.field ? `config.${e.field}` : 'config', message: e.message }));
     }
-    if (agentPlugins?.includes(plugin)) return;
+    if (agentPlugins?.includes(plugin)) return [];
     const known = [...new Set([...this.registry.names(), ...(agentPlugins ?? [])])].sort();
-    throw new ValidationFailedError('invalid check', [{ field: 'plugin', message: `unknown plugin "${plugin}" (known: ${known.join(', ')})` }]);
+    return [{ field: 'plugin', message: `unknown plugin "${plugin}" (known: ${known.join(', ')})` }];
   }
+
+  private validateConfig(plugin: string, config: unknown, agentPlugins: string[] | undefined): void {
+    const errors = this.configErrors(plugin, config, agentPlugins);
+    if (errors.length > 0) throw new ValidationFailedError('invalid check', errors);
+  }
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.field}\u0000${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -1,0 +1,143 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnrolment } from '#rounds/common';
+import { loadAgentConfig } from '../config/agent-config.js';
+import { certificateFingerprint, initAgent } from './init.js';
+
+const noEnv = { logLevel: 'log' } as const;
+
+describe('initAgent', () => {
+  let root: string;
+  let n = 0;
+  /** A fresh, empty folder per test, all under one temp root removed at the end. */
+  const freshDir = () => join(root, `case-${++n}`);
+
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'rounds-init-'));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes the config, certificate and key next to each other, the key readable by its owner only', async () => {
+    const dir = freshDir();
+    await initAgent({ configPath: join(dir, 'agent.yaml'), listen: '127.0.0.1:7443', force: false });
+
+    for (const file of ['agent.yaml', 'agent.crt', 'agent.key']) assert.ok(existsSync(join(dir, file)), `${file} was not written`);
+    assert.equal(statSync(join(dir, 'agent.key')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'agent.yaml')).mode & 0o077, 0, 'the config (token hash) is readable by others');
+    assert.match(readFileSync(join(dir, 'agent.key'), 'utf8'), /^-----BEGIN (EC )?PRIVATE KEY-----/);
+  });
+
+  it("ends with an enrolment string that carries the agent's address, a token and the written certificate's fingerprint", async () => {
+    const dir = freshDir();
+    const lines = await initAgent({ configPath: join(dir, 'agent.yaml'), listen: '127.0.0.1:7443', force: false });
+
+    const enrolment = parseEnrolment(lines.at(-1)!);
+    const pem = readFileSync(join(dir, 'agent.crt'), 'utf8');
+    assert.equal(enrolment.host, '127.0.0.1');
+    assert.equal(enrolment.port, 7443);
+    assert.equal(enrolment.fingerprint, certificateFingerprint(pem));
+    assert.equal(enrolment.fingerprint, createHash('sha256').update(new X509Certificate(pem).raw).digest('hex'));
+    assert.ok(lines.slice(0, -1).every((line) => !line.includes(enrolment.token)), 'the token appears before the last line');
+  });
+
+  it('writes a config that loadAgentConfig accepts, holding only the hash of the printed token', async () => {
+    const dir = freshDir();
+    const configPath = join(dir, 'agent.yaml');
+    const lines = await initAgent({ configPath, listen: '127.0.0.1:7443', force: false });
+    const { token } = parseEnrolment(lines.at(-1)!);
+
+    const config = loadAgentConfig(configPath, noEnv);
+    assert.equal(config.listen, '127.0.0.1:7443');
+    assert.equal(config.tokenSha256, createHash('sha256').update(token).digest('hex'));
+    assert.equal(config.tlsCertPath, join(dir, 'agent.crt'));
+    assert.equal(config.tlsKeyPath, join(dir, 'agent.key'));
+    assert.ok(!readFileSync(configPath, 'utf8').includes(token), 'the clear token was written to the config');
+    assert.match(lines[0]!, new RegExp(`^wrote ${configPath} \\(agent ${config.id}\\)$`));
+  });
+
+  it('issues a certificate the collector can dial by the advertised name, localhost or 127.0.0.1', async () => {
+    const dir = freshDir();
+    const lines = await initAgent({
+      configPath: join(dir, 'agent.yaml'),
+      listen: '0.0.0.0:7443',
+      advertise: 'pacs-agent.hospital.example:9443',
+      force: false,
+    });
+    const cert = new X509Certificate(readFileSync(join(dir, 'agent.crt')));
+    assert.equal(cert.checkHost('pacs-agent.hospital.example'), 'pacs-agent.hospital.example');
+    assert.equal(cert.checkHost('localhost'), 'localhost');
+    assert.equal(cert.checkIP('127.0.0.1'), '127.0.0.1');
+    assert.ok(new Date(cert.validTo).getTime() > Date.now() + 9 * 365 * 24 * 3600 * 1000, `valid only until ${cert.validTo}`);
+
+    const enrolment = parseEnrolment(lines.at(-1)!);
+    assert.deepEqual([enrolment.host, enrolment.port], ['pacs-agent.hospital.example', 9443]);
+    assert.equal(loadAgentConfig(join(dir, 'agent.yaml'), noEnv).advertise, 'pacs-agent.hospital.example:9443');
+  });
+
+  it("puts this machine's host name in the enrolment string when listening on every address", async () => {
+    const dir = freshDir();
+    const lines = await initAgent({ configPath: join(dir, 'agent.yaml'), listen: '0.0.0.0:7443', force: false });
+    assert.equal(parseEnrolment(lines.at(-1)!).host, hostname());
+  });
+
+  it('names the certificate and key after the config file', async () => {
+    const dir = freshDir();
+    await initAgent({ configPath: join(dir, 'ward-3.yml'), listen: '127.0.0.1:7443', force: false });
+    assert.ok(existsSync(join(dir, 'ward-3.crt')));
+    assert.ok(existsSync(join(dir, 'ward-3.key')));
+  });
+
+  it('refuses to overwrite an existing config without force, and leaves it as it was', async () => {
+    const dir = freshDir();
+    const configPath = join(dir, 'agent.yaml');
+    await initAgent({ configPath, listen: '127.0.0.1:7443', force: false });
+    const before = readFileSync(configPath, 'utf8');
+
+    await assert.rejects(initAgent({ configPath, listen: '127.0.0.1:7443', force: false }), {
+      message: `${configPath} already exists — pass --force to replace it (the old token and certificate stop working)`,
+    });
+    assert.equal(readFileSync(configPath, 'utf8'), before);
+  });
+
+  it('replaces the config, token and certificate with force', async () => {
+    const dir = freshDir();
+    const configPath = join(dir, 'agent.yaml');
+    const first = parseEnrolment((await initAgent({ configPath, listen: '127.0.0.1:7443', force: false })).at(-1)!);
+    const second = parseEnrolment((await initAgent({ configPath, listen: '127.0.0.1:7443', force: true })).at(-1)!);
+
+    assert.notEqual(second.token, first.token);
+    assert.notEqual(second.fingerprint, first.fingerprint);
+    assert.equal(second.fingerprint, certificateFingerprint(readFileSync(join(dir, 'agent.crt'), 'utf8')));
+    assert.equal(loadAgentConfig(configPath, noEnv).tokenSha256, createHash('sha256').update(second.token).digest('hex'));
+  });
+
+  it('refuses port 0 without an advertised address, since the enrolment string needs a fixed port', async () => {
+    const dir = freshDir();
+    await assert.rejects(initAgent({ configPath: join(dir, 'agent.yaml'), listen: '127.0.0.1:0', force: false }), {
+      message: 'the enrolment string needs a fixed port: pass --listen host:port (not port 0) or --advertise host:port',
+    });
+    assert.equal(existsSync(join(dir, 'agent.yaml')), false);
+  });
+
+  it('accepts port 0 when an advertised address gives the port to dial', async () => {
+    const dir = freshDir();
+    const lines = await initAgent({ configPath: join(dir, 'agent.yaml'), listen: '127.0.0.1:0', advertise: '10.0.4.7:7443', force: false });
+    assert.deepEqual(
+      (({ host, port }) => ({ host, port }))(parseEnrolment(lines.at(-1)!)),
+      { host: '10.0.4.7', port: 7443 },
+    );
+  });
+
+  it('refuses a listen address that is not host:port before writing anything', async () => {
+    const dir = freshDir();
+    await assert.rejects(initAgent({ configPath: join(dir, 'agent.yaml'), listen: '7443', force: false }), (e: Error) => {
+      assert.match(e.message, /must be host:port, e\.g\. 0\.0\.0\.0:7443 or \[::\]:7443/);
+      return true;
+    });
+    assert.equal(existsSync(dir), false);
+  });
+});

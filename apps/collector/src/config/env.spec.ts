@@ -1,0 +1,100 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { readCollectorConfig } from './env.js';
+
+describe('readCollectorConfig', () => {
+  it('fills every documented default when nothing is set', () => {
+    assert.deepEqual(
+      { ...readCollectorConfig({}) },
+      {
+        dataDir: resolve('data'),
+        databaseUrl: undefined,
+        httpHost: '127.0.0.1',
+        httpPort: 8380,
+        pollIntervalMs: 15_000,
+        pollTimeoutMs: 10_000,
+        pollConcurrency: 16,
+        pollBatch: 5000,
+        downAfter: 3,
+        maxBackoffMs: 300_000,
+        apiToken: undefined,
+        logLevel: 'log',
+      },
+    );
+  });
+
+  it('reads every setting, turning numbers from text and the data folder into an absolute path', () => {
+    const config = readCollectorConfig({
+      ROUNDS_DATA_DIR: 'var/rounds',
+      ROUNDS_DATABASE_URL: 'postgresql://rounds@db/rounds',
+      ROUNDS_HTTP_HOST: '0.0.0.0',
+      ROUNDS_HTTP_PORT: '0',
+      ROUNDS_POLL_INTERVAL_MS: '500',
+      ROUNDS_POLL_TIMEOUT_MS: '120000',
+      ROUNDS_POLL_CONCURRENCY: '1',
+      ROUNDS_POLL_BATCH: '50000',
+      ROUNDS_DOWN_AFTER: '100',
+      ROUNDS_MAX_BACKOFF_MS: '1000',
+      ROUNDS_API_TOKEN: 'x'.repeat(24),
+      ROUNDS_LOG_LEVEL: 'debug',
+    });
+    assert.deepEqual(
+      { ...config },
+      {
+        dataDir: resolve('var/rounds'),
+        databaseUrl: 'postgresql://rounds@db/rounds',
+        httpHost: '0.0.0.0',
+        httpPort: 0,
+        pollIntervalMs: 500,
+        pollTimeoutMs: 120_000,
+        pollConcurrency: 1,
+        pollBatch: 50_000,
+        downAfter: 100,
+        maxBackoffMs: 1000,
+        apiToken: 'x'.repeat(24),
+        logLevel: 'debug',
+      },
+    );
+  });
+
+  it('returns a frozen config', () => {
+    assert.ok(Object.isFrozen(readCollectorConfig({})));
+  });
+
+  it('ignores variables that are not its own', () => {
+    assert.equal(readCollectorConfig({ ROUNDS_HTTP_PORTT: 'nonsense', PORT: 'x', HOME: '/root' }).httpPort, 8380);
+  });
+
+  it('treats a blank variable as unset rather than as 0 or an empty path', () => {
+    const config = readCollectorConfig({ ROUNDS_HTTP_PORT: '', ROUNDS_DATA_DIR: ' ', ROUNDS_API_TOKEN: '', ROUNDS_DATABASE_URL: '' });
+    assert.equal(config.httpPort, 8380);
+    assert.equal(config.dataDir, resolve('data'));
+    assert.equal(config.apiToken, undefined);
+    assert.equal(config.databaseUrl, undefined);
+  });
+
+  const invalid: [Record<string, string>, string][] = [
+    [{ ROUNDS_HTTP_PORT: 'http' }, 'ROUNDS_HTTP_PORT: Invalid input: expected number, received NaN'],
+    [{ ROUNDS_HTTP_PORT: '70000' }, 'ROUNDS_HTTP_PORT: Too big: expected number to be <=65535'],
+    [{ ROUNDS_DATABASE_URL: 'mysql://rounds@db/rounds' }, 'ROUNDS_DATABASE_URL: must be a postgres:// URL (leave unset for the embedded SQLite database)'],
+    [{ ROUNDS_POLL_INTERVAL_MS: '100' }, 'ROUNDS_POLL_INTERVAL_MS: Too small: expected number to be >=500'],
+    [{ ROUNDS_POLL_INTERVAL_MS: '15s' }, 'ROUNDS_POLL_INTERVAL_MS: Invalid input: expected number, received NaN'],
+    [{ ROUNDS_POLL_TIMEOUT_MS: '120001' }, 'ROUNDS_POLL_TIMEOUT_MS: Too big: expected number to be <=120000'],
+    [{ ROUNDS_POLL_CONCURRENCY: '1.5' }, 'ROUNDS_POLL_CONCURRENCY: Invalid input: expected int, received number'],
+    [{ ROUNDS_POLL_BATCH: '0' }, 'ROUNDS_POLL_BATCH: Too small: expected number to be >=1'],
+    [{ ROUNDS_DOWN_AFTER: '101' }, 'ROUNDS_DOWN_AFTER: Too big: expected number to be <=100'],
+    [{ ROUNDS_MAX_BACKOFF_MS: '999' }, 'ROUNDS_MAX_BACKOFF_MS: Too small: expected number to be >=1000'],
+    [{ ROUNDS_API_TOKEN: 'short' }, 'ROUNDS_API_TOKEN: must be at least 24 characters'],
+    [{ ROUNDS_LOG_LEVEL: 'verbose' }, 'ROUNDS_LOG_LEVEL: Invalid option: expected one of "error"|"warn"|"log"|"debug"'],
+    [
+      { ROUNDS_HTTP_PORT: 'http', ROUNDS_DOWN_AFTER: '0' },
+      'ROUNDS_HTTP_PORT: Invalid input: expected number, received NaN; ROUNDS_DOWN_AFTER: Too small: expected number to be >=1',
+    ],
+  ];
+  for (const [env, problems] of invalid) {
+    it(`refuses ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} naming the variable`, () => {
+      assert.throws(() => readCollectorConfig(env), { message: `collector settings are invalid: ${problems}` });
+    });
+  }
+});

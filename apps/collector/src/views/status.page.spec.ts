@@ -1,0 +1,93 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { statusPage, type StatusPageCheck, type StatusPageModel } from './status.page.js';
+
+const NOW = 1_700_000_000_000;
+const XSS = '<img src=x onerror=alert(1)>';
+
+function check(overrides: Partial<StatusPageCheck> = {}): StatusPageCheck {
+  return {
+    id: 'c1',
+    name: 'PACS C-ECHO',
+    agent: 'ward-3',
+    plugin: 'dicom-echo',
+    status: 'OK',
+    summary: 'C-ECHO answered in 12 ms',
+    lastResultAt: NOW - 30_000,
+    enabled: true,
+    ...overrides,
+  };
+}
+
+function model(overrides: Partial<StatusPageModel> = {}): StatusPageModel {
+  return {
+    version: '0.1.0',
+    now: NOW,
+    agents: [
+      { id: 'a1', name: 'ward-3', address: '10.0.4.7:7443', state: 'UP', lastSeenAt: NOW - 5_000, lastError: null, checks: 1 },
+    ],
+    checks: [check()],
+    ...overrides,
+  };
+}
+
+describe('statusPage', () => {
+  it('escapes markup in a check summary sent by an agent', () => {
+    const page = statusPage(model({ checks: [check({ summary: `HTTP 500: ${XSS}` })] })).value;
+    assert.ok(!page.includes(XSS), 'the summary was rendered as markup');
+    assert.ok(page.includes('<td class="summary">HTTP 500: &lt;img src=x onerror=alert(1)&gt;</td>'));
+  });
+
+  it('escapes markup and quotes in every agent- or user-supplied field', () => {
+    const evil = `"><script>alert(1)</script>`;
+    const page = statusPage(
+      model({
+        version: evil,
+        agents: [{ id: evil, name: evil, address: evil, state: evil, lastSeenAt: null, lastError: evil, checks: 0 }],
+        checks: [check({ id: evil, name: evil, agent: evil, plugin: evil, status: evil, summary: evil })],
+      }),
+    ).value;
+    assert.ok(!page.includes('<script>'), 'a script tag got through');
+    assert.ok(page.includes('data-agent="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"'));
+    assert.ok(page.includes('data-check="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"'));
+  });
+
+  it('counts checks by status', () => {
+    const page = statusPage(
+      model({ checks: [check({ id: 'a' }), check({ id: 'b', status: 'CRITICAL' }), check({ id: 'c', status: 'CRITICAL' })] }),
+    ).value;
+    assert.ok(page.includes('<span class="badge OK">OK</span> 1</span>'));
+    assert.ok(page.includes('<span class="badge CRITICAL">CRITICAL</span> 2</span>'));
+    assert.ok(page.includes('<span class="badge WARNING">WARNING</span> 0</span>'));
+    assert.ok(page.includes('<h2>Checks (3)</h2>'));
+  });
+
+  it('says how long ago results and agents were seen, and "never" when they were not', () => {
+    const page = statusPage(
+      model({
+        agents: [{ id: 'a1', name: 'ward-3', address: 'h:1', state: 'PENDING', lastSeenAt: null, lastError: null, checks: 0 }],
+        checks: [
+          check({ id: 'seconds', lastResultAt: NOW - 30_000 }),
+          check({ id: 'minutes', lastResultAt: NOW - 10 * 60_000 }),
+          check({ id: 'hours', lastResultAt: NOW - 3 * 3600_000 }),
+        ],
+      }),
+    ).value;
+    assert.ok(page.includes('<td>never</td>'));
+    assert.ok(page.includes('<td>30 s ago</td>'));
+    assert.ok(page.includes('<td>10 min ago</td>'));
+    assert.ok(page.includes('<td>3 h ago</td>'));
+  });
+
+  it('marks a disabled check', () => {
+    const page = statusPage(model({ checks: [check({ enabled: false })] })).value;
+    assert.ok(page.includes('PACS C-ECHO <span class="muted">(disabled)</span>'));
+  });
+
+  it('tells a new user how to add agents and checks when there are none', () => {
+    const page = statusPage(model({ agents: [], checks: [] })).value;
+    assert.ok(page.includes('<code>rounds-agent init --config agent.yaml</code>'));
+    assert.ok(page.includes('<code>POST /api/v1/checks</code>'));
+    assert.ok(!page.includes('<table>'));
+  });
+});

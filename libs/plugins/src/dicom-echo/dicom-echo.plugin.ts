@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import type { ConnectionOptions } from 'node:tls';
+import { evaluateThresholds } from '#rounds/common';
+import { definePlugin, outcome, type CheckContext, type CheckOutcome, type Metric } from '../plugin.js';
+import { describeAbort, describeReject, describeStatus, STATUS_CANCEL, STATUS_SUCCESS } from './dicom-codes.js';
+import { dicomEchoSchema, type DicomEchoConfig } from './dicom-echo.schema.js';
+import { runDicomSession, type SessionFailure, type SessionResult } from './dicom-session.js';
+
+const seconds = (ms: number) => Math.round(ms) / 1000;
+const fmt = (ms: number) => `${seconds(ms).toFixed(3)} s`;
+
+/** Keeps phase timeouts inside the run's deadline, so the check reports which phase was slow. */
+function withinDeadline(configuredSeconds: number, ctx: CheckContext): number {
+  return Math.max(1, Math.min(configuredSeconds * 1000, ctx.deadline - ctx.now()));
+}
+
+async function tlsOptions(config: DicomEchoConfig): Promise<ConnectionOptions | undefined> {
+  const tls = config.tls;
+  if (!tls) return undefined;
+  const [ca, cert, key] = await Promise.all(
+    [tls.caFile, tls.certFile, tls.keyFile].map((file) => (file ? readFile(file, 'utf8') : Promise.resolve(undefined))),
+  );
+  return {
+    ca,
+    cert,
+    key,
+    rejectUnauthorized: tls.verify,
+  };
+}
+
+/** The StudyDate matching key: "today" in the agent's local time, "*" as universal matching. */
+function studyDateKey(studyDate: string, now: number): string {
+  if (studyDate === '*') return '';
+  if (studyDate !== 'today') return studyDate;
+  const d = new Date(now);
+  return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+}
+
+function timingMetrics(result: SessionResult): Metric[] {
+  const metrics: Metric[] = [];
+  if (result.connectMs !== undefined) metrics.push({ name: 'connect_seconds', value: seconds(result.connectMs), unit: 'seconds' });
+  if (result.associationMs !== undefined) metrics.push({ name: 'association_seconds', value: seconds(result.associationMs), unit: 'seconds' });
+  if (result.echo && 'ms' in result.echo) metrics.push({ name: 'echo_seconds', value: seconds(result.echo.ms), unit: 'seconds' });
+  if (result.find?.ms !== undefined) {
+    metrics.push({ name: 'find_seconds', value: seconds(result.find.ms), unit: 'seconds' });
+    metrics.push({ name: 'find_matches', value: result.find.matches, unit: '' });
+  }
+  return metrics;
+}
+
+function failureOutcome(failure: SessionFailure, target: string, metrics: Metric[]): CheckOutcome {
+  switch (failure.kind) {
+    case 'rejected':
+      return outcome('CRITICAL', 'association_rejected', `${target}: association ${describeReject(failure.reject)}`, metrics);
+    case 'aborted':
+      return outcome('CRITICAL', 'aborted', `${target}: association ${describeAbort(failure.abort)}`, metrics);
+    case 'timeout':
+      return outcome('CRITICAL', 'timeout', `${target}: ${failure.message}`, metrics);
+    case 'unreachable':
+      return outcome('CRITICAL', 'unreachable', `${target}: ${failure.message}`, metrics);
+    default:
+      return outcome('CRITICAL', failure.kind, `${target}: ${failure.message}`, metrics);
+  }
+}
+
+export const dicomEchoPlugin = definePlugin({
+  name: 'dicom-echo',
+  version: '1.0.0',
+  description: 'Verifies a DICOM node with C-ECHO (and optionally a study-level C-FIND), timing connect, association and round trip.',
+  configSchema: dicomEchoSchema,
+  async run(config, ctx) {
+    const target = `${config.calledAet}@${config.host}:${config.port}`;
+    let tls: ConnectionOptions | undefined;
+    try {
+      tls = await tlsOptions(config);
+    } catch (e) {
+      return outcome('UNKNOWN', 'config_error', `cannot read a TLS file for ${target}: ${(e as Error).message}`);
+    }
+    const result = await runDicomSession(
+      {
+        host: config.host,
+        port: config.port,
+        callingAet: config.callingAet,
+        calledAet: config.calledAet,
+        connectTimeoutMs: withinDeadline(config.connectTimeoutSeconds, ctx),
+        associationTimeoutMs: withinDeadline(config.associationTimeoutSeconds, ctx),
+        responseTimeoutMs: withinDeadline(config.responseTimeoutSeconds, ctx),
+        tls,
+        find: config.find && { limit: config.find.limit, studyDate: studyDateKey(config.find.studyDate, ctx.now()) },
+      },
+      { signal: ctx.signal, now: () => ctx.now() },
+    );
+    const metrics = timingMetrics(result);
+    const echo = result.echo;
+    const find = result.find;
+
+    // Every answer is in by the release phase: a node that is slow to release is not worth a page.
+    const lostRelease = result.failure !== undefined && 'phase' in result.failure && result.failure.phase === 'release';
+    if (result.failure && !lostRelease) return failureOutcome(result.failure, target, metrics);
+    if (lostRelease) ctx.log.debug(`${target}: association release not confirmed; the answers were already in`);
+    if (!echo) return outcome('CRITICAL', 'protocol_error', `${target}: association ended before the C-ECHO response`, metrics);
+    if ('notAccepted' in echo) {
+      return outcome('CRITICAL', 'unexpected_response', `${target}: the node does not accept C-ECHO (Verification SOP Class: ${echo.notAccepted})`, metrics);
+    }
+    if (echo.status !== STATUS_SUCCESS) {
+      const why = echo.errorComment ? `: ${echo.errorComment}` : '';
+      return outcome('CRITICAL', 'unexpected_response', `${target}: C-ECHO answered with status ${describeStatus(echo.status)}${why}`, metrics);
+    }
+
+    let summary = `C-ECHO to ${target} succeeded in ${fmt(echo.ms)} (connect ${fmt(result.connectMs ?? 0)}, association ${fmt(result.associationMs ?? 0)})`;
+    if (config.find && find) {
+      if (find.notAccepted !== undefined) {
+        return outcome('CRITICAL', 'unexpected_response', `${summary}, but the node does not accept study-level C-FIND (${find.notAccepted})`, metrics);
+      }
+      if (find.status === undefined) {
+        return outcome('CRITICAL', 'protocol_error', `${summary}, but the C-FIND got no final response`, metrics);
+      }
+      const finished = find.status === STATUS_SUCCESS || (find.status === STATUS_CANCEL && find.cancelled);
+      if (!finished) {
+        const why = find.errorComment ? `: ${find.errorComment}` : '';
+        return outcome('CRITICAL', 'unexpected_response', `${summary}, but C-FIND failed with status ${describeStatus(find.status)}${why}`, metrics);
+      }
+      const more = find.cancelled ? ' (limit reached, cancelled)' : '';
+      summary += `; C-FIND for StudyDate ${config.find.studyDate} returned ${find.matches} ${find.matches === 1 ? 'study' : 'studies'}${more} in ${fmt(find.ms ?? 0)}`;
+    }
+
+    const verdict = evaluateThresholds(seconds(echo.ms), config.warning, config.critical);
+    if (verdict !== 'OK') {
+      const range = verdict === 'CRITICAL' ? config.critical : config.warning;
+      return outcome(verdict, 'threshold', `${summary} — round trip outside ${verdict.toLowerCase()} range ${range?.text}`, metrics);
+    }
+    return outcome('OK', 'ok', summary, metrics);
+  },
+});

@@ -1,0 +1,179 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { builtinPlugins, PluginRegistry, PluginRejectedError } from './registry.js';
+import { formatFieldErrors } from './schema.js';
+
+/** This file runs as dist/libs/plugins/src/registry.spec.js; the sources live under the repo root. */
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const pluginFolder = (name: string) => `${repoRoot}libs/plugins/src/${name}`;
+
+function candidate(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'pacs-queue',
+    version: '1.2.3',
+    description: 'Checks the depth of the PACS inbound queue.',
+    configSchema: z.strictObject({ host: z.string(), port: z.number().int().default(104) }),
+    run: async () => ({ status: 'OK', reason: 'ok', summary: 'queue empty', metrics: [] }),
+    ...overrides,
+  };
+}
+
+function refusal(registry: PluginRegistry, value: unknown, source: string): string {
+  try {
+    registry.register(value, source);
+  } catch (e) {
+    assert.ok(e instanceof PluginRejectedError, `expected a PluginRejectedError, got ${String(e)}`);
+    return e.message;
+  }
+  assert.fail('register() accepted the plugin');
+}
+
+describe('PluginRegistry.withBuiltins', () => {
+  it('has the http and tcp plugins, with names listed in order', () => {
+    const names = PluginRegistry.withBuiltins().names();
+    assert.ok(names.includes('http'), `names: ${names.join(', ')}`);
+    assert.ok(names.includes('tcp'), `names: ${names.join(', ')}`);
+    assert.deepEqual(names, [...names].sort());
+    assert.deepEqual(names, builtinPlugins().map((p) => p.name).sort());
+  });
+
+  it('records every built-in as coming from "builtin" with an object JSON Schema of its config', () => {
+    for (const entry of PluginRegistry.withBuiltins().list()) {
+      assert.equal(entry.source, 'builtin', entry.plugin.name);
+      assert.equal(entry.jsonSchema['type'], 'object', entry.plugin.name);
+      assert.ok(entry.jsonSchema['properties'], `${entry.plugin.name} has no properties in its JSON Schema`);
+    }
+  });
+
+  for (const plugin of builtinPlugins()) {
+    it(`the ${plugin.name} plugin folder has its plugin code, schema, README.md and sample.yaml`, () => {
+      const missing = [`${plugin.name}.plugin.ts`, `${plugin.name}.schema.ts`, 'README.md', 'sample.yaml'].filter(
+        (file) => !existsSync(`${pluginFolder(plugin.name)}/${file}`),
+      );
+      assert.deepEqual(missing, [], `libs/plugins/src/${plugin.name}/ lacks ${missing.join(', ')}`);
+    });
+
+    it(`the ${plugin.name} sample.yaml is a valid config for the plugin`, () => {
+      const sample = parseYaml(readFileSync(`${pluginFolder(plugin.name)}/sample.yaml`, 'utf8'));
+      const v = PluginRegistry.withBuiltins().validate(plugin.name, sample);
+      assert.equal(v.ok ? '' : formatFieldErrors(v.errors), '');
+    });
+  }
+});
+
+describe('PluginRegistry.register', () => {
+  it('accepts a well-formed plugin and returns its entry', () => {
+    const registry = new PluginRegistry();
+    const entry = registry.register(candidate(), '/opt/rounds/plugins/pacs-queue');
+    assert.equal(entry.source, '/opt/rounds/plugins/pacs-queue');
+    assert.equal(registry.get('pacs-queue'), entry);
+    assert.deepEqual(registry.names(), ['pacs-queue']);
+    // Input side: a field with a default is optional in the schema sent to the collector.
+    assert.deepEqual(entry.jsonSchema['required'], ['host']);
+  });
+
+  const refusals: [string, unknown, string][] = [
+    [
+      'a module that exports no object',
+      42,
+      'plugin from /opt/p refused: it does not export a plugin object (use definePlugin from libs/plugins)',
+    ],
+    ['null', null, 'plugin from /opt/p refused: it does not export a plugin object (use definePlugin from libs/plugins)'],
+    ['a name that is not kebab-case', candidate({ name: 'Bad_Name' }), 'plugin from /opt/p refused: name "Bad_Name" must be kebab-case (e.g. "pacs-queue")'],
+    ['a name with a trailing dash', candidate({ name: 'pacs-' }), 'plugin from /opt/p refused: name "pacs-" must be kebab-case (e.g. "pacs-queue")'],
+    ['no name', candidate({ name: undefined }), 'plugin from /opt/p refused: name undefined must be kebab-case (e.g. "pacs-queue")'],
+    ['a version that is not semver', candidate({ version: '1.0' }), 'plugin "pacs-queue" from /opt/p refused: version "1.0" must be semver (e.g. "1.0.0")'],
+    ['no version', candidate({ version: undefined }), 'plugin "pacs-queue" from /opt/p refused: version undefined must be semver (e.g. "1.0.0")'],
+    ['no description', candidate({ description: undefined }), 'plugin "pacs-queue" from /opt/p refused: description is missing'],
+    ['a blank description', candidate({ description: '   ' }), 'plugin "pacs-queue" from /opt/p refused: description is missing'],
+    ['no configSchema', candidate({ configSchema: undefined }), 'plugin "pacs-queue" from /opt/p refused: configSchema is missing or is not a zod schema'],
+    [
+      'a JSON Schema instead of a zod schema',
+      candidate({ configSchema: { type: 'object', properties: {} } }),
+      'plugin "pacs-queue" from /opt/p refused: configSchema is missing or is not a zod schema',
+    ],
+    ['no run function', candidate({ run: undefined }), 'plugin "pacs-queue" from /opt/p refused: run(config, ctx) is missing'],
+    ['a run that is not a function', candidate({ run: 'run' }), 'plugin "pacs-queue" from /opt/p refused: run(config, ctx) is missing'],
+  ];
+  for (const [what, value, message] of refusals) {
+    it(`refuses ${what} with a message naming the source and the problem`, () => {
+      const registry = new PluginRegistry();
+      assert.equal(refusal(registry, value, '/opt/p'), message);
+      assert.deepEqual(registry.names(), []);
+    });
+  }
+
+  it('refuses a configSchema that only looks like zod, saying it cannot become JSON Schema', () => {
+    const message = refusal(new PluginRegistry(), candidate({ configSchema: { safeParse: () => ({ success: true }) } }), '/opt/p');
+    assert.match(message, /^plugin "pacs-queue" from \/opt\/p refused: its configSchema cannot be expressed as JSON Schema \(.+\)$/);
+  });
+
+  it('refuses a duplicate name with a message naming both sources, and keeps the first', () => {
+    const registry = new PluginRegistry();
+    const first = registry.register(candidate(), '/opt/rounds/plugins/pacs-queue');
+    assert.equal(
+      refusal(registry, candidate({ version: '2.0.0' }), '/opt/rounds/plugins/pacs-queue-v2'),
+      'plugin "pacs-queue" from /opt/rounds/plugins/pacs-queue-v2 refused: the name is already taken by the plugin from /opt/rounds/plugins/pacs-queue — rename one of them',
+    );
+    assert.equal(registry.get('pacs-queue'), first);
+  });
+
+  it('refuses a custom plugin that takes the name of a built-in', () => {
+    const registry = PluginRegistry.withBuiltins();
+    assert.equal(
+      refusal(registry, candidate({ name: 'http' }), '/opt/rounds/plugins/my-http'),
+      'plugin "http" from /opt/rounds/plugins/my-http refused: the name is already taken by the plugin from builtin — rename one of them',
+    );
+    assert.equal(registry.get('http')!.source, 'builtin');
+  });
+
+  it('keeps the other plugins when one is refused', () => {
+    const registry = new PluginRegistry();
+    registry.register(candidate({ name: 'alpha' }), 'a');
+    assert.throws(() => registry.register(candidate({ name: 'beta', run: undefined }), 'b'), PluginRejectedError);
+    registry.register(candidate({ name: 'gamma' }), 'c');
+    assert.deepEqual(registry.names(), ['alpha', 'gamma']);
+  });
+});
+
+describe('PluginRegistry.validate', () => {
+  function twoPlugins(): PluginRegistry {
+    const registry = new PluginRegistry();
+    registry.register(candidate({ name: 'beta' }), 'b');
+    registry.register(candidate({ name: 'alpha' }), 'a');
+    return registry;
+  }
+
+  it('names the plugins this agent has when asked about an unknown one', () => {
+    assert.deepEqual(twoPlugins().validate('smtp', {}), {
+      ok: false,
+      errors: [{ field: 'plugin', message: 'unknown plugin "smtp" (this agent has: alpha, beta)' }],
+    });
+  });
+
+  it('names the built-ins when a built-in registry is asked about an unknown plugin', () => {
+    const v = PluginRegistry.withBuiltins().validate('smtp', {});
+    assert.equal(v.ok, false);
+    assert.match(v.ok ? '' : v.errors[0]!.message, /^unknown plugin "smtp" \(this agent has: .*\bhttp\b.*\btcp\b.*\)$/);
+  });
+
+  it("applies the plugin's defaults to a valid config", () => {
+    assert.deepEqual(twoPlugins().validate('alpha', { host: 'pacs' }), { ok: true, value: { host: 'pacs', port: 104 } });
+  });
+
+  it('returns field-named errors, unknown keys included, for an invalid config', () => {
+    const v = twoPlugins().validate('alpha', { host: 'pacs', prot: 104 });
+    assert.deepEqual(v, { ok: false, errors: [{ field: 'prot', message: 'unknown field' }] });
+  });
+
+  it('parseConfig throws one readable error naming the plugin and the fields', () => {
+    assert.throws(() => twoPlugins().parseConfig('alpha', { prot: 104 }), {
+      message: 'invalid alpha config: host: Invalid input: expected string, received undefined; prot: unknown field',
+    });
+    assert.deepEqual(twoPlugins().parseConfig('alpha', { host: 'h', port: 11112 }), { host: 'h', port: 11112 });
+  });
+});

@@ -1,0 +1,255 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { ManualClock } from '#rounds/common';
+import { runPlugin, type RunReport } from './runner.js';
+import type { CheckContext, CheckOutcome, Plugin } from './plugin.js';
+
+function fakePlugin(run: (config: unknown, ctx: CheckContext) => Promise<unknown>): Plugin {
+  return {
+    name: 'fake',
+    version: '1.0.0',
+    description: 'A plugin whose behaviour each test chooses.',
+    configSchema: z.strictObject({}),
+    run: run as Plugin['run'],
+  };
+}
+
+const ok: CheckOutcome = { status: 'OK', reason: 'ok', summary: 'all good', metrics: [{ name: 'connect_seconds', value: 0.01, unit: 'seconds' }] };
+
+/** Whether a promise has settled, without waiting for it. */
+async function settledYet(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void p.then(() => (settled = true));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return settled;
+}
+
+describe('runPlugin', () => {
+  it("returns the plugin's outcome unchanged when it is well formed", async () => {
+    const report = await runPlugin(fakePlugin(async () => ok), {}, { timeoutMs: 1000 });
+    assert.deepEqual(report.outcome, ok);
+    assert.equal(report.pluginError, false);
+    assert.equal(report.cutOff, false);
+  });
+
+  it('reports UNKNOWN/plugin_error with the message when the plugin throws', async () => {
+    const report = await runPlugin(
+      fakePlugin(async () => {
+        throw new Error('cannot read properties of undefined');
+      }),
+      {},
+      { timeoutMs: 1000 },
+    );
+    assert.deepEqual(report.outcome, {
+      status: 'UNKNOWN',
+      reason: 'plugin_error',
+      summary: 'plugin fake failed: cannot read properties of undefined',
+      metrics: [],
+    });
+    assert.equal(report.pluginError, true);
+    assert.equal(report.cutOff, false);
+  });
+
+  it('reports UNKNOWN/plugin_error when the plugin throws before returning a promise, or throws a non-Error', async () => {
+    const sync = await runPlugin(
+      fakePlugin(() => {
+        throw new TypeError('sync bug');
+      }),
+      {},
+      { timeoutMs: 1000 },
+    );
+    assert.equal(sync.outcome.summary, 'plugin fake failed: sync bug');
+    assert.equal(sync.pluginError, true);
+
+    const thrownString = await runPlugin(
+      fakePlugin(async () => {
+        throw 'just a string';
+      }),
+      {},
+      { timeoutMs: 1000 },
+    );
+    assert.equal(thrownString.outcome.summary, 'plugin fake failed: just a string');
+    assert.equal(thrownString.outcome.reason, 'plugin_error');
+  });
+
+  const malformed: [string, unknown, string][] = [
+    ['nothing', undefined, 'plugin fake returned no outcome object'],
+    ['null', null, 'plugin fake returned no outcome object'],
+    ['a status outside OK/WARNING/CRITICAL/UNKNOWN', { ...ok, status: 'DOWN' }, 'plugin fake returned status "DOWN"'],
+    ['a reason outside the closed set', { ...ok, reason: 'it_broke' }, 'plugin fake returned reason "it_broke" outside the closed set'],
+    ['no summary', { status: 'OK', reason: 'ok', metrics: [] }, 'plugin fake returned no summary'],
+    ['no metrics array', { status: 'OK', reason: 'ok', summary: 's' }, 'plugin fake returned malformed metrics'],
+    ['a metric whose value is not a number', { ...ok, metrics: [{ name: 'x', value: '1', unit: 'count' }] }, 'plugin fake returned malformed metrics'],
+  ];
+  for (const [what, value, summary] of malformed) {
+    it(`reports UNKNOWN/plugin_error when the plugin returns ${what}`, async () => {
+      const report = await runPlugin(fakePlugin(async () => value), {}, { timeoutMs: 1000 });
+      assert.deepEqual(report.outcome, { status: 'UNKNOWN', reason: 'plugin_error', summary, metrics: [] });
+      assert.equal(report.pluginError, true);
+      assert.equal(report.cutOff, false);
+    });
+  }
+
+  it('gives the plugin a deadline of start + timeout and a now() from the injected clock', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    let seen: { deadline: number; now: number; aborted: boolean } | undefined;
+    const report = await runPlugin(
+      fakePlugin(async (_config, ctx) => {
+        seen = { deadline: ctx.deadline, now: ctx.now(), aborted: ctx.signal.aborted };
+        return ok;
+      }),
+      {},
+      { timeoutMs: 2500, clock },
+    );
+    assert.deepEqual(seen, { deadline: 1_700_000_002_500, now: 1_700_000_000_000, aborted: false });
+    assert.equal(report.startedAt, 1_700_000_000_000);
+    assert.equal(report.durationMs, 0);
+  });
+
+  it('passes the config and the logger it was given to the plugin', async () => {
+    const lines: string[] = [];
+    let seenConfig: unknown;
+    await runPlugin(
+      fakePlugin(async (config, ctx) => {
+        seenConfig = config;
+        ctx.log.warn('slow answer');
+        return ok;
+      }),
+      { host: 'pacs' },
+      { timeoutMs: 1000, log: { debug: () => {}, warn: (m) => lines.push(m) } },
+    );
+    assert.deepEqual(seenConfig, { host: 'pacs' });
+    assert.deepEqual(lines, ['slow answer']);
+  });
+
+  it('aborts the signal at the deadline and cuts off a plugin that ignores it after the grace, as CRITICAL/timeout', async () => {
+    const clock = new ManualClock(0);
+    let signal: AbortSignal | undefined;
+    const running = runPlugin(
+      fakePlugin((_config, ctx) => {
+        signal = ctx.signal;
+        return new Promise(() => {});
+      }),
+      {},
+      { timeoutMs: 100, graceMs: 50, clock },
+    );
+
+    await clock.advance(99);
+    assert.equal(signal!.aborted, false);
+    assert.equal(await settledYet(running), false);
+
+    await clock.advance(1);
+    assert.equal(signal!.aborted, true);
+    assert.equal((signal!.reason as Error).message, 'deadline of 100 ms reached');
+    assert.equal(await settledYet(running), false, 'cut off before the grace ran out');
+
+    await clock.advance(50);
+    const report = await running;
+    assert.deepEqual(report.outcome, {
+      status: 'CRITICAL',
+      reason: 'timeout',
+      summary: 'no result within 100 ms (plugin fake did not stop at its deadline)',
+      metrics: [],
+    });
+    assert.equal(report.cutOff, true);
+    assert.equal(report.pluginError, false);
+    assert.equal(report.durationMs, 150);
+    assert.equal(clock.pendingTimers, 0);
+  });
+
+  it('uses the outcome of a plugin that honours its signal, not a cut-off', async () => {
+    const clock = new ManualClock(0);
+    const running = runPlugin(
+      fakePlugin(
+        (_config, ctx) =>
+          new Promise((resolve) =>
+            ctx.signal.addEventListener('abort', () =>
+              resolve({ status: 'CRITICAL', reason: 'timeout', summary: 'no C-ECHO response within 100 ms', metrics: [] }),
+            ),
+          ),
+      ),
+      {},
+      { timeoutMs: 100, graceMs: 50, clock },
+    );
+
+    await clock.advance(100);
+    const report = await running;
+
+    assert.equal(report.outcome.summary, 'no C-ECHO response within 100 ms');
+    assert.equal(report.cutOff, false);
+    assert.equal(report.pluginError, false);
+    assert.equal(report.durationMs, 100);
+    assert.equal(clock.pendingTimers, 0, 'the cut-off timer was left armed');
+  });
+
+  it('leaves no timer behind when the plugin returns before its deadline', async () => {
+    const clock = new ManualClock(0);
+    await runPlugin(fakePlugin(async () => ok), {}, { timeoutMs: 100, clock });
+    assert.equal(clock.pendingTimers, 0);
+  });
+
+  it('defaults the grace to 10% of the timeout, at least 50 ms and at most 1 s', async () => {
+    const graceFor = async (timeoutMs: number): Promise<number> => {
+      const clock = new ManualClock(0);
+      const running = runPlugin(fakePlugin(() => new Promise(() => {})), {}, { timeoutMs, clock });
+      await clock.advance(timeoutMs);
+      let report: RunReport | undefined;
+      void running.then((r) => (report = r));
+      let waited = 0;
+      while (!report) {
+        await clock.advance(1);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        waited++;
+      }
+      return waited;
+    };
+    assert.equal(await graceFor(100), 50);
+    assert.equal(await graceFor(3000), 300);
+    assert.equal(await graceFor(60_000), 1000);
+  });
+
+  it('with the real clock, returns CRITICAL/timeout for a hung plugin only after aborting its signal', async () => {
+    let signal: AbortSignal | undefined;
+    const events: string[] = [];
+    const report = await runPlugin(
+      fakePlugin((_config, ctx) => {
+        signal = ctx.signal;
+        ctx.signal.addEventListener('abort', () => events.push('aborted'));
+        return new Promise(() => {});
+      }),
+      {},
+      { timeoutMs: 100, graceMs: 30 },
+    );
+    events.push('reported');
+
+    assert.deepEqual(events, ['aborted', 'reported']);
+    assert.equal(signal!.aborted, true);
+    assert.equal(report.outcome.status, 'CRITICAL');
+    assert.equal(report.outcome.reason, 'timeout');
+    assert.equal(report.cutOff, true);
+  });
+
+  it('with the real clock, does not wait for the grace when a plugin stops at its signal', async () => {
+    const events: string[] = [];
+    const report = await runPlugin(
+      fakePlugin(
+        (_config, ctx) =>
+          new Promise((resolve) =>
+            ctx.signal.addEventListener('abort', () => {
+              events.push('aborted');
+              resolve({ status: 'CRITICAL', reason: 'timeout', summary: 'stopped at the deadline', metrics: [] });
+            }),
+          ),
+      ),
+      {},
+      { timeoutMs: 100, graceMs: 60_000 },
+    );
+    events.push('reported');
+
+    assert.deepEqual(events, ['aborted', 'reported']);
+    assert.equal(report.outcome.summary, 'stopped at the deadline');
+    assert.equal(report.cutOff, false);
+    assert.ok(report.durationMs < 30_000, `waited ${report.durationMs} ms, as if for the grace`);
+  });
+});

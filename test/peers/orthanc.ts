@@ -1,0 +1,115 @@
+import { request } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, makeTempDir, requireBinary, startDaemon, type Daemon } from './process.js';
+
+export interface OrthancModality {
+  aet: string;
+  host: string;
+  port: number;
+}
+
+export interface OrthancOptions {
+  aet?: string;
+  /** Reject associations whose called AE title is not ours (tests association_rejected). */
+  checkCalledAet?: boolean;
+  modalities?: Record<string, OrthancModality>;
+  username?: string;
+  password?: string;
+}
+
+export interface Orthanc extends Daemon {
+  aet: string;
+  dicomPort: number;
+  httpPort: number;
+  url: string;
+  username: string;
+  password: string;
+  /** Calls Orthanc's REST API as the configured user; resolves to status and parsed body. */
+  rest(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+}
+
+/** Orthanc with its own storage, index and config in a temp dir; no plugins loaded. */
+export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthanc> {
+  const command = requireBinary('Orthanc', 'orthanc');
+  const dir = makeTempDir('orthanc');
+  mkdirSync(join(dir, 'db'));
+  const dicomPort = await freePort();
+  let httpPort = await freePort();
+  while (httpPort === dicomPort) httpPort = await freePort();
+  const aet = options.aet ?? 'ORTHANC';
+  const username = options.username ?? 'rounds';
+  const password = options.password ?? 'rounds-test-password';
+  const modalities: Record<string, [string, string, number]> = {};
+  for (const [id, m] of Object.entries(options.modalities ?? {})) modalities[id] = [m.aet, m.host, m.port];
+  const config = {
+    Name: 'rounds-test',
+    StorageDirectory: join(dir, 'db'),
+    IndexDirectory: join(dir, 'db'),
+    Plugins: [],
+    HttpPort: httpPort,
+    DicomPort: dicomPort,
+    DicomAet: aet,
+    DicomCheckCalledAet: options.checkCalledAet ?? true,
+    DicomAlwaysAllowEcho: true,
+    DicomAlwaysAllowFind: true,
+    DicomModalities: modalities,
+    DicomScuTimeout: 3,
+    RemoteAccessAllowed: false,
+    AuthenticationEnabled: true,
+    RegisteredUsers: { [username]: password },
+    ConcurrentJobs: 1,
+    SaveJobs: false,
+  };
+  writeFileSync(join(dir, 'orthanc.json'), JSON.stringify(config, null, 2));
+
+  const rest = (method: string, path: string, body?: unknown) =>
+    new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: httpPort,
+          method,
+          path,
+          auth: `${username}:${password}`,
+          headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // not JSON: keep the text
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+
+  const daemon = await startDaemon({
+    name: 'Orthanc',
+    command,
+    args: [join(dir, 'orthanc.json')],
+    dir,
+    ready: async () => (await rest('GET', '/system')).status === 200,
+    // Orthanc takes ~3 s to stop cleanly; its data is thrown away, so do not wait for that.
+    stopGraceMs: 300,
+  });
+  return Object.assign(daemon, { aet, dicomPort, httpPort, url: `http://127.0.0.1:${httpPort}`, username, password, rest });
+}
+
+/** Stores one tiny generated instance, so study-level C-FIND has a match. */
+export async function createStudy(orthanc: Orthanc, tags: Record<string, string> = {}): Promise<void> {
+  const res = await orthanc.rest('POST', '/tools/create-dicom', {
+    Tags: { PatientName: 'ROUNDS^TEST', PatientID: 'ROUNDS-1', StudyDescription: 'rounds test', ...tags },
+  });
+  if (res.status !== 200) throw new Error(`Orthanc refused create-dicom: ${res.status} ${JSON.stringify(res.body)}`);
+}
