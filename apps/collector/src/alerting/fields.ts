@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** Zod fields shared by the rule, check-policy, silence and maintenance schemas. */
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const DURATION_HELP = 'must be a duration like 30s, 5m, 1h or 1d';
+
+/** "30s", "5m", "1h", "1d", "1500ms" → milliseconds; a message saying what is wrong otherwise. */
+export function parseDurationText(text: string): number | string {
+  const m = DURATION.exec(text.trim());
+  if (!m) return `${DURATION_HELP}, got ${JSON.stringify(text)}`;
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
+}
+
+/** A duration given as text ("15m") or as whole milliseconds; the output is milliseconds. */
+export function durationField() {
+  return z
+    .union([z.string(), z.number()], { error: `${DURATION_HELP} (or whole milliseconds)` })
+    .transform((value, ctx): number => {
+      if (typeof value === 'number') {
+        if (Number.isInteger(value) && value >= 0) return value;
+        ctx.addIssue({ code: 'custom', message: `${DURATION_HELP} (or whole milliseconds), got ${value}` });
+        return z.NEVER;
+      }
+      const ms = parseDurationText(value);
+      if (typeof ms === 'string') {
+        ctx.addIssue({ code: 'custom', message: ms });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+/** An instant given as epoch milliseconds or as an ISO 8601 text with a zone ("2025-03-30T01:00:00Z"). */
+export function instantField() {
+  const help = 'must be a time like 2025-03-30T01:00:00Z (with Z or an offset) or epoch milliseconds';
+  return z.union([z.string(), z.number()], { error: help }).transform((value, ctx): number => {
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+    if (typeof value === 'string' && /(?:Z|[+-]\d\d:\d\d)$/.test(value.trim())) {
+      const ms = Date.parse(value.trim());
+      if (!Number.isNaN(ms)) return ms;
+    }
+    ctx.addIssue({ code: 'custom', message: `${help}, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  });
+}
+
+/** Non-blank text; "is required" when missing. */
+export function textField(what = 'text', max = 1000) {
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : `must be ${what}`) })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`);
+}
+
+/** Zod's message for a missing value, replaced by one a person can act on. */
+export function required(message: string) {
+  return { error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : message) };
+}

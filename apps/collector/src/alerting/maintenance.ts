@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { validateWith, type Validation } from '#rounds/plugins';
+import { instantField, textField } from './fields.js';
+import { matcherField, matchesAll, type Labels, type Matcher } from './matchers.js';
+import { addDays, isTimeZone, localDateTime, weekdayOf, zonedToUtc, type LocalDateTime } from './time-zone.js';
+
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+interface WindowBase {
+  id: string;
+  name: string;
+  /** Alerts whose labels match are muted while the window is open; empty: every alert. */
+  matchers: Matcher[];
+  comment: string | null;
+}
+
+/** From one instant to another. */
+export interface OneOffWindow extends WindowBase {
+  kind: 'once';
+  startsAt: number;
+  endsAt: number;
+}
+
+/**
+ * Every day (or on the given weekdays) from `start` to `end` local time in `timeZone`; an
+ * `end` at or before `start` closes the next day (equal: a whole day). Local times mean wall-clock times: the
+ * window covers every instant at which the zone's clocks read a time inside it, so it is an
+ * hour shorter when the clocks skip an hour inside it and an hour longer when they repeat one.
+ */
+export interface RecurringWindow extends WindowBase {
+  kind: 'daily' | 'weekly';
+  timeZone: string;
+  /** "HH:MM", 24-hour. */
+  start: string;
+  end: string;
+  /** Weekly windows: the days on which the window opens. */
+  days: Weekday[];
+}
+
+export type MaintenanceWindow = OneOffWindow | RecurringWindow;
+
+/** [start, end) in epoch milliseconds. */
+export interface Interval {
+  start: number;
+  end: number;
+}
+
+const DAY = 86_400_000;
+
+function clock(text: string): { hour: number; minute: number } {
+  const [h, m] = text.split(':').map(Number) as [number, number];
+  return { hour: h, minute: m };
+}
+
+/** The instants at which a recurring window opened on local date `date` opens and closes. */
+function occurrenceOn(window: RecurringWindow, date: LocalDateTime): Interval {
+  const start = clock(window.start);
+  const end = clock(window.end);
+  const wraps = end.hour * 60 + end.minute <= start.hour * 60 + start.minute;
+  const endDate = wraps ? addDays(date, 1) : date;
+  return {
+    // A start in a repeated hour opens at its first pass and an end there closes at its
+    // second, so the window is one interval that covers both passes.
+    start: zonedToUtc({ ...date, ...start, second: 0 }, window.timeZone, 'earlier'),
+    end: zonedToUtc({ ...endDate, ...end, second: 0 }, window.timeZone, 'later'),
+  };
+}
+
+function opensOn(window: RecurringWindow, date: LocalDateTime): boolean {
+  return window.kind === 'daily' || window.days.includes(WEEKDAYS[weekdayOf(date)]!);
+}
+
+/** The window's occurrences that overlap [fromMs, toMs), in order, as exact UTC instants. */
+export function occurrences(window: MaintenanceWindow, fromMs: number, toMs: number): Interval[] {
+  if (window.kind === 'once') {
+    return window.startsAt < toMs && fromMs < window.endsAt ? [{ start: window.startsAt, end: window.endsAt }] : [];
+  }
+  const out: Interval[] = [];
+  // Start a day early: yesterday's occurrence may still be open (a window across midnight).
+  let date: LocalDateTime = addDays(localDateTime(fromMs, window.timeZone), -1);
+  const last = localDateTime(toMs, window.timeZone);
+  const lastDay = Date.UTC(last.year, last.month - 1, last.day);
+  while (Date.UTC(date.year, date.month - 1, date.day) <= lastDay) {
+    if (opensOn(window, date)) {
+      const o = occurrenceOn(window, date);
+      if (o.start < toMs && fromMs < o.end && o.start < o.end) out.push(o);
+    }
+    date = addDays(date, 1);
+  }
+  return out;
+}
+
+/** True when the window is open at `atMs`. */
+export function isActive(window: MaintenanceWindow, atMs: number): boolean {
+  return occurrences(window, atMs, atMs + 1).length > 0;
+}
+
+/** The next occurrence that is open at `atMs` or opens after it; none for a one-off window that is over. */
+export function nextOccurrence(window: MaintenanceWindow, atMs: number): Interval | null {
+  // Weekly windows open at least once a week; eight days always contains the next one.
+  return occurrences(window, atMs, atMs + 8 * DAY).find((o) => o.end > atMs) ?? null;
+}
+
+/** The windows that mute an alert with these labels at `atMs`. */
+export function windowsMuting(windows: readonly MaintenanceWindow[], labels: Labels, atMs: number): MaintenanceWindow[] {
+  return windows.filter((w) => matchesAll(w.matchers, labels) && isActive(w, atMs));
+}
+
+const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
+const timeOfDay = z
+  .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a time of day like 02:00 (24-hour HH:MM)') })
+  .regex(HH_MM, 'must be a time of day like 02:00 (24-hour HH:MM)');
+
+const base = {
+  id: textField('text', 100),
+  name: textField('text', 200),
+  matchers: z.array(matcherField(), { error: 'must be a list of matchers, e.g. ["agent=\\"pacs-01\\""]' }).default([]),
+  comment: z.string({ error: 'must be text' }).max(1000, 'must be at most 1000 characters').optional(),
+};
+
+const timeZone = z
+  .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be an IANA time zone name like Europe/Berlin') })
+  .refine(isTimeZone, { error: (i) => `${JSON.stringify(i.input)} is not an IANA time zone name: write one like Europe/Berlin or UTC` });
+
+const recurring = {
+  ...base,
+  timeZone,
+  start: timeOfDay,
+  end: timeOfDay,
+};
+
+/** A maintenance window as written in a config or sent to the API. */
+export const maintenanceWindowSchema = z
+  .discriminatedUnion(
+    'kind',
+    [
+      z.strictObject({ ...base, kind: z.literal('once'), startsAt: instantField(), endsAt: instantField() }),
+      z.strictObject({ ...recurring, kind: z.literal('daily') }),
+      z.strictObject({
+        ...recurring,
+        kind: z.literal('weekly'),
+        days: z
+          .array(z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` }), { error: 'must be a list of weekdays, e.g. ["sun"]' })
+          .min(1, 'needs at least one weekday, e.g. ["sun"]'),
+      }),
+    ],
+    { error: 'must be once, daily or weekly' },
+  )
+  .superRefine((w, ctx) => {
+    if (w.kind === 'once' && w.endsAt <= w.startsAt) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'must be after startsAt' });
+  })
+  .transform((w): MaintenanceWindow => {
+    const common = { id: w.id, name: w.name, matchers: w.matchers, comment: w.comment ?? null };
+    if (w.kind === 'once') return { ...common, kind: 'once', startsAt: w.startsAt, endsAt: w.endsAt };
+    const days = w.kind === 'weekly' ? WEEKDAYS.filter((d) => w.days.includes(d)) : [];
+    return { ...common, kind: w.kind, timeZone: w.timeZone, start: w.start, end: w.end, days };
+  });
+
+export function parseMaintenanceWindow(input: unknown): Validation<MaintenanceWindow> {
+  return validateWith(maintenanceWindowSchema, input);
+}
