@@ -122,8 +122,11 @@ export interface AgentHandle {
   start(env?: NodeJS.ProcessEnv): Promise<Proc>;
 }
 
-/** `rounds-agent init` on a free loopback port, with the fixture plugin folder, then `start`. */
-export async function startAgent(name: string, options: { pluginDir?: string } = {}): Promise<AgentHandle> {
+/**
+ * `rounds-agent init` on a free loopback port, with the fixture plugin folder and any extra
+ * agent config (YAML appended to the file, e.g. a `nagios:` allow-list), then `start`.
+ */
+export async function startAgent(name: string, options: { pluginDir?: string; extraConfig?: string } = {}): Promise<AgentHandle> {
   const dir = tempDir(`agent-${name}`);
   const port = await freePort();
   const configPath = join(dir, 'agent.yaml');
@@ -131,6 +134,7 @@ export async function startAgent(name: string, options: { pluginDir?: string } =
   if (init.code !== 0) throw new Error(`rounds-agent init failed: ${init.output}`);
   const enrolment = init.output.trim().split('\n').pop()!;
   if (options.pluginDir) appendFileSync(configPath, `plugins:\n  dir: ${options.pluginDir}\n`);
+  if (options.extraConfig) appendFileSync(configPath, `${options.extraConfig.trimEnd()}\n`);
   const handle: AgentHandle = {
     name,
     dir,

@@ -124,6 +124,16 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
     assert.equal((await collector.api<CheckView[]>('GET', '/api/v1/checks')).body.length, before);
   });
 
+  test('PATCH changes only the fields it names and the agent gets the new definition', async () => {
+    const res = await collector.api<{ name: string; timeoutMs: number; intervalMs: number; config: { url: string } }>('PATCH', `/api/v1/checks/${checkIds['web']}`, { timeoutMs: 2500 });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.timeoutMs, 2500);
+    assert.equal(res.body.intervalMs, 1000);
+    assert.equal(res.body.name, 'web');
+    assert.equal(res.body.config.url, `http://127.0.0.1:${targetPort}/`);
+    await waitFor('alpha running the new definition', async () => (await agentState('alpha')).checksInSync);
+  });
+
   test('enrolling with a certificate fingerprint that does not match is refused with a clear error', async () => {
     const forged = alpha.enrolment.replace(/fp=([0-9a-f])/, (_m, c: string) => `fp=${c === '0' ? '1' : '0'}`);
     const res = await collector.api<{ errors: { field: string; message: string }[] }>('POST', '/api/v1/agents', { name: 'impostor', enrol: forged });

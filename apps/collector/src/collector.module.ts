@@ -4,7 +4,9 @@ import { PluginRegistry } from '#rounds/plugins';
 import type { CollectorConfig } from './config/env.js';
 import { AgentsController } from './controllers/api/agents.controller.js';
 import { ChecksController } from './controllers/api/checks.controller.js';
+import { ChannelsController } from './controllers/api/channels.controller.js';
 import { ApiTokenGuard } from './controllers/api/api-token.guard.js';
+import { MetricsController } from './controllers/metrics.controller.js';
 import { PagesController } from './controllers/pages.controller.js';
 import { AgentClientPool } from './repositories/agent-client.pool.js';
 import { AgentsRepository } from './repositories/agents.repository.js';
@@ -12,14 +14,27 @@ import { ApiTokenStore } from './repositories/api-token.store.js';
 import { ChecksRepository } from './repositories/checks.repository.js';
 import { createDataSource, DATA_SOURCE } from './repositories/data-source.js';
 import { HealthRepository } from './repositories/health.repository.js';
-import { ResultWriter } from './repositories/result-writer.js';
+import { RESULT_WRITER_OPTIONS, ResultWriter, type ResultWriterOptions } from './repositories/result-writer.js';
 import { ResultsRepository } from './repositories/results.repository.js';
+import { ChannelsRepository } from './repositories/channels.repository.js';
+import { OutboxRepository } from './repositories/outbox.repository.js';
+import { SmtpNotifier } from './repositories/smtp.notifier.js';
+import { TelegramNotifier } from './repositories/telegram.notifier.js';
+import { WebhookNotifier } from './repositories/webhook.notifier.js';
+import { AlertmanagerNotifier } from './repositories/alertmanager.notifier.js';
+import { ChannelsService } from './notifications/channels.service.js';
+import { Notifiers } from './notifications/notifiers.js';
+import { OutboxService } from './notifications/outbox.service.js';
+import { OutboxWorker } from './notifications/outbox.worker.js';
 import { AgentsService } from './services/agents.service.js';
 import { ApiTokenService } from './services/api-token.service.js';
 import { ChecksService } from './services/checks.service.js';
+import { CollectorMetrics } from './services/collector-metrics.service.js';
+import { MetricsService } from './services/metrics.service.js';
 import { OverviewService } from './services/overview.service.js';
 import { PollerService } from './services/poller.service.js';
-import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY } from './services/tokens.js';
+import { StateCache } from './services/state-cache.service.js';
+import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY, POLL_OBSERVER } from './services/tokens.js';
 
 export interface CollectorModuleOptions {
   config: CollectorConfig;
@@ -58,11 +73,36 @@ export class CollectorModule {
       OverviewService,
       ApiTokenService,
       ApiTokenGuard,
+      ChannelsRepository,
+      OutboxRepository,
+      SmtpNotifier,
+      TelegramNotifier,
+      WebhookNotifier,
+      AlertmanagerNotifier,
+      Notifiers,
+      ChannelsService,
+      OutboxService,
     ];
-    if (serve) providers.push(PollerService);
+    if (serve) {
+      providers.push(
+        PollerService,
+        // Delivers queued notifications (and those left from before a restart) while serving.
+        OutboxWorker,
+        // /metrics: the poller and the result writer report timings into CollectorMetrics.
+        CollectorMetrics,
+        { provide: POLL_OBSERVER, useExisting: CollectorMetrics },
+        {
+          provide: RESULT_WRITER_OPTIONS,
+          useFactory: (metrics: CollectorMetrics): ResultWriterOptions => ({ onCommit: (seconds) => metrics.writeCommitted(seconds) }),
+          inject: [CollectorMetrics],
+        },
+        StateCache,
+        MetricsService,
+      );
+    }
     return {
       module: CollectorModule,
-      controllers: serve ? [PagesController, AgentsController, ChecksController] : [],
+      controllers: serve ? [PagesController, AgentsController, ChecksController, MetricsController, ChannelsController] : [],
       providers,
     };
   }

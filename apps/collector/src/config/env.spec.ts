@@ -20,6 +20,7 @@ describe('readCollectorConfig', () => {
         maxBackoffMs: 300_000,
         apiToken: undefined,
         logLevel: 'log',
+        metricsAuth: {},
       },
     );
   });
@@ -38,6 +39,9 @@ describe('readCollectorConfig', () => {
       ROUNDS_MAX_BACKOFF_MS: '1000',
       ROUNDS_API_TOKEN: 'x'.repeat(24),
       ROUNDS_LOG_LEVEL: 'debug',
+      ROUNDS_METRICS_TOKEN: 'm'.repeat(24),
+      ROUNDS_METRICS_USER: 'prometheus',
+      ROUNDS_METRICS_PASSWORD: 'p'.repeat(12),
     });
     assert.deepEqual(
       { ...config },
@@ -54,6 +58,7 @@ describe('readCollectorConfig', () => {
         maxBackoffMs: 1000,
         apiToken: 'x'.repeat(24),
         logLevel: 'debug',
+        metricsAuth: { token: 'm'.repeat(24), basic: { user: 'prometheus', password: 'p'.repeat(12) } },
       },
     );
   });
@@ -87,6 +92,10 @@ describe('readCollectorConfig', () => {
     [{ ROUNDS_MAX_BACKOFF_MS: '999' }, 'ROUNDS_MAX_BACKOFF_MS: Too small: expected number to be >=1000'],
     [{ ROUNDS_API_TOKEN: 'short' }, 'ROUNDS_API_TOKEN: must be at least 24 characters'],
     [{ ROUNDS_LOG_LEVEL: 'verbose' }, 'ROUNDS_LOG_LEVEL: Invalid option: expected one of "error"|"warn"|"log"|"debug"'],
+    [{ ROUNDS_METRICS_TOKEN: 'short' }, 'ROUNDS_METRICS_TOKEN: must be at least 24 characters'],
+    [{ ROUNDS_METRICS_USER: 'prom:etheus', ROUNDS_METRICS_PASSWORD: 'p'.repeat(12) }, 'ROUNDS_METRICS_USER: must not contain ":" (HTTP basic auth)'],
+    [{ ROUNDS_METRICS_USER: 'prometheus' }, 'ROUNDS_METRICS_PASSWORD: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)'],
+    [{ ROUNDS_METRICS_PASSWORD: 'p'.repeat(12) }, 'ROUNDS_METRICS_USER: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)'],
     [
       { ROUNDS_HTTP_PORT: 'http', ROUNDS_DOWN_AFTER: '0' },
       'ROUNDS_HTTP_PORT: Invalid input: expected number, received NaN; ROUNDS_DOWN_AFTER: Too small: expected number to be >=1',

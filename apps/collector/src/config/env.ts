@@ -22,6 +22,17 @@ const envSchema = z.object({
   ROUNDS_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).default(300_000),
   ROUNDS_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   ROUNDS_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+  ROUNDS_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be the http:// or https:// address people open the UI at, e.g. https://rounds.hospital.example' })
+    .optional(),
+  ROUNDS_METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  ROUNDS_METRICS_USER: z.string().min(1).regex(/^[^:]+$/, 'must not contain ":" (HTTP basic auth)').optional(),
+  ROUNDS_METRICS_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+}).superRefine((e, ctx) => {
+  if ((e.ROUNDS_METRICS_USER === undefined) !== (e.ROUNDS_METRICS_PASSWORD === undefined)) {
+    const missing = e.ROUNDS_METRICS_USER === undefined ? 'ROUNDS_METRICS_USER' : 'ROUNDS_METRICS_PASSWORD';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)' });
+  }
 });
 
 export interface CollectorConfig {
@@ -38,6 +49,10 @@ export interface CollectorConfig {
   /** When set, the API token from the environment instead of the generated one. */
   readonly apiToken?: string;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** Address of the UI as people reach it (behind a proxy, too): links in notifications. Unset: no links. */
+  readonly publicUrl?: string;
+  /** Credentials /metrics accepts; both unset: /metrics is open (like the status page, keep it on loopback). */
+  readonly metricsAuth: { readonly token?: string; readonly basic?: { readonly user: string; readonly password: string } };
 }
 
 export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
@@ -63,5 +78,12 @@ export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     maxBackoffMs: e.ROUNDS_MAX_BACKOFF_MS,
     apiToken: e.ROUNDS_API_TOKEN,
     logLevel: e.ROUNDS_LOG_LEVEL,
+    ...(e.ROUNDS_PUBLIC_URL ? { publicUrl: e.ROUNDS_PUBLIC_URL.replace(/\/+$/, '') } : {}),
+    metricsAuth: Object.freeze({
+      ...(e.ROUNDS_METRICS_TOKEN ? { token: e.ROUNDS_METRICS_TOKEN } : {}),
+      ...(e.ROUNDS_METRICS_USER && e.ROUNDS_METRICS_PASSWORD
+        ? { basic: Object.freeze({ user: e.ROUNDS_METRICS_USER, password: e.ROUNDS_METRICS_PASSWORD }) }
+        : {}),
+    }),
   });
 }

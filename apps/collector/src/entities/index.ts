@@ -2,11 +2,15 @@ import { AgentEntity } from './agent.entity.js';
 import { CheckResultEntity } from './check-result.entity.js';
 import { CheckStateEntity } from './check-state.entity.js';
 import { CheckEntity } from './check.entity.js';
+import { NotificationChannelEntity } from './notification-channel.entity.js';
+import { NotificationOutboxEntity } from './notification-outbox.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
 export { CheckEntity } from './check.entity.js';
 export { CheckResultEntity, type StatusCode } from './check-result.entity.js';
 export { CheckStateEntity } from './check-state.entity.js';
+export { NotificationChannelEntity, CHANNEL_TYPES, type ChannelType } from './notification-channel.entity.js';
+export { NotificationOutboxEntity, OUTBOX_STATUSES, type OutboxStatus } from './notification-outbox.entity.js';
 
 /** Every entity, listed by class (no globs: the compiled layout must not matter). */
-export const ENTITIES = [AgentEntity, CheckEntity, CheckResultEntity, CheckStateEntity];
+export const ENTITIES = [AgentEntity, CheckEntity, CheckResultEntity, CheckStateEntity, NotificationChannelEntity, NotificationOutboxEntity];

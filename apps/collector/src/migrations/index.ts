@@ -1,4 +1,5 @@
 import { Initial1700000000000 } from './1700000000000-initial.js';
+import { Notifications1700000000001 } from './1700000000001-notifications.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
-export const MIGRATIONS = [Initial1700000000000];
+export const MIGRATIONS = [Initial1700000000000, Notifications1700000000001];

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { MIGRATIONS } from '../migrations/index.js';
 import { SQLITE_FILE_NAME } from './data-source.js';
 import { openTestDatabase } from './testing.js';
 
@@ -30,19 +31,21 @@ describe('createDataSource with SQLite', () => {
     assert.ok(existsSync(join(db.dataDir, SQLITE_FILE_NAME)));
   });
 
-  it('applies the initial migration to an empty database', async () => {
-    assert.deepEqual(await userTables(db), ['agents', 'check_results', 'check_state', 'checks', 'migrations']);
+  const ALL_TABLES = ['agents', 'check_results', 'check_state', 'checks', 'migrations', 'notification_channels', 'notification_outbox'];
+
+  it('applies every migration to an empty database', async () => {
+    assert.deepEqual(await userTables(db), ALL_TABLES);
     const applied: { name: string }[] = await db.dataSource.query('SELECT name FROM migrations');
     assert.deepEqual(
       applied.map((m) => m.name),
-      ['Initial1700000000000'],
+      MIGRATIONS.map((m) => m.name),
     );
     const indexes: { name: string }[] = await db.dataSource.query(
       "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name",
     );
     assert.deepEqual(
       indexes.map((i) => i.name),
-      ['idx_check_results_check_started', 'idx_checks_agent_id'],
+      ['idx_check_results_check_started', 'idx_checks_agent_id', 'idx_notification_outbox_channel', 'idx_notification_outbox_due'],
     );
   });
 
@@ -53,20 +56,20 @@ describe('createDataSource with SQLite', () => {
     assert.ok(Number(await pragma(db, 'busy_timeout')) >= 1000);
   });
 
-  it('undoing the initial migration removes every table it created, and it applies again afterwards', async () => {
-    await db.dataSource.undoLastMigration();
+  it('undoing every migration removes every table they created, and they apply again afterwards', async () => {
+    for (let i = 0; i < MIGRATIONS.length; i++) await db.dataSource.undoLastMigration();
     assert.deepEqual(await userTables(db), ['migrations']);
     const indexes: unknown[] = await db.dataSource.query("SELECT name FROM sqlite_master WHERE type = 'index'");
     assert.deepEqual(indexes, []);
 
     await db.dataSource.runMigrations();
-    assert.deepEqual(await userTables(db), ['agents', 'check_results', 'check_state', 'checks', 'migrations']);
+    assert.deepEqual(await userTables(db), ALL_TABLES);
   });
 
   it('does not migrate again when an already migrated database is reopened', async () => {
     await db.dataSource.destroy();
     await db.dataSource.initialize();
     const applied: unknown[] = await db.dataSource.query('SELECT name FROM migrations');
-    assert.equal(applied.length, 1);
+    assert.equal(applied.length, MIGRATIONS.length);
   });
 });

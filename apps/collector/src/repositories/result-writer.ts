@@ -45,6 +45,8 @@ export interface ResultWriterOptions {
   coalesceMs?: number;
   /** Pending results that start a transaction without waiting for `coalesceMs`. */
   coalesceResults?: number;
+  /** Called after each committed transaction with its duration and the results it stored (the /metrics histogram). */
+  onCommit?: (seconds: number, results: number) => void;
 }
 
 /** Nest token for {@link ResultWriterOptions}; optional. */
@@ -100,6 +102,7 @@ const STATE_COLUMNS = 11;
 export class ResultWriter implements OnModuleDestroy {
   private readonly coalesceMs: number;
   private readonly coalesceResults: number;
+  private readonly onCommit: (seconds: number, results: number) => void;
   private pending: Pending[] = [];
   private pendingResults = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -122,6 +125,7 @@ export class ResultWriter implements OnModuleDestroy {
   ) {
     this.coalesceMs = options.coalesceMs ?? 20;
     this.coalesceResults = options.coalesceResults ?? 500;
+    this.onCommit = options.onCommit ?? (() => {});
   }
 
   get counters(): Readonly<ResultWriterCounters> {
@@ -220,6 +224,7 @@ export class ResultWriter implements OnModuleDestroy {
     this.stats.resultsSkipped += outcome.skipped;
     this.stats.lastTransactionMs = performance.now() - started;
     this.stats.lastTransactionResults = outcome.written;
+    this.onCommit(this.stats.lastTransactionMs / 1000, outcome.written);
   }
 
   private async store(m: EntityManager, batches: ResultBatch[]): Promise<CommitOutcome> {

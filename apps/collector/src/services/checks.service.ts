@@ -10,16 +10,25 @@ import { AgentsService, descriptionOf, endpointOf } from './agents.service.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from './errors.js';
 import { COLLECTOR_CONFIG, PLUGIN_REGISTRY } from './tokens.js';
 
+const checkFields = {
+  name: z.string().min(1).max(120).regex(/^[^\u0000-\u001f]+$/, 'must not contain control characters'),
+  config: z.record(z.string(), z.unknown()),
+  intervalMs: z.number().int().min(1000).max(86_400_000),
+  timeoutMs: z.number().int().min(100).max(600_000),
+  enabled: z.boolean(),
+};
+
 const checkInput = z.strictObject({
   agent: z.string().min(1).meta({ description: 'agent id or name' }),
-  name: z.string().min(1).max(120).regex(/^[^\u0000-\u001f]+$/, 'must not contain control characters'),
   plugin: z.string().min(1),
-  config: z.record(z.string(), z.unknown()).default({}),
-  intervalMs: z.number().int().min(1000).max(86_400_000).default(60_000),
-  timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
-  enabled: z.boolean().default(true),
+  name: checkFields.name,
+  config: checkFields.config.default({}),
+  intervalMs: checkFields.intervalMs.default(60_000),
+  timeoutMs: checkFields.timeoutMs.default(10_000),
+  enabled: checkFields.enabled.default(true),
 });
-const checkPatch = checkInput.omit({ agent: true, plugin: true }).partial();
+// No defaults here: zod applies defaults even inside .partial(), and a PATCH must change only what it names.
+const checkPatch = z.strictObject(checkFields).partial();
 
 export type CheckInput = z.input<typeof checkInput>;
 

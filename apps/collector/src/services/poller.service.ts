@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Scheduler, type Clock } from '#rounds/common';
 import type { CheckSpec, CollectResponse } from '#rounds/common/wire';
 import type { AgentEntity, StatusCode } from '../entities/index.js';
@@ -8,7 +8,7 @@ import { AgentCallError, AgentClientPool } from '../repositories/agent-client.po
 import { ResultWriter, type StoredResult } from '../repositories/result-writer.js';
 import type { CollectorConfig } from '../config/env.js';
 import { endpointOf } from './agents.service.js';
-import { CLOCK, COLLECTOR_CONFIG } from './tokens.js';
+import { CLOCK, COLLECTOR_CONFIG, POLL_OBSERVER } from './tokens.js';
 
 /** How often the poller looks for agents added or removed (by the API, the CLI or another process). */
 const AGENT_SYNC_MS = 5000;
@@ -19,6 +19,14 @@ export interface PollStats {
   lastLagMs: number;
   maxLagMs: number;
   resultsReceived: number;
+}
+
+/** What the poller tells the metrics (timings the counters in {@link PollStats} cannot give). */
+export interface PollObserver {
+  /** One poll ended after `seconds`; `errorCode` is the AgentCallError code when it failed. */
+  pollFinished(seconds: number, errorCode?: string): void;
+  /** A poll started `lateByMs` after it was due (waiting for a free slot or a busy event loop). */
+  pollLate(lateByMs: number): void;
 }
 
 /**
@@ -45,10 +53,12 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly writer: ResultWriter,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(POLL_OBSERVER) private readonly observer?: PollObserver,
   ) {
     this.scheduler = new Scheduler(clock, config.pollConcurrency, (lag) => {
       this.stats.lastLagMs = lag;
       this.stats.maxLagMs = Math.max(this.stats.maxLagMs, lag);
+      this.observer?.pollLate(lag);
     });
   }
 
@@ -105,20 +115,34 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     if (!agent) return undefined;
     const started = this.clock.now();
     this.stats.polls++;
+    let response: CollectResponse;
     try {
-      const response = await this.collect(agent);
-      const wasUp = agent.state === 'UP';
-      await this.store(agent, response);
-      if (!wasUp) this.log.log(`agent ${agent.name} is UP (${agent.host}:${agent.port})`);
-      if (!this.described.has(agent.id) || !agent.descriptionJson) await this.describe(agent);
-      return response.more ? this.clock.now() : started + this.config.pollIntervalMs;
+      response = await this.collect(agent);
     } catch (e) {
       const error = e instanceof AgentCallError ? e : new AgentCallError(`agent ${agent.name}: ${(e as Error).message}`, 'protocol');
       this.stats.pollErrors[error.code] = (this.stats.pollErrors[error.code] ?? 0) + 1;
+      this.observer?.pollFinished((this.clock.now() - started) / 1000, error.code);
       const state = await this.agents.recordPollFailure(agent.id, { at: this.clock.now(), error: error.message, downAfter: this.config.downAfter });
       if (state === 'DOWN' && agent.state !== 'DOWN') this.log.warn(`agent ${agent.name} is DOWN: ${error.message}`);
       else if (state !== 'DOWN') this.log.warn(`poll failed (${agent.consecutiveFailures + 1}/${this.config.downAfter}): ${error.message}`);
       return started + this.backoff(agent.consecutiveFailures + 1);
+    }
+    try {
+      const wasUp = agent.state === 'UP';
+      await this.store(agent, response);
+      if (!wasUp) this.log.log(`agent ${agent.name} is UP (${agent.host}:${agent.port})`);
+      if (!this.described.has(agent.id) || !agent.descriptionJson) await this.describe(agent);
+      this.observer?.pollFinished((this.clock.now() - started) / 1000);
+      return response.more ? this.clock.now() : started + this.config.pollIntervalMs;
+    } catch (e) {
+      // The agent answered; storing failed on our side (database, shutdown). That must not make
+      // the agent look DOWN. Nothing was acknowledged, so the agent hands the results over again.
+      this.stats.pollErrors['storage'] = (this.stats.pollErrors['storage'] ?? 0) + 1;
+      this.observer?.pollFinished((this.clock.now() - started) / 1000, 'storage');
+      if (!this.stopped) {
+        this.log.error(`cannot store the results of agent ${agent.name}: ${(e as Error).message} — they stay on the agent and are fetched again`);
+      }
+      return this.stopped ? undefined : started + this.config.pollIntervalMs;
     }
   }
 

@@ -1,3 +1,5 @@
 export const COLLECTOR_CONFIG = Symbol('COLLECTOR_CONFIG');
 export const CLOCK = Symbol('CLOCK');
 export const PLUGIN_REGISTRY = Symbol('PLUGIN_REGISTRY');
+/** Optional {@link PollObserver} the poller reports poll timings and scheduling lag to (the /metrics histograms). */
+export const POLL_OBSERVER = Symbol('POLL_OBSERVER');

@@ -1,0 +1,248 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { redactSecrets, restoreRedacted, type Clock } from '#rounds/common';
+import { issuesToFieldErrors, type FieldError } from '#rounds/plugins';
+import type { CollectorConfig } from '../config/env.js';
+import { CHANNEL_TYPES, type ChannelType, type NotificationChannelEntity, type OutboxStatus } from '../entities/index.js';
+import { ChannelsRepository } from '../repositories/channels.repository.js';
+import { OutboxRepository, type OutboxCount } from '../repositories/outbox.repository.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../services/errors.js';
+import { CLOCK, COLLECTOR_CONFIG } from '../services/tokens.js';
+import { CHANNEL_JSON_SCHEMAS, scrubSecrets, secretValues, validateChannelConfig } from './channel-config.js';
+import type { NotificationMessage } from './message.js';
+import { Notifiers } from './notifiers.js';
+
+const name = z
+  .string()
+  .min(1)
+  .max(120)
+  .regex(/^[^\u0000-\u001f]*$/, 'must not contain control characters');
+
+const channelInput = z.strictObject({
+  name,
+  type: z.enum(CHANNEL_TYPES),
+  config: z.record(z.string(), z.unknown()),
+  enabled: z.boolean().default(true),
+});
+
+// Written out rather than `.partial()`: zod 4 would apply the defaults of a partial schema.
+const channelPatch = z.strictObject({
+  name: name.optional(),
+  config: z.record(z.string(), z.unknown()).optional(),
+  enabled: z.boolean().optional(),
+});
+
+const TEST_TIMEOUT_MS = 30_000;
+
+/** `ok`: last delivery or test went through; `failing`: the last one did not; `unknown`: never tried. */
+export type ChannelState = 'ok' | 'failing' | 'unknown';
+
+export interface ChannelView {
+  id: string;
+  name: string;
+  type: ChannelType;
+  /** Secrets redacted. */
+  config: unknown;
+  enabled: boolean;
+  state: ChannelState;
+  /** Secrets scrubbed. */
+  lastError: string | null;
+  lastSuccessAt: number | null;
+  failingSince: number | null;
+  outbox: Record<OutboxStatus, number>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeliveryView {
+  key: string;
+  kind: string | null;
+  title: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  createdAt: number;
+  sentAt: number | null;
+}
+
+export interface TestResult {
+  ok: boolean;
+  error?: string;
+  durationMs: number;
+}
+
+/** Notification channels: CRUD, validated configs with secrets kept out of every view, and "send test". */
+@Injectable()
+export class ChannelsService {
+  constructor(
+    private readonly channels: ChannelsRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly notifiers: Notifiers,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
+  ) {}
+
+  list(): Promise<NotificationChannelEntity[]> {
+    return this.channels.findAll();
+  }
+
+  /** Every channel as shown to people, with its outbox counts. */
+  async listViews(): Promise<ChannelView[]> {
+    const [channels, counts] = await Promise.all([this.channels.findAll(), this.outbox.counts()]);
+    return channels.map((c) => channelView(c, counts));
+  }
+
+  async getView(idOrName: string): Promise<ChannelView> {
+    const channel = await this.get(idOrName);
+    return channelView(channel, await this.outbox.counts());
+  }
+
+  async get(idOrName: string): Promise<NotificationChannelEntity> {
+    const channel = (await this.channels.findById(idOrName)) ?? (await this.channels.findByName(idOrName));
+    if (!channel) throw new NotFoundError(`no notification channel with id or name "${idOrName}"`);
+    return channel;
+  }
+
+  async create(input: unknown): Promise<NotificationChannelEntity> {
+    const parsed = channelInput.safeParse(input);
+    const errors: FieldError[] = parsed.success ? [] : issuesToFieldErrors(parsed.error.issues);
+    // The config's own errors come with the rest, so one round trip shows everything.
+    const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+    const type = CHANNEL_TYPES.find((t) => t === raw['type']);
+    if (type && typeof raw['config'] === 'object' && raw['config'] !== null) {
+      const v = validateChannelConfig(type, raw['config']);
+      if (!v.ok) errors.push(...v.errors);
+    }
+    if (!parsed.success || errors.length > 0) throw new ValidationFailedError('invalid notification channel', errors);
+    const dto = parsed.data;
+    if (await this.channels.findByName(dto.name)) throw new ConflictError(`a notification channel named "${dto.name}" exists already`);
+    return this.channels.create(dto, this.clock.now());
+  }
+
+  async update(idOrName: string, input: unknown): Promise<NotificationChannelEntity> {
+    const existing = await this.get(idOrName);
+    const parsed = channelPatch.safeParse(input);
+    if (!parsed.success) throw new ValidationFailedError('invalid notification channel', issuesToFieldErrors(parsed.error.issues));
+    const patch = { ...parsed.data };
+    if (patch.config) {
+      // A form or script echoing back the redacted view keeps the stored secrets.
+      patch.config = restoreRedacted(CHANNEL_JSON_SCHEMAS[existing.type], patch.config, JSON.parse(existing.configJson)) as Record<string, unknown>;
+      const v = validateChannelConfig(existing.type, patch.config);
+      if (!v.ok) throw new ValidationFailedError('invalid notification channel', v.errors);
+    }
+    if (patch.name !== undefined && patch.name !== existing.name) {
+      const clash = await this.channels.findByName(patch.name);
+      if (clash) throw new ConflictError(`a notification channel named "${patch.name}" exists already`);
+    }
+    const updated = await this.channels.update(existing.id, patch, this.clock.now());
+    if (!updated) throw new NotFoundError(`no notification channel with id "${existing.id}"`);
+    return updated;
+  }
+
+  async remove(idOrName: string): Promise<void> {
+    const existing = await this.get(idOrName);
+    if (!(await this.channels.delete(existing.id))) throw new NotFoundError(`no notification channel with id "${existing.id}"`);
+  }
+
+  /** The channel's latest outbox rows, newest first. */
+  async deliveries(idOrName: string, limit: number): Promise<DeliveryView[]> {
+    const channel = await this.get(idOrName);
+    const secrets = storedSecrets(channel);
+    return (await this.outbox.recent(channel.id, limit)).map((r) => {
+      let payload: { kind?: string; title?: string } = {};
+      try {
+        payload = JSON.parse(r.payloadJson) as typeof payload;
+      } catch {
+        // shown without kind and title
+      }
+      return {
+        key: r.key,
+        kind: payload.kind ?? null,
+        title: payload.title ?? null,
+        status: r.status,
+        attempts: r.attempts,
+        nextAttemptAt: r.status === 'pending' ? r.nextAttemptAt : null,
+        lastError: r.lastError === null ? null : scrubSecrets(r.lastError, secrets),
+        createdAt: r.createdAt,
+        sentAt: r.sentAt,
+      };
+    });
+  }
+
+  /**
+   * Sends a test message now, past the outbox, and records the outcome on the channel (a
+   * failed test shows it as failing). A refusal is a result, not an API error.
+   */
+  async test(idOrName: string): Promise<TestResult> {
+    const channel = await this.get(idOrName);
+    const started = this.clock.now();
+    const raw = JSON.parse(channel.configJson) as unknown;
+    const secrets = secretValues(CHANNEL_JSON_SCHEMAS[channel.type], raw);
+    const v = validateChannelConfig(channel.type, raw);
+    let error: string | undefined;
+    if (!v.ok) {
+      error = `the channel config is invalid (${v.errors.map((e) => `${e.field}: ${e.message}`).join('; ')})`;
+    } else {
+      try {
+        await this.notifiers.send(v.value, testMessage(channel, this.config.publicUrl, started), AbortSignal.timeout(TEST_TIMEOUT_MS));
+      } catch (e) {
+        error = scrubSecrets(e instanceof Error ? e.message : String(e), secrets);
+      }
+    }
+    const now = this.clock.now();
+    await this.channels.recordOutcome(channel.id, error ?? null, now);
+    return error === undefined ? { ok: true, durationMs: now - started } : { ok: false, error, durationMs: now - started };
+  }
+}
+
+/** The channel as shown to people: secrets replaced by a placeholder, also inside its last error. */
+export function channelView(channel: NotificationChannelEntity, counts: readonly OutboxCount[] = []): ChannelView {
+  const schema = CHANNEL_JSON_SCHEMAS[channel.type];
+  let config: unknown = {};
+  try {
+    config = JSON.parse(channel.configJson);
+  } catch {
+    // shown as {}; sending reports it
+  }
+  const secrets = secretValues(schema, config);
+  const outbox: Record<OutboxStatus, number> = { pending: 0, sent: 0, dead: 0 };
+  for (const c of counts) if (c.channelId === channel.id) outbox[c.status] = c.count;
+  return {
+    id: channel.id,
+    name: channel.name,
+    type: channel.type,
+    config: redactSecrets(schema, config),
+    enabled: channel.enabled,
+    state: channel.failingSince !== null ? 'failing' : channel.lastSuccessAt !== null ? 'ok' : 'unknown',
+    lastError: channel.lastError === null ? null : scrubSecrets(channel.lastError, secrets),
+    lastSuccessAt: channel.lastSuccessAt,
+    failingSince: channel.failingSince,
+    outbox,
+    createdAt: channel.createdAt,
+    updatedAt: channel.updatedAt,
+  };
+}
+
+function storedSecrets(channel: NotificationChannelEntity): string[] {
+  try {
+    return secretValues(CHANNEL_JSON_SCHEMAS[channel.type], JSON.parse(channel.configJson));
+  } catch {
+    return [];
+  }
+}
+
+/** What "send test" sends: clearly a test, linking to the UI when its address is known. */
+export function testMessage(channel: Pick<NotificationChannelEntity, 'id' | 'name'>, publicUrl: string | undefined, now: number): NotificationMessage {
+  return {
+    key: `test:${channel.id}:${now}`,
+    kind: 'test',
+    severity: 'info',
+    title: `Test notification from Rounds to channel "${channel.name}"`,
+    since: now,
+    reason: 'test',
+    summary: 'If you can read this, Rounds can notify you through this channel.',
+    ...(publicUrl ? { url: publicUrl } : {}),
+    labels: { alertname: 'RoundsTestNotification', channel: channel.name },
+  };
+}

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, it } from 'node:test';
+import { ROUNDS_VERSION } from '#rounds/common';
+import { pluginFamily } from './metrics.service.js';
+import { metricsFixture, NOW } from './metrics.testing.js';
+
+// The spec runs from dist/; the golden files live in the source tree's test/fixtures.
+const ROOT = join(dirname(fileURLToPath(import.meta.url)).replace(`${sep}dist${sep}`, sep), '..', '..', '..', '..');
+const GOLDEN = join(ROOT, 'test', 'fixtures', 'metrics');
+const UPDATE = process.env.ROUNDS_UPDATE_GOLDEN === '1';
+
+/** `promtool check metrics` on an exposition: its exit code and complaints. */
+export function promtoolCheckMetrics(exposition: string): { status: number | null; output: string } {
+  const run = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
+  if (run.error) throw new Error(`promtool is not installed (apt-get install prometheus): ${run.error.message}`);
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+/** The version is masked so that a release does not rewrite the golden files. */
+function golden(name: string, exposition: string): void {
+  const actual = exposition.replace(`version="${ROUNDS_VERSION}"`, 'version="<version>"');
+  const path = join(GOLDEN, name);
+  if (UPDATE) writeFileSync(path, actual);
+  assert.equal(actual, readFileSync(path, 'utf8'), `${name} differs; if the change is intended, rerun with ROUNDS_UPDATE_GOLDEN=1 and review the diff`);
+}
+
+describe('MetricsService', () => {
+  let fixture: Awaited<ReturnType<typeof metricsFixture>> | undefined;
+  afterEach(async () => {
+    await fixture?.close();
+    fixture = undefined;
+  });
+
+  it('renders the pinned text exposition for agents and checks of every built-in plugin', async () => {
+    fixture = await metricsFixture();
+    golden('collector.prom', await fixture.service.scrape('text'));
+  });
+
+  it('renders the pinned OpenMetrics exposition, counters without _total in TYPE and ending in # EOF', async () => {
+    fixture = await metricsFixture();
+    const text = await fixture.service.scrape('openmetrics');
+    golden('collector.openmetrics', text);
+    assert.match(text, /^# TYPE rounds_collector_polls counter$/m);
+    assert.match(text, /^rounds_collector_polls_total 3$/m);
+    assert.ok(text.endsWith('# EOF\n'));
+  });
+
+  it('passes promtool check metrics, process metrics included', async () => {
+    fixture = await metricsFixture({ processMetrics: true });
+    const text = await fixture.service.scrape('text');
+    assert.match(text, /^process_resident_memory_bytes \d+/m);
+    assert.doesNotMatch(text, /^nodejs_active_handles_total/m);
+    const lint = promtoolCheckMetrics(text);
+    assert.equal(lint.status, 0, lint.output);
+  });
+
+  it('exports one status series per state, 1 for the current one and PENDING before the first result', async () => {
+    fixture = await metricsFixture();
+    const text = await fixture.service.scrape('text');
+    const status = (check: string, agent = 'pacs-01') =>
+      Object.fromEntries(
+        [...text.matchAll(new RegExp(`^rounds_check_status\\{agent="${agent}",check="${check}",plugin="[^"]+",status="(\\w+)"\\} (\\d)$`, 'gm'))].map((x) => [x[1], Number(x[2])]),
+      );
+    assert.deepEqual(status('tcp check'), { OK: 0, WARNING: 0, CRITICAL: 1, UNKNOWN: 0, PENDING: 0 });
+    assert.deepEqual(status('ward web', 'ward-02'), { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0, PENDING: 1 });
+    assert.match(text, /^rounds_check_up\{agent="pacs-01",check="dicom-echo check",plugin="dicom-echo"\} 1$/m, 'WARNING counts as up');
+    assert.match(text, /^rounds_check_up\{agent="pacs-01",check="tcp check",plugin="tcp"\} 0$/m);
+    assert.match(text, /^rounds_check_consecutive_failures\{agent="pacs-01",check="tcp check",plugin="tcp"\} 2$/m);
+    assert.match(text, new RegExp(`^rounds_check_last_success_timestamp_seconds\\{agent="pacs-01",check="tcp check",plugin="tcp"\\} ${(NOW - 120_000) / 1000}$`, 'm'));
+    assert.doesNotMatch(text, /switched off/, 'a disabled check is not exported');
+  });
+
+  it('converts plugin units to base units: days to seconds, percent to a ratio', async () => {
+    fixture = await metricsFixture();
+    const text = await fixture.service.scrape('text');
+    assert.match(text, /^rounds_http_tls_cert_expiry_seconds\{agent="pacs-01",check="http check"\} 1080000$/m);
+    assert.match(text, /^rounds_nagios_perfdata_ratio\{agent="pacs-01",check="nagios check",label="free"\} 0\.09$/m);
+    assert.match(text, /^# TYPE rounds_nagios_perfdata_total counter$/m);
+    assert.match(text, /^rounds_host_metrics_filesystem_free_bytes\{agent="pacs-01",check="host-metrics check",mount="\/",fstype="ext4"\} 9000000000$/m);
+  });
+
+  it('leaves out plugin metrics with labels outside the allow-list, bad names or units, and duplicate series, and counts them', async () => {
+    fixture = await metricsFixture();
+    const text = await fixture.service.scrape('text');
+    assert.match(text, /^rounds_site_custom_queue_depth\{agent="pacs-01",check="site-custom check"\} 4$/m);
+    assert.doesNotMatch(text, /a-very-specific-file|rounds_site_custom_files|Bad|rounds_site_custom_latency/);
+    assert.match(text, /^rounds_collector_plugin_metrics_skipped 4$/m);
+  });
+
+  it('serves scrapes from the cached state and shows database changes only after the next refresh', async () => {
+    fixture = await metricsFixture();
+    fixture.cache.onApplicationBootstrap();
+    const before = await fixture.service.scrape('text');
+    assert.match(before, /^rounds_agent_up\{agent="pacs-01"\} 1$/m);
+    for (let i = 0; i < 3; i++) await fixture.agents.recordPollFailure(fixture.pacsId, { at: NOW, error: 'refused', downAfter: 3 });
+    assert.match(await fixture.service.scrape('text'), /^rounds_agent_up\{agent="pacs-01"\} 1$/m, 'a scrape read the database');
+
+    await fixture.clock.advance(fixture.cache.refreshMs);
+    const until = Date.now() + 5000;
+    let after = '';
+    while (Date.now() < until) {
+      after = await fixture.service.scrape('text');
+      if (/^rounds_agent_up\{agent="pacs-01"\} 0$/m.test(after)) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.match(after, /^rounds_agent_up\{agent="pacs-01"\} 0$/m);
+    assert.match(after, /^rounds_agent_consecutive_poll_failures\{agent="pacs-01"\} 3$/m);
+  });
+
+  it('computes the agent age and the cache age at scrape time', async () => {
+    fixture = await metricsFixture();
+    await fixture.service.scrape('text');
+    await fixture.clock.advance(2000);
+    const text = await fixture.service.scrape('text');
+    assert.match(text, /^rounds_agent_last_seen_age_seconds\{agent="pacs-01"\} 7$/m);
+    assert.match(text, /^rounds_collector_state_cache_age_seconds 2$/m);
+  });
+});
+
+describe('pluginFamily', () => {
+  const cases: [string, string, string, ReturnType<typeof pluginFamily>][] = [
+    ['dicom-echo', 'echo_seconds', 'seconds', { name: 'rounds_dicom_echo_echo_seconds', type: 'gauge', unit: 'seconds', scale: 1 }],
+    ['smb-share', 'free_bytes', 'bytes', { name: 'rounds_smb_share_free_bytes', type: 'gauge', unit: 'bytes', scale: 1 }],
+    ['orthanc', 'api_latency', 'seconds', { name: 'rounds_orthanc_api_latency_seconds', type: 'gauge', unit: 'seconds', scale: 1 }],
+    ['http', 'tls_cert_expiry_days', 'days', { name: 'rounds_http_tls_cert_expiry_seconds', type: 'gauge', unit: 'seconds', scale: 86_400 }],
+    ['nagios', 'perfdata_percent', 'percent', { name: 'rounds_nagios_perfdata_ratio', type: 'gauge', unit: 'ratio', scale: 0.01 }],
+    ['nagios', 'perfdata_total', 'counter', { name: 'rounds_nagios_perfdata_total', type: 'counter', scale: 1 }],
+    ['host-metrics', 'context_switches', 'counter', { name: 'rounds_host_metrics_context_switches_total', type: 'counter', scale: 1 }],
+    ['host-metrics', 'network_receive_bytes_per_second', 'bytes_per_second', { name: 'rounds_host_metrics_network_receive_bytes_per_second', type: 'gauge', scale: 1 }],
+    ['orthanc', 'studies', 'count', { name: 'rounds_orthanc_studies', type: 'gauge', scale: 1 }],
+    ['site', 'jobs_total', 'count', undefined],
+    ['check', 'up', '', undefined],
+    ['agent', 'up', '', undefined],
+    ['Site', 'x', '', undefined],
+    ['site', 'x-y', '', undefined],
+    ['site', 'x', 'minutes', undefined],
+  ];
+  for (const [plugin, metric, unit, expected] of cases) {
+    it(`maps ${plugin}/${metric} (${unit || 'no unit'}) to ${expected ? expected.name : 'nothing'}`, () => {
+      assert.deepEqual(pluginFamily(plugin, metric, unit), expected);
+    });
+  }
+});

@@ -1,0 +1,234 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { selfSignedCert } from '#rounds/plugins/testing';
+import { createStudy, startOrthanc, type Orthanc } from '../peers/orthanc.js';
+import { makeTempDir, requireBinary, startDaemon, type Daemon } from '../peers/process.js';
+import { startSamba, type Samba } from '../peers/samba.js';
+import { startStoreScp, type StoreScp } from '../peers/storescp.js';
+import { alertRules, dashboardQueries, PROMETHEUS_DIR, RULES_FILE, signalQuery, substitute } from '../deploy/observability.js';
+import { freePort, startAgent, startCollector, waitFor, type AgentHandle, type CollectorHandle } from './harness.js';
+
+const METRICS_TOKEN = `metrics-${Math.random().toString(36).slice(2)}-0123456789abcdef`;
+
+interface PromResponse<T> {
+  status: 'success' | 'error';
+  error?: string;
+  data: T;
+}
+interface Target {
+  health: string;
+  lastError: string;
+  labels: Record<string, string>;
+}
+interface RuleGroup {
+  rules: { name: string; health: string; lastError?: string; lastEvaluation: string }[];
+}
+
+/** Debian's prometheus with the committed scrape config, rescaled for a test: its own port, temp storage, 1 s scrapes. */
+async function startPrometheus(collectorAddress: string): Promise<Daemon & { url: string }> {
+  const command = requireBinary('prometheus', 'prometheus');
+  const dir = makeTempDir('prometheus');
+  const port = await freePort();
+  const config = parse(readFileSync(join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')) as {
+    global: Record<string, string>;
+    rule_files: string[];
+    scrape_configs: Record<string, unknown>[];
+  };
+  config.global.scrape_interval = '1s';
+  config.global.evaluation_interval = '1s';
+  config.rule_files = [RULES_FILE];
+  const job = config.scrape_configs[0]!;
+  Object.assign(job, {
+    scrape_interval: '1s',
+    scrape_timeout: '1s',
+    static_configs: [{ targets: [collectorAddress] }],
+    authorization: { type: 'Bearer', credentials: METRICS_TOKEN },
+  });
+  writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
+  const url = `http://127.0.0.1:${port}`;
+  const daemon = await startDaemon({
+    name: 'prometheus',
+    command,
+    args: [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--storage.tsdb.retention.time=1h',
+      '--log.level=warn',
+    ],
+    dir,
+    ready: async () => (await fetch(`${url}/-/ready`)).ok,
+    readyTimeoutMs: 30_000,
+  });
+  return Object.assign(daemon, { url });
+}
+
+/**
+ * The Prometheus integration for real: a collector polls two agents running a check of
+ * every built-in plugin against real peers (Orthanc, storescp, smbd, an https server, a
+ * closed port, Nagios' check_disk); Debian's Prometheus scrapes it with the committed
+ * config and rules; every Grafana panel query and every alert signal must return data.
+ */
+describe('Prometheus scraping a collector that polls real agents', { timeout: 240_000 }, () => {
+  let storescp: StoreScp;
+  let orthanc: Orthanc;
+  let samba: Samba;
+  let https: Server;
+  let collector: CollectorHandle;
+  let pacs: AgentHandle;
+  let ward: AgentHandle;
+  let prometheus: (Daemon & { url: string }) | undefined;
+  let metricsText = '';
+
+  const scrape = async (headers: Record<string, string> = {}) => fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}`, ...headers } });
+  const query = async (promql: string) => {
+    const res = await fetch(`${prometheus!.url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
+    return (await res.json()) as PromResponse<{ resultType: string; result: unknown[] }>;
+  };
+
+  before(async () => {
+    storescp = await startStoreScp();
+    orthanc = await startOrthanc({ modalities: { STORE: { aet: storescp.aet, host: '127.0.0.1', port: storescp.port } } });
+    await createStudy(orthanc);
+    samba = await startSamba({ shares: [{ name: 'images' }], password: 'rounds-smb-password' });
+    const tls = await selfSignedCert(10);
+    https = createHttpsServer({ key: tls.key, cert: tls.cert }, (_req, res) => res.end('viewer ready'));
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    const httpsPort = (https.address() as { port: number }).port;
+    const closedPort = await freePort();
+
+    collector = await startCollector({ ROUNDS_METRICS_TOKEN: METRICS_TOKEN });
+    pacs = await startAgent('pacs-gw');
+    ward = await startAgent('ward', {
+      extraConfig: [
+        'nagios:',
+        '  commands:',
+        '    check_disk: { path: /usr/lib/nagios/plugins/check_disk, args: ["-w", "$ARG1$", "-c", "$ARG2$", "-p", "$ARG3$"] }',
+      ].join('\n'),
+    });
+    for (const agent of [pacs, ward]) {
+      const added = await collector.api('POST', '/api/v1/agents', { name: agent.name, enrol: agent.enrolment });
+      assert.equal(added.status, 201, JSON.stringify(added.body));
+    }
+    const checks = [
+      { agent: 'pacs-gw', name: 'pacs-gw host', plugin: 'host-metrics', config: {} },
+      { agent: 'pacs-gw', name: 'Orthanc echo', plugin: 'dicom-echo', config: { host: '127.0.0.1', port: orthanc.dicomPort, calledAet: orthanc.aet } },
+      { agent: 'pacs-gw', name: 'storescp echo', plugin: 'dicom-echo', config: { host: '127.0.0.1', port: storescp.port, calledAet: storescp.aet } },
+      { agent: 'pacs-gw', name: 'Orthanc', plugin: 'orthanc', config: { url: orthanc.url, username: orthanc.username, password: orthanc.password, echoModalities: true } },
+      {
+        agent: 'pacs-gw',
+        name: 'Images share',
+        plugin: 'smb-share',
+        config: { server: '127.0.0.1', port: samba.port, share: 'images', path: '', username: samba.user, password: samba.password },
+      },
+      { agent: 'ward', name: 'ward host', plugin: 'host-metrics', config: {} },
+      { agent: 'ward', name: 'Viewer', plugin: 'http', config: { url: `https://127.0.0.1:${httpsPort}/`, tlsVerify: false } },
+      { agent: 'ward', name: 'Old PACS port', plugin: 'tcp', config: { host: '127.0.0.1', port: closedPort } },
+      { agent: 'ward', name: 'Disk', plugin: 'nagios', config: { command: 'check_disk', args: ['1%', '1%', '/'] } },
+    ];
+    for (const check of checks) {
+      const res = await collector.api('POST', '/api/v1/checks', { intervalMs: 2000, timeoutMs: 5000, ...check });
+      assert.equal(res.status, 201, `${check.name}: ${JSON.stringify(res.body)}`);
+    }
+    await waitFor(
+      'every check to report metrics',
+      async () => {
+        const res = await scrape();
+        metricsText = await res.text();
+        const names = [
+          'rounds_host_metrics_cpu_usage_ratio{agent="pacs-gw"',
+          'rounds_host_metrics_network_receive_bytes_per_second{agent="ward"',
+          'rounds_dicom_echo_echo_seconds{agent="pacs-gw",check="Orthanc echo"}',
+          'rounds_dicom_echo_echo_seconds{agent="pacs-gw",check="storescp echo"}',
+          'rounds_orthanc_modality_echo_success{agent="pacs-gw",check="Orthanc",modality="STORE"} 1',
+          'rounds_smb_share_free_bytes{agent="pacs-gw",check="Images share"}',
+          'rounds_http_tls_cert_expiry_seconds{agent="ward",check="Viewer"}',
+          'rounds_check_status{agent="ward",check="Old PACS port",plugin="tcp",status="CRITICAL"} 1',
+          'rounds_nagios_perfdata_bytes{agent="ward",check="Disk",label="/"}',
+        ];
+        return names.every((n) => metricsText.includes(n)) || undefined;
+      },
+      90_000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- /metrics ---\n${metricsText.split('\n').filter((l) => !l.startsWith('#')).join('\n')}`);
+    });
+
+    prometheus = await startPrometheus(new URL(collector.url).host);
+  });
+
+  after(async () => {
+    await prometheus?.stop();
+    await Promise.all([collector?.proc.stop(), pacs?.proc.stop(), ward?.proc.stop()]);
+    await Promise.all([orthanc?.stop(), storescp?.stop(), samba?.stop()]);
+    await new Promise<void>((resolve) => (https ? https.close(() => resolve()) : resolve()));
+  });
+
+  it('promtool check metrics accepts the full exposition of this collector', () => {
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: metricsText, encoding: 'utf8' });
+    assert.equal(lint.status, 0, `${lint.stdout}${lint.stderr}`);
+    for (const plugin of ['host_metrics', 'dicom_echo', 'orthanc', 'smb_share', 'http', 'tcp', 'nagios']) {
+      assert.match(metricsText, new RegExp(`^rounds_${plugin}_\\w+\\{`, 'm'), `no ${plugin} metrics`);
+    }
+  });
+
+  it('refuses /metrics without the bearer token', async () => {
+    const res = await fetch(`${collector.url}/metrics`);
+    assert.equal(res.status, 401);
+    assert.match(await res.text(), /ROUNDS_METRICS_TOKEN/);
+  });
+
+  it('Prometheus scrapes the collector with the bearer token, in the format it negotiates, without errors', async () => {
+    const target = await waitFor('the rounds-collector target to be up for a few scrapes', async () => {
+      const res = (await (await fetch(`${prometheus!.url}/api/v1/targets`)).json()) as PromResponse<{ activeTargets: Target[] }>;
+      const t = res.data.activeTargets.find((x) => x.labels.job === 'rounds-collector');
+      if (t?.lastError) throw new Error(t.lastError);
+      const scrapes = await query('count_over_time(rounds_collector_build_info[1m])');
+      const count = Number((scrapes.data.result[0] as { value: [number, string] } | undefined)?.value[1] ?? 0);
+      return t?.health === 'up' && count >= 12 ? t : undefined;
+    }, 60_000);
+    assert.equal(target.lastError, '');
+  });
+
+  it('loads every alert rule and evaluates each without error', async () => {
+    const rules = await waitFor('every rule to be evaluated', async () => {
+      const res = (await (await fetch(`${prometheus!.url}/api/v1/rules`)).json()) as PromResponse<{ groups: RuleGroup[] }>;
+      const all = res.data.groups.flatMap((g) => g.rules);
+      return all.length > 0 && all.every((r) => !r.lastEvaluation.startsWith('0001')) ? all : undefined;
+    });
+    assert.deepEqual(rules.map((r) => r.name).sort(), alertRules().map((r) => r.alert).sort());
+    for (const r of rules) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
+  });
+
+  it('returns data for the signal of every alert rule', async () => {
+    const empty: string[] = [];
+    for (const rule of alertRules()) {
+      const asIs = await query(rule.expr);
+      assert.equal(asIs.status, 'success', `${rule.alert}: ${asIs.error}`);
+      const signal = signalQuery(rule.expr)!;
+      const res = await query(signal);
+      assert.equal(res.status, 'success', `${rule.alert}: ${res.error}`);
+      if (res.data.result.length === 0) empty.push(`${rule.alert}: ${signal}`);
+    }
+    assert.deepEqual(empty, [], 'alert signals without data (a metric the collector does not export?)');
+  });
+
+  it('returns data for every query of every Grafana dashboard panel, variables substituted', async () => {
+    const variables = { agent: 'pacs-gw', instance: new URL(collector.url).host, datasource: 'rounds-prometheus', __rate_interval: '20s' };
+    const queries = dashboardQueries();
+    assert.ok(queries.length >= 40, `only ${queries.length} panel queries found`);
+    const empty: string[] = [];
+    for (const q of queries) {
+      const promql = substitute(q.expr, variables);
+      assert.doesNotMatch(promql, /\$/, `${q.dashboard} / ${q.panel}: unsubstituted variable in ${promql}`);
+      const res = await query(promql);
+      assert.equal(res.status, 'success', `${q.dashboard} / ${q.panel} ${q.refId}: ${res.error} in ${promql}`);
+      if (res.data.result.length === 0) empty.push(`${q.dashboard} / ${q.panel} ${q.refId}: ${promql}`);
+    }
+    assert.deepEqual(empty, [], 'panel queries without data (a metric the collector does not export?)');
+  });
+});
