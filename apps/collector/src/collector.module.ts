@@ -5,6 +5,7 @@ import type { CollectorConfig } from './config/env.js';
 import { AgentsController } from './controllers/api/agents.controller.js';
 import { ChecksController } from './controllers/api/checks.controller.js';
 import { ChannelsController } from './controllers/api/channels.controller.js';
+import { AlertingController } from './controllers/api/alerting.controller.js';
 import { ApiTokenGuard } from './controllers/api/api-token.guard.js';
 import { MetricsController } from './controllers/metrics.controller.js';
 import { PagesController } from './controllers/pages.controller.js';
@@ -17,6 +18,7 @@ import { HealthRepository } from './repositories/health.repository.js';
 import { RESULT_WRITER_OPTIONS, ResultWriter, type ResultWriterOptions } from './repositories/result-writer.js';
 import { ResultsRepository } from './repositories/results.repository.js';
 import { ChannelsRepository } from './repositories/channels.repository.js';
+import { AlertingRepository } from './repositories/alerting.repository.js';
 import { OutboxRepository } from './repositories/outbox.repository.js';
 import { SmtpNotifier } from './repositories/smtp.notifier.js';
 import { TelegramNotifier } from './repositories/telegram.notifier.js';
@@ -24,9 +26,10 @@ import { WebhookNotifier } from './repositories/webhook.notifier.js';
 import { AlertmanagerNotifier } from './repositories/alertmanager.notifier.js';
 import { ChannelsService } from './notifications/channels.service.js';
 import { Notifiers } from './notifications/notifiers.js';
-import { OutboxService } from './notifications/outbox.service.js';
+import { OUTBOX_OPTIONS, OutboxService, type OutboxOptions } from './notifications/outbox.service.js';
 import { OutboxWorker } from './notifications/outbox.worker.js';
 import { AgentsService } from './services/agents.service.js';
+import { AlertingService } from './services/alerting.service.js';
 import { ApiTokenService } from './services/api-token.service.js';
 import { ChecksService } from './services/checks.service.js';
 import { CollectorMetrics } from './services/collector-metrics.service.js';
@@ -34,7 +37,7 @@ import { MetricsService } from './services/metrics.service.js';
 import { OverviewService } from './services/overview.service.js';
 import { PollerService } from './services/poller.service.js';
 import { StateCache } from './services/state-cache.service.js';
-import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY, POLL_OBSERVER } from './services/tokens.js';
+import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY, POLL_EVENTS, POLL_OBSERVER } from './services/tokens.js';
 
 export interface CollectorModuleOptions {
   config: CollectorConfig;
@@ -81,6 +84,7 @@ export class CollectorModule {
       AlertmanagerNotifier,
       Notifiers,
       ChannelsService,
+      { provide: OUTBOX_OPTIONS, useValue: { baseBackoffMs: config.notifyRetryMs, maxBackoffMs: config.notifyMaxRetryMs } satisfies Partial<OutboxOptions> },
       OutboxService,
     ];
     if (serve) {
@@ -88,6 +92,10 @@ export class CollectorModule {
         PollerService,
         // Delivers queued notifications (and those left from before a restart) while serving.
         OutboxWorker,
+        // The alert engine: fed by the poller, ticking, committing its steps with their outbox rows.
+        AlertingRepository,
+        AlertingService,
+        { provide: POLL_EVENTS, useExisting: AlertingService },
         // /metrics: the poller and the result writer report timings into CollectorMetrics.
         CollectorMetrics,
         { provide: POLL_OBSERVER, useExisting: CollectorMetrics },
@@ -102,7 +110,7 @@ export class CollectorModule {
     }
     return {
       module: CollectorModule,
-      controllers: serve ? [PagesController, AgentsController, ChecksController, MetricsController, ChannelsController] : [],
+      controllers: serve ? [PagesController, AgentsController, ChecksController, MetricsController, ChannelsController, AlertingController] : [],
       providers,
     };
   }

@@ -20,6 +20,8 @@ describe('readCollectorConfig', () => {
         maxBackoffMs: 300_000,
         apiToken: undefined,
         logLevel: 'log',
+        notifyRetryMs: 30_000,
+        notifyMaxRetryMs: 3_600_000,
         metricsAuth: {},
       },
     );
@@ -39,6 +41,8 @@ describe('readCollectorConfig', () => {
       ROUNDS_MAX_BACKOFF_MS: '1000',
       ROUNDS_API_TOKEN: 'x'.repeat(24),
       ROUNDS_LOG_LEVEL: 'debug',
+      ROUNDS_NOTIFY_RETRY_MS: '500',
+      ROUNDS_NOTIFY_MAX_RETRY_MS: '2000',
       ROUNDS_METRICS_TOKEN: 'm'.repeat(24),
       ROUNDS_METRICS_USER: 'prometheus',
       ROUNDS_METRICS_PASSWORD: 'p'.repeat(12),
@@ -58,6 +62,8 @@ describe('readCollectorConfig', () => {
         maxBackoffMs: 1000,
         apiToken: 'x'.repeat(24),
         logLevel: 'debug',
+        notifyRetryMs: 500,
+        notifyMaxRetryMs: 2000,
         metricsAuth: { token: 'm'.repeat(24), basic: { user: 'prometheus', password: 'p'.repeat(12) } },
       },
     );

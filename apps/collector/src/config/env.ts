@@ -25,6 +25,8 @@ const envSchema = z.object({
   ROUNDS_PUBLIC_URL: z
     .url({ protocol: /^https?$/, error: 'must be the http:// or https:// address people open the UI at, e.g. https://rounds.hospital.example' })
     .optional(),
+  ROUNDS_NOTIFY_RETRY_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  ROUNDS_NOTIFY_MAX_RETRY_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
   ROUNDS_METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   ROUNDS_METRICS_USER: z.string().min(1).regex(/^[^:]+$/, 'must not contain ":" (HTTP basic auth)').optional(),
   ROUNDS_METRICS_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
@@ -51,6 +53,9 @@ export interface CollectorConfig {
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
   /** Address of the UI as people reach it (behind a proxy, too): links in notifications. Unset: no links. */
   readonly publicUrl?: string;
+  /** First wait before a failed notification is tried again; it doubles per failed attempt up to `notifyMaxRetryMs`. */
+  readonly notifyRetryMs: number;
+  readonly notifyMaxRetryMs: number;
   /** Credentials /metrics accepts; both unset: /metrics is open (like the status page, keep it on loopback). */
   readonly metricsAuth: { readonly token?: string; readonly basic?: { readonly user: string; readonly password: string } };
 }
@@ -78,6 +83,8 @@ export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     maxBackoffMs: e.ROUNDS_MAX_BACKOFF_MS,
     apiToken: e.ROUNDS_API_TOKEN,
     logLevel: e.ROUNDS_LOG_LEVEL,
+    notifyRetryMs: e.ROUNDS_NOTIFY_RETRY_MS,
+    notifyMaxRetryMs: Math.max(e.ROUNDS_NOTIFY_MAX_RETRY_MS, e.ROUNDS_NOTIFY_RETRY_MS),
     ...(e.ROUNDS_PUBLIC_URL ? { publicUrl: e.ROUNDS_PUBLIC_URL.replace(/\/+$/, '') } : {}),
     metricsAuth: Object.freeze({
       ...(e.ROUNDS_METRICS_TOKEN ? { token: e.ROUNDS_METRICS_TOKEN } : {}),

@@ -1,4 +1,6 @@
 import { AgentEntity } from './agent.entity.js';
+import { AlertEngineStateEntity } from './alert-engine-state.entity.js';
+import { AlertHistoryEntity } from './alert-history.entity.js';
 import { CheckResultEntity } from './check-result.entity.js';
 import { CheckStateEntity } from './check-state.entity.js';
 import { CheckEntity } from './check.entity.js';
@@ -6,6 +8,8 @@ import { NotificationChannelEntity } from './notification-channel.entity.js';
 import { NotificationOutboxEntity } from './notification-outbox.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
+export { AlertEngineStateEntity, ALERT_ENGINE_STATE_ID } from './alert-engine-state.entity.js';
+export { AlertHistoryEntity } from './alert-history.entity.js';
 export { CheckEntity } from './check.entity.js';
 export { CheckResultEntity, type StatusCode } from './check-result.entity.js';
 export { CheckStateEntity } from './check-state.entity.js';
@@ -13,4 +17,4 @@ export { NotificationChannelEntity, CHANNEL_TYPES, type ChannelType } from './no
 export { NotificationOutboxEntity, OUTBOX_STATUSES, type OutboxStatus } from './notification-outbox.entity.js';
 
 /** Every entity, listed by class (no globs: the compiled layout must not matter). */
-export const ENTITIES = [AgentEntity, CheckEntity, CheckResultEntity, CheckStateEntity, NotificationChannelEntity, NotificationOutboxEntity];
+export const ENTITIES = [AgentEntity, CheckEntity, CheckResultEntity, CheckStateEntity, NotificationChannelEntity, NotificationOutboxEntity, AlertEngineStateEntity, AlertHistoryEntity];

@@ -31,7 +31,7 @@ describe('createDataSource with SQLite', () => {
     assert.ok(existsSync(join(db.dataDir, SQLITE_FILE_NAME)));
   });
 
-  const ALL_TABLES = ['agents', 'check_results', 'check_state', 'checks', 'migrations', 'notification_channels', 'notification_outbox'];
+  const ALL_TABLES = ['agents', 'alert_engine_state', 'alert_history', 'check_results', 'check_state', 'checks', 'migrations', 'notification_channels', 'notification_outbox'];
 
   it('applies every migration to an empty database', async () => {
     assert.deepEqual(await userTables(db), ALL_TABLES);
@@ -45,7 +45,7 @@ describe('createDataSource with SQLite', () => {
     );
     assert.deepEqual(
       indexes.map((i) => i.name),
-      ['idx_check_results_check_started', 'idx_checks_agent_id', 'idx_notification_outbox_channel', 'idx_notification_outbox_due'],
+      ['idx_alert_history_at', 'idx_alert_history_fingerprint', 'idx_check_results_check_started', 'idx_checks_agent_id', 'idx_notification_outbox_channel', 'idx_notification_outbox_due'],
     );
   });
 

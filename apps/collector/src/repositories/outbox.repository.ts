@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Brackets, DataSource, In, LessThan } from 'typeorm';
+import { Brackets, DataSource, In, LessThan, type EntityManager } from 'typeorm';
 import { NotificationChannelEntity, NotificationOutboxEntity, type OutboxStatus } from '../entities/index.js';
 import { recordChannelOutcome } from './channels.repository.js';
 import { DATA_SOURCE } from './data-source.js';
@@ -52,6 +52,39 @@ export function orderedId(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/**
+ * {@link OutboxRepository.enqueue} inside the caller's transaction, so that what decided to
+ * notify (the alert engine's state) and the notification commit together or not at all.
+ */
+export async function enqueueOutboxRows(m: EntityManager, rows: readonly NewOutboxRow[], now: number): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const channelIds = [...new Set(rows.map((r) => r.channelId))];
+  const existing = new Set((await m.find(NotificationChannelEntity, { where: { id: In(channelIds) }, select: { id: true } })).map((c) => c.id));
+  const keys = rows.map((r) => r.key);
+  const before = new Set<string>();
+  for (const part of chunk(keys, 1)) {
+    for (const r of await m.find(NotificationOutboxEntity, { where: { key: In(part) }, select: { key: true } })) before.add(r.key);
+  }
+  const fresh = rows.filter((r) => existing.has(r.channelId) && !before.has(r.key));
+  const values = fresh.map((r) => ({
+    id: orderedId(),
+    key: r.key,
+    channelId: r.channelId,
+    payloadJson: JSON.stringify(r.payload),
+    status: 'pending' as const,
+    attempts: 0,
+    nextAttemptAt: now,
+    lastError: null,
+    createdAt: now,
+    sentAt: null,
+  }));
+  // ON CONFLICT still guards against a concurrent enqueue on PostgreSQL.
+  for (const part of chunk(values, 10)) {
+    await m.createQueryBuilder().insert().into(NotificationOutboxEntity).values(part).orIgnore().execute();
+  }
+  return fresh.map((r) => r.key);
+}
+
 @Injectable()
 export class OutboxRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
@@ -62,33 +95,7 @@ export class OutboxRepository {
    */
   async enqueue(rows: readonly NewOutboxRow[], now: number): Promise<string[]> {
     if (rows.length === 0) return [];
-    return inTransaction(this.dataSource, async (m) => {
-      const channelIds = [...new Set(rows.map((r) => r.channelId))];
-      const existing = new Set((await m.find(NotificationChannelEntity, { where: { id: In(channelIds) }, select: { id: true } })).map((c) => c.id));
-      const keys = rows.map((r) => r.key);
-      const before = new Set<string>();
-      for (const part of chunk(keys, 1)) {
-        for (const r of await m.find(NotificationOutboxEntity, { where: { key: In(part) }, select: { key: true } })) before.add(r.key);
-      }
-      const fresh = rows.filter((r) => existing.has(r.channelId) && !before.has(r.key));
-      const values = fresh.map((r) => ({
-        id: orderedId(),
-        key: r.key,
-        channelId: r.channelId,
-        payloadJson: JSON.stringify(r.payload),
-        status: 'pending' as const,
-        attempts: 0,
-        nextAttemptAt: now,
-        lastError: null,
-        createdAt: now,
-        sentAt: null,
-      }));
-      // ON CONFLICT still guards against a concurrent enqueue on PostgreSQL.
-      for (const part of chunk(values, 10)) {
-        await m.createQueryBuilder().insert().into(NotificationOutboxEntity).values(part).orIgnore().execute();
-      }
-      return fresh.map((r) => r.key);
-    });
+    return inTransaction(this.dataSource, (m) => enqueueOutboxRows(m, rows, now));
   }
 
   /**

@@ -8,7 +8,7 @@ import { AgentCallError, AgentClientPool } from '../repositories/agent-client.po
 import { ResultWriter, type StoredResult } from '../repositories/result-writer.js';
 import type { CollectorConfig } from '../config/env.js';
 import { endpointOf } from './agents.service.js';
-import { CLOCK, COLLECTOR_CONFIG, POLL_OBSERVER } from './tokens.js';
+import { CLOCK, COLLECTOR_CONFIG, POLL_EVENTS, POLL_OBSERVER } from './tokens.js';
 
 /** How often the poller looks for agents added or removed (by the API, the CLI or another process). */
 const AGENT_SYNC_MS = 5000;
@@ -27,6 +27,25 @@ export interface PollObserver {
   pollFinished(seconds: number, errorCode?: string): void;
   /** A poll started `lateByMs` after it was due (waiting for a free slot or a busy event loop). */
   pollLate(lateByMs: number): void;
+}
+
+/** An agent as the poller names it in {@link PollEvents}. */
+export interface PolledAgent {
+  id: string;
+  name: string;
+}
+
+/**
+ * What the poller tells the alert engine. Called without waiting: the listener keeps the
+ * order of its calls and must not throw.
+ */
+export interface PollEvents {
+  /** Results of one poll were committed (in the agent's order). */
+  resultsStored(agent: PolledAgent, results: readonly StoredResult[]): void;
+  /** A poll failed and the agent is DOWN (on every such poll, not only the first). */
+  agentDown(agent: PolledAgent, error: string): void;
+  /** The agent answered after being DOWN or not polled yet; after its results were reported. */
+  agentUp(agent: PolledAgent): void;
 }
 
 /**
@@ -54,6 +73,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(POLL_OBSERVER) private readonly observer?: PollObserver,
+    @Optional() @Inject(POLL_EVENTS) private readonly events?: PollEvents,
   ) {
     this.scheduler = new Scheduler(clock, config.pollConcurrency, (lag) => {
       this.stats.lastLagMs = lag;
@@ -123,14 +143,19 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
       this.stats.pollErrors[error.code] = (this.stats.pollErrors[error.code] ?? 0) + 1;
       this.observer?.pollFinished((this.clock.now() - started) / 1000, error.code);
       const state = await this.agents.recordPollFailure(agent.id, { at: this.clock.now(), error: error.message, downAfter: this.config.downAfter });
+      if (state === 'DOWN') this.events?.agentDown({ id: agent.id, name: agent.name }, error.message);
       if (state === 'DOWN' && agent.state !== 'DOWN') this.log.warn(`agent ${agent.name} is DOWN: ${error.message}`);
       else if (state !== 'DOWN') this.log.warn(`poll failed (${agent.consecutiveFailures + 1}/${this.config.downAfter}): ${error.message}`);
       return started + this.backoff(agent.consecutiveFailures + 1);
     }
     try {
       const wasUp = agent.state === 'UP';
-      await this.store(agent, response);
-      if (!wasUp) this.log.log(`agent ${agent.name} is UP (${agent.host}:${agent.port})`);
+      const stored = await this.store(agent, response);
+      if (stored.length > 0) this.events?.resultsStored({ id: agent.id, name: agent.name }, stored);
+      if (!wasUp) {
+        this.log.log(`agent ${agent.name} is UP (${agent.host}:${agent.port})`);
+        this.events?.agentUp({ id: agent.id, name: agent.name });
+      }
       if (!this.described.has(agent.id) || !agent.descriptionJson) await this.describe(agent);
       this.observer?.pollFinished((this.clock.now() - started) / 1000);
       return response.more ? this.clock.now() : started + this.config.pollIntervalMs;
@@ -177,7 +202,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     );
   }
 
-  private async store(agent: AgentEntity, response: CollectResponse): Promise<void> {
+  private async store(agent: AgentEntity, response: CollectResponse): Promise<StoredResult[]> {
     const results: StoredResult[] = response.results.map((r) => ({
       checkId: r.checkId,
       seq: r.seq,
@@ -212,6 +237,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
       dropped: response.dropped,
       health: response.health ?? null,
     });
+    return results;
   }
 
   private async describe(agent: AgentEntity): Promise<void> {
