@@ -1,0 +1,133 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createDataSource, SQLITE_FILE_NAME } from '../apps/collector/src/repositories/data-source.js';
+import { ResultWriter, type ResultBatch, type StoredResult } from '../apps/collector/src/repositories/result-writer.js';
+import { compared, type Benchmark } from './lib/figure.js';
+import { interleave, median } from './lib/measure.js';
+import { tempDir } from './lib/processes.js';
+import { seedAgents, type SeededAgent } from './lib/seed.js';
+
+const AGENTS = 16;
+const CHECKS = 10;
+/** Poll-sized batches (one result per check) per agent and pair. */
+const BATCHES_PER_AGENT = 15;
+const PAIRS = 6;
+
+function result(checkId: string, seq: number): StoredResult {
+  return {
+    checkId,
+    seq,
+    startedAt: Date.now(),
+    durationMs: 3,
+    status: 0,
+    reason: 'ok',
+    summary: 'HTTP 200 in 0.003 s, 3 B',
+    metrics: [
+      { name: 'connect_seconds', value: 0.0004, unit: 'seconds' },
+      { name: 'total_seconds', value: 0.003, unit: 'seconds' },
+      { name: 'status_code', value: 200, unit: '' },
+    ],
+  };
+}
+
+async function migratedDatabase(label: string, cleanup: (c: () => void) => void) {
+  const dir = tempDir(`ingest-${label}`);
+  cleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const ds = await createDataSource({ dataDir: dir }).initialize();
+  const agents = await seedAgents(
+    ds,
+    Array.from({ length: AGENTS }, (_, i) => ({ name: `a${i}`, host: '127.0.0.1', port: 1, token: 't', fingerprint: 'f' })),
+    CHECKS,
+    () => ({ plugin: 'tcp', config: { host: '127.0.0.1', port: 1 }, intervalMs: 30_000 }),
+  );
+  return { ds, dir, agents };
+}
+
+/**
+ * The collector's ResultWriter (TypeORM, WAL, real indexes, state upsert and ack in the
+ * same transaction) loaded the way the poller loads it: 16 agents, each writing one
+ * poll's batch of 10 results at a time. The yardstick inserts the same rows into the same
+ * check_results schema with a raw better-sqlite3 prepared statement, in transactions of
+ * the size the writer actually committed in that pair.
+ */
+export const bench: Benchmark = {
+  name: 'ingest',
+  description: 'ResultWriter results/s vs raw better-sqlite3 prepared inserts in transactions (same schema)',
+  async run(ctx) {
+    const writerDb = await migratedDatabase('writer', (c) => ctx.defer(c));
+    ctx.defer(() => writerDb.ds.destroy());
+    const rawDb = await migratedDatabase('raw', (c) => ctx.defer(c));
+    await rawDb.ds.destroy();
+    const raw = new Database(join(rawDb.dir, SQLITE_FILE_NAME));
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.pragma('foreign_keys = ON');
+    ctx.defer(() => raw.close());
+    const insert = raw.prepare(
+      'INSERT INTO check_results (check_id, agent_id, seq, started_at, duration_ms, status, reason, summary, metrics_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+
+    const writer = new ResultWriter(writerDb.ds);
+    ctx.defer(() => writer.close());
+    const seqs = new Map<string, number>();
+    const batchOf = (agent: SeededAgent): ResultBatch => {
+      const first = (seqs.get(agent.id) ?? 0) + 1;
+      const results = agent.checkIds.map((id, k) => result(id, first + k));
+      seqs.set(agent.id, first + results.length - 1);
+      return { agentId: agent.id, results, ackSeq: first + results.length - 1, spoolEpoch: 'bench' };
+    };
+    let lastGroup = 0;
+    let rawSeq = 0;
+
+    const viaWriter = async (): Promise<number> => {
+      const before = writer.counters;
+      const start = performance.now();
+      await Promise.all(
+        writerDb.agents.map(async (agent) => {
+          for (let i = 0; i < BATCHES_PER_AGENT; i++) await writer.write(batchOf(agent));
+        }),
+      );
+      const elapsed = performance.now() - start;
+      const after = writer.counters;
+      const written = after.resultsWritten - before.resultsWritten;
+      if (written !== AGENTS * BATCHES_PER_AGENT * CHECKS) throw new Error(`ResultWriter stored ${written} results, expected ${AGENTS * BATCHES_PER_AGENT * CHECKS}`);
+      lastGroup = Math.max(1, Math.round(written / (after.transactions - before.transactions)));
+      return (written / elapsed) * 1000;
+    };
+    const rows = AGENTS * BATCHES_PER_AGENT * CHECKS;
+    const viaRaw = async (): Promise<number> => {
+      const tx = raw.transaction((part: unknown[][]) => {
+        for (const r of part) insert.run(...r);
+      });
+      const all = Array.from({ length: rows }, (_, i) => {
+        const agent = rawDb.agents[i % AGENTS]!;
+        const r = result(agent.checkIds[i % CHECKS]!, ++rawSeq);
+        return [r.checkId, agent.id, r.seq, r.startedAt, r.durationMs, r.status, r.reason, r.summary, JSON.stringify(r.metrics)];
+      });
+      const start = performance.now();
+      for (let i = 0; i < all.length; i += lastGroup) tx(all.slice(i, i + lastGroup));
+      return (rows / (performance.now() - start)) * 1000;
+    };
+
+    const groups: number[] = [];
+    const samples = await interleave(PAIRS, 1, viaWriter, async () => {
+      groups.push(lastGroup);
+      return viaRaw();
+    });
+    const group = median(groups);
+    ctx.log(`writer committed ~${group} results per transaction`);
+    return [
+      compared(
+        'ingest',
+        'Ingest results/s (ResultWriter)',
+        'results/s',
+        median(samples.a),
+        'raw better-sqlite3 prepared insert in transaction',
+        median(samples.b),
+        { on: 'ratio', op: '>=', bound: 0.4 },
+        `${PAIRS} pairs × ${rows} results; 16 agents writing 10-result batches; ~${group} results per transaction on both sides`,
+      ),
+    ];
+  },
+};

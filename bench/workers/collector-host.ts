@@ -1,0 +1,74 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { DataSource } from 'typeorm';
+import { RoundsLogger } from '#rounds/common';
+import { CollectorModule } from '../../apps/collector/src/collector.module.js';
+import { readCollectorConfig } from '../../apps/collector/src/config/env.js';
+import { AgentClientPool } from '../../apps/collector/src/repositories/agent-client.pool.js';
+import { DATA_SOURCE } from '../../apps/collector/src/repositories/data-source.js';
+import { ResultWriter } from '../../apps/collector/src/repositories/result-writer.js';
+import { ApiTokenService } from '../../apps/collector/src/services/api-token.service.js';
+import { PollerService } from '../../apps/collector/src/services/poller.service.js';
+import { serveWorker } from '../lib/processes.js';
+
+/**
+ * The real collector (CollectorModule with HTTP and the poller, settings read by the
+ * collector's own env parser) embedded in this process, so the bench can read the
+ * poller's stats, the pool's channel count and the writer's counters. Every scheduled
+ * poll's lag is recorded by observing PollerService.stats.lastLagMs, which the
+ * scheduler sets once per poll as it starts.
+ */
+let app: NestExpressApplication | undefined;
+const lags: [at: number, lagMs: number][] = [];
+
+serveWorker({
+  async start(args: { env: Record<string, string>; staticDir?: string }) {
+    const config = readCollectorConfig(args.env);
+    app = await NestFactory.create<NestExpressApplication>(CollectorModule.register({ config, serve: true }), {
+      logger: new RoundsLogger(config.logLevel),
+    });
+    app.disable('x-powered-by');
+    // The static-file baseline of the UI bench, served by the same express app as the dashboard.
+    if (args.staticDir) app.useStaticAssets(args.staticDir, { prefix: '/bench-static/' });
+    app.get(ApiTokenService).ensure();
+    const stats = app.get(PollerService).stats;
+    let last = stats.lastLagMs;
+    Object.defineProperty(stats, 'lastLagMs', {
+      enumerable: true,
+      get: () => last,
+      set: (v: number) => {
+        last = v;
+        lags.push([Date.now(), v]);
+      },
+    });
+    await app.listen(config.httpPort, config.httpHost);
+    const { port } = app.getHttpServer().address() as { port: number };
+    return { port };
+  },
+  stats(args: { from?: number; to?: number }) {
+    const a = app!;
+    const poller = a.get(PollerService);
+    const from = args.from ?? 0;
+    const to = args.to ?? Infinity;
+    return {
+      now: Date.now(),
+      polls: poller.stats.polls,
+      pollErrors: poller.stats.pollErrors,
+      maxLagMs: poller.stats.maxLagMs,
+      resultsReceived: poller.stats.resultsReceived,
+      channels: a.get(AgentClientPool).channelsCreated,
+      writer: a.get(ResultWriter).counters,
+      memory: process.memoryUsage(),
+      lags: lags.filter(([t]) => t >= from && t < to).map(([, l]) => l),
+    };
+  },
+  async stop() {
+    if (!app) return {};
+    const ds = app.get<DataSource>(DATA_SOURCE);
+    await app.close();
+    if (ds.isInitialized) await ds.destroy();
+    app = undefined;
+    return {};
+  },
+});
