@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { readAgentEnv } from './config/env.js';
-import { initAgent } from './cli/init.js';
-import { runOnce } from './cli/run-once.js';
-import { startAgent } from './cli/start.js';
+// Commands are imported when run: `start` then never loads init's certificate code (selfsigned, ~7 MiB RSS).
 import { ROUNDS_VERSION as AGENT_VERSION } from '#rounds/common';
 
 const USAGE = `rounds-agent ${AGENT_VERSION} — runs Rounds check plugins for a collector
@@ -37,12 +35,14 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'init': {
       if (!configPath) throw new Error('init needs --config <file>');
+      const { initAgent } = await import('./cli/init.js');
       const lines = await initAgent({ configPath, listen: values.listen ?? '0.0.0.0:7443', advertise: values.advertise, force: values.force ?? false });
       for (const line of lines) console.log(line);
       return 0;
     }
     case 'start':
       if (!configPath) throw new Error('start needs --config <file> (or ROUNDS_AGENT_CONFIG)');
+      const { startAgent } = await import('./cli/start.js');
       await startAgent(configPath, env);
       return 0;
     case 'run-once': {
@@ -50,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
       if (!plugin || !values.config) throw new Error('usage: rounds-agent run-once <plugin> --config <check-config.yaml>');
       const timeout = Number(values.timeout ?? 10_000);
       if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`--timeout must be milliseconds, got "${values.timeout}"`);
+      const { runOnce } = await import('./cli/run-once.js');
       return runOnce(plugin, values.config, timeout, (line) => console.log(line), values['agent-config']);
     }
     case undefined:

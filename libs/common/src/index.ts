@@ -9,3 +9,4 @@ export * from './thresholds/range.js';
 export * from './version.js';
 export * from './thresholds/perfdata.js';
 export * from './logger.js';
+export * from './fingerprint.js';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from './clock.js';
-import { Scheduler, type ScheduledTask } from './scheduler.js';
+import { Scheduler, nextOnCadence, type ScheduledTask } from './scheduler.js';
 
 /** A promise the test resolves by hand, to hold a task "running" for as long as it likes. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -349,5 +349,20 @@ describe('Scheduler', () => {
     await clock.advance(1000);
 
     assert.equal(ran, false);
+  });
+});
+
+describe('nextOnCadence', () => {
+  it('returns one interval after the planned time when the run ended before then', () => {
+    assert.equal(nextOnCadence(10_000, 1000, 10_400), 11_000);
+  });
+
+  it('keeps the cadence when a run started late, so lateness does not accumulate', () => {
+    assert.equal(nextOnCadence(10_000, 1000, 10_900), 11_000);
+  });
+
+  it('skips the runs an overrun missed and lands on the next beat of the cadence', () => {
+    assert.equal(nextOnCadence(10_000, 1000, 13_250), 14_000);
+    assert.equal(nextOnCadence(10_000, 1000, 11_000), 12_000);
   });
 });

@@ -194,3 +194,14 @@ export class Scheduler {
     this.drain();
   }
 }
+
+/**
+ * The next due time of a job that keeps a fixed cadence: one interval after the run was
+ * planned (not after it started, so lateness does not accumulate). If runs were missed,
+ * the next one lands on the cadence after `now` instead of bunching up.
+ */
+export function nextOnCadence(plannedAt: number, intervalMs: number, now: number): number {
+  const next = plannedAt + intervalMs;
+  if (next > now) return next;
+  return now + (intervalMs - ((now - plannedAt) % intervalMs));
+}

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
@@ -6,7 +6,9 @@ import { basename, dirname, resolve } from 'node:path';
 import selfsigned from 'selfsigned';
 import type { z } from 'zod';
 import { stringify as toYaml } from 'yaml';
-import { formatEnrolment } from '#rounds/common';
+import { certificateFingerprint, formatEnrolment } from '#rounds/common';
+
+export { certificateFingerprint };
 import { agentConfigSchema, sha256Hex, splitHostPort } from '../config/agent-config.js';
 
 export interface InitOptions {
@@ -24,11 +26,6 @@ function checked<T>(flag: string, schema: z.ZodType<T>, value: string): NonNulla
     throw new Error(`${flag} ${JSON.stringify(value)}: ${r.success ? 'is required' : r.error.issues.map((i) => i.message).join('; ')}`);
   }
   return r.data as NonNullable<T>;
-}
-
-/** SHA-256 of the certificate's DER bytes as 64 lower-case hex digits. */
-export function certificateFingerprint(pem: string): string {
-  return new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
 }
 
 /**

@@ -3,12 +3,11 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PluginRegistry } from '#rounds/plugins';
-import { RoundsLogger } from '#rounds/common';
+import { certificateFingerprint, RoundsLogger } from '#rounds/common';
 import { loadAgentConfig, splitHostPort } from '../config/agent-config.js';
 import type { AgentEnv } from '../config/env.js';
 import { AgentModule } from '../agent.module.js';
 import { AgentGrpcServer } from '../grpc-server.js';
-import { certificateFingerprint } from './init.js';
 import { loadPluginDir } from '../services/plugin-loader.js';
 import { ROUNDS_VERSION as AGENT_VERSION } from '#rounds/common';
 

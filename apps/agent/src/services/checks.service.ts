@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Scheduler, statusToProto, type Clock } from '#rounds/common';
+import { Scheduler, nextOnCadence, statusToProto, type Clock } from '#rounds/common';
 import type { CheckResult, CheckSpec, CheckRejection } from '#rounds/common/wire';
 import { PluginRegistry, formatFieldErrors, runPlugin, type Metric as PluginMetric } from '#rounds/plugins';
 import type { AgentConfig } from '../config/agent-config.js';
@@ -134,12 +134,7 @@ export class ChecksService implements OnModuleDestroy {
     const plannedAt = this.clock.now() - lateBy;
     const result = await this.execute(check.spec, check.config);
     if (this.active.get(id) === check) this.spool.append(result);
-    // Keep the cadence of the plan; if a run overran whole intervals, skip them rather than bunch up.
-    const interval = check.spec.intervalMs;
-    let next = plannedAt + interval;
-    const now = this.clock.now();
-    if (next < now) next = now + (interval - ((now - plannedAt) % interval));
-    return next;
+    return nextOnCadence(plannedAt, check.spec.intervalMs, this.clock.now());
   }
 
   private async execute(spec: CheckSpec, config: unknown): Promise<Omit<CheckResult, 'seq'>> {

@@ -2,7 +2,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { AUTH_METADATA_KEY } from '#rounds/common';
+import { AUTH_METADATA_KEY, certificateFingerprint } from '#rounds/common';
 import {
   AgentServiceClient,
   type AgentDescription,
@@ -30,10 +30,6 @@ export class AgentCallError extends Error {
   ) {
     super(message);
   }
-}
-
-function fingerprintOf(der: Buffer): string {
-  return new X509Certificate(der).fingerprint256.replace(/:/g, '').toLowerCase();
 }
 
 /**
@@ -71,7 +67,7 @@ export async function fetchPinnedCertificate(endpoint: Omit<AgentEndpoint, 'id' 
       const cert = socket.getPeerCertificate(false);
       socket.end();
       if (!cert?.raw) return fail(new AgentCallError(`${where} presented no certificate`, 'certificate'));
-      const seen = fingerprintOf(cert.raw);
+      const seen = certificateFingerprint(cert.raw);
       if (seen !== endpoint.fingerprint) {
         return fail(
           new AgentCallError(
@@ -135,7 +131,7 @@ export class AgentClientPool {
       const pem = await fetchPinnedCertificate(endpoint, timeoutMs);
       const creds = credentials.createSsl(Buffer.from(pem), null, null, {
         checkServerIdentity: (_host, cert) =>
-          fingerprintOf(cert.raw) === endpoint.fingerprint ? undefined : new Error('certificate does not match the pinned fingerprint'),
+          certificateFingerprint(cert.raw) === endpoint.fingerprint ? undefined : new Error('certificate does not match the pinned fingerprint'),
       });
       const client = new AgentServiceClient(`${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`, creds, {
         'grpc.keepalive_time_ms': 60_000,

@@ -38,6 +38,26 @@ export function newAssignmentVersion(): string {
   return randomUUID();
 }
 
+const LEAN_COLUMNS = {
+  id: true,
+  name: true,
+  host: true,
+  port: true,
+  token: true,
+  fingerprint: true,
+  state: true,
+  lastSeenAt: true,
+  lastError: true,
+  consecutiveFailures: true,
+  ackSeq: true,
+  spoolEpoch: true,
+  assignmentVersion: true,
+  agentAssignmentVersion: true,
+  dropped: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+
 @Injectable()
 export class AgentsRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
@@ -66,6 +86,25 @@ export class AgentsRepository {
 
   findAll(): Promise<AgentEntity[]> {
     return this.dataSource.getRepository(AgentEntity).find({ order: { name: 'ASC' } });
+  }
+
+  /** Ids only: the poller's agent sync runs every few seconds over every agent. */
+  async listIds(): Promise<{ id: string }[]> {
+    return this.dataSource.getRepository(AgentEntity).find({ select: { id: true }, order: { id: 'ASC' } });
+  }
+
+  /**
+   * The agent without its Describe answer and health blobs (tens of KiB each), which
+   * the poll path never reads: loading them on every poll dominated the collector's CPU
+   * with thousands of agents (bench: scale).
+   */
+  findForPoll(id: string): Promise<AgentEntity | null> {
+    return this.dataSource.getRepository(AgentEntity).findOne({ where: { id }, select: LEAN_COLUMNS });
+  }
+
+  /** Every agent with its health but without its Describe answer (metrics, status page). */
+  findAllLean(): Promise<AgentEntity[]> {
+    return this.dataSource.getRepository(AgentEntity).find({ select: { ...LEAN_COLUMNS, healthJson: true }, order: { name: 'ASC' } });
   }
 
   findById(id: string): Promise<AgentEntity | null> {

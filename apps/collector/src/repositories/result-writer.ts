@@ -1,14 +1,9 @@
 import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import {
-  AgentEntity,
-  CheckEntity,
-  CheckResultEntity,
-  CheckStateEntity,
-  type StatusCode,
-} from '../entities/index.js';
+import { CheckStateEntity, type StatusCode } from '../entities/index.js';
 import { DATA_SOURCE } from './data-source.js';
-import { chunk, forKeyShare, forUpdate, inTransaction } from './transaction.js';
+import { chunk, inTransaction, isPostgres } from './transaction.js';
+import { bulkInsertSql, num, numOrNull, selectInSql, upsertSuffix } from './bulk-sql.js';
 
 export interface StoredMetric {
   name: string;
@@ -41,7 +36,11 @@ export interface ResultBatch {
 }
 
 export interface ResultWriterOptions {
-  /** How long the first pending write waits for others to share its transaction. */
+  /**
+   * How long the first pending write waits for others to share its transaction. 0 (the
+   * default): none — group commit on the next event-loop turn; writes that arrive while a
+   * transaction runs share the next one anyway.
+   */
   coalesceMs?: number;
   /** Pending results that start a transaction without waiting for `coalesceMs`. */
   coalesceResults?: number;
@@ -89,8 +88,21 @@ interface CommitOutcome {
   skipped: number;
 }
 
-const RESULT_COLUMNS = 10;
-const STATE_COLUMNS = 11;
+const RESULT_COLUMN_NAMES = ['check_id', 'agent_id', 'seq', 'started_at', 'duration_ms', 'status', 'reason', 'summary', 'metrics_json'] as const;
+const STATE_COLUMN_NAMES = [
+  'check_id',
+  'status',
+  'reason',
+  'summary',
+  'last_result_at',
+  'last_ok_at',
+  'last_change_at',
+  'consecutive_failures',
+  'last_duration_ms',
+  'last_seq',
+  'metrics_json',
+] as const;
+const STATE_UPSERT = upsertSuffix('check_id', STATE_COLUMN_NAMES.slice(1));
 
 /**
  * The only writer of check_results, check_state and the agents' ack. A write resolves
@@ -105,7 +117,7 @@ export class ResultWriter implements OnModuleDestroy {
   private readonly onCommit: (seconds: number, results: number) => void;
   private pending: Pending[] = [];
   private pendingResults = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private draining: Promise<void> | null = null;
   private closed = false;
   private readonly stats: ResultWriterCounters = {
@@ -123,7 +135,7 @@ export class ResultWriter implements OnModuleDestroy {
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Optional() @Inject(RESULT_WRITER_OPTIONS) options: ResultWriterOptions = {},
   ) {
-    this.coalesceMs = options.coalesceMs ?? 20;
+    this.coalesceMs = options.coalesceMs ?? 0;
     this.coalesceResults = options.coalesceResults ?? 500;
     this.onCommit = options.onCommit ?? (() => {});
   }
@@ -158,21 +170,26 @@ export class ResultWriter implements OnModuleDestroy {
   }
 
   private schedule(): void {
-    // A running drain takes everything pending as soon as its transaction ends.
+    // Group commit: a running drain takes everything pending as soon as its transaction
+    // ends; an idle writer starts on the next turn of the event loop, so writes issued
+    // together share a transaction without anyone waiting on a timer.
     if (this.draining) return;
     if (this.pendingResults >= this.coalesceResults) {
       void this.startDrain();
     } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.startDrain();
-      }, this.coalesceMs);
+      this.timer = this.coalesceMs > 0 ? setTimeout(() => this.onTimer(), this.coalesceMs) : setImmediate(() => this.onTimer());
     }
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    void this.startDrain();
   }
 
   private startDrain(): Promise<void> {
     if (this.timer) {
-      clearTimeout(this.timer);
+      if (this.coalesceMs > 0) clearTimeout(this.timer as NodeJS.Timeout);
+      else clearImmediate(this.timer as NodeJS.Immediate);
       this.timer = null;
     }
     this.draining ??= this.drain().finally(() => {
@@ -232,7 +249,7 @@ export class ResultWriter implements OnModuleDestroy {
     const agents = await this.agentAcks(m, batches);
     const checkOwner = await this.checkOwners(m, batches);
 
-    const rows: Omit<CheckResultEntity, 'id'>[] = [];
+    const rows: unknown[][] = [];
     const byCheck = new Map<string, StoredResult[]>();
     let skipped = 0;
 
@@ -251,17 +268,7 @@ export class ResultWriter implements OnModuleDestroy {
           skipped += 1;
           continue;
         }
-        rows.push({
-          checkId: r.checkId,
-          agentId: batch.agentId,
-          seq: r.seq,
-          startedAt: r.startedAt,
-          durationMs: r.durationMs,
-          status: r.status,
-          reason: r.reason,
-          summary: r.summary,
-          metricsJson: JSON.stringify(r.metrics),
-        });
+        rows.push([r.checkId, batch.agentId, r.seq, r.startedAt, r.durationMs, r.status, r.reason, r.summary, JSON.stringify(r.metrics)]);
         const list = byCheck.get(r.checkId);
         if (list) list.push(r);
         else byCheck.set(r.checkId, [r]);
@@ -271,15 +278,19 @@ export class ResultWriter implements OnModuleDestroy {
       agent.touched = true;
     }
 
-    for (const part of chunk(rows, RESULT_COLUMNS)) {
-      await m.createQueryBuilder().insert().into(CheckResultEntity).values(part).updateEntity(false).execute();
+    for (const part of chunk(rows, RESULT_COLUMN_NAMES.length)) {
+      await m.query(bulkInsertSql(this.dataSource, 'check_results', RESULT_COLUMN_NAMES, part.length), part.flat());
     }
 
     await this.upsertStates(m, byCheck);
 
     for (const [id, agent] of agents) {
       if (!agent.touched) continue;
-      await m.update(AgentEntity, { id }, { ackSeq: agent.ackSeq, spoolEpoch: agent.spoolEpoch });
+      await m.query(isPostgres(this.dataSource) ? 'UPDATE agents SET ack_seq = $1, spool_epoch = $2 WHERE id = $3' : 'UPDATE agents SET ack_seq = ?, spool_epoch = ? WHERE id = ?', [
+        agent.ackSeq,
+        agent.spoolEpoch,
+        id,
+      ]);
     }
     return { written: rows.length, skipped };
   }
@@ -289,11 +300,11 @@ export class ResultWriter implements OnModuleDestroy {
     const ids = [...new Set(batches.flatMap((b) => b.results.map((r) => r.checkId)))];
     const owners = new Map<string, string>();
     for (const part of chunk(ids, 1)) {
-      const checks = await forKeyShare(
-        this.dataSource,
-        m.createQueryBuilder(CheckEntity, 'c').select(['c.id', 'c.agentId']).where('c.id IN (:...ids)', { ids: part }),
-      ).getMany();
-      for (const c of checks) owners.set(c.id, c.agentId);
+      const checks = (await m.query(selectInSql(this.dataSource, 'checks', ['id', 'agent_id'], 'id', part.length, 'FOR KEY SHARE'), part)) as {
+        id: string;
+        agent_id: string;
+      }[];
+      for (const c of checks) owners.set(c.id, c.agent_id);
     }
     return owners;
   }
@@ -305,14 +316,12 @@ export class ResultWriter implements OnModuleDestroy {
     const ids = [...new Set(batches.map((b) => b.agentId))];
     const acks = new Map<string, { ackSeq: number; spoolEpoch: string; touched: boolean }>();
     for (const part of chunk(ids, 1)) {
-      const agents = await forUpdate(
-        this.dataSource,
-        m
-          .createQueryBuilder(AgentEntity, 'a')
-          .select(['a.id', 'a.ackSeq', 'a.spoolEpoch'])
-          .where('a.id IN (:...ids)', { ids: part }),
-      ).getMany();
-      for (const a of agents) acks.set(a.id, { ackSeq: a.ackSeq, spoolEpoch: a.spoolEpoch, touched: false });
+      const agents = (await m.query(selectInSql(this.dataSource, 'agents', ['id', 'ack_seq', 'spool_epoch'], 'id', part.length, 'FOR UPDATE'), part)) as {
+        id: string;
+        ack_seq: unknown;
+        spool_epoch: string;
+      }[];
+      for (const a of agents) acks.set(a.id, { ackSeq: num(a.ack_seq), spoolEpoch: a.spool_epoch, touched: false });
     }
     return acks;
   }
@@ -321,11 +330,11 @@ export class ResultWriter implements OnModuleDestroy {
     if (byCheck.size === 0) return;
     const existing = new Map<string, CheckStateEntity>();
     for (const part of chunk([...byCheck.keys()], 1)) {
-      const states = await m
-        .createQueryBuilder(CheckStateEntity, 's')
-        .where('s.checkId IN (:...ids)', { ids: part })
-        .getMany();
-      for (const s of states) existing.set(s.checkId, s);
+      const rows = (await m.query(selectInSql(this.dataSource, 'check_state', STATE_COLUMN_NAMES, 'check_id', part.length), part)) as Record<
+        (typeof STATE_COLUMN_NAMES)[number],
+        unknown
+      >[];
+      for (const row of rows) existing.set(row.check_id as string, stateFromRow(row));
     }
 
     const next: CheckStateEntity[] = [];
@@ -351,29 +360,39 @@ export class ResultWriter implements OnModuleDestroy {
       if (changed) next.push(state);
     }
 
-    const overwrite = [
-      'status',
-      'reason',
-      'summary',
-      'last_result_at',
-      'last_ok_at',
-      'last_change_at',
-      'consecutive_failures',
-      'last_duration_ms',
-      'last_seq',
-      'metrics_json',
-    ];
-    for (const part of chunk(next, STATE_COLUMNS)) {
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(CheckStateEntity)
-        .values(part)
-        .orUpdate(overwrite, ['check_id'])
-        .updateEntity(false)
-        .execute();
+    for (const part of chunk(next, STATE_COLUMN_NAMES.length)) {
+      const params = part.flatMap((st) => [
+        st.checkId,
+        st.status,
+        st.reason,
+        st.summary,
+        st.lastResultAt,
+        st.lastOkAt,
+        st.lastChangeAt,
+        st.consecutiveFailures,
+        st.lastDurationMs,
+        st.lastSeq,
+        st.metricsJson,
+      ]);
+      await m.query(bulkInsertSql(this.dataSource, 'check_state', STATE_COLUMN_NAMES, part.length, STATE_UPSERT), params);
     }
   }
+}
+
+function stateFromRow(row: Record<(typeof STATE_COLUMN_NAMES)[number], unknown>): CheckStateEntity {
+  const s = new CheckStateEntity();
+  s.checkId = row.check_id as string;
+  s.status = num(row.status) as StatusCode;
+  s.reason = row.reason as string;
+  s.summary = row.summary as string;
+  s.lastResultAt = numOrNull(row.last_result_at);
+  s.lastOkAt = numOrNull(row.last_ok_at);
+  s.lastChangeAt = numOrNull(row.last_change_at);
+  s.consecutiveFailures = num(row.consecutive_failures);
+  s.lastDurationMs = numOrNull(row.last_duration_ms);
+  s.lastSeq = num(row.last_seq);
+  s.metricsJson = row.metrics_json as string;
+  return s;
 }
 
 function initialState(checkId: string): CheckStateEntity {

@@ -43,17 +43,6 @@ export function forUpdate<T extends ObjectLiteral>(
   return isPostgres(dataSource) ? query.setLock('pessimistic_write') : query;
 }
 
-/**
- * Keeps the rows from being deleted until commit (e.g. a check between reading it and
- * inserting its results) while still letting others edit non-key columns.
- */
-export function forKeyShare<T extends ObjectLiteral>(
-  dataSource: DataSource,
-  query: SelectQueryBuilder<T>,
-): SelectQueryBuilder<T> {
-  return isPostgres(dataSource) ? query.setLock('for_key_share') : query;
-}
-
 /** Splits `items` so that a statement binding `paramsPerItem` values each stays under `maxParams`. */
 export function chunk<T>(items: readonly T[], paramsPerItem: number, maxParams = MAX_BOUND_PARAMETERS): T[][] {
   const size = Math.max(1, Math.floor(maxParams / paramsPerItem));

@@ -106,6 +106,9 @@ export const DEFAULT_ACTOR = 'api';
  * memory and written with the next step or tick: a crash loses at most those counters —
  * an alert then fires a few results later — never a notification, and never repeats one.
  */
+/** How often a state that changed only in counters is written (transitions are written at once). */
+const COUNTER_SAVE_MS = 60_000;
+
 @Injectable()
 export class AlertingService implements PollEvents, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Alerting');
@@ -114,6 +117,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   /** The state as last committed: what the engine goes back to when a commit fails. */
   private committed!: AlertEngineState;
   private dirty = false;
+  private savedAt = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: unknown;
   private running = false;
@@ -236,7 +240,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   /** Lets time act; forgets checks and agents deleted or disabled since; writes what is only in memory. */
   async tick(): Promise<void> {
     await this.run(async (engine) => {
-      const [checks, agents] = await Promise.all([this.checks.findAll(), this.agents.findAll()]);
+      const [checks, agents] = await Promise.all([this.checks.findAll(), this.agents.listIds()]);
       const enabled = new Set(checks.filter((c) => c.enabled).map((c) => c.id));
       const present = new Set(agents.map((a) => a.id));
       const known = engine.toJSON();
@@ -244,7 +248,9 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       for (const a of known.agents) if (!present.has(a.agentId)) merge(step, engine.forgetAgent(a.agentId));
       for (const c of known.checks) if (present.has(c.agentId) && !enabled.has(c.checkId)) merge(step, engine.forgetCheck(c.checkId));
       merge(step, engine.tick());
-      return { step, value: undefined, force: this.dirty };
+      // Counters and flap history only (no transition): saved at most once a minute, since with
+      // thousands of checks the state is megabytes and a crash only delays an alert (bench: scale).
+      return { step, value: undefined, force: this.dirty && this.clock.now() - this.savedAt >= COUNTER_SAVE_MS };
     });
   }
 
@@ -405,6 +411,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       return;
     }
     const now = this.clock.now();
+    this.savedAt = now;
     const state = this.engine.toJSON();
     const history: NewHistoryLine[] = step.history.map((h) => ({
       at: h.at,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Scheduler, type Clock } from '#rounds/common';
+import { Scheduler, nextOnCadence, type Clock } from '#rounds/common';
 import type { CheckSpec, CollectResponse } from '#rounds/common/wire';
 import type { AgentEntity, StatusCode } from '../entities/index.js';
 import { AgentsRepository } from '../repositories/agents.repository.js';
@@ -12,6 +12,9 @@ import { CLOCK, COLLECTOR_CONFIG, POLL_EVENTS, POLL_OBSERVER } from './tokens.js
 
 /** How often the poller looks for agents added or removed (by the API, the CLI or another process). */
 const AGENT_SYNC_MS = 5000;
+
+/** First contact (TLS probe, channel, Describe) costs far more than a poll: space first polls this far apart. */
+const FIRST_POLL_SPACING_MS = 20;
 
 export interface PollStats {
   polls: number;
@@ -106,12 +109,15 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
   /** Schedules agents that appeared and forgets those that are gone; runs every few seconds. */
   async syncAgents(): Promise<void> {
     try {
-      const all = await this.agents.findAll();
+      const all = await this.agents.listIds();
       const ids = new Set(all.map((a) => a.id));
-      for (const agent of all) {
-        if (this.scheduler.has(agent.id)) continue;
-        // Spread first polls over one interval so a restart does not poll everything at once.
-        const jitter = Math.floor(Math.random() * Math.min(this.config.pollIntervalMs, 2000));
+      const fresh = all.filter((a) => !this.scheduler.has(a.id));
+      // Spread first polls so a restart does not poll everything at once. The spread is also
+      // the cadence from then on (each agent keeps its phase), so a few agents start within
+      // 2 s and thousands are spread over up to one interval (~20 ms apart).
+      const spread = Math.min(this.config.pollIntervalMs, Math.max(2000, fresh.length * FIRST_POLL_SPACING_MS));
+      for (const agent of fresh) {
+        const jitter = Math.floor(Math.random() * spread);
         this.scheduler.add(agent.id, this.clock.now() + jitter, (lateBy) => this.poll(agent.id, lateBy));
       }
       for (const id of this.scheduledIds) {
@@ -130,8 +136,9 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
 
   private readonly scheduledIds = new Set<string>();
 
-  private async poll(agentId: string, _lateBy: number): Promise<number | undefined> {
-    const agent = await this.agents.findById(agentId);
+  private async poll(agentId: string, lateBy: number): Promise<number | undefined> {
+    const plannedAt = this.clock.now() - lateBy;
+    const agent = await this.agents.findForPoll(agentId);
     if (!agent) return undefined;
     const started = this.clock.now();
     this.stats.polls++;
@@ -156,9 +163,9 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
         this.log.log(`agent ${agent.name} is UP (${agent.host}:${agent.port})`);
         this.events?.agentUp({ id: agent.id, name: agent.name });
       }
-      if (!this.described.has(agent.id) || !agent.descriptionJson) await this.describe(agent);
+      if (!this.described.has(agent.id)) await this.describe(agent);
       this.observer?.pollFinished((this.clock.now() - started) / 1000);
-      return response.more ? this.clock.now() : started + this.config.pollIntervalMs;
+      return response.more ? this.clock.now() : nextOnCadence(plannedAt, this.config.pollIntervalMs, this.clock.now());
     } catch (e) {
       // The agent answered; storing failed on our side (database, shutdown). That must not make
       // the agent look DOWN. Nothing was acknowledged, so the agent hands the results over again.

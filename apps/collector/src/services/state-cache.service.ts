@@ -114,7 +114,7 @@ export class StateCache implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async load(): Promise<StateSnapshot> {
     const takenAt = this.clock.now();
-    const [agents, checks, states] = await Promise.all([this.agents.findAll(), this.checks.findAll(), this.results.stateFor()]);
+    const [agents, checks, states] = await Promise.all([this.agents.findAllLean(), this.checks.findAll(), this.results.stateFor()]);
     const agentName = new Map(agents.map((a) => [a.id, a.name]));
     const stateOf = new Map(states.map((s) => [s.checkId, s]));
     const rows: CheckRow[] = [];

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closedPort, configErrors, metric, runCheck, selfSignedCert } from '../testing/index.js';
@@ -166,6 +167,34 @@ describe('dicom-echo over DICOM TLS', () => {
     });
     assert.equal(report.outcome.status, 'UNKNOWN');
     assert.equal(report.outcome.reason, 'config_error');
+  });
+});
+
+describe('dicom-echo library loading', () => {
+  it('loads dcmjs-dimse on the first DICOM check, not with the plugins', async () => {
+    // a fresh process: this spec's own process has the library loaded by the DICOM peers
+    const plugins = new URL('../index.js', import.meta.url).href;
+    const port = await closedPort();
+    const script = `
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      const dimseLoaded = () => Object.keys(require.cache).some((k) => k.includes('/node_modules/dcmjs-dimse/'));
+      const { builtinPlugins, runPlugin } = await import(${JSON.stringify(plugins)});
+      const dicom = builtinPlugins().find((p) => p.name === 'dicom-echo');
+      const before = dimseLoaded();
+      const config = dicom.configSchema.parse({ host: '127.0.0.1', port: ${port}, calledAet: 'PACS' });
+      const report = await runPlugin(dicom, config, { timeoutMs: 5000 });
+      console.log(JSON.stringify({ before, after: dimseLoaded(), reason: report.outcome.reason }));
+    `;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 }, (e, stdout, stderr) =>
+        e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const result = JSON.parse(out.trim().split('\n').pop()!) as { before: boolean; after: boolean; reason: string };
+    assert.equal(result.before, false, 'dcmjs-dimse loaded with the plugins');
+    assert.equal(result.after, true, 'dcmjs-dimse loaded by a DICOM check');
+    assert.equal(result.reason, 'refused');
   });
 });
 

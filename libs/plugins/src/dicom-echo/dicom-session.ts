@@ -1,10 +1,29 @@
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import dimse from 'dcmjs-dimse';
+import type dimse from 'dcmjs-dimse';
 import { STATUS_PENDING, type AssociateReject } from './dicom-codes.js';
 
-const { Client } = dimse;
-const { CEchoRequest, CFindRequest } = dimse.requests;
+type Dimse = typeof dimse;
+
+let library: Promise<Dimse> | undefined;
+
+/**
+ * dcmjs-dimse (with dcmjs, several MiB of heap) is loaded on the first DICOM check, not
+ * when the agent starts: most agents never run one. A failed load is retried next time.
+ */
+function loadDimse(): Promise<Dimse> {
+  if (!library) {
+    library = import('dcmjs-dimse').then((m) => {
+      // The library logs every PDU and error to the console; the outcome carries what matters.
+      m.default.log.setLevel('silent');
+      return m.default;
+    });
+    library.catch(() => {
+      library = undefined;
+    });
+  }
+  return library;
+}
 
 type Association = InstanceType<typeof dimse.association.Association>;
 type Request = InstanceType<typeof dimse.requests.Request>;
@@ -58,8 +77,6 @@ interface ClientInternals {
   };
 }
 
-let libraryLogSilenced = false;
-
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME']);
 const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 
@@ -68,12 +85,15 @@ const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', '
  * Never rejects: a node that is down or says no is a {@link SessionFailure}.
  * Every path ends with the socket destroyed, so an aborted check leaves nothing open.
  */
-export function runDicomSession(options: SessionOptions, clock: SessionClock): Promise<SessionResult> {
-  if (!libraryLogSilenced) {
-    // The library logs every PDU and error to the console; the outcome carries what matters.
-    dimse.log.setLevel('silent');
-    libraryLogSilenced = true;
+export async function runDicomSession(options: SessionOptions, clock: SessionClock): Promise<SessionResult> {
+  let dimse: Dimse;
+  try {
+    dimse = await loadDimse();
+  } catch (e) {
+    return { failure: { kind: 'protocol_error', phase: 'connect', message: `cannot load the DICOM library: ${(e as Error).message}` } };
   }
+  const { Client } = dimse;
+  const { CEchoRequest, CFindRequest } = dimse.requests;
   const result: SessionResult = {};
   const started = clock.now();
   let phase: Phase = 'connect';

@@ -1,28 +1,8 @@
 import os from 'node:os';
-import si from 'systeminformation';
-import type { CpuTimes, FilesystemSample, HostPlatform } from './host-metrics.os.js';
-import type { GlobList } from './host-metrics.schema.js';
+import type { CpuFacts, CpuTimes, FilesystemFilter, FilesystemSample, HostPlatform, InterfaceSample, MemorySample, NetworkInterface } from './host-metrics.os.js';
+import type { GlobList, HostMetricsConfig } from './host-metrics.schema.js';
 
-export interface MemorySample {
-  totalBytes: number;
-  availableBytes: number;
-  swapTotalBytes: number;
-  swapUsedBytes: number;
-  swapFreeBytes: number;
-}
-
-export interface InterfaceSample {
-  iface: string;
-  rxBytes: number;
-  txBytes: number;
-  rxErrors: number;
-  txErrors: number;
-}
-
-export interface CpuFacts {
-  logicalCores: number;
-  physicalCores?: number;
-}
+export type { CpuFacts, InterfaceSample, MemorySample };
 
 export const PARTS = ['cpu', 'memory', 'filesystems', 'network', 'processes'] as const;
 export type Part = (typeof PARTS)[number];
@@ -56,8 +36,9 @@ export interface NetworkSelection {
 type Settled<T> = { ok: true; value: T } | { ok: false; timedOut: boolean; message: string };
 
 /**
- * Resolves with the call's result, or as soon as the run's signal fires. systeminformation
- * cannot be cancelled (it spawns df, PowerShell…), so the call is left to finish on its own.
+ * Resolves with the call's result, or as soon as the run's signal fires. A statfs on a dead
+ * NFS mount or a PowerShell on Windows cannot be cancelled, so the call is left to finish
+ * on its own.
  */
 function settle<T>(signal: AbortSignal, start: () => Promise<T>): Promise<Settled<T>> {
   if (signal.aborted) return Promise.resolve({ ok: false, timedOut: true, message: 'deadline reached before it started' });
@@ -78,8 +59,8 @@ function settle<T>(signal: AbortSignal, start: () => Promise<T>): Promise<Settle
 }
 
 /**
- * One call at a time per kind: if df is stuck on a dead mount, later runs wait for the same
- * call instead of piling up another df each interval.
+ * One call at a time per kind: if statfs is stuck on a dead mount, later runs wait for the
+ * same call instead of piling up another one each interval.
  */
 function singleFlight<T>(start: () => Promise<T>): () => Promise<T> {
   let inFlight: Promise<T> | undefined;
@@ -107,60 +88,88 @@ function cachedFact<T>(ttlMs: number, fetch: () => Promise<T>): () => Promise<T>
   };
 }
 
-// The CPU model does not change while the agent runs.
-const cpuFacts = cachedFact(Infinity, async (): Promise<CpuFacts> => {
-  const cpu = await si.cpu();
-  return { logicalCores: os.cpus().length || cpu.cores, physicalCores: cpu.physicalCores || undefined };
-});
-
-// si.networkInterfaces() takes ~0.4 s (it reads a dozen files per interface); names change rarely.
-const interfaces = cachedFact(5 * 60 * 1000, () => si.networkInterfaces() as Promise<si.Systeminformation.NetworkInterfacesData[]>);
-
-const memory = singleFlight(async (): Promise<MemorySample> => {
-  const m = await si.mem();
-  return {
-    totalBytes: m.total,
-    availableBytes: m.available,
-    swapTotalBytes: m.swaptotal,
-    swapUsedBytes: m.swapused,
-    swapFreeBytes: m.swapfree,
-  };
-});
-
-const flights = new WeakMap<HostPlatform, { filesystems: () => Promise<FilesystemSample[]>; processes: () => Promise<number> }>();
-
-function platformFlights(platform: HostPlatform) {
-  let f = flights.get(platform);
-  if (!f) {
-    f = { filesystems: singleFlight(() => platform.filesystems()), processes: singleFlight(() => platform.processCount()) };
-    flights.set(platform, f);
-  }
-  return f;
+interface PlatformCalls {
+  // The CPU model does not change while the agent runs.
+  cpuFacts: () => Promise<CpuFacts>;
+  // Interface names change rarely (and on Windows listing them is slow).
+  interfaces: () => Promise<NetworkInterface[]>;
+  memory: () => Promise<MemorySample>;
+  processes: () => Promise<number>;
+  /** One flight per filesystem selection: each may look at different mounts. */
+  filesystems: Map<string, () => Promise<FilesystemSample[]>>;
 }
 
-async function networkCounters(selection: NetworkSelection): Promise<InterfaceSample[]> {
+const calls = new WeakMap<HostPlatform, PlatformCalls>();
+
+function platformCalls(platform: HostPlatform): PlatformCalls {
+  let c = calls.get(platform);
+  if (!c) {
+    c = {
+      cpuFacts: cachedFact(Infinity, () => platform.cpuFacts()),
+      interfaces: cachedFact(5 * 60 * 1000, () => platform.networkInterfaces()),
+      memory: singleFlight(() => platform.memory()),
+      processes: singleFlight(() => platform.processCount()),
+      filesystems: new Map(),
+    };
+    calls.set(platform, c);
+  }
+  return c;
+}
+
+export type FilesystemSelection = HostMetricsConfig['filesystems'];
+
+/** The plugin's filesystem selection, but for one mount (the plugin also drops duplicate mount points). */
+export function filesystemWanted(config: FilesystemSelection): FilesystemFilter {
+  return (mount, fstype, pseudo) => {
+    if (config.excludeMounts.test(mount) || config.excludeTypes.test(fstype)) return false;
+    if (!config.includeMounts.empty && !config.includeMounts.test(mount)) return false;
+    if (!config.includeTypes.empty && !config.includeTypes.test(fstype)) return false;
+    // naming a type in includeTypes is asking for it, pseudo or not
+    if (pseudo && !config.includePseudo && config.includeTypes.empty) return false;
+    return true;
+  };
+}
+
+// Bounded like the rate state: an edited config leaves its old key behind.
+const MAX_FILESYSTEM_FLIGHTS = 64;
+
+function filesystemsFlight(platform: HostPlatform, selection: FilesystemSelection | undefined): () => Promise<FilesystemSample[]> {
+  const flights = platformCalls(platform).filesystems;
+  const key = JSON.stringify(selection ?? null);
+  let flight = flights.get(key);
+  if (!flight) {
+    const wanted = selection ? filesystemWanted(selection) : undefined;
+    flight = singleFlight(() => platform.filesystems(wanted));
+    flights.set(key, flight);
+    if (flights.size > MAX_FILESYSTEM_FLIGHTS) flights.delete(flights.keys().next().value!);
+  }
+  return flight;
+}
+
+async function networkCounters(platform: HostPlatform, interfaces: () => Promise<NetworkInterface[]>, selection: NetworkSelection): Promise<InterfaceSample[]> {
   const names = (await interfaces())
     .filter((i) => selection.includeLoopback || !i.internal)
     .map((i) => i.iface)
     .filter((name) => !selection.excludeInterfaces.test(name))
     .filter((name) => selection.includeInterfaces.empty || selection.includeInterfaces.test(name));
-  // an empty list would make si fall back to the default interface
   if (names.length === 0) return [];
-  const stats = await si.networkStats(names.join(','));
-  return stats
-    .filter((s) => names.includes(s.iface))
-    .map((s) => ({ iface: s.iface, rxBytes: s.rx_bytes, txBytes: s.tx_bytes, rxErrors: s.rx_errors, txErrors: s.tx_errors }));
+  return platform.networkCounters(names);
 }
 
 /** Gathers everything in parallel; returns when all parts are in or the signal fires. */
-export async function gatherHost(platform: HostPlatform, network: NetworkSelection, signal: AbortSignal): Promise<HostSample> {
-  const shared = platformFlights(platform);
+export async function gatherHost(
+  platform: HostPlatform,
+  network: NetworkSelection,
+  signal: AbortSignal,
+  filesystemSelection?: FilesystemSelection,
+): Promise<HostSample> {
+  const shared = platformCalls(platform);
   const [cpu, facts, mem, filesystems, net, processes] = await Promise.all([
     settle(signal, () => platform.cpuTimes(signal)),
-    settle(signal, cpuFacts),
-    settle(signal, memory),
-    settle(signal, shared.filesystems),
-    settle(signal, () => networkCounters(network)),
+    settle(signal, shared.cpuFacts),
+    settle(signal, shared.memory),
+    settle(signal, filesystemsFlight(platform, filesystemSelection)),
+    settle(signal, () => networkCounters(platform, shared.interfaces, network)),
     settle(signal, shared.processes),
   ]);
   const sample: HostSample = { uptimeSeconds: os.uptime(), missing: [] };

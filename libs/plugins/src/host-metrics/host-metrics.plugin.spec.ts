@@ -1,7 +1,9 @@
 import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { configErrors, metric, runCheck } from '../testing/harness.js';
 import { runPlugin, type RunReport } from '../runner.js';
@@ -9,7 +11,15 @@ import { definePlugin, type Plugin } from '../plugin.js';
 import { hostMetricsPlugin, runHostMetrics } from './host-metrics.plugin.js';
 import { hostMetricsSchema } from './host-metrics.schema.js';
 import { resetRates } from './host-metrics.rates.js';
-import { isLinuxPseudoFilesystem, parseProcStat } from './host-metrics.linux.js';
+import {
+  isLinuxPseudoFilesystem,
+  linuxPlatform,
+  parseCpuinfoPhysicalCores,
+  parseMeminfo,
+  parseMountinfo,
+  parseNetDev,
+  parseProcStat,
+} from './host-metrics.linux.js';
 import type { FilesystemSample, HostPlatform } from './host-metrics.os.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -18,8 +28,10 @@ function names(report: RunReport): string[] {
   return report.outcome.metrics.map((m) => m.name);
 }
 
+/** This machine's Linux platform with a few parts replaced. */
 function fakePlatform(overrides: Partial<HostPlatform>): HostPlatform {
   return {
+    ...linuxPlatform,
     os: 'linux',
     cpuTimes: async () => [{ busy: 1, total: 2 }],
     loadAverage: () => [0.1, 0.2, 0.3],
@@ -111,6 +123,8 @@ describe('host-metrics against this Linux machine', () => {
 
   it('run() leaves out per-core usage when perCore is false', async () => {
     await runCheck(hostMetricsPlugin, { perCore: false });
+    // /proc/stat counts in 10 ms ticks and a gather takes a few ms: let at least one tick pass
+    await sleep(50);
     const report = await runCheck(hostMetricsPlugin, { perCore: false });
     metric(report, 'cpu_usage_ratio');
     assert.ok(!names(report).includes('cpu_core_usage_ratio'));
@@ -132,6 +146,94 @@ describe('host-metrics against this Linux machine', () => {
       const report = await runCheck(hostMetricsPlugin, { filesystems });
       assert.ok(!report.outcome.metrics.some((m) => m.labels?.mount === '/'), JSON.stringify(filesystems));
     }
+  });
+});
+
+describe('host-metrics reads /proc and statfs itself', () => {
+  it('run() reports swap and available memory as /proc/meminfo has them', async () => {
+    const report = await runCheck(hostMetricsPlugin, {});
+    const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
+    assert.equal(metric(report, 'swap_total_bytes'), kib('SwapTotal'));
+    assert.ok(Math.abs(metric(report, 'swap_free_bytes') - kib('SwapFree')) < 64 * 1024 ** 2, 'swap free');
+    assert.equal(metric(report, 'swap_used_bytes'), metric(report, 'swap_total_bytes') - metric(report, 'swap_free_bytes'));
+    assert.ok(Math.abs(metric(report, 'memory_available_bytes') - kib('MemAvailable')) < 256 * 1024 ** 2, 'available');
+  });
+
+  it('run() reports the error counters of each interface as /sys/class/net has them', async () => {
+    const report = await runCheck(hostMetricsPlugin, { network: { includeLoopback: true } });
+    const reported = report.outcome.metrics.filter((m) => m.name === 'network_receive_errors_total').map((m) => m.labels!.interface!);
+    assert.deepEqual(reported.sort(), [...new Set(Object.keys(os.networkInterfaces()).map((n) => n.split(':')[0]!))].sort());
+    for (const iface of reported) {
+      const counter = (name: string) => Number(readFileSync(`/sys/class/net/${iface}/statistics/${name}`, 'utf8'));
+      assert.equal(metric(report, 'network_receive_errors_total', { interface: iface }), counter('rx_errors'), iface);
+      assert.equal(metric(report, 'network_transmit_errors_total', { interface: iface }), counter('tx_errors'), iface);
+    }
+  });
+
+  it('run() reports the same fixed filesystems as `df -kPTx squashfs`, with the same figures', async () => {
+    const report = await runCheck(hostMetricsPlugin, {});
+    const df = execFileSync('df', ['-kPTx', 'squashfs'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000 })
+      .split('\n')
+      .slice(1)
+      .map((line) => /^(.+?)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(?:\d+%|-)\s+(.+)$/.exec(line.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ type: m[2]!, size: Number(m[3]) * 1024, mount: m[6]! }))
+      .filter((fs) => !isLinuxPseudoFilesystem(fs.type));
+    const sizes = report.outcome.metrics.filter((m) => m.name === 'filesystem_size_bytes');
+    assert.deepEqual(sizes.map((m) => m.labels!.mount).sort(), df.map((fs) => fs.mount).sort());
+    for (const fs of df) {
+      assert.ok(Math.abs(metric(report, 'filesystem_size_bytes', { mount: fs.mount }) - fs.size) < 1024 ** 2, fs.mount);
+      assert.equal(sizes.find((m) => m.labels!.mount === fs.mount)!.labels!.fstype, fs.type);
+    }
+  });
+
+  it('run() reports physical cores as /proc/cpuinfo counts them', async () => {
+    const report = await runCheck(hostMetricsPlugin, {});
+    const cores = parseCpuinfoPhysicalCores(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (cores !== undefined) assert.equal(metric(report, 'cpu_physical_cores'), cores);
+  });
+
+  it('a gather on Linux starts no child process and does not load systeminformation', async () => {
+    // In a fresh node process, every way to start a process (ChildProcess#spawn under
+    // spawn/exec/execFile/fork, and the spawn_sync binding under spawnSync/execSync/
+    // execFileSync) is wrapped before the plugin is imported; a self-check proves the
+    // wrappers see both kinds. The old systeminformation-based gather started ~11 per run.
+    const plugin = new URL('./host-metrics.plugin.js', import.meta.url).href;
+    const runner = new URL('../runner.js', import.meta.url).href;
+    const script = `
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      const cp = require('node:child_process');
+      let started = [];
+      const spawn = cp.ChildProcess.prototype.spawn;
+      cp.ChildProcess.prototype.spawn = function (o) { started.push(o.file); return spawn.call(this, o); };
+      const binding = process.binding('spawn_sync');
+      const spawnSync = binding.spawn;
+      binding.spawn = function (o) { started.push(o.file); return spawnSync.call(this, o); };
+      cp.execSync('true');
+      await new Promise((resolve) => cp.execFile('true', resolve));
+      const selfCheck = started.length;
+      started = [];
+      const { hostMetricsPlugin } = await import(${JSON.stringify(plugin)});
+      const { runPlugin } = await import(${JSON.stringify(runner)});
+      const outcomes = [];
+      for (const config of [{}, { filesystems: { includePseudo: true }, network: { includeLoopback: true } }, {}]) {
+        const report = await runPlugin(hostMetricsPlugin, hostMetricsPlugin.configSchema.parse(config), { timeoutMs: 10000 });
+        outcomes.push(report.outcome.status + ' ' + report.outcome.summary);
+      }
+      const loaded = Object.keys(require.cache).filter((k) => k.includes('/node_modules/systeminformation/'));
+      console.log(JSON.stringify({ selfCheck, started, loaded, outcomes }));
+    `;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), timeout: 60_000 }, (e, stdout, stderr) =>
+        e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const result = JSON.parse(out.trim().split('\n').pop()!) as { selfCheck: number; started: string[]; loaded: string[]; outcomes: string[] };
+    assert.equal(result.selfCheck, 2, 'the wrappers see execSync and execFile');
+    for (const outcome of result.outcomes) assert.match(outcome, /^OK /);
+    assert.deepEqual(result.started, [], 'processes started by three gathers');
+    assert.deepEqual(result.loaded, [], 'systeminformation modules loaded');
   });
 });
 
@@ -259,6 +361,69 @@ describe('host-metrics on Linux', () => {
       { busy: 1 + 2 + 3 + 6 + 7 + 8, total: 36 },
       { busy: 10, total: 100 },
     ]);
+  });
+
+  it('reads memory and swap from /proc/meminfo, falling back to free + buffers + cache before MemAvailable existed', () => {
+    const meminfo = ['MemTotal:       1000 kB', 'MemFree:         100 kB', 'MemAvailable:    600 kB', 'Buffers:          50 kB', 'Cached:          200 kB',
+      'SwapCached:        7 kB', 'Slab:             30 kB', 'SwapTotal:       400 kB', 'SwapFree:        300 kB'].join('\n');
+    assert.deepEqual(parseMeminfo(meminfo), {
+      totalBytes: 1000 * 1024,
+      availableBytes: 600 * 1024,
+      swapTotalBytes: 400 * 1024,
+      swapUsedBytes: 100 * 1024,
+      swapFreeBytes: 300 * 1024,
+    });
+    const old = parseMeminfo(meminfo.replace(/^MemAvailable:.*$/m, ''));
+    assert.equal(old.availableBytes, (100 + 50 + 200 + 30) * 1024);
+  });
+
+  it('reads bytes and errors per interface from /proc/net/dev', () => {
+    const dev = [
+      'Inter-|   Receive                                                |  Transmit',
+      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+      '    lo:  1000      10    0    0    0     0          0         0     1000      10    0    0    0     0       0          0',
+      '  eth0:123456789012 25537  3    4    0     0          0         0  2215654   19333    5    0    0     0       0          0',
+    ].join('\n');
+    const counters = parseNetDev(dev);
+    assert.deepEqual([...counters.keys()], ['lo', 'eth0']);
+    assert.deepEqual(counters.get('eth0'), { iface: 'eth0', rxBytes: 123456789012, rxErrors: 3, txBytes: 2215654, txErrors: 5 });
+  });
+
+  it('reads mount points, types and devices from /proc/self/mountinfo, unescaping octal escapes', () => {
+    const mountinfo = [
+      '26 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard',
+      '36 26 0:40 /data /mnt/my\\040disk rw,relatime shared:1 master:2 - xfs /dev/sdb1 rw',
+      '37 26 0:41 / /mnt/nas rw - nfs4 nas:/export/pacs rw,vers=4.2',
+      'garbage',
+    ].join('\n');
+    assert.deepEqual(parseMountinfo(mountinfo), [
+      { root: '/', mount: '/', fstype: 'ext4', device: '/dev/vda' },
+      { root: '/data', mount: '/mnt/my disk', fstype: 'xfs', device: '/dev/sdb1' },
+      { root: '/', mount: '/mnt/nas', fstype: 'nfs4', device: 'nas:/export/pacs' },
+    ]);
+  });
+
+  it('counts physical cores as distinct (physical id, core id) pairs', () => {
+    const core = (p: number, c: number) => `processor\t: x\nphysical id\t: ${p}\ncore id\t\t: ${c}\n`;
+    // 2 sockets × 2 cores × 2 threads
+    const cpuinfo = [core(0, 0), core(0, 1), core(1, 0), core(1, 1), core(0, 0), core(0, 1), core(1, 0), core(1, 1)].join('\n');
+    assert.equal(parseCpuinfoPhysicalCores(cpuinfo), 4);
+    assert.equal(parseCpuinfoPhysicalCores('processor\t: 0\nBogoMIPS\t: 50.00\n'), undefined);
+  });
+
+  it('lists only the mounts the selection wants, asking it about every listed mount', async () => {
+    const asked: string[] = [];
+    assert.deepEqual(
+      await linuxPlatform.filesystems((mount) => {
+        asked.push(mount);
+        return false;
+      }),
+      [],
+    );
+    assert.ok(asked.includes('/'), `asked about ${asked.join(' ')}`);
+    assert.ok(!asked.includes('/proc') && !asked.includes('/sys'), 'df never lists proc or sysfs');
+    const root = await linuxPlatform.filesystems((mount) => mount === '/');
+    assert.deepEqual(root.map((fs) => fs.mount), ['/']);
   });
 
   it('classifies in-memory, kernel and network filesystems as pseudo', () => {

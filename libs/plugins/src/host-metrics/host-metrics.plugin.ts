@@ -1,7 +1,7 @@
 import { evaluateThresholds, worstStatus, type CheckStatus, type Reason, type ThresholdRange } from '#rounds/common';
 import { definePlugin, type CheckContext, type CheckOutcome, type Metric } from '../plugin.js';
 import { hostMetricsSchema, type HostMetricsConfig, type PercentThresholds } from './host-metrics.schema.js';
-import { gatherHost, PARTS, type HostSample } from './host-metrics.gather.js';
+import { filesystemWanted, gatherHost, PARTS, type HostSample } from './host-metrics.gather.js';
 import { computeRates, type Rates } from './host-metrics.rates.js';
 import type { FilesystemSample, HostPlatform } from './host-metrics.os.js';
 import { linuxPlatform } from './host-metrics.linux.js';
@@ -36,13 +36,10 @@ function check(what: string, ratio: number, thresholds: PercentThresholds | unde
 
 function selectFilesystems(all: FilesystemSample[], config: HostMetricsConfig['filesystems']): FilesystemSample[] {
   const seen = new Set<string>();
+  const wanted = filesystemWanted(config);
   return all.filter((fs) => {
     if (seen.has(fs.mount)) return false;
-    if (config.excludeMounts.test(fs.mount) || config.excludeTypes.test(fs.fstype)) return false;
-    if (!config.includeMounts.empty && !config.includeMounts.test(fs.mount)) return false;
-    if (!config.includeTypes.empty && !config.includeTypes.test(fs.fstype)) return false;
-    // naming a type in includeTypes is asking for it, pseudo or not
-    if (fs.pseudo && !config.includePseudo && config.includeTypes.empty) return false;
+    if (!wanted(fs.mount, fs.fstype, fs.pseudo)) return false;
     seen.add(fs.mount);
     return true;
   });
@@ -202,14 +199,14 @@ function conclude(sample: HostSample, e: Evaluation, gatherSeconds: number): Che
 }
 
 function platformFor(os: NodeJS.Platform): HostPlatform {
-  // other POSIX systems have load averages and procfs-like tools closest to Linux
+  // other POSIX systems get the Linux one: what needs /proc is reported as not gathered
   return os === 'win32' ? windowsPlatform : linuxPlatform;
 }
 
 /** Runs one host-metrics check on `platform`; exported for tests that pass a fake platform. */
 export async function runHostMetrics(config: HostMetricsConfig, ctx: CheckContext, platform: HostPlatform): Promise<CheckOutcome> {
   const started = ctx.now();
-  const sample = await gatherHost(platform, config.network, ctx.signal);
+  const sample = await gatherHost(platform, config.network, ctx.signal, config.filesystems);
   const rates = computeRates(`${platform.os}:${JSON.stringify(config)}`, ctx.now(), sample.cpu, sample.network);
   for (const m of sample.missing) ctx.log.warn(`host-metrics: ${m.part} ${m.message}`);
   return conclude(sample, evaluate(sample, rates, config), Math.max(0, ctx.now() - started) / 1000);
