@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { parseArgs } from 'node:util';
 import { readAgentEnv } from './config/env.js';
 // Commands are imported when run: `start` then never loads init's certificate code (selfsigned, ~7 MiB RSS).
-import { ROUNDS_VERSION as AGENT_VERSION } from '#rounds/common';
+import { ROUNDS_VERSION as AGENT_VERSION, parseCommandLine, runCommand } from '#rounds/common';
 
 const USAGE = `rounds-agent ${AGENT_VERSION} — runs Rounds check plugins for a collector
 
@@ -16,59 +15,39 @@ usage:
       (--agent-config supplies the agent's nagios allow-list)
 `;
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const env = readAgentEnv();
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      listen: { type: 'string' },
-      advertise: { type: 'string' },
-      force: { type: 'boolean', default: false },
-      timeout: { type: 'string' },
-      'agent-config': { type: 'string' },
-    },
-  });
-  const configPath = values.config ?? env.configPath;
-  switch (command) {
-    case 'init': {
-      if (!configPath) throw new Error('init needs --config <file>');
-      const { initAgent } = await import('./cli/init.js');
-      const lines = await initAgent({ configPath, listen: values.listen ?? '0.0.0.0:7443', advertise: values.advertise, force: values.force ?? false });
-      for (const line of lines) console.log(line);
-      return 0;
-    }
-    case 'start':
-      if (!configPath) throw new Error('start needs --config <file> (or ROUNDS_AGENT_CONFIG)');
-      const { startAgent } = await import('./cli/start.js');
-      await startAgent(configPath, env);
-      return 0;
-    case 'run-once': {
-      const plugin = positionals[0];
-      if (!plugin || !values.config) throw new Error('usage: rounds-agent run-once <plugin> --config <check-config.yaml>');
-      const timeout = Number(values.timeout ?? 10_000);
-      if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`--timeout must be milliseconds, got "${values.timeout}"`);
-      const { runOnce } = await import('./cli/run-once.js');
-      return runOnce(plugin, values.config, timeout, (line) => console.log(line), values['agent-config']);
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return command === undefined ? 64 : 0;
-    default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 64;
-  }
-}
+const { command, values, positionals } = parseCommandLine('rounds-agent', USAGE, {
+  config: { type: 'string' },
+  listen: { type: 'string' },
+  advertise: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  timeout: { type: 'string' },
+  'agent-config': { type: 'string' },
+});
+/** Env is read inside the commands, so a bad setting is reported like any other error. */
+const configPath = (): string | undefined => values.config ?? readAgentEnv().configPath;
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(`rounds-agent: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
+runCommand('rounds-agent', USAGE, command, {
+  async init() {
+    const path = configPath();
+    if (!path) throw new Error('init needs --config <file>');
+    const { initAgent } = await import('./cli/init.js');
+    const lines = await initAgent({ configPath: path, listen: values.listen ?? '0.0.0.0:7443', advertise: values.advertise, force: values.force ?? false });
+    for (const line of lines) console.log(line);
+    return 0;
   },
-);
+  async start() {
+    const path = configPath();
+    if (!path) throw new Error('start needs --config <file> (or ROUNDS_AGENT_CONFIG)');
+    const { startAgent } = await import('./cli/start.js');
+    await startAgent(path, readAgentEnv());
+    return 0;
+  },
+  async 'run-once'() {
+    const plugin = positionals[0];
+    if (!plugin || !values.config) throw new Error('usage: rounds-agent run-once <plugin> --config <check-config.yaml>');
+    const timeout = Number(values.timeout ?? 10_000);
+    if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`--timeout must be milliseconds, got "${values.timeout}"`);
+    const { runOnce } = await import('./cli/run-once.js');
+    return runOnce(plugin, values.config, timeout, (line) => console.log(line), values['agent-config']);
+  },
+});

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { parseArgs } from 'node:util';
-import { ROUNDS_VERSION } from '#rounds/common';
+import { ROUNDS_VERSION, parseCommandLine, runCommand } from '#rounds/common';
 import { readCollectorConfig } from './config/env.js';
 import { agentCommand, apiTokenCommand, checkCommand } from './cli/admin.js';
 import { serve } from './cli/serve.js';
@@ -19,48 +18,23 @@ settings come from the environment (README, "Configuration"): ROUNDS_DATA_DIR, R
 ROUNDS_HTTP_PORT, ROUNDS_POLL_INTERVAL_MS, ROUNDS_DOWN_AFTER, ROUNDS_DATABASE_URL, ...
 `;
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      enrol: { type: 'string' },
-      agent: { type: 'string' },
-      plugin: { type: 'string' },
-      config: { type: 'string' },
-      interval: { type: 'string' },
-      timeout: { type: 'string' },
-    },
-  });
-  const print = (line: string) => console.log(line);
-  switch (command) {
-    case 'start':
-      await serve(readCollectorConfig());
-      return 0;
-    case 'agent':
-      return agentCommand(readCollectorConfig(), { positionals, values }, print);
-    case 'check':
-      return checkCommand(readCollectorConfig(), { positionals, values }, print);
-    case 'api-token':
-      return apiTokenCommand(readCollectorConfig(), { positionals, values }, print);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return command === undefined ? 64 : 0;
-    default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 64;
-  }
-}
+const { command, values, positionals } = parseCommandLine('rounds-collector', USAGE, {
+  name: { type: 'string' },
+  enrol: { type: 'string' },
+  agent: { type: 'string' },
+  plugin: { type: 'string' },
+  config: { type: 'string' },
+  interval: { type: 'string' },
+  timeout: { type: 'string' },
+});
+const print = (line: string) => console.log(line);
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(`rounds-collector: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
+runCommand('rounds-collector', USAGE, command, {
+  async start() {
+    await serve(readCollectorConfig());
+    return 0;
   },
-);
+  agent: () => agentCommand(readCollectorConfig(), { positionals, values }, print),
+  check: () => checkCommand(readCollectorConfig(), { positionals, values }, print),
+  'api-token': () => apiTokenCommand(readCollectorConfig(), { positionals, values }, print),
+});

@@ -10,3 +10,4 @@ export * from './version.js';
 export * from './thresholds/perfdata.js';
 export * from './logger.js';
 export * from './fingerprint.js';
+export * from './cli.js';

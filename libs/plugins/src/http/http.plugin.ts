@@ -16,6 +16,7 @@ import {
   timeoutText,
   worstVerdict,
   type ConnectPhase,
+  secondsMetrics,
 } from '../shared/net-common.js';
 import { evaluateJsonPath, httpConfigSchema, statusInSet, type HttpConfig } from './http.schema.js';
 
@@ -172,16 +173,13 @@ function phaseText(phase: Phase, host: string, port: number, bodyBytes: number):
 }
 
 function timingMetrics(t: HopTimings, totalSeconds: number): Metric[] {
-  const m: Metric[] = [];
-  const add = (name: string, value: number | undefined): void => {
-    if (value !== undefined) m.push({ name, value, unit: 'seconds' });
-  };
-  add('dns_seconds', t.dns);
-  add('connect_seconds', t.connect);
-  add('tls_seconds', t.tls);
-  add('first_byte_seconds', t.firstByte);
-  add('total_seconds', totalSeconds);
-  return m;
+  return secondsMetrics([
+    ['dns', t.dns],
+    ['connect', t.connect],
+    ['tls', t.tls],
+    ['first_byte', t.firstByte],
+    ['total', totalSeconds],
+  ]);
 }
 
 function requestHeaders(config: HttpConfig, sameOrigin: boolean): OutgoingHttpHeaders {

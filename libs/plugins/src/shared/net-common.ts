@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import { z } from 'zod';
 import { evaluateThresholds, type CheckStatus, type Reason, type ThresholdRange } from '#rounds/common';
+import type { Metric } from '../plugin.js';
 
 /** Where a connection was when it failed or ran out of time. */
 export type ConnectPhase = 'dns' | 'connect' | 'tls';
@@ -233,4 +234,9 @@ export function certDayFields() {
       .default(7)
       .meta({ description: 'CRITICAL/threshold when the certificate expires in fewer than this many days' }),
   };
+}
+
+/** Phase timings as `<phase>_seconds` metrics, in order, leaving out phases that did not happen. */
+export function secondsMetrics(phases: ReadonlyArray<readonly [name: string, seconds: number | undefined]>): Metric[] {
+  return phases.flatMap(([name, value]) => (value === undefined ? [] : [{ name: `${name}_seconds`, value, unit: 'seconds' as const }]));
 }

@@ -16,6 +16,7 @@ import {
   timeoutText,
   worstVerdict,
   type ConnectPhase,
+  secondsMetrics,
 } from '../shared/net-common.js';
 import { tcpConfigSchema, type TcpConfig } from './tcp.schema.js';
 
@@ -29,16 +30,13 @@ interface Timings {
 }
 
 function timingMetrics(t: Timings, totalSeconds: number): Metric[] {
-  const m: Metric[] = [];
-  const add = (name: string, value: number | undefined): void => {
-    if (value !== undefined) m.push({ name, value, unit: 'seconds' });
-  };
-  add('dns_seconds', t.dns);
-  add('connect_seconds', t.connect);
-  add('tls_seconds', t.tls);
-  add('response_seconds', t.response);
-  add('total_seconds', totalSeconds);
-  return m;
+  return secondsMetrics([
+    ['dns', t.dns],
+    ['connect', t.connect],
+    ['tls', t.tls],
+    ['response', t.response],
+    ['total', totalSeconds],
+  ]);
 }
 
 export function runTcp(config: TcpConfig, ctx: CheckContext): Promise<CheckOutcome> {
