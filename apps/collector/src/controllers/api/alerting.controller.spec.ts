@@ -1,59 +1,38 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { systemClock } from '#rounds/common';
-import type { CollectorConfig } from '../../config/env.js';
 import { OutboxService } from '../../notifications/outbox.service.js';
 import { Notifiers } from '../../notifications/notifiers.js';
 import { AgentsRepository } from '../../repositories/agents.repository.js';
 import { AlertingRepository } from '../../repositories/alerting.repository.js';
 import { ChannelsRepository } from '../../repositories/channels.repository.js';
 import { ChecksRepository } from '../../repositories/checks.repository.js';
-import { DATA_SOURCE } from '../../repositories/data-source.js';
 import { OutboxRepository } from '../../repositories/outbox.repository.js';
 import { openTestDatabase } from '../../repositories/testing.js';
 import { AlertingService, ALERTING_OPTIONS } from '../../services/alerting.service.js';
-import { ApiTokenService } from '../../services/api-token.service.js';
-import { CLOCK, COLLECTOR_CONFIG } from '../../services/tokens.js';
 import { AlertingController } from './alerting.controller.js';
-import { ApiTokenGuard } from './api-token.guard.js';
+import { startApiTestApp, type ApiTestApp } from './testing.js';
 
-const API_TOKEN = 'test-api-token-0123456789abcdef';
 
 describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, check policy)', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let app: INestApplication;
-  let base: string;
+  let api: ApiTestApp;
   let agentId: string;
   let checkId: string;
   let service: AlertingService;
 
-  const call = async (method: string, path: string, body?: unknown, token: string | null = API_TOKEN) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, text, json: text ? (JSON.parse(text) as any) : undefined };
-  };
+  const call = (method: string, path: string, body?: unknown, token?: string | null) => api.call(method, path, body, token);
 
   before(async () => {
     db = await openTestDatabase();
     const agent = await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' });
     agentId = agent.id;
     checkId = (await new ChecksRepository(db.dataSource).create({ agentId, name: 'PACS web', plugin: 'http', config: {}, intervalMs: 15_000, timeoutMs: 5000 })).id;
-    @Module({
+    api = await startApiTestApp({
       controllers: [AlertingController],
+      dataSource: db.dataSource,
       providers: [
-        { provide: DATA_SOURCE, useValue: db.dataSource },
-        { provide: CLOCK, useValue: systemClock },
-        { provide: COLLECTOR_CONFIG, useValue: {} as CollectorConfig },
-        { provide: ApiTokenService, useValue: { verify: (t: string | undefined) => t === API_TOKEN } },
         { provide: ALERTING_OPTIONS, useValue: { tickMs: 0 } },
         { provide: Notifiers, useValue: {} },
-        ApiTokenGuard,
         AgentsRepository,
         ChecksRepository,
         ChannelsRepository,
@@ -62,15 +41,11 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
         AlertingRepository,
         AlertingService,
       ],
-    })
-    class TestModule {}
-    app = await NestFactory.create(TestModule, { logger: false });
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    service = app.get(AlertingService);
+    });
+    service = api.app.get(AlertingService);
   });
   after(async () => {
-    await app.close();
+    await api.close();
     await db.close();
   });
 

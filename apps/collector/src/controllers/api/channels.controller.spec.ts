@@ -1,56 +1,36 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { REDACTED, systemClock } from '#rounds/common';
-import type { CollectorConfig } from '../../config/env.js';
+import { REDACTED } from '#rounds/common';
 import { ChannelsService } from '../../notifications/channels.service.js';
 import { Notifiers } from '../../notifications/notifiers.js';
 import { AlertmanagerNotifier } from '../../repositories/alertmanager.notifier.js';
 import { ChannelsRepository } from '../../repositories/channels.repository.js';
-import { DATA_SOURCE } from '../../repositories/data-source.js';
 import { startReceiver, type HttpReceiver } from '../../repositories/notifier-testing.js';
 import { OutboxRepository } from '../../repositories/outbox.repository.js';
 import { SmtpNotifier } from '../../repositories/smtp.notifier.js';
 import { TelegramNotifier } from '../../repositories/telegram.notifier.js';
 import { openTestDatabase } from '../../repositories/testing.js';
 import { WebhookNotifier } from '../../repositories/webhook.notifier.js';
-import { ApiTokenService } from '../../services/api-token.service.js';
-import { CLOCK, COLLECTOR_CONFIG } from '../../services/tokens.js';
-import { ApiTokenGuard } from './api-token.guard.js';
+import { startApiTestApp, type ApiTestApp } from './testing.js';
 import { ChannelsController } from './channels.controller.js';
 
-const API_TOKEN = 'test-api-token-0123456789abcdef';
 const SECRETS = ['smtp-pass-w0rd-xyz', '123456:bot-token-secret-abc', 'hmac-secret-value-789', 'Bearer hook-auth-token-456', 'am-basic-pass-321'];
 
 describe('ChannelsController (/api/v1/channels)', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let app: INestApplication;
-  let base: string;
+  let api: ApiTestApp;
   let receiver: HttpReceiver;
 
-  const call = async (method: string, path: string, body?: unknown, token: string | null = API_TOKEN) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, text, json: text ? (JSON.parse(text) as any) : undefined };
-  };
+  const call = (method: string, path: string, body?: unknown, token?: string | null) => api.call(method, path, body, token);
 
   before(async () => {
     db = await openTestDatabase();
     receiver = await startReceiver();
-    const config = { publicUrl: 'https://rounds.example' } as CollectorConfig;
-    @Module({
+    api = await startApiTestApp({
       controllers: [ChannelsController],
+      dataSource: db.dataSource,
+      config: { publicUrl: 'https://rounds.example' },
       providers: [
-        { provide: DATA_SOURCE, useValue: db.dataSource },
-        { provide: CLOCK, useValue: systemClock },
-        { provide: COLLECTOR_CONFIG, useValue: config },
-        { provide: ApiTokenService, useValue: { verify: (t: string | undefined) => t === API_TOKEN } },
-        ApiTokenGuard,
         ChannelsRepository,
         OutboxRepository,
         SmtpNotifier,
@@ -60,14 +40,10 @@ describe('ChannelsController (/api/v1/channels)', () => {
         Notifiers,
         ChannelsService,
       ],
-    })
-    class TestModule {}
-    app = await NestFactory.create(TestModule, { logger: false });
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    });
   });
   after(async () => {
-    await app.close();
+    await api.close();
     await receiver.close();
     await db.close();
   });
