@@ -25,28 +25,12 @@ export interface Acknowledgement {
  * One alert as the engine keeps it (and a persistence layer stores it), from its first
  * pending moment until "resolved" has been sent — or, if it never fired, until it clears.
  */
-export interface AlertRecord {
-  /** Stable for the same source and series across restarts and renames. */
-  fingerprint: string;
-  /** The alertname label: a rule's name, `CheckStatus` or `AgentUnreachable`. */
-  name: string;
-  source: AlertSource;
-  labels: Labels;
-  severity: Severity;
-  summary: string;
-  /** Check alerts: the result reason; rule alerts: `threshold`; agent alerts: `unreachable`. */
-  reason: string;
-  /** Rule alerts: the latest value of the series. */
-  value: number | null;
-  /** Check alerts: the hard status. */
-  status: CheckStatus | null;
+export interface AlertRecord extends Observation {
   state: AlertState;
   /** When the condition started; identifies the episode. */
   activeAt: number;
   firedAt: number | null;
   resolvedAt: number | null;
-  /** Reminder interval; 0: never. */
-  repeatMs: number;
   ack: Acknowledgement | null;
   /** The severity the receivers were last told is firing; `null`: they think nothing is. */
   notifiedSeverity: Severity | null;
@@ -129,15 +113,21 @@ export function fingerprintOf(identity: readonly unknown[]): string {
 
 /** What a source says about its alert at one moment. */
 export interface Observation {
+  /** Stable for the same source and series across restarts and renames. */
   fingerprint: string;
+  /** The alertname label: a rule's name, `CheckStatus` or `AgentUnreachable`. */
   name: string;
   source: AlertSource;
   labels: Labels;
   severity: Severity;
   summary: string;
+  /** Check alerts: the result reason; rule alerts: `threshold`; agent alerts: `unreachable`. */
   reason: string;
+  /** Rule alerts: the latest value of the series. */
   value: number | null;
+  /** Check alerts: the hard status. */
   status: CheckStatus | null;
+  /** Reminder interval; 0: never. */
   repeatMs: number;
 }
 

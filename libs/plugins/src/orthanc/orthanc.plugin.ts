@@ -3,6 +3,7 @@ import { evaluateThresholds, type CheckStatus, type Reason, type ThresholdRange 
 import { definePlugin, outcome, type CheckContext, type Metric } from '../plugin.js';
 import { OrthancClient, OrthancError } from './orthanc.client.js';
 import { orthancSchema, type OrthancConfig } from './orthanc.schema.js';
+import { formatBytes } from '../shared/net-common.js';
 
 interface OrthancSystem {
   Version?: string;
@@ -65,16 +66,6 @@ function threshold(name: string, value: number, warning: ThresholdRange | undefi
   findings.push({ status: verdict, reason: 'threshold', text: `${name} ${value} outside ${verdict.toLowerCase()} range ${range?.text}` });
 }
 
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 async function echoModality(client: OrthancClient, id: string, timeoutSeconds: number, ctx: CheckContext): Promise<ModalityEcho> {
   const started = ctx.now();

@@ -21,10 +21,17 @@ export function formatSeconds(seconds: number): string {
   return `${seconds.toFixed(2)} s`;
 }
 
+/** "512 bytes", "1.5 KiB", "93.2 GiB", "2 TiB": binary units, one decimal where it says something. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${+(bytes / 1024).toFixed(1)} KiB`;
-  return `${+(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${+value.toFixed(1)} ${units[unit]}`;
 }
 
 /** `host:port`, with brackets around an IPv6 literal so the port stays readable. */

@@ -3,21 +3,12 @@ import type { SmbBackend, SmbObservation } from './smb-share.backend.js';
 import { linuxBackend } from './smb-share.linux.js';
 import { windowsBackend } from './smb-share.windows.js';
 import { smbShareSchema, type FreeSpaceFloor, type SmbShareConfig } from './smb-share.schema.js';
+import { formatBytes } from '../shared/net-common.js';
 
 function backendFor(platform: NodeJS.Platform): SmbBackend {
   return platform === 'win32' ? windowsBackend : linuxBackend;
 }
 
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 function below(floor: FreeSpaceFloor | undefined, free: number, total: number): boolean {
   if (!floor) return false;
