@@ -1,44 +1,50 @@
-import type { DataSource } from 'typeorm';
-import { isPostgres } from './transaction.js';
+import type { DataSource, EntityManager } from 'typeorm';
+import { chunk, isPostgres } from './transaction.js';
 
 /**
- * Multi-row INSERT text for `rows` rows of `columns`, with the placeholders of the
- * DataSource's dialect (`?` for SQLite, `$n` for PostgreSQL). The hot write path uses
- * these instead of TypeORM's query builder: building the statement there cost more
- * CPU than SQLite spent executing it (bench: ingest). Texts are cached per shape.
+ * The result writer's hot statements, per dialect. TypeORM's query builder costs more CPU
+ * than SQLite spends executing the rows (bench: ingest), and a multi-row INSERT whose text
+ * changes with the batch size is prepared again on every new size. So:
+ *
+ * - SQLite: each statement text is prepared once on the native better-sqlite3 connection
+ *   and run per row. TypeORM's SQLite drivers share that one connection between all query
+ *   runners and `inTransaction` serialises writers, so these run inside the caller's open
+ *   transaction — the manager is only there for PostgreSQL.
+ * - PostgreSQL: one multi-row statement per chunk of rows, and `= ANY($1)` for lookups, so
+ *   each round trip carries as much as it can.
  */
-const cache = new Map<string, string>();
+export interface BulkSql {
+  /** INSERT of `rows` (one array of values per row, in `columns` order), with an optional `ON CONFLICT …` suffix. */
+  insert(m: EntityManager, table: string, columns: readonly string[], rows: readonly unknown[][], suffix?: string): Promise<void>;
+  /** `SELECT columns FROM table WHERE key IN (ids)`; `lock` (e.g. `FOR UPDATE`) applies on PostgreSQL only. */
+  selectIn<T>(m: EntityManager, table: string, columns: readonly string[], key: string, ids: readonly string[], lock?: string): Promise<T[]>;
+  /** `UPDATE table SET a = ?, b = ? WHERE key = ?` once per row: `[a, b, key]`. */
+  updateEach(m: EntityManager, table: string, set: readonly string[], key: string, rows: readonly unknown[][]): Promise<void>;
+}
 
-export function bulkInsertSql(dataSource: DataSource, table: string, columns: readonly string[], rows: number, suffix = ''): string {
-  const pg = isPostgres(dataSource);
-  const key = `${pg ? 'pg' : 'lite'}|${table}|${columns.join(',')}|${rows}|${suffix}`;
-  let sql = cache.get(key);
-  if (sql === undefined) {
-    let n = 0;
-    const tuple = () => `(${columns.map(() => (pg ? `$${++n}` : '?')).join(',')})`;
-    const values = Array.from({ length: rows }, tuple).join(',');
-    sql = `INSERT INTO ${table} (${columns.join(',')}) VALUES ${values}${suffix ? ` ${suffix}` : ''}`;
-    cache.set(key, sql);
+interface NativeStatement {
+  run(params: readonly unknown[]): unknown;
+  all(params: readonly unknown[]): unknown[];
+}
+
+interface NativeConnection {
+  prepare(sql: string): NativeStatement;
+}
+
+const instances = new WeakMap<DataSource, BulkSql>();
+
+export function bulkSql(dataSource: DataSource): BulkSql {
+  let bulk = instances.get(dataSource);
+  if (!bulk) {
+    bulk = isPostgres(dataSource) ? new PostgresBulk() : new SqliteBulk(dataSource);
+    instances.set(dataSource, bulk);
   }
-  return sql;
+  return bulk;
 }
 
 /** `ON CONFLICT (key) DO UPDATE SET c = excluded.c, …` — the same text works on SQLite ≥ 3.24 and PostgreSQL. */
 export function upsertSuffix(conflictColumn: string, overwrite: readonly string[]): string {
   return `ON CONFLICT (${conflictColumn}) DO UPDATE SET ${overwrite.map((c) => `${c} = excluded.${c}`).join(', ')}`;
-}
-
-/** `SELECT <columns> FROM <table> WHERE <key> IN (…n placeholders)`, cached per shape, with an optional lock clause. */
-export function selectInSql(dataSource: DataSource, table: string, columns: readonly string[], key: string, n: number, lock = ''): string {
-  const pg = isPostgres(dataSource);
-  const cacheKey = `sel|${pg ? 'pg' : 'lite'}|${table}|${columns.join(',')}|${key}|${n}|${lock}`;
-  let sql = cache.get(cacheKey);
-  if (sql === undefined) {
-    const marks = Array.from({ length: n }, (_, i) => (pg ? `$${i + 1}` : '?')).join(',');
-    sql = `SELECT ${columns.join(',')} FROM ${table} WHERE ${key} IN (${marks})${pg && lock ? ` ${lock}` : ''}`;
-    cache.set(cacheKey, sql);
-  }
-  return sql;
 }
 
 /** bigint columns come back as strings from pg and numbers from SQLite. */
@@ -48,4 +54,67 @@ export function num(value: unknown): number {
 
 export function numOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : num(value);
+}
+
+class SqliteBulk implements BulkSql {
+  /** Keyed by the native connection: a DataSource re-initialised after destroy() has a new one. */
+  private readonly statements = new WeakMap<NativeConnection, Map<string, NativeStatement>>();
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  insert(_m: EntityManager, table: string, columns: readonly string[], rows: readonly unknown[][], suffix = ''): Promise<void> {
+    const sql = `INSERT INTO ${table} (${columns.join(',')}) VALUES (${columns.map(() => '?').join(',')})${suffix ? ` ${suffix}` : ''}`;
+    const statement = this.statement(sql);
+    for (const row of rows) statement.run(row);
+    return Promise.resolve();
+  }
+
+  selectIn<T>(_m: EntityManager, table: string, columns: readonly string[], key: string, ids: readonly string[]): Promise<T[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    // One statement text for any number of ids: the list travels as one JSON parameter.
+    const statement = this.statement(`SELECT ${columns.join(',')} FROM ${table} WHERE ${key} IN (SELECT value FROM json_each(?))`);
+    return Promise.resolve(statement.all([JSON.stringify(ids)]) as T[]);
+  }
+
+  updateEach(_m: EntityManager, table: string, set: readonly string[], key: string, rows: readonly unknown[][]): Promise<void> {
+    const statement = this.statement(`UPDATE ${table} SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ?`);
+    for (const row of rows) statement.run(row);
+    return Promise.resolve();
+  }
+
+  private statement(sql: string): NativeStatement {
+    const connection = (this.dataSource.driver as unknown as { databaseConnection?: NativeConnection }).databaseConnection;
+    if (!connection) throw new Error('the SQLite DataSource is not initialised (no native connection); initialize() it before writing');
+    let cache = this.statements.get(connection);
+    if (!cache) {
+      cache = new Map();
+      this.statements.set(connection, cache);
+    }
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = connection.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+class PostgresBulk implements BulkSql {
+  async insert(m: EntityManager, table: string, columns: readonly string[], rows: readonly unknown[][], suffix = ''): Promise<void> {
+    for (const part of chunk(rows, columns.length)) {
+      let n = 0;
+      const tuples = part.map(() => `(${columns.map(() => `$${++n}`).join(',')})`).join(',');
+      await m.query(`INSERT INTO ${table} (${columns.join(',')}) VALUES ${tuples}${suffix ? ` ${suffix}` : ''}`, part.flat());
+    }
+  }
+
+  async selectIn<T>(m: EntityManager, table: string, columns: readonly string[], key: string, ids: readonly string[], lock = ''): Promise<T[]> {
+    if (ids.length === 0) return [];
+    return (await m.query(`SELECT ${columns.join(',')} FROM ${table} WHERE ${key} = ANY($1)${lock ? ` ${lock}` : ''}`, [ids])) as T[];
+  }
+
+  async updateEach(m: EntityManager, table: string, set: readonly string[], key: string, rows: readonly unknown[][]): Promise<void> {
+    const sql = `UPDATE ${table} SET ${set.map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE ${key} = $${set.length + 1}`;
+    for (const row of rows) await m.query(sql, row as unknown[]);
+  }
 }

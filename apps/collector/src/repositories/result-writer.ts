@@ -2,8 +2,8 @@ import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/comm
 import { DataSource, type EntityManager } from 'typeorm';
 import { CheckStateEntity, type StatusCode } from '../entities/index.js';
 import { DATA_SOURCE } from './data-source.js';
-import { chunk, inTransaction, isPostgres } from './transaction.js';
-import { bulkInsertSql, num, numOrNull, selectInSql, upsertSuffix } from './bulk-sql.js';
+import { inTransaction } from './transaction.js';
+import { bulkSql, num, numOrNull, upsertSuffix, type BulkSql } from './bulk-sql.js';
 
 export interface StoredMetric {
   name: string;
@@ -117,6 +117,7 @@ export class ResultWriter implements OnModuleDestroy {
   private readonly onCommit: (seconds: number, results: number) => void;
   private pending: Pending[] = [];
   private pendingResults = 0;
+  private readonly sql: BulkSql;
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private draining: Promise<void> | null = null;
   private closed = false;
@@ -135,6 +136,7 @@ export class ResultWriter implements OnModuleDestroy {
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Optional() @Inject(RESULT_WRITER_OPTIONS) options: ResultWriterOptions = {},
   ) {
+    this.sql = bulkSql(dataSource);
     this.coalesceMs = options.coalesceMs ?? 0;
     this.coalesceResults = options.coalesceResults ?? 500;
     this.onCommit = options.onCommit ?? (() => {});
@@ -278,35 +280,18 @@ export class ResultWriter implements OnModuleDestroy {
       agent.touched = true;
     }
 
-    for (const part of chunk(rows, RESULT_COLUMN_NAMES.length)) {
-      await m.query(bulkInsertSql(this.dataSource, 'check_results', RESULT_COLUMN_NAMES, part.length), part.flat());
-    }
-
+    await this.sql.insert(m, 'check_results', RESULT_COLUMN_NAMES, rows);
     await this.upsertStates(m, byCheck);
-
-    for (const [id, agent] of agents) {
-      if (!agent.touched) continue;
-      await m.query(isPostgres(this.dataSource) ? 'UPDATE agents SET ack_seq = $1, spool_epoch = $2 WHERE id = $3' : 'UPDATE agents SET ack_seq = ?, spool_epoch = ? WHERE id = ?', [
-        agent.ackSeq,
-        agent.spoolEpoch,
-        id,
-      ]);
-    }
+    const acks = [...agents].filter(([, a]) => a.touched).map(([id, a]) => [a.ackSeq, a.spoolEpoch, id]);
+    await this.sql.updateEach(m, 'agents', ['ack_seq', 'spool_epoch'], 'id', acks);
     return { written: rows.length, skipped };
   }
 
   /** check id → owning agent id, for the checks that still exist. */
   private async checkOwners(m: EntityManager, batches: ResultBatch[]): Promise<Map<string, string>> {
     const ids = [...new Set(batches.flatMap((b) => b.results.map((r) => r.checkId)))];
-    const owners = new Map<string, string>();
-    for (const part of chunk(ids, 1)) {
-      const checks = (await m.query(selectInSql(this.dataSource, 'checks', ['id', 'agent_id'], 'id', part.length, 'FOR KEY SHARE'), part)) as {
-        id: string;
-        agent_id: string;
-      }[];
-      for (const c of checks) owners.set(c.id, c.agent_id);
-    }
-    return owners;
+    const checks = await this.sql.selectIn<{ id: string; agent_id: string }>(m, 'checks', ['id', 'agent_id'], 'id', ids, 'FOR KEY SHARE');
+    return new Map(checks.map((c) => [c.id, c.agent_id]));
   }
 
   private async agentAcks(
@@ -314,28 +299,14 @@ export class ResultWriter implements OnModuleDestroy {
     batches: ResultBatch[],
   ): Promise<Map<string, { ackSeq: number; spoolEpoch: string; touched: boolean }>> {
     const ids = [...new Set(batches.map((b) => b.agentId))];
-    const acks = new Map<string, { ackSeq: number; spoolEpoch: string; touched: boolean }>();
-    for (const part of chunk(ids, 1)) {
-      const agents = (await m.query(selectInSql(this.dataSource, 'agents', ['id', 'ack_seq', 'spool_epoch'], 'id', part.length, 'FOR UPDATE'), part)) as {
-        id: string;
-        ack_seq: unknown;
-        spool_epoch: string;
-      }[];
-      for (const a of agents) acks.set(a.id, { ackSeq: num(a.ack_seq), spoolEpoch: a.spool_epoch, touched: false });
-    }
-    return acks;
+    const agents = await this.sql.selectIn<{ id: string; ack_seq: unknown; spool_epoch: string }>(m, 'agents', ['id', 'ack_seq', 'spool_epoch'], 'id', ids, 'FOR UPDATE');
+    return new Map(agents.map((a) => [a.id, { ackSeq: num(a.ack_seq), spoolEpoch: a.spool_epoch, touched: false }]));
   }
 
   private async upsertStates(m: EntityManager, byCheck: Map<string, StoredResult[]>): Promise<void> {
     if (byCheck.size === 0) return;
-    const existing = new Map<string, CheckStateEntity>();
-    for (const part of chunk([...byCheck.keys()], 1)) {
-      const rows = (await m.query(selectInSql(this.dataSource, 'check_state', STATE_COLUMN_NAMES, 'check_id', part.length), part)) as Record<
-        (typeof STATE_COLUMN_NAMES)[number],
-        unknown
-      >[];
-      for (const row of rows) existing.set(row.check_id as string, stateFromRow(row));
-    }
+    const rows = await this.sql.selectIn<Record<(typeof STATE_COLUMN_NAMES)[number], unknown>>(m, 'check_state', STATE_COLUMN_NAMES, 'check_id', [...byCheck.keys()]);
+    const existing = new Map(rows.map((row) => [row.check_id as string, stateFromRow(row)]));
 
     const next: CheckStateEntity[] = [];
     for (const [checkId, results] of byCheck) {
@@ -360,8 +331,11 @@ export class ResultWriter implements OnModuleDestroy {
       if (changed) next.push(state);
     }
 
-    for (const part of chunk(next, STATE_COLUMN_NAMES.length)) {
-      const params = part.flatMap((st) => [
+    await this.sql.insert(
+      m,
+      'check_state',
+      STATE_COLUMN_NAMES,
+      next.map((st) => [
         st.checkId,
         st.status,
         st.reason,
@@ -373,9 +347,9 @@ export class ResultWriter implements OnModuleDestroy {
         st.lastDurationMs,
         st.lastSeq,
         st.metricsJson,
-      ]);
-      await m.query(bulkInsertSql(this.dataSource, 'check_state', STATE_COLUMN_NAMES, part.length, STATE_UPSERT), params);
-    }
+      ]),
+      STATE_UPSERT,
+    );
   }
 }
 
