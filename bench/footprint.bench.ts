@@ -32,111 +32,155 @@ async function initAgent(ctx: BenchContext, dir: string): Promise<{ configPath: 
 }
 
 /**
- * The real agent process (bin/rounds-agent.js) running 20 checks every second — host-metrics,
- * 10 http and 9 tcp against the local target — polled by AgentClientPool as the collector
- * would; its RSS afterwards against a bare `node` idling on a timer. Then host-metrics'
- * CPU per gather (the worker's own CPU plus its waited-for children, e.g. df) against
- * node_exporter's CPU per /metrics scrape (its default collectors).
+ * V8 settings that trade CPU for memory: a 1 MiB young generation (default 16 MiB per
+ * semi-space, which module loading at start-up already fills) and size-first heuristics.
+ * The bench measures the agent with and without them so the trade-off is a figure, not a guess.
  */
-export const bench: Benchmark = {
-  name: 'footprint',
-  description: 'agent RSS with 20 checks vs bare node; host-metrics CPU per gather vs node_exporter scrape',
-  async run(ctx) {
-    const target = await startTarget(ctx);
-    const dir = tempDir('agent');
-    ctx.defer(() => rmSync(dir, { recursive: true, force: true }));
-    const { configPath, enrolment } = await initAgent(ctx, dir);
-    const e = parseEnrolment(enrolment);
-    const agent = new Daemon('rounds-agent', process.execPath, [join(ROOT, 'bin', 'rounds-agent.js'), 'start', '--config', configPath], join(dir, 'agent.log'));
-    ctx.defer(() => agent.stop());
-    await agent.waitForPort(e.port);
-    const bare = new Daemon('bare node', process.execPath, ['-e', 'setInterval(() => {}, 1000)'], join(dir, 'bare.log'));
-    ctx.defer(() => bare.stop());
+export const SIZE_TUNED_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size'];
 
-    const checks: CheckSpec[] = [
-      { id: 'host', plugin: 'host-metrics', configJson: '{}', intervalMs: 1000, timeoutMs: 5000 },
-      ...Array.from({ length: 10 }, (_, i) => ({
-        id: `http-${i}`,
-        plugin: 'http',
-        configJson: JSON.stringify({ url: `http://127.0.0.1:${target.httpPort}/page-${i}` }),
-        intervalMs: 1000,
-        timeoutMs: 5000,
-      })),
-      ...Array.from({ length: 9 }, (_, i) => ({
-        id: `tcp-${i}`,
-        plugin: 'tcp',
-        configJson: JSON.stringify({ host: '127.0.0.1', port: target.tcpPort }),
-        intervalMs: 1000,
-        timeoutMs: 5000,
-      })),
-    ];
-    const pool = new AgentClientPool();
-    ctx.defer(() => pool.closeAll());
-    const endpoint: AgentEndpoint = { id: 'footprint', name: 'footprint', ...e };
-    let ack = 0;
-    let epoch = '';
-    let assigned = false;
-    const statuses = new Map<string, number>();
-    let firstProblem: string | undefined;
-    const poll = async (): Promise<CollectResponse> => {
-      const res = await pool.collect(
-        endpoint,
-        { ackSeq: ack, spoolEpoch: epoch, assignmentVersion: 'bench-1', hasChecks: !assigned, checks: assigned ? [] : checks, maxResults: 5000 },
-        10_000,
-      );
-      if (res.rejected.length > 0) throw new Error(`the agent refused ${res.rejected.map((r) => `${r.checkId}: ${r.error}`).join('; ')}`);
-      assigned = res.assignmentVersion === 'bench-1';
-      epoch = res.spoolEpoch;
-      if (res.results.length > 0) ack = res.results.at(-1)!.seq;
-      for (const r of res.results) {
-        statuses.set(r.checkId, (statuses.get(r.checkId) ?? 0) + 1);
-        if (r.status !== 0 && r.checkId !== 'host') firstProblem ??= `${r.checkId}: ${r.reason} ${r.summary}`;
-      }
-      return res;
-    };
-    const sustainUntil = Date.now() + SUSTAIN_MS;
-    while (Date.now() < sustainUntil) {
+interface Sustained {
+  /** Median agent RSS and bare-node RSS over the interleaved samples, bytes. */
+  agentRss: number;
+  bareRss: number;
+  /** Agent CPU (its own and waited-for children) per result during the sustained run, seconds. */
+  cpuPerResult: number;
+  results: number;
+}
+
+/**
+ * The real agent process (bin/rounds-agent.js, with `nodeFlags`) running 20 checks every
+ * second — host-metrics, 10 http and 9 tcp against the local target — polled by
+ * AgentClientPool as the collector would; then its RSS against a bare `node` idling on a
+ * timer, sampled in turn while the checks go on.
+ */
+async function sustainedAgent(ctx: BenchContext, target: { httpPort: number; tcpPort: number }, nodeFlags: string[], label: string): Promise<Sustained> {
+  const dir = tempDir('agent');
+  ctx.defer(() => rmSync(dir, { recursive: true, force: true }));
+  const { configPath, enrolment } = await initAgent(ctx, dir);
+  const e = parseEnrolment(enrolment);
+  const agent = new Daemon('rounds-agent', process.execPath, [...nodeFlags, join(ROOT, 'bin', 'rounds-agent.js'), 'start', '--config', configPath], join(dir, 'agent.log'));
+  ctx.defer(() => agent.stop());
+  await agent.waitForPort(e.port);
+  const bare = new Daemon('bare node', process.execPath, ['-e', 'setInterval(() => {}, 1000)'], join(dir, 'bare.log'));
+  ctx.defer(() => bare.stop());
+
+  const checks: CheckSpec[] = [
+    { id: 'host', plugin: 'host-metrics', configJson: '{}', intervalMs: 1000, timeoutMs: 5000 },
+    ...Array.from({ length: 10 }, (_, i) => ({
+      id: `http-${i}`,
+      plugin: 'http',
+      configJson: JSON.stringify({ url: `http://127.0.0.1:${target.httpPort}/page-${i}` }),
+      intervalMs: 1000,
+      timeoutMs: 5000,
+    })),
+    ...Array.from({ length: 9 }, (_, i) => ({
+      id: `tcp-${i}`,
+      plugin: 'tcp',
+      configJson: JSON.stringify({ host: '127.0.0.1', port: target.tcpPort }),
+      intervalMs: 1000,
+      timeoutMs: 5000,
+    })),
+  ];
+  const pool = new AgentClientPool();
+  ctx.defer(() => pool.closeAll());
+  const endpoint: AgentEndpoint = { id: 'footprint', name: 'footprint', ...e };
+  let ack = 0;
+  let epoch = '';
+  let assigned = false;
+  const statuses = new Map<string, number>();
+  let firstProblem: string | undefined;
+  const poll = async (): Promise<CollectResponse> => {
+    const res = await pool.collect(
+      endpoint,
+      { ackSeq: ack, spoolEpoch: epoch, assignmentVersion: 'bench-1', hasChecks: !assigned, checks: assigned ? [] : checks, maxResults: 5000 },
+      10_000,
+    );
+    if (res.rejected.length > 0) throw new Error(`the agent refused ${res.rejected.map((r) => `${r.checkId}: ${r.error}`).join('; ')}`);
+    assigned = res.assignmentVersion === 'bench-1';
+    epoch = res.spoolEpoch;
+    if (res.results.length > 0) ack = res.results.at(-1)!.seq;
+    for (const r of res.results) {
+      statuses.set(r.checkId, (statuses.get(r.checkId) ?? 0) + 1);
+      if (r.status !== 0 && r.checkId !== 'host') firstProblem ??= `${r.checkId}: ${r.reason} ${r.summary}`;
+    }
+    return res;
+  };
+  const cpu0 = cpuSeconds(agent.pid, true);
+  const sustainUntil = Date.now() + SUSTAIN_MS;
+  while (Date.now() < sustainUntil) {
+    await poll();
+    await sleep(1000);
+  }
+  const cpu = cpuSeconds(agent.pid, true) - cpu0;
+  if (firstProblem) throw new Error(`a check failed during the sustained run: ${firstProblem}`);
+  const results = [...statuses.values()].reduce((a, b) => a + b, 0);
+  if (statuses.size < checks.length) throw new Error(`only ${statuses.size} of ${checks.length} checks reported results`);
+  ctx.log(`${label}: ${results} results from ${statuses.size} checks in ${SUSTAIN_MS / 1000} s`);
+
+  // The agent keeps running its checks (and being polled) while the RSS pairs are taken.
+  let polling = true;
+  const background = (async () => {
+    while (polling) {
       await poll();
       await sleep(1000);
     }
-    if (firstProblem) throw new Error(`a check failed during the sustained run: ${firstProblem}`);
-    const runs = [...statuses.values()].reduce((a, b) => a + b, 0);
-    if (statuses.size < checks.length) throw new Error(`only ${statuses.size} of ${checks.length} checks reported results`);
-    ctx.log(`sustained run: ${runs} results from ${statuses.size} checks in ${SUSTAIN_MS / 1000} s`);
+  })();
+  const rss = await interleave(
+    PAIRS,
+    0,
+    async () => rssBytes(agent.pid),
+    async () => {
+      const r = rssBytes(bare.pid);
+      await sleep(1000);
+      return r;
+    },
+  );
+  polling = false;
+  await background;
+  await agent.stop();
+  await bare.stop();
+  return { agentRss: median(rss.a), bareRss: median(rss.b), cpuPerResult: cpu / results, results };
+}
 
-    // The agent keeps running its checks (and being polled) while the RSS pairs are taken.
-    let polling = true;
-    const background = (async () => {
-      while (polling) {
-        await poll();
-        await sleep(1000);
-      }
-    })();
-    const rss = await interleave(
-      PAIRS,
-      0,
-      async () => rssBytes(agent.pid),
-      async () => {
-        const r = rssBytes(bare.pid);
-        await sleep(1000);
-        return r;
-      },
-    );
-    polling = false;
-    await background;
+/**
+ * The agent's RSS as shipped (node's default V8 settings) and with {@link SIZE_TUNED_NODE_FLAGS},
+ * each against a bare `node`, with the agent's CPU per check result for both. Then host-metrics'
+ * CPU per gather (the worker's own CPU plus its waited-for children) against node_exporter's
+ * CPU per /metrics scrape (its default collectors).
+ */
+export const bench: Benchmark = {
+  name: 'footprint',
+  description: 'agent RSS with 20 checks vs bare node (as shipped and size-tuned); host-metrics CPU per gather vs node_exporter scrape',
+  async run(ctx) {
+    const target = await startTarget(ctx);
+    const dir = tempDir('footprint');
+    ctx.defer(() => rmSync(dir, { recursive: true, force: true }));
+    const shipped = await sustainedAgent(ctx, target, [], 'as shipped');
+    const tuned = await sustainedAgent(ctx, target, SIZE_TUNED_NODE_FLAGS, 'size-tuned');
+    const note = (r: Sustained) =>
+      `${SUSTAIN_MS / 1000} s at 1 s intervals (${r.results} results) then ${PAIRS} interleaved RSS samples; agent CPU ${(r.cpuPerResult * 1000).toFixed(2)} ms per check result`;
     const figures = [
       compared(
         'footprint',
         'Agent RSS after a sustained run of 20 checks (incl. host-metrics)',
         'MiB',
-        median(rss.a) / 2 ** 20,
+        shipped.agentRss / 2 ** 20,
         'bare node process',
-        median(rss.b) / 2 ** 20,
+        shipped.bareRss / 2 ** 20,
         { on: 'ratio', op: '<=', bound: 2 },
-        `${SUSTAIN_MS / 1000} s at 1 s intervals (${runs} results) then ${PAIRS} interleaved RSS samples`,
+        `${note(shipped)}; node's default V8 settings, as installed`,
+      ),
+      compared(
+        'footprint',
+        `Agent RSS, V8 tuned for size (${SIZE_TUNED_NODE_FLAGS.join(' ')})`,
+        'MiB',
+        tuned.agentRss / 2 ** 20,
+        'bare node process',
+        tuned.bareRss / 2 ** 20,
+        null,
+        `${note(tuned)} (${(tuned.cpuPerResult / shipped.cpuPerResult).toFixed(2)}× the CPU per result as shipped)`,
       ),
     ];
-    await agent.stop();
 
     const nodeExporterPort = await freePort();
     const exporter = new Daemon(

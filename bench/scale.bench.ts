@@ -14,10 +14,15 @@ const INTERVAL_MS = 30_000;
 const INTERVALS = 2;
 /** Poll interval of the capacity run: far more demand than one collector can serve, so polls/s is its ceiling. */
 const SATURATION_INTERVAL_MS = 1000;
-/** Agents of the ceiling run (a fresh database over the first of the farm's agents): 400 polls/s of demand. */
-const SATURATION_AGENTS = 400;
+/** Agents of the ceiling run (a fresh database over the first of the farm's agents): 800 polls/s of demand, about twice what one collector serves. */
+const SATURATION_AGENTS = 800;
 const SATURATION_WINDOW_MS = 15_000;
 const WARM_UP_LIMIT_MS = 300_000;
+/**
+ * After the window closes, how long a poll that was due inside it may still start and count
+ * as made (late, not missed). Its lag still counts against the p99 figure.
+ */
+const LATE_GRACE_MS = 5_000;
 
 interface HostStats {
   now: number;
@@ -112,6 +117,8 @@ export const bench: Benchmark = {
     const cpu = cpuSeconds(host.pid) - cpu0;
     const rss = rssBytes(host.pid);
     const after = await host.call<HostStats>('stats', { from, to });
+    await sleep(LATE_GRACE_MS);
+    const { lags } = await host.call<HostStats>('stats', { from, to });
     const farmPolls = (await Promise.all(farms.map((f) => f.call<AgentPolls[]>('polls', { from, to })))).flat();
     await host.call('stop');
 
@@ -119,20 +126,23 @@ export const bench: Benchmark = {
     const bound = INTERVAL_MS * 1.5;
     const missed = farmPolls.filter((a) => a.polls === 0 || a.maxGap >= bound || (a.last !== undefined && to - a.last >= bound)).length;
     const polled = farmPolls.reduce((n, a) => n + a.polls, 0);
+    // Every agent is due exactly once per interval, so the window holds AGENTS × INTERVALS due polls.
+    const due = AGENTS * INTERVALS;
+    const made = lags.length;
     const errors = Object.values(after.pollErrors).reduce((n, v) => n + v, 0) - Object.values(before.pollErrors).reduce((n, v) => n + v, 0);
     const stored = after.writer.resultsWritten - before.writer.resultsWritten;
-    const lagP99 = percentile(after.lags, 99) / 1000;
+    const lagP99 = percentile(lags, 99) / 1000;
     const cores = cpu / ((to - from) / 1000);
     const window = `${AGENTS} agents × ${CHECKS} checks, ${INTERVAL_MS / 1000} s interval, measured over ${INTERVALS} intervals after warm-up`;
     const figures: Figure[] = [
-      absolute('scale', 'Scale: p99 scheduling lag', 's', lagP99, { on: 'value', op: '<', bound: 1 }, `${after.lags.length} polls; max ${(Math.max(...after.lags) / 1000).toFixed(3)} s; ${window}`),
+      absolute('scale', 'Scale: p99 scheduling lag', 's', lagP99, { on: 'value', op: '<', bound: 1 }, `${lags.length} polls; max ${(Math.max(...lags) / 1000).toFixed(3)} s; ${window}`),
       absolute(
         'scale',
         'Scale: polls missed in the window',
         'polls',
-        Math.max(0, AGENTS * INTERVALS - polled),
+        Math.max(0, due - made),
         { on: 'value', op: '==', bound: 0 },
-        `farm saw ${polled} polls (${AGENTS * INTERVALS} due); ${missed} agents skipped a whole interval; ${errors} poll errors; ${stored} results stored`,
+        `${made} of ${due} polls due in the window started (counted by due time, ${LATE_GRACE_MS / 1000} s grace); farm saw ${polled} arrive inside it; ${missed} agents skipped a whole interval; ${errors} poll errors; ${stored} results stored`,
       ),
       absolute('scale', 'Scale: collector CPU', 'cores', cores, { on: 'value', op: '<', bound: 0.5 }, 'collector process only (/proc utime+stime); the farm is excluded'),
       absolute(

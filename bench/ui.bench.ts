@@ -13,109 +13,128 @@ const CHECKS = 10;
 const PAIRS = 5;
 const STATUSES = [0, 0, 0, 0, 0, 0, 0, 1, 2, 3] as const;
 
+/** Series the /metrics figure is measured at (the issue's size). */
+const METRICS_SERIES = 10_000;
+
+/** A migrated database with `agents` × 10 checks, each with a current state (a mix of statuses). */
+async function seededDataDir(ctx: BenchContext, agentCount: number): Promise<string> {
+  const dataDir = tempDir('ui');
+  ctx.defer(() => rmSync(dataDir, { recursive: true, force: true }));
+  // Agents on a port nobody listens on: the poller's first polls fail fast, then wait an hour.
+  const closed = await freePort();
+  const ds = await createDataSource({ dataDir }).initialize();
+  const agents = await seedAgents(
+    ds,
+    Array.from({ length: agentCount }, (_, i) => ({ name: `pacs-${String(i).padStart(3, '0')}`, host: '127.0.0.1', port: closed, token: agentToken(), fingerprint: '0'.repeat(64) })),
+    CHECKS,
+    (i, j) => ({ plugin: 'http', config: { url: `https://pacs-${i}.example/dicom-web/studies?check=${j}` }, intervalMs: 60_000 }),
+  );
+  const writer = new ResultWriter(ds);
+  await Promise.all(
+    agents.map((a, i) =>
+      writer.write({
+        agentId: a.id,
+        ackSeq: CHECKS,
+        spoolEpoch: 'ui',
+        results: a.checkIds.map((checkId, j) => {
+          const status = STATUSES[(i + j) % STATUSES.length]!;
+          return {
+            checkId,
+            seq: j + 1,
+            startedAt: Date.now() - 1000 * j,
+            durationMs: 12,
+            status,
+            reason: status === 0 ? 'ok' : status === 2 ? 'refused' : status === 1 ? 'threshold' : 'plugin_error',
+            summary: status === 0 ? 'HTTP 200 in 0.012 s, 14.2 kB' : 'connection to pacs.example:443 refused — is the service running?',
+            metrics: [{ name: 'total_seconds', value: 0.012, unit: 'seconds' }],
+          };
+        }),
+      }),
+    ),
+  );
+  await writer.close();
+  await ds.destroy();
+  return dataDir;
+}
+
+/** The real collector over `dataDir`, also serving `dataDir/static` under /bench-static/ (the baseline). */
+async function startCollector(ctx: BenchContext, dataDir: string, token: string): Promise<{ base: string; staticDir: string; host: Worker }> {
+  const staticDir = join(dataDir, 'static');
+  mkdirSync(staticDir, { recursive: true });
+  const host = new Worker('collector-host');
+  ctx.defer(() => host.stop());
+  const { port } = await host.call<{ port: number }>('start', {
+    env: {
+      ROUNDS_DATA_DIR: dataDir,
+      ROUNDS_HTTP_HOST: '127.0.0.1',
+      ROUNDS_HTTP_PORT: '0',
+      ROUNDS_POLL_INTERVAL_MS: '3600000',
+      ROUNDS_API_TOKEN: token,
+      ROUNDS_LOG_LEVEL: 'error',
+    },
+    staticDir,
+  });
+  return { base: `http://127.0.0.1:${port}`, staticDir, host };
+}
+
+async function scrape(base: string, token: string): Promise<string> {
+  const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 200)}`);
+  return text;
+}
+
 /**
  * The status page (GET /) rendered by the collector for 2,000 checks with a current state
- * each, against the same bytes served as a static file by the same collector's express
- * app — so the ratio is the cost of rendering, not of HTTP. /metrics likewise, when the
- * collector has it.
+ * each, and a /metrics scrape of 10,000 series (a second collector, sized from the first
+ * one's series per check), each against the same bytes served as a static file by the
+ * same collector's express app — so the ratio is the cost of rendering, not of HTTP.
  */
 export const bench: Benchmark = {
   name: 'ui',
-  description: 'status page (GET /) with 2,000 checks vs the same bytes as a static file; /metrics when present',
+  description: `status page (GET /) with ${AGENTS * CHECKS} checks and /metrics with ${METRICS_SERIES} series vs the same bytes as static files`,
   async run(ctx) {
-    const dataDir = tempDir('ui');
-    ctx.defer(() => rmSync(dataDir, { recursive: true, force: true }));
-    const staticDir = join(dataDir, 'static');
-    mkdirSync(staticDir);
-    // Agents on a port nobody listens on: the poller's first polls fail fast, then wait an hour.
-    const closed = await freePort();
-    const ds = await createDataSource({ dataDir }).initialize();
-    const agents = await seedAgents(
-      ds,
-      Array.from({ length: AGENTS }, (_, i) => ({ name: `pacs-${String(i).padStart(3, '0')}`, host: '127.0.0.1', port: closed, token: agentToken(), fingerprint: '0'.repeat(64) })),
-      CHECKS,
-      (i, j) => ({ plugin: 'http', config: { url: `https://pacs-${i}.example/dicom-web/studies?check=${j}` }, intervalMs: 60_000 }),
-    );
-    const writer = new ResultWriter(ds);
-    await Promise.all(
-      agents.map((a, i) =>
-        writer.write({
-          agentId: a.id,
-          ackSeq: CHECKS,
-          spoolEpoch: 'ui',
-          results: a.checkIds.map((checkId, j) => {
-            const status = STATUSES[(i + j) % STATUSES.length]!;
-            return {
-              checkId,
-              seq: j + 1,
-              startedAt: Date.now() - 1000 * j,
-              durationMs: 12,
-              status,
-              reason: status === 0 ? 'ok' : status === 2 ? 'refused' : status === 1 ? 'threshold' : 'plugin_error',
-              summary: status === 0 ? 'HTTP 200 in 0.012 s, 14.2 kB' : 'connection to pacs.example:443 refused — is the service running?',
-              metrics: [{ name: 'total_seconds', value: 0.012, unit: 'seconds' }],
-            };
-          }),
-        }),
-      ),
-    );
-    await writer.close();
-    await ds.destroy();
-
     const token = `bench-${agentToken()}`;
-    const host = new Worker('collector-host');
-    ctx.defer(() => host.stop());
-    const { port } = await host.call<{ port: number }>('start', {
-      env: {
-        ROUNDS_DATA_DIR: dataDir,
-        ROUNDS_HTTP_HOST: '127.0.0.1',
-        ROUNDS_HTTP_PORT: '0',
-        ROUNDS_POLL_INTERVAL_MS: '3600000',
-        ROUNDS_API_TOKEN: token,
-        ROUNDS_LOG_LEVEL: 'error',
-      },
-      staticDir,
-    });
-    const base = `http://127.0.0.1:${port}`;
-    const page = await fetch(`${base}/`);
-    const html = await page.text();
-    if (page.status !== 200) throw new Error(`GET / answered ${page.status}`);
-    const shown = (html.match(/pacs-\d{3}/g) ?? []).length;
-    writeFileSync(join(staticDir, 'dashboard.html'), html);
-    ctx.log(`GET / is ${(html.length / 1024).toFixed(0)} KiB (${shown} agent-name mentions)`);
-
     const driver = new Worker('load');
     ctx.defer(() => driver.stop());
     const figures: Figure[] = [];
+
+    const dashboard = await startCollector(ctx, await seededDataDir(ctx, AGENTS), token);
+    const page = await fetch(`${dashboard.base}/`);
+    const html = await page.text();
+    if (page.status !== 200) throw new Error(`GET / answered ${page.status}`);
+    const shown = (html.match(/pacs-\d{3}/g) ?? []).length;
+    if (shown < AGENTS) throw new Error(`GET / names ${shown} agents, expected all ${AGENTS}`);
+    writeFileSync(join(dashboard.staticDir, 'dashboard.html'), html);
+    ctx.log(`GET / is ${(html.length / 1024).toFixed(0)} KiB (${shown} agent-name mentions)`);
     figures.push(
       await pairOf(ctx, driver, {
         figure: `Status page GET / with ${AGENTS * CHECKS} checks`,
-        url: `${base}/`,
-        baseline: `${base}/bench-static/dashboard.html`,
+        url: `${dashboard.base}/`,
+        baseline: `${dashboard.base}/bench-static/dashboard.html`,
         bytes: html.length,
         count: 30,
       }),
     );
+    const perCheck = seriesIn(await scrape(dashboard.base, token)) / (AGENTS * CHECKS);
+    await dashboard.host.stop();
 
-    const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
-    const exposition = await metrics.text();
-    if (metrics.status === 404) {
-      figures.push(absolute('ui', '/metrics scrape', 'scrapes/s', null, null, 'pending: GET /metrics does not exist in this build yet'));
-    } else if (metrics.status !== 200) {
-      throw new Error(`GET /metrics answered ${metrics.status}: ${exposition.slice(0, 200)}`);
-    } else {
-      writeFileSync(join(staticDir, 'metrics.txt'), exposition);
-      figures.push(
-        await pairOf(ctx, driver, {
-          figure: `/metrics scrape with ${AGENTS} agents, ${AGENTS * CHECKS} checks`,
-          url: `${base}/metrics`,
-          baseline: `${base}/bench-static/metrics.txt`,
-          bytes: exposition.length,
-          count: 100,
-          headers: { authorization: `Bearer ${token}` },
-        }),
-      );
-    }
+    const metricsAgents = Math.max(1, Math.round(METRICS_SERIES / (perCheck * CHECKS)));
+    const exporter = await startCollector(ctx, await seededDataDir(ctx, metricsAgents), token);
+    const exposition = await scrape(exporter.base, token);
+    const series = seriesIn(exposition);
+    writeFileSync(join(exporter.staticDir, 'metrics.txt'), exposition);
+    ctx.log(`/metrics: ${series} series from ${metricsAgents} agents × ${CHECKS} checks (${perCheck.toFixed(1)} series per check)`);
+    figures.push(
+      await pairOf(ctx, driver, {
+        figure: `/metrics scrape with ${series} series (${metricsAgents * CHECKS} checks)`,
+        url: `${exporter.base}/metrics`,
+        baseline: `${exporter.base}/bench-static/metrics.txt`,
+        bytes: exposition.length,
+        count: 100,
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    );
     return figures;
   },
 };
@@ -143,4 +162,11 @@ async function pairOf(
     null,
     `${(spec.bytes / 1024).toFixed(0)} KiB; ${PAIRS} pairs × ${spec.count} requests, concurrency 4; the issue sets no goal for this figure`,
   );
+}
+
+/** Samples in a text exposition: every line that is not a comment or blank. */
+function seriesIn(exposition: string): number {
+  let n = 0;
+  for (const line of exposition.split('\n')) if (line !== '' && !line.startsWith('#')) n += 1;
+  return n;
 }

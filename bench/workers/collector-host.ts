@@ -17,10 +17,11 @@ import { serveWorker } from '../lib/processes.js';
  * collector's own env parser) embedded in this process, so the bench can read the
  * poller's stats, the pool's channel count and the writer's counters. Every scheduled
  * poll's lag is recorded by observing PollerService.stats.lastLagMs, which the
- * scheduler sets once per poll as it starts.
+ * scheduler sets once per poll as it starts — with the time the poll was due (start − lag),
+ * so a window can count the polls that were due in it, however late they started.
  */
 let app: NestExpressApplication | undefined;
-const lags: [at: number, lagMs: number][] = [];
+const polls: [dueAt: number, lagMs: number][] = [];
 
 serveWorker({
   async start(args: { env: Record<string, string>; staticDir?: string }) {
@@ -39,7 +40,7 @@ serveWorker({
       get: () => last,
       set: (v: number) => {
         last = v;
-        lags.push([Date.now(), v]);
+        polls.push([Date.now() - v, v]);
       },
     });
     await app.listen(config.httpPort, config.httpHost);
@@ -60,7 +61,8 @@ serveWorker({
       channels: a.get(AgentClientPool).channelsCreated,
       writer: a.get(ResultWriter).counters,
       memory: process.memoryUsage(),
-      lags: lags.filter(([t]) => t >= from && t < to).map(([, l]) => l),
+      /** Lags of the polls that were due in [from, to) and have started. */
+      lags: polls.filter(([due]) => due >= from && due < to).map(([, l]) => l),
     };
   },
   async stop() {
