@@ -184,7 +184,7 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
     await waitFor('alpha UP again', async () => (await agentState('alpha')).state === 'UP', 30_000);
     const a = await agentState('alpha');
     assert.equal(a.lastError, null);
-    // The restarted agent lost its memory spool and its assignment: the collector re-sends the checks.
+    // The restarted agent kept its spool but not its assignment: the collector re-sends the checks.
     await waitFor('alpha checks in sync again', async () => (await agentState('alpha')).checksInSync);
     const before = (await results('web')).length;
     await waitFor('web results after the restart', async () => (await results('web')).length > before);

@@ -7,11 +7,12 @@ import { TokenGuard } from './controllers/token.guard.js';
 import { ChecksService } from './services/checks.service.js';
 import { HealthService } from './services/health.service.js';
 import { AGENT_CONFIG, CLOCK, PLUGIN_REGISTRY, SPOOL } from './services/tokens.js';
-import { MemorySpool } from './spool/memory-spool.js';
+import type { Spool } from './spool/spool.js';
 
 @Module({})
 export class AgentModule {
-  static forConfig(config: AgentConfig, registry: PluginRegistry): DynamicModule {
+  /** The spool is opened (and closed) by the caller: it outlives the app so the last results are flushed after the checks stop. */
+  static forConfig(config: AgentConfig, registry: PluginRegistry, spool: Spool): DynamicModule {
     return {
       module: AgentModule,
       controllers: [AgentController],
@@ -19,14 +20,7 @@ export class AgentModule {
         { provide: AGENT_CONFIG, useValue: config },
         { provide: PLUGIN_REGISTRY, useValue: registry },
         { provide: CLOCK, useValue: systemClock },
-        {
-          provide: SPOOL,
-          useValue: new MemorySpool({
-            maxResults: config.spool.maxResults,
-            maxBytes: config.spool.maxBytes,
-            maxAgeMs: config.spool.maxAgeHours * 3600_000,
-          }),
-        },
+        { provide: SPOOL, useValue: spool },
         ChecksService,
         HealthService,
         TokenGuard,

@@ -6,8 +6,9 @@ import { ROUNDS_VERSION as AGENT_VERSION, parseCommandLine, runCommand } from '#
 const USAGE = `rounds-agent ${AGENT_VERSION} — runs Rounds check plugins for a collector
 
 usage:
-  rounds-agent init --config <file> [--listen host:port] [--advertise host:port] [--force]
+  rounds-agent init --config <file> [--listen host:port] [--advertise host:port] [--spool-dir <folder>] [--force]
       create a config, a token and a self-signed certificate; prints the enrolment string
+      (--spool-dir: where results wait for the collector, default "spool" next to the config)
   rounds-agent start --config <file>
       serve the collector (env: ROUNDS_AGENT_CONFIG, ROUNDS_AGENT_LISTEN, ROUNDS_AGENT_TOKEN, ROUNDS_AGENT_LOG_LEVEL)
   rounds-agent run-once <plugin> --config <check-config.yaml> [--timeout ms] [--agent-config agent.yaml]
@@ -19,6 +20,7 @@ const { command, values, positionals } = parseCommandLine('rounds-agent', USAGE,
   config: { type: 'string' },
   listen: { type: 'string' },
   advertise: { type: 'string' },
+  'spool-dir': { type: 'string' },
   force: { type: 'boolean', default: false },
   timeout: { type: 'string' },
   'agent-config': { type: 'string' },
@@ -31,7 +33,7 @@ runCommand('rounds-agent', USAGE, command, {
     const path = configPath();
     if (!path) throw new Error('init needs --config <file>');
     const { initAgent } = await import('./cli/init.js');
-    const lines = await initAgent({ configPath: path, listen: values.listen ?? '0.0.0.0:7443', advertise: values.advertise, force: values.force ?? false });
+    const lines = await initAgent({ configPath: path, listen: values.listen ?? '0.0.0.0:7443', advertise: values.advertise, spoolDir: values['spool-dir'], force: values.force ?? false });
     for (const line of lines) console.log(line);
     return 0;
   },

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseEnrolment } from '#rounds/common';
 import { loadAgentConfig } from '../config/agent-config.js';
 import { certificateFingerprint, initAgent } from './init.js';
@@ -82,6 +82,34 @@ describe('initAgent', () => {
     const dir = freshDir();
     const lines = await initAgent({ configPath: join(dir, 'agent.yaml'), listen: '0.0.0.0:7443', force: false });
     assert.equal(parseEnrolment(lines.at(-1)!).host, hostname());
+  });
+
+  it('writes spool.dir into the config: next to it by default, or the folder --spool-dir names', async () => {
+    const byDefault = freshDir();
+    await initAgent({ configPath: join(byDefault, 'agent.yaml'), listen: '127.0.0.1:7443', force: false });
+    assert.match(readFileSync(join(byDefault, 'agent.yaml'), 'utf8'), /^spool:\n {2}dir: spool$/m);
+    assert.equal(loadAgentConfig(join(byDefault, 'agent.yaml'), noEnv).spoolDir, join(byDefault, 'spool'));
+
+    const given = freshDir();
+    await initAgent({ configPath: join(given, 'agent.yaml'), listen: '127.0.0.1:7443', spoolDir: '/var/lib/rounds/spool', force: false });
+    assert.equal(loadAgentConfig(join(given, 'agent.yaml'), noEnv).spoolDir, '/var/lib/rounds/spool');
+    assert.equal(existsSync(join(given, 'spool')), false, 'init created a spool folder next to the config');
+  });
+
+  it('writes a relative --spool-dir as the absolute folder it names from the working directory', async () => {
+    const dir = freshDir();
+    await initAgent({ configPath: join(dir, 'conf', 'agent.yaml'), listen: '127.0.0.1:7443', spoolDir: relative(process.cwd(), join(dir, 'data', 'spool')), force: false });
+    const config = loadAgentConfig(join(dir, 'conf', 'agent.yaml'), noEnv);
+    assert.equal(config.spool.dir, join(dir, 'data', 'spool'));
+    assert.equal(config.spoolDir, join(dir, 'data', 'spool'));
+  });
+
+  it('refuses an empty --spool-dir before writing anything', async () => {
+    const dir = freshDir();
+    await assert.rejects(initAgent({ configPath: join(dir, 'agent.yaml'), listen: '127.0.0.1:7443', spoolDir: '', force: false }), {
+      message: '--spool-dir "": must name a folder, e.g. /var/lib/rounds/spool',
+    });
+    assert.equal(existsSync(dir), false);
   });
 
   it('names the certificate and key after the config file', async () => {

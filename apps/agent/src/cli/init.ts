@@ -9,12 +9,14 @@ import { stringify as toYaml } from 'yaml';
 import { certificateFingerprint, formatEnrolment } from '#rounds/common';
 
 export { certificateFingerprint };
-import { agentConfigSchema, sha256Hex, splitHostPort } from '../config/agent-config.js';
+import { agentConfigSchema, sha256Hex, spoolDirSchema, splitHostPort } from '../config/agent-config.js';
 
 export interface InitOptions {
   configPath: string;
   listen: string;
   advertise?: string;
+  /** Folder for the result spool; relative to the working directory, like any path typed on a command line. */
+  spoolDir?: string;
   force: boolean;
 }
 
@@ -40,6 +42,8 @@ export async function initAgent(options: InitOptions): Promise<string[]> {
   }
   const listen = checked('--listen', agentConfigSchema.shape.listen, options.listen);
   const advertise = options.advertise ? checked('--advertise', agentConfigSchema.shape.advertise, options.advertise) : undefined;
+  // Written even when it is the default, so the file shows where results wait (and which folder must be writable).
+  const spoolDir = options.spoolDir === undefined ? 'spool' : resolve(checked('--spool-dir', spoolDirSchema, options.spoolDir));
   const bind = splitHostPort(listen);
   const target = advertise ? splitHostPort(advertise) : { host: WILDCARD.has(bind.host) ? hostname() : bind.host, port: bind.port };
   if (target.port === 0) throw new Error('the enrolment string needs a fixed port: pass --listen host:port (not port 0) or --advertise host:port');
@@ -73,6 +77,7 @@ export async function initAgent(options: InitOptions): Promise<string[]> {
     ...(advertise ? { advertise } : {}),
     tokenSha256: sha256Hex(token),
     tls: { cert: certFile, key: keyFile },
+    spool: { dir: spoolDir },
   };
   writeFileSync(resolve(dir, keyFile), pems.private, { mode: 0o600 });
   writeFileSync(resolve(dir, certFile), pems.cert, { mode: 0o644 });

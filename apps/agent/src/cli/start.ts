@@ -9,6 +9,7 @@ import type { AgentEnv } from '../config/env.js';
 import { AgentModule } from '../agent.module.js';
 import { AgentGrpcServer } from '../grpc-server.js';
 import { loadPluginDir } from '../services/plugin-loader.js';
+import { FileSpool } from '../spool/file-spool.js';
 import { ROUNDS_VERSION as AGENT_VERSION } from '#rounds/common';
 
 /** Starts the agent and resolves when it has been told to stop and has stopped. */
@@ -27,13 +28,27 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
   if (config.pluginDir) {
     await loadPluginDir(config.pluginDir, registry, (level, message) => (level === 'error' ? log.error(message) : log.log(message)));
   }
+  // The app's logger, not Nest's default: the spool logs its replay before the app exists, and must honour the log level.
+  const logger = new RoundsLogger(env.logLevel);
+  const spool = await FileSpool.open({
+    dir: config.spoolDir,
+    configPath: config.path,
+    limits: { maxResults: config.spool.maxResults, maxBytes: config.spool.maxBytes, maxAgeMs: config.spool.maxAgeHours * 3600_000 },
+    log: { debug: (m) => logger.debug(m, 'Spool'), log: (m) => logger.log(m, 'Spool'), warn: (m) => logger.warn(m, 'Spool') },
+  });
   const credentials = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }], false);
   const server = new AgentGrpcServer(config.listen, credentials, config.path);
-  const app = await NestFactory.createMicroservice(AgentModule.forConfig(config, registry), {
-    strategy: server,
-    logger: new RoundsLogger(env.logLevel),
-  });
-  await app.listen();
+  let app: Awaited<ReturnType<typeof NestFactory.createMicroservice>>;
+  try {
+    app = await NestFactory.createMicroservice(AgentModule.forConfig(config, registry, spool), {
+      strategy: server,
+      logger,
+    });
+    await app.listen();
+  } catch (e) {
+    await spool.close();
+    throw e;
+  }
   const { host } = splitHostPort(config.listen);
   log.log(
     `rounds-agent ${AGENT_VERSION} (${config.id}) listening on ${host}:${server.boundPort} over TLS, ` +
@@ -42,8 +57,13 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      log.log(`${signal} received: stopping (results not yet collected are kept until the spool is gone)`);
-      void app.close().then(resolve, resolve);
+      log.log(`${signal} received: stopping (results not yet collected stay in ${config.spoolDir} for the next start)`);
+      // The checks stop first (the last results land in the spool), then the spool flushes to disk.
+      void app
+        .close()
+        .catch((e: unknown) => log.error(`stopping: ${(e as Error).message}`))
+        .then(() => spool.close())
+        .then(resolve, resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentConfigError, loadAgentConfig, splitHostPort } from './agent-config.js';
 import type { AgentEnv } from './env.js';
@@ -30,7 +30,8 @@ describe('loadAgentConfig', () => {
     assert.equal(config.listen, '0.0.0.0:7443');
     assert.equal(config.advertise, undefined);
     assert.deepEqual(config.checks, { concurrency: 16 });
-    assert.deepEqual(config.spool, { maxResults: 100_000, maxBytes: 64 * 1024 * 1024, maxAgeHours: 72 });
+    assert.deepEqual(config.spool, { maxResults: 100_000, maxBytes: 64 * 1024 * 1024, maxAgeHours: 72, dir: 'spool' });
+    assert.equal(config.spoolDir, fixture('spool'), 'the spool folder is not next to the config file by default');
     assert.deepEqual(config.collect, { maxResults: 5000 });
   });
 
@@ -39,7 +40,8 @@ describe('loadAgentConfig', () => {
     assert.equal(config.listen, '[::]:9443');
     assert.equal(config.advertise, 'pacs-agent.hospital.example:9443');
     assert.deepEqual(config.checks, { concurrency: 4 });
-    assert.deepEqual(config.spool, { maxResults: 1000, maxBytes: 1_048_576, maxAgeHours: 24 });
+    assert.deepEqual(config.spool, { maxResults: 1000, maxBytes: 1_048_576, maxAgeHours: 24, dir: '/var/lib/rounds/spool' });
+    assert.equal(config.spoolDir, '/var/lib/rounds/spool');
     assert.deepEqual(config.collect, { maxResults: 200 });
   });
 
@@ -58,6 +60,13 @@ describe('loadAgentConfig', () => {
     const config = loadAgentConfig(relative(process.cwd(), fixture('valid.yaml')), noEnv);
     assert.equal(config.path, fixture('valid.yaml'));
     assert.equal(config.tlsCertPath, fixture('agent.crt'));
+    assert.equal(config.spoolDir, fixture('spool'));
+  });
+
+  it("resolves a relative spool.dir against the config file's folder", () => {
+    const config = loadAgentConfig(fixture('relative-spool-dir.yaml'), noEnv);
+    assert.equal(config.spool.dir, '../spool-of-ward-3');
+    assert.equal(config.spoolDir, join(fixtures, '..', 'spool-of-ward-3'));
   });
 
   it('returns a frozen config', () => {
@@ -115,6 +124,7 @@ describe('loadAgentConfig', () => {
       'bad-spool-max-bytes.yaml',
       'is invalid: spool.maxBytes: Invalid input: expected number, received string; spool.maxAgeHours: Too small: expected number to be >0',
     ],
+    ['an empty spool folder', 'bad-spool-dir.yaml', 'is invalid: spool.dir: must name a folder, e.g. /var/lib/rounds/spool'],
     ['a fractional check concurrency', 'bad-concurrency.yaml', 'is invalid: checks.concurrency: Invalid input: expected int, received number'],
     ['a list instead of a mapping', 'not-a-mapping.yaml', 'must be a YAML mapping of settings (key: value), not a list'],
     ['a certificate given as the config file', 'certificate-given-as-config.yaml', 'must be a YAML mapping of settings (key: value), not a string'],

@@ -12,6 +12,12 @@ const hostPort = z
   // Only judge the port when there is one, so "localhost" gets the host:port message alone.
   .refine((v) => !/:\d{1,5}$/.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0–65535');
 
+/** Where uncollected results are kept across restarts; relative to the config file's folder. */
+export const spoolDirSchema = z
+  .string()
+  .min(1, 'must name a folder, e.g. /var/lib/rounds/spool')
+  .meta({ description: "Folder for results the collector has not taken yet, relative to this file; the agent's user must be able to write it" });
+
 /** The agent's YAML config file. Unknown keys are errors: a typo must not be silently ignored. */
 export const agentConfigSchema = z.strictObject({
   id: z.string().uuid(),
@@ -35,8 +41,9 @@ export const agentConfigSchema = z.strictObject({
       maxResults: z.number().int().min(100).default(100_000),
       maxBytes: z.number().int().min(65_536).default(64 * 1024 * 1024),
       maxAgeHours: z.number().positive().default(72),
+      dir: spoolDirSchema.default('spool'),
     })
-    .default({ maxResults: 100_000, maxBytes: 64 * 1024 * 1024, maxAgeHours: 72 }),
+    .default({ maxResults: 100_000, maxBytes: 64 * 1024 * 1024, maxAgeHours: 72, dir: 'spool' }),
   plugins: z
     .strictObject({
       dir: z.string().min(1).optional().meta({ description: 'Folder of custom plugins, relative to this file' }),
@@ -64,6 +71,8 @@ export interface AgentConfig extends AgentConfigFile {
   readonly tlsKeyPath: string;
   /** Custom plugin folder resolved against the config file's folder. */
   readonly pluginDir?: string;
+  /** `spool.dir` resolved against the config file's folder. */
+  readonly spoolDir: string;
 }
 
 export class AgentConfigError extends Error {}
@@ -109,6 +118,7 @@ export function loadAgentConfig(path: string, env: AgentEnv): AgentConfig {
     tlsCertPath: resolve(dir, parsed.data.tls.cert),
     tlsKeyPath: resolve(dir, parsed.data.tls.key),
     pluginDir: parsed.data.plugins.dir ? resolve(dir, parsed.data.plugins.dir) : undefined,
+    spoolDir: resolve(dir, parsed.data.spool.dir),
   });
 }
 

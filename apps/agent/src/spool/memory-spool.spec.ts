@@ -163,6 +163,38 @@ describe('MemorySpool', () => {
     assert.equal(spool.bytes, 0);
   });
 
+  it('firstSeq is the oldest seq kept, or the next one to come when nothing is kept', () => {
+    const spool = new MemorySpool({ ...roomy, maxResults: 3 }, () => 1000);
+    assert.equal(spool.firstSeq, 1);
+    for (let i = 0; i < 5; i++) spool.append(result(`c${i}`));
+    assert.equal(spool.firstSeq, 3, 'after evicting 1 and 2');
+    spool.ack(4);
+    assert.equal(spool.firstSeq, 5);
+    spool.ack(5);
+    assert.equal(spool.firstSeq, 6);
+  });
+
+  it('a restored spool keeps its epoch and results, and numbers new results after the highest seq it was given', () => {
+    const kept = [7, 8, 10].map((seq) => ({ ...result(`c${seq}`), seq }));
+    const spool = new MemorySpool(roomy, () => 1000, { epoch: 'epoch-before-restart', lastSeq: 12, results: kept });
+    assert.equal(spool.epoch, 'epoch-before-restart');
+    assert.deepEqual(spool.read(0, 10).results, kept);
+    assert.equal(spool.depth, 3);
+    assert.equal(spool.append(result('after')).seq, 13);
+    assert.equal(spool.dropped, 0);
+  });
+
+  it('applies its limits to restored results and counts what they evict as dropped', () => {
+    const restored = Array.from({ length: 6 }, (_, i) => ({ ...result(`c${i}`, i < 2 ? 1000 : 9000), seq: i + 1 }));
+    const byAge = new MemorySpool({ ...roomy, maxAgeMs: 5000 }, () => 10_000, { epoch: 'e', lastSeq: 6, results: restored });
+    assert.deepEqual(seqs(byAge.read(0, 10).results), [3, 4, 5, 6]);
+    assert.equal(byAge.dropped, 2);
+
+    const byCount = new MemorySpool({ ...roomy, maxResults: 4 }, () => 10_000, { epoch: 'e', lastSeq: 6, results: restored });
+    assert.deepEqual(seqs(byCount.read(0, 10).results), [3, 4, 5, 6]);
+    assert.equal(byCount.dropped, 2);
+  });
+
   it('each spool has its own epoch', () => {
     const a = new MemorySpool(roomy);
     const b = new MemorySpool(roomy);

@@ -8,6 +8,14 @@ export interface SpoolLimits {
   maxAgeMs: number;
 }
 
+/** What a spool held before a restart: the results are in seq order, all above any earlier acknowledgement. */
+export interface RestoredSpool {
+  epoch: string;
+  /** The highest seq ever handed out, so new results never reuse one the collector may have stored. */
+  lastSeq: number;
+  results: readonly CheckResult[];
+}
+
 /** Rough wire size of a result; enough to bound memory, cheaper than encoding it. */
 function sizeOf(r: CheckResult): number {
   let n = 64 + r.checkId.length + r.reason.length + r.summary.length;
@@ -21,10 +29,11 @@ function sizeOf(r: CheckResult): number {
 /**
  * A bounded in-memory spool: an array used as a queue (head index, compacted now
  * and then). When a limit is hit the oldest results go first and are counted in
- * `dropped` — reported to the collector, never silent.
+ * `dropped` — reported to the collector, never silent. FileSpool keeps one of these
+ * for reads and bounds, so both enforce the limits the same way.
  */
 export class MemorySpool implements Spool {
-  readonly epoch = randomUUID();
+  readonly epoch: string;
   private items: { result: CheckResult; size: number }[] = [];
   private head = 0;
   private seq = 0;
@@ -34,13 +43,20 @@ export class MemorySpool implements Spool {
   constructor(
     private readonly limits: SpoolLimits,
     private readonly now: () => number = Date.now,
-  ) {}
+    restored?: RestoredSpool,
+  ) {
+    this.epoch = restored?.epoch ?? randomUUID();
+    if (restored) {
+      for (const result of restored.results) this.push(result);
+      this.seq = Math.max(this.seq, restored.lastSeq);
+      // Limits may have shrunk or results aged while the agent was down: what no longer fits counts as dropped.
+      this.evict();
+    }
+  }
 
   append(partial: Omit<CheckResult, 'seq'>): CheckResult {
-    const result: CheckResult = { ...partial, seq: ++this.seq };
-    const size = sizeOf(result);
-    this.items.push({ result, size });
-    this.totalBytes += size;
+    const result: CheckResult = { ...partial, seq: this.seq + 1 };
+    this.push(result);
     this.evict();
     return result;
   }
@@ -54,16 +70,26 @@ export class MemorySpool implements Spool {
   }
 
   read(afterSeq: number, max: number): { results: CheckResult[]; more: boolean } {
-    let i = this.head;
-    // Results are in seq order: skip to the first one after the cursor.
-    while (i < this.items.length && this.items[i]!.result.seq <= afterSeq) i++;
-    const end = Math.min(this.items.length, i + Math.max(0, max));
-    const results = this.items.slice(i, end).map((it) => it.result);
+    // Results are in seq order: binary search for the first one after the cursor.
+    let lo = this.head;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.items[mid]!.result.seq <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    const end = Math.min(this.items.length, lo + Math.max(0, max));
+    const results = this.items.slice(lo, end).map((it) => it.result);
     return { results, more: end < this.items.length };
   }
 
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** Seq of the oldest result kept (lastSeq + 1 when empty): everything below it was acknowledged or dropped. */
+  get firstSeq(): number {
+    return this.depth > 0 ? this.items[this.head]!.result.seq : this.seq + 1;
   }
 
   get depth(): number {
@@ -76,6 +102,13 @@ export class MemorySpool implements Spool {
 
   get dropped(): number {
     return this.droppedCount;
+  }
+
+  private push(result: CheckResult): void {
+    const size = sizeOf(result);
+    this.items.push({ result, size });
+    this.totalBytes += size;
+    this.seq = result.seq;
   }
 
   private evict(): void {

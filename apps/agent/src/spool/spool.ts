@@ -2,8 +2,9 @@ import type { CheckResult } from '#rounds/common/wire';
 
 /**
  * Where results wait until the collector acknowledges them. Sequence numbers are
- * assigned here, strictly increasing within one epoch. The memory spool is the
- * first implementation; an on-disk one keeps the same contract across restarts.
+ * assigned here, strictly increasing within one epoch. MemorySpool keeps them for
+ * the life of the process; FileSpool (the agent's) also keeps them on disk, so the
+ * same epoch and sequence carry on across a restart.
  */
 export interface Spool {
   /** Identifies this sequence space; a new epoch tells the collector to start its cursor over. */
