@@ -354,6 +354,16 @@ export class AlertEngine {
     return reasons;
   }
 
+  /** The agents the engine holds state for (a copy of the ids: forgetting one while iterating is safe). */
+  knownAgentIds(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  /** The checks the engine holds state for, with their agents — without copying the whole state as toJSON() does. */
+  knownChecks(): { checkId: string; agentId: string }[] {
+    return [...this.checks.values()].map((c) => ({ checkId: c.checkId, agentId: c.agentId }));
+  }
+
   checkState(checkId: string): Readonly<CheckStateData> | undefined {
     const c = this.checks.get(checkId);
     return c && structuredClone(c);

@@ -20,6 +20,15 @@ export interface NewCheck {
 /** A check never moves to another agent: delete and re-create it instead. */
 export type CheckPatch = Partial<Omit<NewCheck, 'agentId'>>;
 
+/** What the periodic readers of every check need (/metrics, the status page, the alerting tick). */
+export interface CheckSummary {
+  id: string;
+  agentId: string;
+  name: string;
+  plugin: string;
+  enabled: boolean;
+}
+
 export class AgentNotFoundError extends Error {
   constructor(readonly agentId: string) {
     super(`agent ${agentId} does not exist (deleted meanwhile?) — reload the Agents page and pick an existing agent`);
@@ -50,6 +59,22 @@ export class ChecksRepository {
       await m.insert(CheckEntity, check);
     });
     return check;
+  }
+
+  /**
+   * Every check's identity, ordered like findAll(), as raw rows: read every few seconds
+   * with tens of thousands of checks, where hydrating entities blocked the event loop.
+   */
+  async listSummaries(): Promise<CheckSummary[]> {
+    const rows = (await this.dataSource.query('SELECT id, agent_id, name, plugin, enabled FROM checks ORDER BY name, id')) as {
+      id: string;
+      agent_id: string;
+      name: string;
+      plugin: string;
+      enabled: unknown;
+    }[];
+    // SQLite hands booleans back as 0/1, PostgreSQL as booleans.
+    return rows.map((r) => ({ id: r.id, agentId: r.agent_id, name: r.name, plugin: r.plugin, enabled: r.enabled === true || r.enabled === 1 }));
   }
 
   findAll(filter: { agentId?: string } = {}): Promise<CheckEntity[]> {

@@ -3,7 +3,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { CheckStateEntity, type StatusCode } from '../entities/index.js';
 import { DATA_SOURCE } from './data-source.js';
 import { inTransaction } from './transaction.js';
-import { bulkSql, num, numOrNull, upsertSuffix, type BulkSql } from './bulk-sql.js';
+import { bulkSql, num, upsertSuffix, type BulkSql } from './bulk-sql.js';
+import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from './check-state-row.js';
 
 export interface StoredMetric {
   name: string;
@@ -89,19 +90,6 @@ interface CommitOutcome {
 }
 
 const RESULT_COLUMN_NAMES = ['check_id', 'agent_id', 'seq', 'started_at', 'duration_ms', 'status', 'reason', 'summary', 'metrics_json'] as const;
-const STATE_COLUMN_NAMES = [
-  'check_id',
-  'status',
-  'reason',
-  'summary',
-  'last_result_at',
-  'last_ok_at',
-  'last_change_at',
-  'consecutive_failures',
-  'last_duration_ms',
-  'last_seq',
-  'metrics_json',
-] as const;
 const STATE_UPSERT = upsertSuffix('check_id', STATE_COLUMN_NAMES.slice(1));
 
 /**
@@ -305,7 +293,7 @@ export class ResultWriter implements OnModuleDestroy {
 
   private async upsertStates(m: EntityManager, byCheck: Map<string, StoredResult[]>): Promise<void> {
     if (byCheck.size === 0) return;
-    const rows = await this.sql.selectIn<Record<(typeof STATE_COLUMN_NAMES)[number], unknown>>(m, 'check_state', STATE_COLUMN_NAMES, 'check_id', [...byCheck.keys()]);
+    const rows = await this.sql.selectIn<StateRow>(m, 'check_state', STATE_COLUMN_NAMES, 'check_id', [...byCheck.keys()]);
     const existing = new Map(rows.map((row) => [row.check_id as string, stateFromRow(row)]));
 
     const next: CheckStateEntity[] = [];
@@ -351,22 +339,6 @@ export class ResultWriter implements OnModuleDestroy {
       STATE_UPSERT,
     );
   }
-}
-
-function stateFromRow(row: Record<(typeof STATE_COLUMN_NAMES)[number], unknown>): CheckStateEntity {
-  const s = new CheckStateEntity();
-  s.checkId = row.check_id as string;
-  s.status = num(row.status) as StatusCode;
-  s.reason = row.reason as string;
-  s.summary = row.summary as string;
-  s.lastResultAt = numOrNull(row.last_result_at);
-  s.lastOkAt = numOrNull(row.last_ok_at);
-  s.lastChangeAt = numOrNull(row.last_change_at);
-  s.consecutiveFailures = num(row.consecutive_failures);
-  s.lastDurationMs = numOrNull(row.last_duration_ms);
-  s.lastSeq = num(row.last_seq);
-  s.metricsJson = row.metrics_json as string;
-  return s;
 }
 
 function initialState(checkId: string): CheckStateEntity {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { CheckResultEntity, CheckStateEntity } from '../entities/index.js';
+import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from './check-state-row.js';
 import { DATA_SOURCE } from './data-source.js';
 import { chunk } from './transaction.js';
 
@@ -20,7 +21,11 @@ export class ResultsRepository {
   /** Current state of the given checks (all checks when omitted); checks without results yet have no row. */
   async stateFor(checkIds?: readonly string[]): Promise<CheckStateEntity[]> {
     const repo = this.dataSource.getRepository(CheckStateEntity);
-    if (checkIds === undefined) return repo.find({ order: { checkId: 'ASC' } });
+    if (checkIds === undefined) {
+      // Every row, every few seconds (/metrics, the status page): raw rows, not hydrated entities.
+      const rows = (await this.dataSource.query(`SELECT ${STATE_COLUMN_NAMES.join(',')} FROM check_state ORDER BY check_id`)) as StateRow[];
+      return rows.map(stateFromRow);
+    }
     const rows: CheckStateEntity[] = [];
     for (const ids of chunk([...new Set(checkIds)], 1)) {
       rows.push(...(await repo.find({ where: { checkId: In(ids) } })));

@@ -240,13 +240,12 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   /** Lets time act; forgets checks and agents deleted or disabled since; writes what is only in memory. */
   async tick(): Promise<void> {
     await this.run(async (engine) => {
-      const [checks, agents] = await Promise.all([this.checks.findAll(), this.agents.listIds()]);
+      const [checks, agents] = await Promise.all([this.checks.listSummaries(), this.agents.listIds()]);
       const enabled = new Set(checks.filter((c) => c.enabled).map((c) => c.id));
       const present = new Set(agents.map((a) => a.id));
-      const known = engine.toJSON();
       const step = emptyStep();
-      for (const a of known.agents) if (!present.has(a.agentId)) merge(step, engine.forgetAgent(a.agentId));
-      for (const c of known.checks) if (present.has(c.agentId) && !enabled.has(c.checkId)) merge(step, engine.forgetCheck(c.checkId));
+      for (const agentId of engine.knownAgentIds()) if (!present.has(agentId)) merge(step, engine.forgetAgent(agentId));
+      for (const c of engine.knownChecks()) if (present.has(c.agentId) && !enabled.has(c.checkId)) merge(step, engine.forgetCheck(c.checkId));
       merge(step, engine.tick());
       // Counters and flap history only (no transition): saved at most once a minute, since with
       // thousands of checks the state is megabytes and a crash only delays an alert (bench: scale).

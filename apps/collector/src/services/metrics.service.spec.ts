@@ -111,6 +111,43 @@ describe('MetricsService', () => {
     assert.match(after, /^rounds_agent_consecutive_poll_failures\{agent="pacs-01"\} 3$/m);
   });
 
+  it("takes a check's metrics from its newest result at the next refresh, and keeps the others", async () => {
+    fixture = await metricsFixture();
+    fixture.cache.onApplicationBootstrap();
+    const before = await fixture.service.scrape('text');
+    assert.match(before, /^rounds_http_body_bytes\{agent="pacs-01",check="http check"\} 5120$/m);
+    const tcpLines = (text: string) => text.split('\n').filter((l) => l.startsWith('rounds_tcp_'));
+    assert.ok(tcpLines(before).length > 0);
+    await fixture.writer.write({
+      agentId: fixture.pacsId,
+      ackSeq: 1000,
+      spoolEpoch: 'epoch-1',
+      results: [
+        {
+          checkId: fixture.ids['http']!,
+          seq: 1000,
+          startedAt: NOW - 1000,
+          durationMs: 30,
+          status: 0,
+          reason: 'ok',
+          summary: 'newer',
+          metrics: [{ name: 'body_bytes', value: 777, unit: 'bytes' }],
+        },
+      ],
+    });
+    await fixture.clock.advance(fixture.cache.refreshMs);
+    const until = Date.now() + 5000;
+    let after = '';
+    while (Date.now() < until) {
+      after = await fixture.service.scrape('text');
+      if (/^rounds_http_body_bytes\{agent="pacs-01",check="http check"\} 777$/m.test(after)) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.match(after, /^rounds_http_body_bytes\{agent="pacs-01",check="http check"\} 777$/m, "the newer result's metrics did not replace the cached ones");
+    assert.doesNotMatch(after, /^rounds_http_connect_seconds\{/m, 'a metric only the older result had is still exported');
+    assert.deepEqual(tcpLines(after), tcpLines(before), 'a check without a new result changed its metrics');
+  });
+
   it('computes the agent age and the cache age at scrape time', async () => {
     fixture = await metricsFixture();
     await fixture.service.scrape('text');

@@ -183,6 +183,7 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
     clock,
     cache,
     service,
+    writer,
     ids,
     pacsId: pacs.id,
     async close() {

@@ -16,7 +16,7 @@ export class OverviewService {
   ) {}
 
   async snapshot(now = Date.now()): Promise<StatusPageModel> {
-    const [agents, checks, states] = await Promise.all([this.agents.findAllLean(), this.checks.findAll(), this.results.stateFor()]);
+    const [agents, checks, states] = await Promise.all([this.agents.findAllLean(), this.checks.listSummaries(), this.results.stateFor()]);
     const stateOf = new Map(states.map((s) => [s.checkId, s]));
     const agentName = new Map(agents.map((a) => [a.id, a.name]));
     const checksPerAgent = new Map<string, number>();
