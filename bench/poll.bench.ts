@@ -10,8 +10,8 @@ import { agentTls, agentToken } from './lib/tls.js';
 const AGENTS = 16;
 const CONCURRENCY = 16;
 const CHECKS = 10;
-const POLLS_PER_PAIR = 2000;
-const PAIRS = 6;
+const POLLS_PER_PAIR = 3000;
+const PAIRS = 10;
 
 /**
  * The collector's poll call through AgentClientPool (one persistent channel per agent,
