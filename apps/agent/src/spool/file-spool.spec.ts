@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -346,8 +346,13 @@ describe('FileSpool', () => {
       `spool.dir ${dir} cannot be used: EACCES: permission denied, access '${dir}' — set spool.dir in /etc/rounds/agent.yaml ` +
       "to a folder the agent's user can read and write, such as /var/lib/rounds/spool";
     if (process.getuid?.() === 0) {
-      // root writes anywhere: open it as an unprivileged user, as the service runs.
-      const module = fileURLToPath(new URL('./file-spool.js', import.meta.url));
+      // root writes anywhere: open it as an unprivileged user, as the service runs. That user
+      // may not be able to read the checkout (a clone in a 0700 temp dir), so it gets its own
+      // copy of the spool's modules, which import nothing else at run time.
+      const modules = join(root, 'modules');
+      mkdirSync(modules, { mode: 0o755 });
+      for (const name of ['file-spool.js', 'memory-spool.js', 'spool-files.js']) copyFileSync(fileURLToPath(new URL(`./${name}`, import.meta.url)), join(modules, name));
+      const module = join(modules, 'file-spool.js');
       const script =
         `const { FileSpool } = await import(${JSON.stringify(module)});` +
         `try { await FileSpool.open({ dir: ${JSON.stringify(dir)}, limits: { maxResults: 100, maxBytes: 65536, maxAgeMs: 1000 }, ` +
