@@ -397,7 +397,7 @@ describe('PollerService', () => {
       pool.script(
         agentId,
         { spoolEpoch: 'e1', results: [1, 2, 3, 4, 5].map((seq) => result(checkId, seq)) },
-        // The agent restarted with an empty memory spool: its seqs start over.
+        // The agent started over with a new spool (new epoch): its seqs start over.
         { spoolEpoch: 'e2', results: [result(checkId, 1, 2), result(checkId, 2, 2)].map((r) => ({ ...r, startedAtMs: T0 + r.seq })) },
         // And once more, this time with nothing measured yet.
         { spoolEpoch: 'e3' },

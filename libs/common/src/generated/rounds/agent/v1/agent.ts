@@ -158,8 +158,9 @@ export interface CollectResponse {
    */
   rejected: CheckRejection[];
   /**
-   * Identity of the agent's spool. It changes when the spool starts over (e.g. a
-   * memory-only spool after a restart), telling the collector to reset ack_seq.
+   * Identity of the agent's spool. It survives agent restarts (the spool is on disk) and
+   * changes only when the spool starts over (a new or damaged spool folder), telling the
+   * collector to reset ack_seq.
    */
   spoolEpoch: string;
 }
