@@ -85,9 +85,12 @@ export interface AgentStateData {
   error: string | null;
 }
 
+/** The format of {@link AlertEngineState}; a saved state of another version is refused on load. */
+export const ENGINE_STATE_VERSION = 1;
+
 /** Everything the engine knows, as plain JSON: what a persistence layer stores and restores. */
 export interface AlertEngineState {
-  version: 1;
+  version: typeof ENGINE_STATE_VERSION;
   checks: CheckStateData[];
   /** Per-check overrides of the check policy, by check id. */
   checkPolicies: Record<string, CheckPolicyOverride>;
@@ -155,8 +158,10 @@ export class AlertEngine {
 
   /** Restores an engine from {@link toJSON}'s output; the options' rules are ignored in favour of the state's. */
   static fromJSON(state: AlertEngineState, options: AlertEngineOptions): AlertEngine {
-    if (state?.version !== 1) {
-      throw new Error(`alert engine state version ${String(state?.version)} is not supported (expected 1): it was written by another Rounds version`);
+    if (state?.version !== ENGINE_STATE_VERSION) {
+      throw new Error(
+        `alert engine state version ${String(state?.version)} is not supported (expected ${ENGINE_STATE_VERSION}): it was written by another Rounds version`,
+      );
     }
     const s = structuredClone(state);
     const engine = new AlertEngine({ ...options, rules: s.rules });
@@ -170,8 +175,26 @@ export class AlertEngine {
   }
 
   toJSON(): AlertEngineState {
-    return structuredClone({
-      version: 1 as const,
+    return structuredClone(this.state());
+  }
+
+  /**
+   * toJSON() as text, without the deep copy: what is persisted after each change. With
+   * 20,000 checks the state is ~8 MB and the copy alone took twice as long as the text.
+   */
+  serialize(): string {
+    return JSON.stringify(this.state());
+  }
+
+  /** Restores an engine from {@link serialize}'s output. */
+  static deserialize(text: string, options: AlertEngineOptions): AlertEngine {
+    return AlertEngine.fromJSON(JSON.parse(text) as AlertEngineState, options);
+  }
+
+  /** The live state (not a copy): for serialising at once, never to hand out. */
+  private state(): AlertEngineState {
+    return {
+      version: ENGINE_STATE_VERSION,
       checks: [...this.checks.values()],
       checkPolicies: Object.fromEntries(this.policies),
       agents: [...this.agents.values()],
@@ -179,7 +202,7 @@ export class AlertEngine {
       rules: this.ruleList,
       silences: this.silenceList,
       maintenance: this.windowList,
-    });
+    };
   }
 
   // ---- inputs ----------------------------------------------------------------------
@@ -292,6 +315,12 @@ export class AlertEngine {
       this.put(record.fingerprint, observe(record, obs, condition, now, step.history));
     }
     return this.settle(step);
+  }
+
+  /** One check's overrides of the check policy, or null when it follows the defaults. */
+  checkPolicyOverride(checkId: string): CheckPolicyOverride | null {
+    const override = this.policies.get(checkId);
+    return override === undefined ? null : structuredClone(override);
   }
 
   /** Sets (or with `null` clears) one check's overrides of the check policy. */

@@ -36,7 +36,8 @@ export interface NewNotification {
 
 /** What one alert engine step leaves behind: all of it commits, or none of it. */
 export interface AlertCommit {
-  state: { version: number; json: unknown };
+  /** The engine state as JSON text (serialised once by the caller: megabytes with many checks). */
+  state: { version: number; text: string };
   history: readonly NewHistoryLine[];
   notifications: readonly NewNotification[];
   /** Outbox row key for a notification and a channel. */
@@ -61,7 +62,7 @@ export class AlertingRepository {
     return inTransaction(this.dataSource, async (m) => {
       await m.upsert(
         AlertEngineStateEntity,
-        { id: ALERT_ENGINE_STATE_ID, version: step.state.version, stateJson: JSON.stringify(step.state.json), updatedAt: now },
+        { id: ALERT_ENGINE_STATE_ID, version: step.state.version, stateJson: step.state.text, updatedAt: now },
         ['id'],
       );
       const lines = step.history.map((h) => ({

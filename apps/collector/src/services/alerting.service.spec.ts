@@ -29,6 +29,15 @@ interface Row {
   message: NotificationMessage;
 }
 
+/** A store whose first commit carrying notifications fails, as a full disk would make it. */
+class FailingOnce extends AlertingRepository {
+  failures = 1;
+  override async commit(...args: Parameters<AlertingRepository['commit']>): Promise<string[]> {
+    if (args[0].notifications.length > 0 && this.failures-- > 0) throw new Error('disk I/O error');
+    return super.commit(...args);
+  }
+}
+
 describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   let db: Db;
   let clock: ManualClock;
@@ -338,13 +347,6 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   });
 
   it('a step whose commit fails is decided again by a later input: its notification is late, never lost', async () => {
-    class FailingOnce extends AlertingRepository {
-      failures = 1;
-      override async commit(...args: Parameters<AlertingRepository['commit']>): Promise<string[]> {
-        if (args[0].notifications.length > 0 && this.failures-- > 0) throw new Error('disk I/O error');
-        return super.commit(...args);
-      }
-    }
     await service.stop();
     const store = new FailingOnce(db.dataSource);
     service = new AlertingService(store, checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0 });
@@ -359,6 +361,57 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
       (await rows()).map((r) => r.message.kind),
       ['firing', 'firing'],
     );
+  });
+
+  it('changes that arrive while a commit runs share the next one: many agents going DOWN at once write the state a few times, notify each', async () => {
+    class Counting extends AlertingRepository {
+      commits = 0;
+      override async commit(...args: Parameters<AlertingRepository['commit']>): Promise<string[]> {
+        this.commits += 1;
+        return super.commit(...args);
+      }
+    }
+    await service.stop();
+    const store = new Counting(db.dataSource);
+    service = new AlertingService(store, checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0 });
+    await service.load();
+    const down: PolledAgent[] = [];
+    for (let i = 0; i < 40; i++) {
+      const a = await agents.create({ name: `modality-${String(i).padStart(2, '0')}`, host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' }, T0);
+      down.push({ id: a.id, name: a.name });
+    }
+    // The poller reports each failure as it happens, without waiting for the alerting; an
+    // operator's mistaken acknowledgement lands in the middle and fails on its own.
+    for (const a of down.slice(0, 20)) service.agentDown(a, `agent ${a.name} refused the connection`);
+    const mistaken = service.acknowledge('no-such-alert', { by: 'alice', comment: 'looking' });
+    for (const a of down.slice(20)) service.agentDown(a, `agent ${a.name} refused the connection`);
+    await assert.rejects(mistaken);
+    await service.tick();
+
+    const firing = (await rows()).filter((r) => r.message.kind === 'firing');
+    assert.equal(firing.length, down.length * channelIds.length, 'every agent is announced on every enabled channel');
+    assert.deepEqual(new Set(firing.map((r) => r.message.labels.agent)), new Set(down.map((a) => a.name)));
+    assert.ok(store.commits < down.length / 4, `${store.commits} state commits for ${down.length} changes`);
+  });
+
+  it('a failed group commit fails every change in it and goes back to the saved state', async () => {
+    await service.stop();
+    service = new AlertingService(new FailingOnce(db.dataSource), checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, {
+      tickMs: 0,
+    });
+    await service.load();
+    const other = await agents.create({ name: 'ward-ct', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' }, T0);
+    // Both go DOWN while the tick's change is being applied, so they share the next commit.
+    const ticking = service.tick();
+    service.agentDown(agent, 'refused');
+    service.agentDown({ id: other.id, name: other.name }, 'refused');
+    await ticking;
+    await service.tick();
+    assert.deepEqual(await rows(), [], 'nothing was enqueued by the failed commit');
+    assert.equal(service.alerts().length, 0, 'the engine went back to the saved state: neither agent is DOWN');
+    service.agentDown(agent, 'refused');
+    await service.tick();
+    assert.deepEqual(new Set((await rows()).map((r) => r.message.labels.agent)), new Set(['pacs-01']));
   });
 
   it('a deleted check\'s alert resolves at the next tick', async () => {
