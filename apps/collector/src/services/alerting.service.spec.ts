@@ -58,7 +58,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
       outbox,
       clock,
       { publicUrl: 'https://rounds.example' } as CollectorConfig,
-      { tickMs: 0 },
+      { tickMs: 0, commitSpacingMs: 0 },
     );
     await s.load();
     return s;
@@ -349,7 +349,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   it('a step whose commit fails is decided again by a later input: its notification is late, never lost', async () => {
     await service.stop();
     const store = new FailingOnce(db.dataSource);
-    service = new AlertingService(store, checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0 });
+    service = new AlertingService(store, checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 0 });
     await service.load();
     await poll('CRITICAL');
     await poll('CRITICAL');
@@ -373,7 +373,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     }
     await service.stop();
     const store = new Counting(db.dataSource);
-    service = new AlertingService(store, checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0 });
+    service = new AlertingService(store, checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 0 });
     await service.load();
     const down: PolledAgent[] = [];
     for (let i = 0; i < 40; i++) {
@@ -394,10 +394,44 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     assert.ok(store.commits < down.length / 4, `${store.commits} state commits for ${down.length} changes`);
   });
 
+  it('paces state writes: a change soon after a write waits for the spacing and takes later changes along', async () => {
+    class Counting extends AlertingRepository {
+      commits: string[][] = [];
+      override async commit(...args: Parameters<AlertingRepository['commit']>): Promise<string[]> {
+        this.commits.push(args[0].notifications.map((n) => n.key));
+        return super.commit(...args);
+      }
+    }
+    await service.stop();
+    const store = new Counting(db.dataSource);
+    service = new AlertingService(store, checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 1000 });
+    await service.load();
+    const [ct, mr] = await Promise.all(
+      ['ward-ct', 'ward-mr'].map(async (name) => {
+        const a = await agents.create({ name, host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' }, T0);
+        return { id: a.id, name: a.name };
+      }),
+    );
+    service.agentDown(agent, 'refused');
+    await service.tick();
+    assert.equal(store.commits.length, 1);
+    service.agentDown(ct!, 'refused');
+    // A later event-loop turn, while the second write waits for its turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    service.agentDown(mr!, 'refused');
+    await service.tick();
+    assert.equal(store.commits.length, 2, 'the two later changes share one write');
+    assert.deepEqual(
+      new Set((await rows()).map((r) => r.message.labels.agent)),
+      new Set(['pacs-01', 'ward-ct', 'ward-mr']),
+    );
+  });
+
   it('a failed group commit fails every change in it and goes back to the saved state', async () => {
     await service.stop();
     service = new AlertingService(new FailingOnce(db.dataSource), checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, {
       tickMs: 0,
+      commitSpacingMs: 0,
     });
     await service.load();
     const other = await agents.create({ name: 'ward-ct', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' }, T0);

@@ -31,7 +31,7 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
       controllers: [AlertingController],
       dataSource: db.dataSource,
       providers: [
-        { provide: ALERTING_OPTIONS, useValue: { tickMs: 0 } },
+        { provide: ALERTING_OPTIONS, useValue: { tickMs: 0, commitSpacingMs: 0 } },
         { provide: Notifiers, useValue: {} },
         AgentsRepository,
         ChecksRepository,
