@@ -23,6 +23,8 @@ const WARM_UP_LIMIT_MS = 300_000;
  * as made (late, not missed). Its lag still counts against the p99 figure.
  */
 const LATE_GRACE_MS = 5_000;
+/** How long the outage phase waits for every agent to be DOWN (3 failed polls at 30 s take 60–90 s). */
+const OUTAGE_LIMIT_MS = 5 * INTERVAL_MS;
 
 interface HostStats {
   now: number;
@@ -30,6 +32,7 @@ interface HostStats {
   pollErrors: Record<string, number>;
   maxLagMs: number;
   channels: number;
+  agentsDown: number;
   writer: { resultsWritten: number; transactions: number };
   lags: number[];
   memory: NodeJS.MemoryUsage;
@@ -120,6 +123,7 @@ export const bench: Benchmark = {
     await sleep(LATE_GRACE_MS);
     const { lags } = await host.call<HostStats>('stats', { from, to });
     const farmPolls = (await Promise.all(farms.map((f) => f.call<AgentPolls[]>('polls', { from, to })))).flat();
+    const outage = await outagePhase(ctx, host, farms);
     await host.call('stop');
 
     // Missed: a whole poll skipped (a gap of 1.5 intervals or more), not merely a late one — lag has its own figure.
@@ -166,6 +170,25 @@ export const bench: Benchmark = {
       ),
     ];
 
+    figures.push(
+      absolute(
+        'scale',
+        `Scale outage: every one of ${AGENTS} agents DOWN after`,
+        's',
+        outage.allDownAfter,
+        null,
+        `${outage.down} of ${AGENTS} DOWN (each after 3 failed polls 30 s apart, the ROUNDS_DOWN_AFTER default) — every agent stopped answering at once, as when a network fails`,
+      ),
+      absolute(
+        'scale',
+        'Scale outage: p99 scheduling lag while they go DOWN',
+        's',
+        percentile(outage.lags, 99) / 1000,
+        null,
+        `${outage.lags.length} polls due meanwhile; max ${(Math.max(0, ...outage.lags) / 1000).toFixed(3)} s; collector ${outage.cores.toFixed(2)} cores (AgentUnreachable alerts raised and committed as it goes)`,
+      ),
+    );
+
     // The ceiling: a fresh database over part of the same farm, polled faster than the collector can.
     const fast = await startCollector(ctx, await database(SATURATION_AGENTS), SATURATION_INTERVAL_MS);
     await until('every agent to be reached once (ceiling run)', WARM_UP_LIMIT_MS, async () => {
@@ -195,3 +218,28 @@ export const bench: Benchmark = {
     return figures;
   },
 };
+
+/**
+ * Every agent of the farm stops answering at once; the collector keeps polling, marks each
+ * DOWN after its failed polls and raises its AgentUnreachable alert. Returns how long until
+ * all were DOWN, the lags of the polls due meanwhile and the collector's CPU. The farm
+ * answers again afterwards (the ceiling run uses it).
+ */
+async function outagePhase(ctx: BenchContext, host: Worker, farms: Worker[]): Promise<{ allDownAfter: number | null; down: number; lags: number[]; cores: number }> {
+  await Promise.all(farms.map((f) => f.call('down', { down: true })));
+  const from = Date.now();
+  const cpu0 = cpuSeconds(host.pid);
+  ctx.log(`outage: every agent stopped answering; waiting up to ${OUTAGE_LIMIT_MS / 1000} s for all to be DOWN`);
+  let down = 0;
+  while (Date.now() - from < OUTAGE_LIMIT_MS) {
+    down = (await host.call<HostStats>('stats', { from })).agentsDown;
+    if (down >= AGENTS) break;
+    await sleep(1000);
+  }
+  const to = Date.now();
+  const cores = (cpuSeconds(host.pid) - cpu0) / ((to - from) / 1000);
+  const { lags } = await host.call<HostStats>('stats', { from, to });
+  await Promise.all(farms.map((f) => f.call('down', { down: false })));
+  ctx.log(`outage: ${down} of ${AGENTS} DOWN after ${((to - from) / 1000).toFixed(1)} s`);
+  return { allDownAfter: down >= AGENTS ? (to - from) / 1000 : null, down, lags, cores };
+}

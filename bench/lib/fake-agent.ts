@@ -73,7 +73,8 @@ export class FakeAgent {
     this.tokenDigest = createHash('sha256').update(token).digest();
   }
 
-  async listen(credentials: ServerCredentials): Promise<number> {
+  /** Binds an OS-assigned port, or `port` again after close() (the agent coming back after an outage). */
+  async listen(credentials: ServerCredentials, port = 0): Promise<number> {
     const server = new Server();
     server.addService(AgentServiceService as unknown as ServiceDefinition, {
       describe: (call: ServerUnaryCall<unknown, AgentDescription>, cb: sendUnaryData<AgentDescription>) => {
@@ -98,7 +99,7 @@ export class FakeAgent {
     });
     this.server = server;
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', credentials, (e, port) => (e ? reject(e) : resolve(port))),
+      server.bindAsync(`127.0.0.1:${port}`, credentials, (e, bound) => (e ? reject(e) : resolve(bound))),
     );
     return this.port;
   }
@@ -138,6 +139,12 @@ export class FakeAgent {
     if (timingSafeEqual(createHash('sha256').update(presented).digest(), this.tokenDigest)) return true;
     cb({ code: status.UNAUTHENTICATED, details: 'wrong token' });
     return false;
+  }
+
+  /** Stops at once, connections and all, as a crashed agent or a cut network would. */
+  kill(): void {
+    this.server?.forceShutdown();
+    this.server = undefined;
   }
 
   close(): Promise<void> {

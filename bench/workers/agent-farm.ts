@@ -48,6 +48,12 @@ serveWorker({
       return { polls: inWindow.length, maxGap, total: a.arrivals.length, last: inWindow.at(-1) };
     });
   },
+  /** Every agent of this process stops listening (connections are refused), or listens again on its port. */
+  async down(args: { down: boolean }) {
+    if (args.down) for (const a of agents) a.kill();
+    else for (let i = 0; i < agents.length; i += 50) await Promise.all(agents.slice(i, i + 50).map((a) => a.listen(credentials!, a.port)));
+    return { agents: agents.length };
+  },
   async close() {
     await Promise.all(agents.map((a) => a.close()));
     agents = [];

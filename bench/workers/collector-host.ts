@@ -6,6 +6,7 @@ import { RoundsLogger } from '#rounds/common';
 import { CollectorModule } from '../../apps/collector/src/collector.module.js';
 import { readCollectorConfig } from '../../apps/collector/src/config/env.js';
 import { AgentClientPool } from '../../apps/collector/src/repositories/agent-client.pool.js';
+import { AgentsRepository } from '../../apps/collector/src/repositories/agents.repository.js';
 import { DATA_SOURCE } from '../../apps/collector/src/repositories/data-source.js';
 import { ResultWriter } from '../../apps/collector/src/repositories/result-writer.js';
 import { ApiTokenService } from '../../apps/collector/src/services/api-token.service.js';
@@ -47,7 +48,7 @@ serveWorker({
     const { port } = app.getHttpServer().address() as { port: number };
     return { port };
   },
-  stats(args: { from?: number; to?: number }) {
+  async stats(args: { from?: number; to?: number }) {
     const a = app!;
     const poller = a.get(PollerService);
     const from = args.from ?? 0;
@@ -59,6 +60,7 @@ serveWorker({
       maxLagMs: poller.stats.maxLagMs,
       resultsReceived: poller.stats.resultsReceived,
       channels: a.get(AgentClientPool).channelsCreated,
+      agentsDown: (await a.get(AgentsRepository).findAllLean()).filter((agent) => agent.state === 'DOWN').length,
       writer: a.get(ResultWriter).counters,
       memory: process.memoryUsage(),
       /** Lags of the polls that were due in [from, to) and have started. */
