@@ -64,4 +64,11 @@ if ! ${collector} agent list 2>/dev/null | grep -q ' local '; then
 fi
 
 step "starting the collector — open http://127.0.0.1:${ROUNDS_HTTP_PORT}/ (Ctrl-C stops Rounds)"
-${collector} start
+# In the background and waited for, so that a SIGTERM to this script (a service manager, `timeout`,
+# npm passing it on) stops both processes cleanly; Ctrl-C reaches them through the process group too.
+${collector} start &
+collector_pid=$!
+trap 'kill ${collector_pid} ${agent_pid} 2>/dev/null || true; wait' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+wait ${collector_pid}
