@@ -44,3 +44,33 @@ export function parseCommandLine<O extends ParseArgsConfig['options']>(program: 
     process.exit(EX_USAGE);
   }
 }
+
+/**
+ * Resolves once the process was asked to stop (SIGTERM or SIGINT) and `stop` has finished.
+ * A repeated SIGTERM while stopping is ignored — a service manager and a process-group kill
+ * often both send one, and the default action of the second would cut the flush short. A
+ * second SIGINT (Ctrl-C pressed again) still exits at once, as people expect.
+ */
+export function untilStopped(log: { log(message: string): void; warn(message: string): void }, stop: (signal: string) => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        if (signal === 'SIGINT') {
+          log.warn('SIGINT again: exiting without finishing the shutdown');
+          process.exit(130);
+        }
+        log.log(`${signal} again: still stopping`);
+        return;
+      }
+      stopping = true;
+      void stop(signal).finally(() => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

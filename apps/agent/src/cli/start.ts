@@ -3,7 +3,7 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PluginRegistry } from '#rounds/plugins';
-import { certificateFingerprint, RoundsLogger } from '#rounds/common';
+import { certificateFingerprint, RoundsLogger, untilStopped } from '#rounds/common';
 import { loadAgentConfig, splitHostPort } from '../config/agent-config.js';
 import type { AgentEnv } from '../config/env.js';
 import { AgentModule } from '../agent.module.js';
@@ -50,23 +50,17 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     throw e;
   }
   const { host } = splitHostPort(config.listen);
+  // Signal handlers first: whoever waits for "listening" may stop the agent at once.
+  const stopped = untilStopped(log, async (signal) => {
+    log.log(`${signal} received: stopping (results not yet collected stay in ${config.spoolDir} for the next start)`);
+    // The checks stop first (the last results land in the spool), then the spool flushes to disk.
+    await app.close().catch((e: unknown) => log.error(`stopping: ${(e as Error).message}`));
+    await spool.close().catch((e: unknown) => log.error(`closing the spool: ${(e as Error).message}`));
+  });
   log.log(
     `rounds-agent ${AGENT_VERSION} (${config.id}) listening on ${host}:${server.boundPort} over TLS, ` +
       `certificate sha256 ${certificateFingerprint(cert)}, plugins: ${registry.names().join(', ')}`,
   );
-
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.log(`${signal} received: stopping (results not yet collected stay in ${config.spoolDir} for the next start)`);
-      // The checks stop first (the last results land in the spool), then the spool flushes to disk.
-      void app
-        .close()
-        .catch((e: unknown) => log.error(`stopping: ${(e as Error).message}`))
-        .then(() => spool.close())
-        .then(resolve, resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await stopped;
   log.log('stopped');
 }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DataSource } from 'typeorm';
-import { ROUNDS_VERSION, RoundsLogger } from '#rounds/common';
+import { ROUNDS_VERSION, RoundsLogger, untilStopped } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { CollectorModule } from '../collector.module.js';
 import { DATA_SOURCE } from '../repositories/data-source.js';
@@ -42,21 +42,17 @@ export async function serve(config: CollectorConfig): Promise<void> {
   if (created) {
     log.log(`API token (shown once; only its hash is kept — \`rounds-collector api-token rotate\` makes a new one): ${created}`);
   }
-  log.log(`rounds-collector ${ROUNDS_VERSION} ready: http://${host}:${address.port}/ (data: ${config.databaseUrl ? 'PostgreSQL' : config.dataDir})`);
-
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.log(`${signal} received: stopping, flushing pending writes`);
-      void app
-        .close()
-        .then(() => app.get<DataSource>(DATA_SOURCE).destroy())
-        .then(resolve, (e: unknown) => {
-          log.error(`shutdown: ${(e as Error).message}`);
-          resolve();
-        });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+  // Signal handlers first: whoever waits for "ready" may stop the collector at once.
+  const stopped = untilStopped(log, async (signal) => {
+    log.log(`${signal} received: stopping, flushing pending writes`);
+    try {
+      await app.close();
+      await app.get<DataSource>(DATA_SOURCE).destroy();
+    } catch (e) {
+      log.error(`shutdown: ${(e as Error).message}`);
+    }
   });
+  log.log(`rounds-collector ${ROUNDS_VERSION} ready: http://${host}:${address.port}/ (data: ${config.databaseUrl ? 'PostgreSQL' : config.dataDir})`);
+  await stopped;
   log.log('stopped');
 }
