@@ -32,7 +32,8 @@ interface HostStats {
   pollErrors: Record<string, number>;
   maxLagMs: number;
   channels: number;
-  agentsDown: number;
+  /** Only when the call asked for it (countDown). */
+  agentsDown?: number;
   writer: { resultsWritten: number; transactions: number };
   lags: number[];
   memory: NodeJS.MemoryUsage;
@@ -232,7 +233,7 @@ async function outagePhase(ctx: BenchContext, host: Worker, farms: Worker[]): Pr
   ctx.log(`outage: every agent stopped answering; waiting up to ${OUTAGE_LIMIT_MS / 1000} s for all to be DOWN`);
   let down = 0;
   while (Date.now() - from < OUTAGE_LIMIT_MS) {
-    down = (await host.call<HostStats>('stats', { from })).agentsDown;
+    down = (await host.call<HostStats>('stats', { from, countDown: true })).agentsDown ?? 0;
     if (down >= AGENTS) break;
     await sleep(1000);
   }

@@ -5,27 +5,13 @@ import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Status, type CheckResult } from '#rounds/common/wire';
 import { FileSpool, SpoolDirError, type FileSpoolOptions } from './file-spool.js';
-import type { SpoolLimits } from './memory-spool.js';
 import { segmentName } from './spool-files.js';
+import { ROOMY_LIMITS, seqs, spoolResult } from './testing.js';
 
-const roomy: SpoolLimits = { maxResults: 1_000_000, maxBytes: 1 << 30, maxAgeMs: 3600_000 };
+const roomy = ROOMY_LIMITS;
 const NOW = 1_700_000_000_000;
-
-function result(checkId: string, startedAtMs = NOW, value = 0.012): Omit<CheckResult, 'seq'> {
-  return {
-    checkId,
-    startedAtMs,
-    durationMs: 12,
-    status: Status.STATUS_OK,
-    reason: 'ok',
-    summary: `${checkId} answered`,
-    metrics: [{ name: 'connect_seconds', value, unit: 'seconds', labels: { port: '104' } }],
-  };
-}
-
-const seqs = (rs: CheckResult[]) => rs.map((r) => r.seq);
+const result = (checkId: string, startedAtMs = NOW, value = 0.012) => spoolResult(checkId, { startedAtMs, value });
 const everything = (spool: FileSpool) => spool.read(0, 1_000_000).results;
 
 class Recorder {

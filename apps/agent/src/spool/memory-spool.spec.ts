@@ -1,23 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Status, type CheckResult } from '#rounds/common/wire';
-import { MemorySpool, type SpoolLimits } from './memory-spool.js';
+import { MemorySpool } from './memory-spool.js';
+import { ROOMY_LIMITS, seqs, spoolResult } from './testing.js';
 
-const roomy: SpoolLimits = { maxResults: 1_000_000, maxBytes: 1 << 30, maxAgeMs: 3600_000 };
-
-function result(checkId: string, startedAtMs = 1000, summary = 'ok'): Omit<CheckResult, 'seq'> {
-  return {
-    checkId,
-    startedAtMs,
-    durationMs: 12,
-    status: Status.STATUS_OK,
-    reason: 'ok',
-    summary,
-    metrics: [{ name: 'connect_seconds', value: 0.012, unit: 'seconds', labels: { port: '104' } }],
-  };
-}
-
-const seqs = (rs: CheckResult[]) => rs.map((r) => r.seq);
+const roomy = ROOMY_LIMITS;
+const result = (checkId: string, startedAtMs = 1000, summary = 'ok') => spoolResult(checkId, { startedAtMs, summary });
 
 describe('MemorySpool', () => {
   it('assigns strictly increasing sequence numbers starting at 1', () => {
