@@ -37,6 +37,7 @@ import { MetricsService } from './services/metrics.service.js';
 import { OverviewService } from './services/overview.service.js';
 import { PollerService } from './services/poller.service.js';
 import { StateCache } from './services/state-cache.service.js';
+import { StorageHealth } from './services/storage-health.service.js';
 import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY, POLL_EVENTS, POLL_OBSERVER } from './services/tokens.js';
 
 export interface CollectorModuleOptions {
@@ -89,6 +90,8 @@ export class CollectorModule {
     ];
     if (serve) {
       providers.push(
+        // Hears of every transaction: /healthz, /metrics and the log say when storing fails.
+        StorageHealth,
         PollerService,
         // Delivers queued notifications (and those left from before a restart) while serving.
         OutboxWorker,
