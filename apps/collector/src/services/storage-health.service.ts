@@ -92,14 +92,19 @@ export class StorageHealth implements OnApplicationBootstrap, OnApplicationShutd
     this.episodes += this.failing ? 0 : 1;
     this.failing = { kind: fault.kind, detail: fault.detail, since: this.failing?.since ?? this.clock.now(), failures: (this.failing?.failures ?? 0) + 1 };
     this.log.error(this.problem()!);
+    void this.measureFreeSpace();
   }
 
-  private async probe(): Promise<void> {
+  private async measureFreeSpace(): Promise<void> {
     try {
       this.freeBytes = await this.repository.freeBytes();
     } catch (e) {
       this.log.warn(`cannot measure free space of ${this.repository.location}: ${(e as Error).message}`);
     }
+  }
+
+  private async probe(): Promise<void> {
+    await this.measureFreeSpace();
     try {
       await this.repository.checkpoint();
     } catch (e) {
