@@ -177,7 +177,9 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
 
   const cache = new StateCache(agents, checks, results, clock, { pollIntervalMs: 15_000 });
   const poller = { queueDepth: 2 } as unknown as PollerService;
-  const storage = new StorageHealth(new HealthRepository(db.dataSource), clock);
+  const storage = new StorageHealth(new FixedFreeSpace(db.dataSource), clock);
+  await storage.onApplicationBootstrap();
+  storage.onApplicationShutdown();
   const service = new MetricsService(cache, collector, poller, writer, storage, clock);
   return {
     db,
@@ -195,4 +197,11 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
       await db.close();
     },
   };
+}
+
+/** Free space is the file system's, different on every machine: the golden exposition shows a fixed 40 GiB. */
+class FixedFreeSpace extends HealthRepository {
+  override freeBytes(): Promise<number> {
+    return Promise.resolve(40 * 1024 ** 3);
+  }
 }
