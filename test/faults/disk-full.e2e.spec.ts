@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { mountSmallDisk, type SmallDisk } from '../peers/small-disk.js';
+import { startWebhookReceiver } from '../peers/webhook.js';
 import { sleep, startAgent, startCollector, waitFor, type AgentHandle, type CollectorHandle } from '../e2e/harness.js';
 
 interface ResultView {
@@ -79,19 +80,23 @@ describe('the collector on a disk that fills up', { timeout: 240_000 }, () => {
   let collector: CollectorHandle;
   let agent: AgentHandle;
   let checkIds: string[];
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
   before(async () => {
     target = createServer((socket) => socket.end());
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     port = (target.address() as { port: number }).port;
+    receiver = await startWebhookReceiver();
     disk = mountSmallDisk(16 * 1024 * 1024);
-    collector = await startCollector({ ROUNDS_DATA_DIR: join(disk.dir, 'data') });
+    collector = await startCollector({ ROUNDS_DATA_DIR: join(disk.dir, 'data'), ROUNDS_STORAGE_ALERT_AFTER_MS: '1500' });
     agent = await startAgent('pacs');
+    const channel = await collector.api('POST', '/api/v1/channels', { name: 'on-call hook', type: 'webhook', config: { url: receiver.url } });
+    assert.equal(channel.status, 201, JSON.stringify(channel.body));
     checkIds = await addChecks(collector, agent, port);
   });
 
   after(async () => {
-    await Promise.all([collector?.proc.stop(), agent?.proc.stop()]);
+    await Promise.all([collector?.proc.stop(), agent?.proc.stop(), receiver?.close()]);
     disk?.unmount();
     await new Promise((resolve) => target?.close(resolve));
   });
@@ -116,13 +121,21 @@ describe('the collector on a disk that fills up', { timeout: 240_000 }, () => {
     await sleep(4000); // four polls, each handed ~32 results
     assert.equal(await ackOf(collector), ackWhileFull, 'the ack moved while nothing could be stored');
 
+    // The outbox lives in the full database: this notification goes past it.
+    const firing = await waitFor('the storage alert to reach the webhook', () => receiver.deliveries.find((d) => d.kind === 'firing'));
+    assert.equal(firing.title, 'Rounds collector cannot store results');
+    assert.equal(firing.labels.alertname, 'RoundsCollectorStorageFailing');
+    assert.match(firing.text, /disk full: SQLITE_FULL/);
+
     disk.release();
     await waitFor('/healthz to answer 200 again', async () => (await healthz(collector)).status === 200);
+    const resolved = await waitFor('the storage alert to resolve', () => receiver.deliveries.find((d) => d.kind === 'resolved'));
+    assert.equal(resolved.key, firing.key.replace(/firing$/, 'resolved'));
     await waitFor('the results kept on the agent meanwhile to be stored', async () => (await ackOf(collector)) > ackWhileFull + 4 * CHECKS);
     const log = collector.proc.output;
     assert.equal(log.match(/storage failing since/g)?.length, 1, 'one log line per episode, not one per poll');
     assert.match(log, /storage works again after \d+ s \(\d+ failed writes\)/);
-    assert.doesNotMatch(log, /cannot store the results of agent/);
+    assert.doesNotMatch(log, /cannot store the results of agent|alerting could not process|notification delivery round failed/);
 
     // The reported case: the disk fills, the collector dies, space comes back, it starts again.
     disk.fill();

@@ -28,6 +28,7 @@ import { ChannelsService } from './notifications/channels.service.js';
 import { Notifiers } from './notifications/notifiers.js';
 import { OUTBOX_OPTIONS, OutboxService, type OutboxOptions } from './notifications/outbox.service.js';
 import { OutboxWorker } from './notifications/outbox.worker.js';
+import { StorageAlerts } from './notifications/storage-alerts.js';
 import { AgentsService } from './services/agents.service.js';
 import { AlertingService } from './services/alerting.service.js';
 import { ApiTokenService } from './services/api-token.service.js';
@@ -92,6 +93,7 @@ export class CollectorModule {
       providers.push(
         // Hears of every transaction: /healthz, /metrics and the log say when storing fails.
         StorageHealth,
+        StorageAlerts,
         PollerService,
         // Delivers queued notifications (and those left from before a restart) while serving.
         OutboxWorker,

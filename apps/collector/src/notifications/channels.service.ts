@@ -177,22 +177,39 @@ export class ChannelsService {
   async test(idOrName: string): Promise<TestResult> {
     const channel = await this.get(idOrName);
     const started = this.clock.now();
-    const raw = JSON.parse(channel.configJson) as unknown;
-    const secrets = secretValues(CHANNEL_JSON_SCHEMAS[channel.type], raw);
-    const v = validateChannelConfig(channel.type, raw);
-    let error: string | undefined;
-    if (!v.ok) {
-      error = `the channel config is invalid (${v.errors.map((e) => `${e.field}: ${e.message}`).join('; ')})`;
-    } else {
-      try {
-        await this.notifiers.send(v.value, testMessage(channel, this.config.publicUrl, started), AbortSignal.timeout(TEST_TIMEOUT_MS));
-      } catch (e) {
-        error = scrubSecrets(e instanceof Error ? e.message : String(e), secrets);
-      }
-    }
+    const error = await this.sendNow(channel, testMessage(channel, this.config.publicUrl, started));
     const now = this.clock.now();
     await this.channels.recordOutcome(channel.id, error ?? null, now);
     return error === undefined ? { ok: true, durationMs: now - started } : { ok: false, error, durationMs: now - started };
+  }
+
+  /**
+   * Sends `message` now to every enabled channel, past the outbox and without recording
+   * anything: for news about the database itself, which the outbox cannot hold while it
+   * fails. Resolves with each channel's outcome; never rejects.
+   */
+  async broadcast(message: NotificationMessage): Promise<{ channel: string; error?: string }[]> {
+    const channels = (await this.channels.findAll()).filter((c) => c.enabled);
+    return Promise.all(
+      channels.map(async (channel) => {
+        const error = await this.sendNow(channel, message);
+        return error === undefined ? { channel: channel.name } : { channel: channel.name, error };
+      }),
+    );
+  }
+
+  /** One attempt through the channel's transport; the error a person reads (secrets scrubbed), or undefined when sent. */
+  private async sendNow(channel: NotificationChannelEntity, message: NotificationMessage): Promise<string | undefined> {
+    const raw = JSON.parse(channel.configJson) as unknown;
+    const secrets = secretValues(CHANNEL_JSON_SCHEMAS[channel.type], raw);
+    const v = validateChannelConfig(channel.type, raw);
+    if (!v.ok) return `the channel config is invalid (${v.errors.map((e) => `${e.field}: ${e.message}`).join('; ')})`;
+    try {
+      await this.notifiers.send(v.value, message, AbortSignal.timeout(TEST_TIMEOUT_MS));
+      return undefined;
+    } catch (e) {
+      return scrubSecrets(e instanceof Error ? e.message : String(e), secrets);
+    }
   }
 }
 

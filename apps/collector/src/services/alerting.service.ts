@@ -41,6 +41,7 @@ import type { StoredResult } from '../repositories/result-writer.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from './errors.js';
 import type { PolledAgent, PollEvents } from './poller.service.js';
 import { CLOCK, COLLECTOR_CONFIG } from './tokens.js';
+import { storageFault } from '../repositories/storage-fault.js';
 
 export const ALERTING_OPTIONS = Symbol('ALERTING_OPTIONS');
 
@@ -494,6 +495,11 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   private logFailure(what: string, e: unknown): void {
+    // A failing database is reported once per episode by StorageHealth, not on every tick.
+    if (storageFault(e)) {
+      this.log.debug(`alerting could not process ${what}: ${(e as Error).message}`);
+      return;
+    }
     this.log.error(`alerting could not process ${what}: ${e instanceof Error ? e.message : String(e)} — the alert state stays as last saved`);
   }
 }

@@ -41,6 +41,7 @@ export class StorageHealth implements OnApplicationBootstrap, OnApplicationShutd
   private readonly failuresByKind = Object.fromEntries(STORAGE_FAULT_KINDS.map((k) => [k, 0])) as Record<StorageFaultKind, number>;
   private timer: unknown;
   private stopped = false;
+  private readonly listeners: ((failing: StorageFailure | null) => void)[] = [];
 
   constructor(
     private readonly repository: HealthRepository,
@@ -56,6 +57,11 @@ export class StorageHealth implements OnApplicationBootstrap, OnApplicationShutd
   onApplicationShutdown(): void {
     this.stopped = true;
     this.clock.clearTimeout(this.timer);
+  }
+
+  /** Called when an episode starts (with it) and when it ends (with null). */
+  onEpisode(listener: (failing: StorageFailure | null) => void): void {
+    this.listeners.push(listener);
   }
 
   status(): StorageStatus {
@@ -78,6 +84,7 @@ export class StorageHealth implements OnApplicationBootstrap, OnApplicationShutd
     this.failing = null;
     const seconds = Math.round((this.clock.now() - f.since) / 1000);
     this.log.log(`storage works again after ${seconds} s (${f.failures} failed writes): storing what the agents kept meanwhile`);
+    for (const listener of this.listeners) listener(null);
   }
 
   failed(error: unknown): void {
@@ -89,10 +96,12 @@ export class StorageHealth implements OnApplicationBootstrap, OnApplicationShutd
       this.failing.detail = fault.detail;
       return;
     }
-    this.episodes += this.failing ? 0 : 1;
+    const starts = !this.failing;
+    this.episodes += starts ? 1 : 0;
     this.failing = { kind: fault.kind, detail: fault.detail, since: this.failing?.since ?? this.clock.now(), failures: (this.failing?.failures ?? 0) + 1 };
     this.log.error(this.problem()!);
     void this.measureFreeSpace();
+    if (starts) for (const listener of this.listeners) listener({ ...this.failing });
   }
 
   private async measureFreeSpace(): Promise<void> {
