@@ -22,6 +22,7 @@ describe('readCollectorConfig', () => {
         logLevel: 'log',
         notifyRetryMs: 30_000,
         notifyMaxRetryMs: 3_600_000,
+        storageAlertAfterMs: 60_000,
         metricsAuth: {},
       },
     );
@@ -43,6 +44,7 @@ describe('readCollectorConfig', () => {
       ROUNDS_LOG_LEVEL: 'debug',
       ROUNDS_NOTIFY_RETRY_MS: '500',
       ROUNDS_NOTIFY_MAX_RETRY_MS: '2000',
+      ROUNDS_STORAGE_ALERT_AFTER_MS: '5000',
       ROUNDS_METRICS_TOKEN: 'm'.repeat(24),
       ROUNDS_METRICS_USER: 'prometheus',
       ROUNDS_METRICS_PASSWORD: 'p'.repeat(12),
@@ -64,6 +66,7 @@ describe('readCollectorConfig', () => {
         logLevel: 'debug',
         notifyRetryMs: 500,
         notifyMaxRetryMs: 2000,
+        storageAlertAfterMs: 5000,
         metricsAuth: { token: 'm'.repeat(24), basic: { user: 'prometheus', password: 'p'.repeat(12) } },
       },
     );
