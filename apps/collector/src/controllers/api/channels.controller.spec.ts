@@ -85,6 +85,8 @@ describe('ChannelsController (/api/v1/channels)', () => {
     const byName = Object.fromEntries((list.json as any[]).map((c) => [c.name, c]));
     assert.equal(byName['mail'].config.password, REDACTED);
     assert.equal(byName['tg'].config.botToken, REDACTED);
+    assert.equal(byName['hook'].config.url, REDACTED, 'the webhook URL is the credential for Slack or Teams');
+    assert.ok(!list.text.includes(`${receiver.url}/hook`), 'GET leaks the webhook URL');
     assert.equal(byName['hook'].config.hmacSecret, REDACTED);
     assert.equal(byName['hook'].config.headers.Authorization, REDACTED);
     assert.equal(byName['am'].config.password, REDACTED);
@@ -141,6 +143,23 @@ describe('ChannelsController (/api/v1/channels)', () => {
     assert.equal(typeChange.status, 400);
     assert.deepEqual(typeChange.json.errors, [{ field: 'type', message: 'unknown field' }]);
     assert.equal((await call('PATCH', `/api/v1/channels/${view.id}`, { name: 'mail' })).status, 409);
+  });
+
+  it('PATCH of a webhook that sends its redacted view back keeps the stored URL, and a new URL replaces it', async () => {
+    const view = (await call('GET', '/api/v1/channels/hook')).json;
+    assert.equal(view.config.url, REDACTED);
+    const storedUrl = async () => JSON.parse((await db.dataSource.query('SELECT config_json FROM notification_channels WHERE id = ?', [view.id]))[0].config_json).url;
+    const echoed = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, signatureHeader: 'X-Hook-Signature' } });
+    assert.equal(echoed.status, 200, echoed.text);
+    assert.equal(echoed.json.config.url, REDACTED);
+    assert.equal(echoed.json.config.signatureHeader, 'X-Hook-Signature');
+    assert.equal(await storedUrl(), `${receiver.url}/hook`);
+    const moved = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, url: `${receiver.url}/moved` } });
+    assert.equal(moved.status, 200, moved.text);
+    assert.ok(!moved.text.includes('/moved'), 'PATCH response leaks the new URL');
+    assert.equal(await storedUrl(), `${receiver.url}/moved`);
+    const bad = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, url: 'ftp://x' } });
+    assert.deepEqual(bad.json.errors, [{ field: 'config.url', message: 'must be an http:// or https:// URL' }]);
   });
 
   it('GET /:id/deliveries lists the outbox rows of a channel and checks its limit', async () => {
