@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { REDACTED } from '#rounds/common';
+import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
 import { ChannelsService } from '../../notifications/channels.service.js';
 import { Notifiers } from '../../notifications/notifiers.js';
 import { AlertmanagerNotifier } from '../../repositories/alertmanager.notifier.js';
@@ -167,6 +168,20 @@ describe('ChannelsController (/api/v1/channels)', () => {
     const bad = await call('GET', '/api/v1/channels/hook/deliveries?limit=0');
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }]);
+  });
+
+  it('POST and PATCH refuse a control character in the name with a 400 naming the field, and a taken name with a 409 naming it', async () => {
+    for (const name of ['on-call\nforged line', 'on-call\u0000', 'on-call\u009b']) {
+      const res = await call('POST', '/api/v1/channels', { name, type: 'webhook', config: { url: 'http://127.0.0.1:9/' } });
+      assert.equal(res.status, 400, JSON.stringify(name));
+      assert.deepEqual(res.json.errors, [{ field: 'name', message: CONTROL_CHARACTERS_MESSAGE }]);
+    }
+    const patched = await call('PATCH', '/api/v1/channels/hook', { name: 'hook\r\n' + 'x' });
+    assert.equal(patched.status, 400);
+    assert.deepEqual(patched.json.errors, [{ field: 'name', message: CONTROL_CHARACTERS_MESSAGE }]);
+    const taken = await call('PATCH', '/api/v1/channels/hook', { name: 'mail' });
+    assert.equal(taken.status, 409);
+    assert.deepEqual(taken.json.errors, [{ field: 'name', message: 'a notification channel named "mail" exists already — choose another name' }]);
   });
 
   it('DELETE removes the channel (204)', async () => {
