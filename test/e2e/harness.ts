@@ -135,7 +135,7 @@ export async function startAgent(name: string, options: { pluginDir?: string; ex
     proc: undefined as unknown as Proc,
     async start(env = {}) {
       handle.proc = new Proc(`agent ${name}`, [join(ROOT, 'bin', 'rounds-agent.js'), 'start', '--config', configPath], env, join(dir, 'agent.log'));
-      await handle.proc.waitForOutput(/listening on 127\.0\.0\.1:\d+/);
+      await handle.proc.waitForOutput(/listening on \S+:\d+ over TLS/);
       return handle.proc;
     },
   };

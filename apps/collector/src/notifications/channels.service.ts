@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { redactSecrets, restoreRedacted, type Clock } from '#rounds/common';
-import { issuesToFieldErrors, type FieldError } from '#rounds/plugins';
+import { issuesToFieldErrors, withoutControlCharacters, type FieldError } from '#rounds/plugins';
 import type { CollectorConfig } from '../config/env.js';
 import { CHANNEL_TYPES, type ChannelType, type NotificationChannelEntity, type OutboxStatus } from '../entities/index.js';
 import { ChannelsRepository } from '../repositories/channels.repository.js';
@@ -12,11 +12,7 @@ import { CHANNEL_JSON_SCHEMAS, scrubSecrets, secretValues, validateChannelConfig
 import type { NotificationMessage } from './message.js';
 import { Notifiers } from './notifiers.js';
 
-const name = z
-  .string()
-  .min(1)
-  .max(120)
-  .regex(/^[^\u0000-\u001f]*$/, 'must not contain control characters');
+const name = withoutControlCharacters(z.string().min(1).max(120));
 
 const channelInput = z.strictObject({
   name,
@@ -116,7 +112,7 @@ export class ChannelsService {
     }
     if (!parsed.success || errors.length > 0) throw new ValidationFailedError('invalid notification channel', errors);
     const dto = parsed.data;
-    if (await this.channels.findByName(dto.name)) throw new ConflictError(`a notification channel named "${dto.name}" exists already`);
+    if (await this.channels.findByName(dto.name)) throw new ConflictError(`a notification channel named "${dto.name}" exists already — choose another name`, 'name');
     return this.channels.create(dto, this.clock.now());
   }
 
@@ -133,7 +129,7 @@ export class ChannelsService {
     }
     if (patch.name !== undefined && patch.name !== existing.name) {
       const clash = await this.channels.findByName(patch.name);
-      if (clash) throw new ConflictError(`a notification channel named "${patch.name}" exists already`);
+      if (clash) throw new ConflictError(`a notification channel named "${patch.name}" exists already — choose another name`, 'name');
     }
     const updated = await this.channels.update(existing.id, patch, this.clock.now());
     if (!updated) throw new NotFoundError(`no notification channel with id "${existing.id}"`);

@@ -18,6 +18,7 @@ import {
   parseRules,
   parseSilenceRequest,
   SilenceError,
+  nameField,
   textField,
   type AlertEngineOptions,
   type AlertEngineState,
@@ -99,8 +100,10 @@ export interface RuleView {
 const ackSchema = z.strictObject({
   comment: textField('text saying who is on it or why the alert can wait'),
   expiresAt: instantField().nullable().optional(),
-  by: textField('the name of who acknowledges', 200).optional(),
+  by: nameField('the name of who acknowledges', 200).optional(),
 });
+
+const unackSchema = z.strictObject({ by: nameField('the name of who withdraws the acknowledgement', 200) });
 
 /** Who an action is recorded under until users exist. */
 export const DEFAULT_ACTOR = 'api';
@@ -310,7 +313,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   async unacknowledge(fingerprint: string, by: string = DEFAULT_ACTOR): Promise<void> {
-    await this.run((engine) => ({ step: engine.unacknowledge(fingerprint, by), value: undefined }));
+    const input = valid('invalid acknowledgement', validateWith(unackSchema, { by }));
+    await this.run((engine) => ({ step: engine.unacknowledge(fingerprint, input.by), value: undefined }));
   }
 
   rules(): RuleView[] {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { redactSecrets, restoreRedacted, statusFromProto } from '#rounds/common';
-import { PluginRegistry, issuesToFieldErrors, type FieldError } from '#rounds/plugins';
+import { PluginRegistry, issuesToFieldErrors, withoutControlCharacters, type FieldError } from '#rounds/plugins';
 import type { CheckEntity } from '../entities/index.js';
 import { ChecksRepository } from '../repositories/checks.repository.js';
 import { AgentCallError, AgentClientPool } from '../repositories/agent-client.pool.js';
@@ -11,7 +11,7 @@ import { ConflictError, NotFoundError, ValidationFailedError } from './errors.js
 import { COLLECTOR_CONFIG, PLUGIN_REGISTRY } from './tokens.js';
 
 const checkFields = {
-  name: z.string().min(1).max(120).regex(/^[^\u0000-\u001f]+$/, 'must not contain control characters'),
+  name: withoutControlCharacters(z.string().min(1).max(120)),
   config: z.record(z.string(), z.unknown()),
   intervalMs: z.number().int().min(1000).max(86_400_000),
   timeoutMs: z.number().int().min(100).max(600_000),
@@ -80,9 +80,7 @@ export class ChecksService {
     }
     if (!parsed.success || errors.length > 0 || !agent) throw new ValidationFailedError('invalid check', dedupe(errors));
     const dto = parsed.data;
-    if ((await this.checks.findAll({ agentId: agent.id })).some((c) => c.name === dto.name)) {
-      throw new ConflictError(`agent ${agent.name} already has a check named "${dto.name}"`);
-    }
+    await this.mustBeFreeName(agent.id, dto.name);
     return this.checks.create({ ...dto, agentId: agent.id });
   }
 
@@ -97,9 +95,18 @@ export class ChecksService {
       const agent = await this.agents.get(existing.agentId);
       this.validateConfig(existing.plugin, patch.config, descriptionOf(agent)?.plugins.map((p) => p.name));
     }
+    if (patch.name !== undefined && patch.name !== existing.name) await this.mustBeFreeName(existing.agentId, patch.name, id);
     const updated = await this.checks.update(id, patch);
     if (!updated) throw new NotFoundError(`no check with id "${id}"`);
     return updated;
+  }
+
+  /** Check names are unique per agent (the database says so too, for races: see ApiErrorFilter). */
+  private async mustBeFreeName(agentId: string, name: string, exceptId?: string): Promise<void> {
+    if ((await this.checks.findAll({ agentId })).some((c) => c.name === name && c.id !== exceptId)) {
+      const agent = await this.agents.get(agentId);
+      throw new ConflictError(`agent ${agent.name} already has a check named "${name}" — choose another name`, 'name');
+    }
   }
 
   async remove(id: string): Promise<void> {
