@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { ManualClock } from '#rounds/common';
+import { ManualClock, RESULT_LIMITS } from '#rounds/common';
 import { runPlugin, type RunReport } from './runner.js';
 import type { CheckContext, CheckOutcome, Plugin } from './plugin.js';
 
@@ -81,6 +81,8 @@ describe('runPlugin', () => {
     ['no summary', { status: 'OK', reason: 'ok', metrics: [] }, 'plugin fake returned no summary'],
     ['no metrics array', { status: 'OK', reason: 'ok', summary: 's' }, 'plugin fake returned malformed metrics'],
     ['a metric whose value is not a number', { ...ok, metrics: [{ name: 'x', value: '1', unit: 'count' }] }, 'plugin fake returned malformed metrics'],
+    ['a metric without a unit', { ...ok, metrics: [{ name: 'x', value: 1 }] }, 'plugin fake returned malformed metrics'],
+    ['a metric with a label value that is not a string', { ...ok, metrics: [{ name: 'x', value: 1, unit: '', labels: { a: 1 } }] }, 'plugin fake returned malformed metrics'],
   ];
   for (const [what, value, summary] of malformed) {
     it(`reports UNKNOWN/plugin_error when the plugin returns ${what}`, async () => {
@@ -251,5 +253,32 @@ describe('runPlugin', () => {
     assert.equal(report.outcome.summary, 'stopped at the deadline');
     assert.equal(report.cutOff, false);
     assert.ok(report.durationMs < 30_000, `waited ${report.durationMs} ms, as if for the grace`);
+  });
+
+  it('cuts a 2,000,000-character summary and 20,000 metrics to the limits and says so in the summary', async () => {
+    const metrics = Array.from({ length: 20_000 }, (_, i) => ({ name: `m_${i}`, value: i, unit: 'count' as const }));
+    const report = await runPlugin(fakePlugin(async () => ({ ...ok, summary: 'x'.repeat(2_000_000), metrics })), {}, { timeoutMs: 1000 });
+
+    const note = '… [truncated: 2,000,000 characters, limit 4096] [19,744 of 20,000 metrics dropped: limit 256 per result]';
+    assert.equal(report.outcome.summary.length, RESULT_LIMITS.summaryChars);
+    assert.ok(report.outcome.summary.endsWith(note), report.outcome.summary.slice(-200));
+    assert.equal(report.outcome.summary, 'x'.repeat(4096 - note.length) + note);
+    assert.equal(report.outcome.metrics.length, 256);
+    assert.deepEqual(report.outcome.metrics.at(-1), { name: 'm_255', value: 255, unit: 'count' });
+    assert.equal(report.outcome.status, 'OK');
+    assert.equal(report.pluginError, false);
+  });
+
+  it('cuts the message of a plugin that throws a huge error to the summary limit', async () => {
+    const report = await runPlugin(
+      fakePlugin(async () => {
+        throw new Error('y'.repeat(100_000));
+      }),
+      {},
+      { timeoutMs: 1000 },
+    );
+    assert.equal(report.outcome.reason, 'plugin_error');
+    assert.equal(report.outcome.summary.length, RESULT_LIMITS.summaryChars);
+    assert.match(report.outcome.summary, /^plugin fake failed: y+… \[truncated: 100,020 characters, limit 4096\]$/);
   });
 });

@@ -1,5 +1,5 @@
-import type { CheckOutcome, CheckContext, Plugin, PluginLogger } from './plugin.js';
-import { isReason, systemClock, type Clock } from '#rounds/common';
+import type { CheckOutcome, CheckContext, Metric, Plugin, PluginLogger } from './plugin.js';
+import { boundResult, isReason, systemClock, type Clock } from '#rounds/common';
 
 export interface RunOptions {
   timeoutMs: number;
@@ -30,17 +30,25 @@ function malformed(value: unknown): string | undefined {
   if (!['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'].includes(o.status as string)) return `returned status ${JSON.stringify(o.status)}`;
   if (typeof o.reason !== 'string' || !isReason(o.reason)) return `returned reason ${JSON.stringify(o.reason)} outside the closed set`;
   if (typeof o.summary !== 'string') return 'returned no summary';
-  if (!Array.isArray(o.metrics) || o.metrics.some((m) => typeof m?.name !== 'string' || typeof m.value !== 'number')) {
+  const badMetric = (m: Partial<Metric> | undefined) =>
+    typeof m?.name !== 'string' || typeof m.value !== 'number' || typeof m.unit !== 'string' || !stringLabels(m.labels);
+  if (!Array.isArray(o.metrics) || o.metrics.some(badMetric)) {
     return 'returned malformed metrics';
   }
   return undefined;
+}
+
+function stringLabels(labels: unknown): boolean {
+  if (labels === undefined) return true;
+  return typeof labels === 'object' && labels !== null && Object.values(labels).every((v) => typeof v === 'string');
 }
 
 /**
  * Runs one plugin with a deadline. The runner owns time: it aborts `ctx.signal` at the
  * deadline and, if the plugin still has not returned after a short grace, reports
  * CRITICAL/timeout and moves on (the plugin's promise is left to settle on its own).
- * A throw or a malformed outcome becomes UNKNOWN/plugin_error; this never rejects.
+ * A throw or a malformed outcome becomes UNKNOWN/plugin_error; this never rejects. An
+ * outcome over RESULT_LIMITS is cut to them, and its summary says what was cut.
  */
 export async function runPlugin(plugin: Plugin, config: unknown, options: RunOptions): Promise<RunReport> {
   const clock = options.clock ?? systemClock;
@@ -96,5 +104,7 @@ export async function runPlugin(plugin: Plugin, config: unknown, options: RunOpt
     clock.clearTimeout(abortTimer);
     if (cutOffTimer !== undefined) clock.clearTimeout(cutOffTimer);
   }
-  return { ...report, startedAt, durationMs: Math.max(0, Math.round(clock.now() - startedAt)) };
+  // Also a thrown message may be huge: every outcome leaves here within the limits.
+  const outcome = boundResult(report.outcome).result;
+  return { ...report, outcome, startedAt, durationMs: Math.max(0, Math.round(clock.now() - startedAt)) };
 }
