@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { AGENT_SERVICE_NAME } from '#rounds/common';
+import { AGENT_SERVICE_NAME, COLLECT_LIMITS } from '#rounds/common';
 import type {
   AgentDescription,
   CheckResult,
@@ -65,7 +65,7 @@ export class AgentController {
     const after = sameEpoch ? request.ackSeq : 0;
     if (sameEpoch) this.spool.ack(request.ackSeq);
     const max = Math.min(request.maxResults || this.config.collect.maxResults, this.config.collect.maxResults);
-    const { results, more } = this.spool.read(after, max);
+    const { results, more } = this.spool.read(after, max, COLLECT_LIMITS.resultBytes);
     return {
       results,
       lastSeq: this.spool.lastSeq,

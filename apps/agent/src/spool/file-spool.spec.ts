@@ -334,10 +334,12 @@ describe('FileSpool', () => {
     if (process.getuid?.() === 0) {
       // root writes anywhere: open it as an unprivileged user, as the service runs. That user
       // may not be able to read the checkout (a clone in a 0700 temp dir), so it gets its own
-      // copy of the spool's modules, which import nothing else at run time.
+      // copy of the spool's modules, whose only other run-time import is the result limits.
       const modules = join(root, 'modules');
       mkdirSync(modules, { mode: 0o755 });
       for (const name of ['file-spool.js', 'memory-spool.js', 'spool-files.js']) copyFileSync(fileURLToPath(new URL(`./${name}`, import.meta.url)), join(modules, name));
+      copyFileSync(fileURLToPath(new URL('../../../../libs/common/src/limits.js', import.meta.url)), join(modules, 'limits.js'));
+      writeFileSync(join(modules, 'package.json'), JSON.stringify({ type: 'module', imports: { '#rounds/common': './limits.js' } }));
       const module = join(modules, 'file-spool.js');
       const script =
         `const { FileSpool } = await import(${JSON.stringify(module)});` +

@@ -237,8 +237,8 @@ export class FileSpool implements Spool {
     this.acked = Math.max(this.acked, Math.min(ackSeq, this.memory.lastSeq));
   }
 
-  read(afterSeq: number, max: number): { results: CheckResult[]; more: boolean } {
-    const read = this.memory.read(afterSeq, max);
+  read(afterSeq: number, max: number, maxBytes?: number): { results: CheckResult[]; more: boolean } {
+    const read = this.memory.read(afterSeq, max, maxBytes);
     // Never hand out a seq the state on disk has not reserved: a crash could give it out again.
     const durable = this.persisted?.reservedThrough ?? 0;
     if (read.results.length === 0 || read.results.at(-1)!.seq <= durable) return read;

@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { resultWireBytes } from '#rounds/common';
+import { CheckResult } from '#rounds/common/wire';
 import { MemorySpool } from './memory-spool.js';
 import { ROOMY_LIMITS, seqs, spoolResult } from './testing.js';
 
@@ -19,6 +21,23 @@ describe('MemorySpool', () => {
     const stored = spool.append(result('pacs-echo', 900, 'C-ECHO answered in 12 ms'));
     assert.deepEqual(spool.read(0, 10).results, [{ ...result('pacs-echo', 900, 'C-ECHO answered in 12 ms'), seq: 1 }]);
     assert.equal(stored.seq, 1);
+  });
+
+  it('reads no more results than fit the byte budget in wire bytes, but always at least one, and says more remain', () => {
+    const spool = new MemorySpool(roomy, () => 1000);
+    for (let i = 0; i < 10; i++) spool.append(result(`c${i}`, 1000, 'x'.repeat(1000)));
+    const one = resultWireBytes(spool.read(0, 1).results[0]!);
+
+    const page = spool.read(0, 10, one * 3 + one / 2);
+    assert.deepEqual(seqs(page.results), [1, 2, 3]);
+    assert.equal(page.more, true);
+    assert.ok(page.results.reduce((n, r) => n + CheckResult.encode(r).finish().length, 0) <= one * 3.5);
+
+    const tooSmall = spool.read(3, 10, 10);
+    assert.deepEqual(seqs(tooSmall.results), [4]);
+    assert.equal(tooSmall.more, true);
+    assert.deepEqual(seqs(spool.read(8, 10, one * 100).results), [9, 10]);
+    assert.equal(spool.read(8, 10, one * 100).more, false);
   });
 
   it('reads up to max results after the cursor, oldest first, and says whether more remain', () => {

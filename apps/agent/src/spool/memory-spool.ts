@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { resultWireBytes } from '#rounds/common';
 import type { CheckResult } from '#rounds/common/wire';
 import type { Spool } from './spool.js';
 
@@ -14,16 +15,6 @@ export interface RestoredSpool {
   /** The highest seq ever handed out, so new results never reuse one the collector may have stored. */
   lastSeq: number;
   results: readonly CheckResult[];
-}
-
-/** Rough wire size of a result; enough to bound memory, cheaper than encoding it. */
-function sizeOf(r: CheckResult): number {
-  let n = 64 + r.checkId.length + r.reason.length + r.summary.length;
-  for (const m of r.metrics) {
-    n += 24 + m.name.length + m.unit.length;
-    for (const [k, v] of Object.entries(m.labels)) n += k.length + v.length + 4;
-  }
-  return n;
 }
 
 /**
@@ -69,7 +60,7 @@ export class MemorySpool implements Spool {
     this.compact();
   }
 
-  read(afterSeq: number, max: number): { results: CheckResult[]; more: boolean } {
+  read(afterSeq: number, max: number, maxBytes = Number.POSITIVE_INFINITY): { results: CheckResult[]; more: boolean } {
     // Results are in seq order: binary search for the first one after the cursor.
     let lo = this.head;
     let hi = this.items.length;
@@ -78,7 +69,13 @@ export class MemorySpool implements Spool {
       if (this.items[mid]!.result.seq <= afterSeq) lo = mid + 1;
       else hi = mid;
     }
-    const end = Math.min(this.items.length, lo + Math.max(0, max));
+    const last = Math.min(this.items.length, lo + Math.max(0, max));
+    // Sizes are wire sizes, so the page's encoded results stay within maxBytes; the first one always goes (it fits the limits).
+    let end = lo;
+    for (let bytes = 0; end < last; end++) {
+      bytes += this.items[end]!.size;
+      if (bytes > maxBytes && end > lo) break;
+    }
     const results = this.items.slice(lo, end).map((it) => it.result);
     return { results, more: end < this.items.length };
   }
@@ -105,7 +102,7 @@ export class MemorySpool implements Spool {
   }
 
   private push(result: CheckResult): void {
-    const size = sizeOf(result);
+    const size = resultWireBytes(result);
     this.items.push({ result, size });
     this.totalBytes += size;
     this.seq = result.seq;

@@ -13,8 +13,11 @@ export interface Spool {
   append(result: Omit<CheckResult, 'seq'>): CheckResult;
   /** Forgets everything with seq <= ackSeq. */
   ack(ackSeq: number): void;
-  /** Up to `max` results with seq > afterSeq, oldest first, and whether more remain. */
-  read(afterSeq: number, max: number): { results: CheckResult[]; more: boolean };
+  /**
+   * Up to `max` results with seq > afterSeq, oldest first, and whether more remain; with
+   * `maxBytes`, no more than fit in that many wire bytes (resultWireBytes), but at least one.
+   */
+  read(afterSeq: number, max: number, maxBytes?: number): { results: CheckResult[]; more: boolean };
   readonly lastSeq: number;
   readonly depth: number;
   readonly bytes: number;

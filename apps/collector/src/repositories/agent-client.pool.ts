@@ -2,7 +2,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { AUTH_METADATA_KEY, certificateFingerprint } from '#rounds/common';
+import { AUTH_METADATA_KEY, COLLECT_LIMITS, certificateFingerprint } from '#rounds/common';
 import {
   AgentServiceClient,
   type AgentDescription,
@@ -135,7 +135,8 @@ export class AgentClientPool {
       });
       const client = new AgentServiceClient(`${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`, creds, {
         'grpc.keepalive_time_ms': 60_000,
-        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        // A Rounds agent keeps its answers to the documented limit; anything larger is refused unread.
+        'grpc.max_receive_message_length': COLLECT_LIMITS.answerBytes,
         // The certificate names whatever host the agent was set up with; the pin, not the name, is what is checked.
         'grpc.ssl_target_name_override': 'localhost',
       });
@@ -184,7 +185,14 @@ export class AgentClientPool {
       case GrpcStatus.RESOURCE_EXHAUSTED: {
         // The agent's door sets retry-after when it throttles an address after repeated wrong tokens.
         const retryAfter = error.metadata?.get('retry-after')[0];
-        if (retryAfter === undefined) break;
+        if (retryAfter === undefined) {
+          // Without it, this is grpc-js refusing an answer over grpc.max_receive_message_length.
+          return new AgentCallError(
+            `${where} sent an answer over the ${COLLECT_LIMITS.answerBytes / 1024 / 1024} MiB limit of one Collect answer (${error.details || error.message}) — ` +
+              'a Rounds agent keeps its answers within it: update rounds-agent there, and make sure that address is a Rounds agent',
+            'protocol',
+          );
+        }
         return new AgentCallError(
           `${where} refused the token too often and refuses this collector's address unchecked for ${String(retryAfter)} s more — ` +
             'if the token is right, something else at this address is guessing it; otherwise re-run `rounds-agent init` there and enrol it again with the new enrolment string',

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { redactSecrets, restoreRedacted, statusFromProto } from '#rounds/common';
+import { boundResult, redactSecrets, restoreRedacted, statusFromProto } from '#rounds/common';
 import { PluginRegistry, issuesToFieldErrors, withoutControlCharacters, type FieldError } from '#rounds/plugins';
 import type { CheckEntity } from '../entities/index.js';
 import { ChecksRepository } from '../repositories/checks.repository.js';
@@ -118,11 +118,12 @@ export class ChecksService {
     const check = await this.get(id);
     const agent = await this.agents.get(check.agentId);
     try {
-      const r = await this.pool.runCheck(
+      const answer = await this.pool.runCheck(
         endpointOf(agent),
         { check: { id: check.id, plugin: check.plugin, configJson: check.configJson, intervalMs: check.intervalMs, timeoutMs: check.timeoutMs } },
         check.timeoutMs + this.config.pollTimeoutMs,
       );
+      const r = boundResult(answer).result;
       return { status: statusFromProto(r.status), reason: r.reason, summary: r.summary, durationMs: r.durationMs, startedAt: r.startedAtMs, metrics: r.metrics };
     } catch (e) {
       if (e instanceof AgentCallError) throw new ConflictError(e.message);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { BOUNDED_FIELDS, type BoundedField } from '#rounds/common';
 import { fromPromClient, type Family, type PromClientMetric } from './exposition.js';
 import type { PollObserver } from './poller.service.js';
 
@@ -50,6 +51,12 @@ export class CollectorMetrics implements PollObserver {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers: [this.registry],
   });
+  private readonly truncated = new Counter({
+    name: 'rounds_collector_results_truncated_total',
+    help: 'Results received over the result limits and cut before they were stored, by the field that was over (a result counts once per field).',
+    labelNames: ['field'],
+    registers: [this.registry],
+  });
   private readonly writeDuration = new Histogram({
     name: 'rounds_collector_write_batch_duration_seconds',
     help: 'Duration of one result-writer transaction (one or more coalesced poll batches).',
@@ -60,6 +67,7 @@ export class CollectorMetrics implements PollObserver {
   constructor(@Optional() @Inject(COLLECTOR_METRICS_OPTIONS) options: CollectorMetricsOptions = {}) {
     this.polls.inc(0);
     for (const reason of POLL_ERROR_REASONS) this.pollErrors.inc({ reason }, 0);
+    for (const field of BOUNDED_FIELDS) this.truncated.inc({ field }, 0);
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry });
       for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
@@ -78,6 +86,10 @@ export class CollectorMetrics implements PollObserver {
 
   pollLate(lateByMs: number): void {
     this.lag.observe(Math.max(0, lateByMs) / 1000);
+  }
+
+  resultTruncated(fields: readonly BoundedField[]): void {
+    for (const field of fields) this.truncated.inc({ field });
   }
 
   writeCommitted(seconds: number): void {

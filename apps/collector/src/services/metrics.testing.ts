@@ -173,6 +173,7 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
   collector.pollFinished(3.2, 'timeout');
   collector.pollLate(0);
   collector.pollLate(1200);
+  collector.resultTruncated(['summary', 'metrics']);
   collector.writeCommitted(0.004);
 
   const cache = new StateCache(agents, checks, results, clock, { pollIntervalMs: 15_000 });

@@ -451,6 +451,46 @@ describe('PollerService', () => {
       assert.equal((await agent()).ackSeq, 1, 'a refusal is not a spooled result and does not move the ack');
     });
 
+    it('stores a result over the limits cut to them, says so in its summary, counts each field and warns once per check', async () => {
+      const checkId = await newCheck('hostile');
+      const truncated: string[][] = [];
+      const observer = { pollFinished: () => {}, pollLate: () => {}, resultTruncated: (fields: readonly string[]) => void truncated.push([...fields]) };
+      await poller.onApplicationShutdown();
+      writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
+      poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, config, clock, observer);
+      const huge = (seq: number): CheckResult => ({
+        ...result(checkId, seq),
+        summary: 'z'.repeat(2_000_000),
+        metrics: Array.from({ length: 20_000 }, (_, i) => ({ name: `m_${i}`, value: i, unit: 'count', labels: { label: 'v'.repeat(i === 0 ? 300 : 1) } })),
+      });
+      pool.script(agentId, { spoolEpoch: 'e1', results: [huge(1), huge(2), result(checkId, 3)] });
+
+      poller.pollSoon(agentId);
+      await tick(0);
+
+      const stored = await results.recent(checkId, 10);
+      assert.deepEqual(stored.map((r) => r.seq), [3, 2, 1]);
+      const cut = stored.find((r) => r.seq === 2)!;
+      const note =
+        '… [truncated: 2,000,000 characters, limit 4096] [19,743 of 20,000 metrics dropped: limit 256 per result; ' +
+        '1 metrics dropped: name over 128, unit over 32, over 16 labels, label name over 64 or value over 256 characters]';
+      assert.equal(cut.summary, 'z'.repeat(4096 - note.length) + note);
+      const metrics = JSON.parse(cut.metricsJson) as { name: string }[];
+      assert.equal(metrics.length, 256);
+      assert.equal(metrics[0]!.name, 'm_1');
+      assert.ok(cut.metricsJson.length < 20_000, `${cut.metricsJson.length} characters of metrics stored`);
+      assert.equal(stored.find((r) => r.seq === 3)!.summary, 'run 3', 'a result within the limits is stored as it came');
+      assert.deepEqual(truncated, [
+        ['summary', 'metrics', 'label_value'],
+        ['summary', 'metrics', 'label_value'],
+      ]);
+      assert.deepEqual(logger.warnings('over the result limits'), [
+        `agent pacs-01 sent results of check ${checkId} over the result limits (summary, metrics, label_value): they are stored cut to the limits — ` +
+          'update rounds-agent there, whose runner keeps to them (README: Limits)',
+      ]);
+      assert.equal((await agent()).ackSeq, 3);
+    });
+
     it('describes the agent after its first successful poll and not on every poll', async () => {
       poller.pollSoon(agentId);
       await tick(0);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Scheduler, nextOnCadence, type Clock } from '#rounds/common';
+import { Scheduler, boundResult, nextOnCadence, type BoundedField, type Clock } from '#rounds/common';
 import type { CheckSpec, CollectResponse } from '#rounds/common/wire';
 import type { AgentEntity, StatusCode } from '../entities/index.js';
 import { AgentsRepository } from '../repositories/agents.repository.js';
@@ -31,6 +31,8 @@ export interface PollObserver {
   pollFinished(seconds: number, errorCode?: string): void;
   /** A poll started `lateByMs` after it was due (waiting for a free slot or a busy event loop). */
   pollLate(lateByMs: number): void;
+  /** A received result was over the limits in `fields` and was cut before it was stored. */
+  resultTruncated(fields: readonly BoundedField[]): void;
 }
 
 /** An agent as the poller names it in {@link PollEvents}. */
@@ -235,6 +237,14 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
         metrics: [],
       });
     }
+    // The agent's runner already keeps to the limits; an older or hostile agent may not.
+    for (let i = 0; i < results.length; i++) {
+      const bounded = boundResult(results[i]!);
+      if (bounded.cut.length === 0) continue;
+      results[i] = bounded.result;
+      this.observer?.resultTruncated(bounded.cut);
+      this.noteTruncated(agent, bounded.result.checkId, bounded.cut);
+    }
     const sameEpoch = response.spoolEpoch === agent.spoolEpoch;
     const lastSeq = response.results.length > 0 ? response.results[response.results.length - 1]!.seq : sameEpoch ? agent.ackSeq : 0;
     this.stats.resultsReceived += response.results.length;
@@ -247,6 +257,19 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
       health: response.health ?? null,
     });
     return results;
+  }
+
+  private readonly truncationLogged = new Set<string>();
+
+  /** One warning per agent and check while the collector runs: a hostile plugin must not flood the log too. */
+  private noteTruncated(agent: AgentEntity, checkId: string, fields: readonly BoundedField[]): void {
+    const key = `${agent.id}/${checkId}`;
+    if (this.truncationLogged.has(key) || this.truncationLogged.size >= 10_000) return;
+    this.truncationLogged.add(key);
+    this.log.warn(
+      `agent ${agent.name} sent results of check ${checkId.slice(0, 64)} over the result limits (${fields.join(', ')}): ` +
+        'they are stored cut to the limits — update rounds-agent there, whose runner keeps to them (README: Limits)',
+    );
   }
 
   private async describe(agent: AgentEntity): Promise<void> {
