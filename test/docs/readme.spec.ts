@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { COLLECT_LIMITS, RESULT_LIMITS } from '#rounds/common';
 import { pluginTable, PLUGIN_TABLE_END, PLUGIN_TABLE_START } from '#rounds/plugins/docs';
 import { ROOT } from '../e2e/harness.js';
 
@@ -25,4 +26,21 @@ test('every collector setting read by config/env.ts is documented in the README'
   const names = [...env.matchAll(/^\s+(ROUNDS_[A-Z_]+):/gm)].map((m) => m[1]!);
   assert.ok(names.length >= 10, `found only ${names.length} settings in env.ts`);
   for (const name of names) assert.ok(readme.includes(`\`${name}\``), `README does not document ${name}`);
+});
+
+test('the README Limits table states the limits the code enforces', () => {
+  const section = readme.slice(readme.indexOf('### Limits'), readme.indexOf('## Command line'));
+  const L = RESULT_LIMITS;
+  for (const row of [
+    `| summary | ${L.summaryChars} characters |`,
+    `| reason | ${L.reasonChars} characters |`,
+    `| metrics per result | ${L.metricsPerResult} |`,
+    `| metric name / unit | ${L.metricNameChars} / ${L.metricUnitChars} characters |`,
+    `| labels per metric | ${L.labelsPerMetric} |`,
+    `| label name / value | ${L.labelKeyChars} / ${L.labelValueChars} characters |`,
+    `| results in one Collect answer | ${COLLECT_LIMITS.resultBytes / 1024 / 1024} MiB`,
+    `| one Collect answer | ${COLLECT_LIMITS.answerBytes / 1024 / 1024} MiB |`,
+  ]) {
+    assert.ok(section.includes(row), `README Limits lacks "${row}"`);
+  }
 });

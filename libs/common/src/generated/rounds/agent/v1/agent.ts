@@ -143,7 +143,7 @@ export interface CollectResponse {
    * empty); lets the collector see how far behind it is.
    */
   lastSeq: number;
-  /** True when results were left behind because of max_results: poll again soon. */
+  /** True when results were left behind because of max_results or the 4 MiB page: poll again soon. */
   more: boolean;
   /** The assignment version the agent runs after applying this request. */
   assignmentVersion: string;
@@ -203,17 +203,22 @@ export interface CheckResult {
    * unexpected_response, protocol_error, plugin_error, config_error, ...
    */
   reason: string;
-  /** One line for people. */
+  /**
+   * One line for people; at most 4096 characters (longer ones are cut, ending with
+   * "… [truncated: N characters, limit 4096]").
+   */
   summary: string;
+  /** At most 256, each within the limits on Metric; the rest are dropped and the summary says so. */
   metrics: Metric[];
 }
 
 export interface Metric {
-  /** snake_case, base units (seconds, bytes, ratio), e.g. `connect_seconds`. */
+  /** snake_case, base units (seconds, bytes, ratio), e.g. `connect_seconds`; at most 128 characters. */
   name: string;
   value: number;
   /** Unit of `value`: `seconds`, `bytes`, `ratio`, `days`, `count`, `bytes_per_second`, ... */
   unit: string;
+  /** At most 16, names up to 64 and values up to 256 characters. */
   labels: { [key: string]: string };
 }
 
@@ -1944,7 +1949,9 @@ export const AgentServiceService = {
    * collector's assignment version differs from the agent's) and drains results.
    *
    * Drain semantics: the agent returns results with seq > ack_seq, oldest first,
-   * at most max_results. Results with seq <= ack_seq are acknowledged and the
+   * at most max_results and at most 4 MiB of them (protobuf size; at least one result),
+   * so a backlog is drained in pages; the collector refuses an answer over 16 MiB.
+   * Results with seq <= ack_seq are acknowledged and the
    * agent may forget them. A result is never removed before it is acknowledged,
    * so a lost response is simply drained again on the next poll.
    */
@@ -1983,7 +1990,9 @@ export interface AgentServiceServer extends UntypedServiceImplementation {
    * collector's assignment version differs from the agent's) and drains results.
    *
    * Drain semantics: the agent returns results with seq > ack_seq, oldest first,
-   * at most max_results. Results with seq <= ack_seq are acknowledged and the
+   * at most max_results and at most 4 MiB of them (protobuf size; at least one result),
+   * so a backlog is drained in pages; the collector refuses an answer over 16 MiB.
+   * Results with seq <= ack_seq are acknowledged and the
    * agent may forget them. A result is never removed before it is acknowledged,
    * so a lost response is simply drained again on the next poll.
    */
@@ -2020,7 +2029,9 @@ export interface AgentServiceClient extends Client {
    * collector's assignment version differs from the agent's) and drains results.
    *
    * Drain semantics: the agent returns results with seq > ack_seq, oldest first,
-   * at most max_results. Results with seq <= ack_seq are acknowledged and the
+   * at most max_results and at most 4 MiB of them (protobuf size; at least one result),
+   * so a backlog is drained in pages; the collector refuses an answer over 16 MiB.
+   * Results with seq <= ack_seq are acknowledged and the
    * agent may forget them. A result is never removed before it is acknowledged,
    * so a lost response is simply drained again on the next poll.
    */
