@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { RESULT_LIMITS } from '#rounds/common';
 import { FIXTURES, startAgent, startCollector, waitFor, type AgentHandle, type CollectorHandle } from '../e2e/harness.js';
+import { startWebhookReceiver } from '../peers/webhook.js';
 
 interface CheckView {
   id: string;
@@ -23,10 +24,14 @@ interface ResultView {
 describe('a hostile plugin', { timeout: 180_000 }, () => {
   let collector: CollectorHandle;
   let agent: AgentHandle;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let checkId = '';
 
   before(async () => {
+    receiver = await startWebhookReceiver();
     collector = await startCollector();
+    const channel = await collector.api('POST', '/api/v1/channels', { name: 'on-call hook', type: 'webhook', config: { url: receiver.url } });
+    assert.equal(channel.status, 201, JSON.stringify(channel.body));
     agent = await startAgent('hostile', { pluginDir: join(FIXTURES, 'hostile-plugins') });
     const added = await collector.api('POST', '/api/v1/agents', { name: 'hostile', enrol: agent.enrolment });
     assert.equal(added.status, 201, JSON.stringify(added.body));
@@ -52,6 +57,7 @@ describe('a hostile plugin', { timeout: 180_000 }, () => {
 
   after(async () => {
     await Promise.all([collector?.proc.stop(), agent?.proc.stop()]);
+    await receiver?.close();
   });
 
   const note = '… [truncated: 2,000,000 characters, limit 4096] [19,743 of 20,000 metrics dropped: limit 256 per result; 1 metrics dropped:';
@@ -81,7 +87,7 @@ describe('a hostile plugin', { timeout: 180_000 }, () => {
 
   test("the API's check view and results carry the cut summary and at most 256 metrics", async () => {
     const check = await collector.api<CheckView>('GET', `/api/v1/checks/${checkId}`);
-    assert.equal(check.body.state?.status, 'WARNING');
+    assert.equal(check.body.state?.status, 'CRITICAL');
     assert.equal(check.body.state?.summary.length, RESULT_LIMITS.summaryChars);
     assert.ok(check.body.state?.summary.includes(note));
     const results = await collector.api<ResultView[]>('GET', `/api/v1/checks/${checkId}/results?limit=5`);
@@ -105,5 +111,13 @@ describe('a hostile plugin', { timeout: 180_000 }, () => {
     // The agent's runner cut every result already: the collector's own cut counts nothing.
     assert.match(text, /^rounds_collector_results_truncated_total\{field="summary"\} 0$/m);
     assert.match(text, /^rounds_collector_results_truncated_total\{field="metrics"\} 0$/m);
+  });
+
+  test('the webhook that the check fires carries the cut summary, not the whole one', async () => {
+    const firing = await waitFor('a "firing" for the hostile check', () => receiver.deliveries.find((d) => d.kind === 'firing' && d.check === 'hostile'), 60_000);
+    const size = JSON.stringify(firing).length;
+    assert.ok(size < 20_000, `one webhook delivery is ${size} characters`);
+    assert.ok(firing.text.includes('[truncated: 2,000,000 characters, limit 4096]'), firing.text.slice(-600));
+    assert.ok(!firing.text.includes('h'.repeat(RESULT_LIMITS.summaryChars)));
   });
 });
