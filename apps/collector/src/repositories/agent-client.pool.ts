@@ -137,6 +137,10 @@ export class AgentClientPool {
         'grpc.keepalive_time_ms': 60_000,
         // A Rounds agent keeps its answers to the documented limit; anything larger is refused unread.
         'grpc.max_receive_message_length': COLLECT_LIMITS.answerBytes,
+        // With HTTP/2's default 64 KiB window, a page of results needs a window update from this
+        // process every 64 KiB: on a busy event loop each one waits its turn, and a 1 MB answer
+        // outlived the poll deadline. A window as large as one answer lets it arrive in one go.
+        'grpc-node.flow_control_window': COLLECT_LIMITS.answerBytes,
         // The certificate names whatever host the agent was set up with; the pin, not the name, is what is checked.
         'grpc.ssl_target_name_override': 'localhost',
       });
