@@ -11,3 +11,4 @@ export * from './thresholds/perfdata.js';
 export * from './logger.js';
 export * from './fingerprint.js';
 export * from './cli.js';
+export * from './check-timing.js';
