@@ -81,7 +81,7 @@ describe('ChecksService limits (checks per agent, interval floor, timeout within
       {
         field: 'agent',
         message:
-          'agent ward-02 already has 2 checks, the most one agent may have — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
+          'agent ward-02 has 2 checks, the most one agent may have is 2 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
       },
     ]);
     assert.equal((await limited.list('ward-02')).length, 2);

@@ -116,7 +116,7 @@ export class ChecksService {
         {
           field: 'agent',
           message:
-            `agent ${agent.name} already has ${siblings.length} checks, the most one agent may have — ` +
+            `agent ${agent.name} has ${siblings.length} check${siblings.length === 1 ? '' : 's'}, the most one agent may have is ${this.config.maxChecksPerAgent} — ` +
             'set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
         },
       ]);

@@ -82,7 +82,7 @@ describe('ChecksController (/api/v1/checks) limits', () => {
       {
         field: 'agent',
         message:
-          'agent pacs-01 already has 2 checks, the most one agent may have — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
+          'agent pacs-01 has 2 checks, the most one agent may have is 2 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
       },
     ]);
   });
