@@ -1,51 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { freePort, sleep, startAgent, startCollector, waitFor, type AgentHandle, type CollectorHandle } from './harness.js';
-
-interface Delivery {
-  key: string;
-  kind: string;
-  check: string | null;
-  reason: string;
-  text: string;
-  labels: Record<string, string>;
-  /** What the receiver answered. */
-  answered: number;
-}
-
-/** A webhook receiver on a loopback port whose answer the test switches (200 or 503). */
-async function startWebhookReceiver(): Promise<{ url: string; deliveries: Delivery[]; status: number; close(): Promise<void> }> {
-  const state = { url: '', deliveries: [] as Delivery[], status: 200, close: async () => undefined };
-  const server: HttpServer = createHttpServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<Delivery, 'answered'>;
-      const answered = state.status;
-      state.deliveries.push({
-        key: String(req.headers['x-rounds-key']),
-        kind: body.kind,
-        check: body.check,
-        reason: body.reason,
-        text: body.text,
-        labels: body.labels,
-        answered,
-      });
-      res.writeHead(answered, { 'content-type': 'application/json' });
-      res.end(answered === 200 ? '{"ok":true}' : '{"error":"maintenance"}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
-  state.close = () =>
-    new Promise<undefined>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve(undefined));
-    });
-  return state;
-}
+import { startWebhookReceiver, type Delivery } from '../peers/webhook.js';
 
 /**
  * The issue's promise, with real processes: a problem confirmed by the hard-state count is

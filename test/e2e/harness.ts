@@ -117,11 +117,11 @@ export interface AgentHandle {
  * `rounds-agent init` on a free loopback port, with the fixture plugin folder and any extra
  * agent config (YAML appended to the file, e.g. a `nagios:` allow-list), then `start`.
  */
-export async function startAgent(name: string, options: { pluginDir?: string; extraConfig?: string } = {}): Promise<AgentHandle> {
+export async function startAgent(name: string, options: { pluginDir?: string; extraConfig?: string; initArgs?: string[] } = {}): Promise<AgentHandle> {
   const dir = tempDir(`agent-${name}`);
   const port = await freePort();
   const configPath = join(dir, 'agent.yaml');
-  const init = await runBin('rounds-agent', ['init', '--config', configPath, '--listen', `127.0.0.1:${port}`]);
+  const init = await runBin('rounds-agent', ['init', '--config', configPath, '--listen', `127.0.0.1:${port}`, ...(options.initArgs ?? [])]);
   if (init.code !== 0) throw new Error(`rounds-agent init failed: ${init.output}`);
   const enrolment = init.output.trim().split('\n').pop()!;
   if (options.pluginDir) appendFileSync(configPath, `plugins:\n  dir: ${options.pluginDir}\n`);
@@ -135,7 +135,7 @@ export async function startAgent(name: string, options: { pluginDir?: string; ex
     proc: undefined as unknown as Proc,
     async start(env = {}) {
       handle.proc = new Proc(`agent ${name}`, [join(ROOT, 'bin', 'rounds-agent.js'), 'start', '--config', configPath], env, join(dir, 'agent.log'));
-      await handle.proc.waitForOutput(/listening on 127\.0\.0\.1:\d+/);
+      await handle.proc.waitForOutput(/listening on \S+:\d+ over TLS/);
       return handle.proc;
     },
   };

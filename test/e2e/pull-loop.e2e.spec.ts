@@ -200,7 +200,7 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
     });
     assert.match(refused.lastError!, /re-run `rounds-agent init`/);
     await waitFor('alpha DOWN', async () => (await agentState('alpha')).state === 'DOWN');
-    await alpha.proc.waitForOutput(/refused collect from 127\.0\.0\.1:\d+: wrong token/);
+    await alpha.proc.waitForOutput(/refused Collect from 127\.0\.0\.1: wrong token/);
     const log = readLog(join(alpha.dir, 'agent.log'));
     assert.ok(!log.includes(new URL(alpha.enrolment).username), 'the real token appears in the agent log');
     await alpha.proc.stop();

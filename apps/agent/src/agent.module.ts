@@ -3,7 +3,6 @@ import { systemClock } from '#rounds/common';
 import { PluginRegistry } from '#rounds/plugins';
 import type { AgentConfig } from './config/agent-config.js';
 import { AgentController } from './controllers/agent.controller.js';
-import { TokenGuard } from './controllers/token.guard.js';
 import { ChecksService } from './services/checks.service.js';
 import { HealthService } from './services/health.service.js';
 import { AGENT_CONFIG, CLOCK, PLUGIN_REGISTRY, SPOOL } from './services/tokens.js';
@@ -23,7 +22,6 @@ export class AgentModule {
         { provide: SPOOL, useValue: spool },
         ChecksService,
         HealthService,
-        TokenGuard,
       ],
     };
   }

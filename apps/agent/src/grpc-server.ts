@@ -1,11 +1,12 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
 import { ServerGrpc } from '@nestjs/microservices';
 import { AGENT_PROTO_LOADER, AGENT_PROTO_PACKAGE, agentProtoPath } from '#rounds/common';
 
 /**
  * Nest's gRPC transport, extended to keep the port the OS actually bound (so
  * `listen: 127.0.0.1:0` works and the log shows the real address) and to turn a
- * bind failure into a sentence that names the setting to change.
+ * bind failure into a sentence that names the setting to change. `interceptors` run on each
+ * call's metadata before its body is read (the token check).
  */
 export class AgentGrpcServer extends ServerGrpc {
   boundPort = 0;
@@ -14,6 +15,7 @@ export class AgentGrpcServer extends ServerGrpc {
     private readonly listenAddress: string,
     private readonly credentials: ServerCredentials,
     private readonly configPath: string,
+    private readonly interceptors: ServerInterceptor[] = [],
   ) {
     super({
       url: listenAddress,
@@ -26,7 +28,7 @@ export class AgentGrpcServer extends ServerGrpc {
 
   /** Called by ServerGrpc.listen(); replaces its bind so the bound port is kept. */
   override async createClient(): Promise<Server> {
-    const server = new Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+    const server = new Server({ 'grpc.max_send_message_length': 64 * 1024 * 1024, interceptors: this.interceptors });
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(this.listenAddress, this.credentials, (error, port) => {
         if (error) {

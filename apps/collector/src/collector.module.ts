@@ -28,6 +28,7 @@ import { ChannelsService } from './notifications/channels.service.js';
 import { Notifiers } from './notifications/notifiers.js';
 import { OUTBOX_OPTIONS, OutboxService, type OutboxOptions } from './notifications/outbox.service.js';
 import { OutboxWorker } from './notifications/outbox.worker.js';
+import { StorageAlerts } from './notifications/storage-alerts.js';
 import { AgentsService } from './services/agents.service.js';
 import { AlertingService } from './services/alerting.service.js';
 import { ApiTokenService } from './services/api-token.service.js';
@@ -37,6 +38,7 @@ import { MetricsService } from './services/metrics.service.js';
 import { OverviewService } from './services/overview.service.js';
 import { PollerService } from './services/poller.service.js';
 import { StateCache } from './services/state-cache.service.js';
+import { StorageHealth } from './services/storage-health.service.js';
 import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY, POLL_EVENTS, POLL_OBSERVER } from './services/tokens.js';
 
 export interface CollectorModuleOptions {
@@ -89,6 +91,9 @@ export class CollectorModule {
     ];
     if (serve) {
       providers.push(
+        // Hears of every transaction: /healthz, /metrics and the log say when storing fails.
+        StorageHealth,
+        StorageAlerts,
         PollerService,
         // Delivers queued notifications (and those left from before a restart) while serving.
         OutboxWorker,

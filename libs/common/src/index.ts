@@ -12,3 +12,4 @@ export * from './logger.js';
 export * from './fingerprint.js';
 export * from './cli.js';
 export * from './check-timing.js';
+export * from './auth-throttle.js';

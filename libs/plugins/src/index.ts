@@ -3,3 +3,4 @@ export * from './schema.js';
 export * from './registry.js';
 export * from './runner.js';
 export { nagiosCommandsSchema, type NagiosCommands } from './nagios/nagios.plugin.js';
+export * from './text-fields.js';

@@ -3,10 +3,11 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PluginRegistry } from '#rounds/plugins';
-import { certificateFingerprint, RoundsLogger, untilStopped } from '#rounds/common';
+import { certificateFingerprint, RoundsLogger, systemClock, untilStopped } from '#rounds/common';
 import { loadAgentConfig, splitHostPort } from '../config/agent-config.js';
 import type { AgentEnv } from '../config/env.js';
 import { AgentModule } from '../agent.module.js';
+import { TokenGuard } from '../controllers/token.guard.js';
 import { AgentGrpcServer } from '../grpc-server.js';
 import { loadPluginDir } from '../services/plugin-loader.js';
 import { FileSpool } from '../spool/file-spool.js';
@@ -37,7 +38,8 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     log: { debug: (m) => logger.debug(m, 'Spool'), log: (m) => logger.log(m, 'Spool'), warn: (m) => logger.warn(m, 'Spool') },
   });
   const credentials = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }], false);
-  const server = new AgentGrpcServer(config.listen, credentials, config.path);
+  const guard = new TokenGuard(config.tokenSha256, systemClock, (line) => logger.warn(line, 'Auth'));
+  const server = new AgentGrpcServer(config.listen, credentials, config.path, [guard.interceptor]);
   let app: Awaited<ReturnType<typeof NestFactory.createMicroservice>>;
   try {
     app = await NestFactory.createMicroservice(AgentModule.forConfig(config, registry, spool), {
@@ -55,6 +57,7 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     log.log(`${signal} received: stopping (results not yet collected stay in ${config.spoolDir} for the next start)`);
     // The checks stop first (the last results land in the spool), then the spool flushes to disk.
     await app.close().catch((e: unknown) => log.error(`stopping: ${(e as Error).message}`));
+    guard.close();
     await spool.close().catch((e: unknown) => log.error(`closing the spool: ${(e as Error).message}`));
   });
   log.log(

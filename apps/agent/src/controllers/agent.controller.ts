@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Controller, Inject, UseGuards } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { AGENT_SERVICE_NAME } from '#rounds/common';
 import type {
@@ -17,13 +17,14 @@ import { HealthService } from '../services/health.service.js';
 import type { Spool } from '../spool/spool.js';
 import { AGENT_CONFIG, PLUGIN_REGISTRY, SPOOL } from '../services/tokens.js';
 import { ROUNDS_VERSION as AGENT_VERSION } from '#rounds/common';
-import { TokenGuard } from './token.guard.js';
 
 const STARTED_AT = Date.now();
 
-/** AgentService over gRPC: thin — the rules live in ChecksService and the spool. */
+/**
+ * AgentService over gRPC: thin — the rules live in ChecksService and the spool. Calls reach it
+ * only past the TokenGuard interceptor that AgentGrpcServer installs (see cli/start.ts).
+ */
 @Controller()
-@UseGuards(TokenGuard)
 export class AgentController {
   constructor(
     @Inject(AGENT_CONFIG) private readonly config: AgentConfig,

@@ -1,40 +1,75 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { RpcException } from '@nestjs/microservices';
-import { status as GrpcStatus, type Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
-import { AUTH_METADATA_KEY } from '#rounds/common';
-import type { AgentConfig } from '../config/agent-config.js';
-import { AGENT_CONFIG } from '../services/tokens.js';
+import {
+  Metadata,
+  ServerInterceptingCall,
+  status as GrpcStatus,
+  type StatusObject,
+  type ServerInterceptor,
+} from '@grpc/grpc-js';
+import { AUTH_METADATA_KEY, AuthThrottle, checkBearer, peerAddress, type AuthThrottleLimits, type Clock } from '#rounds/common';
+
+const HINT =
+  'this agent answers only a collector that enrolled it with its current token (if that collector is yours, enrol the agent there again with the enrolment string from `rounds-agent init`)';
 
 /**
- * Every call must carry `authorization: Bearer <token>`. The config holds only the
- * token's SHA-256, and the comparison is constant-time over the digests, so neither
- * the config file nor response timing gives the token away. Refusals are logged
- * with the caller's address and method, never with what it sent.
+ * Every call must carry `authorization: Bearer <token>`. It runs as a gRPC server interceptor
+ * on the call's metadata, before the request body is read — Nest's guards run after the body
+ * is deserialised, so a malformed body from anyone would have been parsed (and answered
+ * INTERNAL) before the token was looked at. The config holds only the token's SHA-256 and the
+ * comparison is constant-time over digests. A peer that keeps failing is throttled without
+ * hashing (RESOURCE_EXHAUSTED, with `retry-after` seconds in the trailers) and its refusals are
+ * logged one line per interval, with its address and method, never with what it sent.
  */
-@Injectable()
-export class TokenGuard implements CanActivate {
-  private readonly log = new Logger('Auth');
+export class TokenGuard {
   private readonly expected: Buffer;
+  private readonly throttle: AuthThrottle;
 
-  constructor(@Inject(AGENT_CONFIG) config: AgentConfig) {
-    this.expected = Buffer.from(config.tokenSha256, 'hex');
+  constructor(tokenSha256: string, clock: Clock, log: (line: string) => void, limits: Partial<AuthThrottleLimits> = {}) {
+    this.expected = Buffer.from(tokenSha256, 'hex');
+    this.throttle = new AuthThrottle(clock, log, HINT, limits);
   }
 
-  canActivate(context: ExecutionContext): boolean {
-    const metadata = context.switchToRpc().getContext<Metadata>();
-    const call = context.getArgByIndex<ServerUnaryCall<unknown, unknown> | undefined>(2);
-    const method = context.getHandler().name;
-    const header = metadata?.get?.(AUTH_METADATA_KEY)?.[0];
-    const presented = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    const digest = createHash('sha256').update(presented ?? '').digest();
-    if (presented !== undefined && timingSafeEqual(digest, this.expected)) return true;
-    const peer = call?.getPeer?.() ?? 'unknown peer';
-    const why = presented === undefined ? 'no bearer token' : 'wrong token';
-    this.log.warn(`refused ${method} from ${peer}: ${why}`);
-    throw new RpcException({
-      code: GrpcStatus.UNAUTHENTICATED,
-      message: `${why} — this agent only answers a collector that enrolled it with its current token`,
+  /** The status a call is refused with, or undefined to let it through. */
+  check(metadata: Metadata, remoteAddress: string | undefined, method: string): StatusObject | undefined {
+    const header = metadata.get(AUTH_METADATA_KEY)[0];
+    const peer = peerAddress(remoteAddress);
+    const verdict = checkBearer(this.throttle, {
+      authorization: typeof header === 'string' ? header : undefined,
+      peer,
+      call: method,
+      expectedSha256: this.expected,
     });
+    if (verdict.ok) return undefined;
+    if (verdict.why === 'throttled') {
+      const retryAfter = Math.ceil(verdict.retryAfterMs / 1000);
+      const trailers = new Metadata();
+      trailers.set('retry-after', String(retryAfter));
+      return {
+        code: GrpcStatus.RESOURCE_EXHAUSTED,
+        details: `too many failed token attempts from ${peer}: refused without checking for ${retryAfter} s more — ${HINT}`,
+        metadata: trailers,
+      };
+    }
+    return { code: GrpcStatus.UNAUTHENTICATED, details: `${verdict.why} — ${HINT}`, metadata: new Metadata() };
+  }
+
+  /** For `new Server({ interceptors: [guard.interceptor] })`. */
+  readonly interceptor: ServerInterceptor = (descriptor, call) => {
+    const method = descriptor.path.slice(descriptor.path.lastIndexOf('/') + 1);
+    return new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            const refusal = this.check(metadata, call.getConnectionInfo().remoteAddress, method);
+            // Not passing the metadata on means the handler never starts reading the body.
+            if (refusal) call.sendStatus(refusal);
+            else pass(metadata);
+          },
+        }),
+    });
+  };
+
+  /** Logs the refusals not yet reported (at shutdown). */
+  close(): void {
+    this.throttle.close();
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withoutControlCharacters } from '#rounds/plugins';
 
 /** Zod fields shared by the rule, check-policy, silence and maintenance schemas. */
 
@@ -53,6 +54,11 @@ export function textField(what = 'text', max = 1000) {
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`);
+}
+
+/** A name or id: non-blank text on one line, without control characters. */
+export function nameField(what = 'text', max = 200) {
+  return withoutControlCharacters(textField(what, max));
 }
 
 /** Zod's message for a missing value, replaced by one a person can act on. */

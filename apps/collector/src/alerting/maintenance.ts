@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { validateWith, type Validation } from '#rounds/plugins';
-import { instantField, textField } from './fields.js';
+import { instantField, nameField } from './fields.js';
 import { matcherField, matchesAll, type Labels, type Matcher } from './matchers.js';
 import { addDays, isTimeZone, localDateTime, weekdayOf, zonedToUtc, type LocalDateTime } from './time-zone.js';
 
@@ -113,8 +113,8 @@ const timeOfDay = z
   .regex(HH_MM, 'must be a time of day like 02:00 (24-hour HH:MM)');
 
 const base = {
-  id: textField('text', 100),
-  name: textField('text', 200),
+  id: nameField('text', 100),
+  name: nameField('text', 200),
   matchers: z.array(matcherField(), { error: 'must be a list of matchers, e.g. ["agent=\\"pacs-01\\""]' }).default([]),
   comment: z.string({ error: 'must be text' }).max(1000, 'must be at most 1000 characters').optional(),
 };

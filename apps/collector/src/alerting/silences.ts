@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { validateWith, type Validation } from '#rounds/plugins';
-import { durationField, instantField, textField } from './fields.js';
+import { durationField, instantField, nameField, textField } from './fields.js';
 import { matcherField, matchesAll, type Labels, type Matcher } from './matchers.js';
 
 /** Mutes the notifications of every alert whose labels match, from `startsAt` until `endsAt`. */
@@ -33,7 +33,7 @@ export const silenceRequestSchema = z
     startsAt: instantField().optional(),
     endsAt: instantField().optional(),
     duration: durationField().optional(),
-    createdBy: textField('the name of who silences', 200),
+    createdBy: nameField('the name of who silences', 200),
     comment: textField('text saying why'),
   })
   .superRefine((s, ctx) => {

@@ -27,6 +27,7 @@ const envSchema = z.object({
     .optional(),
   ROUNDS_NOTIFY_RETRY_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   ROUNDS_NOTIFY_MAX_RETRY_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
+  ROUNDS_STORAGE_ALERT_AFTER_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   ROUNDS_METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   ROUNDS_METRICS_USER: z.string().min(1).regex(/^[^:]+$/, 'must not contain ":" (HTTP basic auth)').optional(),
   ROUNDS_METRICS_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
@@ -59,6 +60,8 @@ export interface CollectorConfig {
   /** First wait before a failed notification is tried again; it doubles per failed attempt up to `notifyMaxRetryMs`. */
   readonly notifyRetryMs: number;
   readonly notifyMaxRetryMs: number;
+  /** How long storing must fail before the notification channels are told (past the outbox, which lives in the database). */
+  readonly storageAlertAfterMs: number;
   /** Credentials /metrics accepts; both unset: /metrics is open (like the status page, keep it on loopback). */
   readonly metricsAuth: { readonly token?: string; readonly basic?: { readonly user: string; readonly password: string } };
   /** Most checks one agent may have (enabled or not); a create beyond it is refused. */
@@ -92,6 +95,7 @@ export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     logLevel: e.ROUNDS_LOG_LEVEL,
     notifyRetryMs: e.ROUNDS_NOTIFY_RETRY_MS,
     notifyMaxRetryMs: Math.max(e.ROUNDS_NOTIFY_MAX_RETRY_MS, e.ROUNDS_NOTIFY_RETRY_MS),
+    storageAlertAfterMs: e.ROUNDS_STORAGE_ALERT_AFTER_MS,
     ...(e.ROUNDS_PUBLIC_URL ? { publicUrl: e.ROUNDS_PUBLIC_URL.replace(/\/+$/, '') } : {}),
     metricsAuth: Object.freeze({
       ...(e.ROUNDS_METRICS_TOKEN ? { token: e.ROUNDS_METRICS_TOKEN } : {}),

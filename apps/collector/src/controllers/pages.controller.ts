@@ -2,6 +2,7 @@ import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { HealthRepository } from '../repositories/health.repository.js';
 import { OverviewService } from '../services/overview.service.js';
+import { StorageHealth } from '../services/storage-health.service.js';
 import { statusPage } from '../views/status.page.js';
 
 @Controller()
@@ -9,6 +10,7 @@ export class PagesController {
   constructor(
     private readonly overview: OverviewService,
     private readonly health: HealthRepository,
+    private readonly storage: StorageHealth,
   ) {}
 
   @Get()
@@ -22,7 +24,9 @@ export class PagesController {
   async healthz(@Res() res: Response): Promise<void> {
     try {
       await this.health.ping();
-      res.status(200).json({ status: 'ok' });
+      const problem = this.storage.problem();
+      if (problem) res.status(503).json({ status: 'unavailable', error: problem });
+      else res.status(200).json({ status: 'ok' });
     } catch (e) {
       res.status(503).json({ status: 'unavailable', error: `database: ${(e as Error).message}` });
     }

@@ -35,15 +35,15 @@ describe('channel configs', () => {
     });
   }
 
-  it('mark the SMTP password, bot token, HMAC secret, webhook header values and Alertmanager password as secrets', () => {
+  it('mark the SMTP password, bot token, webhook URL, HMAC secret and header values and Alertmanager password as secrets', () => {
     const configs: Record<ChannelType, Record<string, unknown>> = {
       smtp: { host: 'mail', username: 'u', password: 'p1-secret', from: 'a@b', to: ['c@d'] },
       telegram: { botToken: '1:p2-secret', chatId: 1 },
-      webhook: { url: 'https://x', hmacSecret: 'p3-secret', headers: { Authorization: 'p4-secret' } },
+      webhook: { url: 'https://hooks.slack.example/services/T0/B0/url-secret', hmacSecret: 'p3-secret', headers: { Authorization: 'p4-secret' } },
       alertmanager: { url: 'http://am', username: 'u', password: 'p5-secret' },
     };
     const found = Object.entries(configs).flatMap(([type, config]) => secretValues(CHANNEL_JSON_SCHEMAS[type as ChannelType], config));
-    assert.deepEqual(found, ['p1-secret', '1:p2-secret', 'p3-secret', 'p4-secret', 'p5-secret']);
+    assert.deepEqual(found, ['p1-secret', '1:p2-secret', 'https://hooks.slack.example/services/T0/B0/url-secret', 'p3-secret', 'p4-secret', 'p5-secret']);
     for (const [type, config] of Object.entries(configs)) {
       const shown = JSON.stringify(redactSecrets(CHANNEL_JSON_SCHEMAS[type as ChannelType], config));
       assert.doesNotMatch(shown, /-secret/);

@@ -11,8 +11,9 @@ import type { ChannelType } from '../entities/index.js';
 const secret = (description: string, pattern?: { regex: RegExp; message: string }) =>
   (pattern ? z.string().min(1).regex(pattern.regex, pattern.message) : z.string().min(1)).meta({ 'x-secret': true, description });
 
-const httpUrl = (description: string) =>
-  z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).meta({ description });
+/** `secret`: the URL itself is the credential (a Slack or Teams incoming webhook). */
+const httpUrl = (description: string, options: { secret?: true } = {}) =>
+  z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).meta({ description, ...(options.secret ? { 'x-secret': true } : {}) });
 
 const email = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be an e-mail address like it@hospital.example');
 
@@ -56,7 +57,7 @@ function keysMatching<T extends z.ZodType>(pattern: RegExp, message: string, val
 }
 
 export const webhookConfigSchema = z.strictObject({
-  url: httpUrl('receives a JSON POST'),
+  url: httpUrl('receives a JSON POST (treated as a secret: for Slack or Teams the URL is the credential)', { secret: true }),
   hmacSecret: secret('signs the body: header = "sha256=" + hex HMAC-SHA256(secret, body)').optional(),
   signatureHeader: headerName.default('X-Rounds-Signature'),
   headers: keysMatching(HEADER_NAME, 'must be an HTTP header name', z.string().meta({ 'x-secret': true }))

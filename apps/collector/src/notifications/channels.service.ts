@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { redactSecrets, restoreRedacted, type Clock } from '#rounds/common';
-import { issuesToFieldErrors, type FieldError } from '#rounds/plugins';
+import { issuesToFieldErrors, withoutControlCharacters, type FieldError } from '#rounds/plugins';
 import type { CollectorConfig } from '../config/env.js';
 import { CHANNEL_TYPES, type ChannelType, type NotificationChannelEntity, type OutboxStatus } from '../entities/index.js';
 import { ChannelsRepository } from '../repositories/channels.repository.js';
@@ -12,11 +12,7 @@ import { CHANNEL_JSON_SCHEMAS, scrubSecrets, secretValues, validateChannelConfig
 import type { NotificationMessage } from './message.js';
 import { Notifiers } from './notifiers.js';
 
-const name = z
-  .string()
-  .min(1)
-  .max(120)
-  .regex(/^[^\u0000-\u001f]*$/, 'must not contain control characters');
+const name = withoutControlCharacters(z.string().min(1).max(120));
 
 const channelInput = z.strictObject({
   name,
@@ -116,7 +112,7 @@ export class ChannelsService {
     }
     if (!parsed.success || errors.length > 0) throw new ValidationFailedError('invalid notification channel', errors);
     const dto = parsed.data;
-    if (await this.channels.findByName(dto.name)) throw new ConflictError(`a notification channel named "${dto.name}" exists already`);
+    if (await this.channels.findByName(dto.name)) throw new ConflictError(`a notification channel named "${dto.name}" exists already — choose another name`, 'name');
     return this.channels.create(dto, this.clock.now());
   }
 
@@ -133,7 +129,7 @@ export class ChannelsService {
     }
     if (patch.name !== undefined && patch.name !== existing.name) {
       const clash = await this.channels.findByName(patch.name);
-      if (clash) throw new ConflictError(`a notification channel named "${patch.name}" exists already`);
+      if (clash) throw new ConflictError(`a notification channel named "${patch.name}" exists already — choose another name`, 'name');
     }
     const updated = await this.channels.update(existing.id, patch, this.clock.now());
     if (!updated) throw new NotFoundError(`no notification channel with id "${existing.id}"`);
@@ -177,22 +173,39 @@ export class ChannelsService {
   async test(idOrName: string): Promise<TestResult> {
     const channel = await this.get(idOrName);
     const started = this.clock.now();
-    const raw = JSON.parse(channel.configJson) as unknown;
-    const secrets = secretValues(CHANNEL_JSON_SCHEMAS[channel.type], raw);
-    const v = validateChannelConfig(channel.type, raw);
-    let error: string | undefined;
-    if (!v.ok) {
-      error = `the channel config is invalid (${v.errors.map((e) => `${e.field}: ${e.message}`).join('; ')})`;
-    } else {
-      try {
-        await this.notifiers.send(v.value, testMessage(channel, this.config.publicUrl, started), AbortSignal.timeout(TEST_TIMEOUT_MS));
-      } catch (e) {
-        error = scrubSecrets(e instanceof Error ? e.message : String(e), secrets);
-      }
-    }
+    const error = await this.sendNow(channel, testMessage(channel, this.config.publicUrl, started));
     const now = this.clock.now();
     await this.channels.recordOutcome(channel.id, error ?? null, now);
     return error === undefined ? { ok: true, durationMs: now - started } : { ok: false, error, durationMs: now - started };
+  }
+
+  /**
+   * Sends `message` now to every enabled channel, past the outbox and without recording
+   * anything: for news about the database itself, which the outbox cannot hold while it
+   * fails. Resolves with each channel's outcome; never rejects.
+   */
+  async broadcast(message: NotificationMessage): Promise<{ channel: string; error?: string }[]> {
+    const channels = (await this.channels.findAll()).filter((c) => c.enabled);
+    return Promise.all(
+      channels.map(async (channel) => {
+        const error = await this.sendNow(channel, message);
+        return error === undefined ? { channel: channel.name } : { channel: channel.name, error };
+      }),
+    );
+  }
+
+  /** One attempt through the channel's transport; the error a person reads (secrets scrubbed), or undefined when sent. */
+  private async sendNow(channel: NotificationChannelEntity, message: NotificationMessage): Promise<string | undefined> {
+    const raw = JSON.parse(channel.configJson) as unknown;
+    const secrets = secretValues(CHANNEL_JSON_SCHEMAS[channel.type], raw);
+    const v = validateChannelConfig(channel.type, raw);
+    if (!v.ok) return `the channel config is invalid (${v.errors.map((e) => `${e.field}: ${e.message}`).join('; ')})`;
+    try {
+      await this.notifiers.send(v.value, message, AbortSignal.timeout(TEST_TIMEOUT_MS));
+      return undefined;
+    } catch (e) {
+      return scrubSecrets(e instanceof Error ? e.message : String(e), secrets);
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { CHANNEL_JSON_SCHEMAS, scrubSecrets, secretValues, validateChannelConfig
 import { formatDuration, NOTIFICATION_KINDS, type NotificationMessage } from './message.js';
 import { NotifierError } from './notifier.js';
 import { Notifiers } from './notifiers.js';
+import { storageFault } from '../repositories/storage-fault.js';
 
 export const OUTBOX_OPTIONS = Symbol('OUTBOX_OPTIONS');
 
@@ -224,7 +225,8 @@ export class OutboxService {
       const due = await this.outbox.nextDueAt();
       if (due !== null) next = Math.min(this.options.idlePollMs, Math.max(0, due - this.clock.now()));
     } catch (e) {
-      this.log.error(`notification delivery round failed (retrying in ${formatDuration(this.options.baseBackoffMs)}): ${e instanceof Error ? e.message : String(e)}`);
+      // A failing database is reported once per episode by StorageHealth, not every round.
+      if (!storageFault(e)) this.log.error(`notification delivery round failed (retrying in ${formatDuration(this.options.baseBackoffMs)}): ${e instanceof Error ? e.message : String(e)}`);
       next = this.options.baseBackoffMs;
     }
     if (this.again) {

@@ -181,14 +181,23 @@ export class AgentClientPool {
           `${where} refused the token — re-run \`rounds-agent init\` there and enrol it again with the new enrolment string`,
           'unauthenticated',
         );
+      case GrpcStatus.RESOURCE_EXHAUSTED: {
+        // The agent's door sets retry-after when it throttles an address after repeated wrong tokens.
+        const retryAfter = error.metadata?.get('retry-after')[0];
+        if (retryAfter === undefined) break;
+        return new AgentCallError(
+          `${where} refused the token too often and refuses this collector's address unchecked for ${String(retryAfter)} s more — ` +
+            'if the token is right, something else at this address is guessing it; otherwise re-run `rounds-agent init` there and enrol it again with the new enrolment string',
+          'unauthenticated',
+        );
+      }
       case GrpcStatus.DEADLINE_EXCEEDED:
         return new AgentCallError(`${where} did not answer within ${timeoutMs} ms`, 'timeout');
       case GrpcStatus.UNAVAILABLE:
         // The agent may have come back with another certificate: re-probe on the next call for a clear answer.
         this.drop(endpoint.id);
         return new AgentCallError(`${where} is unreachable: ${error.details || error.message}`, 'unreachable');
-      default:
-        return new AgentCallError(`${where} failed the call: ${error.details || error.message}`, 'protocol');
     }
+    return new AgentCallError(`${where} failed the call: ${error.details || error.message}`, 'protocol');
   }
 }

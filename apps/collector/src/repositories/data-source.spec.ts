@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MIGRATIONS } from '../migrations/index.js';
-import { SQLITE_FILE_NAME } from './data-source.js';
+import { createDataSource, SQLITE_FILE_NAME } from './data-source.js';
 import { openTestDatabase } from './testing.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
@@ -29,6 +31,13 @@ describe('createDataSource with SQLite', () => {
 
   it('creates rounds.sqlite and its missing directories on initialise', () => {
     assert.ok(existsSync(join(db.dataDir, SQLITE_FILE_NAME)));
+  });
+
+  it('keeps the data directory (0700) and the database with its WAL and shared-memory files (0600) to the collector user', async () => {
+    await db.dataSource.query('CREATE TABLE mode_probe (x)'); // a write, so the -wal file exists
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+    assert.equal(mode(db.dataDir), '700');
+    for (const suffix of ['', '-wal', '-shm']) assert.equal(mode(join(db.dataDir, `${SQLITE_FILE_NAME}${suffix}`)), '600', `${SQLITE_FILE_NAME}${suffix}`);
   });
 
   const ALL_TABLES = ['agents', 'alert_engine_state', 'alert_history', 'check_results', 'check_state', 'checks', 'migrations', 'notification_channels', 'notification_outbox'];
@@ -71,5 +80,25 @@ describe('createDataSource with SQLite', () => {
     await db.dataSource.initialize();
     const applied: unknown[] = await db.dataSource.query('SELECT name FROM migrations');
     assert.equal(applied.length, MIGRATIONS.length);
+  });
+});
+
+describe('createDataSource on an older install', () => {
+  it('tightens a world-readable data directory and database file on the next start', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rounds-modes-'));
+    try {
+      const dataDir = join(root, 'data');
+      mkdirSync(dataDir, { mode: 0o755 });
+      chmodSync(dataDir, 0o755);
+      writeFileSync(join(dataDir, SQLITE_FILE_NAME), '', { mode: 0o644 });
+      chmodSync(join(dataDir, SQLITE_FILE_NAME), 0o644);
+      const dataSource = createDataSource({ dataDir });
+      await dataSource.initialize();
+      await dataSource.destroy();
+      assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+      assert.equal(statSync(join(dataDir, SQLITE_FILE_NAME)).mode & 0o777, 0o600);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from '../entities/index.js';
@@ -36,11 +36,12 @@ export function createDataSource(options: DataSourceConfig): DataSource {
     return new DataSource({ ...common, type: 'postgres', url: options.postgresUrl });
   }
 
-  mkdirSync(options.dataDir, { recursive: true });
+  const database = join(options.dataDir, SQLITE_FILE_NAME);
+  makePrivate(options.dataDir, database);
   return new DataSource({
     ...common,
     type: 'better-sqlite3',
-    database: join(options.dataDir, SQLITE_FILE_NAME),
+    database,
     timeout: SQLITE_BUSY_TIMEOUT_MS,
     prepareDatabase: (db: PragmaConnection) => {
       // WAL lets the dashboard read while the result writer commits. With WAL,
@@ -53,4 +54,19 @@ export function createDataSource(options: DataSourceConfig): DataSource {
       db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     },
   });
+}
+
+/**
+ * The database holds agent tokens, channel credentials and every result: readable by the
+ * collector's user only. SQLite gives its -wal and -shm files the database file's mode, so
+ * the file is created 0600 before SQLite opens it; an older install's looser modes are
+ * tightened on the next start.
+ */
+function makePrivate(dataDir: string, database: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  closeSync(openSync(database, 'a', 0o600));
+  for (const file of [database, `${database}-wal`, `${database}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
 }

@@ -13,23 +13,104 @@ import type { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } fro
  */
 const queues = new WeakMap<DataSource, Promise<unknown>>();
 
+/** Told about every transaction's end, for storage health (see StorageHealth). */
+export interface TransactionObserver {
+  committed(): void;
+  failed(error: unknown): void;
+}
+
+const observers = new WeakMap<DataSource, TransactionObserver>();
+
+export function observeTransactions(dataSource: DataSource, observer: TransactionObserver): void {
+  observers.set(dataSource, observer);
+}
+
 export function isPostgres(dataSource: DataSource): boolean {
   return dataSource.options.type === 'postgres';
 }
 
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  if (isPostgres(dataSource)) return dataSource.transaction(work);
+  const run = isPostgres(dataSource) ? dataSource.transaction(work) : queued(dataSource, () => sqliteTransaction(dataSource, work));
+  const observer = observers.get(dataSource);
+  if (observer) run.then(() => observer.committed(), (error: unknown) => observer.failed(error));
+  return run;
+}
+
+/**
+ * Runs `work` alone on the SQLite connection, after every transaction queued before it and
+ * before any queued after it — for statements that must not land inside someone else's
+ * transaction (e.g. a WAL checkpoint).
+ */
+export function serialised<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+  return isPostgres(dataSource) ? work() : queued(dataSource, work);
+}
+
+function queued<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
   const previous = queues.get(dataSource) ?? Promise.resolve();
-  const run = previous.then(
-    () => dataSource.transaction(work),
-    () => dataSource.transaction(work),
-  );
+  const run = previous.then(work, work);
   // The queue must continue after a failed transaction; the caller still sees the failure.
   queues.set(
     dataSource,
     run.catch(() => undefined),
   );
   return run;
+}
+
+interface NativeSqlite {
+  readonly inTransaction: boolean;
+  exec(sql: string): unknown;
+}
+
+/** TypeORM's query runner state that a failed COMMIT or ROLLBACK leaves behind (protected in its typings). */
+interface RunnerCounters {
+  isTransactionActive: boolean;
+  transactionDepth: number;
+}
+
+export class RollbackFailedError extends Error {
+  constructor(cause: unknown) {
+    super(
+      `the SQLite transaction could not be rolled back (${(cause as Error).message ?? String(cause)}); ` +
+        'nothing after it is acknowledged — restart the collector once the disk is writable again',
+      { cause },
+    );
+    this.name = 'RollbackFailedError';
+  }
+}
+
+/**
+ * A TypeORM transaction that always ends as one: committed, or rolled back completely.
+ *
+ * When SQLite refuses a COMMIT (disk full, I/O error, read-only file), TypeORM keeps its
+ * query runner marked "inside a transaction" and, if SQLite had already rolled back on its
+ * own, its ROLLBACK fails as well. Every later transaction then opened a SAVEPOINT inside
+ * that never-committed transaction: the connection saw its own writes — so the poller read
+ * back and acknowledged acks that were not durable — while nothing reached the file.
+ * After a failure this rolls back on the native connection and resets the runner.
+ */
+async function sqliteTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  const native = (dataSource.driver as unknown as { databaseConnection?: NativeSqlite }).databaseConnection;
+  if (!native) return dataSource.transaction(work);
+  // Defensive: a transaction left open by anything that bypassed the queue is not ours to extend.
+  if (native.inTransaction || (dataSource.createQueryRunner() as unknown as RunnerCounters).isTransactionActive) settle(dataSource, native);
+  try {
+    return await dataSource.transaction(work);
+  } catch (error) {
+    settle(dataSource, native);
+    throw error;
+  }
+}
+
+function settle(dataSource: DataSource, native: NativeSqlite): void {
+  const runner = dataSource.createQueryRunner() as unknown as RunnerCounters;
+  runner.isTransactionActive = false;
+  runner.transactionDepth = 0;
+  if (!native.inTransaction) return;
+  try {
+    native.exec('ROLLBACK');
+  } catch (e) {
+    if (native.inTransaction) throw new RollbackFailedError(e);
+  }
 }
 
 /**

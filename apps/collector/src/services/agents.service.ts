@@ -67,7 +67,7 @@ export class AgentsService {
     } catch (e) {
       throw new ValidationFailedError('invalid agent', [{ field: 'enrol', message: (e as Error).message }]);
     }
-    if (await this.agents.findByName(name)) throw new ConflictError(`an agent named "${name}" already exists — pick another name or remove it first`);
+    if (await this.agents.findByName(name)) throw new ConflictError(`an agent named "${name}" already exists — pick another name or remove it first`, 'name');
     const probe: AgentEndpoint = { id: `enrol:${name}`, name, ...parsed };
     let description: AgentDescription | undefined;
     let warning: string | undefined;

@@ -18,6 +18,7 @@ import {
   parseRules,
   parseSilenceRequest,
   SilenceError,
+  nameField,
   textField,
   type AlertEngineOptions,
   type AlertEngineState,
@@ -41,6 +42,7 @@ import type { StoredResult } from '../repositories/result-writer.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from './errors.js';
 import type { PolledAgent, PollEvents } from './poller.service.js';
 import { CLOCK, COLLECTOR_CONFIG } from './tokens.js';
+import { storageFault } from '../repositories/storage-fault.js';
 
 export const ALERTING_OPTIONS = Symbol('ALERTING_OPTIONS');
 
@@ -98,8 +100,10 @@ export interface RuleView {
 const ackSchema = z.strictObject({
   comment: textField('text saying who is on it or why the alert can wait'),
   expiresAt: instantField().nullable().optional(),
-  by: textField('the name of who acknowledges', 200).optional(),
+  by: nameField('the name of who acknowledges', 200).optional(),
 });
+
+const unackSchema = z.strictObject({ by: nameField('the name of who withdraws the acknowledgement', 200) });
 
 /** Who an action is recorded under until users exist. */
 export const DEFAULT_ACTOR = 'api';
@@ -309,7 +313,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   async unacknowledge(fingerprint: string, by: string = DEFAULT_ACTOR): Promise<void> {
-    await this.run((engine) => ({ step: engine.unacknowledge(fingerprint, by), value: undefined }));
+    const input = valid('invalid acknowledgement', validateWith(unackSchema, { by }));
+    await this.run((engine) => ({ step: engine.unacknowledge(fingerprint, input.by), value: undefined }));
   }
 
   rules(): RuleView[] {
@@ -494,6 +499,11 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   private logFailure(what: string, e: unknown): void {
+    // A failing database is reported once per episode by StorageHealth, not on every tick.
+    if (storageFault(e)) {
+      this.log.debug(`alerting could not process ${what}: ${(e as Error).message}`);
+      return;
+    }
     this.log.error(`alerting could not process ${what}: ${e instanceof Error ? e.message : String(e)} — the alert state stays as last saved`);
   }
 }

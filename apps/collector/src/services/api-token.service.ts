@@ -1,26 +1,37 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { AuthThrottle, checkBearer, peerAddress, sha256 as digest, type AuthThrottleLimits, type BearerVerdict, type Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { ApiTokenStore } from '../repositories/api-token.store.js';
-import { COLLECTOR_CONFIG } from './tokens.js';
+import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG } from './tokens.js';
 
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
+const HINT = 'if this is you, use the current API token (`rounds-collector api-token rotate` makes a new one; ROUNDS_API_TOKEN sets it)';
 
 /**
  * The JSON API's bearer token. Generated on first start and shown once; only its
  * SHA-256 is kept in the data directory. ROUNDS_API_TOKEN replaces it (containers,
- * config management). Per-user tokens arrive with users and roles.
+ * config management). Per-user tokens arrive with users and roles. Wrong tokens are throttled
+ * per client address like the agent's door (the same AuthThrottle) and logged one line per
+ * address per minute.
  */
 @Injectable()
-export class ApiTokenService {
+export class ApiTokenService implements OnModuleDestroy {
   private expected?: Buffer;
+  private readonly log = new Logger('Api');
+  private readonly throttle: AuthThrottle;
 
   constructor(
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     private readonly store: ApiTokenStore,
-  ) {}
+    @Inject(CLOCK) clock: Clock,
+    @Optional() @Inject(API_AUTH_LIMITS) limits?: Partial<AuthThrottleLimits>,
+  ) {
+    this.throttle = new AuthThrottle(clock, (line) => this.log.warn(line), HINT, limits);
+  }
+
+  onModuleDestroy(): void {
+    this.throttle.close();
+  }
 
   /** Loads the stored hash, or creates a token and returns it so the caller can show it once. */
   ensure(): { created?: string } {
@@ -44,9 +55,10 @@ export class ApiTokenService {
     return token;
   }
 
-  verify(presented: string | undefined): boolean {
+  /** Checks an `Authorization` header from `remoteAddress`; `call` names the request in the log. */
+  check(authorization: string | undefined, remoteAddress: string | undefined, call: string): BearerVerdict & { peer: string } {
     if (!this.expected) this.ensure();
-    if (presented === undefined || !this.expected) return false;
-    return timingSafeEqual(digest(presented), this.expected);
+    const peer = peerAddress(remoteAddress);
+    return { ...checkBearer(this.throttle, { authorization, peer, call, expectedSha256: this.expected }), peer };
   }
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { formatInterval, redactSecrets, restoreRedacted, statusFromProto, timeoutBeyondInterval } from '#rounds/common';
-import { PluginRegistry, issuesToFieldErrors, type FieldError } from '#rounds/plugins';
-import type { CheckEntity } from '../entities/index.js';
+import { PluginRegistry, issuesToFieldErrors, withoutControlCharacters, type FieldError } from '#rounds/plugins';
+import type { AgentEntity, CheckEntity } from '../entities/index.js';
 import { ChecksRepository } from '../repositories/checks.repository.js';
 import { AgentCallError, AgentClientPool } from '../repositories/agent-client.pool.js';
 import type { CollectorConfig } from '../config/env.js';
@@ -11,7 +11,7 @@ import { ConflictError, NotFoundError, ValidationFailedError } from './errors.js
 import { COLLECTOR_CONFIG, PLUGIN_REGISTRY } from './tokens.js';
 
 const checkFields = {
-  name: z.string().min(1).max(120).regex(/^[^\u0000-\u001f]+$/, 'must not contain control characters'),
+  name: withoutControlCharacters(z.string().min(1).max(120)),
   config: z.record(z.string(), z.unknown()),
   // The floor depends on the collector's settings: see checkSchemas().
   intervalMs: z.number().int().max(86_400_000),
@@ -106,21 +106,8 @@ export class ChecksService {
     }
     if (!parsed.success || errors.length > 0 || !agent) throw new ValidationFailedError('invalid check', dedupe(errors));
     const dto = parsed.data;
-    const siblings = await this.checks.findAll({ agentId: agent.id });
-    if (siblings.some((c) => c.name === dto.name)) {
-      throw new ConflictError(`agent ${agent.name} already has a check named "${dto.name}"`);
-    }
-    // Disabled checks count too: enabling one must not take an agent past the limit.
-    if (siblings.length >= this.config.maxChecksPerAgent) {
-      throw new ValidationFailedError('invalid check', [
-        {
-          field: 'agent',
-          message:
-            `agent ${agent.name} has ${siblings.length} check${siblings.length === 1 ? '' : 's'}, the most one agent may have is ${this.config.maxChecksPerAgent} — ` +
-            'set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
-        },
-      ]);
-    }
+    await this.mustBeFreeName(agent.id, dto.name);
+    await this.mustHaveRoom(agent);
     return this.checks.create({ ...dto, agentId: agent.id });
   }
 
@@ -138,9 +125,32 @@ export class ChecksService {
       const agent = await this.agents.get(existing.agentId);
       this.validateConfig(existing.plugin, patch.config, descriptionOf(agent)?.plugins.map((p) => p.name));
     }
+    if (patch.name !== undefined && patch.name !== existing.name) await this.mustBeFreeName(existing.agentId, patch.name, id);
     const updated = await this.checks.update(id, patch);
     if (!updated) throw new NotFoundError(`no check with id "${id}"`);
     return updated;
+  }
+
+  /** Disabled checks count too: enabling one must not take an agent past the limit. */
+  private async mustHaveRoom(agent: AgentEntity): Promise<void> {
+    const count = await this.checks.countByAgent(agent.id);
+    if (count < this.config.maxChecksPerAgent) return;
+    throw new ValidationFailedError('invalid check', [
+      {
+        field: 'agent',
+        message:
+          `agent ${agent.name} has ${count} check${count === 1 ? '' : 's'}, the most one agent may have is ${this.config.maxChecksPerAgent} — ` +
+          'set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
+      },
+    ]);
+  }
+
+  /** Check names are unique per agent (the database says so too, for races: see ApiErrorFilter). */
+  private async mustBeFreeName(agentId: string, name: string, exceptId?: string): Promise<void> {
+    if ((await this.checks.findAll({ agentId })).some((c) => c.name === name && c.id !== exceptId)) {
+      const agent = await this.agents.get(agentId);
+      throw new ConflictError(`agent ${agent.name} already has a check named "${name}" — choose another name`, 'name');
+    }
   }
 
   async remove(id: string): Promise<void> {

@@ -12,4 +12,12 @@ export class ValidationFailedError extends Error {
 
 export class NotFoundError extends Error {}
 
-export class ConflictError extends Error {}
+/** The request clashes with what is stored (a taken name, a state that forbids it); `field` names the input at fault. */
+export class ConflictError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}

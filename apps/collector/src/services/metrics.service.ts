@@ -7,6 +7,7 @@ import { CollectorMetrics } from './collector-metrics.service.js';
 import { render, type ExpositionFormat, type Family, type FamilyType, type Sample } from './exposition.js';
 import { PollerService } from './poller.service.js';
 import { StateCache, type CheckRow, type StateSnapshot } from './state-cache.service.js';
+import { StorageHealth } from './storage-health.service.js';
 import { CLOCK } from './tokens.js';
 
 /**
@@ -91,6 +92,7 @@ export class MetricsService {
     private readonly collector: CollectorMetrics,
     private readonly poller: PollerService,
     private readonly writer: ResultWriter,
+    private readonly storage: StorageHealth,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -121,6 +123,7 @@ export class MetricsService {
       counter('rounds_collector_results_skipped_total', 'Results not stored: their check was deleted, or they were already stored.', w.resultsSkipped),
       counter('rounds_collector_write_transactions_total', 'Result-writer transactions committed.', w.transactions),
       counter('rounds_collector_write_batches_failed_total', 'Poll batches whose transaction failed (their results stay on the agent).', w.batchesFailed),
+      ...storageFamilies(this.storage),
       gauge('rounds_collector_state_cache_age_seconds', 'Age of the agent and check state /metrics reports.', [{ labels: {}, value: Math.max(0, seconds(now - snapshot.takenAt)) }], 'seconds'),
       counter('rounds_collector_state_cache_refresh_errors_total', 'Failed refreshes of the /metrics state from the database.', this.cache.refreshErrors),
       gauge('rounds_collector_plugin_metrics_skipped', 'Plugin metric samples in the current state left out of /metrics (invalid name or unit, label outside the allow-list, duplicate series).', [{ labels: {}, value: built.skipped }]),
@@ -131,6 +134,24 @@ export class MetricsService {
 
 function gauge(name: string, help: string, samples: Sample[], unit?: string): Family {
   return { name, help, type: 'gauge', ...(unit ? { unit } : {}), samples };
+}
+
+function storageFamilies(storage: StorageHealth): Family[] {
+  const status = storage.status();
+  return [
+    gauge('rounds_collector_storage_up', 'Whether the collector can store results: 1, or 0 while commits fail (results are then not acknowledged and stay on the agents).', [
+      { labels: {}, value: status.failing ? 0 : 1 },
+    ]),
+    {
+      name: 'rounds_collector_storage_failures_total',
+      help: 'Failed database transactions and WAL checkpoints, by kind (disk_full, io_error, read_only, locked, corrupt, unavailable).',
+      type: 'counter',
+      samples: Object.entries(status.failuresByKind).map(([kind, value]) => ({ labels: { kind }, value })),
+    },
+    ...(status.freeBytes === undefined
+      ? []
+      : [gauge('rounds_collector_storage_free_bytes', 'Bytes free on the file system of the SQLite database (ROUNDS_DATA_DIR).', [{ labels: {}, value: status.freeBytes }], 'bytes')]),
+  ];
 }
 
 function counter(name: string, help: string, value: number): Family {

@@ -8,6 +8,8 @@ import { CollectorMetrics } from './collector-metrics.service.js';
 import { MetricsService } from './metrics.service.js';
 import type { PollerService } from './poller.service.js';
 import { StateCache } from './state-cache.service.js';
+import { StorageHealth } from './storage-health.service.js';
+import { HealthRepository } from '../repositories/health.repository.js';
 
 /** 2026-09-21T12:00:00Z: every timestamp in the golden exposition is relative to it. */
 export const NOW = 1_789_992_000_000;
@@ -175,7 +177,10 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
 
   const cache = new StateCache(agents, checks, results, clock, { pollIntervalMs: 15_000 });
   const poller = { queueDepth: 2 } as unknown as PollerService;
-  const service = new MetricsService(cache, collector, poller, writer, clock);
+  const storage = new StorageHealth(new FixedFreeSpace(db.dataSource), clock);
+  await storage.onApplicationBootstrap();
+  storage.onApplicationShutdown();
+  const service = new MetricsService(cache, collector, poller, writer, storage, clock);
   return {
     db,
     agents,
@@ -192,4 +197,11 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
       await db.close();
     },
   };
+}
+
+/** Free space is the file system's, different on every machine: the golden exposition shows a fixed 40 GiB. */
+class FixedFreeSpace extends HealthRepository {
+  override freeBytes(): Promise<number> {
+    return Promise.resolve(40 * 1024 ** 3);
+  }
 }

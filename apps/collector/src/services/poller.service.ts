@@ -6,6 +6,7 @@ import { AgentsRepository } from '../repositories/agents.repository.js';
 import { ChecksRepository } from '../repositories/checks.repository.js';
 import { AgentCallError, AgentClientPool } from '../repositories/agent-client.pool.js';
 import { ResultWriter, type StoredResult } from '../repositories/result-writer.js';
+import { storageFault } from '../repositories/storage-fault.js';
 import type { CollectorConfig } from '../config/env.js';
 import { endpointOf } from './agents.service.js';
 import { CLOCK, COLLECTOR_CONFIG, POLL_EVENTS, POLL_OBSERVER } from './tokens.js';
@@ -171,7 +172,8 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
       // the agent look DOWN. Nothing was acknowledged, so the agent hands the results over again.
       this.stats.pollErrors['storage'] = (this.stats.pollErrors['storage'] ?? 0) + 1;
       this.observer?.pollFinished((this.clock.now() - started) / 1000, 'storage');
-      if (!this.stopped) {
+      // A failing database is logged once per episode by StorageHealth, not once per poll.
+      if (!this.stopped && !storageFault(e)) {
         this.log.error(`cannot store the results of agent ${agent.name}: ${(e as Error).message} — they stay on the agent and are fetched again`);
       }
       return this.stopped ? undefined : started + this.config.pollIntervalMs;

@@ -10,6 +10,7 @@ import { OutboxRepository } from '../../repositories/outbox.repository.js';
 import { openTestDatabase } from '../../repositories/testing.js';
 import { AlertingService, ALERTING_OPTIONS } from '../../services/alerting.service.js';
 import { AlertingController } from './alerting.controller.js';
+import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
 import { startApiTestApp, type ApiTestApp } from './testing.js';
 
 
@@ -181,5 +182,25 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
       ],
     );
     assert.deepEqual((await call('GET', '/api/v1/alerts/history?limit=0')).json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 10000' }]);
+  });
+  it('refuses control characters in maintenance window names and ids, silence authors and ack authors with a 400 naming the field', async () => {
+    const once = { kind: 'once', startsAt: '2030-01-01T00:00:00Z', endsAt: '2030-01-01T02:00:00Z' };
+    const refused: [string, string, unknown, string][] = [
+      ['POST', '/api/v1/maintenance-windows', { ...once, name: 'backup\nnight' }, 'name'],
+      ['POST', '/api/v1/maintenance-windows', { ...once, name: 'backup\u0000' }, 'name'],
+      ['POST', '/api/v1/maintenance-windows', { ...once, name: 'backup', id: 'mw\u001b[2J' }, 'id'],
+      ['POST', '/api/v1/silences', { matchers: ['agent="pacs-01"'], comment: 'racks', duration: '1h', createdBy: 'jan\r\nX-Forged: 1' }, 'createdBy'],
+    ];
+    const [alert] = (await call('GET', '/api/v1/alerts')).json;
+    assert.equal(alert.state, 'firing', 'the test above leaves AgentUnreachable firing');
+    refused.push(['POST', `/api/v1/alerts/${alert.fingerprint}/ack`, { comment: 'on it', by: 'jan\u0085' }, 'by']);
+    refused.push(['DELETE', `/api/v1/alerts/${alert.fingerprint}/ack?by=${encodeURIComponent('jan\u0000')}`, undefined, 'by']);
+    for (const [method, path, body, field] of refused) {
+      const res = await call(method, path, body);
+      assert.equal(res.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${res.text}`);
+      assert.deepEqual(res.json.errors, [{ field, message: CONTROL_CHARACTERS_MESSAGE }], `${method} ${path}`);
+    }
+    assert.deepEqual((await call('GET', '/api/v1/maintenance-windows')).json, [], 'a window was saved');
+    assert.ok(!(await call('GET', '/api/v1/silences')).json.some((s: any) => s.createdBy.includes('X-Forged')), 'the silence was saved');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { REDACTED } from '#rounds/common';
+import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
 import { ChannelsService } from '../../notifications/channels.service.js';
 import { Notifiers } from '../../notifications/notifiers.js';
 import { AlertmanagerNotifier } from '../../repositories/alertmanager.notifier.js';
@@ -85,6 +86,8 @@ describe('ChannelsController (/api/v1/channels)', () => {
     const byName = Object.fromEntries((list.json as any[]).map((c) => [c.name, c]));
     assert.equal(byName['mail'].config.password, REDACTED);
     assert.equal(byName['tg'].config.botToken, REDACTED);
+    assert.equal(byName['hook'].config.url, REDACTED, 'the webhook URL is the credential for Slack or Teams');
+    assert.ok(!list.text.includes(`${receiver.url}/hook`), 'GET leaks the webhook URL');
     assert.equal(byName['hook'].config.hmacSecret, REDACTED);
     assert.equal(byName['hook'].config.headers.Authorization, REDACTED);
     assert.equal(byName['am'].config.password, REDACTED);
@@ -143,11 +146,42 @@ describe('ChannelsController (/api/v1/channels)', () => {
     assert.equal((await call('PATCH', `/api/v1/channels/${view.id}`, { name: 'mail' })).status, 409);
   });
 
+  it('PATCH of a webhook that sends its redacted view back keeps the stored URL, and a new URL replaces it', async () => {
+    const view = (await call('GET', '/api/v1/channels/hook')).json;
+    assert.equal(view.config.url, REDACTED);
+    const storedUrl = async () => JSON.parse((await db.dataSource.query('SELECT config_json FROM notification_channels WHERE id = ?', [view.id]))[0].config_json).url;
+    const echoed = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, signatureHeader: 'X-Hook-Signature' } });
+    assert.equal(echoed.status, 200, echoed.text);
+    assert.equal(echoed.json.config.url, REDACTED);
+    assert.equal(echoed.json.config.signatureHeader, 'X-Hook-Signature');
+    assert.equal(await storedUrl(), `${receiver.url}/hook`);
+    const moved = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, url: `${receiver.url}/moved` } });
+    assert.equal(moved.status, 200, moved.text);
+    assert.ok(!moved.text.includes('/moved'), 'PATCH response leaks the new URL');
+    assert.equal(await storedUrl(), `${receiver.url}/moved`);
+    const bad = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, url: 'ftp://x' } });
+    assert.deepEqual(bad.json.errors, [{ field: 'config.url', message: 'must be an http:// or https:// URL' }]);
+  });
+
   it('GET /:id/deliveries lists the outbox rows of a channel and checks its limit', async () => {
     assert.deepEqual((await call('GET', '/api/v1/channels/hook/deliveries')).json, []);
     const bad = await call('GET', '/api/v1/channels/hook/deliveries?limit=0');
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }]);
+  });
+
+  it('POST and PATCH refuse a control character in the name with a 400 naming the field, and a taken name with a 409 naming it', async () => {
+    for (const name of ['on-call\nforged line', 'on-call\u0000', 'on-call\u009b']) {
+      const res = await call('POST', '/api/v1/channels', { name, type: 'webhook', config: { url: 'http://127.0.0.1:9/' } });
+      assert.equal(res.status, 400, JSON.stringify(name));
+      assert.deepEqual(res.json.errors, [{ field: 'name', message: CONTROL_CHARACTERS_MESSAGE }]);
+    }
+    const patched = await call('PATCH', '/api/v1/channels/hook', { name: 'hook\r\n' + 'x' });
+    assert.equal(patched.status, 400);
+    assert.deepEqual(patched.json.errors, [{ field: 'name', message: CONTROL_CHARACTERS_MESSAGE }]);
+    const taken = await call('PATCH', '/api/v1/channels/hook', { name: 'mail' });
+    assert.equal(taken.status, 409);
+    assert.deepEqual(taken.json.errors, [{ field: 'name', message: 'a notification channel named "mail" exists already — choose another name' }]);
   });
 
   it('DELETE removes the channel (204)', async () => {

@@ -4,8 +4,9 @@ import type { DataSource } from 'typeorm';
 import { systemClock } from '#rounds/common';
 import type { CollectorConfig } from '../../config/env.js';
 import { DATA_SOURCE } from '../../repositories/data-source.js';
+import { ApiTokenStore } from '../../repositories/api-token.store.js';
 import { ApiTokenService } from '../../services/api-token.service.js';
-import { CLOCK, COLLECTOR_CONFIG } from '../../services/tokens.js';
+import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG } from '../../services/tokens.js';
 import { ApiTokenGuard } from './api-token.guard.js';
 
 /** The token the test apps accept. */
@@ -13,6 +14,7 @@ export const TEST_API_TOKEN = 'test-api-token-0123456789abcdef';
 
 export interface ApiResponse {
   status: number;
+  headers: Headers;
   text: string;
   // Specs look into arbitrary JSON bodies; `any` keeps their assertions short.
   json: any;
@@ -20,14 +22,15 @@ export interface ApiResponse {
 
 export interface ApiTestApp {
   app: INestApplication;
-  /** One HTTP call; `token: null` sends none. */
-  call(method: string, path: string, body?: unknown, token?: string | null): Promise<ApiResponse>;
+  /** One HTTP call; `token: null` sends none; `authorization` is sent as the whole header instead. */
+  call(method: string, path: string, body?: unknown, token?: string | null, authorization?: string): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
 /**
  * A real Nest HTTP app on a loopback port with the given controllers and providers, the
- * API token guard, the database, a system clock and the config — what controller specs
+ * API token guard and service, the database, a system clock and the config (a provider in
+ * `providers` replaces one of these) — what controller specs
  * need to test the HTTP contract (auth, status codes, field errors).
  */
 export async function startApiTestApp(options: {
@@ -41,8 +44,12 @@ export async function startApiTestApp(options: {
     providers: [
       { provide: DATA_SOURCE, useValue: options.dataSource },
       { provide: CLOCK, useValue: systemClock },
-      { provide: COLLECTOR_CONFIG, useValue: (options.config ?? {}) as CollectorConfig },
-      { provide: ApiTokenService, useValue: { verify: (t: string | undefined) => t === TEST_API_TOKEN } },
+      { provide: COLLECTOR_CONFIG, useValue: { apiToken: TEST_API_TOKEN, ...options.config } as CollectorConfig },
+      // ROUNDS_API_TOKEN (apiToken) is set, so the store is never read.
+      { provide: ApiTokenStore, useValue: {} },
+      ApiTokenService,
+      // Controller specs refuse many calls from one address on purpose; api-token.guard.spec tests the throttle.
+      { provide: API_AUTH_LIMITS, useValue: { freeFailures: Number.MAX_SAFE_INTEGER } },
       ApiTokenGuard,
       ...options.providers,
     ],
@@ -53,14 +60,14 @@ export async function startApiTestApp(options: {
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
     app,
-    async call(method, path, body, token = TEST_API_TOKEN) {
+    async call(method, path, body, token = TEST_API_TOKEN, authorization = token ? `Bearer ${token}` : undefined) {
       const res = await fetch(`${base}${path}`, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { ...(authorization ? { authorization } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, text, json: text ? (JSON.parse(text) as unknown) : undefined };
+      return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as unknown) : undefined };
     },
     close: () => app.close(),
   };
