@@ -65,20 +65,20 @@ async function sustainedAgent(ctx: BenchContext, target: { httpPort: number; tcp
   ctx.defer(() => bare.stop());
 
   const checks: CheckSpec[] = [
-    { id: 'host', plugin: 'host-metrics', configJson: '{}', intervalMs: 1000, timeoutMs: 5000 },
+    { id: 'host', plugin: 'host-metrics', configJson: '{}', intervalMs: 1000, timeoutMs: 1000 },
     ...Array.from({ length: 10 }, (_, i) => ({
       id: `http-${i}`,
       plugin: 'http',
       configJson: JSON.stringify({ url: `http://127.0.0.1:${target.httpPort}/page-${i}` }),
       intervalMs: 1000,
-      timeoutMs: 5000,
+      timeoutMs: 1000,
     })),
     ...Array.from({ length: 9 }, (_, i) => ({
       id: `tcp-${i}`,
       plugin: 'tcp',
       configJson: JSON.stringify({ host: '127.0.0.1', port: target.tcpPort }),
       intervalMs: 1000,
-      timeoutMs: 5000,
+      timeoutMs: 1000,
     })),
   ];
   const pool = new AgentClientPool();

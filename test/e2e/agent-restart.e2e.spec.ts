@@ -57,7 +57,7 @@ describe('an agent killed while the collector is away', { timeout: 180_000 }, ()
         plugin: 'tcp',
         config: { host: '127.0.0.1', port },
         intervalMs: 1000,
-        timeoutMs: 2000,
+        timeoutMs: 1000,
       });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       checkIds.push(res.body.id);

@@ -132,7 +132,7 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
       { agent: 'ward', name: 'Disk', plugin: 'nagios', config: { command: 'check_disk', args: ['1%', '1%', '/'] } },
     ];
     for (const check of checks) {
-      const res = await collector.api('POST', '/api/v1/checks', { intervalMs: 2000, timeoutMs: 5000, ...check });
+      const res = await collector.api('POST', '/api/v1/checks', { intervalMs: 2000, timeoutMs: 2000, ...check });
       assert.equal(res.status, 201, `${check.name}: ${JSON.stringify(res.body)}`);
     }
     await waitFor(

@@ -70,7 +70,7 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
     ];
     await waitFor('beta described with its custom plugins', async () => (await agentState('beta')).agent?.plugins.some((p) => p.name === 'fixture-hangs'));
     for (const spec of specs) {
-      const res = await collector.api<CheckView>('POST', '/api/v1/checks', { intervalMs: 1000, timeoutMs: 2000, ...spec });
+      const res = await collector.api<CheckView>('POST', '/api/v1/checks', { intervalMs: 1000, timeoutMs: 1000, ...spec });
       assert.equal(res.status, 201, `${spec.name}: ${JSON.stringify(res.body)}`);
       checkIds[spec.name] = res.body.id;
     }
@@ -125,9 +125,9 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
   });
 
   test('PATCH changes only the fields it names and the agent gets the new definition', async () => {
-    const res = await collector.api<{ name: string; timeoutMs: number; intervalMs: number; config: { url: string } }>('PATCH', `/api/v1/checks/${checkIds['web']}`, { timeoutMs: 2500 });
+    const res = await collector.api<{ name: string; timeoutMs: number; intervalMs: number; config: { url: string } }>('PATCH', `/api/v1/checks/${checkIds['web']}`, { timeoutMs: 900 });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(res.body.timeoutMs, 2500);
+    assert.equal(res.body.timeoutMs, 900);
     assert.equal(res.body.intervalMs, 1000);
     assert.equal(res.body.name, 'web');
     assert.equal(res.body.config.url, `http://127.0.0.1:${targetPort}/`);

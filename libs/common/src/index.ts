@@ -11,5 +11,6 @@ export * from './thresholds/perfdata.js';
 export * from './logger.js';
 export * from './fingerprint.js';
 export * from './cli.js';
+export * from './check-timing.js';
 export * from './auth-throttle.js';
 export * from './limits.js';

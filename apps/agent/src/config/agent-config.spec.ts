@@ -29,7 +29,7 @@ describe('loadAgentConfig', () => {
     assert.equal(config.tokenSha256, HASH_OF_TEST);
     assert.equal(config.listen, '0.0.0.0:7443');
     assert.equal(config.advertise, undefined);
-    assert.deepEqual(config.checks, { concurrency: 16 });
+    assert.deepEqual(config.checks, { concurrency: 16, maxChecks: 1000, minIntervalMs: 1000 });
     assert.deepEqual(config.spool, { maxResults: 100_000, maxBytes: 64 * 1024 * 1024, maxAgeHours: 72, dir: 'spool' });
     assert.equal(config.spoolDir, fixture('spool'), 'the spool folder is not next to the config file by default');
     assert.deepEqual(config.collect, { maxResults: 5000 });
@@ -39,7 +39,7 @@ describe('loadAgentConfig', () => {
     const config = loadAgentConfig(fixture('full.yaml'), noEnv);
     assert.equal(config.listen, '[::]:9443');
     assert.equal(config.advertise, 'pacs-agent.hospital.example:9443');
-    assert.deepEqual(config.checks, { concurrency: 4 });
+    assert.deepEqual(config.checks, { concurrency: 4, maxChecks: 250, minIntervalMs: 5000 });
     assert.deepEqual(config.spool, { maxResults: 1000, maxBytes: 1_048_576, maxAgeHours: 24, dir: '/var/lib/rounds/spool' });
     assert.equal(config.spoolDir, '/var/lib/rounds/spool');
     assert.deepEqual(config.collect, { maxResults: 200 });
@@ -126,6 +126,11 @@ describe('loadAgentConfig', () => {
     ],
     ['an empty spool folder', 'bad-spool-dir.yaml', 'is invalid: spool.dir: must name a folder, e.g. /var/lib/rounds/spool'],
     ['a fractional check concurrency', 'bad-concurrency.yaml', 'is invalid: checks.concurrency: Invalid input: expected int, received number'],
+    [
+      'no room for a check and an interval floor below the shortest timeout',
+      'bad-check-limits.yaml',
+      'is invalid: checks.maxChecks: Too small: expected number to be >=1; checks.minIntervalMs: Too small: expected number to be >=100',
+    ],
     ['a list instead of a mapping', 'not-a-mapping.yaml', 'must be a YAML mapping of settings (key: value), not a list'],
     ['a certificate given as the config file', 'certificate-given-as-config.yaml', 'must be a YAML mapping of settings (key: value), not a string'],
   ];

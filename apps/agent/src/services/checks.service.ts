@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Scheduler, nextOnCadence, statusToProto, type Clock } from '#rounds/common';
+import { Scheduler, formatInterval, nextOnCadence, statusToProto, timeoutBeyondInterval, type Clock } from '#rounds/common';
 import type { CheckResult, CheckSpec, CheckRejection } from '#rounds/common/wire';
 import { PluginRegistry, formatFieldErrors, runPlugin, type Metric as PluginMetric } from '#rounds/plugins';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { Spool } from '../spool/spool.js';
 import { AGENT_CONFIG, CLOCK, PLUGIN_REGISTRY, SPOOL } from './tokens.js';
 
-const MIN_INTERVAL_MS = 1000;
 const MIN_TIMEOUT_MS = 100;
 const MAX_TIMEOUT_MS = 10 * 60 * 1000;
 
@@ -35,7 +34,7 @@ export class ChecksService implements OnModuleDestroy {
   private pluginErrorCount = 0;
 
   constructor(
-    @Inject(AGENT_CONFIG) config: AgentConfig,
+    @Inject(AGENT_CONFIG) private readonly config: AgentConfig,
     @Inject(PLUGIN_REGISTRY) private readonly registry: PluginRegistry,
     @Inject(SPOOL) private readonly spool: Spool,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -58,10 +57,20 @@ export class ChecksService implements OnModuleDestroy {
   /** Validates one spec against the agent's plugins; returns the parsed config or the reason it is refused. */
   prepare(spec: CheckSpec): { ok: true; config: unknown } | { ok: false; error: string } {
     if (!spec.id) return { ok: false, error: 'check id is empty' };
-    if (spec.intervalMs < MIN_INTERVAL_MS) return { ok: false, error: `interval_ms ${spec.intervalMs} is below ${MIN_INTERVAL_MS}` };
+    const { minIntervalMs } = this.config.checks;
+    if (spec.intervalMs < minIntervalMs) {
+      return {
+        ok: false,
+        error:
+          `interval ${formatInterval(spec.intervalMs)} is below this agent's minimum of ${formatInterval(minIntervalMs)} — ` +
+          `set checks.minIntervalMs in ${this.config.path} to allow shorter intervals`,
+      };
+    }
     if (spec.timeoutMs < MIN_TIMEOUT_MS || spec.timeoutMs > MAX_TIMEOUT_MS) {
       return { ok: false, error: `timeout_ms ${spec.timeoutMs} must be between ${MIN_TIMEOUT_MS} and ${MAX_TIMEOUT_MS}` };
     }
+    const timing = timeoutBeyondInterval(spec.timeoutMs, spec.intervalMs);
+    if (timing) return { ok: false, error: timing };
     let json: unknown;
     try {
       json = JSON.parse(spec.configJson || '{}');
@@ -78,9 +87,10 @@ export class ChecksService implements OnModuleDestroy {
    * so one bad config never stops the rest from running.
    */
   apply(version: string, specs: CheckSpec[]): CheckRejection[] {
-    const rejected: CheckRejection[] = [];
+    const oversized = this.refuseOversized(specs);
+    const rejected: CheckRejection[] = oversized ?? [];
     const wanted = new Set<string>();
-    for (const spec of specs) {
+    for (const spec of oversized ? [] : specs) {
       const prepared = this.prepare(spec);
       if (!prepared.ok) {
         rejected.push({ checkId: spec.id, error: prepared.error });
@@ -101,9 +111,26 @@ export class ChecksService implements OnModuleDestroy {
       }
     }
     this.version = version;
-    for (const r of rejected) this.log.warn(`check ${r.checkId} refused: ${r.error}`);
+    // One line for a refused set, not one per check of it.
+    if (!oversized) for (const r of rejected) this.log.warn(`check ${r.checkId} refused: ${r.error}`);
     this.log.log(`assignment ${version}: ${this.active.size} checks running, ${rejected.length} refused`);
     return rejected;
+  }
+
+  /**
+   * A set beyond `checks.maxChecks` is refused as a whole: running part of it would pick
+   * checks at random. Nothing of it runs (what ran before stops: the collector no longer
+   * wants that set) and every check of it carries the refusal, which the collector
+   * records as the check's state.
+   */
+  private refuseOversized(specs: CheckSpec[]): CheckRejection[] | undefined {
+    const { maxChecks } = this.config.checks;
+    if (specs.length <= maxChecks) return undefined;
+    const error =
+      `the collector assigned ${specs.length} checks, more than this agent's limit of ${maxChecks} — ` +
+      `set checks.maxChecks in ${this.config.path} to allow more, or move checks to another agent`;
+    this.log.error(`check set refused: ${error}`);
+    return specs.map((s) => ({ checkId: s.id, error }));
   }
 
   /** Runs a check once, now, without spooling (RunCheck). */

@@ -24,6 +24,8 @@ describe('readCollectorConfig', () => {
         notifyMaxRetryMs: 3_600_000,
         storageAlertAfterMs: 60_000,
         metricsAuth: {},
+        maxChecksPerAgent: 1000,
+        minCheckIntervalMs: 1000,
       },
     );
   });
@@ -48,6 +50,8 @@ describe('readCollectorConfig', () => {
       ROUNDS_METRICS_TOKEN: 'm'.repeat(24),
       ROUNDS_METRICS_USER: 'prometheus',
       ROUNDS_METRICS_PASSWORD: 'p'.repeat(12),
+      ROUNDS_MAX_CHECKS_PER_AGENT: '5000',
+      ROUNDS_MIN_CHECK_INTERVAL_MS: '200',
     });
     assert.deepEqual(
       { ...config },
@@ -68,6 +72,8 @@ describe('readCollectorConfig', () => {
         notifyMaxRetryMs: 2000,
         storageAlertAfterMs: 5000,
         metricsAuth: { token: 'm'.repeat(24), basic: { user: 'prometheus', password: 'p'.repeat(12) } },
+        maxChecksPerAgent: 5000,
+        minCheckIntervalMs: 200,
       },
     );
   });
@@ -101,6 +107,10 @@ describe('readCollectorConfig', () => {
     [{ ROUNDS_MAX_BACKOFF_MS: '999' }, 'ROUNDS_MAX_BACKOFF_MS: Too small: expected number to be >=1000'],
     [{ ROUNDS_API_TOKEN: 'short' }, 'ROUNDS_API_TOKEN: must be at least 24 characters'],
     [{ ROUNDS_LOG_LEVEL: 'verbose' }, 'ROUNDS_LOG_LEVEL: Invalid option: expected one of "error"|"warn"|"log"|"debug"'],
+    [{ ROUNDS_MAX_CHECKS_PER_AGENT: '0' }, 'ROUNDS_MAX_CHECKS_PER_AGENT: Too small: expected number to be >=1'],
+    [{ ROUNDS_MAX_CHECKS_PER_AGENT: 'many' }, 'ROUNDS_MAX_CHECKS_PER_AGENT: Invalid input: expected number, received NaN'],
+    [{ ROUNDS_MIN_CHECK_INTERVAL_MS: '50' }, 'ROUNDS_MIN_CHECK_INTERVAL_MS: Too small: expected number to be >=100'],
+    [{ ROUNDS_MIN_CHECK_INTERVAL_MS: '1s' }, 'ROUNDS_MIN_CHECK_INTERVAL_MS: Invalid input: expected number, received NaN'],
     [{ ROUNDS_METRICS_TOKEN: 'short' }, 'ROUNDS_METRICS_TOKEN: must be at least 24 characters'],
     [{ ROUNDS_METRICS_USER: 'prom:etheus', ROUNDS_METRICS_PASSWORD: 'p'.repeat(12) }, 'ROUNDS_METRICS_USER: must not contain ":" (HTTP basic auth)'],
     [{ ROUNDS_METRICS_USER: 'prometheus' }, 'ROUNDS_METRICS_PASSWORD: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)'],

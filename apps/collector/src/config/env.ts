@@ -31,6 +31,9 @@ const envSchema = z.object({
   ROUNDS_METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   ROUNDS_METRICS_USER: z.string().min(1).regex(/^[^:]+$/, 'must not contain ":" (HTTP basic auth)').optional(),
   ROUNDS_METRICS_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  ROUNDS_MAX_CHECKS_PER_AGENT: z.coerce.number().int().min(1).max(100_000).default(1000),
+  // Not below 100 ms: the shortest timeout a check may have, and a timeout never exceeds its interval.
+  ROUNDS_MIN_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(1000),
 }).superRefine((e, ctx) => {
   if ((e.ROUNDS_METRICS_USER === undefined) !== (e.ROUNDS_METRICS_PASSWORD === undefined)) {
     const missing = e.ROUNDS_METRICS_USER === undefined ? 'ROUNDS_METRICS_USER' : 'ROUNDS_METRICS_PASSWORD';
@@ -61,6 +64,10 @@ export interface CollectorConfig {
   readonly storageAlertAfterMs: number;
   /** Credentials /metrics accepts; both unset: /metrics is open (like the status page, keep it on loopback). */
   readonly metricsAuth: { readonly token?: string; readonly basic?: { readonly user: string; readonly password: string } };
+  /** Most checks one agent may have (enabled or not); a create beyond it is refused. */
+  readonly maxChecksPerAgent: number;
+  /** Shortest interval a check may be saved with. */
+  readonly minCheckIntervalMs: number;
 }
 
 export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
@@ -96,5 +103,7 @@ export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
         ? { basic: Object.freeze({ user: e.ROUNDS_METRICS_USER, password: e.ROUNDS_METRICS_PASSWORD }) }
         : {}),
     }),
+    maxChecksPerAgent: e.ROUNDS_MAX_CHECKS_PER_AGENT,
+    minCheckIntervalMs: e.ROUNDS_MIN_CHECK_INTERVAL_MS,
   });
 }

@@ -84,6 +84,11 @@ export class ChecksRepository {
     });
   }
 
+  /** Every check of the agent, enabled or not. */
+  countByAgent(agentId: string): Promise<number> {
+    return this.dataSource.getRepository(CheckEntity).countBy({ agentId });
+  }
+
   findById(id: string): Promise<CheckEntity | null> {
     return this.dataSource.getRepository(CheckEntity).findOneBy({ id });
   }

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { boundResult, redactSecrets, restoreRedacted, statusFromProto } from '#rounds/common';
+import { boundResult, formatInterval, redactSecrets, restoreRedacted, statusFromProto, timeoutBeyondInterval } from '#rounds/common';
 import { PluginRegistry, issuesToFieldErrors, withoutControlCharacters, type FieldError } from '#rounds/plugins';
-import type { CheckEntity } from '../entities/index.js';
+import type { AgentEntity, CheckEntity } from '../entities/index.js';
 import { ChecksRepository } from '../repositories/checks.repository.js';
 import { AgentCallError, AgentClientPool } from '../repositories/agent-client.pool.js';
 import type { CollectorConfig } from '../config/env.js';
@@ -13,24 +13,46 @@ import { COLLECTOR_CONFIG, PLUGIN_REGISTRY } from './tokens.js';
 const checkFields = {
   name: withoutControlCharacters(z.string().min(1).max(120)),
   config: z.record(z.string(), z.unknown()),
-  intervalMs: z.number().int().min(1000).max(86_400_000),
+  // The floor depends on the collector's settings: see checkSchemas().
+  intervalMs: z.number().int().max(86_400_000),
   timeoutMs: z.number().int().min(100).max(600_000),
   enabled: z.boolean(),
 };
 
-const checkInput = z.strictObject({
-  agent: z.string().min(1).meta({ description: 'agent id or name' }),
-  plugin: z.string().min(1),
-  name: checkFields.name,
-  config: checkFields.config.default({}),
-  intervalMs: checkFields.intervalMs.default(60_000),
-  timeoutMs: checkFields.timeoutMs.default(10_000),
-  enabled: checkFields.enabled.default(true),
-});
-// No defaults here: zod applies defaults even inside .partial(), and a PATCH must change only what it names.
-const checkPatch = z.strictObject(checkFields).partial();
+const DEFAULT_INTERVAL_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
 
-export type CheckInput = z.input<typeof checkInput>;
+/** The limits of the collector's settings (ROUNDS_MIN_CHECK_INTERVAL_MS) built into the check schemas. */
+function checkSchemas(limits: { minIntervalMs: number }) {
+  const intervalMs = checkFields.intervalMs.refine((v) => v >= limits.minIntervalMs, {
+    error: (issue) =>
+      `interval ${formatInterval(issue.input as number)} is below the minimum of ${formatInterval(limits.minIntervalMs)} — ` +
+      'set ROUNDS_MIN_CHECK_INTERVAL_MS on the collector to allow shorter intervals',
+  });
+  const input = z
+    .strictObject({
+      agent: z.string().min(1).meta({ description: 'agent id or name' }),
+      plugin: z.string().min(1),
+      name: checkFields.name,
+      config: checkFields.config.default({}),
+      intervalMs: intervalMs.default(DEFAULT_INTERVAL_MS),
+      // Unset: 10 s, or the interval when that is shorter (a timeout never exceeds its interval).
+      timeoutMs: checkFields.timeoutMs.optional(),
+      enabled: checkFields.enabled.default(true),
+    })
+    .superRefine((c, ctx) => {
+      // zod runs this even when a field failed; judge the pair only when both are numbers.
+      const problem = typeof c.timeoutMs === 'number' && typeof c.intervalMs === 'number' ? timeoutBeyondInterval(c.timeoutMs, c.intervalMs) : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: problem });
+    })
+    .transform((c) => ({ ...c, timeoutMs: c.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, c.intervalMs) }));
+  // No defaults here: zod applies defaults even inside .partial(), and a PATCH must change only what it names.
+  // The timeout-within-interval rule needs the stored check too: ChecksService.update() applies it.
+  const patch = z.strictObject({ ...checkFields, intervalMs }).partial();
+  return { input, patch };
+}
+
+export type CheckInput = z.input<ReturnType<typeof checkSchemas>['input']>;
 
 export interface CheckView {
   id: string;
@@ -49,13 +71,17 @@ export interface CheckView {
 /** Check definitions: validated against the plugin's schema before anything is saved. */
 @Injectable()
 export class ChecksService {
+  private readonly schemas: ReturnType<typeof checkSchemas>;
+
   constructor(
     private readonly checks: ChecksRepository,
     private readonly agents: AgentsService,
     private readonly pool: AgentClientPool,
     @Inject(PLUGIN_REGISTRY) private readonly registry: PluginRegistry,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
-  ) {}
+  ) {
+    this.schemas = checkSchemas({ minIntervalMs: config.minCheckIntervalMs });
+  }
 
   async list(agent?: string): Promise<CheckEntity[]> {
     if (!agent) return this.checks.findAll();
@@ -69,7 +95,7 @@ export class ChecksService {
   }
 
   async create(input: unknown): Promise<CheckEntity> {
-    const parsed = checkInput.safeParse(input);
+    const parsed = this.schemas.input.safeParse(input);
     const errors = parsed.success ? [] : issuesToFieldErrors(parsed.error.issues);
     // Report the plugin config's errors together with the rest, so one round trip shows everything.
     const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
@@ -81,14 +107,18 @@ export class ChecksService {
     if (!parsed.success || errors.length > 0 || !agent) throw new ValidationFailedError('invalid check', dedupe(errors));
     const dto = parsed.data;
     await this.mustBeFreeName(agent.id, dto.name);
+    await this.mustHaveRoom(agent);
     return this.checks.create({ ...dto, agentId: agent.id });
   }
 
   async update(id: string, input: unknown): Promise<CheckEntity> {
     const existing = await this.get(id);
-    const parsed = checkPatch.safeParse(input);
+    const parsed = this.schemas.patch.safeParse(input);
     if (!parsed.success) throw new ValidationFailedError('invalid check', issuesToFieldErrors(parsed.error.issues));
     const patch = { ...parsed.data };
+    const timing = timeoutBeyondInterval(patch.timeoutMs ?? existing.timeoutMs, patch.intervalMs ?? existing.intervalMs);
+    // Named after the field the PATCH changed: the stored one is not what the caller got wrong.
+    if (timing) throw new ValidationFailedError('invalid check', [{ field: patch.timeoutMs === undefined ? 'intervalMs' : 'timeoutMs', message: timing }]);
     if (patch.config) {
       // A form or script echoing back the redacted view keeps the stored secrets.
       patch.config = restoreRedacted(this.registry.get(existing.plugin)?.jsonSchema, patch.config, JSON.parse(existing.configJson)) as Record<string, unknown>;
@@ -99,6 +129,20 @@ export class ChecksService {
     const updated = await this.checks.update(id, patch);
     if (!updated) throw new NotFoundError(`no check with id "${id}"`);
     return updated;
+  }
+
+  /** Disabled checks count too: enabling one must not take an agent past the limit. */
+  private async mustHaveRoom(agent: AgentEntity): Promise<void> {
+    const count = await this.checks.countByAgent(agent.id);
+    if (count < this.config.maxChecksPerAgent) return;
+    throw new ValidationFailedError('invalid check', [
+      {
+        field: 'agent',
+        message:
+          `agent ${agent.name} has ${count} check${count === 1 ? '' : 's'}, the most one agent may have is ${this.config.maxChecksPerAgent} — ` +
+          'set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
+      },
+    ]);
   }
 
   /** Check names are unique per agent (the database says so too, for races: see ApiErrorFilter). */

@@ -28,7 +28,7 @@ describe('ChecksController (/api/v1/checks): names', () => {
     api = await startApiTestApp({
       controllers: [ChecksController],
       dataSource: db.dataSource,
-      config: { pollTimeoutMs: 1000 },
+      config: { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000 },
       providers: [
         { provide: PLUGIN_REGISTRY, useValue: PluginRegistry.withBuiltins() },
         AgentsRepository,
@@ -87,5 +87,81 @@ describe('ChecksController (/api/v1/checks): names', () => {
     for (const a of answers.filter((x) => x.status === 409)) assert.equal(a.json.errors[0].field, 'name');
     const rows = await db.dataSource.query('SELECT count(*) AS n FROM checks WHERE agent_id = ? AND name = ?', [agentId, 'raced']);
     assert.equal(Number(rows[0].n), 1);
+  });
+});
+
+describe('ChecksController (/api/v1/checks): limits', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: ApiTestApp;
+  const tcp = { agent: 'pacs-01', plugin: 'tcp', config: { host: 'pacs', port: 104 } };
+
+  before(async () => {
+    db = await openTestDatabase();
+    await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+    api = await startApiTestApp({
+      controllers: [ChecksController],
+      dataSource: db.dataSource,
+      config: { pollTimeoutMs: 1000, maxChecksPerAgent: 2, minCheckIntervalMs: 1000 },
+      providers: [
+        { provide: PLUGIN_REGISTRY, useValue: PluginRegistry.withBuiltins() },
+        AgentClientPool,
+        AgentsRepository,
+        ChecksRepository,
+        ResultsRepository,
+        AgentsService,
+        ChecksService,
+      ],
+    });
+  });
+  after(async () => {
+    await api.close();
+    await db.close();
+  });
+
+  it('POST answers 400 naming intervalMs when the interval is below the minimum, and saves nothing', async () => {
+    const res = await api.call('POST', '/api/v1/checks', { ...tcp, name: 'fast', intervalMs: 200, timeoutMs: 100 });
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(res.json.errors, [
+      { field: 'intervalMs', message: 'interval 200ms is below the minimum of 1s — set ROUNDS_MIN_CHECK_INTERVAL_MS on the collector to allow shorter intervals' },
+    ]);
+    assert.deepEqual((await api.call('GET', '/api/v1/checks')).json, []);
+  });
+
+  it('POST answers 400 naming timeoutMs when the timeout is longer than the interval', async () => {
+    const res = await api.call('POST', '/api/v1/checks', { ...tcp, name: 'slow', intervalMs: 5000, timeoutMs: 6000 });
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(res.json.errors, [
+      {
+        field: 'timeoutMs',
+        message: 'timeout 6s is longer than the interval 5s — a check must end before its next run is due: shorten the timeout or lengthen the interval',
+      },
+    ]);
+  });
+
+  it('PATCH answers 400 naming intervalMs when the new interval is shorter than the stored timeout', async () => {
+    const created = await api.call('POST', '/api/v1/checks', { ...tcp, name: 'patched', intervalMs: 10_000, timeoutMs: 5000 });
+    assert.equal(created.status, 201, created.text);
+    const res = await api.call('PATCH', `/api/v1/checks/${created.json.id}`, { intervalMs: 3000 });
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(res.json.errors, [
+      {
+        field: 'intervalMs',
+        message: 'timeout 5s is longer than the interval 3s — a check must end before its next run is due: shorten the timeout or lengthen the interval',
+      },
+    ]);
+    assert.equal((await api.call('GET', `/api/v1/checks/${created.json.id}`)).json.intervalMs, 10_000);
+  });
+
+  it('POST answers 400 naming agent once the agent has ROUNDS_MAX_CHECKS_PER_AGENT checks', async () => {
+    assert.equal((await api.call('POST', '/api/v1/checks', { ...tcp, name: 'second' })).status, 201);
+    const res = await api.call('POST', '/api/v1/checks', { ...tcp, name: 'third' });
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(res.json.errors, [
+      {
+        field: 'agent',
+        message:
+          'agent pacs-01 has 2 checks, the most one agent may have is 2 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
+      },
+    ]);
   });
 });

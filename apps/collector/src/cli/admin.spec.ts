@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { AgentsRepository } from '../repositories/agents.repository.js';
+import { openTestDatabase } from '../repositories/testing.js';
+
+/** This file runs as dist/apps/collector/src/cli/admin.spec.js; the bin is at the repository root. */
+const BIN = fileURLToPath(new URL('../../../../../bin/rounds-collector.js', import.meta.url));
+
+describe('rounds-collector check add (limits)', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+
+  /** Runs the real CLI against the spec's database; resolves with its exit code and everything it printed. */
+  const checkAdd = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number; output: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [BIN, 'check', 'add', '--agent', 'pacs-01', '--plugin', 'tcp', '--config', '{"host":"pacs","port":104}', ...args],
+        { env: { PATH: process.env['PATH'], NO_COLOR: '1', ROUNDS_DATA_DIR: db.dataDir, ROUNDS_LOG_LEVEL: 'error', ...env } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+      );
+    });
+
+  before(async () => {
+    db = await openTestDatabase();
+    await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+    // The CLI opens the database itself; SQLite would otherwise be shared with this process.
+    await db.dataSource.destroy();
+  });
+  after(() => db.close());
+
+  it('refuses --interval below the minimum, saying the limit and the variable that lowers it', async () => {
+    const res = await checkAdd(['--name', 'fast', '--interval', '200ms', '--timeout', '100ms']);
+    assert.equal(res.code, 1, res.output);
+    assert.equal(
+      res.output.trim(),
+      'rounds-collector: invalid check: intervalMs: interval 200ms is below the minimum of 1s — set ROUNDS_MIN_CHECK_INTERVAL_MS on the collector to allow shorter intervals',
+    );
+  });
+
+  it('refuses a --timeout longer than the --interval', async () => {
+    const res = await checkAdd(['--name', 'slow', '--interval', '5s', '--timeout', '10s']);
+    assert.equal(res.code, 1, res.output);
+    assert.match(res.output, /invalid check: timeoutMs: timeout 10s is longer than the interval 5s — /);
+  });
+
+  it('adds the check once ROUNDS_MIN_CHECK_INTERVAL_MS allows it, then refuses one beyond ROUNDS_MAX_CHECKS_PER_AGENT', async () => {
+    const added = await checkAdd(['--name', 'fast', '--interval', '200ms', '--timeout', '100ms'], { ROUNDS_MIN_CHECK_INTERVAL_MS: '200' });
+    assert.equal(added.code, 0, added.output);
+    assert.match(added.output, /^added check fast \(.+\): tcp every 0.2 s$/m);
+    const refused = await checkAdd(['--name', 'second'], { ROUNDS_MAX_CHECKS_PER_AGENT: '1' });
+    assert.equal(refused.code, 1, refused.output);
+    assert.match(refused.output, /invalid check: agent: agent pacs-01 has 1 check, the most one agent may have is 1 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more/);
+  });
+});
