@@ -97,6 +97,13 @@ describe('dicom-echo against real DICOM peers', () => {
     assert.equal(report.cutOff, false);
   });
 
+  it('run() writes an IPv6 address in brackets in its summary ([::1]:port, not ::1:port)', async () => {
+    const port = await closedPort();
+    const report = await runCheck(dicomEchoPlugin, { host: '::1', port, calledAet: 'ANY' });
+    assert.equal(report.outcome.reason, 'refused');
+    assert.ok(report.outcome.summary.startsWith(`ANY@[::1]:${port}: `), report.outcome.summary);
+  });
+
   it('run() returns CRITICAL dns when the host name does not resolve', async () => {
     const report = await runCheck(dicomEchoPlugin, { host: 'pacs.rounds-test.invalid', port: 104, calledAet: 'ANY' });
     assert.equal(report.outcome.reason, 'dns', report.outcome.summary);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { evaluateThresholds } from '#rounds/common';
 import { definePlugin, outcome, type CheckContext, type CheckOutcome, type Metric } from '../plugin.js';
+import { hostPort } from '../shared/net-common.js';
 import { describeAbort, describeReject, describeStatus, STATUS_CANCEL, STATUS_SUCCESS } from './dicom-codes.js';
 import { dicomEchoSchema, type DicomEchoConfig } from './dicom-echo.schema.js';
 import { runDicomSession, type SessionFailure, type SessionResult } from './dicom-session.js';
@@ -69,7 +70,7 @@ export const dicomEchoPlugin = definePlugin({
   description: 'Verifies a DICOM node with C-ECHO (and optionally a study-level C-FIND), timing connect, association and round trip.',
   configSchema: dicomEchoSchema,
   async run(config, ctx) {
-    const target = `${config.calledAet}@${config.host}:${config.port}`;
+    const target = `${config.calledAet}@${hostPort(config.host, config.port)}`;
     let tls: ConnectionOptions | undefined;
     try {
       tls = await tlsOptions(config);

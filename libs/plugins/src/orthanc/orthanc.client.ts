@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Reason } from '#rounds/common';
+import { describeNetworkError } from '../shared/net-common.js';
 
 /** What went wrong talking to Orthanc, already in the closed set of reasons. */
 export class OrthancError extends Error {
@@ -24,7 +25,6 @@ export interface OrthancClientOptions {
 }
 
 const MAX_BODY = 16 * 1024 * 1024;
-const TLS_CODE = /^(ERR_SSL|ERR_TLS|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/;
 
 /**
  * Orthanc's REST API over node:http(s), every request bound to the check's signal.
@@ -111,12 +111,10 @@ export class OrthancClient {
     const where = `${method} ${url.origin}${url.pathname}`;
     const code = e.code ?? '';
     if (this.options.signal.aborted || code === 'ABORT_ERR') return new OrthancError('timeout', `${where}: no answer before the check's deadline`);
-    if (code === 'ECONNREFUSED') return new OrthancError('refused', `${where}: connection refused`);
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new OrthancError('dns', `${where}: cannot resolve ${url.hostname} (${code})`);
-    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new OrthancError('unreachable', `${where}: ${code}`);
-    if (code === 'ETIMEDOUT') return new OrthancError('timeout', `${where}: connect timed out`);
-    if (TLS_CODE.test(code)) return new OrthancError('tls', `${where}: TLS failed: ${e.message}`);
-    return new OrthancError('protocol_error', `${where}: ${e.message}`);
+    // The same sentences as the http and tcp plugins (e.g. https:// against a plain-HTTP port).
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const described = describeNetworkError(e, 'connect', url.hostname.replace(/^\[|\]$/g, ''), port);
+    return new OrthancError(described.reason, `${where}: ${described.text}`);
   }
 }
 

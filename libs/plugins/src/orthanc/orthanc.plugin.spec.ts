@@ -82,6 +82,13 @@ describe('orthanc against a real Orthanc', () => {
     assert.equal(report.outcome.reason, 'refused');
   });
 
+  it('run() asks "is it a plain-text port?" when an https:// URL points at Orthanc\'s plain-HTTP port, not an OpenSSL dump', async () => {
+    const report = await runCheck(orthancPlugin, { ...auth, url: auth.url.replace(/^http:/, 'https:') });
+    assert.equal(report.outcome.status, 'CRITICAL');
+    assert.equal(report.outcome.reason, 'tls');
+    assert.match(report.outcome.summary, /^GET https:\/\/127\.0\.0\.1:\d+\/system: 127\.0\.0\.1:\d+ does not answer in TLS \(wrong version number\): is it a plain-text port\?$/);
+  });
+
   it('run() returns CRITICAL timeout at the check deadline when the server never answers', async () => {
     const report = await runCheck(orthancPlugin, { url: `http://127.0.0.1:${silent.port}` }, { timeoutMs: 300 });
     assert.equal(report.outcome.reason, 'timeout');
