@@ -70,6 +70,11 @@ before(async () => {
       path: await script('sleeper.sh', `sleep 30 &\necho "$$ $!" > "$1"\necho started\nsleep 30`),
       args: ['$ARG1$'],
     },
+    leaver: {
+      // exits at once, leaving a child that holds its stdout for 30 s
+      path: await script('leaver.sh', `sleep 30 &\necho "$!" > "$1"\necho "OK - backed up|files=3;;;;"\nexit 0`),
+      args: ['$ARG1$'],
+    },
     garbage: {
       path: await script('garbage.sh', `printf '\\001\\002\\377\\376 OK?\\033[31m red\\n| x= y=;; =3 \\047unterminated=1\\n'\nexit 0`),
     },
@@ -236,6 +241,20 @@ describe('nagios plugin with misbehaving plugins', () => {
     for (const pid of pids) assert.ok(isGone(pid), `process ${pid} still runs after the deadline`);
   });
 
+  it('run() ends the check when the plugin exits though a background child still holds its stdout, and kills that child', async () => {
+    const pidFile = path.join(dir, 'leaver.pid');
+    const started = Date.now();
+    const report = await runCheck(nagios, { command: 'leaver', args: [pidFile] }, { timeoutMs: 10_000 });
+    const took = Date.now() - started;
+    assert.equal(report.outcome.status, 'OK');
+    assert.equal(report.outcome.summary, 'OK - backed up');
+    assert.equal(metric(report, 'perfdata', { label: 'files' }), 3);
+    assert.ok(took < 3000, `the check waited ${took} ms for the left-over child`);
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    for (let i = 0; i < 50 && !isGone(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(isGone(pid), `the background child ${pid} outlived its check`);
+  });
+
   it('run() keeps the exit code of a plugin that prints garbage, with control characters removed and bad perfdata dropped', async () => {
     const warnings: string[] = [];
     const validated = nagios.configSchema.parse({ command: 'garbage' });
@@ -320,7 +339,7 @@ describe('nagios check config', () => {
     [
       'a command outside the allow-list',
       { command: 'check_evil' },
-      'command: "check_evil" is not in the agent\'s nagios.commands allow-list (this agent allows: check_curl, check_disk, check_dummy, check_dummy_spaces, check_http, check_load, check_tcp, exit127, exit4, flood, garbage, killed, missing, multiline, not_executable, silent, sleeper) — add it to the agent config to use it',
+      'command: "check_evil" is not in the agent\'s nagios.commands allow-list (this agent allows: check_curl, check_disk, check_dummy, check_dummy_spaces, check_http, check_load, check_tcp, exit127, exit4, flood, garbage, killed, leaver, missing, multiline, not_executable, silent, sleeper) — add it to the agent config to use it',
     ],
     ['too many args', { command: 'check_tcp', args: ['80', '81'] }, 'args: command "check_tcp" takes exactly 1 args ($ARG1$…$ARG1$), got 2'],
     ['too few args', { command: 'check_disk', args: ['10%'] }, 'args: command "check_disk" takes exactly 3 args ($ARG1$…$ARG3$), got 1'],

@@ -26,6 +26,13 @@ export type ProcessResult =
 
 const MAX_STDERR_BYTES = 8 * 1024;
 
+/**
+ * How long output is still read after the plugin has exited. A descendant it left running
+ * (`cmd &`) can hold stdout open for as long as it lives; what the plugin itself printed is
+ * in the pipe by the time it exits, so a short wait reads it all.
+ */
+export const EXIT_GRACE_MS = 100;
+
 class CappedBuffer {
   private readonly chunks: Buffer[] = [];
   private size = 0;
@@ -54,9 +61,10 @@ class CappedBuffer {
 
 /**
  * Runs one plugin without a shell. At `signal` the whole process tree is killed and the
- * promise settles at once (the runner's grace after the deadline is short). A child that
- * has exited but left a descendant holding its stdout open is finished at the deadline
- * with the output it wrote, not reported as a timeout.
+ * promise settles at once (the runner's grace after the deadline is short). The check ends
+ * when the plugin exits: its output is read for {@link EXIT_GRACE_MS} more at most, then
+ * everything it started is killed — no descendant outlives its check, and one that holds
+ * stdout open does not keep the check waiting until its deadline.
  */
 export function runProcess(control: ProcessControl, request: ProcessRequest): Promise<ProcessResult> {
   return new Promise<ProcessResult>((resolve) => {
@@ -70,11 +78,14 @@ export function runProcess(control: ProcessControl, request: ProcessRequest): Pr
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;
     let child: ChildProcess;
+    let graceTimer: NodeJS.Timeout | undefined;
 
     const finish = (result: ProcessResult) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
+      clearTimeout(graceTimer);
+      if (result.kind !== 'spawn_error') control.killTree(child);
       resolve(result);
     };
     const onAbort = () => {
@@ -106,6 +117,13 @@ export function runProcess(control: ProcessControl, request: ProcessRequest): Pr
     });
     child.on('exit', (code, sig) => {
       exit = { code, signal: sig };
+      // Not a runner timer: the deadline stays the runner's; this only stops waiting for a
+      // pipe that a left-over descendant holds, after the plugin itself is gone.
+      graceTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish({ kind: 'exited', code, signal: sig, stdout: stdout.text(), stderr: stderr.text(), truncated: stdout.truncated });
+      }, EXIT_GRACE_MS);
     });
     child.on('close', (code, sig) => {
       // a failed spawn also closes; its 'error' has already settled the promise
