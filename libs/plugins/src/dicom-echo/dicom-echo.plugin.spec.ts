@@ -174,6 +174,7 @@ describe('dicom-echo over DICOM TLS', () => {
     });
     assert.equal(report.outcome.status, 'UNKNOWN');
     assert.equal(report.outcome.reason, 'config_error');
+    assert.match(report.outcome.summary, /^TLSSCP@127\.0\.0\.1:\d+: cannot read caFile .*missing\.pem: ENOENT.* — check the path and that the agent's user may read it$/);
   });
 });
 

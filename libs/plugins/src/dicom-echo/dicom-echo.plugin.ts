@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { evaluateThresholds } from '#rounds/common';
 import { definePlugin, outcome, type CheckContext, type CheckOutcome, type Metric } from '../plugin.js';
 import { hostPort } from '../shared/net-common.js';
+import { readTlsFiles } from '../shared/tls-files.js';
 import { describeAbort, describeReject, describeStatus, STATUS_CANCEL, STATUS_SUCCESS } from './dicom-codes.js';
 import { dicomEchoSchema, type DicomEchoConfig } from './dicom-echo.schema.js';
 import { runDicomSession, type SessionFailure, type SessionResult } from './dicom-session.js';
@@ -18,15 +18,7 @@ function withinDeadline(configuredSeconds: number, ctx: CheckContext): number {
 async function tlsOptions(config: DicomEchoConfig): Promise<ConnectionOptions | undefined> {
   const tls = config.tls;
   if (!tls) return undefined;
-  const [ca, cert, key] = await Promise.all(
-    [tls.caFile, tls.certFile, tls.keyFile].map((file) => (file ? readFile(file, 'utf8') : Promise.resolve(undefined))),
-  );
-  return {
-    ca,
-    cert,
-    key,
-    rejectUnauthorized: tls.verify,
-  };
+  return { ...(await readTlsFiles(tls)), rejectUnauthorized: tls.verify };
 }
 
 /** The StudyDate matching key: "today" in the agent's local time, "*" as universal matching. */
@@ -75,7 +67,7 @@ export const dicomEchoPlugin = definePlugin({
     try {
       tls = await tlsOptions(config);
     } catch (e) {
-      return outcome('UNKNOWN', 'config_error', `cannot read a TLS file for ${target}: ${(e as Error).message}`);
+      return outcome('UNKNOWN', 'config_error', `${target}: ${(e as Error).message}`);
     }
     const result = await runDicomSession(
       {

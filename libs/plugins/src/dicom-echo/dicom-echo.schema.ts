@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { certKeyPairIssue, tlsFileFields } from '../shared/tls-files.js';
 import { hostname, port, thresholdRange } from '../schema.js';
 
 // PS3.5 6.2: AE is up to 16 characters of the default repertoire, no backslash, no
@@ -34,14 +35,12 @@ function seconds(description: string, fallback: number) {
 
 export const dicomEchoTlsSchema = z
   .strictObject({
-    caFile: z.string().min(1).optional().meta({ description: 'PEM file of the CA(s) that sign the peer certificate; system CAs when absent' }),
-    certFile: z.string().min(1).optional().meta({ description: 'PEM client certificate, for nodes that require one' }),
-    keyFile: z.string().min(1).optional().meta({ description: 'PEM private key of certFile' }),
+    ...tlsFileFields(),
     verify: z.boolean().default(true).meta({ description: 'verify the peer certificate and that it names host; false only for a lab' }),
   })
-  .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
-    message: 'certFile and keyFile go together: give both or neither',
-    path: ['keyFile'],
+  .superRefine((t, ctx) => {
+    const pair = certKeyPairIssue(t);
+    if (pair) ctx.addIssue({ code: 'custom', ...pair });
   })
   .meta({ description: 'DICOM TLS (PS3.15 B.1); plain TCP when absent' });
 

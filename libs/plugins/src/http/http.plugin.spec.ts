@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { redactSecrets, REDACTED } from '#rounds/common';
 import { closedPort, closeServer, configErrors, listenLocal, metric, runCheck } from '../testing/harness.js';
-import { selfSignedCert, type TlsFixture } from '../testing/tls-fixture.js';
+import { selfSignedCert, writeTlsFiles, type TlsFixture } from '../testing/tls-fixture.js';
 import { toJsonSchema } from '../schema.js';
 import { httpPlugin } from './http.plugin.js';
 
@@ -467,3 +467,48 @@ for (const [what, config, message] of invalid) {
     assert.equal(configErrors(httpPlugin, config), message);
   });
 }
+
+// --- a private CA and client certificates -------------------------------------------------
+
+test('run() trusts a server certificate signed by the CA in caFile (a hospital CA), and refuses it without', async (t) => {
+  const url = await serveTls(t, valid30, text(200, 'ok'));
+  const ca = await writeTlsFiles(valid30);
+  t.after(() => ca.remove());
+  const trusted = await runCheck(httpPlugin, { url, caFile: ca.certFile });
+  assert.equal(trusted.outcome.status, 'OK', trusted.outcome.summary);
+  const untrusted = await runCheck(httpPlugin, { url });
+  assert.equal(untrusted.outcome.reason, 'tls');
+});
+
+test('run() presents certFile/keyFile to a server that requires a client certificate, and is refused without them', async (t) => {
+  const client = await selfSignedCert(30, 'rounds-agent');
+  const files = await writeTlsFiles(client);
+  const ca = await writeTlsFiles(valid30);
+  t.after(() => Promise.all([files.remove(), ca.remove()]));
+  const server = https.createServer({ key: valid30.key, cert: valid30.cert, requestCert: true, rejectUnauthorized: true, ca: [client.cert] }, (req, res) => {
+    const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+    res.end(`hello ${peer.subject?.CN}`);
+  });
+  server.on('tlsClientError', () => {});
+  const port = await listenLocal(server);
+  t.after(() => closeServer(server));
+  const url = `https://127.0.0.1:${port}/`;
+
+  const accepted = await runCheck(httpPlugin, { url, caFile: ca.certFile, certFile: files.certFile, keyFile: files.keyFile, bodyContains: 'hello rounds-agent' });
+  assert.equal(accepted.outcome.status, 'OK', accepted.outcome.summary);
+  const refused = await runCheck(httpPlugin, { url, caFile: ca.certFile });
+  assert.equal(refused.outcome.status, 'CRITICAL');
+  assert.ok(['tls', 'protocol_error'].includes(refused.outcome.reason), refused.outcome.summary);
+});
+
+test('run() returns UNKNOWN config_error naming the field and the file when a TLS file cannot be read', async () => {
+  const report = await runCheck(httpPlugin, { url: 'https://127.0.0.1:1/', caFile: '/nonexistent/hospital-ca.pem' });
+  assert.equal(report.outcome.status, 'UNKNOWN');
+  assert.equal(report.outcome.reason, 'config_error');
+  assert.match(report.outcome.summary, /^cannot read caFile \/nonexistent\/hospital-ca\.pem: ENOENT.* — check the path and that the agent's user may read it$/);
+});
+
+test('a client certificate needs its key, and TLS files need an https URL', () => {
+  assert.equal(configErrors(httpPlugin, { url: 'https://pacs.example/', certFile: '/etc/rounds/c.pem' }), 'keyFile: certFile and keyFile go together: give both or neither');
+  assert.equal(configErrors(httpPlugin, { url: 'http://pacs.example/', caFile: '/etc/rounds/ca.pem' }), 'caFile: caFile is used only for https:// URLs: use https or remove it');
+});

@@ -19,6 +19,7 @@ import {
   secondsMetrics,
 } from '../shared/net-common.js';
 import { evaluateJsonPath, httpConfigSchema, statusInSet, type HttpConfig } from './http.schema.js';
+import { readTlsFiles, TlsFileError, type TlsMaterial } from '../shared/tls-files.js';
 
 const VERSION = '1.0.0';
 
@@ -54,6 +55,8 @@ interface HopRequest {
   /** Stop at a 3xx with a Location instead of reading its body. */
   stopAtRedirect: boolean;
   tlsVerify: boolean;
+  /** A private CA, and a client certificate (the latter for the configured origin only, like credentials). */
+  tls: TlsMaterial;
   maxBodyBytes: number;
 }
 
@@ -106,7 +109,7 @@ function requestOnce(req: HopRequest, ctx: CheckContext): Promise<HopResult> {
         headers: req.headers,
         agent: false,
         signal: ctx.signal,
-        ...(isHttps ? { rejectUnauthorized: req.tlsVerify } : {}),
+        ...(isHttps ? { rejectUnauthorized: req.tlsVerify, ...req.tls } : {}),
       });
     } catch (e) {
       fail(e);
@@ -232,6 +235,13 @@ function failedAssertions(config: HttpConfig, body: string): string[] {
 }
 
 export async function runHttp(config: HttpConfig, ctx: CheckContext): Promise<CheckOutcome> {
+  let tls: TlsMaterial;
+  try {
+    tls = await readTlsFiles(config);
+  } catch (e) {
+    if (e instanceof TlsFileError) return outcome('UNKNOWN', 'config_error', e.message);
+    throw e;
+  }
   const start = performance.now();
   const origin = new URL(config.url).origin;
   let url = new URL(config.url);
@@ -250,6 +260,7 @@ export async function runHttp(config: HttpConfig, ctx: CheckContext): Promise<Ch
         body,
         stopAtRedirect: config.followRedirects,
         tlsVerify: config.tlsVerify,
+        tls: url.origin === origin ? tls : tls.ca === undefined ? {} : { ca: tls.ca },
         maxBodyBytes: config.maxBodyBytes,
       },
       ctx,

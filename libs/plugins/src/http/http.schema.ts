@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { secret, thresholdRange } from '../schema.js';
 import { certDayFields, regexField } from '../shared/net-common.js';
+import { certKeyPairIssue, setTlsFileFields, tlsFileFields } from '../shared/tls-files.js';
 
 /** A set of HTTP status codes as written ("200-399", "200,204,301-302"), parsed once. */
 export interface StatusSet {
@@ -163,6 +164,7 @@ export const httpConfigSchema = z
     followRedirects: z.boolean().default(true).meta({ description: 'Follow 3xx responses with a Location header' }),
     maxRedirects: z.number().int().min(0).max(20).default(5).meta({ description: 'Most redirects to follow before giving up (CRITICAL/unexpected_response)' }),
     tlsVerify: z.boolean().default(true).meta({ description: 'Verify the server certificate and host name (https only)' }),
+    ...tlsFileFields(),
     ...certDayFields(),
     basicAuth: z
       .strictObject({
@@ -198,6 +200,13 @@ export const httpConfigSchema = z
         path: ['certCriticalDays'],
         message: `must not be more than certWarningDays (${c.certWarningDays}): critical comes closer to expiry than warning`,
       });
+    }
+    const pair = certKeyPairIssue(c);
+    if (pair) ctx.addIssue({ code: 'custom', ...pair });
+    if (!/^https:/i.test(c.url)) {
+      for (const field of setTlsFileFields(c)) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `${field} is used only for https:// URLs: use https or remove it` });
+      }
     }
     if (c.method === 'HEAD' && (c.bodyContains !== undefined || c.bodyMatches !== undefined || (c.json?.length ?? 0) > 0)) {
       ctx.addIssue({ code: 'custom', path: ['method'], message: 'a HEAD response has no body: use GET for body assertions' });

@@ -7,7 +7,7 @@ import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { closedPort, closeServer, configErrors, listenLocal, metric, runCheck } from '../testing/harness.js';
-import { selfSignedCert, type TlsFixture } from '../testing/tls-fixture.js';
+import { selfSignedCert, writeTlsFiles, type TlsFixture } from '../testing/tls-fixture.js';
 import { tcpPlugin } from './tcp.plugin.js';
 
 // The spec runs from dist/, the sample and README stay beside the source.
@@ -193,3 +193,40 @@ for (const [what, config, message] of invalid) {
     assert.equal(configErrors(tcpPlugin, config), message);
   });
 }
+
+test('run() trusts a certificate signed by the CA in caFile, and presents certFile/keyFile to a peer that requires a client certificate', async (t) => {
+  const client = await selfSignedCert(30, 'rounds-agent');
+  const [ca, files] = await Promise.all([writeTlsFiles(valid30), writeTlsFiles(client)]);
+  t.after(() => Promise.all([ca.remove(), files.remove()]));
+  const sockets = new Set<net.Socket>();
+  const server = tls
+    .createServer({ key: valid30.key, cert: valid30.cert, requestCert: true, rejectUnauthorized: true, ca: [client.cert] }, (socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.write(`HELLO ${socket.getPeerCertificate().subject?.CN}\r\n`);
+    })
+    .on('tlsClientError', () => {});
+  const port = await listenLocal(server);
+  t.after(async () => {
+    for (const s of sockets) s.destroy();
+    await closeServer(server);
+  });
+  const base = { host: '127.0.0.1', port, tls: true, servername: 'localhost', expect: 'HELLO rounds-agent' };
+  const accepted = await runCheck(tcpPlugin, { ...base, caFile: ca.certFile, certFile: files.certFile, keyFile: files.keyFile });
+  assert.equal(accepted.outcome.status, 'OK', accepted.outcome.summary);
+  const noClientCert = await runCheck(tcpPlugin, { ...base, caFile: ca.certFile });
+  assert.equal(noClientCert.outcome.status, 'CRITICAL', noClientCert.outcome.summary);
+  const untrusted = await runCheck(tcpPlugin, { ...base, certFile: files.certFile, keyFile: files.keyFile });
+  assert.equal(untrusted.outcome.reason, 'tls');
+});
+
+test('run() returns UNKNOWN config_error naming the field and the file when a TLS file cannot be read', async () => {
+  const report = await runCheck(tcpPlugin, { host: '127.0.0.1', port: 1, tls: true, caFile: '/nonexistent/hospital-ca.pem' });
+  assert.equal(report.outcome.reason, 'config_error');
+  assert.match(report.outcome.summary, /^cannot read caFile \/nonexistent\/hospital-ca\.pem: ENOENT/);
+});
+
+test('TLS files need tls: true, and a client certificate its key', () => {
+  assert.equal(configErrors(tcpPlugin, { host: 'pacs', port: 104, caFile: '/etc/rounds/ca.pem' }), 'caFile: caFile is used only for TLS: set tls: true or remove it');
+  assert.equal(configErrors(tcpPlugin, { host: 'pacs', port: 104, tls: true, keyFile: '/etc/rounds/k.pem' }), 'certFile: certFile and keyFile go together: give both or neither');
+});

@@ -18,6 +18,7 @@ import {
   type ConnectPhase,
   secondsMetrics,
 } from '../shared/net-common.js';
+import { readTlsFiles, TlsFileError, type TlsMaterial } from '../shared/tls-files.js';
 import { tcpConfigSchema, type TcpConfig } from './tcp.schema.js';
 
 type Phase = ConnectPhase | 'send' | 'response';
@@ -39,7 +40,18 @@ function timingMetrics(t: Timings, totalSeconds: number): Metric[] {
   ]);
 }
 
-export function runTcp(config: TcpConfig, ctx: CheckContext): Promise<CheckOutcome> {
+export async function runTcp(config: TcpConfig, ctx: CheckContext): Promise<CheckOutcome> {
+  let files: TlsMaterial;
+  try {
+    files = await readTlsFiles(config);
+  } catch (e) {
+    if (e instanceof TlsFileError) return outcome('UNKNOWN', 'config_error', e.message);
+    throw e;
+  }
+  return connectAndCheck(config, files, ctx);
+}
+
+function connectAndCheck(config: TcpConfig, files: TlsMaterial, ctx: CheckContext): Promise<CheckOutcome> {
   return new Promise((resolve) => {
     const { host, port } = config;
     const where = hostPort(host, port);
@@ -183,7 +195,7 @@ export function runTcp(config: TcpConfig, ctx: CheckContext): Promise<CheckOutco
       }
       phase = 'tls';
       const servername = config.servername ?? (net.isIP(host) ? undefined : host);
-      secure = tls.connect({ socket: raw, host, servername, rejectUnauthorized: config.tlsVerify });
+      secure = tls.connect({ socket: raw, host, servername, rejectUnauthorized: config.tlsVerify, ...files });
       secure.on('error', fail);
       secure.once('secureConnect', () => {
         timings.tls = mark();

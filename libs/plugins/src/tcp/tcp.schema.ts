@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hostname, port, thresholdRange } from '../schema.js';
 import { certDayFields, regexField } from '../shared/net-common.js';
+import { certKeyPairIssue, setTlsFileFields, tlsFileFields } from '../shared/tls-files.js';
 
 export const tcpConfigSchema = z
   .strictObject({
@@ -22,6 +23,7 @@ export const tcpConfigSchema = z
     servername: hostname()
       .optional()
       .meta({ description: 'TLS SNI and the name the certificate must carry; default: host (when it is a name)' }),
+    ...tlsFileFields(),
     ...certDayFields(),
     latencyWarning: thresholdRange('WARNING/threshold when the total time in seconds is outside this range').optional(),
     latencyCritical: thresholdRange('CRITICAL/threshold when the total time in seconds is outside this range').optional(),
@@ -39,6 +41,13 @@ export const tcpConfigSchema = z
     }
     if (c.servername !== undefined && c.tls !== true) {
       ctx.addIssue({ code: 'custom', path: ['servername'], message: 'servername is used only for TLS: set tls: true or remove it' });
+    }
+    const pair = certKeyPairIssue(c);
+    if (pair) ctx.addIssue({ code: 'custom', ...pair });
+    if (c.tls !== true) {
+      for (const field of setTlsFileFields(c)) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `${field} is used only for TLS: set tls: true or remove it` });
+      }
     }
     if (typeof c.certCriticalDays === 'number' && typeof c.certWarningDays === 'number' && c.certCriticalDays > c.certWarningDays) {
       ctx.addIssue({

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 
 export interface TlsFixture {
@@ -18,4 +21,14 @@ export async function selfSignedCert(days = 30, commonName = 'localhost'): Promi
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: commonName }, { type: 7, ip: '127.0.0.1' }] }],
   });
   return { key: pems.private, cert: pems.cert };
+}
+
+/** The fixture as PEM files in a fresh temp folder, for configs that name files (caFile, certFile, keyFile). */
+export async function writeTlsFiles(fixture: TlsFixture): Promise<{ certFile: string; keyFile: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'rounds-tls-'));
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  await writeFile(certFile, fixture.cert);
+  await writeFile(keyFile, fixture.key, { mode: 0o600 });
+  return { certFile, keyFile, remove: () => rm(dir, { recursive: true, force: true }) };
 }
