@@ -11,9 +11,13 @@ import { bench as poll } from './poll.bench.js';
 import { bench as scale } from './scale.bench.js';
 import { bench as footprint } from './footprint.bench.js';
 import { bench as ui } from './ui.bench.js';
+import { bench as soak } from './soak.bench.js';
 
-/** Every benchmark, in the order `npm run bench` runs them. The one list: names and --list come from it. */
-const BENCHMARKS: Benchmark[] = [http, tcp, poll, ingest, scale, footprint, ui];
+/**
+ * Every benchmark, in the order `npm run bench` runs them. The one list: names and --list come
+ * from it. Opt-in ones (soak: an hour) run only when named.
+ */
+const BENCHMARKS: Benchmark[] = [http, tcp, poll, ingest, scale, footprint, ui, soak];
 
 function fmt(v: number | null, digits = 3): string {
   if (v === null || !Number.isFinite(v)) return '—';
@@ -61,7 +65,7 @@ async function runOne(b: Benchmark): Promise<{ figures: Figure[]; error?: string
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--list')) {
-    for (const b of BENCHMARKS) console.log(`${b.name.padEnd(10)} ${b.description}`);
+    for (const b of BENCHMARKS) console.log(`${b.name.padEnd(10)} ${b.optIn ? '(opt-in) ' : ''}${b.description}`);
     return 0;
   }
   const unknown = argv.filter((n) => !BENCHMARKS.some((b) => b.name === n));
@@ -69,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`unknown benchmark ${unknown.join(', ')} — known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
     return 64;
   }
-  const chosen = argv.length > 0 ? BENCHMARKS.filter((b) => argv.includes(b.name)) : BENCHMARKS;
+  const chosen = argv.length > 0 ? BENCHMARKS.filter((b) => argv.includes(b.name)) : BENCHMARKS.filter((b) => !b.optIn);
   const started = new Date();
   const runs: { name: string; seconds: number; error?: string }[] = [];
   const figures: Figure[] = [];

@@ -72,6 +72,8 @@ export interface Benchmark {
   name: string;
   /** One line for the list printed by `npm run bench -- --list`. */
   description: string;
+  /** Left out of a plain `npm run bench` (too long for the suite); runs when named. */
+  optIn?: boolean;
   run(ctx: BenchContext): Promise<Figure[]>;
 }
 

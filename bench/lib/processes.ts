@@ -32,9 +32,10 @@ export class Daemon {
     command: string,
     args: string[],
     readonly logFile: string,
+    env: NodeJS.ProcessEnv = {},
   ) {
     const out = openSync(logFile, 'a');
-    this.child = spawn(command, args, { stdio: ['ignore', out, out] });
+    this.child = spawn(command, args, { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
     this.exit = new Promise((resolve) =>
       this.child.once('exit', () => {
         this.exited = true;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileSpool, SpoolDirError, type FileSpoolOptions } from './file-spool.js';
 import { segmentName } from './spool-files.js';
-import { ROOMY_LIMITS, seqs, spoolResult } from './testing.js';
+import { LOCK_FILE, SpoolLockedError } from './spool-lock.js';
+import { leaveLockAsKilled, ROOMY_LIMITS, seqs, spoolResult } from './testing.js';
 
 const roomy = ROOMY_LIMITS;
 const NOW = 1_700_000_000_000;
@@ -70,12 +71,55 @@ describe('FileSpool', () => {
     const killed = await open(dir);
     killed.append(result('a'));
     killed.append(result('b'));
+    leaveLockAsKilled(dir);
 
     const next = await open(dir);
     assert.deepEqual(everything(next).map((r) => [r.seq, r.checkId]), [[1, 'a'], [2, 'b']]);
     assert.equal(next.epoch, killed.epoch);
     await next.close();
     await killed.close();
+  });
+
+  it('refuses a folder another agent holds before reading or changing anything in it, naming the folder, the pid and what to do', async () => {
+    const dir = freshDir();
+    const running = await open(dir);
+    running.append(result('a'));
+    await running.sync();
+    writeFileSync(join(dir, 'state.json.123.tmp'), 'half a state the running agent is writing');
+    const before = new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
+    await assert.rejects(open(dir), (e: Error) => {
+      assert.ok(e instanceof SpoolLockedError, String(e));
+      assert.equal(
+        e.message,
+        `spool.dir ${dir} is in use by another rounds-agent (pid ${process.pid}, since ${JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).since}; ` +
+          `lock ${join(dir, LOCK_FILE)}): two agents on one spool would hand the collector the same results twice. Stop that agent first ` +
+          `(kill ${process.pid}, or systemctl stop rounds-agent), or give this one its own spool.dir and listen address in /etc/rounds/agent.yaml`,
+      );
+      return true;
+    });
+    assert.deepEqual(new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))])), before, 'the refused open changed the folder');
+    await running.close();
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false, 'close() left the lock behind');
+    const after = await open(dir);
+    assert.deepEqual(seqs(everything(after)), [1]);
+    await after.close();
+  });
+
+  it('takes over a lock whose pid no longer runs, with a warning naming the folder and why', async () => {
+    const dir = freshDir();
+    const first = await open(dir);
+    first.append(result('a'));
+    const pid = leaveLockAsKilled(dir);
+    const log = new Recorder();
+    const next = await open(dir, {}, log);
+    assert.deepEqual(seqs(everything(next)), [1]);
+    assert.deepEqual(log.warn, [`spool ${dir}: took over the lock ${join(dir, LOCK_FILE)} left by an agent that did not stop cleanly (no process has pid ${pid} any more)`]);
+    assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid, process.pid);
+    // The instance presumed dead stops after all: the lock stays with the one that took it over.
+    await first.close();
+    assert.ok(existsSync(join(dir, LOCK_FILE)), 'the older instance removed the lock it no longer held');
+    await assert.rejects(open(dir), SpoolLockedError);
+    await next.close();
   });
 
   it('after an unclean stop numbers on above every seq it may have handed out, even when the last writes never reached the disk', async () => {
@@ -337,7 +381,7 @@ describe('FileSpool', () => {
       // copy of the spool's modules, whose only other run-time import is the result limits.
       const modules = join(root, 'modules');
       mkdirSync(modules, { mode: 0o755 });
-      for (const name of ['file-spool.js', 'memory-spool.js', 'spool-files.js']) copyFileSync(fileURLToPath(new URL(`./${name}`, import.meta.url)), join(modules, name));
+      for (const name of ['file-spool.js', 'memory-spool.js', 'spool-files.js', 'spool-lock.js']) copyFileSync(fileURLToPath(new URL(`./${name}`, import.meta.url)), join(modules, name));
       copyFileSync(fileURLToPath(new URL('../../../../libs/common/src/limits.js', import.meta.url)), join(modules, 'limits.js'));
       writeFileSync(join(modules, 'package.json'), JSON.stringify({ type: 'module', imports: { '#rounds/common': './limits.js' } }));
       const module = join(modules, 'file-spool.js');

@@ -23,6 +23,7 @@ import { promisify } from 'node:util';
 import type { CheckResult } from '#rounds/common/wire';
 import { MemorySpool, type SpoolLimits } from './memory-spool.js';
 import type { Spool } from './spool.js';
+import { lockSpoolDir, SpoolLockedError, type SpoolLock } from './spool-lock.js';
 import {
   STATE_FILE,
   decodeState,
@@ -62,6 +63,8 @@ export interface FileSpoolOptions {
 
 /** The spool folder cannot be used at start: the agent must not run without one. */
 export class SpoolDirError extends Error {}
+
+export { SpoolLockedError };
 
 interface Segment {
   readonly name: string;
@@ -126,13 +129,16 @@ export class FileSpool implements Spool {
   private readonly timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private closed = false;
+  private readonly lock: SpoolLock;
 
   private constructor(
     options: FileSpoolOptions,
     memory: MemorySpool,
     replayed: { segments: Segment[]; nextSegment: number; state: SpoolState | undefined },
+    lock: SpoolLock,
   ) {
     this.memory = memory;
+    this.lock = lock;
     this.dir = resolve(options.dir);
     this.log = options.log;
     this.now = options.now ?? Date.now;
@@ -154,7 +160,8 @@ export class FileSpool implements Spool {
   /**
    * Opens `options.dir` (created with mode 0700 if missing) and replays it: same epoch,
    * seq continuing after the highest one stored, acknowledged results not served again,
-   * the limits applied to what remains. Throws SpoolDirError when the folder is unusable.
+   * the limits applied to what remains. Throws SpoolDirError when the folder is unusable,
+   * SpoolLockedError (before reading or changing anything in it) when another agent holds it.
    */
   static async open(options: FileSpoolOptions): Promise<FileSpool> {
     const dir = resolve(options.dir);
@@ -164,6 +171,24 @@ export class FileSpool implements Spool {
         `spool.dir ${dir} cannot be used: ${(e as Error).message} — set spool.dir in ${options.configPath} to a folder the agent's ` +
           `user can read and write, such as ${EXAMPLE_DIR}${path === dir ? '' : `, or fix the permissions of ${path}`}`,
       );
+    createFolder(dir, unusable);
+    let lock: SpoolLock;
+    try {
+      lock = await lockSpoolDir(dir, options.configPath, (m) => log.warn(m));
+    } catch (e) {
+      if (e instanceof SpoolLockedError) throw e;
+      throw unusable(e);
+    }
+    try {
+      return await FileSpool.replay(options, dir, unusable, lock);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  private static async replay(options: FileSpoolOptions, dir: string, unusable: Unusable, lock: SpoolLock): Promise<FileSpool> {
+    const { log } = options;
     const names = prepareFolder(dir, unusable);
     const { state, damaged: stateDamaged } = readState(dir, log, unusable);
     const statePath = join(dir, STATE_FILE);
@@ -179,7 +204,7 @@ export class FileSpool implements Spool {
     }
     const epoch = state?.epoch ?? randomUUID();
     const memory = new MemorySpool(options.limits, options.now ?? Date.now, { epoch, lastSeq, results });
-    const spool = new FileSpool(options, memory, { segments, nextSegment, state });
+    const spool = new FileSpool(options, memory, { segments, nextSegment, state }, lock);
     try {
       await spool.writeStateIfChanged();
     } catch (e) {
@@ -273,6 +298,8 @@ export class FileSpool implements Spool {
       if (lost > 0) {
         this.log.warn(`spool: ${lost} results never reached ${this.dir} (${this.trouble?.error ?? 'closed'}) and are lost as the agent stops`);
       }
+      // Last: no write to the folder may follow, or a next agent could be replaying it already.
+      this.lock.release();
     })();
     return this.closing;
   }
@@ -451,12 +478,20 @@ export class FileSpool implements Spool {
 
 type Unusable = (e: unknown, path?: string) => SpoolDirError;
 
-/** Creates the folder if needed, checks the agent may use it, and clears what an interrupted write left. */
-function prepareFolder(dir: string, unusable: Unusable): string[] {
-  let names: string[];
+/** Creates the folder if needed and checks the agent may use it; nothing in it is read yet (another agent may hold it). */
+function createFolder(dir: string, unusable: Unusable): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw unusable(e);
+  }
+}
+
+/** Lists the folder (under the lock) and clears what an interrupted write left. */
+function prepareFolder(dir: string, unusable: Unusable): string[] {
+  let names: string[];
+  try {
     names = readdirSync(dir).sort();
   } catch (e) {
     throw unusable(e);
