@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnrolment } from '#rounds/common';
 import type { CheckSpec, CollectResponse } from '#rounds/common/wire';
-import { AgentClientPool, type AgentEndpoint } from '../apps/collector/src/repositories/agent-client.pool.js';
+import { AgentClientPool, type AgentEndpoint } from '../apps/collector/src/inventory/agent-client.pool.js';
 import { startTarget } from './lib/blackbox.js';
 import { compared, type Benchmark, type BenchContext } from './lib/figure.js';
 import { cpuSeconds, freePort, interleave, median, ROOT, rssBytes, sleep, type LoadResult } from './lib/measure.js';

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createDataSource, SQLITE_FILE_NAME } from '../apps/collector/src/repositories/data-source.js';
-import { ResultWriter, type ResultBatch, type StoredResult } from '../apps/collector/src/repositories/result-writer.js';
+import { createDataSource, SQLITE_FILE_NAME } from '../apps/collector/src/storage/data-source.js';
+import { ResultWriter, type ResultBatch, type StoredResult } from '../apps/collector/src/polling/result-writer.js';
 import { compared, type Benchmark } from './lib/figure.js';
 import { interleave, median } from './lib/measure.js';
 import { tempDir } from './lib/processes.js';

@@ -1,6 +1,6 @@
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { CollectRequest, CollectResponse, type CheckSpec } from '#rounds/common/wire';
-import { AgentClientPool, type AgentEndpoint } from '../apps/collector/src/repositories/agent-client.pool.js';
+import { AgentClientPool, type AgentEndpoint } from '../apps/collector/src/inventory/agent-client.pool.js';
 import { absolute, compared, type Benchmark } from './lib/figure.js';
 import { ECHO_SERVICE, sampleResult } from './lib/fake-agent.js';
 import { interleave, median } from './lib/measure.js';

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { createDataSource } from '../apps/collector/src/repositories/data-source.js';
+import { createDataSource } from '../apps/collector/src/storage/data-source.js';
 import { absolute, type BenchContext, type Benchmark, type Figure } from './lib/figure.js';
 import { cpuSeconds, percentile, rssBytes, sleep } from './lib/measure.js';
 import { tempDir, Worker } from './lib/processes.js';

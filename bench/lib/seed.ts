@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { AgentEntity, CheckEntity } from '../../apps/collector/src/entities/index.js';
-import { newAssignmentVersion } from '../../apps/collector/src/repositories/agents.repository.js';
+import { AgentEntity, CheckEntity } from '../../apps/collector/src/storage/entities/index.js';
+import { newAssignmentVersion } from '../../apps/collector/src/inventory/agents.repository.js';
 
 export interface SeedAgent {
   name: string;

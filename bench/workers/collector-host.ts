@@ -5,12 +5,12 @@ import type { DataSource } from 'typeorm';
 import { RoundsLogger } from '#rounds/common';
 import { CollectorModule } from '../../apps/collector/src/collector.module.js';
 import { readCollectorConfig } from '../../apps/collector/src/config/env.js';
-import { AgentClientPool } from '../../apps/collector/src/repositories/agent-client.pool.js';
-import { AgentsRepository } from '../../apps/collector/src/repositories/agents.repository.js';
-import { DATA_SOURCE } from '../../apps/collector/src/repositories/data-source.js';
-import { ResultWriter } from '../../apps/collector/src/repositories/result-writer.js';
-import { ApiTokenService } from '../../apps/collector/src/services/api-token.service.js';
-import { PollerService } from '../../apps/collector/src/services/poller.service.js';
+import { AgentClientPool } from '../../apps/collector/src/inventory/agent-client.pool.js';
+import { AgentsRepository } from '../../apps/collector/src/inventory/agents.repository.js';
+import { DATA_SOURCE } from '../../apps/collector/src/storage/data-source.js';
+import { ResultWriter } from '../../apps/collector/src/polling/result-writer.js';
+import { ApiTokenService } from '../../apps/collector/src/auth/api-token.service.js';
+import { PollerService } from '../../apps/collector/src/polling/poller.service.js';
 import { serveWorker } from '../lib/processes.js';
 
 /**

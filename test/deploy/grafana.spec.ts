@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { CollectorMetrics } from '../../apps/collector/src/services/collector-metrics.service.js';
+import { CollectorMetrics } from '../../apps/collector/src/metrics/collector-metrics.service.js';
 import { FIXTURES } from '../e2e/harness.js';
 import { alertRules, dashboardQueries, dashboards, GRAFANA_DIR, metricNames, panelsOf } from './observability.js';
 

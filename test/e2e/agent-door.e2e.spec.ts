@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { AGENT_PROTO_PACKAGE, AGENT_SERVICE_NAME, parseEnrolment } from '#rounds/common';
-import { AgentCallError, AgentClientPool } from '../../apps/collector/src/repositories/agent-client.pool.js';
+import { AgentCallError, AgentClientPool } from '../../apps/collector/src/inventory/agent-client.pool.js';
 import { sleep, startAgent, type AgentHandle } from './harness.js';
 
 const DESCRIBE = `/${AGENT_PROTO_PACKAGE}.${AGENT_SERVICE_NAME}/Describe`;

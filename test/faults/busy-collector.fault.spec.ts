@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { COLLECT_LIMITS, parseEnrolment } from '#rounds/common';
 import { CollectResponse, Status } from '#rounds/common/wire';
 import { FileSpool } from '../../apps/agent/src/spool/file-spool.js';
-import { AgentClientPool, type AgentEndpoint } from '../../apps/collector/src/repositories/agent-client.pool.js';
+import { AgentClientPool, type AgentEndpoint } from '../../apps/collector/src/inventory/agent-client.pool.js';
 import { startAgent, type AgentHandle } from '../e2e/harness.js';
 
 const DEADLINE_MS = 5000;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { AgentsRepository } from '../repositories/agents.repository.js';
-import { openTestDatabase } from '../repositories/testing.js';
+import { AgentsRepository } from '../inventory/agents.repository.js';
+import { openTestDatabase } from '../storage/testing.js';
 
 /** This file runs as dist/apps/collector/src/cli/admin.spec.js; the bin is at the repository root. */
 const BIN = fileURLToPath(new URL('../../../../../bin/rounds-collector.js', import.meta.url));

@@ -4,11 +4,11 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { CollectorConfig } from '../config/env.js';
 import { CollectorModule } from '../collector.module.js';
-import { DATA_SOURCE } from '../repositories/data-source.js';
-import { AgentsService } from '../services/agents.service.js';
-import { ApiTokenService } from '../services/api-token.service.js';
-import { ChecksService } from '../services/checks.service.js';
-import { ValidationFailedError } from '../services/errors.js';
+import { DATA_SOURCE } from '../storage/data-source.js';
+import { AgentsService } from '../inventory/agents.service.js';
+import { ApiTokenService } from '../auth/api-token.service.js';
+import { ChecksService } from '../inventory/checks.service.js';
+import { ValidationFailedError } from '../shared/errors.js';
 import { formatFieldErrors } from '#rounds/plugins';
 import { parseDuration } from './parse-duration.js';
 

@@ -5,8 +5,8 @@ import type { DataSource } from 'typeorm';
 import { ROUNDS_VERSION, RoundsLogger, untilStopped } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { CollectorModule } from '../collector.module.js';
-import { DATA_SOURCE } from '../repositories/data-source.js';
-import { ApiTokenService } from '../services/api-token.service.js';
+import { DATA_SOURCE } from '../storage/data-source.js';
+import { ApiTokenService } from '../auth/api-token.service.js';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REDACTED, redactSecrets } from '#rounds/common';
-import type { ChannelType } from '../entities/index.js';
+import type { ChannelType } from '../storage/entities/index.js';
 import { CHANNEL_JSON_SCHEMAS, scrubSecrets, secretValues, validateChannelConfig } from './channel-config.js';
 
 describe('channel configs', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { REDACTED } from '#rounds/common';
 import { hostname, issuesToFieldErrors, port, toJsonSchema, type FieldError } from '#rounds/plugins';
-import type { ChannelType } from '../entities/index.js';
+import type { ChannelType } from '../storage/entities/index.js';
 
 /**
  * Channel configs, one strict schema per type. Secrets carry `x-secret` in the JSON

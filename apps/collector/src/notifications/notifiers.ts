@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { AlertmanagerNotifier } from '../repositories/alertmanager.notifier.js';
-import { SmtpNotifier } from '../repositories/smtp.notifier.js';
-import { TelegramNotifier } from '../repositories/telegram.notifier.js';
-import { WebhookNotifier } from '../repositories/webhook.notifier.js';
+import { AlertmanagerNotifier } from './notifiers/alertmanager.notifier.js';
+import { SmtpNotifier } from './notifiers/smtp.notifier.js';
+import { TelegramNotifier } from './notifiers/telegram.notifier.js';
+import { WebhookNotifier } from './notifiers/webhook.notifier.js';
 import type { ChannelConfig } from './channel-config.js';
 import type { NotificationMessage } from './message.js';
 

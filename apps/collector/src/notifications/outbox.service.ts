@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Clock } from '#rounds/common';
-import type { NotificationChannelEntity, NotificationOutboxEntity } from '../entities/index.js';
-import { ChannelsRepository } from '../repositories/channels.repository.js';
-import { OutboxRepository } from '../repositories/outbox.repository.js';
-import { CLOCK } from '../services/tokens.js';
+import type { NotificationChannelEntity, NotificationOutboxEntity } from '../storage/entities/index.js';
+import { ChannelsRepository } from './channels.repository.js';
+import { OutboxRepository } from './outbox.repository.js';
+import { CLOCK } from '../shared/tokens.js';
 import { CHANNEL_JSON_SCHEMAS, scrubSecrets, secretValues, validateChannelConfig, type ChannelConfig } from './channel-config.js';
 import { formatDuration, NOTIFICATION_KINDS, type NotificationMessage } from './message.js';
 import { NotifierError } from './notifier.js';
 import { Notifiers } from './notifiers.js';
-import { storageFault } from '../repositories/storage-fault.js';
+import { storageFault } from '../storage/storage-fault.js';
 
 export const OUTBOX_OPTIONS = Symbol('OUTBOX_OPTIONS');
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
-import { StorageHealth, type StorageFailure } from '../services/storage-health.service.js';
-import { CLOCK, COLLECTOR_CONFIG } from '../services/tokens.js';
+import { StorageHealth, type StorageFailure } from '../storage/storage-health.service.js';
+import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { ChannelsService } from './channels.service.js';
 import type { NotificationMessage } from './message.js';
 

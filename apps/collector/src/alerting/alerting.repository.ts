@@ -1,0 +1,102 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, LessThan, type FindOptionsWhere } from 'typeorm';
+import { ALERT_ENGINE_STATE_ID, AlertEngineStateEntity, AlertHistoryEntity, NotificationChannelEntity } from '../storage/entities/index.js';
+import { DATA_SOURCE } from '../storage/data-source.js';
+import { enqueueOutboxRows } from '../notifications/outbox.repository.js';
+import { chunk, inTransaction } from '../storage/transaction.js';
+
+/** The engine state as stored: `version` is the state's own format version. */
+export interface StoredEngineState {
+  version: number;
+  state: unknown;
+  updatedAt: number;
+}
+
+export interface NewHistoryLine {
+  at: number;
+  fingerprint: string;
+  alertName: string;
+  transition: string;
+  by?: string | null;
+  comment?: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface HistoryLine extends Omit<NewHistoryLine, 'by' | 'comment'> {
+  id: number;
+  by: string | null;
+  comment: string | null;
+}
+
+/** A notification for every enabled channel: `key` is the notification's, made unique per channel by `outboxKey`. */
+export interface NewNotification {
+  key: string;
+  payload: unknown;
+}
+
+/** What one alert engine step leaves behind: all of it commits, or none of it. */
+export interface AlertCommit {
+  /** The engine state as JSON text (serialised once by the caller: megabytes with many checks). */
+  state: { version: number; text: string };
+  history: readonly NewHistoryLine[];
+  notifications: readonly NewNotification[];
+  /** Outbox row key for a notification and a channel. */
+  outboxKey: (notificationKey: string, channelId: string) => string;
+}
+
+@Injectable()
+export class AlertingRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  async loadState(): Promise<StoredEngineState | null> {
+    const row = await this.dataSource.getRepository(AlertEngineStateEntity).findOneBy({ id: ALERT_ENGINE_STATE_ID });
+    if (!row) return null;
+    return { version: row.version, state: JSON.parse(row.stateJson) as unknown, updatedAt: row.updatedAt };
+  }
+
+  /**
+   * Stores the engine state, appends the history lines and enqueues each notification for
+   * every enabled channel, in one transaction. Returns the outbox keys that were new.
+   */
+  async commit(step: AlertCommit, now: number): Promise<string[]> {
+    return inTransaction(this.dataSource, async (m) => {
+      await m.upsert(
+        AlertEngineStateEntity,
+        { id: ALERT_ENGINE_STATE_ID, version: step.state.version, stateJson: step.state.text, updatedAt: now },
+        ['id'],
+      );
+      const lines = step.history.map((h) => ({
+        at: h.at,
+        fingerprint: h.fingerprint,
+        alertName: h.alertName,
+        transition: h.transition,
+        by: h.by ?? null,
+        comment: h.comment ?? null,
+        detailsJson: JSON.stringify(h.details),
+      }));
+      for (const part of chunk(lines, 7)) await m.insert(AlertHistoryEntity, part);
+      if (step.notifications.length === 0) return [];
+      const channels = await m.find(NotificationChannelEntity, { where: { enabled: true }, select: { id: true }, order: { createdAt: 'ASC' } });
+      const rows = step.notifications.flatMap((n) => channels.map((c) => ({ key: step.outboxKey(n.key, c.id), channelId: c.id, payload: n.payload })));
+      return enqueueOutboxRows(m, rows, now);
+    });
+  }
+
+  /** Newest first; `before` (a history id) pages back. */
+  async history(options: { limit: number; fingerprint?: string; before?: number }): Promise<HistoryLine[]> {
+    const where: FindOptionsWhere<AlertHistoryEntity> = {};
+    if (options.fingerprint) where.fingerprint = options.fingerprint;
+    if (options.before !== undefined) where.id = LessThan(options.before);
+    const rows = await this.dataSource.getRepository(AlertHistoryEntity).find({ where, order: { id: 'DESC' }, take: options.limit });
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      fingerprint: r.fingerprint,
+      alertName: r.alertName,
+      transition: r.transition,
+      by: r.by,
+      comment: r.comment,
+      details: JSON.parse(r.detailsJson) as Record<string, unknown>,
+    }));
+  }
+}

@@ -1,0 +1,561 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { z } from 'zod';
+import type { Clock } from '#rounds/common';
+import { validateWith, type Validation } from '#rounds/plugins';
+import {
+  AlertEngine,
+  ENGINE_STATE_VERSION,
+  AlertNotFoundError,
+  AlertStateError,
+  checkPolicySchema,
+  formatDuration,
+  formatMatcher,
+  instantField,
+  isActive,
+  nextOccurrence,
+  parseMaintenanceWindow,
+  parseRules,
+  parseSilenceRequest,
+  SilenceError,
+  nameField,
+  textField,
+  type AlertEngineOptions,
+  type AlertEngineState,
+  type AlertSnapshot,
+  type CheckPolicy,
+  type CheckPolicyOverride,
+  type CheckResultInput,
+  type EngineStep,
+  type MaintenanceWindow,
+  type MuteReason,
+  type Rule,
+  type Silence,
+} from './index.js';
+import type { CollectorConfig } from '../config/env.js';
+import { alertMessage } from '../notifications/alert-message.js';
+import { OutboxService, outboxKey } from '../notifications/outbox.service.js';
+import { AgentsRepository } from '../inventory/agents.repository.js';
+import { AlertingRepository, type HistoryLine, type NewHistoryLine } from './alerting.repository.js';
+import { ChecksRepository } from '../inventory/checks.repository.js';
+import type { StoredResult } from '../polling/result-writer.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
+import type { PolledAgent, PollEvents } from '../polling/poller.service.js';
+import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
+import { storageFault } from '../storage/storage-fault.js';
+
+export const ALERTING_OPTIONS = Symbol('ALERTING_OPTIONS');
+
+export interface AlertingOptions {
+  /** How often time acts (reminders, expiries, windows opening and closing); 0: never (specs tick by hand). */
+  tickMs: number;
+  /** Engine defaults (reminder interval, check policy); see AlertEngineOptions. */
+  engine?: Omit<AlertEngineOptions, 'clock' | 'rules'>;
+  /**
+   * Least wall-clock time between two writes of the engine state; changes meanwhile join the
+   * next write. With 20,000 checks a write is ~8 MB: when 2,000 agents go DOWN together, one
+   * write per transition starved the poller (bench: scale outage). Notifications wait at most
+   * this long. 0: write at once (specs).
+   */
+  commitSpacingMs: number;
+}
+
+export const DEFAULT_ALERTING_OPTIONS: AlertingOptions = Object.freeze({ tickMs: 15_000, commitSpacingMs: 1000 });
+
+/** An alert as the API shows it: what it is, where it stands, and why it is quiet if it is. */
+export interface AlertView {
+  fingerprint: string;
+  name: string;
+  state: AlertSnapshot['state'];
+  severity: AlertSnapshot['severity'];
+  labels: Record<string, string>;
+  summary: string;
+  reason: string;
+  value: number | null;
+  status: AlertSnapshot['status'];
+  source: AlertSnapshot['source'];
+  activeAt: number;
+  firedAt: number | null;
+  resolvedAt: number | null;
+  ack: AlertSnapshot['ack'];
+  /** Receivers were told it fires (and have not been told it resolved). */
+  notified: boolean;
+  lastNotifiedAt: number | null;
+  mutedBy: MuteReason[];
+}
+
+/** A rule in the form PUT /alert-rules takes (so a GET can be edited and sent back). */
+export interface RuleView {
+  name: string;
+  metric: string;
+  matchers: string[];
+  op: Rule['op'];
+  value: number;
+  for: string;
+  severity: Rule['severity'];
+  repeat?: string;
+  description?: string;
+}
+
+const ackSchema = z.strictObject({
+  comment: textField('text saying who is on it or why the alert can wait'),
+  expiresAt: instantField().nullable().optional(),
+  by: nameField('the name of who acknowledges', 200).optional(),
+});
+
+const unackSchema = z.strictObject({ by: nameField('the name of who withdraws the acknowledgement', 200) });
+
+/** Who an action is recorded under until users exist. */
+export const DEFAULT_ACTOR = 'api';
+
+/**
+ * Owns the alert engine: restores it at start, feeds it stored results and agent
+ * reachability (as the poller's {@link PollEvents}), lets time act every `tickMs`, and
+ * for every step commits the engine state, the history lines and the outbox rows in one
+ * transaction before the outbox is woken. Steps run one at a time, in call order.
+ *
+ * A step that changed only check counters (no transition, nothing to say) is kept in
+ * memory and written with the next step or tick: a crash loses at most those counters —
+ * an alert then fires a few results later — never a notification, and never repeats one.
+ */
+/** How often a state that changed only in counters is written (transitions are written at once). */
+const COUNTER_SAVE_MS = 60_000;
+
+@Injectable()
+export class AlertingService implements PollEvents, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('Alerting');
+  private readonly options: AlertingOptions;
+  private engine!: AlertEngine;
+  /** The state as last committed (JSON text): what the engine goes back to when a commit fails. */
+  private committed!: string;
+  private dirty = false;
+  private savedAt = 0;
+  /** Wall-clock time of the last state write (see AlertingOptions.commitSpacingMs). */
+  private writtenAt = 0;
+  /** Changes waiting for the engine; taken together by the next drain and committed once. */
+  private pending: PendingChange[] = [];
+  private draining: Promise<void> | null = null;
+  private timer: unknown;
+  private running = false;
+  /** After stop(): late poller events are dropped (like results a crash would not have judged). */
+  private closed = false;
+
+  constructor(
+    private readonly store: AlertingRepository,
+    private readonly checks: ChecksRepository,
+    private readonly agents: AgentsRepository,
+    private readonly outbox: OutboxService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
+    @Optional() @Inject(ALERTING_OPTIONS) options?: Partial<AlertingOptions>,
+  ) {
+    this.options = { ...DEFAULT_ALERTING_OPTIONS, ...(options ?? {}) };
+  }
+
+  private get engineOptions(): AlertEngineOptions {
+    return { ...(this.options.engine ?? {}), clock: this.clock };
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.load();
+  }
+
+  onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Restores the engine from the database (a fresh one when there is no saved state). */
+  async load(): Promise<void> {
+    const stored = await this.store.loadState();
+    this.engine = stored ? AlertEngine.fromJSON(stored.state as AlertEngineState, this.engineOptions) : new AlertEngine(this.engineOptions);
+    this.committed = this.engine.serialize();
+    this.dirty = false;
+    this.closed = false;
+  }
+
+  /** Starts ticking (serve mode). */
+  start(): void {
+    if (this.running || this.options.tickMs <= 0) return;
+    this.running = true;
+    this.schedule();
+  }
+
+  /** Stops ticking and waits for the steps under way; writes what is only in memory. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.closed = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.settled();
+    if (this.dirty) await this.run(() => ({ step: emptyStep(), value: undefined, force: true })).catch((e: unknown) => this.logFailure('saving the alert state', e));
+  }
+
+  private schedule(): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.tick()
+        .catch((e: unknown) => this.logFailure('the alerting tick', e))
+        .finally(() => {
+          if (this.running) this.schedule();
+        });
+    }, this.options.tickMs);
+  }
+
+  // ---- inputs (PollEvents) ---------------------------------------------------------
+
+  resultsStored(agent: PolledAgent, results: readonly StoredResult[]): void {
+    if (this.closed) return;
+    void this.ingest(agent, results).catch((e: unknown) => this.logFailure(`the results of agent ${agent.name}`, e));
+  }
+
+  agentDown(agent: PolledAgent, error: string): void {
+    if (this.closed) return;
+    void this.run((engine) => ({ step: engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error }), value: undefined })).catch((e: unknown) =>
+      this.logFailure(`agent ${agent.name} going DOWN`, e),
+    );
+  }
+
+  agentUp(agent: PolledAgent): void {
+    if (this.closed) return;
+    void this.run((engine) => ({ step: engine.agentReachable({ agentId: agent.id, agentName: agent.name }), value: undefined })).catch((e: unknown) =>
+      this.logFailure(`agent ${agent.name} coming UP`, e),
+    );
+  }
+
+  /** Folds stored results into the engine (with the checks' names and plugins). */
+  async ingest(agent: PolledAgent, results: readonly StoredResult[]): Promise<void> {
+    await this.run(async (engine) => {
+      const checks = new Map((await this.checks.findAll({ agentId: agent.id })).filter((c) => c.enabled).map((c) => [c.id, c]));
+      const inputs: CheckResultInput[] = [];
+      for (const r of results) {
+        const check = checks.get(r.checkId);
+        if (!check) continue; // deleted or disabled meanwhile: the writer skipped it or the tick forgets it
+        const last = engine.checkState(r.checkId)?.lastResultAt;
+        if (last !== undefined && last !== null && r.startedAt <= last) continue; // handed over twice
+        inputs.push({
+          agentId: agent.id,
+          agentName: agent.name,
+          checkId: check.id,
+          checkName: check.name,
+          plugin: check.plugin,
+          status: r.status,
+          reason: r.reason,
+          summary: r.summary,
+          metrics: r.metrics,
+          at: r.startedAt,
+        });
+      }
+      return { step: engine.ingest(inputs), value: undefined };
+    });
+  }
+
+  /** Lets time act; forgets checks and agents deleted or disabled since; writes what is only in memory. */
+  async tick(): Promise<void> {
+    await this.run(async (engine) => {
+      const [checks, agents] = await Promise.all([this.checks.listSummaries(), this.agents.listIds()]);
+      const enabled = new Set(checks.filter((c) => c.enabled).map((c) => c.id));
+      const present = new Set(agents.map((a) => a.id));
+      const step = emptyStep();
+      for (const agentId of engine.knownAgentIds()) if (!present.has(agentId)) merge(step, engine.forgetAgent(agentId));
+      for (const c of engine.knownChecks()) if (present.has(c.agentId) && !enabled.has(c.checkId)) merge(step, engine.forgetCheck(c.checkId));
+      merge(step, engine.tick());
+      // Counters and flap history only (no transition): saved at most once a minute, since with
+      // thousands of checks the state is megabytes and a crash only delays an alert (bench: scale).
+      return { step, value: undefined, force: this.dirty && this.clock.now() - this.savedAt >= COUNTER_SAVE_MS };
+    });
+  }
+
+  // ---- operator actions --------------------------------------------------------------
+
+  alerts(): AlertView[] {
+    return this.engine.alerts().map((a) => ({
+      fingerprint: a.fingerprint,
+      name: a.name,
+      state: a.state,
+      severity: a.severity,
+      labels: { ...a.labels },
+      summary: a.summary,
+      reason: a.reason,
+      value: a.value,
+      status: a.status,
+      source: a.source,
+      activeAt: a.activeAt,
+      firedAt: a.firedAt,
+      resolvedAt: a.resolvedAt,
+      ack: a.ack,
+      notified: a.notifiedSeverity !== null,
+      lastNotifiedAt: a.lastNotifiedAt,
+      mutedBy: this.engine.mutedBy(a.fingerprint),
+    }));
+  }
+
+  alert(fingerprint: string): AlertView {
+    const view = this.alerts().find((a) => a.fingerprint === fingerprint);
+    if (!view) throw new NotFoundError(new AlertNotFoundError(fingerprint).message);
+    return view;
+  }
+
+  history(options: { limit: number; fingerprint?: string; before?: number }): Promise<HistoryLine[]> {
+    return this.store.history(options);
+  }
+
+  async acknowledge(fingerprint: string, input: unknown): Promise<AlertView> {
+    const ack = valid('invalid acknowledgement', validateWith(ackSchema, input ?? {}));
+    await this.run((engine) => ({
+      step: engine.acknowledge(fingerprint, { by: ack.by ?? DEFAULT_ACTOR, comment: ack.comment, expiresAt: ack.expiresAt ?? null }),
+      value: undefined,
+    }));
+    return this.alert(fingerprint);
+  }
+
+  async unacknowledge(fingerprint: string, by: string = DEFAULT_ACTOR): Promise<void> {
+    const input = valid('invalid acknowledgement', validateWith(unackSchema, { by }));
+    await this.run((engine) => ({ step: engine.unacknowledge(fingerprint, input.by), value: undefined }));
+  }
+
+  rules(): RuleView[] {
+    return this.engine.rules().map(ruleView);
+  }
+
+  /** Replaces the whole rule list (validated as a whole: names are unique). */
+  async setRules(input: unknown): Promise<RuleView[]> {
+    const rules = valid('invalid alert rules', parseRules(input));
+    await this.run((engine) => ({ step: engine.setRules(rules), value: undefined, force: true }));
+    return this.rules();
+  }
+
+  silences(): (Silence & { active: boolean })[] {
+    const now = this.clock.now();
+    return this.engine.silences().map((s) => ({ ...s, active: s.startsAt <= now && now < s.endsAt }));
+  }
+
+  async addSilence(input: unknown): Promise<Silence> {
+    const body = isObject(input) && input.createdBy === undefined ? { ...input, createdBy: DEFAULT_ACTOR } : input;
+    const request = valid('invalid silence', parseSilenceRequest(body));
+    return this.run((engine) => {
+      try {
+        const { silence, ...step } = engine.addSilence(request);
+        return { step, value: silence, force: true };
+      } catch (e) {
+        if (e instanceof SilenceError) throw new ValidationFailedError('invalid silence', [{ field: 'endsAt', message: e.message }]);
+        throw e;
+      }
+    });
+  }
+
+  /** Ends a silence now (it stays listed as expired for a while). */
+  async expireSilence(id: string): Promise<void> {
+    await this.run((engine) => {
+      if (!engine.silences().some((s) => s.id === id)) throw new NotFoundError(`there is no silence ${id}: it may have expired and been removed — reload the list`);
+      return { step: engine.expireSilence(id), value: undefined, force: true };
+    });
+  }
+
+  maintenanceWindows(): (MaintenanceWindow & { open: boolean; next: { start: number; end: number } | null })[] {
+    const now = this.clock.now();
+    return this.engine.maintenanceWindows().map((w) => ({ ...w, open: isActive(w, now), next: nextOccurrence(w, now) }));
+  }
+
+  /** Adds a window, or replaces the one with the same id; an id is made when none is given. */
+  async putMaintenanceWindow(input: unknown): Promise<MaintenanceWindow> {
+    const body = isObject(input) && input.id === undefined ? { ...input, id: randomUUID() } : input;
+    const window = valid('invalid maintenance window', parseMaintenanceWindow(body));
+    await this.run((engine) => ({ step: engine.putMaintenanceWindow(window), value: undefined, force: true }));
+    return window;
+  }
+
+  async removeMaintenanceWindow(id: string): Promise<void> {
+    await this.run((engine) => {
+      if (!engine.maintenanceWindows().some((w) => w.id === id)) throw new NotFoundError(`there is no maintenance window ${id} — reload the list`);
+      return { step: engine.removeMaintenanceWindow(id), value: undefined, force: true };
+    });
+  }
+
+  async checkPolicy(checkId: string): Promise<{ checkId: string; override: CheckPolicyOverride | null; policy: CheckPolicy }> {
+    await this.mustHaveCheck(checkId);
+    const override = this.engine.checkPolicyOverride(checkId);
+    return { checkId, override, policy: this.engine.checkPolicy(checkId) };
+  }
+
+  /** Sets one check's soft/hard counts (and flap, repeat) overrides; `{}` or `null` goes back to the defaults. */
+  async setCheckPolicy(checkId: string, input: unknown): Promise<{ checkId: string; override: CheckPolicyOverride | null; policy: CheckPolicy }> {
+    await this.mustHaveCheck(checkId);
+    const override = input === null ? null : valid('invalid check policy', validateWith(checkPolicySchema, input ?? {}));
+    const cleared = override === null || Object.keys(override).length === 0;
+    await this.run((engine) => {
+      engine.setCheckPolicy(checkId, cleared ? null : override);
+      return { step: emptyStep(), value: undefined, force: true };
+    });
+    return this.checkPolicy(checkId);
+  }
+
+  // ---- steps -----------------------------------------------------------------------
+
+  /**
+   * Runs one change of the engine after every earlier one and commits what it produced.
+   * Changes that arrive while a commit is under way are applied together, in order, and
+   * committed once: when 2,000 agents become unreachable in one poll round, the ~8 MB
+   * state is written a handful of times, not 2,000. If the commit fails, the engine goes
+   * back to the last committed state and every change of the group fails with it: what
+   * they decided (a notification included) is decided again by the next input, never lost.
+   */
+  private run<T>(change: (engine: AlertEngine) => Step<T> | Promise<Step<T>>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ change, resolve: resolve as (value: unknown) => void, reject });
+      this.draining ??= this.drain().finally(() => (this.draining = null));
+    });
+  }
+
+  /** Resolves when every change queued so far has been applied and committed (or has failed). */
+  private async settled(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const done: { job: PendingChange; value: unknown }[] = [];
+      const step = emptyStep();
+      let force = false;
+      const applyPending = async () => {
+        const group = this.pending;
+        this.pending = [];
+        for (const job of group) {
+          try {
+            const outcome = await job.change(this.engine);
+            merge(step, outcome.step);
+            force ||= outcome.force === true;
+            done.push({ job, value: outcome.value });
+          } catch (e) {
+            job.reject(domainError(e));
+          }
+        }
+      };
+      await applyPending();
+      const writes = force || step.notifications.length > 0 || step.history.length > 0;
+      const wait = this.writtenAt + this.options.commitSpacingMs - Date.now();
+      if (writes && wait > 0) {
+        // Wall-clock, not the injected clock: this paces the disk, not alerting time.
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        await applyPending();
+      }
+      try {
+        await this.commit(step, force);
+      } catch (e) {
+        this.engine = AlertEngine.deserialize(this.committed, this.engineOptions);
+        this.dirty = false;
+        for (const { job } of done) job.reject(e);
+        continue;
+      }
+      for (const { job, value } of done) job.resolve(value);
+    }
+  }
+
+  private async commit(step: EngineStep, force: boolean): Promise<void> {
+    if (!force && step.notifications.length === 0 && step.history.length === 0) {
+      this.dirty = true;
+      return;
+    }
+    const now = this.clock.now();
+    this.savedAt = now;
+    this.writtenAt = Date.now();
+    const state = this.engine.serialize();
+    const history: NewHistoryLine[] = step.history.map((h) => ({
+      at: h.at,
+      fingerprint: h.fingerprint,
+      alertName: h.name,
+      transition: h.event,
+      by: h.by ?? null,
+      comment: h.comment ?? null,
+      details: {
+        labels: h.labels,
+        severity: h.severity,
+        ...(h.from === undefined ? {} : { from: h.from }),
+        ...(h.expiresAt === undefined ? {} : { expiresAt: h.expiresAt }),
+        ...(h.detail === undefined ? {} : { detail: h.detail }),
+      },
+    }));
+    for (const n of step.notifications) {
+      history.push({
+        at: n.at,
+        fingerprint: n.alert.fingerprint,
+        alertName: n.alert.name,
+        transition: n.muted.length > 0 ? 'muted' : 'notified',
+        details: { kind: n.kind, key: n.key, severity: n.alert.severity, labels: n.alert.labels, summary: n.alert.summary, ...(n.muted.length > 0 ? { mutedBy: n.muted } : {}) },
+      });
+    }
+    const notifications = step.notifications.filter((n) => n.muted.length === 0).map((n) => ({ key: n.key, payload: alertMessage(n, this.config.publicUrl) }));
+    const fresh = await this.store.commit({ state: { version: ENGINE_STATE_VERSION, text: state }, history, notifications, outboxKey }, now);
+    this.committed = state;
+    this.dirty = false;
+    if (fresh.length > 0) this.outbox.kick();
+  }
+
+  private async mustHaveCheck(checkId: string): Promise<void> {
+    if (!(await this.checks.findById(checkId))) throw new NotFoundError(`no check with id "${checkId}"`);
+  }
+
+  private logFailure(what: string, e: unknown): void {
+    // A failing database is reported once per episode by StorageHealth, not on every tick.
+    if (storageFault(e)) {
+      this.log.debug(`alerting could not process ${what}: ${(e as Error).message}`);
+      return;
+    }
+    this.log.error(`alerting could not process ${what}: ${e instanceof Error ? e.message : String(e)} — the alert state stays as last saved`);
+  }
+}
+
+interface PendingChange {
+  change: (engine: AlertEngine) => Step<unknown> | Promise<Step<unknown>>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Step<T> {
+  step: EngineStep;
+  value: T;
+  /** Commit even when the step produced nothing (configuration changed). */
+  force?: boolean;
+}
+
+function emptyStep(): EngineStep {
+  return { notifications: [], history: [] };
+}
+
+function merge(into: EngineStep, step: EngineStep): void {
+  into.notifications.push(...step.notifications);
+  into.history.push(...step.history);
+}
+
+function valid<T>(message: string, v: Validation<T>): T {
+  if (!v.ok) throw new ValidationFailedError(message, v.errors);
+  return v.value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The engine's refusals as the API's errors: 404 for a gone alert, 409 for a wrong state. */
+function domainError(e: unknown): unknown {
+  if (e instanceof AlertNotFoundError) return new NotFoundError(e.message);
+  if (e instanceof AlertStateError) return new ConflictError(e.message);
+  return e;
+}
+
+function ruleView(rule: Rule): RuleView {
+  return {
+    name: rule.name,
+    metric: rule.metric,
+    matchers: rule.matchers.map(formatMatcher),
+    op: rule.op,
+    value: rule.value,
+    for: formatDuration(rule.forMs),
+    severity: rule.severity,
+    ...(rule.repeatMs === null ? {} : { repeat: formatDuration(rule.repeatMs) }),
+    ...(rule.description === null ? {} : { description: rule.description }),
+  };
+}

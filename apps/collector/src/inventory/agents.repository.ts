@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AgentEntity, type AgentState } from '../storage/entities/index.js';
+import { DATA_SOURCE } from '../storage/data-source.js';
+import { forUpdate, inTransaction } from '../storage/transaction.js';
+
+export interface NewAgent {
+  name: string;
+  host: string;
+  port: number;
+  token: string;
+  fingerprint: string;
+}
+
+/** Fields an operator may edit; poll bookkeeping has its own methods below. */
+export type AgentPatch = Partial<NewAgent & { descriptionJson: string | null }>;
+
+export interface PollSuccess {
+  at: number;
+  /** Only when this poll itself decided the ack (no results to store); never moves it back. */
+  ackSeq?: number;
+  spoolEpoch: string;
+  agentAssignmentVersion: string;
+  dropped: number;
+  health: unknown;
+}
+
+export interface PollFailure {
+  at: number;
+  error: string;
+  /** Failed polls in a row after which the agent counts as DOWN. */
+  downAfter: number;
+}
+
+/** A fresh opaque version; only equality matters, so random beats a counter that two writers could reuse. */
+export function newAssignmentVersion(): string {
+  return randomUUID();
+}
+
+const LEAN_COLUMNS = {
+  id: true,
+  name: true,
+  host: true,
+  port: true,
+  token: true,
+  fingerprint: true,
+  state: true,
+  lastSeenAt: true,
+  lastError: true,
+  consecutiveFailures: true,
+  ackSeq: true,
+  spoolEpoch: true,
+  assignmentVersion: true,
+  agentAssignmentVersion: true,
+  dropped: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+
+@Injectable()
+export class AgentsRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  async create(input: NewAgent, now = Date.now()): Promise<AgentEntity> {
+    const agent = this.dataSource.getRepository(AgentEntity).create({
+      ...input,
+      id: randomUUID(),
+      state: 'UNKNOWN',
+      lastSeenAt: null,
+      lastError: null,
+      consecutiveFailures: 0,
+      ackSeq: 0,
+      spoolEpoch: '',
+      assignmentVersion: newAssignmentVersion(),
+      agentAssignmentVersion: '',
+      descriptionJson: null,
+      dropped: 0,
+      healthJson: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await inTransaction(this.dataSource, (m) => m.insert(AgentEntity, agent));
+    return agent;
+  }
+
+  findAll(): Promise<AgentEntity[]> {
+    return this.dataSource.getRepository(AgentEntity).find({ order: { name: 'ASC' } });
+  }
+
+  /** Ids only: the poller's agent sync runs every few seconds over every agent. */
+  async listIds(): Promise<{ id: string }[]> {
+    return this.dataSource.getRepository(AgentEntity).find({ select: { id: true }, order: { id: 'ASC' } });
+  }
+
+  /**
+   * The agent without its Describe answer and health blobs (tens of KiB each), which
+   * the poll path never reads: loading them on every poll dominated the collector's CPU
+   * with thousands of agents (bench: scale).
+   */
+  findForPoll(id: string): Promise<AgentEntity | null> {
+    return this.dataSource.getRepository(AgentEntity).findOne({ where: { id }, select: LEAN_COLUMNS });
+  }
+
+  /** Every agent with its health but without its Describe answer (metrics, status page). */
+  findAllLean(): Promise<AgentEntity[]> {
+    return this.dataSource.getRepository(AgentEntity).find({ select: { ...LEAN_COLUMNS, healthJson: true }, order: { name: 'ASC' } });
+  }
+
+  findById(id: string): Promise<AgentEntity | null> {
+    return this.dataSource.getRepository(AgentEntity).findOneBy({ id });
+  }
+
+  findByName(name: string): Promise<AgentEntity | null> {
+    return this.dataSource.getRepository(AgentEntity).findOneBy({ name });
+  }
+
+  /** Returns the updated agent, or null when there is none with this id. */
+  async update(id: string, patch: AgentPatch, now = Date.now()): Promise<AgentEntity | null> {
+    const changes = definedOnly(patch);
+    const result = await inTransaction(this.dataSource, (m) =>
+      m.update(AgentEntity, { id }, { ...changes, updatedAt: now }),
+    );
+    if (!result.affected) return null;
+    return this.findById(id);
+  }
+
+  /** Deletes the agent with its checks, results and states (ON DELETE CASCADE). */
+  async delete(id: string): Promise<boolean> {
+    const result = await inTransaction(this.dataSource, (m) => m.delete(AgentEntity, { id }));
+    return (result.affected ?? 0) > 0;
+  }
+
+  async recordPollSuccess(id: string, poll: PollSuccess): Promise<void> {
+    await inTransaction(this.dataSource, async (m) => {
+      const current = await forUpdate(
+        this.dataSource,
+        m.createQueryBuilder(AgentEntity, 'a').select(['a.id', 'a.ackSeq', 'a.spoolEpoch']).where('a.id = :id', { id }),
+      ).getOne();
+      if (!current) return;
+      // A new spool epoch means the agent's sequence numbers started over: the old ack means nothing.
+      const sameEpoch = current.spoolEpoch === poll.spoolEpoch;
+      const base = sameEpoch ? current.ackSeq : 0;
+      const ackSeq = poll.ackSeq === undefined ? base : Math.max(base, poll.ackSeq);
+      await m.update(
+        AgentEntity,
+        { id },
+        {
+          state: 'UP',
+          lastSeenAt: poll.at,
+          lastError: null,
+          consecutiveFailures: 0,
+          ackSeq,
+          spoolEpoch: poll.spoolEpoch,
+          agentAssignmentVersion: poll.agentAssignmentVersion,
+          dropped: poll.dropped,
+          healthJson: JSON.stringify(poll.health ?? null),
+        },
+      );
+    });
+  }
+
+  /** Counts the failure and returns the agent's state afterwards (null when the agent is gone). */
+  async recordPollFailure(id: string, failure: PollFailure): Promise<AgentState | null> {
+    return inTransaction(this.dataSource, async (m) => {
+      const current = await forUpdate(
+        this.dataSource,
+        m
+          .createQueryBuilder(AgentEntity, 'a')
+          .select(['a.id', 'a.state', 'a.consecutiveFailures'])
+          .where('a.id = :id', { id }),
+      ).getOne();
+      if (!current) return null;
+      const consecutiveFailures = current.consecutiveFailures + 1;
+      const state: AgentState = consecutiveFailures >= failure.downAfter ? 'DOWN' : current.state;
+      // last_seen_at is deliberately left alone: it says when the agent last answered.
+      await m.update(AgentEntity, { id }, { state, consecutiveFailures, lastError: failure.error });
+      return state;
+    });
+  }
+
+  /** Makes the next poll send the agent its full check set. Returns the new version. */
+  async bumpAssignmentVersion(agentId: string): Promise<string> {
+    const version = newAssignmentVersion();
+    await inTransaction(this.dataSource, (m) => m.update(AgentEntity, { id: agentId }, { assignmentVersion: version }));
+    return version;
+  }
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AgentEntity, CheckEntity } from '../storage/entities/index.js';
+import { newAssignmentVersion } from './agents.repository.js';
+import { DATA_SOURCE } from '../storage/data-source.js';
+import { inTransaction } from '../storage/transaction.js';
+
+export interface NewCheck {
+  agentId: string;
+  name: string;
+  plugin: string;
+  /** Already validated against the plugin's schema; stored as one JSON column. */
+  config: unknown;
+  intervalMs: number;
+  timeoutMs: number;
+  enabled?: boolean;
+}
+
+/** A check never moves to another agent: delete and re-create it instead. */
+export type CheckPatch = Partial<Omit<NewCheck, 'agentId'>>;
+
+/** What the periodic readers of every check need (/metrics, the status page, the alerting tick). */
+export interface CheckSummary {
+  id: string;
+  agentId: string;
+  name: string;
+  plugin: string;
+  enabled: boolean;
+}
+
+export class AgentNotFoundError extends Error {
+  constructor(readonly agentId: string) {
+    super(`agent ${agentId} does not exist (deleted meanwhile?) — reload the Agents page and pick an existing agent`);
+    this.name = 'AgentNotFoundError';
+  }
+}
+
+@Injectable()
+export class ChecksRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  /** Inserts the check and bumps its agent's assignment version in the same transaction. */
+  async create(input: NewCheck, now = Date.now()): Promise<CheckEntity> {
+    const check = this.dataSource.getRepository(CheckEntity).create({
+      id: randomUUID(),
+      agentId: input.agentId,
+      name: input.name,
+      plugin: input.plugin,
+      configJson: JSON.stringify(input.config),
+      intervalMs: input.intervalMs,
+      timeoutMs: input.timeoutMs,
+      enabled: input.enabled ?? true,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await inTransaction(this.dataSource, async (m) => {
+      if (!(await bumpAgent(m, input.agentId))) throw new AgentNotFoundError(input.agentId);
+      await m.insert(CheckEntity, check);
+    });
+    return check;
+  }
+
+  /**
+   * Every check's identity, ordered like findAll(), as raw rows: read every few seconds
+   * with tens of thousands of checks, where hydrating entities blocked the event loop.
+   */
+  async listSummaries(): Promise<CheckSummary[]> {
+    const rows = (await this.dataSource.query('SELECT id, agent_id, name, plugin, enabled FROM checks ORDER BY name, id')) as {
+      id: string;
+      agent_id: string;
+      name: string;
+      plugin: string;
+      enabled: unknown;
+    }[];
+    // SQLite hands booleans back as 0/1, PostgreSQL as booleans.
+    return rows.map((r) => ({ id: r.id, agentId: r.agent_id, name: r.name, plugin: r.plugin, enabled: r.enabled === true || r.enabled === 1 }));
+  }
+
+  findAll(filter: { agentId?: string } = {}): Promise<CheckEntity[]> {
+    return this.dataSource.getRepository(CheckEntity).find({
+      where: filter.agentId === undefined ? {} : { agentId: filter.agentId },
+      order: { name: 'ASC', id: 'ASC' },
+    });
+  }
+
+  /** Every check of the agent, enabled or not. */
+  countByAgent(agentId: string): Promise<number> {
+    return this.dataSource.getRepository(CheckEntity).countBy({ agentId });
+  }
+
+  findById(id: string): Promise<CheckEntity | null> {
+    return this.dataSource.getRepository(CheckEntity).findOneBy({ id });
+  }
+
+  /** What the agent should run: its enabled checks. */
+  findEnabledByAgent(agentId: string): Promise<CheckEntity[]> {
+    return this.dataSource.getRepository(CheckEntity).find({
+      where: { agentId, enabled: true },
+      order: { name: 'ASC', id: 'ASC' },
+    });
+  }
+
+  /** Returns the updated check, or null when there is none with this id. */
+  async update(id: string, patch: CheckPatch, now = Date.now()): Promise<CheckEntity | null> {
+    const { config, ...rest } = patch;
+    const changes: Partial<CheckEntity> = { updatedAt: now };
+    for (const [key, value] of Object.entries(rest)) {
+      if (value !== undefined) Object.assign(changes, { [key]: value });
+    }
+    if (config !== undefined) changes.configJson = JSON.stringify(config);
+    return inTransaction(this.dataSource, async (m) => {
+      const existing = await m.findOne(CheckEntity, { where: { id }, select: { id: true, agentId: true } });
+      if (!existing) return null;
+      await bumpAgent(m, existing.agentId);
+      await m.update(CheckEntity, { id }, changes);
+      return m.findOneBy(CheckEntity, { id });
+    });
+  }
+
+  /** Deletes the check with its results and state (ON DELETE CASCADE). */
+  async delete(id: string): Promise<boolean> {
+    return inTransaction(this.dataSource, async (m) => {
+      const existing = await m.findOne(CheckEntity, { where: { id }, select: { id: true, agentId: true } });
+      if (!existing) return false;
+      await bumpAgent(m, existing.agentId);
+      await m.delete(CheckEntity, { id });
+      return true;
+    });
+  }
+}
+
+/**
+ * Any change to an agent's checks must reach the agent: a new version makes the next poll
+ * send them. Called before touching the check so that every transaction locks the agent
+ * row before its checks (as the cascade from agents and the ResultWriter do); PostgreSQL
+ * would otherwise be able to deadlock a check edit against a result write.
+ */
+async function bumpAgent(m: EntityManager, agentId: string): Promise<boolean> {
+  const result = await m.update(AgentEntity, { id: agentId }, { assignmentVersion: newAssignmentVersion() });
+  return (result.affected ?? 0) > 0;
+}

@@ -1,0 +1,208 @@
+import { ManualClock } from '#rounds/common';
+import { AgentsRepository } from '../inventory/agents.repository.js';
+import { ChecksRepository } from '../inventory/checks.repository.js';
+import { ResultsRepository } from '../polling/results.repository.js';
+import { ResultWriter, type StoredMetric, type StoredResult } from '../polling/result-writer.js';
+import { openTestDatabase } from '../storage/testing.js';
+import { CollectorMetrics } from './collector-metrics.service.js';
+import { MetricsService } from './metrics.service.js';
+import type { PollerService } from '../polling/poller.service.js';
+import { StateCache } from '../state/state-cache.service.js';
+import { StorageHealth } from '../storage/storage-health.service.js';
+import { HealthRepository } from '../storage/health.repository.js';
+
+/** 2026-09-21T12:00:00Z: every timestamp in the golden exposition is relative to it. */
+export const NOW = 1_789_992_000_000;
+
+type Unit = StoredMetric['unit'];
+const m = (name: string, value: number, unit: Unit | string = '', labels?: Record<string, string>): StoredMetric => ({
+  name,
+  value,
+  unit,
+  ...(labels ? { labels } : {}),
+});
+
+/** What each built-in plugin reports (names, units and labels as in the plugins' READMEs). */
+export const PLUGIN_METRICS: Record<string, StoredMetric[]> = {
+  'dicom-echo': [
+    m('connect_seconds', 0.0012, 'seconds'),
+    m('association_seconds', 0.0085, 'seconds'),
+    m('echo_seconds', 0.0123, 'seconds'),
+    m('find_seconds', 0.045, 'seconds'),
+    m('find_matches', 3),
+  ],
+  orthanc: [
+    m('api_seconds', 0.004, 'seconds'),
+    m('patients', 12),
+    m('studies', 30),
+    m('series', 80),
+    m('instances', 2400),
+    m('storage_bytes', 1_500_000_000, 'bytes'),
+    m('jobs_failed', 1),
+    m('jobs_pending', 0),
+    m('jobs_running', 2),
+    m('modality_echo_success', 1, '', { modality: 'CT1' }),
+    m('modality_echo_seconds', 0.02, 'seconds', { modality: 'CT1' }),
+    m('modality_echo_success', 0, '', { modality: 'MR2' }),
+  ],
+  'smb-share': [
+    m('total_bytes', 1_000_000_000_000, 'bytes'),
+    m('free_bytes', 250_000_000_000, 'bytes'),
+    m('used_bytes', 750_000_000_000, 'bytes'),
+    m('used_ratio', 0.75, 'ratio'),
+    m('list_seconds', 0.03, 'seconds'),
+    m('probe_write_seconds', 0.01, 'seconds'),
+    m('probe_read_seconds', 0.005, 'seconds'),
+  ],
+  'host-metrics': [
+    m('cpu_usage_ratio', 0.12, 'ratio'),
+    m('cpu_core_usage_ratio', 0.1, 'ratio', { core: '0' }),
+    m('cpu_core_usage_ratio', 0.14, 'ratio', { core: '1' }),
+    m('cpu_cores', 2),
+    m('cpu_physical_cores', 1),
+    m('load1', 0.5),
+    m('load5', 0.4),
+    m('load15', 0.3),
+    m('memory_total_bytes', 8_000_000_000, 'bytes'),
+    m('memory_available_bytes', 6_000_000_000, 'bytes'),
+    m('memory_used_bytes', 2_000_000_000, 'bytes'),
+    m('memory_used_ratio', 0.25, 'ratio'),
+    m('swap_total_bytes', 0, 'bytes'),
+    m('swap_used_bytes', 0, 'bytes'),
+    m('swap_free_bytes', 0, 'bytes'),
+    m('filesystem_size_bytes', 100_000_000_000, 'bytes', { mount: '/', fstype: 'ext4' }),
+    m('filesystem_used_bytes', 91_000_000_000, 'bytes', { mount: '/', fstype: 'ext4' }),
+    m('filesystem_free_bytes', 9_000_000_000, 'bytes', { mount: '/', fstype: 'ext4' }),
+    m('filesystem_used_ratio', 0.91, 'ratio', { mount: '/', fstype: 'ext4' }),
+    m('network_receive_bytes_per_second', 12_500, 'bytes_per_second', { interface: 'eth0' }),
+    m('network_transmit_bytes_per_second', 3_200, 'bytes_per_second', { interface: 'eth0' }),
+    m('network_receive_errors_total', 0, 'counter', { interface: 'eth0' }),
+    m('network_transmit_errors_total', 2, 'counter', { interface: 'eth0' }),
+    m('uptime_seconds', 86_400, 'seconds'),
+    m('processes', 180),
+    m('gather_seconds', 0.08, 'seconds'),
+  ],
+  http: [
+    m('dns_seconds', 0, 'seconds'),
+    m('connect_seconds', 0.001, 'seconds'),
+    m('tls_seconds', 0.006, 'seconds'),
+    m('first_byte_seconds', 0.02, 'seconds'),
+    m('total_seconds', 0.025, 'seconds'),
+    m('status_code', 200),
+    m('body_bytes', 5120, 'bytes'),
+    m('tls_cert_expiry_days', 12.5, 'days'),
+  ],
+  tcp: [m('dns_seconds', 0, 'seconds'), m('total_seconds', 0.0004, 'seconds')],
+  nagios: [
+    m('perfdata_bytes', 9_663_676_416, 'bytes', { label: '/' }),
+    m('perfdata_percent', 9, 'percent', { label: 'free' }),
+    m('perfdata_seconds', 0.0021, 'seconds', { label: 'time' }),
+    m('perfdata_total', 1042, 'counter', { label: 'requests' }),
+    m('perfdata', 7, '', { label: 'gizmos', uom: 'widgets' }),
+    m('perfdata', 3, '', { label: 'users' }),
+    m('execution_seconds', 0.015, 'seconds'),
+    m('exit_code', 1),
+  ],
+  // A custom plugin breaking the rules: each of these is left out and counted.
+  'site-custom': [
+    m('queue_depth', 4, 'count'),
+    m('files', 9, 'count', { path: '/srv/incoming/a-very-specific-file.dcm' }),
+    m('Bad-Name', 1),
+    m('latency', 0.3, 'minutes'),
+    m('queue_depth', 5, 'count'),
+  ],
+};
+
+const STATUS: Record<string, StoredResult['status']> = {
+  'dicom-echo': 1,
+  orthanc: 1,
+  'smb-share': 0,
+  'host-metrics': 1,
+  http: 0,
+  tcp: 2,
+  nagios: 1,
+  'site-custom': 3,
+};
+
+/**
+ * A migrated SQLite database with three agents and a check of every built-in plugin (plus
+ * a custom one that breaks the naming rules), the cache and the metrics service on a
+ * manual clock: the fixture of the golden /metrics test.
+ */
+export async function metricsFixture(options: { processMetrics?: boolean } = {}) {
+  const db = await openTestDatabase();
+  const agents = new AgentsRepository(db.dataSource);
+  const checks = new ChecksRepository(db.dataSource);
+  const results = new ResultsRepository(db.dataSource);
+  const writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
+  const clock = new ManualClock(NOW);
+
+  const pacs = await agents.create({ name: 'pacs-01', host: '10.0.4.7', port: 7443, token: 't'.repeat(32), fingerprint: 'f' }, NOW - 86_400_000);
+  const ward = await agents.create({ name: 'ward-02', host: '10.0.9.2', port: 7443, token: 't'.repeat(32), fingerprint: 'f' }, NOW - 86_400_000);
+  await agents.create({ name: 'new-03', host: '10.0.9.3', port: 7443, token: 't'.repeat(32), fingerprint: 'f' }, NOW - 1000);
+
+  const ids: Record<string, string> = {};
+  let seq = 0;
+  const stored: StoredResult[] = [];
+  for (const [plugin, metrics] of Object.entries(PLUGIN_METRICS)) {
+    const c = await checks.create({ agentId: pacs.id, name: `${plugin} check`, plugin, config: {}, intervalMs: 30_000, timeoutMs: 10_000 }, NOW - 86_400_000);
+    ids[plugin] = c.id;
+    const status = STATUS[plugin]!;
+    // An earlier OK result, so last_success and consecutive_failures differ per check.
+    stored.push({ checkId: c.id, seq: ++seq, startedAt: NOW - 120_000, durationMs: 40, status: 0, reason: 'ok', summary: 'earlier', metrics: [] });
+    stored.push({ checkId: c.id, seq: ++seq, startedAt: NOW - 30_000, durationMs: 25 + seq, status, reason: status === 0 ? 'ok' : 'threshold', summary: 'latest', metrics });
+    if (status !== 0) stored.push({ checkId: c.id, seq: ++seq, startedAt: NOW - 15_000, durationMs: 125, status, reason: 'threshold', summary: 'latest', metrics });
+  }
+  await writer.write({ agentId: pacs.id, results: stored, ackSeq: seq, spoolEpoch: 'epoch-1' });
+  await checks.create({ agentId: pacs.id, name: 'switched off', plugin: 'tcp', config: {}, intervalMs: 30_000, timeoutMs: 10_000, enabled: false }, NOW);
+  await checks.create({ agentId: ward.id, name: 'ward web', plugin: 'http', config: {}, intervalMs: 30_000, timeoutMs: 10_000 }, NOW);
+
+  await agents.recordPollSuccess(pacs.id, {
+    at: NOW - 5_000,
+    spoolEpoch: 'epoch-1',
+    agentAssignmentVersion: 'v1',
+    dropped: 7,
+    health: { rssBytes: 52_428_800, cpuSeconds: 12.25, spoolDepth: 3, spoolBytes: 4096, pluginErrors: 1, checks: 8, uptimeSeconds: 3600 },
+  });
+  await agents.recordPollSuccess(ward.id, { at: NOW - 600_000, spoolEpoch: 'e', agentAssignmentVersion: '', dropped: 0, health: null });
+  for (let i = 0; i < 3; i++) await agents.recordPollFailure(ward.id, { at: NOW - 1000, error: 'refused', downAfter: 3 });
+
+  const collector = new CollectorMetrics({ processMetrics: options.processMetrics ?? false });
+  collector.pollFinished(0.042);
+  collector.pollFinished(0.3);
+  collector.pollFinished(3.2, 'timeout');
+  collector.pollLate(0);
+  collector.pollLate(1200);
+  collector.resultTruncated(['summary', 'metrics']);
+  collector.writeCommitted(0.004);
+
+  const cache = new StateCache(agents, checks, results, clock, { pollIntervalMs: 15_000 });
+  const poller = { queueDepth: 2 } as unknown as PollerService;
+  const storage = new StorageHealth(new FixedFreeSpace(db.dataSource), clock);
+  await storage.onApplicationBootstrap();
+  storage.onApplicationShutdown();
+  const service = new MetricsService(cache, collector, poller, writer, storage, clock);
+  return {
+    db,
+    agents,
+    checks,
+    clock,
+    cache,
+    service,
+    writer,
+    ids,
+    pacsId: pacs.id,
+    async close() {
+      cache.onApplicationShutdown();
+      await writer.close();
+      await db.close();
+    },
+  };
+}
+
+/** Free space is the file system's, different on every machine: the golden exposition shows a fixed 40 GiB. */
+class FixedFreeSpace extends HealthRepository {
+  override freeBytes(): Promise<number> {
+    return Promise.resolve(40 * 1024 ** 3);
+  }
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { NotificationChannelEntity, type ChannelType } from '../storage/entities/index.js';
+import { DATA_SOURCE } from '../storage/data-source.js';
+import { inTransaction } from '../storage/transaction.js';
+
+export interface NewChannel {
+  name: string;
+  type: ChannelType;
+  /** Already validated against the type's schema; stored as one JSON column. */
+  config: unknown;
+  enabled?: boolean;
+}
+
+/** The type never changes: a different transport is a different channel. */
+export type ChannelPatch = Partial<Omit<NewChannel, 'type'>>;
+
+@Injectable()
+export class ChannelsRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  async create(input: NewChannel, now = Date.now()): Promise<NotificationChannelEntity> {
+    const channel = this.dataSource.getRepository(NotificationChannelEntity).create({
+      id: randomUUID(),
+      name: input.name,
+      type: input.type,
+      configJson: JSON.stringify(input.config),
+      enabled: input.enabled ?? true,
+      lastError: null,
+      lastSuccessAt: null,
+      failingSince: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await inTransaction(this.dataSource, (m) => m.insert(NotificationChannelEntity, channel));
+    return channel;
+  }
+
+  findAll(filter: { enabled?: boolean } = {}): Promise<NotificationChannelEntity[]> {
+    return this.dataSource.getRepository(NotificationChannelEntity).find({
+      where: filter.enabled === undefined ? {} : { enabled: filter.enabled },
+      order: { name: 'ASC', id: 'ASC' },
+    });
+  }
+
+  findById(id: string): Promise<NotificationChannelEntity | null> {
+    return this.dataSource.getRepository(NotificationChannelEntity).findOneBy({ id });
+  }
+
+  findByName(name: string): Promise<NotificationChannelEntity | null> {
+    return this.dataSource.getRepository(NotificationChannelEntity).findOneBy({ name });
+  }
+
+  /** Returns the updated channel, or null when there is none with this id. */
+  async update(id: string, patch: ChannelPatch, now = Date.now()): Promise<NotificationChannelEntity | null> {
+    const changes: Partial<NotificationChannelEntity> = { updatedAt: now };
+    if (patch.name !== undefined) changes.name = patch.name;
+    if (patch.enabled !== undefined) changes.enabled = patch.enabled;
+    if (patch.config !== undefined) {
+      changes.configJson = JSON.stringify(patch.config);
+      // A new config is a new start: the old error described the old settings.
+      Object.assign(changes, { lastError: null, failingSince: null });
+    }
+    return inTransaction(this.dataSource, async (m) => {
+      const result = await m.update(NotificationChannelEntity, { id }, changes);
+      if ((result.affected ?? 0) === 0) return null;
+      return m.findOneBy(NotificationChannelEntity, { id });
+    });
+  }
+
+  /** Deletes the channel and its outbox rows (ON DELETE CASCADE). */
+  async delete(id: string): Promise<boolean> {
+    const result = await inTransaction(this.dataSource, (m) => m.delete(NotificationChannelEntity, { id }));
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Records the outcome of a test send (deliveries record theirs with the outbox row). */
+  async recordOutcome(id: string, error: string | null, now: number): Promise<void> {
+    await inTransaction(this.dataSource, (m) => recordChannelOutcome(m, id, error, now));
+  }
+}
+
+/** Success clears the error; a failure keeps the first failure time, so "failing since" holds. */
+export async function recordChannelOutcome(
+  m: EntityManager,
+  id: string,
+  error: string | null,
+  now: number,
+): Promise<void> {
+  const qb = m.createQueryBuilder().update(NotificationChannelEntity).where('id = :id', { id });
+  if (error === null) {
+    await qb.set({ lastError: null, failingSince: null, lastSuccessAt: now }).execute();
+  } else {
+    await qb
+      .set({ lastError: error, failingSince: () => 'COALESCE(failing_since, :now)' })
+      .setParameter('now', now)
+      .execute();
+  }
+}

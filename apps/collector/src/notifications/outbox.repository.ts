@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { Brackets, DataSource, In, LessThan, type EntityManager } from 'typeorm';
+import { NotificationChannelEntity, NotificationOutboxEntity, type OutboxStatus } from '../storage/entities/index.js';
+import { recordChannelOutcome } from './channels.repository.js';
+import { DATA_SOURCE } from '../storage/data-source.js';
+import { chunk, forUpdate, inTransaction } from '../storage/transaction.js';
+
+export interface NewOutboxRow {
+  /** Unique: a row with this key already present makes the insert a no-op. */
+  key: string;
+  channelId: string;
+  payload: unknown;
+}
+
+/** What became of one attempt at a row. */
+export type DeliveryOutcome =
+  | { status: 'sent' }
+  | { status: 'pending' | 'dead'; error: string; nextAttemptAt: number }
+  /** Not attempted (a channel disabled meanwhile, an unreadable payload): the channel's state is not touched. */
+  | { status: 'dropped'; error: string };
+
+export interface OutboxCount {
+  channelId: string;
+  status: OutboxStatus;
+  count: number;
+}
+
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A UUIDv7 (48-bit milliseconds, then a 12-bit counter) that sorts in insertion order within
+ * this process, even for rows enqueued in the same millisecond: the tie-breaker that keeps
+ * notifications to one channel in order.
+ */
+export function orderedId(): string {
+  const now = Date.now();
+  if (now > lastMs) {
+    lastMs = now;
+    sequence = 0;
+  } else if (++sequence > 0xfff) {
+    lastMs++;
+    sequence = 0;
+  }
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(lastMs, 0, 6);
+  bytes[6] = 0x70 | (sequence >> 8);
+  bytes[7] = sequence & 0xff;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * {@link OutboxRepository.enqueue} inside the caller's transaction, so that what decided to
+ * notify (the alert engine's state) and the notification commit together or not at all.
+ */
+export async function enqueueOutboxRows(m: EntityManager, rows: readonly NewOutboxRow[], now: number): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const channelIds = [...new Set(rows.map((r) => r.channelId))];
+  const existing = new Set((await m.find(NotificationChannelEntity, { where: { id: In(channelIds) }, select: { id: true } })).map((c) => c.id));
+  const keys = rows.map((r) => r.key);
+  const before = new Set<string>();
+  for (const part of chunk(keys, 1)) {
+    for (const r of await m.find(NotificationOutboxEntity, { where: { key: In(part) }, select: { key: true } })) before.add(r.key);
+  }
+  const fresh = rows.filter((r) => existing.has(r.channelId) && !before.has(r.key));
+  const values = fresh.map((r) => ({
+    id: orderedId(),
+    key: r.key,
+    channelId: r.channelId,
+    payloadJson: JSON.stringify(r.payload),
+    status: 'pending' as const,
+    attempts: 0,
+    nextAttemptAt: now,
+    lastError: null,
+    createdAt: now,
+    sentAt: null,
+  }));
+  // ON CONFLICT still guards against a concurrent enqueue on PostgreSQL.
+  for (const part of chunk(values, 10)) {
+    await m.createQueryBuilder().insert().into(NotificationOutboxEntity).values(part).orIgnore().execute();
+  }
+  return fresh.map((r) => r.key);
+}
+
+@Injectable()
+export class OutboxRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  /**
+   * Inserts the rows whose key is new (INSERT … ON CONFLICT DO NOTHING on both databases),
+   * skipping channels deleted meanwhile. Returns the keys that were new.
+   */
+  async enqueue(rows: readonly NewOutboxRow[], now: number): Promise<string[]> {
+    if (rows.length === 0) return [];
+    return inTransaction(this.dataSource, (m) => enqueueOutboxRows(m, rows, now));
+  }
+
+  /**
+   * Takes up to `limit` due rows and leases them for `leaseMs` (pushes next_attempt_at), so
+   * that a second deliverer does not take them and a crash mid-send retries after the lease.
+   * Per channel, rows come in enqueue order and never overtake an older pending row that is
+   * waiting for its retry: a receiver never sees "resolved" before the "firing" it ends.
+   */
+  async claimDue(now: number, limit: number, leaseMs: number): Promise<NotificationOutboxEntity[]> {
+    return inTransaction(this.dataSource, async (m) => {
+      const query = m
+        .createQueryBuilder(NotificationOutboxEntity, 'o')
+        .where('o.status = :pending', { pending: 'pending' })
+        .andWhere('o.nextAttemptAt <= :now', { now })
+        .andWhere(
+          new Brackets((w) =>
+            w.where(
+              `NOT EXISTS (SELECT 1 FROM notification_outbox p WHERE p.channel_id = o.channel_id AND p.status = 'pending'
+                 AND p.next_attempt_at > :now AND (p.created_at < o.created_at OR (p.created_at = o.created_at AND p.id < o.id)))`,
+            ),
+          ),
+        )
+        .orderBy('o.createdAt', 'ASC')
+        .addOrderBy('o.id', 'ASC')
+        .limit(limit);
+      const rows = await forUpdate(this.dataSource, query).getMany();
+      if (rows.length === 0) return [];
+      const until = now + leaseMs;
+      for (const part of chunk(rows, 1)) {
+        await m.update(NotificationOutboxEntity, { id: In(part.map((r) => r.id)) }, { nextAttemptAt: until });
+      }
+      return rows;
+    });
+  }
+
+  /** Stores the outcome of an attempt and the channel's state in one transaction. */
+  async record(row: NotificationOutboxEntity, outcome: DeliveryOutcome, now: number): Promise<void> {
+    await inTransaction(this.dataSource, async (m) => {
+      switch (outcome.status) {
+        case 'sent':
+          await m.update(NotificationOutboxEntity, { id: row.id }, { status: 'sent', attempts: row.attempts + 1, sentAt: now, lastError: null });
+          await recordChannelOutcome(m, row.channelId, null, now);
+          return;
+        case 'pending':
+        case 'dead':
+          await m.update(
+            NotificationOutboxEntity,
+            { id: row.id },
+            { status: outcome.status, attempts: row.attempts + 1, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.error },
+          );
+          await recordChannelOutcome(m, row.channelId, outcome.error, now);
+          return;
+        case 'dropped':
+          await m.update(NotificationOutboxEntity, { id: row.id }, { status: 'dead', lastError: outcome.error });
+          return;
+      }
+    });
+  }
+
+  /** Earliest next_attempt_at of a pending row, or null when nothing is pending. */
+  async nextDueAt(): Promise<number | null> {
+    const row = await this.dataSource
+      .getRepository(NotificationOutboxEntity)
+      .createQueryBuilder('o')
+      .select('MIN(o.nextAttemptAt)', 'next')
+      .where('o.status = :pending', { pending: 'pending' })
+      .getRawOne<{ next: string | number | null }>();
+    return row?.next === null || row?.next === undefined ? null : Number(row.next);
+  }
+
+  /** Rows per channel and status (for "3 pending, 1 dead" next to a channel). */
+  async counts(): Promise<OutboxCount[]> {
+    const rows = await this.dataSource
+      .getRepository(NotificationOutboxEntity)
+      .createQueryBuilder('o')
+      .select('o.channelId', 'channelId')
+      .addSelect('o.status', 'status')
+      .addSelect('COUNT(*)', 'count')
+      .groupBy('o.channelId')
+      .addGroupBy('o.status')
+      .getRawMany<{ channelId: string; status: OutboxStatus; count: string | number }>();
+    return rows.map((r) => ({ channelId: r.channelId, status: r.status, count: Number(r.count) }));
+  }
+
+  /** Newest first. */
+  recent(channelId: string, limit: number): Promise<NotificationOutboxEntity[]> {
+    return this.dataSource.getRepository(NotificationOutboxEntity).find({
+      where: { channelId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: limit,
+    });
+  }
+
+  findByKey(key: string): Promise<NotificationOutboxEntity | null> {
+    return this.dataSource.getRepository(NotificationOutboxEntity).findOneBy({ key });
+  }
+
+  /** Forgets delivered and abandoned rows created before `before`; pending rows stay. */
+  async prune(before: number): Promise<number> {
+    const result = await inTransaction(this.dataSource, (m) =>
+      m.delete(NotificationOutboxEntity, { status: In(['sent', 'dead']), createdAt: LessThan(before) }),
+    );
+    return result.affected ?? 0;
+  }
+}

@@ -1,0 +1,288 @@
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Scheduler, boundResult, nextOnCadence, type BoundedField, type Clock } from '#rounds/common';
+import type { CheckSpec, CollectResponse } from '#rounds/common/wire';
+import type { AgentEntity, StatusCode } from '../storage/entities/index.js';
+import { AgentsRepository } from '../inventory/agents.repository.js';
+import { ChecksRepository } from '../inventory/checks.repository.js';
+import { AgentCallError, AgentClientPool } from '../inventory/agent-client.pool.js';
+import { ResultWriter, type StoredResult } from './result-writer.js';
+import { storageFault } from '../storage/storage-fault.js';
+import type { CollectorConfig } from '../config/env.js';
+import { endpointOf } from '../inventory/agents.service.js';
+import { CLOCK, COLLECTOR_CONFIG, POLL_EVENTS, POLL_OBSERVER } from '../shared/tokens.js';
+
+/** How often the poller looks for agents added or removed (by the API, the CLI or another process). */
+const AGENT_SYNC_MS = 5000;
+
+/** First contact (TLS probe, channel, Describe) costs far more than a poll: space first polls this far apart. */
+const FIRST_POLL_SPACING_MS = 20;
+
+export interface PollStats {
+  polls: number;
+  pollErrors: Record<string, number>;
+  lastLagMs: number;
+  maxLagMs: number;
+  resultsReceived: number;
+}
+
+/** What the poller tells the metrics (timings the counters in {@link PollStats} cannot give). */
+export interface PollObserver {
+  /** One poll ended after `seconds`; `errorCode` is the AgentCallError code when it failed. */
+  pollFinished(seconds: number, errorCode?: string): void;
+  /** A poll started `lateByMs` after it was due (waiting for a free slot or a busy event loop). */
+  pollLate(lateByMs: number): void;
+  /** A received result was over the limits in `fields` and was cut before it was stored. */
+  resultTruncated(fields: readonly BoundedField[]): void;
+}
+
+/** An agent as the poller names it in {@link PollEvents}. */
+export interface PolledAgent {
+  id: string;
+  name: string;
+}
+
+/**
+ * What the poller tells the alert engine. Called without waiting: the listener keeps the
+ * order of its calls and must not throw.
+ */
+export interface PollEvents {
+  /** Results of one poll were committed (in the agent's order). */
+  resultsStored(agent: PolledAgent, results: readonly StoredResult[]): void;
+  /** A poll failed and the agent is DOWN (on every such poll, not only the first). */
+  agentDown(agent: PolledAgent, error: string): void;
+  /** The agent answered after being DOWN or not polled yet; after its results were reported. */
+  agentUp(agent: PolledAgent): void;
+}
+
+/**
+ * The collector's rounds: one scheduler (time-ordered queue, one timer) polls every
+ * agent with bounded concurrency and a deadline per call. A poll hands over the check
+ * set when its version changed, drains results after the stored ack, stores them,
+ * and only then moves the ack — so nothing the agent measured is lost. An agent that
+ * stops answering is DOWN after `downAfter` failed polls and is then polled with
+ * exponential backoff until it answers again.
+ */
+@Injectable()
+export class PollerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('Poller');
+  private readonly scheduler: Scheduler;
+  private syncTimer: unknown;
+  private stopped = false;
+  private readonly described = new Set<string>();
+  readonly stats: PollStats = { polls: 0, pollErrors: {}, lastLagMs: 0, maxLagMs: 0, resultsReceived: 0 };
+
+  constructor(
+    private readonly agents: AgentsRepository,
+    private readonly checks: ChecksRepository,
+    private readonly pool: AgentClientPool,
+    private readonly writer: ResultWriter,
+    @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(POLL_OBSERVER) private readonly observer?: PollObserver,
+    @Optional() @Inject(POLL_EVENTS) private readonly events?: PollEvents,
+  ) {
+    this.scheduler = new Scheduler(clock, config.pollConcurrency, (lag) => {
+      this.stats.lastLagMs = lag;
+      this.stats.maxLagMs = Math.max(this.stats.maxLagMs, lag);
+      this.observer?.pollLate(lag);
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.syncAgents();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.syncTimer);
+    await this.scheduler.stop();
+    await this.writer.close();
+    this.pool.closeAll();
+  }
+
+  get queueDepth(): number {
+    return this.scheduler.backlog;
+  }
+
+  /** Polls an agent as soon as a slot is free (after enrolment or a check change). */
+  pollSoon(agentId: string): void {
+    this.scheduler.add(agentId, this.clock.now(), (lateBy) => this.poll(agentId, lateBy));
+  }
+
+  /** Schedules agents that appeared and forgets those that are gone; runs every few seconds. */
+  async syncAgents(): Promise<void> {
+    try {
+      const all = await this.agents.listIds();
+      const ids = new Set(all.map((a) => a.id));
+      const fresh = all.filter((a) => !this.scheduler.has(a.id));
+      // Spread first polls so a restart does not poll everything at once. The spread is also
+      // the cadence from then on (each agent keeps its phase), so a few agents start within
+      // 2 s and thousands are spread over up to one interval (~20 ms apart).
+      const spread = Math.min(this.config.pollIntervalMs, Math.max(2000, fresh.length * FIRST_POLL_SPACING_MS));
+      for (const agent of fresh) {
+        const jitter = Math.floor(Math.random() * spread);
+        this.scheduler.add(agent.id, this.clock.now() + jitter, (lateBy) => this.poll(agent.id, lateBy));
+      }
+      for (const id of this.scheduledIds) {
+        if (!ids.has(id)) {
+          this.scheduler.remove(id);
+          this.scheduledIds.delete(id);
+          this.pool.drop(id);
+        }
+      }
+      for (const id of ids) this.scheduledIds.add(id);
+    } catch (e) {
+      this.log.error(`cannot read the agent list: ${(e as Error).message}`);
+    }
+    if (!this.stopped) this.syncTimer = this.clock.setTimeout(() => void this.syncAgents(), AGENT_SYNC_MS);
+  }
+
+  private readonly scheduledIds = new Set<string>();
+
+  private async poll(agentId: string, lateBy: number): Promise<number | undefined> {
+    const plannedAt = this.clock.now() - lateBy;
+    const agent = await this.agents.findForPoll(agentId);
+    if (!agent) return undefined;
+    const started = this.clock.now();
+    this.stats.polls++;
+    let response: CollectResponse;
+    try {
+      response = await this.collect(agent);
+    } catch (e) {
+      const error = e instanceof AgentCallError ? e : new AgentCallError(`agent ${agent.name}: ${(e as Error).message}`, 'protocol');
+      this.stats.pollErrors[error.code] = (this.stats.pollErrors[error.code] ?? 0) + 1;
+      this.observer?.pollFinished((this.clock.now() - started) / 1000, error.code);
+      const state = await this.agents.recordPollFailure(agent.id, { at: this.clock.now(), error: error.message, downAfter: this.config.downAfter });
+      if (state === 'DOWN') this.events?.agentDown({ id: agent.id, name: agent.name }, error.message);
+      if (state === 'DOWN' && agent.state !== 'DOWN') this.log.warn(`agent ${agent.name} is DOWN: ${error.message}`);
+      else if (state !== 'DOWN') this.log.warn(`poll failed (${agent.consecutiveFailures + 1}/${this.config.downAfter}): ${error.message}`);
+      return started + this.backoff(agent.consecutiveFailures + 1);
+    }
+    try {
+      const wasUp = agent.state === 'UP';
+      const stored = await this.store(agent, response);
+      if (stored.length > 0) this.events?.resultsStored({ id: agent.id, name: agent.name }, stored);
+      if (!wasUp) {
+        this.log.log(`agent ${agent.name} is UP (${agent.host}:${agent.port})`);
+        this.events?.agentUp({ id: agent.id, name: agent.name });
+      }
+      if (!this.described.has(agent.id)) await this.describe(agent);
+      this.observer?.pollFinished((this.clock.now() - started) / 1000);
+      return response.more ? this.clock.now() : nextOnCadence(plannedAt, this.config.pollIntervalMs, this.clock.now());
+    } catch (e) {
+      // The agent answered; storing failed on our side (database, shutdown). That must not make
+      // the agent look DOWN. Nothing was acknowledged, so the agent hands the results over again.
+      this.stats.pollErrors['storage'] = (this.stats.pollErrors['storage'] ?? 0) + 1;
+      this.observer?.pollFinished((this.clock.now() - started) / 1000, 'storage');
+      // A failing database is logged once per episode by StorageHealth, not once per poll.
+      if (!this.stopped && !storageFault(e)) {
+        this.log.error(`cannot store the results of agent ${agent.name}: ${(e as Error).message} — they stay on the agent and are fetched again`);
+      }
+      return this.stopped ? undefined : started + this.config.pollIntervalMs;
+    }
+  }
+
+  /** Normal interval until the agent is DOWN, then doubling per failed poll up to the cap. */
+  private backoff(failures: number): number {
+    const beyond = Math.max(0, failures - this.config.downAfter);
+    return Math.min(this.config.pollIntervalMs * 2 ** Math.min(beyond, 20), Math.max(this.config.maxBackoffMs, this.config.pollIntervalMs));
+  }
+
+  private async collect(agent: AgentEntity): Promise<CollectResponse> {
+    const sendChecks = agent.agentAssignmentVersion !== agent.assignmentVersion;
+    const checks: CheckSpec[] = sendChecks
+      ? (await this.checks.findEnabledByAgent(agent.id)).map((c) => ({
+          id: c.id,
+          plugin: c.plugin,
+          configJson: c.configJson,
+          intervalMs: c.intervalMs,
+          timeoutMs: c.timeoutMs,
+        }))
+      : [];
+    return this.pool.collect(
+      endpointOf(agent),
+      {
+        ackSeq: agent.ackSeq,
+        spoolEpoch: agent.spoolEpoch,
+        assignmentVersion: agent.assignmentVersion,
+        hasChecks: sendChecks,
+        checks,
+        maxResults: this.config.pollBatch,
+      },
+      this.config.pollTimeoutMs,
+    );
+  }
+
+  private async store(agent: AgentEntity, response: CollectResponse): Promise<StoredResult[]> {
+    const results: StoredResult[] = response.results.map((r) => ({
+      checkId: r.checkId,
+      seq: r.seq,
+      startedAt: r.startedAtMs,
+      durationMs: r.durationMs,
+      status: clampStatus(r.status),
+      reason: r.reason,
+      summary: r.summary,
+      metrics: r.metrics,
+    }));
+    // A check the agent refused never produces results: its refusal becomes its state.
+    for (const rejection of response.rejected) {
+      results.push({
+        checkId: rejection.checkId,
+        seq: 0,
+        startedAt: this.clock.now(),
+        durationMs: 0,
+        status: 3,
+        reason: 'config_error',
+        summary: `refused by agent ${agent.name}: ${rejection.error}`,
+        metrics: [],
+      });
+    }
+    // The agent's runner already keeps to the limits; an older or hostile agent may not.
+    for (let i = 0; i < results.length; i++) {
+      const bounded = boundResult(results[i]!);
+      if (bounded.cut.length === 0) continue;
+      results[i] = bounded.result;
+      this.observer?.resultTruncated(bounded.cut);
+      this.noteTruncated(agent, bounded.result.checkId, bounded.cut);
+    }
+    const sameEpoch = response.spoolEpoch === agent.spoolEpoch;
+    const lastSeq = response.results.length > 0 ? response.results[response.results.length - 1]!.seq : sameEpoch ? agent.ackSeq : 0;
+    this.stats.resultsReceived += response.results.length;
+    await this.writer.write({ agentId: agent.id, results, ackSeq: lastSeq, spoolEpoch: response.spoolEpoch });
+    await this.agents.recordPollSuccess(agent.id, {
+      at: this.clock.now(),
+      spoolEpoch: response.spoolEpoch,
+      agentAssignmentVersion: response.assignmentVersion,
+      dropped: response.dropped,
+      health: response.health ?? null,
+    });
+    return results;
+  }
+
+  private readonly truncationLogged = new Set<string>();
+
+  /** One warning per agent and check while the collector runs: a hostile plugin must not flood the log too. */
+  private noteTruncated(agent: AgentEntity, checkId: string, fields: readonly BoundedField[]): void {
+    const key = `${agent.id}/${checkId}`;
+    if (this.truncationLogged.has(key) || this.truncationLogged.size >= 10_000) return;
+    this.truncationLogged.add(key);
+    this.log.warn(
+      `agent ${agent.name} sent results of check ${checkId.slice(0, 64)} over the result limits (${fields.join(', ')}): ` +
+        'they are stored cut to the limits — update rounds-agent there, whose runner keeps to them (README: Limits)',
+    );
+  }
+
+  private async describe(agent: AgentEntity): Promise<void> {
+    try {
+      const description = await this.pool.describe(endpointOf(agent), this.config.pollTimeoutMs);
+      await this.agents.update(agent.id, { descriptionJson: JSON.stringify(description) });
+      this.described.add(agent.id);
+    } catch (e) {
+      this.log.warn(`cannot describe agent ${agent.name}: ${(e as Error).message}`);
+    }
+  }
+}
+
+function clampStatus(status: number): StatusCode {
+  return (status >= 0 && status <= 3 ? status : 3) as StatusCode;
+}

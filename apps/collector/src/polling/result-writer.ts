@@ -1,0 +1,358 @@
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { CheckStateEntity, type StatusCode } from '../storage/entities/index.js';
+import { DATA_SOURCE } from '../storage/data-source.js';
+import { inTransaction } from '../storage/transaction.js';
+import { bulkSql, num, upsertSuffix, type BulkSql } from '../storage/bulk-sql.js';
+import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from './check-state-row.js';
+
+export interface StoredMetric {
+  name: string;
+  value: number;
+  unit: string;
+  labels?: Record<string, string>;
+}
+
+export interface StoredResult {
+  checkId: string;
+  /** Spool sequence number; 0 for results that were never spooled (e.g. "check now"). */
+  seq: number;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  durationMs: number;
+  /** Nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
+  status: StatusCode;
+  reason: string;
+  summary: string;
+  metrics: StoredMetric[];
+}
+
+/** One poll's worth: the results and the acknowledgement that becomes valid once they are stored. */
+export interface ResultBatch {
+  agentId: string;
+  results: StoredResult[];
+  /** Highest seq stored once this batch commits; sent to the agent on the next poll. */
+  ackSeq: number;
+  spoolEpoch: string;
+}
+
+export interface ResultWriterOptions {
+  /**
+   * How long the first pending write waits for others to share its transaction. 0 (the
+   * default): none — group commit on the next event-loop turn; writes that arrive while a
+   * transaction runs share the next one anyway.
+   */
+  coalesceMs?: number;
+  /** Pending results that start a transaction without waiting for `coalesceMs`. */
+  coalesceResults?: number;
+  /** Called after each committed transaction with its duration and the results it stored (the /metrics histogram). */
+  onCommit?: (seconds: number, results: number) => void;
+}
+
+/** Nest token for {@link ResultWriterOptions}; optional. */
+export const RESULT_WRITER_OPTIONS = Symbol('RESULT_WRITER_OPTIONS');
+
+export interface ResultWriterCounters {
+  /** write() calls accepted. */
+  writes: number;
+  /** Batches committed (each write() that resolved). */
+  batches: number;
+  /** Batches whose write() rejected because their transaction failed. */
+  batchesFailed: number;
+  /** Committed transactions; fewer than `batches` when writes were coalesced. */
+  transactions: number;
+  resultsWritten: number;
+  /** Results for checks that no longer exist, or already stored under the agent's ack. */
+  resultsSkipped: number;
+  lastTransactionMs: number;
+  lastTransactionResults: number;
+}
+
+export class ResultWriterClosedError extends Error {
+  constructor() {
+    super(
+      'ResultWriter is closed (the collector is shutting down): these results were not stored; ' +
+        'the agent keeps them spooled and hands them over again after the next start',
+    );
+    this.name = 'ResultWriterClosedError';
+  }
+}
+
+interface Pending {
+  batch: ResultBatch;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface CommitOutcome {
+  written: number;
+  skipped: number;
+}
+
+const RESULT_COLUMN_NAMES = ['check_id', 'agent_id', 'seq', 'started_at', 'duration_ms', 'status', 'reason', 'summary', 'metrics_json'] as const;
+const STATE_UPSERT = upsertSuffix('check_id', STATE_COLUMN_NAMES.slice(1));
+
+/**
+ * The only writer of check_results, check_state and the agents' ack. A write resolves
+ * when its results, the state they imply and the new ack are committed together, so the
+ * poller never acknowledges a result that a crash could lose. Writes that arrive close
+ * together share one transaction: on SQLite the cost is the commit, not the rows.
+ */
+@Injectable()
+export class ResultWriter implements OnModuleDestroy {
+  private readonly coalesceMs: number;
+  private readonly coalesceResults: number;
+  private readonly onCommit: (seconds: number, results: number) => void;
+  private pending: Pending[] = [];
+  private pendingResults = 0;
+  private readonly sql: BulkSql;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private draining: Promise<void> | null = null;
+  private closed = false;
+  private readonly stats: ResultWriterCounters = {
+    writes: 0,
+    batches: 0,
+    batchesFailed: 0,
+    transactions: 0,
+    resultsWritten: 0,
+    resultsSkipped: 0,
+    lastTransactionMs: 0,
+    lastTransactionResults: 0,
+  };
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Optional() @Inject(RESULT_WRITER_OPTIONS) options: ResultWriterOptions = {},
+  ) {
+    this.sql = bulkSql(dataSource);
+    this.coalesceMs = options.coalesceMs ?? 0;
+    this.coalesceResults = options.coalesceResults ?? 500;
+    this.onCommit = options.onCommit ?? (() => {});
+  }
+
+  get counters(): Readonly<ResultWriterCounters> {
+    return { ...this.stats };
+  }
+
+  write(batch: ResultBatch): Promise<void> {
+    if (this.closed) return Promise.reject(new ResultWriterClosedError());
+    this.stats.writes += 1;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ batch, resolve, reject });
+      this.pendingResults += batch.results.length;
+      this.schedule();
+    });
+  }
+
+  /** Resolves when everything written so far is committed or has failed (each write() reports its own error). */
+  async flush(): Promise<void> {
+    while (this.pending.length > 0 || this.draining) await this.startDrain();
+  }
+
+  /** Commits what is pending, then refuses new writes. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.close();
+  }
+
+  private schedule(): void {
+    // Group commit: a running drain takes everything pending as soon as its transaction
+    // ends; an idle writer starts on the next turn of the event loop, so writes issued
+    // together share a transaction without anyone waiting on a timer.
+    if (this.draining) return;
+    if (this.pendingResults >= this.coalesceResults) {
+      void this.startDrain();
+    } else if (!this.timer) {
+      this.timer = this.coalesceMs > 0 ? setTimeout(() => this.onTimer(), this.coalesceMs) : setImmediate(() => this.onTimer());
+    }
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    void this.startDrain();
+  }
+
+  private startDrain(): Promise<void> {
+    if (this.timer) {
+      if (this.coalesceMs > 0) clearTimeout(this.timer as NodeJS.Timeout);
+      else clearImmediate(this.timer as NodeJS.Immediate);
+      this.timer = null;
+    }
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null;
+      // Writes that arrived after the loop's last look but before this callback.
+      if (this.pending.length > 0) this.schedule();
+    });
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      this.pendingResults = 0;
+      try {
+        await this.commit(group.map((p) => p.batch));
+        this.stats.batches += group.length;
+        for (const p of group) p.resolve();
+      } catch (error) {
+        if (group.length === 1) {
+          this.fail(group[0]!, error);
+          continue;
+        }
+        // One bad batch must not take the others down with it: retry each on its own.
+        for (const p of group) {
+          try {
+            await this.commit([p.batch]);
+            this.stats.batches += 1;
+            p.resolve();
+          } catch (single) {
+            this.fail(p, single);
+          }
+        }
+      }
+    }
+  }
+
+  private fail(p: Pending, error: unknown): void {
+    this.stats.batchesFailed += 1;
+    p.reject(error);
+  }
+
+  private async commit(batches: ResultBatch[]): Promise<void> {
+    const started = performance.now();
+    const outcome = await inTransaction(this.dataSource, (m) => this.store(m, batches));
+    this.stats.transactions += 1;
+    this.stats.resultsWritten += outcome.written;
+    this.stats.resultsSkipped += outcome.skipped;
+    this.stats.lastTransactionMs = performance.now() - started;
+    this.stats.lastTransactionResults = outcome.written;
+    this.onCommit(this.stats.lastTransactionMs / 1000, outcome.written);
+  }
+
+  private async store(m: EntityManager, batches: ResultBatch[]): Promise<CommitOutcome> {
+    // Agents before checks: the lock order every other writer uses too (see ChecksRepository).
+    const agents = await this.agentAcks(m, batches);
+    const checkOwner = await this.checkOwners(m, batches);
+
+    const rows: unknown[][] = [];
+    const byCheck = new Map<string, StoredResult[]>();
+    let skipped = 0;
+
+    for (const batch of batches) {
+      const agent = agents.get(batch.agentId);
+      if (!agent) {
+        skipped += batch.results.length;
+        continue;
+      }
+      // Within one spool epoch, a seq at or below the stored ack is already in the
+      // database (e.g. a poll retried after a slow commit): storing it again would
+      // double-count. seq 0 marks results that were never spooled, never duplicates.
+      const storedUpTo = agent.spoolEpoch === batch.spoolEpoch ? agent.ackSeq : 0;
+      for (const r of batch.results) {
+        if (checkOwner.get(r.checkId) !== batch.agentId || (r.seq > 0 && r.seq <= storedUpTo)) {
+          skipped += 1;
+          continue;
+        }
+        rows.push([r.checkId, batch.agentId, r.seq, r.startedAt, r.durationMs, r.status, r.reason, r.summary, JSON.stringify(r.metrics)]);
+        const list = byCheck.get(r.checkId);
+        if (list) list.push(r);
+        else byCheck.set(r.checkId, [r]);
+      }
+      agent.ackSeq = agent.spoolEpoch === batch.spoolEpoch ? Math.max(agent.ackSeq, batch.ackSeq) : batch.ackSeq;
+      agent.spoolEpoch = batch.spoolEpoch;
+      agent.touched = true;
+    }
+
+    await this.sql.insert(m, 'check_results', RESULT_COLUMN_NAMES, rows);
+    await this.upsertStates(m, byCheck);
+    const acks = [...agents].filter(([, a]) => a.touched).map(([id, a]) => [a.ackSeq, a.spoolEpoch, id]);
+    await this.sql.updateEach(m, 'agents', ['ack_seq', 'spool_epoch'], 'id', acks);
+    return { written: rows.length, skipped };
+  }
+
+  /** check id → owning agent id, for the checks that still exist. */
+  private async checkOwners(m: EntityManager, batches: ResultBatch[]): Promise<Map<string, string>> {
+    const ids = [...new Set(batches.flatMap((b) => b.results.map((r) => r.checkId)))];
+    const checks = await this.sql.selectIn<{ id: string; agent_id: string }>(m, 'checks', ['id', 'agent_id'], 'id', ids, 'FOR KEY SHARE');
+    return new Map(checks.map((c) => [c.id, c.agent_id]));
+  }
+
+  private async agentAcks(
+    m: EntityManager,
+    batches: ResultBatch[],
+  ): Promise<Map<string, { ackSeq: number; spoolEpoch: string; touched: boolean }>> {
+    const ids = [...new Set(batches.map((b) => b.agentId))];
+    const agents = await this.sql.selectIn<{ id: string; ack_seq: unknown; spool_epoch: string }>(m, 'agents', ['id', 'ack_seq', 'spool_epoch'], 'id', ids, 'FOR UPDATE');
+    return new Map(agents.map((a) => [a.id, { ackSeq: num(a.ack_seq), spoolEpoch: a.spool_epoch, touched: false }]));
+  }
+
+  private async upsertStates(m: EntityManager, byCheck: Map<string, StoredResult[]>): Promise<void> {
+    if (byCheck.size === 0) return;
+    const rows = await this.sql.selectIn<StateRow>(m, 'check_state', STATE_COLUMN_NAMES, 'check_id', [...byCheck.keys()]);
+    const existing = new Map(rows.map((row) => [row.check_id as string, stateFromRow(row)]));
+
+    const next: CheckStateEntity[] = [];
+    for (const [checkId, results] of byCheck) {
+      const state = existing.get(checkId) ?? initialState(checkId);
+      let changed = false;
+      results.sort((a, b) => a.startedAt - b.startedAt || a.seq - b.seq);
+      for (const r of results) {
+        // A late result (older than what the state shows) is history, not news.
+        if (state.lastResultAt !== null && r.startedAt < state.lastResultAt) continue;
+        if (state.lastResultAt === null || r.status !== state.status) state.lastChangeAt = r.startedAt;
+        state.consecutiveFailures = r.status === 0 ? 0 : state.consecutiveFailures + 1;
+        if (r.status === 0) state.lastOkAt = r.startedAt;
+        state.status = r.status;
+        state.reason = r.reason;
+        state.summary = r.summary;
+        state.lastResultAt = r.startedAt;
+        state.lastDurationMs = r.durationMs;
+        state.lastSeq = r.seq;
+        state.metricsJson = JSON.stringify(r.metrics);
+        changed = true;
+      }
+      if (changed) next.push(state);
+    }
+
+    await this.sql.insert(
+      m,
+      'check_state',
+      STATE_COLUMN_NAMES,
+      next.map((st) => [
+        st.checkId,
+        st.status,
+        st.reason,
+        st.summary,
+        st.lastResultAt,
+        st.lastOkAt,
+        st.lastChangeAt,
+        st.consecutiveFailures,
+        st.lastDurationMs,
+        st.lastSeq,
+        st.metricsJson,
+      ]),
+      STATE_UPSERT,
+    );
+  }
+}
+
+function initialState(checkId: string): CheckStateEntity {
+  const s = new CheckStateEntity();
+  s.checkId = checkId;
+  s.status = 3;
+  s.reason = '';
+  s.summary = '';
+  s.lastResultAt = null;
+  s.lastOkAt = null;
+  s.lastChangeAt = null;
+  s.consecutiveFailures = 0;
+  s.lastDurationMs = null;
+  s.lastSeq = 0;
+  s.metricsJson = '[]';
+  return s;
+}

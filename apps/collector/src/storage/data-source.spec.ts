@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { MIGRATIONS } from './migrations/index.js';
+import { createDataSource, SQLITE_FILE_NAME } from './data-source.js';
+import { openTestDatabase } from './testing.js';
+
+type Db = Awaited<ReturnType<typeof openTestDatabase>>;
+
+async function userTables(db: Db): Promise<string[]> {
+  const rows: { name: string }[] = await db.dataSource.query(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  );
+  return rows.map((r) => r.name);
+}
+
+async function pragma(db: Db, name: string): Promise<unknown> {
+  const rows: Record<string, unknown>[] = await db.dataSource.query(`PRAGMA ${name}`);
+  return Object.values(rows[0]!)[0];
+}
+
+describe('createDataSource with SQLite', () => {
+  let db: Db;
+  beforeEach(async () => {
+    db = await openTestDatabase();
+  });
+  afterEach(() => db.close());
+
+  it('creates rounds.sqlite and its missing directories on initialise', () => {
+    assert.ok(existsSync(join(db.dataDir, SQLITE_FILE_NAME)));
+  });
+
+  it('keeps the data directory (0700) and the database with its WAL and shared-memory files (0600) to the collector user', async () => {
+    await db.dataSource.query('CREATE TABLE mode_probe (x)'); // a write, so the -wal file exists
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+    assert.equal(mode(db.dataDir), '700');
+    for (const suffix of ['', '-wal', '-shm']) assert.equal(mode(join(db.dataDir, `${SQLITE_FILE_NAME}${suffix}`)), '600', `${SQLITE_FILE_NAME}${suffix}`);
+  });
+
+  const ALL_TABLES = ['agents', 'alert_engine_state', 'alert_history', 'check_results', 'check_state', 'checks', 'migrations', 'notification_channels', 'notification_outbox'];
+
+  it('applies every migration to an empty database', async () => {
+    assert.deepEqual(await userTables(db), ALL_TABLES);
+    const applied: { name: string }[] = await db.dataSource.query('SELECT name FROM migrations');
+    assert.deepEqual(
+      applied.map((m) => m.name),
+      MIGRATIONS.map((m) => m.name),
+    );
+    const indexes: { name: string }[] = await db.dataSource.query(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name",
+    );
+    assert.deepEqual(
+      indexes.map((i) => i.name),
+      ['idx_alert_history_at', 'idx_alert_history_fingerprint', 'idx_check_results_check_started', 'idx_checks_agent_id', 'idx_notification_outbox_channel', 'idx_notification_outbox_due'],
+    );
+  });
+
+  it('runs with WAL journaling, synchronous=NORMAL, foreign keys on and a busy timeout', async () => {
+    assert.equal(await pragma(db, 'journal_mode'), 'wal');
+    assert.equal(await pragma(db, 'synchronous'), 1);
+    assert.equal(await pragma(db, 'foreign_keys'), 1);
+    assert.ok(Number(await pragma(db, 'busy_timeout')) >= 1000);
+  });
+
+  it('undoing every migration removes every table they created, and they apply again afterwards', async () => {
+    for (let i = 0; i < MIGRATIONS.length; i++) await db.dataSource.undoLastMigration();
+    assert.deepEqual(await userTables(db), ['migrations']);
+    const indexes: unknown[] = await db.dataSource.query("SELECT name FROM sqlite_master WHERE type = 'index'");
+    assert.deepEqual(indexes, []);
+
+    await db.dataSource.runMigrations();
+    assert.deepEqual(await userTables(db), ALL_TABLES);
+  });
+
+  it('does not migrate again when an already migrated database is reopened', async () => {
+    await db.dataSource.destroy();
+    await db.dataSource.initialize();
+    const applied: unknown[] = await db.dataSource.query('SELECT name FROM migrations');
+    assert.equal(applied.length, MIGRATIONS.length);
+  });
+});
+
+describe('createDataSource on an older install', () => {
+  it('tightens a world-readable data directory and database file on the next start', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rounds-modes-'));
+    try {
+      const dataDir = join(root, 'data');
+      mkdirSync(dataDir, { mode: 0o755 });
+      chmodSync(dataDir, 0o755);
+      writeFileSync(join(dataDir, SQLITE_FILE_NAME), '', { mode: 0o644 });
+      chmodSync(join(dataDir, SQLITE_FILE_NAME), 0o644);
+      const dataSource = createDataSource({ dataDir });
+      await dataSource.initialize();
+      await dataSource.destroy();
+      assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+      assert.equal(statSync(join(dataDir, SQLITE_FILE_NAME)).mode & 0o777, 0o600);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

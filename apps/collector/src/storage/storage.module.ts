@@ -1,0 +1,35 @@
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import type { CollectorConfig } from '../config/env.js';
+import { createDataSource, DATA_SOURCE } from './data-source.js';
+import { HealthRepository } from './health.repository.js';
+import { StorageHealth } from './storage-health.service.js';
+
+/**
+ * The database (SQLite file or PostgreSQL) and whether storing works. Global because every
+ * feature's repositories need the data source; nothing else here is for other modules.
+ */
+@Global()
+@Module({})
+export class StorageModule {
+  /** `serve`: also watch storage health (free space, WAL checkpoints, failing commits). */
+  static forRoot(config: CollectorConfig, serve: boolean): DynamicModule {
+    const providers: Provider[] = [
+      {
+        provide: DATA_SOURCE,
+        useFactory: async () => {
+          const dataSource = createDataSource(config.databaseUrl ? { postgresUrl: config.databaseUrl } : { dataDir: config.dataDir });
+          try {
+            return await dataSource.initialize();
+          } catch (e) {
+            const where = config.databaseUrl ? 'the PostgreSQL database in ROUNDS_DATABASE_URL' : `the SQLite database in ${config.dataDir}`;
+            throw new Error(`cannot open ${where}: ${(e as Error).message} — check ROUNDS_DATA_DIR / ROUNDS_DATABASE_URL and free disk space`);
+          }
+        },
+      },
+      HealthRepository,
+      // Hears of every transaction: /healthz, /metrics and the log say when storing fails.
+      ...(serve ? [StorageHealth] : []),
+    ];
+    return { module: StorageModule, providers, exports: [DATA_SOURCE, HealthRepository, ...(serve ? [StorageHealth] : [])] };
+  }
+}

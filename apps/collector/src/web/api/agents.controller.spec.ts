@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '../../../../../test/peers/process.js';
+import { AgentClientPool } from '../../inventory/agent-client.pool.js';
+import { AgentsRepository } from '../../inventory/agents.repository.js';
+import { openTestDatabase } from '../../storage/testing.js';
+import { AgentsService } from '../../inventory/agents.service.js';
+import { AgentsController } from './agents.controller.js';
+import { startApiTestApp, type ApiTestApp } from './testing.js';
+
+describe('AgentsController (/api/v1/agents): names', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: ApiTestApp;
+  let enrol: string;
+
+  before(async () => {
+    db = await openTestDatabase();
+    // Nothing listens there: the agent is registered with a warning, which is all a name test needs.
+    enrol = `rounds://${'t'.repeat(43)}@127.0.0.1:${await freePort()}?fp=${'ab'.repeat(32)}`;
+    api = await startApiTestApp({
+      controllers: [AgentsController],
+      dataSource: db.dataSource,
+      config: { pollTimeoutMs: 1000 },
+      providers: [AgentsRepository, AgentClientPool, AgentsService],
+    });
+  });
+  after(async () => {
+    await api.close();
+    await db.close();
+  });
+
+  it('POST refuses a name with a control character (newline, NUL, C1) with a 400 naming the field', async () => {
+    for (const name of ['pacs-01\n', 'pacs\u000001', 'pacs-01\u0085']) {
+      const res = await api.call('POST', '/api/v1/agents', { name, enrol });
+      assert.equal(res.status, 400, JSON.stringify(name));
+      assert.equal(res.json.errors[0].field, 'name');
+    }
+    assert.deepEqual((await api.call('GET', '/api/v1/agents')).json, []);
+  });
+
+  it('POST with a taken name is a 409 naming the field', async () => {
+    const first = await api.call('POST', '/api/v1/agents', { name: 'pacs-01', enrol });
+    assert.equal(first.status, 201, first.text);
+    assert.match(first.json.warning, /refused the connection/);
+    const again = await api.call('POST', '/api/v1/agents', { name: 'pacs-01', enrol });
+    assert.equal(again.status, 409);
+    assert.deepEqual(again.json.errors, [{ field: 'name', message: 'an agent named "pacs-01" already exists — pick another name or remove it first' }]);
+  });
+});

@@ -1,0 +1,74 @@
+import { Module, type INestApplication, type Provider, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { DataSource } from 'typeorm';
+import { systemClock } from '#rounds/common';
+import type { CollectorConfig } from '../../config/env.js';
+import { DATA_SOURCE } from '../../storage/data-source.js';
+import { ApiTokenStore } from '../../auth/api-token.store.js';
+import { ApiTokenService } from '../../auth/api-token.service.js';
+import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG } from '../../shared/tokens.js';
+import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+
+/** The token the test apps accept. */
+export const TEST_API_TOKEN = 'test-api-token-0123456789abcdef';
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  // Specs look into arbitrary JSON bodies; `any` keeps their assertions short.
+  json: any;
+}
+
+export interface ApiTestApp {
+  app: INestApplication;
+  /** One HTTP call; `token: null` sends none; `authorization` is sent as the whole header instead. */
+  call(method: string, path: string, body?: unknown, token?: string | null, authorization?: string): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real Nest HTTP app on a loopback port with the given controllers and providers, the
+ * API token guard and service, the database, a system clock and the config (a provider in
+ * `providers` replaces one of these) — what controller specs
+ * need to test the HTTP contract (auth, status codes, field errors).
+ */
+export async function startApiTestApp(options: {
+  controllers: Type<unknown>[];
+  providers: Provider[];
+  dataSource: DataSource;
+  config?: Partial<CollectorConfig>;
+}): Promise<ApiTestApp> {
+  @Module({
+    controllers: options.controllers,
+    providers: [
+      { provide: DATA_SOURCE, useValue: options.dataSource },
+      { provide: CLOCK, useValue: systemClock },
+      { provide: COLLECTOR_CONFIG, useValue: { apiToken: TEST_API_TOKEN, ...options.config } as CollectorConfig },
+      // ROUNDS_API_TOKEN (apiToken) is set, so the store is never read.
+      { provide: ApiTokenStore, useValue: {} },
+      ApiTokenService,
+      // Controller specs refuse many calls from one address on purpose; api-token.guard.spec tests the throttle.
+      { provide: API_AUTH_LIMITS, useValue: { freeFailures: Number.MAX_SAFE_INTEGER } },
+      ApiTokenGuard,
+      ...options.providers,
+    ],
+  })
+  class TestModule {}
+  const app = await NestFactory.create(TestModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return {
+    app,
+    async call(method, path, body, token = TEST_API_TOKEN, authorization = token ? `Bearer ${token}` : undefined) {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: { ...(authorization ? { authorization } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as unknown) : undefined };
+    },
+    close: () => app.close(),
+  };
+}
