@@ -5,6 +5,7 @@ import { InventoryModule } from './inventory/inventory.module.js';
 import { DeliveryModule } from './notifications/delivery.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { CoreModule } from './shared/core.module.js';
+import { StateModule } from './state/state.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { WebModule } from './web/web.module.js';
 
@@ -29,7 +30,7 @@ export class CollectorModule {
         InventoryModule,
         AuthModule,
         NotificationsModule,
-        ...(serve ? [DeliveryModule, WebModule] : []),
+        ...(serve ? [StateModule, DeliveryModule, WebModule] : []),
       ],
     };
   }

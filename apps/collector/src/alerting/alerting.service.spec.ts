@@ -11,11 +11,12 @@ import { AlertingRepository } from './alerting.repository.js';
 import { ChannelsRepository } from '../notifications/channels.repository.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
 import { OutboxRepository } from '../notifications/outbox.repository.js';
-import type { StoredResult } from '../polling/result-writer.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { AlertingService } from './alerting.service.js';
 import { ConflictError } from '../shared/errors.js';
-import type { PolledAgent } from '../polling/poller.service.js';
+import type { NamedResult, PolledAgent } from '../polling/poller.service.js';
+import { CurrentState } from '../state/current-state.js';
+import { StateRepository } from '../state/state.repository.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -50,11 +51,18 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   let dicomEcho: string;
   let channelIds: string[];
 
+  /** The read model as the collector loads it at start, after the spec's agents and checks exist. */
+  let state: CurrentState;
+  const currentState = async () => {
+    state = new CurrentState(new StateRepository(db.dataSource), { pollIntervalMs: INTERVAL });
+    await state.onModuleInit();
+    return state;
+  };
+
   const make = async () => {
     const s = new AlertingService(
       new AlertingRepository(db.dataSource),
-      checks,
-      agents,
+      await currentState(),
       outbox,
       clock,
       { publicUrl: 'https://rounds.example' } as CollectorConfig,
@@ -64,8 +72,10 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     return s;
   };
 
-  const result = (checkId: string, status: keyof typeof STATUS, summary = status === 'OK' ? 'answers' : 'connection refused'): StoredResult => ({
+  const names = new Map<string, { checkName: string; plugin: string }>();
+  const result = (checkId: string, status: keyof typeof STATUS, summary = status === 'OK' ? 'answers' : 'connection refused'): NamedResult => ({
     checkId,
+    ...names.get(checkId)!,
     seq: 0,
     startedAt: clock.now(),
     durationMs: 5,
@@ -102,6 +112,8 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     agent = { id: a.id, name: a.name };
     pacsWeb = (await checks.create({ agentId: a.id, name: 'PACS web', plugin: 'http', config: {}, intervalMs: INTERVAL, timeoutMs: 5000 }, T0)).id;
     dicomEcho = (await checks.create({ agentId: a.id, name: 'DICOM echo', plugin: 'dicom-echo', config: {}, intervalMs: INTERVAL, timeoutMs: 5000 }, T0)).id;
+    names.set(pacsWeb, { checkName: 'PACS web', plugin: 'http' });
+    names.set(dicomEcho, { checkName: 'DICOM echo', plugin: 'dicom-echo' });
     channelIds = [
       (await channels.create({ name: 'hook', type: 'webhook', config: { url: 'http://127.0.0.1:9/' } }, T0)).id,
       (await channels.create({ name: 'tg', type: 'telegram', config: { botToken: '1:x', chatId: 1 } }, T0)).id,
@@ -349,7 +361,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   it('a step whose commit fails is decided again by a later input: its notification is late, never lost', async () => {
     await service.stop();
     const store = new FailingOnce(db.dataSource);
-    service = new AlertingService(store, checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 0 });
+    service = new AlertingService(store, await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 0 });
     await service.load();
     await poll('CRITICAL');
     await poll('CRITICAL');
@@ -373,7 +385,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     }
     await service.stop();
     const store = new Counting(db.dataSource);
-    service = new AlertingService(store, checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 0 });
+    service = new AlertingService(store, await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 0 });
     await service.load();
     const down: PolledAgent[] = [];
     for (let i = 0; i < 40; i++) {
@@ -404,7 +416,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     }
     await service.stop();
     const store = new Counting(db.dataSource);
-    service = new AlertingService(store, checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 1000 });
+    service = new AlertingService(store, await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 1000 });
     await service.load();
     const [ct, mr] = await Promise.all(
       ['ward-ct', 'ward-mr'].map(async (name) => {
@@ -429,7 +441,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
 
   it('a failed group commit fails every change in it and goes back to the saved state', async () => {
     await service.stop();
-    service = new AlertingService(new FailingOnce(db.dataSource), checks, agents, outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, {
+    service = new AlertingService(new FailingOnce(db.dataSource), await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, {
       tickMs: 0,
       commitSpacingMs: 0,
     });
@@ -451,6 +463,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   it('a deleted check\'s alert resolves at the next tick', async () => {
     for (let i = 0; i < 3; i++) await poll('CRITICAL');
     await checks.delete(pacsWeb);
+    await state.refreshAgent(agent.id);
     await service.tick();
     assert.deepEqual(
       (await rows()).map((r) => r.message.kind),

@@ -35,12 +35,10 @@ import {
 import type { CollectorConfig } from '../config/env.js';
 import { alertMessage } from '../notifications/alert-message.js';
 import { OutboxService, outboxKey } from '../notifications/outbox.service.js';
-import { AgentsRepository } from '../inventory/agents.repository.js';
 import { AlertingRepository, type HistoryLine, type NewHistoryLine } from './alerting.repository.js';
-import { ChecksRepository } from '../inventory/checks.repository.js';
-import type { StoredResult } from '../polling/result-writer.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
-import type { PolledAgent, PollEvents } from '../polling/poller.service.js';
+import type { NamedResult, PolledAgent, PollEvents } from '../polling/poller.service.js';
+import { CurrentState } from '../state/current-state.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { storageFault } from '../storage/storage-fault.js';
 
@@ -142,8 +140,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
 
   constructor(
     private readonly store: AlertingRepository,
-    private readonly checks: ChecksRepository,
-    private readonly agents: AgentsRepository,
+    private readonly state: CurrentState,
     private readonly outbox: OutboxService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
@@ -207,7 +204,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
 
   // ---- inputs (PollEvents) ---------------------------------------------------------
 
-  resultsStored(agent: PolledAgent, results: readonly StoredResult[]): void {
+  resultsStored(agent: PolledAgent, results: readonly NamedResult[]): void {
     if (this.closed) return;
     void this.ingest(agent, results).catch((e: unknown) => this.logFailure(`the results of agent ${agent.name}`, e));
   }
@@ -226,22 +223,19 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     );
   }
 
-  /** Folds stored results into the engine (with the checks' names and plugins). */
-  async ingest(agent: PolledAgent, results: readonly StoredResult[]): Promise<void> {
+  /** Folds stored results of enabled checks into the engine. */
+  async ingest(agent: PolledAgent, results: readonly NamedResult[]): Promise<void> {
     await this.run(async (engine) => {
-      const checks = new Map((await this.checks.findAll({ agentId: agent.id })).filter((c) => c.enabled).map((c) => [c.id, c]));
       const inputs: CheckResultInput[] = [];
       for (const r of results) {
-        const check = checks.get(r.checkId);
-        if (!check) continue; // deleted or disabled meanwhile: the writer skipped it or the tick forgets it
         const last = engine.checkState(r.checkId)?.lastResultAt;
         if (last !== undefined && last !== null && r.startedAt <= last) continue; // handed over twice
         inputs.push({
           agentId: agent.id,
           agentName: agent.name,
-          checkId: check.id,
-          checkName: check.name,
-          plugin: check.plugin,
+          checkId: r.checkId,
+          checkName: r.checkName,
+          plugin: r.plugin,
           status: r.status,
           reason: r.reason,
           summary: r.summary,
@@ -256,9 +250,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   /** Lets time act; forgets checks and agents deleted or disabled since; writes what is only in memory. */
   async tick(): Promise<void> {
     await this.run(async (engine) => {
-      const [checks, agents] = await Promise.all([this.checks.listSummaries(), this.agents.listIds()]);
-      const enabled = new Set(checks.filter((c) => c.enabled).map((c) => c.id));
-      const present = new Set(agents.map((a) => a.id));
+      const enabled = this.state.enabledCheckIds();
+      const present = this.state.agentIds();
       const step = emptyStep();
       for (const agentId of engine.knownAgentIds()) if (!present.has(agentId)) merge(step, engine.forgetAgent(agentId));
       for (const c of engine.knownChecks()) if (present.has(c.agentId) && !enabled.has(c.checkId)) merge(step, engine.forgetCheck(c.checkId));
@@ -495,7 +488,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   private async mustHaveCheck(checkId: string): Promise<void> {
-    if (!(await this.checks.findById(checkId))) throw new NotFoundError(`no check with id "${checkId}"`);
+    if (!this.state.check(checkId)) throw new NotFoundError(`no check with id "${checkId}"`);
   }
 
   private logFailure(what: string, e: unknown): void {

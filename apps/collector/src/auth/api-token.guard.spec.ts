@@ -28,6 +28,7 @@ describe('ApiTokenGuard', () => {
         { provide: API_AUTH_LIMITS, useValue: {} },
       ],
       dataSource: {} as DataSource,
+      readModel: false,
     });
   });
   after(() => api.close());

@@ -103,9 +103,9 @@ describe('AgentsRepository', () => {
   it('failed polls count up and turn the agent DOWN once downAfter is reached, keeping last_seen_at', async () => {
     const agent = await agents.create(pacs);
     await agents.recordPollSuccess(agent.id, { at: 500, spoolEpoch: 'e', agentAssignmentVersion: '', dropped: 0, health: {} });
-    assert.equal(await agents.recordPollFailure(agent.id, { at: 1_000, error: 'timeout', downAfter: 3 }), 'UP');
-    assert.equal(await agents.recordPollFailure(agent.id, { at: 2_000, error: 'timeout', downAfter: 3 }), 'UP');
-    assert.equal(await agents.recordPollFailure(agent.id, { at: 3_000, error: 'refused', downAfter: 3 }), 'DOWN');
+    assert.equal((await agents.recordPollFailure(agent.id, { at: 1_000, error: 'timeout', downAfter: 3 }))?.state, 'UP');
+    assert.equal((await agents.recordPollFailure(agent.id, { at: 2_000, error: 'timeout', downAfter: 3 }))?.state, 'UP');
+    assert.equal((await agents.recordPollFailure(agent.id, { at: 3_000, error: 'refused', downAfter: 3 }))?.state, 'DOWN');
     const found = (await agents.findById(agent.id))!;
     assert.equal(found.consecutiveFailures, 3);
     assert.equal(found.lastError, 'refused');
@@ -118,7 +118,7 @@ describe('AgentsRepository', () => {
     const states = await Promise.all(
       Array.from({ length: 10 }, (_, i) => agents.recordPollFailure(agent.id, { at: i, error: 'timeout', downAfter: 10 })),
     );
-    assert.equal(states.filter((s) => s === 'DOWN').length, 1);
+    assert.equal(states.filter((s) => s?.state === 'DOWN').length, 1);
     assert.equal((await agents.findById(agent.id))!.consecutiveFailures, 10);
   });
 

@@ -26,6 +26,12 @@ export interface PollSuccess {
   health: unknown;
 }
 
+/** The agent columns a poll writes. */
+export type PolledAgentFields = Pick<
+  AgentEntity,
+  'state' | 'lastSeenAt' | 'lastError' | 'consecutiveFailures' | 'ackSeq' | 'spoolEpoch' | 'agentAssignmentVersion' | 'dropped' | 'healthJson'
+>;
+
 export interface PollFailure {
   at: number;
   error: string;
@@ -88,9 +94,12 @@ export class AgentsRepository {
     return this.dataSource.getRepository(AgentEntity).find({ order: { name: 'ASC' } });
   }
 
-  /** Ids only: the poller's agent sync runs every few seconds over every agent. */
-  async listIds(): Promise<{ id: string }[]> {
-    return this.dataSource.getRepository(AgentEntity).find({ select: { id: true }, order: { id: 'ASC' } });
+  /**
+   * Ids and assignment versions only: the poller's agent sync runs every few seconds over every
+   * agent, and a changed version tells the read model that another process changed its checks.
+   */
+  async listVersions(): Promise<{ id: string; assignmentVersion: string }[]> {
+    return this.dataSource.getRepository(AgentEntity).find({ select: { id: true, assignmentVersion: true }, order: { id: 'ASC' } });
   }
 
   /**
@@ -131,37 +140,36 @@ export class AgentsRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async recordPollSuccess(id: string, poll: PollSuccess): Promise<void> {
-    await inTransaction(this.dataSource, async (m) => {
+  /** Returns what it wrote (null when the agent is gone). */
+  async recordPollSuccess(id: string, poll: PollSuccess): Promise<PolledAgentFields | null> {
+    return inTransaction(this.dataSource, async (m) => {
       const current = await forUpdate(
         this.dataSource,
         m.createQueryBuilder(AgentEntity, 'a').select(['a.id', 'a.ackSeq', 'a.spoolEpoch']).where('a.id = :id', { id }),
       ).getOne();
-      if (!current) return;
+      if (!current) return null;
       // A new spool epoch means the agent's sequence numbers started over: the old ack means nothing.
       const sameEpoch = current.spoolEpoch === poll.spoolEpoch;
       const base = sameEpoch ? current.ackSeq : 0;
       const ackSeq = poll.ackSeq === undefined ? base : Math.max(base, poll.ackSeq);
-      await m.update(
-        AgentEntity,
-        { id },
-        {
-          state: 'UP',
-          lastSeenAt: poll.at,
-          lastError: null,
-          consecutiveFailures: 0,
-          ackSeq,
-          spoolEpoch: poll.spoolEpoch,
-          agentAssignmentVersion: poll.agentAssignmentVersion,
-          dropped: poll.dropped,
-          healthJson: JSON.stringify(poll.health ?? null),
-        },
-      );
+      const fields: PolledAgentFields = {
+        state: 'UP',
+        lastSeenAt: poll.at,
+        lastError: null,
+        consecutiveFailures: 0,
+        ackSeq,
+        spoolEpoch: poll.spoolEpoch,
+        agentAssignmentVersion: poll.agentAssignmentVersion,
+        dropped: poll.dropped,
+        healthJson: JSON.stringify(poll.health ?? null),
+      };
+      await m.update(AgentEntity, { id }, fields);
+      return fields;
     });
   }
 
-  /** Counts the failure and returns the agent's state afterwards (null when the agent is gone). */
-  async recordPollFailure(id: string, failure: PollFailure): Promise<AgentState | null> {
+  /** Counts the failure and returns what it wrote (null when the agent is gone). */
+  async recordPollFailure(id: string, failure: PollFailure): Promise<Pick<PolledAgentFields, 'state' | 'consecutiveFailures' | 'lastError'> | null> {
     return inTransaction(this.dataSource, async (m) => {
       const current = await forUpdate(
         this.dataSource,
@@ -174,8 +182,9 @@ export class AgentsRepository {
       const consecutiveFailures = current.consecutiveFailures + 1;
       const state: AgentState = consecutiveFailures >= failure.downAfter ? 'DOWN' : current.state;
       // last_seen_at is deliberately left alone: it says when the agent last answered.
-      await m.update(AgentEntity, { id }, { state, consecutiveFailures, lastError: failure.error });
-      return state;
+      const fields = { state, consecutiveFailures, lastError: failure.error };
+      await m.update(AgentEntity, { id }, fields);
+      return fields;
     });
   }
 

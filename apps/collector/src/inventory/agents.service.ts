@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { parseEnrolment } from '#rounds/common';
 import type { AgentDescription } from '#rounds/common/wire';
 import type { AgentEntity } from '../storage/entities/index.js';
@@ -7,6 +7,7 @@ import { AgentCallError, AgentClientPool, type AgentEndpoint } from './agent-cli
 import type { CollectorConfig } from '../config/env.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import { COLLECTOR_CONFIG } from '../shared/tokens.js';
+import { CurrentState } from '../state/current-state.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
@@ -29,7 +30,11 @@ export interface EnrolResult {
   warning?: string;
 }
 
-/** Registering, describing and removing agents. */
+/**
+ * Registering, describing and removing agents. While the collector serves, reads come from the
+ * read model and every change refreshes it; the CLI's one-shot commands have no read model and
+ * read the database.
+ */
 @Injectable()
 export class AgentsService {
   private readonly log = new Logger('Agents');
@@ -38,14 +43,17 @@ export class AgentsService {
     private readonly agents: AgentsRepository,
     private readonly pool: AgentClientPool,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
+    @Optional() private readonly state?: CurrentState,
   ) {}
 
-  list(): Promise<AgentEntity[]> {
-    return this.agents.findAll();
+  async list(): Promise<AgentEntity[]> {
+    return this.state ? this.state.listAgents().map((r) => r.agent) : this.agents.findAll();
   }
 
   async get(idOrName: string): Promise<AgentEntity> {
-    const agent = (await this.agents.findById(idOrName)) ?? (await this.agents.findByName(idOrName));
+    const agent = this.state
+      ? this.state.findAgent(idOrName)?.agent
+      : ((await this.agents.findById(idOrName)) ?? (await this.agents.findByName(idOrName)));
     if (!agent) throw new NotFoundError(`no agent with id or name "${idOrName}"`);
     return agent;
   }
@@ -84,6 +92,7 @@ export class AgentsService {
     }
     const agent = await this.agents.create({ name, host: parsed.host, port: parsed.port, token: parsed.token, fingerprint: parsed.fingerprint });
     if (description) await this.agents.update(agent.id, { descriptionJson: JSON.stringify(description) });
+    await this.state?.refreshAgent(agent.id);
     this.log.log(`enrolled agent ${name} at ${parsed.host}:${parsed.port}${warning ? ` (${warning})` : ''}`);
     return { agent: (await this.agents.findById(agent.id)) ?? agent, warning };
   }
@@ -91,6 +100,7 @@ export class AgentsService {
   async remove(idOrName: string): Promise<void> {
     const agent = await this.get(idOrName);
     await this.agents.delete(agent.id);
+    await this.state?.refreshAgent(agent.id);
     this.pool.drop(agent.id);
     this.log.log(`removed agent ${agent.name}`);
   }
@@ -98,7 +108,9 @@ export class AgentsService {
   /** Asks the agent who it is and what it can run, and keeps the answer. */
   async refreshDescription(agent: AgentEntity): Promise<AgentDescription> {
     const description = await this.pool.describe(endpointOf(agent), this.config.pollTimeoutMs);
-    await this.agents.update(agent.id, { descriptionJson: JSON.stringify(description) });
+    const descriptionJson = JSON.stringify(description);
+    await this.agents.update(agent.id, { descriptionJson });
+    this.state?.agentPolled(agent.id, { descriptionJson });
     return description;
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AgentsRepository } from './agents.repository.js';
 import { AgentNotFoundError, ChecksRepository, type NewCheck } from './checks.repository.js';
-import { ResultsRepository } from '../polling/results.repository.js';
+import { ResultsRepository } from '../history/results.repository.js';
 import { ResultWriter } from '../polling/result-writer.js';
 import { openTestDatabase } from '../storage/testing.js';
 

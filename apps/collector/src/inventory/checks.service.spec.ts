@@ -1,3 +1,4 @@
+import { systemClock } from '#rounds/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PluginRegistry } from '#rounds/plugins';
@@ -21,7 +22,7 @@ describe('ChecksService limits (checks per agent, interval floor, timeout within
 
   const service = (limits: Partial<CollectorConfig> = {}) => {
     const config = { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000, ...limits } as CollectorConfig;
-    return new ChecksService(new ChecksRepository(db.dataSource), new AgentsService(agents, pool, config), pool, registry, config);
+    return new ChecksService(new ChecksRepository(db.dataSource), new AgentsService(agents, pool, config), pool, registry, config, systemClock);
   };
   const addAgent = (name: string) => agents.create({ name, host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
   const tcp = (agent: string, name: string, timing: { intervalMs?: number; timeoutMs?: number } = {}) => ({

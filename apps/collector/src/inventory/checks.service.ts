@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { z } from 'zod';
-import { boundResult, formatInterval, redactSecrets, restoreRedacted, statusFromProto, timeoutBeyondInterval } from '#rounds/common';
+import { CHECK_STATUSES, boundResult, formatInterval, redactSecrets, restoreRedacted, statusFromProto, timeoutBeyondInterval, type CheckStatus, type Clock } from '#rounds/common';
 import { PluginRegistry, issuesToFieldErrors, withoutControlCharacters, type FieldError } from '#rounds/plugins';
 import type { AgentEntity, CheckEntity } from '../storage/entities/index.js';
 import { ChecksRepository } from './checks.repository.js';
@@ -8,7 +8,10 @@ import { AgentCallError, AgentClientPool } from './agent-client.pool.js';
 import type { CollectorConfig } from '../config/env.js';
 import { AgentsService, descriptionOf, endpointOf } from './agents.service.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
-import { COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../shared/tokens.js';
+import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../shared/tokens.js';
+import { CurrentState } from '../state/current-state.js';
+import type { StoredMetric } from '../polling/result-writer.js';
+import type { AgentState } from '../storage/entities/index.js';
 
 const checkFields = {
   name: withoutControlCharacters(z.string().min(1).max(120)),
@@ -68,7 +71,28 @@ export interface CheckView {
   updatedAt: number;
 }
 
-/** Check definitions: validated against the plugin's schema before anything is saved. */
+/** A check's current state as the API shows it; stale when it says nothing about now (its agent is not UP, or results are overdue). */
+export interface CheckStateView {
+  status: CheckStatus;
+  reason: string;
+  summary: string;
+  lastResultAt: number | null;
+  lastOkAt: number | null;
+  lastChangeAt: number | null;
+  consecutiveFailures: number;
+  lastDurationMs: number | null;
+  metrics: StoredMetric[];
+  stale: boolean;
+  /** ms since the latest result started. */
+  ageMs: number | null;
+  agentState: AgentState;
+}
+
+/**
+ * Check definitions: validated against the plugin's schema before anything is saved. While the
+ * collector serves, reads come from the read model and every change refreshes it; the CLI's
+ * one-shot commands have no read model and read the database.
+ */
 @Injectable()
 export class ChecksService {
   private readonly schemas: ReturnType<typeof checkSchemas>;
@@ -79,17 +103,20 @@ export class ChecksService {
     private readonly pool: AgentClientPool,
     @Inject(PLUGIN_REGISTRY) private readonly registry: PluginRegistry,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() private readonly state?: CurrentState,
   ) {
     this.schemas = checkSchemas({ minIntervalMs: config.minCheckIntervalMs });
   }
 
   async list(agent?: string): Promise<CheckEntity[]> {
-    if (!agent) return this.checks.findAll();
-    return this.checks.findAll({ agentId: (await this.agents.get(agent)).id });
+    const agentId = agent === undefined ? undefined : (await this.agents.get(agent)).id;
+    if (this.state) return this.state.listChecks(agentId).map((r) => r.check);
+    return this.checks.findAll(agentId === undefined ? undefined : { agentId });
   }
 
   async get(id: string): Promise<CheckEntity> {
-    const check = await this.checks.findById(id);
+    const check = this.state ? this.state.check(id)?.check : await this.checks.findById(id);
     if (!check) throw new NotFoundError(`no check with id "${id}"`);
     return check;
   }
@@ -108,7 +135,9 @@ export class ChecksService {
     const dto = parsed.data;
     await this.mustBeFreeName(agent.id, dto.name);
     await this.mustHaveRoom(agent);
-    return this.checks.create({ ...dto, agentId: agent.id });
+    const created = await this.checks.create({ ...dto, agentId: agent.id });
+    await this.state?.refreshAgent(agent.id);
+    return created;
   }
 
   async update(id: string, input: unknown): Promise<CheckEntity> {
@@ -128,6 +157,7 @@ export class ChecksService {
     if (patch.name !== undefined && patch.name !== existing.name) await this.mustBeFreeName(existing.agentId, patch.name, id);
     const updated = await this.checks.update(id, patch);
     if (!updated) throw new NotFoundError(`no check with id "${id}"`);
+    await this.state?.refreshAgent(updated.agentId);
     return updated;
   }
 
@@ -154,7 +184,9 @@ export class ChecksService {
   }
 
   async remove(id: string): Promise<void> {
+    const check = await this.get(id);
     if (!(await this.checks.delete(id))) throw new NotFoundError(`no check with id "${id}"`);
+    await this.state?.refreshAgent(check.agentId);
   }
 
   /** Runs the check on its agent now and returns the result (not stored). */
@@ -173,6 +205,26 @@ export class ChecksService {
       if (e instanceof AgentCallError) throw new ConflictError(e.message);
       throw e;
     }
+  }
+
+  /** The check's current state from the read model (null before its first result, or without a read model). */
+  stateView(checkId: string): CheckStateView | null {
+    const record = this.state?.check(checkId);
+    const s = record?.state;
+    if (!record || !s || s.lastResultAt === null) return null;
+    const freshness = this.state!.freshness(record, this.clock.now());
+    return {
+      status: CHECK_STATUSES[s.status]!,
+      reason: s.reason,
+      summary: s.summary,
+      lastResultAt: s.lastResultAt,
+      lastOkAt: s.lastOkAt,
+      lastChangeAt: s.lastChangeAt,
+      consecutiveFailures: s.consecutiveFailures,
+      lastDurationMs: s.lastDurationMs,
+      metrics: record.metrics,
+      ...freshness,
+    };
   }
 
   /** The check as shown to people: secrets replaced by a placeholder. */

@@ -52,6 +52,11 @@ export function negotiate(accept: string | undefined): ExpositionFormat {
 }
 
 export function render(families: readonly Family[], format: ExpositionFormat): string {
+  return renderFamilies(families, format) + (format === 'openmetrics' ? '# EOF\n' : '');
+}
+
+/** The families' lines without the OpenMetrics terminator: parts rendered apart join into one exposition. */
+export function renderFamilies(families: readonly Family[], format: ExpositionFormat): string {
   const out: string[] = [];
   for (const family of families) {
     if (format === 'text') {
@@ -66,8 +71,7 @@ export function render(families: readonly Family[], format: ExpositionFormat): s
       for (const s of family.samples) out.push(sampleLine(s.name ?? (counter ? `${base}_total` : family.name), s));
     }
   }
-  if (format === 'openmetrics') out.push('# EOF');
-  return `${out.join('\n')}\n`;
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
 
 function sampleLine(name: string, sample: Sample): string {

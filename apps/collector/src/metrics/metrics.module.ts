@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { PollingModule } from '../polling/polling.module.js';
-import { StateModule } from '../state/state.module.js';
 import { MetricsService } from './metrics.service.js';
 
 /** /metrics: renders current state, the collector's telemetry and storage health in Prometheus formats. */
 @Module({
-  imports: [PollingModule, StateModule],
+  imports: [PollingModule],
   providers: [MetricsService],
   exports: [MetricsService],
 })

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
 import { ROUNDS_VERSION } from '#rounds/common';
 import { pluginFamily } from './metrics.service.js';
+import { render } from './exposition.js';
 import { metricsFixture, NOW } from './metrics.testing.js';
 
 // The spec runs from dist/; the golden files live in the source tree's test/fixtures.
@@ -91,29 +92,33 @@ describe('MetricsService', () => {
     assert.match(text, /^rounds_collector_plugin_metrics_skipped 4$/m);
   });
 
-  it('serves scrapes from the cached state and shows database changes only after the next refresh', async () => {
+  it('serves scrapes from the read model: the database alone changes nothing, a poll handed to the model shows at the next scrape', async () => {
     fixture = await metricsFixture();
-    fixture.cache.onApplicationBootstrap();
     const before = await fixture.service.scrape('text');
     assert.match(before, /^rounds_agent_up\{agent="pacs-01"\} 1$/m);
-    for (let i = 0; i < 3; i++) await fixture.agents.recordPollFailure(fixture.pacsId, { at: NOW, error: 'refused', downAfter: 3 });
-    assert.match(await fixture.service.scrape('text'), /^rounds_agent_up\{agent="pacs-01"\} 1$/m, 'a scrape read the database');
+    let failed;
+    for (let i = 0; i < 3; i++) failed = await fixture.agents.recordPollFailure(fixture.pacsId, { at: NOW, error: 'refused', downAfter: 3 });
+    assert.equal(await fixture.service.scrape('text'), before, 'a scrape read the database');
 
-    await fixture.clock.advance(fixture.cache.refreshMs);
-    const until = Date.now() + 5000;
-    let after = '';
-    while (Date.now() < until) {
-      after = await fixture.service.scrape('text');
-      if (/^rounds_agent_up\{agent="pacs-01"\} 0$/m.test(after)) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    fixture.state.agentPolled(fixture.pacsId, failed!);
+    const after = await fixture.service.scrape('text');
     assert.match(after, /^rounds_agent_up\{agent="pacs-01"\} 0$/m);
     assert.match(after, /^rounds_agent_consecutive_poll_failures\{agent="pacs-01"\} 3$/m);
   });
 
-  it("takes a check's metrics from its newest result at the next refresh, and keeps the others", async () => {
+  it('renders the same exposition as the whole family list, in both formats, before and after a change', async () => {
     fixture = await metricsFixture();
-    fixture.cache.onApplicationBootstrap();
+    for (const format of ['text', 'openmetrics'] as const) {
+      assert.equal(await fixture.service.scrape(format), render(await fixture.service.families(), format));
+      fixture.state.agentPolled(fixture.pacsId, { dropped: 99 });
+      const changed = await fixture.service.scrape(format);
+      assert.match(changed, /^rounds_agent_dropped_results_total\{agent="pacs-01"\} 99$/m);
+      assert.equal(changed, render(await fixture.service.families(), format));
+    }
+  });
+
+  it("takes a check's metrics from its newest committed result at the next scrape, and keeps the others", async () => {
+    fixture = await metricsFixture();
     const before = await fixture.service.scrape('text');
     assert.match(before, /^rounds_http_body_bytes\{agent="pacs-01",check="http check"\} 5120$/m);
     const tcpLines = (text: string) => text.split('\n').filter((l) => l.startsWith('rounds_tcp_'));
@@ -135,26 +140,18 @@ describe('MetricsService', () => {
         },
       ],
     });
-    await fixture.clock.advance(fixture.cache.refreshMs);
-    const until = Date.now() + 5000;
-    let after = '';
-    while (Date.now() < until) {
-      after = await fixture.service.scrape('text');
-      if (/^rounds_http_body_bytes\{agent="pacs-01",check="http check"\} 777$/m.test(after)) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const after = await fixture.service.scrape('text');
     assert.match(after, /^rounds_http_body_bytes\{agent="pacs-01",check="http check"\} 777$/m, "the newer result's metrics did not replace the cached ones");
     assert.doesNotMatch(after, /^rounds_http_connect_seconds\{/m, 'a metric only the older result had is still exported');
     assert.deepEqual(tcpLines(after), tcpLines(before), 'a check without a new result changed its metrics');
   });
 
-  it('computes the agent age and the cache age at scrape time', async () => {
+  it('computes the agent age at scrape time', async () => {
     fixture = await metricsFixture();
     await fixture.service.scrape('text');
     await fixture.clock.advance(2000);
     const text = await fixture.service.scrape('text');
     assert.match(text, /^rounds_agent_last_seen_age_seconds\{agent="pacs-01"\} 7$/m);
-    assert.match(text, /^rounds_collector_state_cache_age_seconds 2$/m);
   });
 });
 

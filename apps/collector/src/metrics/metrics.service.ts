@@ -4,9 +4,9 @@ import { METRIC_UNITS } from '#rounds/plugins';
 import { ResultWriter } from '../polling/result-writer.js';
 import type { StoredMetric } from '../polling/result-writer.js';
 import { CollectorMetrics } from './collector-metrics.service.js';
-import { render, type ExpositionFormat, type Family, type FamilyType, type Sample } from './exposition.js';
+import { render, renderFamilies, type ExpositionFormat, type Family, type FamilyType, type Sample } from './exposition.js';
 import { PollerService } from '../polling/poller.service.js';
-import { StateCache, type CheckRow, type StateSnapshot } from '../state/state-cache.service.js';
+import { CurrentState, type CheckRow, type StateSnapshot } from '../state/current-state.js';
 import { StorageHealth } from '../storage/storage-health.service.js';
 import { CLOCK } from '../shared/tokens.js';
 
@@ -78,17 +78,19 @@ interface SnapshotFamilies {
 }
 
 /**
- * Renders /metrics: agent, check and plugin families from the {@link StateCache} snapshot
- * (no database access per scrape), then the collector's own counters and histograms and
- * the process metrics. Families derived from one snapshot are built once and reused by
- * every scrape until the next refresh; only the ages are computed per scrape.
+ * Renders /metrics: agent, check and plugin families from the read model (no database access
+ * per scrape), then the collector's own counters and histograms and the process metrics.
+ * What derives from one version of the read model — its families and their rendered text in
+ * each format — is built once and reused by every scrape until the model changes; only ages
+ * and the collector's own families are rendered per scrape.
  */
 @Injectable()
 export class MetricsService {
-  private memo: { snapshot: StateSnapshot; families: SnapshotFamilies } | null = null;
+  private memo: { snapshot: StateSnapshot; families: SnapshotFamilies; text: Partial<Record<ExpositionFormat, { agents: string; checks: string }>> } | null =
+    null;
 
   constructor(
-    private readonly cache: StateCache,
+    private readonly state: CurrentState,
     private readonly collector: CollectorMetrics,
     private readonly poller: PollerService,
     private readonly writer: ResultWriter,
@@ -96,39 +98,62 @@ export class MetricsService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /** The exposition in `format`; equal to rendering {@link families} whole. */
   async scrape(format: ExpositionFormat): Promise<string> {
-    return render(await this.families(), format);
+    const built = this.built();
+    let text = built.text[format];
+    if (!text) {
+      text = { agents: renderFamilies(built.families.agents, format), checks: renderFamilies([...built.families.checks, ...built.families.plugins], format) };
+      built.text[format] = text;
+    }
+    const parts = await this.parts(built.snapshot, built.families);
+    return (
+      renderFamilies(parts.head, format) +
+      text.agents +
+      renderFamilies(parts.ages, format) +
+      text.checks +
+      renderFamilies(parts.tail, format) +
+      (format === 'openmetrics' ? '# EOF\n' : '')
+    );
   }
 
   async families(): Promise<Family[]> {
-    const snapshot = await this.cache.current();
+    const { snapshot, families } = this.built();
+    const parts = await this.parts(snapshot, families);
+    return [...parts.head, ...families.agents, ...parts.ages, ...families.checks, ...families.plugins, ...parts.tail];
+  }
+
+  private built(): NonNullable<MetricsService['memo']> {
+    const snapshot = this.state.snapshot();
+    if (this.memo?.snapshot !== snapshot) this.memo = { snapshot, families: snapshotFamilies(snapshot), text: {} };
+    return this.memo;
+  }
+
+  /** The families computed per scrape, around the cached ones: build info, ages, the collector's own. */
+  private async parts(snapshot: StateSnapshot, built: SnapshotFamilies): Promise<{ head: Family[]; ages: Family[]; tail: Family[] }> {
     const now = this.clock.now();
-    if (this.memo?.snapshot !== snapshot) this.memo = { snapshot, families: snapshotFamilies(snapshot) };
-    const built = this.memo.families;
     const w = this.writer.counters;
     const seconds = (ms: number) => ms / 1000;
-    return [
-      gauge('rounds_collector_build_info', 'Version of the Rounds collector; always 1.', [{ labels: { version: ROUNDS_VERSION }, value: 1 }]),
-      ...built.agents,
+    const head = [gauge('rounds_collector_build_info', 'Version of the Rounds collector; always 1.', [{ labels: { version: ROUNDS_VERSION }, value: 1 }])];
+    const ages = [
       gauge(
         'rounds_agent_last_seen_age_seconds',
         'Seconds since the agent last answered a poll (at scrape time); no series before its first answer.',
         snapshot.agents.filter((a) => a.lastSeenAt !== null).map((a) => ({ labels: { agent: a.name }, value: Math.max(0, seconds(now - a.lastSeenAt!)) })),
         'seconds',
       ),
-      ...built.checks,
-      ...built.plugins,
+    ];
+    const tail = [
       gauge('rounds_collector_poll_queue_depth', 'Agent polls that are due and wait for a free poll slot.', [{ labels: {}, value: this.poller.queueDepth }]),
       counter('rounds_collector_results_written_total', 'Check results stored in the database.', w.resultsWritten),
       counter('rounds_collector_results_skipped_total', 'Results not stored: their check was deleted, or they were already stored.', w.resultsSkipped),
       counter('rounds_collector_write_transactions_total', 'Result-writer transactions committed.', w.transactions),
       counter('rounds_collector_write_batches_failed_total', 'Poll batches whose transaction failed (their results stay on the agent).', w.batchesFailed),
       ...storageFamilies(this.storage),
-      gauge('rounds_collector_state_cache_age_seconds', 'Age of the agent and check state /metrics reports.', [{ labels: {}, value: Math.max(0, seconds(now - snapshot.takenAt)) }], 'seconds'),
-      counter('rounds_collector_state_cache_refresh_errors_total', 'Failed refreshes of the /metrics state from the database.', this.cache.refreshErrors),
       gauge('rounds_collector_plugin_metrics_skipped', 'Plugin metric samples in the current state left out of /metrics (invalid name or unit, label outside the allow-list, duplicate series).', [{ labels: {}, value: built.skipped }]),
       ...(await this.collector.families()),
     ];
+    return { head, ages, tail };
   }
 }
 

@@ -1,13 +1,13 @@
 import { ManualClock } from '#rounds/common';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
-import { ResultsRepository } from '../polling/results.repository.js';
 import { ResultWriter, type StoredMetric, type StoredResult } from '../polling/result-writer.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { CollectorMetrics } from './collector-metrics.service.js';
 import { MetricsService } from './metrics.service.js';
 import type { PollerService } from '../polling/poller.service.js';
-import { StateCache } from '../state/state-cache.service.js';
+import { CurrentState } from '../state/current-state.js';
+import { StateRepository } from '../state/state.repository.js';
 import { StorageHealth } from '../storage/storage-health.service.js';
 import { HealthRepository } from '../storage/health.repository.js';
 
@@ -126,15 +126,16 @@ const STATUS: Record<string, StoredResult['status']> = {
 
 /**
  * A migrated SQLite database with three agents and a check of every built-in plugin (plus
- * a custom one that breaks the naming rules), the cache and the metrics service on a
- * manual clock: the fixture of the golden /metrics test.
+ * a custom one that breaks the naming rules), the read model loaded from it and fed by the
+ * writer's commits, and the metrics service on a manual clock: the fixture of the golden
+ * /metrics test.
  */
 export async function metricsFixture(options: { processMetrics?: boolean } = {}) {
   const db = await openTestDatabase();
   const agents = new AgentsRepository(db.dataSource);
   const checks = new ChecksRepository(db.dataSource);
-  const results = new ResultsRepository(db.dataSource);
-  const writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
+  const state = new CurrentState(new StateRepository(db.dataSource), { pollIntervalMs: 15_000 });
+  const writer = new ResultWriter(db.dataSource, { coalesceMs: 0, onStates: (states) => state.statesCommitted(states) });
   const clock = new ManualClock(NOW);
 
   const pacs = await agents.create({ name: 'pacs-01', host: '10.0.4.7', port: 7443, token: 't'.repeat(32), fingerprint: 'f' }, NOW - 86_400_000);
@@ -176,24 +177,23 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
   collector.resultTruncated(['summary', 'metrics']);
   collector.writeCommitted(0.004);
 
-  const cache = new StateCache(agents, checks, results, clock, { pollIntervalMs: 15_000 });
+  await state.onModuleInit();
   const poller = { queueDepth: 2 } as unknown as PollerService;
   const storage = new StorageHealth(new FixedFreeSpace(db.dataSource), clock);
   await storage.onApplicationBootstrap();
   storage.onApplicationShutdown();
-  const service = new MetricsService(cache, collector, poller, writer, storage, clock);
+  const service = new MetricsService(state, collector, poller, writer, storage, clock);
   return {
     db,
     agents,
     checks,
     clock,
-    cache,
+    state,
     service,
     writer,
     ids,
     pacsId: pacs.id,
     async close() {
-      cache.onApplicationShutdown();
       await writer.close();
       await db.close();
     },

@@ -7,10 +7,12 @@ import { readCollectorConfig, type CollectorConfig } from '../config/env.js';
 import { AgentCallError, type AgentClientPool, type AgentEndpoint } from '../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
-import { ResultsRepository } from './results.repository.js';
+import { ResultsRepository } from '../history/results.repository.js';
 import { ResultWriter } from './result-writer.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { PollerService } from './poller.service.js';
+import { CurrentState } from '../state/current-state.js';
+import { StateRepository } from '../state/state.repository.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -232,7 +234,7 @@ describe('PollerService', () => {
     results = new ResultsRepository(db.dataSource);
     writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
     pool = new FakeAgentPool(clock);
-    poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, config, clock);
+    poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, new CurrentState(new StateRepository(db.dataSource), config), config, clock);
     agentId = (await agents.create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't'.repeat(43), fingerprint: 'f'.repeat(64) }, T0)).id;
   });
   afterEach(async () => {
@@ -457,7 +459,7 @@ describe('PollerService', () => {
       const observer = { pollFinished: () => {}, pollLate: () => {}, resultTruncated: (fields: readonly string[]) => void truncated.push([...fields]) };
       await poller.onApplicationShutdown();
       writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
-      poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, config, clock, observer);
+      poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, new CurrentState(new StateRepository(db.dataSource), config), config, clock, observer);
       const huge = (seq: number): CheckResult => ({
         ...result(checkId, seq),
         summary: 'z'.repeat(2_000_000),

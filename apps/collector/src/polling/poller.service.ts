@@ -9,6 +9,7 @@ import { ResultWriter, type StoredResult } from './result-writer.js';
 import { storageFault } from '../storage/storage-fault.js';
 import type { CollectorConfig } from '../config/env.js';
 import { endpointOf } from '../inventory/agents.service.js';
+import { CurrentState } from '../state/current-state.js';
 import { CLOCK, COLLECTOR_CONFIG, POLL_EVENTS, POLL_OBSERVER } from '../shared/tokens.js';
 
 /** How often the poller looks for agents added or removed (by the API, the CLI or another process). */
@@ -41,13 +42,19 @@ export interface PolledAgent {
   name: string;
 }
 
+/** A stored result with the name and plugin of its check, as the alert engine needs them. */
+export interface NamedResult extends StoredResult {
+  checkName: string;
+  plugin: string;
+}
+
 /**
  * What the poller tells the alert engine. Called without waiting: the listener keeps the
  * order of its calls and must not throw.
  */
 export interface PollEvents {
-  /** Results of one poll were committed (in the agent's order). */
-  resultsStored(agent: PolledAgent, results: readonly StoredResult[]): void;
+  /** Results of one poll were committed (in the agent's order), of the agent's enabled checks. */
+  resultsStored(agent: PolledAgent, results: readonly NamedResult[]): void;
   /** A poll failed and the agent is DOWN (on every such poll, not only the first). */
   agentDown(agent: PolledAgent, error: string): void;
   /** The agent answered after being DOWN or not polled yet; after its results were reported. */
@@ -76,6 +83,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly checks: ChecksRepository,
     private readonly pool: AgentClientPool,
     private readonly writer: ResultWriter,
+    private readonly state: CurrentState,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(POLL_OBSERVER) private readonly observer?: PollObserver,
@@ -112,7 +120,8 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
   /** Schedules agents that appeared and forgets those that are gone; runs every few seconds. */
   async syncAgents(): Promise<void> {
     try {
-      const all = await this.agents.listIds();
+      const all = await this.agents.listVersions();
+      await this.state.reconcile(all);
       const ids = new Set(all.map((a) => a.id));
       const fresh = all.filter((a) => !this.scheduler.has(a.id));
       // Spread first polls so a restart does not poll everything at once. The spread is also
@@ -152,7 +161,9 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
       const error = e instanceof AgentCallError ? e : new AgentCallError(`agent ${agent.name}: ${(e as Error).message}`, 'protocol');
       this.stats.pollErrors[error.code] = (this.stats.pollErrors[error.code] ?? 0) + 1;
       this.observer?.pollFinished((this.clock.now() - started) / 1000, error.code);
-      const state = await this.agents.recordPollFailure(agent.id, { at: this.clock.now(), error: error.message, downAfter: this.config.downAfter });
+      const failed = await this.agents.recordPollFailure(agent.id, { at: this.clock.now(), error: error.message, downAfter: this.config.downAfter });
+      if (failed) this.state.agentPolled(agent.id, failed);
+      const state = failed?.state ?? null;
       if (state === 'DOWN') this.events?.agentDown({ id: agent.id, name: agent.name }, error.message);
       if (state === 'DOWN' && agent.state !== 'DOWN') this.log.warn(`agent ${agent.name} is DOWN: ${error.message}`);
       else if (state !== 'DOWN') this.log.warn(`poll failed (${agent.consecutiveFailures + 1}/${this.config.downAfter}): ${error.message}`);
@@ -160,7 +171,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     }
     try {
       const wasUp = agent.state === 'UP';
-      const stored = await this.store(agent, response);
+      const stored = this.named(await this.store(agent, response));
       if (stored.length > 0) this.events?.resultsStored({ id: agent.id, name: agent.name }, stored);
       if (!wasUp) {
         this.log.log(`agent ${agent.name} is UP (${agent.host}:${agent.port})`);
@@ -249,14 +260,26 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     const lastSeq = response.results.length > 0 ? response.results[response.results.length - 1]!.seq : sameEpoch ? agent.ackSeq : 0;
     this.stats.resultsReceived += response.results.length;
     await this.writer.write({ agentId: agent.id, results, ackSeq: lastSeq, spoolEpoch: response.spoolEpoch });
-    await this.agents.recordPollSuccess(agent.id, {
+    const polled = await this.agents.recordPollSuccess(agent.id, {
       at: this.clock.now(),
       spoolEpoch: response.spoolEpoch,
       agentAssignmentVersion: response.assignmentVersion,
       dropped: response.dropped,
       health: response.health ?? null,
     });
+    if (polled) this.state.agentPolled(agent.id, polled);
     return results;
+  }
+
+  /** The results of enabled checks with their names from the read model (no look-up per batch). */
+  private named(results: readonly StoredResult[]): NamedResult[] {
+    const named: NamedResult[] = [];
+    for (const r of results) {
+      const check = this.state.check(r.checkId)?.check;
+      // Deleted or disabled meanwhile: the writer skipped it, or the alert engine forgets it.
+      if (check?.enabled) named.push({ ...r, checkName: check.name, plugin: check.plugin });
+    }
+    return named;
   }
 
   private readonly truncationLogged = new Set<string>();
@@ -275,7 +298,9 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
   private async describe(agent: AgentEntity): Promise<void> {
     try {
       const description = await this.pool.describe(endpointOf(agent), this.config.pollTimeoutMs);
-      await this.agents.update(agent.id, { descriptionJson: JSON.stringify(description) });
+      const descriptionJson = JSON.stringify(description);
+      await this.agents.update(agent.id, { descriptionJson });
+      this.state.agentPolled(agent.id, { descriptionJson });
       this.described.add(agent.id);
     } catch (e) {
       this.log.warn(`cannot describe agent ${agent.name}: ${(e as Error).message}`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
-import { ResultsRepository } from './results.repository.js';
+import { ResultsRepository } from '../history/results.repository.js';
 import { ResultWriter, ResultWriterClosedError, type StoredResult } from './result-writer.js';
 import { openTestDatabase } from '../storage/testing.js';
 

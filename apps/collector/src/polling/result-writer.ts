@@ -4,7 +4,7 @@ import { CheckStateEntity, type StatusCode } from '../storage/entities/index.js'
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { inTransaction } from '../storage/transaction.js';
 import { bulkSql, num, upsertSuffix, type BulkSql } from '../storage/bulk-sql.js';
-import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from './check-state-row.js';
+import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from '../storage/check-state-row.js';
 
 export interface StoredMetric {
   name: string;
@@ -47,6 +47,8 @@ export interface ResultWriterOptions {
   coalesceResults?: number;
   /** Called after each committed transaction with its duration and the results it stored (the /metrics histogram). */
   onCommit?: (seconds: number, results: number) => void;
+  /** Called after each committed transaction, before its writes resolve, with the check states it wrote (the read model). */
+  onStates?: (states: readonly CheckStateEntity[]) => void;
 }
 
 /** Nest token for {@link ResultWriterOptions}; optional. */
@@ -87,6 +89,7 @@ interface Pending {
 interface CommitOutcome {
   written: number;
   skipped: number;
+  states: CheckStateEntity[];
 }
 
 const RESULT_COLUMN_NAMES = ['check_id', 'agent_id', 'seq', 'started_at', 'duration_ms', 'status', 'reason', 'summary', 'metrics_json'] as const;
@@ -103,6 +106,7 @@ export class ResultWriter implements OnModuleDestroy {
   private readonly coalesceMs: number;
   private readonly coalesceResults: number;
   private readonly onCommit: (seconds: number, results: number) => void;
+  private readonly onStates: (states: readonly CheckStateEntity[]) => void;
   private pending: Pending[] = [];
   private pendingResults = 0;
   private readonly sql: BulkSql;
@@ -128,6 +132,7 @@ export class ResultWriter implements OnModuleDestroy {
     this.coalesceMs = options.coalesceMs ?? 0;
     this.coalesceResults = options.coalesceResults ?? 500;
     this.onCommit = options.onCommit ?? (() => {});
+    this.onStates = options.onStates ?? (() => {});
   }
 
   get counters(): Readonly<ResultWriterCounters> {
@@ -232,6 +237,7 @@ export class ResultWriter implements OnModuleDestroy {
     this.stats.lastTransactionMs = performance.now() - started;
     this.stats.lastTransactionResults = outcome.written;
     this.onCommit(this.stats.lastTransactionMs / 1000, outcome.written);
+    this.onStates(outcome.states);
   }
 
   private async store(m: EntityManager, batches: ResultBatch[]): Promise<CommitOutcome> {
@@ -269,10 +275,10 @@ export class ResultWriter implements OnModuleDestroy {
     }
 
     await this.sql.insert(m, 'check_results', RESULT_COLUMN_NAMES, rows);
-    await this.upsertStates(m, byCheck);
+    const states = await this.upsertStates(m, byCheck);
     const acks = [...agents].filter(([, a]) => a.touched).map(([id, a]) => [a.ackSeq, a.spoolEpoch, id]);
     await this.sql.updateEach(m, 'agents', ['ack_seq', 'spool_epoch'], 'id', acks);
-    return { written: rows.length, skipped };
+    return { written: rows.length, skipped, states };
   }
 
   /** check id → owning agent id, for the checks that still exist. */
@@ -291,8 +297,9 @@ export class ResultWriter implements OnModuleDestroy {
     return new Map(agents.map((a) => [a.id, { ackSeq: num(a.ack_seq), spoolEpoch: a.spool_epoch, touched: false }]));
   }
 
-  private async upsertStates(m: EntityManager, byCheck: Map<string, StoredResult[]>): Promise<void> {
-    if (byCheck.size === 0) return;
+  /** Returns the states it wrote (those the results changed). */
+  private async upsertStates(m: EntityManager, byCheck: Map<string, StoredResult[]>): Promise<CheckStateEntity[]> {
+    if (byCheck.size === 0) return [];
     const rows = await this.sql.selectIn<StateRow>(m, 'check_state', STATE_COLUMN_NAMES, 'check_id', [...byCheck.keys()]);
     const existing = new Map(rows.map((row) => [row.check_id as string, stateFromRow(row)]));
 
@@ -338,6 +345,7 @@ export class ResultWriter implements OnModuleDestroy {
       ]),
       STATE_UPSERT,
     );
+    return next;
   }
 }
 

@@ -1,12 +1,15 @@
-import { Module } from '@nestjs/common';
-import { InventoryModule } from '../inventory/inventory.module.js';
-import { PollingModule } from '../polling/polling.module.js';
-import { OverviewService } from './overview.service.js';
-import { StateCache } from './state-cache.service.js';
+import { Global, Module } from '@nestjs/common';
+import { CurrentState } from './current-state.js';
+import { StateRepository } from './state.repository.js';
 
+/**
+ * The read model of current state. Global: the poller and the writer's commits feed it, the
+ * inventory services refresh it, /metrics, pages and the API read it — and it depends on
+ * none of them. Left out of the CLI's one-shot commands, which have nobody to show it to.
+ */
+@Global()
 @Module({
-  imports: [InventoryModule, PollingModule],
-  providers: [StateCache, OverviewService],
-  exports: [StateCache, OverviewService],
+  providers: [StateRepository, CurrentState],
+  exports: [CurrentState],
 })
 export class StateModule {}

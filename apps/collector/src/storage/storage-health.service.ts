@@ -69,6 +69,16 @@ export class StorageHealth implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** One sentence for /healthz and the log; undefined while storage works. */
+  /** Asks the database now (a trivial query) and returns what keeps it from storing, if anything: /healthz. */
+  async readiness(): Promise<string | undefined> {
+    try {
+      await this.repository.ping();
+    } catch (e) {
+      return `database: ${(e as Error).message}`;
+    }
+    return this.problem();
+  }
+
   problem(): string | undefined {
     const f = this.failing;
     if (!f) return undefined;

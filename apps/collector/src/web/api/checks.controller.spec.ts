@@ -4,7 +4,8 @@ import { CONTROL_CHARACTERS_MESSAGE, PluginRegistry } from '#rounds/plugins';
 import { AgentClientPool } from '../../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
-import { ResultsRepository } from '../../polling/results.repository.js';
+import { ResultsRepository } from '../../history/results.repository.js';
+import { HistoryService } from '../../history/history.service.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { AgentsService } from '../../inventory/agents.service.js';
 import { ChecksService } from '../../inventory/checks.service.js';
@@ -34,6 +35,7 @@ describe('ChecksController (/api/v1/checks): names', () => {
         AgentsRepository,
         ChecksRepository,
         ResultsRepository,
+        HistoryService,
         AgentClientPool,
         AgentsService,
         ChecksService,
@@ -108,6 +110,7 @@ describe('ChecksController (/api/v1/checks): limits', () => {
         AgentsRepository,
         ChecksRepository,
         ResultsRepository,
+        HistoryService,
         AgentsService,
         ChecksService,
       ],

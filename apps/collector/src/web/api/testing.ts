@@ -8,6 +8,8 @@ import { ApiTokenStore } from '../../auth/api-token.store.js';
 import { ApiTokenService } from '../../auth/api-token.service.js';
 import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG } from '../../shared/tokens.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { CurrentState } from '../../state/current-state.js';
+import { StateRepository } from '../../state/state.repository.js';
 
 /** The token the test apps accept. */
 export const TEST_API_TOKEN = 'test-api-token-0123456789abcdef';
@@ -29,7 +31,7 @@ export interface ApiTestApp {
 
 /**
  * A real Nest HTTP app on a loopback port with the given controllers and providers, the
- * API token guard and service, the database, a system clock and the config (a provider in
+ * API token guard and service, the database, the read model, a system clock and the config (a provider in
  * `providers` replaces one of these) — what controller specs
  * need to test the HTTP contract (auth, status codes, field errors).
  */
@@ -38,6 +40,8 @@ export async function startApiTestApp(options: {
   providers: Provider[];
   dataSource: DataSource;
   config?: Partial<CollectorConfig>;
+  /** false: no read model (a spec of the HTTP plumbing alone, without a database). */
+  readModel?: boolean;
 }): Promise<ApiTestApp> {
   @Module({
     controllers: options.controllers,
@@ -51,6 +55,8 @@ export async function startApiTestApp(options: {
       // Controller specs refuse many calls from one address on purpose; api-token.guard.spec tests the throttle.
       { provide: API_AUTH_LIMITS, useValue: { freeFailures: Number.MAX_SAFE_INTEGER } },
       ApiTokenGuard,
+      // The read model, loaded at start as in the collector: services read and refresh it.
+      ...(options.readModel === false ? [] : [StateRepository, CurrentState]),
       ...options.providers,
     ],
   })

@@ -15,6 +15,7 @@ function check(overrides: Partial<StatusPageCheck> = {}): StatusPageCheck {
     summary: 'C-ECHO answered in 12 ms',
     lastResultAt: NOW - 30_000,
     enabled: true,
+    stale: null,
     ...overrides,
   };
 }

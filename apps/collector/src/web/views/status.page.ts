@@ -19,6 +19,8 @@ export interface StatusPageCheck {
   summary: string;
   lastResultAt: number | null;
   enabled: boolean;
+  /** Why the status is old news (agent DOWN, results overdue); null when it is current. */
+  stale: string | null;
 }
 
 export interface StatusPageModel {
@@ -45,6 +47,7 @@ th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #e3e6ea;vertical-
 th{font-weight:600;background:#eef0f3}
 .badge{display:inline-block;min-width:72px;text-align:center;border-radius:3px;padding:1px 6px;font-weight:600;color:#fff}
 .OK,.UP{background:#2e7d32}.WARNING{background:#ed8c00}.CRITICAL,.DOWN{background:#c62828}.UNKNOWN,.PENDING{background:#6b7280}
+.STALE{background:#fff;color:#6b7280;border:1px dashed #6b7280}.stale td{color:#6b7280}
 .muted{color:#6b7280}.summary{max-width:640px;word-break:break-word}
 .counts span{margin-right:12px}`;
 
@@ -75,7 +78,10 @@ ${
     ? html`<p class="muted">No checks yet: add one with <code>POST /api/v1/checks</code> or <code>rounds-collector check add</code>.</p>`
     : html`<table><thead><tr><th>Status</th><th>Check</th><th>Agent</th><th>Plugin</th><th>Summary</th><th>Last result</th></tr></thead><tbody>
 ${model.checks.map(
-  (c) => html`<tr data-check="${c.id}"><td><span class="badge ${c.status}">${c.status}</span></td><td>${c.name}${c.enabled ? '' : html` <span class="muted">(disabled)</span>`}</td><td>${c.agent}</td><td>${c.plugin}</td><td class="summary">${c.summary}</td><td>${ago(model.now, c.lastResultAt)}</td></tr>`,
+  (c) =>
+    html`<tr data-check="${c.id}"${c.stale ? html` class="stale"` : ''}><td><span class="badge ${c.status}">${c.status}</span>${
+      c.stale ? html` <span class="badge STALE" title="${c.stale}">STALE</span>` : ''
+    }</td><td>${c.name}${c.enabled ? '' : html` <span class="muted">(disabled)</span>`}</td><td>${c.agent}</td><td>${c.plugin}</td><td class="summary">${c.summary}${c.stale ? html`<br><span class="muted">stale: ${c.stale}</span>` : ''}</td><td>${ago(model.now, c.lastResultAt)}</td></tr>`,
 )}</tbody></table>`
 }
 </main></body></html>`;

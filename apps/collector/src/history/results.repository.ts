@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { CheckResultEntity, CheckStateEntity } from '../storage/entities/index.js';
-import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from './check-state-row.js';
+import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from '../storage/check-state-row.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { chunk } from '../storage/transaction.js';
 

@@ -1,5 +1,5 @@
-import { CheckStateEntity, type StatusCode } from '../storage/entities/index.js';
-import { num, numOrNull } from '../storage/bulk-sql.js';
+import { CheckStateEntity, type StatusCode } from './entities/index.js';
+import { num, numOrNull } from './bulk-sql.js';
 
 /**
  * check_state read and written as raw rows: the result writer upserts them and /metrics and

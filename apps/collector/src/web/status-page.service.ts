@@ -1,0 +1,67 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CHECK_STATUSES, ROUNDS_VERSION, type Clock } from '#rounds/common';
+import { CurrentState, type Freshness } from '../state/current-state.js';
+import { CLOCK } from '../shared/tokens.js';
+import { statusPage, type StatusPageModel } from './views/status.page.js';
+
+/**
+ * The status page from the read model. The page shows ages ("12 s ago"), so what it renders
+ * holds for one version of the model within one second; a page reloaded by many screens at
+ * once is rendered once.
+ */
+@Injectable()
+export class StatusPageService {
+  private rendered: { version: number; second: number; html: string } | null = null;
+
+  constructor(
+    private readonly state: CurrentState,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  html(): string {
+    const now = this.clock.now();
+    const second = Math.floor(now / 1000);
+    const version = this.state.version;
+    if (this.rendered?.version !== version || this.rendered.second !== second) {
+      this.rendered = { version, second, html: statusPage(this.model(now)).value };
+    }
+    return this.rendered.html;
+  }
+
+  model(now: number): StatusPageModel {
+    return {
+      version: ROUNDS_VERSION,
+      now,
+      agents: this.state.listAgents().map(({ agent }) => ({
+        id: agent.id,
+        name: agent.name,
+        address: `${agent.host}:${agent.port}`,
+        state: agent.state,
+        lastSeenAt: agent.lastSeenAt,
+        lastError: agent.lastError,
+        checks: this.state.checkCount(agent.id),
+      })),
+      checks: this.state.listChecks().map((record) => {
+        const { check, state } = record;
+        const hasResult = state !== null && state.lastResultAt !== null;
+        return {
+          id: check.id,
+          name: check.name,
+          agent: this.state.agentName(check.agentId),
+          plugin: check.plugin,
+          status: hasResult ? CHECK_STATUSES[state.status]! : 'PENDING',
+          summary: state?.summary ?? 'waiting for the first result',
+          lastResultAt: state?.lastResultAt ?? null,
+          enabled: check.enabled,
+          stale: check.enabled ? staleness(this.state.freshness(record, now)) : null,
+        };
+      }),
+    };
+  }
+}
+
+/** Why a result no longer says something about now, in words; null when it does. */
+export function staleness(f: Freshness): string | null {
+  if (!f.stale) return null;
+  return f.agentState === 'UP' ? 'no newer result for over two intervals' : `agent is ${f.agentState}: this is its last result before that`;
+}
