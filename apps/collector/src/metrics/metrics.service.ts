@@ -86,7 +86,7 @@ interface SnapshotFamilies {
  */
 @Injectable()
 export class MetricsService {
-  private memo: { snapshot: StateSnapshot; families: SnapshotFamilies; text: Partial<Record<ExpositionFormat, { agents: string; checks: string }>> } | null =
+  private memo: { snapshot: StateSnapshot; families: SnapshotFamilies; bytes: Partial<Record<ExpositionFormat, { agents: Buffer; checks: Buffer }>> } | null =
     null;
 
   constructor(
@@ -100,21 +100,29 @@ export class MetricsService {
 
   /** The exposition in `format`; equal to rendering {@link families} whole. */
   async scrape(format: ExpositionFormat): Promise<string> {
+    return (await this.scrapeBytes(format)).toString('utf8');
+  }
+
+  /** The exposition as UTF-8: the parts derived from the read model are encoded once per version. */
+  async scrapeBytes(format: ExpositionFormat): Promise<Buffer> {
     const built = this.built();
-    let text = built.text[format];
-    if (!text) {
-      text = { agents: renderFamilies(built.families.agents, format), checks: renderFamilies([...built.families.checks, ...built.families.plugins], format) };
-      built.text[format] = text;
+    let cached = built.bytes[format];
+    if (!cached) {
+      cached = {
+        agents: Buffer.from(renderFamilies(built.families.agents, format), 'utf8'),
+        checks: Buffer.from(renderFamilies([...built.families.checks, ...built.families.plugins], format), 'utf8'),
+      };
+      built.bytes[format] = cached;
     }
     const parts = await this.parts(built.snapshot, built.families);
-    return (
-      renderFamilies(parts.head, format) +
-      text.agents +
-      renderFamilies(parts.ages, format) +
-      text.checks +
-      renderFamilies(parts.tail, format) +
-      (format === 'openmetrics' ? '# EOF\n' : '')
-    );
+    const utf8 = (families: Family[]) => Buffer.from(renderFamilies(families, format), 'utf8');
+    return Buffer.concat([
+      utf8(parts.head),
+      cached.agents,
+      utf8(parts.ages),
+      cached.checks,
+      Buffer.from(renderFamilies(parts.tail, format) + (format === 'openmetrics' ? '# EOF\n' : ''), 'utf8'),
+    ]);
   }
 
   async families(): Promise<Family[]> {
@@ -125,7 +133,7 @@ export class MetricsService {
 
   private built(): NonNullable<MetricsService['memo']> {
     const snapshot = this.state.snapshot();
-    if (this.memo?.snapshot !== snapshot) this.memo = { snapshot, families: snapshotFamilies(snapshot), text: {} };
+    if (this.memo?.snapshot !== snapshot) this.memo = { snapshot, families: snapshotFamilies(snapshot), bytes: {} };
     return this.memo;
   }
 

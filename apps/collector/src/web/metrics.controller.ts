@@ -34,10 +34,11 @@ export class MetricsController {
       return;
     }
     const format = negotiate(req.headers.accept);
-    const body = await this.metrics.scrape(format);
+    const body = await this.metrics.scrapeBytes(format);
     res.status(200).setHeader('Content-Type', CONTENT_TYPES[format]);
     res.setHeader('Cache-Control', 'no-store');
-    res.send(body);
+    // end(), not send(): send() hashes the whole exposition for an ETag nobody asks for.
+    res.end(body);
   }
 
   /** Why the request is refused, or undefined when it may scrape. */

@@ -1,5 +1,5 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { StorageHealth } from '../storage/storage-health.service.js';
 import { StatusPageService } from './status-page.service.js';
 
@@ -10,10 +10,18 @@ export class PagesController {
     private readonly storage: StorageHealth,
   ) {}
 
+  /** Sent as rendered (res.end): express would otherwise hash the whole page again for every request. */
   @Get()
-  @Header('Content-Type', 'text/html; charset=utf-8')
-  status(): string {
-    return this.statusPage.html();
+  status(@Req() req: Request, @Res() res: Response): void {
+    const { body, etag } = this.statusPage.page();
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', 'no-cache');
+    if (req.headers['if-none-match'] === etag) {
+      res.status(304).end();
+      return;
+    }
+    res.status(200).setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.end(body);
   }
 
   /** Liveness and storage readiness for load balancers and service managers. */

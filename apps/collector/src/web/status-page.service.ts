@@ -1,31 +1,39 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CHECK_STATUSES, ROUNDS_VERSION, type Clock } from '#rounds/common';
 import { CurrentState, type Freshness } from '../state/current-state.js';
 import { CLOCK } from '../shared/tokens.js';
 import { statusPage, type StatusPageModel } from './views/status.page.js';
 
+/** A rendered page, encoded once, with the entity tag of its bytes. */
+export interface RenderedPage {
+  body: Buffer;
+  etag: string;
+}
+
 /**
  * The status page from the read model. The page shows ages ("12 s ago"), so what it renders
  * holds for one version of the model within one second; a page reloaded by many screens at
- * once is rendered once.
+ * once is rendered, encoded and hashed once.
  */
 @Injectable()
 export class StatusPageService {
-  private rendered: { version: number; second: number; html: string } | null = null;
+  private rendered: { version: number; second: number; page: RenderedPage } | null = null;
 
   constructor(
     private readonly state: CurrentState,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  html(): string {
+  page(): RenderedPage {
     const now = this.clock.now();
     const second = Math.floor(now / 1000);
     const version = this.state.version;
     if (this.rendered?.version !== version || this.rendered.second !== second) {
-      this.rendered = { version, second, html: statusPage(this.model(now)).value };
+      const body = Buffer.from(statusPage(this.model(now)).value, 'utf8');
+      this.rendered = { version, second, page: { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` } };
     }
-    return this.rendered.html;
+    return this.rendered.page;
   }
 
   model(now: number): StatusPageModel {
