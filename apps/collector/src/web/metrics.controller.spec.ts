@@ -13,7 +13,7 @@ const TOKEN = 'metrics-token-0123456789abcdef';
 const USER = 'prometheus';
 const PASSWORD = 'scrape-password-1';
 
-const fakeMetrics = { scrape: async (format: ExpositionFormat) => (format === 'openmetrics' ? 'rounds_x 1\n# EOF\n' : 'rounds_x 1\n') };
+const fakeMetrics = { scrapeBytes: async (format: ExpositionFormat) => Buffer.from(format === 'openmetrics' ? 'rounds_x 1\n# EOF\n' : 'rounds_x 1\n') };
 
 async function serve(metricsAuth: CollectorConfig['metricsAuth']): Promise<{ app: INestApplication; url: string }> {
   @Module({
