@@ -3,14 +3,17 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { ManualClock, RESULT_LIMITS } from '#rounds/common';
 import { runPlugin, type RunReport } from './runner.js';
-import type { CheckContext, CheckOutcome, Plugin } from './plugin.js';
+import type { CheckContext, CheckOutcome, MetricDeclaration, Plugin } from './plugin.js';
 
-function fakePlugin(run: (config: unknown, ctx: CheckContext) => Promise<unknown>): Plugin {
+const connectSeconds: MetricDeclaration = { name: 'connect_seconds', unit: 'seconds', help: 'Time to connect.' };
+
+function fakePlugin(run: (config: unknown, ctx: CheckContext) => Promise<unknown>, metrics: readonly MetricDeclaration[] = [connectSeconds]): Plugin {
   return {
     name: 'fake',
     version: '1.0.0',
     description: 'A plugin whose behaviour each test chooses.',
     configSchema: z.strictObject({}),
+    metrics,
     run: run as Plugin['run'],
   };
 }
@@ -257,7 +260,8 @@ describe('runPlugin', () => {
 
   it('cuts a 2,000,000-character summary and 20,000 metrics to the limits and says so in the summary', async () => {
     const metrics = Array.from({ length: 20_000 }, (_, i) => ({ name: `m_${i}`, value: i, unit: 'count' as const }));
-    const report = await runPlugin(fakePlugin(async () => ({ ...ok, summary: 'x'.repeat(2_000_000), metrics })), {}, { timeoutMs: 1000 });
+    const declarations = metrics.map((m) => ({ name: m.name, unit: m.unit, help: 'A made-up gauge.' }));
+    const report = await runPlugin(fakePlugin(async () => ({ ...ok, summary: 'x'.repeat(2_000_000), metrics }), declarations), {}, { timeoutMs: 1000 });
 
     const note = '… [truncated: 2,000,000 characters, limit 4096] [19,744 of 20,000 metrics dropped: limit 256 per result]';
     assert.equal(report.outcome.summary.length, RESULT_LIMITS.summaryChars);
@@ -282,3 +286,4 @@ describe('runPlugin', () => {
     assert.match(report.outcome.summary, /^plugin fake failed: y+… \[truncated: 100,020 characters, limit 4096\]$/);
   });
 });
+
