@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { builtinPlugins, PluginRegistry, PluginRejectedError } from './registry.js';
-import { declarationProblem, RESERVED_METRIC_LABELS } from './metrics.js';
+import { declarationProblem, metricLabelNames, RESERVED_METRIC_LABELS } from './metrics.js';
+import { describePlugin } from './describe.js';
 import { formatFieldErrors } from './schema.js';
 
 /** This file runs as dist/libs/plugins/src/registry.spec.js; the sources live under the repo root. */
@@ -210,10 +211,33 @@ describe("PluginRegistry's metric declarations", () => {
     assert.deepEqual(PluginRegistry.withBuiltins().metricLabelNames(), ['core', 'fstype', 'interface', 'label', 'modality', 'mount', 'uom']);
   });
 
-  it("takes a custom plugin's labels into the union", () => {
+  it('takes a custom plugin\'s labels into the union, and takes wire descriptions alike', () => {
     const registry = PluginRegistry.withBuiltins();
     registry.register(candidate(), '/opt/p');
     assert.ok(registry.metricLabelNames().includes('queue'));
+    assert.deepEqual(metricLabelNames(registry.list().map(describePlugin)), registry.metricLabelNames());
+  });
+
+  it('describes a registered plugin for the wire with its config schema, source and metric declarations', () => {
+    const registry = new PluginRegistry();
+    const entry = registry.register(candidate({ metrics: [queueDepth, { name: 'oldest_seconds', unit: 'seconds', help: 'Age of the oldest message.' }] }), '/opt/p');
+    assert.deepEqual(describePlugin(entry), {
+      name: 'pacs-queue',
+      version: '1.2.3',
+      description: 'Checks the depth of the PACS inbound queue.',
+      configSchemaJson: JSON.stringify(entry.jsonSchema),
+      source: '/opt/p',
+      metrics: [
+        { name: 'queue_depth', unit: 'count', help: 'Messages waiting in a queue.', labels: ['queue'] },
+        { name: 'oldest_seconds', unit: 'seconds', help: 'Age of the oldest message.', labels: [] },
+      ],
+    });
+  });
+
+  it('checks declarations an agent described over the wire with the same rules', () => {
+    const wire = describePlugin(PluginRegistry.withBuiltins().get('host-metrics')!);
+    assert.equal(declarationProblem(wire.metrics), undefined);
+    assert.equal(declarationProblem([{ ...wire.metrics[0]!, labels: ['agent'] }]), `metric "${wire.metrics[0]!.name}" label "agent" is reserved: the collector adds agent, check, plugin, status itself — rename it`);
   });
 });
 
