@@ -1,12 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { builtinPlugins, PluginRegistry, PluginRejectedError } from './registry.js';
 import { declarationProblem, metricLabelNames, RESERVED_METRIC_LABELS } from './metrics.js';
 import { describePlugin } from './describe.js';
+import { runCheck } from './testing/harness.js';
 import { formatFieldErrors } from './schema.js';
 
 /** This file runs as dist/libs/plugins/src/registry.spec.js; the sources live under the repo root. */
@@ -238,6 +239,27 @@ describe("PluginRegistry's metric declarations", () => {
     const wire = describePlugin(PluginRegistry.withBuiltins().get('host-metrics')!);
     assert.equal(declarationProblem(wire.metrics), undefined);
     assert.equal(declarationProblem([{ ...wire.metrics[0]!, labels: ['agent'] }]), `metric "${wire.metrics[0]!.name}" label "agent" is reserved: the collector adds agent, check, plugin, status itself — rename it`);
+  });
+});
+
+describe('the fixture-queue custom plugin (test/fixtures/plugins)', () => {
+  it('loads as one folder, declares two metrics, one with a label, and reports both as declared', async () => {
+    const mod = (await import(pathToFileURL(`${repoRoot}test/fixtures/plugins/fixture-queue/index.js`).href)) as { default: unknown };
+    const registry = PluginRegistry.withBuiltins();
+    const entry = registry.register(mod.default, 'test/fixtures/plugins/fixture-queue');
+    assert.deepEqual(
+      entry.plugin.metrics.map((m) => [m.name, m.labels ?? []]),
+      [
+        ['depth', ['queue']],
+        ['oldest_message_age_seconds', []],
+      ],
+    );
+    const report = await runCheck(entry.plugin, { queue: 'inbound', depth: 7 });
+    assert.equal(report.outcome.summary, '7 messages waiting in inbound, the oldest for 1.5 s');
+    assert.deepEqual(report.outcome.metrics, [
+      { name: 'depth', value: 7, unit: 'count', labels: { queue: 'inbound' } },
+      { name: 'oldest_message_age_seconds', value: 1.5, unit: 'seconds' },
+    ]);
   });
 });
 
