@@ -1,7 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
 import { AUTH_METADATA_KEY } from '#rounds/common';
-import { PluginRegistry } from '#rounds/plugins';
+import { describePlugin, PluginRegistry } from '#rounds/plugins';
 import {
   AgentServiceService,
   type AgentDescription,
@@ -17,15 +17,7 @@ import {
  */
 let builtinDescriptions: PluginDescription[] | undefined;
 function pluginDescriptions(): PluginDescription[] {
-  builtinDescriptions ??= PluginRegistry.withBuiltins()
-    .list()
-    .map((p) => ({
-      name: p.plugin.name,
-      version: p.plugin.version,
-      description: p.plugin.description,
-      configSchemaJson: JSON.stringify(p.jsonSchema),
-      source: 'builtin',
-    }));
+  builtinDescriptions ??= PluginRegistry.withBuiltins().list().map(describePlugin);
   return builtinDescriptions;
 }
 

@@ -11,6 +11,27 @@ export type { CheckStatus, Reason };
 export const METRIC_UNITS = ['seconds', 'bytes', 'ratio', 'percent', 'days', 'bytes_per_second', 'count', 'counter', ''] as const;
 export type MetricUnit = (typeof METRIC_UNITS)[number];
 
+/**
+ * One metric a plugin may report, declared in {@link Plugin.metrics}. The declarations are
+ * the one list of what a plugin exports: the runner drops (and reports) a metric that is not
+ * declared, carries another unit or an undeclared label; the collector's label allow-list,
+ * the metrics table in the plugin's README and the exposition fixtures are derived from them.
+ */
+export interface MetricDeclaration {
+  /** snake_case, as in {@link Metric.name}; unique within the plugin. */
+  readonly name: string;
+  /** The unit every reported value of this metric has. */
+  readonly unit: MetricUnit;
+  /** One sentence for people: what the value is and when it is reported. Becomes the `# HELP` text. */
+  readonly help: string;
+  /**
+   * Label names the metric may carry (each value bounded by the monitored thing: cores, mounts,
+   * modalities, …). Snake_case identifiers; `agent`, `check`, `plugin` and `status` are the
+   * collector's own. Left out: the metric carries no labels.
+   */
+  readonly labels?: readonly string[];
+}
+
 /** One measured value; `name` in snake_case, value in the base unit named by `unit`. */
 export interface Metric {
   name: string;
@@ -69,6 +90,11 @@ export interface Plugin<S extends z.ZodType = z.ZodType> {
    * sent to the collector.
    */
   readonly configSchema: S;
+  /**
+   * Every metric `run` may report ({@link MetricDeclaration}); an empty list when it reports
+   * none. Checked by the registry when the plugin is registered.
+   */
+  readonly metrics: readonly MetricDeclaration[];
   /** Runs one check. Must honour `ctx.signal`; must not throw for a down target. */
   run(config: z.output<S>, ctx: CheckContext): Promise<CheckOutcome>;
 }

@@ -1,15 +1,25 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { builtinPlugins, PluginRegistry, PluginRejectedError } from './registry.js';
+import { declarationProblem, metricLabelNames, RESERVED_METRIC_LABELS } from './metrics.js';
+import { describePlugin } from './describe.js';
+import { runCheck } from './testing/harness.js';
 import { formatFieldErrors } from './schema.js';
 
 /** This file runs as dist/libs/plugins/src/registry.spec.js; the sources live under the repo root. */
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const pluginFolder = (name: string) => `${repoRoot}libs/plugins/src/${name}`;
+
+const queueDepth = { name: 'queue_depth', unit: 'count', help: 'Messages waiting in a queue.', labels: ['queue'] };
+
+/** The candidate with one metric declaration changed: a fixture per rule the declarations must keep. */
+function declaring(overrides: Record<string, unknown>): Record<string, unknown> {
+  return candidate({ metrics: [{ ...queueDepth, ...overrides }] });
+}
 
 function candidate(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -17,6 +27,7 @@ function candidate(overrides: Record<string, unknown> = {}): Record<string, unkn
     version: '1.2.3',
     description: 'Checks the depth of the PACS inbound queue.',
     configSchema: z.strictObject({ host: z.string(), port: z.number().int().default(104) }),
+    metrics: [queueDepth],
     run: async () => ({ status: 'OK', reason: 'ok', summary: 'queue empty', metrics: [] }),
     ...overrides,
   };
@@ -55,6 +66,11 @@ describe('PluginRegistry.withBuiltins', () => {
         (file) => !existsSync(`${pluginFolder(plugin.name)}/${file}`),
       );
       assert.deepEqual(missing, [], `libs/plugins/src/${plugin.name}/ lacks ${missing.join(', ')}`);
+    });
+
+    it(`the ${plugin.name} plugin declares the metrics it reports, each with a unit and help`, () => {
+      assert.ok(plugin.metrics.length > 0, `${plugin.name} declares no metrics`);
+      assert.equal(declarationProblem(plugin.metrics), undefined);
     });
 
     it(`the ${plugin.name} sample.yaml is a valid config for the plugin`, () => {
@@ -98,6 +114,40 @@ describe('PluginRegistry.register', () => {
     ],
     ['no run function', candidate({ run: undefined }), 'plugin "pacs-queue" from /opt/p refused: run(config, ctx) is missing'],
     ['a run that is not a function', candidate({ run: 'run' }), 'plugin "pacs-queue" from /opt/p refused: run(config, ctx) is missing'],
+    [
+      'no metrics declarations',
+      candidate({ metrics: undefined }),
+      'plugin "pacs-queue" from /opt/p refused: metrics is missing — declare every metric run() reports (an empty list when it reports none)',
+    ],
+    ['a declaration that is not an object', candidate({ metrics: ['queue_depth'] }), 'plugin "pacs-queue" from /opt/p refused: metrics[0] is not a declaration ({ name, unit, help, labels? })'],
+    ['a metric name that is not snake_case', declaring({ name: 'QueueDepth' }), 'plugin "pacs-queue" from /opt/p refused: metric name "QueueDepth" must be snake_case (e.g. "queue_depth")'],
+    ['a metric without a name', declaring({ name: undefined }), 'plugin "pacs-queue" from /opt/p refused: metric name undefined must be snake_case (e.g. "queue_depth")'],
+    [
+      'a metric name over the result limit',
+      declaring({ name: 'q'.repeat(129) }),
+      `plugin "pacs-queue" from /opt/p refused: metric name "${'q'.repeat(129)}" is longer than 128 characters`,
+    ],
+    ['a metric declared twice', candidate({ metrics: [queueDepth, { ...queueDepth, unit: 'counter' }] }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" is declared twice'],
+    [
+      'a unit outside METRIC_UNITS',
+      declaring({ unit: 'ms' }),
+      'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" has unit "ms", not one of: seconds, bytes, ratio, percent, days, bytes_per_second, count, counter, "" (unitless)',
+    ],
+    [
+      'a gauge named like a counter',
+      declaring({ name: 'queue_depth_total' }),
+      'plugin "pacs-queue" from /opt/p refused: metric "queue_depth_total" ends in _total, which Prometheus reads as a counter or histogram part — rename it, or declare unit "counter" for a count that only goes up',
+    ],
+    ['a metric without help', declaring({ help: undefined }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" has no help (one sentence saying what it measures)'],
+    ['a metric with blank help', declaring({ help: ' ' }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" has no help (one sentence saying what it measures)'],
+    ['labels that are not a list', declaring({ labels: 'queue' }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" labels must be a list of label names'],
+    ['a label that is not an identifier', declaring({ labels: ['queue-name'] }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" label "queue-name" must be snake_case (e.g. "queue")'],
+    [
+      'a label the collector reserves',
+      declaring({ labels: ['queue', 'check'] }),
+      'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" label "check" is reserved: the collector adds agent, check, plugin, status itself — rename it',
+    ],
+    ['a label declared twice', declaring({ labels: ['queue', 'queue'] }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" declares label "queue" twice'],
   ];
   for (const [what, value, message] of refusals) {
     it(`refuses ${what} with a message naming the source and the problem`, () => {
@@ -106,6 +156,16 @@ describe('PluginRegistry.register', () => {
       assert.deepEqual(registry.names(), []);
     });
   }
+
+  for (const label of RESERVED_METRIC_LABELS) {
+    it(`refuses a metric label "${label}", which the collector adds itself`, () => {
+      assert.match(refusal(new PluginRegistry(), declaring({ labels: [label] }), '/opt/p'), new RegExp(`label "${label}" is reserved`));
+    });
+  }
+
+  it('accepts a plugin that declares no metrics with an empty list', () => {
+    assert.deepEqual(new PluginRegistry().register(candidate({ metrics: [] }), '/opt/p').plugin.metrics, []);
+  });
 
   it('refuses a configSchema that only looks like zod, saying it cannot become JSON Schema', () => {
     const message = refusal(new PluginRegistry(), candidate({ configSchema: { safeParse: () => ({ success: true }) } }), '/opt/p');
@@ -137,6 +197,69 @@ describe('PluginRegistry.register', () => {
     assert.throws(() => registry.register(candidate({ name: 'beta', run: undefined }), 'b'), PluginRejectedError);
     registry.register(candidate({ name: 'gamma' }), 'c');
     assert.deepEqual(registry.names(), ['alpha', 'gamma']);
+  });
+});
+
+describe("PluginRegistry's metric declarations", () => {
+  it('gives the declarations of a plugin by name, and undefined for one it does not have', () => {
+    const registry = PluginRegistry.withBuiltins();
+    assert.equal(registry.metricDeclarations('nagios'), registry.get('nagios')!.plugin.metrics);
+    assert.ok(registry.metricDeclarations('http')!.some((m) => m.name === 'connect_seconds' && m.unit === 'seconds'));
+    assert.equal(registry.metricDeclarations('smtp'), undefined);
+  });
+
+  it("gives the union of the built-ins' label names, sorted: the collector's label allow-list", () => {
+    assert.deepEqual(PluginRegistry.withBuiltins().metricLabelNames(), ['core', 'fstype', 'interface', 'label', 'modality', 'mount', 'uom']);
+  });
+
+  it('takes a custom plugin\'s labels into the union, and takes wire descriptions alike', () => {
+    const registry = PluginRegistry.withBuiltins();
+    registry.register(candidate(), '/opt/p');
+    assert.ok(registry.metricLabelNames().includes('queue'));
+    assert.deepEqual(metricLabelNames(registry.list().map(describePlugin)), registry.metricLabelNames());
+  });
+
+  it('describes a registered plugin for the wire with its config schema, source and metric declarations', () => {
+    const registry = new PluginRegistry();
+    const entry = registry.register(candidate({ metrics: [queueDepth, { name: 'oldest_seconds', unit: 'seconds', help: 'Age of the oldest message.' }] }), '/opt/p');
+    assert.deepEqual(describePlugin(entry), {
+      name: 'pacs-queue',
+      version: '1.2.3',
+      description: 'Checks the depth of the PACS inbound queue.',
+      configSchemaJson: JSON.stringify(entry.jsonSchema),
+      source: '/opt/p',
+      metrics: [
+        { name: 'queue_depth', unit: 'count', help: 'Messages waiting in a queue.', labels: ['queue'] },
+        { name: 'oldest_seconds', unit: 'seconds', help: 'Age of the oldest message.', labels: [] },
+      ],
+    });
+  });
+
+  it('checks declarations an agent described over the wire with the same rules', () => {
+    const wire = describePlugin(PluginRegistry.withBuiltins().get('host-metrics')!);
+    assert.equal(declarationProblem(wire.metrics), undefined);
+    assert.equal(declarationProblem([{ ...wire.metrics[0]!, labels: ['agent'] }]), `metric "${wire.metrics[0]!.name}" label "agent" is reserved: the collector adds agent, check, plugin, status itself — rename it`);
+  });
+});
+
+describe('the fixture-queue custom plugin (test/fixtures/plugins)', () => {
+  it('loads as one folder, declares two metrics, one with a label, and reports both as declared', async () => {
+    const mod = (await import(pathToFileURL(`${repoRoot}test/fixtures/plugins/fixture-queue/index.js`).href)) as { default: unknown };
+    const registry = PluginRegistry.withBuiltins();
+    const entry = registry.register(mod.default, 'test/fixtures/plugins/fixture-queue');
+    assert.deepEqual(
+      entry.plugin.metrics.map((m) => [m.name, m.labels ?? []]),
+      [
+        ['depth', ['queue']],
+        ['oldest_message_age_seconds', []],
+      ],
+    );
+    const report = await runCheck(entry.plugin, { queue: 'inbound', depth: 7 });
+    assert.equal(report.outcome.summary, '7 messages waiting in inbound, the oldest for 1.5 s');
+    assert.deepEqual(report.outcome.metrics, [
+      { name: 'depth', value: 7, unit: 'count', labels: { queue: 'inbound' } },
+      { name: 'oldest_message_age_seconds', value: 1.5, unit: 'seconds' },
+    ]);
   });
 });
 

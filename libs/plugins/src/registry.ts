@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { Plugin } from './plugin.js';
+import type { MetricDeclaration, Plugin } from './plugin.js';
+import { declarationProblem, metricLabelNames } from './metrics.js';
 import { formatFieldErrors, toJsonSchema, validateWith, type Validation } from './schema.js';
 import { httpPlugin } from './http/http.plugin.js';
 import { tcpPlugin } from './tcp/tcp.plugin.js';
@@ -49,8 +50,9 @@ export interface RegisteredPlugin {
 
 /**
  * Holds the plugins an agent can run. It refuses a plugin that breaks the contract
- * (bad or duplicate name, missing schema or run) with a message saying what to fix,
- * so one broken custom plugin never takes the others down.
+ * (bad or duplicate name, missing schema or run, metric declarations that break a rule of
+ * {@link declarationProblem}) with a message saying what to fix, so one broken custom
+ * plugin never takes the others down.
  */
 export class PluginRegistry {
   private readonly plugins = new Map<string, RegisteredPlugin>();
@@ -89,6 +91,8 @@ export class PluginRegistry {
     if (typeof p.run !== 'function') {
       throw new PluginRejectedError(`${named} refused: run(config, ctx) is missing`);
     }
+    const problem = declarationProblem(p.metrics);
+    if (problem) throw new PluginRejectedError(`${named} refused: ${problem}`);
     let jsonSchema: Record<string, unknown>;
     try {
       jsonSchema = toJsonSchema(schema);
@@ -110,6 +114,16 @@ export class PluginRegistry {
 
   list(): RegisteredPlugin[] {
     return this.names().map((n) => this.plugins.get(n)!);
+  }
+
+  /** The metrics the named plugin declares; undefined for a plugin this registry does not have. */
+  metricDeclarations(pluginName: string): readonly MetricDeclaration[] | undefined {
+    return this.plugins.get(pluginName)?.plugin.metrics;
+  }
+
+  /** Every label name a plugin here declares, sorted (see {@link metricLabelNames}). */
+  metricLabelNames(): string[] {
+    return metricLabelNames(this.list().map((entry) => entry.plugin));
   }
 
   /** Validates a check's config for the named plugin, with field-named errors. */

@@ -3,14 +3,17 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { ManualClock, RESULT_LIMITS } from '#rounds/common';
 import { runPlugin, type RunReport } from './runner.js';
-import type { CheckContext, CheckOutcome, Plugin } from './plugin.js';
+import type { CheckContext, CheckOutcome, Metric, MetricDeclaration, Plugin, PluginLogger } from './plugin.js';
 
-function fakePlugin(run: (config: unknown, ctx: CheckContext) => Promise<unknown>): Plugin {
+const connectSeconds: MetricDeclaration = { name: 'connect_seconds', unit: 'seconds', help: 'Time to connect.' };
+
+function fakePlugin(run: (config: unknown, ctx: CheckContext) => Promise<unknown>, metrics: readonly MetricDeclaration[] = [connectSeconds]): Plugin {
   return {
     name: 'fake',
     version: '1.0.0',
     description: 'A plugin whose behaviour each test chooses.',
     configSchema: z.strictObject({}),
+    metrics,
     run: run as Plugin['run'],
   };
 }
@@ -257,7 +260,8 @@ describe('runPlugin', () => {
 
   it('cuts a 2,000,000-character summary and 20,000 metrics to the limits and says so in the summary', async () => {
     const metrics = Array.from({ length: 20_000 }, (_, i) => ({ name: `m_${i}`, value: i, unit: 'count' as const }));
-    const report = await runPlugin(fakePlugin(async () => ({ ...ok, summary: 'x'.repeat(2_000_000), metrics })), {}, { timeoutMs: 1000 });
+    const declarations = metrics.map((m) => ({ name: m.name, unit: m.unit, help: 'A made-up gauge.' }));
+    const report = await runPlugin(fakePlugin(async () => ({ ...ok, summary: 'x'.repeat(2_000_000), metrics }), declarations), {}, { timeoutMs: 1000 });
 
     const note = '… [truncated: 2,000,000 characters, limit 4096] [19,744 of 20,000 metrics dropped: limit 256 per result]';
     assert.equal(report.outcome.summary.length, RESULT_LIMITS.summaryChars);
@@ -280,5 +284,89 @@ describe('runPlugin', () => {
     assert.equal(report.outcome.reason, 'plugin_error');
     assert.equal(report.outcome.summary.length, RESULT_LIMITS.summaryChars);
     assert.match(report.outcome.summary, /^plugin fake failed: y+… \[truncated: 100,020 characters, limit 4096\]$/);
+  });
+});
+
+describe("runPlugin and the plugin's metric declarations", () => {
+  const declarations: MetricDeclaration[] = [
+    connectSeconds,
+    { name: 'filesystem_free_bytes', unit: 'bytes', help: 'Free space.', labels: ['mount', 'fstype'] },
+  ];
+  const free = (labels: Record<string, string>): Metric => ({ name: 'filesystem_free_bytes', value: 5e9, unit: 'bytes', labels });
+
+  function recorder(): { log: PluginLogger; lines: string[] } {
+    const lines: string[] = [];
+    return { log: { debug: () => {}, warn: (m) => lines.push(m) }, lines };
+  }
+
+  const returning = (metrics: Metric[], summary = 'all good') => fakePlugin(async () => ({ ...ok, summary, metrics }), declarations);
+
+  it('keeps metrics as declared, with all, some or none of their declared labels, and logs nothing', async () => {
+    const metrics = [ok.metrics[0]!, free({ mount: '/', fstype: 'ext4' }), free({ mount: '/srv' }), free({})];
+    const { log, lines } = recorder();
+    const report = await runPlugin(returning(metrics), {}, { timeoutMs: 1000, log });
+    assert.deepEqual(report.outcome, { ...ok, metrics });
+    assert.deepEqual(lines, []);
+  });
+
+  const problems: [string, Metric, string][] = [
+    ['a metric that is not declared', { name: 'rtt_seconds', value: 0.2, unit: 'seconds' }, '"rtt_seconds" is not declared'],
+    ['a metric with another unit than declared', { name: 'connect_seconds', value: 20, unit: 'count' }, '"connect_seconds" has unit "count", declared "seconds"'],
+    ['a metric with an undeclared label', free({ mount: '/', device: '/dev/sda1' }), '"filesystem_free_bytes" carries label "device", not declared'],
+  ];
+  for (const [what, metric, problem] of problems) {
+    it(`drops ${what}, keeps the rest and says so in the summary`, async () => {
+      const { log, lines } = recorder();
+      const report = await runPlugin(returning([ok.metrics[0]!, metric]), {}, { timeoutMs: 1000, log });
+      assert.deepEqual(report.outcome, {
+        ...ok,
+        summary: `all good [1 metrics dropped: not as the plugin declares them (${problem})]`,
+        metrics: [ok.metrics[0]],
+      });
+      assert.equal(report.pluginError, false);
+      assert.deepEqual(lines, [`plugin fake: metric ${problem} — it is left out of results until the plugin's metrics declarations include it`]);
+    });
+  }
+
+  it('logs each problem once per plugin, not once per run, and again for another plugin', async () => {
+    const undeclared: Metric = { name: 'rtt_seconds', value: 0.2, unit: 'seconds' };
+    const { log, lines } = recorder();
+    const plugin = returning([undeclared]);
+    for (let i = 0; i < 3; i++) {
+      const report = await runPlugin(plugin, {}, { timeoutMs: 1000, log });
+      assert.equal(report.outcome.summary, 'all good [1 metrics dropped: not as the plugin declares them ("rtt_seconds" is not declared)]');
+    }
+    assert.equal(lines.length, 1);
+    await runPlugin(returning([undeclared, { ...undeclared, name: 'loss_ratio', unit: 'ratio' }]), {}, { timeoutMs: 1000, log });
+    const line = (problem: string) => `plugin fake: metric ${problem} — it is left out of results until the plugin's metrics declarations include it`;
+    assert.deepEqual(lines, [line('"rtt_seconds" is not declared'), line('"rtt_seconds" is not declared'), line('"loss_ratio" is not declared')]);
+  });
+
+  it('counts every dropped metric but quotes at most three problems, and logs at most 100 per plugin', async () => {
+    const metrics = Array.from({ length: 150 }, (_, i): Metric => ({ name: `m_${i}`, value: i, unit: 'count' }));
+    const { log, lines } = recorder();
+    const report = await runPlugin(returning(metrics), {}, { timeoutMs: 1000, log });
+    assert.equal(
+      report.outcome.summary,
+      'all good [150 metrics dropped: not as the plugin declares them ("m_0" is not declared; "m_1" is not declared; "m_2" is not declared; …)]',
+    );
+    assert.deepEqual(report.outcome.metrics, []);
+    assert.equal(lines.length, 101);
+    assert.equal(lines.at(-1), 'plugin fake reports more than 100 kinds of metrics that are not as it declares them; further ones are not logged');
+  });
+
+  it('quotes a huge undeclared name cut short', async () => {
+    const report = await runPlugin(returning([{ name: 'n'.repeat(100_000), value: 1, unit: '' }]), {}, { timeoutMs: 1000 });
+    assert.equal(report.outcome.summary, `all good [1 metrics dropped: not as the plugin declares them ("${'n'.repeat(63)}…" is not declared)]`);
+  });
+
+  it('keeps both notes within the summary limit when a huge summary, too many metrics and undeclared ones come together', async () => {
+    const many = Array.from({ length: 300 }, (_, i): Metric => ({ name: 'filesystem_free_bytes', value: i, unit: 'bytes', labels: { mount: `/m${i}` } }));
+    const report = await runPlugin(returning([...many, { name: 'rtt_seconds', value: 1, unit: 'seconds' }], 'x'.repeat(2_000_000)), {}, { timeoutMs: 1000 });
+    const notes =
+      '… [truncated: 2,000,000 characters, limit 4096] [44 of 300 metrics dropped: limit 256 per result]' +
+      ' [1 metrics dropped: not as the plugin declares them ("rtt_seconds" is not declared)]';
+    assert.equal(report.outcome.summary, 'x'.repeat(RESULT_LIMITS.summaryChars - notes.length) + notes);
+    assert.equal(report.outcome.metrics.length, RESULT_LIMITS.metricsPerResult);
   });
 });

@@ -1,5 +1,6 @@
 import type { CheckOutcome, CheckContext, Metric, Plugin, PluginLogger } from './plugin.js';
-import { boundResult, isReason, systemClock, type Clock } from '#rounds/common';
+import { boundResult, isReason, RESULT_LIMITS, systemClock, truncate, type Clock } from '#rounds/common';
+import { DeclaredMetrics } from './metrics.js';
 
 export interface RunOptions {
   timeoutMs: number;
@@ -43,12 +44,58 @@ function stringLabels(labels: unknown): boolean {
   return typeof labels === 'object' && labels !== null && Object.values(labels).every((v) => typeof v === 'string');
 }
 
+/** Declarations indexed once per plugin object, not once per run. */
+const declared = new WeakMap<Plugin, DeclaredMetrics>();
+/** Problems already logged per plugin: a misdeclared metric is logged once, not on every run. */
+const logged = new WeakMap<Plugin, Set<string>>();
+/** Past this many distinct problems a plugin's further ones are not logged (each is still reported in its summary). */
+const MAX_LOGGED_PROBLEMS = 100;
+/** Problems quoted in a summary; the count says how many metrics were dropped in all. */
+const QUOTED_PROBLEMS = 3;
+
+/**
+ * The metrics of `outcome` that are as the plugin declares them, and the note for its summary
+ * when some are not. Each distinct problem is logged the first time it is seen.
+ */
+function keepDeclared(plugin: Plugin, metrics: Metric[], log: PluginLogger): { metrics: Metric[]; note: string } {
+  if (metrics.length === 0) return { metrics, note: '' };
+  let index = declared.get(plugin);
+  if (!index) declared.set(plugin, (index = new DeclaredMetrics(plugin.metrics ?? [])));
+  const kept: Metric[] = [];
+  const problems = new Set<string>();
+  let dropped = 0;
+  for (const m of metrics) {
+    const problem = index.problem(m);
+    if (problem === undefined) kept.push(m);
+    else {
+      dropped++;
+      problems.add(problem);
+    }
+  }
+  if (dropped === 0) return { metrics, note: '' };
+  let seen = logged.get(plugin);
+  if (!seen) logged.set(plugin, (seen = new Set()));
+  for (const problem of problems) {
+    if (seen.has(problem) || seen.size > MAX_LOGGED_PROBLEMS) continue;
+    seen.add(problem);
+    log.warn(
+      seen.size > MAX_LOGGED_PROBLEMS
+        ? `plugin ${plugin.name} reports more than ${MAX_LOGGED_PROBLEMS} kinds of metrics that are not as it declares them; further ones are not logged`
+        : `plugin ${plugin.name}: metric ${problem} — it is left out of results until the plugin's metrics declarations include it`,
+    );
+  }
+  const quoted = [...problems].slice(0, QUOTED_PROBLEMS).join('; ') + (problems.size > QUOTED_PROBLEMS ? '; …' : '');
+  return { metrics: kept, note: ` [${dropped.toLocaleString('en-US')} metrics dropped: not as the plugin declares them (${quoted})]` };
+}
+
 /**
  * Runs one plugin with a deadline. The runner owns time: it aborts `ctx.signal` at the
  * deadline and, if the plugin still has not returned after a short grace, reports
  * CRITICAL/timeout and moves on (the plugin's promise is left to settle on its own).
  * A throw or a malformed outcome becomes UNKNOWN/plugin_error; this never rejects. An
- * outcome over RESULT_LIMITS is cut to them, and its summary says what was cut.
+ * outcome over RESULT_LIMITS is cut to them, and its summary says what was cut. A metric
+ * the plugin does not declare, or reports with another unit or an undeclared label, is
+ * dropped; the summary says so and the problem is logged once per plugin.
  */
 export async function runPlugin(plugin: Plugin, config: unknown, options: RunOptions): Promise<RunReport> {
   const clock = options.clock ?? systemClock;
@@ -104,7 +151,13 @@ export async function runPlugin(plugin: Plugin, config: unknown, options: RunOpt
     clock.clearTimeout(abortTimer);
     if (cutOffTimer !== undefined) clock.clearTimeout(cutOffTimer);
   }
-  // Also a thrown message may be huge: every outcome leaves here within the limits.
-  const outcome = boundResult(report.outcome).result;
+  const conforming = keepDeclared(plugin, report.outcome.metrics, options.log ?? silentLog);
+  // Also a thrown message may be huge: every outcome leaves here within the limits. Bounded
+  // with an empty summary, boundResult's summary is its note alone; the plugin's own text is
+  // then cut to leave room for both notes, so neither is lost to the other's truncation.
+  const bounded = boundResult({ ...report.outcome, summary: '', metrics: conforming.metrics }).result;
+  const notes = bounded.summary + conforming.note;
+  const summary = truncate(report.outcome.summary, RESULT_LIMITS.summaryChars, notes.length) + notes;
+  const outcome = { ...bounded, summary };
   return { ...report, outcome, startedAt, durationMs: Math.max(0, Math.round(clock.now() - startedAt)) };
 }

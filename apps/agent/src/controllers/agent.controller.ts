@@ -10,7 +10,7 @@ import type {
   DescribeRequest,
   RunCheckRequest,
 } from '#rounds/common/wire';
-import type { PluginRegistry } from '#rounds/plugins';
+import { describePlugin, type PluginRegistry } from '#rounds/plugins';
 import type { AgentConfig } from '../config/agent-config.js';
 import { ChecksService } from '../services/checks.service.js';
 import { HealthService } from '../services/health.service.js';
@@ -42,13 +42,7 @@ export class AgentController {
       hostname: hostname(),
       os: process.platform,
       arch: process.arch,
-      plugins: this.registry.list().map((p) => ({
-        name: p.plugin.name,
-        version: p.plugin.version,
-        description: p.plugin.description,
-        configSchemaJson: JSON.stringify(p.jsonSchema),
-        source: p.source,
-      })),
+      plugins: this.registry.list().map(describePlugin),
       assignmentVersion: this.checks.assignmentVersion,
       startedAtMs: STARTED_AT,
     };

@@ -61,6 +61,13 @@ export const dicomEchoPlugin = definePlugin({
   version: '1.0.0',
   description: 'Verifies a DICOM node with C-ECHO (and optionally a study-level C-FIND), timing connect, association and round trip.',
   configSchema: dicomEchoSchema,
+  metrics: [
+    { name: 'connect_seconds', unit: 'seconds', help: 'Time to connect over TCP.' },
+    { name: 'association_seconds', unit: 'seconds', help: 'Time from connected to association accepted (TLS included).' },
+    { name: 'echo_seconds', unit: 'seconds', help: 'C-ECHO round trip.' },
+    { name: 'find_seconds', unit: 'seconds', help: 'C-FIND from request to final response (with a find probe).' },
+    { name: 'find_matches', unit: '', help: 'Studies the C-FIND probe returned (at most its limit).' },
+  ],
   async run(config, ctx) {
     const target = `${config.calledAet}@${hostPort(config.host, config.port)}`;
     let tls: ConnectionOptions | undefined;

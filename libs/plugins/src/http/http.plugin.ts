@@ -348,5 +348,15 @@ export const httpPlugin = definePlugin({
   version: VERSION,
   description: 'Requests a URL and checks the status code, body, latency and TLS certificate expiry.',
   configSchema: httpConfigSchema,
+  metrics: [
+    { name: 'dns_seconds', unit: 'seconds', help: 'Name resolution of the last request (0 for an IP address).' },
+    { name: 'connect_seconds', unit: 'seconds', help: 'TCP connect of the last request, after DNS.' },
+    { name: 'tls_seconds', unit: 'seconds', help: 'TLS handshake of the last request (https only).' },
+    { name: 'first_byte_seconds', unit: 'seconds', help: 'From the start of the last request to its response headers.' },
+    { name: 'total_seconds', unit: 'seconds', help: 'The whole check, redirects and body included; latency thresholds use it.' },
+    { name: 'status_code', unit: '', help: 'The final HTTP status code.' },
+    { name: 'body_bytes', unit: 'bytes', help: 'Body bytes received (a little above maxBodyBytes when cut).' },
+    { name: 'tls_cert_expiry_days', unit: 'days', help: "Time until the server certificate's notAfter, negative once expired (https only)." },
+  ],
   run: runHttp,
 });

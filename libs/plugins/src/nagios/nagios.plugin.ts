@@ -1,4 +1,4 @@
-import { definePlugin, outcome, type CheckOutcome, type Metric, type MetricUnit, type PluginLogger } from '../plugin.js';
+import { definePlugin, outcome, type CheckOutcome, type Metric, type MetricDeclaration, type PluginLogger } from '../plugin.js';
 import { normalisePerfDatum, parsePluginOutput, type PluginOutput } from '#rounds/common';
 import { compileNagiosCommands, expandArgs, nagiosCheckSchema, type NagiosCommand, type NagiosCommands } from './nagios.schema.js';
 import { runProcess, type ProcessControl, type ProcessResult } from './nagios.process.js';
@@ -13,14 +13,28 @@ const MAX_SUMMARY_CHARS = 400;
 
 const STATUS_BY_EXIT = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 
-/** Perfdata base unit → metric name and unit: one family per unit keeps Prometheus types honest. */
-const FAMILIES: Readonly<Record<string, { name: string; unit: MetricUnit }>> = {
-  '': { name: 'perfdata', unit: '' },
-  seconds: { name: 'perfdata_seconds', unit: 'seconds' },
-  bytes: { name: 'perfdata_bytes', unit: 'bytes' },
-  percent: { name: 'perfdata_percent', unit: 'percent' },
-  counter: { name: 'perfdata_total', unit: 'counter' },
+/**
+ * Perfdata base unit → the metric it is reported as: one family per unit keeps Prometheus
+ * types honest. These are also the perfdata part of the plugin's declarations.
+ */
+const FAMILIES: Readonly<Record<string, MetricDeclaration>> = {
+  '': {
+    name: 'perfdata',
+    unit: '',
+    help: 'A perfdata value without a unit of measure, or with one that has no base unit (that UOM is then the uom label).',
+    labels: ['label', 'uom'],
+  },
+  seconds: { name: 'perfdata_seconds', unit: 'seconds', help: 'A perfdata time (s, ms, us) in seconds.', labels: ['label'] },
+  bytes: { name: 'perfdata_bytes', unit: 'bytes', help: 'A perfdata size (B, KB, MB, GB, TB: ×1024 per step) in bytes.', labels: ['label'] },
+  percent: { name: 'perfdata_percent', unit: 'percent', help: 'A perfdata percentage (%), 0–100.', labels: ['label'] },
+  counter: { name: 'perfdata_total', unit: 'counter', help: 'A perfdata counter (c).', labels: ['label'] },
 };
+
+const METRICS: readonly MetricDeclaration[] = [
+  { name: 'execution_seconds', unit: 'seconds', help: 'How long the command ran.' },
+  { name: 'exit_code', unit: '', help: 'Exit code of the command (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).' },
+  ...Object.values(FAMILIES),
+];
 
 function oneLine(text: string): string {
   const clean = text.replace(/[\u0000-\u001f\u007f\u0080-\u009f\ufffd]+/g, ' ').replace(/\s+/g, ' ').trim();
@@ -103,6 +117,7 @@ export function createNagiosPlugin(commands: NagiosCommands | undefined, control
     version: '1.0.0',
     description: "Runs a Nagios-compatible plugin from the agent's allow-list and reports its status, text and perfdata.",
     configSchema: nagiosCheckSchema(allowed),
+    metrics: METRICS,
     async run(config, ctx) {
       const command = allowed?.get(config.command);
       if (!command) {

@@ -174,6 +174,19 @@ export const orthancPlugin = definePlugin({
   version: '1.0.0',
   description: "Checks an Orthanc PACS through its REST API: version, counts, storage, jobs, and a C-ECHO from Orthanc to each of its modalities.",
   configSchema: orthancSchema,
+  metrics: [
+    { name: 'api_seconds', unit: 'seconds', help: 'Round trip of GET /system.' },
+    { name: 'patients', unit: '', help: 'Patients stored.' },
+    { name: 'studies', unit: '', help: 'Studies stored.' },
+    { name: 'series', unit: '', help: 'Series stored.' },
+    { name: 'instances', unit: '', help: 'Instances stored.' },
+    { name: 'storage_bytes', unit: 'bytes', help: 'Disk space the stored instances take.' },
+    { name: 'jobs_failed', unit: '', help: 'Jobs in state Failure.' },
+    { name: 'jobs_pending', unit: '', help: 'Jobs in state Pending or Retry.' },
+    { name: 'jobs_running', unit: '', help: 'Jobs in state Running.' },
+    { name: 'modality_echo_success', unit: '', help: 'Whether the C-ECHO from Orthanc to a modality succeeded (1) or not (0).', labels: ['modality'] },
+    { name: 'modality_echo_seconds', unit: 'seconds', help: 'Round trip of a successful C-ECHO from Orthanc to a modality.', labels: ['modality'] },
+  ],
   async run(config, ctx) {
     try {
       return await check(config, ctx);

@@ -43,6 +43,15 @@ export const smbSharePlugin = definePlugin({
   version: '1.0.0',
   description: 'Checks an SMB2/3 share: logs on, lists a folder, reports free space and optionally writes, reads back and deletes a probe file.',
   configSchema: smbShareSchema,
+  metrics: [
+    { name: 'list_seconds', unit: 'seconds', help: 'Logon and folder listing.' },
+    { name: 'total_bytes', unit: 'bytes', help: 'Size of the share.' },
+    { name: 'free_bytes', unit: 'bytes', help: 'Space free on the share.' },
+    { name: 'used_bytes', unit: 'bytes', help: 'Space used on the share.' },
+    { name: 'used_ratio', unit: 'ratio', help: 'Used share of the space (0..1).' },
+    { name: 'probe_write_seconds', unit: 'seconds', help: 'Writing the probe file (with probe).' },
+    { name: 'probe_read_seconds', unit: 'seconds', help: 'Reading the probe file back (with probe).' },
+  ],
   async run(config, ctx) {
     const where = unc(config);
     const o = await backendFor(process.platform).observe(config, ctx);

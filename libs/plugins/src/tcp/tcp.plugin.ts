@@ -212,5 +212,13 @@ export const tcpPlugin = definePlugin({
   version: '1.0.0',
   description: 'Connects to a TCP port (optionally with TLS), optionally sends text and checks the answer.',
   configSchema: tcpConfigSchema,
+  metrics: [
+    { name: 'dns_seconds', unit: 'seconds', help: 'Name resolution (0 for an IP address).' },
+    { name: 'connect_seconds', unit: 'seconds', help: 'TCP connect, after DNS.' },
+    { name: 'tls_seconds', unit: 'seconds', help: 'TLS handshake (with tls).' },
+    { name: 'response_seconds', unit: 'seconds', help: 'From the connection being ready until the expected text arrived (with expect or expectMatches).' },
+    { name: 'total_seconds', unit: 'seconds', help: 'The whole check; latency thresholds use it.' },
+    { name: 'tls_cert_expiry_days', unit: 'days', help: "Time until the certificate's notAfter, negative once expired (with tls)." },
+  ],
   run: runTcp,
 });

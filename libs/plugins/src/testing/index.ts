@@ -1,2 +1,3 @@
 export * from './harness.js';
 export * from './tls-fixture.js';
+export * from './sample-outcomes.js';

@@ -110,6 +110,23 @@ export interface PluginDescription {
   configSchemaJson: string;
   /** `builtin` or the path/package the plugin was loaded from. */
   source: string;
+  /**
+   * Every metric the plugin may report. The agent drops (and says so in the summary)
+   * a reported metric that is not declared, has another unit or an undeclared label;
+   * the collector derives its label allow-list and HELP texts from these.
+   */
+  metrics: MetricDeclaration[];
+}
+
+export interface MetricDeclaration {
+  /** snake_case, as in Metric.name; unique within the plugin. */
+  name: string;
+  /** Unit of every value reported under this name, as in Metric.unit. */
+  unit: string;
+  /** One sentence for people: what the value is and when it is reported. */
+  help: string;
+  /** Label names the metric may carry; never `agent`, `check`, `plugin` or `status`. */
+  labels: string[];
 }
 
 export interface CollectRequest {
@@ -499,7 +516,7 @@ export const AgentDescription: MessageFns<AgentDescription> = {
 };
 
 function createBasePluginDescription(): PluginDescription {
-  return { name: "", version: "", description: "", configSchemaJson: "", source: "" };
+  return { name: "", version: "", description: "", configSchemaJson: "", source: "", metrics: [] };
 }
 
 export const PluginDescription: MessageFns<PluginDescription> = {
@@ -518,6 +535,9 @@ export const PluginDescription: MessageFns<PluginDescription> = {
     }
     if (message.source !== "") {
       writer.uint32(42).string(message.source);
+    }
+    for (const v of message.metrics) {
+      MetricDeclaration.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -575,6 +595,14 @@ export const PluginDescription: MessageFns<PluginDescription> = {
             message.source = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.metrics.push(MetricDeclaration.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -598,6 +626,9 @@ export const PluginDescription: MessageFns<PluginDescription> = {
         ? globalThis.String(object.config_schema_json)
         : "",
       source: isSet(object.source) ? globalThis.String(object.source) : "",
+      metrics: globalThis.Array.isArray(object?.metrics)
+        ? object.metrics.map((e: any) => MetricDeclaration.fromJSON(e))
+        : [],
     };
   },
 
@@ -618,6 +649,9 @@ export const PluginDescription: MessageFns<PluginDescription> = {
     if (message.source !== "") {
       obj.source = message.source;
     }
+    if (message.metrics?.length) {
+      obj.metrics = message.metrics.map((e) => MetricDeclaration.toJSON(e));
+    }
     return obj;
   },
 
@@ -631,6 +665,124 @@ export const PluginDescription: MessageFns<PluginDescription> = {
     message.description = object.description ?? "";
     message.configSchemaJson = object.configSchemaJson ?? "";
     message.source = object.source ?? "";
+    message.metrics = object.metrics?.map((e) => MetricDeclaration.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMetricDeclaration(): MetricDeclaration {
+  return { name: "", unit: "", help: "", labels: [] };
+}
+
+export const MetricDeclaration: MessageFns<MetricDeclaration> = {
+  encode(message: MetricDeclaration, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.unit !== "") {
+      writer.uint32(18).string(message.unit);
+    }
+    if (message.help !== "") {
+      writer.uint32(26).string(message.help);
+    }
+    for (const v of message.labels) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetricDeclaration {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetricDeclaration();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.unit = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.help = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.labels.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetricDeclaration {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      unit: isSet(object.unit) ? globalThis.String(object.unit) : "",
+      help: isSet(object.help) ? globalThis.String(object.help) : "",
+      labels: globalThis.Array.isArray(object?.labels) ? object.labels.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: MetricDeclaration): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.unit !== "") {
+      obj.unit = message.unit;
+    }
+    if (message.help !== "") {
+      obj.help = message.help;
+    }
+    if (message.labels?.length) {
+      obj.labels = message.labels;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetricDeclaration>, I>>(base?: I): MetricDeclaration {
+    return MetricDeclaration.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetricDeclaration>, I>>(object: I): MetricDeclaration {
+    const message = createBaseMetricDeclaration();
+    message.name = object.name ?? "";
+    message.unit = object.unit ?? "";
+    message.help = object.help ?? "";
+    message.labels = object.labels?.map((e) => e) || [];
     return message;
   },
 };
