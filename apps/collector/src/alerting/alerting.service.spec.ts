@@ -1,3 +1,4 @@
+import { PluginRegistry } from '#rounds/plugins';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '#rounds/common';
@@ -54,7 +55,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   /** The read model as the collector loads it at start, after the spec's agents and checks exist. */
   let state: CurrentState;
   const currentState = async () => {
-    state = new CurrentState(new StateRepository(db.dataSource), { pollIntervalMs: INTERVAL });
+    state = new CurrentState(new StateRepository(db.dataSource), { pollIntervalMs: INTERVAL }, PluginRegistry.withBuiltins());
     await state.onModuleInit();
     return state;
   };

@@ -2,12 +2,20 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
 import { ROUNDS_VERSION } from '#rounds/common';
-import { pluginFamily } from './metrics.service.js';
+import { describePlugin, PluginRegistry } from '#rounds/plugins';
+import { sampleOutcome } from '#rounds/plugins/testing';
 import { render } from './exposition.js';
-import { metricsFixture, NOW } from './metrics.testing.js';
+import { metricsFixture, NOW, PLUGIN_METRICS } from './metrics.testing.js';
+
+/** The value the fixture's `plugin` check reports for `metric` (derived from the plugin's declarations). */
+function sampleValue(plugin: string, metric: string): number {
+  const found = PLUGIN_METRICS[plugin]?.find((m) => m.name === metric);
+  assert.ok(found, `${plugin} declares no ${metric}`);
+  return found.value;
+}
 
 // The spec runs from dist/; the golden files live in the source tree's test/fixtures.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)).replace(`${sep}dist${sep}`, sep), '..', '..', '..', '..');
@@ -78,10 +86,15 @@ describe('MetricsService', () => {
   it('converts plugin units to base units: days to seconds, percent to a ratio', async () => {
     fixture = await metricsFixture();
     const text = await fixture.service.scrape('text');
-    assert.match(text, /^rounds_http_tls_cert_expiry_seconds\{agent="pacs-01",check="http check"\} 1080000$/m);
-    assert.match(text, /^rounds_nagios_perfdata_ratio\{agent="pacs-01",check="nagios check",label="free"\} 0\.09$/m);
+    const line = (name: string, labels: string, value: number) => assert.ok(text.split('\n').includes(`${name}{${labels}} ${value}`), `${name}{${labels}} ${value}`);
+    line('rounds_http_tls_cert_expiry_seconds', 'agent="pacs-01",check="http check"', sampleValue('http', 'tls_cert_expiry_days') * 86_400);
+    line('rounds_nagios_perfdata_ratio', 'agent="pacs-01",check="nagios check",label="sample-label"', sampleValue('nagios', 'perfdata_percent') / 100);
     assert.match(text, /^# TYPE rounds_nagios_perfdata_total counter$/m);
-    assert.match(text, /^rounds_host_metrics_filesystem_free_bytes\{agent="pacs-01",check="host-metrics check",mount="\/",fstype="ext4"\} 9000000000$/m);
+    line(
+      'rounds_host_metrics_filesystem_free_bytes',
+      'agent="pacs-01",check="host-metrics check",mount="sample-mount",fstype="sample-fstype"',
+      sampleValue('host-metrics', 'filesystem_free_bytes'),
+    );
   });
 
   it('leaves out plugin metrics with labels outside the allow-list, bad names or units, and duplicate series, and counts them', async () => {
@@ -90,6 +103,34 @@ describe('MetricsService', () => {
     assert.match(text, /^rounds_site_custom_queue_depth\{agent="pacs-01",check="site-custom check"\} 4$/m);
     assert.doesNotMatch(text, /a-very-specific-file|rounds_site_custom_files|Bad|rounds_site_custom_latency/);
     assert.match(text, /^rounds_collector_plugin_metrics_skipped 4$/m);
+  });
+
+  it("exports a custom plugin's metrics as its agent declares them — one plugin folder, one registry line", async () => {
+    fixture = await metricsFixture();
+    const registry = PluginRegistry.withBuiltins();
+    const queue = (await import(pathToFileURL(join(ROOT, 'test', 'fixtures', 'plugins', 'fixture-queue', 'index.js')).href)) as { default: unknown };
+    const entry = registry.register(queue.default, 'plugins/fixture-queue');
+    // The agent describes what it loaded; the collector has never seen this plugin.
+    const descriptionJson = JSON.stringify({ agentId: 'a', plugins: registry.list().map(describePlugin) });
+    await fixture.agents.update(fixture.pacsId, { descriptionJson });
+    const check = await fixture.checks.create({ agentId: fixture.pacsId, name: 'inbound queue', plugin: 'fixture-queue', config: {}, intervalMs: 30_000, timeoutMs: 5000 }, NOW);
+    await fixture.state.refreshAgent(fixture.pacsId);
+    fixture.state.agentPolled(fixture.pacsId, { descriptionJson });
+    const sample = sampleOutcome(entry.plugin);
+    const undeclared = { name: 'depth', value: 9, unit: 'count' as const, labels: { queue: 'other', host: 'x' } };
+    await fixture.writer.write({
+      agentId: fixture.pacsId,
+      ackSeq: 5000,
+      spoolEpoch: 'epoch-1',
+      results: [{ checkId: check.id, seq: 5000, startedAt: NOW, durationMs: 1, status: 0, reason: 'ok', summary: sample.summary, metrics: [...sample.metrics, undeclared] }],
+    });
+    const text = await fixture.service.scrape('text');
+    const lines = text.split('\n');
+    assert.ok(lines.includes('# HELP rounds_fixture_queue_depth Messages waiting in the queue.'), 'the help is not the declared one');
+    assert.ok(lines.includes('rounds_fixture_queue_depth{agent="pacs-01",check="inbound queue",queue="sample-queue"} 1'));
+    assert.ok(lines.includes('rounds_fixture_queue_oldest_message_age_seconds{agent="pacs-01",check="inbound queue"} 2'));
+    assert.doesNotMatch(text, /queue="other"/, 'a label the plugin does not declare was exported');
+    assert.equal(promtoolCheckMetrics(text).status, 0);
   });
 
   it('serves scrapes from the read model: the database alone changes nothing, a poll handed to the model shows at the next scrape', async () => {
@@ -120,7 +161,7 @@ describe('MetricsService', () => {
   it("takes a check's metrics from its newest committed result at the next scrape, and keeps the others", async () => {
     fixture = await metricsFixture();
     const before = await fixture.service.scrape('text');
-    assert.match(before, /^rounds_http_body_bytes\{agent="pacs-01",check="http check"\} 5120$/m);
+    assert.ok(before.split('\n').includes(`rounds_http_body_bytes{agent="pacs-01",check="http check"} ${sampleValue('http', 'body_bytes')}`));
     const tcpLines = (text: string) => text.split('\n').filter((l) => l.startsWith('rounds_tcp_'));
     assert.ok(tcpLines(before).length > 0);
     await fixture.writer.write({
@@ -153,29 +194,4 @@ describe('MetricsService', () => {
     const text = await fixture.service.scrape('text');
     assert.match(text, /^rounds_agent_last_seen_age_seconds\{agent="pacs-01"\} 7$/m);
   });
-});
-
-describe('pluginFamily', () => {
-  const cases: [string, string, string, ReturnType<typeof pluginFamily>][] = [
-    ['dicom-echo', 'echo_seconds', 'seconds', { name: 'rounds_dicom_echo_echo_seconds', type: 'gauge', unit: 'seconds', scale: 1 }],
-    ['smb-share', 'free_bytes', 'bytes', { name: 'rounds_smb_share_free_bytes', type: 'gauge', unit: 'bytes', scale: 1 }],
-    ['orthanc', 'api_latency', 'seconds', { name: 'rounds_orthanc_api_latency_seconds', type: 'gauge', unit: 'seconds', scale: 1 }],
-    ['http', 'tls_cert_expiry_days', 'days', { name: 'rounds_http_tls_cert_expiry_seconds', type: 'gauge', unit: 'seconds', scale: 86_400 }],
-    ['nagios', 'perfdata_percent', 'percent', { name: 'rounds_nagios_perfdata_ratio', type: 'gauge', unit: 'ratio', scale: 0.01 }],
-    ['nagios', 'perfdata_total', 'counter', { name: 'rounds_nagios_perfdata_total', type: 'counter', scale: 1 }],
-    ['host-metrics', 'context_switches', 'counter', { name: 'rounds_host_metrics_context_switches_total', type: 'counter', scale: 1 }],
-    ['host-metrics', 'network_receive_bytes_per_second', 'bytes_per_second', { name: 'rounds_host_metrics_network_receive_bytes_per_second', type: 'gauge', scale: 1 }],
-    ['orthanc', 'studies', 'count', { name: 'rounds_orthanc_studies', type: 'gauge', scale: 1 }],
-    ['site', 'jobs_total', 'count', undefined],
-    ['check', 'up', '', undefined],
-    ['agent', 'up', '', undefined],
-    ['Site', 'x', '', undefined],
-    ['site', 'x-y', '', undefined],
-    ['site', 'x', 'minutes', undefined],
-  ];
-  for (const [plugin, metric, unit, expected] of cases) {
-    it(`maps ${plugin}/${metric} (${unit || 'no unit'}) to ${expected ? expected.name : 'nothing'}`, () => {
-      assert.deepEqual(pluginFamily(plugin, metric, unit), expected);
-    });
-  }
 });

@@ -1,73 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CHECK_STATUSES, ROUNDS_VERSION, type Clock } from '#rounds/common';
-import { METRIC_UNITS } from '#rounds/plugins';
+import { pluginFamily, PluginRegistry } from '#rounds/plugins';
 import { ResultWriter } from '../polling/result-writer.js';
 import type { StoredMetric } from '../polling/result-writer.js';
 import { CollectorMetrics } from './collector-metrics.service.js';
-import { render, renderFamilies, type ExpositionFormat, type Family, type FamilyType, type Sample } from './exposition.js';
+import { render, renderFamilies, type ExpositionFormat, type Family, type Sample } from './exposition.js';
 import { PollerService } from '../polling/poller.service.js';
 import { CurrentState, type CheckRow, type StateSnapshot } from '../state/current-state.js';
 import { StorageHealth } from '../storage/storage-health.service.js';
-import { CLOCK } from '../shared/tokens.js';
+import { CLOCK, PLUGIN_REGISTRY } from '../shared/tokens.js';
 
-/**
- * Plugin metric labels that reach Prometheus. Each has values bounded by the monitored
- * host or service (cores, mounts, interfaces, Orthanc modalities, Nagios perfdata labels);
- * a metric carrying any other label is left out rather than exported with unbounded values.
- */
-export const PLUGIN_METRIC_LABELS = ['core', 'mount', 'fstype', 'interface', 'modality', 'label', 'uom'] as const;
+/** Longer label values are left out: a label is a name (a core, a mount), never free text. */
 const MAX_LABEL_VALUE = 128;
 
 /** `rounds_check_status` has one series per value; PENDING = no result yet. */
 export const CHECK_STATUS_LABELS = [...CHECK_STATUSES, 'PENDING'] as const;
-
-/** The collector's own families; a plugin metric mapped onto one of these names is left out. */
-const RESERVED_PREFIXES = ['rounds_agent_', 'rounds_check_', 'rounds_collector_'];
-
-export interface PluginFamilySpec {
-  name: string;
-  type: FamilyType;
-  unit?: string;
-  /** Factor from the plugin's unit to the Prometheus base unit (days → seconds, percent → ratio). */
-  scale: number;
-}
-
-/**
- * `rounds_<plugin>_<metric>` with the plugin's `-` as `_`, in base units with the unit as
- * suffix: seconds, bytes, ratio (percent ÷ 100), seconds (days × 86400), bytes_per_second;
- * `counter` becomes a `_total` counter; `count` and unitless values are gauges as named.
- * Undefined when the names cannot make a valid, unreserved metric name.
- */
-export function pluginFamily(plugin: string, metric: string, unit: string): PluginFamilySpec | undefined {
-  if (!/^[a-z][a-z0-9-]*$/.test(plugin) || !/^[a-z][a-z0-9_]*$/.test(metric)) return undefined;
-  if (!(METRIC_UNITS as readonly string[]).includes(unit)) return undefined;
-  const base = `rounds_${plugin.replace(/-/g, '_')}_${metric}`;
-  const suffixed = (name: string, suffix: string) => (name.endsWith(`_${suffix}`) ? name : `${name}_${suffix}`);
-  let spec: PluginFamilySpec;
-  switch (unit) {
-    case 'seconds':
-    case 'bytes':
-    case 'ratio':
-    case 'bytes_per_second':
-      spec = { name: suffixed(base, unit), type: 'gauge', scale: 1, ...(unit === 'bytes_per_second' ? {} : { unit }) };
-      break;
-    case 'percent':
-      spec = { name: suffixed(base.replace(/_percent$/, ''), 'ratio'), type: 'gauge', unit: 'ratio', scale: 0.01 };
-      break;
-    case 'days':
-      spec = { name: suffixed(base.replace(/_days$/, ''), 'seconds'), type: 'gauge', unit: 'seconds', scale: 86_400 };
-      break;
-    case 'counter':
-      spec = { name: suffixed(base, 'total'), type: 'counter', scale: 1 };
-      break;
-    default:
-      // A gauge named like a counter or a histogram part would read as one.
-      if (/_(total|count|sum|bucket)$/.test(base)) return undefined;
-      spec = { name: base, type: 'gauge', scale: 1 };
-  }
-  if (RESERVED_PREFIXES.some((p) => spec.name.startsWith(p))) return undefined;
-  return spec;
-}
 
 interface SnapshotFamilies {
   agents: Family[];
@@ -96,7 +43,13 @@ export class MetricsService {
     private readonly writer: ResultWriter,
     private readonly storage: StorageHealth,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(PLUGIN_REGISTRY) registry: PluginRegistry,
+  ) {
+    this.fallbackLabels = registry.metricLabelNames();
+  }
+
+  /** Labels exported for metrics of a plugin nobody declared to this collector (an agent from before declarations). */
+  private readonly fallbackLabels: readonly string[];
 
   /** The exposition in `format`; equal to rendering {@link families} whole. */
   async scrape(format: ExpositionFormat): Promise<string> {
@@ -133,7 +86,7 @@ export class MetricsService {
 
   private built(): NonNullable<MetricsService['memo']> {
     const snapshot = this.state.snapshot();
-    if (this.memo?.snapshot !== snapshot) this.memo = { snapshot, families: snapshotFamilies(snapshot), bytes: {} };
+    if (this.memo?.snapshot !== snapshot) this.memo = { snapshot, families: snapshotFamilies(snapshot, this.fallbackLabels), bytes: {} };
     return this.memo;
   }
 
@@ -191,7 +144,7 @@ function counter(name: string, help: string, value: number): Family {
   return { name, help, type: 'counter', samples: [{ labels: {}, value }] };
 }
 
-function snapshotFamilies(snapshot: StateSnapshot): SnapshotFamilies {
+function snapshotFamilies(snapshot: StateSnapshot, fallbackLabels: readonly string[]): SnapshotFamilies {
   const seconds = (ms: number) => ms / 1000;
   const agents = snapshot.agents;
   const perAgent = (pick: (a: (typeof agents)[number]) => number | undefined): Sample[] =>
@@ -250,26 +203,34 @@ function snapshotFamilies(snapshot: StateSnapshot): SnapshotFamilies {
     ),
   ];
 
-  const { families: plugins, skipped } = pluginFamilies(checks);
+  const { families: plugins, skipped } = pluginFamilies(checks, fallbackLabels);
   return { agents: agentFamilies, checks: checkFamilies, plugins, skipped };
 }
 
-function pluginFamilies(checks: readonly CheckRow[]): { families: Family[]; skipped: number } {
+/**
+ * Plugin families from the checks' latest metrics. A metric is exported as its plugin declares
+ * it — name, unit, labels, help — whether the plugin is built in or a custom one an agent
+ * described; anything else is left out and counted. Without declarations (an agent older than
+ * them, not yet described) the labels of the built-in declarations are the allow-list.
+ */
+function pluginFamilies(checks: readonly CheckRow[], fallbackLabels: readonly string[]): { families: Family[]; skipped: number } {
   const byName = new Map<string, Family & { keys: Set<string> }>();
   let skipped = 0;
   for (const c of checks) {
     for (const m of c.metrics) {
-      const spec = pluginFamily(c.plugin, m.name, m.unit);
-      const labels = spec && pluginLabels(m);
+      const declared = c.declared?.get(m.name);
+      const spec = (!c.declared || declared?.unit === m.unit) && pluginFamily(c.plugin, m.name, m.unit);
+      const labels = spec && pluginLabels(m, declared?.labels ?? (c.declared ? [] : fallbackLabels));
       if (!spec || !labels || !Number.isFinite(m.value)) {
         skipped += 1;
         continue;
       }
       let family = byName.get(spec.name);
       if (!family) {
+        const about = declared ? declared.help.replace(/\.?$/, '') : `${m.name} reported by the ${c.plugin} plugin`;
         family = {
           name: spec.name,
-          help: `${m.name} reported by the ${c.plugin} plugin${spec.scale === 1 ? '' : ` (converted to ${spec.unit})`}.`,
+          help: `${about}${spec.scale === 1 ? '' : ` (converted to ${spec.unit})`}.`,
           type: spec.type,
           ...(spec.unit ? { unit: spec.unit } : {}),
           samples: [],
@@ -296,14 +257,14 @@ function pluginFamilies(checks: readonly CheckRow[]): { families: Family[]; skip
   return { families, skipped };
 }
 
-/** The metric's labels in allow-list order, or undefined when one is not allowed or too long. */
-function pluginLabels(m: StoredMetric): Record<string, string> | undefined {
+/** The metric's labels in `allowed` order, or undefined when one is not allowed or too long. */
+function pluginLabels(m: StoredMetric, allowed: readonly string[]): Record<string, string> | undefined {
   const given = m.labels ?? {};
   const out: Record<string, string> = {};
   for (const key of Object.keys(given)) {
-    if (!(PLUGIN_METRIC_LABELS as readonly string[]).includes(key)) return undefined;
+    if (!allowed.includes(key)) return undefined;
   }
-  for (const key of PLUGIN_METRIC_LABELS) {
+  for (const key of allowed) {
     const value = given[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || value.length > MAX_LABEL_VALUE) return undefined;

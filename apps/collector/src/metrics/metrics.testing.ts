@@ -1,4 +1,6 @@
 import { ManualClock } from '#rounds/common';
+import { PluginRegistry } from '#rounds/plugins';
+import { sampleOutcomes } from '#rounds/plugins/testing';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
 import { ResultWriter, type StoredMetric, type StoredResult } from '../polling/result-writer.js';
@@ -22,87 +24,13 @@ const m = (name: string, value: number, unit: Unit | string = '', labels?: Recor
   ...(labels ? { labels } : {}),
 });
 
-/** What each built-in plugin reports (names, units and labels as in the plugins' READMEs). */
+/**
+ * What each built-in plugin reports: one metric per declaration (the plugins' own, so a new
+ * plugin or metric shows up here by itself), and a custom plugin nobody declared to the
+ * collector that breaks the naming rules.
+ */
 export const PLUGIN_METRICS: Record<string, StoredMetric[]> = {
-  'dicom-echo': [
-    m('connect_seconds', 0.0012, 'seconds'),
-    m('association_seconds', 0.0085, 'seconds'),
-    m('echo_seconds', 0.0123, 'seconds'),
-    m('find_seconds', 0.045, 'seconds'),
-    m('find_matches', 3),
-  ],
-  orthanc: [
-    m('api_seconds', 0.004, 'seconds'),
-    m('patients', 12),
-    m('studies', 30),
-    m('series', 80),
-    m('instances', 2400),
-    m('storage_bytes', 1_500_000_000, 'bytes'),
-    m('jobs_failed', 1),
-    m('jobs_pending', 0),
-    m('jobs_running', 2),
-    m('modality_echo_success', 1, '', { modality: 'CT1' }),
-    m('modality_echo_seconds', 0.02, 'seconds', { modality: 'CT1' }),
-    m('modality_echo_success', 0, '', { modality: 'MR2' }),
-  ],
-  'smb-share': [
-    m('total_bytes', 1_000_000_000_000, 'bytes'),
-    m('free_bytes', 250_000_000_000, 'bytes'),
-    m('used_bytes', 750_000_000_000, 'bytes'),
-    m('used_ratio', 0.75, 'ratio'),
-    m('list_seconds', 0.03, 'seconds'),
-    m('probe_write_seconds', 0.01, 'seconds'),
-    m('probe_read_seconds', 0.005, 'seconds'),
-  ],
-  'host-metrics': [
-    m('cpu_usage_ratio', 0.12, 'ratio'),
-    m('cpu_core_usage_ratio', 0.1, 'ratio', { core: '0' }),
-    m('cpu_core_usage_ratio', 0.14, 'ratio', { core: '1' }),
-    m('cpu_cores', 2),
-    m('cpu_physical_cores', 1),
-    m('load1', 0.5),
-    m('load5', 0.4),
-    m('load15', 0.3),
-    m('memory_total_bytes', 8_000_000_000, 'bytes'),
-    m('memory_available_bytes', 6_000_000_000, 'bytes'),
-    m('memory_used_bytes', 2_000_000_000, 'bytes'),
-    m('memory_used_ratio', 0.25, 'ratio'),
-    m('swap_total_bytes', 0, 'bytes'),
-    m('swap_used_bytes', 0, 'bytes'),
-    m('swap_free_bytes', 0, 'bytes'),
-    m('filesystem_size_bytes', 100_000_000_000, 'bytes', { mount: '/', fstype: 'ext4' }),
-    m('filesystem_used_bytes', 91_000_000_000, 'bytes', { mount: '/', fstype: 'ext4' }),
-    m('filesystem_free_bytes', 9_000_000_000, 'bytes', { mount: '/', fstype: 'ext4' }),
-    m('filesystem_used_ratio', 0.91, 'ratio', { mount: '/', fstype: 'ext4' }),
-    m('network_receive_bytes_per_second', 12_500, 'bytes_per_second', { interface: 'eth0' }),
-    m('network_transmit_bytes_per_second', 3_200, 'bytes_per_second', { interface: 'eth0' }),
-    m('network_receive_errors_total', 0, 'counter', { interface: 'eth0' }),
-    m('network_transmit_errors_total', 2, 'counter', { interface: 'eth0' }),
-    m('uptime_seconds', 86_400, 'seconds'),
-    m('processes', 180),
-    m('gather_seconds', 0.08, 'seconds'),
-  ],
-  http: [
-    m('dns_seconds', 0, 'seconds'),
-    m('connect_seconds', 0.001, 'seconds'),
-    m('tls_seconds', 0.006, 'seconds'),
-    m('first_byte_seconds', 0.02, 'seconds'),
-    m('total_seconds', 0.025, 'seconds'),
-    m('status_code', 200),
-    m('body_bytes', 5120, 'bytes'),
-    m('tls_cert_expiry_days', 12.5, 'days'),
-  ],
-  tcp: [m('dns_seconds', 0, 'seconds'), m('total_seconds', 0.0004, 'seconds')],
-  nagios: [
-    m('perfdata_bytes', 9_663_676_416, 'bytes', { label: '/' }),
-    m('perfdata_percent', 9, 'percent', { label: 'free' }),
-    m('perfdata_seconds', 0.0021, 'seconds', { label: 'time' }),
-    m('perfdata_total', 1042, 'counter', { label: 'requests' }),
-    m('perfdata', 7, '', { label: 'gizmos', uom: 'widgets' }),
-    m('perfdata', 3, '', { label: 'users' }),
-    m('execution_seconds', 0.015, 'seconds'),
-    m('exit_code', 1),
-  ],
+  ...Object.fromEntries([...sampleOutcomes()].map(([plugin, outcome]) => [plugin, outcome.metrics])),
   // A custom plugin breaking the rules: each of these is left out and counted.
   'site-custom': [
     m('queue_depth', 4, 'count'),
@@ -134,7 +62,7 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
   const db = await openTestDatabase();
   const agents = new AgentsRepository(db.dataSource);
   const checks = new ChecksRepository(db.dataSource);
-  const state = new CurrentState(new StateRepository(db.dataSource), { pollIntervalMs: 15_000 });
+  const state = new CurrentState(new StateRepository(db.dataSource), { pollIntervalMs: 15_000 }, PluginRegistry.withBuiltins());
   const writer = new ResultWriter(db.dataSource, { coalesceMs: 0, onStates: (states) => state.statesCommitted(states) });
   const clock = new ManualClock(NOW);
 
@@ -182,7 +110,7 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
   const storage = new StorageHealth(new FixedFreeSpace(db.dataSource), clock);
   await storage.onApplicationBootstrap();
   storage.onApplicationShutdown();
-  const service = new MetricsService(state, collector, poller, writer, storage, clock);
+  const service = new MetricsService(state, collector, poller, writer, storage, clock, PluginRegistry.withBuiltins());
   return {
     db,
     agents,

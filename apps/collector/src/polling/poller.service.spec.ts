@@ -1,3 +1,4 @@
+import { PluginRegistry } from '#rounds/plugins';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Logger, type LoggerService } from '@nestjs/common';
@@ -234,7 +235,7 @@ describe('PollerService', () => {
     results = new ResultsRepository(db.dataSource);
     writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
     pool = new FakeAgentPool(clock);
-    poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, new CurrentState(new StateRepository(db.dataSource), config), config, clock);
+    poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, new CurrentState(new StateRepository(db.dataSource), config, PluginRegistry.withBuiltins()), config, clock);
     agentId = (await agents.create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't'.repeat(43), fingerprint: 'f'.repeat(64) }, T0)).id;
   });
   afterEach(async () => {
@@ -459,7 +460,7 @@ describe('PollerService', () => {
       const observer = { pollFinished: () => {}, pollLate: () => {}, resultTruncated: (fields: readonly string[]) => void truncated.push([...fields]) };
       await poller.onApplicationShutdown();
       writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
-      poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, new CurrentState(new StateRepository(db.dataSource), config), config, clock, observer);
+      poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, new CurrentState(new StateRepository(db.dataSource), config, PluginRegistry.withBuiltins()), config, clock, observer);
       const huge = (seq: number): CheckResult => ({
         ...result(checkId, seq),
         summary: 'z'.repeat(2_000_000),

@@ -1,3 +1,4 @@
+import { PluginRegistry } from '#rounds/plugins';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AgentsRepository } from '../inventory/agents.repository.js';
@@ -39,7 +40,7 @@ describe('CurrentState (the read model)', () => {
     pacs = (await agents.create({ name: 'pacs-01', host: '10.0.0.1', port: 7443, token: 't', fingerprint: 'f' }, T0)).id;
     await agents.create({ name: 'archive-02', host: '10.0.0.2', port: 7443, token: 't', fingerprint: 'f' }, T0);
     web = (await tcp(pacs, 'web')).id;
-    state = new CurrentState(new StateRepository(db.dataSource), { pollIntervalMs: POLL_MS });
+    state = new CurrentState(new StateRepository(db.dataSource), { pollIntervalMs: POLL_MS }, PluginRegistry.withBuiltins());
     writer = new ResultWriter(db.dataSource, { onStates: (states) => state.statesCommitted(states) });
   });
   afterEach(async () => {

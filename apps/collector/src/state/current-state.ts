@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { CollectorConfig } from '../config/env.js';
 import type { StoredMetric } from '../polling/result-writer.js';
 import type { AgentEntity, AgentState, CheckEntity, CheckStateEntity, StatusCode } from '../storage/entities/index.js';
-import { COLLECTOR_CONFIG } from '../shared/tokens.js';
+import { declarationProblem, PluginRegistry, type MetricDeclaration } from '#rounds/plugins';
+import { COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../shared/tokens.js';
 import { StateRepository, type StateRows } from './state.repository.js';
 
 /** What the agent reported about itself in its last Collect answer (AgentHealth on the wire). */
@@ -15,10 +16,17 @@ export interface AgentHealthView {
   uptimeSeconds?: number;
 }
 
-/** An agent in the read model: its row, and its health parsed once per poll instead of once per reader. */
+/** A plugin's metric declarations by metric name. */
+export type Declarations = ReadonlyMap<string, MetricDeclaration>;
+
+/**
+ * An agent in the read model: its row, its health parsed once per poll instead of once per
+ * reader, and the metric declarations of the plugins it described (custom ones included).
+ */
 export interface AgentRecord {
   readonly agent: AgentEntity;
   health: AgentHealthView | null;
+  declared: ReadonlyMap<string, Declarations>;
 }
 
 /** A check in the read model: its definition, its current state (null before the first result) and that state's metrics, parsed once. */
@@ -62,6 +70,8 @@ export interface CheckRow {
   consecutiveFailures: number;
   lastDurationMs: number | null;
   metrics: StoredMetric[];
+  /** What the plugin declares it reports (as the agent described it, else the built-in's); null when unknown. */
+  declared: Declarations | null;
 }
 
 /** An immutable view of the whole model at one version; readers that render all of it share one per version. */
@@ -125,7 +135,11 @@ export class CurrentState implements OnModuleInit {
   constructor(
     private readonly repository: StateRepository,
     @Inject(COLLECTOR_CONFIG) private readonly config: Pick<CollectorConfig, 'pollIntervalMs'>,
+    @Inject(PLUGIN_REGISTRY) private readonly registry: PluginRegistry,
   ) {}
+
+  /** Built-in plugins' declarations by plugin, for agents that have not described theirs. */
+  private readonly builtins = new Map<string, Declarations | null>();
 
   async onModuleInit(): Promise<void> {
     const started = performance.now();
@@ -195,6 +209,7 @@ export class CurrentState implements OnModuleInit {
     if (!record) return;
     Object.assign(record.agent, patch);
     if (patch.healthJson !== undefined) record.health = parseHealth(patch.healthJson);
+    if (patch.descriptionJson !== undefined) record.declared = declarationsOf(patch.descriptionJson);
     this.changed();
   }
 
@@ -279,6 +294,7 @@ export class CurrentState implements OnModuleInit {
     }));
     const checks: CheckRow[] = [];
     for (const { check, state, metrics } of this.listChecks()) {
+      const declared = this.agents.get(check.agentId)?.declared.get(check.plugin) ?? this.builtin(check.plugin);
       if (!check.enabled || !this.agents.has(check.agentId)) continue;
       const hasResult = state !== null && state.lastResultAt !== null;
       checks.push({
@@ -291,6 +307,7 @@ export class CurrentState implements OnModuleInit {
         consecutiveFailures: state?.consecutiveFailures ?? 0,
         lastDurationMs: state?.lastDurationMs ?? null,
         metrics: hasResult ? metrics : [],
+        declared,
       });
     }
     this.memo = { version: this.version, agents, checks };
@@ -301,7 +318,7 @@ export class CurrentState implements OnModuleInit {
 
   private put({ agents, checks, states }: StateRows): void {
     for (const agent of agents) {
-      this.agents.set(agent.id, { agent, health: parseHealth(agent.healthJson) });
+      this.agents.set(agent.id, { agent, health: parseHealth(agent.healthJson), declared: declarationsOf(agent.descriptionJson) });
       if (!this.checksOfAgent.has(agent.id)) this.checksOfAgent.set(agent.id, new Set());
     }
     const stateOf = new Map(states.map((s) => [s.checkId, s]));
@@ -312,6 +329,16 @@ export class CurrentState implements OnModuleInit {
       if (!ids) this.checksOfAgent.set(check.agentId, (ids = new Set()));
       ids.add(check.id);
     }
+  }
+
+  private builtin(plugin: string): Declarations | null {
+    let declared = this.builtins.get(plugin);
+    if (declared === undefined) {
+      const list = this.registry.metricDeclarations(plugin);
+      declared = list ? new Map(list.map((d) => [d.name, d])) : null;
+      this.builtins.set(plugin, declared);
+    }
+    return declared;
   }
 
   private dropAgent(agentId: string): void {
@@ -340,6 +367,27 @@ export function parseMetrics(json: string): StoredMetric[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The metric declarations in an agent's Describe answer, by plugin. A plugin whose declarations
+ * break the rules (an agent of another version, or a hostile one) gets none: its metrics are
+ * then left out rather than exported on trust.
+ */
+function declarationsOf(descriptionJson: string | null): ReadonlyMap<string, Declarations> {
+  const out = new Map<string, Declarations>();
+  if (!descriptionJson) return out;
+  try {
+    const description = JSON.parse(descriptionJson) as { plugins?: { name?: unknown; metrics?: unknown }[] };
+    for (const plugin of description.plugins ?? []) {
+      if (typeof plugin.name !== 'string' || !Array.isArray(plugin.metrics) || plugin.metrics.length === 0) continue;
+      const metrics = plugin.metrics as MetricDeclaration[];
+      out.set(plugin.name, declarationProblem(metrics) === undefined ? new Map(metrics.map((d) => [d.name, d])) : new Map());
+    }
+  } catch {
+    // An unreadable description declares nothing; the built-in declarations still apply.
+  }
+  return out;
 }
 
 function parseHealth(json: string | null): AgentHealthView | null {

@@ -2,11 +2,12 @@ import { Module, type INestApplication, type Provider, type Type } from '@nestjs
 import { NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { systemClock } from '#rounds/common';
+import { PluginRegistry } from '#rounds/plugins';
 import type { CollectorConfig } from '../../config/env.js';
 import { DATA_SOURCE } from '../../storage/data-source.js';
 import { ApiTokenStore } from '../../auth/api-token.store.js';
 import { ApiTokenService } from '../../auth/api-token.service.js';
-import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG } from '../../shared/tokens.js';
+import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../../shared/tokens.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
 import { CurrentState } from '../../state/current-state.js';
 import { StateRepository } from '../../state/state.repository.js';
@@ -56,12 +57,13 @@ export async function startApiTestApp(options: {
       { provide: API_AUTH_LIMITS, useValue: { freeFailures: Number.MAX_SAFE_INTEGER } },
       ApiTokenGuard,
       // The read model, loaded at start as in the collector: services read and refresh it.
-      ...(options.readModel === false ? [] : [StateRepository, CurrentState]),
+      ...(options.readModel === false ? [] : [StateRepository, CurrentState, { provide: PLUGIN_REGISTRY, useValue: PluginRegistry.withBuiltins() }]),
       ...options.providers,
     ],
   })
   class TestModule {}
-  const app = await NestFactory.create(TestModule, { logger: false });
+  // abortOnError: false — a provider the spec forgot fails the spec with Nest's message instead of exiting silently.
+  const app = await NestFactory.create(TestModule, { logger: false, abortOnError: false });
   await app.listen(0, '127.0.0.1');
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
