@@ -14,6 +14,7 @@ import { ChecksRepository } from '../inventory/checks.repository.js';
 import { OutboxRepository } from '../notifications/outbox.repository.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { AlertingService } from './alerting.service.js';
+import { acknowledgeDto, addSilenceDto, maintenanceWindowDto, setRulesDto, unacknowledgeQuery } from './alerting.dto.js';
 import { ConflictError } from '../shared/errors.js';
 import type { NamedResult, PolledAgent } from '../polling/poller.service.js';
 import { CurrentState } from '../state/current-state.js';
@@ -194,7 +195,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   });
 
   it('a silenced firing enqueues nothing but is recorded in the history with the silence', async () => {
-    const silence = await service.addSilence({ matchers: ['check="PACS web"'], duration: '1h', comment: 'replacing the PACS web server' });
+    const silence = await service.addSilence(addSilenceDto.parse({ matchers: ['check="PACS web"'], duration: '1h', comment: 'replacing the PACS web server' }));
     assert.equal(silence.createdBy, 'api');
     for (let i = 0; i < 3; i++) await poll('CRITICAL', pacsWeb, dicomEcho);
     const sent = await rows();
@@ -220,7 +221,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   it('maintenance mutes a firing during the window, and "resolved" still goes out for what fired before it', async () => {
     for (let i = 0; i < 3; i++) await poll('CRITICAL', pacsWeb);
     assert.equal((await rows()).length, 2);
-    await service.putMaintenanceWindow({ name: 'PACS upgrade', kind: 'once', startsAt: clock.now(), endsAt: clock.now() + 3_600_000, comment: 'vendor on site' });
+    await service.putMaintenanceWindow(maintenanceWindowDto.parse({ name: 'PACS upgrade', kind: 'once', startsAt: clock.now(), endsAt: clock.now() + 3_600_000, comment: 'vendor on site' }));
     assert.deepEqual(
       service.maintenanceWindows().map((w) => [w.name, w.open]),
       [['PACS upgrade', true]],
@@ -259,8 +260,8 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   });
 
   it('the engine state survives a restart: a new instance on the same database neither forgets nor notifies again', async () => {
-    await service.setRules([{ name: 'SlowPacs', metric: 'http_duration_seconds', op: '>', value: 2 }]);
-    await service.addSilence({ matchers: ['check="DICOM echo"'], duration: '2h', comment: 'known', createdBy: 'ward-it' });
+    await service.setRules(setRulesDto.parse([{ name: 'SlowPacs', metric: 'http_duration_seconds', op: '>', value: 2 }]));
+    await service.addSilence(addSilenceDto.parse({ matchers: ['check="DICOM echo"'], duration: '2h', comment: 'known', createdBy: 'ward-it' }));
     await service.setCheckPolicy(pacsWeb, { failuresBeforeHard: 2 });
     await poll('CRITICAL');
     await poll('CRITICAL');
@@ -333,13 +334,13 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   it('an acknowledgement stops reminders until it is withdrawn, and the history says who and why', async () => {
     for (let i = 0; i < 3; i++) await poll('CRITICAL');
     const [alert] = service.alerts();
-    const acked = await service.acknowledge(alert!.fingerprint, { comment: 'on it, replacing the NIC', by: 'maria' });
+    const acked = await service.acknowledge(alert!.fingerprint, acknowledgeDto.parse({ comment: 'on it, replacing the NIC', by: 'maria' }));
     assert.equal(acked.ack!.by, 'maria');
     await clock.advance(16 * 60_000);
     await service.tick();
     assert.equal((await rows()).length, 2, 'no reminder while acknowledged');
 
-    await service.unacknowledge(alert!.fingerprint);
+    await service.unacknowledge(alert!.fingerprint, unacknowledgeQuery.parse({}).by);
     await service.tick();
     assert.deepEqual(
       (await rows()).map((r) => r.message.kind),
@@ -355,8 +356,8 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   it('refuses to acknowledge an alert that is not firing (409) or does not exist (404)', async () => {
     await poll('CRITICAL');
     const [pending] = service.alerts();
-    await assert.rejects(service.acknowledge(pending!.fingerprint, { comment: 'x' }), ConflictError);
-    await assert.rejects(service.acknowledge('0000000000000000', { comment: 'x' }), /there is no alert 0000000000000000/);
+    await assert.rejects(service.acknowledge(pending!.fingerprint, acknowledgeDto.parse({ comment: 'x' })), ConflictError);
+    await assert.rejects(service.acknowledge('0000000000000000', acknowledgeDto.parse({ comment: 'x' })), /there is no alert 0000000000000000/);
   });
 
   it('a step whose commit fails is decided again by a later input: its notification is late, never lost', async () => {
@@ -396,7 +397,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     // The poller reports each failure as it happens, without waiting for the alerting; an
     // operator's mistaken acknowledgement lands in the middle and fails on its own.
     for (const a of down.slice(0, 20)) service.agentDown(a, `agent ${a.name} refused the connection`);
-    const mistaken = service.acknowledge('no-such-alert', { by: 'alice', comment: 'looking' });
+    const mistaken = service.acknowledge('no-such-alert', acknowledgeDto.parse({ by: 'alice', comment: 'looking' }));
     for (const a of down.slice(20)) service.agentDown(a, `agent ${a.name} refused the connection`);
     await assert.rejects(mistaken);
     await service.tick();

@@ -1,25 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { z } from 'zod';
 import type { Clock } from '#rounds/common';
-import { validateWith, type Validation } from '#rounds/plugins';
 import {
   AlertEngine,
   ENGINE_STATE_VERSION,
   AlertNotFoundError,
   AlertStateError,
-  checkPolicySchema,
   formatDuration,
   formatMatcher,
-  instantField,
   isActive,
   nextOccurrence,
-  parseMaintenanceWindow,
-  parseRules,
-  parseSilenceRequest,
   SilenceError,
-  nameField,
-  textField,
   type AlertEngineOptions,
   type AlertEngineState,
   type AlertSnapshot,
@@ -33,6 +23,7 @@ import {
   type Silence,
 } from './index.js';
 import type { CollectorConfig } from '../config/env.js';
+import type { AcknowledgeDto, AddSilenceDto, AlertHistoryQuery, CheckPolicyDto, MaintenanceWindowDto, SetRulesDto } from './alerting.dto.js';
 import { alertMessage } from '../notifications/alert-message.js';
 import { OutboxService, outboxKey } from '../notifications/outbox.service.js';
 import { AlertingRepository, type HistoryLine, type NewHistoryLine } from './alerting.repository.js';
@@ -94,17 +85,6 @@ export interface RuleView {
   repeat?: string;
   description?: string;
 }
-
-const ackSchema = z.strictObject({
-  comment: textField('text saying who is on it or why the alert can wait'),
-  expiresAt: instantField().nullable().optional(),
-  by: nameField('the name of who acknowledges', 200).optional(),
-});
-
-const unackSchema = z.strictObject({ by: nameField('the name of who withdraws the acknowledgement', 200) });
-
-/** Who an action is recorded under until users exist. */
-export const DEFAULT_ACTOR = 'api';
 
 /**
  * Owns the alert engine: restores it at start, feeds it stored results and agent
@@ -292,22 +272,17 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     return view;
   }
 
-  history(options: { limit: number; fingerprint?: string; before?: number }): Promise<HistoryLine[]> {
-    return this.store.history(options);
+  history(query: AlertHistoryQuery): Promise<HistoryLine[]> {
+    return this.store.history(query);
   }
 
-  async acknowledge(fingerprint: string, input: unknown): Promise<AlertView> {
-    const ack = valid('invalid acknowledgement', validateWith(ackSchema, input ?? {}));
-    await this.run((engine) => ({
-      step: engine.acknowledge(fingerprint, { by: ack.by ?? DEFAULT_ACTOR, comment: ack.comment, expiresAt: ack.expiresAt ?? null }),
-      value: undefined,
-    }));
+  async acknowledge(fingerprint: string, ack: AcknowledgeDto): Promise<AlertView> {
+    await this.run((engine) => ({ step: engine.acknowledge(fingerprint, ack), value: undefined }));
     return this.alert(fingerprint);
   }
 
-  async unacknowledge(fingerprint: string, by: string = DEFAULT_ACTOR): Promise<void> {
-    const input = valid('invalid acknowledgement', validateWith(unackSchema, { by }));
-    await this.run((engine) => ({ step: engine.unacknowledge(fingerprint, input.by), value: undefined }));
+  async unacknowledge(fingerprint: string, by: string): Promise<void> {
+    await this.run((engine) => ({ step: engine.unacknowledge(fingerprint, by), value: undefined }));
   }
 
   rules(): RuleView[] {
@@ -315,8 +290,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   /** Replaces the whole rule list (validated as a whole: names are unique). */
-  async setRules(input: unknown): Promise<RuleView[]> {
-    const rules = valid('invalid alert rules', parseRules(input));
+  async setRules(rules: SetRulesDto): Promise<RuleView[]> {
     await this.run((engine) => ({ step: engine.setRules(rules), value: undefined, force: true }));
     return this.rules();
   }
@@ -326,9 +300,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     return this.engine.silences().map((s) => ({ ...s, active: s.startsAt <= now && now < s.endsAt }));
   }
 
-  async addSilence(input: unknown): Promise<Silence> {
-    const body = isObject(input) && input.createdBy === undefined ? { ...input, createdBy: DEFAULT_ACTOR } : input;
-    const request = valid('invalid silence', parseSilenceRequest(body));
+  async addSilence(request: AddSilenceDto): Promise<Silence> {
     return this.run((engine) => {
       try {
         const { silence, ...step } = engine.addSilence(request);
@@ -353,10 +325,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     return this.engine.maintenanceWindows().map((w) => ({ ...w, open: isActive(w, now), next: nextOccurrence(w, now) }));
   }
 
-  /** Adds a window, or replaces the one with the same id; an id is made when none is given. */
-  async putMaintenanceWindow(input: unknown): Promise<MaintenanceWindow> {
-    const body = isObject(input) && input.id === undefined ? { ...input, id: randomUUID() } : input;
-    const window = valid('invalid maintenance window', parseMaintenanceWindow(body));
+  /** Adds a window, or replaces the one with the same id. */
+  async putMaintenanceWindow(window: MaintenanceWindowDto): Promise<MaintenanceWindow> {
     await this.run((engine) => ({ step: engine.putMaintenanceWindow(window), value: undefined, force: true }));
     return window;
   }
@@ -374,11 +344,10 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     return { checkId, override, policy: this.engine.checkPolicy(checkId) };
   }
 
-  /** Sets one check's soft/hard counts (and flap, repeat) overrides; `{}` or `null` goes back to the defaults. */
-  async setCheckPolicy(checkId: string, input: unknown): Promise<{ checkId: string; override: CheckPolicyOverride | null; policy: CheckPolicy }> {
+  /** Sets one check's soft/hard counts (and flap, repeat) overrides; `{}` goes back to the defaults. */
+  async setCheckPolicy(checkId: string, override: CheckPolicyDto): Promise<{ checkId: string; override: CheckPolicyOverride | null; policy: CheckPolicy }> {
     await this.mustHaveCheck(checkId);
-    const override = input === null ? null : valid('invalid check policy', validateWith(checkPolicySchema, input ?? {}));
-    const cleared = override === null || Object.keys(override).length === 0;
+    const cleared = Object.keys(override).length === 0;
     await this.run((engine) => {
       engine.setCheckPolicy(checkId, cleared ? null : override);
       return { step: emptyStep(), value: undefined, force: true };
@@ -521,15 +490,6 @@ function emptyStep(): EngineStep {
 function merge(into: EngineStep, step: EngineStep): void {
   into.notifications.push(...step.notifications);
   into.history.push(...step.history);
-}
-
-function valid<T>(message: string, v: Validation<T>): T {
-  if (!v.ok) throw new ValidationFailedError(message, v.errors);
-  return v.value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The engine's refusals as the API's errors: 404 for a gone alert, 409 for a wrong state. */

@@ -6,13 +6,19 @@ import type { CollectorConfig } from '../config/env.js';
 import { CollectorModule } from '../collector.module.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { AgentsService } from '../inventory/agents.service.js';
+import { enrolAgentDto } from '../inventory/agents.dto.js';
 import { ApiTokenService } from '../auth/api-token.service.js';
 import { ChecksService } from '../inventory/checks.service.js';
+import { createCheckDto } from '../inventory/checks.dto.js';
+import { parseDto } from '../shared/dto.js';
 import { ValidationFailedError } from '../shared/errors.js';
 import { formatFieldErrors } from '#rounds/plugins';
 import { parseDuration } from './parse-duration.js';
 
-/** Runs a one-shot admin command against the same storage the running collector uses. */
+/**
+ * Runs a one-shot admin command against the same storage the running collector uses. Input goes
+ * through the API's DTO schemas (parseDto), so field errors read as the API's, on one line.
+ */
 async function withContext<T>(config: CollectorConfig, fn: (app: INestApplicationContext) => Promise<T>): Promise<T> {
   const app = await NestFactory.createApplicationContext(CollectorModule.register({ config, serve: false }), { logger: ['fatal', 'error', 'warn'] });
   try {
@@ -44,13 +50,14 @@ export async function agentCommand(config: CollectorConfig, { positionals, value
     switch (sub) {
       case 'add': {
         const usage = 'rounds-collector agent add --name <name> --enrol <enrolment string>';
-        const { agent, warning } = await agents.enrol(need(values, 'name', usage), need(values, 'enrol', usage));
+        const dto = parseDto(enrolAgentDto, { name: need(values, 'name', usage), enrol: need(values, 'enrol', usage) }, 'invalid agent');
+        const { warning, ...agent } = await agents.enrol(dto);
         print(`added agent ${agent.name} (${agent.id}) at ${agent.host}:${agent.port}, certificate sha256 ${agent.fingerprint} pinned`);
         if (warning) print(`warning: ${warning}`);
         return 0;
       }
       case 'list': {
-        for (const a of await agents.list()) {
+        for (const a of await agents.listViews()) {
           print(`${a.state.padEnd(8)} ${a.name.padEnd(24)} ${`${a.host}:${a.port}`.padEnd(24)} ${a.lastError ?? ''}`);
         }
         return 0;
@@ -78,15 +85,16 @@ export async function checkCommand(config: CollectorConfig, { positionals, value
   } catch (e) {
     throw new Error(`--config must be a JSON object or @file.json: ${(e as Error).message}`);
   }
+  const input = {
+    agent: need(values, 'agent', usage),
+    name: need(values, 'name', usage),
+    plugin: need(values, 'plugin', usage),
+    config: pluginConfig,
+    intervalMs: typeof values['interval'] === 'string' ? parseDuration(values['interval'], '--interval') : undefined,
+    timeoutMs: typeof values['timeout'] === 'string' ? parseDuration(values['timeout'], '--timeout') : undefined,
+  };
   return withContext(config, async (app) => {
-    const check = await app.get(ChecksService).create({
-      agent: need(values, 'agent', usage),
-      name: need(values, 'name', usage),
-      plugin: need(values, 'plugin', usage),
-      config: pluginConfig,
-      intervalMs: typeof values['interval'] === 'string' ? parseDuration(values['interval'], '--interval') : undefined,
-      timeoutMs: typeof values['timeout'] === 'string' ? parseDuration(values['timeout'], '--timeout') : undefined,
-    });
+    const check = await app.get(ChecksService).create(parseDto(createCheckDto, input, 'invalid check'));
     print(`added check ${check.name} (${check.id}): ${check.plugin} every ${check.intervalMs / 1000} s`);
     return 0;
   });

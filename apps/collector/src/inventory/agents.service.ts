@@ -1,15 +1,13 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { parseEnrolment } from '#rounds/common';
 import type { AgentDescription } from '#rounds/common/wire';
-import type { AgentEntity } from '../storage/entities/index.js';
+import type { AgentEntity, AgentState } from '../storage/entities/index.js';
+import type { EnrolAgentDto } from './agents.dto.js';
 import { AgentsRepository } from './agents.repository.js';
 import { AgentCallError, AgentClientPool, type AgentEndpoint } from './agent-client.pool.js';
 import type { CollectorConfig } from '../config/env.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import { COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CurrentState } from '../state/current-state.js';
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export function endpointOf(agent: AgentEntity): AgentEndpoint {
   return { id: agent.id, name: agent.name, host: agent.host, port: agent.port, token: agent.token, fingerprint: agent.fingerprint };
@@ -24,8 +22,27 @@ export function descriptionOf(agent: AgentEntity): AgentDescription | undefined 
   }
 }
 
-export interface EnrolResult {
-  agent: AgentEntity;
+/** An agent as the API shows it: never the token. */
+export interface AgentView {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  fingerprint: string;
+  state: AgentState;
+  lastSeenAt: number | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  ackSeq: number;
+  dropped: number;
+  checksInSync: boolean;
+  health: unknown;
+  /** What the agent said about itself when last described. */
+  agent: { id: string; version: string; hostname: string; os: string; arch: string; plugins: { name: string; version: string; source: string }[] } | null;
+  createdAt: number;
+}
+
+export interface EnrolResult extends AgentView {
   /** Set when the agent could not be reached now; it is registered anyway and polled from now on. */
   warning?: string;
 }
@@ -46,8 +63,13 @@ export class AgentsService {
     @Optional() private readonly state?: CurrentState,
   ) {}
 
-  async list(): Promise<AgentEntity[]> {
-    return this.state ? this.state.listAgents().map((r) => r.agent) : this.agents.findAll();
+  async listViews(): Promise<AgentView[]> {
+    const agents = this.state ? this.state.listAgents().map((r) => r.agent) : await this.agents.findAll();
+    return agents.map((a) => this.view(a));
+  }
+
+  async getView(idOrName: string): Promise<AgentView> {
+    return this.view(await this.get(idOrName));
   }
 
   async get(idOrName: string): Promise<AgentEntity> {
@@ -63,18 +85,7 @@ export class AgentsService {
    * certificate that does not match the pinned fingerprint or a refused token stops
    * the enrolment; an agent that is merely unreachable is registered with a warning.
    */
-  async enrol(name: string, enrolment: string): Promise<EnrolResult> {
-    if (typeof name !== 'string' || !NAME.test(name)) {
-      throw new ValidationFailedError('invalid agent', [
-        { field: 'name', message: 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit' },
-      ]);
-    }
-    let parsed;
-    try {
-      parsed = parseEnrolment(String(enrolment ?? ''));
-    } catch (e) {
-      throw new ValidationFailedError('invalid agent', [{ field: 'enrol', message: (e as Error).message }]);
-    }
+  async enrol({ name, enrol: parsed }: EnrolAgentDto): Promise<EnrolResult> {
     if (await this.agents.findByName(name)) throw new ConflictError(`an agent named "${name}" already exists — pick another name or remove it first`, 'name');
     const probe: AgentEndpoint = { id: `enrol:${name}`, name, ...parsed };
     let description: AgentDescription | undefined;
@@ -94,7 +105,7 @@ export class AgentsService {
     if (description) await this.agents.update(agent.id, { descriptionJson: JSON.stringify(description) });
     await this.state?.refreshAgent(agent.id);
     this.log.log(`enrolled agent ${name} at ${parsed.host}:${parsed.port}${warning ? ` (${warning})` : ''}`);
-    return { agent: (await this.agents.findById(agent.id)) ?? agent, warning };
+    return { ...this.view((await this.agents.findById(agent.id)) ?? agent), ...(warning ? { warning } : {}) };
   }
 
   async remove(idOrName: string): Promise<void> {
@@ -103,6 +114,27 @@ export class AgentsService {
     await this.state?.refreshAgent(agent.id);
     this.pool.drop(agent.id);
     this.log.log(`removed agent ${agent.name}`);
+  }
+
+  view(a: AgentEntity): AgentView {
+    const d = descriptionOf(a);
+    return {
+      id: a.id,
+      name: a.name,
+      host: a.host,
+      port: a.port,
+      fingerprint: a.fingerprint,
+      state: a.state,
+      lastSeenAt: a.lastSeenAt,
+      lastError: a.lastError,
+      consecutiveFailures: a.consecutiveFailures,
+      ackSeq: a.ackSeq,
+      dropped: a.dropped,
+      checksInSync: a.agentAssignmentVersion === a.assignmentVersion,
+      health: a.healthJson ? (JSON.parse(a.healthJson) as unknown) : null,
+      agent: d ? { id: d.agentId, version: d.version, hostname: d.hostname, os: d.os, arch: d.arch, plugins: d.plugins.map((p) => ({ name: p.name, version: p.version, source: p.source })) } : null,
+      createdAt: a.createdAt,
+    };
   }
 
   /** Asks the agent who it is and what it can run, and keeps the answer. */

@@ -9,6 +9,7 @@ import { ChecksRepository } from './checks.repository.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { AgentsService } from './agents.service.js';
 import { ChecksService } from './checks.service.js';
+import { createCheckDto } from './checks.dto.js';
 import { ValidationFailedError } from '../shared/errors.js';
 
 const INTERVAL_FLOOR = 'set ROUNDS_MIN_CHECK_INTERVAL_MS on the collector to allow shorter intervals';
@@ -25,13 +26,14 @@ describe('ChecksService limits (checks per agent, interval floor, timeout within
     return new ChecksService(new ChecksRepository(db.dataSource), new AgentsService(agents, pool, config), pool, registry, config, systemClock);
   };
   const addAgent = (name: string) => agents.create({ name, host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
-  const tcp = (agent: string, name: string, timing: { intervalMs?: number; timeoutMs?: number } = {}) => ({
-    agent,
-    name,
-    plugin: 'tcp',
-    config: { host: 'pacs', port: 104 },
-    ...timing,
-  });
+  const tcp = (agent: string, name: string, timing: { intervalMs?: number; timeoutMs?: number } = {}) =>
+    createCheckDto.parse({
+      agent,
+      name,
+      plugin: 'tcp',
+      config: { host: 'pacs', port: 104 },
+      ...timing,
+    });
   /** The field errors of a refused call. */
   async function refusal(call: Promise<unknown>): Promise<{ field: string; message: string }[]> {
     const e = await call.then(
@@ -85,7 +87,7 @@ describe('ChecksService limits (checks per agent, interval floor, timeout within
           'agent ward-02 has 2 checks, the most one agent may have is 2 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
       },
     ]);
-    assert.equal((await limited.list('ward-02')).length, 2);
+    assert.equal((await limited.listViews('ward-02')).length, 2);
     assert.equal((await limited.create(tcp('ward-03', 'three'))).name, 'three');
   });
 

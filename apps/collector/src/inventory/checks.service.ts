@@ -1,7 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { z } from 'zod';
 import { CHECK_STATUSES, boundResult, formatInterval, redactSecrets, restoreRedacted, statusFromProto, timeoutBeyondInterval, type CheckStatus, type Clock } from '#rounds/common';
-import { PluginRegistry, issuesToFieldErrors, withoutControlCharacters, type FieldError } from '#rounds/plugins';
+import { PluginRegistry, type FieldError } from '#rounds/plugins';
 import type { AgentEntity, CheckEntity } from '../storage/entities/index.js';
 import { ChecksRepository } from './checks.repository.js';
 import { AgentCallError, AgentClientPool } from './agent-client.pool.js';
@@ -12,50 +11,7 @@ import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../shared/tokens.js';
 import { CurrentState } from '../state/current-state.js';
 import type { StoredMetric } from '../polling/result-writer.js';
 import type { AgentState } from '../storage/entities/index.js';
-
-const checkFields = {
-  name: withoutControlCharacters(z.string().min(1).max(120)),
-  config: z.record(z.string(), z.unknown()),
-  // The floor depends on the collector's settings: see checkSchemas().
-  intervalMs: z.number().int().max(86_400_000),
-  timeoutMs: z.number().int().min(100).max(600_000),
-  enabled: z.boolean(),
-};
-
-const DEFAULT_INTERVAL_MS = 60_000;
-const DEFAULT_TIMEOUT_MS = 10_000;
-
-/** The limits of the collector's settings (ROUNDS_MIN_CHECK_INTERVAL_MS) built into the check schemas. */
-function checkSchemas(limits: { minIntervalMs: number }) {
-  const intervalMs = checkFields.intervalMs.refine((v) => v >= limits.minIntervalMs, {
-    error: (issue) =>
-      `interval ${formatInterval(issue.input as number)} is below the minimum of ${formatInterval(limits.minIntervalMs)} — ` +
-      'set ROUNDS_MIN_CHECK_INTERVAL_MS on the collector to allow shorter intervals',
-  });
-  const input = z
-    .strictObject({
-      agent: z.string().min(1).meta({ description: 'agent id or name' }),
-      plugin: z.string().min(1),
-      name: checkFields.name,
-      config: checkFields.config.default({}),
-      intervalMs: intervalMs.default(DEFAULT_INTERVAL_MS),
-      // Unset: 10 s, or the interval when that is shorter (a timeout never exceeds its interval).
-      timeoutMs: checkFields.timeoutMs.optional(),
-      enabled: checkFields.enabled.default(true),
-    })
-    .superRefine((c, ctx) => {
-      // zod runs this even when a field failed; judge the pair only when both are numbers.
-      const problem = typeof c.timeoutMs === 'number' && typeof c.intervalMs === 'number' ? timeoutBeyondInterval(c.timeoutMs, c.intervalMs) : undefined;
-      if (problem) ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: problem });
-    })
-    .transform((c) => ({ ...c, timeoutMs: c.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, c.intervalMs) }));
-  // No defaults here: zod applies defaults even inside .partial(), and a PATCH must change only what it names.
-  // The timeout-within-interval rule needs the stored check too: ChecksService.update() applies it.
-  const patch = z.strictObject({ ...checkFields, intervalMs }).partial();
-  return { input, patch };
-}
-
-export type CheckInput = z.input<ReturnType<typeof checkSchemas>['input']>;
+import type { CreateCheckDto, UpdateCheckDto } from './checks.dto.js';
 
 export interface CheckView {
   id: string;
@@ -88,6 +44,11 @@ export interface CheckStateView {
   agentState: AgentState;
 }
 
+/** A check with its current state: what the API lists. */
+export interface CheckWithStateView extends CheckView {
+  state: CheckStateView | null;
+}
+
 /**
  * Check definitions: validated against the plugin's schema before anything is saved. While the
  * collector serves, reads come from the read model and every change refreshes it; the CLI's
@@ -95,8 +56,6 @@ export interface CheckStateView {
  */
 @Injectable()
 export class ChecksService {
-  private readonly schemas: ReturnType<typeof checkSchemas>;
-
   constructor(
     private readonly checks: ChecksRepository,
     private readonly agents: AgentsService,
@@ -105,14 +64,18 @@ export class ChecksService {
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() private readonly state?: CurrentState,
-  ) {
-    this.schemas = checkSchemas({ minIntervalMs: config.minCheckIntervalMs });
+  ) {}
+
+  /** Every check (of one agent when `agent` names one) with its current state. */
+  async listViews(agent?: string): Promise<CheckWithStateView[]> {
+    const agentId = agent === undefined ? undefined : (await this.agents.get(agent)).id;
+    const checks = this.state ? this.state.listChecks(agentId).map((r) => r.check) : await this.checks.findAll(agentId === undefined ? undefined : { agentId });
+    return checks.map((c) => ({ ...this.view(c), state: this.stateView(c.id) }));
   }
 
-  async list(agent?: string): Promise<CheckEntity[]> {
-    const agentId = agent === undefined ? undefined : (await this.agents.get(agent)).id;
-    if (this.state) return this.state.listChecks(agentId).map((r) => r.check);
-    return this.checks.findAll(agentId === undefined ? undefined : { agentId });
+  async getView(id: string): Promise<CheckWithStateView> {
+    const check = await this.get(id);
+    return { ...this.view(check), state: this.stateView(check.id) };
   }
 
   async get(id: string): Promise<CheckEntity> {
@@ -121,30 +84,32 @@ export class ChecksService {
     return check;
   }
 
-  async create(input: unknown): Promise<CheckEntity> {
-    const parsed = this.schemas.input.safeParse(input);
-    const errors = parsed.success ? [] : issuesToFieldErrors(parsed.error.issues);
-    // Report the plugin config's errors together with the rest, so one round trip shows everything.
-    const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-    const agent = typeof raw['agent'] === 'string' ? await this.agents.get(raw['agent']).catch(() => undefined) : undefined;
-    if (typeof raw['agent'] === 'string' && !agent) errors.push({ field: 'agent', message: `no agent with id or name "${raw['agent']}"` });
-    if (typeof raw['plugin'] === 'string') {
-      errors.push(...this.configErrors(raw['plugin'], raw['config'] ?? {}, agent ? descriptionOf(agent)?.plugins.map((p) => p.name) : undefined));
-    }
-    if (!parsed.success || errors.length > 0 || !agent) throw new ValidationFailedError('invalid check', dedupe(errors));
-    const dto = parsed.data;
+  async create(dto: CreateCheckDto): Promise<CheckView> {
+    // Every rule's error in one answer, the plugin config's included, so one round trip shows everything.
+    const errors: FieldError[] = [];
+    const floor = this.intervalFloor(dto.intervalMs);
+    if (floor) errors.push(floor);
+    const timing = timeoutBeyondInterval(dto.timeoutMs, dto.intervalMs);
+    if (timing) errors.push({ field: 'timeoutMs', message: timing });
+    const agent = await this.agents.get(dto.agent).catch((e: unknown) => {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    });
+    if (!agent) errors.push({ field: 'agent', message: `no agent with id or name "${dto.agent}"` });
+    errors.push(...this.configErrors(dto.plugin, dto.config, agent ? descriptionOf(agent)?.plugins.map((p) => p.name) : undefined));
+    if (errors.length > 0 || !agent) throw new ValidationFailedError('invalid check', errors);
     await this.mustBeFreeName(agent.id, dto.name);
     await this.mustHaveRoom(agent);
     const created = await this.checks.create({ ...dto, agentId: agent.id });
     await this.state?.refreshAgent(agent.id);
-    return created;
+    return this.view(created);
   }
 
-  async update(id: string, input: unknown): Promise<CheckEntity> {
+  async update(id: string, dto: UpdateCheckDto): Promise<CheckView> {
     const existing = await this.get(id);
-    const parsed = this.schemas.patch.safeParse(input);
-    if (!parsed.success) throw new ValidationFailedError('invalid check', issuesToFieldErrors(parsed.error.issues));
-    const patch = { ...parsed.data };
+    const floor = dto.intervalMs === undefined ? undefined : this.intervalFloor(dto.intervalMs);
+    if (floor) throw new ValidationFailedError('invalid check', [floor]);
+    const patch = { ...dto };
     const timing = timeoutBeyondInterval(patch.timeoutMs ?? existing.timeoutMs, patch.intervalMs ?? existing.intervalMs);
     // Named after the field the PATCH changed: the stored one is not what the caller got wrong.
     if (timing) throw new ValidationFailedError('invalid check', [{ field: patch.timeoutMs === undefined ? 'intervalMs' : 'timeoutMs', message: timing }]);
@@ -158,7 +123,17 @@ export class ChecksService {
     const updated = await this.checks.update(id, patch);
     if (!updated) throw new NotFoundError(`no check with id "${id}"`);
     await this.state?.refreshAgent(updated.agentId);
-    return updated;
+    return this.view(updated);
+  }
+
+  /** The collector's floor under intervals (ROUNDS_MIN_CHECK_INTERVAL_MS), as an error on intervalMs. */
+  private intervalFloor(intervalMs: number): FieldError | undefined {
+    const min = this.config.minCheckIntervalMs;
+    if (intervalMs >= min) return undefined;
+    return {
+      field: 'intervalMs',
+      message: `interval ${formatInterval(intervalMs)} is below the minimum of ${formatInterval(min)} — set ROUNDS_MIN_CHECK_INTERVAL_MS on the collector to allow shorter intervals`,
+    };
   }
 
   /** Disabled checks count too: enabling one must not take an agent past the limit. */
@@ -264,14 +239,4 @@ export class ChecksService {
     const errors = this.configErrors(plugin, config, agentPlugins);
     if (errors.length > 0) throw new ValidationFailedError('invalid check', errors);
   }
-}
-
-function dedupe(errors: FieldError[]): FieldError[] {
-  const seen = new Set<string>();
-  return errors.filter((e) => {
-    const key = `${e.field}\u0000${e.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

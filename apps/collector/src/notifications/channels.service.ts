@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { z } from 'zod';
 import { redactSecrets, restoreRedacted, type Clock } from '#rounds/common';
-import { issuesToFieldErrors, withoutControlCharacters, type FieldError } from '#rounds/plugins';
 import type { CollectorConfig } from '../config/env.js';
-import { CHANNEL_TYPES, type ChannelType, type NotificationChannelEntity, type OutboxStatus } from '../storage/entities/index.js';
+import type { ChannelType, NotificationChannelEntity, OutboxStatus } from '../storage/entities/index.js';
+import type { CreateChannelDto, UpdateChannelDto } from './channels.dto.js';
 import { ChannelsRepository } from './channels.repository.js';
 import { OutboxRepository, type OutboxCount } from './outbox.repository.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
@@ -11,22 +10,6 @@ import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CHANNEL_JSON_SCHEMAS, scrubSecrets, secretValues, validateChannelConfig } from './channel-config.js';
 import type { NotificationMessage } from './message.js';
 import { Notifiers } from './notifiers.js';
-
-const name = withoutControlCharacters(z.string().min(1).max(120));
-
-const channelInput = z.strictObject({
-  name,
-  type: z.enum(CHANNEL_TYPES),
-  config: z.record(z.string(), z.unknown()),
-  enabled: z.boolean().default(true),
-});
-
-// Written out rather than `.partial()`: zod 4 would apply the defaults of a partial schema.
-const channelPatch = z.strictObject({
-  name: name.optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
-  enabled: z.boolean().optional(),
-});
 
 const TEST_TIMEOUT_MS = 30_000;
 
@@ -100,27 +83,14 @@ export class ChannelsService {
     return channel;
   }
 
-  async create(input: unknown): Promise<NotificationChannelEntity> {
-    const parsed = channelInput.safeParse(input);
-    const errors: FieldError[] = parsed.success ? [] : issuesToFieldErrors(parsed.error.issues);
-    // The config's own errors come with the rest, so one round trip shows everything.
-    const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-    const type = CHANNEL_TYPES.find((t) => t === raw['type']);
-    if (type && typeof raw['config'] === 'object' && raw['config'] !== null) {
-      const v = validateChannelConfig(type, raw['config']);
-      if (!v.ok) errors.push(...v.errors);
-    }
-    if (!parsed.success || errors.length > 0) throw new ValidationFailedError('invalid notification channel', errors);
-    const dto = parsed.data;
+  async create(dto: CreateChannelDto): Promise<ChannelView> {
     if (await this.channels.findByName(dto.name)) throw new ConflictError(`a notification channel named "${dto.name}" exists already — choose another name`, 'name');
-    return this.channels.create(dto, this.clock.now());
+    return channelView(await this.channels.create(dto, this.clock.now()));
   }
 
-  async update(idOrName: string, input: unknown): Promise<NotificationChannelEntity> {
+  async update(idOrName: string, dto: UpdateChannelDto): Promise<ChannelView> {
     const existing = await this.get(idOrName);
-    const parsed = channelPatch.safeParse(input);
-    if (!parsed.success) throw new ValidationFailedError('invalid notification channel', issuesToFieldErrors(parsed.error.issues));
-    const patch = { ...parsed.data };
+    const patch = { ...dto };
     if (patch.config) {
       // A form or script echoing back the redacted view keeps the stored secrets.
       patch.config = restoreRedacted(CHANNEL_JSON_SCHEMAS[existing.type], patch.config, JSON.parse(existing.configJson)) as Record<string, unknown>;
@@ -133,7 +103,7 @@ export class ChannelsService {
     }
     const updated = await this.channels.update(existing.id, patch, this.clock.now());
     if (!updated) throw new NotFoundError(`no notification channel with id "${existing.id}"`);
-    return updated;
+    return channelView(updated, await this.outbox.counts());
   }
 
   async remove(idOrName: string): Promise<void> {

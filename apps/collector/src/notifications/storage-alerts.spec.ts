@@ -13,6 +13,7 @@ import { openTestDatabase } from '../storage/testing.js';
 import { WebhookNotifier } from './notifiers/webhook.notifier.js';
 import { StorageHealth } from '../storage/storage-health.service.js';
 import { ChannelsService } from './channels.service.js';
+import { createChannelDto } from './channels.dto.js';
 import { Notifiers } from './notifiers.js';
 import { StorageAlerts } from './storage-alerts.js';
 
@@ -40,8 +41,8 @@ describe('StorageAlerts', () => {
     const config = readCollectorConfig({ ROUNDS_DATA_DIR: db.dataDir, ROUNDS_STORAGE_ALERT_AFTER_MS: '60000' });
     const notifiers = new Notifiers(new SmtpNotifier(), new TelegramNotifier(), new WebhookNotifier(), new AlertmanagerNotifier());
     const channels = new ChannelsService(new ChannelsRepository(db.dataSource), new OutboxRepository(db.dataSource), notifiers, clock, config);
-    await channels.create({ name: 'on-call', type: 'webhook', config: { url: `${receiver.url}/hook` } });
-    await channels.create({ name: 'switched off', type: 'webhook', config: { url: `${receiver.url}/off` }, enabled: false });
+    await channels.create(createChannelDto.parse({ name: 'on-call', type: 'webhook', config: { url: `${receiver.url}/hook` } }));
+    await channels.create(createChannelDto.parse({ name: 'switched off', type: 'webhook', config: { url: `${receiver.url}/off` }, enabled: false }));
     health = new StorageHealth(new HealthRepository(db.dataSource), clock);
     alerts = new StorageAlerts(health, channels, config, clock);
   });

@@ -38,6 +38,19 @@ describe('AgentsController (/api/v1/agents): names', () => {
     assert.deepEqual((await api.call('GET', '/api/v1/agents')).json, []);
   });
 
+  it('POST with a name that is not text, or without a body, answers 400 naming the fields', async () => {
+    const rule = 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit';
+    const res = await api.call('POST', '/api/v1/agents', { name: 42, enrol });
+    assert.deepEqual([res.status, res.json], [400, { statusCode: 400, error: 'Bad Request', message: 'invalid agent', errors: [{ field: 'name', message: rule }] }]);
+    const empty = await api.call('POST', '/api/v1/agents');
+    assert.equal(empty.status, 400);
+    assert.deepEqual(empty.json.errors, [
+      { field: 'name', message: rule },
+      { field: 'enrol', message: 'must be the enrolment string: copy the whole last line printed by `rounds-agent init` (it starts with rounds://)' },
+    ]);
+    assert.deepEqual((await api.call('GET', '/api/v1/agents')).json, []);
+  });
+
   it('POST with a taken name is a 409 naming the field', async () => {
     const first = await api.call('POST', '/api/v1/agents', { name: 'pacs-01', enrol });
     assert.equal(first.status, 201, first.text);

@@ -183,6 +183,34 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
     );
     assert.deepEqual((await call('GET', '/api/v1/alerts/history?limit=0')).json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 10000' }]);
   });
+
+  it('GET /alerts/history answers 400 naming each query parameter of the wrong type', async () => {
+    const res = await call('GET', '/api/v1/alerts/history?limit=many&before=yesterday');
+    assert.deepEqual([res.status, res.json], [
+      400,
+      {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'invalid query',
+        errors: [
+          { field: 'limit', message: 'must be a whole number from 1 to 10000' },
+          { field: 'before', message: 'must be the id of a history line' },
+        ],
+      },
+    ]);
+  });
+
+  it('PUT /checks/{id}/policy with a count of the wrong type answers 400 naming the field, and no body goes back to the defaults', async () => {
+    const res = await call('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: '5' });
+    assert.deepEqual([res.status, res.json], [
+      400,
+      { statusCode: 400, error: 'Bad Request', message: 'invalid check policy', errors: [{ field: 'failuresBeforeHard', message: 'must be a whole number of results from 1 to 100' }] },
+    ]);
+    assert.equal((await call('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: 4 })).json.override.failuresBeforeHard, 4);
+    const reset = await call('PUT', `/api/v1/checks/${checkId}/policy`);
+    assert.equal(reset.status, 200, reset.text);
+    assert.equal(reset.json.override, null);
+  });
   it('refuses control characters in maintenance window names and ids, silence authors and ack authors with a 400 naming the field', async () => {
     const once = { kind: 'once', startsAt: '2030-01-01T00:00:00Z', endsAt: '2030-01-01T02:00:00Z' };
     const refused: [string, string, unknown, string][] = [

@@ -1,8 +1,24 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseFilters, UseGuards } from '@nestjs/common';
 import { AlertingService } from '../../alerting/alerting.service.js';
-import { ValidationFailedError } from '../../shared/errors.js';
+import {
+  acknowledgeDto,
+  addSilenceDto,
+  alertHistoryQuery,
+  checkPolicyDto,
+  maintenanceWindowDto,
+  setRulesDto,
+  unacknowledgeQuery,
+  type AcknowledgeDto,
+  type AddSilenceDto,
+  type AlertHistoryQuery,
+  type CheckPolicyDto,
+  type MaintenanceWindowDto,
+  type SetRulesDto,
+  type UnacknowledgeQuery,
+} from '../../alerting/alerting.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { ZodPipe } from '../zod.pipe.js';
 
 /** Alerts, their history and acknowledgements; rules, silences, maintenance windows and check policies. */
 @Controller('api/v1')
@@ -19,14 +35,8 @@ export class AlertingController {
 
   /** Newest first; `?fingerprint=` for one alert, `?before=<id>` to page back. */
   @Get('alerts/history')
-  history(@Query('limit') limitText?: string, @Query('fingerprint') fingerprint?: string, @Query('before') beforeText?: string) {
-    const limit = limitText === undefined ? 100 : Number(limitText);
-    const before = beforeText === undefined ? undefined : Number(beforeText);
-    const errors = [];
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) errors.push({ field: 'limit', message: 'must be a whole number from 1 to 10000' });
-    if (before !== undefined && (!Number.isInteger(before) || before < 1)) errors.push({ field: 'before', message: 'must be the id of a history line' });
-    if (errors.length > 0) throw new ValidationFailedError('invalid query', errors);
-    return this.alerting.history({ limit, ...(fingerprint ? { fingerprint } : {}), ...(before === undefined ? {} : { before }) });
+  history(@Query(new ZodPipe(alertHistoryQuery, 'invalid query')) query: AlertHistoryQuery) {
+    return this.alerting.history(query);
   }
 
   @Get('alerts/:fingerprint')
@@ -37,14 +47,14 @@ export class AlertingController {
   /** `{comment, expiresAt?, by?}`: stops reminders until it expires or the alert resolves or changes severity. */
   @Post('alerts/:fingerprint/ack')
   @HttpCode(200)
-  acknowledge(@Param('fingerprint') fingerprint: string, @Body() body: unknown) {
-    return this.alerting.acknowledge(fingerprint, body);
+  acknowledge(@Param('fingerprint') fingerprint: string, @Body(new ZodPipe(acknowledgeDto, 'invalid acknowledgement')) ack: AcknowledgeDto) {
+    return this.alerting.acknowledge(fingerprint, ack);
   }
 
   @Delete('alerts/:fingerprint/ack')
   @HttpCode(204)
-  async unacknowledge(@Param('fingerprint') fingerprint: string, @Query('by') by?: string): Promise<void> {
-    await this.alerting.unacknowledge(fingerprint, by?.trim() || undefined);
+  async unacknowledge(@Param('fingerprint') fingerprint: string, @Query(new ZodPipe(unacknowledgeQuery, 'invalid acknowledgement')) query: UnacknowledgeQuery): Promise<void> {
+    await this.alerting.unacknowledge(fingerprint, query.by);
   }
 
   @Get('alert-rules')
@@ -54,8 +64,8 @@ export class AlertingController {
 
   /** Replaces the whole list. */
   @Put('alert-rules')
-  setRules(@Body() body: unknown) {
-    return this.alerting.setRules(body);
+  setRules(@Body(new ZodPipe(setRulesDto, 'invalid alert rules')) rules: SetRulesDto) {
+    return this.alerting.setRules(rules);
   }
 
   @Get('silences')
@@ -64,8 +74,8 @@ export class AlertingController {
   }
 
   @Post('silences')
-  addSilence(@Body() body: unknown) {
-    return this.alerting.addSilence(body);
+  addSilence(@Body(new ZodPipe(addSilenceDto, 'invalid silence')) silence: AddSilenceDto) {
+    return this.alerting.addSilence(silence);
   }
 
   /** Ends the silence now. */
@@ -82,8 +92,8 @@ export class AlertingController {
 
   /** Adds a window, or replaces the one with the same id. */
   @Post('maintenance-windows')
-  putMaintenanceWindow(@Body() body: unknown) {
-    return this.alerting.putMaintenanceWindow(body);
+  putMaintenanceWindow(@Body(new ZodPipe(maintenanceWindowDto, 'invalid maintenance window')) window: MaintenanceWindowDto) {
+    return this.alerting.putMaintenanceWindow(window);
   }
 
   @Delete('maintenance-windows/:id')
@@ -99,7 +109,7 @@ export class AlertingController {
 
   /** `{failuresBeforeHard?, successesBeforeRecovery?, flap?, repeat?}`; `{}` goes back to the defaults. */
   @Put('checks/:id/policy')
-  setCheckPolicy(@Param('id') id: string, @Body() body: unknown) {
-    return this.alerting.setCheckPolicy(id, body);
+  setCheckPolicy(@Param('id') id: string, @Body(new ZodPipe(checkPolicyDto, 'invalid check policy')) policy: CheckPolicyDto) {
+    return this.alerting.setCheckPolicy(id, policy);
   }
 }

@@ -168,6 +168,23 @@ describe('ChannelsController (/api/v1/channels)', () => {
     const bad = await call('GET', '/api/v1/channels/hook/deliveries?limit=0');
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }]);
+    const notANumber = await call('GET', '/api/v1/channels/hook/deliveries?limit=lots');
+    assert.deepEqual([notANumber.status, notANumber.json], [
+      400,
+      { statusCode: 400, error: 'Bad Request', message: 'invalid query', errors: [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }] },
+    ]);
+  });
+
+  it('POST and PATCH with a field of the wrong type answer 400 naming the field', async () => {
+    const res = await call('POST', '/api/v1/channels', { name: 'typed', type: 'webhook', config: { url: 'http://127.0.0.1:9/' }, enabled: 'yes' });
+    assert.deepEqual([res.status, res.json], [
+      400,
+      { statusCode: 400, error: 'Bad Request', message: 'invalid notification channel', errors: [{ field: 'enabled', message: 'Invalid input: expected boolean, received string' }] },
+    ]);
+    const patched = await call('PATCH', '/api/v1/channels/hook', { config: 'http://127.0.0.1:9/' });
+    assert.equal(patched.status, 400);
+    assert.deepEqual(patched.json.errors, [{ field: 'config', message: 'Invalid input: expected record, received string' }]);
+    assert.equal((await call('GET', '/api/v1/channels/typed')).status, 404);
   });
 
   it('POST and PATCH refuse a control character in the name with a 400 naming the field, and a taken name with a 409 naming it', async () => {

@@ -1,18 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
-import { ChannelsService, channelView } from '../../notifications/channels.service.js';
-import { OutboxRepository } from '../../notifications/outbox.repository.js';
-import { ValidationFailedError } from '../../shared/errors.js';
+import { ChannelsService } from '../../notifications/channels.service.js';
+import { createChannelDto, deliveriesQuery, updateChannelDto, type CreateChannelDto, type DeliveriesQuery, type UpdateChannelDto } from '../../notifications/channels.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { ZodPipe } from '../zod.pipe.js';
 
 @Controller('api/v1/channels')
 @UseGuards(ApiTokenGuard)
 @UseFilters(ApiErrorFilter)
 export class ChannelsController {
-  constructor(
-    private readonly channels: ChannelsService,
-    private readonly outbox: OutboxRepository,
-  ) {}
+  constructor(private readonly channels: ChannelsService) {}
 
   @Get()
   list() {
@@ -25,14 +22,13 @@ export class ChannelsController {
   }
 
   @Post()
-  async create(@Body() body: unknown) {
-    return channelView(await this.channels.create(body));
+  create(@Body(new ZodPipe(createChannelDto, 'invalid notification channel')) dto: CreateChannelDto) {
+    return this.channels.create(dto);
   }
 
   @Patch(':id')
-  async update(@Param('id') id: string, @Body() body: unknown) {
-    const channel = await this.channels.update(id, body);
-    return channelView(channel, await this.outbox.counts());
+  update(@Param('id') id: string, @Body(new ZodPipe(updateChannelDto, 'invalid notification channel')) dto: UpdateChannelDto) {
+    return this.channels.update(id, dto);
   }
 
   @Delete(':id')
@@ -48,13 +44,9 @@ export class ChannelsController {
     return this.channels.test(id);
   }
 
-  /** The channel's latest notifications and what became of them (newest first). */
+  /** The channel's latest notifications and what became of them (newest first); `?limit=` (default 50). */
   @Get(':id/deliveries')
-  async deliveries(@Param('id') id: string, @Query('limit') limitText?: string) {
-    const limit = limitText === undefined ? 50 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new ValidationFailedError('invalid query', [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }]);
-    }
-    return this.channels.deliveries(id, limit);
+  deliveries(@Param('id') id: string, @Query(new ZodPipe(deliveriesQuery, 'invalid query')) query: DeliveriesQuery) {
+    return this.channels.deliveries(id, query.limit);
   }
 }

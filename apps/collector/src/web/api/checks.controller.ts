@@ -1,9 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
 import { ChecksService } from '../../inventory/checks.service.js';
+import { createCheckDto, listChecksQuery, updateCheckDto, type CreateCheckDto, type ListChecksQuery, type UpdateCheckDto } from '../../inventory/checks.dto.js';
 import { HistoryService } from '../../history/history.service.js';
-import { ValidationFailedError } from '../../shared/errors.js';
+import { recentResultsQuery, type RecentResultsQuery } from '../../history/history.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { ZodPipe } from '../zod.pipe.js';
 
 @Controller('api/v1/checks')
 @UseGuards(ApiTokenGuard)
@@ -14,25 +16,25 @@ export class ChecksController {
     private readonly history: HistoryService,
   ) {}
 
+  /** `?agent=<id or name>` for one agent's checks. */
   @Get()
-  async list(@Query('agent') agent?: string) {
-    return (await this.checks.list(agent)).map((c) => ({ ...this.checks.view(c), state: this.checks.stateView(c.id) }));
+  list(@Query(new ZodPipe(listChecksQuery, 'invalid query')) query: ListChecksQuery) {
+    return this.checks.listViews(query.agent);
   }
 
   @Get(':id')
-  async get(@Param('id') id: string) {
-    const check = await this.checks.get(id);
-    return { ...this.checks.view(check), state: this.checks.stateView(check.id) };
+  get(@Param('id') id: string) {
+    return this.checks.getView(id);
   }
 
   @Post()
-  async create(@Body() body: unknown) {
-    return this.checks.view(await this.checks.create(body));
+  create(@Body(new ZodPipe(createCheckDto, 'invalid check')) dto: CreateCheckDto) {
+    return this.checks.create(dto);
   }
 
   @Patch(':id')
-  async update(@Param('id') id: string, @Body() body: unknown) {
-    return this.checks.view(await this.checks.update(id, body));
+  update(@Param('id') id: string, @Body(new ZodPipe(updateCheckDto, 'invalid check')) dto: UpdateCheckDto) {
+    return this.checks.update(id, dto);
   }
 
   @Delete(':id')
@@ -41,20 +43,16 @@ export class ChecksController {
     await this.checks.remove(id);
   }
 
+  /** Newest first; `?limit=` (default 100). */
   @Get(':id/results')
-  async recent(@Param('id') id: string, @Query('limit') limitText?: string) {
-    const limit = limitText === undefined ? 100 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-      throw new ValidationFailedError('invalid query', [{ field: 'limit', message: 'must be a whole number from 1 to 10000' }]);
-    }
-    await this.checks.get(id);
-    return this.history.recent(id, limit);
+  recent(@Param('id') id: string, @Query(new ZodPipe(recentResultsQuery, 'invalid query')) query: RecentResultsQuery) {
+    return this.history.recent(id, query.limit);
   }
 
   /** Runs the check on its agent now ("check now"); the result is returned, not stored. */
   @Post(':id/run')
   @HttpCode(200)
-  async run(@Param('id') id: string) {
+  run(@Param('id') id: string) {
     return this.checks.runNow(id);
   }
 }

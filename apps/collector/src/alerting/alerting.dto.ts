@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { limitParam, orEmpty } from '../shared/dto.js';
+import { checkPolicySchema, instantField, maintenanceWindowSchema, nameField, ruleListSchema, silenceRequestSchema, textField } from './index.js';
+
+/**
+ * Alerting requests. The schemas of rules, silences, maintenance windows and check policies are
+ * the domain's (config files use them too); here they get what only a request needs: who acts
+ * until users exist, a new window's id, and how a request without a body is read.
+ */
+
+/** Who an action is recorded under until users exist. */
+export const DEFAULT_ACTOR = 'api';
+
+/** `input` with `key` set to `value()` when it is an object without it; anything else as it is, for the schema to refuse. */
+const withDefault = (key: string, value: () => unknown) => (input: unknown) =>
+  typeof input === 'object' && input !== null && !Array.isArray(input) && (input as Record<string, unknown>)[key] === undefined ? { ...input, [key]: value() } : input;
+
+/** `{comment, expiresAt?, by?}`; no body says "comment: is required". */
+export const acknowledgeDto = orEmpty(
+  z.strictObject({
+    comment: textField('text saying who is on it or why the alert can wait'),
+    expiresAt: instantField().nullable().default(null),
+    by: nameField('the name of who acknowledges', 200).default(DEFAULT_ACTOR),
+  }),
+);
+export type AcknowledgeDto = z.output<typeof acknowledgeDto>;
+
+/** `DELETE /alerts/:fingerprint/ack?by=`; an empty `by` is as good as none. */
+export const unacknowledgeQuery = z.object({
+  by: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), nameField('the name of who withdraws the acknowledgement', 200).default(DEFAULT_ACTOR)),
+});
+export type UnacknowledgeQuery = z.output<typeof unacknowledgeQuery>;
+
+/** `GET /alerts/history?limit=&fingerprint=&before=`. */
+export const alertHistoryQuery = z.object({
+  limit: limitParam(10_000, 100),
+  fingerprint: z.string().optional(),
+  before: z.coerce
+    .number({ error: 'must be the id of a history line' })
+    .int('must be the id of a history line')
+    .min(1, 'must be the id of a history line')
+    .optional(),
+});
+export type AlertHistoryQuery = z.output<typeof alertHistoryQuery>;
+
+/** The whole rule list (names unique). */
+export const setRulesDto = ruleListSchema;
+export type SetRulesDto = z.output<typeof setRulesDto>;
+
+export const addSilenceDto = z.preprocess(withDefault('createdBy', () => DEFAULT_ACTOR), silenceRequestSchema);
+export type AddSilenceDto = z.output<typeof addSilenceDto>;
+
+/** A window without an id is a new one. */
+export const maintenanceWindowDto = z.preprocess(withDefault('id', randomUUID), maintenanceWindowSchema);
+export type MaintenanceWindowDto = z.output<typeof maintenanceWindowDto>;
+
+/** `{failuresBeforeHard?, successesBeforeRecovery?, flap?, repeat?}`; `{}` (or no body) goes back to the defaults. */
+export const checkPolicyDto = orEmpty(checkPolicySchema);
+export type CheckPolicyDto = z.output<typeof checkPolicyDto>;

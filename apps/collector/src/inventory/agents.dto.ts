@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { parseEnrolment } from '#rounds/common';
+import { orEmpty } from '../shared/dto.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const NAME_RULE = 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit';
+
+/** `{name, enrol}`: the enrolment string arrives parsed (host, port, token, pinned fingerprint). */
+export const enrolAgentDto = orEmpty(
+  z.strictObject({
+    name: z.string({ error: NAME_RULE }).regex(NAME, NAME_RULE),
+    enrol: z
+      .string({ error: 'must be the enrolment string: copy the whole last line printed by `rounds-agent init` (it starts with rounds://)' })
+      .transform((text, ctx) => {
+        try {
+          return parseEnrolment(text);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+          return z.NEVER;
+        }
+      }),
+  }),
+);
+export type EnrolAgentDto = z.output<typeof enrolAgentDto>;

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { withoutControlCharacters } from '#rounds/plugins';
+
+/**
+ * Check requests as the API and the CLI send them: their shape only. ChecksService judges what
+ * needs more than the request — the plugin's own config schema (the registry, the agent's
+ * plugins), the interval floor (ROUNDS_MIN_CHECK_INTERVAL_MS), the timeout within the interval
+ * (for a PATCH, the stored one), the checks-per-agent limit and name uniqueness.
+ */
+const checkFields = {
+  name: withoutControlCharacters(z.string().min(1).max(120)),
+  // Any object here: the plugin's schema judges it in ChecksService, together with the other rules' errors.
+  config: z.record(z.string(), z.unknown()),
+  intervalMs: z.number().int().max(86_400_000),
+  timeoutMs: z.number().int().min(100).max(600_000),
+  enabled: z.boolean(),
+};
+
+const DEFAULT_INTERVAL_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export const createCheckDto = z
+  .strictObject({
+    agent: z.string().min(1).meta({ description: 'agent id or name' }),
+    plugin: z.string().min(1),
+    name: checkFields.name,
+    config: checkFields.config.default({}),
+    intervalMs: checkFields.intervalMs.default(DEFAULT_INTERVAL_MS),
+    // Unset: 10 s, or the interval when that is shorter (a timeout never exceeds its interval).
+    timeoutMs: checkFields.timeoutMs.optional(),
+    enabled: checkFields.enabled.default(true),
+  })
+  .transform((c) => ({ ...c, timeoutMs: c.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, c.intervalMs) }));
+export type CreateCheckDto = z.output<typeof createCheckDto>;
+
+// No defaults here: zod applies defaults even inside .partial(), and a PATCH must change only what it names.
+export const updateCheckDto = z.strictObject(checkFields).partial();
+export type UpdateCheckDto = z.output<typeof updateCheckDto>;
+
+/** `GET /checks?agent=<id or name>`: one agent's checks. */
+export const listChecksQuery = z.object({ agent: z.string().optional() });
+export type ListChecksQuery = z.output<typeof listChecksQuery>;

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { withoutControlCharacters } from '#rounds/plugins';
+import { limitParam } from '../shared/dto.js';
+import { CHANNEL_TYPES } from '../storage/entities/index.js';
+import { CHANNEL_SCHEMAS } from './channel-config.js';
+
+const name = withoutControlCharacters(z.string().min(1).max(120));
+
+/**
+ * A new channel. Its config is judged by its type's schema here, its errors (`config.<field>`)
+ * listed with the rest so that one round trip shows everything; it is stored as sent, without
+ * the schema's defaults. Name uniqueness is ChannelsService's.
+ */
+export const createChannelDto = z
+  .strictObject({
+    name,
+    type: z.enum(CHANNEL_TYPES),
+    config: z.record(z.string(), z.unknown()),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((c, ctx) => {
+    // zod skips this when a field has the wrong type; the config's errors then come on the next try.
+    const parsed = CHANNEL_SCHEMAS[c.type].safeParse(c.config);
+    if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['config', ...issue.path] });
+  });
+export type CreateChannelDto = z.output<typeof createChannelDto>;
+
+/**
+ * A change: the config is judged in ChannelsService, against the stored type and after the
+ * stored secrets are put back where the redacted view was echoed.
+ */
+// Written out rather than `.partial()`: zod 4 would apply the defaults of a partial schema.
+export const updateChannelDto = z.strictObject({
+  name: name.optional(),
+  config: z.record(z.string(), z.unknown()).optional(),
+  enabled: z.boolean().optional(),
+});
+export type UpdateChannelDto = z.output<typeof updateChannelDto>;
+
+/** `GET /channels/:id/deliveries?limit=`. */
+export const deliveriesQuery = z.object({ limit: limitParam(1000, 50) });
+export type DeliveriesQuery = z.output<typeof deliveriesQuery>;
