@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type
 import type { Clock } from '#rounds/common';
 import {
   AlertEngine,
-  ENGINE_STATE_VERSION,
   AlertNotFoundError,
   AlertStateError,
   formatDuration,
@@ -16,7 +15,6 @@ import {
   type CheckPolicy,
   type CheckPolicyOverride,
   type CheckResultInput,
-  type EngineStep,
   type MaintenanceWindow,
   type MuteReason,
   type Rule,
@@ -24,9 +22,9 @@ import {
 } from './index.js';
 import type { CollectorConfig } from '../config/env.js';
 import type { AcknowledgeDto, AddSilenceDto, AlertHistoryQuery, CheckPolicyDto, MaintenanceWindowDto, SetRulesDto } from './alerting.dto.js';
-import { alertMessage } from '../notifications/alert-message.js';
-import { OutboxService, outboxKey } from '../notifications/outbox.service.js';
-import { AlertingRepository, type HistoryLine, type NewHistoryLine } from './alerting.repository.js';
+import { OutboxService } from '../notifications/outbox.service.js';
+import { AlertingRepository, type HistoryLine } from './alerting.repository.js';
+import { EngineJournal, emptyStep, merge } from './engine-journal.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import type { NamedResult, PolledAgent, PollEvents } from '../polling/poller.service.js';
 import { CurrentState } from '../state/current-state.js';
@@ -103,16 +101,7 @@ const COUNTER_SAVE_MS = 60_000;
 export class AlertingService implements PollEvents, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Alerting');
   private readonly options: AlertingOptions;
-  private engine!: AlertEngine;
-  /** The state as last committed (JSON text): what the engine goes back to when a commit fails. */
-  private committed!: string;
-  private dirty = false;
-  private savedAt = 0;
-  /** Wall-clock time of the last state write (see AlertingOptions.commitSpacingMs). */
-  private writtenAt = 0;
-  /** Changes waiting for the engine; taken together by the next drain and committed once. */
-  private pending: PendingChange[] = [];
-  private draining: Promise<void> | null = null;
+  private journal!: EngineJournal;
   private timer: unknown;
   private running = false;
   /** After stop(): late poller events are dropped (like results a crash would not have judged). */
@@ -148,9 +137,13 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   /** Restores the engine from the database (a fresh one when there is no saved state). */
   async load(): Promise<void> {
     const stored = await this.store.loadState();
-    this.engine = stored ? AlertEngine.fromJSON(stored.state as AlertEngineState, this.engineOptions) : new AlertEngine(this.engineOptions);
-    this.committed = this.engine.serialize();
-    this.dirty = false;
+    const engine = stored ? AlertEngine.fromJSON(stored.state as AlertEngineState, this.engineOptions) : new AlertEngine(this.engineOptions);
+    this.journal = new EngineJournal(engine, this.store, this.outbox, this.clock, {
+      engine: this.engineOptions,
+      commitSpacingMs: this.options.commitSpacingMs,
+      publicUrl: this.config.publicUrl,
+      refusal: domainError,
+    });
     this.closed = false;
   }
 
@@ -167,8 +160,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    await this.settled();
-    if (this.dirty) await this.run(() => ({ step: emptyStep(), value: undefined, force: true })).catch((e: unknown) => this.logFailure('saving the alert state', e));
+    await this.journal.settled();
+    if (this.journal.dirty) await this.journal.run(() => ({ step: emptyStep(), value: undefined, force: true })).catch((e: unknown) => this.logFailure('saving the alert state', e));
   }
 
   private schedule(): void {
@@ -191,21 +184,21 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
 
   agentDown(agent: PolledAgent, error: string): void {
     if (this.closed) return;
-    void this.run((engine) => ({ step: engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error }), value: undefined })).catch((e: unknown) =>
+    void this.journal.run((engine) => ({ step: engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error }), value: undefined })).catch((e: unknown) =>
       this.logFailure(`agent ${agent.name} going DOWN`, e),
     );
   }
 
   agentUp(agent: PolledAgent): void {
     if (this.closed) return;
-    void this.run((engine) => ({ step: engine.agentReachable({ agentId: agent.id, agentName: agent.name }), value: undefined })).catch((e: unknown) =>
+    void this.journal.run((engine) => ({ step: engine.agentReachable({ agentId: agent.id, agentName: agent.name }), value: undefined })).catch((e: unknown) =>
       this.logFailure(`agent ${agent.name} coming UP`, e),
     );
   }
 
   /** Folds stored results of enabled checks into the engine. */
   async ingest(agent: PolledAgent, results: readonly NamedResult[]): Promise<void> {
-    await this.run(async (engine) => {
+    await this.journal.run(async (engine) => {
       const inputs: CheckResultInput[] = [];
       for (const r of results) {
         const last = engine.checkState(r.checkId)?.lastResultAt;
@@ -229,7 +222,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
 
   /** Lets time act; forgets checks and agents deleted or disabled since; writes what is only in memory. */
   async tick(): Promise<void> {
-    await this.run(async (engine) => {
+    await this.journal.run(async (engine) => {
       const enabled = this.state.enabledCheckIds();
       const present = this.state.agentIds();
       const step = emptyStep();
@@ -238,14 +231,14 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       merge(step, engine.tick());
       // Counters and flap history only (no transition): saved at most once a minute, since with
       // thousands of checks the state is megabytes and a crash only delays an alert (bench: scale).
-      return { step, value: undefined, force: this.dirty && this.clock.now() - this.savedAt >= COUNTER_SAVE_MS };
+      return { step, value: undefined, force: this.journal.dirty && this.clock.now() - this.journal.savedAt >= COUNTER_SAVE_MS };
     });
   }
 
   // ---- operator actions --------------------------------------------------------------
 
   alerts(): AlertView[] {
-    return this.engine.alerts().map((a) => ({
+    return this.journal.engine.alerts().map((a) => ({
       fingerprint: a.fingerprint,
       name: a.name,
       state: a.state,
@@ -262,7 +255,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       ack: a.ack,
       notified: a.notifiedSeverity !== null,
       lastNotifiedAt: a.lastNotifiedAt,
-      mutedBy: this.engine.mutedBy(a.fingerprint),
+      mutedBy: this.journal.engine.mutedBy(a.fingerprint),
     }));
   }
 
@@ -277,31 +270,31 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   async acknowledge(fingerprint: string, ack: AcknowledgeDto): Promise<AlertView> {
-    await this.run((engine) => ({ step: engine.acknowledge(fingerprint, ack), value: undefined }));
+    await this.journal.run((engine) => ({ step: engine.acknowledge(fingerprint, ack), value: undefined }));
     return this.alert(fingerprint);
   }
 
   async unacknowledge(fingerprint: string, by: string): Promise<void> {
-    await this.run((engine) => ({ step: engine.unacknowledge(fingerprint, by), value: undefined }));
+    await this.journal.run((engine) => ({ step: engine.unacknowledge(fingerprint, by), value: undefined }));
   }
 
   rules(): RuleView[] {
-    return this.engine.rules().map(ruleView);
+    return this.journal.engine.rules().map(ruleView);
   }
 
   /** Replaces the whole rule list (validated as a whole: names are unique). */
   async setRules(rules: SetRulesDto): Promise<RuleView[]> {
-    await this.run((engine) => ({ step: engine.setRules(rules), value: undefined, force: true }));
+    await this.journal.run((engine) => ({ step: engine.setRules(rules), value: undefined, force: true }));
     return this.rules();
   }
 
   silences(): (Silence & { active: boolean })[] {
     const now = this.clock.now();
-    return this.engine.silences().map((s) => ({ ...s, active: s.startsAt <= now && now < s.endsAt }));
+    return this.journal.engine.silences().map((s) => ({ ...s, active: s.startsAt <= now && now < s.endsAt }));
   }
 
   async addSilence(request: AddSilenceDto): Promise<Silence> {
-    return this.run((engine) => {
+    return this.journal.run((engine) => {
       try {
         const { silence, ...step } = engine.addSilence(request);
         return { step, value: silence, force: true };
@@ -314,7 +307,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
 
   /** Ends a silence now (it stays listed as expired for a while). */
   async expireSilence(id: string): Promise<void> {
-    await this.run((engine) => {
+    await this.journal.run((engine) => {
       if (!engine.silences().some((s) => s.id === id)) throw new NotFoundError(`there is no silence ${id}: it may have expired and been removed — reload the list`);
       return { step: engine.expireSilence(id), value: undefined, force: true };
     });
@@ -322,17 +315,17 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
 
   maintenanceWindows(): (MaintenanceWindow & { open: boolean; next: { start: number; end: number } | null })[] {
     const now = this.clock.now();
-    return this.engine.maintenanceWindows().map((w) => ({ ...w, open: isActive(w, now), next: nextOccurrence(w, now) }));
+    return this.journal.engine.maintenanceWindows().map((w) => ({ ...w, open: isActive(w, now), next: nextOccurrence(w, now) }));
   }
 
   /** Adds a window, or replaces the one with the same id. */
   async putMaintenanceWindow(window: MaintenanceWindowDto): Promise<MaintenanceWindow> {
-    await this.run((engine) => ({ step: engine.putMaintenanceWindow(window), value: undefined, force: true }));
+    await this.journal.run((engine) => ({ step: engine.putMaintenanceWindow(window), value: undefined, force: true }));
     return window;
   }
 
   async removeMaintenanceWindow(id: string): Promise<void> {
-    await this.run((engine) => {
+    await this.journal.run((engine) => {
       if (!engine.maintenanceWindows().some((w) => w.id === id)) throw new NotFoundError(`there is no maintenance window ${id} — reload the list`);
       return { step: engine.removeMaintenanceWindow(id), value: undefined, force: true };
     });
@@ -340,120 +333,19 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
 
   async checkPolicy(checkId: string): Promise<{ checkId: string; override: CheckPolicyOverride | null; policy: CheckPolicy }> {
     await this.mustHaveCheck(checkId);
-    const override = this.engine.checkPolicyOverride(checkId);
-    return { checkId, override, policy: this.engine.checkPolicy(checkId) };
+    const override = this.journal.engine.checkPolicyOverride(checkId);
+    return { checkId, override, policy: this.journal.engine.checkPolicy(checkId) };
   }
 
   /** Sets one check's soft/hard counts (and flap, repeat) overrides; `{}` goes back to the defaults. */
   async setCheckPolicy(checkId: string, override: CheckPolicyDto): Promise<{ checkId: string; override: CheckPolicyOverride | null; policy: CheckPolicy }> {
     await this.mustHaveCheck(checkId);
     const cleared = Object.keys(override).length === 0;
-    await this.run((engine) => {
+    await this.journal.run((engine) => {
       engine.setCheckPolicy(checkId, cleared ? null : override);
       return { step: emptyStep(), value: undefined, force: true };
     });
     return this.checkPolicy(checkId);
-  }
-
-  // ---- steps -----------------------------------------------------------------------
-
-  /**
-   * Runs one change of the engine after every earlier one and commits what it produced.
-   * Changes that arrive while a commit is under way are applied together, in order, and
-   * committed once: when 2,000 agents become unreachable in one poll round, the ~8 MB
-   * state is written a handful of times, not 2,000. If the commit fails, the engine goes
-   * back to the last committed state and every change of the group fails with it: what
-   * they decided (a notification included) is decided again by the next input, never lost.
-   */
-  private run<T>(change: (engine: AlertEngine) => Step<T> | Promise<Step<T>>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ change, resolve: resolve as (value: unknown) => void, reject });
-      this.draining ??= this.drain().finally(() => (this.draining = null));
-    });
-  }
-
-  /** Resolves when every change queued so far has been applied and committed (or has failed). */
-  private async settled(): Promise<void> {
-    while (this.draining) await this.draining;
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      const done: { job: PendingChange; value: unknown }[] = [];
-      const step = emptyStep();
-      let force = false;
-      const applyPending = async () => {
-        const group = this.pending;
-        this.pending = [];
-        for (const job of group) {
-          try {
-            const outcome = await job.change(this.engine);
-            merge(step, outcome.step);
-            force ||= outcome.force === true;
-            done.push({ job, value: outcome.value });
-          } catch (e) {
-            job.reject(domainError(e));
-          }
-        }
-      };
-      await applyPending();
-      const writes = force || step.notifications.length > 0 || step.history.length > 0;
-      const wait = this.writtenAt + this.options.commitSpacingMs - Date.now();
-      if (writes && wait > 0) {
-        // Wall-clock, not the injected clock: this paces the disk, not alerting time.
-        await new Promise((resolve) => setTimeout(resolve, wait));
-        await applyPending();
-      }
-      try {
-        await this.commit(step, force);
-      } catch (e) {
-        this.engine = AlertEngine.deserialize(this.committed, this.engineOptions);
-        this.dirty = false;
-        for (const { job } of done) job.reject(e);
-        continue;
-      }
-      for (const { job, value } of done) job.resolve(value);
-    }
-  }
-
-  private async commit(step: EngineStep, force: boolean): Promise<void> {
-    if (!force && step.notifications.length === 0 && step.history.length === 0) {
-      this.dirty = true;
-      return;
-    }
-    const now = this.clock.now();
-    this.savedAt = now;
-    this.writtenAt = Date.now();
-    const state = this.engine.serialize();
-    const history: NewHistoryLine[] = step.history.map((h) => ({
-      at: h.at,
-      fingerprint: h.fingerprint,
-      alertName: h.name,
-      transition: h.event,
-      by: h.by ?? null,
-      comment: h.comment ?? null,
-      details: {
-        labels: h.labels,
-        severity: h.severity,
-        ...(h.from === undefined ? {} : { from: h.from }),
-        ...(h.expiresAt === undefined ? {} : { expiresAt: h.expiresAt }),
-        ...(h.detail === undefined ? {} : { detail: h.detail }),
-      },
-    }));
-    for (const n of step.notifications) {
-      history.push({
-        at: n.at,
-        fingerprint: n.alert.fingerprint,
-        alertName: n.alert.name,
-        transition: n.muted.length > 0 ? 'muted' : 'notified',
-        details: { kind: n.kind, key: n.key, severity: n.alert.severity, labels: n.alert.labels, summary: n.alert.summary, ...(n.muted.length > 0 ? { mutedBy: n.muted } : {}) },
-      });
-    }
-    const notifications = step.notifications.filter((n) => n.muted.length === 0).map((n) => ({ key: n.key, payload: alertMessage(n, this.config.publicUrl) }));
-    const fresh = await this.store.commit({ state: { version: ENGINE_STATE_VERSION, text: state }, history, notifications, outboxKey }, now);
-    this.committed = state;
-    this.dirty = false;
-    if (fresh.length > 0) this.outbox.kick();
   }
 
   private async mustHaveCheck(checkId: string): Promise<void> {
@@ -468,28 +360,6 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     }
     this.log.error(`alerting could not process ${what}: ${e instanceof Error ? e.message : String(e)} — the alert state stays as last saved`);
   }
-}
-
-interface PendingChange {
-  change: (engine: AlertEngine) => Step<unknown> | Promise<Step<unknown>>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
-interface Step<T> {
-  step: EngineStep;
-  value: T;
-  /** Commit even when the step produced nothing (configuration changed). */
-  force?: boolean;
-}
-
-function emptyStep(): EngineStep {
-  return { notifications: [], history: [] };
-}
-
-function merge(into: EngineStep, step: EngineStep): void {
-  into.notifications.push(...step.notifications);
-  into.history.push(...step.history);
 }
 
 /** The engine's refusals as the API's errors: 404 for a gone alert, 409 for a wrong state. */

@@ -1,0 +1,172 @@
+import type { Clock } from '#rounds/common';
+import { alertMessage } from '../notifications/alert-message.js';
+import { outboxKey, type OutboxService } from '../notifications/outbox.service.js';
+import type { AlertingRepository, NewHistoryLine } from './alerting.repository.js';
+import { AlertEngine, ENGINE_STATE_VERSION, type AlertEngineOptions, type EngineStep } from './index.js';
+
+/** What one change of the engine produced, and what it answers its caller. */
+export interface Step<T> {
+  step: EngineStep;
+  value: T;
+  /** Commit even when the step produced nothing (configuration changed). */
+  force?: boolean;
+}
+
+interface PendingChange {
+  change: (engine: AlertEngine) => Step<unknown> | Promise<Step<unknown>>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface JournalOptions {
+  engine: AlertEngineOptions;
+  /** Least wall-clock ms between two writes of the engine state (see AlertingOptions.commitSpacingMs). */
+  commitSpacingMs: number;
+  /** Links in notifications (ROUNDS_PUBLIC_URL). */
+  publicUrl: string | undefined;
+  /** Maps an engine refusal to the error its caller gets (404, 409). */
+  refusal: (e: unknown) => unknown;
+}
+
+/**
+ * The alert engine and its write-ahead discipline: every change runs after the earlier ones,
+ * and what it decided — the engine state, history lines and outbox rows — is committed in one
+ * transaction before anyone is told. A step that changed only counters is kept in memory
+ * (`dirty`) and written with the next one.
+ */
+export class EngineJournal {
+  /** The state as last committed (JSON text): what the engine goes back to when a commit fails. */
+  private committed: string;
+  /** Counters changed since the last write (no transition, nothing to say). */
+  dirty = false;
+  /** Alerting time of the last write. */
+  savedAt = 0;
+  /** Wall-clock time of the last state write (see JournalOptions.commitSpacingMs). */
+  private writtenAt = 0;
+  /** Changes waiting for the engine; taken together by the next drain and committed once. */
+  private pending: PendingChange[] = [];
+  private draining: Promise<void> | null = null;
+
+  constructor(
+    private current: AlertEngine,
+    private readonly store: AlertingRepository,
+    private readonly outbox: OutboxService,
+    private readonly clock: Clock,
+    private readonly options: JournalOptions,
+  ) {
+    this.committed = current.serialize();
+  }
+
+  /** The engine as of the last change (read-only use: views and queries). */
+  get engine(): AlertEngine {
+    return this.current;
+  }
+
+  /**
+   * Runs one change of the engine after every earlier one and commits what it produced.
+   * Changes that arrive while a commit is under way are applied together, in order, and
+   * committed once: when 2,000 agents become unreachable in one poll round, the ~8 MB
+   * state is written a handful of times, not 2,000. If the commit fails, the engine goes
+   * back to the last committed state and every change of the group fails with it: what
+   * they decided (a notification included) is decided again by the next input, never lost.
+   */
+  run<T>(change: (engine: AlertEngine) => Step<T> | Promise<Step<T>>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ change, resolve: resolve as (value: unknown) => void, reject });
+      this.draining ??= this.drain().finally(() => (this.draining = null));
+    });
+  }
+
+  /** Resolves when every change queued so far has been applied and committed (or has failed). */
+  async settled(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const done: { job: PendingChange; value: unknown }[] = [];
+      const step = emptyStep();
+      let force = false;
+      const applyPending = async () => {
+        const group = this.pending;
+        this.pending = [];
+        for (const job of group) {
+          try {
+            const outcome = await job.change(this.current);
+            merge(step, outcome.step);
+            force ||= outcome.force === true;
+            done.push({ job, value: outcome.value });
+          } catch (e) {
+            job.reject(this.options.refusal(e));
+          }
+        }
+      };
+      await applyPending();
+      const writes = force || step.notifications.length > 0 || step.history.length > 0;
+      const wait = this.writtenAt + this.options.commitSpacingMs - Date.now();
+      if (writes && wait > 0) {
+        // Wall-clock, not the injected clock: this paces the disk, not alerting time.
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        await applyPending();
+      }
+      try {
+        await this.commit(step, force);
+      } catch (e) {
+        this.current = AlertEngine.deserialize(this.committed, this.options.engine);
+        this.dirty = false;
+        for (const { job } of done) job.reject(e);
+        continue;
+      }
+      for (const { job, value } of done) job.resolve(value);
+    }
+  }
+
+  private async commit(step: EngineStep, force: boolean): Promise<void> {
+    if (!force && step.notifications.length === 0 && step.history.length === 0) {
+      this.dirty = true;
+      return;
+    }
+    const now = this.clock.now();
+    this.savedAt = now;
+    this.writtenAt = Date.now();
+    const state = this.current.serialize();
+    const history: NewHistoryLine[] = step.history.map((h) => ({
+      at: h.at,
+      fingerprint: h.fingerprint,
+      alertName: h.name,
+      transition: h.event,
+      by: h.by ?? null,
+      comment: h.comment ?? null,
+      details: {
+        labels: h.labels,
+        severity: h.severity,
+        ...(h.from === undefined ? {} : { from: h.from }),
+        ...(h.expiresAt === undefined ? {} : { expiresAt: h.expiresAt }),
+        ...(h.detail === undefined ? {} : { detail: h.detail }),
+      },
+    }));
+    for (const n of step.notifications) {
+      history.push({
+        at: n.at,
+        fingerprint: n.alert.fingerprint,
+        alertName: n.alert.name,
+        transition: n.muted.length > 0 ? 'muted' : 'notified',
+        details: { kind: n.kind, key: n.key, severity: n.alert.severity, labels: n.alert.labels, summary: n.alert.summary, ...(n.muted.length > 0 ? { mutedBy: n.muted } : {}) },
+      });
+    }
+    const notifications = step.notifications.filter((n) => n.muted.length === 0).map((n) => ({ key: n.key, payload: alertMessage(n, this.options.publicUrl) }));
+    const fresh = await this.store.commit({ state: { version: ENGINE_STATE_VERSION, text: state }, history, notifications, outboxKey }, now);
+    this.committed = state;
+    this.dirty = false;
+    if (fresh.length > 0) this.outbox.kick();
+  }
+}
+
+export function emptyStep(): EngineStep {
+  return { notifications: [], history: [] };
+}
+
+export function merge(into: EngineStep, step: EngineStep): void {
+  into.notifications.push(...step.notifications);
+  into.history.push(...step.history);
+}
