@@ -71,5 +71,5 @@ export class StatusPageService {
 /** Why a result no longer says something about now, in words; null when it does. */
 export function staleness(f: Freshness): string | null {
   if (!f.stale) return null;
-  return f.agentState === 'UP' ? 'no newer result for over two intervals' : `agent is ${f.agentState}: this is its last result before that`;
+  return f.agentState === 'UP' ? 'no newer result for over two intervals' : `agent ${f.agentState} — the last result it sent`;
 }

@@ -53,6 +53,15 @@ describe('statusPage', () => {
     assert.ok(page.includes('data-check="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"'));
   });
 
+  it('marks a stale check with a badge, says why, and counts the stale ones apart', () => {
+    const page = statusPage(model({ checks: [check({ stale: `agent DOWN ${XSS}` }), check({ id: 'c2' })] })).value;
+    assert.match(page, /<tr data-check="c1" class="stale"><td><span class="badge OK">OK<\/span> <span class="badge STALE" title="agent DOWN &lt;img/);
+    assert.match(page, /stale: agent DOWN &lt;img src=x onerror=alert\(1\)&gt;/);
+    assert.doesNotMatch(page, /<tr data-check="c2" class="stale"/);
+    assert.match(page, /<span class="badge STALE">STALE<\/span> 1 \(counted above/);
+    assert.doesNotMatch(statusPage(model({ checks: [check()] })).value, /badge STALE/);
+  });
+
   it('counts checks by status', () => {
     const page = statusPage(
       model({ checks: [check({ id: 'a' }), check({ id: 'b', status: 'CRITICAL' }), check({ id: 'c', status: 'CRITICAL' })] }),

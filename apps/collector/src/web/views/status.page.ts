@@ -55,6 +55,7 @@ th{font-weight:600;background:#eef0f3}
 export function statusPage(model: StatusPageModel): SafeHtml {
   const counts = new Map<string, number>();
   for (const c of model.checks) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+  const stale = model.checks.filter((c) => c.stale).length;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="15"><title>Rounds — status</title><style>${trusted(STYLE)}</style></head>
@@ -62,7 +63,7 @@ export function statusPage(model: StatusPageModel): SafeHtml {
 <main>
 <p class="counts">${['OK', 'WARNING', 'CRITICAL', 'UNKNOWN', 'PENDING'].map(
     (s) => html`<span><span class="badge ${s}">${s}</span> ${counts.get(s) ?? 0}</span>`,
-  )}</p>
+  )}${stale > 0 ? html`<span><span class="badge STALE">STALE</span> ${stale} (counted above by their last status)</span>` : ''}</p>
 <h2>Agents (${model.agents.length})</h2>
 ${
   model.agents.length === 0
