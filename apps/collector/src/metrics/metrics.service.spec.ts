@@ -187,6 +187,18 @@ describe('MetricsService', () => {
     assert.deepEqual(tcpLines(after), tcpLines(before), 'a check without a new result changed its metrics');
   });
 
+  it("marks a check stale at scrape time when its agent goes DOWN or its results are overdue", async () => {
+    fixture = await metricsFixture();
+    const stale = (text: string, check: string) => text.split('\n').find((l) => l.startsWith(`rounds_check_stale{agent="pacs-01",check="${check}"`))?.split(' ').pop();
+    assert.equal(stale(await fixture.service.scrape('text'), 'http check'), '0');
+    // The http check runs every 30 s and its last result is 30 s old; the poll interval is 15 s.
+    await fixture.clock.advance(2 * 30_000 + 15_000 - 30_000 + 1);
+    assert.equal(stale(await fixture.service.scrape('text'), 'http check'), '1', 'an overdue result is not stale');
+    fixture = await metricsFixture();
+    fixture.state.agentPolled(fixture.pacsId, { state: 'DOWN' });
+    assert.equal(stale(await fixture.service.scrape('text'), 'tcp check'), '1', "a DOWN agent's check is not stale");
+  });
+
   it('computes the agent age at scrape time', async () => {
     fixture = await metricsFixture();
     await fixture.service.scrape('text');

@@ -74,6 +74,7 @@ export class MetricsService {
       cached.agents,
       utf8(parts.ages),
       cached.checks,
+      utf8(parts.stale),
       Buffer.from(renderFamilies(parts.tail, format) + (format === 'openmetrics' ? '# EOF\n' : ''), 'utf8'),
     ]);
   }
@@ -81,7 +82,7 @@ export class MetricsService {
   async families(): Promise<Family[]> {
     const { snapshot, families } = this.built();
     const parts = await this.parts(snapshot, families);
-    return [...parts.head, ...families.agents, ...parts.ages, ...families.checks, ...families.plugins, ...parts.tail];
+    return [...parts.head, ...families.agents, ...parts.ages, ...families.checks, ...families.plugins, ...parts.stale, ...parts.tail];
   }
 
   private built(): NonNullable<MetricsService['memo']> {
@@ -90,8 +91,8 @@ export class MetricsService {
     return this.memo;
   }
 
-  /** The families computed per scrape, around the cached ones: build info, ages, the collector's own. */
-  private async parts(snapshot: StateSnapshot, built: SnapshotFamilies): Promise<{ head: Family[]; ages: Family[]; tail: Family[] }> {
+  /** The families computed per scrape, around the cached ones: build info, ages, staleness, the collector's own. */
+  private async parts(snapshot: StateSnapshot, built: SnapshotFamilies): Promise<{ head: Family[]; ages: Family[]; stale: Family[]; tail: Family[] }> {
     const now = this.clock.now();
     const w = this.writer.counters;
     const seconds = (ms: number) => ms / 1000;
@@ -104,6 +105,15 @@ export class MetricsService {
         'seconds',
       ),
     ];
+    const stale = [
+      gauge(
+        'rounds_check_stale',
+        "1 when the check's latest result says nothing about now (its agent is not UP, or no result came for two intervals and a poll), at scrape time; no series before the first result.",
+        snapshot.checks
+          .filter((c) => c.lastResultAt !== null)
+          .map((c) => ({ labels: { agent: c.agent, check: c.check, plugin: c.plugin }, value: this.state.isStale(c, now) ? 1 : 0 })),
+      ),
+    ];
     const tail = [
       gauge('rounds_collector_poll_queue_depth', 'Agent polls that are due and wait for a free poll slot.', [{ labels: {}, value: this.poller.queueDepth }]),
       counter('rounds_collector_results_written_total', 'Check results stored in the database.', w.resultsWritten),
@@ -114,7 +124,7 @@ export class MetricsService {
       gauge('rounds_collector_plugin_metrics_skipped', 'Plugin metric samples in the current state left out of /metrics (invalid name or unit, label outside the allow-list, duplicate series).', [{ labels: {}, value: built.skipped }]),
       ...(await this.collector.families()),
     ];
-    return { head, ages, tail };
+    return { head, ages, stale, tail };
   }
 }
 

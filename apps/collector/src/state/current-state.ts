@@ -69,6 +69,8 @@ export interface CheckRow {
   lastOkAt: number | null;
   consecutiveFailures: number;
   lastDurationMs: number | null;
+  intervalMs: number;
+  agentState: AgentState;
   metrics: StoredMetric[];
   /** What the plugin declares it reports (as the agent described it, else the built-in's); null when unknown. */
   declared: Declarations | null;
@@ -275,10 +277,12 @@ export class CurrentState implements OnModuleInit {
 
   freshness(record: CheckRecord, now: number): Freshness {
     const agentState = this.agents.get(record.check.agentId)?.agent.state ?? 'UNKNOWN';
-    const at = record.state?.lastResultAt ?? null;
-    const ageMs = at === null ? null : Math.max(0, now - at);
-    const overdue = ageMs !== null && ageMs > 2 * record.check.intervalMs + this.config.pollIntervalMs;
-    return { stale: ageMs !== null && (agentState !== 'UP' || overdue), ageMs, agentState };
+    return freshness(record.state?.lastResultAt ?? null, record.check.intervalMs, agentState, this.config.pollIntervalMs, now);
+  }
+
+  /** Stale enabled checks of the snapshot's rows at `now` (see {@link Freshness}). */
+  isStale(row: CheckRow, now: number): boolean {
+    return freshness(row.lastResultAt, row.intervalMs, row.agentState, this.config.pollIntervalMs, now).stale;
   }
 
   /** The whole model as rows, built once per version (every /metrics scrape between two changes shares it). */
@@ -306,6 +310,8 @@ export class CurrentState implements OnModuleInit {
         lastOkAt: state?.lastOkAt ?? null,
         consecutiveFailures: state?.consecutiveFailures ?? 0,
         lastDurationMs: state?.lastDurationMs ?? null,
+        intervalMs: check.intervalMs,
+        agentState: this.agents.get(check.agentId)!.agent.state,
         metrics: hasResult ? metrics : [],
         declared,
       });
@@ -350,6 +356,12 @@ export class CurrentState implements OnModuleInit {
   private changed(): void {
     this.version += 1;
   }
+}
+
+function freshness(lastResultAt: number | null, intervalMs: number, agentState: AgentState, pollIntervalMs: number, now: number): Freshness {
+  const ageMs = lastResultAt === null ? null : Math.max(0, now - lastResultAt);
+  const overdue = ageMs !== null && ageMs > 2 * intervalMs + pollIntervalMs;
+  return { stale: ageMs !== null && (agentState !== 'UP' || overdue), ageMs, agentState };
 }
 
 function compare(a: string, b: string): number {
