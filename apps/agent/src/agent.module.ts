@@ -4,6 +4,8 @@ import { PluginRegistry } from '#rounds/plugins';
 import type { AgentConfig } from './config/agent-config.js';
 import { AgentController } from './controllers/agent.controller.js';
 import { ChecksService } from './services/checks.service.js';
+import { CollectService } from './services/collect.service.js';
+import { DescribeService } from './services/describe.service.js';
 import { HealthService } from './services/health.service.js';
 import { AGENT_CONFIG, CLOCK, PLUGIN_REGISTRY, SPOOL } from './services/tokens.js';
 import type { Spool } from './spool/spool.js';
@@ -22,6 +24,8 @@ export class AgentModule {
         { provide: SPOOL, useValue: spool },
         ChecksService,
         HealthService,
+        CollectService,
+        DescribeService,
       ],
     };
   }

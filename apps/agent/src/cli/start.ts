@@ -9,7 +9,7 @@ import type { AgentEnv } from '../config/env.js';
 import { AgentModule } from '../agent.module.js';
 import { TokenGuard } from '../controllers/token.guard.js';
 import { AgentGrpcServer } from '../grpc-server.js';
-import { loadPluginDir } from '../services/plugin-loader.js';
+import { loadPluginDir } from '../repositories/plugin-files.repository.js';
 import { FileSpool } from '../spool/file-spool.js';
 import { ROUNDS_VERSION as AGENT_VERSION } from '#rounds/common';
 

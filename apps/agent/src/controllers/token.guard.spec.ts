@@ -38,6 +38,23 @@ describe('TokenGuard (agent)', () => {
     assert.ok(!lines.join('').includes('guess'), 'the presented token is logged');
   });
 
+  it('refuses the right token sent without the Bearer scheme or under another scheme, as no bearer token', () => {
+    const { guard } = setup();
+    for (const header of [TOKEN, `Basic ${TOKEN}`, 'Bearer ', `Bearer${TOKEN}`]) {
+      const refusal = guard.check(withAuth(header), '10.0.0.5', 'Collect');
+      assert.equal(refusal?.code, GrpcStatus.UNAUTHENTICATED, header);
+      assert.match(refusal!.details, /^no bearer token — /, header);
+    }
+  });
+
+  it("a call with the right token clears the peer's earlier failures, so they do not add up to a penalty", () => {
+    const { guard } = setup();
+    for (let i = 0; i < 5; i++) guard.check(withAuth('Bearer guess'), '10.0.0.5', 'Collect');
+    assert.equal(guard.check(withAuth(`Bearer ${TOKEN}`), '10.0.0.5', 'Collect'), undefined);
+    for (let i = 0; i < 5; i++) assert.equal(guard.check(withAuth('Bearer guess'), '10.0.0.5', 'Collect')?.code, GrpcStatus.UNAUTHENTICATED);
+    assert.equal(guard.check(withAuth(`Bearer ${TOKEN}`), '10.0.0.5', 'Collect'), undefined, 'throttled: the failures before the success were counted');
+  });
+
   it('after 5 failures refuses the peer with RESOURCE_EXHAUSTED and retry-after, even with the right token, until the penalty ends', async () => {
     const { guard, clock } = setup();
     for (let i = 0; i < 5; i++) assert.equal(guard.check(withAuth('Bearer guess'), '10.0.0.5', 'Collect')?.code, GrpcStatus.UNAUTHENTICATED);

@@ -133,22 +133,25 @@ export class ChecksService implements OnModuleDestroy {
     return specs.map((s) => ({ checkId: s.id, error }));
   }
 
-  /** Runs a check once, now, without spooling (RunCheck). */
-  async runOnce(spec: CheckSpec): Promise<CheckResult> {
+  /** Runs a check once, now, without spooling (RunCheck); a missing or invalid check is answered as UNKNOWN/config_error. */
+  async runOnce(spec: CheckSpec | undefined): Promise<CheckResult> {
+    if (!spec) return this.configError('', 'RunCheck needs a check');
     const prepared = this.prepare(spec);
-    if (!prepared.ok) {
-      return {
-        seq: 0,
-        checkId: spec.id,
-        startedAtMs: this.clock.now(),
-        durationMs: 0,
-        status: statusToProto('UNKNOWN'),
-        reason: 'config_error',
-        summary: prepared.error,
-        metrics: [],
-      };
-    }
+    if (!prepared.ok) return this.configError(spec.id, prepared.error);
     return { ...(await this.execute(spec, prepared.config)), seq: 0 };
+  }
+
+  private configError(checkId: string, summary: string): CheckResult {
+    return {
+      seq: 0,
+      checkId,
+      startedAtMs: this.clock.now(),
+      durationMs: 0,
+      status: statusToProto('UNKNOWN'),
+      reason: 'config_error',
+      summary,
+      metrics: [],
+    };
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -381,7 +381,8 @@ describe('FileSpool', () => {
       // copy of the spool's modules, whose only other run-time import is the result limits.
       const modules = join(root, 'modules');
       mkdirSync(modules, { mode: 0o755 });
-      for (const name of ['file-spool.js', 'memory-spool.js', 'spool-files.js', 'spool-lock.js']) copyFileSync(fileURLToPath(new URL(`./${name}`, import.meta.url)), join(modules, name));
+      const spoolModules = fileURLToPath(new URL('.', import.meta.url));
+      for (const name of readdirSync(spoolModules).filter((f) => f.endsWith('.js') && !f.endsWith('.spec.js'))) copyFileSync(join(spoolModules, name), join(modules, name));
       copyFileSync(fileURLToPath(new URL('../../../../libs/common/src/limits.js', import.meta.url)), join(modules, 'limits.js'));
       writeFileSync(join(modules, 'package.json'), JSON.stringify({ type: 'module', imports: { '#rounds/common': './limits.js' } }));
       const module = join(modules, 'file-spool.js');
