@@ -6,7 +6,7 @@ import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChannelsRepository } from '../../notifications/channels.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
 import { openTestDatabase } from '../../storage/testing.js';
-import { uniqueViolation } from '../../storage/unique-violation.js';
+import { uniqueViolation } from '../../shared/unique-violation.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
