@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnrolment } from '#rounds/common';
-import type { CheckSpec, CollectResponse } from '#rounds/common/wire';
+import { Status, type CheckSpec, type CollectResponse } from '#rounds/common/wire';
 import { AgentClientPool, type AgentEndpoint } from '../apps/collector/src/inventory/agent-client.pool.js';
 import { startTarget } from './lib/blackbox.js';
 import { compared, type Benchmark, type BenchContext } from './lib/figure.js';
@@ -101,7 +101,7 @@ async function sustainedAgent(ctx: BenchContext, target: { httpPort: number; tcp
     if (res.results.length > 0) ack = res.results.at(-1)!.seq;
     for (const r of res.results) {
       statuses.set(r.checkId, (statuses.get(r.checkId) ?? 0) + 1);
-      if (r.status !== 0 && r.checkId !== 'host') firstProblem ??= `${r.checkId}: ${r.reason} ${r.summary}`;
+      if (r.status !== Status.STATUS_OK && r.checkId !== 'host') firstProblem ??= `${r.checkId}: ${r.reason} ${r.summary}`;
     }
     return res;
   };

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDataSource } from '../apps/collector/src/storage/data-source.js';
 import { ResultWriter } from '../apps/collector/src/polling/result-writer.js';
-import { compared, absolute, type Benchmark, type BenchContext, type Figure } from './lib/figure.js';
+import { compared, type Benchmark, type BenchContext, type Figure } from './lib/figure.js';
 import { freePort, interleave, median, type LoadResult } from './lib/measure.js';
 import { tempDir, Worker } from './lib/processes.js';
 import { seedAgents } from './lib/seed.js';

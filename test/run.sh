@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs missing peers and dependencies, checks that generated
-# code matches proto/, builds, then runs every spec (unit, integration, e2e) with
-# Node's test runner over the compiled output.
+# code matches proto/, lints (ESLint with no warnings, Prettier), builds, then runs every
+# spec (unit, integration, e2e) with Node's test runner over the compiled output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/install-peers.sh
@@ -10,6 +10,7 @@ if [[ ! -d node_modules ]]; then
   npm ci --no-audit --no-fund
 fi
 npm run --silent proto:check
+npm run --silent lint
 npm run --silent build
 mapfile -t specs < <(find dist -name '*.spec.js' -not -path '*/node_modules/*' | sort)
 echo "running ${#specs[@]} spec files"

@@ -1,5 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { AUTH_METADATA_KEY } from '#rounds/common';
 import { describePlugin, PluginRegistry } from '#rounds/plugins';
 import {
@@ -68,7 +68,7 @@ export class FakeAgent {
   /** Binds an OS-assigned port, or `port` again after close() (the agent coming back after an outage). */
   async listen(credentials: ServerCredentials, port = 0): Promise<number> {
     const server = new Server();
-    server.addService(AgentServiceService as unknown as ServiceDefinition, {
+    server.addService(AgentServiceService, {
       describe: (call: ServerUnaryCall<unknown, AgentDescription>, cb: sendUnaryData<AgentDescription>) => {
         if (!this.authorized(call, cb)) return;
         cb(null, {
@@ -160,7 +160,7 @@ export const ECHO_SERVICE = {
 /** The anchor's server: answers every call with `reply` (sized like a poll's response). */
 export async function listenEcho(credentials: ServerCredentials, reply: Buffer): Promise<{ port: number; server: Server }> {
   const server = new Server();
-  server.addService(ECHO_SERVICE as unknown as ServiceDefinition, {
+  server.addService(ECHO_SERVICE, {
     echo: (_call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) => cb(null, reply),
   });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (e, p) => (e ? reject(e) : resolve(p))));

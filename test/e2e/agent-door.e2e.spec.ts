@@ -13,7 +13,7 @@ const MALFORMED = Buffer.from([0x0a, 0x7f]);
 const EMPTY = Buffer.alloc(0);
 
 interface Answer {
-  code: number;
+  code: GrpcStatus;
   details: string;
   retryAfter?: string;
 }
@@ -85,7 +85,7 @@ describe("the agent's door", { timeout: 120_000 }, () => {
     for (let batch = 0; batch < 10; batch++) {
       answers.push(...(await Promise.all(Array.from({ length: 50 }, () => describeCall(v4, EMPTY, 'w'.repeat(43))))));
     }
-    const byCode = new Map<number, number>();
+    const byCode = new Map<GrpcStatus, number>();
     for (const a of answers) byCode.set(a.code, (byCode.get(a.code) ?? 0) + 1);
     const checked = byCode.get(GrpcStatus.UNAUTHENTICATED) ?? 0;
     const throttled = byCode.get(GrpcStatus.RESOURCE_EXHAUSTED) ?? 0;

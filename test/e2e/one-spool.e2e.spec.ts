@@ -21,6 +21,7 @@ describe('a second agent on the same config', { timeout: 120_000 }, () => {
   let collector: CollectorHandle | undefined;
   let spoolDir: string;
   const seeded: string[] = [];
+  const lockHolder = (): number => (JSON.parse(readFileSync(join(spoolDir, 'agent.lock'), 'utf8')) as { pid: number }).pid;
 
   before(async () => {
     agent = await startAgent('one-spool');
@@ -62,16 +63,16 @@ describe('a second agent on the same config', { timeout: 120_000 }, () => {
       const agents = (await collector!.api<{ name: string; state: string }[]>('GET', '/api/v1/agents')).body;
       return agents.find((a) => a.name === 'one-spool')?.state === 'UP';
     });
-    await waitFor('the seeded results to be acknowledged', () => JSON.parse(readFileSync(join(spoolDir, 'state.json'), 'utf8')).ackedSeq === seeded.length);
+    await waitFor('the seeded results to be acknowledged', () => (JSON.parse(readFileSync(join(spoolDir, 'state.json'), 'utf8')) as { ackedSeq: number }).ackedSeq === seeded.length);
   });
 
   test('a lock left by a killed agent is taken over, with a warning naming the dead pid', async () => {
     const killedPid = agent.proc.pid;
     await agent.proc.kill();
-    assert.equal(JSON.parse(readFileSync(join(spoolDir, 'agent.lock'), 'utf8')).pid, killedPid, 'SIGKILL left no lock to take over');
+    assert.equal(lockHolder(), killedPid, 'SIGKILL left no lock to take over');
     const proc = await agent.start();
     assert.match(proc.output, new RegExp(`took over the lock ${join(spoolDir, 'agent.lock')} left by an agent that did not stop cleanly \\(no process has pid ${killedPid} any more\\)`));
-    assert.equal(JSON.parse(readFileSync(join(spoolDir, 'agent.lock'), 'utf8')).pid, proc.pid);
+    assert.equal(lockHolder(), proc.pid);
     assert.equal(await proc.stop(), 0);
     assert.deepEqual(readdirSync(spoolDir).filter((f) => f.startsWith('agent.lock')), [], 'a clean stop left the lock behind');
   });

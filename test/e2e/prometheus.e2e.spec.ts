@@ -87,7 +87,7 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
 
   const scrape = async (headers: Record<string, string> = {}) => fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}`, ...headers } });
   const query = async (promql: string) => {
-    const res = await fetch(`${prometheus!.url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
+    const res = await fetch(`${prometheus!.url}/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`);
     return (await res.json()) as PromResponse<{ resultType: string; result: unknown[] }>;
   };
 

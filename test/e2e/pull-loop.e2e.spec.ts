@@ -238,7 +238,7 @@ describe('startup errors name the setting to change', { timeout: 60_000 }, () =>
       // Its own spool folder: on the same one the spool lock would stop it first (one-spool.e2e.spec).
       const { readFileSync, writeFileSync } = await import('node:fs');
       const second = join(agent.dir, 'second-agent.yaml');
-      writeFileSync(second, readFileSync(agent.configPath, 'utf8').replace(/^  dir: spool$/m, '  dir: spool-second'));
+      writeFileSync(second, readFileSync(agent.configPath, 'utf8').replace(/^ {2}dir: spool$/m, '  dir: spool-second'));
       const out = await runBin('rounds-agent', ['start', '--config', second]);
       assert.equal(out.code, 1);
       assert.match(out.output, /cannot listen on 127\.0\.0\.1:\d+: .* Change `listen` in .*agent\.yaml or set ROUNDS_AGENT_LISTEN/);

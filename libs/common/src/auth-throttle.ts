@@ -171,7 +171,7 @@ export class AuthThrottle {
     const now = this.clock.now();
     const total = [...state.pending.values()].reduce((a, b) => a + b, 0);
     const reasons = [...state.pending]
-      .map(([why, n]) => `${count(n)} ${PENDING_WORDS[why as keyof typeof PENDING_WORDS]}`)
+      .map(([why, n]) => `${count(n)} ${PENDING_WORDS[why]}`)
       .join(', ');
     const blocked = state.blockedUntil > now ? `; throttled for ${seconds(state.blockedUntil - now)} s more` : '';
     this.log(`refused ${count(total)} call${total === 1 ? '' : 's'} from ${peer} in the last ${seconds(now - (state.reportedAt ?? now))} s: ${reasons}${blocked} — ${this.hint}`);

@@ -74,7 +74,7 @@ describe('PluginRegistry.withBuiltins', () => {
     });
 
     it(`the ${plugin.name} sample.yaml is a valid config for the plugin`, () => {
-      const sample = parseYaml(readFileSync(`${pluginFolder(plugin.name)}/sample.yaml`, 'utf8'));
+      const sample: unknown = parseYaml(readFileSync(`${pluginFolder(plugin.name)}/sample.yaml`, 'utf8'));
       const v = PluginRegistry.withBuiltins().validate(plugin.name, sample);
       assert.equal(v.ok ? '' : formatFieldErrors(v.errors), '');
     });

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { MetricDeclaration, Plugin } from './plugin.js';
 import { declarationProblem, metricLabelNames } from './metrics.js';
 import { formatFieldErrors, toJsonSchema, validateWith, type Validation } from './schema.js';
@@ -84,7 +83,7 @@ export class PluginRegistry {
     if (typeof p.description !== 'string' || p.description.trim() === '') {
       throw new PluginRejectedError(`${named} refused: description is missing`);
     }
-    const schema = p.configSchema as z.ZodType | undefined;
+    const schema = p.configSchema;
     if (!schema || typeof (schema as { safeParse?: unknown }).safeParse !== 'function') {
       throw new PluginRejectedError(`${named} refused: configSchema is missing or is not a zod schema`);
     }

@@ -67,6 +67,7 @@ describe('runPlugin', () => {
 
     const thrownString = await runPlugin(
       fakePlugin(async () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- the runner's handling of a non-Error throw is what this checks
         throw 'just a string';
       }),
       {},

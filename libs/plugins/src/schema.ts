@@ -77,5 +77,5 @@ export function formatFieldErrors(errors: readonly FieldError[]): string {
 
 /** The JSON Schema of a plugin's config as sent in Describe (input side: defaults are optional). */
 export function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 }

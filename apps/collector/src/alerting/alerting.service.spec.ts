@@ -313,7 +313,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
       ],
     );
     assert.equal(sent[0]!.message.labels.alertname, 'AgentUnreachable');
-    const byCheck = Object.fromEntries(service.alerts().filter((a) => a.name === 'CheckStatus').map((a) => [a.labels.check, a.mutedBy.map((r) => r.type)]));
+    const byCheck = Object.fromEntries(service.alerts().filter((a) => a.name === 'CheckStatus').map((a) => [String(a.labels.check), a.mutedBy.map((r) => r.type)] as const));
     assert.deepEqual(byCheck, { 'PACS web': ['agent_unreachable'], 'DICOM echo': ['agent_unreachable'] });
 
     await poll('OK', dicomEcho);

@@ -77,7 +77,7 @@ export class EngineStore {
   load(saved: AlertEngineState): void {
     if (saved?.version !== ENGINE_STATE_VERSION) {
       throw new Error(
-        `alert engine state version ${String(saved?.version)} is not supported (expected ${ENGINE_STATE_VERSION}): it was written by another Rounds version`,
+        `alert engine state version ${String(saved?.version)} is not supported (expected ${String(ENGINE_STATE_VERSION)}): it was written by another Rounds version`,
       );
     }
     const s = structuredClone(saved);

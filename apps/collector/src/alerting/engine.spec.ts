@@ -14,7 +14,8 @@ describe('AlertEngine', () => {
       r.engine.addSilence({ id: 's1', matchers: [{ label: 'agent', op: '=', value: 'nas-01' }], durationMs: 60 * MIN, createdBy: 'dana', comment: 'c' });
       r.engine.setCheckPolicy('c1', { successesBeforeRecovery: 2 });
 
-      const saved = JSON.parse(JSON.stringify(r.engine.toJSON()));
+      const state = r.engine.toJSON();
+      const saved = JSON.parse(JSON.stringify(state)) as typeof state;
       const restored = AlertEngine.fromJSON(saved, { clock: r.clock });
       assert.deepEqual(restored.toJSON(), r.engine.toJSON());
 

@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { ManualClock } from '#rounds/common';
 import { API_AUTH_LIMITS, CLOCK } from '../shared/tokens.js';
 import { ApiTokenGuard } from './api-token.guard.js';
-import { startApiTestApp, TEST_API_TOKEN, type ApiTestApp } from '../web/api/testing.js';
+import { startApiTestApp, TEST_API_TOKEN, type ApiErrorBody, type ApiTestApp } from '../web/api/testing.js';
 
 @Controller('api/ping')
 @UseGuards(ApiTokenGuard)
@@ -40,10 +40,10 @@ describe('ApiTokenGuard', () => {
   });
 
   it('answers 401 saying how to send the token when there is none, and that it is wrong when it is', async () => {
-    const none = await api.call('GET', '/api/ping', undefined, null);
+    const none = await api.call<ApiErrorBody>('GET', '/api/ping', undefined, null);
     assert.equal(none.status, 401);
     assert.match(none.json.message, /^send the API token as "Authorization: Bearer <token>"/);
-    const wrong = await api.call('GET', '/api/ping', undefined, 'not-the-token');
+    const wrong = await api.call<ApiErrorBody>('GET', '/api/ping', undefined, 'not-the-token');
     assert.equal(wrong.status, 401);
     assert.equal(wrong.json.message, 'the API token is wrong — `rounds-collector api-token rotate` makes a new one');
   });
@@ -51,7 +51,7 @@ describe('ApiTokenGuard', () => {
   it('after repeated wrong tokens answers 429 with Retry-After, even to the right token, until the penalty ends', async () => {
     await clock.advance(3_600_000); // the failures of the test above are forgotten
     for (let i = 0; i < 6; i++) assert.equal((await api.call('GET', '/api/ping', undefined, 'guess')).status, 401, `guess ${i + 1}`);
-    const throttled = await api.call('GET', '/api/ping');
+    const throttled = await api.call<ApiErrorBody>('GET', '/api/ping');
     assert.equal(throttled.status, 429);
     assert.equal(throttled.headers.get('retry-after'), '1');
     assert.match(throttled.json.message, /^too many wrong API tokens from 127\.0\.0\.1: refused without checking for 1 s more — then send the current token/);

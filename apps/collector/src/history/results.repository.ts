@@ -23,7 +23,7 @@ export class ResultsRepository {
     const repo = this.dataSource.getRepository(CheckStateEntity);
     if (checkIds === undefined) {
       // Every row, every few seconds (/metrics, the status page): raw rows, not hydrated entities.
-      const rows = (await this.dataSource.query(`SELECT ${STATE_COLUMN_NAMES.join(',')} FROM check_state ORDER BY check_id`)) as StateRow[];
+      const rows = await this.dataSource.query<StateRow[]>(`SELECT ${STATE_COLUMN_NAMES.join(',')} FROM check_state ORDER BY check_id`);
       return rows.map(stateFromRow);
     }
     const rows: CheckStateEntity[] = [];

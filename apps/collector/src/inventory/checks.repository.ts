@@ -66,13 +66,9 @@ export class ChecksRepository {
    * with tens of thousands of checks, where hydrating entities blocked the event loop.
    */
   async listSummaries(): Promise<CheckSummary[]> {
-    const rows = (await this.dataSource.query('SELECT id, agent_id, name, plugin, enabled FROM checks ORDER BY name, id')) as {
-      id: string;
-      agent_id: string;
-      name: string;
-      plugin: string;
-      enabled: unknown;
-    }[];
+    const rows = await this.dataSource.query<{ id: string; agent_id: string; name: string; plugin: string; enabled: unknown }[]>(
+      'SELECT id, agent_id, name, plugin, enabled FROM checks ORDER BY name, id',
+    );
     // SQLite hands booleans back as 0/1, PostgreSQL as booleans.
     return rows.map((r) => ({ id: r.id, agentId: r.agent_id, name: r.name, plugin: r.plugin, enabled: r.enabled === true || r.enabled === 1 }));
   }

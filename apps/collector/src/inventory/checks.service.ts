@@ -189,7 +189,7 @@ export class ChecksService {
     if (!record || !s || s.lastResultAt === null) return null;
     const freshness = this.state!.freshness(record, this.clock.now());
     return {
-      status: CHECK_STATUSES[s.status]!,
+      status: CHECK_STATUSES[s.status],
       reason: s.reason,
       summary: s.summary,
       lastResultAt: s.lastResultAt,

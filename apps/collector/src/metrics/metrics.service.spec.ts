@@ -72,7 +72,7 @@ describe('MetricsService', () => {
     const text = await fixture.service.scrape('text');
     const status = (check: string, agent = 'pacs-01') =>
       Object.fromEntries(
-        [...text.matchAll(new RegExp(`^rounds_check_status\\{agent="${agent}",check="${check}",plugin="[^"]+",status="(\\w+)"\\} (\\d)$`, 'gm'))].map((x) => [x[1], Number(x[2])]),
+        [...text.matchAll(new RegExp(`^rounds_check_status\\{agent="${agent}",check="${check}",plugin="[^"]+",status="(\\w+)"\\} (\\d)$`, 'gm'))].map((x) => [String(x[1]), Number(x[2])] as const),
       );
     assert.deepEqual(status('tcp check'), { OK: 0, WARNING: 0, CRITICAL: 1, UNKNOWN: 0, PENDING: 0 });
     assert.deepEqual(status('ward web', 'ward-02'), { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0, PENDING: 1 });
@@ -137,8 +137,10 @@ describe('MetricsService', () => {
     fixture = await metricsFixture();
     const before = await fixture.service.scrape('text');
     assert.match(before, /^rounds_agent_up\{agent="pacs-01"\} 1$/m);
-    let failed;
-    for (let i = 0; i < 3; i++) failed = await fixture.agents.recordPollFailure(fixture.pacsId, { at: NOW, error: 'refused', downAfter: 3 });
+    const { agents, pacsId } = fixture;
+    const fail = () => agents.recordPollFailure(pacsId, { at: NOW, error: 'refused', downAfter: 3 });
+    let failed = await fail();
+    for (let i = 1; i < 3; i++) failed = await fail();
     assert.equal(await fixture.service.scrape('text'), before, 'a scrape read the database');
 
     fixture.state.agentPolled(fixture.pacsId, failed!);

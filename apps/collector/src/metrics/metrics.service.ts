@@ -4,7 +4,7 @@ import { pluginFamily, PluginRegistry } from '#rounds/plugins';
 import { ResultWriter } from '../polling/result-writer.js';
 import type { StoredMetric } from '../polling/result-writer.js';
 import { CollectorMetrics } from './collector-metrics.service.js';
-import { render, renderFamilies, type ExpositionFormat, type Family, type Sample } from './exposition.js';
+import { renderFamilies, type ExpositionFormat, type Family, type Sample } from './exposition.js';
 import { PollerService } from '../polling/poller.service.js';
 import { CurrentState, type CheckRow, type StateSnapshot } from '../state/current-state.js';
 import { StorageHealth } from '../storage/storage-health.service.js';

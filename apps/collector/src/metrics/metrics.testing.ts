@@ -17,7 +17,7 @@ import { HealthRepository } from '../storage/health.repository.js';
 export const NOW = 1_789_992_000_000;
 
 type Unit = StoredMetric['unit'];
-const m = (name: string, value: number, unit: Unit | string = '', labels?: Record<string, string>): StoredMetric => ({
+const m = (name: string, value: number, unit: Unit = '', labels?: Record<string, string>): StoredMetric => ({
   name,
   value,
   unit,

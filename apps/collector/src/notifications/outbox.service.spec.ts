@@ -312,7 +312,7 @@ describe('OutboxService across a collector restart', () => {
       assert.equal(receiver.received.length, 1);
       assert.equal(receiver.received[0]!.path, '/hook');
       assert.equal(receiver.received[0]!.headers['x-rounds-key'], 'a-1:firing');
-      assert.equal(JSON.parse(receiver.received[0]!.body).key, 'a-1:firing');
+      assert.equal((JSON.parse(receiver.received[0]!.body) as { key: unknown }).key, 'a-1:firing');
       assert.equal((await new OutboxRepository(reopened).findByKey(outboxKey('a-1:firing', hook.id)))!.status, 'sent');
     } finally {
       await reopened.destroy();

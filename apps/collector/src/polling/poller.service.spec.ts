@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { ManualClock, type Scheduler } from '#rounds/common';
-import type { AgentDescription, CheckResult, CollectRequest, CollectResponse } from '#rounds/common/wire';
+import { Status, type AgentDescription, type CheckResult, type CollectRequest, type CollectResponse } from '#rounds/common/wire';
 import { readCollectorConfig, type CollectorConfig } from '../config/env.js';
 import { AgentCallError, type AgentClientPool, type AgentEndpoint } from '../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../inventory/agents.repository.js';
@@ -214,7 +214,7 @@ describe('PollerService', () => {
       startedAtMs: T0 - 10_000 + seq * 100,
       durationMs: 7,
       status,
-      reason: status === 0 ? 'ok' : 'refused',
+      reason: status === Status.STATUS_OK ? 'ok' : 'refused',
       summary: `run ${seq}`,
       metrics: [{ name: 'connect_seconds', value: 0.007, unit: 'seconds', labels: {} }],
     };
@@ -224,7 +224,9 @@ describe('PollerService', () => {
     logger = new CapturingLogger();
     Logger.overrideLogger(logger);
   });
-  after(() => Logger.overrideLogger(false));
+  after(() => {
+    Logger.overrideLogger(false);
+  });
 
   beforeEach(async () => {
     logger.lines.length = 0;

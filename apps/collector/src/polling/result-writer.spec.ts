@@ -140,7 +140,7 @@ describe('ResultWriter', () => {
     assert.equal(c.resultsWritten, 2_000);
     assert.equal(c.lastTransactionResults, 2_000);
     assert.ok(c.lastTransactionMs > 0);
-    const [{ n }] = (await db.dataSource.query('SELECT COUNT(*) AS n FROM check_results')) as [{ n: number }];
+    const [{ n }] = await db.dataSource.query<[{ n: number }]>('SELECT COUNT(*) AS n FROM check_results');
     assert.equal(n, 2_000);
     const states = await results.stateFor();
     assert.equal(states.length, 20);

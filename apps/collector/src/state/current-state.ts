@@ -372,10 +372,11 @@ export function parseMetrics(json: string): StoredMetric[] {
   try {
     const value: unknown = JSON.parse(json);
     if (!Array.isArray(value)) return [];
-    return value.filter(
-      (m): m is StoredMetric =>
-        typeof m === 'object' && m !== null && typeof m.name === 'string' && typeof m.value === 'number' && typeof m.unit === 'string',
-    );
+    return (value as unknown[]).filter((m): m is StoredMetric => {
+      if (typeof m !== 'object' || m === null) return false;
+      const { name, value: v, unit } = m as Record<string, unknown>;
+      return typeof name === 'string' && typeof v === 'number' && typeof unit === 'string';
+    });
   } catch {
     return [];
   }

@@ -27,7 +27,7 @@ export class StateRepository {
       this.dataSource.getRepository(AgentEntity).find(),
       this.dataSource.getRepository(CheckEntity).find(),
       // Raw rows, not hydrated entities: 20,000 of them at start.
-      this.dataSource.query(`SELECT ${STATE_COLUMN_NAMES.join(',')} FROM check_state`) as Promise<StateRow[]>,
+      this.dataSource.query<StateRow[]>(`SELECT ${STATE_COLUMN_NAMES.join(',')} FROM check_state`),
     ]);
     return { agents, checks, states: rows.map(stateFromRow) };
   }
@@ -37,10 +37,10 @@ export class StateRepository {
     const agent = await this.dataSource.getRepository(AgentEntity).findOneBy({ id: agentId });
     if (!agent) return { agents: [], checks: [], states: [] };
     const checks = await this.dataSource.getRepository(CheckEntity).findBy({ agentId });
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<StateRow[]>(
       `SELECT ${STATE_COLUMN_NAMES.map((c) => `s.${c}`).join(',')} FROM check_state s JOIN checks c ON c.id = s.check_id WHERE c.agent_id = ${isPostgres(this.dataSource) ? '$1' : '?'}`,
       [agentId],
-    )) as StateRow[];
+    );
     return { agents: [agent], checks, states: rows.map(stateFromRow) };
   }
 }

@@ -110,11 +110,11 @@ class PostgresBulk implements BulkSql {
 
   async selectIn<T>(m: EntityManager, table: string, columns: readonly string[], key: string, ids: readonly string[], lock = ''): Promise<T[]> {
     if (ids.length === 0) return [];
-    return (await m.query(`SELECT ${columns.join(',')} FROM ${table} WHERE ${key} = ANY($1)${lock ? ` ${lock}` : ''}`, [ids])) as T[];
+    return await m.query<T[]>(`SELECT ${columns.join(',')} FROM ${table} WHERE ${key} = ANY($1)${lock ? ` ${lock}` : ''}`, [ids]);
   }
 
   async updateEach(m: EntityManager, table: string, set: readonly string[], key: string, rows: readonly unknown[][]): Promise<void> {
     const sql = `UPDATE ${table} SET ${set.map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE ${key} = $${set.length + 1}`;
-    for (const row of rows) await m.query(sql, row as unknown[]);
+    for (const row of rows) await m.query(sql, row);
   }
 }

@@ -34,7 +34,7 @@ describe('storage failures on a real small disk', { timeout: 120_000 }, () => {
     const reader = createDataSource({ dataDir: disk.dir });
     await reader.initialize();
     try {
-      return ((await reader.query(sql)) as T[])[0]!;
+      return (await reader.query<T[]>(sql))[0]!;
     } finally {
       await reader.destroy();
     }
@@ -84,7 +84,7 @@ describe('storage failures on a real small disk', { timeout: 120_000 }, () => {
     const native = (dataSource.driver as unknown as { databaseConnection: { inTransaction: boolean } }).databaseConnection;
     assert.equal(native.inTransaction, false, 'a failed commit left a transaction open on the connection');
     // What the collector reads back on its own connection is what the file holds: nothing acked that is not durable.
-    const [own] = (await dataSource.query(`SELECT ack_seq FROM agents WHERE id = '${agentId}'`)) as { ack_seq: number }[];
+    const [own] = await dataSource.query<{ ack_seq: number }[]>(`SELECT ack_seq FROM agents WHERE id = '${agentId}'`);
     disk.release();
     assert.equal(own!.ack_seq, await durableAck());
   });

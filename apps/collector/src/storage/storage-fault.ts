@@ -48,6 +48,7 @@ export function storageFault(error: unknown): StorageFault | undefined {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
     const { code, message } = e as { code?: unknown; message?: unknown };
     // TypeORM's QueryFailedError repeats the driver's class name in its message.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a thrown object without a message: its own toString, if any, is all there is to show
     const text = (typeof message === 'string' ? message : String(e)).replace(/^\w*Error: /, '');
     const detail = `${typeof code === 'string' ? `${code}: ` : ''}${text}`;
     if (typeof code === 'string') {

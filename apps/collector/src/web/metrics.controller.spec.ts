@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -24,7 +25,7 @@ async function serve(metricsAuth: CollectorConfig['metricsAuth']): Promise<{ app
     ],
   })
   class TestModule {}
-  const app = await NestFactory.create(TestModule, { logger: false });
+  const app = await NestFactory.create<INestApplication<Server>>(TestModule, { logger: false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${port}/metrics` };

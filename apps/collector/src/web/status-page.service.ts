@@ -57,7 +57,7 @@ export class StatusPageService {
           name: check.name,
           agent: this.state.agentName(check.agentId),
           plugin: check.plugin,
-          status: hasResult ? CHECK_STATUSES[state.status]! : 'PENDING',
+          status: hasResult ? CHECK_STATUSES[state.status] : 'PENDING',
           summary: state?.summary ?? 'waiting for the first result',
           lastResultAt: state?.lastResultAt ?? null,
           enabled: check.enabled,

@@ -189,7 +189,7 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
       });
     });
 
-    (echo as Request).on('response', (response: Response) => {
+    echo.on('response', (response: Response) => {
       result.echo = { ms: clock.now() - acceptedAt, status: response.getStatus(), ...comment(response) };
       phase = find && !result.find?.notAccepted ? 'find' : 'release';
       findStartedAt = clock.now();

@@ -49,7 +49,7 @@ function settle<T>(signal: AbortSignal, start: () => Promise<T>): Promise<Settle
     try {
       running = start();
     } catch (e) {
-      running = Promise.reject(e);
+      running = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     running.then(
       (value) => resolve({ ok: true, value }),

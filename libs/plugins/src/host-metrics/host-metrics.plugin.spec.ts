@@ -43,7 +43,7 @@ function fakePlatform(overrides: Partial<HostPlatform>): HostPlatform {
 
 /** The plugin, but gathering from `platform` instead of the real OS. */
 function onPlatform(platform: HostPlatform): Plugin {
-  return definePlugin({ ...hostMetricsPlugin, run: (config, ctx) => runHostMetrics(config, ctx, platform) }) as Plugin;
+  return definePlugin({ ...hostMetricsPlugin, run: (config, ctx) => runHostMetrics(config, ctx, platform) });
 }
 
 beforeEach(() => resetRates());

@@ -111,7 +111,7 @@ test('run() sends the method, body and headers it is configured with', async (t)
   let seen = '';
   const url = await serve(t, (req, res) => {
     let body = '';
-    req.on('data', (c: Buffer) => (body += c));
+    req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       seen = `${req.method} ${req.url} ${req.headers['content-type']} ${req.headers['user-agent']} ${body}`;
       res.end('ok');
@@ -487,7 +487,7 @@ test('run() presents certFile/keyFile to a server that requires a client certifi
   t.after(() => Promise.all([files.remove(), ca.remove()]));
   const server = https.createServer({ key: valid30.key, cert: valid30.cert, requestCert: true, rejectUnauthorized: true, ca: [client.cert] }, (req, res) => {
     const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-    res.end(`hello ${peer.subject?.CN}`);
+    res.end(`hello ${String(peer.subject?.CN)}`);
   });
   server.on('tlsClientError', () => {});
   const port = await listenLocal(server);

@@ -98,7 +98,7 @@ before(async () => {
     missing: { path: path.join(os.tmpdir(), 'rounds-no-such-dir', 'check_nothing') },
     not_executable: { path: await script('noexec.sh', 'exit 0', 0o644) },
   };
-  nagios = createNagiosPlugin(commands) as Plugin;
+  nagios = createNagiosPlugin(commands);
 });
 
 after(async () => {
@@ -107,7 +107,7 @@ after(async () => {
 
 describe('monitoring-plugins peer', () => {
   it(`has every plugin these tests run installed in ${PLUGINS}`, () => {
-    for (const name of Object.keys(PACKAGE_OF) as (keyof typeof PACKAGE_OF)[]) requireReal(name);
+    for (const name of Object.keys(PACKAGE_OF)) requireReal(name);
   });
 });
 

@@ -85,7 +85,7 @@ async function echoModality(client: OrthancClient, id: string, timeoutSeconds: n
 }
 
 async function echoAll(client: OrthancClient, ids: string[], timeoutSeconds: number, ctx: CheckContext): Promise<ModalityEcho[]> {
-  const results: ModalityEcho[] = new Array(ids.length);
+  const results = new Array<ModalityEcho>(ids.length);
   let next = 0;
   // A few at a time: each echo holds one of Orthanc's SCU associations.
   const worker = async () => {

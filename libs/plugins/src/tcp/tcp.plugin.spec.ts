@@ -203,7 +203,7 @@ test('run() trusts a certificate signed by the CA in caFile, and presents certFi
     .createServer({ key: valid30.key, cert: valid30.cert, requestCert: true, rejectUnauthorized: true, ca: [client.cert] }, (socket) => {
       sockets.add(socket);
       socket.on('error', () => {});
-      socket.write(`HELLO ${socket.getPeerCertificate().subject?.CN}\r\n`);
+      socket.write(`HELLO ${String(socket.getPeerCertificate().subject?.CN)}\r\n`);
     })
     .on('tlsClientError', () => {});
   const port = await listenLocal(server);

@@ -67,6 +67,9 @@ function connectAndCheck(config: TcpConfig, files: TlsMaterial, ctx: CheckContex
     let received = '';
     let receivedBytes = 0;
     let cert: PeerCertificate | undefined;
+    // finish() reads `raw` (still undefined) when the deadline passed before connecting; a const
+    // declared at net.connect() would be in its temporal dead zone there.
+    // eslint-disable-next-line prefer-const -- assigned once, but read by closures before that
     let raw: net.Socket | undefined;
     let secure: TLSSocket | undefined;
     let settled = false;
@@ -190,7 +193,7 @@ function connectAndCheck(config: TcpConfig, files: TlsMaterial, ctx: CheckContex
       timings.dns ??= 0;
       timings.connect = mark();
       if (!config.tls) {
-        ready(raw as net.Socket);
+        ready(raw);
         return;
       }
       phase = 'tls';

@@ -61,7 +61,7 @@ describe('TelegramNotifier against a local stand-in for the Bot API', () => {
   it('send() accepts a base URL with a path prefix (a proxy) and a @channel chat id', async () => {
     api.reply = (req) => (req.path === `/tg/bot${TOKEN}/sendMessage` ? { status: 200, body: '{"ok":true}' } : { status: 404, body: '{}' });
     await notifier.send(telegramConfigSchema.parse({ baseUrl: `${api.url}/tg/`, botToken: TOKEN, chatId: '@pacs_alerts' }), message, AbortSignal.timeout(5000));
-    assert.equal(JSON.parse(api.received[0]!.body).chat_id, '@pacs_alerts');
+    assert.equal((JSON.parse(api.received[0]!.body) as { chat_id: unknown }).chat_id, '@pacs_alerts');
   });
 
   it('send() reports a wrong token without showing it', async () => {

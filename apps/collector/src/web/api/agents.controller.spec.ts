@@ -6,7 +6,7 @@ import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { AgentsService } from '../../inventory/agents.service.js';
 import { AgentsController } from './agents.controller.js';
-import { startApiTestApp, type ApiTestApp } from './testing.js';
+import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 
 describe('AgentsController (/api/v1/agents): names', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -31,9 +31,9 @@ describe('AgentsController (/api/v1/agents): names', () => {
 
   it('POST refuses a name with a control character (newline, NUL, C1) with a 400 naming the field', async () => {
     for (const name of ['pacs-01\n', 'pacs\u000001', 'pacs-01\u0085']) {
-      const res = await api.call('POST', '/api/v1/agents', { name, enrol });
+      const res = await api.call<ApiErrorBody>('POST', '/api/v1/agents', { name, enrol });
       assert.equal(res.status, 400, JSON.stringify(name));
-      assert.equal(res.json.errors[0].field, 'name');
+      assert.equal(res.json.errors?.[0]?.field, 'name');
     }
     assert.deepEqual((await api.call('GET', '/api/v1/agents')).json, []);
   });
@@ -42,7 +42,7 @@ describe('AgentsController (/api/v1/agents): names', () => {
     const rule = 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit';
     const res = await api.call('POST', '/api/v1/agents', { name: 42, enrol });
     assert.deepEqual([res.status, res.json], [400, { statusCode: 400, error: 'Bad Request', message: 'invalid agent', errors: [{ field: 'name', message: rule }] }]);
-    const empty = await api.call('POST', '/api/v1/agents');
+    const empty = await api.call<ApiErrorBody>('POST', '/api/v1/agents');
     assert.equal(empty.status, 400);
     assert.deepEqual(empty.json.errors, [
       { field: 'name', message: rule },
@@ -52,10 +52,10 @@ describe('AgentsController (/api/v1/agents): names', () => {
   });
 
   it('POST with a taken name is a 409 naming the field', async () => {
-    const first = await api.call('POST', '/api/v1/agents', { name: 'pacs-01', enrol });
+    const first = await api.call<{ warning: string }>('POST', '/api/v1/agents', { name: 'pacs-01', enrol });
     assert.equal(first.status, 201, first.text);
     assert.match(first.json.warning, /refused the connection/);
-    const again = await api.call('POST', '/api/v1/agents', { name: 'pacs-01', enrol });
+    const again = await api.call<ApiErrorBody>('POST', '/api/v1/agents', { name: 'pacs-01', enrol });
     assert.equal(again.status, 409);
     assert.deepEqual(again.json.errors, [{ field: 'name', message: 'an agent named "pacs-01" already exists — pick another name or remove it first' }]);
   });

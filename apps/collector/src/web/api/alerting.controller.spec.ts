@@ -11,8 +11,34 @@ import { openTestDatabase } from '../../storage/testing.js';
 import { AlertingService, ALERTING_OPTIONS } from '../../alerting/alerting.service.js';
 import { AlertingController } from './alerting.controller.js';
 import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
-import { startApiTestApp, type ApiTestApp } from './testing.js';
+import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 
+/** The parts of the API's answers these specs read. */
+interface SilenceBody {
+  id: string;
+  active: boolean;
+  createdBy: string;
+  matchers: unknown;
+}
+interface WindowBody {
+  id: string;
+  open: boolean;
+  next: { start: number };
+}
+interface PolicyBody {
+  override: { failuresBeforeHard: number } | null;
+  policy: { failuresBeforeHard: number };
+}
+interface AlertBody {
+  name: string;
+  state: string;
+  fingerprint: string;
+  mutedBy: unknown;
+}
+interface HistoryLine {
+  transition: string;
+  by: string | null;
+}
 
 describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, check policy)', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -21,7 +47,7 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
   let checkId: string;
   let service: AlertingService;
 
-  const call = (method: string, path: string, body?: unknown, token?: string | null) => api.call(method, path, body, token);
+  const call = <T = unknown>(method: string, path: string, body?: unknown, token?: string | null) => api.call<T>(method, path, body, token);
 
   before(async () => {
     db = await openTestDatabase();
@@ -66,7 +92,7 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
   });
 
   it('PUT /alert-rules answers 400 naming each field of each rule, and keeps the old list', async () => {
-    const res = await call('PUT', '/api/v1/alert-rules', [
+    const res = await call<ApiErrorBody>('PUT', '/api/v1/alert-rules', [
       { name: 'DiskFull', metric: 'filesystem_used_ratio', op: '>', value: 0.9, for: '10m' },
       { name: 'DiskFull', metric: 'bad metric', op: '~', value: 'high', for: 'soon', extra: 1 },
     ]);
@@ -87,47 +113,48 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
     assert.equal(put.status, 200, put.text);
     assert.deepEqual(put.json, rules);
     assert.deepEqual((await call('GET', '/api/v1/alert-rules')).json, rules);
-    const dup = await call('PUT', '/api/v1/alert-rules', [...rules, ...rules]);
+    const dup = await call<ApiErrorBody>('PUT', '/api/v1/alert-rules', [...rules, ...rules]);
     assert.equal(dup.status, 400);
     assert.deepEqual(dup.json.errors, [{ field: '1.name', message: '"DiskFull" is already the name of rule 0: rule names must be unique' }]);
   });
 
   it('POST /silences answers 400 with field errors, and 201 with the silence (created by "api" by default)', async () => {
-    const bad = await call('POST', '/api/v1/silences', { matchers: [], comment: '' });
+    const bad = await call<ApiErrorBody>('POST', '/api/v1/silences', { matchers: [], comment: '' });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [
       { field: 'matchers', message: 'needs at least one matcher: a silence that matches everything would mute every alert' },
       { field: 'comment', message: 'must not be empty' },
       { field: 'endsAt', message: 'give either endsAt or duration (one of them, not both)' },
     ]);
-    const badMatcher = await call('POST', '/api/v1/silences', { matchers: ['agent'], comment: 'x', duration: '1h' });
+    const badMatcher = await call<ApiErrorBody>('POST', '/api/v1/silences', { matchers: ['agent'], comment: 'x', duration: '1h' });
     assert.deepEqual(badMatcher.json.errors, [{ field: 'matchers.0', message: '`agent` is not a matcher: write label="value", label!="value", label=~"regex" or label!~"regex"' }]);
 
-    const ok = await call('POST', '/api/v1/silences', { matchers: ['agent="pacs-01"'], comment: 'moving racks', duration: '2h' });
+    const ok = await call<SilenceBody>('POST', '/api/v1/silences', { matchers: ['agent="pacs-01"'], comment: 'moving racks', duration: '2h' });
     assert.equal(ok.status, 201, ok.text);
     assert.equal(ok.json.createdBy, 'api');
     assert.deepEqual(ok.json.matchers, [{ label: 'agent', op: '=', value: 'pacs-01' }]);
-    const list = await call('GET', '/api/v1/silences');
+    const list = await call<SilenceBody[]>('GET', '/api/v1/silences');
     assert.deepEqual(
-      list.json.map((s: any) => [s.id, s.active]),
+      list.json.map((s) => [s.id, s.active]),
       [[ok.json.id, true]],
     );
     assert.equal((await call('DELETE', `/api/v1/silences/${ok.json.id}`)).status, 204);
-    assert.equal((await call('GET', '/api/v1/silences')).json[0].active, false);
+    assert.equal((await call<SilenceBody[]>('GET', '/api/v1/silences')).json[0]?.active, false);
     assert.equal((await call('DELETE', '/api/v1/silences/nope')).status, 404);
   });
 
   it('POST /maintenance-windows answers 400 with field errors and accepts a recurring window in a named zone', async () => {
-    const bad = await call('POST', '/api/v1/maintenance-windows', { name: 'backup', kind: 'weekly', timeZone: 'Mars/Olympus', start: '25:00', end: '04:00', days: [] });
+    const bad = await call<ApiErrorBody>('POST', '/api/v1/maintenance-windows', { name: 'backup', kind: 'weekly', timeZone: 'Mars/Olympus', start: '25:00', end: '04:00', days: [] });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [
       { field: 'timeZone', message: '"Mars/Olympus" is not an IANA time zone name: write one like Europe/Berlin or UTC' },
       { field: 'start', message: 'must be a time of day like 02:00 (24-hour HH:MM)' },
       { field: 'days', message: 'needs at least one weekday, e.g. ["sun"]' },
     ]);
-    const ok = await call('POST', '/api/v1/maintenance-windows', { name: 'backup', kind: 'weekly', timeZone: 'Europe/Berlin', start: '02:00', end: '04:00', days: ['sun'], matchers: ['agent="pacs-01"'] });
+    const ok = await call<WindowBody>('POST', '/api/v1/maintenance-windows', { name: 'backup', kind: 'weekly', timeZone: 'Europe/Berlin', start: '02:00', end: '04:00', days: ['sun'], matchers: ['agent="pacs-01"'] });
     assert.equal(ok.status, 201, ok.text);
-    const [listed] = (await call('GET', '/api/v1/maintenance-windows')).json;
+    const [listed] = (await call<WindowBody[]>('GET', '/api/v1/maintenance-windows')).json;
+    assert.ok(listed, 'the window is listed');
     assert.equal(listed.id, ok.json.id);
     assert.equal(typeof listed.open, 'boolean');
     assert.ok(listed.next.start > Date.now() - 7 * 86_400_000);
@@ -136,18 +163,18 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
   });
 
   it('PUT /checks/{id}/policy answers 400 with field errors, 404 for an unknown check, and sets the counts', async () => {
-    const bad = await call('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: 0, flap: { low: 60, high: 40 }, colour: 'red' });
+    const bad = await call<ApiErrorBody>('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: 0, flap: { low: 60, high: 40 }, colour: 'red' });
     assert.equal(bad.status, 400);
     assert.deepEqual(
-      bad.json.errors.map((e: any) => e.field),
+      bad.json.errors?.map((e) => e.field),
       ['failuresBeforeHard', 'flap.low', 'colour'],
     );
     assert.equal((await call('PUT', '/api/v1/checks/nope/policy', { failuresBeforeHard: 2 })).status, 404);
-    const ok = await call('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: 5, successesBeforeRecovery: 2 });
+    const ok = await call<PolicyBody>('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: 5, successesBeforeRecovery: 2 });
     assert.equal(ok.status, 200, ok.text);
     assert.deepEqual(ok.json.override, { failuresBeforeHard: 5, successesBeforeRecovery: 2 });
     assert.equal(ok.json.policy.failuresBeforeHard, 5);
-    const reset = await call('PUT', `/api/v1/checks/${checkId}/policy`, {});
+    const reset = await call<PolicyBody>('PUT', `/api/v1/checks/${checkId}/policy`, {});
     assert.equal(reset.json.override, null);
     assert.equal(reset.json.policy.failuresBeforeHard, 3);
   });
@@ -156,32 +183,33 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
     assert.equal((await call('POST', '/api/v1/alerts/0000000000000000/ack', { comment: 'on it' })).status, 404);
     service.agentDown({ id: agentId, name: 'pacs-01' }, 'connection refused');
     await service.tick();
-    const [alert] = (await call('GET', '/api/v1/alerts')).json;
+    const [alert] = (await call<AlertBody[]>('GET', '/api/v1/alerts')).json;
+    assert.ok(alert, 'an alert is listed');
     assert.equal(alert.name, 'AgentUnreachable');
     assert.equal(alert.state, 'firing');
 
-    const bad = await call('POST', `/api/v1/alerts/${alert.fingerprint}/ack`, { comment: ' ', expiresAt: 'tomorrow' });
+    const bad = await call<ApiErrorBody>('POST', `/api/v1/alerts/${alert.fingerprint}/ack`, { comment: ' ', expiresAt: 'tomorrow' });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [
       { field: 'comment', message: 'must not be empty' },
       { field: 'expiresAt', message: 'must be a time like 2025-03-30T01:00:00Z (with Z or an offset) or epoch milliseconds, got "tomorrow"' },
     ]);
-    const ok = await call('POST', `/api/v1/alerts/${alert.fingerprint}/ack`, { comment: 'network team is on it', by: 'jan' });
+    const ok = await call<AlertBody>('POST', `/api/v1/alerts/${alert.fingerprint}/ack`, { comment: 'network team is on it', by: 'jan' });
     assert.equal(ok.status, 200, ok.text);
     assert.deepEqual(ok.json.mutedBy, [{ type: 'acknowledged', by: 'jan', expiresAt: null }]);
     assert.equal((await call('DELETE', `/api/v1/alerts/${alert.fingerprint}/ack`)).status, 204);
     assert.equal((await call('DELETE', `/api/v1/alerts/${alert.fingerprint}/ack`)).status, 409, 'not acknowledged any more');
 
-    const history = await call('GET', `/api/v1/alerts/history?limit=3&fingerprint=${alert.fingerprint}`);
+    const history = await call<HistoryLine[]>('GET', `/api/v1/alerts/history?limit=3&fingerprint=${alert.fingerprint}`);
     assert.deepEqual(
-      history.json.map((h: any) => [h.transition, h.by]),
+      history.json.map((h) => [h.transition, h.by]),
       [
         ['unacknowledged', 'api'],
         ['acknowledged', 'jan'],
         ['notified', null],
       ],
     );
-    assert.deepEqual((await call('GET', '/api/v1/alerts/history?limit=0')).json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 10000' }]);
+    assert.deepEqual((await call<ApiErrorBody>('GET', '/api/v1/alerts/history?limit=0')).json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 10000' }]);
   });
 
   it('GET /alerts/history answers 400 naming each query parameter of the wrong type', async () => {
@@ -206,8 +234,8 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
       400,
       { statusCode: 400, error: 'Bad Request', message: 'invalid check policy', errors: [{ field: 'failuresBeforeHard', message: 'must be a whole number of results from 1 to 100' }] },
     ]);
-    assert.equal((await call('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: 4 })).json.override.failuresBeforeHard, 4);
-    const reset = await call('PUT', `/api/v1/checks/${checkId}/policy`);
+    assert.equal((await call<PolicyBody>('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: 4 })).json.override?.failuresBeforeHard, 4);
+    const reset = await call<PolicyBody>('PUT', `/api/v1/checks/${checkId}/policy`);
     assert.equal(reset.status, 200, reset.text);
     assert.equal(reset.json.override, null);
   });
@@ -219,16 +247,17 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
       ['POST', '/api/v1/maintenance-windows', { ...once, name: 'backup', id: 'mw\u001b[2J' }, 'id'],
       ['POST', '/api/v1/silences', { matchers: ['agent="pacs-01"'], comment: 'racks', duration: '1h', createdBy: 'jan\r\nX-Forged: 1' }, 'createdBy'],
     ];
-    const [alert] = (await call('GET', '/api/v1/alerts')).json;
+    const [alert] = (await call<AlertBody[]>('GET', '/api/v1/alerts')).json;
+    assert.ok(alert, 'the test above leaves AgentUnreachable firing');
     assert.equal(alert.state, 'firing', 'the test above leaves AgentUnreachable firing');
     refused.push(['POST', `/api/v1/alerts/${alert.fingerprint}/ack`, { comment: 'on it', by: 'jan\u0085' }, 'by']);
     refused.push(['DELETE', `/api/v1/alerts/${alert.fingerprint}/ack?by=${encodeURIComponent('jan\u0000')}`, undefined, 'by']);
     for (const [method, path, body, field] of refused) {
-      const res = await call(method, path, body);
+      const res = await call<ApiErrorBody>(method, path, body);
       assert.equal(res.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${res.text}`);
       assert.deepEqual(res.json.errors, [{ field, message: CONTROL_CHARACTERS_MESSAGE }], `${method} ${path}`);
     }
     assert.deepEqual((await call('GET', '/api/v1/maintenance-windows')).json, [], 'a window was saved');
-    assert.ok(!(await call('GET', '/api/v1/silences')).json.some((s: any) => s.createdBy.includes('X-Forged')), 'the silence was saved');
+    assert.ok(!(await call<SilenceBody[]>('GET', '/api/v1/silences')).json.some((s) => s.createdBy.includes('X-Forged')), 'the silence was saved');
   });
 });

@@ -12,8 +12,18 @@ import { SmtpNotifier } from '../../notifications/notifiers/smtp.notifier.js';
 import { TelegramNotifier } from '../../notifications/notifiers/telegram.notifier.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { WebhookNotifier } from '../../notifications/notifiers/webhook.notifier.js';
-import { startApiTestApp, type ApiTestApp } from './testing.js';
+import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 import { ChannelsController } from './channels.controller.js';
+
+/** The parts of a channel's view these specs read. */
+interface ChannelBody {
+  id: string;
+  name: string;
+  state: string;
+  lastError: string | null;
+  outbox: unknown;
+  config: Record<string, unknown> & { headers?: Record<string, unknown> };
+}
 
 const SECRETS = ['smtp-pass-w0rd-xyz', '123456:bot-token-secret-abc', 'hmac-secret-value-789', 'Bearer hook-auth-token-456', 'am-basic-pass-321'];
 
@@ -22,7 +32,13 @@ describe('ChannelsController (/api/v1/channels)', () => {
   let api: ApiTestApp;
   let receiver: HttpReceiver;
 
-  const call = (method: string, path: string, body?: unknown, token?: string | null) => api.call(method, path, body, token);
+  const call = <T = unknown>(method: string, path: string, body?: unknown, token?: string | null) => api.call<T>(method, path, body, token);
+  /** A channel's config as stored, secrets and all. */
+  const storedConfig = async (id: string): Promise<Record<string, unknown>> => {
+    const [row] = await db.dataSource.query<{ config_json: string }[]>('SELECT config_json FROM notification_channels WHERE id = ?', [id]);
+    assert.ok(row, `channel ${id} is stored`);
+    return JSON.parse(row.config_json) as Record<string, unknown>;
+  };
 
   before(async () => {
     db = await openTestDatabase();
@@ -55,7 +71,7 @@ describe('ChannelsController (/api/v1/channels)', () => {
   });
 
   it('POST answers 400 listing every field error, config fields included', async () => {
-    const res = await call('POST', '/api/v1/channels', { name: '', type: 'smtp', config: { host: 'mail', to: [], from: 'nope', password: 'x', extra: 1 } });
+    const res = await call<ApiErrorBody>('POST', '/api/v1/channels', { name: '', type: 'smtp', config: { host: 'mail', to: [], from: 'nope', password: 'x', extra: 1 } });
     assert.equal(res.status, 400);
     assert.deepEqual(res.json.errors, [
       { field: 'name', message: 'Too small: expected string to have >=1 characters' },
@@ -64,7 +80,7 @@ describe('ChannelsController (/api/v1/channels)', () => {
       { field: 'config.extra', message: 'unknown field' },
       { field: 'config.username', message: 'is required when a password is set' },
     ]);
-    const badType = await call('POST', '/api/v1/channels', { name: 'x', type: 'pager', config: {} });
+    const badType = await call<ApiErrorBody>('POST', '/api/v1/channels', { name: 'x', type: 'pager', config: {} });
     assert.equal(badType.status, 400);
     assert.deepEqual(badType.json.errors, [{ field: 'type', message: 'Invalid option: expected one of "smtp"|"telegram"|"webhook"|"alertmanager"' }]);
   });
@@ -80,20 +96,20 @@ describe('ChannelsController (/api/v1/channels)', () => {
       assert.equal(c.status, 201, c.text);
       for (const secret of SECRETS) assert.ok(!c.text.includes(secret), `POST response leaks ${secret}`);
     }
-    const list = await call('GET', '/api/v1/channels');
+    const list = await call<ChannelBody[]>('GET', '/api/v1/channels');
     assert.equal(list.status, 200);
     for (const secret of SECRETS) assert.ok(!list.text.includes(secret), `GET leaks ${secret}`);
-    const byName = Object.fromEntries((list.json as any[]).map((c) => [c.name, c]));
-    assert.equal(byName['mail'].config.password, REDACTED);
-    assert.equal(byName['tg'].config.botToken, REDACTED);
-    assert.equal(byName['hook'].config.url, REDACTED, 'the webhook URL is the credential for Slack or Teams');
+    const byName = Object.fromEntries(list.json.map((c) => [c.name, c]));
+    assert.equal(byName['mail']?.config['password'], REDACTED);
+    assert.equal(byName['tg']?.config['botToken'], REDACTED);
+    assert.equal(byName['hook']?.config['url'], REDACTED, 'the webhook URL is the credential for Slack or Teams');
     assert.ok(!list.text.includes(`${receiver.url}/hook`), 'GET leaks the webhook URL');
-    assert.equal(byName['hook'].config.hmacSecret, REDACTED);
-    assert.equal(byName['hook'].config.headers.Authorization, REDACTED);
-    assert.equal(byName['am'].config.password, REDACTED);
-    assert.equal(byName['mail'].config.username, 'rounds');
-    assert.deepEqual(byName['tg'].outbox, { pending: 0, sent: 0, dead: 0 });
-    assert.equal(byName['tg'].state, 'unknown');
+    assert.equal(byName['hook']?.config['hmacSecret'], REDACTED);
+    assert.equal(byName['hook']?.config.headers?.['Authorization'], REDACTED);
+    assert.equal(byName['am']?.config['password'], REDACTED);
+    assert.equal(byName['mail']?.config['username'], 'rounds');
+    assert.deepEqual(byName['tg']?.outbox, { pending: 0, sent: 0, dead: 0 });
+    assert.equal(byName['tg']?.state, 'unknown');
     const one = await call('GET', '/api/v1/channels/hook');
     assert.equal(one.status, 200);
     for (const secret of SECRETS) assert.ok(!one.text.includes(secret));
@@ -107,65 +123,64 @@ describe('ChannelsController (/api/v1/channels)', () => {
 
   it('POST /:id/test sends a signed test message and reports ok; a refusal is reported with the error, secrets scrubbed', async () => {
     receiver.reply = () => ({ status: 204 });
-    const ok = await call('POST', '/api/v1/channels/hook/test');
+    const ok = await call<{ ok: boolean; error?: string }>('POST', '/api/v1/channels/hook/test');
     assert.equal(ok.status, 200);
     assert.equal(ok.json.ok, true);
     const req = receiver.received.at(-1)!;
     assert.equal(req.headers['authorization'], SECRETS[3]);
     assert.match(String(req.headers['x-rounds-signature']), /^sha256=[0-9a-f]{64}$/);
-    const body = JSON.parse(req.body);
+    const body = JSON.parse(req.body) as { kind: unknown; url: unknown };
     assert.equal(body.kind, 'test');
     assert.equal(body.url, 'https://rounds.example');
-    assert.equal((await call('GET', '/api/v1/channels/hook')).json.state, 'ok');
+    assert.equal((await call<ChannelBody>('GET', '/api/v1/channels/hook')).json.state, 'ok');
 
     receiver.reply = () => ({ status: 403, body: `forbidden for ${SECRETS[3]}` });
-    const refused = await call('POST', '/api/v1/channels/hook/test');
+    const refused = await call<{ ok: boolean; error?: string }>('POST', '/api/v1/channels/hook/test');
     assert.equal(refused.status, 200);
     assert.equal(refused.json.ok, false);
     assert.equal(refused.json.error, `webhook ${receiver.url} answered 403 Forbidden: forbidden for ${REDACTED}`);
-    const view = (await call('GET', '/api/v1/channels/hook')).json;
+    const view = (await call<ChannelBody>('GET', '/api/v1/channels/hook')).json;
     assert.equal(view.state, 'failing');
     assert.equal(view.lastError, refused.json.error);
   });
 
   it('PATCH keeps a secret sent back as the placeholder, replaces one sent anew, and validates the config', async () => {
-    const view = (await call('GET', '/api/v1/channels/tg')).json;
-    const renamed = await call('PATCH', `/api/v1/channels/${view.id}`, { name: 'telegram', config: { ...view.config, chatId: '@pacs_alerts' } });
+    const view = (await call<ChannelBody>('GET', '/api/v1/channels/tg')).json;
+    const renamed = await call<ChannelBody>('PATCH', `/api/v1/channels/${view.id}`, { name: 'telegram', config: { ...view.config, chatId: '@pacs_alerts' } });
     assert.equal(renamed.status, 200, renamed.text);
     assert.equal(renamed.json.name, 'telegram');
-    assert.equal(renamed.json.config.botToken, REDACTED);
-    const stored = JSON.parse((await db.dataSource.query('SELECT config_json FROM notification_channels WHERE id = ?', [view.id]))[0].config_json);
-    assert.deepEqual(stored, { botToken: SECRETS[1], chatId: '@pacs_alerts' });
+    assert.equal(renamed.json.config['botToken'], REDACTED);
+    assert.deepEqual(await storedConfig(view.id), { botToken: SECRETS[1], chatId: '@pacs_alerts' });
 
-    const bad = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { botToken: 'not-a-token', chatId: 1 } });
+    const bad = await call<ApiErrorBody>('PATCH', `/api/v1/channels/${view.id}`, { config: { botToken: 'not-a-token', chatId: 1 } });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [{ field: 'config.botToken', message: 'must look like 123456:ABC-DEF… (the token @BotFather gave)' }]);
-    const typeChange = await call('PATCH', `/api/v1/channels/${view.id}`, { type: 'smtp' });
+    const typeChange = await call<ApiErrorBody>('PATCH', `/api/v1/channels/${view.id}`, { type: 'smtp' });
     assert.equal(typeChange.status, 400);
     assert.deepEqual(typeChange.json.errors, [{ field: 'type', message: 'unknown field' }]);
     assert.equal((await call('PATCH', `/api/v1/channels/${view.id}`, { name: 'mail' })).status, 409);
   });
 
   it('PATCH of a webhook that sends its redacted view back keeps the stored URL, and a new URL replaces it', async () => {
-    const view = (await call('GET', '/api/v1/channels/hook')).json;
-    assert.equal(view.config.url, REDACTED);
-    const storedUrl = async () => JSON.parse((await db.dataSource.query('SELECT config_json FROM notification_channels WHERE id = ?', [view.id]))[0].config_json).url;
-    const echoed = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, signatureHeader: 'X-Hook-Signature' } });
+    const view = (await call<ChannelBody>('GET', '/api/v1/channels/hook')).json;
+    assert.equal(view.config['url'], REDACTED);
+    const storedUrl = async () => (await storedConfig(view.id))['url'];
+    const echoed = await call<ChannelBody>('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, signatureHeader: 'X-Hook-Signature' } });
     assert.equal(echoed.status, 200, echoed.text);
-    assert.equal(echoed.json.config.url, REDACTED);
-    assert.equal(echoed.json.config.signatureHeader, 'X-Hook-Signature');
+    assert.equal(echoed.json.config['url'], REDACTED);
+    assert.equal(echoed.json.config['signatureHeader'], 'X-Hook-Signature');
     assert.equal(await storedUrl(), `${receiver.url}/hook`);
     const moved = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, url: `${receiver.url}/moved` } });
     assert.equal(moved.status, 200, moved.text);
     assert.ok(!moved.text.includes('/moved'), 'PATCH response leaks the new URL');
     assert.equal(await storedUrl(), `${receiver.url}/moved`);
-    const bad = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, url: 'ftp://x' } });
+    const bad = await call<ApiErrorBody>('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, url: 'ftp://x' } });
     assert.deepEqual(bad.json.errors, [{ field: 'config.url', message: 'must be an http:// or https:// URL' }]);
   });
 
   it('GET /:id/deliveries lists the outbox rows of a channel and checks its limit', async () => {
     assert.deepEqual((await call('GET', '/api/v1/channels/hook/deliveries')).json, []);
-    const bad = await call('GET', '/api/v1/channels/hook/deliveries?limit=0');
+    const bad = await call<ApiErrorBody>('GET', '/api/v1/channels/hook/deliveries?limit=0');
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }]);
     const notANumber = await call('GET', '/api/v1/channels/hook/deliveries?limit=lots');
@@ -181,7 +196,7 @@ describe('ChannelsController (/api/v1/channels)', () => {
       400,
       { statusCode: 400, error: 'Bad Request', message: 'invalid notification channel', errors: [{ field: 'enabled', message: 'Invalid input: expected boolean, received string' }] },
     ]);
-    const patched = await call('PATCH', '/api/v1/channels/hook', { config: 'http://127.0.0.1:9/' });
+    const patched = await call<ApiErrorBody>('PATCH', '/api/v1/channels/hook', { config: 'http://127.0.0.1:9/' });
     assert.equal(patched.status, 400);
     assert.deepEqual(patched.json.errors, [{ field: 'config', message: 'Invalid input: expected record, received string' }]);
     assert.equal((await call('GET', '/api/v1/channels/typed')).status, 404);
@@ -189,14 +204,14 @@ describe('ChannelsController (/api/v1/channels)', () => {
 
   it('POST and PATCH refuse a control character in the name with a 400 naming the field, and a taken name with a 409 naming it', async () => {
     for (const name of ['on-call\nforged line', 'on-call\u0000', 'on-call\u009b']) {
-      const res = await call('POST', '/api/v1/channels', { name, type: 'webhook', config: { url: 'http://127.0.0.1:9/' } });
+      const res = await call<ApiErrorBody>('POST', '/api/v1/channels', { name, type: 'webhook', config: { url: 'http://127.0.0.1:9/' } });
       assert.equal(res.status, 400, JSON.stringify(name));
       assert.deepEqual(res.json.errors, [{ field: 'name', message: CONTROL_CHARACTERS_MESSAGE }]);
     }
-    const patched = await call('PATCH', '/api/v1/channels/hook', { name: 'hook\r\n' + 'x' });
+    const patched = await call<ApiErrorBody>('PATCH', '/api/v1/channels/hook', { name: 'hook\r\n' + 'x' });
     assert.equal(patched.status, 400);
     assert.deepEqual(patched.json.errors, [{ field: 'name', message: CONTROL_CHARACTERS_MESSAGE }]);
-    const taken = await call('PATCH', '/api/v1/channels/hook', { name: 'mail' });
+    const taken = await call<ApiErrorBody>('PATCH', '/api/v1/channels/hook', { name: 'mail' });
     assert.equal(taken.status, 409);
     assert.deepEqual(taken.json.errors, [{ field: 'name', message: 'a notification channel named "mail" exists already — choose another name' }]);
   });

@@ -11,7 +11,15 @@ import { AgentsService } from '../../inventory/agents.service.js';
 import { ChecksService } from '../../inventory/checks.service.js';
 import { PLUGIN_REGISTRY } from '../../shared/tokens.js';
 import { ChecksController } from './checks.controller.js';
-import { startApiTestApp, type ApiTestApp } from './testing.js';
+import { startApiTestApp, type ApiErrorBody, type ApiResponse, type ApiTestApp } from './testing.js';
+
+/** The parts of a check's view these specs read. */
+interface CheckBody {
+  id: string;
+  name: string;
+  enabled: boolean;
+  intervalMs: number;
+}
 
 /** Every C0 and C1 control character a name could smuggle, newline and NUL included. */
 const CONTROL_NAMES = ['web\ncheck', 'web\u0000', 'web\tcheck', 'web\u001b[31m', 'web\u007f', 'web\u0085', 'web\u009b'];
@@ -49,17 +57,17 @@ describe('ChecksController (/api/v1/checks): names', () => {
 
   it('POST refuses a name with any control character with a 400 naming the field', async () => {
     for (const name of CONTROL_NAMES) {
-      const res = await api.call('POST', '/api/v1/checks', newCheck(name));
+      const res = await api.call<ApiErrorBody>('POST', '/api/v1/checks', newCheck(name));
       assert.equal(res.status, 400, JSON.stringify(name));
       assert.deepEqual(res.json.errors, [{ field: 'name', message: CONTROL_CHARACTERS_MESSAGE }], JSON.stringify(name));
     }
-    assert.equal((await api.call('GET', '/api/v1/checks')).json.length, 0, 'a check was saved');
+    assert.equal((await api.call<CheckBody[]>('GET', '/api/v1/checks')).json.length, 0, 'a check was saved');
   });
 
   it('PATCH refuses a control character in the new name with a 400 naming the field', async () => {
-    const created = await api.call('POST', '/api/v1/checks', newCheck('PACS DICOM port'));
+    const created = await api.call<CheckBody>('POST', '/api/v1/checks', newCheck('PACS DICOM port'));
     assert.equal(created.status, 201, created.text);
-    const res = await api.call('PATCH', `/api/v1/checks/${created.json.id}`, { name: 'PACS\nDICOM' });
+    const res = await api.call<ApiErrorBody>('PATCH', `/api/v1/checks/${created.json.id}`, { name: 'PACS\nDICOM' });
     assert.equal(res.status, 400);
     assert.deepEqual(res.json.errors, [{ field: 'name', message: CONTROL_CHARACTERS_MESSAGE }]);
   });
@@ -72,12 +80,12 @@ describe('ChecksController (/api/v1/checks): names', () => {
   });
 
   it('PATCH renaming a check to a name its agent already has is a 409 naming the field, and nothing changes', async () => {
-    const other = await api.call('POST', '/api/v1/checks', newCheck('PACS web'));
+    const other = await api.call<CheckBody>('POST', '/api/v1/checks', newCheck('PACS web'));
     assert.equal(other.status, 201, other.text);
-    const res = await api.call('PATCH', `/api/v1/checks/${other.json.id}`, { name: 'PACS DICOM port' });
+    const res = await api.call<ApiErrorBody>('PATCH', `/api/v1/checks/${other.json.id}`, { name: 'PACS DICOM port' });
     assert.equal(res.status, 409, res.text);
     assert.deepEqual(res.json.errors, [{ field: 'name', message: 'agent pacs-01 already has a check named "PACS DICOM port" — choose another name' }]);
-    assert.equal((await api.call('GET', `/api/v1/checks/${other.json.id}`)).json.name, 'PACS web');
+    assert.equal((await api.call<CheckBody>('GET', `/api/v1/checks/${other.json.id}`)).json.name, 'PACS web');
     // Keeping its own name is not a clash.
     assert.equal((await api.call('PATCH', `/api/v1/checks/${other.json.id}`, { name: 'PACS web', enabled: false })).status, 200);
   });
@@ -88,22 +96,24 @@ describe('ChecksController (/api/v1/checks): names', () => {
       400,
       { statusCode: 400, error: 'Bad Request', message: 'invalid check', errors: [{ field: 'intervalMs', message: 'Invalid input: expected number, received string' }] },
     ]);
-    const [stored] = (await api.call('GET', '/api/v1/checks')).json;
-    const patched = await api.call('PATCH', `/api/v1/checks/${stored.id}`, { enabled: 'no' });
+    const [stored] = (await api.call<CheckBody[]>('GET', '/api/v1/checks')).json;
+    assert.ok(stored, 'a check is stored');
+    const patched = await api.call<ApiErrorBody>('PATCH', `/api/v1/checks/${stored.id}`, { enabled: 'no' });
     assert.equal(patched.status, 400, patched.text);
     assert.deepEqual(patched.json.errors, [{ field: 'enabled', message: 'Invalid input: expected boolean, received string' }]);
-    assert.equal((await api.call('GET', `/api/v1/checks/${stored.id}`)).json.enabled, true);
+    assert.equal((await api.call<CheckBody>('GET', `/api/v1/checks/${stored.id}`)).json.enabled, true);
   });
 
   it('POST without a JSON body answers 400 saying an object is expected', async () => {
-    const res = await api.call('POST', '/api/v1/checks');
+    const res = await api.call<ApiErrorBody>('POST', '/api/v1/checks');
     assert.deepEqual([res.status, res.json.message, res.json.errors], [400, 'invalid check', [{ field: '', message: 'Invalid input: expected object, received undefined' }]]);
   });
 
   it('GET /:id/results answers 400 naming limit when it is not a whole number in range, and 404 for an unknown check', async () => {
-    const [stored] = (await api.call('GET', '/api/v1/checks')).json;
+    const [stored] = (await api.call<CheckBody[]>('GET', '/api/v1/checks')).json;
+    assert.ok(stored, 'a check is stored');
     for (const limit of ['ten', '0', '2.5', '10001']) {
-      const res = await api.call('GET', `/api/v1/checks/${stored.id}/results?limit=${limit}`);
+      const res: ApiResponse<ApiErrorBody> = await api.call('GET', `/api/v1/checks/${stored.id}/results?limit=${limit}`);
       assert.deepEqual([res.status, res.json.message, res.json.errors], [400, 'invalid query', [{ field: 'limit', message: 'must be a whole number from 1 to 10000' }]], limit);
     }
     assert.deepEqual((await api.call('GET', `/api/v1/checks/${stored.id}/results?limit=5`)).json, []);
@@ -111,12 +121,12 @@ describe('ChecksController (/api/v1/checks): names', () => {
   });
 
   it('simultaneous POSTs of one name give one 201 and 409s, never a 500', async () => {
-    const answers = await Promise.all(Array.from({ length: 6 }, () => api.call('POST', '/api/v1/checks', newCheck('raced'))));
+    const answers = await Promise.all(Array.from({ length: 6 }, () => api.call<ApiErrorBody>('POST', '/api/v1/checks', newCheck('raced'))));
     const statuses = answers.map((a) => a.status).sort();
     assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409], answers.map((a) => a.text).join('\n'));
-    for (const a of answers.filter((x) => x.status === 409)) assert.equal(a.json.errors[0].field, 'name');
-    const rows = await db.dataSource.query('SELECT count(*) AS n FROM checks WHERE agent_id = ? AND name = ?', [agentId, 'raced']);
-    assert.equal(Number(rows[0].n), 1);
+    for (const a of answers.filter((x) => x.status === 409)) assert.equal(a.json.errors?.[0]?.field, 'name');
+    const rows = await db.dataSource.query<{ n: number | string }[]>('SELECT count(*) AS n FROM checks WHERE agent_id = ? AND name = ?', [agentId, 'raced']);
+    assert.equal(Number(rows[0]?.n), 1);
   });
 });
 
@@ -150,7 +160,7 @@ describe('ChecksController (/api/v1/checks): limits', () => {
   });
 
   it('POST answers 400 naming intervalMs when the interval is below the minimum, and saves nothing', async () => {
-    const res = await api.call('POST', '/api/v1/checks', { ...tcp, name: 'fast', intervalMs: 200, timeoutMs: 100 });
+    const res = await api.call<ApiErrorBody>('POST', '/api/v1/checks', { ...tcp, name: 'fast', intervalMs: 200, timeoutMs: 100 });
     assert.equal(res.status, 400, res.text);
     assert.deepEqual(res.json.errors, [
       { field: 'intervalMs', message: 'interval 200ms is below the minimum of 1s — set ROUNDS_MIN_CHECK_INTERVAL_MS on the collector to allow shorter intervals' },
@@ -159,7 +169,7 @@ describe('ChecksController (/api/v1/checks): limits', () => {
   });
 
   it('POST answers 400 naming timeoutMs when the timeout is longer than the interval', async () => {
-    const res = await api.call('POST', '/api/v1/checks', { ...tcp, name: 'slow', intervalMs: 5000, timeoutMs: 6000 });
+    const res = await api.call<ApiErrorBody>('POST', '/api/v1/checks', { ...tcp, name: 'slow', intervalMs: 5000, timeoutMs: 6000 });
     assert.equal(res.status, 400, res.text);
     assert.deepEqual(res.json.errors, [
       {
@@ -170,9 +180,9 @@ describe('ChecksController (/api/v1/checks): limits', () => {
   });
 
   it('PATCH answers 400 naming intervalMs when the new interval is shorter than the stored timeout', async () => {
-    const created = await api.call('POST', '/api/v1/checks', { ...tcp, name: 'patched', intervalMs: 10_000, timeoutMs: 5000 });
+    const created = await api.call<CheckBody>('POST', '/api/v1/checks', { ...tcp, name: 'patched', intervalMs: 10_000, timeoutMs: 5000 });
     assert.equal(created.status, 201, created.text);
-    const res = await api.call('PATCH', `/api/v1/checks/${created.json.id}`, { intervalMs: 3000 });
+    const res = await api.call<ApiErrorBody>('PATCH', `/api/v1/checks/${created.json.id}`, { intervalMs: 3000 });
     assert.equal(res.status, 400, res.text);
     assert.deepEqual(res.json.errors, [
       {
@@ -180,12 +190,12 @@ describe('ChecksController (/api/v1/checks): limits', () => {
         message: 'timeout 5s is longer than the interval 3s — a check must end before its next run is due: shorten the timeout or lengthen the interval',
       },
     ]);
-    assert.equal((await api.call('GET', `/api/v1/checks/${created.json.id}`)).json.intervalMs, 10_000);
+    assert.equal((await api.call<CheckBody>('GET', `/api/v1/checks/${created.json.id}`)).json.intervalMs, 10_000);
   });
 
   it('POST answers 400 naming agent once the agent has ROUNDS_MAX_CHECKS_PER_AGENT checks', async () => {
     assert.equal((await api.call('POST', '/api/v1/checks', { ...tcp, name: 'second' })).status, 201);
-    const res = await api.call('POST', '/api/v1/checks', { ...tcp, name: 'third' });
+    const res = await api.call<ApiErrorBody>('POST', '/api/v1/checks', { ...tcp, name: 'third' });
     assert.equal(res.status, 400, res.text);
     assert.deepEqual(res.json.errors, [
       {

@@ -6,10 +6,10 @@ import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChannelsRepository } from '../../notifications/channels.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
 import { openTestDatabase } from '../../storage/testing.js';
-import { uniqueViolation } from '../../storage/unique-violation.js';
+import { uniqueViolation } from '../../shared/unique-violation.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
 import { ApiErrorFilter } from './error.filter.js';
-import { startApiTestApp, type ApiTestApp } from './testing.js';
+import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 
 /** What node-postgres raises for a duplicate key (its DatabaseError fields), wrapped the way TypeORM wraps it. */
 function postgresDuplicate(table: string, columns: string): QueryFailedError {
@@ -68,7 +68,7 @@ describe('ApiErrorFilter: unique-constraint failures', () => {
   });
 
   it('a duplicate agent, check or channel name from SQLite is a 409 naming the field, not a 500', async () => {
-    const agent = await api.call('POST', '/test/agents/pacs-01');
+    const agent = await api.call<{ id: string }>('POST', '/test/agents/pacs-01');
     assert.equal(agent.status, 201, agent.text);
     const cases: [string, string][] = [
       ['/test/agents/pacs-01', 'another agent has the same name — choose another name'],
@@ -84,7 +84,7 @@ describe('ApiErrorFilter: unique-constraint failures', () => {
   });
 
   it("PostgreSQL's 23505 is the same 409 as SQLite's", async () => {
-    const res = await api.call('POST', '/test/postgres');
+    const res = await api.call<ApiErrorBody>('POST', '/test/postgres');
     assert.equal(res.status, 409);
     assert.deepEqual(res.json.errors, [{ field: 'name', message: 'another check has the same agentId and name — choose another name' }]);
   });
@@ -98,7 +98,7 @@ describe('uniqueViolation', () => {
       await agents.create({ name: 'a', host: 'h', port: 1, token: 't', fingerprint: 'f' });
       const sqlite = await agents.create({ name: 'a', host: 'h', port: 1, token: 't', fingerprint: 'f' }).catch((e: unknown) => e);
       assert.deepEqual(uniqueViolation(sqlite), { table: 'agents', columns: ['name'] });
-      const notNull = await db.dataSource.query('INSERT INTO agents (id) VALUES (?)', ['x']).catch((e: unknown) => e);
+      const notNull = await db.dataSource.query<unknown>('INSERT INTO agents (id) VALUES (?)', ['x']).catch((e: unknown) => e);
       assert.ok(notNull instanceof Error);
       assert.equal(uniqueViolation(notNull), undefined, 'a NOT NULL failure is not a conflict');
     } finally {

@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { uniqueViolation, type UniqueViolation } from '../../storage/unique-violation.js';
+import { uniqueViolation, type UniqueViolation } from '../../shared/unique-violation.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../shared/errors.js';
 
 const NOUNS: Record<string, string> = { agents: 'agent', checks: 'check', notification_channels: 'notification channel' };

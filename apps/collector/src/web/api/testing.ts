@@ -2,7 +2,7 @@ import { Module, type INestApplication, type Provider, type Type } from '@nestjs
 import { NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { systemClock } from '#rounds/common';
-import { PluginRegistry } from '#rounds/plugins';
+import { PluginRegistry, type FieldError } from '#rounds/plugins';
 import type { CollectorConfig } from '../../config/env.js';
 import { DATA_SOURCE } from '../../storage/data-source.js';
 import { ApiTokenStore } from '../../auth/api-token.store.js';
@@ -15,18 +15,29 @@ import { StateRepository } from '../../state/state.repository.js';
 /** The token the test apps accept. */
 export const TEST_API_TOKEN = 'test-api-token-0123456789abcdef';
 
-export interface ApiResponse {
+export interface ApiResponse<T = unknown> {
   status: number;
   headers: Headers;
   text: string;
-  // Specs look into arbitrary JSON bodies; `any` keeps their assertions short.
-  json: any;
+  /**
+   * The parsed body (undefined when empty) as the shape the spec names in `call<T>()`. Not
+   * checked: the spec's assertions are what check it.
+   */
+  json: T;
+}
+
+/** The body of a refused request (4xx): the error filter's, the DTO pipes' and the token guard's. */
+export interface ApiErrorBody {
+  statusCode: number;
+  error?: string;
+  message: string;
+  errors?: FieldError[];
 }
 
 export interface ApiTestApp {
   app: INestApplication;
   /** One HTTP call; `token: null` sends none; `authorization` is sent as the whole header instead. */
-  call(method: string, path: string, body?: unknown, token?: string | null, authorization?: string): Promise<ApiResponse>;
+  call<T = unknown>(method: string, path: string, body?: unknown, token?: string | null, authorization?: string): Promise<ApiResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -68,14 +79,14 @@ export async function startApiTestApp(options: {
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
     app,
-    async call(method, path, body, token = TEST_API_TOKEN, authorization = token ? `Bearer ${token}` : undefined) {
+    async call<T = unknown>(method: string, path: string, body?: unknown, token: string | null = TEST_API_TOKEN, authorization = token ? `Bearer ${token}` : undefined): Promise<ApiResponse<T>> {
       const res = await fetch(`${base}${path}`, {
         method,
         headers: { ...(authorization ? { authorization } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as unknown) : undefined };
+      return { status: res.status, headers: res.headers, text, json: (text ? JSON.parse(text) : undefined) as T };
     },
     close: () => app.close(),
   };

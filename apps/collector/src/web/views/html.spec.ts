@@ -45,6 +45,7 @@ describe('html', () => {
     const out = html`<p>${'a&b'}</p>`;
     assert.ok(out instanceof SafeHtml);
     assert.equal(String(out), '<p>a&amp;b</p>');
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- interpolating SafeHtml is what this checks
     assert.equal(`${out}`, '<p>a&amp;b</p>');
   });
 
