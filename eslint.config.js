@@ -34,9 +34,9 @@ const repositoryLayer = [
 ];
 
 /** Packages that do I/O; only the repository layer imports them (types are fine). */
-const ioPackages = (who) => [
+const ioPackages = (who, { grpcServerEdge = false } = {}) => [
   pattern('^typeorm(?:/|$)', `${who} never imports typeorm (only \`import type\`): go through a repository.`, true),
-  pattern('^@grpc/grpc-js(?:/|$)', `${who} never imports @grpc/grpc-js (only \`import type\`): gRPC clients are repositories.`, true),
+  ...(grpcServerEdge ? [] : [pattern('^@grpc/grpc-js(?:/|$)', `${who} never imports @grpc/grpc-js (only \`import type\`): gRPC clients are repositories.`, true)]),
   pattern('^nodemailer(?:/|$)', `${who} never imports nodemailer (only \`import type\`): notifiers are repositories.`, true),
   pattern('^(?:node:)?(?:fs|fs/promises|net|tls)$', `${who} never touches files or sockets directly: go through a repository.`, true),
 ];
@@ -78,6 +78,13 @@ const boundaries = [
       rules: restrict([...crossApp(app), ...ioPackages('A controller'), ...repositoryLayer]),
     },
   ]),
+  // The agent's token guard is a gRPC server interceptor: the inbound edge of the controller
+  // layer, checking a call's metadata before Nest parses its body. It is no gRPC client.
+  {
+    name: 'rounds/boundaries/agent/grpc-server-edge',
+    files: ['apps/agent/src/controllers/token.guard.ts'],
+    rules: restrict([...crossApp('agent'), ...ioPackages('A controller', { grpcServerEdge: true }), ...repositoryLayer]),
+  },
   { name: 'rounds/boundaries/libs', files: ['libs/**/*.ts'], rules: restrict(libToApp) },
 ];
 

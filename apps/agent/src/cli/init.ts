@@ -27,7 +27,7 @@ function checked<T>(flag: string, schema: z.ZodType<T>, value: string): NonNulla
   if (!r.success || r.data === undefined || r.data === null) {
     throw new Error(`${flag} ${JSON.stringify(value)}: ${r.success ? 'is required' : r.error.issues.map((i) => i.message).join('; ')}`);
   }
-  return r.data as NonNullable<T>;
+  return r.data;
 }
 
 /**

@@ -29,10 +29,10 @@ describe('TokenGuard (agent)', () => {
     const { guard, lines } = setup();
     const none = guard.check(withAuth(), '10.0.0.5', 'Describe');
     assert.equal(none?.code, GrpcStatus.UNAUTHENTICATED);
-    assert.match(none!.details, /^no bearer token — this agent answers only a collector that enrolled it with its current token/);
+    assert.match(none.details, /^no bearer token — this agent answers only a collector that enrolled it with its current token/);
     const wrong = guard.check(withAuth('Bearer guess'), '10.0.0.5', 'Collect');
     assert.equal(wrong?.code, GrpcStatus.UNAUTHENTICATED);
-    assert.match(wrong!.details, /^wrong token — /);
+    assert.match(wrong.details, /^wrong token — /);
     assert.equal(lines.length, 1, 'the second refusal waits for the interval line');
     assert.match(lines[0]!, /^refused Describe from 10\.0\.0\.5: no bearer token — /);
     assert.ok(!lines.join('').includes('guess'), 'the presented token is logged');
@@ -43,7 +43,7 @@ describe('TokenGuard (agent)', () => {
     for (const header of [TOKEN, `Basic ${TOKEN}`, 'Bearer ', `Bearer${TOKEN}`]) {
       const refusal = guard.check(withAuth(header), '10.0.0.5', 'Collect');
       assert.equal(refusal?.code, GrpcStatus.UNAUTHENTICATED, header);
-      assert.match(refusal!.details, /^no bearer token — /, header);
+      assert.match(refusal.details, /^no bearer token — /, header);
     }
   });
 
@@ -61,8 +61,8 @@ describe('TokenGuard (agent)', () => {
     assert.equal(guard.check(withAuth('Bearer guess'), '10.0.0.5', 'Collect')?.code, GrpcStatus.UNAUTHENTICATED, 'the 6th is still checked');
     const throttled = guard.check(withAuth(`Bearer ${TOKEN}`), '10.0.0.5', 'Collect');
     assert.equal(throttled?.code, GrpcStatus.RESOURCE_EXHAUSTED);
-    assert.equal(throttled!.metadata.get('retry-after')[0], '1');
-    assert.match(throttled!.details, /^too many failed token attempts from 10\.0\.0\.5: refused without checking for 1 s more — /);
+    assert.equal(throttled.metadata.get('retry-after')[0], '1');
+    assert.match(throttled.details, /^too many failed token attempts from 10\.0\.0\.5: refused without checking for 1 s more — /);
     assert.equal(guard.check(withAuth(`Bearer ${TOKEN}`), '10.0.0.6', 'Collect'), undefined, '10.0.0.6 was refused because 10.0.0.5 is throttled');
     await clock.advance(1_000);
     assert.equal(guard.check(withAuth(`Bearer ${TOKEN}`), '10.0.0.5', 'Collect'), undefined, 'still refused after the penalty');

@@ -85,7 +85,7 @@ describe('ChecksService.apply (what a check set refuses, by field)', () => {
   it('refuses a plugin config value with the field it is in', () => {
     const [rejected] = refusal({ ...tcp('zero-port'), configJson: JSON.stringify({ host: '127.0.0.1', port: 0 }) });
     assert.equal(rejected?.checkId, 'zero-port');
-    assert.match(rejected!.error, /^port: /);
+    assert.match(rejected.error, /^port: /);
   });
 
   it('refuses a config key the plugin does not know, naming it', () => {

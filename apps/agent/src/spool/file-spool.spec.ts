@@ -10,6 +10,11 @@ import { segmentName } from './spool-files.js';
 import { LOCK_FILE, SpoolLockedError } from './spool-lock.js';
 import { leaveLockAsKilled, ROOMY_LIMITS, seqs, spoolResult } from './testing.js';
 
+/** A JSON file the spool wrote, read as the shape the spec expects. */
+function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
 const roomy = ROOMY_LIMITS;
 const NOW = 1_700_000_000_000;
 const result = (checkId: string, startedAtMs = NOW, value = 0.012) => spoolResult(checkId, { startedAtMs, value });
@@ -91,7 +96,7 @@ describe('FileSpool', () => {
       assert.ok(e instanceof SpoolLockedError, String(e));
       assert.equal(
         e.message,
-        `spool.dir ${dir} is in use by another rounds-agent (pid ${process.pid}, since ${JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).since}; ` +
+        `spool.dir ${dir} is in use by another rounds-agent (pid ${process.pid}, since ${readJson<{ since: string }>(join(dir, LOCK_FILE)).since}; ` +
           `lock ${join(dir, LOCK_FILE)}): two agents on one spool would hand the collector the same results twice. Stop that agent first ` +
           `(kill ${process.pid}, or systemctl stop rounds-agent), or give this one its own spool.dir and listen address in /etc/rounds/agent.yaml`,
       );
@@ -114,7 +119,7 @@ describe('FileSpool', () => {
     const next = await open(dir, {}, log);
     assert.deepEqual(seqs(everything(next)), [1]);
     assert.deepEqual(log.warn, [`spool ${dir}: took over the lock ${join(dir, LOCK_FILE)} left by an agent that did not stop cleanly (no process has pid ${pid} any more)`]);
-    assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid, process.pid);
+    assert.equal(readJson<{ pid: number }>(join(dir, LOCK_FILE)).pid, process.pid);
     // The instance presumed dead stops after all: the lock stays with the one that took it over.
     await first.close();
     assert.ok(existsSync(join(dir, LOCK_FILE)), 'the older instance removed the lock it no longer held');
@@ -261,7 +266,7 @@ describe('FileSpool', () => {
     spool.ack(2);
     await spool.sync();
     assert.deepEqual(segments(dir), [3, 4].map(segmentName));
-    assert.equal(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).ackedSeq, 2);
+    assert.equal(readJson<{ ackedSeq: number }>(join(dir, 'state.json')).ackedSeq, 2);
 
     spool.ack(4);
     await spool.sync();
