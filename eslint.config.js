@@ -36,7 +36,9 @@ const repositoryLayer = [
 /** Packages that do I/O; only the repository layer imports them (types are fine). */
 const ioPackages = (who, { grpcServerEdge = false } = {}) => [
   pattern('^typeorm(?:/|$)', `${who} never imports typeorm (only \`import type\`): go through a repository.`, true),
-  ...(grpcServerEdge ? [] : [pattern('^@grpc/grpc-js(?:/|$)', `${who} never imports @grpc/grpc-js (only \`import type\`): gRPC clients are repositories.`, true)]),
+  ...(grpcServerEdge
+    ? []
+    : [pattern('^@grpc/grpc-js(?:/|$)', `${who} never imports @grpc/grpc-js (only \`import type\`): gRPC clients are repositories.`, true)]),
   pattern('^nodemailer(?:/|$)', `${who} never imports nodemailer (only \`import type\`): notifiers are repositories.`, true),
   pattern('^(?:node:)?(?:fs|fs/promises|net|tls)$', `${who} never touches files or sockets directly: go through a repository.`, true),
 ];

@@ -1,14 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { AGENT_SERVICE_NAME } from '#rounds/common';
-import type {
-  AgentDescription,
-  CheckResult,
-  CollectRequest,
-  CollectResponse,
-  DescribeRequest,
-  RunCheckRequest,
-} from '#rounds/common/wire';
+import type { AgentDescription, CheckResult, CollectRequest, CollectResponse, DescribeRequest, RunCheckRequest } from '#rounds/common/wire';
 import { ChecksService } from '../services/checks.service.js';
 import { CollectService } from '../services/collect.service.js';
 import { DescribeService } from '../services/describe.service.js';

@@ -72,7 +72,10 @@ describe('ChecksService.apply (the safety bounds of a received check set)', () =
     assert.equal(checks.checkCount, 2);
     const rejected = checks.apply('v2', [tcp('a'), tcp('b'), tcp('c'), tcp('d')]);
     const error = `the collector assigned 4 checks, more than this agent's limit of 3 — set checks.maxChecks in ${CONFIG_PATH} to allow more, or move checks to another agent`;
-    assert.deepEqual(rejected, ['a', 'b', 'c', 'd'].map((checkId) => ({ checkId, error })));
+    assert.deepEqual(
+      rejected,
+      ['a', 'b', 'c', 'd'].map((checkId) => ({ checkId, error })),
+    );
     assert.equal(checks.checkCount, 0);
     // The refusal is the agent's answer to this version: the collector records it instead of resending the set on every poll.
     assert.equal(checks.assignmentVersion, 'v2');
@@ -136,7 +139,11 @@ describe('ChecksService.apply (replacing the check set) and runOnce, against a r
     // Stopping waits for the runs in flight, so their results are in the spool afterwards.
     await service.onModuleDestroy();
   }
-  const ranChecks = (spool: MemorySpool) => spool.read(0, 100).results.map((r) => r.checkId).sort();
+  const ranChecks = (spool: MemorySpool) =>
+    spool
+      .read(0, 100)
+      .results.map((r) => r.checkId)
+      .sort();
 
   it('runs the checks of a new set and stops the ones it no longer has', async () => {
     const agent = start();

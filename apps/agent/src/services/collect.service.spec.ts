@@ -187,7 +187,9 @@ describe('CollectService.collect (config hand-over, acknowledgement and the spoo
     it('does not apply the same version again, whatever checks come with it', () => {
       const { checks, service } = agent();
       service.collect(CollectRequest.fromPartial({ assignmentVersion: 'v1', hasChecks: true, checks: [tcp('fine')] }));
-      const again = service.collect(CollectRequest.fromPartial({ assignmentVersion: 'v1', hasChecks: true, checks: [tcp('fine'), tcp('other'), tcp('no-port', 0)] }));
+      const again = service.collect(
+        CollectRequest.fromPartial({ assignmentVersion: 'v1', hasChecks: true, checks: [tcp('fine'), tcp('other'), tcp('no-port', 0)] }),
+      );
       assert.deepEqual(again.rejected, []);
       assert.equal(checks.checkCount, 1);
       assert.equal(again.assignmentVersion, 'v1');

@@ -22,9 +22,7 @@ export class CollectService {
 
   collect(request: CollectRequest): CollectResponse {
     const rejected =
-      request.hasChecks && request.assignmentVersion !== this.checks.assignmentVersion
-        ? this.checks.apply(request.assignmentVersion, request.checks)
-        : [];
+      request.hasChecks && request.assignmentVersion !== this.checks.assignmentVersion ? this.checks.apply(request.assignmentVersion, request.checks) : [];
     // An ack from another spool epoch (before an agent restart) must not discard new results.
     const sameEpoch = request.spoolEpoch === this.spool.epoch;
     const after = sameEpoch ? request.ackSeq : 0;

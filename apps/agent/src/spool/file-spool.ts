@@ -7,7 +7,17 @@ import { MemorySpool, type SpoolLimits } from './memory-spool.js';
 import type { Spool } from './spool.js';
 import { lockSpoolDir, SpoolLockedError, type SpoolLock } from './spool-lock.js';
 import { STATE_FILE, encodeRecord, encodeState, segmentName, syncDir, writeFileDurably, type SpoolState } from './spool-files.js';
-import { createFolder, replaySpoolDir, reportReplay, SpoolDirError, unusableDir, type ReplayedSpool, type SpoolLog, type StoredSegment, type Unusable } from './spool-replay.js';
+import {
+  createFolder,
+  replaySpoolDir,
+  reportReplay,
+  SpoolDirError,
+  unusableDir,
+  type ReplayedSpool,
+  type SpoolLog,
+  type StoredSegment,
+  type Unusable,
+} from './spool-replay.js';
 
 const fdatasyncAsync = promisify(fdatasync);
 
@@ -86,12 +96,7 @@ export class FileSpool implements Spool {
   private closed = false;
   private readonly lock: SpoolLock;
 
-  private constructor(
-    options: FileSpoolOptions,
-    memory: MemorySpool,
-    replayed: ReplayedSpool,
-    lock: SpoolLock,
-  ) {
+  private constructor(options: FileSpoolOptions, memory: MemorySpool, replayed: ReplayedSpool, lock: SpoolLock) {
     this.memory = memory;
     this.lock = lock;
     this.dir = resolve(options.dir);
@@ -380,7 +385,13 @@ export class FileSpool implements Spool {
       reservedThrough: this.reserved,
     };
     const p = this.persisted;
-    if (p && p.epoch === next.epoch && p.ackedSeq === next.ackedSeq && p.discardedThrough === next.discardedThrough && p.reservedThrough === next.reservedThrough) {
+    if (
+      p &&
+      p.epoch === next.epoch &&
+      p.ackedSeq === next.ackedSeq &&
+      p.discardedThrough === next.discardedThrough &&
+      p.reservedThrough === next.reservedThrough
+    ) {
       return;
     }
     await writeFileDurably(this.dir, STATE_FILE, encodeState(next));

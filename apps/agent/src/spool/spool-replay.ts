@@ -3,16 +3,7 @@ import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync
 import { join } from 'node:path';
 import type { CheckResult } from '#rounds/common/wire';
 import type { MemorySpool, RestoredSpool } from './memory-spool.js';
-import {
-  STATE_FILE,
-  decodeState,
-  encodeRecord,
-  parseSegment,
-  segmentNumber,
-  usedSegmentNumber,
-  writeFileDurably,
-  type SpoolState,
-} from './spool-files.js';
+import { STATE_FILE, decodeState, encodeRecord, parseSegment, segmentNumber, usedSegmentNumber, writeFileDurably, type SpoolState } from './spool-files.js';
 
 /**
  * Reading a spool folder back at start — after a clean stop, a kill -9 or a power cut: the

@@ -47,16 +47,7 @@ describe('ChannelsController (/api/v1/channels)', () => {
       controllers: [ChannelsController],
       dataSource: db.dataSource,
       config: { publicUrl: 'https://rounds.example' },
-      providers: [
-        ChannelsRepository,
-        OutboxRepository,
-        SmtpNotifier,
-        TelegramNotifier,
-        WebhookNotifier,
-        AlertmanagerNotifier,
-        Notifiers,
-        ChannelsService,
-      ],
+      providers: [ChannelsRepository, OutboxRepository, SmtpNotifier, TelegramNotifier, WebhookNotifier, AlertmanagerNotifier, Notifiers, ChannelsService],
     });
   });
   after(async () => {
@@ -71,7 +62,11 @@ describe('ChannelsController (/api/v1/channels)', () => {
   });
 
   it('POST answers 400 listing every field error, config fields included', async () => {
-    const res = await call<ApiErrorBody>('POST', '/api/v1/channels', { name: '', type: 'smtp', config: { host: 'mail', to: [], from: 'nope', password: 'x', extra: 1 } });
+    const res = await call<ApiErrorBody>('POST', '/api/v1/channels', {
+      name: '',
+      type: 'smtp',
+      config: { host: 'mail', to: [], from: 'nope', password: 'x', extra: 1 },
+    });
     assert.equal(res.status, 400);
     assert.deepEqual(res.json.errors, [
       { field: 'name', message: 'Too small: expected string to have >=1 characters' },
@@ -87,9 +82,17 @@ describe('ChannelsController (/api/v1/channels)', () => {
 
   it('GET never contains a secret of any channel type, in the list or one channel', async () => {
     const created = [
-      await call('POST', '/api/v1/channels', { name: 'mail', type: 'smtp', config: { host: 'mail.hospital.example', username: 'rounds', password: SECRETS[0], from: 'rounds@hospital.example', to: ['it@hospital.example'] } }),
+      await call('POST', '/api/v1/channels', {
+        name: 'mail',
+        type: 'smtp',
+        config: { host: 'mail.hospital.example', username: 'rounds', password: SECRETS[0], from: 'rounds@hospital.example', to: ['it@hospital.example'] },
+      }),
       await call('POST', '/api/v1/channels', { name: 'tg', type: 'telegram', config: { botToken: SECRETS[1], chatId: 42 } }),
-      await call('POST', '/api/v1/channels', { name: 'hook', type: 'webhook', config: { url: `${receiver.url}/hook`, hmacSecret: SECRETS[2], headers: { Authorization: SECRETS[3] } } }),
+      await call('POST', '/api/v1/channels', {
+        name: 'hook',
+        type: 'webhook',
+        config: { url: `${receiver.url}/hook`, hmacSecret: SECRETS[2], headers: { Authorization: SECRETS[3] } },
+      }),
       await call('POST', '/api/v1/channels', { name: 'am', type: 'alertmanager', config: { url: 'http://127.0.0.1:9', username: 'am', password: SECRETS[4] } }),
     ];
     for (const c of created) {
@@ -184,18 +187,29 @@ describe('ChannelsController (/api/v1/channels)', () => {
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }]);
     const notANumber = await call('GET', '/api/v1/channels/hook/deliveries?limit=lots');
-    assert.deepEqual([notANumber.status, notANumber.json], [
-      400,
-      { statusCode: 400, error: 'Bad Request', message: 'invalid query', errors: [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }] },
-    ]);
+    assert.deepEqual(
+      [notANumber.status, notANumber.json],
+      [
+        400,
+        { statusCode: 400, error: 'Bad Request', message: 'invalid query', errors: [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }] },
+      ],
+    );
   });
 
   it('POST and PATCH with a field of the wrong type answer 400 naming the field', async () => {
     const res = await call('POST', '/api/v1/channels', { name: 'typed', type: 'webhook', config: { url: 'http://127.0.0.1:9/' }, enabled: 'yes' });
-    assert.deepEqual([res.status, res.json], [
-      400,
-      { statusCode: 400, error: 'Bad Request', message: 'invalid notification channel', errors: [{ field: 'enabled', message: 'Invalid input: expected boolean, received string' }] },
-    ]);
+    assert.deepEqual(
+      [res.status, res.json],
+      [
+        400,
+        {
+          statusCode: 400,
+          error: 'Bad Request',
+          message: 'invalid notification channel',
+          errors: [{ field: 'enabled', message: 'Invalid input: expected boolean, received string' }],
+        },
+      ],
+    );
     const patched = await call<ApiErrorBody>('PATCH', '/api/v1/channels/hook', { config: 'http://127.0.0.1:9/' });
     assert.equal(patched.status, 400);
     assert.deepEqual(patched.json.errors, [{ field: 'config', message: 'Invalid input: expected record, received string' }]);

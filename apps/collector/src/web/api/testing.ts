@@ -79,7 +79,13 @@ export async function startApiTestApp(options: {
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
     app,
-    async call<T = unknown>(method: string, path: string, body?: unknown, token: string | null = TEST_API_TOKEN, authorization = token ? `Bearer ${token}` : undefined): Promise<ApiResponse<T>> {
+    async call<T = unknown>(
+      method: string,
+      path: string,
+      body?: unknown,
+      token: string | null = TEST_API_TOKEN,
+      authorization = token ? `Bearer ${token}` : undefined,
+    ): Promise<ApiResponse<T>> {
       const res = await fetch(`${base}${path}`, {
         method,
         headers: { ...(authorization ? { authorization } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
