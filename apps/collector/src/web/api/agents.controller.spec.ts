@@ -63,3 +63,56 @@ describe('AgentsController (/api/v1/agents): names', () => {
     assert.deepEqual(again.json.errors, [{ field: 'name', message: 'an agent named "pacs-01" already exists — pick another name or remove it first' }]);
   });
 });
+
+describe('AgentsController (/api/v1/agents): the read model behind the lists', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: ApiTestApp;
+
+  interface AgentBody {
+    id: string;
+    name: string;
+    state: string;
+    token?: unknown;
+  }
+
+  before(async () => {
+    db = await openTestDatabase();
+    api = await startApiTestApp({
+      controllers: [AgentsController],
+      dataSource: db.dataSource,
+      config: { pollTimeoutMs: 1000 },
+      providers: [AgentsRepository, AgentClientPool, AgentsService],
+    });
+  });
+  after(async () => {
+    await api.close();
+    await db.close();
+  });
+
+  it('every route answers 401 without the API token', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/v1/agents'],
+      ['GET', '/api/v1/agents/x'],
+      ['POST', '/api/v1/agents'],
+      ['DELETE', '/api/v1/agents/x'],
+    ] as const) {
+      assert.equal((await api.call(method, path, method === 'POST' ? {} : undefined, null)).status, 401, `${method} ${path}`);
+    }
+  });
+
+  it('lists an enrolled agent at once (never its token), finds it by name, and forgets it when removed', async () => {
+    const enrol = `rounds://${'s'.repeat(43)}@127.0.0.1:${await freePort()}?fp=${'cd'.repeat(32)}`;
+    const created = await api.call<AgentBody>('POST', '/api/v1/agents', { name: 'ward-7', enrol });
+    assert.equal(created.status, 201, created.text);
+    const listed = await api.call<AgentBody[]>('GET', '/api/v1/agents');
+    assert.deepEqual(
+      listed.json.map((a) => [a.name, a.state, 'token' in a]),
+      [['ward-7', 'UNKNOWN', false]],
+    );
+    assert.doesNotMatch(listed.text, /s{43}/, 'the agent token is in the answer');
+    assert.equal((await api.call<AgentBody>('GET', '/api/v1/agents/ward-7')).json.id, created.json.id);
+    assert.equal((await api.call('DELETE', '/api/v1/agents/ward-7')).status, 204);
+    assert.equal((await api.call('GET', `/api/v1/agents/${created.json.id}`)).status, 404);
+    assert.deepEqual((await api.call('GET', '/api/v1/agents')).json, []);
+  });
+});

@@ -10,6 +10,8 @@ import { openTestDatabase } from '../../storage/testing.js';
 import { AgentsService } from '../../inventory/agents.service.js';
 import { ChecksService } from '../../inventory/checks.service.js';
 import { PLUGIN_REGISTRY } from '../../shared/tokens.js';
+import { CurrentState } from '../../state/current-state.js';
+import { CheckStateEntity } from '../../storage/entities/index.js';
 import { ChecksController } from './checks.controller.js';
 import { startApiTestApp, type ApiErrorBody, type ApiResponse, type ApiTestApp } from './testing.js';
 
@@ -222,5 +224,95 @@ describe('ChecksController (/api/v1/checks): limits', () => {
           'agent pacs-01 has 2 checks, the most one agent may have is 2 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more, or add the check to another agent',
       },
     ]);
+  });
+});
+
+describe('ChecksController (/api/v1/checks): the read model behind the lists', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: ApiTestApp;
+  let agentId: string;
+
+  interface StatefulCheck extends CheckBody {
+    state: { status: string; summary: string; stale: boolean; ageMs: number | null; agentState: string } | null;
+  }
+
+  before(async () => {
+    db = await openTestDatabase();
+    agentId = (await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' })).id;
+    api = await startApiTestApp({
+      controllers: [ChecksController],
+      dataSource: db.dataSource,
+      config: { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000, pollIntervalMs: 10_000 },
+      providers: [ResultsRepository, HistoryService, AgentClientPool, AgentsRepository, ChecksRepository, AgentsService, ChecksService],
+    });
+  });
+  after(async () => {
+    await api.close();
+    await db.close();
+  });
+
+  it('every route answers 401 without the API token', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/v1/checks'],
+      ['GET', '/api/v1/checks/x'],
+      ['POST', '/api/v1/checks'],
+      ['PATCH', '/api/v1/checks/x'],
+      ['DELETE', '/api/v1/checks/x'],
+      ['GET', '/api/v1/checks/x/results'],
+      ['POST', '/api/v1/checks/x/run'],
+    ] as const) {
+      assert.equal((await api.call(method, path, method === 'GET' || method === 'DELETE' ? undefined : {}, null)).status, 401, `${method} ${path}`);
+    }
+  });
+
+  it('shows a new check at once, its state as the writer commits it, stale while its agent is not UP, and forgets it when deleted', async () => {
+    const created = await api.call<CheckBody>('POST', '/api/v1/checks', {
+      agent: 'pacs-01',
+      plugin: 'tcp',
+      name: 'PACS port',
+      config: { host: 'pacs', port: 104 },
+      intervalMs: 30_000,
+    });
+    assert.equal(created.status, 201, created.text);
+    const id = created.json.id;
+    const listed = await api.call<StatefulCheck[]>('GET', '/api/v1/checks');
+    assert.deepEqual(
+      listed.json.map((c) => [c.name, c.state]),
+      [['PACS port', null]],
+    );
+
+    const state = api.app.get(CurrentState);
+    const now = Date.now();
+    state.statesCommitted([
+      Object.assign(new CheckStateEntity(), {
+        checkId: id,
+        status: 0,
+        reason: 'ok',
+        summary: 'connected in 1 ms',
+        lastResultAt: now - 1000,
+        lastOkAt: now - 1000,
+        lastChangeAt: now - 1000,
+        consecutiveFailures: 0,
+        lastDurationMs: 1,
+        lastSeq: 1,
+        metricsJson: '[]',
+      }),
+    ]);
+    const unknown = (await api.call<StatefulCheck>('GET', `/api/v1/checks/${id}`)).json.state;
+    assert.equal(unknown?.summary, 'connected in 1 ms');
+    assert.equal(unknown?.stale, true, 'a result from an agent never seen UP was shown as fresh');
+    assert.equal(unknown?.agentState, 'UNKNOWN');
+
+    state.agentPolled(agentId, { state: 'UP', lastSeenAt: now });
+    const fresh = (await api.call<StatefulCheck[]>('GET', '/api/v1/checks?agent=pacs-01')).json[0]?.state;
+    assert.equal(fresh?.stale, false);
+    assert.ok(fresh?.ageMs !== null && fresh.ageMs >= 1000, `ageMs ${fresh?.ageMs}`);
+
+    state.agentPolled(agentId, { state: 'DOWN' });
+    assert.equal((await api.call<StatefulCheck>('GET', `/api/v1/checks/${id}`)).json.state?.stale, true, "a DOWN agent's check was shown as fresh");
+
+    assert.equal((await api.call('DELETE', `/api/v1/checks/${id}`)).status, 204);
+    assert.equal((await api.call('GET', `/api/v1/checks/${id}`)).status, 404);
+    assert.deepEqual((await api.call<StatefulCheck[]>('GET', '/api/v1/checks')).json, []);
   });
 });
