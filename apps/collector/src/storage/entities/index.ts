@@ -6,6 +6,7 @@ import { CheckStateEntity } from './check-state.entity.js';
 import { CheckEntity } from './check.entity.js';
 import { NotificationChannelEntity } from './notification-channel.entity.js';
 import { NotificationOutboxEntity } from './notification-outbox.entity.js';
+import { AuditLogEntity } from '../../audit/audit-log.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
 export { AlertEngineStateEntity, ALERT_ENGINE_STATE_ID } from './alert-engine-state.entity.js';
@@ -17,4 +18,4 @@ export { NotificationChannelEntity, CHANNEL_TYPES, type ChannelType } from './no
 export { NotificationOutboxEntity, OUTBOX_STATUSES, type OutboxStatus } from './notification-outbox.entity.js';
 
 /** Every entity, listed by class (no globs: the compiled layout must not matter). */
-export const ENTITIES = [AgentEntity, CheckEntity, CheckResultEntity, CheckStateEntity, NotificationChannelEntity, NotificationOutboxEntity, AlertEngineStateEntity, AlertHistoryEntity];
+export const ENTITIES = [AgentEntity, CheckEntity, CheckResultEntity, CheckStateEntity, NotificationChannelEntity, NotificationOutboxEntity, AlertEngineStateEntity, AlertHistoryEntity, AuditLogEntity];
