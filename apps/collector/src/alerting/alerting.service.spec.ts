@@ -20,6 +20,8 @@ import type { NamedResult, PolledAgent } from '../polling/poller.service.js';
 import { CurrentState } from '../state/current-state.js';
 import { StateRepository } from '../state/state.repository.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
+import { AuditRepository } from '../audit/audit.repository.js';
+import { AuditService } from '../audit/audit.service.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -352,6 +354,33 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     assert.deepEqual([ack.by, ack.comment], ['maria', 'on it, replacing the NIC']);
     assert.equal(lines.find((l) => l.transition === 'unacknowledged')!.by, 'api');
     assert.equal(lines[0]!.transition, 'notified', 'newest first');
+  });
+
+  it('operator actions are audited with the engine state they change, a refused one not at all', async () => {
+    const audit = new AuditService(new AuditRepository(db.dataSource));
+    const actions = async () => (await audit.list({ limit: 100 })).reverse().map((e) => [e.action, e.target.kind, e.actor]);
+    for (let i = 0; i < 3; i++) await poll('CRITICAL');
+    const [alert] = service.alerts();
+    await service.acknowledge(alert!.fingerprint, acknowledgeDto.parse({ comment: 'on it', by: 'maria' }), SPEC_AUDIT);
+    await assert.rejects(service.acknowledge('0000000000000000', acknowledgeDto.parse({ comment: 'x' }), SPEC_AUDIT));
+    await service.setRules(setRulesDto.parse([{ name: 'SlowPacs', metric: 'http_duration_seconds', op: '>', value: 2 }]), SPEC_AUDIT);
+    const silence = await service.addSilence(addSilenceDto.parse({ matchers: ['check="DICOM echo"'], duration: '1h', comment: 'known' }), SPEC_AUDIT);
+    await service.expireSilence(silence.id, SPEC_AUDIT);
+    await service.setCheckPolicy(pacsWeb, { failuresBeforeHard: 2 }, SPEC_AUDIT);
+    assert.deepEqual(await actions(), [
+      ['alert.ack', 'alert', 'spec'],
+      ['rules.set', 'alert-rules', 'spec'],
+      ['silence.add', 'silence', 'spec'],
+      ['silence.expire', 'silence', 'spec'],
+      ['check-policy.set', 'check', 'spec'],
+    ]);
+    const [ack, rules, , , policy] = (await audit.list({ limit: 100 })).reverse();
+    assert.equal(ack!.before, null);
+    assert.equal((ack!.after as { by: string }).by, 'maria');
+    assert.deepEqual(rules!.before, []);
+    assert.deepEqual((rules!.after as { name: string }[]).map((r) => r.name), ['SlowPacs']);
+    assert.deepEqual([policy!.target.name, policy!.before, policy!.after], ['PACS web', null, { failuresBeforeHard: 2 }]);
+    assert.equal((await audit.verify()).ok, true);
   });
 
   it('refuses to acknowledge an alert that is not firing (409) or does not exist (404)', async () => {
