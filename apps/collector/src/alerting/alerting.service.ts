@@ -162,7 +162,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.journal.settled();
-    if (this.journal.dirty) await this.journal.run(() => ({ step: emptyStep(), value: undefined, force: true })).catch((e: unknown) => this.logFailure('saving the alert state', e));
+    if (this.journal.dirty)
+      await this.journal.run(() => ({ step: emptyStep(), value: undefined, force: true })).catch((e: unknown) => this.logFailure('saving the alert state', e));
   }
 
   private schedule(): void {
@@ -185,16 +186,16 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
 
   agentDown(agent: PolledAgent, error: string): void {
     if (this.closed) return;
-    void this.journal.run((engine) => ({ step: engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error }), value: undefined })).catch((e: unknown) =>
-      this.logFailure(`agent ${agent.name} going DOWN`, e),
-    );
+    void this.journal
+      .run((engine) => ({ step: engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error }), value: undefined }))
+      .catch((e: unknown) => this.logFailure(`agent ${agent.name} going DOWN`, e));
   }
 
   agentUp(agent: PolledAgent): void {
     if (this.closed) return;
-    void this.journal.run((engine) => ({ step: engine.agentReachable({ agentId: agent.id, agentName: agent.name }), value: undefined })).catch((e: unknown) =>
-      this.logFailure(`agent ${agent.name} coming UP`, e),
-    );
+    void this.journal
+      .run((engine) => ({ step: engine.agentReachable({ agentId: agent.id, agentName: agent.name }), value: undefined }))
+      .catch((e: unknown) => this.logFailure(`agent ${agent.name} coming UP`, e));
   }
 
   /** Folds stored results of enabled checks into the engine. */
@@ -275,7 +276,11 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       const before = engine.alert(fingerprint)?.ack ?? null;
       const step = engine.acknowledge(fingerprint, ack);
       const alert = engine.alert(fingerprint);
-      return { step, value: undefined, audit: { context, action: 'alert.ack', target: alertTarget(fingerprint, alert?.name), before, after: alert?.ack ?? null } };
+      return {
+        step,
+        value: undefined,
+        audit: { context, action: 'alert.ack', target: alertTarget(fingerprint, alert?.name), before, after: alert?.ack ?? null },
+      };
     });
     return this.alert(fingerprint);
   }
@@ -284,7 +289,11 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     await this.journal.run((engine) => {
       const alert = engine.alert(fingerprint);
       const step = engine.unacknowledge(fingerprint, by);
-      return { step, value: undefined, audit: { context, action: 'alert.unack', target: alertTarget(fingerprint, alert?.name), before: alert?.ack ?? null, after: null } };
+      return {
+        step,
+        value: undefined,
+        audit: { context, action: 'alert.unack', target: alertTarget(fingerprint, alert?.name), before: alert?.ack ?? null, after: null },
+      };
     });
   }
 
@@ -297,7 +306,13 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     await this.journal.run((engine) => {
       const before = engine.rules().map(ruleView);
       const step = engine.setRules(rules);
-      const audit = { context, action: 'rules.set', target: { kind: 'alert-rules', id: null, name: null }, before, after: engine.rules().map(ruleView) } as const;
+      const audit = {
+        context,
+        action: 'rules.set',
+        target: { kind: 'alert-rules', id: null, name: null },
+        before,
+        after: engine.rules().map(ruleView),
+      } as const;
       return { step, value: undefined, force: true, audit };
     });
     return this.rules();
@@ -341,7 +356,12 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     await this.journal.run((engine) => {
       const before = engine.maintenanceWindows().find((w) => w.id === window.id) ?? null;
       const step = engine.putMaintenanceWindow(window);
-      return { step, value: undefined, force: true, audit: { context, action: 'maintenance.put', target: { kind: 'maintenance-window', id: window.id, name: window.name }, before, after: window } };
+      return {
+        step,
+        value: undefined,
+        force: true,
+        audit: { context, action: 'maintenance.put', target: { kind: 'maintenance-window', id: window.id, name: window.name }, before, after: window },
+      };
     });
     return window;
   }
@@ -351,7 +371,12 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       const before = engine.maintenanceWindows().find((w) => w.id === id);
       if (!before) throw new NotFoundError(`there is no maintenance window ${id} — reload the list`);
       const step = engine.removeMaintenanceWindow(id);
-      return { step, value: undefined, force: true, audit: { context, action: 'maintenance.remove', target: { kind: 'maintenance-window', id, name: before.name }, before, after: null } };
+      return {
+        step,
+        value: undefined,
+        force: true,
+        audit: { context, action: 'maintenance.remove', target: { kind: 'maintenance-window', id, name: before.name }, before, after: null },
+      };
     });
   }
 
@@ -362,14 +387,23 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   /** Sets one check's soft/hard counts (and flap, repeat) overrides; `{}` goes back to the defaults. */
-  async setCheckPolicy(checkId: string, override: CheckPolicyDto, context: AuditContext): Promise<{ checkId: string; override: CheckPolicyOverride | null; policy: CheckPolicy }> {
+  async setCheckPolicy(
+    checkId: string,
+    override: CheckPolicyDto,
+    context: AuditContext,
+  ): Promise<{ checkId: string; override: CheckPolicyOverride | null; policy: CheckPolicy }> {
     await this.mustHaveCheck(checkId);
     const cleared = Object.keys(override).length === 0;
     const target: AuditTarget = { kind: 'check', id: checkId, name: this.state.check(checkId)?.check.name ?? null };
     await this.journal.run((engine) => {
       const before = engine.checkPolicyOverride(checkId);
       engine.setCheckPolicy(checkId, cleared ? null : override);
-      return { step: emptyStep(), value: undefined, force: true, audit: { context, action: 'check-policy.set', target, before, after: engine.checkPolicyOverride(checkId) } };
+      return {
+        step: emptyStep(),
+        value: undefined,
+        force: true,
+        audit: { context, action: 'check-policy.set', target, before, after: engine.checkPolicyOverride(checkId) },
+      };
     });
     return this.checkPolicy(checkId);
   }

@@ -41,12 +41,21 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
   const call = async (method: string, path: string, body?: unknown, token: string | null = TEST_API_TOKEN) => {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { 'user-agent': UA, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        'user-agent': UA,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- specs look into arbitrary JSON
-    return { status: res.status, headers: res.headers, text, json: (res.headers.get('content-type')?.includes('json') && text ? JSON.parse(text) : undefined) as any };
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      json: (res.headers.get('content-type')?.includes('json') && text ? JSON.parse(text) : undefined) as any,
+    };
   };
   const rowCount = async () => Number(((await db.dataSource.query('SELECT COUNT(*) AS n FROM audit_log')) as { n: number }[])[0]!.n);
   const newest = async () => (await audit.list({ limit: 1 }))[0]!;
@@ -128,7 +137,10 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
     assert.deepEqual(create.target, { kind: 'check', id: created.json.id, name: 'Orthanc' });
     assert.deepEqual((create.after as { config: unknown }).config, { url: 'http://orthanc.example:8042', username: 'rounds', password: REDACTED });
 
-    const patched = await call('PATCH', `/api/v1/checks/${created.json.id}`, { config: { url: 'http://orthanc.example:8042', username: 'rounds', password: ORTHANC_PASSWORD_2 }, intervalMs: 30_000 });
+    const patched = await call('PATCH', `/api/v1/checks/${created.json.id}`, {
+      config: { url: 'http://orthanc.example:8042', username: 'rounds', password: ORTHANC_PASSWORD_2 },
+      intervalMs: 30_000,
+    });
     assert.equal(patched.status, 200, patched.text);
     const update = await newest();
     assert.equal(update.action, 'check.update');
@@ -178,16 +190,25 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
     const all = await call('GET', '/api/v1/audit');
     assert.equal(all.status, 200);
     const ids = all.json.map((r: { id: number }) => r.id);
-    assert.deepEqual(ids, [...ids].sort((x: number, y: number) => y - x));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((x: number, y: number) => y - x),
+    );
     assert.equal(ids.length, await rowCount());
 
     const checks = await call('GET', '/api/v1/audit?action=check.*');
-    assert.deepEqual(checks.json.map((r: { action: string }) => r.action), ['check.delete', 'check.create', 'check.update', 'check.create']);
+    assert.deepEqual(
+      checks.json.map((r: { action: string }) => r.action),
+      ['check.delete', 'check.create', 'check.update', 'check.create'],
+    );
     assert.deepEqual((await call('GET', '/api/v1/audit?action=channel.create')).json.length, 1);
     assert.equal((await call('GET', '/api/v1/audit?actor=api-token')).json.length, ids.length);
     assert.equal((await call('GET', '/api/v1/audit?actor=cli:nobody')).json.length, 0);
     const orthanc = await call('GET', '/api/v1/audit?target=Orthanc');
-    assert.deepEqual(orthanc.json.map((r: { action: string }) => r.action), ['check.update', 'check.create']);
+    assert.deepEqual(
+      orthanc.json.map((r: { action: string }) => r.action),
+      ['check.update', 'check.create'],
+    );
     const byId = await call('GET', `/api/v1/audit?target=${orthanc.json[0].target.id}`);
     assert.equal(byId.json.length, 2);
 
@@ -197,9 +218,15 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
     assert.equal((await call('GET', `/api/v1/audit?from=${Date.now() + 60_000}`)).json.length, 0);
 
     const page1 = await call('GET', '/api/v1/audit?limit=2');
-    assert.deepEqual(page1.json.map((r: { id: number }) => r.id), ids.slice(0, 2));
+    assert.deepEqual(
+      page1.json.map((r: { id: number }) => r.id),
+      ids.slice(0, 2),
+    );
     const page2 = await call('GET', `/api/v1/audit?limit=2&before=${page1.json[1].id}`);
-    assert.deepEqual(page2.json.map((r: { id: number }) => r.id), ids.slice(2, 4));
+    assert.deepEqual(
+      page2.json.map((r: { id: number }) => r.id),
+      ids.slice(2, 4),
+    );
   });
 
   it('GET /audit answers 401 without the token and 400 naming a bad filter', async () => {
@@ -208,7 +235,10 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
     const bad = await call('GET', '/api/v1/audit?action=agent.explode&limit=0&from=yesterday&before=x');
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors.map((e: { field: string }) => e.field).sort(), ['action', 'before', 'from', 'limit']);
-    assert.match(bad.json.errors.find((e: { field: string }) => e.field === 'action').message, /^must be an action \(agent\.enrol, .*\) or a family like agent\.\*, check\.\*/);
+    assert.match(
+      bad.json.errors.find((e: { field: string }) => e.field === 'action').message,
+      /^must be an action \(agent\.enrol, .*\) or a family like agent\.\*, check\.\*/,
+    );
   });
 
   it('GET /audit.csv exports the same filtered rows as CSV, quoted, with a header', async () => {

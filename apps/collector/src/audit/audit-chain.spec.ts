@@ -84,7 +84,10 @@ describe('audit log hash chain', () => {
     assert.ok(!result.ok);
     assert.equal(result.broken.id, 3);
     assert.equal(result.checked, 2);
-    assert.match(result.broken.problem, /^its contents hash to [0-9a-f]{12}…, not to the stored [0-9a-f]{12}…: a field of this row was changed after it was written$/);
+    assert.match(
+      result.broken.problem,
+      /^its contents hash to [0-9a-f]{12}…, not to the stored [0-9a-f]{12}…: a field of this row was changed after it was written$/,
+    );
   });
 
   it('verify names the next row when an edited row was given a recomputed hash', async () => {

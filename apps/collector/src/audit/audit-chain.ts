@@ -104,7 +104,10 @@ export class ChainVerifier {
     }
     const recomputed = rowHash(row);
     if (recomputed !== row.hash) {
-      return { id: row.id, problem: `its contents hash to ${short(recomputed)}, not to the stored ${short(row.hash)}: a field of this row was changed after it was written` };
+      return {
+        id: row.id,
+        problem: `its contents hash to ${short(recomputed)}, not to the stored ${short(row.hash)}: a field of this row was changed after it was written`,
+      };
     }
     return undefined;
   }

@@ -16,7 +16,22 @@ export function csvCell(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export const AUDIT_CSV_HEADER = ['id', 'at', 'actor', 'source', 'address', 'user_agent', 'action', 'target_kind', 'target_id', 'target_name', 'before', 'after', 'prev_hash', 'hash'] as const;
+export const AUDIT_CSV_HEADER = [
+  'id',
+  'at',
+  'actor',
+  'source',
+  'address',
+  'user_agent',
+  'action',
+  'target_kind',
+  'target_id',
+  'target_name',
+  'before',
+  'after',
+  'prev_hash',
+  'hash',
+] as const;
 
 /**
  * The rows as RFC 4180 CSV (CRLF line ends, a header line). `at` is ISO 8601 UTC for people;

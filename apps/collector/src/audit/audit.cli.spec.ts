@@ -66,11 +66,14 @@ describe('rounds-collector audit verify | list', () => {
     assert.match(verify.output.trim(), /^OK: 2 rows, the chain is intact; head #2 sha256 [0-9a-f]{64}$/);
   });
 
-  it("verify exits 2 naming the row whose after was edited, then the row that was deleted", async () => {
+  it('verify exits 2 naming the row whose after was edited, then the row that was deleted', async () => {
     await tamper(`UPDATE audit_log SET actor = 'cli:someone-else' WHERE id = 1`);
     let res = await cli(['audit', 'verify']);
     assert.equal(res.code, 2, res.output);
-    assert.match(res.output.trim(), /^BROKEN at row 1: its contents hash to [0-9a-f]{12}…, not to the stored [0-9a-f]{12}…: a field of this row was changed after it was written \(0 rows before it are intact\)$/);
+    assert.match(
+      res.output.trim(),
+      /^BROKEN at row 1: its contents hash to [0-9a-f]{12}…, not to the stored [0-9a-f]{12}…: a field of this row was changed after it was written \(0 rows before it are intact\)$/,
+    );
     await tamper('DELETE FROM audit_log WHERE id = 1');
     res = await cli(['audit', 'verify']);
     assert.equal(res.code, 2, res.output);

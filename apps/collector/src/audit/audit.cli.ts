@@ -24,7 +24,9 @@ export async function auditCommand(config: CollectorConfig, { positionals, value
     }
     const result = await audit.verify();
     if (result.ok) {
-      print(result.count === 0 ? 'OK: the audit log is empty' : `OK: ${result.count} rows, the chain is intact; head #${result.head.id} sha256 ${result.head.hash}`);
+      print(
+        result.count === 0 ? 'OK: the audit log is empty' : `OK: ${result.count} rows, the chain is intact; head #${result.head.id} sha256 ${result.head.hash}`,
+      );
       return 0;
     }
     print(`BROKEN at row ${result.broken.id}: ${result.broken.problem} (${result.checked} rows before it are intact)`);

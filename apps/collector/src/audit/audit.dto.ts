@@ -10,15 +10,17 @@ const actionHelp = `must be an action (${AUDIT_ACTIONS.join(', ')}) or a family 
 const optionalText = (max: number) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().max(max, `must be at most ${max} characters`).optional());
 
-const instantParam = () =>
-  z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v === '' ? undefined : v), instantField().optional());
+const instantParam = () => z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v === '' ? undefined : v), instantField().optional());
 
 function auditFilters(maxLimit: number, defaultLimit: number) {
   return z.object({
     from: instantParam(),
     to: instantParam(),
     actor: optionalText(200),
-    action: optionalText(64).refine((a) => a === undefined || (AUDIT_ACTIONS as readonly string[]).includes(a) || families.some((f) => a === `${f}.*`), actionHelp),
+    action: optionalText(64).refine(
+      (a) => a === undefined || (AUDIT_ACTIONS as readonly string[]).includes(a) || families.some((f) => a === `${f}.*`),
+      actionHelp,
+    ),
     target: optionalText(200),
     before: z.coerce
       .number({ error: 'must be the id of an audit row' })

@@ -51,6 +51,9 @@ describe('rounds-collector check add (limits)', () => {
     assert.match(added.output, /^added check fast \(.+\): tcp every 0.2 s$/m);
     const refused = await checkAdd(['--name', 'second'], { ROUNDS_MAX_CHECKS_PER_AGENT: '1' });
     assert.equal(refused.code, 1, refused.output);
-    assert.match(refused.output, /invalid check: agent: agent pacs-01 has 1 check, the most one agent may have is 1 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more/);
+    assert.match(
+      refused.output,
+      /invalid check: agent: agent pacs-01 has 1 check, the most one agent may have is 1 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more/,
+    );
   });
 });

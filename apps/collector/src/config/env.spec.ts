@@ -113,15 +113,23 @@ describe('readCollectorConfig', () => {
     [{ ROUNDS_MIN_CHECK_INTERVAL_MS: '1s' }, 'ROUNDS_MIN_CHECK_INTERVAL_MS: Invalid input: expected number, received NaN'],
     [{ ROUNDS_METRICS_TOKEN: 'short' }, 'ROUNDS_METRICS_TOKEN: must be at least 24 characters'],
     [{ ROUNDS_METRICS_USER: 'prom:etheus', ROUNDS_METRICS_PASSWORD: 'p'.repeat(12) }, 'ROUNDS_METRICS_USER: must not contain ":" (HTTP basic auth)'],
-    [{ ROUNDS_METRICS_USER: 'prometheus' }, 'ROUNDS_METRICS_PASSWORD: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)'],
-    [{ ROUNDS_METRICS_PASSWORD: 'p'.repeat(12) }, 'ROUNDS_METRICS_USER: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)'],
+    [
+      { ROUNDS_METRICS_USER: 'prometheus' },
+      'ROUNDS_METRICS_PASSWORD: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)',
+    ],
+    [
+      { ROUNDS_METRICS_PASSWORD: 'p'.repeat(12) },
+      'ROUNDS_METRICS_USER: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)',
+    ],
     [
       { ROUNDS_HTTP_PORT: 'http', ROUNDS_DOWN_AFTER: '0' },
       'ROUNDS_HTTP_PORT: Invalid input: expected number, received NaN; ROUNDS_DOWN_AFTER: Too small: expected number to be >=1',
     ],
   ];
   for (const [env, problems] of invalid) {
-    it(`refuses ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} naming the variable`, () => {
+    it(`refuses ${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')} naming the variable`, () => {
       assert.throws(() => readCollectorConfig(env), { message: `collector settings are invalid: ${problems}` });
     });
   }

@@ -79,9 +79,7 @@ export class AgentsService {
   }
 
   async get(idOrName: string): Promise<AgentEntity> {
-    const agent = this.state
-      ? this.state.findAgent(idOrName)?.agent
-      : ((await this.agents.findById(idOrName)) ?? (await this.agents.findByName(idOrName)));
+    const agent = this.state ? this.state.findAgent(idOrName)?.agent : ((await this.agents.findById(idOrName)) ?? (await this.agents.findByName(idOrName)));
     if (!agent) throw new NotFoundError(`no agent with id or name "${idOrName}"`);
     return agent;
   }
@@ -107,13 +105,17 @@ export class AgentsService {
     } finally {
       this.pool.drop(probe.id);
     }
-    const agent = await this.agents.create({ name, host: parsed.host, port: parsed.port, token: parsed.token, fingerprint: parsed.fingerprint }, Date.now(), (created) => ({
-      context,
-      action: 'agent.enrol',
-      target: { kind: 'agent', id: created.id, name: created.name },
-      before: null,
-      after: auditedAgent(created),
-    }));
+    const agent = await this.agents.create(
+      { name, host: parsed.host, port: parsed.port, token: parsed.token, fingerprint: parsed.fingerprint },
+      Date.now(),
+      (created) => ({
+        context,
+        action: 'agent.enrol',
+        target: { kind: 'agent', id: created.id, name: created.name },
+        before: null,
+        after: auditedAgent(created),
+      }),
+    );
     if (description) await this.agents.update(agent.id, { descriptionJson: JSON.stringify(description) });
     await this.state?.refreshAgent(agent.id);
     this.log.log(`enrolled agent ${name} at ${parsed.host}:${parsed.port}${warning ? ` (${warning})` : ''}`);
@@ -123,7 +125,13 @@ export class AgentsService {
   /** Removes the agent with its checks, results and states. */
   async remove(idOrName: string, context: AuditContext): Promise<void> {
     const agent = await this.get(idOrName);
-    await this.agents.delete(agent.id, () => ({ context, action: 'agent.remove', target: { kind: 'agent', id: agent.id, name: agent.name }, before: auditedAgent(agent), after: null }));
+    await this.agents.delete(agent.id, () => ({
+      context,
+      action: 'agent.remove',
+      target: { kind: 'agent', id: agent.id, name: agent.name },
+      before: auditedAgent(agent),
+      after: null,
+    }));
     await this.state?.refreshAgent(agent.id);
     this.pool.drop(agent.id);
     this.log.log(`removed agent ${agent.name}`);
@@ -145,7 +153,16 @@ export class AgentsService {
       dropped: a.dropped,
       checksInSync: a.agentAssignmentVersion === a.assignmentVersion,
       health: a.healthJson ? (JSON.parse(a.healthJson) as unknown) : null,
-      agent: d ? { id: d.agentId, version: d.version, hostname: d.hostname, os: d.os, arch: d.arch, plugins: d.plugins.map((p) => ({ name: p.name, version: p.version, source: p.source })) } : null,
+      agent: d
+        ? {
+            id: d.agentId,
+            version: d.version,
+            hostname: d.hostname,
+            os: d.os,
+            arch: d.arch,
+            plugins: d.plugins.map((p) => ({ name: p.name, version: p.version, source: p.source })),
+          }
+        : null,
       createdAt: a.createdAt,
     };
   }

@@ -85,7 +85,8 @@ export class ChannelsService {
   }
 
   async create(dto: CreateChannelDto, context: AuditContext): Promise<ChannelView> {
-    if (await this.channels.findByName(dto.name)) throw new ConflictError(`a notification channel named "${dto.name}" exists already — choose another name`, 'name');
+    if (await this.channels.findByName(dto.name))
+      throw new ConflictError(`a notification channel named "${dto.name}" exists already — choose another name`, 'name');
     return channelView(await this.channels.create(dto, this.clock.now(), (channel) => channelAudit(context, 'channel.create', channel, null, channel)));
   }
 
@@ -102,14 +103,17 @@ export class ChannelsService {
       const clash = await this.channels.findByName(patch.name);
       if (clash) throw new ConflictError(`a notification channel named "${patch.name}" exists already — choose another name`, 'name');
     }
-    const updated = await this.channels.update(existing.id, patch, this.clock.now(), (channel) => channelAudit(context, 'channel.update', channel, existing, channel));
+    const updated = await this.channels.update(existing.id, patch, this.clock.now(), (channel) =>
+      channelAudit(context, 'channel.update', channel, existing, channel),
+    );
     if (!updated) throw new NotFoundError(`no notification channel with id "${existing.id}"`);
     return channelView(updated, await this.outbox.counts());
   }
 
   async remove(idOrName: string, context: AuditContext): Promise<void> {
     const existing = await this.get(idOrName);
-    if (!(await this.channels.delete(existing.id, () => channelAudit(context, 'channel.delete', existing, existing, null)))) throw new NotFoundError(`no notification channel with id "${existing.id}"`);
+    if (!(await this.channels.delete(existing.id, () => channelAudit(context, 'channel.delete', existing, existing, null))))
+      throw new NotFoundError(`no notification channel with id "${existing.id}"`);
   }
 
   /** The channel's latest outbox rows, newest first. */

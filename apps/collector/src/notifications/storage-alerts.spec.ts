@@ -43,7 +43,10 @@ describe('StorageAlerts', () => {
     const notifiers = new Notifiers(new SmtpNotifier(), new TelegramNotifier(), new WebhookNotifier(), new AlertmanagerNotifier());
     const channels = new ChannelsService(new ChannelsRepository(db.dataSource), new OutboxRepository(db.dataSource), notifiers, clock, config);
     await channels.create(createChannelDto.parse({ name: 'on-call', type: 'webhook', config: { url: `${receiver.url}/hook` } }), SPEC_AUDIT);
-    await channels.create(createChannelDto.parse({ name: 'switched off', type: 'webhook', config: { url: `${receiver.url}/off` }, enabled: false }), SPEC_AUDIT);
+    await channels.create(
+      createChannelDto.parse({ name: 'switched off', type: 'webhook', config: { url: `${receiver.url}/off` }, enabled: false }),
+      SPEC_AUDIT,
+    );
     health = new StorageHealth(new HealthRepository(db.dataSource), clock);
     alerts = new StorageAlerts(health, channels, config, clock);
   });

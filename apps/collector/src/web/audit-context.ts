@@ -11,7 +11,12 @@ import type { AuditContext } from '../audit/audit.types.js';
  */
 export function auditContextOf(request: Request): AuditContext {
   const userAgent = request.headers['user-agent'];
-  return { actor: 'api-token', source: 'api', address: peerAddress(request.socket.remoteAddress), userAgent: userAgent === undefined || userAgent === '' ? null : userAgent };
+  return {
+    actor: 'api-token',
+    source: 'api',
+    address: peerAddress(request.socket.remoteAddress),
+    userAgent: userAgent === undefined || userAgent === '' ? null : userAgent,
+  };
 }
 
 /**

@@ -49,13 +49,21 @@ export class AlertingController {
   /** `{comment, expiresAt?, by?}`: stops reminders until it expires or the alert resolves or changes severity. */
   @Post('alerts/:fingerprint/ack')
   @HttpCode(200)
-  acknowledge(@Param('fingerprint') fingerprint: string, @Body(new ZodPipe(acknowledgeDto, 'invalid acknowledgement')) ack: AcknowledgeDto, @Audit() context: AuditContext) {
+  acknowledge(
+    @Param('fingerprint') fingerprint: string,
+    @Body(new ZodPipe(acknowledgeDto, 'invalid acknowledgement')) ack: AcknowledgeDto,
+    @Audit() context: AuditContext,
+  ) {
     return this.alerting.acknowledge(fingerprint, ack, context);
   }
 
   @Delete('alerts/:fingerprint/ack')
   @HttpCode(204)
-  async unacknowledge(@Param('fingerprint') fingerprint: string, @Query(new ZodPipe(unacknowledgeQuery, 'invalid acknowledgement')) query: UnacknowledgeQuery, @Audit() context: AuditContext): Promise<void> {
+  async unacknowledge(
+    @Param('fingerprint') fingerprint: string,
+    @Query(new ZodPipe(unacknowledgeQuery, 'invalid acknowledgement')) query: UnacknowledgeQuery,
+    @Audit() context: AuditContext,
+  ): Promise<void> {
     await this.alerting.unacknowledge(fingerprint, query.by, context);
   }
 
