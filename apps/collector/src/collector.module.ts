@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { CollectorConfig } from './config/env.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { InventoryModule } from './inventory/inventory.module.js';
 import { DeliveryModule } from './notifications/delivery.module.js';
@@ -29,6 +30,7 @@ export class CollectorModule {
         StorageModule.forRoot(config, serve),
         InventoryModule,
         AuthModule,
+        AuditModule,
         NotificationsModule,
         ...(serve ? [StateModule, DeliveryModule, WebModule] : []),
       ],

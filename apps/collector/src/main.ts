@@ -3,6 +3,7 @@ import { ROUNDS_VERSION, parseCommandLine, runCommand } from '#rounds/common';
 import { readCollectorConfig } from './config/env.js';
 import { agentCommand, apiTokenCommand, checkCommand } from './cli/admin.js';
 import { serve } from './cli/serve.js';
+import { auditCommand } from './audit/audit.cli.js';
 
 const USAGE = `rounds-collector ${ROUNDS_VERSION} — polls Rounds agents, stores and shows their results
 
@@ -13,6 +14,8 @@ usage:
   rounds-collector agent remove <name>
   rounds-collector check add --agent <n> --name <n> --plugin <p> --config <json|@file> [--interval 60s] [--timeout 10s]
   rounds-collector api-token rotate              print a new API token (the old one stops working)
+  rounds-collector audit verify                  check the audit log's hash chain (exit 2 naming the first broken row)
+  rounds-collector audit list [--limit 20]       the newest audit log rows
 
 settings come from the environment (README, "Configuration"): ROUNDS_DATA_DIR, ROUNDS_HTTP_HOST,
 ROUNDS_HTTP_PORT, ROUNDS_POLL_INTERVAL_MS, ROUNDS_DOWN_AFTER, ROUNDS_DATABASE_URL, ...
@@ -26,6 +29,7 @@ const { command, values, positionals } = parseCommandLine('rounds-collector', US
   config: { type: 'string' },
   interval: { type: 'string' },
   timeout: { type: 'string' },
+  limit: { type: 'string' },
 });
 const print = (line: string) => console.log(line);
 
@@ -37,4 +41,5 @@ runCommand('rounds-collector', USAGE, command, {
   agent: () => agentCommand(readCollectorConfig(), { positionals, values }, print),
   check: () => checkCommand(readCollectorConfig(), { positionals, values }, print),
   'api-token': () => apiTokenCommand(readCollectorConfig(), { positionals, values }, print),
+  audit: () => auditCommand(readCollectorConfig(), { positionals, values }, print),
 });

@@ -4,6 +4,8 @@ import { ALERT_ENGINE_STATE_ID, AlertEngineStateEntity, AlertHistoryEntity, Noti
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { enqueueOutboxRows } from '../notifications/outbox.repository.js';
 import { chunk, inTransaction } from '../storage/transaction.js';
+import { appendAudit } from '../audit/audit.repository.js';
+import type { AuditDraft } from '../audit/audit.types.js';
 
 /** The engine state as stored: `version` is the state's own format version. */
 export interface StoredEngineState {
@@ -42,6 +44,8 @@ export interface AlertCommit {
   notifications: readonly NewNotification[];
   /** Outbox row key for a notification and a channel. */
   outboxKey: (notificationKey: string, channelId: string) => string;
+  /** Operator changes in this step, for the audit log. */
+  audit?: readonly AuditDraft[];
 }
 
 @Injectable()
@@ -71,6 +75,8 @@ export class AlertingRepository {
         detailsJson: JSON.stringify(h.details),
       }));
       for (const part of chunk(lines, 7)) await m.insert(AlertHistoryEntity, part);
+      // After the state write: on SQLite the transaction then holds the write lock while it reads the chain's head.
+      await appendAudit(m, step.audit ?? [], now);
       if (step.notifications.length === 0) return [];
       const channels = await m.find(NotificationChannelEntity, { where: { enabled: true }, select: { id: true }, order: { createdAt: 'ASC' } });
       const rows = step.notifications.flatMap((n) => channels.map((c) => ({ key: step.outboxKey(n.key, c.id), channelId: c.id, payload: n.payload })));

@@ -19,6 +19,9 @@ import { ConflictError } from '../shared/errors.js';
 import type { NamedResult, PolledAgent } from '../polling/poller.service.js';
 import { CurrentState } from '../state/current-state.js';
 import { StateRepository } from '../state/state.repository.js';
+import { SPEC_AUDIT } from '../audit/testing.js';
+import { AuditRepository } from '../audit/audit.repository.js';
+import { AuditService } from '../audit/audit.service.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -207,7 +210,10 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   });
 
   it('a silenced firing enqueues nothing but is recorded in the history with the silence', async () => {
-    const silence = await service.addSilence(addSilenceDto.parse({ matchers: ['check="PACS web"'], duration: '1h', comment: 'replacing the PACS web server' }));
+    const silence = await service.addSilence(
+      addSilenceDto.parse({ matchers: ['check="PACS web"'], duration: '1h', comment: 'replacing the PACS web server' }),
+      SPEC_AUDIT,
+    );
     assert.equal(silence.createdBy, 'api');
     for (let i = 0; i < 3; i++) await poll('CRITICAL', pacsWeb, dicomEcho);
     const sent = await rows();
@@ -234,6 +240,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     assert.equal((await rows()).length, 2);
     await service.putMaintenanceWindow(
       maintenanceWindowDto.parse({ name: 'PACS upgrade', kind: 'once', startsAt: clock.now(), endsAt: clock.now() + 3_600_000, comment: 'vendor on site' }),
+      SPEC_AUDIT,
     );
     assert.deepEqual(
       service.maintenanceWindows().map((w) => [w.name, w.open]),
@@ -273,9 +280,9 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   });
 
   it('the engine state survives a restart: a new instance on the same database neither forgets nor notifies again', async () => {
-    await service.setRules(setRulesDto.parse([{ name: 'SlowPacs', metric: 'http_duration_seconds', op: '>', value: 2 }]));
-    await service.addSilence(addSilenceDto.parse({ matchers: ['check="DICOM echo"'], duration: '2h', comment: 'known', createdBy: 'ward-it' }));
-    await service.setCheckPolicy(pacsWeb, { failuresBeforeHard: 2 });
+    await service.setRules(setRulesDto.parse([{ name: 'SlowPacs', metric: 'http_duration_seconds', op: '>', value: 2 }]), SPEC_AUDIT);
+    await service.addSilence(addSilenceDto.parse({ matchers: ['check="DICOM echo"'], duration: '2h', comment: 'known', createdBy: 'ward-it' }), SPEC_AUDIT);
+    await service.setCheckPolicy(pacsWeb, { failuresBeforeHard: 2 }, SPEC_AUDIT);
     await poll('CRITICAL');
     await poll('CRITICAL');
     assert.equal((await rows()).length, 2, 'fired after 2 (the check policy)');
@@ -352,13 +359,13 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   it('an acknowledgement stops reminders until it is withdrawn, and the history says who and why', async () => {
     for (let i = 0; i < 3; i++) await poll('CRITICAL');
     const [alert] = service.alerts();
-    const acked = await service.acknowledge(alert!.fingerprint, acknowledgeDto.parse({ comment: 'on it, replacing the NIC', by: 'maria' }));
+    const acked = await service.acknowledge(alert!.fingerprint, acknowledgeDto.parse({ comment: 'on it, replacing the NIC', by: 'maria' }), SPEC_AUDIT);
     assert.equal(acked.ack!.by, 'maria');
     await clock.advance(16 * 60_000);
     await service.tick();
     assert.equal((await rows()).length, 2, 'no reminder while acknowledged');
 
-    await service.unacknowledge(alert!.fingerprint, unacknowledgeQuery.parse({}).by);
+    await service.unacknowledge(alert!.fingerprint, unacknowledgeQuery.parse({}).by, SPEC_AUDIT);
     await service.tick();
     assert.deepEqual(
       (await rows()).map((r) => r.message.kind),
@@ -371,11 +378,41 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     assert.equal(lines[0]!.transition, 'notified', 'newest first');
   });
 
+  it('operator actions are audited with the engine state they change, a refused one not at all', async () => {
+    const audit = new AuditService(new AuditRepository(db.dataSource));
+    const actions = async () => (await audit.list({ limit: 100 })).reverse().map((e) => [e.action, e.target.kind, e.actor]);
+    for (let i = 0; i < 3; i++) await poll('CRITICAL');
+    const [alert] = service.alerts();
+    await service.acknowledge(alert!.fingerprint, acknowledgeDto.parse({ comment: 'on it', by: 'maria' }), SPEC_AUDIT);
+    await assert.rejects(service.acknowledge('0000000000000000', acknowledgeDto.parse({ comment: 'x' }), SPEC_AUDIT));
+    await service.setRules(setRulesDto.parse([{ name: 'SlowPacs', metric: 'http_duration_seconds', op: '>', value: 2 }]), SPEC_AUDIT);
+    const silence = await service.addSilence(addSilenceDto.parse({ matchers: ['check="DICOM echo"'], duration: '1h', comment: 'known' }), SPEC_AUDIT);
+    await service.expireSilence(silence.id, SPEC_AUDIT);
+    await service.setCheckPolicy(pacsWeb, { failuresBeforeHard: 2 }, SPEC_AUDIT);
+    assert.deepEqual(await actions(), [
+      ['alert.ack', 'alert', 'spec'],
+      ['rules.set', 'alert-rules', 'spec'],
+      ['silence.add', 'silence', 'spec'],
+      ['silence.expire', 'silence', 'spec'],
+      ['check-policy.set', 'check', 'spec'],
+    ]);
+    const [ack, rules, , , policy] = (await audit.list({ limit: 100 })).reverse();
+    assert.equal(ack!.before, null);
+    assert.equal((ack!.after as { by: string }).by, 'maria');
+    assert.deepEqual(rules!.before, []);
+    assert.deepEqual(
+      (rules!.after as { name: string }[]).map((r) => r.name),
+      ['SlowPacs'],
+    );
+    assert.deepEqual([policy!.target.name, policy!.before, policy!.after], ['PACS web', null, { failuresBeforeHard: 2 }]);
+    assert.equal((await audit.verify()).ok, true);
+  });
+
   it('refuses to acknowledge an alert that is not firing (409) or does not exist (404)', async () => {
     await poll('CRITICAL');
     const [pending] = service.alerts();
-    await assert.rejects(service.acknowledge(pending!.fingerprint, acknowledgeDto.parse({ comment: 'x' })), ConflictError);
-    await assert.rejects(service.acknowledge('0000000000000000', acknowledgeDto.parse({ comment: 'x' })), /there is no alert 0000000000000000/);
+    await assert.rejects(service.acknowledge(pending!.fingerprint, acknowledgeDto.parse({ comment: 'x' }), SPEC_AUDIT), ConflictError);
+    await assert.rejects(service.acknowledge('0000000000000000', acknowledgeDto.parse({ comment: 'x' }), SPEC_AUDIT), /there is no alert 0000000000000000/);
   });
 
   it('a step whose commit fails is decided again by a later input: its notification is late, never lost', async () => {
@@ -421,7 +458,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     // The poller reports each failure as it happens, without waiting for the alerting; an
     // operator's mistaken acknowledgement lands in the middle and fails on its own.
     for (const a of down.slice(0, 20)) service.agentDown(a, `agent ${a.name} refused the connection`);
-    const mistaken = service.acknowledge('no-such-alert', acknowledgeDto.parse({ by: 'alice', comment: 'looking' }));
+    const mistaken = service.acknowledge('no-such-alert', acknowledgeDto.parse({ by: 'alice', comment: 'looking' }), SPEC_AUDIT);
     for (const a of down.slice(20)) service.agentDown(a, `agent ${a.name} refused the connection`);
     await assert.rejects(mistaken);
     await service.tick();

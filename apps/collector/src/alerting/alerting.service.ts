@@ -30,6 +30,7 @@ import type { NamedResult, PolledAgent, PollEvents } from '../polling/poller.ser
 import { CurrentState } from '../state/current-state.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { storageFault } from '../storage/storage-fault.js';
+import type { AuditContext, AuditTarget } from '../audit/audit.types.js';
 
 export const ALERTING_OPTIONS = Symbol('ALERTING_OPTIONS');
 
@@ -270,13 +271,30 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     return this.store.history(query);
   }
 
-  async acknowledge(fingerprint: string, ack: AcknowledgeDto): Promise<AlertView> {
-    await this.journal.run((engine) => ({ step: engine.acknowledge(fingerprint, ack), value: undefined }));
+  async acknowledge(fingerprint: string, ack: AcknowledgeDto, context: AuditContext): Promise<AlertView> {
+    await this.journal.run((engine) => {
+      const before = engine.alert(fingerprint)?.ack ?? null;
+      const step = engine.acknowledge(fingerprint, ack);
+      const alert = engine.alert(fingerprint);
+      return {
+        step,
+        value: undefined,
+        audit: { context, action: 'alert.ack', target: alertTarget(fingerprint, alert?.name), before, after: alert?.ack ?? null },
+      };
+    });
     return this.alert(fingerprint);
   }
 
-  async unacknowledge(fingerprint: string, by: string): Promise<void> {
-    await this.journal.run((engine) => ({ step: engine.unacknowledge(fingerprint, by), value: undefined }));
+  async unacknowledge(fingerprint: string, by: string, context: AuditContext): Promise<void> {
+    await this.journal.run((engine) => {
+      const alert = engine.alert(fingerprint);
+      const step = engine.unacknowledge(fingerprint, by);
+      return {
+        step,
+        value: undefined,
+        audit: { context, action: 'alert.unack', target: alertTarget(fingerprint, alert?.name), before: alert?.ack ?? null, after: null },
+      };
+    });
   }
 
   rules(): RuleView[] {
@@ -284,8 +302,19 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   /** Replaces the whole rule list (validated as a whole: names are unique). */
-  async setRules(rules: SetRulesDto): Promise<RuleView[]> {
-    await this.journal.run((engine) => ({ step: engine.setRules(rules), value: undefined, force: true }));
+  async setRules(rules: SetRulesDto, context: AuditContext): Promise<RuleView[]> {
+    await this.journal.run((engine) => {
+      const before = engine.rules().map(ruleView);
+      const step = engine.setRules(rules);
+      const audit = {
+        context,
+        action: 'rules.set',
+        target: { kind: 'alert-rules', id: null, name: null },
+        before,
+        after: engine.rules().map(ruleView),
+      } as const;
+      return { step, value: undefined, force: true, audit };
+    });
     return this.rules();
   }
 
@@ -294,11 +323,11 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     return this.journal.engine.silences().map((s) => ({ ...s, active: s.startsAt <= now && now < s.endsAt }));
   }
 
-  async addSilence(request: AddSilenceDto): Promise<Silence> {
+  async addSilence(request: AddSilenceDto, context: AuditContext): Promise<Silence> {
     return this.journal.run((engine) => {
       try {
         const { silence, ...step } = engine.addSilence(request);
-        return { step, value: silence, force: true };
+        return { step, value: silence, force: true, audit: { context, action: 'silence.add', target: silenceTarget(silence), before: null, after: silence } };
       } catch (e) {
         if (e instanceof SilenceError) throw new ValidationFailedError('invalid silence', [{ field: 'endsAt', message: e.message }]);
         throw e;
@@ -307,11 +336,13 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   /** Ends a silence now (it stays listed as expired for a while). */
-  async expireSilence(id: string): Promise<void> {
+  async expireSilence(id: string, context: AuditContext): Promise<void> {
     await this.journal.run((engine) => {
-      if (!engine.silences().some((s) => s.id === id))
-        throw new NotFoundError(`there is no silence ${id}: it may have expired and been removed — reload the list`);
-      return { step: engine.expireSilence(id), value: undefined, force: true };
+      const before = engine.silences().find((s) => s.id === id);
+      if (!before) throw new NotFoundError(`there is no silence ${id}: it may have expired and been removed — reload the list`);
+      const step = engine.expireSilence(id);
+      const after = engine.silences().find((s) => s.id === id) ?? null;
+      return { step, value: undefined, force: true, audit: { context, action: 'silence.expire', target: silenceTarget(before), before, after } };
     });
   }
 
@@ -321,15 +352,31 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   /** Adds a window, or replaces the one with the same id. */
-  async putMaintenanceWindow(window: MaintenanceWindowDto): Promise<MaintenanceWindow> {
-    await this.journal.run((engine) => ({ step: engine.putMaintenanceWindow(window), value: undefined, force: true }));
+  async putMaintenanceWindow(window: MaintenanceWindowDto, context: AuditContext): Promise<MaintenanceWindow> {
+    await this.journal.run((engine) => {
+      const before = engine.maintenanceWindows().find((w) => w.id === window.id) ?? null;
+      const step = engine.putMaintenanceWindow(window);
+      return {
+        step,
+        value: undefined,
+        force: true,
+        audit: { context, action: 'maintenance.put', target: { kind: 'maintenance-window', id: window.id, name: window.name }, before, after: window },
+      };
+    });
     return window;
   }
 
-  async removeMaintenanceWindow(id: string): Promise<void> {
+  async removeMaintenanceWindow(id: string, context: AuditContext): Promise<void> {
     await this.journal.run((engine) => {
-      if (!engine.maintenanceWindows().some((w) => w.id === id)) throw new NotFoundError(`there is no maintenance window ${id} — reload the list`);
-      return { step: engine.removeMaintenanceWindow(id), value: undefined, force: true };
+      const before = engine.maintenanceWindows().find((w) => w.id === id);
+      if (!before) throw new NotFoundError(`there is no maintenance window ${id} — reload the list`);
+      const step = engine.removeMaintenanceWindow(id);
+      return {
+        step,
+        value: undefined,
+        force: true,
+        audit: { context, action: 'maintenance.remove', target: { kind: 'maintenance-window', id, name: before.name }, before, after: null },
+      };
     });
   }
 
@@ -340,12 +387,23 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   }
 
   /** Sets one check's soft/hard counts (and flap, repeat) overrides; `{}` goes back to the defaults. */
-  async setCheckPolicy(checkId: string, override: CheckPolicyDto): Promise<{ checkId: string; override: CheckPolicyOverride | null; policy: CheckPolicy }> {
+  async setCheckPolicy(
+    checkId: string,
+    override: CheckPolicyDto,
+    context: AuditContext,
+  ): Promise<{ checkId: string; override: CheckPolicyOverride | null; policy: CheckPolicy }> {
     await this.mustHaveCheck(checkId);
     const cleared = Object.keys(override).length === 0;
+    const target: AuditTarget = { kind: 'check', id: checkId, name: this.state.check(checkId)?.check.name ?? null };
     await this.journal.run((engine) => {
+      const before = engine.checkPolicyOverride(checkId);
       engine.setCheckPolicy(checkId, cleared ? null : override);
-      return { step: emptyStep(), value: undefined, force: true };
+      return {
+        step: emptyStep(),
+        value: undefined,
+        force: true,
+        audit: { context, action: 'check-policy.set', target, before, after: engine.checkPolicyOverride(checkId) },
+      };
     });
     return this.checkPolicy(checkId);
   }
@@ -369,6 +427,15 @@ function domainError(e: unknown): unknown {
   if (e instanceof AlertNotFoundError) return new NotFoundError(e.message);
   if (e instanceof AlertStateError) return new ConflictError(e.message);
   return e;
+}
+
+function alertTarget(fingerprint: string, name: string | undefined): AuditTarget {
+  return { kind: 'alert', id: fingerprint, name: name ?? null };
+}
+
+/** A silence has no name: its matchers say what it silences. */
+function silenceTarget(silence: Silence): AuditTarget {
+  return { kind: 'silence', id: silence.id, name: silence.matchers.map(formatMatcher).join(', ') };
 }
 
 function ruleView(rule: Rule): RuleView {

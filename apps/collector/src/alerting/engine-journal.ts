@@ -1,4 +1,5 @@
 import type { Clock } from '#rounds/common';
+import type { AuditDraft } from '../audit/audit.types.js';
 import { alertMessage } from '../notifications/alert-message.js';
 import { outboxKey, type OutboxService } from '../notifications/outbox.service.js';
 import type { AlertingRepository, NewHistoryLine } from './alerting.repository.js';
@@ -10,6 +11,8 @@ export interface Step<T> {
   value: T;
   /** Commit even when the step produced nothing (configuration changed). */
   force?: boolean;
+  /** The operator's change as the audit log records it: committed with the step, or not at all. */
+  audit?: AuditDraft;
 }
 
 interface PendingChange {
@@ -86,6 +89,7 @@ export class EngineJournal {
     while (this.pending.length > 0) {
       const done: { job: PendingChange; value: unknown }[] = [];
       const step = emptyStep();
+      const audit: AuditDraft[] = [];
       let force = false;
       const applyPending = async () => {
         const group = this.pending;
@@ -94,7 +98,8 @@ export class EngineJournal {
           try {
             const outcome = await job.change(this.current);
             merge(step, outcome.step);
-            force ||= outcome.force === true;
+            force ||= outcome.force === true || outcome.audit !== undefined;
+            if (outcome.audit) audit.push(outcome.audit);
             done.push({ job, value: outcome.value });
           } catch (e) {
             job.reject(this.options.refusal(e));
@@ -110,7 +115,7 @@ export class EngineJournal {
         await applyPending();
       }
       try {
-        await this.commit(step, force);
+        await this.commit(step, force, audit);
       } catch (e) {
         this.current = AlertEngine.deserialize(this.committed, this.options.engine);
         this.dirty = false;
@@ -121,7 +126,7 @@ export class EngineJournal {
     }
   }
 
-  private async commit(step: EngineStep, force: boolean): Promise<void> {
+  private async commit(step: EngineStep, force: boolean, audit: readonly AuditDraft[]): Promise<void> {
     if (!force && step.notifications.length === 0 && step.history.length === 0) {
       this.dirty = true;
       return;
@@ -162,7 +167,7 @@ export class EngineJournal {
       });
     }
     const notifications = step.notifications.filter((n) => n.muted.length === 0).map((n) => ({ key: n.key, payload: alertMessage(n, this.options.publicUrl) }));
-    const fresh = await this.store.commit({ state: { version: ENGINE_STATE_VERSION, text: state }, history, notifications, outboxKey }, now);
+    const fresh = await this.store.commit({ state: { version: ENGINE_STATE_VERSION, text: state }, history, notifications, outboxKey, audit }, now);
     this.committed = state;
     this.dirty = false;
     if (fresh.length > 0) this.outbox.kick();

@@ -3,6 +3,8 @@ import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nes
 import { AuthThrottle, checkBearer, peerAddress, sha256 as digest, type AuthThrottleLimits, type BearerVerdict, type Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { ApiTokenStore } from './api-token.store.js';
+import { AuditRepository } from '../audit/audit.repository.js';
+import type { AuditContext } from '../audit/audit.types.js';
 import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 
 const HINT = 'if this is you, use the current API token (`rounds-collector api-token rotate` makes a new one; ROUNDS_API_TOKEN sets it)';
@@ -23,6 +25,7 @@ export class ApiTokenService implements OnModuleDestroy {
   constructor(
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     private readonly store: ApiTokenStore,
+    private readonly audit: AuditRepository,
     @Inject(CLOCK) clock: Clock,
     @Optional() @Inject(API_AUTH_LIMITS) limits?: Partial<AuthThrottleLimits>,
   ) {
@@ -44,11 +47,22 @@ export class ApiTokenService implements OnModuleDestroy {
       this.expected = Buffer.from(stored, 'hex');
       return {};
     }
-    return { created: this.rotate() };
+    return { created: this.replace() };
   }
 
-  /** Makes a new token, replacing the old one; returns it (the only time it is readable). */
-  rotate(): string {
+  /**
+   * Makes a new token, replacing the old one; returns it (the only time it is readable). The
+   * hash lives in a file, so there is no transaction to share: the audit row is appended right
+   * after the file is written (a failed write records nothing; a failed append is reported to
+   * the caller, with the new token already in force).
+   */
+  async rotate(context: AuditContext): Promise<string> {
+    const token = this.replace();
+    await this.audit.append({ context, action: 'api-token.rotate', target: { kind: 'api-token', id: null, name: null }, before: null, after: null });
+    return token;
+  }
+
+  private replace(): string {
     const token = `rnd_${randomBytes(24).toString('base64url')}`;
     this.store.write(digest(token).toString('hex'));
     this.expected = digest(token);

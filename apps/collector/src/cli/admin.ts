@@ -14,12 +14,13 @@ import { parseDto } from '../shared/dto.js';
 import { ValidationFailedError } from '../shared/errors.js';
 import { formatFieldErrors } from '#rounds/plugins';
 import { parseDuration } from './parse-duration.js';
+import { cliAuditContext } from '../audit/audit.types.js';
 
 /**
  * Runs a one-shot admin command against the same storage the running collector uses. Input goes
  * through the API's DTO schemas (parseDto), so field errors read as the API's, on one line.
  */
-async function withContext<T>(config: CollectorConfig, fn: (app: INestApplicationContext) => Promise<T>): Promise<T> {
+export async function withContext<T>(config: CollectorConfig, fn: (app: INestApplicationContext) => Promise<T>): Promise<T> {
   const app = await NestFactory.createApplicationContext(CollectorModule.register({ config, serve: false }), { logger: ['fatal', 'error', 'warn'] });
   try {
     return await fn(app);
@@ -51,7 +52,7 @@ export async function agentCommand(config: CollectorConfig, { positionals, value
       case 'add': {
         const usage = 'rounds-collector agent add --name <name> --enrol <enrolment string>';
         const dto = parseDto(enrolAgentDto, { name: need(values, 'name', usage), enrol: need(values, 'enrol', usage) }, 'invalid agent');
-        const { warning, ...agent } = await agents.enrol(dto);
+        const { warning, ...agent } = await agents.enrol(dto, cliAuditContext());
         print(`added agent ${agent.name} (${agent.id}) at ${agent.host}:${agent.port}, certificate sha256 ${agent.fingerprint} pinned`);
         if (warning) print(`warning: ${warning}`);
         return 0;
@@ -64,7 +65,7 @@ export async function agentCommand(config: CollectorConfig, { positionals, value
       }
       case 'remove': {
         if (!arg) throw new Error('usage: rounds-collector agent remove <name or id>');
-        await agents.remove(arg);
+        await agents.remove(arg, cliAuditContext());
         print(`removed agent ${arg} with its checks and results`);
         return 0;
       }
@@ -97,7 +98,7 @@ export async function checkCommand(config: CollectorConfig, { positionals, value
     timeoutMs: typeof values['timeout'] === 'string' ? parseDuration(values['timeout'], '--timeout') : undefined,
   };
   return withContext(config, async (app) => {
-    const check = await app.get(ChecksService).create(parseDto(createCheckDto, input, 'invalid check'));
+    const check = await app.get(ChecksService).create(parseDto(createCheckDto, input, 'invalid check'), cliAuditContext());
     print(`added check ${check.name} (${check.id}): ${check.plugin} every ${check.intervalMs / 1000} s`);
     return 0;
   });
@@ -107,7 +108,7 @@ export async function apiTokenCommand(config: CollectorConfig, { positionals }: 
   if (positionals[0] !== 'rotate') throw new Error('usage: rounds-collector api-token rotate');
   if (config.apiToken) throw new Error('ROUNDS_API_TOKEN is set: the API token comes from the environment; change it there');
   return withContext(config, async (app) => {
-    print(app.get(ApiTokenService).rotate());
+    print(await app.get(ApiTokenService).rotate(cliAuditContext()));
     return 0;
   });
 }

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { AgentEntity, type AgentState } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { forUpdate, inTransaction } from '../storage/transaction.js';
+import { appendAudit } from '../audit/audit.repository.js';
+import type { Audited } from '../audit/audit.types.js';
 
 export interface NewAgent {
   name: string;
@@ -68,7 +70,8 @@ const LEAN_COLUMNS = {
 export class AgentsRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
-  async create(input: NewAgent, now = Date.now()): Promise<AgentEntity> {
+  /** `audit`: the audit row, appended in the same transaction. */
+  async create(input: NewAgent, now = Date.now(), audit?: Audited<AgentEntity>): Promise<AgentEntity> {
     const agent = this.dataSource.getRepository(AgentEntity).create({
       ...input,
       id: randomUUID(),
@@ -86,7 +89,10 @@ export class AgentsRepository {
       createdAt: now,
       updatedAt: now,
     });
-    await inTransaction(this.dataSource, (m) => m.insert(AgentEntity, agent));
+    await inTransaction(this.dataSource, async (m) => {
+      await m.insert(AgentEntity, agent);
+      if (audit) await appendAudit(m, audit(agent), now);
+    });
     return agent;
   }
 
@@ -133,9 +139,13 @@ export class AgentsRepository {
   }
 
   /** Deletes the agent with its checks, results and states (ON DELETE CASCADE). */
-  async delete(id: string): Promise<boolean> {
-    const result = await inTransaction(this.dataSource, (m) => m.delete(AgentEntity, { id }));
-    return (result.affected ?? 0) > 0;
+  async delete(id: string, audit?: Audited<void>): Promise<boolean> {
+    return inTransaction(this.dataSource, async (m) => {
+      const result = await m.delete(AgentEntity, { id });
+      if (!result.affected) return false;
+      if (audit) await appendAudit(m, audit());
+      return true;
+    });
   }
 
   /** Returns what it wrote (null when the agent is gone). */

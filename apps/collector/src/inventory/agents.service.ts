@@ -8,6 +8,7 @@ import type { CollectorConfig } from '../config/env.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import { COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CurrentState } from '../state/current-state.js';
+import type { AuditContext } from '../audit/audit.types.js';
 
 export function endpointOf(agent: AgentEntity): AgentEndpoint {
   return { id: agent.id, name: agent.name, host: agent.host, port: agent.port, token: agent.token, fingerprint: agent.fingerprint };
@@ -20,6 +21,11 @@ export function descriptionOf(agent: AgentEntity): AgentDescription | undefined 
   } catch {
     return undefined;
   }
+}
+
+/** An agent as the audit log keeps it: what an operator set, never the token. */
+function auditedAgent(a: AgentEntity): { id: string; name: string; host: string; port: number; fingerprint: string } {
+  return { id: a.id, name: a.name, host: a.host, port: a.port, fingerprint: a.fingerprint };
 }
 
 /** An agent as the API shows it: never the token. */
@@ -83,7 +89,7 @@ export class AgentsService {
    * certificate that does not match the pinned fingerprint or a refused token stops
    * the enrolment; an agent that is merely unreachable is registered with a warning.
    */
-  async enrol({ name, enrol: parsed }: EnrolAgentDto): Promise<EnrolResult> {
+  async enrol({ name, enrol: parsed }: EnrolAgentDto, context: AuditContext): Promise<EnrolResult> {
     if (await this.agents.findByName(name)) throw new ConflictError(`an agent named "${name}" already exists — pick another name or remove it first`, 'name');
     const probe: AgentEndpoint = { id: `enrol:${name}`, name, ...parsed };
     let description: AgentDescription | undefined;
@@ -99,16 +105,33 @@ export class AgentsService {
     } finally {
       this.pool.drop(probe.id);
     }
-    const agent = await this.agents.create({ name, host: parsed.host, port: parsed.port, token: parsed.token, fingerprint: parsed.fingerprint });
+    const agent = await this.agents.create(
+      { name, host: parsed.host, port: parsed.port, token: parsed.token, fingerprint: parsed.fingerprint },
+      Date.now(),
+      (created) => ({
+        context,
+        action: 'agent.enrol',
+        target: { kind: 'agent', id: created.id, name: created.name },
+        before: null,
+        after: auditedAgent(created),
+      }),
+    );
     if (description) await this.agents.update(agent.id, { descriptionJson: JSON.stringify(description) });
     await this.state?.refreshAgent(agent.id);
     this.log.log(`enrolled agent ${name} at ${parsed.host}:${parsed.port}${warning ? ` (${warning})` : ''}`);
     return { ...this.view((await this.agents.findById(agent.id)) ?? agent), ...(warning ? { warning } : {}) };
   }
 
-  async remove(idOrName: string): Promise<void> {
+  /** Removes the agent with its checks, results and states. */
+  async remove(idOrName: string, context: AuditContext): Promise<void> {
     const agent = await this.get(idOrName);
-    await this.agents.delete(agent.id);
+    await this.agents.delete(agent.id, () => ({
+      context,
+      action: 'agent.remove',
+      target: { kind: 'agent', id: agent.id, name: agent.name },
+      before: auditedAgent(agent),
+      after: null,
+    }));
     await this.state?.refreshAgent(agent.id);
     this.pool.drop(agent.id);
     this.log.log(`removed agent ${agent.name}`);

@@ -5,6 +5,8 @@ import { AgentEntity, CheckEntity } from '../storage/entities/index.js';
 import { newAssignmentVersion } from './agents.repository.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { inTransaction } from '../storage/transaction.js';
+import { appendAudit } from '../audit/audit.repository.js';
+import type { Audited } from '../audit/audit.types.js';
 
 export interface NewCheck {
   agentId: string;
@@ -41,7 +43,7 @@ export class ChecksRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
   /** Inserts the check and bumps its agent's assignment version in the same transaction. */
-  async create(input: NewCheck, now = Date.now()): Promise<CheckEntity> {
+  async create(input: NewCheck, now = Date.now(), audit?: Audited<CheckEntity>): Promise<CheckEntity> {
     const check = this.dataSource.getRepository(CheckEntity).create({
       id: randomUUID(),
       agentId: input.agentId,
@@ -57,6 +59,7 @@ export class ChecksRepository {
     await inTransaction(this.dataSource, async (m) => {
       if (!(await bumpAgent(m, input.agentId))) throw new AgentNotFoundError(input.agentId);
       await m.insert(CheckEntity, check);
+      if (audit) await appendAudit(m, audit(check), now);
     });
     return check;
   }
@@ -98,7 +101,7 @@ export class ChecksRepository {
   }
 
   /** Returns the updated check, or null when there is none with this id. */
-  async update(id: string, patch: CheckPatch, now = Date.now()): Promise<CheckEntity | null> {
+  async update(id: string, patch: CheckPatch, now = Date.now(), audit?: Audited<CheckEntity>): Promise<CheckEntity | null> {
     const { config, ...rest } = patch;
     const changes: Partial<CheckEntity> = { updatedAt: now };
     for (const [key, value] of Object.entries(rest)) {
@@ -110,17 +113,20 @@ export class ChecksRepository {
       if (!existing) return null;
       await bumpAgent(m, existing.agentId);
       await m.update(CheckEntity, { id }, changes);
-      return m.findOneBy(CheckEntity, { id });
+      const updated = await m.findOneBy(CheckEntity, { id });
+      if (updated && audit) await appendAudit(m, audit(updated), now);
+      return updated;
     });
   }
 
   /** Deletes the check with its results and state (ON DELETE CASCADE). */
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, audit?: Audited<void>): Promise<boolean> {
     return inTransaction(this.dataSource, async (m) => {
       const existing = await m.findOne(CheckEntity, { where: { id }, select: { id: true, agentId: true } });
       if (!existing) return false;
       await bumpAgent(m, existing.agentId);
       await m.delete(CheckEntity, { id });
+      if (audit) await appendAudit(m, audit());
       return true;
     });
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   CHECK_STATUSES,
+  REDACTED,
   boundResult,
   formatInterval,
   redactSecrets,
@@ -22,6 +23,7 @@ import { CurrentState } from '../state/current-state.js';
 import type { StoredMetric } from '../polling/result-writer.js';
 import type { AgentState } from '../storage/entities/index.js';
 import type { CreateCheckDto, UpdateCheckDto } from './checks.dto.js';
+import type { AuditContext, AuditDraft } from '../audit/audit.types.js';
 
 export interface CheckView {
   id: string;
@@ -94,7 +96,7 @@ export class ChecksService {
     return check;
   }
 
-  async create(dto: CreateCheckDto): Promise<CheckView> {
+  async create(dto: CreateCheckDto, context: AuditContext): Promise<CheckView> {
     // Every rule's error in one answer, the plugin config's included, so one round trip shows everything.
     const errors: FieldError[] = [];
     const floor = this.intervalFloor(dto.intervalMs);
@@ -110,12 +112,12 @@ export class ChecksService {
     if (errors.length > 0 || !agent) throw new ValidationFailedError('invalid check', errors);
     await this.mustBeFreeName(agent.id, dto.name);
     await this.mustHaveRoom(agent);
-    const created = await this.checks.create({ ...dto, agentId: agent.id });
+    const created = await this.checks.create({ ...dto, agentId: agent.id }, Date.now(), (check) => this.audit(context, 'check.create', check, null, check));
     await this.state?.refreshAgent(agent.id);
     return this.view(created);
   }
 
-  async update(id: string, dto: UpdateCheckDto): Promise<CheckView> {
+  async update(id: string, dto: UpdateCheckDto, context: AuditContext): Promise<CheckView> {
     const existing = await this.get(id);
     const floor = dto.intervalMs === undefined ? undefined : this.intervalFloor(dto.intervalMs);
     if (floor) throw new ValidationFailedError('invalid check', [floor]);
@@ -134,7 +136,7 @@ export class ChecksService {
       );
     }
     if (patch.name !== undefined && patch.name !== existing.name) await this.mustBeFreeName(existing.agentId, patch.name, id);
-    const updated = await this.checks.update(id, patch);
+    const updated = await this.checks.update(id, patch, Date.now(), (check) => this.audit(context, 'check.update', check, existing, check));
     if (!updated) throw new NotFoundError(`no check with id "${id}"`);
     await this.state?.refreshAgent(updated.agentId);
     return this.view(updated);
@@ -172,9 +174,9 @@ export class ChecksService {
     }
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, context: AuditContext): Promise<void> {
     const check = await this.get(id);
-    if (!(await this.checks.delete(id))) throw new NotFoundError(`no check with id "${id}"`);
+    if (!(await this.checks.delete(id, () => this.audit(context, 'check.delete', check, check, null)))) throw new NotFoundError(`no check with id "${id}"`);
     await this.state?.refreshAgent(check.agentId);
   }
 
@@ -221,6 +223,26 @@ export class ChecksService {
       metrics: record.metrics,
       ...freshness,
     };
+  }
+
+  private audit(context: AuditContext, action: AuditDraft['action'], target: CheckEntity, before: CheckEntity | null, after: CheckEntity | null): AuditDraft {
+    return {
+      context,
+      action,
+      target: { kind: 'check', id: target.id, name: target.name },
+      before: before && this.audited(before),
+      after: after && this.audited(after),
+    };
+  }
+
+  /**
+   * The check as the audit log keeps it: the view without its timestamps. A custom plugin's
+   * secrets are marked in a schema only its agent has, so its whole config is left out: the
+   * log is append-only, and a secret in it could never be taken out again.
+   */
+  private audited(check: CheckEntity): Omit<CheckView, 'createdAt' | 'updatedAt'> {
+    const { createdAt: _created, updatedAt: _updated, ...view } = this.view(check);
+    return this.registry.get(check.plugin) ? view : { ...view, config: REDACTED };
   }
 
   /** The check as shown to people: secrets replaced by a placeholder. */

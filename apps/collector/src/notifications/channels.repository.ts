@@ -4,6 +4,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { NotificationChannelEntity, type ChannelType } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { inTransaction } from '../storage/transaction.js';
+import { appendAudit } from '../audit/audit.repository.js';
+import type { Audited } from '../audit/audit.types.js';
 
 export interface NewChannel {
   name: string;
@@ -20,7 +22,8 @@ export type ChannelPatch = Partial<Omit<NewChannel, 'type'>>;
 export class ChannelsRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
-  async create(input: NewChannel, now = Date.now()): Promise<NotificationChannelEntity> {
+  /** `audit`: the audit row, appended in the same transaction. */
+  async create(input: NewChannel, now = Date.now(), audit?: Audited<NotificationChannelEntity>): Promise<NotificationChannelEntity> {
     const channel = this.dataSource.getRepository(NotificationChannelEntity).create({
       id: randomUUID(),
       name: input.name,
@@ -33,7 +36,10 @@ export class ChannelsRepository {
       createdAt: now,
       updatedAt: now,
     });
-    await inTransaction(this.dataSource, (m) => m.insert(NotificationChannelEntity, channel));
+    await inTransaction(this.dataSource, async (m) => {
+      await m.insert(NotificationChannelEntity, channel);
+      if (audit) await appendAudit(m, audit(channel), now);
+    });
     return channel;
   }
 
@@ -53,7 +59,7 @@ export class ChannelsRepository {
   }
 
   /** Returns the updated channel, or null when there is none with this id. */
-  async update(id: string, patch: ChannelPatch, now = Date.now()): Promise<NotificationChannelEntity | null> {
+  async update(id: string, patch: ChannelPatch, now = Date.now(), audit?: Audited<NotificationChannelEntity>): Promise<NotificationChannelEntity | null> {
     const changes: Partial<NotificationChannelEntity> = { updatedAt: now };
     if (patch.name !== undefined) changes.name = patch.name;
     if (patch.enabled !== undefined) changes.enabled = patch.enabled;
@@ -65,14 +71,20 @@ export class ChannelsRepository {
     return inTransaction(this.dataSource, async (m) => {
       const result = await m.update(NotificationChannelEntity, { id }, changes);
       if ((result.affected ?? 0) === 0) return null;
-      return m.findOneBy(NotificationChannelEntity, { id });
+      const updated = await m.findOneBy(NotificationChannelEntity, { id });
+      if (updated && audit) await appendAudit(m, audit(updated), now);
+      return updated;
     });
   }
 
   /** Deletes the channel and its outbox rows (ON DELETE CASCADE). */
-  async delete(id: string): Promise<boolean> {
-    const result = await inTransaction(this.dataSource, (m) => m.delete(NotificationChannelEntity, { id }));
-    return (result.affected ?? 0) > 0;
+  async delete(id: string, audit?: Audited<void>): Promise<boolean> {
+    return inTransaction(this.dataSource, async (m) => {
+      const result = await m.delete(NotificationChannelEntity, { id });
+      if (!result.affected) return false;
+      if (audit) await appendAudit(m, audit());
+      return true;
+    });
   }
 
   /** Records the outcome of a test send (deliveries record theirs with the outbox row). */

@@ -10,6 +10,7 @@ import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CHANNEL_JSON_SCHEMAS, scrubSecrets, secretValues, validateChannelConfig } from './channel-config.js';
 import type { NotificationMessage } from './message.js';
 import { Notifiers } from './notifiers.js';
+import type { AuditContext, AuditDraft } from '../audit/audit.types.js';
 
 const TEST_TIMEOUT_MS = 30_000;
 
@@ -83,13 +84,13 @@ export class ChannelsService {
     return channel;
   }
 
-  async create(dto: CreateChannelDto): Promise<ChannelView> {
+  async create(dto: CreateChannelDto, context: AuditContext): Promise<ChannelView> {
     if (await this.channels.findByName(dto.name))
       throw new ConflictError(`a notification channel named "${dto.name}" exists already — choose another name`, 'name');
-    return channelView(await this.channels.create(dto, this.clock.now()));
+    return channelView(await this.channels.create(dto, this.clock.now(), (channel) => channelAudit(context, 'channel.create', channel, null, channel)));
   }
 
-  async update(idOrName: string, dto: UpdateChannelDto): Promise<ChannelView> {
+  async update(idOrName: string, dto: UpdateChannelDto, context: AuditContext): Promise<ChannelView> {
     const existing = await this.get(idOrName);
     const patch = { ...dto };
     if (patch.config) {
@@ -102,14 +103,17 @@ export class ChannelsService {
       const clash = await this.channels.findByName(patch.name);
       if (clash) throw new ConflictError(`a notification channel named "${patch.name}" exists already — choose another name`, 'name');
     }
-    const updated = await this.channels.update(existing.id, patch, this.clock.now());
+    const updated = await this.channels.update(existing.id, patch, this.clock.now(), (channel) =>
+      channelAudit(context, 'channel.update', channel, existing, channel),
+    );
     if (!updated) throw new NotFoundError(`no notification channel with id "${existing.id}"`);
     return channelView(updated, await this.outbox.counts());
   }
 
-  async remove(idOrName: string): Promise<void> {
+  async remove(idOrName: string, context: AuditContext): Promise<void> {
     const existing = await this.get(idOrName);
-    if (!(await this.channels.delete(existing.id))) throw new NotFoundError(`no notification channel with id "${existing.id}"`);
+    if (!(await this.channels.delete(existing.id, () => channelAudit(context, 'channel.delete', existing, existing, null))))
+      throw new NotFoundError(`no notification channel with id "${existing.id}"`);
   }
 
   /** The channel's latest outbox rows, newest first. */
@@ -206,6 +210,21 @@ export function channelView(channel: NotificationChannelEntity, counts: readonly
     createdAt: channel.createdAt,
     updatedAt: channel.updatedAt,
   };
+}
+
+/** The channel as the audit log keeps it: its settings as the API shows them (secrets redacted), without delivery state. */
+function channelAudit(
+  context: AuditContext,
+  action: AuditDraft['action'],
+  target: NotificationChannelEntity,
+  before: NotificationChannelEntity | null,
+  after: NotificationChannelEntity | null,
+): AuditDraft {
+  const audited = (c: NotificationChannelEntity) => {
+    const { id, name, type, config, enabled } = channelView(c);
+    return { id, name, type, config, enabled };
+  };
+  return { context, action, target: { kind: 'channel', id: target.id, name: target.name }, before: before && audited(before), after: after && audited(after) };
 }
 
 function storedSecrets(channel: NotificationChannelEntity): string[] {

@@ -16,6 +16,7 @@ import { ChannelsService } from './channels.service.js';
 import { createChannelDto } from './channels.dto.js';
 import { Notifiers } from './notifiers.js';
 import { StorageAlerts } from './storage-alerts.js';
+import { SPEC_AUDIT } from '../audit/testing.js';
 
 /** The driver's error as better-sqlite3 raises it on a full disk. */
 const diskFull = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
@@ -41,8 +42,11 @@ describe('StorageAlerts', () => {
     const config = readCollectorConfig({ ROUNDS_DATA_DIR: db.dataDir, ROUNDS_STORAGE_ALERT_AFTER_MS: '60000' });
     const notifiers = new Notifiers(new SmtpNotifier(), new TelegramNotifier(), new WebhookNotifier(), new AlertmanagerNotifier());
     const channels = new ChannelsService(new ChannelsRepository(db.dataSource), new OutboxRepository(db.dataSource), notifiers, clock, config);
-    await channels.create(createChannelDto.parse({ name: 'on-call', type: 'webhook', config: { url: `${receiver.url}/hook` } }));
-    await channels.create(createChannelDto.parse({ name: 'switched off', type: 'webhook', config: { url: `${receiver.url}/off` }, enabled: false }));
+    await channels.create(createChannelDto.parse({ name: 'on-call', type: 'webhook', config: { url: `${receiver.url}/hook` } }), SPEC_AUDIT);
+    await channels.create(
+      createChannelDto.parse({ name: 'switched off', type: 'webhook', config: { url: `${receiver.url}/off` }, enabled: false }),
+      SPEC_AUDIT,
+    );
     health = new StorageHealth(new HealthRepository(db.dataSource), clock);
     alerts = new StorageAlerts(health, channels, config, clock);
   });

@@ -42,6 +42,7 @@ describe('createDataSource with SQLite', () => {
     'agents',
     'alert_engine_state',
     'alert_history',
+    'audit_log',
     'check_results',
     'check_state',
     'checks',
@@ -63,6 +64,9 @@ describe('createDataSource with SQLite', () => {
       [
         'idx_alert_history_at',
         'idx_alert_history_fingerprint',
+        'idx_audit_log_action',
+        'idx_audit_log_at',
+        'idx_audit_log_target_id',
         'idx_check_results_check_started',
         'idx_checks_agent_id',
         'idx_notification_outbox_channel',

@@ -6,6 +6,7 @@ import { CheckStateEntity } from './check-state.entity.js';
 import { CheckEntity } from './check.entity.js';
 import { NotificationChannelEntity } from './notification-channel.entity.js';
 import { NotificationOutboxEntity } from './notification-outbox.entity.js';
+import { AuditLogEntity } from '../../audit/audit-log.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
 export { AlertEngineStateEntity, ALERT_ENGINE_STATE_ID } from './alert-engine-state.entity.js';
@@ -26,4 +27,5 @@ export const ENTITIES = [
   NotificationOutboxEntity,
   AlertEngineStateEntity,
   AlertHistoryEntity,
+  AuditLogEntity,
 ];

@@ -2,6 +2,7 @@ import { Initial1700000000000 } from './1700000000000-initial.js';
 import { Notifications1700000000001 } from './1700000000001-notifications.js';
 import { Alerting1700000000002 } from './1700000000002-alerting.js';
 import { TimeoutWithinInterval1700000000003 } from './1700000000003-timeout-within-interval.js';
+import { AuditLog1700000000005 } from '../../audit/1700000000005-audit-log.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
-export const MIGRATIONS = [Initial1700000000000, Notifications1700000000001, Alerting1700000000002, TimeoutWithinInterval1700000000003];
+export const MIGRATIONS = [Initial1700000000000, Notifications1700000000001, Alerting1700000000002, TimeoutWithinInterval1700000000003, AuditLog1700000000005];

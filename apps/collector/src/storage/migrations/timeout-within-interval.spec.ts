@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
 import { openTestDatabase } from '../testing.js';
+import { MIGRATIONS } from './index.js';
+import { TimeoutWithinInterval1700000000003 } from './1700000000003-timeout-within-interval.js';
 
 describe('migration TimeoutWithinInterval1700000000003', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -12,7 +14,8 @@ describe('migration TimeoutWithinInterval1700000000003', () => {
   after(() => db.close());
 
   it('shortens a stored timeout longer than its interval to the interval and leaves the others alone', async () => {
-    await db.dataSource.undoLastMigration();
+    // Back to just before this migration, however many came after it.
+    for (let i = MIGRATIONS.indexOf(TimeoutWithinInterval1700000000003); i < MIGRATIONS.length; i++) await db.dataSource.undoLastMigration();
     const agent = await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
     const checks = new ChecksRepository(db.dataSource);
     const tcp = { agentId: agent.id, plugin: 'tcp', config: { host: 'pacs', port: 104 } };

@@ -4,6 +4,8 @@ import { enrolAgentDto, type EnrolAgentDto } from '../../inventory/agents.dto.js
 import { ApiErrorFilter } from './error.filter.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
 import { ZodPipe } from '../zod.pipe.js';
+import { Audit } from '../audit-context.js';
+import type { AuditContext } from '../../audit/audit.types.js';
 
 @Controller('api/v1/agents')
 @UseGuards(ApiTokenGuard)
@@ -23,13 +25,13 @@ export class AgentsController {
 
   /** `{name, enrol}`; the answer carries a `warning` when the agent could not be reached now. */
   @Post()
-  enrol(@Body(new ZodPipe(enrolAgentDto, 'invalid agent')) dto: EnrolAgentDto) {
-    return this.agents.enrol(dto);
+  enrol(@Body(new ZodPipe(enrolAgentDto, 'invalid agent')) dto: EnrolAgentDto, @Audit() context: AuditContext) {
+    return this.agents.enrol(dto, context);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id') id: string): Promise<void> {
-    await this.agents.remove(id);
+  async remove(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
+    await this.agents.remove(id, context);
   }
 }

@@ -19,6 +19,8 @@ import {
 import { ApiErrorFilter } from './error.filter.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
 import { ZodPipe } from '../zod.pipe.js';
+import { Audit } from '../audit-context.js';
+import type { AuditContext } from '../../audit/audit.types.js';
 
 /** Alerts, their history and acknowledgements; rules, silences, maintenance windows and check policies. */
 @Controller('api/v1')
@@ -47,8 +49,12 @@ export class AlertingController {
   /** `{comment, expiresAt?, by?}`: stops reminders until it expires or the alert resolves or changes severity. */
   @Post('alerts/:fingerprint/ack')
   @HttpCode(200)
-  acknowledge(@Param('fingerprint') fingerprint: string, @Body(new ZodPipe(acknowledgeDto, 'invalid acknowledgement')) ack: AcknowledgeDto) {
-    return this.alerting.acknowledge(fingerprint, ack);
+  acknowledge(
+    @Param('fingerprint') fingerprint: string,
+    @Body(new ZodPipe(acknowledgeDto, 'invalid acknowledgement')) ack: AcknowledgeDto,
+    @Audit() context: AuditContext,
+  ) {
+    return this.alerting.acknowledge(fingerprint, ack, context);
   }
 
   @Delete('alerts/:fingerprint/ack')
@@ -56,8 +62,9 @@ export class AlertingController {
   async unacknowledge(
     @Param('fingerprint') fingerprint: string,
     @Query(new ZodPipe(unacknowledgeQuery, 'invalid acknowledgement')) query: UnacknowledgeQuery,
+    @Audit() context: AuditContext,
   ): Promise<void> {
-    await this.alerting.unacknowledge(fingerprint, query.by);
+    await this.alerting.unacknowledge(fingerprint, query.by, context);
   }
 
   @Get('alert-rules')
@@ -67,8 +74,8 @@ export class AlertingController {
 
   /** Replaces the whole list. */
   @Put('alert-rules')
-  setRules(@Body(new ZodPipe(setRulesDto, 'invalid alert rules')) rules: SetRulesDto) {
-    return this.alerting.setRules(rules);
+  setRules(@Body(new ZodPipe(setRulesDto, 'invalid alert rules')) rules: SetRulesDto, @Audit() context: AuditContext) {
+    return this.alerting.setRules(rules, context);
   }
 
   @Get('silences')
@@ -77,15 +84,15 @@ export class AlertingController {
   }
 
   @Post('silences')
-  addSilence(@Body(new ZodPipe(addSilenceDto, 'invalid silence')) silence: AddSilenceDto) {
-    return this.alerting.addSilence(silence);
+  addSilence(@Body(new ZodPipe(addSilenceDto, 'invalid silence')) silence: AddSilenceDto, @Audit() context: AuditContext) {
+    return this.alerting.addSilence(silence, context);
   }
 
   /** Ends the silence now. */
   @Delete('silences/:id')
   @HttpCode(204)
-  async expireSilence(@Param('id') id: string): Promise<void> {
-    await this.alerting.expireSilence(id);
+  async expireSilence(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
+    await this.alerting.expireSilence(id, context);
   }
 
   @Get('maintenance-windows')
@@ -95,14 +102,14 @@ export class AlertingController {
 
   /** Adds a window, or replaces the one with the same id. */
   @Post('maintenance-windows')
-  putMaintenanceWindow(@Body(new ZodPipe(maintenanceWindowDto, 'invalid maintenance window')) window: MaintenanceWindowDto) {
-    return this.alerting.putMaintenanceWindow(window);
+  putMaintenanceWindow(@Body(new ZodPipe(maintenanceWindowDto, 'invalid maintenance window')) window: MaintenanceWindowDto, @Audit() context: AuditContext) {
+    return this.alerting.putMaintenanceWindow(window, context);
   }
 
   @Delete('maintenance-windows/:id')
   @HttpCode(204)
-  async removeMaintenanceWindow(@Param('id') id: string): Promise<void> {
-    await this.alerting.removeMaintenanceWindow(id);
+  async removeMaintenanceWindow(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
+    await this.alerting.removeMaintenanceWindow(id, context);
   }
 
   @Get('checks/:id/policy')
@@ -112,7 +119,7 @@ export class AlertingController {
 
   /** `{failuresBeforeHard?, successesBeforeRecovery?, flap?, repeat?}`; `{}` goes back to the defaults. */
   @Put('checks/:id/policy')
-  setCheckPolicy(@Param('id') id: string, @Body(new ZodPipe(checkPolicyDto, 'invalid check policy')) policy: CheckPolicyDto) {
-    return this.alerting.setCheckPolicy(id, policy);
+  setCheckPolicy(@Param('id') id: string, @Body(new ZodPipe(checkPolicyDto, 'invalid check policy')) policy: CheckPolicyDto, @Audit() context: AuditContext) {
+    return this.alerting.setCheckPolicy(id, policy, context);
   }
 }

@@ -11,6 +11,8 @@ import {
 import { ApiErrorFilter } from './error.filter.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
 import { ZodPipe } from '../zod.pipe.js';
+import { Audit } from '../audit-context.js';
+import type { AuditContext } from '../../audit/audit.types.js';
 
 @Controller('api/v1/channels')
 @UseGuards(ApiTokenGuard)
@@ -29,19 +31,19 @@ export class ChannelsController {
   }
 
   @Post()
-  create(@Body(new ZodPipe(createChannelDto, 'invalid notification channel')) dto: CreateChannelDto) {
-    return this.channels.create(dto);
+  create(@Body(new ZodPipe(createChannelDto, 'invalid notification channel')) dto: CreateChannelDto, @Audit() context: AuditContext) {
+    return this.channels.create(dto, context);
   }
 
   @Patch(':id')
-  update(@Param('id') id: string, @Body(new ZodPipe(updateChannelDto, 'invalid notification channel')) dto: UpdateChannelDto) {
-    return this.channels.update(id, dto);
+  update(@Param('id') id: string, @Body(new ZodPipe(updateChannelDto, 'invalid notification channel')) dto: UpdateChannelDto, @Audit() context: AuditContext) {
+    return this.channels.update(id, dto, context);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id') id: string): Promise<void> {
-    await this.channels.remove(id);
+  async remove(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
+    await this.channels.remove(id, context);
   }
 
   /** Sends a test message now; 200 with `{ok: false, error}` when the channel refuses it. */

@@ -6,6 +6,8 @@ import { recentResultsQuery, type RecentResultsQuery } from '../../history/histo
 import { ApiErrorFilter } from './error.filter.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
 import { ZodPipe } from '../zod.pipe.js';
+import { Audit } from '../audit-context.js';
+import type { AuditContext } from '../../audit/audit.types.js';
 
 @Controller('api/v1/checks')
 @UseGuards(ApiTokenGuard)
@@ -28,19 +30,19 @@ export class ChecksController {
   }
 
   @Post()
-  create(@Body(new ZodPipe(createCheckDto, 'invalid check')) dto: CreateCheckDto) {
-    return this.checks.create(dto);
+  create(@Body(new ZodPipe(createCheckDto, 'invalid check')) dto: CreateCheckDto, @Audit() context: AuditContext) {
+    return this.checks.create(dto, context);
   }
 
   @Patch(':id')
-  update(@Param('id') id: string, @Body(new ZodPipe(updateCheckDto, 'invalid check')) dto: UpdateCheckDto) {
-    return this.checks.update(id, dto);
+  update(@Param('id') id: string, @Body(new ZodPipe(updateCheckDto, 'invalid check')) dto: UpdateCheckDto, @Audit() context: AuditContext) {
+    return this.checks.update(id, dto, context);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id') id: string): Promise<void> {
-    await this.checks.remove(id);
+  async remove(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
+    await this.checks.remove(id, context);
   }
 
   /** Newest first; `?limit=` (default 100). */

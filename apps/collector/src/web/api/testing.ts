@@ -9,6 +9,7 @@ import { ApiTokenStore } from '../../auth/api-token.store.js';
 import { ApiTokenService } from '../../auth/api-token.service.js';
 import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../../shared/tokens.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { AuditRepository } from '../../audit/audit.repository.js';
 import { CurrentState } from '../../state/current-state.js';
 import { StateRepository } from '../../state/state.repository.js';
 
@@ -64,6 +65,7 @@ export async function startApiTestApp(options: {
       // ROUNDS_API_TOKEN (apiToken) is set, so the store is never read.
       { provide: ApiTokenStore, useValue: {} },
       ApiTokenService,
+      AuditRepository,
       // Controller specs refuse many calls from one address on purpose; api-token.guard.spec tests the throttle.
       { provide: API_AUTH_LIMITS, useValue: { freeFailures: Number.MAX_SAFE_INTEGER } },
       ApiTokenGuard,

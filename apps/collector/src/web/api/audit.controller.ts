@@ -1,0 +1,28 @@
+import { Controller, Get, Header, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { AuditService } from '../../audit/audit.service.js';
+import { auditCsvQuery, auditQuery, type AuditQuery } from '../../audit/audit.dto.js';
+import { ApiErrorFilter } from './error.filter.js';
+import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { ZodPipe } from '../zod.pipe.js';
+
+/** The audit log: every change from the API and the CLI, newest first. */
+@Controller('api/v1')
+@UseGuards(ApiTokenGuard)
+@UseFilters(ApiErrorFilter)
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  /** `?from=&to=` (ISO time or epoch ms; `to` exclusive), `?actor=`, `?action=` (or `channel.*`), `?target=` (id or name), `?limit=` (≤ 1000), `?before=<id>` to page back. */
+  @Get('audit')
+  list(@Query(new ZodPipe(auditQuery, 'invalid query')) query: AuditQuery) {
+    return this.audit.list(query);
+  }
+
+  /** The same filters as CSV (RFC 4180, cells that would start a spreadsheet formula prefixed with `'`); `?limit=` ≤ 100,000. */
+  @Get('audit.csv')
+  @Header('Content-Type', 'text/csv; charset=utf-8')
+  @Header('Content-Disposition', 'attachment; filename="rounds-audit.csv"')
+  csv(@Query(new ZodPipe(auditCsvQuery, 'invalid query')) query: AuditQuery) {
+    return this.audit.csv(query);
+  }
+}
