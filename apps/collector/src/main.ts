@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ROUNDS_VERSION, parseCommandLine, runCommand } from '#rounds/common';
 import { readCollectorConfig } from './config/env.js';
-import { agentCommand, apiTokenCommand, checkCommand } from './cli/admin.js';
+import { agentCommand, apiTokenCommand, checkCommand, secretsCommand } from './cli/admin.js';
 import { serve } from './cli/serve.js';
 
 const USAGE = `rounds-collector ${ROUNDS_VERSION} — polls Rounds agents, stores and shows their results
@@ -13,9 +13,11 @@ usage:
   rounds-collector agent remove <name>
   rounds-collector check add --agent <n> --name <n> --plugin <p> --config <json|@file> [--interval 60s] [--timeout 10s]
   rounds-collector api-token rotate              print a new API token (the old one stops working)
+  rounds-collector secrets rotate-key            re-encrypt agent tokens and channel secrets under a new key
+                                                 (collector stopped; back the new key up afterwards)
 
 settings come from the environment (README, "Configuration"): ROUNDS_DATA_DIR, ROUNDS_HTTP_HOST,
-ROUNDS_HTTP_PORT, ROUNDS_POLL_INTERVAL_MS, ROUNDS_DOWN_AFTER, ROUNDS_DATABASE_URL, ...
+ROUNDS_HTTP_PORT, ROUNDS_POLL_INTERVAL_MS, ROUNDS_DOWN_AFTER, ROUNDS_DATABASE_URL, ROUNDS_SECRET_KEY, ...
 `;
 
 const { command, values, positionals } = parseCommandLine('rounds-collector', USAGE, {
@@ -37,4 +39,5 @@ runCommand('rounds-collector', USAGE, command, {
   agent: () => agentCommand(readCollectorConfig(), { positionals, values }, print),
   check: () => checkCommand(readCollectorConfig(), { positionals, values }, print),
   'api-token': () => apiTokenCommand(readCollectorConfig(), { positionals, values }, print),
+  secrets: () => secretsCommand(readCollectorConfig(), { positionals, values }, print),
 });
