@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { formatFieldErrors, issuesToFieldErrors } from '#rounds/plugins';
 import { MAKE_A_KEY, SECRET_KEY_BYTES } from '../storage/secret-box.js';
 
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
 /** A 32-byte key in base64, decoded; the message says how to make one. */
 const secretKeyText = z
   .string()
@@ -20,7 +22,7 @@ const envSchema = z.object({
   ROUNDS_DATA_DIR: z.string().min(1).default('data'),
   ROUNDS_DATABASE_URL: z
     .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave unset for the embedded SQLite database)')
+    .regex(POSTGRES_URL, 'must be a postgres:// URL (leave unset for the embedded SQLite database)')
     .optional(),
   ROUNDS_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   ROUNDS_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8380),
@@ -54,7 +56,7 @@ const envSchema = z.object({
   }
   // PostgreSQL lives elsewhere and is backed up elsewhere; a key made silently in a local folder
   // (perhaps a container's throw-away one) would be lost with it and the secrets with the key.
-  if (e.ROUNDS_DATABASE_URL && !e.ROUNDS_SECRET_KEY && !e.ROUNDS_SECRET_KEY_FILE) {
+  if (e.ROUNDS_DATABASE_URL && POSTGRES_URL.test(e.ROUNDS_DATABASE_URL) && !e.ROUNDS_SECRET_KEY && !e.ROUNDS_SECRET_KEY_FILE) {
     ctx.addIssue({
       code: 'custom',
       path: ['ROUNDS_SECRET_KEY'],
