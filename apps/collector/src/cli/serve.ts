@@ -31,7 +31,7 @@ export async function serve(config: CollectorConfig): Promise<void> {
   try {
     await app.get(SecretsService).sealStoredSecrets();
   } catch (e) {
-    await app.close();
+    // Nothing has started yet (app.close() would stop services that never ran).
     await app.get<DataSource>(DATA_SOURCE).destroy();
     throw e;
   }
