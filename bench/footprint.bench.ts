@@ -58,7 +58,12 @@ async function sustainedAgent(ctx: BenchContext, target: { httpPort: number; tcp
   ctx.defer(() => rmSync(dir, { recursive: true, force: true }));
   const { configPath, enrolment } = await initAgent(ctx, dir);
   const e = parseEnrolment(enrolment);
-  const agent = new Daemon('rounds-agent', process.execPath, [...nodeFlags, join(ROOT, 'bin', 'rounds-agent.js'), 'start', '--config', configPath], join(dir, 'agent.log'));
+  const agent = new Daemon(
+    'rounds-agent',
+    process.execPath,
+    [...nodeFlags, join(ROOT, 'bin', 'rounds-agent.js'), 'start', '--config', configPath],
+    join(dir, 'agent.log'),
+  );
   ctx.defer(() => agent.stop());
   await agent.waitForPort(e.port);
   const bare = new Daemon('bare node', process.execPath, ['-e', 'setInterval(() => {}, 1000)'], join(dir, 'bare.log'));
@@ -208,7 +213,10 @@ export const bench: Benchmark = {
       PAIRS,
       1,
       () => cpuPer(gatherer.pid, () => gatherer.call<LoadResult>('run', { ...load, timeoutMs: 10_000 })),
-      () => cpuPer(exporter.pid, () => driver.call<LoadResult>('get', { ...load, url: `http://127.0.0.1:${nodeExporterPort}/metrics`, expect: 'node_cpu_seconds_total' })),
+      () =>
+        cpuPer(exporter.pid, () =>
+          driver.call<LoadResult>('get', { ...load, url: `http://127.0.0.1:${nodeExporterPort}/metrics`, expect: 'node_cpu_seconds_total' }),
+        ),
     );
     figures.push(
       compared(

@@ -91,7 +91,8 @@ export const bench: Benchmark = {
       const elapsed = performance.now() - start;
       const after = writer.counters;
       const written = after.resultsWritten - before.resultsWritten;
-      if (written !== AGENTS * BATCHES_PER_AGENT * CHECKS) throw new Error(`ResultWriter stored ${written} results, expected ${AGENTS * BATCHES_PER_AGENT * CHECKS}`);
+      if (written !== AGENTS * BATCHES_PER_AGENT * CHECKS)
+        throw new Error(`ResultWriter stored ${written} results, expected ${AGENTS * BATCHES_PER_AGENT * CHECKS}`);
       lastGroup = Math.max(1, Math.round(written / (after.transactions - before.transactions)));
       return (written / elapsed) * 1000;
     };

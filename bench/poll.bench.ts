@@ -37,7 +37,14 @@ export const bench: Benchmark = {
       intervalMs: 30_000,
       timeoutMs: 5000,
     }));
-    const sizedRequest = CollectRequest.encode({ ackSeq: 123456, assignmentVersion: 'v1', checks: [], hasChecks: false, maxResults: 5000, spoolEpoch: 'e7f1c2a4-3b5d-4c6e-8f90-123456789abc' }).finish();
+    const sizedRequest = CollectRequest.encode({
+      ackSeq: 123456,
+      assignmentVersion: 'v1',
+      checks: [],
+      hasChecks: false,
+      maxResults: 5000,
+      spoolEpoch: 'e7f1c2a4-3b5d-4c6e-8f90-123456789abc',
+    }).finish();
     const sizedResponse = CollectResponse.encode({
       results: checks.map((c, i) => sampleResult(c.id, 123457 + i)),
       lastSeq: 123466,
@@ -100,12 +107,19 @@ export const bench: Benchmark = {
     const lanes = async (each: (i: number) => Promise<void>): Promise<number> => {
       const perLane = POLLS_PER_PAIR / CONCURRENCY;
       const start = performance.now();
-      await Promise.all(Array.from({ length: CONCURRENCY }, async (_, i) => {
-        for (let k = 0; k < perLane; k++) await each(i);
-      }));
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async (_, i) => {
+          for (let k = 0; k < perLane; k++) await each(i);
+        }),
+      );
       return (POLLS_PER_PAIR / (performance.now() - start)) * 1000;
     };
-    const samples = await interleave(PAIRS, 1, () => lanes(poll), () => lanes(call));
+    const samples = await interleave(
+      PAIRS,
+      1,
+      () => lanes(poll),
+      () => lanes(call),
+    );
     const totalPolls = (PAIRS + 1) * POLLS_PER_PAIR;
     ctx.log(`${totalPolls} polls over ${pool.channelsCreated} channels`);
     return [
@@ -119,7 +133,14 @@ export const bench: Benchmark = {
         { on: 'ratio', op: '>=', bound: 0.6 },
         `${PAIRS} pairs × ${POLLS_PER_PAIR} calls, ${AGENTS} channels, concurrency ${CONCURRENCY}; request ${sizedRequest.length} B, response ${sizedResponse.length} B`,
       ),
-      absolute('poll', `Channels created for ${totalPolls} polls of ${AGENTS} agents`, 'channels', pool.channelsCreated, { on: 'value', op: '==', bound: AGENTS }, 'pool.channelsCreated: one per agent, none per poll'),
+      absolute(
+        'poll',
+        `Channels created for ${totalPolls} polls of ${AGENTS} agents`,
+        'channels',
+        pool.channelsCreated,
+        { on: 'value', op: '==', bound: AGENTS },
+        'pool.channelsCreated: one per agent, none per poll',
+      ),
     ];
   },
 };

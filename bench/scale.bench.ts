@@ -85,7 +85,9 @@ export const bench: Benchmark = {
     for (const f of farms) ctx.defer(() => f.stop());
     const per = AGENTS / FARM_PROCESSES;
     const ports = (
-      await Promise.all(farms.map((f, i) => f.call<{ ports: number[] }>('agents', { cert: tls.cert, key: tls.key, tokens: tokens.slice(i * per, (i + 1) * per) })))
+      await Promise.all(
+        farms.map((f, i) => f.call<{ ports: number[] }>('agents', { cert: tls.cert, key: tls.key, tokens: tokens.slice(i * per, (i + 1) * per) })),
+      )
     ).flatMap((r) => r.ports);
     ctx.log(`farm: ${ports.length} agents listening in ${FARM_PROCESSES} processes`);
 
@@ -140,7 +142,14 @@ export const bench: Benchmark = {
     const cores = cpu / ((to - from) / 1000);
     const window = `${AGENTS} agents × ${CHECKS} checks, ${INTERVAL_MS / 1000} s interval, measured over ${INTERVALS} intervals after warm-up`;
     const figures: Figure[] = [
-      absolute('scale', 'Scale: p99 scheduling lag', 's', lagP99, { on: 'value', op: '<', bound: 1 }, `${lags.length} polls; max ${(Math.max(...lags) / 1000).toFixed(3)} s; ${window}`),
+      absolute(
+        'scale',
+        'Scale: p99 scheduling lag',
+        's',
+        lagP99,
+        { on: 'value', op: '<', bound: 1 },
+        `${lags.length} polls; max ${(Math.max(...lags) / 1000).toFixed(3)} s; ${window}`,
+      ),
       absolute(
         'scale',
         'Scale: polls missed in the window',
@@ -152,7 +161,14 @@ export const bench: Benchmark = {
         { on: 'value', op: '==', bound: 0 },
         `${made} polls started of ${due} due in the window (by due time, ${LATE_GRACE_MS / 1000} s grace; backlog drains add immediate polls); ${missed} agents skipped a whole interval (farm's count); farm saw ${polled} arrive inside the window; ${errors} poll errors; ${stored} results stored`,
       ),
-      absolute('scale', 'Scale: collector CPU', 'cores', cores, { on: 'value', op: '<', bound: 0.5 }, 'collector process only (/proc utime+stime); the farm is excluded'),
+      absolute(
+        'scale',
+        'Scale: collector CPU',
+        'cores',
+        cores,
+        { on: 'value', op: '<', bound: 0.5 },
+        'collector process only (/proc utime+stime); the farm is excluded',
+      ),
       absolute(
         'scale',
         'Scale: collector RSS',
@@ -226,7 +242,11 @@ export const bench: Benchmark = {
  * all were DOWN, the lags of the polls due meanwhile and the collector's CPU. The farm
  * answers again afterwards (the ceiling run uses it).
  */
-async function outagePhase(ctx: BenchContext, host: Worker, farms: Worker[]): Promise<{ allDownAfter: number | null; down: number; lags: number[]; cores: number }> {
+async function outagePhase(
+  ctx: BenchContext,
+  host: Worker,
+  farms: Worker[],
+): Promise<{ allDownAfter: number | null; down: number; lags: number[]; cores: number }> {
   await Promise.all(farms.map((f) => f.call('down', { down: true })));
   const from = Date.now();
   const cpu0 = cpuSeconds(host.pid);

@@ -121,9 +121,15 @@ export const bench: Benchmark = {
       mkdirSync(join(dir, `agent-${a}`), { recursive: true });
       const out = await run([join(ROOT, 'bin', 'rounds-agent.js'), 'init', '--config', configPath, '--listen', `127.0.0.1:${port}`]);
       const enrol = out.trim().split('\n').pop()!;
-      const agent = new Daemon(`rounds-agent ${a}`, process.execPath, [join(ROOT, 'bin', 'rounds-agent.js'), 'start', '--config', configPath], join(dir, `agent-${a}.log`), {
-        ROUNDS_AGENT_LOG_LEVEL: 'warn',
-      });
+      const agent = new Daemon(
+        `rounds-agent ${a}`,
+        process.execPath,
+        [join(ROOT, 'bin', 'rounds-agent.js'), 'start', '--config', configPath],
+        join(dir, `agent-${a}.log`),
+        {
+          ROUNDS_AGENT_LOG_LEVEL: 'warn',
+        },
+      );
       ctx.defer(() => agent.stop());
       await agent.waitForPort(port);
       agents.push(agent);
@@ -141,7 +147,10 @@ export const bench: Benchmark = {
     const resultsDir = join(ROOT, 'bench', 'results');
     mkdirSync(resultsDir, { recursive: true });
     const seriesFile = join(resultsDir, `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.tsv`);
-    appendFileSync(seriesFile, `minutes\tcollector_rss_mib\tcollector_heap_used_mib\t${agents.map((_, a) => `agent${a}_rss_mib`).join('\t')}\tpolls\tpoll_errors\n`);
+    appendFileSync(
+      seriesFile,
+      `minutes\tcollector_rss_mib\tcollector_heap_used_mib\t${agents.map((_, a) => `agent${a}_rss_mib`).join('\t')}\tpolls\tpoll_errors\n`,
+    );
     ctx.log(`series: ${seriesFile} (every ${sampleMs / 1000} s for ${durationMs / 60_000} min, warm-up ${warmupMs / 60_000} min)`);
 
     const mib = (b: number) => b / 2 ** 20;
@@ -159,17 +168,25 @@ export const bench: Benchmark = {
       const errors = await collectorMetric(httpPort, 'rounds_collector_poll_errors_total');
       polls0 ??= polls;
       errors0 ??= errors;
-      const s: Sample = { t, collector: mib(rssBytes(collector.pid)), collectorHeap: heap === null ? null : mib(heap), agents: agents.map((a) => mib(rssBytes(a.pid))) };
+      const s: Sample = {
+        t,
+        collector: mib(rssBytes(collector.pid)),
+        collectorHeap: heap === null ? null : mib(heap),
+        agents: agents.map((a) => mib(rssBytes(a.pid))),
+      };
       samples.push(s);
       const row = [t / 60_000, s.collector, s.collectorHeap ?? NaN, ...s.agents].map((v) => v.toFixed(2));
       appendFileSync(seriesFile, `${row.join('\t')}\t${polls ?? ''}\t${errors ?? ''}\n`);
-      ctx.log(`${(t / 60_000).toFixed(1)} min: collector ${s.collector.toFixed(1)} MiB (heap ${s.collectorHeap?.toFixed(1) ?? '?'}), agents ${s.agents.map((v) => v.toFixed(1)).join(' / ')} MiB; polls ${polls}, errors ${errors}`);
+      ctx.log(
+        `${(t / 60_000).toFixed(1)} min: collector ${s.collector.toFixed(1)} MiB (heap ${s.collectorHeap?.toFixed(1) ?? '?'}), agents ${s.agents.map((v) => v.toFixed(1)).join(' / ')} MiB; polls ${polls}, errors ${errors}`,
+      );
     }
     const last = await collectorMetric(httpPort, 'rounds_collector_polls_total');
     const lastErrors = await collectorMetric(httpPort, 'rounds_collector_poll_errors_total');
     const pollsDone = (last ?? 0) - (polls0 ?? 0);
     const expected = (AGENTS * durationMs) / POLL_INTERVAL_MS;
-    if (pollsDone < expected * 0.9) throw new Error(`only ${pollsDone} polls in the soak (${expected} due): the load was not steady (collector log: ${join(dir, 'collector.log')})`);
+    if (pollsDone < expected * 0.9)
+      throw new Error(`only ${pollsDone} polls in the soak (${expected} due): the load was not steady (collector log: ${join(dir, 'collector.log')})`);
 
     // The value at a moment: median of the samples within one sample period either side, so one GC does not decide it.
     const around = (series: { t: number; v: number }[], at: number) => median(series.filter((p) => Math.abs(p.t - at) <= sampleMs).map((p) => p.v));
@@ -181,12 +198,34 @@ export const bench: Benchmark = {
       figures.push(absolute('soak', `${who} at warm-up end`, 'MiB', around(series, warmupMs), null, note));
       figures.push(absolute('soak', `${who} at the end`, 'MiB', around(series, series.at(-1)!.t), null));
       figures.push(
-        absolute('soak', `${who} slope after warm-up (least squares)`, 'MiB/h', slope, bounded ? { on: 'value', op: '<', bound: SLOPE_BOUND_MIB_PER_HOUR } : null, bounded ? 'no growth after warm-up: slope under the bound' : 'reported'),
+        absolute(
+          'soak',
+          `${who} slope after warm-up (least squares)`,
+          'MiB/h',
+          slope,
+          bounded ? { on: 'value', op: '<', bound: SLOPE_BOUND_MIB_PER_HOUR } : null,
+          bounded ? 'no growth after warm-up: slope under the bound' : 'reported',
+        ),
       );
     };
-    report('Collector RSS', samples.map((s) => ({ t: s.t, v: s.collector })), true);
-    if (samples.every((s) => s.collectorHeap !== null)) report('Collector V8 heap used (no forced GC)', samples.map((s) => ({ t: s.t, v: s.collectorHeap! })), false);
-    agents.forEach((_, a) => report(`Agent ${a} RSS`, samples.map((s) => ({ t: s.t, v: s.agents[a]! })), true));
+    report(
+      'Collector RSS',
+      samples.map((s) => ({ t: s.t, v: s.collector })),
+      true,
+    );
+    if (samples.every((s) => s.collectorHeap !== null))
+      report(
+        'Collector V8 heap used (no forced GC)',
+        samples.map((s) => ({ t: s.t, v: s.collectorHeap! })),
+        false,
+      );
+    agents.forEach((_, a) =>
+      report(
+        `Agent ${a} RSS`,
+        samples.map((s) => ({ t: s.t, v: s.agents[a]! })),
+        true,
+      ),
+    );
     ctx.log(`${pollsDone} polls (${expected} due), ${(lastErrors ?? 0) - (errors0 ?? 0)} poll errors; series in ${seriesFile}`);
     return figures;
   },

@@ -25,7 +25,13 @@ async function seededDataDir(ctx: BenchContext, agentCount: number): Promise<str
   const ds = await createDataSource({ dataDir }).initialize();
   const agents = await seedAgents(
     ds,
-    Array.from({ length: agentCount }, (_, i) => ({ name: `pacs-${String(i).padStart(3, '0')}`, host: '127.0.0.1', port: closed, token: agentToken(), fingerprint: '0'.repeat(64) })),
+    Array.from({ length: agentCount }, (_, i) => ({
+      name: `pacs-${String(i).padStart(3, '0')}`,
+      host: '127.0.0.1',
+      port: closed,
+      token: agentToken(),
+      fingerprint: '0'.repeat(64),
+    })),
     CHECKS,
     (i, j) => ({ plugin: 'http', config: { url: `https://pacs-${i}.example/dicom-web/studies?check=${j}` }, intervalMs: 60_000 }),
   );
@@ -150,7 +156,12 @@ async function pairOf(
     if (r.failed > 0) throw new Error(`${url}: ${r.failed} requests failed (${r.firstError})`);
     return (r.done / r.elapsedMs) * 1000;
   };
-  const s = await interleave(PAIRS, 1, () => rate(spec.url), () => rate(spec.baseline));
+  const s = await interleave(
+    PAIRS,
+    1,
+    () => rate(spec.url),
+    () => rate(spec.baseline),
+  );
   ctx.log(`${spec.figure}: done`);
   return compared(
     'ui',

@@ -56,10 +56,14 @@ for (const f of files(out)) {
 }
 
 if (check) {
-  const want = files(out).map((f) => relative(out, f)).sort();
+  const want = files(out)
+    .map((f) => relative(out, f))
+    .sort();
   let have = [];
   try {
-    have = files(target).map((f) => relative(target, f)).sort();
+    have = files(target)
+      .map((f) => relative(target, f))
+      .sort();
   } catch {
     /* missing dir counts as a difference below */
   }
@@ -76,5 +80,9 @@ if (check) {
   mkdirSync(target, { recursive: true });
   cpSync(out, target, { recursive: true });
   rmSync(out, { recursive: true, force: true });
-  console.log(`generated ${files(target).map((f) => relative(root, f)).join(', ')}`);
+  console.log(
+    `generated ${files(target)
+      .map((f) => relative(root, f))
+      .join(', ')}`,
+  );
 }

@@ -32,7 +32,7 @@ export function cpuSeconds(pid: number, children = false): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state): utime is field 14 → index 11.
   const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
-  return ((utime! + stime!) + (children ? cutime! + cstime! : 0)) / CLK_TCK;
+  return (utime! + stime! + (children ? cutime! + cstime! : 0)) / CLK_TCK;
 }
 
 export function rssBytes(pid: number): number {
@@ -68,10 +68,7 @@ export interface LoadResult {
  * `maxMs` has passed: every load in the suite is bounded in both count and time.
  * A task returns false (or throws) to count as failed.
  */
-export async function boundedLoad(
-  options: { count: number; concurrency: number; maxMs: number },
-  task: (i: number) => Promise<boolean>,
-): Promise<LoadResult> {
+export async function boundedLoad(options: { count: number; concurrency: number; maxMs: number }, task: (i: number) => Promise<boolean>): Promise<LoadResult> {
   const start = performance.now();
   const until = start + options.maxMs;
   let next = 0;
@@ -101,12 +98,7 @@ export async function boundedLoad(
  * Runs `a` then `b`, `pairs` times (A B A B …), after `warmup` unrecorded pairs, and
  * returns each side's samples. Interleaving spreads the machine's noise over both sides.
  */
-export async function interleave<T>(
-  pairs: number,
-  warmup: number,
-  a: () => Promise<T>,
-  b: () => Promise<T>,
-): Promise<{ a: T[]; b: T[] }> {
+export async function interleave<T>(pairs: number, warmup: number, a: () => Promise<T>, b: () => Promise<T>): Promise<{ a: T[]; b: T[] }> {
   const out = { a: [] as T[], b: [] as T[] };
   for (let i = 0; i < warmup + pairs; i++) {
     const ra = await a();

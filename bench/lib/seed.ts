@@ -60,10 +60,22 @@ export async function seedAgents(
   );
   await ds.transaction(async (m) => {
     for (let i = 0; i < agentRows.length; i += 50) {
-      await m.createQueryBuilder().insert().into(AgentEntity).values(agentRows.slice(i, i + 50)).updateEntity(false).execute();
+      await m
+        .createQueryBuilder()
+        .insert()
+        .into(AgentEntity)
+        .values(agentRows.slice(i, i + 50))
+        .updateEntity(false)
+        .execute();
     }
     for (let i = 0; i < checkRows.length; i += 80) {
-      await m.createQueryBuilder().insert().into(CheckEntity).values(checkRows.slice(i, i + 80)).updateEntity(false).execute();
+      await m
+        .createQueryBuilder()
+        .insert()
+        .into(CheckEntity)
+        .values(checkRows.slice(i, i + 80))
+        .updateEntity(false)
+        .execute();
     }
   });
   return seeded;

@@ -113,7 +113,10 @@ export function substitute(expr: string, variables: Record<string, string>): str
 /** Metric names a PromQL expression selects: bare names, and `__name__` regexes as RegExps. */
 export function metricNames(expr: string): { names: string[]; patterns: RegExp[] } {
   const patterns = [...expr.matchAll(/__name__\s*=~\s*"([^"]+)"/g)].map((m) => new RegExp(`^(?:${m[1]})$`));
-  const withoutStrings = expr.replace(/"(?:\\.|[^"\\])*"/g, '""').replace(/\{[^}]*\}/g, '{}').replace(/\[[^\]]*\]/g, '[]');
+  const withoutStrings = expr
+    .replace(/"(?:\\.|[^"\\])*"/g, '""')
+    .replace(/\{[^}]*\}/g, '{}')
+    .replace(/\[[^\]]*\]/g, '[]');
   const names = [...withoutStrings.matchAll(/(?<![\w:])(rounds_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)(?![\w(])/g)].map((m) => m[1]!);
   return { names: [...new Set(names)], patterns };
 }

@@ -52,8 +52,14 @@ describe('deploy/prometheus', () => {
 
   it('names the rule file the scrape config loads', () => {
     const config = parse(readFileSync(join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')) as { rule_files: string[]; scrape_configs: { job_name: string }[] };
-    assert.deepEqual(config.rule_files.map((f) => join(PROMETHEUS_DIR, f)), [RULES_FILE]);
-    assert.deepEqual(config.scrape_configs.map((s) => s.job_name), ['rounds-collector']);
+    assert.deepEqual(
+      config.rule_files.map((f) => join(PROMETHEUS_DIR, f)),
+      [RULES_FILE],
+    );
+    assert.deepEqual(
+      config.scrape_configs.map((s) => s.job_name),
+      ['rounds-collector'],
+    );
   });
 });
 

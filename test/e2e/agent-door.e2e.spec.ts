@@ -23,7 +23,15 @@ function describeCall(client: Client, body: Buffer, token?: string): Promise<Ans
   const metadata = new Metadata();
   if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
   return new Promise((resolve) => {
-    const call = client.makeUnaryRequest<Buffer, Buffer>(DESCRIBE, (b) => b, (b) => b, body, metadata, { deadline: new Date(Date.now() + 10_000) }, () => {});
+    const call = client.makeUnaryRequest<Buffer, Buffer>(
+      DESCRIBE,
+      (b) => b,
+      (b) => b,
+      body,
+      metadata,
+      { deadline: new Date(Date.now() + 10_000) },
+      () => {},
+    );
     call.on('status', (s) => {
       const retry = s.metadata.get('retry-after')[0];
       resolve({ code: s.code, details: s.details, ...(retry === undefined ? {} : { retryAfter: String(retry) }) });
@@ -115,7 +123,10 @@ describe("the agent's door", { timeout: 120_000 }, () => {
     pool.closeAll();
     assert.ok(refused instanceof AgentCallError, String(refused));
     assert.equal(refused.code, 'unauthenticated');
-    assert.match(refused.message, /^agent door at 127\.0\.0\.1:\d+ refused the token too often and refuses this collector's address unchecked for \d+ s more — /);
+    assert.match(
+      refused.message,
+      /^agent door at 127\.0\.0\.1:\d+ refused the token too often and refuses this collector's address unchecked for \d+ s more — /,
+    );
     const wait = Number(throttled.retryAfter);
     assert.ok(wait >= 2 && wait <= 60, `retry-after ${throttled.retryAfter}`);
     await sleep(wait * 1000 + 100);

@@ -19,7 +19,9 @@ interface Spooled {
 /** What the agent's spool folder holds, read the way a person would: every complete line of every segment. */
 function spooledOnDisk(spoolDir: string): Spooled[] {
   const records: Spooled[] = [];
-  for (const name of readdirSync(spoolDir).filter((f) => /^seg-\d+\.jsonl$/.test(f)).sort()) {
+  for (const name of readdirSync(spoolDir)
+    .filter((f) => /^seg-\d+\.jsonl$/.test(f))
+    .sort()) {
     const lines = readFileSync(join(spoolDir, name), 'utf8').split('\n');
     lines.pop();
     for (const line of lines) records.push(JSON.parse(line) as Spooled);
@@ -38,7 +40,8 @@ describe('an agent killed while the collector is away', { timeout: 180_000 }, ()
   let agent: AgentHandle;
   const checkIds: string[] = [];
 
-  const storedPerCheck = () => Promise.all(checkIds.map(async (id) => (await collector.api<ResultView[]>('GET', `/api/v1/checks/${id}/results?limit=10000`)).body));
+  const storedPerCheck = () =>
+    Promise.all(checkIds.map(async (id) => (await collector.api<ResultView[]>('GET', `/api/v1/checks/${id}/results?limit=10000`)).body));
   const stored = async () => (await storedPerCheck()).flat().filter((r) => r.seq > 0);
 
   before(async () => {
@@ -110,6 +113,7 @@ describe('an agent killed while the collector is away', { timeout: 180_000 }, ()
     assert.equal(upToKill[0], 1);
     assert.equal(upToKill.length, lastSeqAtKill, 'a result from before the kill is missing');
     assert.ok(sinceRestart.length > 0);
-    for (let i = 1; i < sinceRestart.length; i++) assert.equal(sinceRestart[i], sinceRestart[i - 1]! + 1, `gap between seq ${sinceRestart[i - 1]} and ${sinceRestart[i]}`);
+    for (let i = 1; i < sinceRestart.length; i++)
+      assert.equal(sinceRestart[i], sinceRestart[i - 1]! + 1, `gap between seq ${sinceRestart[i - 1]} and ${sinceRestart[i]}`);
   });
 });

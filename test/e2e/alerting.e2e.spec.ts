@@ -79,7 +79,11 @@ describe('alerting: a collector, an agent and a webhook receiver', { timeout: 24
     assert.equal(check.status, 201, JSON.stringify(check.body));
 
     // The second alert fires, the receiver refuses it, and the outbox has recorded the failure: kill.
-    const refused = await waitFor('the receiver to refuse a "firing" for Viewer port', () => receiver.deliveries.find((d) => d.check === 'Viewer port' && d.answered === 503), 60_000);
+    const refused = await waitFor(
+      'the receiver to refuse a "firing" for Viewer port',
+      () => receiver.deliveries.find((d) => d.check === 'Viewer port' && d.answered === 503),
+      60_000,
+    );
     await collector.proc.waitForOutput(new RegExp(`notification ${refused.key.replace(/[/.]/g, '\\$&')}@\\S+ not delivered`));
     await collector.proc.kill();
     assert.equal(accepted('firing', 'Viewer port').length, 0);
@@ -106,7 +110,10 @@ describe('alerting: a collector, an agent and a webhook receiver', { timeout: 24
     assert.equal(accepted('resolved', 'Archive DICOM port').length, 1);
 
     const history = await collector.api<{ transition: string; details: { labels?: Record<string, string> } }[]>('GET', '/api/v1/alerts/history?limit=100');
-    const archiveLines = history.body.filter((h) => h.details.labels?.check === 'Archive DICOM port').map((h) => h.transition).reverse();
+    const archiveLines = history.body
+      .filter((h) => h.details.labels?.check === 'Archive DICOM port')
+      .map((h) => h.transition)
+      .reverse();
     assert.deepEqual(archiveLines, ['pending', 'firing', 'notified', 'resolved', 'notified']);
   });
 });

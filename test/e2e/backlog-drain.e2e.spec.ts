@@ -79,7 +79,9 @@ describe('a large backlog', { timeout: 240_000 }, () => {
       () => {
         const db = new Database(join(collector.dataDir, 'rounds.sqlite'), { readonly: true, fileMustExist: true });
         try {
-          const { n } = db.prepare('SELECT count(*) AS n FROM check_results WHERE check_id = ? AND seq BETWEEN ? AND ?').get(checkId, spooledFrom, spooledFrom + BACKLOG - 1) as { n: number };
+          const { n } = db
+            .prepare('SELECT count(*) AS n FROM check_results WHERE check_id = ? AND seq BETWEEN ? AND ?')
+            .get(checkId, spooledFrom, spooledFrom + BACKLOG - 1) as { n: number };
           return n >= BACKLOG;
         } finally {
           db.close();
@@ -98,14 +100,18 @@ describe('a large backlog', { timeout: 240_000 }, () => {
     const db = new Database(join(collector.dataDir, 'rounds.sqlite'), { readonly: true, fileMustExist: true });
     try {
       // The check itself runs once more when the agent is back: its result comes after the backlog.
-      const row = db.prepare('SELECT count(*) AS n, count(DISTINCT seq) AS d, min(seq) AS lo, max(seq) AS hi FROM check_results WHERE check_id = ? AND seq BETWEEN ? AND ?').get(checkId, spooledFrom, spooledFrom + BACKLOG - 1) as {
+      const row = db
+        .prepare('SELECT count(*) AS n, count(DISTINCT seq) AS d, min(seq) AS lo, max(seq) AS hi FROM check_results WHERE check_id = ? AND seq BETWEEN ? AND ?')
+        .get(checkId, spooledFrom, spooledFrom + BACKLOG - 1) as {
         n: number;
         d: number;
         lo: number;
         hi: number;
       };
       assert.deepEqual(row, { n: BACKLOG, d: BACKLOG, lo: spooledFrom, hi: spooledFrom + BACKLOG - 1 });
-      const { twice } = db.prepare('SELECT count(*) AS twice FROM (SELECT seq FROM check_results WHERE check_id = ? GROUP BY seq HAVING count(*) > 1)').get(checkId) as { twice: number };
+      const { twice } = db
+        .prepare('SELECT count(*) AS twice FROM (SELECT seq FROM check_results WHERE check_id = ? GROUP BY seq HAVING count(*) > 1)')
+        .get(checkId) as { twice: number };
       assert.equal(twice, 0, 'a result was stored twice');
     } finally {
       db.close();

@@ -71,10 +71,14 @@ export class Proc {
   }
 
   async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-    return waitFor(`${this.name} to print ${pattern}`, () => {
-      if (!this.running && !pattern.test(this.output)) throw new Error(`${this.name} exited (${this.exitCode}): ${this.output.slice(-2000)}`);
-      return this.output.match(pattern) ?? undefined;
-    }, timeoutMs);
+    return waitFor(
+      `${this.name} to print ${pattern}`,
+      () => {
+        if (!this.running && !pattern.test(this.output)) throw new Error(`${this.name} exited (${this.exitCode}): ${this.output.slice(-2000)}`);
+        return this.output.match(pattern) ?? undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** SIGTERM and wait; resolves to the exit code. */
@@ -89,7 +93,11 @@ export class Proc {
   }
 }
 
-export function runBin(bin: 'rounds-agent' | 'rounds-collector', args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
+export function runBin(
+  bin: 'rounds-agent' | 'rounds-collector',
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', `${bin}.js`), ...args], {
       cwd: ROOT,

@@ -8,7 +8,11 @@ import { Proc, ROOT, startAgent, startCollector, waitFor, type AgentHandle, type
 
 /** Every file in the folder with its bytes, to compare before and after. */
 function snapshot(dir: string): Map<string, Buffer> {
-  return new Map(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))]));
+  return new Map(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f))]),
+  );
 }
 
 /**
@@ -27,7 +31,13 @@ describe('a second agent on the same config', { timeout: 120_000 }, () => {
     await agent.proc.stop();
     spoolDir = join(agent.dir, 'spool');
     // Results waiting for a collector that has not come yet: the segments the second agent must leave alone.
-    const spool = await FileSpool.open({ dir: spoolDir, limits: ROOMY_LIMITS, configPath: agent.configPath, log: { debug() {}, log() {}, warn() {} }, syncIntervalMs: 0 });
+    const spool = await FileSpool.open({
+      dir: spoolDir,
+      limits: ROOMY_LIMITS,
+      configPath: agent.configPath,
+      log: { debug() {}, log() {}, warn() {} },
+      syncIntervalMs: 0,
+    });
     for (const id of ['a', 'b', 'c']) seeded.push(spool.append(spoolResult(`seeded-${id}`, { startedAtMs: Date.now() })).checkId);
     await spool.close();
     await agent.start();
@@ -39,7 +49,10 @@ describe('a second agent on the same config', { timeout: 120_000 }, () => {
 
   test('exits non-zero naming the folder and the running pid, and leaves every spool file byte for byte as it was', async () => {
     const before = snapshot(spoolDir);
-    assert.ok([...before.keys()].some((f) => /^seg-\d+\.jsonl$/.test(f)), `no segment to protect in ${[...before.keys()].join(', ')}`);
+    assert.ok(
+      [...before.keys()].some((f) => /^seg-\d+\.jsonl$/.test(f)),
+      `no segment to protect in ${[...before.keys()].join(', ')}`,
+    );
     const second = new Proc('second agent', [join(ROOT, 'bin', 'rounds-agent.js'), 'start', '--config', agent.configPath], {}, join(agent.dir, 'second.log'));
     const code = await second.exited;
     assert.notEqual(code, 0, second.output);
@@ -51,7 +64,7 @@ describe('a second agent on the same config', { timeout: 120_000 }, () => {
       ),
     );
     assert.doesNotMatch(second.output, /replayed/);
-    assert.deepEqual(snapshot(spoolDir), before, 'the refused agent changed the running one\'s spool');
+    assert.deepEqual(snapshot(spoolDir), before, "the refused agent changed the running one's spool");
     assert.ok(agent.proc.running, 'the first agent stopped');
 
     // The first one still serves, from its intact spool: a collector gets every seeded result.
@@ -70,9 +83,18 @@ describe('a second agent on the same config', { timeout: 120_000 }, () => {
     await agent.proc.kill();
     assert.equal(JSON.parse(readFileSync(join(spoolDir, 'agent.lock'), 'utf8')).pid, killedPid, 'SIGKILL left no lock to take over');
     const proc = await agent.start();
-    assert.match(proc.output, new RegExp(`took over the lock ${join(spoolDir, 'agent.lock')} left by an agent that did not stop cleanly \\(no process has pid ${killedPid} any more\\)`));
+    assert.match(
+      proc.output,
+      new RegExp(
+        `took over the lock ${join(spoolDir, 'agent.lock')} left by an agent that did not stop cleanly \\(no process has pid ${killedPid} any more\\)`,
+      ),
+    );
     assert.equal(JSON.parse(readFileSync(join(spoolDir, 'agent.lock'), 'utf8')).pid, proc.pid);
     assert.equal(await proc.stop(), 0);
-    assert.deepEqual(readdirSync(spoolDir).filter((f) => f.startsWith('agent.lock')), [], 'a clean stop left the lock behind');
+    assert.deepEqual(
+      readdirSync(spoolDir).filter((f) => f.startsWith('agent.lock')),
+      [],
+      'a clean stop left the lock behind',
+    );
   });
 });

@@ -85,7 +85,8 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
   let prometheus: (Daemon & { url: string }) | undefined;
   let metricsText = '';
 
-  const scrape = async (headers: Record<string, string> = {}) => fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}`, ...headers } });
+  const scrape = async (headers: Record<string, string> = {}) =>
+    fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}`, ...headers } });
   const query = async (promql: string) => {
     const res = await fetch(`${prometheus!.url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
     return (await res.json()) as PromResponse<{ resultType: string; result: unknown[] }>;
@@ -119,7 +120,12 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
       { agent: 'pacs-gw', name: 'pacs-gw host', plugin: 'host-metrics', config: {} },
       { agent: 'pacs-gw', name: 'Orthanc echo', plugin: 'dicom-echo', config: { host: '127.0.0.1', port: orthanc.dicomPort, calledAet: orthanc.aet } },
       { agent: 'pacs-gw', name: 'storescp echo', plugin: 'dicom-echo', config: { host: '127.0.0.1', port: storescp.port, calledAet: storescp.aet } },
-      { agent: 'pacs-gw', name: 'Orthanc', plugin: 'orthanc', config: { url: orthanc.url, username: orthanc.username, password: orthanc.password, echoModalities: true } },
+      {
+        agent: 'pacs-gw',
+        name: 'Orthanc',
+        plugin: 'orthanc',
+        config: { url: orthanc.url, username: orthanc.username, password: orthanc.password, echoModalities: true },
+      },
       {
         agent: 'pacs-gw',
         name: 'Images share',
@@ -155,7 +161,12 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
       },
       90_000,
     ).catch((e: Error) => {
-      throw new Error(`${e.message}\n--- /metrics ---\n${metricsText.split('\n').filter((l) => !l.startsWith('#')).join('\n')}`);
+      throw new Error(
+        `${e.message}\n--- /metrics ---\n${metricsText
+          .split('\n')
+          .filter((l) => !l.startsWith('#'))
+          .join('\n')}`,
+      );
     });
 
     prometheus = await startPrometheus(new URL(collector.url).host);
@@ -183,14 +194,18 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
   });
 
   it('Prometheus scrapes the collector with the bearer token, in the format it negotiates, without errors', async () => {
-    const target = await waitFor('the rounds-collector target to be up for a few scrapes', async () => {
-      const res = (await (await fetch(`${prometheus!.url}/api/v1/targets`)).json()) as PromResponse<{ activeTargets: Target[] }>;
-      const t = res.data.activeTargets.find((x) => x.labels.job === 'rounds-collector');
-      if (t?.lastError) throw new Error(t.lastError);
-      const scrapes = await query('count_over_time(rounds_collector_build_info[1m])');
-      const count = Number((scrapes.data.result[0] as { value: [number, string] } | undefined)?.value[1] ?? 0);
-      return t?.health === 'up' && count >= 12 ? t : undefined;
-    }, 60_000);
+    const target = await waitFor(
+      'the rounds-collector target to be up for a few scrapes',
+      async () => {
+        const res = (await (await fetch(`${prometheus!.url}/api/v1/targets`)).json()) as PromResponse<{ activeTargets: Target[] }>;
+        const t = res.data.activeTargets.find((x) => x.labels.job === 'rounds-collector');
+        if (t?.lastError) throw new Error(t.lastError);
+        const scrapes = await query('count_over_time(rounds_collector_build_info[1m])');
+        const count = Number((scrapes.data.result[0] as { value: [number, string] } | undefined)?.value[1] ?? 0);
+        return t?.health === 'up' && count >= 12 ? t : undefined;
+      },
+      60_000,
+    );
     assert.equal(target.lastError, '');
   });
 
@@ -200,7 +215,12 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
       const all = res.data.groups.flatMap((g) => g.rules);
       return all.length > 0 && all.every((r) => !r.lastEvaluation.startsWith('0001')) ? all : undefined;
     });
-    assert.deepEqual(rules.map((r) => r.name).sort(), alertRules().map((r) => r.alert).sort());
+    assert.deepEqual(
+      rules.map((r) => r.name).sort(),
+      alertRules()
+        .map((r) => r.alert)
+        .sort(),
+    );
     for (const r of rules) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
   });
 

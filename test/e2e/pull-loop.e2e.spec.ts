@@ -40,7 +40,8 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
   const checkIds: Record<string, string> = {};
 
   const agentState = async (name: string) => (await collector.api<AgentView>('GET', `/api/v1/agents/${name}`)).body;
-  const results = async (name: string, limit = 10_000) => (await collector.api<ResultView[]>('GET', `/api/v1/checks/${checkIds[name]}/results?limit=${limit}`)).body;
+  const results = async (name: string, limit = 10_000) =>
+    (await collector.api<ResultView[]>('GET', `/api/v1/checks/${checkIds[name]}/results?limit=${limit}`)).body;
   const check = async (name: string) => (await collector.api<CheckView>('GET', `/api/v1/checks/${checkIds[name]}`)).body;
 
   before(async () => {
@@ -125,7 +126,11 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
   });
 
   test('PATCH changes only the fields it names and the agent gets the new definition', async () => {
-    const res = await collector.api<{ name: string; timeoutMs: number; intervalMs: number; config: { url: string } }>('PATCH', `/api/v1/checks/${checkIds['web']}`, { timeoutMs: 900 });
+    const res = await collector.api<{ name: string; timeoutMs: number; intervalMs: number; config: { url: string } }>(
+      'PATCH',
+      `/api/v1/checks/${checkIds['web']}`,
+      { timeoutMs: 900 },
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.timeoutMs, 900);
     assert.equal(res.body.intervalMs, 1000);
@@ -224,7 +229,11 @@ describe('startup errors name the setting to change', { timeout: 60_000 }, () =>
     await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
     try {
       const { tempDir } = await import('./harness.js');
-      const out = await runBin('rounds-collector', ['start'], { ROUNDS_DATA_DIR: tempDir('busy'), ROUNDS_HTTP_PORT: String(port), ROUNDS_API_TOKEN: 'a'.repeat(32) });
+      const out = await runBin('rounds-collector', ['start'], {
+        ROUNDS_DATA_DIR: tempDir('busy'),
+        ROUNDS_HTTP_PORT: String(port),
+        ROUNDS_API_TOKEN: 'a'.repeat(32),
+      });
       assert.equal(out.code, 1);
       assert.match(out.output, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use — set ROUNDS_HTTP_PORT`));
     } finally {

@@ -62,10 +62,7 @@ describe('rounds-agent run-once', { timeout: 120_000 }, () => {
     const { code, output } = await runBin('rounds-agent', ['run-once', 'tcp', '--config', config]);
 
     assert.equal(code, 3, output);
-    assert.ok(
-      output.includes(`UNKNOWN: ${config} is not a valid tcp config: `),
-      `expected the file and plugin to be named, got: ${output}`,
-    );
+    assert.ok(output.includes(`UNKNOWN: ${config} is not a valid tcp config: `), `expected the file and plugin to be named, got: ${output}`);
     assert.match(output, /port: Too big: expected number to be <=65535/);
     assert.match(output, /bogus: unknown field/);
     assert.doesNotMatch(output, /^took /m, 'an invalid config must not be run');

@@ -33,7 +33,15 @@ describe('a Collect answer to a busy collector', { timeout: 120_000 }, () => {
       syncIntervalMs: 0,
     });
     for (let i = 0; i < 6000; i++) {
-      spool.append({ checkId: `check-${i % 50}`, startedAtMs: Date.now(), durationMs: 3, status: Status.STATUS_OK, reason: 'ok', summary: 's'.repeat(1000), metrics: [] });
+      spool.append({
+        checkId: `check-${i % 50}`,
+        startedAtMs: Date.now(),
+        durationMs: 3,
+        status: Status.STATUS_OK,
+        reason: 'ok',
+        summary: 's'.repeat(1000),
+        metrics: [],
+      });
     }
     await spool.close();
     await agent.start();

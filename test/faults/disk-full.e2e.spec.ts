@@ -60,7 +60,14 @@ async function addChecks(collector: CollectorHandle, agent: AgentHandle, port: n
   assert.equal(added.status, 201, JSON.stringify(added.body));
   const ids: string[] = [];
   for (let i = 0; i < CHECKS; i++) {
-    const res = await collector.api<{ id: string }>('POST', '/api/v1/checks', { agent: agent.name, name: `port ${i}`, plugin: 'tcp', config: { host: '127.0.0.1', port }, intervalMs: 1000, timeoutMs: 1000 });
+    const res = await collector.api<{ id: string }>('POST', '/api/v1/checks', {
+      agent: agent.name,
+      name: `port ${i}`,
+      plugin: 'tcp',
+      config: { host: '127.0.0.1', port },
+      intervalMs: 1000,
+      timeoutMs: 1000,
+    });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     ids.push(res.body.id);
   }
@@ -109,7 +116,10 @@ describe('the collector on a disk that fills up', { timeout: 240_000 }, () => {
       const h = await healthz(collector);
       return h.status === 503 ? h.body : undefined;
     });
-    assert.match(failing.error ?? '', /^storage failing since .* \(disk full: SQLITE_FULL: database or disk is full; \d+ failed writes\): results are not acknowledged and stay on the agents — free disk space for .*\/data \(ROUNDS_DATA_DIR\)/);
+    assert.match(
+      failing.error ?? '',
+      /^storage failing since .* \(disk full: SQLITE_FULL: database or disk is full; \d+ failed writes\): results are not acknowledged and stay on the agents — free disk space for .*\/data \(ROUNDS_DATA_DIR\)/,
+    );
     // Free space is measured when an episode starts, so it is there by the next scrape.
     const metrics = await waitFor('/metrics to report no free space', async () => {
       const text = await (await fetch(`${collector.url}/metrics`)).text();

@@ -49,10 +49,14 @@ describe('a hostile plugin', { timeout: 180_000 }, () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     checkId = created.body.id;
-    await waitFor('five hostile results stored', async () => {
-      const r = await collector.api<ResultView[]>('GET', `/api/v1/checks/${checkId}/results?limit=100`);
-      return r.body.length >= 5;
-    }, 60_000);
+    await waitFor(
+      'five hostile results stored',
+      async () => {
+        const r = await collector.api<ResultView[]>('GET', `/api/v1/checks/${checkId}/results?limit=100`);
+        return r.body.length >= 5;
+      },
+      60_000,
+    );
   });
 
   after(async () => {
@@ -65,7 +69,11 @@ describe('a hostile plugin', { timeout: 180_000 }, () => {
   test('the database holds every result cut to the limits, with the summary saying what was cut', () => {
     const db = new Database(join(collector.dataDir, 'rounds.sqlite'), { readonly: true, fileMustExist: true });
     try {
-      const rows = db.prepare('SELECT summary, reason, metrics_json AS metrics FROM check_results WHERE check_id = ?').all(checkId) as { summary: string; reason: string; metrics: string }[];
+      const rows = db.prepare('SELECT summary, reason, metrics_json AS metrics FROM check_results WHERE check_id = ?').all(checkId) as {
+        summary: string;
+        reason: string;
+        metrics: string;
+      }[];
       assert.ok(rows.length >= 5, `${rows.length} rows`);
       for (const row of rows) {
         assert.equal(row.summary.length, RESULT_LIMITS.summaryChars);
@@ -75,7 +83,10 @@ describe('a hostile plugin', { timeout: 180_000 }, () => {
         assert.equal(metrics[0]!.name, 'hostile_1', 'the metric with a 100,000-character label value was dropped');
         assert.ok(row.metrics.length < 40_000, `${row.metrics.length} characters of metrics in one row`);
       }
-      const state = db.prepare('SELECT summary, metrics_json AS metrics FROM check_state WHERE check_id = ?').get(checkId) as { summary: string; metrics: string };
+      const state = db.prepare('SELECT summary, metrics_json AS metrics FROM check_state WHERE check_id = ?').get(checkId) as {
+        summary: string;
+        metrics: string;
+      };
       assert.equal(state.summary.length, RESULT_LIMITS.summaryChars);
       assert.ok(state.metrics.length < 40_000);
       const largest = db.prepare('SELECT max(length(summary)) AS s, max(length(metrics_json)) AS m FROM check_results').get() as { s: number; m: number };
@@ -114,7 +125,11 @@ describe('a hostile plugin', { timeout: 180_000 }, () => {
   });
 
   test('the webhook that the check fires carries the cut summary, not the whole one', async () => {
-    const firing = await waitFor('a "firing" for the hostile check', () => receiver.deliveries.find((d) => d.kind === 'firing' && d.check === 'hostile'), 60_000);
+    const firing = await waitFor(
+      'a "firing" for the hostile check',
+      () => receiver.deliveries.find((d) => d.kind === 'firing' && d.check === 'hostile'),
+      60_000,
+    );
     const size = JSON.stringify(firing).length;
     assert.ok(size < 20_000, `one webhook delivery is ${size} characters`);
     assert.ok(firing.text.includes('[truncated: 2,000,000 characters, limit 4096]'), firing.text.slice(-600));

@@ -33,7 +33,13 @@ runCommand('rounds-agent', USAGE, command, {
     const path = configPath();
     if (!path) throw new Error('init needs --config <file>');
     const { initAgent } = await import('./cli/init.js');
-    const lines = await initAgent({ configPath: path, listen: values.listen ?? '0.0.0.0:7443', advertise: values.advertise, spoolDir: values['spool-dir'], force: values.force ?? false });
+    const lines = await initAgent({
+      configPath: path,
+      listen: values.listen ?? '0.0.0.0:7443',
+      advertise: values.advertise,
+      spoolDir: values['spool-dir'],
+      force: values.force ?? false,
+    });
     for (const line of lines) console.log(line);
     return 0;
   },

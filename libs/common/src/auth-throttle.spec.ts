@@ -91,9 +91,7 @@ describe('AuthThrottle', () => {
     for (let i = 0; i < 1_233; i++) if (throttle.retryAfterMs('10.0.0.5', 'Collect') === 0) throttle.failed('10.0.0.5', 'wrong token', 'Collect');
     assert.equal(lines.length, 1, 'a line per attempt');
     await clock.advance(10_000);
-    assert.deepEqual(lines.slice(1), [
-      `refused 1,233 calls from 10.0.0.5 in the last 10 s: 3 with a wrong token, 1,230 unchecked while throttled — ${HINT}`,
-    ]);
+    assert.deepEqual(lines.slice(1), [`refused 1,233 calls from 10.0.0.5 in the last 10 s: 3 with a wrong token, 1,230 unchecked while throttled — ${HINT}`]);
     await clock.advance(60_000);
     assert.equal(lines.length, 2, 'a line for an interval without refusals');
   });
@@ -157,6 +155,9 @@ describe('checkBearer', () => {
 
   it('refuses every token when no digest is expected yet', () => {
     const { throttle } = setup();
-    assert.deepEqual(checkBearer(throttle, { authorization: 'Bearer x', peer: 'p', call: 'Collect', expectedSha256: undefined }), { ok: false, why: 'wrong token' });
+    assert.deepEqual(checkBearer(throttle, { authorization: 'Bearer x', peer: 'p', call: 'Collect', expectedSha256: undefined }), {
+      ok: false,
+      why: 'wrong token',
+    });
   });
 });

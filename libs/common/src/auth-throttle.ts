@@ -143,7 +143,8 @@ export class AuthThrottle {
     const now = this.clock.now();
     if (state.pending.size === 0 && (state.reportedAt === undefined || now - state.reportedAt >= this.limits.reportIntervalMs)) {
       state.reportedAt = now;
-      const throttled = why === 'throttled' ? `throttled after ${state.failures} failed attempts, refused unchecked for ${seconds(state.blockedUntil - now)} s more` : why;
+      const throttled =
+        why === 'throttled' ? `throttled after ${state.failures} failed attempts, refused unchecked for ${seconds(state.blockedUntil - now)} s more` : why;
       this.log(`refused ${call} from ${peer}: ${throttled} — ${this.hint}`);
       return;
     }
@@ -170,11 +171,11 @@ export class AuthThrottle {
     if (state.pending.size === 0) return;
     const now = this.clock.now();
     const total = [...state.pending.values()].reduce((a, b) => a + b, 0);
-    const reasons = [...state.pending]
-      .map(([why, n]) => `${count(n)} ${PENDING_WORDS[why as keyof typeof PENDING_WORDS]}`)
-      .join(', ');
+    const reasons = [...state.pending].map(([why, n]) => `${count(n)} ${PENDING_WORDS[why as keyof typeof PENDING_WORDS]}`).join(', ');
     const blocked = state.blockedUntil > now ? `; throttled for ${seconds(state.blockedUntil - now)} s more` : '';
-    this.log(`refused ${count(total)} call${total === 1 ? '' : 's'} from ${peer} in the last ${seconds(now - (state.reportedAt ?? now))} s: ${reasons}${blocked} — ${this.hint}`);
+    this.log(
+      `refused ${count(total)} call${total === 1 ? '' : 's'} from ${peer} in the last ${seconds(now - (state.reportedAt ?? now))} s: ${reasons}${blocked} — ${this.hint}`,
+    );
     state.reportedAt = now;
     state.pending.clear();
   }

@@ -5,7 +5,11 @@
 
 /** `200ms`, `1s`, `90s`, `5m`, `1h`: how people write intervals in the CLI and the docs. */
 export function formatInterval(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

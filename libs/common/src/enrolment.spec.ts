@@ -20,10 +20,7 @@ describe('formatEnrolment / parseEnrolment', () => {
   }
 
   it('writes an IPv6 host in brackets so the port stays separate', () => {
-    assert.equal(
-      formatEnrolment({ host: 'fd00::7', port: 7443, token: TOKEN, fingerprint: FP }),
-      `rounds://${TOKEN}@[fd00::7]:7443?fp=${FP}`,
-    );
+    assert.equal(formatEnrolment({ host: 'fd00::7', port: 7443, token: TOKEN, fingerprint: FP }), `rounds://${TOKEN}@[fd00::7]:7443?fp=${FP}`);
   });
 
   it('accepts a fingerprint in upper case with colons, as openssl prints it, and a pasted line with spaces around it', () => {
@@ -46,11 +43,7 @@ describe('formatEnrolment / parseEnrolment', () => {
     ['a token with a forbidden character', `rounds://${TOKEN}%2B@agent:7443?fp=${FP}`, `enrolment string has no valid token before the @ — ${HINT}`],
     ['no port', `rounds://${TOKEN}@agent?fp=${FP}`, `enrolment string needs host:port after the @ — ${HINT}`],
     ['port 0', `rounds://${TOKEN}@agent:0?fp=${FP}`, `enrolment string needs host:port after the @ — ${HINT}`],
-    [
-      'no fingerprint',
-      `rounds://${TOKEN}@agent:7443`,
-      `enrolment string needs fp=<sha-256 certificate fingerprint, 64 hex digits> — ${HINT}`,
-    ],
+    ['no fingerprint', `rounds://${TOKEN}@agent:7443`, `enrolment string needs fp=<sha-256 certificate fingerprint, 64 hex digits> — ${HINT}`],
     [
       'a truncated fingerprint',
       `rounds://${TOKEN}@agent:7443?fp=${FP.slice(0, 63)}`,

@@ -66,10 +66,7 @@ describe('boundResult', () => {
       r.metrics.map((m) => m.name),
       ['m_0', 'm_6'],
     );
-    assert.equal(
-      r.summary,
-      'disk [5 metrics dropped: name over 128, unit over 32, over 16 labels, label name over 64 or value over 256 characters]',
-    );
+    assert.equal(r.summary, 'disk [5 metrics dropped: name over 128, unit over 32, over 16 labels, label name over 64 or value over 256 characters]');
     assert.deepEqual(cut, ['metric_name', 'metric_unit', 'labels', 'label_key', 'label_value']);
   });
 
@@ -77,7 +74,10 @@ describe('boundResult', () => {
     const metrics = [{ name: 'n'.repeat(200), unit: '' }, ...Array.from({ length: 300 }, (_, i) => metric(i))];
     const { result: r } = boundResult(result('', metrics));
     assert.equal(r.metrics.length, 256);
-    assert.equal(r.summary, ' [44 of 301 metrics dropped: limit 256 per result; 1 metrics dropped: name over 128, unit over 32, over 16 labels, label name over 64 or value over 256 characters]');
+    assert.equal(
+      r.summary,
+      ' [44 of 301 metrics dropped: limit 256 per result; 1 metrics dropped: name over 128, unit over 32, over 16 labels, label name over 64 or value over 256 characters]',
+    );
   });
 
   it('cuts a reason over 64 characters without a note', () => {
@@ -88,7 +88,12 @@ describe('boundResult', () => {
   });
 
   it('changes and counts nothing the second time (agent, then collector)', () => {
-    const once = boundResult(result('s'.repeat(10_000), Array.from({ length: 1000 }, (_, i) => metric(i, { mount: '/' })))).result;
+    const once = boundResult(
+      result(
+        's'.repeat(10_000),
+        Array.from({ length: 1000 }, (_, i) => metric(i, { mount: '/' })),
+      ),
+    ).result;
     const twice = boundResult(once);
     assert.equal(twice.result, once);
     assert.deepEqual(twice.cut, []);
@@ -106,7 +111,9 @@ describe('resultWireBytes', () => {
 
   it('is at least the protobuf size, and the largest result the limits allow fits the results budget of one answer', () => {
     const L = RESULT_LIMITS;
-    const labels = Object.fromEntries(Array.from({ length: L.labelsPerMetric }, (_, i) => [`${i}`.padEnd(L.labelKeyChars, 'ǩ'), 'ṽ'.repeat(L.labelValueChars)]));
+    const labels = Object.fromEntries(
+      Array.from({ length: L.labelsPerMetric }, (_, i) => [`${i}`.padEnd(L.labelKeyChars, 'ǩ'), 'ṽ'.repeat(L.labelValueChars)]),
+    );
     const largest: CheckResult = {
       seq: Number.MAX_SAFE_INTEGER,
       checkId: '0b7c0000-0000-4000-8000-000000000000',

@@ -71,10 +71,12 @@ describe('Scheduler', () => {
     const clock = new ManualClock(0);
     const scheduler = new Scheduler(clock, 8);
     let runs = 0;
-    const every = (interval: number): ScheduledTask => async () => {
-      runs++;
-      return clock.now() + interval;
-    };
+    const every =
+      (interval: number): ScheduledTask =>
+      async () => {
+        runs++;
+        return clock.now() + interval;
+      };
     for (let i = 0; i < 500; i++) scheduler.add(`job-${i}`, 1 + ((i * 7919) % 1000), every(50 + (i % 97)));
     assert.equal(clock.pendingTimers, 1);
 

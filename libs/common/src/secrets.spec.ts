@@ -101,11 +101,7 @@ describe('restoreRedacted', () => {
   });
 
   it('never saves the REDACTED placeholder for a secret added since (nothing stored to restore)', () => {
-    const restored = restoreRedacted(
-      schema,
-      { url: 'x', basicAuth: { username: 'u', password: REDACTED }, apiKeys: { pacs: REDACTED } },
-      { url: 'x' },
-    );
+    const restored = restoreRedacted(schema, { url: 'x', basicAuth: { username: 'u', password: REDACTED }, apiKeys: { pacs: REDACTED } }, { url: 'x' });
     assert.deepEqual(restored, { url: 'x', basicAuth: { username: 'u', password: undefined }, apiKeys: { pacs: undefined } });
   });
 

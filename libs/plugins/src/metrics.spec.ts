@@ -11,7 +11,12 @@ describe('pluginFamily', () => {
     ['nagios', 'perfdata_percent', 'percent', { name: 'rounds_nagios_perfdata_ratio', type: 'gauge', unit: 'ratio', scale: 0.01 }],
     ['nagios', 'perfdata_total', 'counter', { name: 'rounds_nagios_perfdata_total', type: 'counter', scale: 1 }],
     ['host-metrics', 'context_switches', 'counter', { name: 'rounds_host_metrics_context_switches_total', type: 'counter', scale: 1 }],
-    ['host-metrics', 'network_receive_bytes_per_second', 'bytes_per_second', { name: 'rounds_host_metrics_network_receive_bytes_per_second', type: 'gauge', scale: 1 }],
+    [
+      'host-metrics',
+      'network_receive_bytes_per_second',
+      'bytes_per_second',
+      { name: 'rounds_host_metrics_network_receive_bytes_per_second', type: 'gauge', scale: 1 },
+    ],
     ['orthanc', 'studies', 'count', { name: 'rounds_orthanc_studies', type: 'gauge', scale: 1 }],
     ['site', 'jobs_total', 'count', undefined],
     ['check', 'up', '', undefined],

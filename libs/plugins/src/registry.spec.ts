@@ -49,7 +49,12 @@ describe('PluginRegistry.withBuiltins', () => {
     assert.ok(names.includes('http'), `names: ${names.join(', ')}`);
     assert.ok(names.includes('tcp'), `names: ${names.join(', ')}`);
     assert.deepEqual(names, [...names].sort());
-    assert.deepEqual(names, builtinPlugins().map((p) => p.name).sort());
+    assert.deepEqual(
+      names,
+      builtinPlugins()
+        .map((p) => p.name)
+        .sort(),
+    );
   });
 
   it('records every built-in as coming from "builtin" with an object JSON Schema of its config', () => {
@@ -93,11 +98,7 @@ describe('PluginRegistry.register', () => {
   });
 
   const refusals: [string, unknown, string][] = [
-    [
-      'a module that exports no object',
-      42,
-      'plugin from /opt/p refused: it does not export a plugin object (use definePlugin from libs/plugins)',
-    ],
+    ['a module that exports no object', 42, 'plugin from /opt/p refused: it does not export a plugin object (use definePlugin from libs/plugins)'],
     ['null', null, 'plugin from /opt/p refused: it does not export a plugin object (use definePlugin from libs/plugins)'],
     ['a name that is not kebab-case', candidate({ name: 'Bad_Name' }), 'plugin from /opt/p refused: name "Bad_Name" must be kebab-case (e.g. "pacs-queue")'],
     ['a name with a trailing dash', candidate({ name: 'pacs-' }), 'plugin from /opt/p refused: name "pacs-" must be kebab-case (e.g. "pacs-queue")'],
@@ -119,15 +120,31 @@ describe('PluginRegistry.register', () => {
       candidate({ metrics: undefined }),
       'plugin "pacs-queue" from /opt/p refused: metrics is missing — declare every metric run() reports (an empty list when it reports none)',
     ],
-    ['a declaration that is not an object', candidate({ metrics: ['queue_depth'] }), 'plugin "pacs-queue" from /opt/p refused: metrics[0] is not a declaration ({ name, unit, help, labels? })'],
-    ['a metric name that is not snake_case', declaring({ name: 'QueueDepth' }), 'plugin "pacs-queue" from /opt/p refused: metric name "QueueDepth" must be snake_case (e.g. "queue_depth")'],
-    ['a metric without a name', declaring({ name: undefined }), 'plugin "pacs-queue" from /opt/p refused: metric name undefined must be snake_case (e.g. "queue_depth")'],
+    [
+      'a declaration that is not an object',
+      candidate({ metrics: ['queue_depth'] }),
+      'plugin "pacs-queue" from /opt/p refused: metrics[0] is not a declaration ({ name, unit, help, labels? })',
+    ],
+    [
+      'a metric name that is not snake_case',
+      declaring({ name: 'QueueDepth' }),
+      'plugin "pacs-queue" from /opt/p refused: metric name "QueueDepth" must be snake_case (e.g. "queue_depth")',
+    ],
+    [
+      'a metric without a name',
+      declaring({ name: undefined }),
+      'plugin "pacs-queue" from /opt/p refused: metric name undefined must be snake_case (e.g. "queue_depth")',
+    ],
     [
       'a metric name over the result limit',
       declaring({ name: 'q'.repeat(129) }),
       `plugin "pacs-queue" from /opt/p refused: metric name "${'q'.repeat(129)}" is longer than 128 characters`,
     ],
-    ['a metric declared twice', candidate({ metrics: [queueDepth, { ...queueDepth, unit: 'counter' }] }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" is declared twice'],
+    [
+      'a metric declared twice',
+      candidate({ metrics: [queueDepth, { ...queueDepth, unit: 'counter' }] }),
+      'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" is declared twice',
+    ],
     [
       'a unit outside METRIC_UNITS',
       declaring({ unit: 'ms' }),
@@ -138,16 +155,36 @@ describe('PluginRegistry.register', () => {
       declaring({ name: 'queue_depth_total' }),
       'plugin "pacs-queue" from /opt/p refused: metric "queue_depth_total" ends in _total, which Prometheus reads as a counter or histogram part — rename it, or declare unit "counter" for a count that only goes up',
     ],
-    ['a metric without help', declaring({ help: undefined }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" has no help (one sentence saying what it measures)'],
-    ['a metric with blank help', declaring({ help: ' ' }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" has no help (one sentence saying what it measures)'],
-    ['labels that are not a list', declaring({ labels: 'queue' }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" labels must be a list of label names'],
-    ['a label that is not an identifier', declaring({ labels: ['queue-name'] }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" label "queue-name" must be snake_case (e.g. "queue")'],
+    [
+      'a metric without help',
+      declaring({ help: undefined }),
+      'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" has no help (one sentence saying what it measures)',
+    ],
+    [
+      'a metric with blank help',
+      declaring({ help: ' ' }),
+      'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" has no help (one sentence saying what it measures)',
+    ],
+    [
+      'labels that are not a list',
+      declaring({ labels: 'queue' }),
+      'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" labels must be a list of label names',
+    ],
+    [
+      'a label that is not an identifier',
+      declaring({ labels: ['queue-name'] }),
+      'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" label "queue-name" must be snake_case (e.g. "queue")',
+    ],
     [
       'a label the collector reserves',
       declaring({ labels: ['queue', 'check'] }),
       'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" label "check" is reserved: the collector adds agent, check, plugin, status itself — rename it',
     ],
-    ['a label declared twice', declaring({ labels: ['queue', 'queue'] }), 'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" declares label "queue" twice'],
+    [
+      'a label declared twice',
+      declaring({ labels: ['queue', 'queue'] }),
+      'plugin "pacs-queue" from /opt/p refused: metric "queue_depth" declares label "queue" twice',
+    ],
   ];
   for (const [what, value, message] of refusals) {
     it(`refuses ${what} with a message naming the source and the problem`, () => {
@@ -212,7 +249,7 @@ describe("PluginRegistry's metric declarations", () => {
     assert.deepEqual(PluginRegistry.withBuiltins().metricLabelNames(), ['core', 'fstype', 'interface', 'label', 'modality', 'mount', 'uom']);
   });
 
-  it('takes a custom plugin\'s labels into the union, and takes wire descriptions alike', () => {
+  it("takes a custom plugin's labels into the union, and takes wire descriptions alike", () => {
     const registry = PluginRegistry.withBuiltins();
     registry.register(candidate(), '/opt/p');
     assert.ok(registry.metricLabelNames().includes('queue'));
@@ -221,7 +258,10 @@ describe("PluginRegistry's metric declarations", () => {
 
   it('describes a registered plugin for the wire with its config schema, source and metric declarations', () => {
     const registry = new PluginRegistry();
-    const entry = registry.register(candidate({ metrics: [queueDepth, { name: 'oldest_seconds', unit: 'seconds', help: 'Age of the oldest message.' }] }), '/opt/p');
+    const entry = registry.register(
+      candidate({ metrics: [queueDepth, { name: 'oldest_seconds', unit: 'seconds', help: 'Age of the oldest message.' }] }),
+      '/opt/p',
+    );
     assert.deepEqual(describePlugin(entry), {
       name: 'pacs-queue',
       version: '1.2.3',
@@ -238,7 +278,10 @@ describe("PluginRegistry's metric declarations", () => {
   it('checks declarations an agent described over the wire with the same rules', () => {
     const wire = describePlugin(PluginRegistry.withBuiltins().get('host-metrics')!);
     assert.equal(declarationProblem(wire.metrics), undefined);
-    assert.equal(declarationProblem([{ ...wire.metrics[0]!, labels: ['agent'] }]), `metric "${wire.metrics[0]!.name}" label "agent" is reserved: the collector adds agent, check, plugin, status itself — rename it`);
+    assert.equal(
+      declarationProblem([{ ...wire.metrics[0]!, labels: ['agent'] }]),
+      `metric "${wire.metrics[0]!.name}" label "agent" is reserved: the collector adds agent, check, plugin, status itself — rename it`,
+    );
   });
 });
 

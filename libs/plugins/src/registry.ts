@@ -24,15 +24,7 @@ export interface BuiltinOptions {
  * tables are derived from the registry built from it, never kept by hand elsewhere.
  */
 export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
-  return [
-    httpPlugin,
-    tcpPlugin,
-    dicomEchoPlugin,
-    orthancPlugin,
-    smbSharePlugin,
-    hostMetricsPlugin,
-    createNagiosPlugin(options.nagiosCommands),
-  ] as Plugin[];
+  return [httpPlugin, tcpPlugin, dicomEchoPlugin, orthancPlugin, smbSharePlugin, hostMetricsPlugin, createNagiosPlugin(options.nagiosCommands)] as Plugin[];
 }
 
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;

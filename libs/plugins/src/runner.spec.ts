@@ -30,7 +30,11 @@ async function settledYet(p: Promise<unknown>): Promise<boolean> {
 
 describe('runPlugin', () => {
   it("returns the plugin's outcome unchanged when it is well formed", async () => {
-    const report = await runPlugin(fakePlugin(async () => ok), {}, { timeoutMs: 1000 });
+    const report = await runPlugin(
+      fakePlugin(async () => ok),
+      {},
+      { timeoutMs: 1000 },
+    );
     assert.deepEqual(report.outcome, ok);
     assert.equal(report.pluginError, false);
     assert.equal(report.cutOff, false);
@@ -85,11 +89,19 @@ describe('runPlugin', () => {
     ['no metrics array', { status: 'OK', reason: 'ok', summary: 's' }, 'plugin fake returned malformed metrics'],
     ['a metric whose value is not a number', { ...ok, metrics: [{ name: 'x', value: '1', unit: 'count' }] }, 'plugin fake returned malformed metrics'],
     ['a metric without a unit', { ...ok, metrics: [{ name: 'x', value: 1 }] }, 'plugin fake returned malformed metrics'],
-    ['a metric with a label value that is not a string', { ...ok, metrics: [{ name: 'x', value: 1, unit: '', labels: { a: 1 } }] }, 'plugin fake returned malformed metrics'],
+    [
+      'a metric with a label value that is not a string',
+      { ...ok, metrics: [{ name: 'x', value: 1, unit: '', labels: { a: 1 } }] },
+      'plugin fake returned malformed metrics',
+    ],
   ];
   for (const [what, value, summary] of malformed) {
     it(`reports UNKNOWN/plugin_error when the plugin returns ${what}`, async () => {
-      const report = await runPlugin(fakePlugin(async () => value), {}, { timeoutMs: 1000 });
+      const report = await runPlugin(
+        fakePlugin(async () => value),
+        {},
+        { timeoutMs: 1000 },
+      );
       assert.deepEqual(report.outcome, { status: 'UNKNOWN', reason: 'plugin_error', summary, metrics: [] });
       assert.equal(report.pluginError, true);
       assert.equal(report.cutOff, false);
@@ -190,14 +202,22 @@ describe('runPlugin', () => {
 
   it('leaves no timer behind when the plugin returns before its deadline', async () => {
     const clock = new ManualClock(0);
-    await runPlugin(fakePlugin(async () => ok), {}, { timeoutMs: 100, clock });
+    await runPlugin(
+      fakePlugin(async () => ok),
+      {},
+      { timeoutMs: 100, clock },
+    );
     assert.equal(clock.pendingTimers, 0);
   });
 
   it('defaults the grace to 10% of the timeout, at least 50 ms and at most 1 s', async () => {
     const graceFor = async (timeoutMs: number): Promise<number> => {
       const clock = new ManualClock(0);
-      const running = runPlugin(fakePlugin(() => new Promise(() => {})), {}, { timeoutMs, clock });
+      const running = runPlugin(
+        fakePlugin(() => new Promise(() => {})),
+        {},
+        { timeoutMs, clock },
+      );
       await clock.advance(timeoutMs);
       let report: RunReport | undefined;
       void running.then((r) => (report = r));
@@ -261,7 +281,11 @@ describe('runPlugin', () => {
   it('cuts a 2,000,000-character summary and 20,000 metrics to the limits and says so in the summary', async () => {
     const metrics = Array.from({ length: 20_000 }, (_, i) => ({ name: `m_${i}`, value: i, unit: 'count' as const }));
     const declarations = metrics.map((m) => ({ name: m.name, unit: m.unit, help: 'A made-up gauge.' }));
-    const report = await runPlugin(fakePlugin(async () => ({ ...ok, summary: 'x'.repeat(2_000_000), metrics }), declarations), {}, { timeoutMs: 1000 });
+    const report = await runPlugin(
+      fakePlugin(async () => ({ ...ok, summary: 'x'.repeat(2_000_000), metrics }), declarations),
+      {},
+      { timeoutMs: 1000 },
+    );
 
     const note = '… [truncated: 2,000,000 characters, limit 4096] [19,744 of 20,000 metrics dropped: limit 256 per result]';
     assert.equal(report.outcome.summary.length, RESULT_LIMITS.summaryChars);
@@ -311,7 +335,11 @@ describe("runPlugin and the plugin's metric declarations", () => {
 
   const problems: [string, Metric, string][] = [
     ['a metric that is not declared', { name: 'rtt_seconds', value: 0.2, unit: 'seconds' }, '"rtt_seconds" is not declared'],
-    ['a metric with another unit than declared', { name: 'connect_seconds', value: 20, unit: 'count' }, '"connect_seconds" has unit "count", declared "seconds"'],
+    [
+      'a metric with another unit than declared',
+      { name: 'connect_seconds', value: 20, unit: 'count' },
+      '"connect_seconds" has unit "count", declared "seconds"',
+    ],
     ['a metric with an undeclared label', free({ mount: '/', device: '/dev/sda1' }), '"filesystem_free_bytes" carries label "device", not declared'],
   ];
   for (const [what, metric, problem] of problems) {

@@ -6,7 +6,10 @@ export const SECRET_KEYWORD = 'x-secret';
 
 /** A string that is a secret: redacted everywhere it is shown. */
 export function secret(description?: string) {
-  return z.string().min(1).meta({ [SECRET_KEYWORD]: true, ...(description ? { description } : {}) });
+  return z
+    .string()
+    .min(1)
+    .meta({ [SECRET_KEYWORD]: true, ...(description ? { description } : {}) });
 }
 
 /**

@@ -41,7 +41,10 @@ describe('initAgent', () => {
     assert.equal(enrolment.port, 7443);
     assert.equal(enrolment.fingerprint, certificateFingerprint(pem));
     assert.equal(enrolment.fingerprint, createHash('sha256').update(new X509Certificate(pem).raw).digest('hex'));
-    assert.ok(lines.slice(0, -1).every((line) => !line.includes(enrolment.token)), 'the token appears before the last line');
+    assert.ok(
+      lines.slice(0, -1).every((line) => !line.includes(enrolment.token)),
+      'the token appears before the last line',
+    );
   });
 
   it('writes a config that loadAgentConfig accepts, holding only the hash of the printed token', async () => {
@@ -98,7 +101,12 @@ describe('initAgent', () => {
 
   it('writes a relative --spool-dir as the absolute folder it names from the working directory', async () => {
     const dir = freshDir();
-    await initAgent({ configPath: join(dir, 'conf', 'agent.yaml'), listen: '127.0.0.1:7443', spoolDir: relative(process.cwd(), join(dir, 'data', 'spool')), force: false });
+    await initAgent({
+      configPath: join(dir, 'conf', 'agent.yaml'),
+      listen: '127.0.0.1:7443',
+      spoolDir: relative(process.cwd(), join(dir, 'data', 'spool')),
+      force: false,
+    });
     const config = loadAgentConfig(join(dir, 'conf', 'agent.yaml'), noEnv);
     assert.equal(config.spool.dir, join(dir, 'data', 'spool'));
     assert.equal(config.spoolDir, join(dir, 'data', 'spool'));
@@ -154,10 +162,7 @@ describe('initAgent', () => {
   it('accepts port 0 when an advertised address gives the port to dial', async () => {
     const dir = freshDir();
     const lines = await initAgent({ configPath: join(dir, 'agent.yaml'), listen: '127.0.0.1:0', advertise: '10.0.4.7:7443', force: false });
-    assert.deepEqual(
-      (({ host, port }) => ({ host, port }))(parseEnrolment(lines.at(-1)!)),
-      { host: '10.0.4.7', port: 7443 },
-    );
+    assert.deepEqual((({ host, port }) => ({ host, port }))(parseEnrolment(lines.at(-1)!)), { host: '10.0.4.7', port: 7443 });
   });
 
   it('refuses a listen address that is not host:port before writing anything', async () => {

@@ -35,14 +35,30 @@ export const agentConfigSchema = z.strictObject({
     .strictObject({
       concurrency: z.number().int().min(1).max(1024).default(16),
       // Bounds against a collector (old, misconfigured or hostile) that would overload this host.
-      maxChecks: z.number().int().min(1).max(100_000).default(1000).meta({ description: 'Most checks this agent accepts in one check set; a larger set is refused' }),
-      minIntervalMs: z.number().int().min(100).max(3_600_000).default(1000).meta({ description: 'Shortest check interval this agent runs; a check below it is refused' }),
+      maxChecks: z
+        .number()
+        .int()
+        .min(1)
+        .max(100_000)
+        .default(1000)
+        .meta({ description: 'Most checks this agent accepts in one check set; a larger set is refused' }),
+      minIntervalMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(3_600_000)
+        .default(1000)
+        .meta({ description: 'Shortest check interval this agent runs; a check below it is refused' }),
     })
     .default({ concurrency: 16, maxChecks: 1000, minIntervalMs: 1000 }),
   spool: z
     .strictObject({
       maxResults: z.number().int().min(100).default(100_000),
-      maxBytes: z.number().int().min(65_536).default(64 * 1024 * 1024),
+      maxBytes: z
+        .number()
+        .int()
+        .min(65_536)
+        .default(64 * 1024 * 1024),
       maxAgeHours: z.number().positive().default(72),
       dir: spoolDirSchema.default('spool'),
     })

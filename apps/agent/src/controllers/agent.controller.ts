@@ -2,14 +2,7 @@ import { hostname } from 'node:os';
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { AGENT_SERVICE_NAME, COLLECT_LIMITS } from '#rounds/common';
-import type {
-  AgentDescription,
-  CheckResult,
-  CollectRequest,
-  CollectResponse,
-  DescribeRequest,
-  RunCheckRequest,
-} from '#rounds/common/wire';
+import type { AgentDescription, CheckResult, CollectRequest, CollectResponse, DescribeRequest, RunCheckRequest } from '#rounds/common/wire';
 import { describePlugin, type PluginRegistry } from '#rounds/plugins';
 import type { AgentConfig } from '../config/agent-config.js';
 import { ChecksService } from '../services/checks.service.js';
@@ -51,9 +44,7 @@ export class AgentController {
   @GrpcMethod(AGENT_SERVICE_NAME, 'Collect')
   collect(request: CollectRequest): CollectResponse {
     const rejected =
-      request.hasChecks && request.assignmentVersion !== this.checks.assignmentVersion
-        ? this.checks.apply(request.assignmentVersion, request.checks)
-        : [];
+      request.hasChecks && request.assignmentVersion !== this.checks.assignmentVersion ? this.checks.apply(request.assignmentVersion, request.checks) : [];
     // An ack from another spool epoch (before an agent restart) must not discard new results.
     const sameEpoch = request.spoolEpoch === this.spool.epoch;
     const after = sameEpoch ? request.ackSeq : 0;

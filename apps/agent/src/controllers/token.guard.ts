@@ -1,10 +1,4 @@
-import {
-  Metadata,
-  ServerInterceptingCall,
-  status as GrpcStatus,
-  type StatusObject,
-  type ServerInterceptor,
-} from '@grpc/grpc-js';
+import { Metadata, ServerInterceptingCall, status as GrpcStatus, type StatusObject, type ServerInterceptor } from '@grpc/grpc-js';
 import { AUTH_METADATA_KEY, AuthThrottle, checkBearer, peerAddress, type AuthThrottleLimits, type Clock } from '#rounds/common';
 
 const HINT =

@@ -65,7 +65,10 @@ describe('ChecksService.apply (the safety bounds of a received check set)', () =
     assert.equal(checks.checkCount, 2);
     const rejected = checks.apply('v2', [tcp('a'), tcp('b'), tcp('c'), tcp('d')]);
     const error = `the collector assigned 4 checks, more than this agent's limit of 3 — set checks.maxChecks in ${CONFIG_PATH} to allow more, or move checks to another agent`;
-    assert.deepEqual(rejected, ['a', 'b', 'c', 'd'].map((checkId) => ({ checkId, error })));
+    assert.deepEqual(
+      rejected,
+      ['a', 'b', 'c', 'd'].map((checkId) => ({ checkId, error })),
+    );
     assert.equal(checks.checkCount, 0);
     // The refusal is the agent's answer to this version: the collector records it instead of resending the set on every poll.
     assert.equal(checks.assignmentVersion, 'v2');

@@ -1,7 +1,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +88,13 @@ describe('FileSpool', () => {
     leaveLockAsKilled(dir);
 
     const next = await open(dir);
-    assert.deepEqual(everything(next).map((r) => [r.seq, r.checkId]), [[1, 'a'], [2, 'b']]);
+    assert.deepEqual(
+      everything(next).map((r) => [r.seq, r.checkId]),
+      [
+        [1, 'a'],
+        [2, 'b'],
+      ],
+    );
     assert.equal(next.epoch, killed.epoch);
     await next.close();
     await killed.close();
@@ -113,7 +133,9 @@ describe('FileSpool', () => {
     const log = new Recorder();
     const next = await open(dir, {}, log);
     assert.deepEqual(seqs(everything(next)), [1]);
-    assert.deepEqual(log.warn, [`spool ${dir}: took over the lock ${join(dir, LOCK_FILE)} left by an agent that did not stop cleanly (no process has pid ${pid} any more)`]);
+    assert.deepEqual(log.warn, [
+      `spool ${dir}: took over the lock ${join(dir, LOCK_FILE)} left by an agent that did not stop cleanly (no process has pid ${pid} any more)`,
+    ]);
     assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid, process.pid);
     // The instance presumed dead stops after all: the lock stays with the one that took it over.
     await first.close();
@@ -167,7 +189,10 @@ describe('FileSpool', () => {
     for (const value of [NaN, Infinity, -Infinity, 0.5]) first.append(result('odd', NOW, value));
     await first.close();
     const second = await open(dir);
-    assert.deepEqual(everything(second).map((r) => r.metrics[0]!.value), [NaN, Infinity, -Infinity, 0.5]);
+    assert.deepEqual(
+      everything(second).map((r) => r.metrics[0]!.value),
+      [NaN, Infinity, -Infinity, 0.5],
+    );
     await second.close();
   });
 
@@ -205,16 +230,25 @@ describe('FileSpool', () => {
 
     const log = new Recorder();
     const second = await open(dir, {}, log);
-    assert.deepEqual(everything(second).map((r) => r.checkId), ['a', 'b', 'c']);
+    assert.deepEqual(
+      everything(second).map((r) => r.checkId),
+      ['a', 'b', 'c'],
+    );
     assert.equal(log.warn.length, 1, log.warn.join('\n'));
-    assert.equal(log.warn[0], `spool segment ${join(dir, segment!)} ended in a partial record (a write cut short); cut it off, kept the 3 complete results (seq 1–3)`);
+    assert.equal(
+      log.warn[0],
+      `spool segment ${join(dir, segment!)} ended in a partial record (a write cut short); cut it off, kept the 3 complete results (seq 1–3)`,
+    );
     assert.equal(second.append(result('d')).seq, 4);
     assert.ok(!readdirSync(dir).some((f) => f.includes('corrupt')), 'a torn line set the segment aside');
     await second.close();
 
     const quiet = new Recorder();
     const third = await open(dir, {}, quiet);
-    assert.deepEqual(everything(third).map((r) => r.checkId), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(
+      everything(third).map((r) => r.checkId),
+      ['a', 'b', 'c', 'd'],
+    );
     assert.deepEqual(quiet.warn, [], 'the same torn line was reported again');
     await third.close();
   });
@@ -233,11 +267,19 @@ describe('FileSpool', () => {
 
     const log = new Recorder();
     const second = await open(dir, {}, log);
-    assert.deepEqual(everything(second).map((r) => [r.seq, r.checkId]), [[1, 'a'], [4, 'd']]);
+    assert.deepEqual(
+      everything(second).map((r) => [r.seq, r.checkId]),
+      [
+        [1, 'a'],
+        [4, 'd'],
+      ],
+    );
     assert.equal(log.warn.length, 1, log.warn.join('\n'));
     assert.match(
       log.warn[0]!,
-      new RegExp(`^spool segment ${path} is damaged \\(line 2: .*JSON.* and 1 more lines\\): kept its 2 readable results \\(seq 1–4\\), set the original aside as ${path}\\.corrupt$`),
+      new RegExp(
+        `^spool segment ${path} is damaged \\(line 2: .*JSON.* and 1 more lines\\): kept its 2 readable results \\(seq 1–4\\), set the original aside as ${path}\\.corrupt$`,
+      ),
     );
     assert.equal(readFileSync(`${path}.corrupt`, 'utf8'), original.join('\n'), 'the damaged original was not kept for inspection');
     assert.equal(second.append(result('e')).seq, 5);
@@ -277,7 +319,10 @@ describe('FileSpool', () => {
     await bounded.close();
 
     const reopened = await open(dir);
-    assert.deepEqual(everything(reopened).map((r) => r.checkId), ['h', 'i']);
+    assert.deepEqual(
+      everything(reopened).map((r) => r.checkId),
+      ['h', 'i'],
+    );
     assert.equal(reopened.lastSeq, 9);
     await reopened.close();
   });
@@ -300,12 +345,18 @@ describe('FileSpool', () => {
           `trying again every 5 s\\. Free space in ${dir} or fix its permissions \\(spool\\.dir\\)$`,
       ),
     );
-    assert.deepEqual(everything(spool).map((r) => r.checkId), ['a', 'b', 'c']);
+    assert.deepEqual(
+      everything(spool).map((r) => r.checkId),
+      ['a', 'b', 'c'],
+    );
 
     now += 5000;
     spool.append(result('d'));
     assert.equal(log.warn.length, 1, 'a second warning for the same trouble');
-    assert.ok(log.debug.some((m) => m.includes(`still cannot write to ${join(dir, segmentName(2))}: ENOSPC`)), log.debug.join('\n'));
+    assert.ok(
+      log.debug.some((m) => m.includes(`still cannot write to ${join(dir, segmentName(2))}: ENOSPC`)),
+      log.debug.join('\n'),
+    );
 
     now += 5000;
     spool.append(result('e'));
@@ -315,7 +366,16 @@ describe('FileSpool', () => {
     assert.ok(!existsSync(join(dir, segmentName(1))) && !existsSync(join(dir, segmentName(2))), 'the failed segments were left behind');
 
     const reopened = await open(dir);
-    assert.deepEqual(everything(reopened).map((r) => [r.seq, r.checkId]), [[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e']]);
+    assert.deepEqual(
+      everything(reopened).map((r) => [r.seq, r.checkId]),
+      [
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+        [4, 'd'],
+        [5, 'e'],
+      ],
+    );
     await reopened.close();
   });
 
@@ -329,7 +389,10 @@ describe('FileSpool', () => {
     spool.append(result('b'));
     await spool.close();
     assert.equal(log.warn.length, 2, log.warn.join('\n'));
-    assert.match(log.warn[1]!, new RegExp(`^spool: 2 results never reached ${dir} \\(ENOSPC: no space left on device, write\\) and are lost as the agent stops$`));
+    assert.match(
+      log.warn[1]!,
+      new RegExp(`^spool: 2 results never reached ${dir} \\(ENOSPC: no space left on device, write\\) and are lost as the agent stops$`),
+    );
   });
 
   it('sets a damaged state file aside and starts a new epoch, still serving every result in the segments', async () => {
@@ -346,7 +409,10 @@ describe('FileSpool', () => {
     // Without the state nothing tells which were acknowledged: serving one twice beats losing any.
     assert.deepEqual(seqs(everything(second)), [1, 2, 3]);
     assert.equal(log.warn.length, 1, log.warn.join('\n'));
-    assert.match(log.warn[0]!, new RegExp(`^spool state ${join(dir, 'state.json')} is damaged \\(.*\\); set it aside as state\\.json\\.corrupt and started a new epoch`));
+    assert.match(
+      log.warn[0]!,
+      new RegExp(`^spool state ${join(dir, 'state.json')} is damaged \\(.*\\); set it aside as state\\.json\\.corrupt and started a new epoch`),
+    );
     assert.equal(readFileSync(join(dir, 'state.json.corrupt'), 'utf8'), '{"format":1,"epo');
     await second.close();
   });
@@ -381,7 +447,8 @@ describe('FileSpool', () => {
       // copy of the spool's modules, whose only other run-time import is the result limits.
       const modules = join(root, 'modules');
       mkdirSync(modules, { mode: 0o755 });
-      for (const name of ['file-spool.js', 'memory-spool.js', 'spool-files.js', 'spool-lock.js']) copyFileSync(fileURLToPath(new URL(`./${name}`, import.meta.url)), join(modules, name));
+      for (const name of ['file-spool.js', 'memory-spool.js', 'spool-files.js', 'spool-lock.js'])
+        copyFileSync(fileURLToPath(new URL(`./${name}`, import.meta.url)), join(modules, name));
       copyFileSync(fileURLToPath(new URL('../../../../libs/common/src/limits.js', import.meta.url)), join(modules, 'limits.js'));
       writeFileSync(join(modules, 'package.json'), JSON.stringify({ type: 'module', imports: { '#rounds/common': './limits.js' } }));
       const module = join(modules, 'file-spool.js');

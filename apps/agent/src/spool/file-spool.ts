@@ -448,7 +448,13 @@ export class FileSpool implements Spool {
       reservedThrough: this.reserved,
     };
     const p = this.persisted;
-    if (p && p.epoch === next.epoch && p.ackedSeq === next.ackedSeq && p.discardedThrough === next.discardedThrough && p.reservedThrough === next.reservedThrough) {
+    if (
+      p &&
+      p.epoch === next.epoch &&
+      p.ackedSeq === next.ackedSeq &&
+      p.discardedThrough === next.discardedThrough &&
+      p.reservedThrough === next.reservedThrough
+    ) {
       return;
     }
     await writeFileDurably(this.dir, STATE_FILE, encodeState(next));

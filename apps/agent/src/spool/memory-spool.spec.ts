@@ -12,7 +12,10 @@ describe('MemorySpool', () => {
   it('assigns strictly increasing sequence numbers starting at 1', () => {
     const spool = new MemorySpool(roomy, () => 1000);
     const assigned = Array.from({ length: 50 }, (_, i) => spool.append(result(`c${i % 3}`)).seq);
-    assert.deepEqual(assigned, Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual(
+      assigned,
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
     assert.equal(spool.lastSeq, 50);
   });
 

@@ -112,9 +112,7 @@ export class MemorySpool implements Spool {
     const oldest = this.now() - this.limits.maxAgeMs;
     while (
       this.depth > 0 &&
-      (this.depth > this.limits.maxResults ||
-        this.totalBytes > this.limits.maxBytes ||
-        this.items[this.head]!.result.startedAtMs < oldest)
+      (this.depth > this.limits.maxResults || this.totalBytes > this.limits.maxBytes || this.items[this.head]!.result.startedAtMs < oldest)
     ) {
       this.totalBytes -= this.items[this.head]!.size;
       this.head++;

@@ -14,7 +14,9 @@ export const DEFAULT_ACTOR = 'api';
 
 /** `input` with `key` set to `value()` when it is an object without it; anything else as it is, for the schema to refuse. */
 const withDefault = (key: string, value: () => unknown) => (input: unknown) =>
-  typeof input === 'object' && input !== null && !Array.isArray(input) && (input as Record<string, unknown>)[key] === undefined ? { ...input, [key]: value() } : input;
+  typeof input === 'object' && input !== null && !Array.isArray(input) && (input as Record<string, unknown>)[key] === undefined
+    ? { ...input, [key]: value() }
+    : input;
 
 /** `{comment, expiresAt?, by?}`; no body says "comment: is required". */
 export const acknowledgeDto = orEmpty(
@@ -28,7 +30,10 @@ export type AcknowledgeDto = z.output<typeof acknowledgeDto>;
 
 /** `DELETE /alerts/:fingerprint/ack?by=`; an empty `by` is as good as none. */
 export const unacknowledgeQuery = z.object({
-  by: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), nameField('the name of who withdraws the acknowledgement', 200).default(DEFAULT_ACTOR)),
+  by: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    nameField('the name of who withdraws the acknowledgement', 200).default(DEFAULT_ACTOR),
+  ),
 });
 export type UnacknowledgeQuery = z.output<typeof unacknowledgeQuery>;
 
@@ -48,7 +53,10 @@ export type AlertHistoryQuery = z.output<typeof alertHistoryQuery>;
 export const setRulesDto = ruleListSchema;
 export type SetRulesDto = z.output<typeof setRulesDto>;
 
-export const addSilenceDto = z.preprocess(withDefault('createdBy', () => DEFAULT_ACTOR), silenceRequestSchema);
+export const addSilenceDto = z.preprocess(
+  withDefault('createdBy', () => DEFAULT_ACTOR),
+  silenceRequestSchema,
+);
 export type AddSilenceDto = z.output<typeof addSilenceDto>;
 
 /** A window without an id is a new one. */

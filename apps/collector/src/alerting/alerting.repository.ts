@@ -60,11 +60,7 @@ export class AlertingRepository {
    */
   async commit(step: AlertCommit, now: number): Promise<string[]> {
     return inTransaction(this.dataSource, async (m) => {
-      await m.upsert(
-        AlertEngineStateEntity,
-        { id: ALERT_ENGINE_STATE_ID, version: step.state.version, stateJson: step.state.text, updatedAt: now },
-        ['id'],
-      );
+      await m.upsert(AlertEngineStateEntity, { id: ALERT_ENGINE_STATE_ID, version: step.state.version, stateJson: step.state.text, updatedAt: now }, ['id']);
       const lines = step.history.map((h) => ({
         at: h.at,
         fingerprint: h.fingerprint,

@@ -90,7 +90,10 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   /** One poll interval later, the check reports `status` (several checks: one result each). */
   const poll = async (status: keyof typeof STATUS, ...checkIds: string[]) => {
     await clock.advance(INTERVAL);
-    await service.ingest(agent, (checkIds.length ? checkIds : [pacsWeb]).map((id) => result(id, status)));
+    await service.ingest(
+      agent,
+      (checkIds.length ? checkIds : [pacsWeb]).map((id) => result(id, status)),
+    );
   };
 
   const rows = async (): Promise<Row[]> =>
@@ -100,7 +103,11 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
       message: JSON.parse(r.payloadJson) as NotificationMessage,
     }));
 
-  const history = async () => (await db.dataSource.getRepository(AlertHistoryEntity).find({ order: { id: 'ASC' } })).map((h) => ({ ...h, details: JSON.parse(h.detailsJson) as Record<string, unknown> }));
+  const history = async () =>
+    (await db.dataSource.getRepository(AlertHistoryEntity).find({ order: { id: 'ASC' } })).map((h) => ({
+      ...h,
+      details: JSON.parse(h.detailsJson) as Record<string, unknown>,
+    }));
 
   beforeEach(async () => {
     db = await openTestDatabase();
@@ -136,10 +143,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
 
     await poll('CRITICAL');
     const sent = await rows();
-    assert.deepEqual(
-      sent.map((r) => r.channelId).sort(),
-      [...channelIds].sort(),
-    );
+    assert.deepEqual(sent.map((r) => r.channelId).sort(), [...channelIds].sort());
     const m = sent[0]!.message;
     assert.equal(sent[0]!.message.key, sent[1]!.message.key);
     assert.equal(m.kind, 'firing');
@@ -150,7 +154,15 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     assert.equal(m.reason, 'refused');
     assert.equal(m.since, T0 + INTERVAL, 'since: the first failing result');
     assert.equal(m.url, `https://rounds.example/checks/${pacsWeb}`);
-    assert.deepEqual(m.labels, { alertname: 'CheckStatus', agent: 'pacs-01', agent_id: agent.id, check: 'PACS web', check_id: pacsWeb, plugin: 'http', severity: 'critical' });
+    assert.deepEqual(m.labels, {
+      alertname: 'CheckStatus',
+      agent: 'pacs-01',
+      agent_id: agent.id,
+      check: 'PACS web',
+      check_id: pacsWeb,
+      plugin: 'http',
+      severity: 'critical',
+    });
 
     const lines = (await history()).map((h) => h.transition);
     assert.deepEqual(lines, ['pending', 'firing', 'notified']);
@@ -199,17 +211,16 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     assert.equal(silence.createdBy, 'api');
     for (let i = 0; i < 3; i++) await poll('CRITICAL', pacsWeb, dicomEcho);
     const sent = await rows();
-    assert.deepEqual(
-      [...new Set(sent.map((r) => r.message.checkName))],
-      ['DICOM echo'],
-      'only the check the silence does not match',
-    );
+    assert.deepEqual([...new Set(sent.map((r) => r.message.checkName))], ['DICOM echo'], 'only the check the silence does not match');
     const muted = (await history()).filter((h) => h.transition === 'muted');
     assert.equal(muted.length, 1);
     assert.equal((muted[0]!.details.labels as Record<string, string>).check, 'PACS web');
     assert.deepEqual(muted[0]!.details.mutedBy, [{ type: 'silence', id: silence.id, createdBy: 'api', comment: 'replacing the PACS web server' }]);
     assert.deepEqual(
-      service.alerts().find((a) => a.labels.check === 'PACS web')!.mutedBy.map((r) => r.type),
+      service
+        .alerts()
+        .find((a) => a.labels.check === 'PACS web')!
+        .mutedBy.map((r) => r.type),
       ['silence'],
     );
 
@@ -221,7 +232,9 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   it('maintenance mutes a firing during the window, and "resolved" still goes out for what fired before it', async () => {
     for (let i = 0; i < 3; i++) await poll('CRITICAL', pacsWeb);
     assert.equal((await rows()).length, 2);
-    await service.putMaintenanceWindow(maintenanceWindowDto.parse({ name: 'PACS upgrade', kind: 'once', startsAt: clock.now(), endsAt: clock.now() + 3_600_000, comment: 'vendor on site' }));
+    await service.putMaintenanceWindow(
+      maintenanceWindowDto.parse({ name: 'PACS upgrade', kind: 'once', startsAt: clock.now(), endsAt: clock.now() + 3_600_000, comment: 'vendor on site' }),
+    );
     assert.deepEqual(
       service.maintenanceWindows().map((w) => [w.name, w.open]),
       [['PACS upgrade', true]],
@@ -300,7 +313,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     assert.equal((await rows()).length, 2, 'the third failure counts with the two before the restart');
   });
 
-  it('an unreachable agent raises one AgentUnreachable alert; its checks\' alerts are muted meanwhile and announced when it answers', async () => {
+  it("an unreachable agent raises one AgentUnreachable alert; its checks' alerts are muted meanwhile and announced when it answers", async () => {
     service.agentDown(agent, 'agent pacs-01 refused the connection');
     // Results spooled while the collector could not reach the agent come in afterwards.
     for (let i = 0; i < 3; i++) await poll('CRITICAL', pacsWeb, dicomEcho);
@@ -313,7 +326,12 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
       ],
     );
     assert.equal(sent[0]!.message.labels.alertname, 'AgentUnreachable');
-    const byCheck = Object.fromEntries(service.alerts().filter((a) => a.name === 'CheckStatus').map((a) => [a.labels.check, a.mutedBy.map((r) => r.type)]));
+    const byCheck = Object.fromEntries(
+      service
+        .alerts()
+        .filter((a) => a.name === 'CheckStatus')
+        .map((a) => [a.labels.check, a.mutedBy.map((r) => r.type)]),
+    );
     assert.deepEqual(byCheck, { 'PACS web': ['agent_unreachable'], 'DICOM echo': ['agent_unreachable'] });
 
     await poll('OK', dicomEcho);
@@ -363,7 +381,10 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
   it('a step whose commit fails is decided again by a later input: its notification is late, never lost', async () => {
     await service.stop();
     const store = new FailingOnce(db.dataSource);
-    service = new AlertingService(store, await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 0 });
+    service = new AlertingService(store, await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, {
+      tickMs: 0,
+      commitSpacingMs: 0,
+    });
     await service.load();
     await poll('CRITICAL');
     await poll('CRITICAL');
@@ -387,7 +408,10 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     }
     await service.stop();
     const store = new Counting(db.dataSource);
-    service = new AlertingService(store, await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 0 });
+    service = new AlertingService(store, await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, {
+      tickMs: 0,
+      commitSpacingMs: 0,
+    });
     await service.load();
     const down: PolledAgent[] = [];
     for (let i = 0; i < 40; i++) {
@@ -418,7 +442,10 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     }
     await service.stop();
     const store = new Counting(db.dataSource);
-    service = new AlertingService(store, await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, { tickMs: 0, commitSpacingMs: 1000 });
+    service = new AlertingService(store, await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, {
+      tickMs: 0,
+      commitSpacingMs: 1000,
+    });
     await service.load();
     const [ct, mr] = await Promise.all(
       ['ward-ct', 'ward-mr'].map(async (name) => {
@@ -435,18 +462,22 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     service.agentDown(mr!, 'refused');
     await service.tick();
     assert.equal(store.commits.length, 2, 'the two later changes share one write');
-    assert.deepEqual(
-      new Set((await rows()).map((r) => r.message.labels.agent)),
-      new Set(['pacs-01', 'ward-ct', 'ward-mr']),
-    );
+    assert.deepEqual(new Set((await rows()).map((r) => r.message.labels.agent)), new Set(['pacs-01', 'ward-ct', 'ward-mr']));
   });
 
   it('a failed group commit fails every change in it and goes back to the saved state', async () => {
     await service.stop();
-    service = new AlertingService(new FailingOnce(db.dataSource), await currentState(), outbox, clock, { publicUrl: 'https://rounds.example' } as CollectorConfig, {
-      tickMs: 0,
-      commitSpacingMs: 0,
-    });
+    service = new AlertingService(
+      new FailingOnce(db.dataSource),
+      await currentState(),
+      outbox,
+      clock,
+      { publicUrl: 'https://rounds.example' } as CollectorConfig,
+      {
+        tickMs: 0,
+        commitSpacingMs: 0,
+      },
+    );
     await service.load();
     const other = await agents.create({ name: 'ward-ct', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' }, T0);
     // Both go DOWN while the tick's change is being applied, so they share the next commit.
@@ -462,7 +493,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     assert.deepEqual(new Set((await rows()).map((r) => r.message.labels.agent)), new Set(['pacs-01']));
   });
 
-  it('a deleted check\'s alert resolves at the next tick', async () => {
+  it("a deleted check's alert resolves at the next tick", async () => {
     for (let i = 0; i < 3; i++) await poll('CRITICAL');
     await checks.delete(pacsWeb);
     await state.refreshAgent(agent.id);

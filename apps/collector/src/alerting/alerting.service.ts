@@ -161,7 +161,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.journal.settled();
-    if (this.journal.dirty) await this.journal.run(() => ({ step: emptyStep(), value: undefined, force: true })).catch((e: unknown) => this.logFailure('saving the alert state', e));
+    if (this.journal.dirty)
+      await this.journal.run(() => ({ step: emptyStep(), value: undefined, force: true })).catch((e: unknown) => this.logFailure('saving the alert state', e));
   }
 
   private schedule(): void {
@@ -184,16 +185,16 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
 
   agentDown(agent: PolledAgent, error: string): void {
     if (this.closed) return;
-    void this.journal.run((engine) => ({ step: engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error }), value: undefined })).catch((e: unknown) =>
-      this.logFailure(`agent ${agent.name} going DOWN`, e),
-    );
+    void this.journal
+      .run((engine) => ({ step: engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error }), value: undefined }))
+      .catch((e: unknown) => this.logFailure(`agent ${agent.name} going DOWN`, e));
   }
 
   agentUp(agent: PolledAgent): void {
     if (this.closed) return;
-    void this.journal.run((engine) => ({ step: engine.agentReachable({ agentId: agent.id, agentName: agent.name }), value: undefined })).catch((e: unknown) =>
-      this.logFailure(`agent ${agent.name} coming UP`, e),
-    );
+    void this.journal
+      .run((engine) => ({ step: engine.agentReachable({ agentId: agent.id, agentName: agent.name }), value: undefined }))
+      .catch((e: unknown) => this.logFailure(`agent ${agent.name} coming UP`, e));
   }
 
   /** Folds stored results of enabled checks into the engine. */
@@ -308,7 +309,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   /** Ends a silence now (it stays listed as expired for a while). */
   async expireSilence(id: string): Promise<void> {
     await this.journal.run((engine) => {
-      if (!engine.silences().some((s) => s.id === id)) throw new NotFoundError(`there is no silence ${id}: it may have expired and been removed — reload the list`);
+      if (!engine.silences().some((s) => s.id === id))
+        throw new NotFoundError(`there is no silence ${id}: it may have expired and been removed — reload the list`);
       return { step: engine.expireSilence(id), value: undefined, force: true };
     });
   }

@@ -156,13 +156,7 @@ export function historyOf(record: AlertRecord, at: number, event: HistoryEvent, 
  * a resolved alert whose "resolved" has not gone out yet fires again in the same episode
  * when its condition returns, since its receivers still believe it is firing.
  */
-export function observe(
-  record: AlertRecord | undefined,
-  obs: Observation,
-  condition: Condition,
-  at: number,
-  history: HistoryEntry[],
-): AlertRecord | undefined {
+export function observe(record: AlertRecord | undefined, obs: Observation, condition: Condition, at: number, history: HistoryEntry[]): AlertRecord | undefined {
   if (condition === 'inactive') {
     if (!record) return undefined;
     if (record.state === 'pending') {
@@ -246,12 +240,7 @@ export class AlertStateError extends Error {
   }
 }
 
-export function acknowledge(
-  record: AlertRecord,
-  ack: { by: string; comment: string; expiresAt?: number | null },
-  now: number,
-  history: HistoryEntry[],
-): void {
+export function acknowledge(record: AlertRecord, ack: { by: string; comment: string; expiresAt?: number | null }, now: number, history: HistoryEntry[]): void {
   if (record.state !== 'firing') {
     throw new AlertStateError(`alert ${record.name} (${record.fingerprint}) is ${record.state}: only a firing alert can be acknowledged`);
   }
@@ -282,13 +271,7 @@ export function unacknowledge(record: AlertRecord, by: string, now: number, hist
  * - firing and told: a "reminder" every `repeatMs` while nothing mutes it;
  * - resolved and told: "resolved", whatever mutes it — unless `holdResolved` (flapping).
  */
-export function reconcile(
-  record: AlertRecord,
-  now: number,
-  muted: MuteReason[],
-  holdResolved: boolean,
-  out: EngineStep,
-): boolean {
+export function reconcile(record: AlertRecord, now: number, muted: MuteReason[], holdResolved: boolean, out: EngineStep): boolean {
   if (record.ack && record.ack.expiresAt !== null && now >= record.ack.expiresAt) {
     out.history.push(historyOf(record, now, 'ack_expired', { by: record.ack.by, expiresAt: record.ack.expiresAt }));
     record.ack = null;

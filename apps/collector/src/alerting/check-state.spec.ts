@@ -15,10 +15,18 @@ import {
 } from './check-state.js';
 
 function feed(state: CheckStateData, statuses: CheckStatus[], policy: CheckPolicy = DEFAULT_CHECK_POLICY): CheckEvent[][] {
-  return statuses.map((status, i) => applyResult(state, { status, reason: status === 'OK' ? 'ok' : 'timeout', summary: `result ${i}`, at: (state.lastResultAt ?? 0) + 1000 }, policy));
+  return statuses.map((status, i) =>
+    applyResult(state, { status, reason: status === 'OK' ? 'ok' : 'timeout', summary: `result ${i}`, at: (state.lastResultAt ?? 0) + 1000 }, policy),
+  );
 }
 
-const hardChanges = (events: CheckEvent[][]) => events.map((e) => e.filter((x) => x.type === 'hard_change').map((x) => `${(x as { from: string }).from}→${(x as { to: string }).to}`).join(''));
+const hardChanges = (events: CheckEvent[][]) =>
+  events.map((e) =>
+    e
+      .filter((x) => x.type === 'hard_change')
+      .map((x) => `${(x as { from: string }).from}→${(x as { to: string }).to}`)
+      .join(''),
+  );
 
 describe('check state', () => {
   it('defaults to 3 failures before hard, recovery on the first OK, and flap thresholds 30 % / 25 % over 21 results', () => {
@@ -90,7 +98,12 @@ describe('check state', () => {
     const policy = resolvePolicy({ failuresBeforeHard: 1, flap: { window: 11, high: 50, low: 20, weighted: false } });
     const s = initialCheckState('c1', 'a1');
     const events = feed(s, ['OK', 'CRITICAL', 'OK', 'CRITICAL', 'OK', 'CRITICAL', 'OK'], policy);
-    const flapEvents = events.map((e) => e.filter((x) => x.type !== 'hard_change').map((x) => x.type).join(''));
+    const flapEvents = events.map((e) =>
+      e
+        .filter((x) => x.type !== 'hard_change')
+        .map((x) => x.type)
+        .join(''),
+    );
     // 6 changes out of 10 is 60 %: above 50 on the seventh result.
     assert.deepEqual(flapEvents, ['', '', '', '', '', '', 'flapping_started']);
     assert.equal(s.percentChange, 60);
@@ -105,7 +118,11 @@ describe('check state', () => {
   it('never flaps when flap detection is off', () => {
     const policy = resolvePolicy({ failuresBeforeHard: 1, flap: { enabled: false } });
     const s = initialCheckState('c1', 'a1');
-    feed(s, Array.from({ length: 30 }, (_, i): CheckStatus => (i % 2 ? 'CRITICAL' : 'OK')), policy);
+    feed(
+      s,
+      Array.from({ length: 30 }, (_, i): CheckStatus => (i % 2 ? 'CRITICAL' : 'OK')),
+      policy,
+    );
     assert.equal(s.flapping, false);
     assert.ok(s.percentChange > 90);
   });
@@ -127,11 +144,23 @@ describe('check state', () => {
 
     const invalid: [string, unknown, { field: string; message: string }][] = [
       ['zero failures', { failuresBeforeHard: 0 }, { field: 'failuresBeforeHard', message: 'must be a whole number of results from 1 to 100' }],
-      ['a fraction of successes', { successesBeforeRecovery: 1.5 }, { field: 'successesBeforeRecovery', message: 'must be a whole number of results from 1 to 100' }],
+      [
+        'a fraction of successes',
+        { successesBeforeRecovery: 1.5 },
+        { field: 'successesBeforeRecovery', message: 'must be a whole number of results from 1 to 100' },
+      ],
       ['a window of two', { flap: { window: 2 } }, { field: 'flap.window', message: 'must be a whole number of results from 3 to 100' }],
       ['a percentage above 100', { flap: { high: 120 } }, { field: 'flap.high', message: 'must be a percentage from 0 to 100' }],
-      ['low above high', { flap: { high: 20, low: 40 } }, { field: 'flap.low', message: 'must not be above high (20 %): a check stops flapping below low and starts above high' }],
-      ['low above the default high', { flap: { low: 35 } }, { field: 'flap.low', message: 'must not be above high (30 %): a check stops flapping below low and starts above high' }],
+      [
+        'low above high',
+        { flap: { high: 20, low: 40 } },
+        { field: 'flap.low', message: 'must not be above high (20 %): a check stops flapping below low and starts above high' },
+      ],
+      [
+        'low above the default high',
+        { flap: { low: 35 } },
+        { field: 'flap.low', message: 'must not be above high (30 %): a check stops flapping below low and starts above high' },
+      ],
       ['a bad repeat', { repeat: '15 minutes' }, { field: 'repeat', message: 'must be a duration like 30s, 5m, 1h or 1d, got "15 minutes"' }],
       ['an unknown field', { maxAttempts: 3 }, { field: 'maxAttempts', message: 'unknown field' }],
     ];

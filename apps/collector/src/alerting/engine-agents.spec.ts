@@ -5,7 +5,7 @@ import { C1, MIN, Rounds, T0, firing, said } from './engine.testing.js';
 
 describe('AlertEngine', () => {
   describe('agent unreachable', () => {
-    it('raises one AgentUnreachable alert and keeps the alerts of the agent\'s checks quiet until it answers again', async () => {
+    it("raises one AgentUnreachable alert and keeps the alerts of the agent's checks quiet until it answers again", async () => {
       const r = new Rounds();
       await firing(r); // c1 fired at +2m
       r.result('OK', { checkId: 'c2', checkName: 'DICOM echo' });

@@ -16,7 +16,15 @@ describe('AlertEngine', () => {
       const step = r.result('CRITICAL');
       assert.deepEqual(said(step), ['firing CheckStatus critical']);
       const alert = step.notifications[0]!.alert;
-      assert.deepEqual(alert.labels, { alertname: 'CheckStatus', severity: 'critical', agent: 'pacs-01', agent_id: 'a1', check: 'PACS web', check_id: 'c1', plugin: 'http' });
+      assert.deepEqual(alert.labels, {
+        alertname: 'CheckStatus',
+        severity: 'critical',
+        agent: 'pacs-01',
+        agent_id: 'a1',
+        check: 'PACS web',
+        check_id: 'c1',
+        plugin: 'http',
+      });
       assert.equal(alert.summary, 'PACS web on pacs-01 is CRITICAL: no answer within 10 s');
       assert.equal(alert.reason, 'timeout');
       assert.equal(alert.activeAt, T0);

@@ -151,7 +151,14 @@ export class EngineJournal {
         fingerprint: n.alert.fingerprint,
         alertName: n.alert.name,
         transition: n.muted.length > 0 ? 'muted' : 'notified',
-        details: { kind: n.kind, key: n.key, severity: n.alert.severity, labels: n.alert.labels, summary: n.alert.summary, ...(n.muted.length > 0 ? { mutedBy: n.muted } : {}) },
+        details: {
+          kind: n.kind,
+          key: n.key,
+          severity: n.alert.severity,
+          labels: n.alert.labels,
+          summary: n.alert.summary,
+          ...(n.muted.length > 0 ? { mutedBy: n.muted } : {}),
+        },
       });
     }
     const notifications = step.notifications.filter((n) => n.muted.length === 0).map((n) => ({ key: n.key, payload: alertMessage(n, this.options.publicUrl) }));

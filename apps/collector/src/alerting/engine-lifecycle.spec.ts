@@ -99,12 +99,23 @@ describe('AlertEngine', () => {
   describe('silences', () => {
     it('mute matching alerts only, record the held "firing", and send it when the silence expires while the alert still fires', async () => {
       const r = new Rounds();
-      const { silence } = r.engine.addSilence({ matchers: [{ label: 'check', op: '=', value: 'PACS web' }], durationMs: 60 * MIN, createdBy: 'dana', comment: 'migrating' });
+      const { silence } = r.engine.addSilence({
+        matchers: [{ label: 'check', op: '=', value: 'PACS web' }],
+        durationMs: 60 * MIN,
+        createdBy: 'dana',
+        comment: 'migrating',
+      });
       await firing(r);
       await firing(r, { checkId: 'c2', checkName: 'DICOM echo' });
       const muted = r.notifications.filter((n) => n.muted.length);
-      assert.deepEqual(muted.map((n) => [n.kind, n.alert.labels.check, n.muted]), [['firing', 'PACS web', [{ type: 'silence', id: silence.id, createdBy: 'dana', comment: 'migrating' }]]]);
-      assert.deepEqual(r.notifications.filter((n) => !n.muted.length).map((n) => n.alert.labels.check), ['DICOM echo']);
+      assert.deepEqual(
+        muted.map((n) => [n.kind, n.alert.labels.check, n.muted]),
+        [['firing', 'PACS web', [{ type: 'silence', id: silence.id, createdBy: 'dana', comment: 'migrating' }]]],
+      );
+      assert.deepEqual(
+        r.notifications.filter((n) => !n.muted.length).map((n) => n.alert.labels.check),
+        ['DICOM echo'],
+      );
 
       await r.to(30 * MIN);
       assert.deepEqual(said(r.tick()), ['reminder CheckStatus critical'], 'only the unsilenced check reminds');
@@ -148,7 +159,15 @@ describe('AlertEngine', () => {
     it('mute notifications but keep recording, and "resolved" still goes out for what fired before', async () => {
       const r = new Rounds();
       await firing(r); // c1 fired and was announced before the window
-      const window: MaintenanceWindow = { id: 'm1', name: 'PACS upgrade', matchers: [{ label: 'agent', op: '=', value: 'pacs-01' }], comment: null, kind: 'once', startsAt: T0 + 10 * MIN, endsAt: T0 + 70 * MIN };
+      const window: MaintenanceWindow = {
+        id: 'm1',
+        name: 'PACS upgrade',
+        matchers: [{ label: 'agent', op: '=', value: 'pacs-01' }],
+        comment: null,
+        kind: 'once',
+        startsAt: T0 + 10 * MIN,
+        endsAt: T0 + 70 * MIN,
+      };
       r.engine.putMaintenanceWindow(window);
       await r.to(10 * MIN);
       assert.deepEqual(said(r.tick()), []);
@@ -176,7 +195,17 @@ describe('AlertEngine', () => {
 
     it('mute a weekly Sunday 02:00–04:00 Europe/Berlin window on the spring-forward Sunday from 01:00 to 02:00 UTC only', async () => {
       const r = new Rounds({}, Date.parse('2025-03-30T00:43:00Z'));
-      r.engine.putMaintenanceWindow({ id: 'sun', name: 'Sunday patching', matchers: [], comment: null, kind: 'weekly', timeZone: 'Europe/Berlin', start: '02:00', end: '04:00', days: ['sun'] });
+      r.engine.putMaintenanceWindow({
+        id: 'sun',
+        name: 'Sunday patching',
+        matchers: [],
+        comment: null,
+        kind: 'weekly',
+        timeZone: 'Europe/Berlin',
+        start: '02:00',
+        end: '04:00',
+        days: ['sun'],
+      });
       await firing(r); // announced at 00:45Z, before the window
       assert.equal(r.notifications.at(-1)?.at, Date.parse('2025-03-30T00:45:00Z'));
       const at = async (text: string) => {
@@ -190,7 +219,17 @@ describe('AlertEngine', () => {
 
     it('mute the same window on the fall-back Sunday from 00:00 to 03:00 UTC', async () => {
       const r = new Rounds({ repeatMs: 30 * MIN }, Date.parse('2025-10-25T23:28:00Z'));
-      r.engine.putMaintenanceWindow({ id: 'sun', name: 'Sunday patching', matchers: [], comment: null, kind: 'weekly', timeZone: 'Europe/Berlin', start: '02:00', end: '04:00', days: ['sun'] });
+      r.engine.putMaintenanceWindow({
+        id: 'sun',
+        name: 'Sunday patching',
+        matchers: [],
+        comment: null,
+        kind: 'weekly',
+        timeZone: 'Europe/Berlin',
+        start: '02:00',
+        end: '04:00',
+        days: ['sun'],
+      });
       await firing(r); // announced at 23:30Z on Saturday
       const at = async (text: string) => {
         await r.clock.advance(Date.parse(text) - r.clock.now());

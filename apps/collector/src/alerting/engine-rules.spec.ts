@@ -37,13 +37,20 @@ describe('AlertEngine', () => {
 
     it('fires at once without `for`, e.g. on a DICOM echo that takes too long', () => {
       const r = new Rounds({ rules: [rule({ name: 'slow-echo', metric: 'echo_seconds', op: '>=', value: 2, severity: 'critical' })] });
-      const step = r.result('OK', { checkId: 'echo', checkName: 'DICOM echo', plugin: 'dicom-echo', metrics: [{ name: 'echo_seconds', value: 2.5, unit: 'seconds' }] });
+      const step = r.result('OK', {
+        checkId: 'echo',
+        checkName: 'DICOM echo',
+        plugin: 'dicom-echo',
+        metrics: [{ name: 'echo_seconds', value: 2.5, unit: 'seconds' }],
+      });
       assert.deepEqual(said(step), ['firing slow-echo critical']);
     });
 
     it('selects series by agent, check, metric name and labels with =, != and =~', () => {
       const r = new Rounds({
-        rules: [rule({ name: 'pacs-disk', metric: 'filesystem_used_ratio', op: '>', value: 0.9, matchers: ['agent=~"pacs-.*"', 'check="host"', 'mount!="/boot"'] })],
+        rules: [
+          rule({ name: 'pacs-disk', metric: 'filesystem_used_ratio', op: '>', value: 0.9, matchers: ['agent=~"pacs-.*"', 'check="host"', 'mount!="/boot"'] }),
+        ],
       });
       r.metrics([disk(0.95, '/data'), disk(0.99, '/boot'), { name: 'memory_used_ratio', value: 0.99 }]);
       r.metrics([disk(0.99, '/data')], { agentId: 'a2', agentName: 'nas-01' });
@@ -67,13 +74,22 @@ describe('AlertEngine', () => {
       const r = new Rounds({ rules: [rule({ name: 'disk', metric: 'filesystem_used_ratio', op: '>', value: 0.9 })] });
       r.metrics([disk(0.95, '/data'), disk(0.95, '/images')]);
       r.metrics([disk(0.96, '/data')], { agentName: 'pacs-01-renamed' });
-      const fps = r.engine.alerts().map((a) => a.fingerprint).sort();
-      assert.deepEqual(fps, [
-        ruleAlertFingerprint('disk', 'a1', 'host', 'filesystem_used_ratio', { mount: '/data' }),
-        ruleAlertFingerprint('disk', 'a1', 'host', 'filesystem_used_ratio', { mount: '/images' }),
-      ].sort());
+      const fps = r.engine
+        .alerts()
+        .map((a) => a.fingerprint)
+        .sort();
+      assert.deepEqual(
+        fps,
+        [
+          ruleAlertFingerprint('disk', 'a1', 'host', 'filesystem_used_ratio', { mount: '/data' }),
+          ruleAlertFingerprint('disk', 'a1', 'host', 'filesystem_used_ratio', { mount: '/images' }),
+        ].sort(),
+      );
       assert.match(fps[0]!, /^[0-9a-f]{16}$/);
-      assert.equal(r.engine.alert(fps.find((f) => f === ruleAlertFingerprint('disk', 'a1', 'host', 'filesystem_used_ratio', { mount: '/data' }))!)?.labels.agent, 'pacs-01-renamed');
+      assert.equal(
+        r.engine.alert(fps.find((f) => f === ruleAlertFingerprint('disk', 'a1', 'host', 'filesystem_used_ratio', { mount: '/data' }))!)?.labels.agent,
+        'pacs-01-renamed',
+      );
     });
 
     it('keeps a metric label that clashes with an engine label as exported_<name>', () => {
@@ -90,17 +106,30 @@ describe('AlertEngine', () => {
     });
 
     it('resolves the alerts of a rule that is removed, and of one whose new threshold the last value no longer crosses', () => {
-      const r = new Rounds({ rules: [rule({ name: 'disk', metric: 'filesystem_used_ratio', op: '>', value: 0.9 }), rule({ name: 'cpu', metric: 'cpu_usage_ratio', op: '>', value: 0.8 })] });
+      const r = new Rounds({
+        rules: [
+          rule({ name: 'disk', metric: 'filesystem_used_ratio', op: '>', value: 0.9 }),
+          rule({ name: 'cpu', metric: 'cpu_usage_ratio', op: '>', value: 0.8 }),
+        ],
+      });
       r.metrics([disk(0.95), { name: 'cpu_usage_ratio', value: 0.85 }]);
       const step = r.keep(r.engine.setRules([rule({ name: 'cpu', metric: 'cpu_usage_ratio', op: '>', value: 0.9 })]));
       assert.deepEqual(said(step).sort(), ['resolved cpu warning', 'resolved disk warning']);
-      assert.deepEqual(r.history.filter((h) => h.event === 'resolved').map((h) => h.detail).sort(), ['rule cpu changed and no longer matches', 'rule disk was removed']);
+      assert.deepEqual(
+        r.history
+          .filter((h) => h.event === 'resolved')
+          .map((h) => h.detail)
+          .sort(),
+        ['rule cpu changed and no longer matches', 'rule disk was removed'],
+      );
     });
 
-    it('gives a changed rule\'s firing alerts its new severity', () => {
+    it("gives a changed rule's firing alerts its new severity", () => {
       const r = new Rounds({ rules: [rule({ name: 'disk', metric: 'filesystem_used_ratio', op: '>', value: 0.9 })] });
       r.metrics([disk(0.95)]);
-      assert.deepEqual(said(r.engine.setRules([rule({ name: 'disk', metric: 'filesystem_used_ratio', op: '>', value: 0.9, severity: 'critical' })])), ['firing disk critical']);
+      assert.deepEqual(said(r.engine.setRules([rule({ name: 'disk', metric: 'filesystem_used_ratio', op: '>', value: 0.9, severity: 'critical' })])), [
+        'firing disk critical',
+      ]);
     });
   });
 });

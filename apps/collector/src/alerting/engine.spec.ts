@@ -21,13 +21,31 @@ describe('AlertEngine', () => {
       await r.to(20 * MIN);
       const a = restored.tick();
       assert.deepEqual(said(a), ['reminder CheckStatus critical']);
-      assert.deepEqual(a.history.map((h) => h.event), ['ack_expired']);
+      assert.deepEqual(
+        a.history.map((h) => h.event),
+        ['ack_expired'],
+      );
       assert.equal(a.notifications[0]!.key, `${C1}/${T0}/2/reminder`);
       await r.to(21 * MIN);
-      assert.deepEqual(said(restored.ingest({ agentId: 'a1', checkId: 'host', status: 0, reason: 'ok', summary: '', metrics: [{ name: 'cpu_usage_ratio', value: 0.95 }], at: r.clock.now() })), [
-        'firing cpu warning',
-      ]);
-      assert.deepEqual(said(restored.ingest({ agentId: 'a1', checkId: 'c1', status: 0, reason: 'ok', summary: '', metrics: [], at: r.clock.now() })), [], 'recovery needs 2 OKs');
+      assert.deepEqual(
+        said(
+          restored.ingest({
+            agentId: 'a1',
+            checkId: 'host',
+            status: 0,
+            reason: 'ok',
+            summary: '',
+            metrics: [{ name: 'cpu_usage_ratio', value: 0.95 }],
+            at: r.clock.now(),
+          }),
+        ),
+        ['firing cpu warning'],
+      );
+      assert.deepEqual(
+        said(restored.ingest({ agentId: 'a1', checkId: 'c1', status: 0, reason: 'ok', summary: '', metrics: [], at: r.clock.now() })),
+        [],
+        'recovery needs 2 OKs',
+      );
     });
 
     it('gives the same keys when the same inputs are replayed on the same saved state, so an outbox delivers once', async () => {
@@ -36,7 +54,11 @@ describe('AlertEngine', () => {
       const saved = r.engine.toJSON();
       const replay = () => {
         const engine = AlertEngine.fromJSON(saved, { clock: r.clock });
-        return [...engine.ingest({ agentId: 'a1', checkId: 'c1', status: 'OK', reason: 'ok', summary: '', metrics: [], at: r.clock.now() }).notifications.map((n) => n.key)];
+        return [
+          ...engine
+            .ingest({ agentId: 'a1', checkId: 'c1', status: 'OK', reason: 'ok', summary: '', metrics: [], at: r.clock.now() })
+            .notifications.map((n) => n.key),
+        ];
       };
       assert.deepEqual(replay(), [`${C1}/${T0}/2/resolved`]);
       assert.deepEqual(replay(), replay());

@@ -16,7 +16,9 @@ export function rule(input: Record<string, unknown>): Rule {
 
 /** One line per notification: `kind name severity`, and what muted it. */
 export function said(step: EngineStep): string[] {
-  return step.notifications.map((n) => `${n.kind} ${n.alert.name} ${n.alert.severity}${n.muted.length ? ` (muted: ${n.muted.map((m) => m.type).join(', ')})` : ''}`);
+  return step.notifications.map(
+    (n) => `${n.kind} ${n.alert.name} ${n.alert.severity}${n.muted.length ? ` (muted: ${n.muted.map((m) => m.type).join(', ')})` : ''}`,
+  );
 }
 
 export class Rounds {

@@ -1,12 +1,4 @@
-import {
-  acknowledge,
-  emptyStep,
-  snapshot,
-  unacknowledge,
-  type AlertSnapshot,
-  type EngineStep,
-  type MuteReason,
-} from './alerts.js';
+import { acknowledge, emptyStep, snapshot, unacknowledge, type AlertSnapshot, type EngineStep, type MuteReason } from './alerts.js';
 import { type CheckPolicy, type CheckPolicyOverride, type CheckStateData } from './check-state.js';
 import { removeAgent, setReachable, type AgentEvent } from './engine-agents.js';
 import { dropCheck, ingestResult, type CheckResultInput } from './engine-checks.js';

@@ -16,21 +16,19 @@ export function parseDurationText(text: string): number | string {
 
 /** A duration given as text ("15m") or as whole milliseconds; the output is milliseconds. */
 export function durationField() {
-  return z
-    .union([z.string(), z.number()], { error: `${DURATION_HELP} (or whole milliseconds)` })
-    .transform((value, ctx): number => {
-      if (typeof value === 'number') {
-        if (Number.isInteger(value) && value >= 0) return value;
-        ctx.addIssue({ code: 'custom', message: `${DURATION_HELP} (or whole milliseconds), got ${value}` });
-        return z.NEVER;
-      }
-      const ms = parseDurationText(value);
-      if (typeof ms === 'string') {
-        ctx.addIssue({ code: 'custom', message: ms });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  return z.union([z.string(), z.number()], { error: `${DURATION_HELP} (or whole milliseconds)` }).transform((value, ctx): number => {
+    if (typeof value === 'number') {
+      if (Number.isInteger(value) && value >= 0) return value;
+      ctx.addIssue({ code: 'custom', message: `${DURATION_HELP} (or whole milliseconds), got ${value}` });
+      return z.NEVER;
+    }
+    const ms = parseDurationText(value);
+    if (typeof ms === 'string') {
+      ctx.addIssue({ code: 'custom', message: ms });
+      return z.NEVER;
+    }
+    return ms;
+  });
 }
 
 /** An instant given as epoch milliseconds or as an ISO 8601 text with a zone ("2025-03-30T01:00:00Z"). */

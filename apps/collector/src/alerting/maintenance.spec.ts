@@ -7,7 +7,18 @@ const at = (text: string) => Date.parse(text);
 const spans = (list: { start: number; end: number }[]) => list.map((o) => `${iso(o.start)} – ${iso(o.end)}`);
 
 function recurring(fields: Partial<RecurringWindow>): RecurringWindow {
-  return { id: 'w1', name: 'PACS patching', matchers: [], comment: null, kind: 'weekly', timeZone: 'Europe/Berlin', start: '02:00', end: '04:00', days: ['sun'], ...fields };
+  return {
+    id: 'w1',
+    name: 'PACS patching',
+    matchers: [],
+    comment: null,
+    kind: 'weekly',
+    timeZone: 'Europe/Berlin',
+    start: '02:00',
+    end: '04:00',
+    days: ['sun'],
+    ...fields,
+  };
 }
 
 describe('maintenance windows', () => {
@@ -67,16 +78,12 @@ describe('maintenance windows', () => {
 
   it('opens a window whose start falls in the skipped hour when the clocks jump', () => {
     const w = recurring({ kind: 'daily', days: [], start: '02:30', end: '03:30' });
-    assert.deepEqual(spans(occurrences(w, at('2025-03-30T00:00:00Z'), at('2025-03-30T12:00:00Z'))), [
-      '2025-03-30T01:00:00.000Z – 2025-03-30T01:30:00.000Z',
-    ]);
+    assert.deepEqual(spans(occurrences(w, at('2025-03-30T00:00:00Z'), at('2025-03-30T12:00:00Z'))), ['2025-03-30T01:00:00.000Z – 2025-03-30T01:30:00.000Z']);
   });
 
   it('keeps a window whose end falls in the repeated hour open until the second pass of that time', () => {
     const w = recurring({ kind: 'daily', days: [], start: '01:00', end: '02:30' });
-    assert.deepEqual(spans(occurrences(w, at('2025-10-25T12:00:00Z'), at('2025-10-26T12:00:00Z'))), [
-      '2025-10-25T23:00:00.000Z – 2025-10-26T01:30:00.000Z',
-    ]);
+    assert.deepEqual(spans(occurrences(w, at('2025-10-25T12:00:00Z'), at('2025-10-26T12:00:00Z'))), ['2025-10-25T23:00:00.000Z – 2025-10-26T01:30:00.000Z']);
   });
 
   it('runs a daily window that ends at or before its start into the next day', () => {
@@ -110,7 +117,10 @@ describe('maintenance windows', () => {
   it('mutes only the alerts its matchers select', () => {
     const w = recurring({ kind: 'daily', days: [], start: '00:00', end: '00:00', matchers: [{ label: 'agent', op: '=', value: 'pacs-01' }] });
     const now = at('2025-01-10T12:00:00Z');
-    assert.deepEqual(windowsMuting([w], { agent: 'pacs-01' }, now).map((x) => x.id), ['w1']);
+    assert.deepEqual(
+      windowsMuting([w], { agent: 'pacs-01' }, now).map((x) => x.id),
+      ['w1'],
+    );
     assert.deepEqual(windowsMuting([w], { agent: 'pacs-02' }, now), []);
   });
 
@@ -146,26 +156,46 @@ describe('maintenance windows', () => {
       const parsed = parseMaintenanceWindow({ id: 'o', name: 'upgrade', kind: 'once', startsAt: '2025-03-30T01:00:00Z', endsAt: '2025-03-30T05:00:00+02:00' });
       assert.deepEqual(parsed, {
         ok: true,
-        value: { id: 'o', name: 'upgrade', matchers: [], comment: null, kind: 'once', startsAt: at('2025-03-30T01:00:00Z'), endsAt: at('2025-03-30T03:00:00Z') },
+        value: {
+          id: 'o',
+          name: 'upgrade',
+          matchers: [],
+          comment: null,
+          kind: 'once',
+          startsAt: at('2025-03-30T01:00:00Z'),
+          endsAt: at('2025-03-30T03:00:00Z'),
+        },
       });
     });
 
     const valid = { id: 'w1', name: 'n', kind: 'daily', timeZone: 'Europe/Berlin', start: '02:00', end: '04:00' };
     const invalid: [string, Record<string, unknown>, { field: string; message: string }][] = [
       ['an unknown kind', { ...valid, kind: 'monthly' }, { field: 'kind', message: 'must be once, daily or weekly' }],
-      ['a misspelt zone', { ...valid, timeZone: 'Europe/Berlim' }, { field: 'timeZone', message: '"Europe/Berlim" is not an IANA time zone name: write one like Europe/Berlin or UTC' }],
+      [
+        'a misspelt zone',
+        { ...valid, timeZone: 'Europe/Berlim' },
+        { field: 'timeZone', message: '"Europe/Berlim" is not an IANA time zone name: write one like Europe/Berlin or UTC' },
+      ],
       ['a missing zone', { ...valid, timeZone: undefined }, { field: 'timeZone', message: 'is required' }],
       ['a time without leading zero', { ...valid, start: '2:00' }, { field: 'start', message: 'must be a time of day like 02:00 (24-hour HH:MM)' }],
       ['24:00', { ...valid, end: '24:00' }, { field: 'end', message: 'must be a time of day like 02:00 (24-hour HH:MM)' }],
       ['a weekly window without days', { ...valid, kind: 'weekly', days: [] }, { field: 'days', message: 'needs at least one weekday, e.g. ["sun"]' }],
       ['a misspelt weekday', { ...valid, kind: 'weekly', days: ['sunday'] }, { field: 'days.0', message: 'must be one of sun, mon, tue, wed, thu, fri, sat' }],
-      ['a one-off window that ends before it starts', { id: 'o', name: 'n', kind: 'once', startsAt: 2000, endsAt: 1000 }, { field: 'endsAt', message: 'must be after startsAt' }],
+      [
+        'a one-off window that ends before it starts',
+        { id: 'o', name: 'n', kind: 'once', startsAt: 2000, endsAt: 1000 },
+        { field: 'endsAt', message: 'must be after startsAt' },
+      ],
       [
         'a local time without a zone',
         { id: 'o', name: 'n', kind: 'once', startsAt: '2025-03-30T02:00', endsAt: 1000 },
         { field: 'startsAt', message: 'must be a time like 2025-03-30T01:00:00Z (with Z or an offset) or epoch milliseconds, got "2025-03-30T02:00"' },
       ],
-      ['a bad matcher', { ...valid, matchers: ['agent'] }, { field: 'matchers.0', message: '`agent` is not a matcher: write label="value", label!="value", label=~"regex" or label!~"regex"' }],
+      [
+        'a bad matcher',
+        { ...valid, matchers: ['agent'] },
+        { field: 'matchers.0', message: '`agent` is not a matcher: write label="value", label!="value", label=~"regex" or label!~"regex"' },
+      ],
       ['an unknown field', { ...valid, days: ['sun'] }, { field: 'days', message: 'unknown field' }],
       ['an empty name', { ...valid, name: '  ' }, { field: 'name', message: 'must not be empty' }],
     ];

@@ -85,14 +85,12 @@ export function matchesAll(matchers: readonly Matcher[], labels: Labels): boolea
 
 /** A matcher written as text in a config, parsed (and its regex checked) at validation. */
 export function matcherField() {
-  return z
-    .string({ error: 'must be a matcher written as text, e.g. agent="pacs-01"' })
-    .transform((text, ctx): Matcher => {
-      const parsed = parseMatcher(text);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', message: parsed });
-        return z.NEVER;
-      }
-      return parsed;
-    });
+  return z.string({ error: 'must be a matcher written as text, e.g. agent="pacs-01"' }).transform((text, ctx): Matcher => {
+    const parsed = parseMatcher(text);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed });
+      return z.NEVER;
+    }
+    return parsed;
+  });
 }

@@ -11,15 +11,32 @@ function rule(input: Record<string, unknown>): Rule {
 }
 
 describe('threshold rules', () => {
-  it('fills in defaults: no matchers, for 0, severity warning, the engine\'s repeat', () => {
+  it("fills in defaults: no matchers, for 0, severity warning, the engine's repeat", () => {
     assert.deepEqual(parseRule(valid), {
       ok: true,
-      value: { name: 'disk-almost-full', metric: 'filesystem_used_ratio', matchers: [], op: '>', value: 0.9, forMs: 0, severity: 'warning', repeatMs: null, description: null },
+      value: {
+        name: 'disk-almost-full',
+        metric: 'filesystem_used_ratio',
+        matchers: [],
+        op: '>',
+        value: 0.9,
+        forMs: 0,
+        severity: 'warning',
+        repeatMs: null,
+        description: null,
+      },
     });
   });
 
   it('reads matchers, durations and severity', () => {
-    const r = rule({ ...valid, matchers: ['agent=~"pacs-.*"', 'mount!="/boot"'], for: '10m', repeat: '1h', severity: 'critical', description: 'images stop arriving when full' });
+    const r = rule({
+      ...valid,
+      matchers: ['agent=~"pacs-.*"', 'mount!="/boot"'],
+      for: '10m',
+      repeat: '1h',
+      severity: 'critical',
+      description: 'images stop arriving when full',
+    });
     assert.deepEqual(r.matchers, [
       { label: 'agent', op: '=~', value: 'pacs-.*' },
       { label: 'mount', op: '!=', value: '/boot' },
@@ -37,9 +54,17 @@ describe('threshold rules', () => {
   // One fixture per message: each invalid rule says which field is wrong and what to write.
   const invalid: [string, Record<string, unknown>, { field: string; message: string }][] = [
     ['a missing name', { ...valid, name: undefined }, { field: 'name', message: 'is required' }],
-    ['a name with spaces', { ...valid, name: 'disk full' }, { field: 'name', message: 'must start with a letter and use only letters, digits, "_", "." and "-" (at most 100 characters)' }],
+    [
+      'a name with spaces',
+      { ...valid, name: 'disk full' },
+      { field: 'name', message: 'must start with a letter and use only letters, digits, "_", "." and "-" (at most 100 characters)' },
+    ],
     ['a missing metric', { ...valid, metric: undefined }, { field: 'metric', message: 'is required' }],
-    ['a metric name with a dash', { ...valid, metric: 'used-ratio' }, { field: 'metric', message: 'must be a metric name like filesystem_used_ratio (letters, digits, "_" and ":")' }],
+    [
+      'a metric name with a dash',
+      { ...valid, metric: 'used-ratio' },
+      { field: 'metric', message: 'must be a metric name like filesystem_used_ratio (letters, digits, "_" and ":")' },
+    ],
     ['an unknown operator', { ...valid, op: '=>' }, { field: 'op', message: 'must be one of > >= < <= == !=' }],
     ['a missing operator', { ...valid, op: undefined }, { field: 'op', message: 'is required' }],
     ['a value given as text', { ...valid, value: '0.9' }, { field: 'value', message: 'must be a number' }],
@@ -49,10 +74,26 @@ describe('threshold rules', () => {
     ['a for of the wrong type', { ...valid, for: true }, { field: 'for', message: 'must be a duration like 30s, 5m, 1h or 1d (or whole milliseconds)' }],
     ['an unknown severity', { ...valid, severity: 'page' }, { field: 'severity', message: 'must be one of critical, warning, info' }],
     ['a repeat in weeks', { ...valid, repeat: '1w' }, { field: 'repeat', message: 'must be a duration like 30s, 5m, 1h or 1d, got "1w"' }],
-    ['matchers given as an object', { ...valid, matchers: { agent: 'pacs-01' } }, { field: 'matchers', message: 'must be a list of matchers, e.g. ["agent=\\"pacs-01\\""]' }],
-    ['a matcher given as an object', { ...valid, matchers: [{ agent: 'pacs-01' }] }, { field: 'matchers.0', message: 'must be a matcher written as text, e.g. agent="pacs-01"' }],
-    ['a matcher without operator', { ...valid, matchers: ['agent pacs-01'] }, { field: 'matchers.0', message: '`agent pacs-01` is not a matcher: write label="value", label!="value", label=~"regex" or label!~"regex"' }],
-    ['a matcher with a broken regex', { ...valid, matchers: ['agent="x"', 'check=~"[PACS"'] }, { field: 'matchers.1', message: '`check=~"[PACS"` is not a matcher: /[PACS/ is not a valid regular expression (Unterminated character class)' }],
+    [
+      'matchers given as an object',
+      { ...valid, matchers: { agent: 'pacs-01' } },
+      { field: 'matchers', message: 'must be a list of matchers, e.g. ["agent=\\"pacs-01\\""]' },
+    ],
+    [
+      'a matcher given as an object',
+      { ...valid, matchers: [{ agent: 'pacs-01' }] },
+      { field: 'matchers.0', message: 'must be a matcher written as text, e.g. agent="pacs-01"' },
+    ],
+    [
+      'a matcher without operator',
+      { ...valid, matchers: ['agent pacs-01'] },
+      { field: 'matchers.0', message: '`agent pacs-01` is not a matcher: write label="value", label!="value", label=~"regex" or label!~"regex"' },
+    ],
+    [
+      'a matcher with a broken regex',
+      { ...valid, matchers: ['agent="x"', 'check=~"[PACS"'] },
+      { field: 'matchers.1', message: '`check=~"[PACS"` is not a matcher: /[PACS/ is not a valid regular expression (Unterminated character class)' },
+    ],
     ['an unknown field', { ...valid, threshold: 0.9 }, { field: 'threshold', message: 'unknown field' }],
   ];
   for (const [what, input, error] of invalid) {
@@ -69,7 +110,10 @@ describe('threshold rules', () => {
   });
 
   it('names the rule in a list that is wrong', () => {
-    assert.deepEqual(parseRules([valid, { ...valid, name: 'x', op: '~' }]), { ok: false, errors: [{ field: '1.op', message: 'must be one of > >= < <= == !=' }] });
+    assert.deepEqual(parseRules([valid, { ...valid, name: 'x', op: '~' }]), {
+      ok: false,
+      errors: [{ field: '1.op', message: 'must be one of > >= < <= == !=' }],
+    });
   });
 
   it('compares with each operator', () => {

@@ -34,9 +34,7 @@ export const ruleSchema = z
     name: z
       .string(required('must be text'))
       .regex(RULE_NAME, 'must start with a letter and use only letters, digits, "_", "." and "-" (at most 100 characters)'),
-    metric: z
-      .string(required('must be a metric name'))
-      .regex(METRIC_NAME, 'must be a metric name like filesystem_used_ratio (letters, digits, "_" and ":")'),
+    metric: z.string(required('must be a metric name')).regex(METRIC_NAME, 'must be a metric name like filesystem_used_ratio (letters, digits, "_" and ":")'),
     matchers: z.array(matcherField(), { error: 'must be a list of matchers, e.g. ["agent=\\"pacs-01\\""]' }).default([]),
     op: z.enum(COMPARISONS, required(`must be one of ${COMPARISONS.join(' ')}`)),
     value: z.number(required('must be a number')),
@@ -45,19 +43,17 @@ export const ruleSchema = z
     repeat: durationField().optional(),
     description: z.string({ error: 'must be text' }).max(1000, 'must be at most 1000 characters').optional(),
   })
-  .transform(
-    (r): Rule => ({
-      name: r.name,
-      metric: r.metric,
-      matchers: r.matchers,
-      op: r.op,
-      value: r.value,
-      forMs: r.for,
-      severity: r.severity,
-      repeatMs: r.repeat ?? null,
-      description: r.description ?? null,
-    }),
-  );
+  .transform((r): Rule => ({
+    name: r.name,
+    metric: r.metric,
+    matchers: r.matchers,
+    op: r.op,
+    value: r.value,
+    forMs: r.for,
+    severity: r.severity,
+    repeatMs: r.repeat ?? null,
+    description: r.description ?? null,
+  }));
 
 /** A list of rules; names must be unique. */
 export const ruleListSchema = z.array(ruleSchema, { error: 'must be a list of rules' }).superRefine((rules, ctx) => {
@@ -106,7 +102,12 @@ export function describeRule(rule: Rule): string {
 }
 
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

@@ -45,16 +45,14 @@ export const silenceRequestSchema = z
       ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'must be after startsAt' });
     }
   })
-  .transform(
-    ({ duration, ...s }): SilenceRequest => ({
-      matchers: s.matchers,
-      createdBy: s.createdBy,
-      comment: s.comment,
-      ...(s.startsAt === undefined ? {} : { startsAt: s.startsAt }),
-      ...(s.endsAt === undefined ? {} : { endsAt: s.endsAt }),
-      ...(duration === undefined ? {} : { durationMs: duration }),
-    }),
-  );
+  .transform(({ duration, ...s }): SilenceRequest => ({
+    matchers: s.matchers,
+    createdBy: s.createdBy,
+    comment: s.comment,
+    ...(s.startsAt === undefined ? {} : { startsAt: s.startsAt }),
+    ...(s.endsAt === undefined ? {} : { endsAt: s.endsAt }),
+    ...(duration === undefined ? {} : { durationMs: duration }),
+  }));
 
 export function parseSilenceRequest(input: unknown): Validation<SilenceRequest> {
   return validateWith(silenceRequestSchema, input);

@@ -88,9 +88,7 @@ export function zonedToUtc(local: LocalDateTime, timeZone: string, prefer: 'earl
   // A zone changes its offset at most once within a day on either side of any real date.
   const before = zoneOffsetMs(wall - DAY, timeZone);
   const after = zoneOffsetMs(wall + DAY, timeZone);
-  const candidates = [...new Set([wall - before, wall - after])]
-    .filter((t) => t + zoneOffsetMs(t, timeZone) === wall)
-    .sort((a, b) => a - b);
+  const candidates = [...new Set([wall - before, wall - after])].filter((t) => t + zoneOffsetMs(t, timeZone) === wall).sort((a, b) => a - b);
   if (candidates.length > 0) return prefer === 'earlier' ? candidates[0]! : candidates[candidates.length - 1]!;
 
   // In the gap: find the jump between the last instant on the old offset and the first on the new.

@@ -55,7 +55,10 @@ describe('rounds-collector check add (limits)', () => {
     assert.match(added.output, /^added check fast \(.+\): tcp every 0.2 s$/m);
     const refused = await checkAdd(['--name', 'second'], { ROUNDS_MAX_CHECKS_PER_AGENT: '1' });
     assert.equal(refused.code, 1, refused.output);
-    assert.match(refused.output, /invalid check: agent: agent pacs-01 has 1 check, the most one agent may have is 1 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more/);
+    assert.match(
+      refused.output,
+      /invalid check: agent: agent pacs-01 has 1 check, the most one agent may have is 1 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more/,
+    );
   });
 });
 
@@ -99,7 +102,10 @@ describe('rounds-collector secrets rotate-key', () => {
     try {
       const res = await run(['agent', 'list']);
       assert.equal(res.code, 1, res.output);
-      assert.match(res.output, /the token of agent "pacs-01" was encrypted with secret key \S+, but the key in use is \S+ \(from .*secret\.key\) — put back the key/);
+      assert.match(
+        res.output,
+        /the token of agent "pacs-01" was encrypted with secret key \S+, but the key in use is \S+ \(from .*secret\.key\) — put back the key/,
+      );
     } finally {
       writeFileSync(file, right, { mode: 0o600 });
     }

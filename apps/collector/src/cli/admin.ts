@@ -77,7 +77,10 @@ export async function agentCommand(config: CollectorConfig, { positionals, value
 
 export async function checkCommand(config: CollectorConfig, { positionals, values }: AdminArgs, print: (s: string) => void): Promise<number> {
   const [sub] = positionals;
-  if (sub !== 'add') throw new Error('usage: rounds-collector check add --agent <name> --name <name> --plugin <plugin> --config <json or @file> [--interval 60s] [--timeout 10s]');
+  if (sub !== 'add')
+    throw new Error(
+      'usage: rounds-collector check add --agent <name> --name <name> --plugin <plugin> --config <json or @file> [--interval 60s] [--timeout 10s]',
+    );
   const usage = 'rounds-collector check add --agent <name> --name <name> --plugin <plugin> --config <json or @file>';
   const configText = need(values, 'config', usage);
   let pluginConfig: unknown;

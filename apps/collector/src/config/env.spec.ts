@@ -84,7 +84,11 @@ describe('readCollectorConfig', () => {
   it('decodes ROUNDS_SECRET_KEY and ROUNDS_SECRET_KEY_NEW from base64, which satisfies PostgreSQL without a key file', () => {
     const key = Buffer.alloc(32, 7);
     const next = Buffer.alloc(32, 9);
-    const config = readCollectorConfig({ ROUNDS_DATABASE_URL: 'postgres://db/rounds', ROUNDS_SECRET_KEY: ` ${key.toString('base64')}\n`, ROUNDS_SECRET_KEY_NEW: next.toString('base64') });
+    const config = readCollectorConfig({
+      ROUNDS_DATABASE_URL: 'postgres://db/rounds',
+      ROUNDS_SECRET_KEY: ` ${key.toString('base64')}\n`,
+      ROUNDS_SECRET_KEY_NEW: next.toString('base64'),
+    });
     assert.deepEqual(config.secretKey, key);
     assert.deepEqual(config.newSecretKey, next);
     assert.equal(config.secretKeyFile, undefined);
@@ -92,7 +96,10 @@ describe('readCollectorConfig', () => {
 
   it('never repeats a refused secret key in its message', () => {
     const leaked = 'c2VjcmV0LWtleS10aGF0LWlzLXRvby1zaG9ydA==';
-    assert.throws(() => readCollectorConfig({ ROUNDS_SECRET_KEY: leaked }), (e: Error) => !e.message.includes(leaked) && e.message.includes('ROUNDS_SECRET_KEY:'));
+    assert.throws(
+      () => readCollectorConfig({ ROUNDS_SECRET_KEY: leaked }),
+      (e: Error) => !e.message.includes(leaked) && e.message.includes('ROUNDS_SECRET_KEY:'),
+    );
   });
 
   it('returns a frozen config', () => {
@@ -130,12 +137,24 @@ describe('readCollectorConfig', () => {
     [{ ROUNDS_MIN_CHECK_INTERVAL_MS: '1s' }, 'ROUNDS_MIN_CHECK_INTERVAL_MS: Invalid input: expected number, received NaN'],
     [{ ROUNDS_METRICS_TOKEN: 'short' }, 'ROUNDS_METRICS_TOKEN: must be at least 24 characters'],
     [{ ROUNDS_METRICS_USER: 'prom:etheus', ROUNDS_METRICS_PASSWORD: 'p'.repeat(12) }, 'ROUNDS_METRICS_USER: must not contain ":" (HTTP basic auth)'],
-    [{ ROUNDS_METRICS_USER: 'prometheus' }, 'ROUNDS_METRICS_PASSWORD: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)'],
-    [{ ROUNDS_METRICS_PASSWORD: 'p'.repeat(12) }, 'ROUNDS_METRICS_USER: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)'],
-    [{ ROUNDS_SECRET_KEY: Buffer.alloc(16).toString('base64') }, `ROUNDS_SECRET_KEY: must be 32 random bytes in base64 (44 characters) — make one with ${MAKE_A_KEY}`],
+    [
+      { ROUNDS_METRICS_USER: 'prometheus' },
+      'ROUNDS_METRICS_PASSWORD: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)',
+    ],
+    [
+      { ROUNDS_METRICS_PASSWORD: 'p'.repeat(12) },
+      'ROUNDS_METRICS_USER: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)',
+    ],
+    [
+      { ROUNDS_SECRET_KEY: Buffer.alloc(16).toString('base64') },
+      `ROUNDS_SECRET_KEY: must be 32 random bytes in base64 (44 characters) — make one with ${MAKE_A_KEY}`,
+    ],
     [{ ROUNDS_SECRET_KEY: 'not base64 at all!' }, `ROUNDS_SECRET_KEY: must be 32 random bytes in base64 (44 characters) — make one with ${MAKE_A_KEY}`],
     [{ ROUNDS_SECRET_KEY_NEW: 'x' }, `ROUNDS_SECRET_KEY_NEW: must be 32 random bytes in base64 (44 characters) — make one with ${MAKE_A_KEY}`],
-    [{ ROUNDS_SECRET_KEY: Buffer.alloc(32).toString('base64'), ROUNDS_SECRET_KEY_FILE: '/etc/rounds/secret.key' }, 'ROUNDS_SECRET_KEY_FILE: set ROUNDS_SECRET_KEY or ROUNDS_SECRET_KEY_FILE, not both'],
+    [
+      { ROUNDS_SECRET_KEY: Buffer.alloc(32).toString('base64'), ROUNDS_SECRET_KEY_FILE: '/etc/rounds/secret.key' },
+      'ROUNDS_SECRET_KEY_FILE: set ROUNDS_SECRET_KEY or ROUNDS_SECRET_KEY_FILE, not both',
+    ],
     [
       { ROUNDS_DATABASE_URL: 'postgres://db/rounds' },
       `ROUNDS_SECRET_KEY: is required with ROUNDS_DATABASE_URL (it encrypts agent tokens and channel secrets): set ROUNDS_SECRET_KEY to a key made with ${MAKE_A_KEY}, ` +
@@ -147,7 +166,9 @@ describe('readCollectorConfig', () => {
     ],
   ];
   for (const [env, problems] of invalid) {
-    it(`refuses ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} naming the variable`, () => {
+    it(`refuses ${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')} naming the variable`, () => {
       assert.throws(() => readCollectorConfig(env), { message: `collector settings are invalid: ${problems}` });
     });
   }

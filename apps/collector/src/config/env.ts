@@ -18,58 +18,61 @@ const secretKeyText = z
  * The only place the collector reads process.env: parsed once at start into a frozen,
  * typed config. Every setting has a documented default (README, "Configuration").
  */
-const envSchema = z.object({
-  ROUNDS_DATA_DIR: z.string().min(1).default('data'),
-  ROUNDS_DATABASE_URL: z
-    .string()
-    .regex(POSTGRES_URL, 'must be a postgres:// URL (leave unset for the embedded SQLite database)')
-    .optional(),
-  ROUNDS_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-  ROUNDS_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8380),
-  ROUNDS_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(3_600_000).default(15_000),
-  ROUNDS_POLL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  ROUNDS_POLL_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
-  ROUNDS_POLL_BATCH: z.coerce.number().int().min(1).max(50_000).default(5000),
-  ROUNDS_DOWN_AFTER: z.coerce.number().int().min(1).max(100).default(3),
-  ROUNDS_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).default(300_000),
-  ROUNDS_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
-  ROUNDS_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
-  ROUNDS_PUBLIC_URL: z
-    .url({ protocol: /^https?$/, error: 'must be the http:// or https:// address people open the UI at, e.g. https://rounds.hospital.example' })
-    .optional(),
-  ROUNDS_NOTIFY_RETRY_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-  ROUNDS_NOTIFY_MAX_RETRY_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
-  ROUNDS_STORAGE_ALERT_AFTER_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
-  ROUNDS_METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
-  ROUNDS_METRICS_USER: z.string().min(1).regex(/^[^:]+$/, 'must not contain ":" (HTTP basic auth)').optional(),
-  ROUNDS_METRICS_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
-  ROUNDS_MAX_CHECKS_PER_AGENT: z.coerce.number().int().min(1).max(100_000).default(1000),
-  // Not below 100 ms: the shortest timeout a check may have, and a timeout never exceeds its interval.
-  ROUNDS_MIN_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(1000),
-  ROUNDS_SECRET_KEY: secretKeyText.optional(),
-  ROUNDS_SECRET_KEY_FILE: z.string().min(1).optional(),
-  // Only `secrets rotate-key` reads it: the key that replaces ROUNDS_SECRET_KEY.
-  ROUNDS_SECRET_KEY_NEW: secretKeyText.optional(),
-}).superRefine((e, ctx) => {
-  if (e.ROUNDS_SECRET_KEY && e.ROUNDS_SECRET_KEY_FILE) {
-    ctx.addIssue({ code: 'custom', path: ['ROUNDS_SECRET_KEY_FILE'], message: 'set ROUNDS_SECRET_KEY or ROUNDS_SECRET_KEY_FILE, not both' });
-  }
-  // PostgreSQL lives elsewhere and is backed up elsewhere; a key made silently in a local folder
-  // (perhaps a container's throw-away one) would be lost with it and the secrets with the key.
-  if (e.ROUNDS_DATABASE_URL && POSTGRES_URL.test(e.ROUNDS_DATABASE_URL) && !e.ROUNDS_SECRET_KEY && !e.ROUNDS_SECRET_KEY_FILE) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['ROUNDS_SECRET_KEY'],
-      message:
-        `is required with ROUNDS_DATABASE_URL (it encrypts agent tokens and channel secrets): set ROUNDS_SECRET_KEY to a key made with ${MAKE_A_KEY}, ` +
-        'or ROUNDS_SECRET_KEY_FILE to a file on persistent storage (created on first start); back the key up apart from the database',
-    });
-  }
-  if ((e.ROUNDS_METRICS_USER === undefined) !== (e.ROUNDS_METRICS_PASSWORD === undefined)) {
-    const missing = e.ROUNDS_METRICS_USER === undefined ? 'ROUNDS_METRICS_USER' : 'ROUNDS_METRICS_PASSWORD';
-    ctx.addIssue({ code: 'custom', path: [missing], message: 'set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)' });
-  }
-});
+const envSchema = z
+  .object({
+    ROUNDS_DATA_DIR: z.string().min(1).default('data'),
+    ROUNDS_DATABASE_URL: z.string().regex(POSTGRES_URL, 'must be a postgres:// URL (leave unset for the embedded SQLite database)').optional(),
+    ROUNDS_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    ROUNDS_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8380),
+    ROUNDS_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(3_600_000).default(15_000),
+    ROUNDS_POLL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    ROUNDS_POLL_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+    ROUNDS_POLL_BATCH: z.coerce.number().int().min(1).max(50_000).default(5000),
+    ROUNDS_DOWN_AFTER: z.coerce.number().int().min(1).max(100).default(3),
+    ROUNDS_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).default(300_000),
+    ROUNDS_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    ROUNDS_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+    ROUNDS_PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: 'must be the http:// or https:// address people open the UI at, e.g. https://rounds.hospital.example' })
+      .optional(),
+    ROUNDS_NOTIFY_RETRY_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    ROUNDS_NOTIFY_MAX_RETRY_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
+    ROUNDS_STORAGE_ALERT_AFTER_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+    ROUNDS_METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    ROUNDS_METRICS_USER: z
+      .string()
+      .min(1)
+      .regex(/^[^:]+$/, 'must not contain ":" (HTTP basic auth)')
+      .optional(),
+    ROUNDS_METRICS_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+    ROUNDS_MAX_CHECKS_PER_AGENT: z.coerce.number().int().min(1).max(100_000).default(1000),
+    // Not below 100 ms: the shortest timeout a check may have, and a timeout never exceeds its interval.
+    ROUNDS_MIN_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(1000),
+    ROUNDS_SECRET_KEY: secretKeyText.optional(),
+    ROUNDS_SECRET_KEY_FILE: z.string().min(1).optional(),
+    // Only `secrets rotate-key` reads it: the key that replaces ROUNDS_SECRET_KEY.
+    ROUNDS_SECRET_KEY_NEW: secretKeyText.optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.ROUNDS_SECRET_KEY && e.ROUNDS_SECRET_KEY_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['ROUNDS_SECRET_KEY_FILE'], message: 'set ROUNDS_SECRET_KEY or ROUNDS_SECRET_KEY_FILE, not both' });
+    }
+    // PostgreSQL lives elsewhere and is backed up elsewhere; a key made silently in a local folder
+    // (perhaps a container's throw-away one) would be lost with it and the secrets with the key.
+    if (e.ROUNDS_DATABASE_URL && POSTGRES_URL.test(e.ROUNDS_DATABASE_URL) && !e.ROUNDS_SECRET_KEY && !e.ROUNDS_SECRET_KEY_FILE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ROUNDS_SECRET_KEY'],
+        message:
+          `is required with ROUNDS_DATABASE_URL (it encrypts agent tokens and channel secrets): set ROUNDS_SECRET_KEY to a key made with ${MAKE_A_KEY}, ` +
+          'or ROUNDS_SECRET_KEY_FILE to a file on persistent storage (created on first start); back the key up apart from the database',
+      });
+    }
+    if ((e.ROUNDS_METRICS_USER === undefined) !== (e.ROUNDS_METRICS_PASSWORD === undefined)) {
+      const missing = e.ROUNDS_METRICS_USER === undefined ? 'ROUNDS_METRICS_USER' : 'ROUNDS_METRICS_PASSWORD';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)' });
+    }
+  });
 
 export interface CollectorConfig {
   readonly dataDir: string;

@@ -159,12 +159,7 @@ export class AgentClientPool {
   private async call<T>(
     endpoint: AgentEndpoint,
     timeoutMs: number,
-    invoke: (
-      client: AgentServiceClient,
-      metadata: Metadata,
-      options: { deadline: Date },
-      callback: (error: ServiceError | null, response: T) => void,
-    ) => void,
+    invoke: (client: AgentServiceClient, metadata: Metadata, options: { deadline: Date }, callback: (error: ServiceError | null, response: T) => void) => void,
   ): Promise<T> {
     const client = await this.client(endpoint, timeoutMs);
     const metadata = new Metadata();

@@ -115,9 +115,7 @@ describe('AgentsRepository', () => {
 
   it('concurrent poll failures are all counted', async () => {
     const agent = await agents.create(pacs);
-    const states = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => agents.recordPollFailure(agent.id, { at: i, error: 'timeout', downAfter: 10 })),
-    );
+    const states = await Promise.all(Array.from({ length: 10 }, (_, i) => agents.recordPollFailure(agent.id, { at: i, error: 'timeout', downAfter: 10 })));
     assert.equal(states.filter((s) => s?.state === 'DOWN').length, 1);
     assert.equal((await agents.findById(agent.id))!.consecutiveFailures, 10);
   });

@@ -151,9 +151,7 @@ export class AgentsRepository {
   async update(id: string, patch: AgentPatch, now = Date.now()): Promise<AgentEntity | null> {
     const changes = definedOnly(patch);
     if (changes.token !== undefined) changes.token = this.box.seal(changes.token);
-    const result = await inTransaction(this.dataSource, (m) =>
-      m.update(AgentEntity, { id }, { ...changes, updatedAt: now }),
-    );
+    const result = await inTransaction(this.dataSource, (m) => m.update(AgentEntity, { id }, { ...changes, updatedAt: now }));
     if (!result.affected) return null;
     return this.findById(id);
   }
@@ -197,10 +195,7 @@ export class AgentsRepository {
     return inTransaction(this.dataSource, async (m) => {
       const current = await forUpdate(
         this.dataSource,
-        m
-          .createQueryBuilder(AgentEntity, 'a')
-          .select(['a.id', 'a.state', 'a.consecutiveFailures'])
-          .where('a.id = :id', { id }),
+        m.createQueryBuilder(AgentEntity, 'a').select(['a.id', 'a.state', 'a.consecutiveFailures']).where('a.id = :id', { id }),
       ).getOne();
       if (!current) return null;
       const consecutiveFailures = current.consecutiveFailures + 1;

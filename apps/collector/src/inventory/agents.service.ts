@@ -73,9 +73,7 @@ export class AgentsService {
   }
 
   async get(idOrName: string): Promise<AgentEntity> {
-    const agent = this.state
-      ? this.state.findAgent(idOrName)?.agent
-      : ((await this.agents.findById(idOrName)) ?? (await this.agents.findByName(idOrName)));
+    const agent = this.state ? this.state.findAgent(idOrName)?.agent : ((await this.agents.findById(idOrName)) ?? (await this.agents.findByName(idOrName)));
     if (!agent) throw new NotFoundError(`no agent with id or name "${idOrName}"`);
     return agent;
   }
@@ -132,7 +130,16 @@ export class AgentsService {
       dropped: a.dropped,
       checksInSync: a.agentAssignmentVersion === a.assignmentVersion,
       health: a.healthJson ? (JSON.parse(a.healthJson) as unknown) : null,
-      agent: d ? { id: d.agentId, version: d.version, hostname: d.hostname, os: d.os, arch: d.arch, plugins: d.plugins.map((p) => ({ name: p.name, version: p.version, source: p.source })) } : null,
+      agent: d
+        ? {
+            id: d.agentId,
+            version: d.version,
+            hostname: d.hostname,
+            os: d.os,
+            arch: d.arch,
+            plugins: d.plugins.map((p) => ({ name: p.name, version: p.version, source: p.source })),
+          }
+        : null,
       createdAt: a.createdAt,
     };
   }

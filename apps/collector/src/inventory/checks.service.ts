@@ -1,5 +1,15 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { CHECK_STATUSES, boundResult, formatInterval, redactSecrets, restoreRedacted, statusFromProto, timeoutBeyondInterval, type CheckStatus, type Clock } from '#rounds/common';
+import {
+  CHECK_STATUSES,
+  boundResult,
+  formatInterval,
+  redactSecrets,
+  restoreRedacted,
+  statusFromProto,
+  timeoutBeyondInterval,
+  type CheckStatus,
+  type Clock,
+} from '#rounds/common';
 import { PluginRegistry, type FieldError } from '#rounds/plugins';
 import type { AgentEntity, CheckEntity } from '../storage/entities/index.js';
 import { ChecksRepository } from './checks.repository.js';
@@ -117,7 +127,11 @@ export class ChecksService {
       // A form or script echoing back the redacted view keeps the stored secrets.
       patch.config = restoreRedacted(this.registry.get(existing.plugin)?.jsonSchema, patch.config, JSON.parse(existing.configJson)) as Record<string, unknown>;
       const agent = await this.agents.get(existing.agentId);
-      this.validateConfig(existing.plugin, patch.config, descriptionOf(agent)?.plugins.map((p) => p.name));
+      this.validateConfig(
+        existing.plugin,
+        patch.config,
+        descriptionOf(agent)?.plugins.map((p) => p.name),
+      );
     }
     if (patch.name !== undefined && patch.name !== existing.name) await this.mustBeFreeName(existing.agentId, patch.name, id);
     const updated = await this.checks.update(id, patch);
@@ -175,7 +189,14 @@ export class ChecksService {
         check.timeoutMs + this.config.pollTimeoutMs,
       );
       const r = boundResult(answer).result;
-      return { status: statusFromProto(r.status), reason: r.reason, summary: r.summary, durationMs: r.durationMs, startedAt: r.startedAtMs, metrics: r.metrics };
+      return {
+        status: statusFromProto(r.status),
+        reason: r.reason,
+        summary: r.summary,
+        durationMs: r.durationMs,
+        startedAt: r.startedAtMs,
+        metrics: r.metrics,
+      };
     } catch (e) {
       if (e instanceof AgentCallError) throw new ConflictError(e.message);
       throw e;

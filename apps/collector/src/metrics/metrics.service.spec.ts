@@ -72,21 +72,28 @@ describe('MetricsService', () => {
     const text = await fixture.service.scrape('text');
     const status = (check: string, agent = 'pacs-01') =>
       Object.fromEntries(
-        [...text.matchAll(new RegExp(`^rounds_check_status\\{agent="${agent}",check="${check}",plugin="[^"]+",status="(\\w+)"\\} (\\d)$`, 'gm'))].map((x) => [x[1], Number(x[2])]),
+        [...text.matchAll(new RegExp(`^rounds_check_status\\{agent="${agent}",check="${check}",plugin="[^"]+",status="(\\w+)"\\} (\\d)$`, 'gm'))].map((x) => [
+          x[1],
+          Number(x[2]),
+        ]),
       );
     assert.deepEqual(status('tcp check'), { OK: 0, WARNING: 0, CRITICAL: 1, UNKNOWN: 0, PENDING: 0 });
     assert.deepEqual(status('ward web', 'ward-02'), { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0, PENDING: 1 });
     assert.match(text, /^rounds_check_up\{agent="pacs-01",check="dicom-echo check",plugin="dicom-echo"\} 1$/m, 'WARNING counts as up');
     assert.match(text, /^rounds_check_up\{agent="pacs-01",check="tcp check",plugin="tcp"\} 0$/m);
     assert.match(text, /^rounds_check_consecutive_failures\{agent="pacs-01",check="tcp check",plugin="tcp"\} 2$/m);
-    assert.match(text, new RegExp(`^rounds_check_last_success_timestamp_seconds\\{agent="pacs-01",check="tcp check",plugin="tcp"\\} ${(NOW - 120_000) / 1000}$`, 'm'));
+    assert.match(
+      text,
+      new RegExp(`^rounds_check_last_success_timestamp_seconds\\{agent="pacs-01",check="tcp check",plugin="tcp"\\} ${(NOW - 120_000) / 1000}$`, 'm'),
+    );
     assert.doesNotMatch(text, /switched off/, 'a disabled check is not exported');
   });
 
   it('converts plugin units to base units: days to seconds, percent to a ratio', async () => {
     fixture = await metricsFixture();
     const text = await fixture.service.scrape('text');
-    const line = (name: string, labels: string, value: number) => assert.ok(text.split('\n').includes(`${name}{${labels}} ${value}`), `${name}{${labels}} ${value}`);
+    const line = (name: string, labels: string, value: number) =>
+      assert.ok(text.split('\n').includes(`${name}{${labels}} ${value}`), `${name}{${labels}} ${value}`);
     line('rounds_http_tls_cert_expiry_seconds', 'agent="pacs-01",check="http check"', sampleValue('http', 'tls_cert_expiry_days') * 86_400);
     line('rounds_nagios_perfdata_ratio', 'agent="pacs-01",check="nagios check",label="sample-label"', sampleValue('nagios', 'perfdata_percent') / 100);
     assert.match(text, /^# TYPE rounds_nagios_perfdata_total counter$/m);
@@ -113,7 +120,10 @@ describe('MetricsService', () => {
     // The agent describes what it loaded; the collector has never seen this plugin.
     const descriptionJson = JSON.stringify({ agentId: 'a', plugins: registry.list().map(describePlugin) });
     await fixture.agents.update(fixture.pacsId, { descriptionJson });
-    const check = await fixture.checks.create({ agentId: fixture.pacsId, name: 'inbound queue', plugin: 'fixture-queue', config: {}, intervalMs: 30_000, timeoutMs: 5000 }, NOW);
+    const check = await fixture.checks.create(
+      { agentId: fixture.pacsId, name: 'inbound queue', plugin: 'fixture-queue', config: {}, intervalMs: 30_000, timeoutMs: 5000 },
+      NOW,
+    );
     await fixture.state.refreshAgent(fixture.pacsId);
     fixture.state.agentPolled(fixture.pacsId, { descriptionJson });
     const sample = sampleOutcome(entry.plugin);
@@ -122,7 +132,18 @@ describe('MetricsService', () => {
       agentId: fixture.pacsId,
       ackSeq: 5000,
       spoolEpoch: 'epoch-1',
-      results: [{ checkId: check.id, seq: 5000, startedAt: NOW, durationMs: 1, status: 0, reason: 'ok', summary: sample.summary, metrics: [...sample.metrics, undeclared] }],
+      results: [
+        {
+          checkId: check.id,
+          seq: 5000,
+          startedAt: NOW,
+          durationMs: 1,
+          status: 0,
+          reason: 'ok',
+          summary: sample.summary,
+          metrics: [...sample.metrics, undeclared],
+        },
+      ],
     });
     const text = await fixture.service.scrape('text');
     const lines = text.split('\n');
@@ -187,9 +208,14 @@ describe('MetricsService', () => {
     assert.deepEqual(tcpLines(after), tcpLines(before), 'a check without a new result changed its metrics');
   });
 
-  it("marks a check stale at scrape time when its agent goes DOWN or its results are overdue", async () => {
+  it('marks a check stale at scrape time when its agent goes DOWN or its results are overdue', async () => {
     fixture = await metricsFixture();
-    const stale = (text: string, check: string) => text.split('\n').find((l) => l.startsWith(`rounds_check_stale{agent="pacs-01",check="${check}"`))?.split(' ').pop();
+    const stale = (text: string, check: string) =>
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`rounds_check_stale{agent="pacs-01",check="${check}"`))
+        ?.split(' ')
+        .pop();
     assert.equal(stale(await fixture.service.scrape('text'), 'http check'), '0');
     // The http check runs every 30 s and its last result is 30 s old; the poll interval is 15 s.
     await fixture.clock.advance(2 * 30_000 + 15_000 - 30_000 + 1);

@@ -121,7 +121,11 @@ export class MetricsService {
       counter('rounds_collector_write_transactions_total', 'Result-writer transactions committed.', w.transactions),
       counter('rounds_collector_write_batches_failed_total', 'Poll batches whose transaction failed (their results stay on the agent).', w.batchesFailed),
       ...storageFamilies(this.storage),
-      gauge('rounds_collector_plugin_metrics_skipped', 'Plugin metric samples in the current state left out of /metrics (invalid name or unit, label outside the allow-list, duplicate series).', [{ labels: {}, value: built.skipped }]),
+      gauge(
+        'rounds_collector_plugin_metrics_skipped',
+        'Plugin metric samples in the current state left out of /metrics (invalid name or unit, label outside the allow-list, duplicate series).',
+        [{ labels: {}, value: built.skipped }],
+      ),
       ...(await this.collector.families()),
     ];
     return { head, ages, stale, tail };
@@ -135,9 +139,11 @@ function gauge(name: string, help: string, samples: Sample[], unit?: string): Fa
 function storageFamilies(storage: StorageHealth): Family[] {
   const status = storage.status();
   return [
-    gauge('rounds_collector_storage_up', 'Whether the collector can store results: 1, or 0 while commits fail (results are then not acknowledged and stay on the agents).', [
-      { labels: {}, value: status.failing ? 0 : 1 },
-    ]),
+    gauge(
+      'rounds_collector_storage_up',
+      'Whether the collector can store results: 1, or 0 while commits fail (results are then not acknowledged and stay on the agents).',
+      [{ labels: {}, value: status.failing ? 0 : 1 }],
+    ),
     {
       name: 'rounds_collector_storage_failures_total',
       help: 'Failed database transactions and WAL checkpoints, by kind (disk_full, io_error, read_only, locked, corrupt, unavailable).',
@@ -146,7 +152,14 @@ function storageFamilies(storage: StorageHealth): Family[] {
     },
     ...(status.freeBytes === undefined
       ? []
-      : [gauge('rounds_collector_storage_free_bytes', 'Bytes free on the file system of the SQLite database (ROUNDS_DATA_DIR).', [{ labels: {}, value: status.freeBytes }], 'bytes')]),
+      : [
+          gauge(
+            'rounds_collector_storage_free_bytes',
+            'Bytes free on the file system of the SQLite database (ROUNDS_DATA_DIR).',
+            [{ labels: {}, value: status.freeBytes }],
+            'bytes',
+          ),
+        ]),
   ];
 }
 
@@ -163,21 +176,64 @@ function snapshotFamilies(snapshot: StateSnapshot, fallbackLabels: readonly stri
       return value === undefined ? [] : [{ labels: { agent: a.name }, value }];
     });
   const agentFamilies: Family[] = [
-    gauge('rounds_agent_up', '1 when the agent answered its last poll (state UP), 0 when DOWN or not polled yet.', perAgent((a) => (a.state === 'UP' ? 1 : 0))),
+    gauge(
+      'rounds_agent_up',
+      '1 when the agent answered its last poll (state UP), 0 when DOWN or not polled yet.',
+      perAgent((a) => (a.state === 'UP' ? 1 : 0)),
+    ),
     gauge(
       'rounds_agent_last_seen_timestamp_seconds',
       'When the agent last answered a poll (Unix time).',
       perAgent((a) => (a.lastSeenAt === null ? undefined : seconds(a.lastSeenAt))),
       'seconds',
     ),
-    gauge('rounds_agent_consecutive_poll_failures', 'Failed polls of the agent in a row.', perAgent((a) => a.consecutiveFailures)),
-    gauge('rounds_agent_spool_depth', 'Results in the agent spool not yet collected, as of the last poll.', perAgent((a) => a.health?.spoolDepth)),
-    gauge('rounds_agent_spool_bytes', 'Size of the results in the agent spool, as of the last poll.', perAgent((a) => a.health?.spoolBytes), 'bytes'),
-    { name: 'rounds_agent_dropped_results_total', help: 'Results the agent spool discarded since the agent started (spool full or too old).', type: 'counter', samples: perAgent((a) => a.dropped) },
-    gauge('rounds_agent_resident_memory_bytes', 'Resident memory of the agent process, as of the last poll.', perAgent((a) => a.health?.rssBytes), 'bytes'),
-    { name: 'rounds_agent_cpu_seconds_total', help: 'CPU time of the agent process since it started, as of the last poll.', type: 'counter', unit: 'seconds', samples: perAgent((a) => a.health?.cpuSeconds) },
-    { name: 'rounds_agent_plugin_errors_total', help: 'Plugin runs on the agent that ended in plugin_error since it started.', type: 'counter', samples: perAgent((a) => a.health?.pluginErrors) },
-    gauge('rounds_agent_uptime_seconds', 'Uptime of the agent process, as of the last poll.', perAgent((a) => a.health?.uptimeSeconds), 'seconds'),
+    gauge(
+      'rounds_agent_consecutive_poll_failures',
+      'Failed polls of the agent in a row.',
+      perAgent((a) => a.consecutiveFailures),
+    ),
+    gauge(
+      'rounds_agent_spool_depth',
+      'Results in the agent spool not yet collected, as of the last poll.',
+      perAgent((a) => a.health?.spoolDepth),
+    ),
+    gauge(
+      'rounds_agent_spool_bytes',
+      'Size of the results in the agent spool, as of the last poll.',
+      perAgent((a) => a.health?.spoolBytes),
+      'bytes',
+    ),
+    {
+      name: 'rounds_agent_dropped_results_total',
+      help: 'Results the agent spool discarded since the agent started (spool full or too old).',
+      type: 'counter',
+      samples: perAgent((a) => a.dropped),
+    },
+    gauge(
+      'rounds_agent_resident_memory_bytes',
+      'Resident memory of the agent process, as of the last poll.',
+      perAgent((a) => a.health?.rssBytes),
+      'bytes',
+    ),
+    {
+      name: 'rounds_agent_cpu_seconds_total',
+      help: 'CPU time of the agent process since it started, as of the last poll.',
+      type: 'counter',
+      unit: 'seconds',
+      samples: perAgent((a) => a.health?.cpuSeconds),
+    },
+    {
+      name: 'rounds_agent_plugin_errors_total',
+      help: 'Plugin runs on the agent that ended in plugin_error since it started.',
+      type: 'counter',
+      samples: perAgent((a) => a.health?.pluginErrors),
+    },
+    gauge(
+      'rounds_agent_uptime_seconds',
+      'Uptime of the agent process, as of the last poll.',
+      perAgent((a) => a.health?.uptimeSeconds),
+      'seconds',
+    ),
   ];
 
   const checks = snapshot.checks;
@@ -188,7 +244,11 @@ function snapshotFamilies(snapshot: StateSnapshot, fallbackLabels: readonly stri
       return value === undefined ? [] : [{ labels: id(c), value }];
     });
   const checkFamilies: Family[] = [
-    gauge('rounds_check_up', '1 when the latest result of the check is OK or WARNING, 0 when CRITICAL, UNKNOWN or pending.', perCheck((c) => (c.status === 0 || c.status === 1 ? 1 : 0))),
+    gauge(
+      'rounds_check_up',
+      '1 when the latest result of the check is OK or WARNING, 0 when CRITICAL, UNKNOWN or pending.',
+      perCheck((c) => (c.status === 0 || c.status === 1 ? 1 : 0)),
+    ),
     gauge(
       'rounds_check_status',
       'Current status of the check: 1 for the series of its status (OK, WARNING, CRITICAL, UNKNOWN, or PENDING before the first result), 0 for the others.',
@@ -197,8 +257,17 @@ function snapshotFamilies(snapshot: StateSnapshot, fallbackLabels: readonly stri
         return CHECK_STATUS_LABELS.map((status) => ({ labels: { ...id(c), status }, value: status === current ? 1 : 0 }));
       }),
     ),
-    gauge('rounds_check_duration_seconds', 'Run time of the latest result of the check.', perCheck((c) => (c.lastDurationMs === null ? undefined : seconds(c.lastDurationMs))), 'seconds'),
-    gauge('rounds_check_consecutive_failures', 'Non-OK results of the check in a row.', perCheck((c) => c.consecutiveFailures)),
+    gauge(
+      'rounds_check_duration_seconds',
+      'Run time of the latest result of the check.',
+      perCheck((c) => (c.lastDurationMs === null ? undefined : seconds(c.lastDurationMs))),
+      'seconds',
+    ),
+    gauge(
+      'rounds_check_consecutive_failures',
+      'Non-OK results of the check in a row.',
+      perCheck((c) => c.consecutiveFailures),
+    ),
     gauge(
       'rounds_check_last_result_timestamp_seconds',
       'When the latest result of the check started (Unix time).',
@@ -261,9 +330,7 @@ function pluginFamilies(checks: readonly CheckRow[], fallbackLabels: readonly st
       family.samples.push({ labels: sampleLabels, value: m.value * spec.scale });
     }
   }
-  const families = [...byName.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(({ keys: _keys, ...family }) => family);
+  const families = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(({ keys: _keys, ...family }) => family);
   return { families, skipped };
 }
 

@@ -79,8 +79,18 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
     const status = STATUS[plugin]!;
     // An earlier OK result, so last_success and consecutive_failures differ per check.
     stored.push({ checkId: c.id, seq: ++seq, startedAt: NOW - 120_000, durationMs: 40, status: 0, reason: 'ok', summary: 'earlier', metrics: [] });
-    stored.push({ checkId: c.id, seq: ++seq, startedAt: NOW - 30_000, durationMs: 25 + seq, status, reason: status === 0 ? 'ok' : 'threshold', summary: 'latest', metrics });
-    if (status !== 0) stored.push({ checkId: c.id, seq: ++seq, startedAt: NOW - 15_000, durationMs: 125, status, reason: 'threshold', summary: 'latest', metrics });
+    stored.push({
+      checkId: c.id,
+      seq: ++seq,
+      startedAt: NOW - 30_000,
+      durationMs: 25 + seq,
+      status,
+      reason: status === 0 ? 'ok' : 'threshold',
+      summary: 'latest',
+      metrics,
+    });
+    if (status !== 0)
+      stored.push({ checkId: c.id, seq: ++seq, startedAt: NOW - 15_000, durationMs: 125, status, reason: 'threshold', summary: 'latest', metrics });
   }
   await writer.write({ agentId: pacs.id, results: stored, ackSeq: seq, spoolEpoch: 'epoch-1' });
   await checks.create({ agentId: pacs.id, name: 'switched off', plugin: 'tcp', config: {}, intervalMs: 30_000, timeoutMs: 10_000, enabled: false }, NOW);

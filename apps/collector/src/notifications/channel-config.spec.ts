@@ -11,9 +11,19 @@ describe('channel configs', () => {
       assert.ok(r.ok, JSON.stringify(r));
       return r.value.config;
     };
-    assert.deepEqual(v('smtp', { host: 'mail', from: 'a@b', to: ['c@d'] }), { host: 'mail', port: 587, security: 'starttls', from: 'a@b', to: ['c@d'], verifyCertificate: true });
+    assert.deepEqual(v('smtp', { host: 'mail', from: 'a@b', to: ['c@d'] }), {
+      host: 'mail',
+      port: 587,
+      security: 'starttls',
+      from: 'a@b',
+      to: ['c@d'],
+      verifyCertificate: true,
+    });
     assert.deepEqual(v('telegram', { botToken: '1:a', chatId: 5 }), { baseUrl: 'https://api.telegram.org', botToken: '1:a', chatId: 5, silent: false });
-    assert.deepEqual(v('webhook', { url: 'https://hooks.slack.com/services/x' }), { url: 'https://hooks.slack.com/services/x', signatureHeader: 'X-Rounds-Signature' });
+    assert.deepEqual(v('webhook', { url: 'https://hooks.slack.com/services/x' }), {
+      url: 'https://hooks.slack.com/services/x',
+      signatureHeader: 'X-Rounds-Signature',
+    });
     assert.deepEqual(v('alertmanager', { url: 'http://am:9093' }), { url: 'http://am:9093', labels: {}, resolveAfterMinutes: 60 });
   });
 

@@ -21,15 +21,18 @@ export const smtpConfigSchema = z
   .strictObject({
     host: hostname().meta({ description: 'SMTP server (relay) host name or IP address' }),
     port: port().default(587),
-    security: z
-      .enum(['starttls', 'tls', 'none'])
-      .default('starttls')
-      .meta({ description: 'starttls: plain connection upgraded with STARTTLS, required (587); tls: TLS from the first byte (465); none: no encryption (local relays only)' }),
+    security: z.enum(['starttls', 'tls', 'none']).default('starttls').meta({
+      description:
+        'starttls: plain connection upgraded with STARTTLS, required (587); tls: TLS from the first byte (465); none: no encryption (local relays only)',
+    }),
     username: z.string().min(1).optional(),
     password: secret('SMTP password').optional(),
     from: email.meta({ description: 'sender address' }),
     to: z.array(email).min(1).max(50).meta({ description: 'recipients' }),
-    verifyCertificate: z.boolean().default(true).meta({ description: "check the server's TLS certificate (turn off only for a relay with a self-signed certificate; prefer caCertificate)" }),
+    verifyCertificate: z
+      .boolean()
+      .default(true)
+      .meta({ description: "check the server's TLS certificate (turn off only for a relay with a self-signed certificate; prefer caCertificate)" }),
     caCertificate: z
       .string()
       .includes('-----BEGIN CERTIFICATE-----', { message: 'must be a PEM certificate (-----BEGIN CERTIFICATE-----)' })
@@ -41,7 +44,9 @@ export const smtpConfigSchema = z
 export const telegramConfigSchema = z.strictObject({
   baseUrl: httpUrl('Bot API server (a local Bot API server or a proxy on networks without internet access)').default('https://api.telegram.org'),
   botToken: secret('bot token from @BotFather', { regex: /^\d+:[A-Za-z0-9_-]+$/, message: 'must look like 123456:ABC-DEF… (the token @BotFather gave)' }),
-  chatId: z.union([z.number().int(), z.string().regex(/^(-?\d+|@[A-Za-z0-9_]{4,})$/, 'must be a numeric chat id or @channelname')]).meta({ description: 'chat, group or channel to post to' }),
+  chatId: z
+    .union([z.number().int(), z.string().regex(/^(-?\d+|@[A-Za-z0-9_]{4,})$/, 'must be a numeric chat id or @channelname')])
+    .meta({ description: 'chat, group or channel to post to' }),
   messageThreadId: z.number().int().positive().optional().meta({ description: 'topic in a forum group' }),
   silent: z.boolean().default(false).meta({ description: 'deliver without sound' }),
 });
@@ -113,7 +118,10 @@ export type ConfigValidation = { ok: true; value: ChannelConfig } | { ok: false;
 export function validateChannelConfig(type: ChannelType, config: unknown): ConfigValidation {
   const parsed = CHANNEL_SCHEMAS[type].safeParse(config);
   if (!parsed.success) {
-    return { ok: false, errors: issuesToFieldErrors(parsed.error.issues).map((e) => ({ field: e.field ? `config.${e.field}` : 'config', message: e.message })) };
+    return {
+      ok: false,
+      errors: issuesToFieldErrors(parsed.error.issues).map((e) => ({ field: e.field ? `config.${e.field}` : 'config', message: e.message })),
+    };
   }
   return { ok: true, value: { type, config: parsed.data } as ChannelConfig };
 }

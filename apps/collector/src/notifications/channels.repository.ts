@@ -103,12 +103,7 @@ export class ChannelsRepository {
 }
 
 /** Success clears the error; a failure keeps the first failure time, so "failing since" holds. */
-export async function recordChannelOutcome(
-  m: EntityManager,
-  id: string,
-  error: string | null,
-  now: number,
-): Promise<void> {
+export async function recordChannelOutcome(m: EntityManager, id: string, error: string | null, now: number): Promise<void> {
   const qb = m.createQueryBuilder().update(NotificationChannelEntity).where('id = :id', { id });
   if (error === null) {
     await qb.set({ lastError: null, failingSince: null, lastSuccessAt: now }).execute();

@@ -84,7 +84,8 @@ export class ChannelsService {
   }
 
   async create(dto: CreateChannelDto): Promise<ChannelView> {
-    if (await this.channels.findByName(dto.name)) throw new ConflictError(`a notification channel named "${dto.name}" exists already — choose another name`, 'name');
+    if (await this.channels.findByName(dto.name))
+      throw new ConflictError(`a notification channel named "${dto.name}" exists already — choose another name`, 'name');
     return channelView(await this.channels.create(dto, this.clock.now()));
   }
 

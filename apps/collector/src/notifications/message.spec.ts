@@ -67,9 +67,15 @@ describe('notification rendering', () => {
   });
 
   it('formatDuration() reads like a person would say it', () => {
-    assert.deepEqual(
-      [0, 45_000, 60_000, 12 * 60_000, 3_600_000, 3_900_000, 86_400_000, 100_800_000].map(formatDuration),
-      ['0 s', '45 s', '1 min', '12 min', '1 h', '1 h 5 min', '1 d', '1 d 4 h'],
-    );
+    assert.deepEqual([0, 45_000, 60_000, 12 * 60_000, 3_600_000, 3_900_000, 86_400_000, 100_800_000].map(formatDuration), [
+      '0 s',
+      '45 s',
+      '1 min',
+      '12 min',
+      '1 h',
+      '1 h 5 min',
+      '1 d',
+      '1 d 4 h',
+    ]);
   });
 });

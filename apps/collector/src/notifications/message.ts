@@ -102,7 +102,11 @@ export function htmlOf(m: NotificationMessage, now: number = Date.now()): string
 /** Telegram's HTML parse mode allows only a few tags and needs <, > and & escaped. */
 export function telegramHtmlOf(m: NotificationMessage, now: number = Date.now()): string {
   const body = linesOf(m, now)
-    .map((l) => (l.href ? `<b>${escapeHtml(l.label)}:</b> <a href="${escapeHtml(l.href)}">${escapeHtml(l.value)}</a>` : `<b>${escapeHtml(l.label)}:</b> ${escapeHtml(l.value)}`))
+    .map((l) =>
+      l.href
+        ? `<b>${escapeHtml(l.label)}:</b> <a href="${escapeHtml(l.href)}">${escapeHtml(l.value)}</a>`
+        : `<b>${escapeHtml(l.label)}:</b> ${escapeHtml(l.value)}`,
+    )
     .join('\n');
   return `<b>${escapeHtml(subjectOf(m))}</b>\n\n${body}`;
 }

@@ -80,13 +80,10 @@ describe('OutboxService', () => {
     assert.deepEqual(await outbox.enqueue(message('a-1:firing')), []);
     assert.deepEqual(await outbox.enqueue(message('a-1:firing'), [channelId]), []);
     const counts = await outboxRepo.counts();
-    assert.deepEqual(
-      counts.map((c) => [c.channelId === channelId ? 'telegram' : 'hook', c.status, c.count]).sort(),
-      [
-        ['hook', 'pending', 1],
-        ['telegram', 'pending', 1],
-      ],
-    );
+    assert.deepEqual(counts.map((c) => [c.channelId === channelId ? 'telegram' : 'hook', c.status, c.count]).sort(), [
+      ['hook', 'pending', 1],
+      ['telegram', 'pending', 1],
+    ]);
     const r = await row('a-1:firing');
     assert.equal(r.status, 'pending');
     assert.equal(r.attempts, 0);
@@ -98,7 +95,10 @@ describe('OutboxService', () => {
     await outbox.enqueue(message('a-1:firing'));
     assert.deepEqual(await outbox.deliverDue(), { claimed: 1, sent: 1, retrying: 0, dead: 0, dropped: 0 });
     assert.equal(notifiers.sent.length, 1);
-    assert.deepEqual(notifiers.sent[0]!.channel, { type: 'telegram', config: { baseUrl: 'https://api.telegram.org', botToken: BOT_TOKEN, chatId: 42, silent: false } });
+    assert.deepEqual(notifiers.sent[0]!.channel, {
+      type: 'telegram',
+      config: { baseUrl: 'https://api.telegram.org', botToken: BOT_TOKEN, chatId: 42, silent: false },
+    });
     assert.equal(notifiers.sent[0]!.message.key, 'a-1:firing');
     const r = await row('a-1:firing');
     assert.equal(r.status, 'sent');

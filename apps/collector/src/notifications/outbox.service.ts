@@ -163,7 +163,12 @@ export class OutboxService {
     }
   }
 
-  private async fail(channel: NotificationChannelEntity, row: NotificationOutboxEntity, failure: { error: string; retryAfterMs?: number }, report: DeliveryReport): Promise<void> {
+  private async fail(
+    channel: NotificationChannelEntity,
+    row: NotificationOutboxEntity,
+    failure: { error: string; retryAfterMs?: number },
+    report: DeliveryReport,
+  ): Promise<void> {
     const now = this.clock.now();
     const attempts = row.attempts + 1;
     if (attempts >= this.options.maxAttempts) {
@@ -175,7 +180,9 @@ export class OutboxService {
     const delay = Math.max(backoffMs(attempts, this.options), failure.retryAfterMs ?? 0);
     await this.outbox.record(row, { status: 'pending', error: failure.error, nextAttemptAt: now + delay }, now);
     report.retrying++;
-    this.log.warn(`channel "${channel.name}" (${channel.type}): notification ${row.key} not delivered (attempt ${attempts} of ${this.options.maxAttempts}), retrying in ${formatDuration(delay)}: ${failure.error}`);
+    this.log.warn(
+      `channel "${channel.name}" (${channel.type}): notification ${row.key} not delivered (attempt ${attempts} of ${this.options.maxAttempts}), retrying in ${formatDuration(delay)}: ${failure.error}`,
+    );
   }
 
   /** Starts the delivery loop (at once: rows left from before a restart go out first). */
@@ -226,7 +233,10 @@ export class OutboxService {
       if (due !== null) next = Math.min(this.options.idlePollMs, Math.max(0, due - this.clock.now()));
     } catch (e) {
       // A failing database is reported once per episode by StorageHealth, not every round.
-      if (!storageFault(e)) this.log.error(`notification delivery round failed (retrying in ${formatDuration(this.options.baseBackoffMs)}): ${e instanceof Error ? e.message : String(e)}`);
+      if (!storageFault(e))
+        this.log.error(
+          `notification delivery round failed (retrying in ${formatDuration(this.options.baseBackoffMs)}): ${e instanceof Error ? e.message : String(e)}`,
+        );
       next = this.options.baseBackoffMs;
     }
     if (this.again) {

@@ -126,10 +126,7 @@ class CapturingLogger implements LoggerService {
 }
 
 function unreachable(name = 'pacs-01'): AgentCallError {
-  return new AgentCallError(
-    `agent ${name} at 127.0.0.1:7443 is unreachable: connect ECONNREFUSED — is rounds-agent running there?`,
-    'unreachable',
-  );
+  return new AgentCallError(`agent ${name} at 127.0.0.1:7443 is unreachable: connect ECONNREFUSED — is rounds-agent running there?`, 'unreachable');
 }
 
 function unauthenticated(name = 'pacs-01'): AgentCallError {
@@ -235,7 +232,15 @@ describe('PollerService', () => {
     results = new ResultsRepository(db.dataSource);
     writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
     pool = new FakeAgentPool(clock);
-    poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, new CurrentState(new StateRepository(db.dataSource), config, PluginRegistry.withBuiltins()), config, clock);
+    poller = new PollerService(
+      agents,
+      checks,
+      pool as unknown as AgentClientPool,
+      writer,
+      new CurrentState(new StateRepository(db.dataSource), config, PluginRegistry.withBuiltins()),
+      config,
+      clock,
+    );
     agentId = (await agents.create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't'.repeat(43), fingerprint: 'f'.repeat(64) }, T0)).id;
   });
   afterEach(async () => {
@@ -460,7 +465,16 @@ describe('PollerService', () => {
       const observer = { pollFinished: () => {}, pollLate: () => {}, resultTruncated: (fields: readonly string[]) => void truncated.push([...fields]) };
       await poller.onApplicationShutdown();
       writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
-      poller = new PollerService(agents, checks, pool as unknown as AgentClientPool, writer, new CurrentState(new StateRepository(db.dataSource), config, PluginRegistry.withBuiltins()), config, clock, observer);
+      poller = new PollerService(
+        agents,
+        checks,
+        pool as unknown as AgentClientPool,
+        writer,
+        new CurrentState(new StateRepository(db.dataSource), config, PluginRegistry.withBuiltins()),
+        config,
+        clock,
+        observer,
+      );
       const huge = (seq: number): CheckResult => ({
         ...result(checkId, seq),
         summary: 'z'.repeat(2_000_000),
@@ -472,7 +486,10 @@ describe('PollerService', () => {
       await tick(0);
 
       const stored = await results.recent(checkId, 10);
-      assert.deepEqual(stored.map((r) => r.seq), [3, 2, 1]);
+      assert.deepEqual(
+        stored.map((r) => r.seq),
+        [3, 2, 1],
+      );
       const cut = stored.find((r) => r.seq === 2)!;
       const note =
         '… [truncated: 2,000,000 characters, limit 4096] [19,743 of 20,000 metrics dropped: limit 256 per result; ' +

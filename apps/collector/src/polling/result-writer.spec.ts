@@ -59,9 +59,7 @@ describe('ResultWriter', () => {
         [1, 1_000, 0, agentId],
       ],
     );
-    assert.deepEqual(JSON.parse(stored[0]!.metricsJson), [
-      { name: 'connect_seconds', value: 0.002, unit: 'seconds', labels: { port: '104' } },
-    ]);
+    assert.deepEqual(JSON.parse(stored[0]!.metricsJson), [{ name: 'connect_seconds', value: 0.002, unit: 'seconds', labels: { port: '104' } }]);
     assert.equal((await results.recent(checkId, 1)).length, 1);
 
     const [state] = await results.stateFor([checkId]);
@@ -152,9 +150,7 @@ describe('ResultWriter', () => {
   it('coalesces concurrent write() calls into fewer transactions', async () => {
     const checkId = await newCheck('dicom');
     await Promise.all(
-      Array.from({ length: 25 }, (_, i) =>
-        writer.write({ agentId, ackSeq: i + 1, spoolEpoch: 'e', results: [result(checkId, i + 1, 1_000 * (i + 1))] }),
-      ),
+      Array.from({ length: 25 }, (_, i) => writer.write({ agentId, ackSeq: i + 1, spoolEpoch: 'e', results: [result(checkId, i + 1, 1_000 * (i + 1))] })),
     );
     const c = writer.counters;
     assert.equal(c.writes, 25);
@@ -168,9 +164,7 @@ describe('ResultWriter', () => {
   it('commits the writes that arrive during a running transaction together in the next one', async () => {
     const eager = new ResultWriter(db.dataSource, { coalesceResults: 1 });
     const checkId = await newCheck('dicom');
-    const writes = [1, 2, 3, 4].map((seq) =>
-      eager.write({ agentId, ackSeq: seq, spoolEpoch: 'e', results: [result(checkId, seq, seq)] }),
-    );
+    const writes = [1, 2, 3, 4].map((seq) => eager.write({ agentId, ackSeq: seq, spoolEpoch: 'e', results: [result(checkId, seq, seq)] }));
     await Promise.all(writes);
     assert.equal(eager.counters.transactions, 2);
     assert.equal(eager.counters.resultsWritten, 4);

@@ -288,12 +288,16 @@ export class ResultWriter implements OnModuleDestroy {
     return new Map(checks.map((c) => [c.id, c.agent_id]));
   }
 
-  private async agentAcks(
-    m: EntityManager,
-    batches: ResultBatch[],
-  ): Promise<Map<string, { ackSeq: number; spoolEpoch: string; touched: boolean }>> {
+  private async agentAcks(m: EntityManager, batches: ResultBatch[]): Promise<Map<string, { ackSeq: number; spoolEpoch: string; touched: boolean }>> {
     const ids = [...new Set(batches.map((b) => b.agentId))];
-    const agents = await this.sql.selectIn<{ id: string; ack_seq: unknown; spool_epoch: string }>(m, 'agents', ['id', 'ack_seq', 'spool_epoch'], 'id', ids, 'FOR UPDATE');
+    const agents = await this.sql.selectIn<{ id: string; ack_seq: unknown; spool_epoch: string }>(
+      m,
+      'agents',
+      ['id', 'ack_seq', 'spool_epoch'],
+      'id',
+      ids,
+      'FOR UPDATE',
+    );
     return new Map(agents.map((a) => [a.id, { ackSeq: num(a.ack_seq), spoolEpoch: a.spool_epoch, touched: false }]));
   }
 

@@ -2,7 +2,15 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CollectorConfig } from '../config/env.js';
 import { COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { MAKE_A_KEY, SecretBox, secretKey } from '../storage/secret-box.js';
-import { installStagedKey, keepOldKey, leftoverRotationFiles, removeKeyFile, secretKeySourceOf, stageNewKey, stagedKeyFile } from '../storage/secret-key.store.js';
+import {
+  installStagedKey,
+  keepOldKey,
+  leftoverRotationFiles,
+  removeKeyFile,
+  secretKeySourceOf,
+  stageNewKey,
+  stagedKeyFile,
+} from '../storage/secret-key.store.js';
 import { SecretsRepository, type ResealCounts } from './secrets.repository.js';
 
 /** Agent tokens and channel secrets at rest: the start-up sweep and key rotation. */
@@ -35,7 +43,9 @@ export class SecretsService {
     const source = secretKeySourceOf(this.config);
     if ('file' in source) {
       for (const file of leftoverRotationFiles(source.file)) {
-        this.log.warn(`${file} is left from an interrupted \`rounds-collector secrets rotate-key\`; nothing here needs it any more — delete it, or run the rotation again`);
+        this.log.warn(
+          `${file} is left from an interrupted \`rounds-collector secrets rotate-key\`; nothing here needs it any more — delete it, or run the rotation again`,
+        );
       }
     }
     return counts;

@@ -64,10 +64,22 @@ function services(dataSource: DataSource, config: CollectorConfig) {
 
 /** One agent and channels of every type with every kind of secret, through the repositories. */
 async function storeSecrets(dataSource: DataSource): Promise<string[]> {
-  const values = { token: secret('tok'), smtp: secret('smtp'), bot: `123456:${secret('bot')}`, hook: `https://hooks.example/services/${secret('hook')}`, hmac: secret('hmac'), header: `Bearer ${secret('hdr')}`, am: secret('am') };
+  const values = {
+    token: secret('tok'),
+    smtp: secret('smtp'),
+    bot: `123456:${secret('bot')}`,
+    hook: `https://hooks.example/services/${secret('hook')}`,
+    hmac: secret('hmac'),
+    header: `Bearer ${secret('hdr')}`,
+    am: secret('am'),
+  };
   await new AgentsRepository(dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: values.token, fingerprint: 'ab'.repeat(32) });
   const channels = new ChannelsRepository(dataSource);
-  await channels.create({ name: 'mail', type: 'smtp', config: { host: 'mail.example', username: 'rounds', password: values.smtp, from: 'r@example.org', to: ['it@example.org'] } });
+  await channels.create({
+    name: 'mail',
+    type: 'smtp',
+    config: { host: 'mail.example', username: 'rounds', password: values.smtp, from: 'r@example.org', to: ['it@example.org'] },
+  });
   await channels.create({ name: 'tg', type: 'telegram', config: { botToken: values.bot, chatId: 42 } });
   await channels.create({ name: 'hook', type: 'webhook', config: { url: values.hook, hmacSecret: values.hmac, headers: { Authorization: values.header } } });
   await channels.create({ name: 'am', type: 'alertmanager', config: { url: 'http://am.example:9093', username: 'rounds', password: values.am } });
@@ -99,11 +111,24 @@ describe('secrets at rest', () => {
     const { agents, channels } = services(db.dataSource, config);
     const token = randomBytes(32).toString('base64url');
     // Nothing listens there: the agent is registered with a warning, and its token stored.
-    const enrolled = await agents.enrol(parseDto(enrolAgentDto, { name: 'pacs-01', enrol: `rounds://${token}@127.0.0.1:${await freePort()}?fp=${'ab'.repeat(32)}` }, 'invalid agent'));
+    const enrolled = await agents.enrol(
+      parseDto(enrolAgentDto, { name: 'pacs-01', enrol: `rounds://${token}@127.0.0.1:${await freePort()}?fp=${'ab'.repeat(32)}` }, 'invalid agent'),
+    );
     assert.match(enrolled.warning ?? '', /registered anyway/);
-    const s = { smtp: secret('smtp'), bot: `123456:${secret('bot')}`, hook: `https://hooks.slack.example/services/${secret('hook')}`, hmac: secret('hmac'), header: `Bearer ${secret('hdr')}`, am: secret('am') };
+    const s = {
+      smtp: secret('smtp'),
+      bot: `123456:${secret('bot')}`,
+      hook: `https://hooks.slack.example/services/${secret('hook')}`,
+      hmac: secret('hmac'),
+      header: `Bearer ${secret('hdr')}`,
+      am: secret('am'),
+    };
     const create = (dto: unknown) => channels.create(parseDto(createChannelDto, dto, 'invalid channel'));
-    await create({ name: 'mail', type: 'smtp', config: { host: 'mail.example', username: 'rounds', password: s.smtp, from: 'r@example.org', to: ['it@example.org'] } });
+    await create({
+      name: 'mail',
+      type: 'smtp',
+      config: { host: 'mail.example', username: 'rounds', password: s.smtp, from: 'r@example.org', to: ['it@example.org'] },
+    });
     await create({ name: 'tg', type: 'telegram', config: { botToken: s.bot, chatId: '@pacs_alerts' } });
     await create({ name: 'hook', type: 'webhook', config: { url: s.hook, hmacSecret: s.hmac, headers: { Authorization: s.header } } });
     await create({ name: 'am', type: 'alertmanager', config: { url: 'http://am.example:9093', username: 'rounds', password: s.am } });
@@ -114,7 +139,9 @@ describe('secrets at rest', () => {
     assertAbsent(storedBytes(db.dataDir), all);
     const keyId = readKeyFile(join(db.dataDir, SECRET_KEY_FILE_NAME)).id;
     assert.match((await rawTokens(db.dataSource))[0]!, new RegExp(`^enc:v1:${keyId}:`));
-    const stored = JSON.parse(((await db.dataSource.query(`SELECT config_json FROM notification_channels WHERE name = 'hook'`)) as { config_json: string }[])[0]!.config_json);
+    const stored = JSON.parse(
+      ((await db.dataSource.query(`SELECT config_json FROM notification_channels WHERE name = 'hook'`)) as { config_json: string }[])[0]!.config_json,
+    );
     assert.equal(stored.signatureHeader, undefined, 'stored as sent, without defaults');
     for (const v of [stored.url, stored.hmacSecret, stored.headers.Authorization]) assert.match(v, /^enc:v1:/);
 
@@ -145,12 +172,19 @@ describe('secrets at rest', () => {
     const password = secret('legacy-pass');
     const hook = `https://hooks.example/${secret('legacy-hook')}`;
     const q = (sql: string, params: unknown[]) => db.dataSource.query(sql, params);
-    await q(`INSERT INTO agents (id, name, host, port, token, fingerprint, assignment_version, created_at, updated_at) VALUES ('a1', 'pacs-01', '127.0.0.1', 9, ?, 'ff', 'v1', 1, 1)`, [token]);
+    await q(
+      `INSERT INTO agents (id, name, host, port, token, fingerprint, assignment_version, created_at, updated_at) VALUES ('a1', 'pacs-01', '127.0.0.1', 9, ?, 'ff', 'v1', 1, 1)`,
+      [token],
+    );
     await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c1', 'mail', 'smtp', ?, 1, 1)`, [
       JSON.stringify({ host: 'mail.example', username: 'rounds', password, from: 'r@example.org', to: ['it@example.org'] }),
     ]);
-    await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c2', 'hook', 'webhook', ?, 1, 1)`, [JSON.stringify({ url: hook })]);
-    await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c3', 'am', 'alertmanager', ?, 1, 1)`, [JSON.stringify({ url: 'http://am.example:9093' })]);
+    await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c2', 'hook', 'webhook', ?, 1, 1)`, [
+      JSON.stringify({ url: hook }),
+    ]);
+    await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c3', 'am', 'alertmanager', ?, 1, 1)`, [
+      JSON.stringify({ url: 'http://am.example:9093' }),
+    ]);
     assert.ok(storedBytes(db.dataDir).includes(token), 'the legacy rows are in the file to begin with');
 
     const { secrets } = services(db.dataSource, configFor(db.dataDir));
@@ -198,7 +232,10 @@ describe('secrets at rest', () => {
       `the new key is in ${file} (0600); the old key was kept as ${file}.old-2026-12-01T10-20-30-000Z until now and is deleted`,
       'back the new key up with the database now: backups taken before this need the old key, which is gone',
     ]);
-    assert.deepEqual(readdirSync(db.dataDir).filter((f) => f.startsWith(SECRET_KEY_FILE_NAME)), [SECRET_KEY_FILE_NAME]);
+    assert.deepEqual(
+      readdirSync(db.dataDir).filter((f) => f.startsWith(SECRET_KEY_FILE_NAME)),
+      [SECRET_KEY_FILE_NAME],
+    );
 
     // Every stored secret is under the new key; the old key opens none of them, nor what was there before.
     const bytes = storedBytes(db.dataDir);
@@ -252,7 +289,9 @@ describe('secrets at rest', () => {
     assert.ok((await rawTokens(ds))[0]!.startsWith(`enc:v1:${oldId}:`));
 
     const withoutNew = services(ds, configFor(dataDir, { ROUNDS_SECRET_KEY: oldKey.toString('base64') })).secrets;
-    await assert.rejects(withoutNew.rotateKey(new Date()), { message: new RegExp(`^the secret key comes from ROUNDS_SECRET_KEY \\(key ${oldId}\\): set ROUNDS_SECRET_KEY_NEW to a new key made with`) });
+    await assert.rejects(withoutNew.rotateKey(new Date()), {
+      message: new RegExp(`^the secret key comes from ROUNDS_SECRET_KEY \\(key ${oldId}\\): set ROUNDS_SECRET_KEY_NEW to a new key made with`),
+    });
 
     const rotate = services(ds, configFor(dataDir, { ROUNDS_SECRET_KEY: oldKey.toString('base64'), ROUNDS_SECRET_KEY_NEW: newKey.toString('base64') })).secrets;
     assert.deepEqual(await rotate.rotateKey(new Date()), [

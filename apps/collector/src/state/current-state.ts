@@ -373,8 +373,7 @@ export function parseMetrics(json: string): StoredMetric[] {
     const value: unknown = JSON.parse(json);
     if (!Array.isArray(value)) return [];
     return value.filter(
-      (m): m is StoredMetric =>
-        typeof m === 'object' && m !== null && typeof m.name === 'string' && typeof m.value === 'number' && typeof m.unit === 'string',
+      (m): m is StoredMetric => typeof m === 'object' && m !== null && typeof m.name === 'string' && typeof m.value === 'number' && typeof m.unit === 'string',
     );
   } catch {
     return [];

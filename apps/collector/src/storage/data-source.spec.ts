@@ -11,9 +11,7 @@ import { openTestDatabase } from './testing.js';
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
 async function userTables(db: Db): Promise<string[]> {
-  const rows: { name: string }[] = await db.dataSource.query(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-  );
+  const rows: { name: string }[] = await db.dataSource.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
   return rows.map((r) => r.name);
 }
 
@@ -40,7 +38,17 @@ describe('createDataSource with SQLite', () => {
     for (const suffix of ['', '-wal', '-shm']) assert.equal(mode(join(db.dataDir, `${SQLITE_FILE_NAME}${suffix}`)), '600', `${SQLITE_FILE_NAME}${suffix}`);
   });
 
-  const ALL_TABLES = ['agents', 'alert_engine_state', 'alert_history', 'check_results', 'check_state', 'checks', 'migrations', 'notification_channels', 'notification_outbox'];
+  const ALL_TABLES = [
+    'agents',
+    'alert_engine_state',
+    'alert_history',
+    'check_results',
+    'check_state',
+    'checks',
+    'migrations',
+    'notification_channels',
+    'notification_outbox',
+  ];
 
   it('applies every migration to an empty database', async () => {
     assert.deepEqual(await userTables(db), ALL_TABLES);
@@ -49,12 +57,17 @@ describe('createDataSource with SQLite', () => {
       applied.map((m) => m.name),
       MIGRATIONS.map((m) => m.name),
     );
-    const indexes: { name: string }[] = await db.dataSource.query(
-      "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name",
-    );
+    const indexes: { name: string }[] = await db.dataSource.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name");
     assert.deepEqual(
       indexes.map((i) => i.name),
-      ['idx_alert_history_at', 'idx_alert_history_fingerprint', 'idx_check_results_check_started', 'idx_checks_agent_id', 'idx_notification_outbox_channel', 'idx_notification_outbox_due'],
+      [
+        'idx_alert_history_at',
+        'idx_alert_history_fingerprint',
+        'idx_check_results_check_started',
+        'idx_checks_agent_id',
+        'idx_notification_outbox_channel',
+        'idx_notification_outbox_due',
+      ],
     );
   });
 

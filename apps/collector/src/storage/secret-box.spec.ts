@@ -69,23 +69,28 @@ describe('SecretBox', () => {
     const theirs = new SecretBox(key());
     const ours = key('/var/lib/rounds/secret.key');
     const sealed = theirs.seal('secret');
-    assert.throws(() => new SecretBox(ours).open(sealed, 'the token of agent "pacs-01"'), (e: unknown) => {
-      assert.ok(e instanceof SecretKeyMismatchError);
-      assert.equal(e.keyId, theirs.current.id);
-      assert.equal(
-        e.message,
-        `the token of agent "pacs-01" was encrypted with secret key ${theirs.current.id}, but the key in use is ${ours.id} (from /var/lib/rounds/secret.key) — ` +
-          'put back the key this database was encrypted with (the secret.key saved with its backup, or the ROUNDS_SECRET_KEY it ran with); ' +
-          'if that key is lost, the agents must be enrolled again and the channel secrets entered again',
-      );
-      return true;
-    });
+    assert.throws(
+      () => new SecretBox(ours).open(sealed, 'the token of agent "pacs-01"'),
+      (e: unknown) => {
+        assert.ok(e instanceof SecretKeyMismatchError);
+        assert.equal(e.keyId, theirs.current.id);
+        assert.equal(
+          e.message,
+          `the token of agent "pacs-01" was encrypted with secret key ${theirs.current.id}, but the key in use is ${ours.id} (from /var/lib/rounds/secret.key) — ` +
+            'put back the key this database was encrypted with (the secret.key saved with its backup, or the ROUNDS_SECRET_KEY it ran with); ' +
+            'if that key is lost, the agents must be enrolled again and the channel secrets entered again',
+        );
+        return true;
+      },
+    );
   });
 
   it('says when the key in use was created on this start', () => {
     const sealed = new SecretBox(key()).seal('secret');
     const fresh = secretKey(randomBytes(32), '/data/secret.key', true);
-    assert.throws(() => new SecretBox(fresh).open(sealed, 'x'), { message: /\(from \/data\/secret\.key\), created on this start because none was found — put back/ });
+    assert.throws(() => new SecretBox(fresh).open(sealed, 'x'), {
+      message: /\(from \/data\/secret\.key\), created on this start because none was found — put back/,
+    });
   });
 
   it('opens values of a fallback key but counts only the current key as current', () => {
@@ -99,10 +104,14 @@ describe('SecretBox', () => {
   });
 
   it('refuses a newer envelope version, saying to upgrade', () => {
-    assert.throws(() => new SecretBox(key()).open('enc:v2:abc:def', 'x'), { message: /its format enc:v2 is newer than this collector understands \(upgrade the collector\)/ });
+    assert.throws(() => new SecretBox(key()).open('enc:v2:abc:def', 'x'), {
+      message: /its format enc:v2 is newer than this collector understands \(upgrade the collector\)/,
+    });
   });
 
   it('refuses a key that is not 32 bytes, saying how to make one', () => {
-    assert.throws(() => secretKey(randomBytes(16), 'ROUNDS_SECRET_KEY'), { message: /^the secret key from ROUNDS_SECRET_KEY has 16 bytes, not 32 — make one with `openssl rand -base64 32`/ });
+    assert.throws(() => secretKey(randomBytes(16), 'ROUNDS_SECRET_KEY'), {
+      message: /^the secret key from ROUNDS_SECRET_KEY has 16 bytes, not 32 — make one with `openssl rand -base64 32`/,
+    });
   });
 });

@@ -30,7 +30,8 @@ export function keyIdOf(bytes: Buffer): string {
 }
 
 export function secretKey(bytes: Buffer, source: string, created = false): SecretKey {
-  if (bytes.length !== SECRET_KEY_BYTES) throw new Error(`the secret key from ${source} has ${bytes.length} bytes, not ${SECRET_KEY_BYTES} — make one with ${MAKE_A_KEY}`);
+  if (bytes.length !== SECRET_KEY_BYTES)
+    throw new Error(`the secret key from ${source} has ${bytes.length} bytes, not ${SECRET_KEY_BYTES} — make one with ${MAKE_A_KEY}`);
   return Object.freeze({ id: keyIdOf(bytes), bytes, source, ...(created ? { created } : {}) });
 }
 
@@ -53,8 +54,13 @@ export class SecretKeyMismatchError extends Error {
 
 /** A stored envelope failed authentication or does not parse: it was altered or damaged. */
 export class SecretTamperedError extends Error {
-  constructor(readonly what: string, detail: string) {
-    super(`${what} cannot be decrypted: ${detail} — it was altered or damaged in the database; enter it again (re-enrol the agent, or save the channel with its secret)`);
+  constructor(
+    readonly what: string,
+    detail: string,
+  ) {
+    super(
+      `${what} cannot be decrypted: ${detail} — it was altered or damaged in the database; enter it again (re-enrol the agent, or save the channel with its secret)`,
+    );
     this.name = 'SecretTamperedError';
   }
 }

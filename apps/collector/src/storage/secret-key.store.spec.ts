@@ -71,7 +71,9 @@ describe('secret key store', () => {
     const file = join(freshDir(), SECRET_KEY_FILE_NAME);
     // A folder where the file should be: unreadable as a file even for root.
     mkdirSync(file, { recursive: true, mode: 0o700 });
-    assert.throws(() => loadSecretKeys({ file }), { message: `cannot read secret key file ${file} (EISDIR) — it must belong to the collector's user with mode 0600 (chown, chmod 600)` });
+    assert.throws(() => loadSecretKeys({ file }), {
+      message: `cannot read secret key file ${file} (EISDIR) — it must belong to the collector's user with mode 0600 (chown, chmod 600)`,
+    });
   });
 
   it('takes ROUNDS_SECRET_KEY over any key file, and creates no file for it', () => {
@@ -97,7 +99,10 @@ describe('secret key store', () => {
     const staged = stageNewKey(file);
     const again = loadSecretKeys({ file });
     assert.equal(again.current.id, current.id);
-    assert.deepEqual(again.fallbacks.map((k) => k.id), [staged.id]);
+    assert.deepEqual(
+      again.fallbacks.map((k) => k.id),
+      [staged.id],
+    );
     assert.deepEqual(leftoverRotationFiles(file), [`${file}.new`]);
     if (POSIX) assert.equal(statSync(`${file}.new`).mode & 0o777, 0o600);
   });

@@ -1,5 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { CollectorConfig } from '../config/env.js';
 import { MAKE_A_KEY, SECRET_KEY_BYTES, secretKey, type SecretKey } from './secret-box.js';
@@ -125,7 +140,10 @@ export function leftoverRotationFiles(file: string): string[] {
   } catch {
     return [];
   }
-  return entries.filter((e) => e === `${name}.new` || e.startsWith(`${name}.old-`)).sort().map((e) => join(dirname(file), e));
+  return entries
+    .filter((e) => e === `${name}.new` || e.startsWith(`${name}.old-`))
+    .sort()
+    .map((e) => join(dirname(file), e));
 }
 
 export function removeKeyFile(file: string): void {

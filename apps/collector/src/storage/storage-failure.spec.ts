@@ -46,13 +46,28 @@ describe('storage failures on a real small disk', { timeout: 120_000 }, () => {
     const results: StoredResult[] = [];
     for (let i = 0; i < n; i++) {
       seq += 1;
-      results.push({ checkId, seq, startedAt: 1_700_000_000_000 + seq, durationMs: 3, status: 0, reason: 'ok', summary: `port open ${'·'.repeat(400)}`, metrics: [] });
+      results.push({
+        checkId,
+        seq,
+        startedAt: 1_700_000_000_000 + seq,
+        durationMs: 3,
+        status: 0,
+        reason: 'ok',
+        summary: `port open ${'·'.repeat(400)}`,
+        metrics: [],
+      });
     }
     return { agentId, results, ackSeq: seq, spoolEpoch: 'epoch-1' };
   }
 
   before(async () => {
-    Logger.overrideLogger({ log: (m: unknown) => logged.push(`log ${String(m)}`), error: (m: unknown) => logged.push(`error ${String(m)}`), warn: () => {}, debug: () => {}, verbose: () => {} });
+    Logger.overrideLogger({
+      log: (m: unknown) => logged.push(`log ${String(m)}`),
+      error: (m: unknown) => logged.push(`error ${String(m)}`),
+      warn: () => {},
+      debug: () => {},
+      verbose: () => {},
+    });
     disk = mountSmallDisk(8 * 1024 * 1024);
     dataSource = createDataSource({ dataDir: disk.dir });
     await dataSource.initialize();
@@ -92,7 +107,10 @@ describe('storage failures on a real small disk', { timeout: 120_000 }, () => {
   it('while failing, storage health names the cause, the data directory and what to do — logged once for the episode', () => {
     const problem = health.problem();
     assert.ok(problem, 'no problem reported while commits fail');
-    assert.match(problem, /^storage failing since .*\(disk full: SQLITE_FULL: database or disk is full; \d+ failed writes\): results are not acknowledged and stay on the agents — free disk space for .* \(ROUNDS_DATA_DIR\); the collector resumes by itself$/);
+    assert.match(
+      problem,
+      /^storage failing since .*\(disk full: SQLITE_FULL: database or disk is full; \d+ failed writes\): results are not acknowledged and stay on the agents — free disk space for .* \(ROUNDS_DATA_DIR\); the collector resumes by itself$/,
+    );
     assert.ok(problem.includes(disk.dir));
     assert.equal(health.status().episodes, 1);
     assert.ok(health.status().failuresByKind.disk_full >= 25);
@@ -152,7 +170,11 @@ describe('storage failures on a real small disk', { timeout: 120_000 }, () => {
 
   it('a transaction that fails on a unique constraint is not a storage failure', async () => {
     const episodes = health.status().episodes;
-    await assert.rejects(inTransaction(dataSource, (m) => m.query(`INSERT INTO agents (id, name, host, port, token, fingerprint) SELECT id || 'x', name, host, port, token, fingerprint FROM agents`)));
+    await assert.rejects(
+      inTransaction(dataSource, (m) =>
+        m.query(`INSERT INTO agents (id, name, host, port, token, fingerprint) SELECT id || 'x', name, host, port, token, fingerprint FROM agents`),
+      ),
+    );
     assert.equal(health.problem(), undefined);
     assert.equal(health.status().episodes, episodes);
   });

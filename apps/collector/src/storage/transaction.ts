@@ -32,7 +32,11 @@ export function isPostgres(dataSource: DataSource): boolean {
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   const run = isPostgres(dataSource) ? dataSource.transaction(work) : queued(dataSource, () => sqliteTransaction(dataSource, work));
   const observer = observers.get(dataSource);
-  if (observer) run.then(() => observer.committed(), (error: unknown) => observer.failed(error));
+  if (observer)
+    run.then(
+      () => observer.committed(),
+      (error: unknown) => observer.failed(error),
+    );
   return run;
 }
 
@@ -117,10 +121,7 @@ function settle(dataSource: DataSource, native: NativeSqlite): void {
  * Row lock for read-modify-write inside {@link inTransaction}. SQLite needs none (the
  * queue above serialises writers) and TypeORM rejects lock modes there.
  */
-export function forUpdate<T extends ObjectLiteral>(
-  dataSource: DataSource,
-  query: SelectQueryBuilder<T>,
-): SelectQueryBuilder<T> {
+export function forUpdate<T extends ObjectLiteral>(dataSource: DataSource, query: SelectQueryBuilder<T>): SelectQueryBuilder<T> {
   return isPostgres(dataSource) ? query.setLock('pessimistic_write') : query;
 }
 

@@ -22,11 +22,17 @@ export function uniqueViolation(error: unknown): UniqueViolation | undefined {
   if (!isRecord(driver)) return undefined;
   const code = driver['code'];
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    const qualified = (/constraint failed: (.+)$/.exec(String(driver['message'] ?? ''))?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const qualified = (/constraint failed: (.+)$/.exec(String(driver['message'] ?? ''))?.[1] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     return { table: qualified[0]?.split('.')[0], columns: qualified.map((c) => c.slice(c.lastIndexOf('.') + 1)) };
   }
   if (code === '23505') {
-    const columns = (/^Key \(([^)]*)\)=/.exec(String(driver['detail'] ?? ''))?.[1] ?? '').split(',').map((s) => s.trim().replace(/^"|"$/g, '')).filter(Boolean);
+    const columns = (/^Key \(([^)]*)\)=/.exec(String(driver['detail'] ?? ''))?.[1] ?? '')
+      .split(',')
+      .map((s) => s.trim().replace(/^"|"$/g, ''))
+      .filter(Boolean);
     return { table: typeof driver['table'] === 'string' ? driver['table'] : undefined, columns };
   }
   return undefined;

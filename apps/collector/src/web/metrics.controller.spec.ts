@@ -47,7 +47,9 @@ describe('GET /metrics', () => {
 
     it('answers OpenMetrics when Prometheus asks for it first', async () => {
       const res = await fetch(server.url, {
-        headers: { accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' },
+        headers: {
+          accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+        },
       });
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'application/openmetrics-text; version=1.0.0; charset=utf-8');

@@ -1,12 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  formatPerfdata,
-  normalisePerfDatum,
-  parsePerfdata,
-  parsePluginOutput,
-  type PerfDatum,
-} from './perfdata.js';
+import { formatPerfdata, normalisePerfDatum, parsePerfdata, parsePluginOutput, type PerfDatum } from './perfdata.js';
 import { formatRange, parseRange } from './range.js';
 
 /** mulberry32: a tiny seeded generator, so a failing property run can be replayed by its seed. */
@@ -32,7 +26,7 @@ function plain(items: readonly PerfDatum[]) {
 
 describe('parsePerfdata', () => {
   it('reads every field of one item', () => {
-    const { items, problems } = parsePerfdata("time=0.25s;1;2;0;10");
+    const { items, problems } = parsePerfdata('time=0.25s;1;2;0;10');
     assert.deepEqual(problems, []);
     assert.equal(items.length, 1);
     const d = items[0]!;
@@ -47,13 +41,19 @@ describe('parsePerfdata', () => {
 
   it('reads quoted labels with spaces and doubled quotes', () => {
     const { items } = parsePerfdata("'disk usage'=5% 'it''s here'=1 '/a=b'=2");
-    assert.deepEqual(items.map((d) => d.label), ['disk usage', "it's here", '/a=b']);
+    assert.deepEqual(
+      items.map((d) => d.label),
+      ['disk usage', "it's here", '/a=b'],
+    );
   });
 
   it('accepts every unit of measure the guidelines list', () => {
     const { items, problems } = parsePerfdata('a=1s b=2ms c=3us d=4% e=5B f=6KB g=7MB h=8GB i=9TB j=10c k=11');
     assert.deepEqual(problems, []);
-    assert.deepEqual(items.map((d) => d.uom), ['s', 'ms', 'us', '%', 'B', 'KB', 'MB', 'GB', 'TB', 'c', '']);
+    assert.deepEqual(
+      items.map((d) => d.uom),
+      ['s', 'ms', 'us', '%', 'B', 'KB', 'MB', 'GB', 'TB', 'c', ''],
+    );
   });
 
   it('leaves empty fields out and tolerates trailing semicolons', () => {
@@ -67,10 +67,7 @@ describe('parsePerfdata', () => {
 
   it('parses warn and crit as Nagios ranges, including @ and ~ forms', () => {
     const { items } = parsePerfdata('x=5;@10:20;~:30');
-    assert.deepEqual(
-      { start: items[0]!.warn?.start, end: items[0]!.warn?.end, inside: items[0]!.warn?.inside },
-      { start: 10, end: 20, inside: true },
-    );
+    assert.deepEqual({ start: items[0]!.warn?.start, end: items[0]!.warn?.end, inside: items[0]!.warn?.inside }, { start: 10, end: 20, inside: true });
     assert.equal(items[0]!.crit?.start, -Infinity);
   });
 
@@ -87,7 +84,10 @@ describe('parsePerfdata', () => {
 
   it('skips tokens without a value and reports each one', () => {
     const { items, problems } = parsePerfdata('garbage x=1 =3 y=abc');
-    assert.deepEqual(items.map((d) => d.label), ['x']);
+    assert.deepEqual(
+      items.map((d) => d.label),
+      ['x'],
+    );
     assert.deepEqual(problems, [
       'perfdata "garbage" ignored: expected label=value',
       'perfdata "=3" ignored: the label is empty',
@@ -97,7 +97,10 @@ describe('parsePerfdata', () => {
 
   it('reports an unterminated quoted label instead of reading past it', () => {
     const { items, problems } = parsePerfdata("a=1 'broken=2");
-    assert.deepEqual(items.map((d) => d.label), ['a']);
+    assert.deepEqual(
+      items.map((d) => d.label),
+      ['a'],
+    );
     assert.match(problems[0]!, /quoted label is never closed/);
   });
 });
@@ -107,16 +110,29 @@ describe('parsePluginOutput', () => {
     const out = parsePluginOutput('LOAD OK - total load average: 0.1, 0.2, 0.3|load1=0.100;5.000;10.000;0; load5=0.2;;;0;\n');
     assert.equal(out.text, 'LOAD OK - total load average: 0.1, 0.2, 0.3');
     assert.deepEqual(out.longText, []);
-    assert.deepEqual(out.perfdata.map((d) => d.label), ['load1', 'load5']);
+    assert.deepEqual(
+      out.perfdata.map((d) => d.label),
+      ['load1', 'load5'],
+    );
   });
 
   it('reads long text and perfdata after a second | on a later line, continuing on the lines after it', () => {
     const out = parsePluginOutput(
-      ['DISK OK - free space: / 3326 MB (56%); | /=2643MB;5948;5958;0;5968', '/ 15272 MB (77%);', '/boot 68 MB (69%); | /boot=68MB;88;93;0;98', '/home=69357MB;253404;253409;0;253414', "'/var log'=818MB;970;975;0;980", ''].join('\n'),
+      [
+        'DISK OK - free space: / 3326 MB (56%); | /=2643MB;5948;5958;0;5968',
+        '/ 15272 MB (77%);',
+        '/boot 68 MB (69%); | /boot=68MB;88;93;0;98',
+        '/home=69357MB;253404;253409;0;253414',
+        "'/var log'=818MB;970;975;0;980",
+        '',
+      ].join('\n'),
     );
     assert.equal(out.text, 'DISK OK - free space: / 3326 MB (56%);');
     assert.deepEqual(out.longText, ['/ 15272 MB (77%);', '/boot 68 MB (69%); ']);
-    assert.deepEqual(out.perfdata.map((d) => d.label), ['/', '/boot', '/home', '/var log']);
+    assert.deepEqual(
+      out.perfdata.map((d) => d.label),
+      ['/', '/boot', '/home', '/var log'],
+    );
     assert.deepEqual(out.problems, []);
   });
 
@@ -124,7 +140,10 @@ describe('parsePluginOutput', () => {
     const out = parsePluginOutput('OK\r\nmore\r\n| a=1\r\nb=2\r\n');
     assert.equal(out.text, 'OK');
     assert.deepEqual(out.longText, ['more']);
-    assert.deepEqual(out.perfdata.map((d) => d.label), ['a', 'b']);
+    assert.deepEqual(
+      out.perfdata.map((d) => d.label),
+      ['a', 'b'],
+    );
   });
 
   it('gives empty text for empty output', () => {
@@ -177,7 +196,11 @@ describe('perfdata properties on generated input', () => {
   function randomNumber(rnd: () => number): number {
     const pick = rnd();
     const n =
-      pick < 0.3 ? Math.round((rnd() - 0.5) * 1e4) : pick < 0.8 ? Number(((rnd() - 0.5) * 1e3).toFixed(Math.floor(rnd() * 7))) : (rnd() - 0.5) * 10 ** Math.floor(rnd() * 40 - 20);
+      pick < 0.3
+        ? Math.round((rnd() - 0.5) * 1e4)
+        : pick < 0.8
+          ? Number(((rnd() - 0.5) * 1e3).toFixed(Math.floor(rnd() * 7)))
+          : (rnd() - 0.5) * 10 ** Math.floor(rnd() * 40 - 20);
     return Object.is(n, -0) ? 0 : n;
   }
 
@@ -217,7 +240,32 @@ describe('perfdata properties on generated input', () => {
 
   it(`parsePluginOutput never throws on random text and keeps only well-formed items (${RUNS} generated)`, () => {
     const rnd = seeded(SEED + 1);
-    const pieces = ['OK', ' ', '|', '\n', '\r\n', '=', ';', "'", "''", 'a', '1', '.5', 'ms', '%', 'U', '~', ':', '@', '-', 'e9', '\u0000', '\u00ff', 'label', '1e999'];
+    const pieces = [
+      'OK',
+      ' ',
+      '|',
+      '\n',
+      '\r\n',
+      '=',
+      ';',
+      "'",
+      "''",
+      'a',
+      '1',
+      '.5',
+      'ms',
+      '%',
+      'U',
+      '~',
+      ':',
+      '@',
+      '-',
+      'e9',
+      '\u0000',
+      '\u00ff',
+      'label',
+      '1e999',
+    ];
     for (let run = 0; run < RUNS; run++) {
       let text = '';
       const length = Math.floor(rnd() * 30);

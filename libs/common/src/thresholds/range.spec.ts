@@ -63,12 +63,18 @@ describe('parseRange', () => {
 describe('rangeAlerts and evaluateThresholds', () => {
   it('alerts outside 0..10 for "10", inclusive at both ends', () => {
     const r = parseRange('10');
-    assert.deepEqual([-1, 0, 10, 10.01].map((v) => rangeAlerts(r, v)), [true, false, false, true]);
+    assert.deepEqual(
+      [-1, 0, 10, 10.01].map((v) => rangeAlerts(r, v)),
+      [true, false, false, true],
+    );
   });
 
   it('alerts inside the range, ends included, for "@10:20"', () => {
     const r = parseRange('@10:20');
-    assert.deepEqual([9.99, 10, 20, 20.01].map((v) => rangeAlerts(r, v)), [false, true, true, false]);
+    assert.deepEqual(
+      [9.99, 10, 20, 20.01].map((v) => rangeAlerts(r, v)),
+      [false, true, true, false],
+    );
   });
 
   it('alerts below the start for "10:" and above the end for "~:10"', () => {

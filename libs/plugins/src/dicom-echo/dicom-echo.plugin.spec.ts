@@ -174,7 +174,10 @@ describe('dicom-echo over DICOM TLS', () => {
     });
     assert.equal(report.outcome.status, 'UNKNOWN');
     assert.equal(report.outcome.reason, 'config_error');
-    assert.match(report.outcome.summary, /^TLSSCP@127\.0\.0\.1:\d+: cannot read caFile .*missing\.pem: ENOENT.* — check the path and that the agent's user may read it$/);
+    assert.match(
+      report.outcome.summary,
+      /^TLSSCP@127\.0\.0\.1:\d+: cannot read caFile .*missing\.pem: ENOENT.* — check the path and that the agent's user may read it$/,
+    );
   });
 });
 
@@ -213,7 +216,11 @@ describe('dicom-echo config', () => {
     ['an AE title with a backslash', { calledAet: 'PACS\\1' }, 'calledAet: must not contain a backslash (DICOM AE title)'],
     ['an AE title of spaces only', { calledAet: '    ' }, 'calledAet: must not be empty or all spaces (DICOM AE title)'],
     ['an empty AE title', { callingAet: '' }, 'callingAet: must not be empty or all spaces (DICOM AE title)'],
-    ['an AE title with a control character', { callingAet: 'ROUNDS\t' }, 'callingAet: must not contain control characters such as tab or newline (DICOM AE title)'],
+    [
+      'an AE title with a control character',
+      { callingAet: 'ROUNDS\t' },
+      'callingAet: must not contain control characters such as tab or newline (DICOM AE title)',
+    ],
     ['an AE title with non-ASCII characters', { calledAet: 'PÄCS' }, 'calledAet: must use plain ASCII characters only (DICOM AE title)'],
     ['a missing called AE title', { calledAet: undefined }, 'calledAet: Invalid input: expected string, received undefined'],
     ['a host with a scheme', { host: 'dicom://pacs' }, 'host: must be a host name or IP address, without scheme or port'],
@@ -221,7 +228,11 @@ describe('dicom-echo config', () => {
     ['an unknown field', { aet: 'X' }, 'aet: unknown field'],
     ['a zero timeout', { responseTimeoutSeconds: 0 }, 'responseTimeoutSeconds: Too small: expected number to be >0'],
     ['a malformed threshold', { warning: 'fast' }, 'warning: "fast" is not a Nagios range: "fast" is not a number (examples: 10, 10:, ~:10, 10:20, @10:20)'],
-    ['a client certificate without its key', { tls: { certFile: '/etc/rounds/cert.pem' } }, 'tls.keyFile: certFile and keyFile go together: give both or neither'],
+    [
+      'a client certificate without its key',
+      { tls: { certFile: '/etc/rounds/cert.pem' } },
+      'tls.keyFile: certFile and keyFile go together: give both or neither',
+    ],
     ['a C-FIND limit of zero', { find: { limit: 0 } }, 'find.limit: Too small: expected number to be >=1'],
     [
       'a C-FIND study date that is not a DICOM date',

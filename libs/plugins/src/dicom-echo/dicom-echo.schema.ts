@@ -52,8 +52,7 @@ export const dicomFindSchema = z
       .regex(/^(today|\d{8}|\d{8}-|-\d{8}|\d{8}-\d{8}|\*)$/, 'must be "today", "*" (any date), or a DICOM date or range such as 20240101-20240131')
       .default('today')
       .meta({
-        description:
-          'StudyDate matching key; "today" keeps the query cheap on a large PACS, "*" asks for any date',
+        description: 'StudyDate matching key; "today" keeps the query cheap on a large PACS, "*" asks for any date',
       }),
   })
   .meta({ description: 'also send a study-level C-FIND to prove the node answers queries' });

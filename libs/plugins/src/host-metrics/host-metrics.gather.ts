@@ -1,5 +1,14 @@
 import os from 'node:os';
-import type { CpuFacts, CpuTimes, FilesystemFilter, FilesystemSample, HostPlatform, InterfaceSample, MemorySample, NetworkInterface } from './host-metrics.os.js';
+import type {
+  CpuFacts,
+  CpuTimes,
+  FilesystemFilter,
+  FilesystemSample,
+  HostPlatform,
+  InterfaceSample,
+  MemorySample,
+  NetworkInterface,
+} from './host-metrics.os.js';
 import type { GlobList, HostMetricsConfig } from './host-metrics.schema.js';
 
 export type { CpuFacts, InterfaceSample, MemorySample };
@@ -51,10 +60,12 @@ function settle<T>(signal: AbortSignal, start: () => Promise<T>): Promise<Settle
     } catch (e) {
       running = Promise.reject(e);
     }
-    running.then(
-      (value) => resolve({ ok: true, value }),
-      (e: unknown) => resolve({ ok: false, timedOut: signal.aborted, message: e instanceof Error ? e.message : String(e) }),
-    ).finally(() => signal.removeEventListener('abort', onAbort));
+    running
+      .then(
+        (value) => resolve({ ok: true, value }),
+        (e: unknown) => resolve({ ok: false, timedOut: signal.aborted, message: e instanceof Error ? e.message : String(e) }),
+      )
+      .finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 

@@ -25,10 +25,37 @@ const NETWORK_TYPES = new Set(['nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', 'fuse.ssh
  * images and network shares (a hung NFS server must not hold up a host check by default).
  */
 const PSEUDO_TYPES = new Set([
-  'autofs', 'binfmt_misc', 'bpf', 'cgroup', 'cgroup2', 'configfs', 'debugfs', 'devpts', 'devtmpfs', 'efivarfs',
-  'fusectl', 'hugetlbfs', 'mqueue', 'nsfs', 'proc', 'pstore', 'ramfs', 'rpc_pipefs', 'securityfs', 'selinuxfs',
-  'squashfs', 'sysfs', 'tmpfs', 'tracefs', 'iso9660', 'udf', 'fuse.lxcfs', 'fuse.gvfsd-fuse', 'fuse.portal',
-  'fuse.snapfuse', ...NETWORK_TYPES,
+  'autofs',
+  'binfmt_misc',
+  'bpf',
+  'cgroup',
+  'cgroup2',
+  'configfs',
+  'debugfs',
+  'devpts',
+  'devtmpfs',
+  'efivarfs',
+  'fusectl',
+  'hugetlbfs',
+  'mqueue',
+  'nsfs',
+  'proc',
+  'pstore',
+  'ramfs',
+  'rpc_pipefs',
+  'securityfs',
+  'selinuxfs',
+  'squashfs',
+  'sysfs',
+  'tmpfs',
+  'tracefs',
+  'iso9660',
+  'udf',
+  'fuse.lxcfs',
+  'fuse.gvfsd-fuse',
+  'fuse.portal',
+  'fuse.snapfuse',
+  ...NETWORK_TYPES,
 ]);
 
 /**
@@ -37,8 +64,22 @@ const PSEUDO_TYPES = new Set([
  * They are not statfs'd at all.
  */
 const NEVER_LISTED = new Set([
-  'autofs', 'proc', 'subfs', 'debugfs', 'devpts', 'fusectl', 'fuse.portal', 'mqueue', 'rpc_pipefs', 'sysfs',
-  'devfs', 'kernfs', 'ignore', 'none', 'rootfs', 'squashfs',
+  'autofs',
+  'proc',
+  'subfs',
+  'debugfs',
+  'devpts',
+  'fusectl',
+  'fuse.portal',
+  'mqueue',
+  'rpc_pipefs',
+  'sysfs',
+  'devfs',
+  'kernfs',
+  'ignore',
+  'none',
+  'rootfs',
+  'squashfs',
 ]);
 
 export function isLinuxPseudoFilesystem(fstype: string): boolean {
@@ -83,7 +124,11 @@ export function parseNetDev(text: string): Map<string, InterfaceSample> {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const iface = line.slice(0, colon).trim();
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     // receive: bytes packets errs drop fifo frame compressed multicast; transmit: bytes packets errs …
     if (!iface || f.length < 16 || f.some(Number.isNaN)) continue;
     byIface.set(iface, { iface, rxBytes: f[0]!, rxErrors: f[2]!, txBytes: f[8]!, txErrors: f[10]! });
@@ -139,7 +184,12 @@ async function sysfsPhysicalCores(): Promise<number | undefined> {
   const base = '/sys/devices/system/cpu';
   const cpus = (await readdir(base)).filter((e) => /^cpu\d+$/.test(e));
   const siblings = await Promise.all(
-    cpus.map((cpu) => readFile(`${base}/${cpu}/topology/thread_siblings_list`, 'utf8').then((s) => s.trim(), () => undefined)),
+    cpus.map((cpu) =>
+      readFile(`${base}/${cpu}/topology/thread_siblings_list`, 'utf8').then(
+        (s) => s.trim(),
+        () => undefined,
+      ),
+    ),
   );
   const distinct = new Set(siblings.filter((s) => s !== undefined));
   return distinct.size > 0 ? distinct.size : undefined;
@@ -238,7 +288,8 @@ export const linuxPlatform: HostPlatform = {
   },
   async cpuFacts(): Promise<CpuFacts> {
     const logicalCores = os.cpus().length;
-    const physicalCores = parseCpuinfoPhysicalCores(await readFile('/proc/cpuinfo', 'utf8').catch(() => '')) ?? (await sysfsPhysicalCores().catch(() => undefined));
+    const physicalCores =
+      parseCpuinfoPhysicalCores(await readFile('/proc/cpuinfo', 'utf8').catch(() => '')) ?? (await sysfsPhysicalCores().catch(() => undefined));
     return { logicalCores, physicalCores };
   },
   loadAverage() {

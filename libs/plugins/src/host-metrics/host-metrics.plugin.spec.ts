@@ -225,8 +225,11 @@ describe('host-metrics reads /proc and statfs itself', () => {
       console.log(JSON.stringify({ selfCheck, started, loaded, outcomes }));
     `;
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), timeout: 60_000 }, (e, stdout, stderr) =>
-        e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout),
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { cwd: fileURLToPath(new URL('.', import.meta.url)), timeout: 60_000 },
+        (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout)),
       ),
     );
     const result = JSON.parse(out.trim().split('\n').pop()!) as { selfCheck: number; started: string[]; loaded: string[]; outcomes: string[] };
@@ -322,7 +325,11 @@ describe('host-metrics with slow or failing parts', () => {
     const controller = new AbortController();
     controller.abort();
     const config = hostMetricsSchema.parse({});
-    const result = await runHostMetrics(config, { signal: controller.signal, deadline: 0, now: () => Date.now(), log: { debug() {}, warn() {} } }, fakePlatform({}));
+    const result = await runHostMetrics(
+      config,
+      { signal: controller.signal, deadline: 0, now: () => Date.now(), log: { debug() {}, warn() {} } },
+      fakePlatform({}),
+    );
     assert.equal(result.status, 'UNKNOWN');
     assert.equal(result.reason, 'timeout');
     assert.match(result.summary, /^nothing could be gathered; not gathered: cpu \(deadline reached before it started\), memory/);
@@ -364,8 +371,17 @@ describe('host-metrics on Linux', () => {
   });
 
   it('reads memory and swap from /proc/meminfo, falling back to free + buffers + cache before MemAvailable existed', () => {
-    const meminfo = ['MemTotal:       1000 kB', 'MemFree:         100 kB', 'MemAvailable:    600 kB', 'Buffers:          50 kB', 'Cached:          200 kB',
-      'SwapCached:        7 kB', 'Slab:             30 kB', 'SwapTotal:       400 kB', 'SwapFree:        300 kB'].join('\n');
+    const meminfo = [
+      'MemTotal:       1000 kB',
+      'MemFree:         100 kB',
+      'MemAvailable:    600 kB',
+      'Buffers:          50 kB',
+      'Cached:          200 kB',
+      'SwapCached:        7 kB',
+      'Slab:             30 kB',
+      'SwapTotal:       400 kB',
+      'SwapFree:        300 kB',
+    ].join('\n');
     assert.deepEqual(parseMeminfo(meminfo), {
       totalBytes: 1000 * 1024,
       availableBytes: 600 * 1024,
@@ -423,7 +439,10 @@ describe('host-metrics on Linux', () => {
     assert.ok(asked.includes('/'), `asked about ${asked.join(' ')}`);
     assert.ok(!asked.includes('/proc') && !asked.includes('/sys'), 'df never lists proc or sysfs');
     const root = await linuxPlatform.filesystems((mount) => mount === '/');
-    assert.deepEqual(root.map((fs) => fs.mount), ['/']);
+    assert.deepEqual(
+      root.map((fs) => fs.mount),
+      ['/'],
+    );
   });
 
   it('classifies in-memory, kernel and network filesystems as pseudo', () => {

@@ -141,7 +141,9 @@ function evaluate(sample: HostSample, rates: Rates, config: HostMetricsConfig): 
       check(`disk ${fs.mount}`, ratio, Object.hasOwn(t.disks, fs.mount) ? t.disks[fs.mount] : t.disk, breaches);
     }
     facts.push(
-      fullest ? `${selected.length} filesystem${selected.length === 1 ? '' : 's'} (fullest ${fullest.mount} ${pct(fullest.ratio)}%)` : 'no filesystems selected',
+      fullest
+        ? `${selected.length} filesystem${selected.length === 1 ? '' : 's'} (fullest ${fullest.mount} ${pct(fullest.ratio)}%)`
+        : 'no filesystems selected',
     );
   } else if (t.disk || Object.keys(t.disks).length > 0) {
     unjudged.push('filesystems');
@@ -177,9 +179,7 @@ function evaluate(sample: HostSample, rates: Rates, config: HostMetricsConfig): 
 
 function conclude(sample: HostSample, e: Evaluation, gatherSeconds: number): CheckOutcome {
   const metrics: Metric[] = [...e.metrics, { name: 'gather_seconds', value: gatherSeconds, unit: 'seconds' }];
-  const notGathered = sample.missing.length
-    ? `not gathered: ${sample.missing.map((m) => `${m.part} (${m.message})`).join(', ')}`
-    : '';
+  const notGathered = sample.missing.length ? `not gathered: ${sample.missing.map((m) => `${m.part} (${m.message})`).join(', ')}` : '';
   const timedOut = sample.missing.some((m) => m.timedOut);
   const tail = (text: string) => [text, notGathered].filter(Boolean).join('; ');
 
@@ -243,7 +243,7 @@ export const hostMetricsPlugin = definePlugin({
     { name: 'network_transmit_errors_total', unit: 'counter', help: 'Transmit errors on an interface since boot.', labels: ['interface'] },
     { name: 'uptime_seconds', unit: 'seconds', help: 'Time since the host booted.' },
     { name: 'processes', unit: '', help: 'Processes running on the host.' },
-    { name: 'gather_seconds', unit: 'seconds', help: "Time this check took to gather the figures (its own cost)." },
+    { name: 'gather_seconds', unit: 'seconds', help: 'Time this check took to gather the figures (its own cost).' },
   ],
   run: (config, ctx) => runHostMetrics(config, ctx, platformFor(process.platform)),
 });

@@ -13,7 +13,14 @@ export class GlobList {
     ignoreCase: boolean,
   ) {
     this.regexes = patterns.map(
-      (p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, ignoreCase ? 'i' : ''),
+      (p) =>
+        new RegExp(
+          `^${p
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+          ignoreCase ? 'i' : '',
+        ),
     );
   }
 
@@ -77,7 +84,7 @@ export const hostMetricsSchema = z.strictObject({
       cpu: percentThresholds('CPU busy time across all cores').optional(),
       memory: percentThresholds('memory used (total − available)').optional(),
       swap: percentThresholds('swap used').optional(),
-      disk: percentThresholds('the space used on each reported filesystem (as df\'s Use%)').optional(),
+      disk: percentThresholds("the space used on each reported filesystem (as df's Use%)").optional(),
       disks: z
         .record(z.string().min(1), percentThresholds('the space used on this filesystem'))
         .default({})

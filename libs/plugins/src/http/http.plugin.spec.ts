@@ -410,17 +410,33 @@ test('sample.yaml is a valid http config', async () => {
 });
 
 const invalid: [string, Record<string, unknown>, string][] = [
-  ['a url that is not a URL', { url: 'pacs.example.org' }, 'url: "pacs.example.org" is not a URL: write it in full, e.g. https://pacs.example.org/dicom-web/studies'],
+  [
+    'a url that is not a URL',
+    { url: 'pacs.example.org' },
+    'url: "pacs.example.org" is not a URL: write it in full, e.g. https://pacs.example.org/dicom-web/studies',
+  ],
   ['a url with another scheme', { url: 'ftp://pacs.example.org/' }, 'url: scheme "ftp:" is not supported: use http:// or https://'],
-  ['a url carrying a password', { url: 'https://u:p@pacs.example.org/' }, 'url: must not contain a user name or password: use basicAuth, whose password is kept secret'],
+  [
+    'a url carrying a password',
+    { url: 'https://u:p@pacs.example.org/' },
+    'url: must not contain a user name or password: use basicAuth, whose password is kept secret',
+  ],
   [
     'a status set with a non-code',
     { url: 'http://x/', expectedStatus: '200,20x' },
     'expectedStatus: "20x" is not a status code or range: write codes 100-599 and ranges separated by commas, e.g. "200-399" or "200,204,301-302"',
   ],
-  ['a status range that runs backwards', { url: 'http://x/', expectedStatus: '499-200' }, 'expectedStatus: "499-200" runs backwards: write the lower code first, e.g. "200-499"'],
+  [
+    'a status range that runs backwards',
+    { url: 'http://x/', expectedStatus: '499-200' },
+    'expectedStatus: "499-200" runs backwards: write the lower code first, e.g. "200-499"',
+  ],
   ['an invalid regex', { url: 'http://x/', bodyMatches: '(unclosed' }, 'bodyMatches: "(unclosed" is not a valid regular expression: Unterminated group'],
-  ['a regex with the g flag', { url: 'http://x/', bodyMatches: '/up/g' }, 'bodyMatches: flags g and y are not allowed: they make matching depend on the previous run'],
+  [
+    'a regex with the g flag',
+    { url: 'http://x/', bodyMatches: '/up/g' },
+    'bodyMatches: flags g and y are not allowed: they make matching depend on the previous run',
+  ],
   ['an unknown key', { url: 'http://x/', timeout: 5 }, 'timeout: unknown field'],
   [
     'a JSON path without $',
@@ -459,7 +475,11 @@ const invalid: [string, Record<string, unknown>, string][] = [
     'certCriticalDays: must not be more than certWarningDays (7): critical comes closer to expiry than warning',
   ],
   ['a body assertion on HEAD', { url: 'http://x/', method: 'HEAD', bodyContains: 'x' }, 'method: a HEAD response has no body: use GET for body assertions'],
-  ['an empty basic-auth password', { url: 'http://x/', basicAuth: { username: 'u', password: '' } }, 'basicAuth.password: Too small: expected string to have >=1 characters'],
+  [
+    'an empty basic-auth password',
+    { url: 'http://x/', basicAuth: { username: 'u', password: '' } },
+    'basicAuth.password: Too small: expected string to have >=1 characters',
+  ],
 ];
 
 for (const [what, config, message] of invalid) {
@@ -494,7 +514,13 @@ test('run() presents certFile/keyFile to a server that requires a client certifi
   t.after(() => closeServer(server));
   const url = `https://127.0.0.1:${port}/`;
 
-  const accepted = await runCheck(httpPlugin, { url, caFile: ca.certFile, certFile: files.certFile, keyFile: files.keyFile, bodyContains: 'hello rounds-agent' });
+  const accepted = await runCheck(httpPlugin, {
+    url,
+    caFile: ca.certFile,
+    certFile: files.certFile,
+    keyFile: files.keyFile,
+    bodyContains: 'hello rounds-agent',
+  });
   assert.equal(accepted.outcome.status, 'OK', accepted.outcome.summary);
   const refused = await runCheck(httpPlugin, { url, caFile: ca.certFile });
   assert.equal(refused.outcome.status, 'CRITICAL');
@@ -509,6 +535,12 @@ test('run() returns UNKNOWN config_error naming the field and the file when a TL
 });
 
 test('a client certificate needs its key, and TLS files need an https URL', () => {
-  assert.equal(configErrors(httpPlugin, { url: 'https://pacs.example/', certFile: '/etc/rounds/c.pem' }), 'keyFile: certFile and keyFile go together: give both or neither');
-  assert.equal(configErrors(httpPlugin, { url: 'http://pacs.example/', caFile: '/etc/rounds/ca.pem' }), 'caFile: caFile is used only for https:// URLs: use https or remove it');
+  assert.equal(
+    configErrors(httpPlugin, { url: 'https://pacs.example/', certFile: '/etc/rounds/c.pem' }),
+    'keyFile: certFile and keyFile go together: give both or neither',
+  );
+  assert.equal(
+    configErrors(httpPlugin, { url: 'http://pacs.example/', caFile: '/etc/rounds/ca.pem' }),
+    'caFile: caFile is used only for https:// URLs: use https or remove it',
+  );
 });

@@ -43,9 +43,7 @@ interface Hop {
   cert?: PeerCertificate;
 }
 
-type HopResult =
-  | { ok: true; hop: Hop }
-  | { ok: false; phase: Phase; error: unknown; aborted: boolean; bodyBytes: number; timings: HopTimings };
+type HopResult = { ok: true; hop: Hop } | { ok: false; phase: Phase; error: unknown; aborted: boolean; bodyBytes: number; timings: HopTimings };
 
 interface HopRequest {
   url: URL;
@@ -282,7 +280,12 @@ export async function runHttp(config: HttpConfig, ctx: CheckContext): Promise<Ch
       const metrics: Metric[] = [...timingMetrics(hop.timings, total), { name: 'status_code', value: hop.status, unit: '' }];
       const next = URL.canParse(hop.location, url.href) ? new URL(hop.location, url) : undefined;
       if (next === undefined || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
-        return outcome('CRITICAL', 'unexpected_response', `HTTP ${hop.status} redirects to ${preview(hop.location)}, which is not an http(s) URL${via}`, metrics);
+        return outcome(
+          'CRITICAL',
+          'unexpected_response',
+          `HTTP ${hop.status} redirects to ${preview(hop.location)}, which is not an http(s) URL${via}`,
+          metrics,
+        );
       }
       if (redirects >= config.maxRedirects) {
         return outcome(

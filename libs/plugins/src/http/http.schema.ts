@@ -155,10 +155,7 @@ export const httpConfigSchema = z
       }),
     bodyContains: z.string().min(1).optional().meta({ description: 'Text the body must contain (case-sensitive)' }),
     bodyMatches: regexField('Pattern the body must match').optional(),
-    json: z
-      .array(jsonAssertion)
-      .default([])
-      .meta({ description: 'Assertions on the body parsed as JSON, e.g. [{path: $.status, equals: UP}]' }),
+    json: z.array(jsonAssertion).default([]).meta({ description: 'Assertions on the body parsed as JSON, e.g. [{path: $.status, equals: UP}]' }),
     latencyWarning: thresholdRange('WARNING/threshold when the total time in seconds is outside this range').optional(),
     latencyCritical: thresholdRange('CRITICAL/threshold when the total time in seconds is outside this range').optional(),
     followRedirects: z.boolean().default(true).meta({ description: 'Follow 3xx responses with a Location header' }),

@@ -122,10 +122,7 @@ describe('nagios plugin against check_dummy', () => {
     it(`run() maps exit code ${code} to ${status} with reason=${reason} and the plugin's text as summary`, async () => {
       requireReal('check_dummy');
       const report = await runCheck(nagios, { command: 'check_dummy', args: [code, 'all_good'] });
-      assert.deepEqual(
-        { status: report.outcome.status, reason: report.outcome.reason, summary: report.outcome.summary },
-        { status, reason, summary },
-      );
+      assert.deepEqual({ status: report.outcome.status, reason: report.outcome.reason, summary: report.outcome.summary }, { status, reason, summary });
       assert.equal(metric(report, 'exit_code'), Number(code));
       assert.ok(metric(report, 'execution_seconds') >= 0);
     });
@@ -216,7 +213,7 @@ describe('nagios plugin against check_disk and check_load', () => {
     metric(report, 'perfdata', { label: 'load15' });
   });
 
-  it('check_load: run() returns CRITICAL when the plugin\'s own threshold is crossed', async () => {
+  it("check_load: run() returns CRITICAL when the plugin's own threshold is crossed", async () => {
     requireReal('check_load');
     const report = await runCheck(nagios, { command: 'check_load', args: ['0,0,0', '0,0,0'] });
     // a load of exactly 0.00 is possible on an idle machine; anything above is critical
@@ -284,7 +281,10 @@ describe('nagios plugin with misbehaving plugins', () => {
 
   it('run() returns UNKNOWN with reason=plugin_error when the plugin dies from a signal', async () => {
     const report = await runCheck(nagios, { command: 'killed' });
-    assert.deepEqual([report.outcome.status, report.outcome.reason, report.outcome.summary], ['UNKNOWN', 'plugin_error', 'killed was killed by SIGSEGV: dying']);
+    assert.deepEqual(
+      [report.outcome.status, report.outcome.reason, report.outcome.summary],
+      ['UNKNOWN', 'plugin_error', 'killed was killed by SIGSEGV: dying'],
+    );
   });
 
   it('run() shows stderr when a plugin prints nothing on stdout', async () => {

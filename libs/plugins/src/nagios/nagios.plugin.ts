@@ -37,7 +37,10 @@ const METRICS: readonly MetricDeclaration[] = [
 ];
 
 function oneLine(text: string): string {
-  const clean = text.replace(/[\u0000-\u001f\u007f\u0080-\u009f\ufffd]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const clean = text
+    .replace(/[\u0000-\u001f\u007f\u0080-\u009f\ufffd]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return clean.length > MAX_SUMMARY_CHARS ? `${clean.slice(0, MAX_SUMMARY_CHARS - 1)}…` : clean;
 }
 
@@ -110,7 +113,10 @@ function exitOutcome(command: NagiosCommand, result: Extract<ProcessResult, { ki
  * config, never from a check: a check can only name a command and fill in its `$ARGn$`.
  * Throws at start if the allow-list is invalid.
  */
-export function createNagiosPlugin(commands: NagiosCommands | undefined, control: ProcessControl = process.platform === 'win32' ? windowsProcessControl : posixProcessControl) {
+export function createNagiosPlugin(
+  commands: NagiosCommands | undefined,
+  control: ProcessControl = process.platform === 'win32' ? windowsProcessControl : posixProcessControl,
+) {
   const allowed = commands === undefined ? undefined : compileNagiosCommands(commands);
   return definePlugin({
     name: 'nagios',

@@ -31,7 +31,7 @@ const nagiosCommandSchema = z
       .array(z.string().max(MAX_ARG_LENGTH))
       .max(64)
       .default([])
-      .meta({ description: 'Argument template, one element per argv entry; $ARG1$…$ARGn$ are replaced by the check\'s args.' }),
+      .meta({ description: "Argument template, one element per argv entry; $ARG1$…$ARGn$ are replaced by the check's args." }),
     allowDashArgs: z
       .boolean()
       .default(false)
@@ -135,20 +135,12 @@ function describeAllowed(commands: ReadonlyMap<string, NagiosCommand>): string {
 export function nagiosCheckSchema(commands: ReadonlyMap<string, NagiosCommand> | undefined) {
   return z
     .strictObject({
-      command: z
-        .string()
-        .min(1)
-        .meta({ description: 'Name of a command in the agent\'s nagios.commands allow-list (e.g. check_disk).' }),
+      command: z.string().min(1).meta({ description: "Name of a command in the agent's nagios.commands allow-list (e.g. check_disk)." }),
       args: z
-        .array(
-          z
-            .string()
-            .max(MAX_ARG_LENGTH)
-            .regex(NAGIOS_ARG_PATTERN, `may only contain ${ARG_CHARS_HINT} (no spaces, quotes or shell characters)`),
-        )
+        .array(z.string().max(MAX_ARG_LENGTH).regex(NAGIOS_ARG_PATTERN, `may only contain ${ARG_CHARS_HINT} (no spaces, quotes or shell characters)`))
         .max(MAX_NAGIOS_ARGS)
         .default([])
-        .meta({ description: 'Values for $ARG1$…$ARGn$ of the command\'s template, in order; exactly as many as the template uses.' }),
+        .meta({ description: "Values for $ARG1$…$ARGn$ of the command's template, in order; exactly as many as the template uses." }),
     })
     .superRefine((config, ctx) => {
       if (!commands) return;

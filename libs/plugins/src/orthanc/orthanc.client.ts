@@ -85,7 +85,9 @@ export class OrthancClient {
             try {
               parsed = text === '' ? undefined : JSON.parse(text);
             } catch {
-              reject(new OrthancError('unexpected_response', `${method} ${url.pathname} did not answer JSON (is ${this.base.origin} Orthanc?)`, res.statusCode));
+              reject(
+                new OrthancError('unexpected_response', `${method} ${url.pathname} did not answer JSON (is ${this.base.origin} Orthanc?)`, res.statusCode),
+              );
               return;
             }
             const status = res.statusCode ?? 0;

@@ -86,7 +86,10 @@ describe('orthanc against a real Orthanc', () => {
     const report = await runCheck(orthancPlugin, { ...auth, url: auth.url.replace(/^http:/, 'https:') });
     assert.equal(report.outcome.status, 'CRITICAL');
     assert.equal(report.outcome.reason, 'tls');
-    assert.match(report.outcome.summary, /^GET https:\/\/127\.0\.0\.1:\d+\/system: 127\.0\.0\.1:\d+ does not answer in TLS \(wrong version number\): is it a plain-text port\?$/);
+    assert.match(
+      report.outcome.summary,
+      /^GET https:\/\/127\.0\.0\.1:\d+\/system: 127\.0\.0\.1:\d+ does not answer in TLS \(wrong version number\): is it a plain-text port\?$/,
+    );
   });
 
   it('run() returns CRITICAL timeout at the check deadline when the server never answers', async () => {
@@ -122,7 +125,11 @@ describe('orthanc config', () => {
     ['modalities without echoModalities', { modalities: ['CT1'] }, 'modalities: modalities is only used with echoModalities: true'],
     ['an empty modalities list', { echoModalities: true, modalities: [] }, 'modalities: Too small: expected array to have >=1 items'],
     ['a zero echo timeout', { echoTimeoutSeconds: 0 }, 'echoTimeoutSeconds: Too small: expected number to be >=1'],
-    ['a malformed jobs threshold', { jobsFailedCritical: 'many' }, 'jobsFailedCritical: "many" is not a Nagios range: "many" is not a number (examples: 10, 10:, ~:10, 10:20, @10:20)'],
+    [
+      'a malformed jobs threshold',
+      { jobsFailedCritical: 'many' },
+      'jobsFailedCritical: "many" is not a Nagios range: "many" is not a number (examples: 10, 10:, ~:10, 10:20, @10:20)',
+    ],
     ['an unknown field', { user: 'x' }, 'user: unknown field'],
   ];
   for (const [what, change, message] of cases) {

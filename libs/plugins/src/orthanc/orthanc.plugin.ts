@@ -66,7 +66,6 @@ function threshold(name: string, value: number, warning: ThresholdRange | undefi
   findings.push({ status: verdict, reason: 'threshold', text: `${name} ${value} outside ${verdict.toLowerCase()} range ${range?.text}` });
 }
 
-
 async function echoModality(client: OrthancClient, id: string, timeoutSeconds: number, ctx: CheckContext): Promise<ModalityEcho> {
   const started = ctx.now();
   try {
@@ -172,7 +171,7 @@ async function check(config: OrthancConfig, ctx: CheckContext) {
 export const orthancPlugin = definePlugin({
   name: 'orthanc',
   version: '1.0.0',
-  description: "Checks an Orthanc PACS through its REST API: version, counts, storage, jobs, and a C-ECHO from Orthanc to each of its modalities.",
+  description: 'Checks an Orthanc PACS through its REST API: version, counts, storage, jobs, and a C-ECHO from Orthanc to each of its modalities.',
   configSchema: orthancSchema,
   metrics: [
     { name: 'api_seconds', unit: 'seconds', help: 'Round trip of GET /system.' },

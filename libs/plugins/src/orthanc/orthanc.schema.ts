@@ -10,16 +10,13 @@ export const orthancSchema = z
     password: secret('HTTP Basic password').optional(),
     caFile: z.string().min(1).optional().meta({ description: 'PEM CA file for an https URL signed by a private CA' }),
     verifyTls: z.boolean().default(true).meta({ description: 'verify the https certificate; false only for a lab' }),
-    jobsFailedWarning: thresholdRange('WARNING when the number of failed jobs in Orthanc\'s job history is outside').optional(),
+    jobsFailedWarning: thresholdRange("WARNING when the number of failed jobs in Orthanc's job history is outside").optional(),
     jobsFailedCritical: thresholdRange('CRITICAL when the number of failed jobs is outside').optional(),
     jobsPendingWarning: thresholdRange('WARNING when the number of pending jobs is outside').optional(),
     jobsPendingCritical: thresholdRange('CRITICAL when the number of pending jobs is outside').optional(),
     storageBytesWarning: thresholdRange("WARNING when Orthanc's storage size in bytes (TotalDiskSize) is outside").optional(),
     storageBytesCritical: thresholdRange("CRITICAL when Orthanc's storage size in bytes is outside").optional(),
-    echoModalities: z
-      .boolean()
-      .default(false)
-      .meta({ description: 'have Orthanc C-ECHO each of its configured modalities, one metric per modality' }),
+    echoModalities: z.boolean().default(false).meta({ description: 'have Orthanc C-ECHO each of its configured modalities, one metric per modality' }),
     modalities: z
       .array(z.string().min(1))
       .min(1)

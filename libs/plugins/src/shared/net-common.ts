@@ -93,12 +93,7 @@ function isTlsCode(code: string | undefined): boolean {
  * Turns a socket error into a reason and a sentence that says what failed and what to
  * look at. `phase` is where the connection was, so a reset during the handshake reads as TLS.
  */
-export function describeNetworkError(
-  err: unknown,
-  phase: string,
-  host: string,
-  port: number,
-): { reason: Reason; text: string } {
+export function describeNetworkError(err: unknown, phase: string, host: string, port: number): { reason: Reason; text: string } {
   const code = errorCode(err);
   const message = opensslReason(err instanceof Error ? err.message : String(err));
   const where = hostPort(host, port);
@@ -230,16 +225,8 @@ export function regexField(description: string) {
 /** The certificate-expiry day thresholds both plugins take, with the same defaults. */
 export function certDayFields() {
   return {
-    certWarningDays: z
-      .number()
-      .min(0)
-      .default(21)
-      .meta({ description: 'WARNING/threshold when the certificate expires in fewer than this many days' }),
-    certCriticalDays: z
-      .number()
-      .min(0)
-      .default(7)
-      .meta({ description: 'CRITICAL/threshold when the certificate expires in fewer than this many days' }),
+    certWarningDays: z.number().min(0).default(21).meta({ description: 'WARNING/threshold when the certificate expires in fewer than this many days' }),
+    certCriticalDays: z.number().min(0).default(7).meta({ description: 'CRITICAL/threshold when the certificate expires in fewer than this many days' }),
   };
 }
 

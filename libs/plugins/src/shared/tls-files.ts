@@ -18,7 +18,11 @@ export interface TlsMaterial {
 /** The three optional fields, for a plugin's strictObject. */
 export function tlsFileFields() {
   return {
-    caFile: z.string().min(1).optional().meta({ description: 'PEM file of the CA(s) that sign the peer certificate (e.g. the hospital CA); system CAs when absent' }),
+    caFile: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'PEM file of the CA(s) that sign the peer certificate (e.g. the hospital CA); system CAs when absent' }),
     certFile: z.string().min(1).optional().meta({ description: 'PEM client certificate, for peers that require one (with keyFile)' }),
     keyFile: z.string().min(1).optional().meta({ description: 'PEM private key of certFile' }),
   };

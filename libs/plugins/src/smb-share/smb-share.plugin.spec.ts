@@ -146,9 +146,17 @@ describe('smb-share config', () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ['a UNC path as share', { share: '\\\\files\\images' }, 'share: must be a share name only, without slashes (e.g. "images", not "\\\\server\\images")'],
     ['a password without a username', { password: 'x' }, 'password: password needs a username'],
-    ['a free-space floor that is not an amount', { freeWarning: 'lots' }, 'freeWarning: "lots" is not a free-space floor: use a percentage ("15%") or an amount ("50GiB", "500MB", 1073741824)'],
+    [
+      'a free-space floor that is not an amount',
+      { freeWarning: 'lots' },
+      'freeWarning: "lots" is not a free-space floor: use a percentage ("15%") or an amount ("50GiB", "500MB", 1073741824)',
+    ],
     ['a percentage over 100', { freeCritical: '150%' }, 'freeCritical: "150%" is more than 100%'],
-    ['a critical floor above the warning floor', { freeWarning: '10%', freeCritical: '20%' }, 'freeCritical: freeCritical must not be above freeWarning (both are floors on free space)'],
+    [
+      'a critical floor above the warning floor',
+      { freeWarning: '10%', freeCritical: '20%' },
+      'freeCritical: freeCritical must not be above freeWarning (both are floors on free space)',
+    ],
     ['a path that climbs out of the share', { path: '../etc' }, 'path: must not contain ".." segments'],
     ['a probe file name with a slash', { probeFileName: 'a/b' }, 'probeFileName: must be a plain file name of letters, digits, ".", "_" or "-"'],
     ['an unknown encryption mode', { encryption: 'maybe' }, 'encryption: Invalid option: expected one of "auto"|"required"'],

@@ -9,7 +9,6 @@ function backendFor(platform: NodeJS.Platform): SmbBackend {
   return platform === 'win32' ? windowsBackend : linuxBackend;
 }
 
-
 function below(floor: FreeSpaceFloor | undefined, free: number, total: number): boolean {
   if (!floor) return false;
   return floor.unit === 'percent' ? total > 0 && (free / total) * 100 < floor.value : free < floor.value;
@@ -34,7 +33,10 @@ function metricsOf(o: SmbObservation): Metric[] {
 }
 
 function unc(config: SmbShareConfig): string {
-  const path = config.path.split(/[\\/]+/).filter(Boolean).join('\\');
+  const path = config.path
+    .split(/[\\/]+/)
+    .filter(Boolean)
+    .join('\\');
   return `\\\\${config.server}\\${config.share}${path ? `\\${path}` : ''}`;
 }
 

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { hostname, port, secret } from '../schema.js';
 
 /** A free-space floor: bytes, or a percentage of the share's size. */
-export type FreeSpaceFloor = { readonly unit: 'bytes'; readonly value: number; readonly text: string } | { readonly unit: 'percent'; readonly value: number; readonly text: string };
+export type FreeSpaceFloor =
+  { readonly unit: 'bytes'; readonly value: number; readonly text: string } | { readonly unit: 'percent'; readonly value: number; readonly text: string };
 
 const FLOOR = /^\s*(\d+(?:\.\d+)?)\s*(%|B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/i;
 const MULTIPLIER: Record<string, number> = {
@@ -67,10 +68,7 @@ export const smbShareSchema = z
       .meta({ description: 'SMB3 encryption: "auto" uses it when the server requires it; "required" fails when the server cannot' }),
     freeWarning: freeSpaceFloor('WARNING when free space falls below').optional(),
     freeCritical: freeSpaceFloor('CRITICAL when free space falls below').optional(),
-    probe: z
-      .boolean()
-      .default(false)
-      .meta({ description: 'write, read back and delete a small file in path, proving the share is writable' }),
+    probe: z.boolean().default(false).meta({ description: 'write, read back and delete a small file in path, proving the share is writable' }),
     probeFileName: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a plain file name of letters, digits, ".", "_" or "-"')

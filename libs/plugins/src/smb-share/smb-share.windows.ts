@@ -50,7 +50,14 @@ function failureOf(e: unknown, step: string, ctx: CheckContext): SmbFailure {
 export const windowsBackend: SmbBackend = {
   async observe(config: SmbShareConfig, ctx: CheckContext): Promise<SmbObservation> {
     if (config.port !== 445) {
-      return { failure: { status: 'UNKNOWN', reason: 'config_error', step: 'opening the share', message: 'Windows agents reach shares on port 445 only: remove port or run the check from a Linux agent' } };
+      return {
+        failure: {
+          status: 'UNKNOWN',
+          reason: 'config_error',
+          step: 'opening the share',
+          message: 'Windows agents reach shares on port 445 only: remove port or run the check from a Linux agent',
+        },
+      };
     }
     if (config.username || config.password) {
       return {

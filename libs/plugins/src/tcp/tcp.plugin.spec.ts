@@ -23,9 +23,7 @@ async function serve(t: TestContext, onSocket: OnSocket, fixture?: TlsFixture): 
     socket.on('error', () => {});
     onSocket(socket);
   };
-  const server = fixture
-    ? tls.createServer({ key: fixture.key, cert: fixture.cert }, track).on('tlsClientError', () => {})
-    : net.createServer(track);
+  const server = fixture ? tls.createServer({ key: fixture.key, cert: fixture.cert }, track).on('tlsClientError', () => {}) : net.createServer(track);
   const port = await listenLocal(server);
   t.after(async () => {
     for (const s of sockets) s.destroy();
@@ -79,10 +77,7 @@ test('run() returns CRITICAL with reason=unexpected_response when the peer close
   const report = await runCheck(tcpPlugin, { host: '127.0.0.1', port, send: 'HELLO\r\n', expect: 'PONG' });
   assert.equal(report.outcome.status, 'CRITICAL');
   assert.equal(report.outcome.reason, 'unexpected_response');
-  assert.equal(
-    report.outcome.summary,
-    `127.0.0.1:${port} closed the connection after 5 bytes without a response containing "PONG" (got 5 bytes: "ERR\\r\\n")`,
-  );
+  assert.equal(report.outcome.summary, `127.0.0.1:${port} closed the connection after 5 bytes without a response containing "PONG" (got 5 bytes: "ERR\\r\\n")`);
 });
 
 test('run() returns CRITICAL with reason=unexpected_response when maxResponseBytes arrive without a match', async (t) => {
@@ -173,9 +168,21 @@ const invalid: [string, Record<string, unknown>, string][] = [
   ['a port out of range', { host: 'pacs', port: 70000 }, 'port: Too big: expected number to be <=65535'],
   ['a host with a scheme', { host: 'tcp://pacs', port: 104 }, 'host: must be a host name or IP address, without scheme or port'],
   ['an unknown key', { host: 'pacs', port: 104, timeout: 5 }, 'timeout: unknown field'],
-  ['an invalid regex', { host: 'pacs', port: 104, expectMatches: '[a-' }, 'expectMatches: "[a-" is not a valid regular expression: Unterminated character class'],
-  ['both expect and expectMatches', { host: 'pacs', port: 104, expect: 'a', expectMatches: 'b' }, 'expectMatches: set either expect or expectMatches, not both'],
-  ['a servername without tls', { host: 'pacs', port: 104, servername: 'pacs.example.org' }, 'servername: servername is used only for TLS: set tls: true or remove it'],
+  [
+    'an invalid regex',
+    { host: 'pacs', port: 104, expectMatches: '[a-' },
+    'expectMatches: "[a-" is not a valid regular expression: Unterminated character class',
+  ],
+  [
+    'both expect and expectMatches',
+    { host: 'pacs', port: 104, expect: 'a', expectMatches: 'b' },
+    'expectMatches: set either expect or expectMatches, not both',
+  ],
+  [
+    'a servername without tls',
+    { host: 'pacs', port: 104, servername: 'pacs.example.org' },
+    'servername: servername is used only for TLS: set tls: true or remove it',
+  ],
   [
     'a latency range that starts above its end',
     { host: 'pacs', port: 104, latencyCritical: '2:1' },
@@ -227,6 +234,12 @@ test('run() returns UNKNOWN config_error naming the field and the file when a TL
 });
 
 test('TLS files need tls: true, and a client certificate its key', () => {
-  assert.equal(configErrors(tcpPlugin, { host: 'pacs', port: 104, caFile: '/etc/rounds/ca.pem' }), 'caFile: caFile is used only for TLS: set tls: true or remove it');
-  assert.equal(configErrors(tcpPlugin, { host: 'pacs', port: 104, tls: true, keyFile: '/etc/rounds/k.pem' }), 'certFile: certFile and keyFile go together: give both or neither');
+  assert.equal(
+    configErrors(tcpPlugin, { host: 'pacs', port: 104, caFile: '/etc/rounds/ca.pem' }),
+    'caFile: caFile is used only for TLS: set tls: true or remove it',
+  );
+  assert.equal(
+    configErrors(tcpPlugin, { host: 'pacs', port: 104, tls: true, keyFile: '/etc/rounds/k.pem' }),
+    'certFile: certFile and keyFile go together: give both or neither',
+  );
 });

@@ -59,8 +59,7 @@ function connectAndCheck(config: TcpConfig, files: TlsMaterial, ctx: CheckContex
     const timings: Timings = {};
     const decoder = new StringDecoder('utf8');
     const expecting = config.expect !== undefined || config.expectMatches !== undefined;
-    const wanted =
-      config.expect !== undefined ? `a response containing ${JSON.stringify(config.expect)}` : `a response matching ${config.expectMatches}`;
+    const wanted = config.expect !== undefined ? `a response containing ${JSON.stringify(config.expect)}` : `a response matching ${config.expectMatches}`;
     let phase: Phase = net.isIP(host) ? 'connect' : 'dns';
     let lastMark = start;
     let readyAt = start;

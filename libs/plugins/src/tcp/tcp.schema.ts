@@ -7,22 +7,12 @@ export const tcpConfigSchema = z
   .strictObject({
     host: hostname().meta({ description: 'Host name or IP address to connect to' }),
     port: port().meta({ description: 'TCP port' }),
-    send: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: 'Text to send once connected, e.g. "PING\\r\\n" (YAML/JSON escapes apply)' }),
-    expect: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: 'Text the peer must send (searched in everything received, banner included)' }),
+    send: z.string().min(1).optional().meta({ description: 'Text to send once connected, e.g. "PING\\r\\n" (YAML/JSON escapes apply)' }),
+    expect: z.string().min(1).optional().meta({ description: 'Text the peer must send (searched in everything received, banner included)' }),
     expectMatches: regexField('Pattern the received text must match').optional(),
     tls: z.boolean().default(false).meta({ description: 'Speak TLS after connecting' }),
     tlsVerify: z.boolean().default(true).meta({ description: 'Verify the certificate and host name (with tls: true)' }),
-    servername: hostname()
-      .optional()
-      .meta({ description: 'TLS SNI and the name the certificate must carry; default: host (when it is a name)' }),
+    servername: hostname().optional().meta({ description: 'TLS SNI and the name the certificate must carry; default: host (when it is a name)' }),
     ...tlsFileFields(),
     ...certDayFields(),
     latencyWarning: thresholdRange('WARNING/threshold when the total time in seconds is outside this range').optional(),

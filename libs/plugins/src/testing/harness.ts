@@ -47,9 +47,7 @@ export async function closedPort(): Promise<number> {
 
 /** Finds a metric by name (and optional labels) or throws with the names there are. */
 export function metric(report: RunReport, name: string, labels?: Record<string, string>): number {
-  const found = report.outcome.metrics.find(
-    (m) => m.name === name && (!labels || Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)),
-  );
+  const found = report.outcome.metrics.find((m) => m.name === name && (!labels || Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)));
   if (!found) throw new Error(`no metric ${name}; have: ${report.outcome.metrics.map((m) => m.name).join(', ')}`);
   return found.value;
 }

@@ -26,7 +26,12 @@ describe('sampleOutcome', () => {
   });
 
   it('gives one outcome per built-in, keyed by plugin name', () => {
-    assert.deepEqual([...sampleOutcomes().keys()], builtinPlugins().map((p) => p.name).sort());
+    assert.deepEqual(
+      [...sampleOutcomes().keys()],
+      builtinPlugins()
+        .map((p) => p.name)
+        .sort(),
+    );
   });
 
   for (const plugin of builtinPlugins()) {

@@ -18,7 +18,15 @@ export async function selfSignedCert(days = 30, commonName = 'localhost'): Promi
     algorithm: 'sha256',
     notBeforeDate: notBefore,
     notAfterDate: notAfter,
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: commonName }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: commonName },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   });
   return { key: pems.private, cert: pems.cert };
 }

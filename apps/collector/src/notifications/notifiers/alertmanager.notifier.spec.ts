@@ -112,7 +112,11 @@ describe('AlertmanagerNotifier against a real Alertmanager', () => {
 
   it('send() of the resolved notification sets endsAt, and Alertmanager stops listing the alert', async () => {
     const config = alertmanagerConfigSchema.parse({ url: am.url, labels: { site: 'main' } });
-    await notifier.send(config, { ...firing, key: 'alert-3:resolved', kind: 'resolved', resolvedAt: Date.now() - 1000, reason: 'ok', summary: 'echo answered in 12 ms' }, AbortSignal.timeout(5000));
+    await notifier.send(
+      config,
+      { ...firing, key: 'alert-3:resolved', kind: 'resolved', resolvedAt: Date.now() - 1000, reason: 'ok', summary: 'echo answered in 12 ms' },
+      AbortSignal.timeout(5000),
+    );
     assert.deepEqual(
       (await alerts()).filter((a) => a.labels['check_id'] === 'c-3'),
       [],

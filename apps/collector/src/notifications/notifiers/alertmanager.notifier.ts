@@ -55,7 +55,10 @@ export class AlertmanagerNotifier implements Notifier<AlertmanagerConfig> {
     const url = `${config.url.replace(/\/+$/, '')}/api/v2/alerts`;
     const res = await postJson(url, JSON.stringify([alertOf(config, message)]), headers, signal);
     if (res.status >= 200 && res.status < 300) return;
-    const hint = res.status === 401 ? ' — check username and password' : res.status === 404 ? ' — check the url (the Alertmanager base URL, without /api/v2)' : '';
-    throw new NotifierError(`Alertmanager ${new URL(config.url).origin} answered ${res.status} ${res.statusText}${res.body ? `: ${excerpt(res.body)}` : ''}${hint}`);
+    const hint =
+      res.status === 401 ? ' — check username and password' : res.status === 404 ? ' — check the url (the Alertmanager base URL, without /api/v2)' : '';
+    throw new NotifierError(
+      `Alertmanager ${new URL(config.url).origin} answered ${res.status} ${res.statusText}${res.body ? `: ${excerpt(res.body)}` : ''}${hint}`,
+    );
   }
 }

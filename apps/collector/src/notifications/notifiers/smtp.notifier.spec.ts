@@ -130,7 +130,11 @@ describe('SmtpNotifier against a real SMTP server', () => {
   });
 
   it('send() delivers over implicit TLS (security: tls)', async () => {
-    await notifier.send(config(implicit.port, { security: 'tls', caCertificate: tls.cert }), { ...message, kind: 'resolved', resolvedAt: message.since + 720_000 }, signal());
+    await notifier.send(
+      config(implicit.port, { security: 'tls', caCertificate: tls.cert }),
+      { ...message, kind: 'resolved', resolvedAt: message.since + 720_000 },
+      signal(),
+    );
     const mail = implicit.received.at(-1)!;
     assert.equal(mail.secure, true);
     assert.match(mail.raw, /^Subject: \[RESOLVED\] PACS web is CRITICAL\r?$/m);

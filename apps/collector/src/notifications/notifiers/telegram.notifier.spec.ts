@@ -33,7 +33,9 @@ describe('TelegramNotifier against a local stand-in for the Bot API', () => {
   beforeEach(() => {
     api.received.length = 0;
     api.reply = (req) =>
-      req.path === `/bot${TOKEN}/sendMessage` ? { status: 200, body: '{"ok":true,"result":{"message_id":1}}' } : { status: 404, body: '{"ok":false,"error_code":404,"description":"Not Found"}' };
+      req.path === `/bot${TOKEN}/sendMessage`
+        ? { status: 200, body: '{"ok":true,"result":{"message_id":1}}' }
+        : { status: 404, body: '{"ok":false,"error_code":404,"description":"Not Found"}' };
   });
   after(() => api.close());
 
@@ -83,9 +85,12 @@ describe('TelegramNotifier against a local stand-in for the Bot API', () => {
   it('send() names the unreachable Bot API by its origin only (the path holds the token)', async () => {
     const gone = await startReceiver();
     await gone.close();
-    await assert.rejects(notifier.send(telegramConfigSchema.parse({ baseUrl: gone.url, botToken: TOKEN, chatId: 1 }), message, AbortSignal.timeout(5000)), (e: Error) => {
-      assert.equal(e.message, `cannot reach ${gone.url}: connection refused — is the service running and the URL right?`);
-      return true;
-    });
+    await assert.rejects(
+      notifier.send(telegramConfigSchema.parse({ baseUrl: gone.url, botToken: TOKEN, chatId: 1 }), message, AbortSignal.timeout(5000)),
+      (e: Error) => {
+        assert.equal(e.message, `cannot reach ${gone.url}: connection refused — is the service running and the URL right?`);
+        return true;
+      },
+    );
   });
 });

@@ -78,7 +78,12 @@ describe('WebhookNotifier against a local receiver', () => {
 
   it('send() uses the configured signature header and extra headers, and signs nothing without a secret', async () => {
     await notifier.send(
-      webhookConfigSchema.parse({ url: receiver.url, hmacSecret: SECRET, signatureHeader: 'X-Hub-Signature-256', headers: { Authorization: 'Bearer hook-token' } }),
+      webhookConfigSchema.parse({
+        url: receiver.url,
+        hmacSecret: SECRET,
+        signatureHeader: 'X-Hub-Signature-256',
+        headers: { Authorization: 'Bearer hook-token' },
+      }),
       message,
       AbortSignal.timeout(5000),
     );
@@ -90,12 +95,14 @@ describe('WebhookNotifier against a local receiver', () => {
 
   it('send() fails on a non-2xx answer, quoting it, and passes on Retry-After', async () => {
     receiver.reply = () => ({ status: 500, body: '{"error":"database down"}' });
-    await assert.rejects(
-      notifier.send(webhookConfigSchema.parse({ url: `${receiver.url}/x` }), message, AbortSignal.timeout(5000)),
-      { message: `webhook ${receiver.url} answered 500 Internal Server Error: {"error":"database down"}` },
-    );
+    await assert.rejects(notifier.send(webhookConfigSchema.parse({ url: `${receiver.url}/x` }), message, AbortSignal.timeout(5000)), {
+      message: `webhook ${receiver.url} answered 500 Internal Server Error: {"error":"database down"}`,
+    });
     receiver.reply = () => ({ status: 429, headers: { 'retry-after': '120' } });
-    await assert.rejects(notifier.send(webhookConfigSchema.parse({ url: receiver.url }), message, AbortSignal.timeout(5000)), (e: unknown) => e instanceof NotifierError && e.retryAfterMs === 120_000);
+    await assert.rejects(
+      notifier.send(webhookConfigSchema.parse({ url: receiver.url }), message, AbortSignal.timeout(5000)),
+      (e: unknown) => e instanceof NotifierError && e.retryAfterMs === 120_000,
+    );
   });
 
   it('send() stops at the deadline of a receiver that never answers', async () => {

@@ -17,4 +17,13 @@ export { NotificationChannelEntity, CHANNEL_TYPES, type ChannelType } from './no
 export { NotificationOutboxEntity, OUTBOX_STATUSES, type OutboxStatus } from './notification-outbox.entity.js';
 
 /** Every entity, listed by class (no globs: the compiled layout must not matter). */
-export const ENTITIES = [AgentEntity, CheckEntity, CheckResultEntity, CheckStateEntity, NotificationChannelEntity, NotificationOutboxEntity, AlertEngineStateEntity, AlertHistoryEntity];
+export const ENTITIES = [
+  AgentEntity,
+  CheckEntity,
+  CheckResultEntity,
+  CheckStateEntity,
+  NotificationChannelEntity,
+  NotificationOutboxEntity,
+  AlertEngineStateEntity,
+  AlertHistoryEntity,
+];

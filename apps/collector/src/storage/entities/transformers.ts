@@ -7,6 +7,5 @@ import type { ValueTransformer } from 'typeorm';
  */
 export const bigintAsNumber: ValueTransformer = {
   to: (value: number | null | undefined) => value,
-  from: (value: string | number | null | undefined) =>
-    value === null || value === undefined ? value : Number(value),
+  from: (value: string | number | null | undefined) => (value === null || value === undefined ? value : Number(value)),
 };

@@ -41,7 +41,10 @@ describe('AgentsController (/api/v1/agents): names', () => {
   it('POST with a name that is not text, or without a body, answers 400 naming the fields', async () => {
     const rule = 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit';
     const res = await api.call('POST', '/api/v1/agents', { name: 42, enrol });
-    assert.deepEqual([res.status, res.json], [400, { statusCode: 400, error: 'Bad Request', message: 'invalid agent', errors: [{ field: 'name', message: rule }] }]);
+    assert.deepEqual(
+      [res.status, res.json],
+      [400, { statusCode: 400, error: 'Bad Request', message: 'invalid agent', errors: [{ field: 'name', message: rule }] }],
+    );
     const empty = await api.call('POST', '/api/v1/agents');
     assert.equal(empty.status, 400);
     assert.deepEqual(empty.json.errors, [

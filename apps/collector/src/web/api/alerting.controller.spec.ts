@@ -13,7 +13,6 @@ import { AlertingController } from './alerting.controller.js';
 import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
 import { startApiTestApp, type ApiTestApp } from './testing.js';
 
-
 describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, check policy)', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let api: ApiTestApp;
@@ -27,7 +26,8 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
     db = await openTestDatabase();
     const agent = await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' });
     agentId = agent.id;
-    checkId = (await new ChecksRepository(db.dataSource).create({ agentId, name: 'PACS web', plugin: 'http', config: {}, intervalMs: 15_000, timeoutMs: 5000 })).id;
+    checkId = (await new ChecksRepository(db.dataSource).create({ agentId, name: 'PACS web', plugin: 'http', config: {}, intervalMs: 15_000, timeoutMs: 5000 }))
+      .id;
     api = await startApiTestApp({
       controllers: [AlertingController],
       dataSource: db.dataSource,
@@ -82,7 +82,9 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
   });
 
   it('PUT /alert-rules stores the list and GET gives it back in the same form', async () => {
-    const rules = [{ name: 'DiskFull', metric: 'filesystem_used_ratio', matchers: ['mount="/"'], op: '>', value: 0.9, for: '10m', severity: 'critical', repeat: '1h' }];
+    const rules = [
+      { name: 'DiskFull', metric: 'filesystem_used_ratio', matchers: ['mount="/"'], op: '>', value: 0.9, for: '10m', severity: 'critical', repeat: '1h' },
+    ];
     const put = await call('PUT', '/api/v1/alert-rules', rules);
     assert.equal(put.status, 200, put.text);
     assert.deepEqual(put.json, rules);
@@ -101,7 +103,9 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
       { field: 'endsAt', message: 'give either endsAt or duration (one of them, not both)' },
     ]);
     const badMatcher = await call('POST', '/api/v1/silences', { matchers: ['agent'], comment: 'x', duration: '1h' });
-    assert.deepEqual(badMatcher.json.errors, [{ field: 'matchers.0', message: '`agent` is not a matcher: write label="value", label!="value", label=~"regex" or label!~"regex"' }]);
+    assert.deepEqual(badMatcher.json.errors, [
+      { field: 'matchers.0', message: '`agent` is not a matcher: write label="value", label!="value", label=~"regex" or label!~"regex"' },
+    ]);
 
     const ok = await call('POST', '/api/v1/silences', { matchers: ['agent="pacs-01"'], comment: 'moving racks', duration: '2h' });
     assert.equal(ok.status, 201, ok.text);
@@ -118,14 +122,29 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
   });
 
   it('POST /maintenance-windows answers 400 with field errors and accepts a recurring window in a named zone', async () => {
-    const bad = await call('POST', '/api/v1/maintenance-windows', { name: 'backup', kind: 'weekly', timeZone: 'Mars/Olympus', start: '25:00', end: '04:00', days: [] });
+    const bad = await call('POST', '/api/v1/maintenance-windows', {
+      name: 'backup',
+      kind: 'weekly',
+      timeZone: 'Mars/Olympus',
+      start: '25:00',
+      end: '04:00',
+      days: [],
+    });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [
       { field: 'timeZone', message: '"Mars/Olympus" is not an IANA time zone name: write one like Europe/Berlin or UTC' },
       { field: 'start', message: 'must be a time of day like 02:00 (24-hour HH:MM)' },
       { field: 'days', message: 'needs at least one weekday, e.g. ["sun"]' },
     ]);
-    const ok = await call('POST', '/api/v1/maintenance-windows', { name: 'backup', kind: 'weekly', timeZone: 'Europe/Berlin', start: '02:00', end: '04:00', days: ['sun'], matchers: ['agent="pacs-01"'] });
+    const ok = await call('POST', '/api/v1/maintenance-windows', {
+      name: 'backup',
+      kind: 'weekly',
+      timeZone: 'Europe/Berlin',
+      start: '02:00',
+      end: '04:00',
+      days: ['sun'],
+      matchers: ['agent="pacs-01"'],
+    });
     assert.equal(ok.status, 201, ok.text);
     const [listed] = (await call('GET', '/api/v1/maintenance-windows')).json;
     assert.equal(listed.id, ok.json.id);
@@ -181,31 +200,44 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
         ['notified', null],
       ],
     );
-    assert.deepEqual((await call('GET', '/api/v1/alerts/history?limit=0')).json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 10000' }]);
+    assert.deepEqual((await call('GET', '/api/v1/alerts/history?limit=0')).json.errors, [
+      { field: 'limit', message: 'must be a whole number from 1 to 10000' },
+    ]);
   });
 
   it('GET /alerts/history answers 400 naming each query parameter of the wrong type', async () => {
     const res = await call('GET', '/api/v1/alerts/history?limit=many&before=yesterday');
-    assert.deepEqual([res.status, res.json], [
-      400,
-      {
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'invalid query',
-        errors: [
-          { field: 'limit', message: 'must be a whole number from 1 to 10000' },
-          { field: 'before', message: 'must be the id of a history line' },
-        ],
-      },
-    ]);
+    assert.deepEqual(
+      [res.status, res.json],
+      [
+        400,
+        {
+          statusCode: 400,
+          error: 'Bad Request',
+          message: 'invalid query',
+          errors: [
+            { field: 'limit', message: 'must be a whole number from 1 to 10000' },
+            { field: 'before', message: 'must be the id of a history line' },
+          ],
+        },
+      ],
+    );
   });
 
   it('PUT /checks/{id}/policy with a count of the wrong type answers 400 naming the field, and no body goes back to the defaults', async () => {
     const res = await call('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: '5' });
-    assert.deepEqual([res.status, res.json], [
-      400,
-      { statusCode: 400, error: 'Bad Request', message: 'invalid check policy', errors: [{ field: 'failuresBeforeHard', message: 'must be a whole number of results from 1 to 100' }] },
-    ]);
+    assert.deepEqual(
+      [res.status, res.json],
+      [
+        400,
+        {
+          statusCode: 400,
+          error: 'Bad Request',
+          message: 'invalid check policy',
+          errors: [{ field: 'failuresBeforeHard', message: 'must be a whole number of results from 1 to 100' }],
+        },
+      ],
+    );
     assert.equal((await call('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: 4 })).json.override.failuresBeforeHard, 4);
     const reset = await call('PUT', `/api/v1/checks/${checkId}/policy`);
     assert.equal(reset.status, 200, reset.text);

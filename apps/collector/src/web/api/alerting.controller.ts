@@ -53,7 +53,10 @@ export class AlertingController {
 
   @Delete('alerts/:fingerprint/ack')
   @HttpCode(204)
-  async unacknowledge(@Param('fingerprint') fingerprint: string, @Query(new ZodPipe(unacknowledgeQuery, 'invalid acknowledgement')) query: UnacknowledgeQuery): Promise<void> {
+  async unacknowledge(
+    @Param('fingerprint') fingerprint: string,
+    @Query(new ZodPipe(unacknowledgeQuery, 'invalid acknowledgement')) query: UnacknowledgeQuery,
+  ): Promise<void> {
     await this.alerting.unacknowledge(fingerprint, query.by);
   }
 

@@ -31,16 +31,7 @@ describe('ChannelsController (/api/v1/channels)', () => {
       controllers: [ChannelsController],
       dataSource: db.dataSource,
       config: { publicUrl: 'https://rounds.example' },
-      providers: [
-        ChannelsRepository,
-        OutboxRepository,
-        SmtpNotifier,
-        TelegramNotifier,
-        WebhookNotifier,
-        AlertmanagerNotifier,
-        Notifiers,
-        ChannelsService,
-      ],
+      providers: [ChannelsRepository, OutboxRepository, SmtpNotifier, TelegramNotifier, WebhookNotifier, AlertmanagerNotifier, Notifiers, ChannelsService],
     });
   });
   after(async () => {
@@ -71,9 +62,17 @@ describe('ChannelsController (/api/v1/channels)', () => {
 
   it('GET never contains a secret of any channel type, in the list or one channel', async () => {
     const created = [
-      await call('POST', '/api/v1/channels', { name: 'mail', type: 'smtp', config: { host: 'mail.hospital.example', username: 'rounds', password: SECRETS[0], from: 'rounds@hospital.example', to: ['it@hospital.example'] } }),
+      await call('POST', '/api/v1/channels', {
+        name: 'mail',
+        type: 'smtp',
+        config: { host: 'mail.hospital.example', username: 'rounds', password: SECRETS[0], from: 'rounds@hospital.example', to: ['it@hospital.example'] },
+      }),
       await call('POST', '/api/v1/channels', { name: 'tg', type: 'telegram', config: { botToken: SECRETS[1], chatId: 42 } }),
-      await call('POST', '/api/v1/channels', { name: 'hook', type: 'webhook', config: { url: `${receiver.url}/hook`, hmacSecret: SECRETS[2], headers: { Authorization: SECRETS[3] } } }),
+      await call('POST', '/api/v1/channels', {
+        name: 'hook',
+        type: 'webhook',
+        config: { url: `${receiver.url}/hook`, hmacSecret: SECRETS[2], headers: { Authorization: SECRETS[3] } },
+      }),
       await call('POST', '/api/v1/channels', { name: 'am', type: 'alertmanager', config: { url: 'http://127.0.0.1:9', username: 'am', password: SECRETS[4] } }),
     ];
     for (const c of created) {
@@ -149,7 +148,8 @@ describe('ChannelsController (/api/v1/channels)', () => {
   it('PATCH of a webhook that sends its redacted view back keeps the stored URL, and a new URL replaces it', async () => {
     const view = (await call('GET', '/api/v1/channels/hook')).json;
     assert.equal(view.config.url, REDACTED);
-    const storedUrl = async () => JSON.parse((await db.dataSource.query('SELECT config_json FROM notification_channels WHERE id = ?', [view.id]))[0].config_json).url;
+    const storedUrl = async () =>
+      JSON.parse((await db.dataSource.query('SELECT config_json FROM notification_channels WHERE id = ?', [view.id]))[0].config_json).url;
     const echoed = await call('PATCH', `/api/v1/channels/${view.id}`, { config: { ...view.config, signatureHeader: 'X-Hook-Signature' } });
     assert.equal(echoed.status, 200, echoed.text);
     assert.equal(echoed.json.config.url, REDACTED);
@@ -169,18 +169,29 @@ describe('ChannelsController (/api/v1/channels)', () => {
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json.errors, [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }]);
     const notANumber = await call('GET', '/api/v1/channels/hook/deliveries?limit=lots');
-    assert.deepEqual([notANumber.status, notANumber.json], [
-      400,
-      { statusCode: 400, error: 'Bad Request', message: 'invalid query', errors: [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }] },
-    ]);
+    assert.deepEqual(
+      [notANumber.status, notANumber.json],
+      [
+        400,
+        { statusCode: 400, error: 'Bad Request', message: 'invalid query', errors: [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }] },
+      ],
+    );
   });
 
   it('POST and PATCH with a field of the wrong type answer 400 naming the field', async () => {
     const res = await call('POST', '/api/v1/channels', { name: 'typed', type: 'webhook', config: { url: 'http://127.0.0.1:9/' }, enabled: 'yes' });
-    assert.deepEqual([res.status, res.json], [
-      400,
-      { statusCode: 400, error: 'Bad Request', message: 'invalid notification channel', errors: [{ field: 'enabled', message: 'Invalid input: expected boolean, received string' }] },
-    ]);
+    assert.deepEqual(
+      [res.status, res.json],
+      [
+        400,
+        {
+          statusCode: 400,
+          error: 'Bad Request',
+          message: 'invalid notification channel',
+          errors: [{ field: 'enabled', message: 'Invalid input: expected boolean, received string' }],
+        },
+      ],
+    );
     const patched = await call('PATCH', '/api/v1/channels/hook', { config: 'http://127.0.0.1:9/' });
     assert.equal(patched.status, 400);
     assert.deepEqual(patched.json.errors, [{ field: 'config', message: 'Invalid input: expected record, received string' }]);

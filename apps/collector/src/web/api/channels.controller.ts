@@ -1,6 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
 import { ChannelsService } from '../../notifications/channels.service.js';
-import { createChannelDto, deliveriesQuery, updateChannelDto, type CreateChannelDto, type DeliveriesQuery, type UpdateChannelDto } from '../../notifications/channels.dto.js';
+import {
+  createChannelDto,
+  deliveriesQuery,
+  updateChannelDto,
+  type CreateChannelDto,
+  type DeliveriesQuery,
+  type UpdateChannelDto,
+} from '../../notifications/channels.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { ApiTokenGuard } from '../../auth/api-token.guard.js';
 import { ZodPipe } from '../zod.pipe.js';

@@ -84,10 +84,18 @@ describe('ChecksController (/api/v1/checks): names', () => {
 
   it('POST and PATCH with a field of the wrong type answer 400 naming the field, and save nothing', async () => {
     const res = await api.call('POST', '/api/v1/checks', { ...newCheck('typed'), intervalMs: '60s' });
-    assert.deepEqual([res.status, res.json], [
-      400,
-      { statusCode: 400, error: 'Bad Request', message: 'invalid check', errors: [{ field: 'intervalMs', message: 'Invalid input: expected number, received string' }] },
-    ]);
+    assert.deepEqual(
+      [res.status, res.json],
+      [
+        400,
+        {
+          statusCode: 400,
+          error: 'Bad Request',
+          message: 'invalid check',
+          errors: [{ field: 'intervalMs', message: 'Invalid input: expected number, received string' }],
+        },
+      ],
+    );
     const [stored] = (await api.call('GET', '/api/v1/checks')).json;
     const patched = await api.call('PATCH', `/api/v1/checks/${stored.id}`, { enabled: 'no' });
     assert.equal(patched.status, 400, patched.text);
@@ -97,14 +105,21 @@ describe('ChecksController (/api/v1/checks): names', () => {
 
   it('POST without a JSON body answers 400 saying an object is expected', async () => {
     const res = await api.call('POST', '/api/v1/checks');
-    assert.deepEqual([res.status, res.json.message, res.json.errors], [400, 'invalid check', [{ field: '', message: 'Invalid input: expected object, received undefined' }]]);
+    assert.deepEqual(
+      [res.status, res.json.message, res.json.errors],
+      [400, 'invalid check', [{ field: '', message: 'Invalid input: expected object, received undefined' }]],
+    );
   });
 
   it('GET /:id/results answers 400 naming limit when it is not a whole number in range, and 404 for an unknown check', async () => {
     const [stored] = (await api.call('GET', '/api/v1/checks')).json;
     for (const limit of ['ten', '0', '2.5', '10001']) {
       const res = await api.call('GET', `/api/v1/checks/${stored.id}/results?limit=${limit}`);
-      assert.deepEqual([res.status, res.json.message, res.json.errors], [400, 'invalid query', [{ field: 'limit', message: 'must be a whole number from 1 to 10000' }]], limit);
+      assert.deepEqual(
+        [res.status, res.json.message, res.json.errors],
+        [400, 'invalid query', [{ field: 'limit', message: 'must be a whole number from 1 to 10000' }]],
+        limit,
+      );
     }
     assert.deepEqual((await api.call('GET', `/api/v1/checks/${stored.id}/results?limit=5`)).json, []);
     assert.equal((await api.call('GET', '/api/v1/checks/nope/results')).status, 404);
@@ -153,7 +168,10 @@ describe('ChecksController (/api/v1/checks): limits', () => {
     const res = await api.call('POST', '/api/v1/checks', { ...tcp, name: 'fast', intervalMs: 200, timeoutMs: 100 });
     assert.equal(res.status, 400, res.text);
     assert.deepEqual(res.json.errors, [
-      { field: 'intervalMs', message: 'interval 200ms is below the minimum of 1s — set ROUNDS_MIN_CHECK_INTERVAL_MS on the collector to allow shorter intervals' },
+      {
+        field: 'intervalMs',
+        message: 'interval 200ms is below the minimum of 1s — set ROUNDS_MIN_CHECK_INTERVAL_MS on the collector to allow shorter intervals',
+      },
     ]);
     assert.deepEqual((await api.call('GET', '/api/v1/checks')).json, []);
   });

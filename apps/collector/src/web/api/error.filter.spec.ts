@@ -60,7 +60,11 @@ describe('ApiErrorFilter: unique-constraint failures', () => {
 
   before(async () => {
     db = await openTestDatabase();
-    api = await startApiTestApp({ controllers: [WritesController], dataSource: db.dataSource, providers: [AgentsRepository, ChecksRepository, ChannelsRepository] });
+    api = await startApiTestApp({
+      controllers: [WritesController],
+      dataSource: db.dataSource,
+      providers: [AgentsRepository, ChecksRepository, ChannelsRepository],
+    });
   });
   after(async () => {
     await api.close();

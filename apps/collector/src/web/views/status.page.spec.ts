@@ -24,9 +24,7 @@ function model(overrides: Partial<StatusPageModel> = {}): StatusPageModel {
   return {
     version: '0.1.0',
     now: NOW,
-    agents: [
-      { id: 'a1', name: 'ward-3', address: '10.0.4.7:7443', state: 'UP', lastSeenAt: NOW - 5_000, lastError: null, checks: 1 },
-    ],
+    agents: [{ id: 'a1', name: 'ward-3', address: '10.0.4.7:7443', state: 'UP', lastSeenAt: NOW - 5_000, lastError: null, checks: 1 }],
     checks: [check()],
     ...overrides,
   };
@@ -63,9 +61,7 @@ describe('statusPage', () => {
   });
 
   it('counts checks by status', () => {
-    const page = statusPage(
-      model({ checks: [check({ id: 'a' }), check({ id: 'b', status: 'CRITICAL' }), check({ id: 'c', status: 'CRITICAL' })] }),
-    ).value;
+    const page = statusPage(model({ checks: [check({ id: 'a' }), check({ id: 'b', status: 'CRITICAL' }), check({ id: 'c', status: 'CRITICAL' })] })).value;
     assert.ok(page.includes('<span class="badge OK">OK</span> 1</span>'));
     assert.ok(page.includes('<span class="badge CRITICAL">CRITICAL</span> 2</span>'));
     assert.ok(page.includes('<span class="badge WARNING">WARNING</span> 0</span>'));
