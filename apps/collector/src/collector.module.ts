@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { InventoryModule } from './inventory/inventory.module.js';
 import { DeliveryModule } from './notifications/delivery.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
+import { SecretsModule } from './secrets/secrets.module.js';
 import { CoreModule } from './shared/core.module.js';
 import { StateModule } from './state/state.module.js';
 import { StorageModule } from './storage/storage.module.js';
@@ -32,6 +33,7 @@ export class CollectorModule {
         AuthModule,
         AuditModule,
         NotificationsModule,
+        SecretsModule,
         ...(serve ? [StateModule, DeliveryModule, WebModule] : []),
       ],
     };

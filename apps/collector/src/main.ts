@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ROUNDS_VERSION, parseCommandLine, runCommand } from '#rounds/common';
 import { readCollectorConfig } from './config/env.js';
-import { agentCommand, apiTokenCommand, checkCommand } from './cli/admin.js';
+import { agentCommand, apiTokenCommand, checkCommand, secretsCommand } from './cli/admin.js';
 import { serve } from './cli/serve.js';
 import { auditCommand } from './audit/audit.cli.js';
 
@@ -16,9 +16,11 @@ usage:
   rounds-collector api-token rotate              print a new API token (the old one stops working)
   rounds-collector audit verify                  check the audit log's hash chain (exit 2 naming the first broken row)
   rounds-collector audit list [--limit 20]       the newest audit log rows
+  rounds-collector secrets rotate-key            re-encrypt agent tokens and channel secrets under a new key
+                                                 (collector stopped; back the new key up afterwards)
 
 settings come from the environment (README, "Configuration"): ROUNDS_DATA_DIR, ROUNDS_HTTP_HOST,
-ROUNDS_HTTP_PORT, ROUNDS_POLL_INTERVAL_MS, ROUNDS_DOWN_AFTER, ROUNDS_DATABASE_URL, ...
+ROUNDS_HTTP_PORT, ROUNDS_POLL_INTERVAL_MS, ROUNDS_DOWN_AFTER, ROUNDS_DATABASE_URL, ROUNDS_SECRET_KEY, ...
 `;
 
 const { command, values, positionals } = parseCommandLine('rounds-collector', USAGE, {
@@ -42,4 +44,5 @@ runCommand('rounds-collector', USAGE, command, {
   check: () => checkCommand(readCollectorConfig(), { positionals, values }, print),
   'api-token': () => apiTokenCommand(readCollectorConfig(), { positionals, values }, print),
   audit: () => auditCommand(readCollectorConfig(), { positionals, values }, print),
+  secrets: () => secretsCommand(readCollectorConfig(), { positionals, values }, print),
 });

@@ -102,6 +102,7 @@ const COUNTER_SAVE_MS = 60_000;
 export class AlertingService implements PollEvents, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Alerting');
   private readonly options: AlertingOptions;
+  /** Set by load(); absent when start-up failed before the module was initialised. */
   private journal!: EngineJournal;
   private timer: unknown;
   private running = false;
@@ -161,6 +162,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    // Stopped before it was loaded (start-up failed after the module was created): nothing to save.
+    if ((this.journal as EngineJournal | undefined) === undefined) return;
     await this.journal.settled();
     if (this.journal.dirty)
       await this.journal.run(() => ({ step: emptyStep(), value: undefined, force: true })).catch((e: unknown) => this.logFailure('saving the alert state', e));

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { openTestDatabase } from '../storage/testing.js';
+import { readKeyFile, SECRET_KEY_FILE_NAME, writeKeyFile } from '../storage/secret-key.store.js';
 
 /** This file runs as dist/apps/collector/src/cli/admin.spec.js; the bin is at the repository root. */
 const BIN = fileURLToPath(new URL('../../../../../bin/rounds-collector.js', import.meta.url));
@@ -55,5 +59,61 @@ describe('rounds-collector check add (limits)', () => {
       refused.output,
       /invalid check: agent: agent pacs-01 has 1 check, the most one agent may have is 1 — set ROUNDS_MAX_CHECKS_PER_AGENT on the collector to allow more/,
     );
+  });
+});
+
+describe('rounds-collector secrets rotate-key', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+
+  const run = (args: string[]) =>
+    new Promise<{ code: number; output: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        { env: { PATH: process.env['PATH'], NO_COLOR: '1', ROUNDS_DATA_DIR: db.dataDir, ROUNDS_LOG_LEVEL: 'error' } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+      );
+    });
+
+  before(async () => {
+    db = await openTestDatabase();
+    await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 'agent-token-for-rotation', fingerprint: 'f' });
+    await db.dataSource.destroy();
+  });
+  after(() => db.close());
+
+  it('re-encrypts under a new key, says what it did, and the agents still read afterwards', async () => {
+    const file = join(db.dataDir, SECRET_KEY_FILE_NAME);
+    const old = readKeyFile(file);
+    const res = await run(['secrets', 'rotate-key']);
+    assert.equal(res.code, 0, res.output);
+    const next = readKeyFile(file);
+    assert.match(res.output, new RegExp(`^re-encrypted 1 agent token and 0 notification channels from key ${old.id} to key ${next.id}$`, 'm'));
+    assert.match(res.output, /^back the new key up with the database now/m);
+    const list = await run(['agent', 'list']);
+    assert.equal(list.code, 0, list.output);
+    assert.match(list.output, /pacs-01/);
+  });
+
+  it('a command run with the wrong key stops, naming the key ids and what to do', async () => {
+    const file = join(db.dataDir, SECRET_KEY_FILE_NAME);
+    const right = readFileSync(file);
+    writeKeyFile(file, randomBytes(32), false);
+    try {
+      const res = await run(['agent', 'list']);
+      assert.equal(res.code, 1, res.output);
+      assert.match(
+        res.output,
+        /the token of agent "pacs-01" was encrypted with secret key \S+, but the key in use is \S+ \(from .*secret\.key\) — put back the key/,
+      );
+    } finally {
+      writeFileSync(file, right, { mode: 0o600 });
+    }
+  });
+
+  it('answers an unknown subcommand with its usage', async () => {
+    const res = await run(['secrets', 'rotate']);
+    assert.equal(res.code, 1);
+    assert.match(res.output, /usage: rounds-collector secrets rotate-key/);
   });
 });

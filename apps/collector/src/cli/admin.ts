@@ -9,6 +9,7 @@ import { AgentsService } from '../inventory/agents.service.js';
 import { enrolAgentDto } from '../inventory/agents.dto.js';
 import { ApiTokenService } from '../auth/api-token.service.js';
 import { ChecksService } from '../inventory/checks.service.js';
+import { SecretsService } from '../secrets/secrets.service.js';
 import { createCheckDto } from '../inventory/checks.dto.js';
 import { parseDto } from '../shared/dto.js';
 import { ValidationFailedError } from '../shared/errors.js';
@@ -109,6 +110,14 @@ export async function apiTokenCommand(config: CollectorConfig, { positionals }: 
   if (config.apiToken) throw new Error('ROUNDS_API_TOKEN is set: the API token comes from the environment; change it there');
   return withContext(config, async (app) => {
     print(await app.get(ApiTokenService).rotate(cliAuditContext()));
+    return 0;
+  });
+}
+
+export async function secretsCommand(config: CollectorConfig, { positionals }: AdminArgs, print: (s: string) => void, now = () => new Date()): Promise<number> {
+  if (positionals[0] !== 'rotate-key') throw new Error('usage: rounds-collector secrets rotate-key   (with the collector stopped)');
+  return withContext(config, async (app) => {
+    for (const line of await app.get(SecretsService).rotateKey(now())) print(line);
     return 0;
   });
 }

@@ -7,6 +7,7 @@ import type { CollectorConfig } from '../config/env.js';
 import { CollectorModule } from '../collector.module.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { ApiTokenService } from '../auth/api-token.service.js';
+import { SecretsService } from '../secrets/secrets.service.js';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
@@ -26,6 +27,14 @@ export async function serve(config: CollectorConfig): Promise<void> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     next();
   });
+  // Before listen(): the read model loads and the poller starts only after this.
+  try {
+    await app.get(SecretsService).sealStoredSecrets();
+  } catch (e) {
+    // Nothing has started yet (app.close() would stop services that never ran).
+    await app.get<DataSource>(DATA_SOURCE).destroy();
+    throw e;
+  }
   const { created } = app.get(ApiTokenService).ensure();
   try {
     await app.listen(config.httpPort, config.httpHost);

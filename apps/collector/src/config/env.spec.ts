@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { readCollectorConfig } from './env.js';
+import { MAKE_A_KEY } from '../storage/secret-box.js';
 
 describe('readCollectorConfig', () => {
   it('fills every documented default when nothing is set', () => {
@@ -52,6 +53,7 @@ describe('readCollectorConfig', () => {
       ROUNDS_METRICS_PASSWORD: 'p'.repeat(12),
       ROUNDS_MAX_CHECKS_PER_AGENT: '5000',
       ROUNDS_MIN_CHECK_INTERVAL_MS: '200',
+      ROUNDS_SECRET_KEY_FILE: 'var/rounds.key',
     });
     assert.deepEqual(
       { ...config },
@@ -74,7 +76,29 @@ describe('readCollectorConfig', () => {
         metricsAuth: { token: 'm'.repeat(24), basic: { user: 'prometheus', password: 'p'.repeat(12) } },
         maxChecksPerAgent: 5000,
         minCheckIntervalMs: 200,
+        secretKeyFile: resolve('var/rounds.key'),
       },
+    );
+  });
+
+  it('decodes ROUNDS_SECRET_KEY and ROUNDS_SECRET_KEY_NEW from base64, which satisfies PostgreSQL without a key file', () => {
+    const key = Buffer.alloc(32, 7);
+    const next = Buffer.alloc(32, 9);
+    const config = readCollectorConfig({
+      ROUNDS_DATABASE_URL: 'postgres://db/rounds',
+      ROUNDS_SECRET_KEY: ` ${key.toString('base64')}\n`,
+      ROUNDS_SECRET_KEY_NEW: next.toString('base64'),
+    });
+    assert.deepEqual(config.secretKey, key);
+    assert.deepEqual(config.newSecretKey, next);
+    assert.equal(config.secretKeyFile, undefined);
+  });
+
+  it('never repeats a refused secret key in its message', () => {
+    const leaked = 'c2VjcmV0LWtleS10aGF0LWlzLXRvby1zaG9ydA==';
+    assert.throws(
+      () => readCollectorConfig({ ROUNDS_SECRET_KEY: leaked }),
+      (e: Error) => !e.message.includes(leaked) && e.message.includes('ROUNDS_SECRET_KEY:'),
     );
   });
 
@@ -120,6 +144,21 @@ describe('readCollectorConfig', () => {
     [
       { ROUNDS_METRICS_PASSWORD: 'p'.repeat(12) },
       'ROUNDS_METRICS_USER: set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)',
+    ],
+    [
+      { ROUNDS_SECRET_KEY: Buffer.alloc(16).toString('base64') },
+      `ROUNDS_SECRET_KEY: must be 32 random bytes in base64 (44 characters) — make one with ${MAKE_A_KEY}`,
+    ],
+    [{ ROUNDS_SECRET_KEY: 'not base64 at all!' }, `ROUNDS_SECRET_KEY: must be 32 random bytes in base64 (44 characters) — make one with ${MAKE_A_KEY}`],
+    [{ ROUNDS_SECRET_KEY_NEW: 'x' }, `ROUNDS_SECRET_KEY_NEW: must be 32 random bytes in base64 (44 characters) — make one with ${MAKE_A_KEY}`],
+    [
+      { ROUNDS_SECRET_KEY: Buffer.alloc(32).toString('base64'), ROUNDS_SECRET_KEY_FILE: '/etc/rounds/secret.key' },
+      'ROUNDS_SECRET_KEY_FILE: set ROUNDS_SECRET_KEY or ROUNDS_SECRET_KEY_FILE, not both',
+    ],
+    [
+      { ROUNDS_DATABASE_URL: 'postgres://db/rounds' },
+      `ROUNDS_SECRET_KEY: is required with ROUNDS_DATABASE_URL (it encrypts agent tokens and channel secrets): set ROUNDS_SECRET_KEY to a key made with ${MAKE_A_KEY}, ` +
+        'or ROUNDS_SECRET_KEY_FILE to a file on persistent storage (created on first start); back the key up apart from the database',
     ],
     [
       { ROUNDS_HTTP_PORT: 'http', ROUNDS_DOWN_AFTER: '0' },

@@ -1,6 +1,18 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { formatFieldErrors, issuesToFieldErrors } from '#rounds/plugins';
+import { MAKE_A_KEY, SECRET_KEY_BYTES } from '../storage/secret-box.js';
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
+/** A 32-byte key in base64, decoded; the message says how to make one. */
+const secretKeyText = z
+  .string()
+  .trim()
+  .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === SECRET_KEY_BYTES, {
+    message: `must be ${SECRET_KEY_BYTES} random bytes in base64 (44 characters) — make one with ${MAKE_A_KEY}`,
+  })
+  .transform((v) => Buffer.from(v, 'base64'));
 
 /**
  * The only place the collector reads process.env: parsed once at start into a frozen,
@@ -9,10 +21,7 @@ import { formatFieldErrors, issuesToFieldErrors } from '#rounds/plugins';
 const envSchema = z
   .object({
     ROUNDS_DATA_DIR: z.string().min(1).default('data'),
-    ROUNDS_DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave unset for the embedded SQLite database)')
-      .optional(),
+    ROUNDS_DATABASE_URL: z.string().regex(POSTGRES_URL, 'must be a postgres:// URL (leave unset for the embedded SQLite database)').optional(),
     ROUNDS_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     ROUNDS_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8380),
     ROUNDS_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(3_600_000).default(15_000),
@@ -39,8 +48,26 @@ const envSchema = z
     ROUNDS_MAX_CHECKS_PER_AGENT: z.coerce.number().int().min(1).max(100_000).default(1000),
     // Not below 100 ms: the shortest timeout a check may have, and a timeout never exceeds its interval.
     ROUNDS_MIN_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(1000),
+    ROUNDS_SECRET_KEY: secretKeyText.optional(),
+    ROUNDS_SECRET_KEY_FILE: z.string().min(1).optional(),
+    // Only `secrets rotate-key` reads it: the key that replaces ROUNDS_SECRET_KEY.
+    ROUNDS_SECRET_KEY_NEW: secretKeyText.optional(),
   })
   .superRefine((e, ctx) => {
+    if (e.ROUNDS_SECRET_KEY && e.ROUNDS_SECRET_KEY_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['ROUNDS_SECRET_KEY_FILE'], message: 'set ROUNDS_SECRET_KEY or ROUNDS_SECRET_KEY_FILE, not both' });
+    }
+    // PostgreSQL lives elsewhere and is backed up elsewhere; a key made silently in a local folder
+    // (perhaps a container's throw-away one) would be lost with it and the secrets with the key.
+    if (e.ROUNDS_DATABASE_URL && POSTGRES_URL.test(e.ROUNDS_DATABASE_URL) && !e.ROUNDS_SECRET_KEY && !e.ROUNDS_SECRET_KEY_FILE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ROUNDS_SECRET_KEY'],
+        message:
+          `is required with ROUNDS_DATABASE_URL (it encrypts agent tokens and channel secrets): set ROUNDS_SECRET_KEY to a key made with ${MAKE_A_KEY}, ` +
+          'or ROUNDS_SECRET_KEY_FILE to a file on persistent storage (created on first start); back the key up apart from the database',
+      });
+    }
     if ((e.ROUNDS_METRICS_USER === undefined) !== (e.ROUNDS_METRICS_PASSWORD === undefined)) {
       const missing = e.ROUNDS_METRICS_USER === undefined ? 'ROUNDS_METRICS_USER' : 'ROUNDS_METRICS_PASSWORD';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'set ROUNDS_METRICS_USER and ROUNDS_METRICS_PASSWORD together (HTTP basic auth on /metrics)' });
@@ -74,6 +101,12 @@ export interface CollectorConfig {
   readonly maxChecksPerAgent: number;
   /** Shortest interval a check may be saved with. */
   readonly minCheckIntervalMs: number;
+  /** ROUNDS_SECRET_KEY, decoded: seals agent tokens and channel secrets instead of a key file. */
+  readonly secretKey?: Buffer;
+  /** ROUNDS_SECRET_KEY_FILE: the key file when not `secret.key` in the data dir. */
+  readonly secretKeyFile?: string;
+  /** ROUNDS_SECRET_KEY_NEW: what `secrets rotate-key` re-encrypts to when the key comes from the environment. */
+  readonly newSecretKey?: Buffer;
 }
 
 export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
@@ -111,5 +144,8 @@ export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     }),
     maxChecksPerAgent: e.ROUNDS_MAX_CHECKS_PER_AGENT,
     minCheckIntervalMs: e.ROUNDS_MIN_CHECK_INTERVAL_MS,
+    ...(e.ROUNDS_SECRET_KEY ? { secretKey: e.ROUNDS_SECRET_KEY } : {}),
+    ...(e.ROUNDS_SECRET_KEY_FILE ? { secretKeyFile: resolve(e.ROUNDS_SECRET_KEY_FILE) } : {}),
+    ...(e.ROUNDS_SECRET_KEY_NEW ? { newSecretKey: e.ROUNDS_SECRET_KEY_NEW } : {}),
   });
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AgentEntity, type AgentState } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
+import { secretBoxOf, type SecretBox } from '../storage/secret-box.js';
 import { forUpdate, inTransaction } from '../storage/transaction.js';
 import { appendAudit } from '../audit/audit.repository.js';
 import type { Audited } from '../audit/audit.types.js';
@@ -66,9 +67,25 @@ const LEAN_COLUMNS = {
   updatedAt: true,
 } as const;
 
+/** What a person reads when an agent's stored token cannot be opened. */
+export function agentTokenLabel(agent: Pick<AgentEntity, 'name'>): string {
+  return `the token of agent "${agent.name}"`;
+}
+
+/** The token sealed for storage and opened on the way out (secret-box.ts): callers see plaintext, the table never holds it. */
+export function openAgentToken<T extends Pick<AgentEntity, 'name' | 'token'> | null>(box: SecretBox, agent: T): T {
+  if (agent !== null && typeof agent.token === 'string') agent.token = box.open(agent.token, agentTokenLabel(agent));
+  return agent;
+}
+
 @Injectable()
 export class AgentsRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  /** Looked up per use: a key rotation gives the DataSource a new box. */
+  private get box(): SecretBox {
+    return secretBoxOf(this.dataSource);
+  }
 
   /** `audit`: the audit row, appended in the same transaction. */
   async create(input: NewAgent, now = Date.now(), audit?: Audited<AgentEntity>): Promise<AgentEntity> {
@@ -89,15 +106,16 @@ export class AgentsRepository {
       createdAt: now,
       updatedAt: now,
     });
+    const sealed = { ...agent, token: this.box.seal(agent.token) };
     await inTransaction(this.dataSource, async (m) => {
-      await m.insert(AgentEntity, agent);
+      await m.insert(AgentEntity, sealed);
       if (audit) await appendAudit(m, audit(agent), now);
     });
     return agent;
   }
 
-  findAll(): Promise<AgentEntity[]> {
-    return this.dataSource.getRepository(AgentEntity).find({ order: { name: 'ASC' } });
+  async findAll(): Promise<AgentEntity[]> {
+    return this.openAll(await this.dataSource.getRepository(AgentEntity).find({ order: { name: 'ASC' } }));
   }
 
   /**
@@ -113,26 +131,32 @@ export class AgentsRepository {
    * the poll path never reads: loading them on every poll dominated the collector's CPU
    * with thousands of agents (bench: scale).
    */
-  findForPoll(id: string): Promise<AgentEntity | null> {
-    return this.dataSource.getRepository(AgentEntity).findOne({ where: { id }, select: LEAN_COLUMNS });
+  async findForPoll(id: string): Promise<AgentEntity | null> {
+    return openAgentToken(this.box, await this.dataSource.getRepository(AgentEntity).findOne({ where: { id }, select: LEAN_COLUMNS }));
   }
 
   /** Every agent with its health but without its Describe answer (metrics, status page). */
-  findAllLean(): Promise<AgentEntity[]> {
-    return this.dataSource.getRepository(AgentEntity).find({ select: { ...LEAN_COLUMNS, healthJson: true }, order: { name: 'ASC' } });
+  async findAllLean(): Promise<AgentEntity[]> {
+    return this.openAll(await this.dataSource.getRepository(AgentEntity).find({ select: { ...LEAN_COLUMNS, healthJson: true }, order: { name: 'ASC' } }));
   }
 
-  findById(id: string): Promise<AgentEntity | null> {
-    return this.dataSource.getRepository(AgentEntity).findOneBy({ id });
+  async findById(id: string): Promise<AgentEntity | null> {
+    return openAgentToken(this.box, await this.dataSource.getRepository(AgentEntity).findOneBy({ id }));
   }
 
-  findByName(name: string): Promise<AgentEntity | null> {
-    return this.dataSource.getRepository(AgentEntity).findOneBy({ name });
+  async findByName(name: string): Promise<AgentEntity | null> {
+    return openAgentToken(this.box, await this.dataSource.getRepository(AgentEntity).findOneBy({ name }));
+  }
+
+  private openAll(agents: AgentEntity[]): AgentEntity[] {
+    for (const a of agents) openAgentToken(this.box, a);
+    return agents;
   }
 
   /** Returns the updated agent, or null when there is none with this id. */
   async update(id: string, patch: AgentPatch, now = Date.now()): Promise<AgentEntity | null> {
     const changes = definedOnly(patch);
+    if (changes.token !== undefined) changes.token = this.box.seal(changes.token);
     const result = await inTransaction(this.dataSource, (m) => m.update(AgentEntity, { id }, { ...changes, updatedAt: now }));
     if (!result.affected) return null;
     return this.findById(id);

@@ -3,7 +3,9 @@ import { DataSource } from 'typeorm';
 import { AgentEntity, CheckEntity, CheckStateEntity } from '../storage/entities/index.js';
 import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from '../storage/check-state-row.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
+import { secretBoxOf, type SecretBox } from '../storage/secret-box.js';
 import { isPostgres } from '../storage/transaction.js';
+import { openAgentToken } from '../inventory/agents.repository.js';
 
 /** Agents, their checks and the checks' current states: what the read model is built from. */
 export interface StateRows {
@@ -22,6 +24,11 @@ export interface StateRows {
 export class StateRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
+  /** Looked up per use: a key rotation gives the DataSource a new box. */
+  private get box(): SecretBox {
+    return secretBoxOf(this.dataSource);
+  }
+
   async loadAll(): Promise<StateRows> {
     const [agents, checks, rows] = await Promise.all([
       this.dataSource.getRepository(AgentEntity).find(),
@@ -29,12 +36,14 @@ export class StateRepository {
       // Raw rows, not hydrated entities: 20,000 of them at start.
       this.dataSource.query<StateRow[]>(`SELECT ${STATE_COLUMN_NAMES.join(',')} FROM check_state`),
     ]);
+    // The poller reads tokens from here: opened once per load, not per poll.
+    for (const a of agents) openAgentToken(this.box, a);
     return { agents, checks, states: rows.map(stateFromRow) };
   }
 
   /** The agent with its checks and their states; no agent when it is gone. */
   async loadAgent(agentId: string): Promise<StateRows> {
-    const agent = await this.dataSource.getRepository(AgentEntity).findOneBy({ id: agentId });
+    const agent = openAgentToken(this.box, await this.dataSource.getRepository(AgentEntity).findOneBy({ id: agentId }));
     if (!agent) return { agents: [], checks: [], states: [] };
     const checks = await this.dataSource.getRepository(CheckEntity).findBy({ agentId });
     const rows = await this.dataSource.query<StateRow[]>(

@@ -3,11 +3,18 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities/index.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { attachSecretBox, SecretBox } from './secret-box.js';
+import { loadSecretKeys, SECRET_KEY_FILE_NAME, type SecretKeySource } from './secret-key.store.js';
 
 /** Nest injection token under which the app module provides the initialised DataSource. */
 export const DATA_SOURCE = Symbol('DATA_SOURCE');
 
-export type DataSourceConfig = { dataDir: string } | { postgresUrl: string };
+/**
+ * `secretKey`: the key that seals agent tokens and channel secrets (see secret-box.ts). SQLite
+ * defaults to `secret.key` beside the database; PostgreSQL has no folder of its own, so the
+ * caller names the key.
+ */
+export type DataSourceConfig = { dataDir: string; secretKey?: SecretKeySource } | { postgresUrl: string; secretKey: SecretKeySource };
 
 export const SQLITE_FILE_NAME = 'rounds.sqlite';
 
@@ -32,13 +39,15 @@ export function createDataSource(options: DataSourceConfig): DataSource {
   } as const;
 
   if ('postgresUrl' in options) {
+    const keys = loadSecretKeys(options.secretKey);
     // TypeORM loads `pg` itself, only for this branch, so SQLite installs never need it.
-    return new DataSource({ ...common, type: 'postgres', url: options.postgresUrl });
+    return withSecretBox(new DataSource({ ...common, type: 'postgres', url: options.postgresUrl }), keys);
   }
 
   const database = join(options.dataDir, SQLITE_FILE_NAME);
   makePrivate(options.dataDir, database);
-  return new DataSource({
+  const keys = loadSecretKeys(options.secretKey ?? { file: join(options.dataDir, SECRET_KEY_FILE_NAME) });
+  const dataSource = new DataSource({
     ...common,
     type: 'better-sqlite3',
     database,
@@ -54,6 +63,12 @@ export function createDataSource(options: DataSourceConfig): DataSource {
       db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     },
   });
+  return withSecretBox(dataSource, keys);
+}
+
+function withSecretBox(dataSource: DataSource, keys: ReturnType<typeof loadSecretKeys>): DataSource {
+  attachSecretBox(dataSource, new SecretBox(keys.current, keys.fallbacks));
+  return dataSource;
 }
 
 /**

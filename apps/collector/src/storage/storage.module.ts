@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { CollectorConfig } from '../config/env.js';
 import { createDataSource, DATA_SOURCE } from './data-source.js';
+import { secretKeySourceOf } from './secret-key.store.js';
 import { HealthRepository } from './health.repository.js';
 import { StorageHealth } from './storage-health.service.js';
 
@@ -17,7 +18,8 @@ export class StorageModule {
       {
         provide: DATA_SOURCE,
         useFactory: async () => {
-          const dataSource = createDataSource(config.databaseUrl ? { postgresUrl: config.databaseUrl } : { dataDir: config.dataDir });
+          const secretKey = secretKeySourceOf(config);
+          const dataSource = createDataSource(config.databaseUrl ? { postgresUrl: config.databaseUrl, secretKey } : { dataDir: config.dataDir, secretKey });
           try {
             return await dataSource.initialize();
           } catch (e) {

@@ -20,9 +20,9 @@ export class AgentEntity {
   port!: number;
 
   /**
-   * Bearer token the collector presents to the agent. It has to be stored in
-   * clear (not hashed) because the collector must send it on every call; every
-   * API response, page and log line shows it redacted.
+   * Bearer token the collector presents to the agent. It cannot be hashed — the collector
+   * must send it on every call — so it is stored sealed (`enc:v1:…`, see storage/secret-box.ts)
+   * by AgentsRepository and opened on read; every API response, page and log line shows it redacted.
    */
   @Column({ type: 'text' })
   token!: string;

@@ -17,9 +17,10 @@ export class NotificationChannelEntity {
   type!: ChannelType;
 
   /**
-   * The config exactly as validated against the type's schema, secrets (SMTP password,
-   * bot token, HMAC secret) included: the collector must present them on every send.
-   * Every API response, page and log line shows them redacted.
+   * The config as validated against the type's schema. Its secret fields (SMTP password, bot
+   * token, webhook URL, HMAC secret, …) are sealed in place (`enc:v1:…`) by ChannelsRepository
+   * and opened on read (notifications/channel-secrets.ts): the collector must present them on
+   * every send. Every API response, page and log line shows them redacted.
    */
   @Column({ name: 'config_json', type: 'text' })
   configJson!: string;

@@ -33,11 +33,11 @@ describe('ChannelsController (/api/v1/channels)', () => {
   let receiver: HttpReceiver;
 
   const call = <T = unknown>(method: string, path: string, body?: unknown, token?: string | null) => api.call<T>(method, path, body, token);
-  /** A channel's config as stored, secrets and all. */
+  /** A channel's config as stored, its secrets opened by the repository (the database holds them sealed). */
   const storedConfig = async (id: string): Promise<Record<string, unknown>> => {
-    const [row] = await db.dataSource.query<{ config_json: string }[]>('SELECT config_json FROM notification_channels WHERE id = ?', [id]);
+    const row = await new ChannelsRepository(db.dataSource).findById(id);
     assert.ok(row, `channel ${id} is stored`);
-    return JSON.parse(row.config_json) as Record<string, unknown>;
+    return JSON.parse(row.configJson) as Record<string, unknown>;
   };
 
   before(async () => {

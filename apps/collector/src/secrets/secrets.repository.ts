@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AgentEntity, NotificationChannelEntity } from '../storage/entities/index.js';
+import { DATA_SOURCE } from '../storage/data-source.js';
+import { attachSecretBox, secretBoxOf, type SecretBox } from '../storage/secret-box.js';
+import { inTransaction, isPostgres, serialised } from '../storage/transaction.js';
+import { agentTokenLabel } from '../inventory/agents.repository.js';
+import { resealChannelConfig } from '../notifications/channel-secrets.js';
+
+/** How many stored values a sweep or a rotation sealed again. */
+export interface ResealCounts {
+  agents: number;
+  channels: number;
+}
+
+/** Every secret column at once: agents.token and the secret fields in notification_channels.config_json. */
+@Injectable()
+export class SecretsRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  box(): SecretBox {
+    return secretBoxOf(this.dataSource);
+  }
+
+  /** From now on every repository on this database seals with `box` (after a rotation). */
+  useBox(box: SecretBox): void {
+    attachSecretBox(this.dataSource, box);
+  }
+
+  /**
+   * Seals with `box`'s current key every stored secret that is not sealed with it yet —
+   * plaintext from before encryption at rest, or values of an older key — in one transaction:
+   * all of them or none. Idempotent: a second run finds nothing to do.
+   */
+  async resealAll(box: SecretBox): Promise<ResealCounts> {
+    return this.scrubbingFreedSpace(() =>
+      inTransaction(this.dataSource, async (m) => {
+        const counts: ResealCounts = { agents: 0, channels: 0 };
+        for (const agent of await m.find(AgentEntity, { select: { id: true, name: true, token: true } })) {
+          if (box.isCurrent(agent.token)) continue;
+          await m.update(AgentEntity, { id: agent.id }, { token: box.seal(box.open(agent.token, agentTokenLabel(agent))) });
+          counts.agents += 1;
+        }
+        for (const channel of await m.find(NotificationChannelEntity, { select: { id: true, name: true, type: true, configJson: true } })) {
+          const configJson = resealChannelConfig(channel, box);
+          if (configJson === null) continue;
+          await m.update(NotificationChannelEntity, { id: channel.id }, { configJson });
+          counts.channels += 1;
+        }
+        return counts;
+      }),
+    );
+  }
+
+  /**
+   * What a reseal replaces must not linger in the SQLite file: with secure_delete SQLite
+   * zeroes the space the old values leave behind, and a TRUNCATE checkpoint moves the new
+   * pages into the database and empties the WAL, which still held the old ones. (PostgreSQL
+   * keeps old row versions until VACUUM: see README, "Secrets at rest".)
+   */
+  private async scrubbingFreedSpace<T extends ResealCounts>(work: () => Promise<T>): Promise<T> {
+    if (isPostgres(this.dataSource)) return work();
+    const [before] = await serialised(this.dataSource, () => this.dataSource.query<{ secure_delete: number }[]>('PRAGMA secure_delete'));
+    await serialised(this.dataSource, () => this.dataSource.query('PRAGMA secure_delete = ON'));
+    try {
+      const counts = await work();
+      if (counts.agents + counts.channels > 0) await serialised(this.dataSource, () => this.dataSource.query('PRAGMA wal_checkpoint(TRUNCATE)'));
+      return counts;
+    } finally {
+      await serialised(this.dataSource, () => this.dataSource.query(`PRAGMA secure_delete = ${before?.secure_delete ? 'ON' : 'OFF'}`));
+    }
+  }
+}
