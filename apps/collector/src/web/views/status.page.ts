@@ -57,93 +57,34 @@ export function statusPage(model: StatusPageModel): SafeHtml {
   for (const c of model.checks) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
   const stale = model.checks.filter((c) => c.stale).length;
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width,initial-scale=1" />
-        <meta http-equiv="refresh" content="15" />
-        <title>Rounds — status</title>
-        <style>
-          ${trusted(STYLE)}
-        </style>
-      </head>
-      <body>
-        <header>
-          <h1>Rounds</h1>
-          <span class="muted">collector ${model.version}</span>
-        </header>
-        <main>
-          <p class="counts">
-            ${['OK', 'WARNING', 'CRITICAL', 'UNKNOWN', 'PENDING'].map(
-              (s) => html`<span><span class="badge ${s}">${s}</span> ${counts.get(s) ?? 0}</span>`,
-            )}${stale > 0 ? html`<span><span class="badge STALE">STALE</span> ${stale} (counted above by their last status)</span>` : ''}
-          </p>
-          <h2>Agents (${model.agents.length})</h2>
-          ${
-            model.agents.length === 0
-              ? html`<p class="muted">
-                  No agents yet. On the machine to watch: <code>rounds-agent init --config agent.yaml</code>, then here:
-                  <code>rounds-collector agent add --name NAME --enrol STRING</code>.
-                </p>`
-              : html`<table>
-                  <thead>
-                    <tr>
-                      <th>State</th>
-                      <th>Agent</th>
-                      <th>Address</th>
-                      <th>Checks</th>
-                      <th>Last seen</th>
-                      <th>Last error</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${model.agents.map(
-                      (a) =>
-                        html`<tr data-agent="${a.id}">
-                          <td><span class="badge ${a.state}">${a.state}</span></td>
-                          <td>${a.name}</td>
-                          <td>${a.address}</td>
-                          <td>${a.checks}</td>
-                          <td>${ago(model.now, a.lastSeenAt)}</td>
-                          <td class="summary">${a.lastError ?? ''}</td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
-          }
-          <h2>Checks (${model.checks.length})</h2>
-          ${
-            model.checks.length === 0
-              ? html`<p class="muted">No checks yet: add one with <code>POST /api/v1/checks</code> or <code>rounds-collector check add</code>.</p>`
-              : html`<table>
-                  <thead>
-                    <tr>
-                      <th>Status</th>
-                      <th>Check</th>
-                      <th>Agent</th>
-                      <th>Plugin</th>
-                      <th>Summary</th>
-                      <th>Last result</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${model.checks.map(
-                      (c) =>
-                        html`<tr data-check="${c.id}" ${c.stale ? html` class="stale"` : ''}>
-                          <td>
-                            <span class="badge ${c.status}">${c.status}</span>${c.stale ? html` <span class="badge STALE" title="${c.stale}">STALE</span>` : ''}
-                          </td>
-                          <td>${c.name}${c.enabled ? '' : html` <span class="muted">(disabled)</span>`}</td>
-                          <td>${c.agent}</td>
-                          <td>${c.plugin}</td>
-                          <td class="summary">${c.summary}${c.stale ? html`<br /><span class="muted">stale: ${c.stale}</span>` : ''}</td>
-                          <td>${ago(model.now, c.lastResultAt)}</td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
-          }
-        </main>
-      </body>
-    </html>`;
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="refresh" content="15"><title>Rounds — status</title><style>${trusted(STYLE)}</style></head>
+<body><header><h1>Rounds</h1><span class="muted">collector ${model.version}</span></header>
+<main>
+<p class="counts">${['OK', 'WARNING', 'CRITICAL', 'UNKNOWN', 'PENDING'].map(
+    (s) => html`<span><span class="badge ${s}">${s}</span> ${counts.get(s) ?? 0}</span>`,
+  )}${stale > 0 ? html`<span><span class="badge STALE">STALE</span> ${stale} (counted above by their last status)</span>` : ''}</p>
+<h2>Agents (${model.agents.length})</h2>
+${
+  model.agents.length === 0
+    ? html`<p class="muted">No agents yet. On the machine to watch: <code>rounds-agent init --config agent.yaml</code>, then here: <code>rounds-collector agent add --name NAME --enrol STRING</code>.</p>`
+    : html`<table><thead><tr><th>State</th><th>Agent</th><th>Address</th><th>Checks</th><th>Last seen</th><th>Last error</th></tr></thead><tbody>
+${model.agents.map(
+  (a) =>
+    html`<tr data-agent="${a.id}"><td><span class="badge ${a.state}">${a.state}</span></td><td>${a.name}</td><td>${a.address}</td><td>${a.checks}</td><td>${ago(model.now, a.lastSeenAt)}</td><td class="summary">${a.lastError ?? ''}</td></tr>`,
+)}</tbody></table>`
+}
+<h2>Checks (${model.checks.length})</h2>
+${
+  model.checks.length === 0
+    ? html`<p class="muted">No checks yet: add one with <code>POST /api/v1/checks</code> or <code>rounds-collector check add</code>.</p>`
+    : html`<table><thead><tr><th>Status</th><th>Check</th><th>Agent</th><th>Plugin</th><th>Summary</th><th>Last result</th></tr></thead><tbody>
+${model.checks.map(
+  (c) =>
+    html`<tr data-check="${c.id}"${c.stale ? html` class="stale"` : ''}><td><span class="badge ${c.status}">${c.status}</span>${
+      c.stale ? html` <span class="badge STALE" title="${c.stale}">STALE</span>` : ''
+    }</td><td>${c.name}${c.enabled ? '' : html` <span class="muted">(disabled)</span>`}</td><td>${c.agent}</td><td>${c.plugin}</td><td class="summary">${c.summary}${c.stale ? html`<br><span class="muted">stale: ${c.stale}</span>` : ''}</td><td>${ago(model.now, c.lastResultAt)}</td></tr>`,
+)}</tbody></table>`
+}
+</main></body></html>`;
 }
