@@ -4,20 +4,15 @@ import {
   AlertEngine,
   AlertNotFoundError,
   AlertStateError,
-  formatDuration,
-  formatMatcher,
   isActive,
   nextOccurrence,
   SilenceError,
   type AlertEngineOptions,
   type AlertEngineState,
-  type AlertSnapshot,
   type CheckPolicy,
   type CheckPolicyOverride,
   type CheckResultInput,
   type MaintenanceWindow,
-  type MuteReason,
-  type Rule,
   type Silence,
 } from './index.js';
 import type { CollectorConfig } from '../config/env.js';
@@ -31,6 +26,7 @@ import { CurrentState } from '../state/current-state.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { storageFault } from '../storage/storage-fault.js';
 import type { AuditContext, AuditTarget } from '../audit/audit.types.js';
+import { alertTarget, alertView, ruleView, silenceTarget, type AlertView, type RuleView } from './alert-views.js';
 
 export const ALERTING_OPTIONS = Symbol('ALERTING_OPTIONS');
 
@@ -50,40 +46,8 @@ export interface AlertingOptions {
 
 export const DEFAULT_ALERTING_OPTIONS: AlertingOptions = Object.freeze({ tickMs: 15_000, commitSpacingMs: 1000 });
 
-/** An alert as the API shows it: what it is, where it stands, and why it is quiet if it is. */
-export interface AlertView {
-  fingerprint: string;
-  name: string;
-  state: AlertSnapshot['state'];
-  severity: AlertSnapshot['severity'];
-  labels: Record<string, string>;
-  summary: string;
-  reason: string;
-  value: number | null;
-  status: AlertSnapshot['status'];
-  source: AlertSnapshot['source'];
-  activeAt: number;
-  firedAt: number | null;
-  resolvedAt: number | null;
-  ack: AlertSnapshot['ack'];
-  /** Receivers were told it fires (and have not been told it resolved). */
-  notified: boolean;
-  lastNotifiedAt: number | null;
-  mutedBy: MuteReason[];
-}
-
-/** A rule in the form PUT /alert-rules takes (so a GET can be edited and sent back). */
-export interface RuleView {
-  name: string;
-  metric: string;
-  matchers: string[];
-  op: Rule['op'];
-  value: number;
-  for: string;
-  severity: Rule['severity'];
-  repeat?: string;
-  description?: string;
-}
+/** How often a state that changed only in counters is written (transitions are written at once). */
+const COUNTER_SAVE_MS = 60_000;
 
 /**
  * Owns the alert engine: restores it at start, feeds it stored results and agent
@@ -95,9 +59,6 @@ export interface RuleView {
  * memory and written with the next step or tick: a crash loses at most those counters —
  * an alert then fires a few results later — never a notification, and never repeats one.
  */
-/** How often a state that changed only in counters is written (transitions are written at once). */
-const COUNTER_SAVE_MS = 60_000;
-
 @Injectable()
 export class AlertingService implements PollEvents, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Alerting');
@@ -243,25 +204,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   // ---- operator actions --------------------------------------------------------------
 
   alerts(): AlertView[] {
-    return this.journal.engine.alerts().map((a) => ({
-      fingerprint: a.fingerprint,
-      name: a.name,
-      state: a.state,
-      severity: a.severity,
-      labels: { ...a.labels },
-      summary: a.summary,
-      reason: a.reason,
-      value: a.value,
-      status: a.status,
-      source: a.source,
-      activeAt: a.activeAt,
-      firedAt: a.firedAt,
-      resolvedAt: a.resolvedAt,
-      ack: a.ack,
-      notified: a.notifiedSeverity !== null,
-      lastNotifiedAt: a.lastNotifiedAt,
-      mutedBy: this.journal.engine.mutedBy(a.fingerprint),
-    }));
+    const engine = this.journal.engine;
+    return engine.alerts().map((a) => alertView(a, engine.mutedBy(a.fingerprint)));
   }
 
   alert(fingerprint: string): AlertView {
@@ -430,27 +374,4 @@ function domainError(e: unknown): unknown {
   if (e instanceof AlertNotFoundError) return new NotFoundError(e.message);
   if (e instanceof AlertStateError) return new ConflictError(e.message);
   return e;
-}
-
-function alertTarget(fingerprint: string, name: string | undefined): AuditTarget {
-  return { kind: 'alert', id: fingerprint, name: name ?? null };
-}
-
-/** A silence has no name: its matchers say what it silences. */
-function silenceTarget(silence: Silence): AuditTarget {
-  return { kind: 'silence', id: silence.id, name: silence.matchers.map(formatMatcher).join(', ') };
-}
-
-function ruleView(rule: Rule): RuleView {
-  return {
-    name: rule.name,
-    metric: rule.metric,
-    matchers: rule.matchers.map(formatMatcher),
-    op: rule.op,
-    value: rule.value,
-    for: formatDuration(rule.forMs),
-    severity: rule.severity,
-    ...(rule.repeatMs === null ? {} : { repeat: formatDuration(rule.repeatMs) }),
-    ...(rule.description === null ? {} : { description: rule.description }),
-  };
 }

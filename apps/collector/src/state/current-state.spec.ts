@@ -161,4 +161,38 @@ describe('CurrentState (the read model)', () => {
     assert.notEqual(second, first);
     assert.equal(second.agents.find((a) => a.name === 'pacs-01')?.dropped, 5);
   });
+
+  it("keeps an agent's Describe answer without the plugins' schemas, and one declaration map per plugin described alike", async () => {
+    const description = (agentId: string) =>
+      JSON.stringify({
+        agentId,
+        version: '1.0.0',
+        plugins: [
+          {
+            name: 'fixture-queue',
+            version: '1.0.0',
+            source: 'plugins/fixture-queue',
+            configSchemaJson: JSON.stringify({ type: 'object', properties: { queue: { type: 'string', description: 'x'.repeat(10_000) } } }),
+            metrics: [{ name: 'depth', unit: 'count', help: 'Messages waiting.', labels: ['queue'] }],
+          },
+        ],
+      });
+    const archive = (await agents.findByName('archive-02'))!.id;
+    await agents.update(pacs, { descriptionJson: description('a') });
+    await agents.update(archive, { descriptionJson: description('b') });
+    await state.onModuleInit();
+    const [one, two] = [state.agent(pacs)!, state.agent(archive)!];
+    assert.ok(one.agent.descriptionJson!.length < 500, `${one.agent.descriptionJson!.length} characters kept in memory`);
+    assert.deepEqual(JSON.parse(one.agent.descriptionJson!), {
+      agentId: 'a',
+      version: '1.0.0',
+      plugins: [{ name: 'fixture-queue', version: '1.0.0', source: 'plugins/fixture-queue' }],
+    });
+    assert.equal(one.declared.get('fixture-queue')?.get('depth')?.help, 'Messages waiting.');
+    assert.equal(one.declared.get('fixture-queue'), two.declared.get('fixture-queue'), 'two agents describing a plugin alike got two maps');
+    state.agentPolled(pacs, { descriptionJson: description('c') });
+    assert.equal(state.agent(pacs)!.declared.get('fixture-queue'), two.declared.get('fixture-queue'));
+    await state.refreshAgent(pacs);
+    assert.equal(state.agent(pacs)!.declared.get('fixture-queue')?.get('depth')?.unit, 'count', 'a refresh lost the declarations');
+  });
 });

@@ -2,22 +2,12 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { CollectorConfig } from '../config/env.js';
 import type { StoredMetric } from '../polling/result-writer.js';
 import type { AgentEntity, AgentState, CheckEntity, CheckStateEntity, StatusCode } from '../storage/entities/index.js';
-import { declarationProblem, PluginRegistry, type MetricDeclaration } from '#rounds/plugins';
+import { PluginRegistry } from '#rounds/plugins';
 import { COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../shared/tokens.js';
 import { StateRepository, type StateRows } from './state.repository.js';
+import { parseDescription, parseHealth, parseMetrics, type AgentHealthView, type Declarations } from './stored-json.js';
 
-/** What the agent reported about itself in its last Collect answer (AgentHealth on the wire). */
-export interface AgentHealthView {
-  rssBytes?: number;
-  cpuSeconds?: number;
-  spoolDepth?: number;
-  spoolBytes?: number;
-  pluginErrors?: number;
-  uptimeSeconds?: number;
-}
-
-/** A plugin's metric declarations by metric name. */
-export type Declarations = ReadonlyMap<string, MetricDeclaration>;
+export type { AgentHealthView, Declarations } from './stored-json.js';
 
 /**
  * An agent in the read model: its row, its health parsed once per poll instead of once per
@@ -100,7 +90,7 @@ export type AgentPatch = Partial<
   >
 >;
 
-/** The agent fields only polls change. */
+/** The agent fields only polls change (the description is written to the database before the read model hears of it). */
 const POLLED_FIELDS = [
   'state',
   'lastSeenAt',
@@ -111,10 +101,7 @@ const POLLED_FIELDS = [
   'agentAssignmentVersion',
   'dropped',
   'healthJson',
-  'descriptionJson',
 ] as const satisfies readonly (keyof AgentPatch)[];
-
-const HEALTH_FIELDS = ['rssBytes', 'cpuSeconds', 'spoolDepth', 'spoolBytes', 'pluginErrors', 'uptimeSeconds'] as const;
 
 /**
  * The one read model of current state: agents, checks, the checks' states and their latest
@@ -142,6 +129,8 @@ export class CurrentState implements OnModuleInit {
 
   /** Built-in plugins' declarations by plugin, for agents that have not described theirs. */
   private readonly builtins = new Map<string, Declarations | null>();
+  /** Declaration maps shared by the agents that describe the same plugin alike. */
+  private readonly interned = new Map<string, Declarations>();
 
   async onModuleInit(): Promise<void> {
     const started = performance.now();
@@ -211,7 +200,7 @@ export class CurrentState implements OnModuleInit {
     if (!record) return;
     Object.assign(record.agent, patch);
     if (patch.healthJson !== undefined) record.health = parseHealth(patch.healthJson);
-    if (patch.descriptionJson !== undefined) record.declared = declarationsOf(patch.descriptionJson);
+    if (patch.descriptionJson !== undefined) this.described(record.agent, patch.descriptionJson, record);
     this.changed();
   }
 
@@ -324,7 +313,9 @@ export class CurrentState implements OnModuleInit {
 
   private put({ agents, checks, states }: StateRows): void {
     for (const agent of agents) {
-      this.agents.set(agent.id, { agent, health: parseHealth(agent.healthJson), declared: declarationsOf(agent.descriptionJson) });
+      const record: AgentRecord = { agent, health: parseHealth(agent.healthJson), declared: new Map() };
+      this.described(agent, agent.descriptionJson, record);
+      this.agents.set(agent.id, record);
       if (!this.checksOfAgent.has(agent.id)) this.checksOfAgent.set(agent.id, new Set());
     }
     const stateOf = new Map(states.map((s) => [s.checkId, s]));
@@ -335,6 +326,13 @@ export class CurrentState implements OnModuleInit {
       if (!ids) this.checksOfAgent.set(check.agentId, (ids = new Set()));
       ids.add(check.id);
     }
+  }
+
+  /** Keeps an agent's Describe answer compact, its declarations parsed (see {@link ParsedDescription}). */
+  private described(agent: AgentEntity, descriptionJson: string | null, record: AgentRecord): void {
+    const parsed = parseDescription(descriptionJson, this.interned);
+    agent.descriptionJson = parsed.compactJson;
+    record.declared = parsed.declared;
   }
 
   private builtin(plugin: string): Declarations | null {
@@ -366,55 +364,4 @@ function freshness(lastResultAt: number | null, intervalMs: number, agentState: 
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export function parseMetrics(json: string): StoredMetric[] {
-  try {
-    const value: unknown = JSON.parse(json);
-    if (!Array.isArray(value)) return [];
-    return (value as unknown[]).filter((m): m is StoredMetric => {
-      if (typeof m !== 'object' || m === null) return false;
-      const { name, value: v, unit } = m as Record<string, unknown>;
-      return typeof name === 'string' && typeof v === 'number' && typeof unit === 'string';
-    });
-  } catch {
-    return [];
-  }
-}
-
-/**
- * The metric declarations in an agent's Describe answer, by plugin. A plugin whose declarations
- * break the rules (an agent of another version, or a hostile one) gets none: its metrics are
- * then left out rather than exported on trust.
- */
-function declarationsOf(descriptionJson: string | null): ReadonlyMap<string, Declarations> {
-  const out = new Map<string, Declarations>();
-  if (!descriptionJson) return out;
-  try {
-    const description = JSON.parse(descriptionJson) as { plugins?: { name?: unknown; metrics?: unknown }[] };
-    for (const plugin of description.plugins ?? []) {
-      if (typeof plugin.name !== 'string' || !Array.isArray(plugin.metrics) || plugin.metrics.length === 0) continue;
-      const metrics = plugin.metrics as MetricDeclaration[];
-      out.set(plugin.name, declarationProblem(metrics) === undefined ? new Map(metrics.map((d) => [d.name, d])) : new Map());
-    }
-  } catch {
-    // An unreadable description declares nothing; the built-in declarations still apply.
-  }
-  return out;
-}
-
-function parseHealth(json: string | null): AgentHealthView | null {
-  if (!json) return null;
-  try {
-    const value: unknown = JSON.parse(json);
-    if (typeof value !== 'object' || value === null) return null;
-    const health: AgentHealthView = {};
-    for (const field of HEALTH_FIELDS) {
-      const v = (value as Record<string, unknown>)[field];
-      if (typeof v === 'number' && Number.isFinite(v)) health[field] = v;
-    }
-    return health;
-  } catch {
-    return null;
-  }
 }
