@@ -21,6 +21,14 @@ export const SQLITE_FILE_NAME = 'rounds.sqlite';
 /** How long a statement waits for another process's lock (e.g. a backup) before SQLITE_BUSY. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * SQLite's page cache, KiB: better-sqlite3's built-in default, made explicit because it shapes the
+ * collector's memory. The cache fills as the database grows, so RSS rises by up to this much in
+ * the first half hour of steady load and then holds (bench: soak; with 2 MiB it is flat after
+ * three minutes, at the price of more reads for the dashboard and the writer at scale).
+ */
+const SQLITE_CACHE_KIB = 16_000;
+
 interface PragmaConnection {
   pragma(source: string): unknown;
 }
@@ -61,6 +69,7 @@ export function createDataSource(options: DataSourceConfig): DataSource {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      db.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
     },
   });
   return withSecretBox(dataSource, keys);
