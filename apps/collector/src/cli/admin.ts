@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { CollectorConfig } from '../config/env.js';
 import { CollectorModule } from '../collector.module.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
+import { keyCreatedNotice, secretBoxOf } from '../storage/secret-box.js';
 import { AgentsService } from '../inventory/agents.service.js';
 import { enrolAgentDto } from '../inventory/agents.dto.js';
 import { ApiTokenService } from '../auth/api-token.service.js';
@@ -23,6 +24,9 @@ import { cliAuditContext } from '../audit/audit.types.js';
  */
 export async function withContext<T>(config: CollectorConfig, fn: (app: INestApplicationContext) => Promise<T>): Promise<T> {
   const app = await NestFactory.createApplicationContext(CollectorModule.register({ config, serve: false }), { logger: ['fatal', 'error', 'warn'] });
+  // The first command on a new data folder (the quickstart's `agent add`) makes the key: say so there.
+  const key = secretBoxOf(app.get<DataSource>(DATA_SOURCE)).current;
+  if (key.created) process.stderr.write(`${keyCreatedNotice(key)}\n`);
   try {
     return await fn(app);
   } catch (e) {

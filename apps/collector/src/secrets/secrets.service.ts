@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CollectorConfig } from '../config/env.js';
 import { COLLECTOR_CONFIG } from '../shared/tokens.js';
-import { MAKE_A_KEY, SecretBox, secretKey } from '../storage/secret-box.js';
+import { keyCreatedNotice, MAKE_A_KEY, SecretBox, secretKey } from '../storage/secret-box.js';
 import {
   installStagedKey,
   keepOldKey,
@@ -31,10 +31,7 @@ export class SecretsService {
   async sealStoredSecrets(): Promise<ResealCounts> {
     const box = this.secrets.box();
     if (box.current.created) {
-      this.log.warn(
-        `created the secret key ${box.current.source} (key ${box.current.id}, mode 0600): it encrypts agent tokens and channel secrets — ` +
-          'back it up with the database; without it they cannot be read',
-      );
+      this.log.warn(keyCreatedNotice(box.current));
     }
     const counts = await this.secrets.resealAll(box);
     if (counts.agents + counts.channels > 0) {

@@ -24,6 +24,14 @@ export interface SecretKey {
   readonly created?: boolean;
 }
 
+/** What to say once when a key file was just made: without it, what it sealed cannot be read. */
+export function keyCreatedNotice(key: SecretKey): string {
+  return (
+    `created the secret key ${key.source} (key ${key.id}, mode 0600): it encrypts agent tokens and channel secrets — ` +
+    'back it up with the database; without it they cannot be read'
+  );
+}
+
 /** A stable, public id for a key: it names the key in envelopes and messages without revealing it. */
 export function keyIdOf(bytes: Buffer): string {
   return createHash('sha256').update('rounds-secret-key-id\0').update(bytes).digest().subarray(0, 6).toString('base64url');
