@@ -9,6 +9,7 @@ import { SecretsModule } from './secrets/secrets.module.js';
 import { CoreModule } from './shared/core.module.js';
 import { StateModule } from './state/state.module.js';
 import { StorageModule } from './storage/storage.module.js';
+import { UsersModule } from './users/users.module.js';
 import { WebModule } from './web/web.module.js';
 
 export interface CollectorModuleOptions {
@@ -19,7 +20,7 @@ export interface CollectorModuleOptions {
 
 /**
  * The collector as feature modules, one folder each: storage, inventory (agents and checks),
- * auth, notifications, and — when serving — delivery, state, polling, alerting, metrics and web.
+ * auth, notifications, users, and — when serving — delivery, state, polling, alerting, metrics and web.
  */
 @Module({})
 export class CollectorModule {
@@ -34,6 +35,7 @@ export class CollectorModule {
         AuditModule,
         NotificationsModule,
         SecretsModule,
+        UsersModule,
         ...(serve ? [StateModule, DeliveryModule, WebModule] : []),
       ],
     };

@@ -4,6 +4,7 @@ import { readCollectorConfig } from './config/env.js';
 import { agentCommand, apiTokenCommand, checkCommand, secretsCommand } from './cli/admin.js';
 import { serve } from './cli/serve.js';
 import { auditCommand } from './audit/audit.cli.js';
+import { userCommand } from './users/users.cli.js';
 
 const USAGE = `rounds-collector ${ROUNDS_VERSION} — polls Rounds agents, stores and shows their results
 
@@ -16,6 +17,12 @@ usage:
   rounds-collector api-token rotate              print a new API token (the old one stops working)
   rounds-collector audit verify                  check the audit log's hash chain (exit 2 naming the first broken row)
   rounds-collector audit list [--limit 20]       the newest audit log rows
+  rounds-collector user add --name <n> --role admin|operator|viewer [--password-stdin]
+                                                 add a user; prints a generated password once
+  rounds-collector user list                     name, role, state, must-change, 2FA, created
+  rounds-collector user disable|enable <name>
+  rounds-collector user reset-password <name>    print a new password (to change at first sign-in)
+  rounds-collector user reset-2fa <name>         clear the user's TOTP secret
   rounds-collector secrets rotate-key            re-encrypt agent tokens and channel secrets under a new key
                                                  (collector stopped; back the new key up afterwards)
 
@@ -32,6 +39,8 @@ const { command, values, positionals } = parseCommandLine('rounds-collector', US
   interval: { type: 'string' },
   timeout: { type: 'string' },
   limit: { type: 'string' },
+  role: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
 });
 const print = (line: string) => console.log(line);
 
@@ -44,5 +53,6 @@ runCommand('rounds-collector', USAGE, command, {
   check: () => checkCommand(readCollectorConfig(), { positionals, values }, print),
   'api-token': () => apiTokenCommand(readCollectorConfig(), { positionals, values }, print),
   audit: () => auditCommand(readCollectorConfig(), { positionals, values }, print),
+  user: () => userCommand(readCollectorConfig(), { positionals, values }, print),
   secrets: () => secretsCommand(readCollectorConfig(), { positionals, values }, print),
 });

@@ -37,6 +37,11 @@ export const AUDIT_ACTIONS = [
   'maintenance.remove',
   'check-policy.set',
   'api-token.rotate',
+  'user.add',
+  'user.disable',
+  'user.enable',
+  'user.reset-password',
+  'user.reset-2fa',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -8,6 +8,7 @@ import { CollectorModule } from '../collector.module.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { ApiTokenService } from '../auth/api-token.service.js';
 import { SecretsService } from '../secrets/secrets.service.js';
+import { UsersService } from '../users/users.service.js';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
@@ -28,8 +29,10 @@ export async function serve(config: CollectorConfig): Promise<void> {
     next();
   });
   // Before listen(): the read model loads and the poller starts only after this.
+  let firstAdmin: { name: string; password: string } | null;
   try {
     await app.get(SecretsService).sealStoredSecrets();
+    firstAdmin = await app.get(UsersService).ensureFirstAdmin();
   } catch (e) {
     // Nothing has started yet (app.close() would stop services that never ran).
     await app.get<DataSource>(DATA_SOURCE).destroy();
@@ -51,6 +54,7 @@ export async function serve(config: CollectorConfig): Promise<void> {
   if (created) {
     log.log(`API token (shown once; only its hash is kept — \`rounds-collector api-token rotate\` makes a new one): ${created}`);
   }
+  if (firstAdmin) log.log(firstAdminNotice(firstAdmin));
   // Signal handlers first: whoever waits for "ready" may stop the collector at once.
   const stopped = untilStopped(log, async (signal) => {
     log.log(`${signal} received: stopping, flushing pending writes`);
@@ -64,4 +68,12 @@ export async function serve(config: CollectorConfig): Promise<void> {
   log.log(`rounds-collector ${ROUNDS_VERSION} ready: http://${host}:${address.port}/ (data: ${config.databaseUrl ? 'PostgreSQL' : config.dataDir})`);
   await stopped;
   log.log('stopped');
+}
+
+/** The one time the first admin's password is readable: only its scrypt hash is stored. */
+export function firstAdminNotice({ name, password }: { name: string; password: string }): string {
+  return (
+    `first start: created user "${name}" (role admin) with the password ${password} — shown once; it must be changed at the first sign-in. ` +
+    `Lost it? \`rounds-collector user reset-password ${name}\` prints a new one.`
+  );
 }

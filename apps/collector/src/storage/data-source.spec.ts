@@ -49,6 +49,7 @@ describe('createDataSource with SQLite', () => {
     'migrations',
     'notification_channels',
     'notification_outbox',
+    'users',
   ];
 
   it('applies every migration to an empty database', async () => {
@@ -71,6 +72,7 @@ describe('createDataSource with SQLite', () => {
         'idx_checks_agent_id',
         'idx_notification_outbox_channel',
         'idx_notification_outbox_due',
+        'idx_users_name_lower',
       ],
     );
   });

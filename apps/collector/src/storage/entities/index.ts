@@ -7,6 +7,7 @@ import { CheckEntity } from './check.entity.js';
 import { NotificationChannelEntity } from './notification-channel.entity.js';
 import { NotificationOutboxEntity } from './notification-outbox.entity.js';
 import { AuditLogEntity } from '../../audit/audit-log.entity.js';
+import { UserEntity } from '../../users/user.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
 export { AlertEngineStateEntity, ALERT_ENGINE_STATE_ID } from './alert-engine-state.entity.js';
@@ -28,4 +29,5 @@ export const ENTITIES = [
   AlertEngineStateEntity,
   AlertHistoryEntity,
   AuditLogEntity,
+  UserEntity,
 ];

@@ -3,6 +3,14 @@ import { Notifications1700000000001 } from './1700000000001-notifications.js';
 import { Alerting1700000000002 } from './1700000000002-alerting.js';
 import { TimeoutWithinInterval1700000000003 } from './1700000000003-timeout-within-interval.js';
 import { AuditLog1700000000005 } from '../../audit/1700000000005-audit-log.js';
+import { Users1700000000006 } from '../../users/1700000000006-users.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
-export const MIGRATIONS = [Initial1700000000000, Notifications1700000000001, Alerting1700000000002, TimeoutWithinInterval1700000000003, AuditLog1700000000005];
+export const MIGRATIONS = [
+  Initial1700000000000,
+  Notifications1700000000001,
+  Alerting1700000000002,
+  TimeoutWithinInterval1700000000003,
+  AuditLog1700000000005,
+  Users1700000000006,
+];
