@@ -56,7 +56,7 @@ describe('a Collect answer to a busy collector', { timeout: 120_000 }, () => {
     await agent?.proc.stop();
   });
 
-  test('arrives whole, within its byte budget and well inside the deadline, while the event loop is busy 90 % of the time', async () => {
+  test('arrives whole, within its byte budget and inside the poll deadline, while the event loop is busy 90 % of the time', async () => {
     // 90 ms of work, then one turn for everything else: like a collector storing and serving at full tilt.
     const busy = setInterval(() => {
       const until = performance.now() + 90;
@@ -74,6 +74,8 @@ describe('a Collect answer to a busy collector', { timeout: 120_000 }, () => {
     console.log(`${answer.results.length} results, ${bytes} bytes in ${ms.toFixed(0)} ms on a busy event loop`);
     assert.equal(answer.more, true);
     assert.ok(bytes > COLLECT_LIMITS.resultBytes * 0.9 && bytes <= COLLECT_LIMITS.resultBytes + 4096, `${bytes} bytes`);
-    assert.ok(ms < DEADLINE_MS / 2, `the answer took ${ms.toFixed(0)} ms of its ${DEADLINE_MS} ms deadline`);
+    // Inside the deadline, not a fraction of it: on a shared two-core machine under a full test run the
+    // answer took 0.4–3.7 s; with the 64 KiB window this guards against it never arrived within 5 s.
+    assert.ok(ms < DEADLINE_MS, `the answer took ${ms.toFixed(0)} ms of its ${DEADLINE_MS} ms deadline`);
   });
 });
