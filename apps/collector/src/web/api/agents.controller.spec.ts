@@ -8,6 +8,16 @@ import { AgentsService } from '../../inventory/agents.service.js';
 import { AgentsController } from './agents.controller.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 
+/** The agents API over `db`, with the read model; the agent client pool reaches nothing there, so enrolments get a warning. */
+function agentsApi(db: Awaited<ReturnType<typeof openTestDatabase>>): Promise<ApiTestApp> {
+  return startApiTestApp({
+    controllers: [AgentsController],
+    dataSource: db.dataSource,
+    config: { pollTimeoutMs: 1000 },
+    providers: [AgentsRepository, AgentClientPool, AgentsService],
+  });
+}
+
 describe('AgentsController (/api/v1/agents): names', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let api: ApiTestApp;
@@ -17,12 +27,7 @@ describe('AgentsController (/api/v1/agents): names', () => {
     db = await openTestDatabase();
     // Nothing listens there: the agent is registered with a warning, which is all a name test needs.
     enrol = `rounds://${'t'.repeat(43)}@127.0.0.1:${await freePort()}?fp=${'ab'.repeat(32)}`;
-    api = await startApiTestApp({
-      controllers: [AgentsController],
-      dataSource: db.dataSource,
-      config: { pollTimeoutMs: 1000 },
-      providers: [AgentsRepository, AgentClientPool, AgentsService],
-    });
+    api = await agentsApi(db);
   });
   after(async () => {
     await api.close();
@@ -77,12 +82,7 @@ describe('AgentsController (/api/v1/agents): the read model behind the lists', (
 
   before(async () => {
     db = await openTestDatabase();
-    api = await startApiTestApp({
-      controllers: [AgentsController],
-      dataSource: db.dataSource,
-      config: { pollTimeoutMs: 1000 },
-      providers: [AgentsRepository, AgentClientPool, AgentsService],
-    });
+    api = await agentsApi(db);
   });
   after(async () => {
     await api.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CONTROL_CHARACTERS_MESSAGE, PluginRegistry } from '#rounds/plugins';
+import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
 import { AgentClientPool } from '../../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
@@ -9,9 +9,9 @@ import { HistoryService } from '../../history/history.service.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { AgentsService } from '../../inventory/agents.service.js';
 import { ChecksService } from '../../inventory/checks.service.js';
-import { PLUGIN_REGISTRY } from '../../shared/tokens.js';
 import { CurrentState } from '../../state/current-state.js';
 import { CheckStateEntity } from '../../storage/entities/index.js';
+import type { CollectorConfig } from '../../config/env.js';
 import { ChecksController } from './checks.controller.js';
 import { startApiTestApp, type ApiErrorBody, type ApiResponse, type ApiTestApp } from './testing.js';
 
@@ -21,6 +21,16 @@ interface CheckBody {
   name: string;
   enabled: boolean;
   intervalMs: number;
+}
+
+/** The checks API over `db` with the read model, the built-in plugins and `config` (limits, intervals). */
+function checksApi(db: Awaited<ReturnType<typeof openTestDatabase>>, config: Partial<CollectorConfig>): Promise<ApiTestApp> {
+  return startApiTestApp({
+    controllers: [ChecksController],
+    dataSource: db.dataSource,
+    config,
+    providers: [ResultsRepository, HistoryService, AgentClientPool, AgentsRepository, ChecksRepository, AgentsService, ChecksService],
+  });
 }
 
 /** Every C0 and C1 control character a name could smuggle, newline and NUL included. */
@@ -36,21 +46,7 @@ describe('ChecksController (/api/v1/checks): names', () => {
   before(async () => {
     db = await openTestDatabase();
     agentId = (await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' })).id;
-    api = await startApiTestApp({
-      controllers: [ChecksController],
-      dataSource: db.dataSource,
-      config: { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000 },
-      providers: [
-        { provide: PLUGIN_REGISTRY, useValue: PluginRegistry.withBuiltins() },
-        AgentsRepository,
-        ChecksRepository,
-        ResultsRepository,
-        HistoryService,
-        AgentClientPool,
-        AgentsService,
-        ChecksService,
-      ],
-    });
+    api = await checksApi(db, { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000 });
   });
   after(async () => {
     await api.close();
@@ -155,21 +151,7 @@ describe('ChecksController (/api/v1/checks): limits', () => {
   before(async () => {
     db = await openTestDatabase();
     await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
-    api = await startApiTestApp({
-      controllers: [ChecksController],
-      dataSource: db.dataSource,
-      config: { pollTimeoutMs: 1000, maxChecksPerAgent: 2, minCheckIntervalMs: 1000 },
-      providers: [
-        { provide: PLUGIN_REGISTRY, useValue: PluginRegistry.withBuiltins() },
-        AgentClientPool,
-        AgentsRepository,
-        ChecksRepository,
-        ResultsRepository,
-        HistoryService,
-        AgentsService,
-        ChecksService,
-      ],
-    });
+    api = await checksApi(db, { pollTimeoutMs: 1000, maxChecksPerAgent: 2, minCheckIntervalMs: 1000 });
   });
   after(async () => {
     await api.close();
@@ -239,12 +221,7 @@ describe('ChecksController (/api/v1/checks): the read model behind the lists', (
   before(async () => {
     db = await openTestDatabase();
     agentId = (await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' })).id;
-    api = await startApiTestApp({
-      controllers: [ChecksController],
-      dataSource: db.dataSource,
-      config: { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000, pollIntervalMs: 10_000 },
-      providers: [ResultsRepository, HistoryService, AgentClientPool, AgentsRepository, ChecksRepository, AgentsService, ChecksService],
-    });
+    api = await checksApi(db, { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000, pollIntervalMs: 10_000 });
   });
   after(async () => {
     await api.close();
