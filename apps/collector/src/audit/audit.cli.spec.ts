@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { createDataSource } from '../storage/data-source.js';
 import { openTestDatabase } from '../storage/testing.js';
-
-/** This file runs as dist/apps/collector/src/audit/audit.cli.spec.js; the bin is at the repository root. */
-const BIN = fileURLToPath(new URL('../../../../../bin/rounds-collector.js', import.meta.url));
+import { runCollectorCli } from '../cli/testing.js';
 
 describe('rounds-collector audit verify | list', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
 
-  /** Runs the real CLI against the spec's database; resolves with its exit code and everything it printed. */
-  const cli = (args: string[]) =>
-    new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { env: { PATH: process.env['PATH'], NO_COLOR: '1', ROUNDS_DATA_DIR: db.dataDir, ROUNDS_LOG_LEVEL: 'error' } },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
-      );
-    });
+  /** Runs the real CLI against the spec's database. */
+  const cli = (args: string[]) => runCollectorCli(db.dataDir, args);
 
   /** Tampers as someone with the database file would: the append-only triggers go first. */
   const tamper = async (...statements: string[]) => {

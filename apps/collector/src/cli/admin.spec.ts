@@ -1,30 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { readKeyFile, SECRET_KEY_FILE_NAME, writeKeyFile } from '../storage/secret-key.store.js';
-
-/** This file runs as dist/apps/collector/src/cli/admin.spec.js; the bin is at the repository root. */
-const BIN = fileURLToPath(new URL('../../../../../bin/rounds-collector.js', import.meta.url));
+import { runCollectorCli } from './testing.js';
 
 describe('rounds-collector check add (limits)', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
 
-  /** Runs the real CLI against the spec's database; resolves with its exit code and everything it printed. */
+  /** `check add` of a tcp check on pacs-01 through the real CLI, against the spec's database. */
   const checkAdd = (args: string[], env: Record<string, string> = {}) =>
-    new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [BIN, 'check', 'add', '--agent', 'pacs-01', '--plugin', 'tcp', '--config', '{"host":"pacs","port":104}', ...args],
-        { env: { PATH: process.env['PATH'], NO_COLOR: '1', ROUNDS_DATA_DIR: db.dataDir, ROUNDS_LOG_LEVEL: 'error', ...env } },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
-      );
-    });
+    runCollectorCli(db.dataDir, ['check', 'add', '--agent', 'pacs-01', '--plugin', 'tcp', '--config', '{"host":"pacs","port":104}', ...args], { env });
 
   before(async () => {
     db = await openTestDatabase();
@@ -65,15 +54,7 @@ describe('rounds-collector check add (limits)', () => {
 describe('rounds-collector secrets rotate-key', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
 
-  const run = (args: string[]) =>
-    new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { env: { PATH: process.env['PATH'], NO_COLOR: '1', ROUNDS_DATA_DIR: db.dataDir, ROUNDS_LOG_LEVEL: 'error' } },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
-      );
-    });
+  const run = (args: string[]) => runCollectorCli(db.dataDir, args);
 
   before(async () => {
     db = await openTestDatabase();

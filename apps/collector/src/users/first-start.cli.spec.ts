@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createDataSource } from '../storage/data-source.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { verifyPassword } from './passwords.js';
-
-const BIN = fileURLToPath(new URL('../../../../../bin/rounds-collector.js', import.meta.url));
+import { COLLECTOR_BIN } from '../cli/testing.js';
 
 describe('rounds-collector start on an empty database', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -14,7 +12,7 @@ describe('rounds-collector start on an empty database', () => {
   /** Starts the real collector on an ephemeral port, waits for "ready", stops it with SIGTERM; resolves with all it printed. */
   const startAndStop = () =>
     new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'start'], {
+      const child = spawn(process.execPath, [COLLECTOR_BIN, 'start'], {
         env: {
           PATH: process.env['PATH'],
           NO_COLOR: '1',

@@ -1,29 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createDataSource } from '../storage/data-source.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { verifyPassword } from './passwords.js';
-
-/** This file runs as dist/apps/collector/src/users/users.cli.spec.js; the bin is at the repository root. */
-const BIN = fileURLToPath(new URL('../../../../../bin/rounds-collector.js', import.meta.url));
+import { runCollectorCli } from '../cli/testing.js';
 
 describe('rounds-collector user add | list | disable | enable | reset-password | reset-2fa', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
 
-  /** Runs the real CLI against the spec's database; resolves with its exit code and everything it printed. */
-  const cli = (args: string[], stdin?: string) =>
-    new Promise<{ code: number; output: string }>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        [BIN, ...args],
-        { env: { PATH: process.env['PATH'], NO_COLOR: '1', ROUNDS_DATA_DIR: db.dataDir, ROUNDS_LOG_LEVEL: 'error' } },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
-      );
-      child.stdin?.end(stdin ?? '');
-    });
+  /** Runs the real CLI against the spec's database, `stdin` as its input. */
+  const cli = (args: string[], stdin?: string) => runCollectorCli(db.dataDir, args, { stdin });
 
   /** Reads the database as someone with the file would (the CLI has closed it). */
   const query = async <T>(sql: string): Promise<T[]> => {
