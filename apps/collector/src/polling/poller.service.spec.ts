@@ -11,7 +11,7 @@ import { ChecksRepository } from '../inventory/checks.repository.js';
 import { ResultsRepository } from '../history/results.repository.js';
 import { ResultWriter } from './result-writer.js';
 import { openTestDatabase } from '../storage/testing.js';
-import { PollerService } from './poller.service.js';
+import { PollerService, type PollObserver } from './poller.service.js';
 import { CurrentState } from '../state/current-state.js';
 import { StateRepository } from '../state/state.repository.js';
 
@@ -225,6 +225,19 @@ describe('PollerService', () => {
     Logger.overrideLogger(false);
   });
 
+  /** The poller over the spec's repositories, writer and fake pool, with its own read model. */
+  const newPoller = (observer?: PollObserver) =>
+    new PollerService(
+      agents,
+      checks,
+      pool as unknown as AgentClientPool,
+      writer,
+      new CurrentState(new StateRepository(db.dataSource), config, PluginRegistry.withBuiltins()),
+      config,
+      clock,
+      observer,
+    );
+
   beforeEach(async () => {
     logger.lines.length = 0;
     db = await openTestDatabase();
@@ -234,15 +247,7 @@ describe('PollerService', () => {
     results = new ResultsRepository(db.dataSource);
     writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
     pool = new FakeAgentPool(clock);
-    poller = new PollerService(
-      agents,
-      checks,
-      pool as unknown as AgentClientPool,
-      writer,
-      new CurrentState(new StateRepository(db.dataSource), config, PluginRegistry.withBuiltins()),
-      config,
-      clock,
-    );
+    poller = newPoller();
     agentId = (await agents.create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't'.repeat(43), fingerprint: 'f'.repeat(64) }, T0)).id;
   });
   afterEach(async () => {
@@ -467,16 +472,7 @@ describe('PollerService', () => {
       const observer = { pollFinished: () => {}, pollLate: () => {}, resultTruncated: (fields: readonly string[]) => void truncated.push([...fields]) };
       await poller.onApplicationShutdown();
       writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
-      poller = new PollerService(
-        agents,
-        checks,
-        pool as unknown as AgentClientPool,
-        writer,
-        new CurrentState(new StateRepository(db.dataSource), config, PluginRegistry.withBuiltins()),
-        config,
-        clock,
-        observer,
-      );
+      poller = newPoller(observer);
       const huge = (seq: number): CheckResult => ({
         ...result(checkId, seq),
         summary: 'z'.repeat(2_000_000),
