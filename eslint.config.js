@@ -53,7 +53,7 @@ const crossApp = (app) => [
 ];
 const libToApp = [pattern('^(?:\\.\\./)+apps(?:/|$)', 'libs never import apps: the dependency goes the other way.')];
 
-const CONTROLLERS = ['**/*.controller.ts', '**/*.guard.ts', '**/*.filter.ts', '**/*.pipe.ts', '**/views/**/*.ts'];
+const CONTROLLERS = ['**/*.controller.ts', '**/*.guard.ts', '**/*.filter.ts', '**/*.pipe.ts', '**/views/**/*.ts', '**/views/**/*.tsx'];
 const SERVICES = ['**/*.service.ts'];
 // Specs and test helpers wire real repositories on purpose; the app boundary still holds.
 const NOT_LAYERED = ['**/*.spec.ts', '**/testing.ts'];
@@ -66,7 +66,7 @@ const restrict = (patterns) => ({
 // so each block carries the union of what applies to its files, most specific last.
 const boundaries = [
   ...APPS.flatMap((app) => [
-    { name: `rounds/boundaries/${app}`, files: [`apps/${app}/**/*.ts`], rules: restrict(crossApp(app)) },
+    { name: `rounds/boundaries/${app}`, files: [`apps/${app}/**/*.ts`, `apps/${app}/**/*.tsx`], rules: restrict(crossApp(app)) },
     {
       name: `rounds/boundaries/${app}/services`,
       files: SERVICES.map((g) => `apps/${app}/${g}`),

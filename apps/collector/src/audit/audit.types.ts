@@ -42,6 +42,17 @@ export const AUDIT_ACTIONS = [
   'user.enable',
   'user.reset-password',
   'user.reset-2fa',
+  'user.set-role',
+  'user.change-password',
+  'user.enable-2fa',
+  'user.use-backup-code',
+  'user.sign-in',
+  'user.sign-in-failed',
+  'user.lockout',
+  'user.sign-out',
+  'session.revoke',
+  'api-token.create',
+  'api-token.revoke',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

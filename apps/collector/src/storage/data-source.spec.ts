@@ -42,6 +42,7 @@ describe('createDataSource with SQLite', () => {
     'agents',
     'alert_engine_state',
     'alert_history',
+    'api_tokens',
     'audit_log',
     'check_results',
     'check_state',
@@ -49,6 +50,7 @@ describe('createDataSource with SQLite', () => {
     'migrations',
     'notification_channels',
     'notification_outbox',
+    'sessions',
     'users',
   ];
 
@@ -65,6 +67,8 @@ describe('createDataSource with SQLite', () => {
       [
         'idx_alert_history_at',
         'idx_alert_history_fingerprint',
+        'idx_api_tokens_hash',
+        'idx_api_tokens_user_id',
         'idx_audit_log_action',
         'idx_audit_log_at',
         'idx_audit_log_target_id',
@@ -72,6 +76,7 @@ describe('createDataSource with SQLite', () => {
         'idx_checks_agent_id',
         'idx_notification_outbox_channel',
         'idx_notification_outbox_due',
+        'idx_sessions_user_id',
         'idx_users_name_lower',
       ],
     );

@@ -31,9 +31,17 @@ export class UserEntity {
   @Column({ type: 'boolean', default: false })
   disabled!: boolean;
 
-  /** The TOTP shared secret once 2FA is set up (to be sealed like agent tokens); null without 2FA. */
+  /** The TOTP shared secret once 2FA is set up, sealed like agent tokens (storage/secret-box.ts); null without 2FA. */
   @Column({ name: 'totp_secret', type: 'text', nullable: true })
   totpSecret!: string | null;
+
+  /** The time step of the last TOTP code accepted: that code and earlier ones are refused from then on. */
+  @Column({ name: 'totp_last_step', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  totpLastStep!: number | null;
+
+  /** JSON array of the unused backup codes' SHA-256 hashes (hex); null without 2FA. */
+  @Column({ name: 'backup_codes', type: 'text', nullable: true })
+  backupCodes!: string | null;
 
   /** Failed sign-ins in a row, for the lockout that comes with HTTP sign-in. */
   @Column({ name: 'failed_sign_ins', type: 'integer', default: 0 })

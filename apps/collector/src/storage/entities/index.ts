@@ -8,6 +8,8 @@ import { NotificationChannelEntity } from './notification-channel.entity.js';
 import { NotificationOutboxEntity } from './notification-outbox.entity.js';
 import { AuditLogEntity } from '../../audit/audit-log.entity.js';
 import { UserEntity } from '../../users/user.entity.js';
+import { SessionEntity } from '../../auth/session.entity.js';
+import { ApiTokenEntity } from '../../auth/api-token.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
 export { AlertEngineStateEntity, ALERT_ENGINE_STATE_ID } from './alert-engine-state.entity.js';
@@ -30,4 +32,6 @@ export const ENTITIES = [
   AlertHistoryEntity,
   AuditLogEntity,
   UserEntity,
+  SessionEntity,
+  ApiTokenEntity,
 ];

@@ -4,6 +4,7 @@ import { Alerting1700000000002 } from './1700000000002-alerting.js';
 import { TimeoutWithinInterval1700000000003 } from './1700000000003-timeout-within-interval.js';
 import { AuditLog1700000000005 } from '../../audit/1700000000005-audit-log.js';
 import { Users1700000000006 } from '../../users/1700000000006-users.js';
+import { SignIn1700000000007 } from '../../auth/1700000000007-sign-in.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   TimeoutWithinInterval1700000000003,
   AuditLog1700000000005,
   Users1700000000006,
+  SignIn1700000000007,
 ];
