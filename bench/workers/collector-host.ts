@@ -1,15 +1,13 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DataSource } from 'typeorm';
 import { RoundsLogger } from '#rounds/common';
-import { CollectorModule } from '../../apps/collector/src/collector.module.js';
+import { createCollectorApp } from '../../apps/collector/src/cli/app.js';
 import { readCollectorConfig } from '../../apps/collector/src/config/env.js';
 import { AgentClientPool } from '../../apps/collector/src/inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../apps/collector/src/inventory/agents.repository.js';
 import { DATA_SOURCE } from '../../apps/collector/src/storage/data-source.js';
 import { ResultWriter } from '../../apps/collector/src/polling/result-writer.js';
-import { ApiTokenService } from '../../apps/collector/src/auth/api-token.service.js';
 import { PollerService } from '../../apps/collector/src/polling/poller.service.js';
 import { serveWorker } from '../lib/processes.js';
 
@@ -27,13 +25,10 @@ const polls: [dueAt: number, lagMs: number][] = [];
 serveWorker({
   async start(args: { env: Record<string, string>; staticDir?: string }) {
     const config = readCollectorConfig(args.env);
-    app = await NestFactory.create<NestExpressApplication>(CollectorModule.register({ config, serve: true }), {
-      logger: new RoundsLogger(config.logLevel),
-    });
-    app.disable('x-powered-by');
+    // The serving collector as `start` builds it (headers, body limits, first admin, the API token of ROUNDS_API_TOKEN).
+    ({ app } = await createCollectorApp(config, { logger: new RoundsLogger(config.logLevel) }));
     // The static-file baseline of the UI bench, served by the same express app as the dashboard.
     if (args.staticDir) app.useStaticAssets(args.staticDir, { prefix: '/bench-static/' });
-    app.get(ApiTokenService).ensure();
     const stats = app.get(PollerService).stats;
     let last = stats.lastLagMs;
     Object.defineProperty(stats, 'lastLagMs', {

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { ROUNDS_VERSION, parseCommandLine, runCommand } from '#rounds/common';
 import { readCollectorConfig } from './config/env.js';
-import { agentCommand, apiTokenCommand, checkCommand, secretsCommand } from './cli/admin.js';
+import { agentCommand, checkCommand, secretsCommand } from './cli/admin.js';
+import { legacyApiTokenCommand, tokenCommand } from './auth/tokens.cli.js';
 import { serve } from './cli/serve.js';
 import { auditCommand } from './audit/audit.cli.js';
 import { userCommand } from './users/users.cli.js';
@@ -14,7 +15,11 @@ usage:
   rounds-collector agent list
   rounds-collector agent remove <name>
   rounds-collector check add --agent <n> --name <n> --plugin <p> --config <json|@file> [--interval 60s] [--timeout 10s]
-  rounds-collector api-token rotate              print a new API token (the old one stops working)
+  rounds-collector token add <user> --name <n> [--expires 90d]
+                                                 a new API token of that user (their role); printed once
+  rounds-collector token list [--user <name>]    id, prefix, name, owner, state, created, expires, last used
+  rounds-collector token revoke|rotate <id|prefix>
+                                                 stop a token at once / replace it with a new one
   rounds-collector audit verify                  check the audit log's hash chain (exit 2 naming the first broken row)
   rounds-collector audit list [--limit 20]       the newest audit log rows
   rounds-collector user add --name <n> --role admin|operator|viewer [--password-stdin]
@@ -41,6 +46,8 @@ const { command, values, positionals } = parseCommandLine('rounds-collector', US
   limit: { type: 'string' },
   role: { type: 'string' },
   'password-stdin': { type: 'boolean' },
+  user: { type: 'string' },
+  expires: { type: 'string' },
 });
 const print = (line: string) => console.log(line);
 
@@ -51,7 +58,8 @@ runCommand('rounds-collector', USAGE, command, {
   },
   agent: () => agentCommand(readCollectorConfig(), { positionals, values }, print),
   check: () => checkCommand(readCollectorConfig(), { positionals, values }, print),
-  'api-token': () => apiTokenCommand(readCollectorConfig(), { positionals, values }, print),
+  token: () => tokenCommand(readCollectorConfig(), { positionals, values }, print),
+  'api-token': () => legacyApiTokenCommand(readCollectorConfig(), { positionals, values }, print),
   audit: () => auditCommand(readCollectorConfig(), { positionals, values }, print),
   user: () => userCommand(readCollectorConfig(), { positionals, values }, print),
   secrets: () => secretsCommand(readCollectorConfig(), { positionals, values }, print),

@@ -40,13 +40,13 @@ describe('rounds-collector audit verify | list', () => {
 
   it('records CLI changes as cli:<os user> with source cli, lists them newest first, and verify exits 0 with the count and head', async () => {
     assert.equal((await cli(['agent', 'remove', 'pacs-01'])).code, 0);
-    assert.equal((await cli(['api-token', 'rotate'])).code, 0);
+    assert.equal((await cli(['user', 'add', '--name', 'night-shift', '--role', 'viewer'])).code, 0);
     const list = await cli(['audit', 'list', '--limit', '5']);
     assert.equal(list.code, 0, list.output);
     const user = userInfo().username;
     const lines = list.output.trim().split('\n');
     assert.equal(lines.length, 2, list.output);
-    assert.match(lines[0]!, new RegExp(`^#2 \\S+Z cli:${user} \\(cli\\) api-token\\.rotate api-token$`));
+    assert.match(lines[0]!, new RegExp(`^#2 \\S+Z cli:${user} \\(cli\\) user\\.add user night-shift$`));
     assert.match(lines[1]!, new RegExp(`^#1 \\S+Z cli:${user} \\(cli\\) agent\\.remove agent pacs-01$`));
     assert.equal((await cli(['audit', 'list', '--limit', '1'])).output.trim().split('\n').length, 1);
     const verify = await cli(['audit', 'verify']);

@@ -8,7 +8,6 @@ import { DATA_SOURCE } from '../storage/data-source.js';
 import { keyCreatedNotice, secretBoxOf } from '../storage/secret-box.js';
 import { AgentsService } from '../inventory/agents.service.js';
 import { enrolAgentDto } from '../inventory/agents.dto.js';
-import { ApiTokenService } from '../auth/api-token.service.js';
 import { ChecksService } from '../inventory/checks.service.js';
 import { SecretsService } from '../secrets/secrets.service.js';
 import { createCheckDto } from '../inventory/checks.dto.js';
@@ -105,15 +104,6 @@ export async function checkCommand(config: CollectorConfig, { positionals, value
   return withContext(config, async (app) => {
     const check = await app.get(ChecksService).create(parseDto(createCheckDto, input, 'invalid check'), cliAuditContext());
     print(`added check ${check.name} (${check.id}): ${check.plugin} every ${check.intervalMs / 1000} s`);
-    return 0;
-  });
-}
-
-export async function apiTokenCommand(config: CollectorConfig, { positionals }: AdminArgs, print: (s: string) => void): Promise<number> {
-  if (positionals[0] !== 'rotate') throw new Error('usage: rounds-collector api-token rotate');
-  if (config.apiToken) throw new Error('ROUNDS_API_TOKEN is set: the API token comes from the environment; change it there');
-  return withContext(config, async (app) => {
-    print(await app.get(ApiTokenService).rotate(cliAuditContext()));
     return 0;
   });
 }

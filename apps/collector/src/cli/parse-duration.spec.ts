@@ -8,6 +8,7 @@ describe('parseDuration', () => {
     ['30s', 30_000],
     ['5m', 300_000],
     ['1h', 3_600_000],
+    ['90d', 90 * 86_400_000],
     ['2500', 2500],
     ['0', 0],
     ['1.5s', 1500],
@@ -21,11 +22,11 @@ describe('parseDuration', () => {
     });
   }
 
-  const invalid = ['', '10 s', '-5s', '5d', '1h30m', 's', '.5s', '1e3', 'ten'];
+  const invalid = ['', '10 s', '-5s', '5w', '5D', '1h30m', 's', '.5s', '1e3', 'ten'];
   for (const text of invalid) {
     it(`refuses ${JSON.stringify(text)} with a message naming the option and the value`, () => {
       assert.throws(() => parseDuration(text, '--interval'), {
-        message: `--interval must be a duration like 30s, 5m, 1h or 1500ms, got "${text}"`,
+        message: `--interval must be a duration like 30s, 5m, 1h, 90d or 1500ms, got "${text}"`,
       });
     });
   }

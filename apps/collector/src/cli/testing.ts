@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createDataSource } from '../storage/data-source.js';
 
 /** The real `rounds-collector` binary; specs run from dist/apps/collector/src/…, the bin is at the repository root. */
 export const COLLECTOR_BIN = fileURLToPath(new URL('../../../../../bin/rounds-collector.js', import.meta.url));
@@ -24,4 +25,14 @@ export function runCollectorCli(dataDir: string, args: readonly string[], option
     );
     child.stdin?.end(options.stdin ?? '');
   });
+}
+
+/** Reads the database in `dataDir` as someone with the file would, after the CLI has closed it. */
+export async function queryDataDir<T>(dataDir: string, sql: string): Promise<T[]> {
+  const dataSource = await createDataSource({ dataDir }).initialize();
+  try {
+    return await dataSource.query<T[]>(sql);
+  } finally {
+    await dataSource.destroy();
+  }
 }

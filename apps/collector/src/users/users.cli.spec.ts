@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { createDataSource } from '../storage/data-source.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { verifyPassword } from './passwords.js';
-import { runCollectorCli } from '../cli/testing.js';
+import { queryDataDir, runCollectorCli } from '../cli/testing.js';
 
 describe('rounds-collector user add | list | disable | enable | reset-password | reset-2fa', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -12,15 +11,7 @@ describe('rounds-collector user add | list | disable | enable | reset-password |
   /** Runs the real CLI against the spec's database, `stdin` as its input. */
   const cli = (args: string[], stdin?: string) => runCollectorCli(db.dataDir, args, { stdin });
 
-  /** Reads the database as someone with the file would (the CLI has closed it). */
-  const query = async <T>(sql: string): Promise<T[]> => {
-    const dataSource = await createDataSource({ dataDir: db.dataDir }).initialize();
-    try {
-      return await dataSource.query<T[]>(sql);
-    } finally {
-      await dataSource.destroy();
-    }
-  };
+  const query = <T>(sql: string) => queryDataDir<T>(db.dataDir, sql);
   const storedHash = async (name: string) =>
     (await query<{ password_hash: string }>(`SELECT password_hash FROM users WHERE name = '${name}'`))[0]!.password_hash;
 

@@ -1,6 +1,7 @@
 import type { CollectorConfig } from '../config/env.js';
 import { withContext, type AdminArgs } from '../cli/admin.js';
 import { cliAuditContext } from '../audit/audit.types.js';
+import { table } from '../cli/table.js';
 import { USER_ROLES } from './user.entity.js';
 import { UsersService, type UserView } from './users.service.js';
 
@@ -45,7 +46,7 @@ export async function userCommand(
     return withContext(config, async (app) => {
       const users = await app.get(UsersService).list();
       if (users.length === 0) print('no users yet: `rounds-collector start` creates "admin" on its first start, or `rounds-collector user add`');
-      else for (const row of table(users)) print(row);
+      else for (const row of usersTable(users)) print(row);
       return 0;
     });
   }
@@ -77,8 +78,8 @@ export async function userCommand(
   });
 }
 
-function table(users: UserView[]): string[] {
-  const rows = [
+function usersTable(users: UserView[]): string[] {
+  return table([
     ['NAME', 'ROLE', 'STATE', 'MUST-CHANGE', '2FA', 'CREATED'],
     ...users.map((u) => [
       u.name,
@@ -88,7 +89,5 @@ function table(users: UserView[]): string[] {
       u.twoFactor ? 'yes' : 'no',
       new Date(u.createdAt).toISOString(),
     ]),
-  ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+  ]);
 }

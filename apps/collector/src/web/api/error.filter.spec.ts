@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Controller, Param, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Param, Post, UseFilters } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChannelsRepository } from '../../notifications/channels.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { uniqueViolation } from '../../shared/unique-violation.js';
-import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { Access } from '../../auth/access.decorator.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 
@@ -24,7 +24,7 @@ function postgresDuplicate(table: string, columns: string): QueryFailedError {
 
 /** Writes straight through the repositories, past the services' own name checks: what a race looks like. */
 @Controller('test')
-@UseGuards(ApiTokenGuard)
+@Access('operator')
 @UseFilters(ApiErrorFilter)
 class WritesController {
   constructor(

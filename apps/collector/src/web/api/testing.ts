@@ -1,19 +1,20 @@
-import { Module, type INestApplication, type Provider, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Global, Module, type INestApplication, type Provider, type Type } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { systemClock } from '#rounds/common';
 import { PluginRegistry, type FieldError } from '#rounds/plugins';
 import type { CollectorConfig } from '../../config/env.js';
 import { DATA_SOURCE } from '../../storage/data-source.js';
-import { ApiTokenStore } from '../../auth/api-token.store.js';
-import { ApiTokenService } from '../../auth/api-token.service.js';
 import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../../shared/tokens.js';
-import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { AccessGuard } from '../../auth/access.guard.js';
+import { ApiTokensService } from '../../auth/api-tokens.service.js';
+import { AuthModule } from '../../auth/auth.module.js';
 import { AuditRepository } from '../../audit/audit.repository.js';
+import { UsersService } from '../../users/users.service.js';
 import { CurrentState } from '../../state/current-state.js';
 import { StateRepository } from '../../state/state.repository.js';
 
-/** The token the test apps accept. */
+/** The token the test apps accept: the first admin's (as ROUNDS_API_TOKEN makes it). */
 export const TEST_API_TOKEN = 'test-api-token-0123456789abcdef';
 
 export interface ApiResponse<T = unknown> {
@@ -43,32 +44,37 @@ export interface ApiTestApp {
 }
 
 /**
- * A real Nest HTTP app on a loopback port with the given controllers and providers, the
- * API token guard and service, the database, the read model, a system clock and the config (a provider in
- * `providers` replaces one of these) — what controller specs
- * need to test the HTTP contract (auth, status codes, field errors).
+ * A real Nest HTTP app on a loopback port with the given controllers and providers behind the
+ * collector's one access guard (sessions and API tokens, AuthModule), the database, the read
+ * model, a system clock and the config (a provider in `providers` replaces one of these) — what
+ * controller specs need to test the HTTP contract (auth, status codes, field errors). The first
+ * admin owns TEST_API_TOKEN.
  */
 export async function startApiTestApp(options: {
   controllers: Type<unknown>[];
   providers: Provider[];
   dataSource: DataSource;
   config?: Partial<CollectorConfig>;
-  /** false: no read model (a spec of the HTTP plumbing alone, without a database). */
+  /** false: no read model (a spec of the HTTP plumbing alone). */
   readModel?: boolean;
 }): Promise<ApiTestApp> {
+  // What the collector's CoreModule and StorageModule give every module, here for AuthModule and UsersModule too.
+  const core: Provider[] = [
+    { provide: DATA_SOURCE, useValue: options.dataSource },
+    { provide: CLOCK, useValue: systemClock },
+    { provide: COLLECTOR_CONFIG, useValue: { apiToken: TEST_API_TOKEN, ...options.config } as CollectorConfig },
+    // Controller specs refuse many calls from one address on purpose; api-tokens.service.spec tests the throttle.
+    { provide: API_AUTH_LIMITS, useValue: { freeFailures: Number.MAX_SAFE_INTEGER } },
+  ];
+  @Global()
+  @Module({ providers: core, exports: core.map((p) => (p as { provide: unknown }).provide as string) })
+  class TestCoreModule {}
   @Module({
+    imports: [TestCoreModule, AuthModule],
     controllers: options.controllers,
     providers: [
-      { provide: DATA_SOURCE, useValue: options.dataSource },
-      { provide: CLOCK, useValue: systemClock },
-      { provide: COLLECTOR_CONFIG, useValue: { apiToken: TEST_API_TOKEN, ...options.config } as CollectorConfig },
-      // ROUNDS_API_TOKEN (apiToken) is set, so the store is never read.
-      { provide: ApiTokenStore, useValue: {} },
-      ApiTokenService,
+      { provide: APP_GUARD, useExisting: AccessGuard },
       AuditRepository,
-      // Controller specs refuse many calls from one address on purpose; api-token.guard.spec tests the throttle.
-      { provide: API_AUTH_LIMITS, useValue: { freeFailures: Number.MAX_SAFE_INTEGER } },
-      ApiTokenGuard,
       // The read model, loaded at start as in the collector: services read and refresh it.
       ...(options.readModel === false ? [] : [StateRepository, CurrentState, { provide: PLUGIN_REGISTRY, useValue: PluginRegistry.withBuiltins() }]),
       ...options.providers,
@@ -77,6 +83,8 @@ export async function startApiTestApp(options: {
   class TestModule {}
   // abortOnError: false — a provider the spec forgot fails the spec with Nest's message instead of exiting silently.
   const app = await NestFactory.create(TestModule, { logger: false, abortOnError: false });
+  await app.get(UsersService).ensureFirstAdmin();
+  await app.get(ApiTokensService).ensure();
   await app.listen(0, '127.0.0.1');
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { orEmpty } from '../shared/dto.js';
+import { parseDuration } from '../cli/parse-duration.js';
+
+/**
+ * `POST /api/v1/tokens`: a name, and optionally when it expires — `expiresAt` (an ISO time or
+ * epoch ms) or `expiresIn` (`90d`, `12h`). The service judges the name and that it is in the future.
+ */
+export const createTokenDto = orEmpty(
+  z
+    .strictObject({
+      name: z.string({ error: 'is required: say what uses the token, e.g. grafana' }).max(100, 'must be at most 100 characters'),
+      expiresAt: z
+        .union([z.number().int().positive(), z.iso.datetime({ offset: true }).transform((v) => Date.parse(v))], {
+          error: 'must be an ISO time like 2027-03-01T00:00:00Z or epoch milliseconds',
+        })
+        .optional(),
+      expiresIn: z
+        .string()
+        .transform((v, ctx) => {
+          try {
+            return parseDuration(v, 'expiresIn');
+          } catch (e) {
+            ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^expiresIn /, '') });
+            return z.NEVER;
+          }
+        })
+        .optional(),
+    })
+    .refine((t) => t.expiresAt === undefined || t.expiresIn === undefined, { message: 'send expiresAt or expiresIn, not both', path: ['expiresIn'] }),
+);
+export type CreateTokenDto = z.output<typeof createTokenDto>;
+
+/** `GET /api/v1/tokens?user=&all=`: whose tokens (admins only may ask for others'). */
+export const listTokensQuery = z.strictObject({
+  user: z.string().min(1).max(64).optional(),
+  all: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+});
