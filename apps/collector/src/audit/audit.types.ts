@@ -46,6 +46,7 @@ export const AUDIT_ACTIONS = [
   'user.change-password',
   'user.enable-2fa',
   'user.use-backup-code',
+  'user.backup-codes',
   'user.sign-in',
   'user.sign-in-failed',
   'user.lockout',

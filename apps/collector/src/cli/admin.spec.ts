@@ -69,7 +69,10 @@ describe('rounds-collector secrets rotate-key', () => {
     const res = await run(['secrets', 'rotate-key']);
     assert.equal(res.code, 0, res.output);
     const next = readKeyFile(file);
-    assert.match(res.output, new RegExp(`^re-encrypted 1 agent token and 0 notification channels from key ${old.id} to key ${next.id}$`, 'm'));
+    assert.match(
+      res.output,
+      new RegExp(`^re-encrypted 1 agent token, 0 notification channels and 0 user's two-factor secrets from key ${old.id} to key ${next.id}$`, 'm'),
+    );
     assert.match(res.output, /^back the new key up with the database now/m);
     const list = await run(['agent', 'list']);
     assert.equal(list.code, 0, list.output);

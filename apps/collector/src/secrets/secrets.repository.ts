@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AgentEntity, NotificationChannelEntity } from '../storage/entities/index.js';
+import { UserEntity } from '../users/user.entity.js';
+import { totpSecretLabel } from '../users/users.repository.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { attachSecretBox, secretBoxOf, type SecretBox } from '../storage/secret-box.js';
 import { inTransaction, isPostgres, serialised } from '../storage/transaction.js';
@@ -11,9 +13,11 @@ import { resealChannelConfig } from '../notifications/channel-secrets.js';
 export interface ResealCounts {
   agents: number;
   channels: number;
+  /** Users' two-factor (TOTP) secrets. */
+  users: number;
 }
 
-/** Every secret column at once: agents.token and the secret fields in notification_channels.config_json. */
+/** Every secret column at once: agents.token, the secret fields in notification_channels.config_json and users.totp_secret. */
 @Injectable()
 export class SecretsRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
@@ -35,7 +39,7 @@ export class SecretsRepository {
   async resealAll(box: SecretBox): Promise<ResealCounts> {
     return this.scrubbingFreedSpace(() =>
       inTransaction(this.dataSource, async (m) => {
-        const counts: ResealCounts = { agents: 0, channels: 0 };
+        const counts: ResealCounts = { agents: 0, channels: 0, users: 0 };
         for (const agent of await m.find(AgentEntity, { select: { id: true, name: true, token: true } })) {
           if (box.isCurrent(agent.token)) continue;
           await m.update(AgentEntity, { id: agent.id }, { token: box.seal(box.open(agent.token, agentTokenLabel(agent))) });
@@ -46,6 +50,11 @@ export class SecretsRepository {
           if (configJson === null) continue;
           await m.update(NotificationChannelEntity, { id: channel.id }, { configJson });
           counts.channels += 1;
+        }
+        for (const user of await m.find(UserEntity, { select: { id: true, name: true, totpSecret: true } })) {
+          if (user.totpSecret === null || box.isCurrent(user.totpSecret)) continue;
+          await m.update(UserEntity, { id: user.id }, { totpSecret: box.seal(box.open(user.totpSecret, totpSecretLabel(user))) });
+          counts.users += 1;
         }
         return counts;
       }),
@@ -64,7 +73,7 @@ export class SecretsRepository {
     await serialised(this.dataSource, () => this.dataSource.query('PRAGMA secure_delete = ON'));
     try {
       const counts = await work();
-      if (counts.agents + counts.channels > 0) await serialised(this.dataSource, () => this.dataSource.query('PRAGMA wal_checkpoint(TRUNCATE)'));
+      if (counts.agents + counts.channels + counts.users > 0) await serialised(this.dataSource, () => this.dataSource.query('PRAGMA wal_checkpoint(TRUNCATE)'));
       return counts;
     } finally {
       await serialised(this.dataSource, () => this.dataSource.query(`PRAGMA secure_delete = ${before?.secure_delete ? 'ON' : 'OFF'}`));

@@ -34,7 +34,7 @@ export class SecretsService {
       this.log.warn(keyCreatedNotice(box.current));
     }
     const counts = await this.secrets.resealAll(box);
-    if (counts.agents + counts.channels > 0) {
+    if (counts.agents + counts.channels + counts.users > 0) {
       this.log.log(`encrypted ${describe(counts)} stored in plaintext or under an older key, with key ${box.current.id}`);
     }
     const source = secretKeySourceOf(this.config);
@@ -110,5 +110,6 @@ export class SecretsService {
 }
 
 function describe(c: ResealCounts): string {
-  return `${c.agents} agent token${c.agents === 1 ? '' : 's'} and ${c.channels} notification channel${c.channels === 1 ? '' : 's'}`;
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  return `${plural(c.agents, 'agent token')}, ${plural(c.channels, 'notification channel')} and ${plural(c.users, "user's two-factor secret")}`;
 }

@@ -30,6 +30,8 @@ import { openTestDatabase } from '../storage/testing.js';
 import { SecretsRepository } from './secrets.repository.js';
 import { SecretsService } from './secrets.service.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
+import { UserEntity } from '../users/user.entity.js';
+import { UsersRepository } from '../users/users.repository.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -73,7 +75,9 @@ async function storeSecrets(dataSource: DataSource): Promise<string[]> {
     hmac: secret('hmac'),
     header: `Bearer ${secret('hdr')}`,
     am: secret('am'),
+    totp: randomBytes(20).toString('hex').toUpperCase(),
   };
+  await storeTwoFactorUser(dataSource, values.totp);
   await new AgentsRepository(dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: values.token, fingerprint: 'ab'.repeat(32) });
   const channels = new ChannelsRepository(dataSource);
   await channels.create({
@@ -85,6 +89,36 @@ async function storeSecrets(dataSource: DataSource): Promise<string[]> {
   await channels.create({ name: 'hook', type: 'webhook', config: { url: values.hook, hmacSecret: values.hmac, headers: { Authorization: values.header } } });
   await channels.create({ name: 'am', type: 'alertmanager', config: { url: 'http://am.example:9093', username: 'rounds', password: values.am } });
   return Object.values(values);
+}
+
+/** A user with two-factor sign-in set up: their TOTP secret is sealed like the others. */
+async function storeTwoFactorUser(dataSource: DataSource, totpSecret: string): Promise<void> {
+  const users = new UsersRepository(dataSource);
+  const user = Object.assign(new UserEntity(), {
+    id: 'u1',
+    name: 'radiology-it',
+    role: 'operator',
+    passwordHash: 'scrypt$x',
+    mustChangePassword: false,
+    disabled: false,
+    totpSecret: null,
+    totpLastStep: null,
+    backupCodes: null,
+    failedSignIns: 0,
+    lockedUntil: null,
+    lastSignInAt: null,
+    createdAt: 1,
+    updatedAt: 1,
+  });
+  const audit = (u: UserEntity) => ({
+    context: SPEC_AUDIT,
+    action: 'user.add' as const,
+    target: { kind: 'user' as const, id: u.id, name: u.name },
+    before: null,
+    after: null,
+  });
+  await users.create(user, audit);
+  assert.ok(await users.enableTwoFactor(user, { secret: totpSecret, step: 1, backupCodes: '[]' }, 2, audit));
 }
 
 async function rawTokens(dataSource: DataSource): Promise<string[]> {
@@ -173,7 +207,12 @@ describe('secrets at rest', () => {
     const token = secret('legacy-token');
     const password = secret('legacy-pass');
     const hook = `https://hooks.example/${secret('legacy-hook')}`;
+    const totp = randomBytes(20).toString('hex').toUpperCase();
     const q = (sql: string, params: unknown[]) => db.dataSource.query(sql, params);
+    await q(
+      `INSERT INTO users (id, name, role, password_hash, must_change_password, disabled, totp_secret, failed_sign_ins, created_at, updated_at) VALUES ('u1', 'legacy-2fa', 'admin', 'scrypt$x', 0, 0, ?, 0, 1, 1)`,
+      [totp],
+    );
     await q(
       `INSERT INTO agents (id, name, host, port, token, fingerprint, assignment_version, created_at, updated_at) VALUES ('a1', 'pacs-01', '127.0.0.1', 9, ?, 'ff', 'v1', 1, 1)`,
       [token],
@@ -191,10 +230,12 @@ describe('secrets at rest', () => {
 
     const { secrets } = services(db.dataSource, configFor(db.dataDir));
     // The Alertmanager channel has no secret set: nothing to seal there.
-    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 1, channels: 2 });
-    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 0, channels: 0 });
+    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 1, channels: 2, users: 1 });
+    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 0, channels: 0, users: 0 });
 
-    assertAbsent(storedBytes(db.dataDir), [token, password, hook]);
+    assertAbsent(storedBytes(db.dataDir), [token, password, hook, totp]);
+    const users = new UsersRepository(db.dataSource);
+    assert.equal(users.totpSecretOf((await users.findByName('legacy-2fa'))!), totp);
     assert.match((await rawTokens(db.dataSource))[0]!, /^enc:v1:/);
     assert.equal((await new AgentsRepository(db.dataSource).findById('a1'))!.token, token);
     const channels = new ChannelsRepository(db.dataSource);
@@ -230,7 +271,7 @@ describe('secrets at rest', () => {
     const next = readKeyFile(file);
     assert.notEqual(next.id, old.id);
     assert.deepEqual(lines, [
-      `re-encrypted 1 agent token and 4 notification channels from key ${old.id} to key ${next.id}`,
+      `re-encrypted 1 agent token, 4 notification channels and 1 user's two-factor secret from key ${old.id} to key ${next.id}`,
       `the new key is in ${file} (0600); the old key was kept as ${file}.old-2026-12-01T10-20-30-000Z until now and is deleted`,
       'back the new key up with the database now: backups taken before this need the old key, which is gone',
     ]);
@@ -271,7 +312,7 @@ describe('secrets at rest', () => {
 
     const reopened = await createDataSource({ dataDir: db.dataDir }).initialize();
     extra.push(reopened);
-    assert.deepEqual(await services(reopened, configFor(db.dataDir)).secrets.sealStoredSecrets(), { agents: 1, channels: 4 });
+    assert.deepEqual(await services(reopened, configFor(db.dataDir)).secrets.sealStoredSecrets(), { agents: 1, channels: 4, users: 1 });
     assert.ok((await rawTokens(reopened))[0]!.startsWith(`enc:v1:${current.id}:`));
     assert.equal((await new AgentsRepository(reopened).findByName('pacs-01'))!.token, values[0]);
   });
@@ -297,7 +338,7 @@ describe('secrets at rest', () => {
 
     const rotate = services(ds, configFor(dataDir, { ROUNDS_SECRET_KEY: oldKey.toString('base64'), ROUNDS_SECRET_KEY_NEW: newKey.toString('base64') })).secrets;
     assert.deepEqual(await rotate.rotateKey(new Date()), [
-      `re-encrypted 1 agent token and 4 notification channels from key ${oldId} to key ${newId} (ROUNDS_SECRET_KEY_NEW)`,
+      `re-encrypted 1 agent token, 4 notification channels and 1 user's two-factor secret from key ${oldId} to key ${newId} (ROUNDS_SECRET_KEY_NEW)`,
       'now set ROUNDS_SECRET_KEY to the value of ROUNDS_SECRET_KEY_NEW, remove ROUNDS_SECRET_KEY_NEW, and start the collector; the old key opens nothing here any more',
     ]);
     assert.ok((await rawTokens(ds))[0]!.startsWith(`enc:v1:${newId}:`));
