@@ -91,7 +91,9 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
     assert.match((await check('web-auth')).state!.summary, /401/);
     assert.equal((await agentState('alpha')).state, 'UP');
     assert.equal((await agentState('beta')).state, 'UP');
-    const page = await (await fetch(`${collector.url}/`)).text();
+    const anonymous = await fetch(`${collector.url}/`, { redirect: 'manual' });
+    assert.equal(anonymous.status, 303, 'the status page asks who is looking');
+    const page = await (await fetch(`${collector.url}/`, { headers: { authorization: `Bearer ${collector.token}` } })).text();
     for (const text of ['alpha', 'beta', 'web-auth', 'throws', 'hangs']) assert.ok(page.includes(text), `status page lacks ${text}`);
     const health = await fetch(`${collector.url}/healthz`);
     assert.equal(health.status, 200);

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { Clock } from '#rounds/common';
 import type { CollectorConfig } from './config/env.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -16,6 +17,8 @@ export interface CollectorModuleOptions {
   config: CollectorConfig;
   /** Serve HTTP and poll agents (`start`); the CLI's one-shot commands need neither. */
   serve: boolean;
+  /** The system clock unless a spec moves time by hand. */
+  clock?: Clock;
 }
 
 /**
@@ -24,11 +27,11 @@ export interface CollectorModuleOptions {
  */
 @Module({})
 export class CollectorModule {
-  static register({ config, serve }: CollectorModuleOptions): DynamicModule {
+  static register({ config, serve, clock }: CollectorModuleOptions): DynamicModule {
     return {
       module: CollectorModule,
       imports: [
-        CoreModule.forRoot(config),
+        CoreModule.forRoot(config, clock),
         StorageModule.forRoot(config, serve),
         InventoryModule,
         AuthModule,

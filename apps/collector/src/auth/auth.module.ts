@@ -1,13 +1,19 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
-import { ApiTokenGuard } from './api-token.guard.js';
-import { ApiTokenService } from './api-token.service.js';
-import { ApiTokenStore } from './api-token.store.js';
+import { UsersModule } from '../users/users.module.js';
+import { AccessGuard } from './access.guard.js';
+import { ApiTokensRepository } from './api-tokens.repository.js';
+import { ApiTokensService } from './api-tokens.service.js';
+import { LegacyApiTokenStore } from './legacy-api-token.store.js';
+import { SessionsRepository } from './sessions.repository.js';
+import { SessionsService } from './sessions.service.js';
+import { SignInRepository } from './sign-in.repository.js';
+import { SignInService } from './sign-in.service.js';
 
-/** Who may call the API: the API token (its hash on disk), checked with throttling by one guard. */
+/** Who is calling: browser sessions (signing in, step by step), per-user API tokens, and the one guard that checks every route. */
 @Module({
-  imports: [AuditModule],
-  providers: [ApiTokenStore, ApiTokenService, ApiTokenGuard],
-  exports: [ApiTokenService, ApiTokenGuard],
+  imports: [AuditModule, UsersModule],
+  providers: [ApiTokensRepository, ApiTokensService, LegacyApiTokenStore, SessionsRepository, SessionsService, SignInRepository, SignInService, AccessGuard],
+  exports: [ApiTokensService, SessionsService, SignInService, AccessGuard],
 })
 export class AuthModule {}

@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { systemClock } from '#rounds/common';
+import { systemClock, type Clock } from '#rounds/common';
 import { PluginRegistry } from '#rounds/plugins';
 import type { CollectorConfig } from '../config/env.js';
 import { CollectorMetrics } from '../metrics/collector-metrics.service.js';
@@ -14,10 +14,11 @@ import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY, POLL_OBSERVER } from './token
 @Global()
 @Module({})
 export class CoreModule {
-  static forRoot(config: CollectorConfig): DynamicModule {
+  /** `clock`: the system's, except in specs that move time by hand (session expiry, lockouts). */
+  static forRoot(config: CollectorConfig, clock: Clock = systemClock): DynamicModule {
     const providers = [
       { provide: COLLECTOR_CONFIG, useValue: config },
-      { provide: CLOCK, useValue: systemClock },
+      { provide: CLOCK, useValue: clock },
       { provide: PLUGIN_REGISTRY, useFactory: () => PluginRegistry.withBuiltins() },
       { provide: CollectorMetrics, useClass: CollectorMetrics },
       { provide: POLL_OBSERVER, useExisting: CollectorMetrics },

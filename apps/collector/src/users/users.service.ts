@@ -80,6 +80,7 @@ export class UsersService {
   async setDisabled(name: string, disabled: boolean, context: AuditContext, now = Date.now()): Promise<UserView> {
     const user = await this.get(name);
     if (user.disabled === disabled) return userView(user);
+    if (disabled && user.role === 'admin') await this.keepAnAdmin(user, 'disabled');
     return userView(await this.change(user, { disabled }, disabled ? 'user.disable' : 'user.enable', context, now));
   }
 
@@ -94,7 +95,7 @@ export class UsersService {
   /** Forgets the TOTP secret: the user signs in with the password alone and sets 2FA up again. */
   async resetTwoFactor(name: string, context: AuditContext, now = Date.now()): Promise<UserView> {
     const user = await this.get(name);
-    return userView(await this.change(user, { totpSecret: null }, 'user.reset-2fa', context, now));
+    return userView(await this.change(user, { totpSecret: null, totpLastStep: null, backupCodes: null }, 'user.reset-2fa', context, now));
   }
 
   /**
@@ -103,8 +104,51 @@ export class UsersService {
    */
   async authenticate(name: string, password: string): Promise<UserView | null> {
     const user = await this.users.findByName(name);
-    const matches = await this.passwords.verify(user?.passwordHash ?? (await this.passwords.dummyHash()), password);
-    return user && matches && !user.disabled ? userView(user) : null;
+    return (await this.passwordMatches(user, password)) && user && !user.disabled ? userView(user) : null;
+  }
+
+  /** The stored user, for the sign-in flow (auth/), which keeps its own bookkeeping on the row. */
+  findForSignIn(name: string): Promise<UserEntity | null> {
+    return this.users.findByName(name);
+  }
+
+  findById(id: string): Promise<UserEntity | null> {
+    return this.users.findById(id);
+  }
+
+  /** Whether `password` is `user`'s; for no user it verifies against a dummy hash, taking the same time. */
+  async passwordMatches(user: UserEntity | null, password: string): Promise<boolean> {
+    return this.passwords.verify(user?.passwordHash ?? (await this.passwords.dummyHash()), password);
+  }
+
+  /**
+   * The user's own password change: the current password proves it is them (null: it was checked
+   * moments ago, at the sign-in step that forces this change), the new one must meet the policy and
+   * differ from the current one. Clears "must change".
+   */
+  async changePassword(userId: string, current: string | null, next: string, context: AuditContext, now = Date.now()): Promise<UserView> {
+    const user = await this.users.findById(userId);
+    if (!user) throw new NotFoundError('this user no longer exists');
+    if (current !== null && !(await this.passwordMatches(user, current))) throw invalid(user.name, 'current', 'the current password is wrong');
+    const same = current === null ? await this.passwordMatches(user, next) : next === current;
+    const problem = passwordProblem(next, user.name) ?? (same ? 'the new password must differ from the current one' : null);
+    if (problem) throw invalid(user.name, 'password', problem);
+    const patch = { passwordHash: await this.passwords.hash(next), mustChangePassword: false };
+    return userView(await this.change(user, patch, 'user.change-password', context, now));
+  }
+
+  /** Gives `name` another role; the last enabled admin keeps theirs (someone must be able to manage users). */
+  async setRole(name: string, role: string, context: AuditContext, now = Date.now()): Promise<UserView> {
+    const user = await this.get(name);
+    if (!USER_ROLES.includes(role as UserRole)) throw invalid(name, 'role', `"${role}" is not a role: use one of ${USER_ROLES.join(', ')}`);
+    if (user.role === role) return userView(user);
+    if (user.role === 'admin') await this.keepAnAdmin(user, 'role');
+    return userView(await this.change(user, { role: role as UserRole }, 'user.set-role', context, now));
+  }
+
+  private async keepAnAdmin(user: UserEntity, field: string): Promise<void> {
+    const admins = (await this.users.findAll()).filter((u) => u.role === 'admin' && !u.disabled && u.id !== user.id);
+    if (admins.length === 0) throw new ConflictError(`"${user.name}" is the last enabled admin — make another user admin first`, field);
   }
 
   private async create(input: NewUser, context: AuditContext, now: number): Promise<{ user: UserView; password?: string }> {
@@ -153,7 +197,12 @@ export class UsersService {
   }
 
   private change(user: UserEntity, patch: UserPatch, action: AuditAction, context: AuditContext, now: number): Promise<UserEntity> {
-    return this.users.update(user, patch, now, (before, after) => draft(context, action, after, audited(userView(before)), audited(userView(after))));
+    // A password reset, a disabled account, forgotten 2FA or another role ends the user's sessions: whoever held them signs in
+    // anew, and a changed privilege gets a new session id (the role itself is read on every request).
+    const endSessions = (['user.reset-password', 'user.disable', 'user.reset-2fa', 'user.set-role'] as AuditAction[]).includes(action);
+    return this.users.update(user, patch, now, (before, after) => draft(context, action, after, audited(userView(before)), audited(userView(after))), {
+      endSessions,
+    });
   }
 }
 

@@ -5,6 +5,7 @@ import type { CollectorConfig } from '../config/env.js';
 import { CONTENT_TYPES, negotiate } from '../metrics/exposition.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { COLLECTOR_CONFIG } from '../shared/tokens.js';
+import { Access } from '../auth/access.decorator.js';
 
 function sameSecret(presented: string, expected: string): boolean {
   // Hashing first gives equal lengths, so the comparison time says nothing about the secret.
@@ -14,9 +15,11 @@ function sameSecret(presented: string, expected: string): boolean {
 /**
  * Prometheus scrape endpoint: the text format, or OpenMetrics when the Accept header asks
  * for it. Open unless ROUNDS_METRICS_TOKEN (bearer) or ROUNDS_METRICS_USER/PASSWORD
- * (basic) are set; with both, either credential is accepted.
+ * (basic) are set; with both, either credential is accepted. Public to the access guard: scrapers
+ * carry their own credential, not a user's.
  */
 @Controller()
+@Access('public')
 export class MetricsController {
   constructor(
     private readonly metrics: MetricsService,

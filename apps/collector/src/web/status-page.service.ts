@@ -3,18 +3,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CHECK_STATUSES, ROUNDS_VERSION, type Clock } from '#rounds/common';
 import { CurrentState, type Freshness } from '../state/current-state.js';
 import { CLOCK } from '../shared/tokens.js';
-import { statusPage, type StatusPageModel } from './views/status.page.js';
+import { renderStatusContent, type StatusPageModel } from './views/status.page.js';
 
-/** A rendered page, encoded once, with the entity tag of its bytes. */
+/** Rendered content, encoded once, with the entity tag of its bytes. */
 export interface RenderedPage {
   body: Buffer;
   etag: string;
 }
 
 /**
- * The status page from the read model. The page shows ages ("12 s ago"), so what it renders
+ * The status page's content from the read model. It shows ages ("12 s ago"), so what it renders
  * holds for one version of the model within one second; a page reloaded by many screens at
- * once is rendered, encoded and hashed once.
+ * once is rendered, encoded and hashed once. The layout around it (who is signed in) is per
+ * viewer and small: the controller sends it around these bytes.
  */
 @Injectable()
 export class StatusPageService {
@@ -30,7 +31,7 @@ export class StatusPageService {
     const second = Math.floor(now / 1000);
     const version = this.state.version;
     if (this.rendered?.version !== version || this.rendered.second !== second) {
-      const body = Buffer.from(statusPage(this.model(now)).value, 'utf8');
+      const body = Buffer.from(renderStatusContent(this.model(now)), 'utf8');
       this.rendered = { version, second, page: { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` } };
     }
     return this.rendered.page;

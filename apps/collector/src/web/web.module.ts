@@ -1,25 +1,51 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AlertingModule } from '../alerting/alerting.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { AccessGuard } from '../auth/access.guard.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { HistoryModule } from '../history/history.module.js';
 import { InventoryModule } from '../inventory/inventory.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { PollingModule } from '../polling/polling.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { AccountController } from './account.controller.js';
 import { AgentsController } from './api/agents.controller.js';
 import { AlertingController } from './api/alerting.controller.js';
 import { AuditController } from './api/audit.controller.js';
 import { ChannelsController } from './api/channels.controller.js';
 import { ChecksController } from './api/checks.controller.js';
+import { MeController } from './api/me.controller.js';
+import { TokensController } from './api/tokens.controller.js';
+import { UsersController } from './api/users.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { PagesController } from './pages.controller.js';
+import { SignInController } from './sign-in.controller.js';
 import { StatusPageService } from './status-page.service.js';
+import { UsersPagesController } from './users.controller.js';
 
-/** Everything served over HTTP: the pages, /healthz, /metrics and the JSON API. */
+/**
+ * Everything served over HTTP: the pages, /healthz, /metrics and the JSON API, all behind the
+ * one access guard (every route declares who may call it with @Access).
+ */
 @Module({
-  imports: [AuthModule, AuditModule, InventoryModule, HistoryModule, PollingModule, AlertingModule, NotificationsModule, MetricsModule],
-  providers: [StatusPageService],
-  controllers: [PagesController, AgentsController, ChecksController, MetricsController, ChannelsController, AlertingController, AuditController],
+  imports: [AuthModule, AuditModule, UsersModule, InventoryModule, HistoryModule, PollingModule, AlertingModule, NotificationsModule, MetricsModule],
+  providers: [StatusPageService, { provide: APP_GUARD, useExisting: AccessGuard }],
+  controllers: [
+    PagesController,
+    SignInController,
+    AccountController,
+    UsersPagesController,
+    AgentsController,
+    ChecksController,
+    MetricsController,
+    ChannelsController,
+    AlertingController,
+    AuditController,
+    UsersController,
+    MeController,
+    TokensController,
+  ],
 })
 export class WebModule {}

@@ -1,14 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
 import { AgentsService } from '../../inventory/agents.service.js';
 import { enrolAgentDto, type EnrolAgentDto } from '../../inventory/agents.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
-import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { Access } from '../../auth/access.decorator.js';
 import { ZodPipe } from '../zod.pipe.js';
 import { Audit } from '../audit-context.js';
 import type { AuditContext } from '../../audit/audit.types.js';
 
 @Controller('api/v1/agents')
-@UseGuards(ApiTokenGuard)
+@Access('viewer')
 @UseFilters(ApiErrorFilter)
 export class AgentsController {
   constructor(private readonly agents: AgentsService) {}
@@ -25,11 +25,13 @@ export class AgentsController {
 
   /** `{name, enrol}`; the answer carries a `warning` when the agent could not be reached now. */
   @Post()
+  @Access('operator')
   enrol(@Body(new ZodPipe(enrolAgentDto, 'invalid agent')) dto: EnrolAgentDto, @Audit() context: AuditContext) {
     return this.agents.enrol(dto, context);
   }
 
   @Delete(':id')
+  @Access('operator')
   @HttpCode(204)
   async remove(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
     await this.agents.remove(id, context);

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseFilters } from '@nestjs/common';
 import { AlertingService } from '../../alerting/alerting.service.js';
 import {
   acknowledgeDto,
@@ -17,14 +17,14 @@ import {
   type UnacknowledgeQuery,
 } from '../../alerting/alerting.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
-import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { Access } from '../../auth/access.decorator.js';
 import { ZodPipe } from '../zod.pipe.js';
 import { Audit } from '../audit-context.js';
 import type { AuditContext } from '../../audit/audit.types.js';
 
 /** Alerts, their history and acknowledgements; rules, silences, maintenance windows and check policies. */
 @Controller('api/v1')
-@UseGuards(ApiTokenGuard)
+@Access('viewer')
 @UseFilters(ApiErrorFilter)
 export class AlertingController {
   constructor(private readonly alerting: AlertingService) {}
@@ -48,6 +48,7 @@ export class AlertingController {
 
   /** `{comment, expiresAt?, by?}`: stops reminders until it expires or the alert resolves or changes severity. */
   @Post('alerts/:fingerprint/ack')
+  @Access('operator')
   @HttpCode(200)
   acknowledge(
     @Param('fingerprint') fingerprint: string,
@@ -58,6 +59,7 @@ export class AlertingController {
   }
 
   @Delete('alerts/:fingerprint/ack')
+  @Access('operator')
   @HttpCode(204)
   async unacknowledge(
     @Param('fingerprint') fingerprint: string,
@@ -74,6 +76,7 @@ export class AlertingController {
 
   /** Replaces the whole list. */
   @Put('alert-rules')
+  @Access('operator')
   setRules(@Body(new ZodPipe(setRulesDto, 'invalid alert rules')) rules: SetRulesDto, @Audit() context: AuditContext) {
     return this.alerting.setRules(rules, context);
   }
@@ -84,12 +87,14 @@ export class AlertingController {
   }
 
   @Post('silences')
+  @Access('operator')
   addSilence(@Body(new ZodPipe(addSilenceDto, 'invalid silence')) silence: AddSilenceDto, @Audit() context: AuditContext) {
     return this.alerting.addSilence(silence, context);
   }
 
   /** Ends the silence now. */
   @Delete('silences/:id')
+  @Access('operator')
   @HttpCode(204)
   async expireSilence(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
     await this.alerting.expireSilence(id, context);
@@ -102,11 +107,13 @@ export class AlertingController {
 
   /** Adds a window, or replaces the one with the same id. */
   @Post('maintenance-windows')
+  @Access('operator')
   putMaintenanceWindow(@Body(new ZodPipe(maintenanceWindowDto, 'invalid maintenance window')) window: MaintenanceWindowDto, @Audit() context: AuditContext) {
     return this.alerting.putMaintenanceWindow(window, context);
   }
 
   @Delete('maintenance-windows/:id')
+  @Access('operator')
   @HttpCode(204)
   async removeMaintenanceWindow(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
     await this.alerting.removeMaintenanceWindow(id, context);
@@ -119,6 +126,7 @@ export class AlertingController {
 
   /** `{failuresBeforeHard?, successesBeforeRecovery?, flap?, repeat?}`; `{}` goes back to the defaults. */
   @Put('checks/:id/policy')
+  @Access('operator')
   setCheckPolicy(@Param('id') id: string, @Body(new ZodPipe(checkPolicyDto, 'invalid check policy')) policy: CheckPolicyDto, @Audit() context: AuditContext) {
     return this.alerting.setCheckPolicy(id, policy, context);
   }

@@ -1,13 +1,13 @@
-import { Controller, Get, Header, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, Header, Query, UseFilters } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service.js';
 import { auditCsvQuery, auditQuery, type AuditQuery } from '../../audit/audit.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
-import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { Access } from '../../auth/access.decorator.js';
 import { ZodPipe } from '../zod.pipe.js';
 
 /** The audit log: every change from the API and the CLI, newest first. */
 @Controller('api/v1')
-@UseGuards(ApiTokenGuard)
+@Access('admin')
 @UseFilters(ApiErrorFilter)
 export class AuditController {
   constructor(private readonly audit: AuditService) {}

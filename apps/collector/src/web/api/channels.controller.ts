@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters } from '@nestjs/common';
 import { ChannelsService } from '../../notifications/channels.service.js';
 import {
   createChannelDto,
@@ -9,13 +9,13 @@ import {
   type UpdateChannelDto,
 } from '../../notifications/channels.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
-import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { Access } from '../../auth/access.decorator.js';
 import { ZodPipe } from '../zod.pipe.js';
 import { Audit } from '../audit-context.js';
 import type { AuditContext } from '../../audit/audit.types.js';
 
 @Controller('api/v1/channels')
-@UseGuards(ApiTokenGuard)
+@Access('viewer')
 @UseFilters(ApiErrorFilter)
 export class ChannelsController {
   constructor(private readonly channels: ChannelsService) {}
@@ -31,16 +31,19 @@ export class ChannelsController {
   }
 
   @Post()
+  @Access('admin')
   create(@Body(new ZodPipe(createChannelDto, 'invalid notification channel')) dto: CreateChannelDto, @Audit() context: AuditContext) {
     return this.channels.create(dto, context);
   }
 
   @Patch(':id')
+  @Access('admin')
   update(@Param('id') id: string, @Body(new ZodPipe(updateChannelDto, 'invalid notification channel')) dto: UpdateChannelDto, @Audit() context: AuditContext) {
     return this.channels.update(id, dto, context);
   }
 
   @Delete(':id')
+  @Access('admin')
   @HttpCode(204)
   async remove(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
     await this.channels.remove(id, context);
@@ -48,6 +51,7 @@ export class ChannelsController {
 
   /** Sends a test message now; 200 with `{ok: false, error}` when the channel refuses it. */
   @Post(':id/test')
+  @Access('operator')
   @HttpCode(200)
   test(@Param('id') id: string) {
     return this.channels.test(id);

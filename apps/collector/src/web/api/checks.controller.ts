@@ -1,16 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters } from '@nestjs/common';
 import { ChecksService } from '../../inventory/checks.service.js';
 import { createCheckDto, listChecksQuery, updateCheckDto, type CreateCheckDto, type ListChecksQuery, type UpdateCheckDto } from '../../inventory/checks.dto.js';
 import { HistoryService } from '../../history/history.service.js';
 import { recentResultsQuery, type RecentResultsQuery } from '../../history/history.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
-import { ApiTokenGuard } from '../../auth/api-token.guard.js';
+import { Access } from '../../auth/access.decorator.js';
 import { ZodPipe } from '../zod.pipe.js';
 import { Audit } from '../audit-context.js';
 import type { AuditContext } from '../../audit/audit.types.js';
 
 @Controller('api/v1/checks')
-@UseGuards(ApiTokenGuard)
+@Access('viewer')
 @UseFilters(ApiErrorFilter)
 export class ChecksController {
   constructor(
@@ -30,16 +30,19 @@ export class ChecksController {
   }
 
   @Post()
+  @Access('operator')
   create(@Body(new ZodPipe(createCheckDto, 'invalid check')) dto: CreateCheckDto, @Audit() context: AuditContext) {
     return this.checks.create(dto, context);
   }
 
   @Patch(':id')
+  @Access('operator')
   update(@Param('id') id: string, @Body(new ZodPipe(updateCheckDto, 'invalid check')) dto: UpdateCheckDto, @Audit() context: AuditContext) {
     return this.checks.update(id, dto, context);
   }
 
   @Delete(':id')
+  @Access('operator')
   @HttpCode(204)
   async remove(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
     await this.checks.remove(id, context);
@@ -53,6 +56,7 @@ export class ChecksController {
 
   /** Runs the check on its agent now ("check now"); the result is returned, not stored. */
   @Post(':id/run')
+  @Access('operator')
   @HttpCode(200)
   run(@Param('id') id: string) {
     return this.checks.runNow(id);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { statusPage, type StatusPageCheck, type StatusPageModel } from './status.page.js';
+import { renderStatusContent, type StatusPageCheck, type StatusPageModel } from './status.page.js';
 
 const NOW = 1_700_000_000_000;
 const XSS = '<img src=x onerror=alert(1)>';
@@ -32,36 +32,37 @@ function model(overrides: Partial<StatusPageModel> = {}): StatusPageModel {
 
 describe('statusPage', () => {
   it('escapes markup in a check summary sent by an agent', () => {
-    const page = statusPage(model({ checks: [check({ summary: `HTTP 500: ${XSS}` })] })).value;
+    const page = renderStatusContent(model({ checks: [check({ summary: `HTTP 500: ${XSS}` })] }));
     assert.ok(!page.includes(XSS), 'the summary was rendered as markup');
-    assert.ok(page.includes('<td class="summary">HTTP 500: &lt;img src=x onerror=alert(1)&gt;</td>'));
+    // preact-render-to-string escapes < and & in text (and quotes in attributes): no tag can open; a bare > is inert.
+    assert.ok(page.includes('<td class="summary">HTTP 500: &lt;img src=x onerror=alert(1)></td>'));
   });
 
   it('escapes markup and quotes in every agent- or user-supplied field', () => {
     const evil = `"><script>alert(1)</script>`;
-    const page = statusPage(
+    const page = renderStatusContent(
       model({
         version: evil,
         agents: [{ id: evil, name: evil, address: evil, state: evil, lastSeenAt: null, lastError: evil, checks: 0 }],
         checks: [check({ id: evil, name: evil, agent: evil, plugin: evil, status: evil, summary: evil })],
       }),
-    ).value;
+    );
     assert.ok(!page.includes('<script>'), 'a script tag got through');
-    assert.ok(page.includes('data-agent="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"'));
-    assert.ok(page.includes('data-check="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"'));
+    assert.ok(page.includes('data-agent="&quot;>&lt;script>alert(1)&lt;/script>"'));
+    assert.ok(page.includes('data-check="&quot;>&lt;script>alert(1)&lt;/script>"'));
   });
 
   it('marks a stale check with a badge, says why, and counts the stale ones apart', () => {
-    const page = statusPage(model({ checks: [check({ stale: `agent DOWN ${XSS}` }), check({ id: 'c2' })] })).value;
+    const page = renderStatusContent(model({ checks: [check({ stale: `agent DOWN ${XSS}` }), check({ id: 'c2' })] }));
     assert.match(page, /<tr data-check="c1" class="stale"><td><span class="badge OK">OK<\/span> <span class="badge STALE" title="agent DOWN &lt;img/);
-    assert.match(page, /stale: agent DOWN &lt;img src=x onerror=alert\(1\)&gt;/);
+    assert.match(page, /stale: agent DOWN &lt;img src=x onerror=alert\(1\)><\/span>/);
     assert.doesNotMatch(page, /<tr data-check="c2" class="stale"/);
     assert.match(page, /<span class="badge STALE">STALE<\/span> 1 \(counted above/);
-    assert.doesNotMatch(statusPage(model({ checks: [check()] })).value, /badge STALE/);
+    assert.doesNotMatch(renderStatusContent(model({ checks: [check()] })), /badge STALE/);
   });
 
   it('counts checks by status', () => {
-    const page = statusPage(model({ checks: [check({ id: 'a' }), check({ id: 'b', status: 'CRITICAL' }), check({ id: 'c', status: 'CRITICAL' })] })).value;
+    const page = renderStatusContent(model({ checks: [check({ id: 'a' }), check({ id: 'b', status: 'CRITICAL' }), check({ id: 'c', status: 'CRITICAL' })] }));
     assert.ok(page.includes('<span class="badge OK">OK</span> 1</span>'));
     assert.ok(page.includes('<span class="badge CRITICAL">CRITICAL</span> 2</span>'));
     assert.ok(page.includes('<span class="badge WARNING">WARNING</span> 0</span>'));
@@ -69,7 +70,7 @@ describe('statusPage', () => {
   });
 
   it('says how long ago results and agents were seen, and "never" when they were not', () => {
-    const page = statusPage(
+    const page = renderStatusContent(
       model({
         agents: [{ id: 'a1', name: 'ward-3', address: 'h:1', state: 'PENDING', lastSeenAt: null, lastError: null, checks: 0 }],
         checks: [
@@ -78,7 +79,7 @@ describe('statusPage', () => {
           check({ id: 'hours', lastResultAt: NOW - 3 * 3600_000 }),
         ],
       }),
-    ).value;
+    );
     assert.ok(page.includes('<td>never</td>'));
     assert.ok(page.includes('<td>30 s ago</td>'));
     assert.ok(page.includes('<td>10 min ago</td>'));
@@ -86,12 +87,12 @@ describe('statusPage', () => {
   });
 
   it('marks a disabled check', () => {
-    const page = statusPage(model({ checks: [check({ enabled: false })] })).value;
-    assert.ok(page.includes('PACS C-ECHO <span class="muted">(disabled)</span>'));
+    const page = renderStatusContent(model({ checks: [check({ enabled: false })] }));
+    assert.ok(page.includes('PACS C-ECHO<span class="muted"> (disabled)</span>'));
   });
 
   it('tells a new user how to add agents and checks when there are none', () => {
-    const page = statusPage(model({ agents: [], checks: [] })).value;
+    const page = renderStatusContent(model({ agents: [], checks: [] }));
     assert.ok(page.includes('<code>rounds-agent init --config agent.yaml</code>'));
     assert.ok(page.includes('<code>POST /api/v1/checks</code>'));
     assert.ok(!page.includes('<table>'));

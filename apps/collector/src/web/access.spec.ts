@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { AccessLevel } from '../auth/access.decorator.js';
+import { roleAtLeast } from '../auth/principal.js';
+import { USER_ROLES, type UserRole } from '../users/user.entity.js';
+import { FAVICON_PATH } from './views/favicon.js';
+import { STYLESHEET_PATH } from './views/stylesheet.js';
+import { startWebTestApp, type WebTestApp } from './testing.js';
+
+/**
+ * Who may call what: every route the collector serves, with the least role it needs. A route
+ * added without a line here fails the first test; a line here wrong about the route fails the walk.
+ */
+const ROUTES: Record<string, AccessLevel> = {
+  'GET /': 'viewer',
+  [`GET ${STYLESHEET_PATH}`]: 'public',
+  [`GET ${FAVICON_PATH}`]: 'public',
+  'GET /healthz': 'public',
+  'GET /metrics': 'public',
+  'GET /sign-in': 'public',
+  'POST /sign-in': 'public',
+  'GET /sign-in/two-factor': 'public',
+  'POST /sign-in/two-factor': 'public',
+  'GET /sign-in/password': 'public',
+  'POST /sign-in/password': 'public',
+  'GET /sign-in/enrol': 'public',
+  'POST /sign-in/enrol': 'public',
+  'POST /sign-out': 'public',
+  'GET /account': 'self',
+  'POST /account/password': 'self',
+  'POST /account/two-factor': 'self',
+  'POST /account/two-factor/confirm': 'self',
+  'POST /account/backup-codes': 'self',
+  'POST /account/sessions/end-others': 'self',
+  'POST /account/sessions/:id/end': 'self',
+  'POST /account/tokens': 'self',
+  'POST /account/tokens/:id/revoke': 'self',
+  'GET /users': 'admin',
+  'POST /users': 'admin',
+  'POST /users/:name/role': 'admin',
+  'POST /users/:name/disable': 'admin',
+  'POST /users/:name/enable': 'admin',
+  'POST /users/:name/reset-password': 'admin',
+  'POST /users/:name/reset-2fa': 'admin',
+  'GET /api/v1/agents': 'viewer',
+  'GET /api/v1/agents/:id': 'viewer',
+  'POST /api/v1/agents': 'operator',
+  'DELETE /api/v1/agents/:id': 'operator',
+  'GET /api/v1/checks': 'viewer',
+  'GET /api/v1/checks/:id': 'viewer',
+  'POST /api/v1/checks': 'operator',
+  'PATCH /api/v1/checks/:id': 'operator',
+  'DELETE /api/v1/checks/:id': 'operator',
+  'GET /api/v1/checks/:id/results': 'viewer',
+  'POST /api/v1/checks/:id/run': 'operator',
+  'GET /api/v1/channels': 'viewer',
+  'GET /api/v1/channels/:id': 'viewer',
+  'POST /api/v1/channels': 'admin',
+  'PATCH /api/v1/channels/:id': 'admin',
+  'DELETE /api/v1/channels/:id': 'admin',
+  'POST /api/v1/channels/:id/test': 'operator',
+  'GET /api/v1/channels/:id/deliveries': 'viewer',
+  'GET /api/v1/alerts': 'viewer',
+  'GET /api/v1/alerts/history': 'viewer',
+  'GET /api/v1/alerts/:fingerprint': 'viewer',
+  'POST /api/v1/alerts/:fingerprint/ack': 'operator',
+  'DELETE /api/v1/alerts/:fingerprint/ack': 'operator',
+  'GET /api/v1/alert-rules': 'viewer',
+  'PUT /api/v1/alert-rules': 'operator',
+  'GET /api/v1/silences': 'viewer',
+  'POST /api/v1/silences': 'operator',
+  'DELETE /api/v1/silences/:id': 'operator',
+  'GET /api/v1/maintenance-windows': 'viewer',
+  'POST /api/v1/maintenance-windows': 'operator',
+  'DELETE /api/v1/maintenance-windows/:id': 'operator',
+  'GET /api/v1/checks/:id/policy': 'viewer',
+  'PUT /api/v1/checks/:id/policy': 'operator',
+  'GET /api/v1/audit': 'admin',
+  'GET /api/v1/audit.csv': 'admin',
+  'GET /api/v1/users': 'admin',
+  'POST /api/v1/users': 'admin',
+  'PATCH /api/v1/users/:name': 'admin',
+  'POST /api/v1/users/:name/reset-password': 'admin',
+  'POST /api/v1/users/:name/reset-2fa': 'admin',
+  'GET /api/v1/me': 'self',
+  'GET /api/v1/sessions': 'self',
+  'DELETE /api/v1/sessions/:id': 'self',
+  'DELETE /api/v1/sessions': 'self',
+  'GET /api/v1/tokens': 'self',
+  'POST /api/v1/tokens': 'self',
+  'DELETE /api/v1/tokens/:id': 'self',
+  'POST /api/v1/tokens/:id/rotate': 'self',
+};
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+}
+
+/** Every route the Nest router has registered, as `METHOD /path`, read from Express itself. */
+function registeredRoutes(web: WebTestApp): string[] {
+  const express = web.app.getHttpAdapter().getInstance() as { router: { stack: Layer[] } };
+  return express.router.stack.flatMap((layer) =>
+    layer.route
+      ? Object.keys(layer.route.methods)
+          .filter((m) => m !== '_all' && m !== 'head')
+          .map((m) => `${m.toUpperCase()} ${layer.route!.path}`)
+      : [],
+  );
+}
+
+const fill = (path: string) => path.replace(/:(\w+)/g, (_, param: string) => `no-such-${param}`);
+
+describe('access: every route against every role', () => {
+  let web: WebTestApp;
+  const tokens = new Map<UserRole, string>();
+
+  before(async () => {
+    web = await startWebTestApp();
+    for (const role of USER_ROLES) {
+      await web.addUser(`the-${role}`, role);
+      tokens.set(role, await web.token(`the-${role}`));
+    }
+  });
+  after(() => web.close());
+
+  it('has a line in the table for every route the router has, and no line for a route it does not have', () => {
+    const routes = registeredRoutes(web).sort();
+    assert.deepEqual(routes, Object.keys(ROUTES).sort());
+  });
+
+  it('lets each role call exactly the routes its level allows; the anonymous caller gets 401 from the API and the sign-in page from pages', async () => {
+    const failures: string[] = [];
+    for (const route of registeredRoutes(web)) {
+      const level = ROUTES[route]!;
+      const [method, path] = route.split(' ') as [string, string];
+      const url = `${web.base}${fill(path)}`;
+      const body = method === 'GET' || method === 'DELETE' ? undefined : '{}';
+      const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
+      const anonymous = await fetch(url, { method, body, headers, redirect: 'manual' });
+      await anonymous.arrayBuffer();
+      if (level === 'public') {
+        if ([401, 403].includes(anonymous.status)) failures.push(`${route}: anonymous got ${anonymous.status} from a public route`);
+      } else if (path.startsWith('/api/')) {
+        if (anonymous.status !== 401) failures.push(`${route}: anonymous got ${anonymous.status}, not 401`);
+      } else if (anonymous.status !== 303 || !anonymous.headers.get('location')?.startsWith('/sign-in?next=')) {
+        failures.push(`${route}: anonymous got ${anonymous.status} ${anonymous.headers.get('location')}, not the sign-in page`);
+      }
+      for (const role of USER_ROLES) {
+        const res = await fetch(url, { method, body, headers: { ...headers, authorization: `Bearer ${tokens.get(role)}` }, redirect: 'manual' });
+        await res.arrayBuffer();
+        const allowed = level === 'public' || level === 'self' || roleAtLeast(role, level);
+        if (allowed && [401, 403].includes(res.status)) failures.push(`${route}: ${role} refused with ${res.status}`);
+        if (!allowed && res.status !== 403) failures.push(`${route}: ${role} got ${res.status}, not 403`);
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+});

@@ -1,0 +1,30 @@
+import type { NextFunction, Request, Response } from 'express';
+
+interface BodyParserError {
+  status?: number;
+  type?: string;
+  limit?: number;
+  message?: string;
+}
+
+/**
+ * Errors of the body parsers, which run before any route (and so before Nest's exception
+ * filters): a body over the limit (413) or one that does not parse (400), answered in words —
+ * JSON for the API, a line of text for a page — instead of Express's default page, which outside
+ * production shows a stack trace.
+ */
+export function bodyErrors() {
+  return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const e = error as BodyParserError;
+    if (res.headersSent || typeof e?.status !== 'number' || e.status < 400 || e.status >= 500) return next(error);
+    const message =
+      e.type === 'entity.too.large'
+        ? `the request body is larger than the ${Math.round((e.limit ?? 0) / 1024)} KiB the collector accepts — send less`
+        : e.type === 'entity.parse.failed'
+          ? 'the request body is not valid JSON — check its syntax and the content-type header'
+          : `the request body cannot be read (${e.type ?? 'unknown problem'}) — check its encoding and content-type header`;
+    res.status(e.status);
+    if (req.path.startsWith('/api/')) res.json({ statusCode: e.status, error: e.status === 413 ? 'Payload Too Large' : 'Bad Request', message });
+    else res.type('text/plain').send(message);
+  };
+}

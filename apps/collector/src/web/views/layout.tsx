@@ -1,0 +1,134 @@
+import type { ComponentChildren } from 'preact';
+import { renderToString } from 'preact-render-to-string';
+import type { UserRole } from '../../users/user.entity.js';
+import { FAVICON_PATH } from './favicon.js';
+import { STYLESHEET_PATH } from './stylesheet.js';
+
+/** Who is looking at a page, for the header: their name, role, and the session's CSRF token for the sign-out form. */
+export interface Viewer {
+  name: string;
+  role: UserRole;
+  csrf: string;
+}
+
+type Section = 'status' | 'users' | 'account';
+
+/** The hidden field every form of a signed-in page carries (the access guard checks it). */
+export function CsrfField({ token }: { token: string }) {
+  return <input type="hidden" name="_csrf" value={token} />;
+}
+
+export function Layout(props: { title: string; viewer?: Viewer; section?: Section; narrow?: boolean; refreshSeconds?: number; children: ComponentChildren }) {
+  const { viewer, section } = props;
+  const link = (href: string, name: Section, text: string) => (
+    <a href={href} aria-current={section === name ? 'page' : undefined}>
+      {text}
+    </a>
+  );
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width,initial-scale=1" />
+        {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
+        <title>{`${props.title} — Rounds`}</title>
+        <link rel="stylesheet" href={STYLESHEET_PATH} />
+        <link rel="icon" type="image/svg+xml" href={FAVICON_PATH} />
+      </head>
+      <body>
+        <header class="top">
+          <a class="brand" href="/">
+            Rounds
+          </a>
+          {viewer ? (
+            <nav aria-label="main">
+              {link('/', 'status', 'Status')}
+              {viewer.role === 'admin' ? link('/users', 'users', 'Users') : null}
+              <span class="who">
+                {link('/account', 'account', `${viewer.name} (${viewer.role})`)}
+                <form class="inline" method="post" action="/sign-out">
+                  <CsrfField token={viewer.csrf} />
+                  <button type="submit">Sign out</button>
+                </form>
+              </span>
+            </nav>
+          ) : null}
+        </header>
+        <main class={props.narrow ? 'narrow' : undefined}>{props.children}</main>
+      </body>
+    </html>
+  );
+}
+
+export type NoticeKind = 'error' | 'ok' | 'info';
+
+export function Notice({ kind, children }: { kind: NoticeKind; children: ComponentChildren }) {
+  return (
+    <p class={`notice ${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {children}
+    </p>
+  );
+}
+
+/** A labelled input with its hint and its error beside it (linked for screen readers). */
+export function Field(props: {
+  label: string;
+  name: string;
+  type?: 'text' | 'password';
+  value?: string;
+  error?: string | undefined;
+  hint?: string;
+  autocomplete?: string;
+  inputmode?: 'numeric' | 'text';
+  required?: boolean;
+  autofocus?: boolean;
+}) {
+  const errorId = `${props.name}-error`;
+  const attrs = {
+    name: props.name,
+    value: props.value,
+    autocomplete: props.autocomplete,
+    required: props.required ?? true,
+    autofocus: props.autofocus,
+    'aria-invalid': props.error ? ('true' as const) : undefined,
+    'aria-describedby': props.error ? errorId : undefined,
+  };
+  return (
+    <label>
+      {props.label}
+      {props.hint ? <span class="hint">{props.hint}</span> : null}
+      {props.type === 'password' ? <input type="password" {...attrs} /> : <input type="text" inputMode={props.inputmode} {...attrs} />}
+      {props.error ? (
+        <span class="field-error" id={errorId}>
+          {props.error}
+        </span>
+      ) : null}
+    </label>
+  );
+}
+
+/** `2026-12-03 09:15 UTC`: one unambiguous form for every time a page shows. */
+export function formatTime(ms: number | null): string {
+  if (ms === null) return 'never';
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Field errors by field name, as the pages show them. */
+export type FieldErrors = Partial<Record<string, string>>;
+
+/** A whole page as the bytes to send. */
+export function renderPage(page: preact.VNode): string {
+  return `<!doctype html>${renderToString(page)}`;
+}
+
+const CONTENT_MARK = '\u0000content\u0000';
+
+/**
+ * The layout around content rendered elsewhere (and cached apart from who looks at it, like the
+ * status page's): the bytes before and after the content.
+ */
+export function layoutShell(props: Omit<Parameters<typeof Layout>[0], 'children'>): { head: string; tail: string } {
+  const page = renderPage(<Layout {...props}>{CONTENT_MARK}</Layout>);
+  const at = page.indexOf(CONTENT_MARK);
+  return { head: page.slice(0, at), tail: page.slice(at + CONTENT_MARK.length) };
+}
