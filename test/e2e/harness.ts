@@ -193,7 +193,7 @@ export async function startCollector(extraEnv: NodeJS.ProcessEnv = {}): Promise<
     },
     async start() {
       handle.proc = new Proc('collector', [join(ROOT, 'bin', 'rounds-collector.js'), 'start'], env, join(dataDir, 'collector.log'));
-      const m = await handle.proc.waitForOutput(/ready: (http:\/\/127\.0\.0\.1:\d+)\//);
+      const m = await handle.proc.waitForOutput(/ready: (https?:\/\/127\.0\.0\.1:\d+)\//);
       handle.url = m[1]!;
       return handle.proc;
     },

@@ -14,3 +14,4 @@ export * from './cli.js';
 export * from './check-timing.js';
 export * from './auth-throttle.js';
 export * from './limits.js';
+export * from './self-signed.js';

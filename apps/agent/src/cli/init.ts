@@ -1,12 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
-import selfsigned from 'selfsigned';
 import type { z } from 'zod';
 import { stringify as toYaml } from 'yaml';
-import { certificateFingerprint, formatEnrolment } from '#rounds/common';
+import { certificateFingerprint, formatEnrolment, selfSignedCertificate } from '#rounds/common';
 
 export { certificateFingerprint };
 import { agentConfigSchema, sha256Hex, spoolDirSchema, splitHostPort } from '../config/agent-config.js';
@@ -54,21 +52,7 @@ export async function initAgent(options: InitOptions): Promise<string[]> {
   const certFile = `${stem}.crt`;
   const keyFile = `${stem}.key`;
 
-  const names = [...new Set([target.host, hostname(), 'localhost'])];
-  const altNames = names.map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
-  if (!names.includes('127.0.0.1')) altNames.push({ type: 7, ip: '127.0.0.1' });
-  const pems = await selfsigned.generate([{ name: 'commonName', value: `rounds-agent ${target.host}` }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notAfterDate: new Date(Date.now() + 10 * 365 * 24 * 3600 * 1000),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames },
-    ],
-  });
+  const pems = await selfSignedCertificate(`rounds-agent ${target.host}`, [target.host, hostname(), 'localhost', '127.0.0.1']);
 
   const token = randomBytes(32).toString('base64url');
   const config = {
@@ -79,7 +63,7 @@ export async function initAgent(options: InitOptions): Promise<string[]> {
     tls: { cert: certFile, key: keyFile },
     spool: { dir: spoolDir },
   };
-  writeFileSync(resolve(dir, keyFile), pems.private, { mode: 0o600 });
+  writeFileSync(resolve(dir, keyFile), pems.key, { mode: 0o600 });
   writeFileSync(resolve(dir, certFile), pems.cert, { mode: 0o644 });
   writeFileSync(
     configPath,

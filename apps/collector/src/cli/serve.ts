@@ -1,44 +1,23 @@
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DataSource } from 'typeorm';
 import { ROUNDS_VERSION, RoundsLogger, untilStopped } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
-import { CollectorModule } from '../collector.module.js';
+import { createCollectorApp } from './app.js';
+import { httpsOptionsFor } from './tls.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
-import { ApiTokenService } from '../auth/api-token.service.js';
-import { SecretsService } from '../secrets/secrets.service.js';
-import { UsersService } from '../users/users.service.js';
-
-const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-  'X-Frame-Options': 'DENY',
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-};
+import { FIRST_TOKEN_NAME, IMPORTED_TOKEN_NAME } from '../auth/api-tokens.service.js';
 
 /** Runs the collector until SIGTERM/SIGINT; on the way out it flushes pending result writes. */
 export async function serve(config: CollectorConfig): Promise<void> {
   const log = new Logger('Collector');
-  const app = await NestFactory.create<NestExpressApplication>(CollectorModule.register({ config, serve: true }), {
-    logger: new RoundsLogger(config.logLevel),
+  const logger = new RoundsLogger(config.logLevel);
+  // Before the app exists, so through the collector's own logger (Nest's Logger would still print in its default format).
+  const httpsOptions = await httpsOptionsFor(config, {
+    log: (m: string) => logger.log(m, 'Collector'),
+    warn: (m: string) => logger.warn(m, 'Collector'),
+    error: (m: string) => logger.error(m, undefined, 'Collector'),
   });
-  app.disable('x-powered-by');
-  app.use((_req: unknown, res: { setHeader(k: string, v: string): void }, next: () => void) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-    next();
-  });
-  // Before listen(): the read model loads and the poller starts only after this.
-  let firstAdmin: { name: string; password: string } | null;
-  try {
-    await app.get(SecretsService).sealStoredSecrets();
-    firstAdmin = await app.get(UsersService).ensureFirstAdmin();
-  } catch (e) {
-    // Nothing has started yet (app.close() would stop services that never ran).
-    await app.get<DataSource>(DATA_SOURCE).destroy();
-    throw e;
-  }
-  const { created } = app.get(ApiTokenService).ensure();
+  const { app, firstAdmin, tokens } = await createCollectorApp(config, { logger, ...(httpsOptions ? { httpsOptions } : {}) });
   try {
     await app.listen(config.httpPort, config.httpHost);
   } catch (e) {
@@ -51,10 +30,15 @@ export async function serve(config: CollectorConfig): Promise<void> {
   }
   const address = app.getHttpServer().address() as { port: number };
   const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
-  if (created) {
-    log.log(`API token (shown once; only its hash is kept — \`rounds-collector api-token rotate\` makes a new one): ${created}`);
-  }
   if (firstAdmin) log.log(firstAdminNotice(firstAdmin));
+  if (tokens.created) {
+    log.log(
+      `API token "${FIRST_TOKEN_NAME}" of ${firstAdmin?.name ?? 'the first admin'} (shown once; only its hash is kept — ` +
+        `\`rounds-collector token add|rotate\` or Account → API tokens makes more): ${tokens.created}`,
+    );
+  }
+  if (tokens.imported)
+    log.log(`the API token from before users is now a token of the first admin ("${IMPORTED_TOKEN_NAME}"); its hash file was renamed ${tokens.imported}`);
   // Signal handlers first: whoever waits for "ready" may stop the collector at once.
   const stopped = untilStopped(log, async (signal) => {
     log.log(`${signal} received: stopping, flushing pending writes`);
@@ -65,7 +49,9 @@ export async function serve(config: CollectorConfig): Promise<void> {
       log.error(`shutdown: ${(e as Error).message}`);
     }
   });
-  log.log(`rounds-collector ${ROUNDS_VERSION} ready: http://${host}:${address.port}/ (data: ${config.databaseUrl ? 'PostgreSQL' : config.dataDir})`);
+  log.log(
+    `rounds-collector ${ROUNDS_VERSION} ready: ${httpsOptions ? 'https' : 'http'}://${host}:${address.port}/ (data: ${config.databaseUrl ? 'PostgreSQL' : config.dataDir})`,
+  );
   await stopped;
   log.log('stopped');
 }

@@ -102,6 +102,33 @@ describe('readCollectorConfig', () => {
     );
   });
 
+  it('reads the roles that must use two-factor sign-in, and names a role it does not know', () => {
+    assert.deepEqual(readCollectorConfig({ ROUNDS_2FA_REQUIRED_ROLES: ' Admin, operator,admin ' }).twoFactorRequiredRoles, ['admin', 'operator']);
+    assert.equal(readCollectorConfig({}).twoFactorRequiredRoles, undefined);
+    assert.throws(
+      () => readCollectorConfig({ ROUNDS_2FA_REQUIRED_ROLES: 'admin,superuser' }),
+      /ROUNDS_2FA_REQUIRED_ROLES.*"superuser" is not a role: list roles from admin, operator, viewer/,
+    );
+  });
+
+  it('reads HTTPS as certificate and key files or a self-signed certificate, and names a half-set or doubly-set pair', () => {
+    assert.equal(readCollectorConfig({}).tls, undefined);
+    assert.deepEqual(readCollectorConfig({ ROUNDS_TLS_CERT: 'ui.crt', ROUNDS_TLS_KEY: '/etc/rounds/ui.key' }).tls, {
+      certFile: resolve('ui.crt'),
+      keyFile: '/etc/rounds/ui.key',
+    });
+    assert.deepEqual(readCollectorConfig({ ROUNDS_TLS_SELF_SIGNED: 'true', ROUNDS_TLS_NAMES: 'rounds.ward.local, 10.0.4.2' }).tls, {
+      selfSigned: { names: ['rounds.ward.local', '10.0.4.2'] },
+    });
+    assert.equal(readCollectorConfig({ ROUNDS_TLS_SELF_SIGNED: 'false' }).tls, undefined);
+    assert.throws(() => readCollectorConfig({ ROUNDS_TLS_CERT: 'ui.crt' }), /ROUNDS_TLS_KEY: set ROUNDS_TLS_CERT and ROUNDS_TLS_KEY together/);
+    assert.throws(
+      () => readCollectorConfig({ ROUNDS_TLS_CERT: 'a', ROUNDS_TLS_KEY: 'b', ROUNDS_TLS_SELF_SIGNED: 'true' }),
+      /ROUNDS_TLS_SELF_SIGNED: set ROUNDS_TLS_SELF_SIGNED=true or ROUNDS_TLS_CERT\/ROUNDS_TLS_KEY, not both/,
+    );
+    assert.throws(() => readCollectorConfig({ ROUNDS_TLS_SELF_SIGNED: 'yes' }), /ROUNDS_TLS_SELF_SIGNED: must be true or false/);
+  });
+
   it('returns a frozen config', () => {
     assert.ok(Object.isFrozen(readCollectorConfig({})));
   });

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { formatFieldErrors, issuesToFieldErrors } from '#rounds/plugins';
 import { MAKE_A_KEY, SECRET_KEY_BYTES } from '../storage/secret-box.js';
+import { USER_ROLES, type UserRole } from '../users/user.entity.js';
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
@@ -52,6 +53,29 @@ const envSchema = z
     ROUNDS_SECRET_KEY_FILE: z.string().min(1).optional(),
     // Only `secrets rotate-key` reads it: the key that replaces ROUNDS_SECRET_KEY.
     ROUNDS_SECRET_KEY_NEW: secretKeyText.optional(),
+    ROUNDS_TLS_CERT: z.string().min(1).optional(),
+    ROUNDS_TLS_KEY: z.string().min(1).optional(),
+    ROUNDS_TLS_SELF_SIGNED: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+    ROUNDS_TLS_NAMES: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((n) => n.trim())
+          .filter((n) => n !== ''),
+      )
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9.:*-]{1,253}$/, 'must be host names or IP addresses, comma-separated')))
+      .optional(),
+    ROUNDS_2FA_REQUIRED_ROLES: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((r) => r.trim().toLowerCase())
+          .filter((r) => r !== ''),
+      )
+      .pipe(z.array(z.enum(USER_ROLES, { error: (i) => `"${String(i.input)}" is not a role: list roles from ${USER_ROLES.join(', ')}, comma-separated` })))
+      .optional(),
   })
   .superRefine((e, ctx) => {
     if (e.ROUNDS_SECRET_KEY && e.ROUNDS_SECRET_KEY_FILE) {
@@ -66,6 +90,17 @@ const envSchema = z
         message:
           `is required with ROUNDS_DATABASE_URL (it encrypts agent tokens and channel secrets): set ROUNDS_SECRET_KEY to a key made with ${MAKE_A_KEY}, ` +
           'or ROUNDS_SECRET_KEY_FILE to a file on persistent storage (created on first start); back the key up apart from the database',
+      });
+    }
+    if ((e.ROUNDS_TLS_CERT === undefined) !== (e.ROUNDS_TLS_KEY === undefined)) {
+      const missing = e.ROUNDS_TLS_CERT === undefined ? 'ROUNDS_TLS_CERT' : 'ROUNDS_TLS_KEY';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'set ROUNDS_TLS_CERT and ROUNDS_TLS_KEY together (PEM files of the certificate and its key)' });
+    }
+    if (e.ROUNDS_TLS_CERT !== undefined && e.ROUNDS_TLS_SELF_SIGNED === 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ROUNDS_TLS_SELF_SIGNED'],
+        message: 'set ROUNDS_TLS_SELF_SIGNED=true or ROUNDS_TLS_CERT/ROUNDS_TLS_KEY, not both (your own certificate or one made here)',
       });
     }
     if ((e.ROUNDS_METRICS_USER === undefined) !== (e.ROUNDS_METRICS_PASSWORD === undefined)) {
@@ -107,6 +142,14 @@ export interface CollectorConfig {
   readonly secretKeyFile?: string;
   /** ROUNDS_SECRET_KEY_NEW: what `secrets rotate-key` re-encrypts to when the key comes from the environment. */
   readonly newSecretKey?: Buffer;
+  /**
+   * HTTPS for the UI and API: the operator's certificate and key (PEM files), or a self-signed
+   * certificate made on first start in `<data dir>/tls/` for `names` (besides the machine's own).
+   * Unset: plain HTTP (on loopback by default).
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string } | { readonly selfSigned: { readonly names: readonly string[] } };
+  /** Roles whose users must set up two-factor sign-in (enrolment is forced at their next sign-in); unset: nobody is forced. */
+  readonly twoFactorRequiredRoles?: readonly UserRole[];
 }
 
 export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
@@ -147,5 +190,11 @@ export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     ...(e.ROUNDS_SECRET_KEY ? { secretKey: e.ROUNDS_SECRET_KEY } : {}),
     ...(e.ROUNDS_SECRET_KEY_FILE ? { secretKeyFile: resolve(e.ROUNDS_SECRET_KEY_FILE) } : {}),
     ...(e.ROUNDS_SECRET_KEY_NEW ? { newSecretKey: e.ROUNDS_SECRET_KEY_NEW } : {}),
+    ...(e.ROUNDS_TLS_CERT && e.ROUNDS_TLS_KEY
+      ? { tls: Object.freeze({ certFile: resolve(e.ROUNDS_TLS_CERT), keyFile: resolve(e.ROUNDS_TLS_KEY) }) }
+      : e.ROUNDS_TLS_SELF_SIGNED === 'true'
+        ? { tls: Object.freeze({ selfSigned: Object.freeze({ names: Object.freeze(e.ROUNDS_TLS_NAMES ?? []) }) }) }
+        : {}),
+    ...(e.ROUNDS_2FA_REQUIRED_ROLES ? { twoFactorRequiredRoles: Object.freeze([...new Set(e.ROUNDS_2FA_REQUIRED_ROLES)]) } : {}),
   });
 }
