@@ -8,7 +8,7 @@ import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { SYSTEM_AUDIT_CONTEXT, UsersService } from '../users/users.service.js';
 import { ApiTokenEntity } from './api-token.entity.js';
-import { ApiTokensRepository, type OwnedToken } from './api-tokens.repository.js';
+import { ApiTokensRepository, LAST_USED_PRECISION_MS, type OwnedToken } from './api-tokens.repository.js';
 import { LegacyApiTokenStore } from './legacy-api-token.store.js';
 import type { Principal } from './principal.js';
 
@@ -199,7 +199,8 @@ export class ApiTokensService implements OnModuleDestroy {
       return { ok: false, why: 'expired', peer, message: `the ${which} expired at ${iso(token.expiresAt)} — rotate it or ${HOW_TO_GET_ONE}` };
     }
     if (owner.disabled) return { ok: false, why: 'disabled', peer, message: `the ${which} belongs to a disabled user — an admin can enable them again` };
-    await this.tokens.touch(token.id, now, peer);
+    // The row at hand says whether a minute has passed: most calls write nothing (a write per call would queue behind result writes).
+    if (token.lastUsedAt === null || now - token.lastUsedAt >= LAST_USED_PRECISION_MS) await this.tokens.touch(token.id, now, peer);
     return { ok: true, principal: { userId: owner.id, name: owner.name, role: owner.role, via: 'token', credentialId: token.id } };
   }
 

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CHECK_STATUSES, ROUNDS_VERSION, type Clock } from '#rounds/common';
 import { CurrentState, type Freshness } from '../state/current-state.js';
 import { CLOCK } from '../shared/tokens.js';
-import { renderStatusContent, type StatusPageModel } from './views/status.page.js';
+import { StatusContentRenderer, type StatusPageModel } from './views/status.page.js';
 
 /** Rendered content, encoded once, with the entity tag of its bytes. */
 export interface RenderedPage {
@@ -20,6 +20,8 @@ export interface RenderedPage {
 @Injectable()
 export class StatusPageService {
   private rendered: { version: number; second: number; page: RenderedPage } | null = null;
+  /** Keeps each row's markup between renders: a second later mostly the ages differ. */
+  private readonly renderer = new StatusContentRenderer();
 
   constructor(
     private readonly state: CurrentState,
@@ -31,7 +33,7 @@ export class StatusPageService {
     const second = Math.floor(now / 1000);
     const version = this.state.version;
     if (this.rendered?.version !== version || this.rendered.second !== second) {
-      const body = Buffer.from(renderStatusContent(this.model(now)), 'utf8');
+      const body = Buffer.from(this.renderer.render(this.model(now)), 'utf8');
       this.rendered = { version, second, page: { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` } };
     }
     return this.rendered.page;

@@ -1,6 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderStatusContent, type StatusPageCheck, type StatusPageModel } from './status.page.js';
+import { h } from 'preact';
+import { renderToString } from 'preact-render-to-string';
+import { ago, AgentRow, CheckRow, renderStatusContent, StatusContentRenderer, StatusFrame, type StatusPageCheck, type StatusPageModel } from './status.page.js';
+
+/** The content rendered by preact in one pass, rows inline: what the cached renderer must reproduce byte for byte. */
+function renderedWhole(m: StatusPageModel): string {
+  return renderToString(
+    h(StatusFrame, {
+      model: m,
+      agentRows: m.agents.map((a) => h(AgentRow, { a, age: ago(m.now, a.lastSeenAt) })),
+      checkRows: m.checks.map((c) => h(CheckRow, { c, age: ago(m.now, c.lastResultAt) })),
+    }),
+  );
+}
 
 const NOW = 1_700_000_000_000;
 const XSS = '<img src=x onerror=alert(1)>';
@@ -96,5 +109,20 @@ describe('statusPage', () => {
     assert.ok(page.includes('<code>rounds-agent init --config agent.yaml</code>'));
     assert.ok(page.includes('<code>POST /api/v1/checks</code>'));
     assert.ok(!page.includes('<table>'));
+  });
+
+  it('puts the page together from cached rows exactly as rendering it whole would, as ages move and rows change', () => {
+    const renderer = new StatusContentRenderer();
+    const base = model({ checks: [check({ id: 'c1' }), check({ id: 'c2', summary: 'slow: 900 ms' })] });
+    assert.equal(renderer.render(base), renderedWhole(base));
+    const later = { ...base, now: base.now + 7_000 };
+    assert.equal(renderer.render(later), renderedWhole(later), 'only the ages moved');
+    const changed = { ...later, checks: [check({ id: 'c1', status: 'CRITICAL', summary: 'refused <b>' }), later.checks[1]!] };
+    assert.equal(renderer.render(changed), renderedWhole(changed), 'a changed row is rendered anew');
+    // A summary holding the cut mark itself is rendered whole rather than cut in the wrong place.
+    const marked = { ...changed, checks: [check({ id: 'c3', summary: 'x\u0000age\u0000y' })] };
+    assert.equal(renderer.render(marked), renderedWhole(marked));
+    const empty = model({ agents: [], checks: [] });
+    assert.equal(renderer.render(empty), renderedWhole(empty));
   });
 });
