@@ -45,6 +45,10 @@ export function instantField() {
   });
 }
 
+/** An instant in a query string (`?from=`): epoch ms as digits, or an ISO time; empty is absent. */
+export const instantParam = () =>
+  z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v === '' ? undefined : v), instantField().optional());
+
 /** Non-blank text; "is required" when missing. */
 export function textField(what = 'text', max = 1000) {
   return z

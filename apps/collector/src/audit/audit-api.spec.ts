@@ -9,6 +9,7 @@ import { ChecksRepository } from '../inventory/checks.repository.js';
 import { ChecksService } from '../inventory/checks.service.js';
 import { HistoryService } from '../history/history.service.js';
 import { ResultsRepository } from '../history/results.repository.js';
+import { RollupsRepository } from '../history/rollups.repository.js';
 import { ChannelsRepository } from '../notifications/channels.repository.js';
 import { ChannelsService } from '../notifications/channels.service.js';
 import { Notifiers } from '../notifications/notifiers.js';
@@ -81,6 +82,7 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
         AgentsRepository,
         ChecksRepository,
         ResultsRepository,
+        RollupsRepository,
         HistoryService,
         AgentClientPool,
         AgentsService,

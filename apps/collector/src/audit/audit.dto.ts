@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { instantField } from '../alerting/fields.js';
+import { instantParam } from '../alerting/fields.js';
 import { limitParam } from '../shared/dto.js';
 import { AUDIT_ACTIONS } from './audit.types.js';
 
@@ -9,8 +9,6 @@ const actionHelp = `must be an action (${AUDIT_ACTIONS.join(', ')}) or a family 
 /** Query text: an empty `?actor=` is as good as none. */
 const optionalText = (max: number) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().max(max, `must be at most ${max} characters`).optional());
-
-const instantParam = () => z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v === '' ? undefined : v), instantField().optional());
 
 function auditFilters(maxLimit: number, defaultLimit: number) {
   return z.object({

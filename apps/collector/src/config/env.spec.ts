@@ -27,8 +27,21 @@ describe('readCollectorConfig', () => {
         metricsAuth: {},
         maxChecksPerAgent: 1000,
         minCheckIntervalMs: 1000,
+        retention: { rawMs: 7 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 1830 * 86_400_000 },
       },
     );
+  });
+
+  it('reads retention per tier as durations, and refuses a tier that would outlive the one it is made from', () => {
+    assert.deepEqual(readCollectorConfig({ ROUNDS_RETENTION_RAW: '2d', ROUNDS_RETENTION_1M: '720h', ROUNDS_RETENTION_1H: '3650d' }).retention, {
+      rawMs: 2 * 86_400_000,
+      minuteMs: 30 * 86_400_000,
+      hourMs: 3650 * 86_400_000,
+    });
+    assert.throws(() => readCollectorConfig({ ROUNDS_RETENTION_1M: '3d' }), /ROUNDS_RETENTION_1M: must be at least ROUNDS_RETENTION_RAW/);
+    assert.throws(() => readCollectorConfig({ ROUNDS_RETENTION_1H: '30d' }), /ROUNDS_RETENTION_1H: must be at least ROUNDS_RETENTION_1M/);
+    assert.throws(() => readCollectorConfig({ ROUNDS_RETENTION_RAW: '6h' }), /ROUNDS_RETENTION_RAW: must be at least 1d, got "6h"/);
+    assert.throws(() => readCollectorConfig({ ROUNDS_RETENTION_RAW: 'a week' }), /ROUNDS_RETENTION_RAW: must be a duration like 30s/);
   });
 
   it('reads every setting, turning numbers from text and the data folder into an absolute path', () => {
@@ -77,6 +90,7 @@ describe('readCollectorConfig', () => {
         maxChecksPerAgent: 5000,
         minCheckIntervalMs: 200,
         secretKeyFile: resolve('var/rounds.key'),
+        retention: { rawMs: 7 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 1830 * 86_400_000 },
       },
     );
   });

@@ -3,6 +3,25 @@ import { z } from 'zod';
 import { formatFieldErrors, issuesToFieldErrors } from '#rounds/plugins';
 import { MAKE_A_KEY, SECRET_KEY_BYTES } from '../storage/secret-box.js';
 import { USER_ROLES, type UserRole } from '../users/user.entity.js';
+import { parseDuration } from '../cli/parse-duration.js';
+
+const DAY_MS = 86_400_000;
+
+/** A retention period: a duration like 7d or 2160h; at least a day. */
+const retention = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      try {
+        const ms = parseDuration(v, 'it');
+        if (ms >= DAY_MS) return ms;
+        ctx.addIssue({ code: 'custom', message: `must be at least 1d, got "${v}"` });
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^it /, '') });
+      }
+      return z.NEVER;
+    });
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
@@ -66,6 +85,9 @@ const envSchema = z
       )
       .pipe(z.array(z.string().regex(/^[A-Za-z0-9.:*-]{1,253}$/, 'must be host names or IP addresses, comma-separated')))
       .optional(),
+    ROUNDS_RETENTION_RAW: retention('7d'),
+    ROUNDS_RETENTION_1M: retention('90d'),
+    ROUNDS_RETENTION_1H: retention('1830d'),
     ROUNDS_2FA_REQUIRED_ROLES: z
       .string()
       .transform((v) =>
@@ -91,6 +113,13 @@ const envSchema = z
           `is required with ROUNDS_DATABASE_URL (it encrypts agent tokens and channel secrets): set ROUNDS_SECRET_KEY to a key made with ${MAKE_A_KEY}, ` +
           'or ROUNDS_SECRET_KEY_FILE to a file on persistent storage (created on first start); back the key up apart from the database',
       });
+    }
+    // Each tier is made from the one before it: a shorter-lived tier after a longer-lived one would leave holes.
+    if (e.ROUNDS_RETENTION_1M < e.ROUNDS_RETENTION_RAW) {
+      ctx.addIssue({ code: 'custom', path: ['ROUNDS_RETENTION_1M'], message: 'must be at least ROUNDS_RETENTION_RAW: minute buckets outlive raw results' });
+    }
+    if (e.ROUNDS_RETENTION_1H < e.ROUNDS_RETENTION_1M) {
+      ctx.addIssue({ code: 'custom', path: ['ROUNDS_RETENTION_1H'], message: 'must be at least ROUNDS_RETENTION_1M: hour buckets outlive minute buckets' });
     }
     if ((e.ROUNDS_TLS_CERT === undefined) !== (e.ROUNDS_TLS_KEY === undefined)) {
       const missing = e.ROUNDS_TLS_CERT === undefined ? 'ROUNDS_TLS_CERT' : 'ROUNDS_TLS_KEY';
@@ -148,6 +177,8 @@ export interface CollectorConfig {
    * Unset: plain HTTP (on loopback by default).
    */
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | { readonly selfSigned: { readonly names: readonly string[] } };
+  /** How long raw results, 1-minute and 1-hour buckets are kept (ms). */
+  readonly retention: { readonly rawMs: number; readonly minuteMs: number; readonly hourMs: number };
   /** Roles whose users must set up two-factor sign-in (enrolment is forced at their next sign-in); unset: nobody is forced. */
   readonly twoFactorRequiredRoles?: readonly UserRole[];
 }
@@ -190,6 +221,7 @@ export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     ...(e.ROUNDS_SECRET_KEY ? { secretKey: e.ROUNDS_SECRET_KEY } : {}),
     ...(e.ROUNDS_SECRET_KEY_FILE ? { secretKeyFile: resolve(e.ROUNDS_SECRET_KEY_FILE) } : {}),
     ...(e.ROUNDS_SECRET_KEY_NEW ? { newSecretKey: e.ROUNDS_SECRET_KEY_NEW } : {}),
+    retention: Object.freeze({ rawMs: e.ROUNDS_RETENTION_RAW, minuteMs: e.ROUNDS_RETENTION_1M, hourMs: e.ROUNDS_RETENTION_1H }),
     ...(e.ROUNDS_TLS_CERT && e.ROUNDS_TLS_KEY
       ? { tls: Object.freeze({ certFile: resolve(e.ROUNDS_TLS_CERT), keyFile: resolve(e.ROUNDS_TLS_KEY) }) }
       : e.ROUNDS_TLS_SELF_SIGNED === 'true'

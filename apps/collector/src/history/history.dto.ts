@@ -1,6 +1,38 @@
 import { z } from 'zod';
+import { instantParam } from '../alerting/fields.js';
 import { limitParam } from '../shared/dto.js';
 
 /** `GET /checks/:id/results?limit=`. */
 export const recentResultsQuery = z.object({ limit: limitParam(10_000, 100) });
 export type RecentResultsQuery = z.output<typeof recentResultsQuery>;
+
+/** The longest range one question may span: 10 years (the hour tier keeps 5 by default). */
+const MAX_RANGE_MS = 10 * 366 * 86_400_000;
+
+const range = { from: instantParam(), to: instantParam() };
+
+/** `to` defaults to now and `from` to `spanMs` before it; `from` must come first, and the range may not be absurd. */
+function resolveRange(spanMs: number) {
+  return <Q extends { from?: number | undefined; to?: number | undefined }>(
+    q: Q,
+    ctx: z.RefinementCtx,
+  ): Omit<Q, 'from' | 'to'> & { from: number; to: number } => {
+    const to = q.to ?? Date.now();
+    const from = q.from ?? to - spanMs;
+    if (from >= to) ctx.addIssue({ code: 'custom', path: ['from'], message: `must be before to (${new Date(to).toISOString()})` });
+    else if (to - from > MAX_RANGE_MS) ctx.addIssue({ code: 'custom', path: ['from'], message: 'the range may span 10 years at most' });
+    return { ...q, from, to };
+  };
+}
+
+const POINTS_RULE = 'must be a whole number from 1 to 2000';
+
+/** `GET /checks/:id/history?from=&to=&points=` (default: the last day in at most 200 points). */
+export const historyQuery = z
+  .object({ ...range, points: z.coerce.number({ error: POINTS_RULE }).int(POINTS_RULE).min(1, POINTS_RULE).max(2000, POINTS_RULE).default(200) })
+  .transform(resolveRange(86_400_000));
+export type HistoryQuery = z.output<typeof historyQuery>;
+
+/** `GET /checks/:id/uptime?from=&to=` (default: the last 30 days). */
+export const uptimeQuery = z.object(range).transform(resolveRange(30 * 86_400_000));
+export type UptimeQuery = z.output<typeof uptimeQuery>;

@@ -1,20 +1,84 @@
-import { Injectable } from '@nestjs/common';
-import { CHECK_STATUSES } from '#rounds/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { CHECK_STATUSES, type Clock } from '#rounds/common';
+import type { CollectorConfig } from '../config/env.js';
 import { NotFoundError } from '../shared/errors.js';
+import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CurrentState } from '../state/current-state.js';
 import { ResultsRepository } from './results.repository.js';
+import { RollupsRepository, TIERS, type Bucket, type RollupTier } from './rollups.repository.js';
 
-/** Stored results of a check, as the API shows them. */
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+
+/** Results counted by status, and the uptime they give. */
+export interface StatusCounts {
+  results: number;
+  ok: number;
+  warning: number;
+  critical: number;
+  unknown: number;
+  /** OK results as a share of all results, in percent; null without results. */
+  uptimePercent: number | null;
+}
+
+/** The counts over a range (the range counted: its ends may round outward past raw retention). */
+export interface Uptime extends StatusCounts {
+  from: number;
+  to: number;
+}
+
+/** One point of a check's history; a point without results is a gap (`results: 0`, nulls). */
+export interface HistoryPoint extends StatusCounts {
+  t: number;
+  durationAvgMs: number | null;
+  durationMinMs: number | null;
+  durationMaxMs: number | null;
+}
+
+export interface History {
+  from: number;
+  to: number;
+  /** Width of each point. */
+  stepMs: number;
+  /** Where the points were read: raw results, or the 1-minute or 1-hour buckets. */
+  source: 'raw' | '1m' | '1h';
+  points: HistoryPoint[];
+}
+
+const EMPTY: Bucket = { bucket: 0, results: 0, ok: 0, warning: 0, critical: 0, unknown: 0, durationSum: 0, durationMin: Infinity, durationMax: -Infinity };
+
+function merged(a: Bucket, b: Bucket): Bucket {
+  return {
+    bucket: a.bucket,
+    results: a.results + b.results,
+    ok: a.ok + b.ok,
+    warning: a.warning + b.warning,
+    critical: a.critical + b.critical,
+    unknown: a.unknown + b.unknown,
+    durationSum: a.durationSum + b.durationSum,
+    durationMin: Math.min(a.durationMin, b.durationMin),
+    durationMax: Math.max(a.durationMax, b.durationMax),
+  };
+}
+
+const percent = (b: Bucket) => (b.results === 0 ? null : (100 * b.ok) / b.results);
+const floorTo = (t: number, step: number) => Math.floor(t / step) * step;
+const ceilTo = (t: number, step: number) => Math.ceil(t / step) * step;
+
+/** Stored results of a check, as the API shows them: the latest ones, its history over any range, its uptime. */
 @Injectable()
 export class HistoryService {
   constructor(
     private readonly results: ResultsRepository,
+    private readonly rollups: RollupsRepository,
     private readonly state: CurrentState,
+    @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** The check's latest results, newest first; a check that does not exist has no history (404), not an empty one. */
   async recent(checkId: string, limit: number) {
-    if (!this.state.check(checkId)) throw new NotFoundError(`no check with id "${checkId}"`);
+    this.known(checkId);
     return (await this.results.recent(checkId, limit)).map((r) => ({
       seq: r.seq,
       startedAt: r.startedAt,
@@ -25,4 +89,96 @@ export class HistoryService {
       metrics: JSON.parse(r.metricsJson) as unknown,
     }));
   }
+
+  /**
+   * Uptime over [from, to): whole hours from the hour buckets, whole minutes around them from the
+   * minute buckets, the partial minutes at the ends and what is not rolled up yet from raw
+   * results — the same counts as reading every raw result, at a fraction of the rows. Where raw
+   * results are past their retention, the range's ends round outward to whole minutes (to whole
+   * hours past the minute buckets'); the answer says the range it counted.
+   */
+  async uptime(checkId: string, from: number, to: number): Promise<Uptime> {
+    this.known(checkId);
+    // Past a tier's retention its rows are gone: the ends there round outward to what the next tier keeps.
+    const now = this.clock.now();
+    const { rawMs, minuteMs } = this.config.retention;
+    const grain = (t: number) => (t < now - minuteMs ? HOUR : t < now - rawMs ? MINUTE : 1);
+    [from, to] = [floorTo(from, grain(from)), ceilTo(to, grain(to))];
+    const total = await this.rollups.consistently(async () => {
+      const watermark = await this.rollups.watermark();
+      const parts: Promise<Bucket[]>[] = [];
+      const m0 = ceilTo(from, MINUTE);
+      const m1 = floorTo(to, MINUTE);
+      if (m0 >= m1) {
+        parts.push(this.rollups.rawBuckets(checkId, from, to, to - from));
+      } else {
+        parts.push(this.rollups.rawBuckets(checkId, from, m0, MINUTE), this.rollups.rawBuckets(checkId, m1, to, MINUTE));
+        const h0 = ceilTo(m0, HOUR);
+        const h1 = floorTo(m1, HOUR);
+        const [minute, hour] = TIERS as [RollupTier, RollupTier];
+        if (h0 >= h1) parts.push(this.rollups.buckets(minute, checkId, m0, m1));
+        else
+          parts.push(this.rollups.buckets(minute, checkId, m0, h0), this.rollups.buckets(hour, checkId, h0, h1), this.rollups.buckets(minute, checkId, h1, m1));
+        parts.push(this.rollups.rawBuckets(checkId, m0, m1, m1 - m0, watermark));
+      }
+      return (await Promise.all(parts)).flat().reduce(merged, EMPTY);
+    });
+    const { results, ok, warning, critical, unknown } = total;
+    return { from, to, results, ok, warning, critical, unknown, uptimePercent: percent(total) };
+  }
+
+  /**
+   * At most `points` points over [from, to): raw results when a point is under a minute wide,
+   * else minute or hour buckets — the coarser when the finer ones are past their retention.
+   * Points without results are gaps.
+   */
+  async history(checkId: string, from: number, to: number, points: number): Promise<History> {
+    this.known(checkId);
+    const now = this.clock.now();
+    const wanted = Math.ceil((to - from) / points);
+    const [minute, hour] = TIERS as [RollupTier, RollupTier];
+    const retention = this.config.retention;
+    const tier: RollupTier | null = wanted >= HOUR || from < now - retention.minuteMs ? hour : wanted >= MINUTE || from < now - retention.rawMs ? minute : null;
+    const start = tier ? floorTo(from, tier.bucketMs) : from;
+    let step = tier ? ceilTo(Math.max(wanted, tier.bucketMs), tier.bucketMs) : Math.max(1000, wanted);
+    // Starting at a bucket boundary before `from` may need one point more than asked: widen the step instead.
+    while (tier && Math.ceil((to - start) / step) > points) step += tier.bucketMs;
+    const buckets = await this.rollups.consistently(async () => {
+      if (!tier) return this.rollups.rawBuckets(checkId, start, to, step);
+      const watermark = await this.rollups.watermark();
+      const [rolled, fresh] = await Promise.all([this.rollups.buckets(tier, checkId, start, to), this.rollups.rawBuckets(checkId, start, to, step, watermark)]);
+      return [...rolled, ...fresh];
+    });
+    const slots = new Map<number, Bucket>();
+    for (const b of buckets) {
+      const t = start + floorTo(b.bucket - start, step);
+      const seen = slots.get(t);
+      slots.set(t, seen ? merged(seen, b) : { ...b, bucket: t });
+    }
+    const out: HistoryPoint[] = [];
+    for (let t = start; t < to; t += step) out.push(pointOf(t, slots.get(t)));
+    return { from: start, to, stepMs: step, source: tier?.name ?? 'raw', points: out };
+  }
+
+  private known(checkId: string): void {
+    if (!this.state.check(checkId)) throw new NotFoundError(`no check with id "${checkId}" — GET /api/v1/checks lists them`);
+  }
+}
+
+function pointOf(t: number, b: Bucket | undefined): HistoryPoint {
+  if (!b || b.results === 0) {
+    return { t, results: 0, ok: 0, warning: 0, critical: 0, unknown: 0, uptimePercent: null, durationAvgMs: null, durationMinMs: null, durationMaxMs: null };
+  }
+  return {
+    t,
+    results: b.results,
+    ok: b.ok,
+    warning: b.warning,
+    critical: b.critical,
+    unknown: b.unknown,
+    uptimePercent: percent(b),
+    durationAvgMs: Math.round(b.durationSum / b.results),
+    durationMinMs: b.durationMin,
+    durationMaxMs: b.durationMax,
+  };
 }

@@ -45,11 +45,14 @@ describe('createDataSource with SQLite', () => {
     'api_tokens',
     'audit_log',
     'check_results',
+    'check_rollups_1h',
+    'check_rollups_1m',
     'check_state',
     'checks',
     'migrations',
     'notification_channels',
     'notification_outbox',
+    'rollup_progress',
     'sessions',
     'users',
   ];
@@ -73,6 +76,8 @@ describe('createDataSource with SQLite', () => {
         'idx_audit_log_at',
         'idx_audit_log_target_id',
         'idx_check_results_check_started',
+        'idx_check_rollups_1h_bucket',
+        'idx_check_rollups_1m_bucket',
         'idx_checks_agent_id',
         'idx_notification_outbox_channel',
         'idx_notification_outbox_due',
@@ -82,8 +87,9 @@ describe('createDataSource with SQLite', () => {
     );
   });
 
-  it('runs with WAL journaling, synchronous=NORMAL, foreign keys on and a busy timeout', async () => {
+  it('runs with WAL journaling, synchronous=NORMAL, foreign keys on, a busy timeout and incremental auto-vacuum', async () => {
     assert.equal(await pragma(db, 'journal_mode'), 'wal');
+    assert.equal(await pragma(db, 'auto_vacuum'), 2, 'INCREMENTAL: pruned pages can be given back');
     assert.equal(await pragma(db, 'synchronous'), 1);
     assert.equal(await pragma(db, 'foreign_keys'), 1);
     assert.ok(Number(await pragma(db, 'busy_timeout')) >= 1000);

@@ -65,6 +65,9 @@ export function createDataSource(options: DataSourceConfig): DataSource {
       // synchronous=NORMAL survives a crash of the process (what we ack on); only an
       // OS crash or power cut can lose the last commits, in exchange for not
       // fsyncing every batch.
+      // Before any table exists (a new file) this makes pruned pages returnable to the file system
+      // (history/history-upkeep.service.ts); on an older file it takes effect after a VACUUM.
+      db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');

@@ -52,6 +52,8 @@ const ROUTES: Record<string, AccessLevel> = {
   'PATCH /api/v1/checks/:id': 'operator',
   'DELETE /api/v1/checks/:id': 'operator',
   'GET /api/v1/checks/:id/results': 'viewer',
+  'GET /api/v1/checks/:id/history': 'viewer',
+  'GET /api/v1/checks/:id/uptime': 'viewer',
   'POST /api/v1/checks/:id/run': 'operator',
   'GET /api/v1/channels': 'viewer',
   'GET /api/v1/channels/:id': 'viewer',

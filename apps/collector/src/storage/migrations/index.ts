@@ -5,6 +5,7 @@ import { TimeoutWithinInterval1700000000003 } from './1700000000003-timeout-with
 import { AuditLog1700000000005 } from '../../audit/1700000000005-audit-log.js';
 import { Users1700000000006 } from '../../users/1700000000006-users.js';
 import { SignIn1700000000007 } from '../../auth/1700000000007-sign-in.js';
+import { Rollups1700000000008 } from '../../history/1700000000008-rollups.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   AuditLog1700000000005,
   Users1700000000006,
   SignIn1700000000007,
+  Rollups1700000000008,
 ];

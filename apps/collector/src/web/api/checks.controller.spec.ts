@@ -5,6 +5,7 @@ import { AgentClientPool } from '../../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
 import { ResultsRepository } from '../../history/results.repository.js';
+import { RollupsRepository } from '../../history/rollups.repository.js';
 import { HistoryService } from '../../history/history.service.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { AgentsService } from '../../inventory/agents.service.js';
@@ -29,7 +30,7 @@ function checksApi(db: Awaited<ReturnType<typeof openTestDatabase>>, config: Par
     controllers: [ChecksController],
     dataSource: db.dataSource,
     config,
-    providers: [ResultsRepository, HistoryService, AgentClientPool, AgentsRepository, ChecksRepository, AgentsService, ChecksService],
+    providers: [ResultsRepository, RollupsRepository, HistoryService, AgentClientPool, AgentsRepository, ChecksRepository, AgentsService, ChecksService],
   });
 }
 
@@ -131,6 +132,37 @@ describe('ChecksController (/api/v1/checks): names', () => {
     }
     assert.deepEqual((await api.call('GET', `/api/v1/checks/${stored.id}/results?limit=5`)).json, []);
     assert.equal((await api.call('GET', '/api/v1/checks/nope/results')).status, 404);
+  });
+
+  it('GET /:id/history and /:id/uptime answer a bad range or point count with 400 naming the field, an unknown check with 404', async () => {
+    const [stored] = (await api.call<CheckBody[]>('GET', '/api/v1/checks')).json;
+    assert.ok(stored, 'a check is stored');
+    const bad: [string, string, RegExp][] = [
+      ['history?from=2026-12-03T10:00:00Z&to=2026-12-03T09:00:00Z', 'from', /^must be before to \(2026-12-03T09:00:00\.000Z\)$/],
+      ['history?points=0', 'points', /^must be a whole number from 1 to 2000$/],
+      ['history?points=1000000', 'points', /^must be a whole number from 1 to 2000$/],
+      ['history?from=yesterday', 'from', /^must be a time like 2025-03-30T01:00:00Z/],
+      [`uptime?from=0&to=${Date.now()}`, 'from', /^the range may span 10 years at most$/],
+      ['uptime?from=5&to=5', 'from', /^must be before to/],
+    ];
+    for (const [query, field, message] of bad) {
+      const res: ApiResponse<ApiErrorBody> = await api.call('GET', `/api/v1/checks/${stored.id}/${query}`);
+      assert.equal(res.status, 400, query);
+      assert.equal(res.json.errors?.[0]?.field, field, query);
+      assert.match(res.json.errors?.[0]?.message ?? '', message, query);
+    }
+    const none = await api.call<{ results: number; uptimePercent: number | null }>('GET', `/api/v1/checks/${stored.id}/uptime`);
+    assert.equal(none.status, 200);
+    assert.deepEqual([none.json.results, none.json.uptimePercent], [0, null], 'no results: no figure rather than 0 %');
+    const points = await api.call<{ points: { t: number }[]; source: string }>('GET', `/api/v1/checks/${stored.id}/history?points=24`);
+    assert.deepEqual([points.status, points.json.source], [200, '1h']);
+    assert.ok(points.json.points.length > 0 && points.json.points.length <= 24, `${points.json.points.length} points`);
+    assert.ok(
+      points.json.points.every((p) => p.t % 3_600_000 === 0),
+      'hour buckets start on the hour',
+    );
+    assert.equal((await api.call('GET', '/api/v1/checks/nope/history')).status, 404);
+    assert.equal((await api.call('GET', '/api/v1/checks/nope/uptime')).status, 404);
   });
 
   it('simultaneous POSTs of one name give one 201 and 409s, never a 500', async () => {

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Use
 import { ChecksService } from '../../inventory/checks.service.js';
 import { createCheckDto, listChecksQuery, updateCheckDto, type CreateCheckDto, type ListChecksQuery, type UpdateCheckDto } from '../../inventory/checks.dto.js';
 import { HistoryService } from '../../history/history.service.js';
-import { recentResultsQuery, type RecentResultsQuery } from '../../history/history.dto.js';
+import { historyQuery, recentResultsQuery, uptimeQuery, type HistoryQuery, type RecentResultsQuery, type UptimeQuery } from '../../history/history.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { Access } from '../../auth/access.decorator.js';
 import { ZodPipe } from '../zod.pipe.js';
@@ -52,6 +52,18 @@ export class ChecksController {
   @Get(':id/results')
   recent(@Param('id') id: string, @Query(new ZodPipe(recentResultsQuery, 'invalid query')) query: RecentResultsQuery) {
     return this.history.recent(id, query.limit);
+  }
+
+  /** At most `points` points over `from`–`to` (default: the last day, 200 points), read from raw results or roll-ups by the range. */
+  @Get(':id/history')
+  historyOf(@Param('id') id: string, @Query(new ZodPipe(historyQuery, 'invalid query')) query: HistoryQuery) {
+    return this.history.history(id, query.from, query.to, query.points);
+  }
+
+  /** OK results as a share of all over `from`–`to` (default: the last 30 days). */
+  @Get(':id/uptime')
+  uptime(@Param('id') id: string, @Query(new ZodPipe(uptimeQuery, 'invalid query')) query: UptimeQuery) {
+    return this.history.uptime(id, query.from, query.to);
   }
 
   /** Runs the check on its agent now ("check now"); the result is returned, not stored. */

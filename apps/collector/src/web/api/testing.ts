@@ -3,7 +3,7 @@ import { APP_GUARD, NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { systemClock } from '#rounds/common';
 import { PluginRegistry, type FieldError } from '#rounds/plugins';
-import type { CollectorConfig } from '../../config/env.js';
+import { readCollectorConfig, type CollectorConfig } from '../../config/env.js';
 import { DATA_SOURCE } from '../../storage/data-source.js';
 import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../../shared/tokens.js';
 import { AccessGuard } from '../../auth/access.guard.js';
@@ -62,7 +62,8 @@ export async function startApiTestApp(options: {
   const core: Provider[] = [
     { provide: DATA_SOURCE, useValue: options.dataSource },
     { provide: CLOCK, useValue: systemClock },
-    { provide: COLLECTOR_CONFIG, useValue: { apiToken: TEST_API_TOKEN, ...options.config } as CollectorConfig },
+    // Every documented default, then what the spec sets.
+    { provide: COLLECTOR_CONFIG, useValue: { ...readCollectorConfig({}), apiToken: TEST_API_TOKEN, ...options.config } },
     // Controller specs refuse many calls from one address on purpose; api-tokens.service.spec tests the throttle.
     { provide: API_AUTH_LIMITS, useValue: { freeFailures: Number.MAX_SAFE_INTEGER } },
   ];

@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ManualClock } from '#rounds/common';
+import { readCollectorConfig } from '../config/env.js';
+import { AgentsRepository } from '../inventory/agents.repository.js';
+import { ChecksRepository } from '../inventory/checks.repository.js';
+import { ResultWriter, type StoredResult } from '../polling/result-writer.js';
+import { NotFoundError } from '../shared/errors.js';
+import type { CurrentState } from '../state/current-state.js';
+import type { StatusCode } from '../storage/entities/index.js';
+import { openTestDatabase } from '../storage/testing.js';
+import { HistoryUpkeep } from './history-upkeep.service.js';
+import { HistoryService } from './history.service.js';
+import { ResultsRepository } from './results.repository.js';
+import { RollupsRepository, TIERS } from './rollups.repository.js';
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
+
+/** A deterministic stream of statuses: mostly OK, some of every other kind. */
+function statusAt(i: number): StatusCode {
+  return ([0, 0, 0, 1, 0, 2, 0, 0, 3, 0, 0, 2] as const)[i % 12]!;
+}
+
+describe('history: roll-ups, uptime, points, retention', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let writer: ResultWriter;
+  let rollups: RollupsRepository;
+  let clock: ManualClock;
+  let agentId: string;
+  let checkId: string;
+  let seq = 0;
+  const config = readCollectorConfig({});
+  const known = { check: (id: string) => (id === checkId ? {} : undefined) } as unknown as CurrentState;
+  const service = () => new HistoryService(new ResultsRepository(db.dataSource), rollups, known, config, clock);
+  const upkeep = () => new HistoryUpkeep(rollups, config, clock);
+
+  /** Stores results of the check at the given times (ms), as a poll would: one batch, acknowledged together. */
+  async function store(times: readonly number[]): Promise<void> {
+    const results: StoredResult[] = times.map((t, i) => ({
+      checkId,
+      seq: ++seq,
+      startedAt: t,
+      durationMs: 10 + ((seq * 7) % 90),
+      status: statusAt(seq + i),
+      reason: '',
+      summary: 'x',
+      metrics: [],
+    }));
+    await writer.write({ agentId, results, ackSeq: seq, spoolEpoch: 'spec' });
+  }
+
+  /** The figure straight from raw rows: what the roll-ups must equal. */
+  async function rawUptime(from: number, to: number): Promise<{ results: number; ok: number }> {
+    const [row] = await db.dataSource.query<{ n: number; ok: number | null }[]>(
+      'SELECT count(*) AS n, sum(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS ok FROM check_results WHERE check_id = ? AND started_at >= ? AND started_at < ?',
+      [checkId, from, to],
+    );
+    return { results: Number(row?.n ?? 0), ok: Number(row?.ok ?? 0) };
+  }
+
+  beforeEach(async () => {
+    db = await openTestDatabase();
+    writer = new ResultWriter(db.dataSource);
+    rollups = new RollupsRepository(db.dataSource);
+    clock = new ManualClock(NOW);
+    const agent = await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+    agentId = agent.id;
+    checkId = (await new ChecksRepository(db.dataSource).create({ agentId, name: 'echo', plugin: 'tcp', config: {}, intervalMs: 30_000, timeoutMs: 5_000 })).id;
+  });
+  afterEach(async () => {
+    await writer.close();
+    await db.close();
+  });
+
+  it('uptime from roll-ups equals the figure from raw results for any range, rolled up or not, late results included', async () => {
+    // Three days every 30 s, with a few seconds of jitter, in batches as polls would bring them.
+    const start = NOW - 3 * DAY;
+    const times = Array.from({ length: (3 * DAY) / 30_000 }, (_, i) => start + i * 30_000 + ((i * 7919) % 29_000));
+    for (let i = 0; i < times.length; i += 500) await store(times.slice(i, i + 500));
+    assert.equal(await upkeep().rollUp(), times.length);
+    // After the roll-up: late results of the first day (a spool drained after an outage), and fresh ones not rolled up yet.
+    await store([start + 61_000, start + 3_600_000 + 5, start + 7_200_000 + 59_999]);
+    await store([NOW - 10_000, NOW - 5_000]);
+    const history = service();
+    const ranges: [number, number][] = [
+      [start, NOW],
+      [start + 17_123, NOW - 41_777],
+      [start + 3_600_000, start + 2 * 3_600_000],
+      [start + 59_000, start + 61_001],
+      [NOW - 90_000, NOW],
+      [start + DAY + 1234, start + 2 * DAY + 3_599_999],
+    ];
+    for (const [from, to] of ranges) {
+      const up = await history.uptime(checkId, from, to);
+      const raw = await rawUptime(from, to);
+      assert.deepEqual([up.results, up.ok], [raw.results, raw.ok], `range ${from}–${to}`);
+      assert.equal(up.uptimePercent, raw.results === 0 ? null : (100 * raw.ok) / raw.results);
+    }
+    // The late results sit in their own, old buckets: the minute bucket of start + 61 s has its result and the late one.
+    const [minute] = TIERS;
+    const late = await rollups.buckets(minute!, checkId, start + 60_000, start + 120_000);
+    assert.equal(late[0]?.results, (await rawUptime(start + 60_000, start + 120_000)).results - 1, 'before the next roll-up the late one is raw only');
+    await upkeep().rollUp();
+    const after = await rollups.buckets(minute!, checkId, start + 60_000, start + 120_000);
+    assert.equal(after[0]?.results, (await rawUptime(start + 60_000, start + 120_000)).results);
+  });
+
+  it('catches up after an outage in chunks, counting nothing twice', async () => {
+    const start = NOW - DAY;
+    const times = Array.from({ length: 25_000 }, (_, i) => start + i * 3_000);
+    for (let i = 0; i < times.length; i += 5000) await store(times.slice(i, i + 5000));
+    assert.equal(await upkeep().rollUp(), 25_000, 'three chunks of 10,000 at most');
+    assert.equal(await upkeep().rollUp(), 0);
+    const [, hour] = TIERS;
+    const total = (await rollups.buckets(hour!, checkId, 0, NOW * 2)).reduce((n, b) => n + b.results, 0);
+    assert.equal(total, 25_000);
+  });
+
+  it('answers history in at most the points asked, from raw results or buckets by the range, with gaps as gaps', async () => {
+    const start = NOW - 2 * 3_600_000;
+    // Two hours every 30 s, but nothing in the second half of the first hour (an outage).
+    const times = Array.from({ length: 240 }, (_, i) => start + i * 30_000).filter((t) => t < start + 1_800_000 || t >= start + 3_600_000);
+    await store(times);
+    await upkeep().rollUp();
+    const history = service();
+
+    const fine = await history.history(checkId, NOW - 600_000, NOW, 100);
+    assert.equal(fine.source, 'raw');
+    assert.equal(fine.stepMs, 6000);
+    assert.ok(fine.points.length <= 100);
+    assert.equal(
+      fine.points.reduce((n, p) => n + p.results, 0),
+      (await rawUptime(NOW - 600_000, NOW)).results,
+    );
+
+    const coarse = await history.history(checkId, start, NOW, 24);
+    assert.equal(coarse.source, '1m');
+    assert.equal(coarse.stepMs, 5 * 60_000);
+    assert.equal(coarse.points.length, 24);
+    const gaps = coarse.points.filter((p) => p.results === 0);
+    assert.equal(gaps.length, 6, 'the half hour without results is six empty points');
+    assert.ok(gaps.every((p) => p.uptimePercent === null && p.durationAvgMs === null));
+    const full = coarse.points[0]!;
+    assert.equal(full.results, 10);
+    assert.ok(full.durationMinMs! <= full.durationAvgMs! && full.durationAvgMs! <= full.durationMaxMs!);
+
+    const year = await history.history(checkId, NOW - 365 * DAY, NOW, 365);
+    assert.equal(year.source, '1h');
+    assert.equal(year.stepMs, DAY);
+    assert.equal(
+      year.points.reduce((n, p) => n + p.results, 0),
+      times.length,
+    );
+    await assert.rejects(history.history('nope', start, NOW, 10), NotFoundError);
+  });
+
+  it('prunes each tier past its retention in batches, never a raw result not rolled up yet', async () => {
+    const old = NOW - 10 * DAY;
+    await store(Array.from({ length: 5000 }, (_, i) => old + i * 1000));
+    const before = await service().uptime(checkId, old, old + 5_000_000);
+    // Not rolled up: pruning leaves the raw rows alone.
+    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 0 });
+    await upkeep().rollUp();
+    const report = await upkeep().prune();
+    assert.equal(report.raw, 5000, 'older than 7 days: gone, in batches of 2,000');
+    assert.deepEqual((await rawUptime(old, NOW)).results, 0);
+    // The buckets still answer for that time, to the minute (the range's ends round outward to whole minutes there).
+    const after = await service().uptime(checkId, old, old + 5_000_000);
+    assert.deepEqual([after.results, after.ok], [before.results, before.ok]);
+    // Minute buckets go after 90 days, hour buckets after 5 years.
+    await clock.advance(95 * DAY);
+    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 84, hour: 0 });
+    await clock.advance(1830 * DAY);
+    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 2 });
+  });
+});

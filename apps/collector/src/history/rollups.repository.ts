@@ -1,0 +1,208 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { num } from '../storage/bulk-sql.js';
+import { DATA_SOURCE } from '../storage/data-source.js';
+import { inTransaction, isPostgres, serialised } from '../storage/transaction.js';
+
+/** A roll-up tier: its table and the width of its buckets. */
+export interface RollupTier {
+  name: '1m' | '1h';
+  table: 'check_rollups_1m' | 'check_rollups_1h';
+  bucketMs: number;
+}
+
+export const TIERS: readonly RollupTier[] = [
+  { name: '1m', table: 'check_rollups_1m', bucketMs: 60_000 },
+  { name: '1h', table: 'check_rollups_1h', bucketMs: 3_600_000 },
+];
+
+/** What one bucket (or one stretch of raw results) holds: counts per status and the duration's spread. */
+export interface Bucket {
+  bucket: number;
+  results: number;
+  ok: number;
+  warning: number;
+  critical: number;
+  unknown: number;
+  durationSum: number;
+  durationMin: number;
+  durationMax: number;
+}
+
+const BUCKET_COLUMNS = 'bucket, results, ok, warning, critical, unknown, duration_sum, duration_min, duration_max';
+
+/** The aggregate columns over check_results rows, as SQL both dialects read alike. */
+const AGGREGATES = [
+  'count(*) AS results',
+  ...['ok', 'warning', 'critical', 'unknown'].map((name, status) => `sum(CASE WHEN status = ${status} THEN 1 ELSE 0 END) AS ${name}`),
+  'sum(duration_ms) AS duration_sum',
+  'min(duration_ms) AS duration_min',
+  'max(duration_ms) AS duration_max',
+].join(', ');
+
+/**
+ * The roll-up tables and the raw results they are made from. Buckets are made from raw rows
+ * in id order, past a stored watermark, in one transaction with the watermark's advance: a
+ * crash or an outage leaves nothing counted twice or missed — the next run picks up where the
+ * last committed one ended. A late result (an agent's spool drained after an outage) has a new
+ * id and an old started_at, so it lands in its own, older bucket.
+ */
+@Injectable()
+export class RollupsRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  /** Runs `text` with its `?` bound to `params` in order (numbered `$n` on PostgreSQL). */
+  private run<T>(m: EntityManager, text: string, params: readonly unknown[]): Promise<T[]> {
+    let n = 0;
+    return m.query<T[]>(isPostgres(this.dataSource) ? text.replace(/\?/g, () => `$${++n}`) : text, [...params]);
+  }
+
+  /** Rolls up at most `maxRows` raw results past the watermark; returns how many and the new watermark. */
+  async rollUp(maxRows: number): Promise<{ rolled: number; watermark: number }> {
+    return inTransaction(this.dataSource, async (m) => {
+      const watermark = await this.watermarkIn(m);
+      const [range] = await this.run<{ upto: unknown; n: unknown }>(
+        m,
+        'SELECT max(id) AS upto, count(*) AS n FROM (SELECT id FROM check_results WHERE id > ? ORDER BY id LIMIT ?) AS next_rows',
+        [watermark, maxRows],
+      );
+      const rolled = num(range?.n ?? 0);
+      if (rolled === 0) return { rolled: 0, watermark };
+      const upto = num(range!.upto);
+      for (const tier of TIERS) await this.addRange(m, tier, watermark, upto);
+      await this.run(m, `UPDATE rollup_progress SET last_result_id = ? WHERE name = 'results'`, [upto]);
+      return { rolled, watermark: upto };
+    });
+  }
+
+  private async addRange(m: EntityManager, tier: RollupTier, after: number, upto: number): Promise<void> {
+    const t = tier.table;
+    // Portable min/max of two values (SQLite's scalar min() is PostgreSQL's LEAST()).
+    const least = (c: string) => `CASE WHEN excluded.${c} < ${t}.${c} THEN excluded.${c} ELSE ${t}.${c} END`;
+    const greatest = (c: string) => `CASE WHEN excluded.${c} > ${t}.${c} THEN excluded.${c} ELSE ${t}.${c} END`;
+    const add = (c: string) => `${c} = ${t}.${c} + excluded.${c}`;
+    // Table names and bucket widths are this file's constants, not input: spliced into the text.
+    await this.run(
+      m,
+      `INSERT INTO ${t} (check_id, agent_id, ${BUCKET_COLUMNS}) ` +
+        `SELECT check_id, max(agent_id), (started_at / ${tier.bucketMs}) * ${tier.bucketMs} AS b, ${AGGREGATES} ` +
+        `FROM check_results WHERE id > ? AND id <= ? GROUP BY check_id, b ` +
+        `ON CONFLICT (check_id, bucket) DO UPDATE SET ${['results', 'ok', 'warning', 'critical', 'unknown', 'duration_sum'].map(add).join(', ')}, ` +
+        `duration_min = ${least('duration_min')}, duration_max = ${greatest('duration_max')}`,
+      [after, upto],
+    );
+  }
+
+  /**
+   * Runs reads that must see one state of the tables (the watermark and the buckets it covers):
+   * on SQLite behind the same queue as every write, so no roll-up commits in between.
+   */
+  consistently<T>(work: () => Promise<T>): Promise<T> {
+    return serialised(this.dataSource, work);
+  }
+
+  async watermark(): Promise<number> {
+    return this.watermarkIn(this.dataSource.manager);
+  }
+
+  private async watermarkIn(m: EntityManager): Promise<number> {
+    const [row] = await this.run<{ last_result_id: unknown }>(m, `SELECT last_result_id FROM rollup_progress WHERE name = 'results'`, []);
+    return num(row?.last_result_id ?? 0);
+  }
+
+  /** A check's buckets of `tier` starting in [from, to), oldest first. */
+  async buckets(tier: RollupTier, checkId: string, from: number, to: number): Promise<Bucket[]> {
+    const rows = await this.run<Record<string, unknown>>(
+      this.dataSource.manager,
+      `SELECT ${BUCKET_COLUMNS} FROM ${tier.table} WHERE check_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`,
+      [checkId, from, to],
+    );
+    return rows.map(bucketOf);
+  }
+
+  /**
+   * A check's raw results started in [from, to), grouped into buckets of `bucketMs` counted from
+   * `from`; with `afterId`, only those not rolled up yet (ids past the watermark).
+   */
+  async rawBuckets(checkId: string, from: number, to: number, bucketMs: number, afterId?: number): Promise<Bucket[]> {
+    if (from >= to) return [];
+    const rows = await this.run<Record<string, unknown>>(
+      this.dataSource.manager,
+      `SELECT (started_at - ?) / ? AS k, ${AGGREGATES} FROM check_results WHERE check_id = ? AND started_at >= ? AND started_at < ?` +
+        `${afterId === undefined ? '' : ' AND id > ?'} GROUP BY k ORDER BY k`,
+      [from, bucketMs, checkId, from, to, ...(afterId === undefined ? [] : [afterId])],
+    );
+    return rows.map((r) => bucketOf({ ...r, bucket: from + num(r['k']) * bucketMs }));
+  }
+
+  /**
+   * Deletes up to `batch` of the oldest raw results started before `cutoff` — only rolled-up
+   * ones (id at or below the watermark). Looks at the `batch` lowest ids only: ids grow with
+   * time, so each call costs its batch however large the table is.
+   */
+  async pruneRaw(cutoff: number, batch: number): Promise<number> {
+    return inTransaction(this.dataSource, async (m) => {
+      const watermark = await this.watermarkIn(m);
+      const [row] = await this.run<{ n: unknown }>(
+        m,
+        'SELECT count(*) AS n FROM check_results WHERE id IN (SELECT id FROM check_results WHERE id <= ? ORDER BY id LIMIT ?) AND started_at < ?',
+        [watermark, batch, cutoff],
+      );
+      const n = num(row?.n ?? 0);
+      if (n > 0) {
+        await this.run(m, 'DELETE FROM check_results WHERE id IN (SELECT id FROM check_results WHERE id <= ? ORDER BY id LIMIT ?) AND started_at < ?', [
+          watermark,
+          batch,
+          cutoff,
+        ]);
+      }
+      return n;
+    });
+  }
+
+  /** Deletes up to `batch` buckets of `tier` that started before `cutoff`. */
+  async pruneTier(tier: RollupTier, cutoff: number, batch: number): Promise<number> {
+    return inTransaction(this.dataSource, async (m) => {
+      const [row] = await this.run<{ n: unknown }>(m, `SELECT count(*) AS n FROM (SELECT bucket FROM ${tier.table} WHERE bucket < ? LIMIT ?) AS old`, [
+        cutoff,
+        batch,
+      ]);
+      const n = num(row?.n ?? 0);
+      if (n > 0) {
+        await this.run(
+          m,
+          `DELETE FROM ${tier.table} WHERE (check_id, bucket) IN (SELECT check_id, bucket FROM ${tier.table} WHERE bucket < ? ORDER BY bucket LIMIT ?)`,
+          [cutoff, batch],
+        );
+      }
+      return n;
+    });
+  }
+
+  /** Gives up to `pages` free pages back to the file system (SQLite with auto_vacuum=INCREMENTAL; a no-op elsewhere). */
+  async releaseFreePages(pages: number): Promise<void> {
+    if (isPostgres(this.dataSource)) return;
+    await serialised(this.dataSource, () => this.dataSource.query(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(pages))})`));
+  }
+
+  /** Pages of the SQLite file that are free (for reuse or release); 0 on PostgreSQL. */
+  async freePages(): Promise<number> {
+    if (isPostgres(this.dataSource)) return 0;
+    const [row] = await this.dataSource.query<{ freelist_count: unknown }[]>('PRAGMA freelist_count');
+    return num(row?.freelist_count ?? 0);
+  }
+}
+
+function bucketOf(r: Record<string, unknown>): Bucket {
+  return {
+    bucket: num(r['bucket']),
+    results: num(r['results']),
+    ok: num(r['ok']),
+    warning: num(r['warning']),
+    critical: num(r['critical']),
+    unknown: num(r['unknown']),
+    durationSum: num(r['duration_sum']),
+    durationMin: num(r['duration_min']),
+    durationMax: num(r['duration_max']),
+  };
+}
