@@ -3,6 +3,7 @@ import { ROUNDS_VERSION, parseCommandLine, runCommand } from '#rounds/common';
 import { readCollectorConfig } from './config/env.js';
 import { agentCommand, checkCommand, secretsCommand } from './cli/admin.js';
 import { legacyApiTokenCommand, tokenCommand } from './auth/tokens.cli.js';
+import { backupCommand, restoreCommand } from './cli/backup.cli.js';
 import { serve } from './cli/serve.js';
 import { auditCommand } from './audit/audit.cli.js';
 import { userCommand } from './users/users.cli.js';
@@ -28,6 +29,8 @@ usage:
   rounds-collector user disable|enable <name>
   rounds-collector user reset-password <name>    print a new password (to change at first sign-in)
   rounds-collector user reset-2fa <name>         clear the user's TOTP secret
+  rounds-collector backup <file>                 a consistent copy of the database and its key, while the collector runs
+  rounds-collector restore <file>                put a backup in place (collector stopped; the old files are kept aside)
   rounds-collector secrets rotate-key            re-encrypt agent tokens and channel secrets under a new key
                                                  (collector stopped; back the new key up afterwards)
 
@@ -62,5 +65,7 @@ runCommand('rounds-collector', USAGE, command, {
   'api-token': () => legacyApiTokenCommand(readCollectorConfig(), { positionals, values }, print),
   audit: () => auditCommand(readCollectorConfig(), { positionals, values }, print),
   user: () => userCommand(readCollectorConfig(), { positionals, values }, print),
+  backup: () => backupCommand(readCollectorConfig(), { positionals, values }, print),
+  restore: () => restoreCommand(readCollectorConfig(), { positionals, values }, print),
   secrets: () => secretsCommand(readCollectorConfig(), { positionals, values }, print),
 });

@@ -4,6 +4,7 @@ import { ROUNDS_VERSION, RoundsLogger, untilStopped } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { createCollectorApp } from './app.js';
 import { httpsOptionsFor } from './tls.js';
+import { removePidFile, writePidFile } from './pid-file.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { FIRST_TOKEN_NAME, IMPORTED_TOKEN_NAME } from '../auth/api-tokens.service.js';
 
@@ -28,6 +29,7 @@ export async function serve(config: CollectorConfig): Promise<void> {
     }
     throw new Error(`cannot listen on ${config.httpHost}:${config.httpPort}: ${err.message} — check ROUNDS_HTTP_HOST / ROUNDS_HTTP_PORT`);
   }
+  writePidFile(config.dataDir);
   const address = app.getHttpServer().address() as { port: number };
   const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
   if (firstAdmin) log.log(firstAdminNotice(firstAdmin));
@@ -47,6 +49,8 @@ export async function serve(config: CollectorConfig): Promise<void> {
       await app.get<DataSource>(DATA_SOURCE).destroy();
     } catch (e) {
       log.error(`shutdown: ${(e as Error).message}`);
+    } finally {
+      removePidFile(config.dataDir);
     }
   });
   log.log(
