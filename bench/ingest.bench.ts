@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createDataSource, SQLITE_FILE_NAME } from '../apps/collector/src/storage/data-source.js';
 import { ResultWriter, type ResultBatch, type StoredResult } from '../apps/collector/src/polling/result-writer.js';
+import { RollupsRepository } from '../apps/collector/src/history/rollups.repository.js';
 import { compared, type Benchmark } from './lib/figure.js';
 import { interleave, median } from './lib/measure.js';
 import { tempDir } from './lib/processes.js';
@@ -79,6 +80,9 @@ export const bench: Benchmark = {
     };
     let lastGroup = 0;
     let rawSeq = 0;
+    // The writer alone, and the writer plus rolling its results into the minute and hour buckets (history/).
+    const rollups = new RollupsRepository(writerDb.ds);
+    const writerOnly: number[] = [];
 
     const viaWriter = async (): Promise<number> => {
       const before = writer.counters;
@@ -94,7 +98,12 @@ export const bench: Benchmark = {
       if (written !== AGENTS * BATCHES_PER_AGENT * CHECKS)
         throw new Error(`ResultWriter stored ${written} results, expected ${AGENTS * BATCHES_PER_AGENT * CHECKS}`);
       lastGroup = Math.max(1, Math.round(written / (after.transactions - before.transactions)));
-      return (written / elapsed) * 1000;
+      writerOnly.push((written / elapsed) * 1000);
+      const rollupStart = performance.now();
+      let rolled = 0;
+      for (let n = -1; n !== 0; rolled += n) n = (await rollups.rollUp(10_000)).rolled;
+      if (rolled !== written) throw new Error(`rolled up ${rolled} results, expected ${written}`);
+      return (written / (elapsed + performance.now() - rollupStart)) * 1000;
     };
     const rows = AGENTS * BATCHES_PER_AGENT * CHECKS;
     const viaRaw = async (): Promise<number> => {
@@ -122,6 +131,16 @@ export const bench: Benchmark = {
       compared(
         'ingest',
         'Ingest results/s (ResultWriter)',
+        'results/s',
+        median(writerOnly),
+        'raw better-sqlite3 prepared insert in transaction',
+        median(samples.b),
+        { on: 'ratio', op: '>=', bound: 0.4 },
+        `${PAIRS} pairs × ${rows} results; 16 agents writing 10-result batches; ~${group} results per transaction on both sides`,
+      ),
+      compared(
+        'ingest',
+        'Ingest results/s with roll-ups (ResultWriter, then the same results into 1-minute and 1-hour buckets)',
         'results/s',
         median(samples.a),
         'raw better-sqlite3 prepared insert in transaction',

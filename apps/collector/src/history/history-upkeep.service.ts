@@ -1,8 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
+import { StorageHealth } from '../storage/storage-health.service.js';
 import { RollupsRepository, TIERS, type RollupTier } from './rollups.repository.js';
 
 /** Raw results rolled up per transaction: a few milliseconds of SQLite, so the result writer never waits long. */
@@ -37,6 +38,8 @@ export class HistoryUpkeep implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly rollups: RollupsRepository,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    // While storing fails (a full disk) upkeep waits: its own commits would say nothing of whether results can be stored.
+    @Optional() private readonly storage?: StorageHealth,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -91,8 +94,10 @@ export class HistoryUpkeep implements OnApplicationBootstrap, OnModuleDestroy {
     return total;
   }
 
-  /** One job at a time; a failure (the disk full, say) is logged and the next tick tries again. */
+  /** One job at a time, none while storing fails; a failure is logged and the next tick tries again. */
   private queue(job: () => Promise<unknown>): void {
-    this.running = this.running.then(job).catch((e: unknown) => this.log.warn(`history upkeep: ${(e as Error).message}`));
+    this.running = this.running
+      .then(() => (this.storage?.status().failing ? undefined : job()))
+      .catch((e: unknown) => this.log.warn(`history upkeep: ${(e as Error).message}`));
   }
 }

@@ -59,6 +59,10 @@ export class RollupsRepository {
 
   /** Rolls up at most `maxRows` raw results past the watermark; returns how many and the new watermark. */
   async rollUp(maxRows: number): Promise<{ rolled: number; watermark: number }> {
+    // A read first: with nothing new, no write transaction at all (every few seconds, mostly the case between polls).
+    const [newest] = await this.run<{ id: unknown }>(this.dataSource.manager, 'SELECT max(id) AS id FROM check_results', []);
+    const seen = await this.watermark();
+    if (newest?.id === null || newest?.id === undefined || num(newest.id) <= seen) return { rolled: 0, watermark: seen };
     return inTransaction(this.dataSource, async (m) => {
       const watermark = await this.watermarkIn(m);
       const [range] = await this.run<{ upto: unknown; n: unknown }>(
