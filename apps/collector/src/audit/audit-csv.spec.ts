@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { auditCsv, csvCell } from './audit-csv.js';
+import { auditCsv } from './audit-csv.js';
+import { csvCell } from '../shared/csv.js';
 import type { AuditEntry } from './audit.types.js';
 
 describe('audit CSV', () => {

@@ -1,20 +1,5 @@
 import type { AuditEntry } from './audit.types.js';
-
-/**
- * Characters a spreadsheet reads as the start of a formula (OWASP's CSV-injection list: `=`,
- * `+`, `-`, `@`, and tab and carriage return, which some programs skip before one). A cell
- * starting with one gets a leading `'`, so Excel and LibreOffice show it as text; a name like
- * `=HYPERLINK(…)` in the log is then shown, never run.
- */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/** One CSV cell: formula-safe, and quoted per RFC 4180 when it holds a comma, quote or line break. */
-export function csvCell(value: string | number | null): string {
-  if (value === null) return '';
-  let text = String(value);
-  if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+import { csvCell } from '../shared/csv.js';
 
 export const AUDIT_CSV_HEADER = [
   'id',

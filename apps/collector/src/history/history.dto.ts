@@ -36,3 +36,25 @@ export type HistoryQuery = z.output<typeof historyQuery>;
 /** `GET /checks/:id/uptime?from=&to=` (default: the last 30 days). */
 export const uptimeQuery = z.object(range).transform(resolveRange(30 * 86_400_000));
 export type UptimeQuery = z.output<typeof uptimeQuery>;
+
+/** The calendar month before the one `now` is in, as `YYYY-MM` (UTC). */
+function lastMonth(now = new Date()): string {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return d.toISOString().slice(0, 7);
+}
+
+/** `GET /reports/sla.csv?month=2026-11&by=check|agent`: a calendar month in UTC (default: the last one). */
+export const slaQuery = z
+  .object({
+    month: z
+      .string()
+      .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month like 2026-11')
+      .optional(),
+    by: z.enum(['check', 'agent'], { error: 'must be check or agent' }).default('check'),
+  })
+  .transform((q) => {
+    const month = q.month ?? lastMonth();
+    const [year, m] = month.split('-').map(Number) as [number, number];
+    return { month, by: q.by, from: Date.UTC(year, m - 1, 1), to: Date.UTC(year, m, 1) };
+  });
+export type SlaQuery = z.output<typeof slaQuery>;

@@ -35,6 +35,12 @@ export interface HistoryPoint extends StatusCounts {
   durationMaxMs: number | null;
 }
 
+/** One line of the SLA report: a check (with its agent) or an agent. */
+export interface SlaRow extends Uptime {
+  name: string;
+  agent: string;
+}
+
 export interface History {
   from: number;
   to: number;
@@ -158,6 +164,47 @@ export class HistoryService {
     const out: HistoryPoint[] = [];
     for (let t = start; t < to; t += step) out.push(pointOf(t, slots.get(t)));
     return { from: start, to, stepMs: step, source: tier?.name ?? 'raw', points: out };
+  }
+
+  /** An agent's uptime: the results of all its checks over [from, to), counted together. */
+  async agentUptime(agentId: string, from: number, to: number): Promise<Uptime> {
+    const agent = this.state.agent(agentId) ?? this.state.listAgents().find((a) => a.agent.name === agentId);
+    if (!agent) throw new NotFoundError(`no agent with id or name "${agentId}" — GET /api/v1/agents lists them`);
+    return this.sum(
+      from,
+      to,
+      this.state.listChecks(agent.agent.id).map((c) => c.check.id),
+    );
+  }
+
+  /**
+   * Uptime of every check (or every agent) over [from, to), for the monthly SLA report: one
+   * row each, with its agent, counts per status and uptime.
+   */
+  async slaRows(from: number, to: number, by: 'check' | 'agent'): Promise<SlaRow[]> {
+    if (by === 'agent') {
+      const rows: SlaRow[] = [];
+      for (const { agent } of this.state.listAgents()) {
+        rows.push({ name: agent.name, agent: agent.name, ...(await this.agentUptime(agent.id, from, to)) });
+      }
+      return rows;
+    }
+    const rows: SlaRow[] = [];
+    for (const { check } of this.state.listChecks()) {
+      rows.push({ name: check.name, agent: this.state.agentName(check.agentId), ...(await this.uptime(check.id, from, to)) });
+    }
+    return rows;
+  }
+
+  private async sum(from: number, to: number, checkIds: readonly string[]): Promise<Uptime> {
+    const total: Uptime = { from, to, results: 0, ok: 0, warning: 0, critical: 0, unknown: 0, uptimePercent: null };
+    for (const id of checkIds) {
+      const u = await this.uptime(id, from, to);
+      Object.assign(total, { from: u.from, to: u.to });
+      for (const k of ['results', 'ok', 'warning', 'critical', 'unknown'] as const) total[k] += u[k];
+    }
+    total.uptimePercent = total.results === 0 ? null : (100 * total.ok) / total.results;
+    return total;
   }
 
   private known(checkId: string): void {

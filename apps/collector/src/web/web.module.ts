@@ -18,6 +18,7 @@ import { ChannelsController } from './api/channels.controller.js';
 import { ChecksController } from './api/checks.controller.js';
 import { MeController } from './api/me.controller.js';
 import { TokensController } from './api/tokens.controller.js';
+import { ReportsController } from './api/reports.controller.js';
 import { UsersController } from './api/users.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { PagesController } from './pages.controller.js';
@@ -46,6 +47,7 @@ import { UsersPagesController } from './users.controller.js';
     UsersController,
     MeController,
     TokensController,
+    ReportsController,
   ],
 })
 export class WebModule {}

@@ -1,4 +1,6 @@
-import { Controller, Get, Header, Query, UseFilters } from '@nestjs/common';
+import { Controller, Get, Query, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
+import { sendsCsv } from '../../shared/csv.js';
 import { AuditService } from '../../audit/audit.service.js';
 import { auditCsvQuery, auditQuery, type AuditQuery } from '../../audit/audit.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
@@ -20,9 +22,8 @@ export class AuditController {
 
   /** The same filters as CSV (RFC 4180, cells that would start a spreadsheet formula prefixed with `'`); `?limit=` ≤ 100,000. */
   @Get('audit.csv')
-  @Header('Content-Type', 'text/csv; charset=utf-8')
-  @Header('Content-Disposition', 'attachment; filename="rounds-audit.csv"')
-  csv(@Query(new ZodPipe(auditCsvQuery, 'invalid query')) query: AuditQuery) {
+  csv(@Query(new ZodPipe(auditCsvQuery, 'invalid query')) query: AuditQuery, @Res({ passthrough: true }) res: Response) {
+    sendsCsv(res, 'rounds-audit.csv');
     return this.audit.csv(query);
   }
 }

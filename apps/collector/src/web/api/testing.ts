@@ -103,7 +103,8 @@ export async function startApiTestApp(options: {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
-      return { status: res.status, headers: res.headers, text, json: (text ? JSON.parse(text) : undefined) as T };
+      const json = text && /json/.test(res.headers.get('content-type') ?? '') ? (JSON.parse(text) as unknown) : undefined;
+      return { status: res.status, headers: res.headers, text, json: json as T };
     },
     close: () => app.close(),
   };

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { HistoryService } from '../../history/history.service.js';
+import { ResultsRepository } from '../../history/results.repository.js';
+import { RollupsRepository } from '../../history/rollups.repository.js';
+import { AgentsRepository } from '../../inventory/agents.repository.js';
+import { ChecksRepository } from '../../inventory/checks.repository.js';
+import { ResultWriter } from '../../polling/result-writer.js';
+import type { StatusCode } from '../../storage/entities/index.js';
+import { openTestDatabase } from '../../storage/testing.js';
+import { ReportsController } from './reports.controller.js';
+import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
+
+const NOV = Date.UTC(2026, 10, 1);
+const DEC = Date.UTC(2026, 11, 1);
+
+describe('ReportsController: agent uptime and the monthly SLA report', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: ApiTestApp;
+
+  before(async () => {
+    db = await openTestDatabase();
+    const agent = await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+    const checks = new ChecksRepository(db.dataSource);
+    const echo = await checks.create({ agentId: agent.id, name: '=echo,"quoted"', plugin: 'tcp', config: {}, intervalMs: 60_000, timeoutMs: 5_000 });
+    const web = await checks.create({ agentId: agent.id, name: 'viewer', plugin: 'tcp', config: {}, intervalMs: 60_000, timeoutMs: 5_000 });
+    // November: echo 9 of 10 OK, viewer 10 of 10; one December result that the November report must not count.
+    const writer = new ResultWriter(db.dataSource);
+    const result = (checkId: string, seq: number, startedAt: number, status: StatusCode) => ({
+      checkId,
+      seq,
+      startedAt,
+      durationMs: 5,
+      status,
+      reason: '',
+      summary: '',
+      metrics: [],
+    });
+    const results = [
+      ...Array.from({ length: 10 }, (_, i) => result(echo.id, i + 1, NOV + i * 86_400_000, i === 3 ? 2 : 0)),
+      ...Array.from({ length: 10 }, (_, i) => result(web.id, i + 11, NOV + i * 3_600_000, 0)),
+      result(echo.id, 21, DEC + 1000, 2),
+    ];
+    await writer.write({ agentId: agent.id, results, ackSeq: 21, spoolEpoch: 'spec' });
+    await writer.close();
+    await new RollupsRepository(db.dataSource).rollUp(1000);
+    api = await startApiTestApp({
+      controllers: [ReportsController],
+      dataSource: db.dataSource,
+      providers: [ResultsRepository, RollupsRepository, HistoryService],
+    });
+  });
+  after(async () => {
+    await api.close();
+    await db.close();
+  });
+
+  it('counts all of an agent’s checks together, by id or name', async () => {
+    const res = await api.call<{ results: number; ok: number; critical: number; uptimePercent: number }>(
+      'GET',
+      `/api/v1/agents/pacs-01/uptime?from=${NOV}&to=${DEC}`,
+    );
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual([res.json.results, res.json.ok, res.json.critical, res.json.uptimePercent], [20, 19, 1, 95]);
+    assert.equal((await api.call('GET', '/api/v1/agents/nobody/uptime')).status, 404);
+  });
+
+  it('exports a month per check or per agent as CSV, names formula-safe and quoted, other months left out', async () => {
+    const res = await api.call('GET', '/api/v1/reports/sla.csv?month=2026-11');
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
+    assert.match(res.headers.get('content-disposition') ?? '', /filename="rounds-sla-2026-11-checks\.csv"/);
+    assert.equal(
+      res.text,
+      'month,name,agent,results,ok,warning,critical,unknown,uptime_percent\r\n' +
+        `2026-11,"'=echo,""quoted""",pacs-01,10,9,0,1,0,90.000\r\n` +
+        '2026-11,viewer,pacs-01,10,10,0,0,0,100.000\r\n',
+    );
+    const agents = await api.call('GET', '/api/v1/reports/sla.csv?month=2026-11&by=agent');
+    assert.match(agents.text, /\r\n2026-11,pacs-01,pacs-01,20,19,0,1,0,95\.000\r\n$/);
+    const empty = await api.call('GET', '/api/v1/reports/sla.csv?month=2025-01');
+    assert.match(empty.text, /\r\n2025-01,viewer,pacs-01,0,0,0,0,0,\r\n$/, 'no results: no figure, not 0 %');
+  });
+
+  it('answers a bad month or grouping with 400 naming the field', async () => {
+    for (const [query, field] of [
+      ['month=2026-13', 'month'],
+      ['month=November', 'month'],
+      ['by=ward', 'by'],
+    ] as const) {
+      const res = await api.call<ApiErrorBody>('GET', `/api/v1/reports/sla.csv?${query}`);
+      assert.equal(res.status, 400, query);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/json/, 'a refusal is JSON, not labelled CSV');
+      assert.equal(res.json.errors?.[0]?.field, field, query);
+    }
+  });
+});

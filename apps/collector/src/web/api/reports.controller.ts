@@ -1,0 +1,45 @@
+import { Controller, Get, Param, Query, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
+import { Access } from '../../auth/access.decorator.js';
+import { slaQuery, uptimeQuery, type SlaQuery, type UptimeQuery } from '../../history/history.dto.js';
+import { HistoryService, type Uptime } from '../../history/history.service.js';
+import { csvRows, sendsCsv } from '../../shared/csv.js';
+import { ZodPipe } from '../zod.pipe.js';
+import { ApiErrorFilter } from './error.filter.js';
+
+const SLA_HEADER = ['month', 'name', 'agent', 'results', 'ok', 'warning', 'critical', 'unknown', 'uptime_percent'];
+
+/** Uptime beyond one check: an agent's, and the monthly SLA report. */
+@Controller('api/v1')
+@Access('viewer')
+@UseFilters(ApiErrorFilter)
+export class ReportsController {
+  constructor(private readonly history: HistoryService) {}
+
+  /** All the agent's checks counted together (default: the last 30 days). */
+  @Get('agents/:id/uptime')
+  agentUptime(@Param('id') id: string, @Query(new ZodPipe(uptimeQuery, 'invalid query')) query: UptimeQuery): Promise<Uptime> {
+    return this.history.agentUptime(id, query.from, query.to);
+  }
+
+  /** One row per check (or agent) for a calendar month in UTC, as CSV for a spreadsheet. */
+  @Get('reports/sla.csv')
+  async sla(@Query(new ZodPipe(slaQuery, 'invalid query')) query: SlaQuery, @Res({ passthrough: true }) res: Response): Promise<string> {
+    sendsCsv(res, `rounds-sla-${query.month}-${query.by}s.csv`);
+    const rows = await this.history.slaRows(query.from, query.to, query.by);
+    return csvRows([
+      SLA_HEADER,
+      ...rows.map((r) => [
+        query.month,
+        r.name,
+        r.agent,
+        r.results,
+        r.ok,
+        r.warning,
+        r.critical,
+        r.unknown,
+        r.uptimePercent === null ? null : r.uptimePercent.toFixed(3),
+      ]),
+    ]);
+  }
+}
