@@ -5,6 +5,7 @@ import {
   AlertNotFoundError,
   AlertStateError,
   isActive,
+  maintenanceIntervals,
   nextOccurrence,
   SilenceError,
   type AlertEngineOptions,
@@ -12,6 +13,7 @@ import {
   type CheckPolicy,
   type CheckPolicyOverride,
   type CheckResultInput,
+  type Interval,
   type MaintenanceWindow,
   type Silence,
 } from './index.js';
@@ -20,6 +22,7 @@ import type { AcknowledgeDto, AddSilenceDto, AlertHistoryQuery, CheckPolicyDto, 
 import { OutboxService } from '../notifications/outbox.service.js';
 import { AlertingRepository, type HistoryLine } from './alerting.repository.js';
 import { EngineJournal, emptyStep, merge } from './engine-journal.js';
+import { checkLabels } from './engine-checks.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import type { NamedResult, PolledAgent, PollEvents } from '../polling/poller.service.js';
 import { CurrentState } from '../state/current-state.js';
@@ -291,6 +294,11 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       const after = engine.silences().find((s) => s.id === id) ?? null;
       return { step, value: undefined, force: true, audit: { context, action: 'silence.expire', target: silenceTarget(before), before, after } };
     });
+  }
+
+  /** When maintenance windows covered the check within [from, to) (merged, in order): what uptime may leave out. */
+  maintenanceOf(check: Parameters<typeof checkLabels>[0], from: number, to: number): Interval[] {
+    return maintenanceIntervals(this.journal.engine.maintenanceWindows(), checkLabels(check), from, to);
   }
 
   maintenanceWindows(): (MaintenanceWindow & { open: boolean; next: { start: number; end: number } | null })[] {

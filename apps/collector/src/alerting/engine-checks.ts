@@ -100,8 +100,8 @@ function checkObservation(store: EngineStore, state: CheckStateData, policy: Che
   };
 }
 
-/** The labels every alert about this check carries, its rule alerts included. */
-function checkLabels(state: CheckStateData): Record<string, string> {
+/** The labels every alert about this check carries, its rule alerts included (and what maintenance windows match). */
+export function checkLabels(state: Pick<CheckStateData, 'checkId' | 'agentId' | 'checkName' | 'agentName' | 'plugin'>): Record<string, string> {
   const labels: Record<string, string> = {
     agent: state.agentName ?? state.agentId,
     agent_id: state.agentId,

@@ -91,6 +91,25 @@ export function occurrences(window: MaintenanceWindow, fromMs: number, toMs: num
   return out;
 }
 
+/**
+ * When the windows whose matchers select `labels` were open within [fromMs, toMs): their
+ * occurrences clipped to the range, merged where they overlap, in order.
+ */
+export function maintenanceIntervals(windows: readonly MaintenanceWindow[], labels: Labels, fromMs: number, toMs: number): Interval[] {
+  const all = windows
+    .filter((w) => matchesAll(w.matchers, labels))
+    .flatMap((w) => occurrences(w, fromMs, toMs))
+    .map((o) => ({ start: Math.max(o.start, fromMs), end: Math.min(o.end, toMs) }))
+    .sort((a, b) => a.start - b.start);
+  const merged: Interval[] = [];
+  for (const o of all) {
+    const last = merged.at(-1);
+    if (last && o.start <= last.end) last.end = Math.max(last.end, o.end);
+    else merged.push({ ...o });
+  }
+  return merged;
+}
+
 /** True when the window is open at `atMs`. */
 export function isActive(window: MaintenanceWindow, atMs: number): boolean {
   return occurrences(window, atMs, atMs + 1).length > 0;

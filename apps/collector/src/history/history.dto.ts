@@ -33,8 +33,11 @@ export const historyQuery = z
   .transform(resolveRange(86_400_000));
 export type HistoryQuery = z.output<typeof historyQuery>;
 
-/** `GET /checks/:id/uptime?from=&to=` (default: the last 30 days). */
-export const uptimeQuery = z.object(range).transform(resolveRange(30 * 86_400_000));
+/** Whether times a maintenance window covered a check count (`include`) or are left out (`exclude`, the default: planned work is not downtime). */
+const maintenance = z.enum(['exclude', 'include'], { error: 'must be exclude or include' }).default('exclude');
+
+/** `GET /checks/:id/uptime?from=&to=&maintenance=` (default: the last 30 days). */
+export const uptimeQuery = z.object({ ...range, maintenance }).transform(resolveRange(30 * 86_400_000));
 export type UptimeQuery = z.output<typeof uptimeQuery>;
 
 /** The calendar month before the one `now` is in, as `YYYY-MM` (UTC). */
@@ -51,10 +54,11 @@ export const slaQuery = z
       .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month like 2026-11')
       .optional(),
     by: z.enum(['check', 'agent'], { error: 'must be check or agent' }).default('check'),
+    maintenance,
   })
   .transform((q) => {
     const month = q.month ?? lastMonth();
     const [year, m] = month.split('-').map(Number) as [number, number];
-    return { month, by: q.by, from: Date.UTC(year, m - 1, 1), to: Date.UTC(year, m, 1) };
+    return { month, by: q.by, maintenance: q.maintenance, from: Date.UTC(year, m - 1, 1), to: Date.UTC(year, m, 1) };
   });
 export type SlaQuery = z.output<typeof slaQuery>;

@@ -3,7 +3,7 @@ import { CHECK_STATUSES, type Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { NotFoundError } from '../shared/errors.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
-import { CurrentState } from '../state/current-state.js';
+import { CurrentState, type CheckRecord } from '../state/current-state.js';
 import { ResultsRepository } from './results.repository.js';
 import { RollupsRepository, TIERS, type Bucket, type RollupTier } from './rollups.repository.js';
 
@@ -25,6 +25,24 @@ export interface StatusCounts {
 export interface Uptime extends StatusCounts {
   from: number;
   to: number;
+  /** Time left out because maintenance windows covered the check (summed over checks for an agent). */
+  maintenanceMs: number;
+}
+
+/** What a maintenance window's matchers look at: the check's labels (alerting/engine-checks.ts). */
+export interface CheckIdentity {
+  checkId: string;
+  agentId: string;
+  checkName: string | null;
+  agentName: string | null;
+  plugin: string | null;
+}
+
+/** When maintenance covered a check within [from, to): merged intervals, in order. */
+export type MaintenanceOf = (check: CheckIdentity, from: number, to: number) => readonly { start: number; end: number }[];
+
+function identityOf(check: { id: string; agentId: string; name: string; plugin: string }, agentName: string): CheckIdentity {
+  return { checkId: check.id, agentId: check.agentId, checkName: check.name, agentName, plugin: check.plugin };
 }
 
 /** One point of a check's history; a point without results is a gap (`results: 0`, nulls). */
@@ -101,36 +119,48 @@ export class HistoryService {
    * minute buckets, the partial minutes at the ends and what is not rolled up yet from raw
    * results — the same counts as reading every raw result, at a fraction of the rows. Where raw
    * results are past their retention, the range's ends round outward to whole minutes (to whole
-   * hours past the minute buckets'); the answer says the range it counted.
+   * hours past the minute buckets'); the answer says the range it counted. With `maintenance`,
+   * the times its windows covered the check are left out, each stretch between them counted
+   * the same way.
    */
-  async uptime(checkId: string, from: number, to: number): Promise<Uptime> {
-    this.known(checkId);
+  async uptime(checkId: string, from: number, to: number, maintenance?: MaintenanceOf): Promise<Uptime> {
+    const record = this.known(checkId);
     // Past a tier's retention its rows are gone: the ends there round outward to what the next tier keeps.
     const now = this.clock.now();
     const { rawMs, minuteMs } = this.config.retention;
     const grain = (t: number) => (t < now - minuteMs ? HOUR : t < now - rawMs ? MINUTE : 1);
     [from, to] = [floorTo(from, grain(from)), ceilTo(to, grain(to))];
+    const skipped = maintenance?.(identityOf(record.check, this.state.agentName(record.check.agentId)), from, to) ?? [];
+    const stretches: [number, number][] = [];
+    let at = from;
+    for (const w of skipped) {
+      if (w.start > at) stretches.push([at, w.start]);
+      at = Math.max(at, w.end);
+    }
+    if (at < to) stretches.push([at, to]);
     const total = await this.rollups.consistently(async () => {
       const watermark = await this.rollups.watermark();
-      const parts: Promise<Bucket[]>[] = [];
-      const m0 = ceilTo(from, MINUTE);
-      const m1 = floorTo(to, MINUTE);
-      if (m0 >= m1) {
-        parts.push(this.rollups.rawBuckets(checkId, from, to, to - from));
-      } else {
-        parts.push(this.rollups.rawBuckets(checkId, from, m0, MINUTE), this.rollups.rawBuckets(checkId, m1, to, MINUTE));
-        const h0 = ceilTo(m0, HOUR);
-        const h1 = floorTo(m1, HOUR);
-        const [minute, hour] = TIERS as [RollupTier, RollupTier];
-        if (h0 >= h1) parts.push(this.rollups.buckets(minute, checkId, m0, m1));
-        else
-          parts.push(this.rollups.buckets(minute, checkId, m0, h0), this.rollups.buckets(hour, checkId, h0, h1), this.rollups.buckets(minute, checkId, h1, m1));
-        parts.push(this.rollups.rawBuckets(checkId, m0, m1, m1 - m0, watermark));
-      }
-      return (await Promise.all(parts)).flat().reduce(merged, EMPTY);
+      const parts = await Promise.all(stretches.map(([a, b]) => this.counted(checkId, a, b, watermark)));
+      return parts.flat().reduce(merged, EMPTY);
     });
     const { results, ok, warning, critical, unknown } = total;
-    return { from, to, results, ok, warning, critical, unknown, uptimePercent: percent(total) };
+    const maintenanceMs = skipped.reduce((ms, w) => ms + w.end - w.start, 0);
+    return { from, to, results, ok, warning, critical, unknown, uptimePercent: percent(total), maintenanceMs };
+  }
+
+  /** The buckets that together hold the check's results in [from, to) exactly. */
+  private counted(checkId: string, from: number, to: number, watermark: number): Promise<Bucket[]> {
+    const m0 = ceilTo(from, MINUTE);
+    const m1 = floorTo(to, MINUTE);
+    if (m0 >= m1) return this.rollups.rawBuckets(checkId, from, to, to - from);
+    const parts: Promise<Bucket[]>[] = [this.rollups.rawBuckets(checkId, from, m0, MINUTE), this.rollups.rawBuckets(checkId, m1, to, MINUTE)];
+    const h0 = ceilTo(m0, HOUR);
+    const h1 = floorTo(m1, HOUR);
+    const [minute, hour] = TIERS as [RollupTier, RollupTier];
+    if (h0 >= h1) parts.push(this.rollups.buckets(minute, checkId, m0, m1));
+    else parts.push(this.rollups.buckets(minute, checkId, m0, h0), this.rollups.buckets(hour, checkId, h0, h1), this.rollups.buckets(minute, checkId, h1, m1));
+    parts.push(this.rollups.rawBuckets(checkId, m0, m1, m1 - m0, watermark));
+    return Promise.all(parts).then((p) => p.flat());
   }
 
   /**
@@ -167,13 +197,14 @@ export class HistoryService {
   }
 
   /** An agent's uptime: the results of all its checks over [from, to), counted together. */
-  async agentUptime(agentId: string, from: number, to: number): Promise<Uptime> {
+  async agentUptime(agentId: string, from: number, to: number, maintenance?: MaintenanceOf): Promise<Uptime> {
     const agent = this.state.agent(agentId) ?? this.state.listAgents().find((a) => a.agent.name === agentId);
     if (!agent) throw new NotFoundError(`no agent with id or name "${agentId}" — GET /api/v1/agents lists them`);
     return this.sum(
       from,
       to,
       this.state.listChecks(agent.agent.id).map((c) => c.check.id),
+      maintenance,
     );
   }
 
@@ -181,34 +212,36 @@ export class HistoryService {
    * Uptime of every check (or every agent) over [from, to), for the monthly SLA report: one
    * row each, with its agent, counts per status and uptime.
    */
-  async slaRows(from: number, to: number, by: 'check' | 'agent'): Promise<SlaRow[]> {
+  async slaRows(from: number, to: number, by: 'check' | 'agent', maintenance?: MaintenanceOf): Promise<SlaRow[]> {
     if (by === 'agent') {
       const rows: SlaRow[] = [];
       for (const { agent } of this.state.listAgents()) {
-        rows.push({ name: agent.name, agent: agent.name, ...(await this.agentUptime(agent.id, from, to)) });
+        rows.push({ name: agent.name, agent: agent.name, ...(await this.agentUptime(agent.id, from, to, maintenance)) });
       }
       return rows;
     }
     const rows: SlaRow[] = [];
     for (const { check } of this.state.listChecks()) {
-      rows.push({ name: check.name, agent: this.state.agentName(check.agentId), ...(await this.uptime(check.id, from, to)) });
+      rows.push({ name: check.name, agent: this.state.agentName(check.agentId), ...(await this.uptime(check.id, from, to, maintenance)) });
     }
     return rows;
   }
 
-  private async sum(from: number, to: number, checkIds: readonly string[]): Promise<Uptime> {
-    const total: Uptime = { from, to, results: 0, ok: 0, warning: 0, critical: 0, unknown: 0, uptimePercent: null };
+  private async sum(from: number, to: number, checkIds: readonly string[], maintenance: MaintenanceOf | undefined): Promise<Uptime> {
+    const total: Uptime = { from, to, results: 0, ok: 0, warning: 0, critical: 0, unknown: 0, uptimePercent: null, maintenanceMs: 0 };
     for (const id of checkIds) {
-      const u = await this.uptime(id, from, to);
+      const u = await this.uptime(id, from, to, maintenance);
       Object.assign(total, { from: u.from, to: u.to });
-      for (const k of ['results', 'ok', 'warning', 'critical', 'unknown'] as const) total[k] += u[k];
+      for (const k of ['results', 'ok', 'warning', 'critical', 'unknown', 'maintenanceMs'] as const) total[k] += u[k];
     }
     total.uptimePercent = total.results === 0 ? null : (100 * total.ok) / total.results;
     return total;
   }
 
-  private known(checkId: string): void {
-    if (!this.state.check(checkId)) throw new NotFoundError(`no check with id "${checkId}" — GET /api/v1/checks lists them`);
+  private known(checkId: string): CheckRecord {
+    const record = this.state.check(checkId);
+    if (!record) throw new NotFoundError(`no check with id "${checkId}" — GET /api/v1/checks lists them`);
+    return record;
   }
 }
 

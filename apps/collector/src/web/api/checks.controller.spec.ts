@@ -134,7 +134,7 @@ describe('ChecksController (/api/v1/checks): names', () => {
     assert.equal((await api.call('GET', '/api/v1/checks/nope/results')).status, 404);
   });
 
-  it('GET /:id/history and /:id/uptime answer a bad range or point count with 400 naming the field, an unknown check with 404', async () => {
+  it('GET /:id/history answers a bad range or point count with 400 naming the field, an unknown check with 404', async () => {
     const [stored] = (await api.call<CheckBody[]>('GET', '/api/v1/checks')).json;
     assert.ok(stored, 'a check is stored');
     const bad: [string, string, RegExp][] = [
@@ -142,8 +142,6 @@ describe('ChecksController (/api/v1/checks): names', () => {
       ['history?points=0', 'points', /^must be a whole number from 1 to 2000$/],
       ['history?points=1000000', 'points', /^must be a whole number from 1 to 2000$/],
       ['history?from=yesterday', 'from', /^must be a time like 2025-03-30T01:00:00Z/],
-      [`uptime?from=0&to=${Date.now()}`, 'from', /^the range may span 10 years at most$/],
-      ['uptime?from=5&to=5', 'from', /^must be before to/],
     ];
     for (const [query, field, message] of bad) {
       const res: ApiResponse<ApiErrorBody> = await api.call('GET', `/api/v1/checks/${stored.id}/${query}`);
@@ -151,9 +149,6 @@ describe('ChecksController (/api/v1/checks): names', () => {
       assert.equal(res.json.errors?.[0]?.field, field, query);
       assert.match(res.json.errors?.[0]?.message ?? '', message, query);
     }
-    const none = await api.call<{ results: number; uptimePercent: number | null }>('GET', `/api/v1/checks/${stored.id}/uptime`);
-    assert.equal(none.status, 200);
-    assert.deepEqual([none.json.results, none.json.uptimePercent], [0, null], 'no results: no figure rather than 0 %');
     const points = await api.call<{ points: { t: number }[]; source: string }>('GET', `/api/v1/checks/${stored.id}/history?points=24`);
     assert.deepEqual([points.status, points.json.source], [200, '1h']);
     assert.ok(points.json.points.length > 0 && points.json.points.length <= 24, `${points.json.points.length} points`);
@@ -162,7 +157,6 @@ describe('ChecksController (/api/v1/checks): names', () => {
       'hour buckets start on the hour',
     );
     assert.equal((await api.call('GET', '/api/v1/checks/nope/history')).status, 404);
-    assert.equal((await api.call('GET', '/api/v1/checks/nope/uptime')).status, 404);
   });
 
   it('simultaneous POSTs of one name give one 201 and 409s, never a 500', async () => {

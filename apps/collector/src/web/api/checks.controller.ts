@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Use
 import { ChecksService } from '../../inventory/checks.service.js';
 import { createCheckDto, listChecksQuery, updateCheckDto, type CreateCheckDto, type ListChecksQuery, type UpdateCheckDto } from '../../inventory/checks.dto.js';
 import { HistoryService } from '../../history/history.service.js';
-import { historyQuery, recentResultsQuery, uptimeQuery, type HistoryQuery, type RecentResultsQuery, type UptimeQuery } from '../../history/history.dto.js';
+import { historyQuery, recentResultsQuery, type HistoryQuery, type RecentResultsQuery } from '../../history/history.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { Access } from '../../auth/access.decorator.js';
 import { ZodPipe } from '../zod.pipe.js';
@@ -58,12 +58,6 @@ export class ChecksController {
   @Get(':id/history')
   historyOf(@Param('id') id: string, @Query(new ZodPipe(historyQuery, 'invalid query')) query: HistoryQuery) {
     return this.history.history(id, query.from, query.to, query.points);
-  }
-
-  /** OK results as a share of all over `from`–`to` (default: the last 30 days). */
-  @Get(':id/uptime')
-  uptime(@Param('id') id: string, @Query(new ZodPipe(uptimeQuery, 'invalid query')) query: UptimeQuery) {
-    return this.history.uptime(id, query.from, query.to);
   }
 
   /** Runs the check on its agent now ("check now"); the result is returned, not stored. */

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ALERTING_OPTIONS, AlertingService } from '../../alerting/alerting.service.js';
+import { AlertingRepository } from '../../alerting/alerting.repository.js';
 import { HistoryService } from '../../history/history.service.js';
+import { ChannelsRepository } from '../../notifications/channels.repository.js';
+import { Notifiers } from '../../notifications/notifiers.js';
+import { OutboxRepository } from '../../notifications/outbox.repository.js';
+import { OutboxService } from '../../notifications/outbox.service.js';
+import { SPEC_AUDIT } from '../../audit/testing.js';
 import { ResultsRepository } from '../../history/results.repository.js';
 import { RollupsRepository } from '../../history/rollups.repository.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
@@ -17,6 +24,7 @@ const DEC = Date.UTC(2026, 11, 1);
 describe('ReportsController: agent uptime and the monthly SLA report', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let api: ApiTestApp;
+  let echoId = '';
 
   before(async () => {
     db = await openTestDatabase();
@@ -43,11 +51,25 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
     ];
     await writer.write({ agentId: agent.id, results, ackSeq: 21, spoolEpoch: 'spec' });
     await writer.close();
+    echoId = echo.id;
     await new RollupsRepository(db.dataSource).rollUp(1000);
     api = await startApiTestApp({
       controllers: [ReportsController],
       dataSource: db.dataSource,
-      providers: [ResultsRepository, RollupsRepository, HistoryService],
+      providers: [
+        ResultsRepository,
+        RollupsRepository,
+        HistoryService,
+        { provide: ALERTING_OPTIONS, useValue: { tickMs: 0, commitSpacingMs: 0 } },
+        { provide: Notifiers, useValue: {} },
+        AgentsRepository,
+        ChecksRepository,
+        ChannelsRepository,
+        OutboxRepository,
+        OutboxService,
+        AlertingRepository,
+        AlertingService,
+      ],
     });
   });
   after(async () => {
@@ -72,14 +94,14 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
     assert.match(res.headers.get('content-disposition') ?? '', /filename="rounds-sla-2026-11-checks\.csv"/);
     assert.equal(
       res.text,
-      'month,name,agent,results,ok,warning,critical,unknown,uptime_percent\r\n' +
-        `2026-11,"'=echo,""quoted""",pacs-01,10,9,0,1,0,90.000\r\n` +
-        '2026-11,viewer,pacs-01,10,10,0,0,0,100.000\r\n',
+      'month,name,agent,results,ok,warning,critical,unknown,uptime_percent,maintenance_minutes\r\n' +
+        `2026-11,"'=echo,""quoted""",pacs-01,10,9,0,1,0,90.000,0\r\n` +
+        '2026-11,viewer,pacs-01,10,10,0,0,0,100.000,0\r\n',
     );
     const agents = await api.call('GET', '/api/v1/reports/sla.csv?month=2026-11&by=agent');
-    assert.match(agents.text, /\r\n2026-11,pacs-01,pacs-01,20,19,0,1,0,95\.000\r\n$/);
+    assert.match(agents.text, /\r\n2026-11,pacs-01,pacs-01,20,19,0,1,0,95\.000,0\r\n$/);
     const empty = await api.call('GET', '/api/v1/reports/sla.csv?month=2025-01');
-    assert.match(empty.text, /\r\n2025-01,viewer,pacs-01,0,0,0,0,0,\r\n$/, 'no results: no figure, not 0 %');
+    assert.match(empty.text, /\r\n2025-01,viewer,pacs-01,0,0,0,0,0,,0\r\n$/, 'no results: no figure, not 0 %');
   });
 
   it('answers a bad month or grouping with 400 naming the field', async () => {
@@ -93,5 +115,51 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/, 'a refusal is JSON, not labelled CSV');
       assert.equal(res.json.errors?.[0]?.field, field, query);
     }
+  });
+
+  it('leaves out the time a maintenance window covered the check, unless asked to count it', async () => {
+    const outage = { start: NOV + 3 * 86_400_000 - 60_000, end: NOV + 3 * 86_400_000 + 60_000 };
+    await api.app.get(AlertingService).putMaintenanceWindow(
+      {
+        id: 'pacs-upgrade',
+        name: 'PACS upgrade',
+        kind: 'once',
+        startsAt: outage.start,
+        endsAt: outage.end,
+        matchers: [{ label: 'check_id', op: '=', value: echoId }],
+        comment: null,
+      },
+      SPEC_AUDIT,
+    );
+    const range = `from=${NOV}&to=${DEC}`;
+    const excluded = await api.call<{ results: number; ok: number; uptimePercent: number; maintenanceMs: number }>(
+      'GET',
+      `/api/v1/checks/${echoId}/uptime?${range}`,
+    );
+    assert.equal(excluded.status, 200, excluded.text);
+    assert.deepEqual([excluded.json.results, excluded.json.ok, excluded.json.uptimePercent, excluded.json.maintenanceMs], [9, 9, 100, 120_000]);
+    const counted = await api.call<{ results: number; ok: number; maintenanceMs: number }>(
+      'GET',
+      `/api/v1/checks/${echoId}/uptime?${range}&maintenance=include`,
+    );
+    assert.deepEqual([counted.json.results, counted.json.ok, counted.json.maintenanceMs], [10, 9, 0]);
+    const csv = await api.call('GET', '/api/v1/reports/sla.csv?month=2026-11');
+    assert.match(csv.text, /pacs-01,9,9,0,0,0,100\.000,2\r\n/);
+    const raw = await api.call('GET', '/api/v1/reports/sla.csv?month=2026-11&maintenance=include');
+    assert.match(raw.text, /pacs-01,10,9,0,1,0,90\.000,0\r\n/);
+  });
+
+  it('answers a bad range or an unknown check on /checks/{id}/uptime with 400 naming the field or 404', async () => {
+    for (const [query, field, message] of [
+      [`from=0&to=${Date.now()}`, 'from', /^the range may span 10 years at most$/],
+      ['from=5&to=5', 'from', /^must be before to/],
+      ['maintenance=sometimes', 'maintenance', /^must be exclude or include$/],
+    ] as const) {
+      const res = await api.call<ApiErrorBody>('GET', `/api/v1/checks/${echoId}/uptime?${query}`);
+      assert.equal(res.status, 400, query);
+      assert.equal(res.json.errors?.[0]?.field, field, query);
+      assert.match(res.json.errors?.[0]?.message ?? '', message, query);
+    }
+    assert.equal((await api.call('GET', '/api/v1/checks/nope/uptime')).status, 404);
   });
 });

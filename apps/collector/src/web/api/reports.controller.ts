@@ -2,31 +2,44 @@ import { Controller, Get, Param, Query, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
 import { Access } from '../../auth/access.decorator.js';
 import { slaQuery, uptimeQuery, type SlaQuery, type UptimeQuery } from '../../history/history.dto.js';
-import { HistoryService, type Uptime } from '../../history/history.service.js';
+import { AlertingService } from '../../alerting/alerting.service.js';
+import { HistoryService, type MaintenanceOf, type Uptime } from '../../history/history.service.js';
 import { csvRows, sendsCsv } from '../../shared/csv.js';
 import { ZodPipe } from '../zod.pipe.js';
 import { ApiErrorFilter } from './error.filter.js';
 
-const SLA_HEADER = ['month', 'name', 'agent', 'results', 'ok', 'warning', 'critical', 'unknown', 'uptime_percent'];
+const SLA_HEADER = ['month', 'name', 'agent', 'results', 'ok', 'warning', 'critical', 'unknown', 'uptime_percent', 'maintenance_minutes'];
 
-/** Uptime beyond one check: an agent's, and the monthly SLA report. */
+/**
+ * Uptime: a check's, an agent's, and the monthly SLA report — by default without the times
+ * maintenance windows covered the check (`?maintenance=include` counts them).
+ */
 @Controller('api/v1')
 @Access('viewer')
 @UseFilters(ApiErrorFilter)
 export class ReportsController {
-  constructor(private readonly history: HistoryService) {}
+  constructor(
+    private readonly history: HistoryService,
+    private readonly alerting: AlertingService,
+  ) {}
+
+  /** OK results as a share of all over `from`–`to` (default: the last 30 days). */
+  @Get('checks/:id/uptime')
+  checkUptime(@Param('id') id: string, @Query(new ZodPipe(uptimeQuery, 'invalid query')) query: UptimeQuery): Promise<Uptime> {
+    return this.history.uptime(id, query.from, query.to, this.maintenance(query.maintenance));
+  }
 
   /** All the agent's checks counted together (default: the last 30 days). */
   @Get('agents/:id/uptime')
   agentUptime(@Param('id') id: string, @Query(new ZodPipe(uptimeQuery, 'invalid query')) query: UptimeQuery): Promise<Uptime> {
-    return this.history.agentUptime(id, query.from, query.to);
+    return this.history.agentUptime(id, query.from, query.to, this.maintenance(query.maintenance));
   }
 
   /** One row per check (or agent) for a calendar month in UTC, as CSV for a spreadsheet. */
   @Get('reports/sla.csv')
   async sla(@Query(new ZodPipe(slaQuery, 'invalid query')) query: SlaQuery, @Res({ passthrough: true }) res: Response): Promise<string> {
     sendsCsv(res, `rounds-sla-${query.month}-${query.by}s.csv`);
-    const rows = await this.history.slaRows(query.from, query.to, query.by);
+    const rows = await this.history.slaRows(query.from, query.to, query.by, this.maintenance(query.maintenance));
     return csvRows([
       SLA_HEADER,
       ...rows.map((r) => [
@@ -39,7 +52,12 @@ export class ReportsController {
         r.critical,
         r.unknown,
         r.uptimePercent === null ? null : r.uptimePercent.toFixed(3),
+        Math.round(r.maintenanceMs / 60_000),
       ]),
     ]);
+  }
+
+  private maintenance(choice: 'exclude' | 'include'): MaintenanceOf | undefined {
+    return choice === 'exclude' ? (check, from, to) => this.alerting.maintenanceOf(check, from, to) : undefined;
   }
 }
