@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { OutboxService } from '../../notifications/outbox.service.js';
-import { Notifiers } from '../../notifications/notifiers.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
-import { AlertingRepository } from '../../alerting/alerting.repository.js';
-import { ChannelsRepository } from '../../notifications/channels.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
-import { OutboxRepository } from '../../notifications/outbox.repository.js';
 import { openTestDatabase } from '../../storage/testing.js';
-import { AlertingService, ALERTING_OPTIONS } from '../../alerting/alerting.service.js';
+import { AlertingService } from '../../alerting/alerting.service.js';
+import { alertingProviders } from '../../alerting/testing.js';
 import { AlertingController } from './alerting.controller.js';
 import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
@@ -58,17 +54,7 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
     api = await startApiTestApp({
       controllers: [AlertingController],
       dataSource: db.dataSource,
-      providers: [
-        { provide: ALERTING_OPTIONS, useValue: { tickMs: 0, commitSpacingMs: 0 } },
-        { provide: Notifiers, useValue: {} },
-        AgentsRepository,
-        ChecksRepository,
-        ChannelsRepository,
-        OutboxRepository,
-        OutboxService,
-        AlertingRepository,
-        AlertingService,
-      ],
+      providers: [...alertingProviders()],
     });
     service = api.app.get(AlertingService);
   });

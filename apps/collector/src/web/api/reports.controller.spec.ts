@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ALERTING_OPTIONS, AlertingService } from '../../alerting/alerting.service.js';
-import { AlertingRepository } from '../../alerting/alerting.repository.js';
+import { AlertingService } from '../../alerting/alerting.service.js';
+import { alertingProviders } from '../../alerting/testing.js';
 import { HistoryService } from '../../history/history.service.js';
-import { ChannelsRepository } from '../../notifications/channels.repository.js';
-import { Notifiers } from '../../notifications/notifiers.js';
-import { OutboxRepository } from '../../notifications/outbox.repository.js';
-import { OutboxService } from '../../notifications/outbox.service.js';
 import { SPEC_AUDIT } from '../../audit/testing.js';
 import { ResultsRepository } from '../../history/results.repository.js';
 import { RollupsRepository } from '../../history/rollups.repository.js';
@@ -56,20 +52,7 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
     api = await startApiTestApp({
       controllers: [ReportsController],
       dataSource: db.dataSource,
-      providers: [
-        ResultsRepository,
-        RollupsRepository,
-        HistoryService,
-        { provide: ALERTING_OPTIONS, useValue: { tickMs: 0, commitSpacingMs: 0 } },
-        { provide: Notifiers, useValue: {} },
-        AgentsRepository,
-        ChecksRepository,
-        ChannelsRepository,
-        OutboxRepository,
-        OutboxService,
-        AlertingRepository,
-        AlertingService,
-      ],
+      providers: [ResultsRepository, RollupsRepository, HistoryService, ...alertingProviders()],
     });
   });
   after(async () => {
