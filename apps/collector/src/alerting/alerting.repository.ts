@@ -84,21 +84,41 @@ export class AlertingRepository {
     });
   }
 
+  /**
+   * The history lines of alerts about one check before `before`, oldest first. Found by the
+   * check's label as the engine writes it (`"check_id":"<id>"` in the details): ids are UUIDs,
+   * with nothing LIKE would read as a wildcard.
+   */
+  async historyOfCheck(checkId: string, before: number): Promise<HistoryLine[]> {
+    const rows = await this.dataSource
+      .getRepository(AlertHistoryEntity)
+      .createQueryBuilder('h')
+      .where('h.at < :before', { before })
+      .andWhere('h.details_json LIKE :label', { label: `%${JSON.stringify({ check_id: checkId }).slice(1, -1)}%` })
+      .orderBy('h.id', 'ASC')
+      .getMany();
+    return rows.map(lineOf);
+  }
+
   /** Newest first; `before` (a history id) pages back. */
   async history(options: { limit: number; fingerprint?: string; before?: number }): Promise<HistoryLine[]> {
     const where: FindOptionsWhere<AlertHistoryEntity> = {};
     if (options.fingerprint) where.fingerprint = options.fingerprint;
     if (options.before !== undefined) where.id = LessThan(options.before);
     const rows = await this.dataSource.getRepository(AlertHistoryEntity).find({ where, order: { id: 'DESC' }, take: options.limit });
-    return rows.map((r) => ({
-      id: r.id,
-      at: r.at,
-      fingerprint: r.fingerprint,
-      alertName: r.alertName,
-      transition: r.transition,
-      by: r.by,
-      comment: r.comment,
-      details: JSON.parse(r.detailsJson) as Record<string, unknown>,
-    }));
+    return rows.map(lineOf);
   }
+}
+
+function lineOf(r: AlertHistoryEntity): HistoryLine {
+  return {
+    id: r.id,
+    at: r.at,
+    fingerprint: r.fingerprint,
+    alertName: r.alertName,
+    transition: r.transition,
+    by: r.by,
+    comment: r.comment,
+    details: JSON.parse(r.detailsJson) as Record<string, unknown>,
+  };
 }

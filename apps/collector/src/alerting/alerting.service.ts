@@ -23,6 +23,7 @@ import { OutboxService } from '../notifications/outbox.service.js';
 import { AlertingRepository, type HistoryLine } from './alerting.repository.js';
 import { EngineJournal, emptyStep, merge } from './engine-journal.js';
 import { checkLabels } from './engine-checks.js';
+import { incidentsOf, type Incident } from './incidents.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import type { NamedResult, PolledAgent, PollEvents } from '../polling/poller.service.js';
 import { CurrentState } from '../state/current-state.js';
@@ -294,6 +295,11 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       const after = engine.silences().find((s) => s.id === id) ?? null;
       return { step, value: undefined, force: true, audit: { context, action: 'silence.expire', target: silenceTarget(before), before, after } };
     });
+  }
+
+  /** The incidents of a check (its alerts, firing to resolved, with who acknowledged them) overlapping [from, to). */
+  async incidents(checkId: string, from: number, to: number): Promise<Incident[]> {
+    return incidentsOf(await this.store.historyOfCheck(checkId, to), from, to, this.clock.now());
   }
 
   /** When maintenance windows covered the check within [from, to) (merged, in order): what uptime may leave out. */

@@ -62,3 +62,7 @@ export const slaQuery = z
     return { month, by: q.by, maintenance: q.maintenance, from: Date.UTC(year, m - 1, 1), to: Date.UTC(year, m, 1) };
   });
 export type SlaQuery = z.output<typeof slaQuery>;
+
+/** `GET /checks/:id/incidents?from=&to=` (default: the last 30 days). */
+export const incidentsQuery = z.object(range).transform(resolveRange(30 * 86_400_000));
+export type IncidentsQuery = z.output<typeof incidentsQuery>;

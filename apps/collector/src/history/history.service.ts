@@ -238,6 +238,11 @@ export class HistoryService {
     return total;
   }
 
+  /** Throws the API's 404 for a check that does not exist. */
+  checkExists(checkId: string): void {
+    this.known(checkId);
+  }
+
   private known(checkId: string): CheckRecord {
     const record = this.state.check(checkId);
     if (!record) throw new NotFoundError(`no check with id "${checkId}" — GET /api/v1/checks lists them`);

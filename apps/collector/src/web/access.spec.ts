@@ -55,6 +55,7 @@ const ROUTES: Record<string, AccessLevel> = {
   'GET /api/v1/checks/:id/history': 'viewer',
   'GET /api/v1/checks/:id/uptime': 'viewer',
   'GET /api/v1/agents/:id/uptime': 'viewer',
+  'GET /api/v1/checks/:id/incidents': 'viewer',
   'GET /api/v1/reports/sla.csv': 'viewer',
   'POST /api/v1/checks/:id/run': 'operator',
   'GET /api/v1/channels': 'viewer',

@@ -145,4 +145,32 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
     }
     assert.equal((await api.call('GET', '/api/v1/checks/nope/uptime')).status, 404);
   });
+
+  it('lists a check’s incidents from the alert history: start, end, duration, reason, who acknowledged', async () => {
+    const insert = (at: number, transition: string, by: string | null, details: Record<string, unknown>) =>
+      db.dataSource.query('INSERT INTO alert_history (at, fingerprint, alert_name, transition, by, comment, details_json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+        at,
+        'fp-echo',
+        'CheckFailing',
+        transition,
+        by,
+        null,
+        JSON.stringify({ severity: 'critical', labels: { agent: 'pacs-01', check_id: echoId }, ...details }),
+      ]);
+    await insert(NOV + 3 * 86_400_000, 'firing', null, {});
+    await insert(NOV + 3 * 86_400_000 + 1000, 'notified', null, { summary: 'connection refused' });
+    await insert(NOV + 3 * 86_400_000 + 600_000, 'acknowledged', 'radiology-it', {});
+    await insert(NOV + 3 * 86_400_000 + 3_600_000, 'resolved', null, {});
+    const res = await api.call<{ startedAt: number; durationMs: number; reason: string; acknowledgedBy: string }[]>(
+      'GET',
+      `/api/v1/checks/${echoId}/incidents?from=${NOV}&to=${DEC}`,
+    );
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(
+      res.json.map((i) => [i.startedAt, i.durationMs, i.reason, i.acknowledgedBy]),
+      [[NOV + 3 * 86_400_000, 3_600_000, 'connection refused', 'radiology-it']],
+    );
+    assert.deepEqual((await api.call('GET', `/api/v1/checks/${echoId}/incidents?from=${DEC}&to=${DEC + 1000}`)).json, []);
+    assert.equal((await api.call('GET', '/api/v1/checks/nope/incidents')).status, 404);
+  });
 });

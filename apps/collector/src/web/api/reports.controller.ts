@@ -1,8 +1,9 @@
 import { Controller, Get, Param, Query, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
 import { Access } from '../../auth/access.decorator.js';
-import { slaQuery, uptimeQuery, type SlaQuery, type UptimeQuery } from '../../history/history.dto.js';
+import { incidentsQuery, slaQuery, uptimeQuery, type IncidentsQuery, type SlaQuery, type UptimeQuery } from '../../history/history.dto.js';
 import { AlertingService } from '../../alerting/alerting.service.js';
+import type { Incident } from '../../alerting/incidents.js';
 import { HistoryService, type MaintenanceOf, type Uptime } from '../../history/history.service.js';
 import { csvRows, sendsCsv } from '../../shared/csv.js';
 import { ZodPipe } from '../zod.pipe.js';
@@ -27,6 +28,13 @@ export class ReportsController {
   @Get('checks/:id/uptime')
   checkUptime(@Param('id') id: string, @Query(new ZodPipe(uptimeQuery, 'invalid query')) query: UptimeQuery): Promise<Uptime> {
     return this.history.uptime(id, query.from, query.to, this.maintenance(query.maintenance));
+  }
+
+  /** The check's incidents overlapping `from`–`to` (default: the last 30 days): start, end, duration, reason, who acknowledged. */
+  @Get('checks/:id/incidents')
+  incidents(@Param('id') id: string, @Query(new ZodPipe(incidentsQuery, 'invalid query')) query: IncidentsQuery): Promise<Incident[]> {
+    this.history.checkExists(id);
+    return this.alerting.incidents(id, query.from, query.to);
   }
 
   /** All the agent's checks counted together (default: the last 30 days). */
