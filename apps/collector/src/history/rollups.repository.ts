@@ -130,11 +130,14 @@ export class RollupsRepository {
    */
   async rawBuckets(checkId: string, from: number, to: number, bucketMs: number, afterId?: number): Promise<Bucket[]> {
     if (from >= to) return [];
+    // Past the watermark are the few newest rows: on SQLite the `+` keeps the planner on the id
+    // range instead of the (check, time) index, which would read every row of the range.
+    const unindexed = afterId !== undefined && !isPostgres(this.dataSource) ? '+' : '';
     const rows = await this.run<Record<string, unknown>>(
       this.dataSource.manager,
-      `SELECT (started_at - ?) / ? AS k, ${AGGREGATES} FROM check_results WHERE check_id = ? AND started_at >= ? AND started_at < ?` +
-        `${afterId === undefined ? '' : ' AND id > ?'} GROUP BY k ORDER BY k`,
-      [from, bucketMs, checkId, from, to, ...(afterId === undefined ? [] : [afterId])],
+      `SELECT (started_at - ?) / ? AS k, ${AGGREGATES} FROM check_results WHERE ${afterId === undefined ? '' : 'id > ? AND '}` +
+        `${unindexed}check_id = ? AND ${unindexed}started_at >= ? AND ${unindexed}started_at < ? GROUP BY k ORDER BY k`,
+      [from, bucketMs, ...(afterId === undefined ? [] : [afterId]), checkId, from, to],
     );
     return rows.map((r) => bucketOf({ ...r, bucket: from + num(r['k']) * bucketMs }));
   }
