@@ -79,13 +79,15 @@ export const bench: Benchmark = {
       'SELECT count(*) AS n, sum(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS ok FROM check_results WHERE check_id = ? AND started_at >= ? AND started_at < ?',
     );
     let checked = 0;
+    const ids = checks.map((c) => c.id);
     const uptime = await interleave(
       PAIRS,
       1,
       async () => {
         const start = performance.now();
+        // As the SLA report asks: every check at once.
         let results = 0;
-        for (const c of checks) results += (await history.uptime(c.id, from, to)).results;
+        for (const u of (await history.uptimes(ids, from, to)).values()) results += u.results;
         checked = results;
         return (checks.length / (performance.now() - start)) * 1000;
       },

@@ -174,4 +174,53 @@ describe('history: roll-ups, uptime, points, retention', () => {
     await clock.advance(1830 * DAY);
     assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 2 });
   });
+
+  it('counts many checks together (grouped queries) to exactly the figures of counting each alone', async () => {
+    const checks = new ChecksRepository(db.dataSource);
+    const ids = [checkId];
+    for (let i = 0; i < 59; i++)
+      ids.push((await checks.create({ agentId, name: `c${i}`, plugin: 'tcp', config: {}, intervalMs: 60_000, timeoutMs: 5_000 })).id);
+    const all = new Set(ids);
+    const many = new HistoryService(
+      new ResultsRepository(db.dataSource),
+      rollups,
+      {
+        check: (id: string) => (all.has(id) ? { check: { id, agentId, name: id, plugin: 'tcp' } } : undefined),
+        agentName: () => 'pacs-01',
+      } as unknown as CurrentState,
+      config,
+      clock,
+    );
+    const start = NOW - 2 * DAY;
+    for (const [k, id] of ids.entries()) {
+      const times = Array.from({ length: 200 }, (_, i) => start + i * 853_000 + k * 1_777);
+      await writer.write({
+        agentId,
+        results: times.map((t, i) => ({
+          checkId: id,
+          seq: ++seq,
+          startedAt: t,
+          durationMs: 5 + i,
+          status: statusAt(i + k),
+          reason: '',
+          summary: '',
+          metrics: [],
+        })),
+        ackSeq: seq,
+        spoolEpoch: 'spec',
+      });
+      if (k === 30) await upkeep().rollUp(); // half rolled up, half not yet
+    }
+    for (const [from, to] of [
+      [start, NOW],
+      [start + 3_600_000, NOW - 3_600_000],
+      [start + 12_345, NOW - 54_321],
+    ] as const) {
+      const grouped = await many.uptimes(ids, from, to);
+      for (const id of ids) {
+        const alone = await many.uptime(id, from, to);
+        assert.deepEqual(grouped.get(id), alone, `check ${id} over ${from}–${to}`);
+      }
+    }
+  });
 });

@@ -124,6 +124,32 @@ export class RollupsRepository {
     return rows.map(bucketOf);
   }
 
+  /** Every check's `tier` buckets in [from, to), summed per check: one query for a report over many checks. */
+  async bucketTotals(tier: RollupTier, from: number, to: number): Promise<Map<string, Bucket>> {
+    if (from >= to) return new Map();
+    const rows = await this.run<Record<string, unknown>>(
+      this.dataSource.manager,
+      'SELECT check_id, 0 AS bucket, sum(results) AS results, sum(ok) AS ok, sum(warning) AS warning, sum(critical) AS critical, sum(unknown) AS unknown, ' +
+        `sum(duration_sum) AS duration_sum, min(duration_min) AS duration_min, max(duration_max) AS duration_max FROM ${tier.table} ` +
+        'WHERE bucket >= ? AND bucket < ? GROUP BY check_id',
+      [from, to],
+    );
+    return new Map(rows.map((r) => [String(r['check_id']), bucketOf(r)]));
+  }
+
+  /** Every check's raw results in [from, to) not rolled up yet (ids past `afterId`), summed per check. */
+  async freshTotals(from: number, to: number, afterId: number): Promise<Map<string, Bucket>> {
+    if (from >= to) return new Map();
+    // The id range is the few newest rows; `+` keeps SQLite's planner on it (see rawBuckets).
+    const plus = isPostgres(this.dataSource) ? '' : '+';
+    const rows = await this.run<Record<string, unknown>>(
+      this.dataSource.manager,
+      `SELECT check_id, 0 AS bucket, ${AGGREGATES} FROM check_results WHERE id > ? AND ${plus}started_at >= ? AND ${plus}started_at < ? GROUP BY check_id`,
+      [afterId, from, to],
+    );
+    return new Map(rows.map((r) => [String(r['check_id']), bucketOf(r)]));
+  }
+
   /**
    * A check's raw results started in [from, to), grouped into buckets of `bucketMs` counted from
    * `from`; with `afterId`, only those not rolled up yet (ids past the watermark).
