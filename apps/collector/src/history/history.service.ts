@@ -315,21 +315,8 @@ export class HistoryService {
   }
 
   private async sum(from: number, to: number, checkIds: readonly string[], maintenance: MaintenanceOf | undefined): Promise<Uptime> {
-    const each = [...(await this.uptimes(checkIds, from, to, maintenance)).values()];
     const [f, t] = this.rounded(from, to);
-    const total = each.reduce(
-      (sum, u) => ({
-        ...sum,
-        results: sum.results + u.results,
-        ok: sum.ok + u.ok,
-        warning: sum.warning + u.warning,
-        critical: sum.critical + u.critical,
-        unknown: sum.unknown + u.unknown,
-        maintenanceMs: sum.maintenanceMs + u.maintenanceMs,
-      }),
-      uptimeOf(f, t, EMPTY, 0),
-    );
-    return { ...total, uptimePercent: total.results === 0 ? null : (100 * total.ok) / total.results };
+    return summed([...(await this.uptimes(checkIds, from, to, maintenance)).values()], f, t);
   }
 
   /** Throws the API's 404 for a check that does not exist. */
