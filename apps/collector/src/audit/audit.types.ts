@@ -21,6 +21,7 @@ export interface AuditContext {
 /** Every kind of change the log records; a new state-changing method adds its action here. */
 export const AUDIT_ACTIONS = [
   'agent.enrol',
+  'agent.update',
   'agent.remove',
   'check.create',
   'check.update',

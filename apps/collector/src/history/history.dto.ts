@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { instantParam } from '../alerting/fields.js';
 import { limitParam } from '../shared/dto.js';
+import { tagKeyParam, tagSelector } from '../shared/tags.js';
+import type { SlaGrouping } from './history.service.js';
 
 /** `GET /checks/:id/results?limit=`. */
 export const recentResultsQuery = z.object({ limit: limitParam(10_000, 100) });
@@ -46,20 +48,28 @@ function lastMonth(now = new Date()): string {
   return d.toISOString().slice(0, 7);
 }
 
-/** `GET /reports/sla.csv?month=2026-11&by=check|agent`: a calendar month in UTC (default: the last one). */
+/**
+ * `GET /reports/sla.csv?month=2026-11&by=check|agent|tag&key=site&tag=department=radiology`: a
+ * calendar month in UTC (default: the last one), a line per check, agent or value of the tag
+ * `key`, over the checks carrying `tag` (all without it).
+ */
 export const slaQuery = z
   .object({
     month: z
       .string()
       .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month like 2026-11')
       .optional(),
-    by: z.enum(['check', 'agent'], { error: 'must be check or agent' }).default('check'),
+    by: z.enum(['check', 'agent', 'tag'], { error: 'must be check, agent or tag' }).default('check'),
+    key: tagKeyParam.optional(),
+    tag: tagSelector.optional(),
     maintenance,
   })
-  .transform((q) => {
+  .transform((q, ctx) => {
+    if (q.by === 'tag' && q.key === undefined) ctx.addIssue({ code: 'custom', path: ['key'], message: 'by=tag needs the tag key to group by, e.g. key=site' });
     const month = q.month ?? lastMonth();
     const [year, m] = month.split('-').map(Number) as [number, number];
-    return { month, by: q.by, maintenance: q.maintenance, from: Date.UTC(year, m - 1, 1), to: Date.UTC(year, m, 1) };
+    const grouping: SlaGrouping = q.by === 'tag' ? { by: 'tag', key: q.key ?? '' } : { by: q.by };
+    return { month, grouping, tag: q.tag, maintenance: q.maintenance, from: Date.UTC(year, m - 1, 1), to: Date.UTC(year, m, 1) };
   });
 export type SlaQuery = z.output<typeof slaQuery>;
 

@@ -4,6 +4,7 @@ import type { CollectorConfig } from '../config/env.js';
 import { NotFoundError } from '../shared/errors.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CurrentState, type CheckRecord } from '../state/current-state.js';
+import { matchesTag, type TagSelector } from '../shared/tags.js';
 import { ResultsRepository } from './results.repository.js';
 import { RollupsRepository, TIERS, type Bucket, type RollupTier } from './rollups.repository.js';
 
@@ -55,10 +56,21 @@ export interface HistoryPoint extends StatusCounts {
   durationMaxMs: number | null;
 }
 
-/** One line of the SLA report: a check (with its agent) or an agent. */
+/** One line of the SLA report: a check (with its agent), an agent, or a tag's value. */
 export interface SlaRow extends Uptime {
   name: string;
+  /** The check's agent; for an agent, itself; empty for a tag's value. */
   agent: string;
+}
+
+/** What the SLA report has one line for: each check, each agent, or each value of one tag key (`site`: north, south). */
+export type SlaGrouping = { by: 'check' } | { by: 'agent' } | { by: 'tag'; key: string };
+
+/** A tag's value and how many checks carry it (their own or their agent's). */
+export interface TagCount {
+  key: string;
+  value: string;
+  checks: number;
 }
 
 export interface History {
@@ -280,38 +292,59 @@ export class HistoryService {
     );
   }
 
-  /**
-   * Uptime of every check (or every agent) over [from, to), for the monthly SLA report: one
-   * row each, with its agent, counts per status and uptime.
-   */
-  async slaRows(from: number, to: number, by: 'check' | 'agent', maintenance?: MaintenanceOf): Promise<SlaRow[]> {
-    if (by === 'agent') {
-      // Every check counted once, then summed per agent.
-      const all = await this.uptimes(
-        this.state.listChecks().map((c) => c.check.id),
-        from,
-        to,
-        maintenance,
-      );
-      const [f, t] = this.rounded(from, to);
-      return this.state.listAgents().map(({ agent }) => ({
-        name: agent.name,
-        agent: agent.name,
-        ...summed(
-          this.state.listChecks(agent.id).map((c) => all.get(c.check.id)!),
-          f,
-          t,
-        ),
-      }));
+  /** The uptime of the checks carrying a tag (their own or their agent's), counted together. */
+  async tagUptime(tag: TagSelector, from: number, to: number, maintenance?: MaintenanceOf): Promise<Uptime> {
+    const ids = this.tagged(tag).map((c) => c.check.id);
+    if (ids.length === 0)
+      throw new NotFoundError(`no check carries the tag "${tag.key}${tag.value === undefined ? '' : `=${tag.value}`}" — GET /api/v1/tags lists them`);
+    return this.sum(from, to, ids, maintenance);
+  }
+
+  /** Every tag key and value in use, with how many checks carry it, in key then value order. */
+  tags(): TagCount[] {
+    const counts = new Map<string, TagCount>();
+    for (const { check } of this.state.listChecks()) {
+      for (const [key, value] of Object.entries(this.state.tagsOf(check))) {
+        const id = JSON.stringify([key, value]);
+        const seen = counts.get(id);
+        if (seen) seen.checks++;
+        else counts.set(id, { key, value, checks: 1 });
+      }
     }
-    const checks = this.state.listChecks();
+    return [...counts.values()].sort((a, b) => (a.key === b.key ? (a.value < b.value ? -1 : 1) : a.key < b.key ? -1 : 1));
+  }
+
+  /**
+   * Uptime over [from, to) for the monthly SLA report: one row per check, per agent or per value
+   * of a tag key (checks without that key on one row of their own), of the checks `filter`
+   * selects (all without one). Every check is counted once, then summed per group.
+   */
+  async slaRows(from: number, to: number, grouping: SlaGrouping, maintenance?: MaintenanceOf, filter?: TagSelector): Promise<SlaRow[]> {
+    const checks = filter ? this.tagged(filter) : this.state.listChecks();
     const uptimes = await this.uptimes(
       checks.map((c) => c.check.id),
       from,
       to,
       maintenance,
     );
-    return checks.map(({ check }) => ({ name: check.name, agent: this.state.agentName(check.agentId), ...uptimes.get(check.id)! }));
+    if (grouping.by === 'check') {
+      return checks.map(({ check }) => ({ name: check.name, agent: this.state.agentName(check.agentId), ...uptimes.get(check.id)! }));
+    }
+    const groups = new Map<string, Uptime[]>();
+    // Every agent has its line, one without checks too (its uptime is then empty, not missing).
+    if (grouping.by === 'agent' && !filter) for (const { agent } of this.state.listAgents()) groups.set(agent.name, []);
+    for (const { check } of checks) {
+      const name = grouping.by === 'agent' ? this.state.agentName(check.agentId) : (this.state.tagsOf(check)[grouping.key] ?? `(no ${grouping.key})`);
+      groups.set(name, [...(groups.get(name) ?? []), uptimes.get(check.id)!]);
+    }
+    const [f, t] = this.rounded(from, to);
+    return [...groups]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, each]) => ({ name, agent: grouping.by === 'agent' ? name : '', ...summed(each, f, t) }));
+  }
+
+  private tagged(tag: TagSelector): CheckRecord[] {
+    return this.state.listChecks().filter((c) => matchesTag(this.state.tagsOf(c.check), tag));
   }
 
   private async sum(from: number, to: number, checkIds: readonly string[], maintenance: MaintenanceOf | undefined): Promise<Uptime> {

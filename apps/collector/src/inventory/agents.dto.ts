@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseEnrolment } from '#rounds/common';
 import { orEmpty } from '../shared/dto.js';
+import { tagsSchema } from '../shared/tags.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const NAME_RULE = 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit';
@@ -19,6 +20,11 @@ export const enrolAgentDto = orEmpty(
           return z.NEVER;
         }
       }),
+    tags: tagsSchema.default({}),
   }),
 );
 export type EnrolAgentDto = z.output<typeof enrolAgentDto>;
+
+/** `PATCH /agents/{id}`: what an operator may change on an enrolled agent. */
+export const updateAgentDto = orEmpty(z.strictObject({ tags: tagsSchema.optional() }));
+export type UpdateAgentDto = z.output<typeof updateAgentDto>;

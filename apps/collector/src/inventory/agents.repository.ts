@@ -14,6 +14,8 @@ export interface NewAgent {
   port: number;
   token: string;
   fingerprint: string;
+  /** `{key: value}` as stored (shared/tags.ts `tagsText`). */
+  tagsJson?: string;
 }
 
 /** Fields an operator may edit; poll bookkeeping has its own methods below. */
@@ -153,13 +155,17 @@ export class AgentsRepository {
     return agents;
   }
 
-  /** Returns the updated agent, or null when there is none with this id. */
-  async update(id: string, patch: AgentPatch, now = Date.now()): Promise<AgentEntity | null> {
+  /** Returns the updated agent, or null when there is none with this id; `audit` is appended in the same transaction. */
+  async update(id: string, patch: AgentPatch, now = Date.now(), audit?: Audited<AgentEntity>): Promise<AgentEntity | null> {
     const changes = definedOnly(patch);
     if (changes.token !== undefined) changes.token = this.box.seal(changes.token);
-    const result = await inTransaction(this.dataSource, (m) => m.update(AgentEntity, { id }, { ...changes, updatedAt: now }));
-    if (!result.affected) return null;
-    return this.findById(id);
+    const updated = await inTransaction(this.dataSource, async (m) => {
+      const result = await m.update(AgentEntity, { id }, { ...changes, updatedAt: now });
+      if (!result.affected) return false;
+      if (audit) await appendAudit(m, audit(openAgentToken(this.box, (await m.findOneBy(AgentEntity, { id }))!)), now);
+      return true;
+    });
+    return updated ? this.findById(id) : null;
   }
 
   /** Deletes the agent with its checks, results and states (ON DELETE CASCADE). */

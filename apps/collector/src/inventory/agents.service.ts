@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { AgentDescription } from '#rounds/common/wire';
 import type { AgentEntity, AgentState } from '../storage/entities/index.js';
-import type { EnrolAgentDto } from './agents.dto.js';
+import type { EnrolAgentDto, UpdateAgentDto } from './agents.dto.js';
+import { parseTags, tagsText, type Tags } from '../shared/tags.js';
 import { AgentsRepository } from './agents.repository.js';
 import { AgentCallError, AgentClientPool, type AgentEndpoint } from './agent-client.pool.js';
 import type { CollectorConfig } from '../config/env.js';
@@ -24,8 +25,8 @@ export function descriptionOf(agent: AgentEntity): AgentDescription | undefined 
 }
 
 /** An agent as the audit log keeps it: what an operator set, never the token. */
-function auditedAgent(a: AgentEntity): { id: string; name: string; host: string; port: number; fingerprint: string } {
-  return { id: a.id, name: a.name, host: a.host, port: a.port, fingerprint: a.fingerprint };
+function auditedAgent(a: AgentEntity): { id: string; name: string; host: string; port: number; fingerprint: string; tags: Tags } {
+  return { id: a.id, name: a.name, host: a.host, port: a.port, fingerprint: a.fingerprint, tags: parseTags(a.tagsJson) };
 }
 
 /** An agent as the API shows it: never the token. */
@@ -35,6 +36,7 @@ export interface AgentView {
   host: string;
   port: number;
   fingerprint: string;
+  tags: Tags;
   state: AgentState;
   lastSeenAt: number | null;
   lastError: string | null;
@@ -89,7 +91,7 @@ export class AgentsService {
    * certificate that does not match the pinned fingerprint or a refused token stops
    * the enrolment; an agent that is merely unreachable is registered with a warning.
    */
-  async enrol({ name, enrol: parsed }: EnrolAgentDto, context: AuditContext): Promise<EnrolResult> {
+  async enrol({ name, enrol: parsed, tags }: EnrolAgentDto, context: AuditContext): Promise<EnrolResult> {
     if (await this.agents.findByName(name)) throw new ConflictError(`an agent named "${name}" already exists — pick another name or remove it first`, 'name');
     const probe: AgentEndpoint = { id: `enrol:${name}`, name, ...parsed };
     let description: AgentDescription | undefined;
@@ -106,7 +108,7 @@ export class AgentsService {
       this.pool.drop(probe.id);
     }
     const agent = await this.agents.create(
-      { name, host: parsed.host, port: parsed.port, token: parsed.token, fingerprint: parsed.fingerprint },
+      { name, host: parsed.host, port: parsed.port, token: parsed.token, fingerprint: parsed.fingerprint, tagsJson: tagsText(tags) },
       Date.now(),
       (created) => ({
         context,
@@ -120,6 +122,21 @@ export class AgentsService {
     await this.state?.refreshAgent(agent.id);
     this.log.log(`enrolled agent ${name} at ${parsed.host}:${parsed.port}${warning ? ` (${warning})` : ''}`);
     return { ...this.view((await this.agents.findById(agent.id)) ?? agent), ...(warning ? { warning } : {}) };
+  }
+
+  /** Changes what an operator may change on an enrolled agent (its tags); every check of it carries them. */
+  async update(idOrName: string, dto: UpdateAgentDto, context: AuditContext): Promise<AgentView> {
+    const agent = await this.get(idOrName);
+    const updated = await this.agents.update(agent.id, dto.tags === undefined ? {} : { tagsJson: tagsText(dto.tags) }, Date.now(), (after) => ({
+      context,
+      action: 'agent.update',
+      target: { kind: 'agent', id: agent.id, name: agent.name },
+      before: auditedAgent(agent),
+      after: auditedAgent(after),
+    }));
+    if (!updated) throw new NotFoundError(`no agent with id or name "${idOrName}"`);
+    await this.state?.refreshAgent(agent.id);
+    return this.view(updated);
   }
 
   /** Removes the agent with its checks, results and states. */
@@ -145,6 +162,7 @@ export class AgentsService {
       host: a.host,
       port: a.port,
       fingerprint: a.fingerprint,
+      tags: parseTags(a.tagsJson),
       state: a.state,
       lastSeenAt: a.lastSeenAt,
       lastError: a.lastError,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { withoutControlCharacters } from '#rounds/plugins';
+import { tagSelector, tagsSchema } from '../shared/tags.js';
 
 /**
  * Check requests as the API and the CLI send them: their shape only. ChecksService judges what
@@ -14,6 +15,7 @@ const checkFields = {
   intervalMs: z.number().int().max(86_400_000),
   timeoutMs: z.number().int().min(100).max(600_000),
   enabled: z.boolean(),
+  tags: tagsSchema,
 };
 
 const DEFAULT_INTERVAL_MS = 60_000;
@@ -29,6 +31,7 @@ export const createCheckDto = z
     // Unset: 10 s, or the interval when that is shorter (a timeout never exceeds its interval).
     timeoutMs: checkFields.timeoutMs.optional(),
     enabled: checkFields.enabled.default(true),
+    tags: checkFields.tags.default({}),
   })
   .transform((c) => ({ ...c, timeoutMs: c.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, c.intervalMs) }));
 export type CreateCheckDto = z.output<typeof createCheckDto>;
@@ -37,6 +40,6 @@ export type CreateCheckDto = z.output<typeof createCheckDto>;
 export const updateCheckDto = z.strictObject(checkFields).partial();
 export type UpdateCheckDto = z.output<typeof updateCheckDto>;
 
-/** `GET /checks?agent=<id or name>`: one agent's checks. */
-export const listChecksQuery = z.object({ agent: z.string().optional() });
+/** `GET /checks?agent=<id or name>&tag=site=north`: one agent's checks, those with a tag (the agent's or their own). */
+export const listChecksQuery = z.object({ agent: z.string().optional(), tag: tagSelector.optional() });
 export type ListChecksQuery = z.output<typeof listChecksQuery>;

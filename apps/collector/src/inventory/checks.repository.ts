@@ -5,6 +5,7 @@ import { AgentEntity, CheckEntity } from '../storage/entities/index.js';
 import { newAssignmentVersion } from './agents.repository.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { inTransaction } from '../storage/transaction.js';
+import { tagsText, type Tags } from '../shared/tags.js';
 import { appendAudit } from '../audit/audit.repository.js';
 import type { Audited } from '../audit/audit.types.js';
 
@@ -17,6 +18,7 @@ export interface NewCheck {
   intervalMs: number;
   timeoutMs: number;
   enabled?: boolean;
+  tags?: Tags;
 }
 
 /** A check never moves to another agent: delete and re-create it instead. */
@@ -53,6 +55,7 @@ export class ChecksRepository {
       intervalMs: input.intervalMs,
       timeoutMs: input.timeoutMs,
       enabled: input.enabled ?? true,
+      tagsJson: tagsText(input.tags ?? {}),
       createdAt: now,
       updatedAt: now,
     });
@@ -102,12 +105,13 @@ export class ChecksRepository {
 
   /** Returns the updated check, or null when there is none with this id. */
   async update(id: string, patch: CheckPatch, now = Date.now(), audit?: Audited<CheckEntity>): Promise<CheckEntity | null> {
-    const { config, ...rest } = patch;
+    const { config, tags, ...rest } = patch;
     const changes: Partial<CheckEntity> = { updatedAt: now };
     for (const [key, value] of Object.entries(rest)) {
       if (value !== undefined) Object.assign(changes, { [key]: value });
     }
     if (config !== undefined) changes.configJson = JSON.stringify(config);
+    if (tags !== undefined) changes.tagsJson = tagsText(tags);
     return inTransaction(this.dataSource, async (m) => {
       const existing = await m.findOne(CheckEntity, { where: { id }, select: { id: true, agentId: true } });
       if (!existing) return null;

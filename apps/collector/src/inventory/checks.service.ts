@@ -24,6 +24,7 @@ import type { StoredMetric } from '../polling/result-writer.js';
 import type { AgentState } from '../storage/entities/index.js';
 import type { CreateCheckDto, UpdateCheckDto } from './checks.dto.js';
 import type { AuditContext, AuditDraft } from '../audit/audit.types.js';
+import { matchesTag, parseTags, type TagSelector, type Tags } from '../shared/tags.js';
 
 export interface CheckView {
   id: string;
@@ -35,6 +36,10 @@ export interface CheckView {
   intervalMs: number;
   timeoutMs: number;
   enabled: boolean;
+  /** The check's own tags. */
+  tags: Tags;
+  /** What the check carries: its agent's tags with its own over them. */
+  effectiveTags: Tags;
   createdAt: number;
   updatedAt: number;
 }
@@ -78,11 +83,11 @@ export class ChecksService {
     @Optional() private readonly state?: CurrentState,
   ) {}
 
-  /** Every check (of one agent when `agent` names one) with its current state. */
-  async listViews(agent?: string): Promise<CheckWithStateView[]> {
+  /** Every check (of one agent when `agent` names one, with a tag when `tag` selects one) with its current state. */
+  async listViews(agent?: string, tag?: TagSelector): Promise<CheckWithStateView[]> {
     const agentId = agent === undefined ? undefined : (await this.agents.get(agent)).id;
     const checks = this.state ? this.state.listChecks(agentId).map((r) => r.check) : await this.checks.findAll(agentId === undefined ? undefined : { agentId });
-    return checks.map((c) => ({ ...this.view(c), state: this.stateView(c.id) }));
+    return checks.map((c) => ({ ...this.view(c), state: this.stateView(c.id) })).filter((v) => tag === undefined || matchesTag(v.effectiveTags, tag));
   }
 
   async getView(id: string): Promise<CheckWithStateView> {
@@ -240,8 +245,8 @@ export class ChecksService {
    * secrets are marked in a schema only its agent has, so its whole config is left out: the
    * log is append-only, and a secret in it could never be taken out again.
    */
-  private audited(check: CheckEntity): Omit<CheckView, 'createdAt' | 'updatedAt'> {
-    const { createdAt: _created, updatedAt: _updated, ...view } = this.view(check);
+  private audited(check: CheckEntity): Omit<CheckView, 'createdAt' | 'updatedAt' | 'effectiveTags'> {
+    const { createdAt: _created, updatedAt: _updated, effectiveTags: _effective, ...view } = this.view(check);
     return this.registry.get(check.plugin) ? view : { ...view, config: REDACTED };
   }
 
@@ -258,6 +263,9 @@ export class ChecksService {
       intervalMs: check.intervalMs,
       timeoutMs: check.timeoutMs,
       enabled: check.enabled,
+      tags: parseTags(check.tagsJson),
+      // Without a read model (the CLI's one-shot commands) the agent's tags are not at hand.
+      effectiveTags: this.state?.tagsOf(check) ?? parseTags(check.tagsJson),
       createdAt: check.createdAt,
       updatedAt: check.updatedAt,
     };

@@ -6,6 +6,7 @@ import { PluginRegistry } from '#rounds/plugins';
 import { COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../shared/tokens.js';
 import { StateRepository, type StateRows } from './state.repository.js';
 import { parseDescription, parseHealth, parseMetrics, type AgentHealthView, type Declarations } from './stored-json.js';
+import { effectiveTags, parseTags, type Tags } from '../shared/tags.js';
 
 export type { AgentHealthView, Declarations } from './stored-json.js';
 
@@ -262,6 +263,11 @@ export class CurrentState implements OnModuleInit {
 
   agentName(agentId: string): string {
     return this.agents.get(agentId)?.agent.name ?? agentId;
+  }
+
+  /** A check's tags: its agent's with its own over them (shared/tags.ts). */
+  tagsOf(check: CheckEntity): Tags {
+    return effectiveTags(parseTags(this.agents.get(check.agentId)?.agent.tagsJson), parseTags(check.tagsJson));
   }
 
   freshness(record: CheckRecord, now: number): Freshness {

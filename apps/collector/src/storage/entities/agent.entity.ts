@@ -69,6 +69,10 @@ export class AgentEntity {
   @Column({ name: 'health_json', type: 'text', nullable: true })
   healthJson!: string | null;
 
+  /** `{key: value}` as JSON, keys sorted (shared/tags.ts). */
+  @Column({ name: 'tags_json', type: 'text', default: '{}' })
+  tagsJson!: string;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintAsNumber })
   createdAt!: number;
 

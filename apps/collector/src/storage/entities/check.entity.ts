@@ -21,6 +21,10 @@ export class CheckEntity {
   @Column({ name: 'config_json', type: 'text' })
   configJson!: string;
 
+  /** `{key: value}` as JSON, keys sorted (shared/tags.ts). */
+  @Column({ name: 'tags_json', type: 'text', default: '{}' })
+  tagsJson!: string;
+
   @Column({ name: 'interval_ms', type: 'integer' })
   intervalMs!: number;
 

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AgentsRepository } from '../../inventory/agents.repository.js';
-import { ChecksRepository } from '../../inventory/checks.repository.js';
 import { openTestDatabase } from '../testing.js';
 import { MIGRATIONS } from './index.js';
 import { TimeoutWithinInterval1700000000003 } from './1700000000003-timeout-within-interval.js';
@@ -16,13 +14,18 @@ describe('migration TimeoutWithinInterval1700000000003', () => {
   it('shortens a stored timeout longer than its interval to the interval and leaves the others alone', async () => {
     // Back to just before this migration, however many came after it.
     for (let i = MIGRATIONS.indexOf(TimeoutWithinInterval1700000000003); i < MIGRATIONS.length; i++) await db.dataSource.undoLastMigration();
-    const agent = await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
-    const checks = new ChecksRepository(db.dataSource);
-    const tcp = { agentId: agent.id, plugin: 'tcp', config: { host: 'pacs', port: 104 } };
+    // Rows as that schema had them, in plain SQL: today's entities have columns added since.
+    const q = (sql: string, params: unknown[]) => db.dataSource.query(sql, params);
+    await q(`INSERT INTO agents (id, name, host, port, token, fingerprint, assignment_version, created_at, updated_at) VALUES ('a1', 'pacs-01', '127.0.0.1', 9, 't', 'f', 'v', 0, 0)`, []);
+    const check = `INSERT INTO checks (id, agent_id, name, plugin, config_json, interval_ms, timeout_ms, created_at, updated_at) VALUES (?, 'a1', ?, 'tcp', '{}', ?, 10000, 0, 0)`;
     // What `check add --interval 1s` saved before: the 10 s default timeout.
-    const old = await checks.create({ ...tcp, name: 'every second', intervalMs: 1000, timeoutMs: 10_000 });
-    const fine = await checks.create({ ...tcp, name: 'every minute', intervalMs: 60_000, timeoutMs: 10_000 });
+    await q(check, ['old', 'every second', 1000]);
+    await q(check, ['fine', 'every minute', 60_000]);
     await db.dataSource.runMigrations();
-    assert.deepEqual([(await checks.findById(old.id))!.timeoutMs, (await checks.findById(fine.id))!.timeoutMs], [1000, 10_000]);
+    const rows = await q(`SELECT id, timeout_ms FROM checks ORDER BY id`, []);
+    assert.deepEqual(rows, [
+      { id: 'fine', timeout_ms: 10_000 },
+      { id: 'old', timeout_ms: 1000 },
+    ]);
   });
 });

@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseFilters } from '@nestjs/common';
 import { AgentsService } from '../../inventory/agents.service.js';
-import { enrolAgentDto, type EnrolAgentDto } from '../../inventory/agents.dto.js';
+import { enrolAgentDto, updateAgentDto, type EnrolAgentDto, type UpdateAgentDto } from '../../inventory/agents.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { Access } from '../../auth/access.decorator.js';
 import { ZodPipe } from '../zod.pipe.js';
@@ -28,6 +28,13 @@ export class AgentsController {
   @Access('operator')
   enrol(@Body(new ZodPipe(enrolAgentDto, 'invalid agent')) dto: EnrolAgentDto, @Audit() context: AuditContext) {
     return this.agents.enrol(dto, context);
+  }
+
+  /** `{tags}`: an agent's tags, which every check of it carries. */
+  @Patch(':id')
+  @Access('operator')
+  update(@Param('id') id: string, @Body(new ZodPipe(updateAgentDto, 'invalid agent')) dto: UpdateAgentDto, @Audit() context: AuditContext) {
+    return this.agents.update(id, dto, context);
   }
 
   @Delete(':id')

@@ -13,6 +13,7 @@ import { ChecksService } from '../../inventory/checks.service.js';
 import { CurrentState } from '../../state/current-state.js';
 import { CheckStateEntity } from '../../storage/entities/index.js';
 import type { CollectorConfig } from '../../config/env.js';
+import { AgentsController } from './agents.controller.js';
 import { ChecksController } from './checks.controller.js';
 import { startApiTestApp, type ApiErrorBody, type ApiResponse, type ApiTestApp } from './testing.js';
 
@@ -317,5 +318,101 @@ describe('ChecksController (/api/v1/checks): the read model behind the lists', (
     assert.equal((await api.call('DELETE', `/api/v1/checks/${id}`)).status, 204);
     assert.equal((await api.call('GET', `/api/v1/checks/${id}`)).status, 404);
     assert.deepEqual((await api.call<StatefulCheck[]>('GET', '/api/v1/checks')).json, []);
+  });
+});
+
+describe('ChecksController and AgentsController: tags', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: ApiTestApp;
+
+  interface TaggedCheck extends CheckBody {
+    tags: Record<string, string>;
+    effectiveTags: Record<string, string>;
+  }
+
+  before(async () => {
+    db = await openTestDatabase();
+    await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' });
+    await new AgentsRepository(db.dataSource).create({ name: 'ris-01', host: '127.0.0.1', port: 7444, token: 't', fingerprint: 'f' });
+    api = await startApiTestApp({
+      controllers: [ChecksController, AgentsController],
+      dataSource: db.dataSource,
+      config: { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000 },
+      providers: [ResultsRepository, RollupsRepository, HistoryService, AgentClientPool, AgentsRepository, ChecksRepository, AgentsService, ChecksService],
+    });
+  });
+  after(async () => {
+    await api.close();
+    await db.close();
+  });
+
+  it('a check carries its agent’s tags with its own over them; the list filters by a tag; each change is audited', async () => {
+    const ct = await api.call<TaggedCheck>('POST', '/api/v1/checks', {
+      agent: 'pacs-01',
+      plugin: 'tcp',
+      name: 'CT store',
+      config: { host: 'ct', port: 104 },
+      tags: { modality: 'CT', site: 'annex' },
+    });
+    assert.equal(ct.status, 201, ct.text);
+    assert.deepEqual(ct.json.tags, { modality: 'CT', site: 'annex' });
+    const ris = await api.call<TaggedCheck>('POST', '/api/v1/checks', {
+      agent: 'ris-01',
+      plugin: 'tcp',
+      name: 'RIS port',
+      config: { host: 'ris', port: 2575 },
+    });
+    assert.equal(ris.status, 201, ris.text);
+
+    const tagged = await api.call<{ tags: Record<string, string> }>('PATCH', '/api/v1/agents/pacs-01', { tags: { site: 'north', department: 'radiology' } });
+    assert.equal(tagged.status, 200, tagged.text);
+    assert.deepEqual(tagged.json.tags, { department: 'radiology', site: 'north' });
+    const shown = await api.call<TaggedCheck>('GET', `/api/v1/checks/${ct.json.id}`);
+    assert.deepEqual(shown.json.effectiveTags, { department: 'radiology', modality: 'CT', site: 'annex' });
+
+    const byDepartment = await api.call<TaggedCheck[]>('GET', '/api/v1/checks?tag=department=radiology');
+    assert.deepEqual(
+      byDepartment.json.map((c) => c.name),
+      ['CT store'],
+    );
+    assert.deepEqual(
+      (await api.call<TaggedCheck[]>('GET', '/api/v1/checks?tag=site=north')).json.map((c) => c.name),
+      [],
+      'the check’s own site=annex wins over its agent’s site=north',
+    );
+
+    const patched = await api.call<TaggedCheck>('PATCH', `/api/v1/checks/${ris.json.id}`, { tags: { site: 'south' } });
+    assert.deepEqual(patched.json.tags, { site: 'south' });
+    assert.deepEqual(
+      (await api.call<TaggedCheck[]>('GET', '/api/v1/checks?tag=site')).json.map((c) => c.name),
+      ['CT store', 'RIS port'],
+    );
+    const audit = await db.dataSource.query<{ action: string }[]>("SELECT action FROM audit_log WHERE action IN ('agent.update', 'check.update') ORDER BY id");
+    assert.deepEqual(
+      audit.map((a) => a.action),
+      ['agent.update', 'check.update'],
+    );
+  });
+
+  it('refuses a bad tag key or value, a reserved key, or too many tags with 400 naming the field, and saves nothing', async () => {
+    const cases: [unknown, string][] = [
+      [{ Site: 'north' }, 'tags.Site'],
+      [{ site: '' }, 'tags.site'],
+      [{ site: 'north\nwest' }, 'tags.site'],
+      [{ agent: 'x' }, 'tags.agent'],
+      [Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v'])), 'tags'],
+      [['site=north'], 'tags'],
+    ];
+    for (const [tags, field] of cases) {
+      const res = await api.call<ApiErrorBody>('PATCH', '/api/v1/agents/pacs-01', { tags });
+      assert.equal(res.status, 400, JSON.stringify(tags));
+      assert.equal(res.json.errors?.[0]?.field, field, JSON.stringify(res.json.errors));
+      const check = await api.call<ApiErrorBody>('POST', '/api/v1/checks', { agent: 'ris-01', plugin: 'tcp', name: 'x', config: { host: 'x', port: 1 }, tags });
+      assert.equal(check.status, 400, JSON.stringify(tags));
+    }
+    const unchanged = await api.call<{ tags: Record<string, string> }>('GET', '/api/v1/agents/pacs-01');
+    assert.deepEqual(unchanged.json.tags, { department: 'radiology', site: 'north' });
+    assert.equal((await api.call<ApiErrorBody>('GET', '/api/v1/checks?tag=Bad!')).status, 400);
+    assert.equal((await api.call('PATCH', '/api/v1/agents/nobody', { tags: {} })).status, 404);
   });
 });

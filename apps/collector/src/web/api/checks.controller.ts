@@ -21,7 +21,7 @@ export class ChecksController {
   /** `?agent=<id or name>` for one agent's checks. */
   @Get()
   list(@Query(new ZodPipe(listChecksQuery, 'invalid query')) query: ListChecksQuery) {
-    return this.checks.listViews(query.agent);
+    return this.checks.listViews(query.agent, query.tag);
   }
 
   @Get(':id')

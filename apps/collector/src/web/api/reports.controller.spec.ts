@@ -24,10 +24,33 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
 
   before(async () => {
     db = await openTestDatabase();
-    const agent = await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+    const agent = await new AgentsRepository(db.dataSource).create({
+      name: 'pacs-01',
+      host: '127.0.0.1',
+      port: 9,
+      token: 't',
+      fingerprint: 'f',
+      tagsJson: '{"site":"north"}',
+    });
     const checks = new ChecksRepository(db.dataSource);
-    const echo = await checks.create({ agentId: agent.id, name: '=echo,"quoted"', plugin: 'tcp', config: {}, intervalMs: 60_000, timeoutMs: 5_000 });
-    const web = await checks.create({ agentId: agent.id, name: 'viewer', plugin: 'tcp', config: {}, intervalMs: 60_000, timeoutMs: 5_000 });
+    const echo = await checks.create({
+      agentId: agent.id,
+      name: '=echo,"quoted"',
+      plugin: 'tcp',
+      config: {},
+      intervalMs: 60_000,
+      timeoutMs: 5_000,
+      tags: { department: 'radiology' },
+    });
+    const web = await checks.create({
+      agentId: agent.id,
+      name: 'viewer',
+      plugin: 'tcp',
+      config: {},
+      intervalMs: 60_000,
+      timeoutMs: 5_000,
+      tags: { department: 'it', site: 'annex' },
+    });
     // November: echo 9 of 10 OK, viewer 10 of 10; one December result that the November report must not count.
     const writer = new ResultWriter(db.dataSource);
     const result = (checkId: string, seq: number, startedAt: number, status: StatusCode) => ({
@@ -92,12 +115,47 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
       ['month=2026-13', 'month'],
       ['month=November', 'month'],
       ['by=ward', 'by'],
+      ['by=tag', 'key'],
+      ['by=tag&key=Site!', 'key'],
+      ['tag=Bad key', 'tag'],
     ] as const) {
       const res = await api.call<ApiErrorBody>('GET', `/api/v1/reports/sla.csv?${query}`);
       assert.equal(res.status, 400, query);
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/, 'a refusal is JSON, not labelled CSV');
       assert.equal(res.json.errors?.[0]?.field, field, query);
     }
+  });
+
+  it('groups the month by the values of a tag key, a check’s own tag over its agent’s, and filters by a tag', async () => {
+    const bySite = await api.call('GET', '/api/v1/reports/sla.csv?month=2026-11&by=tag&key=site');
+    assert.equal(bySite.status, 200, bySite.text);
+    assert.match(bySite.headers.get('content-disposition') ?? '', /filename="rounds-sla-2026-11-by-site\.csv"/);
+    // viewer's own site=annex overrides its agent's site=north; echo inherits north.
+    assert.equal(bySite.text.split('\r\n').slice(1).join('\n'), '2026-11,annex,,10,10,0,0,0,100.000,0\n2026-11,north,,10,9,0,1,0,90.000,0\n');
+    const byMissing = await api.call('GET', '/api/v1/reports/sla.csv?month=2026-11&by=tag&key=modality');
+    assert.match(byMissing.text, /\r\n2026-11,\(no modality\),,20,19,0,1,0,95\.000,0\r\n$/, 'checks without the key are a line of their own');
+    const filtered = await api.call('GET', '/api/v1/reports/sla.csv?month=2026-11&tag=department=radiology');
+    assert.equal(filtered.text.split('\r\n').length, 3, filtered.text);
+    assert.match(filtered.text, /echo/);
+  });
+
+  it('counts the checks carrying a tag together, and lists the tags in use', async () => {
+    const north = await api.call<{ results: number; ok: number }>('GET', `/api/v1/tags/site=north/uptime?from=${NOV}&to=${DEC}`);
+    assert.equal(north.status, 200, north.text);
+    assert.deepEqual([north.json.results, north.json.ok], [10, 9]);
+    const anySite = await api.call<{ results: number; ok: number }>('GET', `/api/v1/tags/site/uptime?from=${NOV}&to=${DEC}`);
+    assert.deepEqual([anySite.json.results, anySite.json.ok], [20, 19]);
+    const mars = await api.call<ApiErrorBody>('GET', '/api/v1/tags/site=mars/uptime');
+    assert.equal(mars.status, 404);
+    assert.match(mars.text, /no check carries the tag \\"site=mars\\" — GET \/api\/v1\/tags lists them/);
+    assert.equal((await api.call('GET', '/api/v1/tags/Bad!/uptime')).status, 400);
+    const tags = await api.call<unknown>('GET', '/api/v1/tags');
+    assert.deepEqual(tags.json, [
+      { key: 'department', value: 'it', checks: 1 },
+      { key: 'department', value: 'radiology', checks: 1 },
+      { key: 'site', value: 'annex', checks: 1 },
+      { key: 'site', value: 'north', checks: 1 },
+    ]);
   });
 
   it('leaves out the time a maintenance window covered the check, unless asked to count it', async () => {

@@ -4,7 +4,8 @@ import { Access } from '../../auth/access.decorator.js';
 import { incidentsQuery, slaQuery, uptimeQuery, type IncidentsQuery, type SlaQuery, type UptimeQuery } from '../../history/history.dto.js';
 import { AlertingService } from '../../alerting/alerting.service.js';
 import type { Incident } from '../../alerting/incidents.js';
-import { HistoryService, type MaintenanceOf, type Uptime } from '../../history/history.service.js';
+import { HistoryService, type MaintenanceOf, type TagCount, type Uptime } from '../../history/history.service.js';
+import { tagSelector, type TagSelector } from '../../shared/tags.js';
 import { csvRows, sendsCsv } from '../../shared/csv.js';
 import { ZodPipe } from '../zod.pipe.js';
 import { ApiErrorFilter } from './error.filter.js';
@@ -43,11 +44,27 @@ export class ReportsController {
     return this.history.agentUptime(id, query.from, query.to, this.maintenance(query.maintenance));
   }
 
-  /** One row per check (or agent) for a calendar month in UTC, as CSV for a spreadsheet. */
+  /** Every tag in use (`site=north`) with how many checks carry it. */
+  @Get('tags')
+  tags(): TagCount[] {
+    return this.history.tags();
+  }
+
+  /** The checks carrying the tag (`site=north`, or `site` for any value) counted together (default: the last 30 days). */
+  @Get('tags/:tag/uptime')
+  tagUptime(
+    @Param('tag', new ZodPipe(tagSelector, 'invalid tag')) tag: TagSelector,
+    @Query(new ZodPipe(uptimeQuery, 'invalid query')) query: UptimeQuery,
+  ): Promise<Uptime> {
+    return this.history.tagUptime(tag, query.from, query.to, this.maintenance(query.maintenance));
+  }
+
+  /** One row per check, agent or tag value for a calendar month in UTC, as CSV for a spreadsheet. */
   @Get('reports/sla.csv')
   async sla(@Query(new ZodPipe(slaQuery, 'invalid query')) query: SlaQuery, @Res({ passthrough: true }) res: Response): Promise<string> {
-    sendsCsv(res, `rounds-sla-${query.month}-${query.by}s.csv`);
-    const rows = await this.history.slaRows(query.from, query.to, query.by, this.maintenance(query.maintenance));
+    const g = query.grouping;
+    sendsCsv(res, `rounds-sla-${query.month}-${g.by === 'tag' ? `by-${g.key}` : `${g.by}s`}.csv`);
+    const rows = await this.history.slaRows(query.from, query.to, g, this.maintenance(query.maintenance), query.tag);
     return csvRows([
       SLA_HEADER,
       ...rows.map((r) => [
