@@ -4,6 +4,7 @@ import { readCollectorConfig } from '../apps/collector/src/config/env.js';
 import { HistoryService } from '../apps/collector/src/history/history.service.js';
 import { ResultsRepository } from '../apps/collector/src/history/results.repository.js';
 import { RollupsRepository } from '../apps/collector/src/history/rollups.repository.js';
+import { MetricSeriesRepository } from '../apps/collector/src/history/metric-series.repository.js';
 import type { CurrentState } from '../apps/collector/src/state/current-state.js';
 import { createDataSource } from '../apps/collector/src/storage/data-source.js';
 import { compared, type Benchmark } from './lib/figure.js';
@@ -70,7 +71,7 @@ export const bench: Benchmark = {
 
     const records = new Map(checks.map((c) => [c.id, { check: { id: c.id, agentId: c.agentId, name: c.id, plugin: 'tcp' } }]));
     const state = { check: (id: string) => records.get(id), agentName: () => 'pacs' } as unknown as CurrentState;
-    const history = new HistoryService(new ResultsRepository(ds), rollups, state, readCollectorConfig({}), systemClock);
+    const history = new HistoryService(new ResultsRepository(ds), rollups, new MetricSeriesRepository(ds), state, readCollectorConfig({}), systemClock);
     // Whole minutes, as a report would ask: the day that ended at the last full minute.
     const to = Math.floor(now / 60_000) * 60_000;
     const from = to - DAY;

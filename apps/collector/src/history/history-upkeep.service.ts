@@ -19,6 +19,8 @@ export interface PruneReport {
   raw: number;
   minute: number;
   hour: number;
+  /** Metric-series buckets of both tiers. */
+  metricBuckets: number;
 }
 
 /**
@@ -75,10 +77,15 @@ export class HistoryUpkeep implements OnApplicationBootstrap, OnModuleDestroy {
       raw: await this.inBatches((batch) => this.rollups.pruneRaw(now - rawMs, batch)),
       minute: await this.inBatches((batch) => this.rollups.pruneTier(minute, now - minuteMs, batch)),
       hour: await this.inBatches((batch) => this.rollups.pruneTier(hour, now - hourMs, batch)),
+      metricBuckets:
+        (await this.inBatches((batch) => this.rollups.pruneTier(minute, now - minuteMs, batch, true))) +
+        (await this.inBatches((batch) => this.rollups.pruneTier(hour, now - hourMs, batch, true))),
     };
-    if (report.raw + report.minute + report.hour > 0) {
+    if (report.raw + report.minute + report.hour + report.metricBuckets > 0) {
       await this.rollups.releaseFreePages(await this.rollups.freePages());
-      this.log.debug(`pruned ${report.raw} raw results, ${report.minute} minute and ${report.hour} hour buckets past their retention`);
+      this.log.debug(
+        `pruned ${report.raw} raw results, ${report.minute} minute and ${report.hour} hour buckets, ${report.metricBuckets} metric buckets past their retention`,
+      );
     }
     return report;
   }

@@ -13,6 +13,7 @@ import { HistoryUpkeep } from './history-upkeep.service.js';
 import { HistoryService } from './history.service.js';
 import { ResultsRepository } from './results.repository.js';
 import { RollupsRepository, TIERS } from './rollups.repository.js';
+import { MetricSeriesRepository } from './metric-series.repository.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
@@ -32,7 +33,7 @@ describe('history: roll-ups, uptime, points, retention', () => {
   let seq = 0;
   const config = readCollectorConfig({});
   const known = { check: (id: string) => (id === checkId ? {} : undefined) } as unknown as CurrentState;
-  const service = () => new HistoryService(new ResultsRepository(db.dataSource), rollups, known, config, clock);
+  const service = () => new HistoryService(new ResultsRepository(db.dataSource), rollups, new MetricSeriesRepository(db.dataSource), known, config, clock);
   const upkeep = () => new HistoryUpkeep(rollups, config, clock);
 
   /** Stores results of the check at the given times (ms), as a poll would: one batch, acknowledged together. */
@@ -160,7 +161,7 @@ describe('history: roll-ups, uptime, points, retention', () => {
     await store(Array.from({ length: 5000 }, (_, i) => old + i * 1000));
     const before = await service().uptime(checkId, old, old + 5_000_000);
     // Not rolled up: pruning leaves the raw rows alone.
-    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 0 });
+    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 0, metricBuckets: 0 });
     await upkeep().rollUp();
     const report = await upkeep().prune();
     assert.equal(report.raw, 5000, 'older than 7 days: gone, in batches of 2,000');
@@ -170,9 +171,9 @@ describe('history: roll-ups, uptime, points, retention', () => {
     assert.deepEqual([after.results, after.ok], [before.results, before.ok]);
     // Minute buckets go after 90 days, hour buckets after 5 years.
     await clock.advance(95 * DAY);
-    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 84, hour: 0 });
+    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 84, hour: 0, metricBuckets: 0 });
     await clock.advance(1830 * DAY);
-    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 2 });
+    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 2, metricBuckets: 0 });
   });
 
   it('counts many checks together (grouped queries) to exactly the figures of counting each alone', async () => {
@@ -184,6 +185,7 @@ describe('history: roll-ups, uptime, points, retention', () => {
     const many = new HistoryService(
       new ResultsRepository(db.dataSource),
       rollups,
+      new MetricSeriesRepository(db.dataSource),
       {
         check: (id: string) => (all.has(id) ? { check: { id, agentId, name: id, plugin: 'tcp' } } : undefined),
         agentName: () => 'pacs-01',

@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CHECK_STATUSES, type Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
-import { NotFoundError } from '../shared/errors.js';
+import { NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CurrentState, type CheckRecord } from '../state/current-state.js';
 import { matchesTag, type TagSelector } from '../shared/tags.js';
 import { ResultsRepository } from './results.repository.js';
 import { RollupsRepository, TIERS, type Bucket, type RollupTier } from './rollups.repository.js';
+import { MetricSeriesRepository, labelsText, samplesOf, type MetricBucket, type Series } from './metric-series.repository.js';
+
+export type { Series } from './metric-series.repository.js';
 
 const MINUTE = 60_000;
 /** From how many checks a batch of uptimes is counted with grouped queries rather than check by check. */
@@ -83,6 +86,23 @@ export interface History {
   points: HistoryPoint[];
 }
 
+/** One point of a metric series' history; a point without samples is a gap (nulls). */
+export interface MetricPoint {
+  t: number;
+  samples: number;
+  avg: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+export interface MetricHistory extends Omit<History, 'points'> {
+  series: Series;
+  points: MetricPoint[];
+}
+
+/** The plugin whose series are an agent's host metrics. */
+const HOST_METRICS = 'host-metrics';
+
 const EMPTY: Bucket = { bucket: 0, results: 0, ok: 0, warning: 0, critical: 0, unknown: 0, durationSum: 0, durationMin: Infinity, durationMax: -Infinity };
 
 function merged(a: Bucket, b: Bucket): Bucket {
@@ -109,6 +129,7 @@ export class HistoryService {
   constructor(
     private readonly results: ResultsRepository,
     private readonly rollups: RollupsRepository,
+    private readonly series: MetricSeriesRepository,
     private readonly state: CurrentState,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -254,15 +275,7 @@ export class HistoryService {
    */
   async history(checkId: string, from: number, to: number, points: number): Promise<History> {
     this.known(checkId);
-    const now = this.clock.now();
-    const wanted = Math.ceil((to - from) / points);
-    const [minute, hour] = TIERS as [RollupTier, RollupTier];
-    const retention = this.config.retention;
-    const tier: RollupTier | null = wanted >= HOUR || from < now - retention.minuteMs ? hour : wanted >= MINUTE || from < now - retention.rawMs ? minute : null;
-    const start = tier ? floorTo(from, tier.bucketMs) : from;
-    let step = tier ? ceilTo(Math.max(wanted, tier.bucketMs), tier.bucketMs) : Math.max(1000, wanted);
-    // Starting at a bucket boundary before `from` may need one point more than asked: widen the step instead.
-    while (tier && Math.ceil((to - start) / step) > points) step += tier.bucketMs;
+    const { tier, start, step } = this.plan(from, to, points);
     const buckets = await this.rollups.consistently(async () => {
       if (!tier) return this.rollups.rawBuckets(checkId, start, to, step);
       const watermark = await this.rollups.watermark();
@@ -278,6 +291,126 @@ export class HistoryService {
     const out: HistoryPoint[] = [];
     for (let t = start; t < to; t += step) out.push(pointOf(t, slots.get(t)));
     return { from: start, to, stepMs: step, source: tier?.name ?? 'raw', points: out };
+  }
+
+  /**
+   * Where the points of a history over [from, to) come from and how wide they are: raw results
+   * when a point is under a minute wide, else minute or hour buckets — the coarser when the finer
+   * ones are past their retention. At most `points` points.
+   */
+  private plan(from: number, to: number, points: number): { tier: RollupTier | null; start: number; step: number } {
+    const now = this.clock.now();
+    const wanted = Math.ceil((to - from) / points);
+    const [minute, hour] = TIERS as [RollupTier, RollupTier];
+    const retention = this.config.retention;
+    const tier: RollupTier | null = wanted >= HOUR || from < now - retention.minuteMs ? hour : wanted >= MINUTE || from < now - retention.rawMs ? minute : null;
+    const start = tier ? floorTo(from, tier.bucketMs) : from;
+    let step = tier ? ceilTo(Math.max(wanted, tier.bucketMs), tier.bucketMs) : Math.max(1000, wanted);
+    // Starting at a bucket boundary before `from` may need one point more than asked: widen the step instead.
+    while (tier && Math.ceil((to - start) / step) > points) step += tier.bucketMs;
+    return { tier, start, step };
+  }
+
+  /** The metric series a check has reported (rolled up so far), by name and labels. */
+  async checkSeries(checkId: string): Promise<Series[]> {
+    this.known(checkId);
+    return this.series.ofChecks([checkId]);
+  }
+
+  /** An agent's host metrics: the series of its host-metrics checks. */
+  async agentSeries(agentId: string): Promise<Series[]> {
+    return this.series.ofChecks(this.hostChecks(agentId));
+  }
+
+  /**
+   * A metric series' history over [from, to) in at most `points` points of count, average, min
+   * and max, from the tier {@link history} would pick; `series` is its id or, when only one
+   * series has it, its name.
+   */
+  async checkMetricHistory(checkId: string, series: string, from: number, to: number, points: number): Promise<MetricHistory> {
+    this.known(checkId);
+    return this.metricHistory(this.pick(await this.series.ofChecks([checkId]), series, `/api/v1/checks/${checkId}/series`), from, to, points);
+  }
+
+  /** {@link checkMetricHistory} for one of an agent's host metrics. */
+  async agentMetricHistory(agentId: string, series: string, from: number, to: number, points: number): Promise<MetricHistory> {
+    return this.metricHistory(this.pick(await this.series.ofChecks(this.hostChecks(agentId)), series, `/api/v1/agents/${agentId}/series`), from, to, points);
+  }
+
+  private hostChecks(agentId: string): string[] {
+    const agent = this.state.findAgent(agentId);
+    if (!agent) throw new NotFoundError(`no agent with id or name "${agentId}" — GET /api/v1/agents lists them`);
+    return this.state
+      .listChecks(agent.agent.id)
+      .filter((c) => c.check.plugin === HOST_METRICS)
+      .map((c) => c.check.id);
+  }
+
+  private pick(all: readonly Series[], ref: string, listedAt: string): Series {
+    const byId = /^\d+$/.test(ref) ? all.find((s) => s.id === Number(ref)) : undefined;
+    if (byId) return byId;
+    const named = all.filter((s) => s.name === ref);
+    if (named.length === 1) return named[0]!;
+    if (named.length === 0) throw new NotFoundError(`no metric series "${ref}" here — GET ${listedAt} lists them`);
+    throw new ValidationFailedError('ambiguous series', [
+      {
+        field: 'series',
+        message: `${ref} has ${named.length} series (${named
+          .slice(0, 5)
+          .map((s) => labelsText(s.labels))
+          .join(', ')}${named.length > 5 ? ', …' : ''}) — name one by its id from GET ${listedAt}`,
+      },
+    ]);
+  }
+
+  private async metricHistory(series: Series, from: number, to: number, points: number): Promise<MetricHistory> {
+    const { tier, start, step } = this.plan(from, to, points);
+    const buckets = await this.rollups.consistently(async () => {
+      if (!tier) return this.rawSamples(series, start, to, step);
+      const watermark = await this.rollups.watermark();
+      const [rolled, fresh] = await Promise.all([this.series.buckets(tier, series.id, start, to), this.rawSamples(series, start, to, step, watermark)]);
+      return [...rolled, ...fresh];
+    });
+    const slots = new Map<number, MetricBucket>();
+    for (const b of buckets) {
+      const t = start + floorTo(b.bucket - start, step);
+      const seen = slots.get(t);
+      slots.set(
+        t,
+        seen
+          ? { bucket: t, samples: seen.samples + b.samples, sum: seen.sum + b.sum, min: Math.min(seen.min, b.min), max: Math.max(seen.max, b.max) }
+          : { ...b, bucket: t },
+      );
+    }
+    const out: MetricPoint[] = [];
+    for (let t = start; t < to; t += step) {
+      const b = slots.get(t);
+      out.push(
+        b && b.samples > 0 ? { t, samples: b.samples, avg: b.sum / b.samples, min: b.min, max: b.max } : { t, samples: 0, avg: null, min: null, max: null },
+      );
+    }
+    return { from: start, to, stepMs: step, source: tier?.name ?? 'raw', series, points: out };
+  }
+
+  /** The series' samples in the raw results of [from, to) (past `afterId` when given), in buckets of `step` counted from `from`. */
+  private async rawSamples(series: Series, from: number, to: number, step: number, afterId?: number): Promise<MetricBucket[]> {
+    const labels = labelsText(series.labels);
+    const buckets = new Map<number, MetricBucket>();
+    for (const r of await this.series.rawResults(series.checkId, from, to, afterId)) {
+      for (const s of samplesOf(r.metricsJson)) {
+        if (s.name !== series.name || s.labels !== labels) continue;
+        const k = from + floorTo(r.startedAt - from, step);
+        const b = buckets.get(k);
+        if (!b) buckets.set(k, { bucket: k, samples: 1, sum: s.value, min: s.value, max: s.value });
+        else {
+          b.samples++;
+          b.sum += s.value;
+          b.min = Math.min(b.min, s.value);
+          b.max = Math.max(b.max, s.value);
+        }
+      }
+    }
+    return [...buckets.values()];
   }
 
   /** An agent's uptime: the results of all its checks over [from, to), counted together. */

@@ -2,18 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { num } from '../storage/bulk-sql.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
-import { inTransaction, isPostgres, serialised } from '../storage/transaction.js';
+import { MetricRollup, type MetricTier } from './metric-series.repository.js';
+import { inTransaction, isPostgres, portableQuery, serialised } from '../storage/transaction.js';
 
 /** A roll-up tier: its table and the width of its buckets. */
-export interface RollupTier {
+export interface RollupTier extends MetricTier {
   name: '1m' | '1h';
   table: 'check_rollups_1m' | 'check_rollups_1h';
+  metricTable: 'metric_rollups_1m' | 'metric_rollups_1h';
   bucketMs: number;
 }
 
 export const TIERS: readonly RollupTier[] = [
-  { name: '1m', table: 'check_rollups_1m', bucketMs: 60_000 },
-  { name: '1h', table: 'check_rollups_1h', bucketMs: 3_600_000 },
+  { name: '1m', table: 'check_rollups_1m', metricTable: 'metric_rollups_1m', bucketMs: 60_000 },
+  { name: '1h', table: 'check_rollups_1h', metricTable: 'metric_rollups_1h', bucketMs: 3_600_000 },
 ];
 
 /** What one bucket (or one stretch of raw results) holds: counts per status and the duration's spread. */
@@ -49,12 +51,14 @@ const AGGREGATES = [
  */
 @Injectable()
 export class RollupsRepository {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+  private readonly metrics: MetricRollup;
 
-  /** Runs `text` with its `?` bound to `params` in order (numbered `$n` on PostgreSQL). */
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {
+    this.metrics = new MetricRollup(dataSource);
+  }
+
   private run<T>(m: EntityManager, text: string, params: readonly unknown[]): Promise<T[]> {
-    let n = 0;
-    return m.query<T[]>(isPostgres(this.dataSource) ? text.replace(/\?/g, () => `$${++n}`) : text, [...params]);
+    return portableQuery<T>(this.dataSource, m, text, params);
   }
 
   /** Rolls up at most `maxRows` raw results past the watermark; returns how many and the new watermark. */
@@ -63,7 +67,7 @@ export class RollupsRepository {
     const [newest] = await this.run<{ id: unknown }>(this.dataSource.manager, 'SELECT max(id) AS id FROM check_results', []);
     const seen = await this.watermark();
     if (newest?.id === null || newest?.id === undefined || num(newest.id) <= seen) return { rolled: 0, watermark: seen };
-    return inTransaction(this.dataSource, async (m) => {
+    const done = await inTransaction(this.dataSource, async (m) => {
       const watermark = await this.watermarkIn(m);
       const [range] = await this.run<{ upto: unknown; n: unknown }>(
         m,
@@ -71,12 +75,15 @@ export class RollupsRepository {
         [watermark, maxRows],
       );
       const rolled = num(range?.n ?? 0);
-      if (rolled === 0) return { rolled: 0, watermark };
+      if (rolled === 0) return { rolled: 0, watermark, series: new Map<string, number>() };
       const upto = num(range!.upto);
       for (const tier of TIERS) await this.addRange(m, tier, watermark, upto);
+      const series = await this.metrics.add(m, TIERS, watermark, upto);
       await this.run(m, `UPDATE rollup_progress SET last_result_id = ? WHERE name = 'results'`, [upto]);
-      return { rolled, watermark: upto };
+      return { rolled, watermark: upto, series };
     });
+    this.metrics.remember(done.series);
+    return { rolled: done.rolled, watermark: done.watermark };
   }
 
   private async addRange(m: EntityManager, tier: RollupTier, after: number, upto: number): Promise<void> {
@@ -193,20 +200,20 @@ export class RollupsRepository {
     });
   }
 
-  /** Deletes up to `batch` buckets of `tier` that started before `cutoff`. */
-  async pruneTier(tier: RollupTier, cutoff: number, batch: number): Promise<number> {
+  /** Deletes up to `batch` buckets of `tier` that started before `cutoff`: check buckets, or with `metrics` metric buckets. */
+  async pruneTier(tier: RollupTier, cutoff: number, batch: number, metrics = false): Promise<number> {
+    const [table, key] = metrics ? [tier.metricTable, 'series_id'] : [tier.table, 'check_id'];
     return inTransaction(this.dataSource, async (m) => {
-      const [row] = await this.run<{ n: unknown }>(m, `SELECT count(*) AS n FROM (SELECT bucket FROM ${tier.table} WHERE bucket < ? LIMIT ?) AS old`, [
+      const [row] = await this.run<{ n: unknown }>(m, `SELECT count(*) AS n FROM (SELECT bucket FROM ${table} WHERE bucket < ? LIMIT ?) AS old`, [
         cutoff,
         batch,
       ]);
       const n = num(row?.n ?? 0);
       if (n > 0) {
-        await this.run(
-          m,
-          `DELETE FROM ${tier.table} WHERE (check_id, bucket) IN (SELECT check_id, bucket FROM ${tier.table} WHERE bucket < ? ORDER BY bucket LIMIT ?)`,
-          [cutoff, batch],
-        );
+        await this.run(m, `DELETE FROM ${table} WHERE (${key}, bucket) IN (SELECT ${key}, bucket FROM ${table} WHERE bucket < ? ORDER BY bucket LIMIT ?)`, [
+          cutoff,
+          batch,
+        ]);
       }
       return n;
     });

@@ -18,6 +18,8 @@ export interface BulkSql {
   insert(m: EntityManager, table: string, columns: readonly string[], rows: readonly unknown[][], suffix?: string): Promise<void>;
   /** `SELECT columns FROM table WHERE key IN (ids)`; `lock` (e.g. `FOR UPDATE`) applies on PostgreSQL only. */
   selectIn<T>(m: EntityManager, table: string, columns: readonly string[], key: string, ids: readonly string[], lock?: string): Promise<T[]>;
+  /** A hot read, `?` bound to `params` in order: prepared once on SQLite (TypeORM's query path costs more than the read). */
+  all<T>(m: EntityManager, text: string, params: readonly unknown[]): Promise<T[]>;
   /** `UPDATE table SET a = ?, b = ? WHERE key = ?` once per row: `[a, b, key]`. */
   updateEach(m: EntityManager, table: string, set: readonly string[], key: string, rows: readonly unknown[][]): Promise<void>;
 }
@@ -76,6 +78,10 @@ class SqliteBulk implements BulkSql {
     return Promise.resolve(statement.all([JSON.stringify(ids)]) as T[]);
   }
 
+  all<T>(_m: EntityManager, text: string, params: readonly unknown[]): Promise<T[]> {
+    return Promise.resolve(this.statement(text).all(params) as T[]);
+  }
+
   updateEach(_m: EntityManager, table: string, set: readonly string[], key: string, rows: readonly unknown[][]): Promise<void> {
     const statement = this.statement(`UPDATE ${table} SET ${set.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ?`);
     for (const row of rows) statement.run(row);
@@ -111,6 +117,14 @@ class PostgresBulk implements BulkSql {
   async selectIn<T>(m: EntityManager, table: string, columns: readonly string[], key: string, ids: readonly string[], lock = ''): Promise<T[]> {
     if (ids.length === 0) return [];
     return await m.query<T[]>(`SELECT ${columns.join(',')} FROM ${table} WHERE ${key} = ANY($1)${lock ? ` ${lock}` : ''}`, [ids]);
+  }
+
+  all<T>(m: EntityManager, text: string, params: readonly unknown[]): Promise<T[]> {
+    let n = 0;
+    return m.query<T[]>(
+      text.replace(/\?/g, () => `$${++n}`),
+      [...params],
+    );
   }
 
   async updateEach(m: EntityManager, table: string, set: readonly string[], key: string, rows: readonly unknown[][]): Promise<void> {

@@ -29,6 +29,12 @@ export function isPostgres(dataSource: DataSource): boolean {
   return dataSource.options.type === 'postgres';
 }
 
+/** Runs `text` with its `?` bound to `params` in order (numbered `$n` on PostgreSQL). */
+export function portableQuery<T>(dataSource: DataSource, m: EntityManager, text: string, params: readonly unknown[]): Promise<T[]> {
+  let n = 0;
+  return m.query<T[]>(isPostgres(dataSource) ? text.replace(/\?/g, () => `$${++n}`) : text, [...params]);
+}
+
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   const run = isPostgres(dataSource) ? dataSource.transaction(work) : queued(dataSource, () => sqliteTransaction(dataSource, work));
   const observer = observers.get(dataSource);

@@ -19,6 +19,7 @@ import { ChecksController } from './api/checks.controller.js';
 import { MeController } from './api/me.controller.js';
 import { TokensController } from './api/tokens.controller.js';
 import { ReportsController } from './api/reports.controller.js';
+import { SeriesController } from './api/series.controller.js';
 import { UsersController } from './api/users.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { PagesController } from './pages.controller.js';
@@ -48,6 +49,7 @@ import { UsersPagesController } from './users.controller.js';
     MeController,
     TokensController,
     ReportsController,
+    SeriesController,
   ],
 })
 export class WebModule {}

@@ -7,6 +7,7 @@ import { Users1700000000006 } from '../../users/1700000000006-users.js';
 import { SignIn1700000000007 } from '../../auth/1700000000007-sign-in.js';
 import { Rollups1700000000008 } from '../../history/1700000000008-rollups.js';
 import { Tags1700000000009 } from '../../inventory/1700000000009-tags.js';
+import { MetricRollups1700000000010 } from '../../history/1700000000010-metric-rollups.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   SignIn1700000000007,
   Rollups1700000000008,
   Tags1700000000009,
+  MetricRollups1700000000010,
 ];

@@ -16,7 +16,10 @@ describe('migration TimeoutWithinInterval1700000000003', () => {
     for (let i = MIGRATIONS.indexOf(TimeoutWithinInterval1700000000003); i < MIGRATIONS.length; i++) await db.dataSource.undoLastMigration();
     // Rows as that schema had them, in plain SQL: today's entities have columns added since.
     const q = (sql: string, params: unknown[]) => db.dataSource.query<unknown[]>(sql, params);
-    await q(`INSERT INTO agents (id, name, host, port, token, fingerprint, assignment_version, created_at, updated_at) VALUES ('a1', 'pacs-01', '127.0.0.1', 9, 't', 'f', 'v', 0, 0)`, []);
+    await q(
+      `INSERT INTO agents (id, name, host, port, token, fingerprint, assignment_version, created_at, updated_at) VALUES ('a1', 'pacs-01', '127.0.0.1', 9, 't', 'f', 'v', 0, 0)`,
+      [],
+    );
     const check = `INSERT INTO checks (id, agent_id, name, plugin, config_json, interval_ms, timeout_ms, created_at, updated_at) VALUES (?, 'a1', ?, 'tcp', '{}', ?, 10000, 0, 0)`;
     // What `check add --interval 1s` saved before: the 10 s default timeout.
     await q(check, ['old', 'every second', 1000]);

@@ -6,6 +6,7 @@ import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
 import { ResultsRepository } from '../../history/results.repository.js';
 import { RollupsRepository } from '../../history/rollups.repository.js';
+import { MetricSeriesRepository } from '../../history/metric-series.repository.js';
 import { HistoryService } from '../../history/history.service.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { AgentsService } from '../../inventory/agents.service.js';
@@ -31,7 +32,17 @@ function checksApi(db: Awaited<ReturnType<typeof openTestDatabase>>, config: Par
     controllers: [ChecksController],
     dataSource: db.dataSource,
     config,
-    providers: [ResultsRepository, RollupsRepository, HistoryService, AgentClientPool, AgentsRepository, ChecksRepository, AgentsService, ChecksService],
+    providers: [
+      ResultsRepository,
+      RollupsRepository,
+      MetricSeriesRepository,
+      HistoryService,
+      AgentClientPool,
+      AgentsRepository,
+      ChecksRepository,
+      AgentsService,
+      ChecksService,
+    ],
   });
 }
 
@@ -338,7 +349,17 @@ describe('ChecksController and AgentsController: tags', () => {
       controllers: [ChecksController, AgentsController],
       dataSource: db.dataSource,
       config: { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000 },
-      providers: [ResultsRepository, RollupsRepository, HistoryService, AgentClientPool, AgentsRepository, ChecksRepository, AgentsService, ChecksService],
+      providers: [
+        ResultsRepository,
+        RollupsRepository,
+        MetricSeriesRepository,
+        HistoryService,
+        AgentClientPool,
+        AgentsRepository,
+        ChecksRepository,
+        AgentsService,
+        ChecksService,
+      ],
     });
   });
   after(async () => {

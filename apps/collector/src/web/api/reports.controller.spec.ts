@@ -6,6 +6,7 @@ import { HistoryService } from '../../history/history.service.js';
 import { SPEC_AUDIT } from '../../audit/testing.js';
 import { ResultsRepository } from '../../history/results.repository.js';
 import { RollupsRepository } from '../../history/rollups.repository.js';
+import { MetricSeriesRepository } from '../../history/metric-series.repository.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
 import { ResultWriter } from '../../polling/result-writer.js';
@@ -75,7 +76,7 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
     api = await startApiTestApp({
       controllers: [ReportsController],
       dataSource: db.dataSource,
-      providers: [ResultsRepository, RollupsRepository, HistoryService, ...alertingProviders()],
+      providers: [ResultsRepository, RollupsRepository, MetricSeriesRepository, HistoryService, ...alertingProviders()],
     });
   });
   after(async () => {
