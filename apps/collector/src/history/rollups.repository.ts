@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { num } from '../storage/bulk-sql.js';
+import { num, sqliteExec } from '../storage/bulk-sql.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { MetricRollup, type MetricTier } from './metric-series.repository.js';
 import { inTransaction, isPostgres, portableQuery, serialised } from '../storage/transaction.js';
@@ -222,7 +222,7 @@ export class RollupsRepository {
   /** Gives up to `pages` free pages back to the file system (SQLite with auto_vacuum=INCREMENTAL; a no-op elsewhere). */
   async releaseFreePages(pages: number): Promise<void> {
     if (isPostgres(this.dataSource)) return;
-    await serialised(this.dataSource, () => this.dataSource.query(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(pages))})`));
+    await serialised(this.dataSource, () => Promise.resolve(sqliteExec(this.dataSource, `PRAGMA incremental_vacuum(${Math.max(1, Math.floor(pages))})`)));
   }
 
   /** Pages of the SQLite file that are free (for reuse or release); 0 on PostgreSQL. */

@@ -31,6 +31,22 @@ interface NativeStatement {
 
 interface NativeConnection {
   prepare(sql: string): NativeStatement;
+  exec(sql: string): unknown;
+}
+
+function nativeConnection(dataSource: DataSource): NativeConnection {
+  const connection = (dataSource.driver as unknown as { databaseConnection?: NativeConnection }).databaseConnection;
+  if (!connection) throw new Error('the SQLite DataSource is not initialised (no native connection); initialize() it before writing');
+  return connection;
+}
+
+/**
+ * Runs `sql` on the SQLite connection to its end. A prepared statement's run() steps once, which
+ * is all most statements need — but `PRAGMA incremental_vacuum(N)` frees one page per step, so
+ * through TypeORM's query() it gave back one page however many were free.
+ */
+export function sqliteExec(dataSource: DataSource, sql: string): void {
+  nativeConnection(dataSource).exec(sql);
 }
 
 const instances = new WeakMap<DataSource, BulkSql>();
@@ -89,8 +105,7 @@ class SqliteBulk implements BulkSql {
   }
 
   private statement(sql: string): NativeStatement {
-    const connection = (this.dataSource.driver as unknown as { databaseConnection?: NativeConnection }).databaseConnection;
-    if (!connection) throw new Error('the SQLite DataSource is not initialised (no native connection); initialize() it before writing');
+    const connection = nativeConnection(this.dataSource);
     let cache = this.statements.get(connection);
     if (!cache) {
       cache = new Map();
