@@ -497,6 +497,11 @@ export class HistoryService {
   }
 }
 
+/** The lines of a report counted together (an agent's checks, a whole SLA report). */
+export function totalOf(rows: readonly Uptime[], from: number, to: number): Uptime {
+  return summed(rows, from, to);
+}
+
 /** Several checks' uptimes as one: counts and maintenance time added, the share taken anew. */
 function summed(each: readonly Uptime[], from: number, to: number): Uptime {
   const total = { ...uptimeOf(from, to, EMPTY, 0) };

@@ -27,6 +27,7 @@ const ROUTES: Record<string, AccessLevel> = {
   'POST /sign-in/enrol': 'public',
   'POST /sign-out': 'public',
   'GET /account': 'self',
+  'GET /reports/sla': 'viewer',
   'POST /account/password': 'self',
   'POST /account/two-factor': 'self',
   'POST /account/two-factor/confirm': 'self',

@@ -26,6 +26,8 @@ import { PagesController } from './pages.controller.js';
 import { SignInController } from './sign-in.controller.js';
 import { StatusPageService } from './status-page.service.js';
 import { UsersPagesController } from './users.controller.js';
+import { ReportsPagesController } from './reports-pages.controller.js';
+import { SlaReportService } from './sla-report.service.js';
 
 /**
  * Everything served over HTTP: the pages, /healthz, /metrics and the JSON API, all behind the
@@ -33,12 +35,13 @@ import { UsersPagesController } from './users.controller.js';
  */
 @Module({
   imports: [AuthModule, AuditModule, UsersModule, InventoryModule, HistoryModule, PollingModule, AlertingModule, NotificationsModule, MetricsModule],
-  providers: [StatusPageService, { provide: APP_GUARD, useExisting: AccessGuard }],
+  providers: [StatusPageService, SlaReportService, { provide: APP_GUARD, useExisting: AccessGuard }],
   controllers: [
     PagesController,
     SignInController,
     AccountController,
     UsersPagesController,
+    ReportsPagesController,
     AgentsController,
     ChecksController,
     MetricsController,

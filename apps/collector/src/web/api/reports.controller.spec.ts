@@ -13,6 +13,7 @@ import { ResultWriter } from '../../polling/result-writer.js';
 import type { StatusCode } from '../../storage/entities/index.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { ReportsController } from './reports.controller.js';
+import { SlaReportService } from '../sla-report.service.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 
 const NOV = Date.UTC(2026, 10, 1);
@@ -76,7 +77,7 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
     api = await startApiTestApp({
       controllers: [ReportsController],
       dataSource: db.dataSource,
-      providers: [ResultsRepository, RollupsRepository, MetricSeriesRepository, HistoryService, ...alertingProviders()],
+      providers: [ResultsRepository, RollupsRepository, MetricSeriesRepository, HistoryService, SlaReportService, ...alertingProviders()],
     });
   });
   after(async () => {

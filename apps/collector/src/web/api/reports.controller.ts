@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { Access } from '../../auth/access.decorator.js';
 import { incidentsQuery, slaQuery, uptimeQuery, type IncidentsQuery, type SlaQuery, type UptimeQuery } from '../../history/history.dto.js';
 import { AlertingService } from '../../alerting/alerting.service.js';
+import { SlaReportService } from '../sla-report.service.js';
 import type { Incident } from '../../alerting/incidents.js';
 import { HistoryService, type MaintenanceOf, type TagCount, type Uptime } from '../../history/history.service.js';
 import { tagSelector, type TagSelector } from '../../shared/tags.js';
@@ -23,6 +24,7 @@ export class ReportsController {
   constructor(
     private readonly history: HistoryService,
     private readonly alerting: AlertingService,
+    private readonly reports: SlaReportService,
   ) {}
 
   /** OK results as a share of all over `from`–`to` (default: the last 30 days). */
@@ -64,7 +66,7 @@ export class ReportsController {
   async sla(@Query(new ZodPipe(slaQuery, 'invalid query')) query: SlaQuery, @Res({ passthrough: true }) res: Response): Promise<string> {
     const g = query.grouping;
     sendsCsv(res, `rounds-sla-${query.month}-${g.by === 'tag' ? `by-${g.key}` : `${g.by}s`}.csv`);
-    const rows = await this.history.slaRows(query.from, query.to, g, this.maintenance(query.maintenance), query.tag);
+    const { rows } = await this.reports.report(query);
     return csvRows([
       SLA_HEADER,
       ...rows.map((r) => [
@@ -83,6 +85,6 @@ export class ReportsController {
   }
 
   private maintenance(choice: 'exclude' | 'include'): MaintenanceOf | undefined {
-    return choice === 'exclude' ? (check, from, to) => this.alerting.maintenanceOf(check, from, to) : undefined;
+    return this.reports.maintenance(choice);
   }
 }

@@ -11,7 +11,7 @@ export interface Viewer {
   csrf: string;
 }
 
-type Section = 'status' | 'users' | 'account';
+type Section = 'status' | 'reports' | 'users' | 'account';
 
 /** The hidden field every form of a signed-in page carries (the access guard checks it). */
 export function CsrfField({ token }: { token: string }) {
@@ -43,6 +43,7 @@ export function Layout(props: { title: string; viewer?: Viewer; section?: Sectio
           {viewer ? (
             <nav aria-label="main">
               {link('/', 'status', 'Status')}
+              {link('/reports/sla', 'reports', 'Reports')}
               {viewer.role === 'admin' ? link('/users', 'users', 'Users') : null}
               <span class="who">
                 {link('/account', 'account', `${viewer.name} (${viewer.role})`)}

@@ -43,6 +43,9 @@ ol.codes{columns:2;font:15px/1.8 ui-monospace,Menlo,Consolas,monospace}
 .STALE{background:#fff;color:#6b7280;border:1px dashed #6b7280}.stale td{color:#6b7280}
 .counts span{margin-right:12px}
 .actions{display:flex;gap:6px;flex-wrap:wrap}
+form.report-filter{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-end;margin-bottom:12px}
+th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}tfoot th{border-top:2px solid var(--ink)}
+@media print{header.top,form.report-filter,.no-print{display:none}body,table{background:#fff}main{max-width:none;padding:0}th{background:#fff}table{font-size:11px}a{color:inherit;text-decoration:none}}
 `;
 
 export const STYLESHEET_PATH = `/assets/rounds.${createHash('sha256').update(STYLESHEET).digest('hex').slice(0, 12)}.css`;

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { HistoryUpkeep } from '../../apps/collector/src/history/history-upkeep.service.js';
+import { AgentsRepository } from '../../apps/collector/src/inventory/agents.repository.js';
+import { ChecksRepository } from '../../apps/collector/src/inventory/checks.repository.js';
+import { ResultWriter } from '../../apps/collector/src/polling/result-writer.js';
+import type { StatusCode } from '../../apps/collector/src/storage/entities/index.js';
+import { CurrentState } from '../../apps/collector/src/state/current-state.js';
+import { startWebTestApp, type WebTestApp } from '../../apps/collector/src/web/testing.js';
+import { useBrowser } from './browser.js';
+
+/**
+ * The monthly SLA report as a viewer reads and prints it, in Chromium: the form, the table with
+ * its total, a tag grouping, a bad month refused beside its field, the CSV link, and the print
+ * layout without the header and the form. Screenshots in test-results/screenshots.
+ */
+const browser = useBrowser();
+const NOV = Date.UTC(2026, 10, 1);
+const HOUR = 3_600_000;
+const OK: StatusCode = 0;
+const CRITICAL: StatusCode = 2;
+
+describe('the SLA report in a browser', () => {
+  let web: WebTestApp;
+  let page: Page;
+
+  before(async () => {
+    web = await startWebTestApp();
+    const ds = web.dataSource;
+    const agents = new AgentsRepository(ds);
+    const checks = new ChecksRepository(ds);
+    const writer = web.app.get(ResultWriter);
+    let seq = 0;
+    for (const [name, site, okEvery] of [
+      ['pacs-north', 'north', 0],
+      ['pacs-south', 'south', 10],
+    ] as const) {
+      const agent = await agents.create(
+        { name, host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f', tagsJson: JSON.stringify({ site }) },
+        Date.now(),
+        undefined,
+      );
+      for (const check of ['DICOM echo', 'Orthanc']) {
+        const c = await checks.create({ agentId: agent.id, name: check, plugin: 'tcp', config: {}, intervalMs: HOUR, timeoutMs: 5_000 });
+        // Hourly through November; pacs-south fails one hour in ten.
+        const results = Array.from({ length: 30 * 24 }, (_, i) => ({
+          checkId: c.id,
+          seq: ++seq,
+          startedAt: NOV + i * HOUR,
+          durationMs: 12,
+          status: okEvery && i % okEvery === 0 ? CRITICAL : OK,
+          reason: '',
+          summary: '',
+          metrics: [],
+        }));
+        await writer.write({ agentId: agent.id, results, ackSeq: seq, spoolEpoch: 'spec' });
+      }
+      await web.app.get(CurrentState).refreshAgent(agent.id);
+    }
+    await web.app.get(HistoryUpkeep).rollUp();
+    const password = await web.addUser('quality-office', 'viewer');
+    page = await browser.newPage(web.base);
+    await page.goto('/sign-in');
+    await page.locator('input[name="name"]').fill('quality-office');
+    await page.locator('input[name="password"]').fill(password);
+    await Promise.all([page.waitForURL('**/'), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+  });
+  after(() => web.close());
+
+  async function shot(name: string): Promise<void> {
+    await browser.screenshot(page, name);
+    assert.deepEqual(browser.takeProblems(page), [], `problems on ${name}`);
+  }
+
+  it('shows November per check with a total, reached from the Reports link', async () => {
+    await page.getByRole('link', { name: 'Reports' }).click();
+    await page.waitForURL('**/reports/sla');
+    await page.locator('input[name="month"]').fill('2026-11');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Show' }).click()]);
+    assert.match(page.url(), /month=2026-11/);
+    const rows = await page.locator('table.report tbody tr').allInnerTexts();
+    assert.equal(rows.length, 4);
+    assert.match(
+      rows.find((r) => r.includes('pacs-south'))!,
+      /720\s+648\s+0\s+72\s+0\s+90\.000 %/,
+    );
+    assert.match(
+      rows.find((r) => r.includes('pacs-north'))!,
+      /720\s+720\s+0\s+0\s+0\s+100\.000 %/,
+    );
+    assert.match(await page.locator('table.report tfoot').innerText(), /All\s+2880\s+2736\s+0\s+144\s+0\s+95\.000 %/);
+    await shot('sla-01-by-check');
+  });
+
+  it('groups by a tag’s values, refuses a bad month beside its field, and links the same report as CSV', async () => {
+    await page.goto('/reports/sla?month=2026-11&by=tag&key=site');
+    const rows = await page.locator('table.report tbody tr').allInnerTexts();
+    assert.deepEqual(
+      rows.map((r) => r.split('\t')[0]),
+      ['north', 'south'],
+    );
+    await shot('sla-02-by-site');
+
+    const csv = await page.request.get((await page.getByRole('link', { name: 'Download as CSV' }).getAttribute('href'))!);
+    assert.equal(csv.status(), 200);
+    assert.match(await csv.text(), /\r\n2026-11,south,,1440,1296,0,144,0,90\.000,0\r\n/);
+
+    const bad = await page.goto('/reports/sla?month=2026-13');
+    assert.equal(bad?.status(), 400);
+    assert.equal(await page.locator('#month-error').innerText(), 'must be a month like 2026-11');
+    assert.equal(await page.locator('table.report').count(), 0);
+    await shot('sla-03-bad-month');
+  });
+
+  it('prints the table without the header and the form', async () => {
+    await page.goto('/reports/sla?month=2026-11');
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('header.top').isVisible(), false);
+    assert.equal(await page.locator('form.report-filter').isVisible(), false);
+    assert.equal(await page.locator('table.report').isVisible(), true);
+    await shot('sla-04-print');
+    await page.emulateMedia({ media: 'screen' });
+  });
+});
