@@ -9,6 +9,8 @@ import { AgentsRepository } from '../../apps/collector/src/inventory/agents.repo
 import { DATA_SOURCE } from '../../apps/collector/src/storage/data-source.js';
 import { ResultWriter } from '../../apps/collector/src/polling/result-writer.js';
 import { PollerService } from '../../apps/collector/src/polling/poller.service.js';
+import { bulkSql } from '../../apps/collector/src/storage/bulk-sql.js';
+import { inTransaction } from '../../apps/collector/src/storage/transaction.js';
 import { serveWorker } from '../lib/processes.js';
 
 /**
@@ -62,6 +64,51 @@ serveWorker({
       /** Lags of the polls that were due in [from, to) and have started. */
       lags: polls.filter(([due]) => due >= from && due < to).map(([, l]) => l),
     };
+  },
+  /**
+   * Stores `count` results `ageDays` old as if rolled up long ago and due for pruning: negative
+   * ids, below every real one, so the collector's own pruning (oldest ids first, only those at or
+   * below the roll-up watermark) takes them on its next minute tick. Written through the
+   * collector's own connection in transactions of 2,000, as its writer's would be: another process
+   * writing the file would make the collector's writes wait for SQLite's lock instead.
+   */
+  async backlog(args: { count: number; ageDays: number }) {
+    const ds = app!.get<DataSource>(DATA_SOURCE);
+    const checks = await ds.query<{ id: string; agent_id: string }[]>('SELECT id, agent_id FROM checks');
+    const old = Date.now() - args.ageDays * 86_400_000;
+    for (let i = 0; i < args.count; i += 2000) {
+      const rows = Array.from({ length: Math.min(2000, args.count - i) }, (_, k) => {
+        const c = checks[(i + k) % checks.length]!;
+        return [
+          -(i + k + 1),
+          c.id,
+          c.agent_id,
+          0,
+          old + (i + k) * 10,
+          12,
+          0,
+          'ok',
+          'HTTP 200 in 0.012 s',
+          '[{"name":"total_seconds","value":0.012,"unit":"seconds"}]',
+        ];
+      });
+      await inTransaction(ds, (m) =>
+        bulkSql(ds).insert(
+          m,
+          'check_results',
+          ['id', 'check_id', 'agent_id', 'seq', 'started_at', 'duration_ms', 'status', 'reason', 'summary', 'metrics_json'],
+          rows,
+        ),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return {};
+  },
+  /** How many results older than `before` are stored. */
+  async countOlder(args: { before: number }) {
+    const ds = app!.get<DataSource>(DATA_SOURCE);
+    const [row] = await ds.query<{ n: number }[]>('SELECT count(*) AS n FROM check_results WHERE started_at < ?', [args.before]);
+    return { n: Number(row?.n ?? 0) };
   },
   async stop() {
     if (!app) return {};

@@ -8,6 +8,7 @@ import { ResultWriter, type StoredResult } from '../polling/result-writer.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { CurrentState } from '../state/current-state.js';
 import type { StatusCode } from '../storage/entities/index.js';
+import { committedResults } from '../storage/committed-results.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { HistoryUpkeep } from './history-upkeep.service.js';
 import { HistoryService } from './history.service.js';
@@ -78,7 +79,11 @@ describe('history: roll-ups, uptime, points, retention', () => {
     // Three days every 30 s, with a few seconds of jitter, in batches as polls would bring them.
     const start = NOW - 3 * DAY;
     const times = Array.from({ length: (3 * DAY) / 30_000 }, (_, i) => start + i * 30_000 + ((i * 7919) % 29_000));
-    for (let i = 0; i < times.length; i += 500) await store(times.slice(i, i + 500));
+    for (let i = 0; i < times.length; i += 500) {
+      await store(times.slice(i, i + 500));
+      // The first half as after a restart (read back from the table), the rest handed over by the writer.
+      if (i === 4000) committedResults(db.dataSource).clear();
+    }
     assert.equal(await upkeep().rollUp(), times.length);
     // After the roll-up: late results of the first day (a spool drained after an outage), and fresh ones not rolled up yet.
     await store([start + 61_000, start + 3_600_000 + 5, start + 7_200_000 + 59_999]);
@@ -174,6 +179,33 @@ describe('history: roll-ups, uptime, points, retention', () => {
     assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 84, hour: 0, metricBuckets: 0 });
     await clock.advance(1830 * DAY);
     assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 2, metricBuckets: 0 });
+  });
+
+  it('counts results stored after the newest rows were deleted: a week without results pruned everything, or their check was deleted', async () => {
+    await store(Array.from({ length: 100 }, (_, i) => NOW - 10 * DAY + i * 30_000));
+    await upkeep().rollUp();
+    assert.equal((await upkeep().prune()).raw, 100, 'every raw result pruned: the table is empty');
+    const watermark = await rollups.watermark();
+    await store([NOW - 60_000, NOW - 30_000]);
+    const [{ low }] = await db.dataSource.query<[{ low: number }]>('SELECT min(id) AS low FROM check_results');
+    assert.ok(low > watermark, `new ids (from ${low}) past the watermark (${watermark}), not reused from 1`);
+    await upkeep().rollUp();
+    const counted = await service().uptime(checkId, NOW - 120_000, NOW);
+    assert.equal(counted.results, 2);
+
+    // The newest rows belong to a check that is then deleted with its results.
+    const other = await new ChecksRepository(db.dataSource).create({ agentId, name: 'gone', plugin: 'tcp', config: {}, intervalMs: 30_000, timeoutMs: 5_000 });
+    await writer.write({
+      agentId,
+      results: [{ checkId: other.id, seq: ++seq, startedAt: NOW - 10_000, durationMs: 5, status: 0, reason: '', summary: '', metrics: [] }],
+      ackSeq: seq,
+      spoolEpoch: 'spec',
+    });
+    await upkeep().rollUp();
+    await new ChecksRepository(db.dataSource).delete(other.id);
+    await store([NOW - 5_000]);
+    await upkeep().rollUp();
+    assert.equal((await service().uptime(checkId, NOW - 120_000, NOW)).results, 3, 'the result after the deletion is counted');
   });
 
   it('counts many checks together (grouped queries) to exactly the figures of counting each alone', async () => {

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { bulkSql, num } from '../storage/bulk-sql.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { portableQuery } from '../storage/transaction.js';
+import type { CommittedResult } from '../storage/committed-results.js';
 
 /** One metric series of a check: a metric name with one set of labels (`filesystem_used_ratio{mount="/"}`). */
 export interface Series {
@@ -89,6 +90,39 @@ function merge(into: Map<number, MetricBucket>, bucket: number, g: MetricBucket)
   }
 }
 
+/** Samples grouped by series and bucket: per check a map by name (and labels, when there are any), per series a map by bucket. */
+class Grouping {
+  readonly out: GroupedSamples[] = [];
+  private readonly byCheck = new Map<string, Map<string, Map<number, GroupedSamples>>>();
+
+  constructor(private readonly bucketMs: number) {}
+
+  add(checkId: string, startedAt: number, samples: readonly StoredSample[]): void {
+    const bucket = startedAt - (startedAt % this.bucketMs);
+    let series = this.byCheck.get(checkId);
+    if (!series) this.byCheck.set(checkId, (series = new Map<string, Map<number, GroupedSamples>>()));
+    for (const s of samples) {
+      const value = s?.value;
+      if (typeof value !== 'number' || !Number.isFinite(value) || typeof s.name !== 'string') continue;
+      const labels = s.labels === undefined ? '{}' : labelsText(s.labels);
+      const key = labels === '{}' ? s.name : `${s.name}\u0000${labels}`;
+      let buckets = series.get(key);
+      if (!buckets) series.set(key, (buckets = new Map<number, GroupedSamples>()));
+      const g = buckets.get(bucket);
+      if (!g) {
+        const made = { checkId, name: s.name, labels, unit: typeof s.unit === 'string' ? s.unit : '', bucket, samples: 1, sum: value, min: value, max: value };
+        buckets.set(bucket, made);
+        this.out.push(made);
+      } else {
+        g.samples++;
+        g.sum += value;
+        if (value < g.min) g.min = value;
+        if (value > g.max) g.max = value;
+      }
+    }
+  }
+}
+
 /**
  * Rolls the metric samples of raw results into the metric buckets, inside the check roll-up's
  * transaction (history/rollups.repository.ts) so both advance with the one watermark. Series ids
@@ -104,9 +138,15 @@ export class MetricRollup {
    * Adds the samples of the results with ids in (after, upto] to every tier (each tier's width a
    * multiple of the first's); returns the series it created, for {@link remember}.
    */
-  async add(m: EntityManager, tiers: readonly MetricTier[], after: number, upto: number): Promise<Map<string, number>> {
+  async add(
+    m: EntityManager,
+    tiers: readonly MetricTier[],
+    after: number,
+    upto: number,
+    handed: readonly CommittedResult[] | null,
+  ): Promise<Map<string, number>> {
     const created = new Map<string, number>();
-    const grouped = await this.grouped(m, after, upto, tiers[0]!.bucketMs);
+    const grouped = await this.grouped(m, after, upto, tiers[0]!.bucketMs, handed);
     if (grouped.length === 0) return created;
     const series = new Map<string, SeriesSamples>();
     for (const g of grouped) {
@@ -159,19 +199,22 @@ export class MetricRollup {
 
   /**
    * The samples of the results with ids in (after, upto] grouped by series and bucket of
-   * `bucketMs`. Parsing each result's JSON is most of a roll-up's time (bench: ingest), so the
-   * loop stays lean: per check a map by name (and labels, when there are any), per series a map
-   * by bucket. SQLite's json_each did the same grouping twice as slowly (json_extract parses each
-   * element once per field).
+   * `bucketMs`: from the result writer's hand-over (`handed`, their metrics still parsed) when
+   * there is one, else read back from check_results. Reading and parsing each result's JSON
+   * was most of a roll-up's time (bench: ingest); SQLite's json_each grouped them twice as
+   * slowly still (json_extract parses each element once per field).
    */
-  async grouped(m: EntityManager, after: number, upto: number, bucketMs: number): Promise<GroupedSamples[]> {
+  async grouped(m: EntityManager, after: number, upto: number, bucketMs: number, handed: readonly CommittedResult[] | null): Promise<GroupedSamples[]> {
+    const grouping = new Grouping(bucketMs);
+    if (handed) {
+      for (const r of handed) if (r.metrics.length > 0) grouping.add(r.checkId, r.startedAt, r.metrics);
+      return grouping.out;
+    }
     const rows = await bulkSql(this.dataSource).all<{ check_id: string; started_at: unknown; metrics_json: string }>(
       m,
       `SELECT check_id, started_at, metrics_json FROM check_results WHERE id > ? AND id <= ? AND metrics_json <> '[]'`,
       [after, upto],
     );
-    const out: GroupedSamples[] = [];
-    const byCheck = new Map<string, Map<string, Map<number, GroupedSamples>>>();
     for (const row of rows) {
       let parsed: unknown;
       try {
@@ -179,33 +222,9 @@ export class MetricRollup {
       } catch {
         continue;
       }
-      if (!Array.isArray(parsed)) continue;
-      const startedAt = num(row.started_at);
-      const bucket = startedAt - (startedAt % bucketMs);
-      let series = byCheck.get(row.check_id);
-      if (!series) byCheck.set(row.check_id, (series = new Map<string, Map<number, GroupedSamples>>()));
-      for (const s of parsed as StoredSample[]) {
-        const value = s?.value;
-        if (typeof value !== 'number' || !Number.isFinite(value) || typeof s.name !== 'string') continue;
-        const labels = s.labels === undefined ? '{}' : labelsText(s.labels);
-        const key = labels === '{}' ? s.name : `${s.name}\u0000${labels}`;
-        let buckets = series.get(key);
-        if (!buckets) series.set(key, (buckets = new Map<number, GroupedSamples>()));
-        const g = buckets.get(bucket);
-        if (!g) {
-          const unit = typeof s.unit === 'string' ? s.unit : '';
-          const made = { checkId: row.check_id, name: s.name, labels, unit, bucket, samples: 1, sum: value, min: value, max: value };
-          buckets.set(bucket, made);
-          out.push(made);
-        } else {
-          g.samples++;
-          g.sum += value;
-          if (value < g.min) g.min = value;
-          if (value > g.max) g.max = value;
-        }
-      }
+      if (Array.isArray(parsed)) grouping.add(row.check_id, num(row.started_at), parsed as StoredSample[]);
     }
-    return out;
+    return grouping.out;
   }
 
   /** Called once the transaction that created these series committed. */

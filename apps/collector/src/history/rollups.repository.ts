@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { num, sqliteExec } from '../storage/bulk-sql.js';
+import { bulkSql, num, sqliteExec } from '../storage/bulk-sql.js';
+import { committedResults, type CommittedResult } from '../storage/committed-results.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { MetricRollup, type MetricTier } from './metric-series.repository.js';
 import { inTransaction, isPostgres, portableQuery, serialised } from '../storage/transaction.js';
@@ -42,6 +43,18 @@ const AGGREGATES = [
   'max(duration_ms) AS duration_max',
 ].join(', ');
 
+/** The ON CONFLICT clause that adds a bucket's counts to the stored bucket of `table`. */
+function mergeInto(table: string): string {
+  // Portable min/max of two values (SQLite's scalar min() is PostgreSQL's LEAST()).
+  const least = (c: string) => `CASE WHEN excluded.${c} < ${table}.${c} THEN excluded.${c} ELSE ${table}.${c} END`;
+  const greatest = (c: string) => `CASE WHEN excluded.${c} > ${table}.${c} THEN excluded.${c} ELSE ${table}.${c} END`;
+  const add = (c: string) => `${c} = ${table}.${c} + excluded.${c}`;
+  return (
+    `ON CONFLICT (check_id, bucket) DO UPDATE SET ${['results', 'ok', 'warning', 'critical', 'unknown', 'duration_sum'].map(add).join(', ')}, ` +
+    `duration_min = ${least('duration_min')}, duration_max = ${greatest('duration_max')}`
+  );
+}
+
 /**
  * The roll-up tables and the raw results they are made from. Buckets are made from raw rows
  * in id order, past a stored watermark, in one transaction with the watermark's advance: a
@@ -77,8 +90,13 @@ export class RollupsRepository {
       const rolled = num(range?.n ?? 0);
       if (rolled === 0) return { rolled: 0, watermark, series: new Map<string, number>() };
       const upto = num(range!.upto);
-      for (const tier of TIERS) await this.addRange(m, tier, watermark, upto);
-      const series = await this.metrics.add(m, TIERS, watermark, upto);
+      // The result writer's hand-over when it holds exactly these results: no reading them back.
+      const handed = committedResults(this.dataSource).take(watermark, upto);
+      for (const tier of TIERS) {
+        if (handed) await this.addHanded(m, tier, handed);
+        else await this.addRange(m, tier, watermark, upto);
+      }
+      const series = await this.metrics.add(m, TIERS, watermark, upto, handed);
       await this.run(m, `UPDATE rollup_progress SET last_result_id = ? WHERE name = 'results'`, [upto]);
       return { rolled, watermark: upto, series };
     });
@@ -87,21 +105,55 @@ export class RollupsRepository {
   }
 
   private async addRange(m: EntityManager, tier: RollupTier, after: number, upto: number): Promise<void> {
-    const t = tier.table;
-    // Portable min/max of two values (SQLite's scalar min() is PostgreSQL's LEAST()).
-    const least = (c: string) => `CASE WHEN excluded.${c} < ${t}.${c} THEN excluded.${c} ELSE ${t}.${c} END`;
-    const greatest = (c: string) => `CASE WHEN excluded.${c} > ${t}.${c} THEN excluded.${c} ELSE ${t}.${c} END`;
-    const add = (c: string) => `${c} = ${t}.${c} + excluded.${c}`;
     // Table names and bucket widths are this file's constants, not input: spliced into the text.
     await this.run(
       m,
-      `INSERT INTO ${t} (check_id, agent_id, ${BUCKET_COLUMNS}) ` +
+      `INSERT INTO ${tier.table} (check_id, agent_id, ${BUCKET_COLUMNS}) ` +
         `SELECT check_id, max(agent_id), (started_at / ${tier.bucketMs}) * ${tier.bucketMs} AS b, ${AGGREGATES} ` +
-        `FROM check_results WHERE id > ? AND id <= ? GROUP BY check_id, b ` +
-        `ON CONFLICT (check_id, bucket) DO UPDATE SET ${['results', 'ok', 'warning', 'critical', 'unknown', 'duration_sum'].map(add).join(', ')}, ` +
-        `duration_min = ${least('duration_min')}, duration_max = ${greatest('duration_max')}`,
+        `FROM check_results WHERE id > ? AND id <= ? GROUP BY check_id, b ${mergeInto(tier.table)}`,
       [after, upto],
     );
+  }
+
+  /** {@link addRange} from the writer's hand-over: the same buckets, counted here. */
+  private async addHanded(m: EntityManager, tier: RollupTier, handed: readonly CommittedResult[]): Promise<void> {
+    const buckets = new Map<string, { checkId: string; agentId: string; b: Bucket }>();
+    for (const r of handed) {
+      const bucket = r.startedAt - (r.startedAt % tier.bucketMs);
+      const key = `${r.checkId}\u0000${bucket}`;
+      let e = buckets.get(key);
+      if (!e) {
+        e = {
+          checkId: r.checkId,
+          agentId: r.agentId,
+          b: { bucket, results: 0, ok: 0, warning: 0, critical: 0, unknown: 0, durationSum: 0, durationMin: r.durationMs, durationMax: r.durationMs },
+        };
+        buckets.set(key, e);
+      }
+      const b = e.b;
+      b.results++;
+      if (r.status === 0) b.ok++;
+      else if (r.status === 1) b.warning++;
+      else if (r.status === 2) b.critical++;
+      else b.unknown++;
+      b.durationSum += r.durationMs;
+      if (r.durationMs < b.durationMin) b.durationMin = r.durationMs;
+      if (r.durationMs > b.durationMax) b.durationMax = r.durationMs;
+    }
+    const rows = [...buckets.values()].map(({ checkId, agentId, b }) => [
+      checkId,
+      agentId,
+      b.bucket,
+      b.results,
+      b.ok,
+      b.warning,
+      b.critical,
+      b.unknown,
+      b.durationSum,
+      b.durationMin,
+      b.durationMax,
+    ]);
+    await bulkSql(this.dataSource).insert(m, tier.table, ['check_id', 'agent_id', ...BUCKET_COLUMNS.split(', ')], rows, mergeInto(tier.table));
   }
 
   /**

@@ -5,6 +5,7 @@ import { AgentEntity, type AgentState } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { secretBoxOf, type SecretBox } from '../storage/secret-box.js';
 import { forUpdate, inTransaction } from '../storage/transaction.js';
+import { committedResults } from '../storage/committed-results.js';
 import { appendAudit } from '../audit/audit.repository.js';
 import type { Audited } from '../audit/audit.types.js';
 
@@ -170,12 +171,15 @@ export class AgentsRepository {
 
   /** Deletes the agent with its checks, results and states (ON DELETE CASCADE). */
   async delete(id: string, audit?: Audited<void>): Promise<boolean> {
-    return inTransaction(this.dataSource, async (m) => {
+    const deleted = await inTransaction(this.dataSource, async (m) => {
       const result = await m.delete(AgentEntity, { id });
       if (!result.affected) return false;
       if (audit) await appendAudit(m, audit());
       return true;
     });
+    // Its results are gone: the roll-ups must not take them from memory.
+    if (deleted) committedResults(this.dataSource).clear();
+    return deleted;
   }
 
   /** Returns what it wrote (null when the agent is gone). */

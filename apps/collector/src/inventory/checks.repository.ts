@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AgentEntity, CheckEntity } from '../storage/entities/index.js';
 import { newAssignmentVersion } from './agents.repository.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
+import { committedResults } from '../storage/committed-results.js';
 import { inTransaction } from '../storage/transaction.js';
 import { tagsText, type Tags } from '../shared/tags.js';
 import { appendAudit } from '../audit/audit.repository.js';
@@ -125,7 +126,7 @@ export class ChecksRepository {
 
   /** Deletes the check with its results and state (ON DELETE CASCADE). */
   async delete(id: string, audit?: Audited<void>): Promise<boolean> {
-    return inTransaction(this.dataSource, async (m) => {
+    const deleted = await inTransaction(this.dataSource, async (m) => {
       const existing = await m.findOne(CheckEntity, { where: { id }, select: { id: true, agentId: true } });
       if (!existing) return false;
       await bumpAgent(m, existing.agentId);
@@ -133,6 +134,9 @@ export class ChecksRepository {
       if (audit) await appendAudit(m, audit());
       return true;
     });
+    // Its results are gone: the roll-ups must not take them from memory.
+    if (deleted) committedResults(this.dataSource).clear();
+    return deleted;
   }
 }
 

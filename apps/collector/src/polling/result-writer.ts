@@ -2,7 +2,8 @@ import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/comm
 import { DataSource, type EntityManager } from 'typeorm';
 import { CheckStateEntity, type StatusCode } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
-import { inTransaction } from '../storage/transaction.js';
+import { inTransaction, isPostgres } from '../storage/transaction.js';
+import { committedResults, type CommittedResult } from '../storage/committed-results.js';
 import { bulkSql, num, upsertSuffix, type BulkSql } from '../storage/bulk-sql.js';
 import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from '../storage/check-state-row.js';
 
@@ -90,6 +91,8 @@ interface CommitOutcome {
   written: number;
   skipped: number;
   states: CheckStateEntity[];
+  /** The stored results with their ids, when known (SQLite), for the roll-ups. */
+  committed: CommittedResult[];
 }
 
 const RESULT_COLUMN_NAMES = ['check_id', 'agent_id', 'seq', 'started_at', 'duration_ms', 'status', 'reason', 'summary', 'metrics_json'] as const;
@@ -238,6 +241,7 @@ export class ResultWriter implements OnModuleDestroy {
     this.stats.lastTransactionResults = outcome.written;
     this.onCommit(this.stats.lastTransactionMs / 1000, outcome.written);
     this.onStates(outcome.states);
+    committedResults(this.dataSource).committed(outcome.committed);
   }
 
   private async store(m: EntityManager, batches: ResultBatch[]): Promise<CommitOutcome> {
@@ -246,6 +250,7 @@ export class ResultWriter implements OnModuleDestroy {
     const checkOwner = await this.checkOwners(m, batches);
 
     const rows: unknown[][] = [];
+    const stored: { r: StoredResult; agentId: string }[] = [];
     const byCheck = new Map<string, StoredResult[]>();
     let skipped = 0;
 
@@ -265,6 +270,7 @@ export class ResultWriter implements OnModuleDestroy {
           continue;
         }
         rows.push([r.checkId, batch.agentId, r.seq, r.startedAt, r.durationMs, r.status, r.reason, r.summary, JSON.stringify(r.metrics)]);
+        stored.push({ r, agentId: batch.agentId });
         const list = byCheck.get(r.checkId);
         if (list) list.push(r);
         else byCheck.set(r.checkId, [r]);
@@ -274,11 +280,52 @@ export class ResultWriter implements OnModuleDestroy {
       agent.touched = true;
     }
 
-    await this.sql.insert(m, 'check_results', RESULT_COLUMN_NAMES, rows);
+    const base = await this.insertResults(m, rows);
     const states = await this.upsertStates(m, byCheck);
     const acks = [...agents].filter(([, a]) => a.touched).map(([id, a]) => [a.ackSeq, a.spoolEpoch, id]);
     await this.sql.updateEach(m, 'agents', ['ack_seq', 'spool_epoch'], 'id', acks);
-    return { written: rows.length, skipped, states };
+    const committed =
+      base === null
+        ? []
+        : stored.map(({ r, agentId }, i) => ({
+            id: base + i + 1,
+            checkId: r.checkId,
+            agentId,
+            startedAt: r.startedAt,
+            status: r.status,
+            durationMs: r.durationMs,
+            metrics: r.metrics,
+          }));
+    return { written: rows.length, skipped, states, committed };
+  }
+
+  /**
+   * On SQLite a new row's id is one past the largest left in the table: once the newest rows are
+   * gone (a check deleted with its results, or everything pruned after a week without results)
+   * ids would start again below the roll-up watermark (history/rollups.repository.ts), and those
+   * results would never be counted — then be pruned as counted. So ids are given here, past both
+   * the largest id and the watermark. PostgreSQL's sequence never goes back. Returns the id before
+   * the first (SQLite), or null.
+   */
+  private async insertResults(m: EntityManager, rows: unknown[][]): Promise<number | null> {
+    if (rows.length === 0) return null;
+    if (isPostgres(this.dataSource)) {
+      await this.sql.insert(m, 'check_results', RESULT_COLUMN_NAMES, rows);
+      return null;
+    }
+    const [top] = await this.sql.all<{ base: unknown }>(
+      m,
+      "SELECT max(coalesce((SELECT max(id) FROM check_results), 0), coalesce((SELECT last_result_id FROM rollup_progress WHERE name = 'results'), 0)) AS base",
+      [],
+    );
+    const base = num(top?.base ?? 0);
+    await this.sql.insert(
+      m,
+      'check_results',
+      ['id', ...RESULT_COLUMN_NAMES],
+      rows.map((row, i) => [base + i + 1, ...row]),
+    );
+    return base;
   }
 
   /** check id → owning agent id, for the checks that still exist. */
