@@ -10,6 +10,7 @@ import { ChecksService } from '../inventory/checks.service.js';
 import { HistoryService } from '../history/history.service.js';
 import { ResultsRepository } from '../history/results.repository.js';
 import { RollupsRepository } from '../history/rollups.repository.js';
+import { MetricSeriesRepository } from '../history/metric-series.repository.js';
 import { ChannelsRepository } from '../notifications/channels.repository.js';
 import { ChannelsService } from '../notifications/channels.service.js';
 import { Notifiers } from '../notifications/notifiers.js';
@@ -83,6 +84,7 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
         ChecksRepository,
         ResultsRepository,
         RollupsRepository,
+        MetricSeriesRepository,
         HistoryService,
         AgentClientPool,
         AgentsService,

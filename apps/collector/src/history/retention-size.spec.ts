@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Logger } from '@nestjs/common';
 import { ManualClock } from '#rounds/common';
 import { readCollectorConfig } from '../config/env.js';
 import { bulkSql } from '../storage/bulk-sql.js';
@@ -29,6 +30,8 @@ describe('retention: the database file stops growing once every tier is past its
   const clock = new ManualClock(start);
 
   before(async () => {
+    // Sixty pruning rounds each say what they pruned: not worth sixty lines of the suite's output.
+    Logger.overrideLogger(['warn', 'error']);
     db = await openTestDatabase();
   });
   after(() => db.close());
