@@ -19,7 +19,7 @@ export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots')
 
 export interface SpecBrowser {
   /** A page in a fresh context (its own cookies) whose relative URLs resolve against `baseUrl`. */
-  newPage(baseUrl: string, options?: { ignoreHTTPSErrors?: boolean }): Promise<Page>;
+  newPage(baseUrl: string, options?: { ignoreHTTPSErrors?: boolean; javaScriptEnabled?: boolean }): Promise<Page>;
   /**
    * What went wrong on `page` since the last call: console errors (a CSP violation is one),
    * uncaught script errors, and failed or refused sub-requests (stylesheet, image, script) — a
@@ -45,7 +45,11 @@ export function useBrowser(): SpecBrowser {
   return {
     async newPage(baseUrl, options = {}) {
       if (!browser) throw new Error('useBrowser() must be called at the top level of the spec file, so its before() hook launches Chromium');
-      const context = await browser.newContext({ baseURL: baseUrl, ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false });
+      const context = await browser.newContext({
+        baseURL: baseUrl,
+        ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
+        javaScriptEnabled: options.javaScriptEnabled ?? true,
+      });
       // A missing element fails in seconds, not after playwright's 30 s default.
       context.setDefaultTimeout(10_000);
       const page = await context.newPage();

@@ -24,6 +24,7 @@ const CRITICAL: StatusCode = 2;
 describe('the SLA report in a browser', () => {
   let web: WebTestApp;
   let page: Page;
+  const checkIds: string[] = [];
 
   before(async () => {
     web = await startWebTestApp();
@@ -51,10 +52,11 @@ describe('the SLA report in a browser', () => {
           durationMs: 12,
           status: okEvery && i % okEvery === 0 ? CRITICAL : OK,
           reason: '',
-          summary: '',
-          metrics: [],
+          summary: 'connected',
+          metrics: [{ name: 'connect_seconds', value: 0.01 + (i % 7) / 1000, unit: 'seconds' }],
         }));
         await writer.write({ agentId: agent.id, results, ackSeq: seq, spoolEpoch: 'spec' });
+        checkIds.push(c.id);
       }
       await web.app.get(CurrentState).refreshAgent(agent.id);
     }
@@ -111,6 +113,41 @@ describe('the SLA report in a browser', () => {
     assert.equal(await page.locator('#month-error').innerText(), 'must be a month like 2026-11');
     assert.equal(await page.locator('table.report').count(), 0);
     await shot('sla-03-bad-month');
+  });
+
+  it('shows a check’s page from the status page: state, uptime, the duration and metric charts drawn, incidents and latest results', async () => {
+    await page.goto('/');
+    await Promise.all([page.waitForURL(`**/checks/${checkIds[2]}`), page.locator(`a[href="/checks/${checkIds[2]}"]`).click()]);
+    await page.getByRole('link', { name: '30 days' }).click();
+    await page.waitForURL('**range=30d');
+    assert.equal(await page.locator('h1').innerText(), 'DICOM echo');
+    // The same figure as the API's for the range the page drew (its chart's URL names it).
+    const range = new URL((await page.locator('[data-kind="latency"]').getAttribute('data-chart'))!, web.base).searchParams;
+    const api = (await (await page.request.get(`/api/v1/checks/${checkIds[2]}/uptime?from=${range.get('from')}&to=${range.get('to')}`)).json()) as {
+      uptimePercent: number;
+      ok: number;
+      results: number;
+    };
+    assert.ok(api.results > 600 && api.uptimePercent < 91 && api.uptimePercent > 89, JSON.stringify(api));
+    assert.equal(
+      await page.locator('p.uptime').innerText(),
+      `Uptime over the last 30 days: ${api.uptimePercent.toFixed(3)} % (${api.ok} of ${api.results} results OK).`,
+    );
+    await page.waitForSelector('[data-chart][data-drawn]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-chart]').length === document.querySelectorAll('[data-chart][data-drawn]').length);
+    assert.equal(await page.locator('[data-chart] canvas').count(), 2, 'the duration chart and the connect_seconds chart');
+    assert.equal(await page.locator('[data-failed]').count(), 0);
+    assert.equal(await page.locator('table').last().locator('tbody tr').count(), 20, 'the latest 20 results');
+    await shot('check-01-page');
+  });
+
+  it('reads without JavaScript: the charts’ figures as text', async () => {
+    const plain = await browser.newPage(web.base, { javaScriptEnabled: false });
+    await plain.context().addCookies(await page.context().cookies());
+    await plain.goto(`/checks/${checkIds[2]}?range=30d`);
+    assert.match(await plain.locator('[data-kind="latency"]').innerText(), /^Duration over \d{3} results: average 12 ms, lowest 12 ms, highest 12 ms\.$/);
+    assert.equal(await plain.locator('canvas').count(), 0);
+    await browser.screenshot(plain, 'check-02-without-javascript');
   });
 
   it('prints the table without the header and the form', async () => {

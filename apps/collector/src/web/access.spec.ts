@@ -28,6 +28,8 @@ const ROUTES: Record<string, AccessLevel> = {
   'POST /sign-out': 'public',
   'GET /account': 'self',
   'GET /reports/sla': 'viewer',
+  'GET /checks/:id': 'viewer',
+  'GET /assets/:file': 'public',
   'POST /account/password': 'self',
   'POST /account/two-factor': 'self',
   'POST /account/two-factor/confirm': 'self',

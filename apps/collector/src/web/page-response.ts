@@ -1,6 +1,7 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { VNode } from 'preact';
-import type { SignedIn } from '../auth/access.guard.js';
+import { signedInOf, type SignedIn } from '../auth/access.guard.js';
+import { principalOf } from './caller.decorator.js';
 import { renderPage, type Viewer } from './views/layout.js';
 
 /** Sends a rendered page; pages with a form or a secret are never cached. */
@@ -11,6 +12,14 @@ export function sendPage(response: Response, page: VNode, status = 200): void {
 
 export function viewerOf({ session, principal }: SignedIn): Viewer {
   return { name: principal.name, role: principal.role, csrf: session.csrfToken };
+}
+
+/** Who looks at a page: a signed-in user, or an API token's owner (no session, hence no sign-out form). */
+export function pageViewer(req: Request): Viewer | undefined {
+  const signedIn = signedInOf(req);
+  if (signedIn) return viewerOf(signedIn);
+  const principal = principalOf(req);
+  return principal ? { name: principal.name, role: principal.role, csrf: '' } : undefined;
 }
 
 /**

@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
-import { Controller, Get, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Access } from '../auth/access.decorator.js';
-import { signedInOf } from '../auth/access.guard.js';
-import { principalOf } from './caller.decorator.js';
 import { StorageHealth } from '../storage/storage-health.service.js';
 import { PageErrorFilter } from './page-error.filter.js';
-import { viewerOf } from './page-response.js';
+import { pageViewer } from './page-response.js';
 import { StatusPageService } from './status-page.service.js';
-import { layoutShell, type Viewer } from './views/layout.js';
+import { layoutShell } from './views/layout.js';
 import { FAVICON_PATH, FAVICON_SVG } from './views/favicon.js';
 import { STYLESHEET, STYLESHEET_PATH } from './views/stylesheet.js';
+import { ASSETS } from './assets.js';
 
 @Controller()
 @UseFilters(PageErrorFilter)
@@ -29,11 +28,7 @@ export class PagesController {
   @Access('viewer')
   status(@Req() req: Request, @Res() res: Response): void {
     const { body, etag } = this.statusPage.page();
-    const signedIn = signedInOf(req);
-    const principal = principalOf(req);
-    // An API token has no session, hence no sign-out form: the header just names the token's owner.
-    const viewer: Viewer | undefined = signedIn ? viewerOf(signedIn) : principal ? { name: principal.name, role: principal.role, csrf: '' } : undefined;
-    const { head, tail } = layoutShell({ title: 'Status', viewer, section: 'status', refreshSeconds: 15 });
+    const { head, tail } = layoutShell({ title: 'Status', viewer: pageViewer(req), section: 'status', refreshSeconds: 15 });
     const tag = `${etag.slice(0, -1)}.${createHash('sha256').update(head).digest('base64url').slice(0, 12)}"`;
     res.setHeader('ETag', tag);
     res.setHeader('Cache-Control', 'no-cache');
@@ -61,6 +56,16 @@ export class PagesController {
   favicon(@Res() res: Response): void {
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
     res.type('image/svg+xml').send(FAVICON_SVG);
+  }
+
+  /** Scripts and stylesheets of the charts (web/assets.ts), named by their content like the stylesheet; declared after the stylesheet and the icon, whose paths it would match too. */
+  @Get('assets/:file')
+  @Access('public')
+  asset(@Param('file') file: string, @Res() res: Response): void {
+    const found = ASSETS.get(`/assets/${file}`);
+    if (!found) throw new NotFoundException(`no asset ${file}`);
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    res.type(found.type).send(found.body);
   }
 
   /** Liveness and storage readiness for load balancers and service managers. */

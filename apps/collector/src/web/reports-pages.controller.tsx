@@ -2,14 +2,11 @@ import { Controller, Get, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { validateWith } from '#rounds/plugins';
 import { Access } from '../auth/access.decorator.js';
-import { signedInOf } from '../auth/access.guard.js';
 import { slaQuery } from '../history/history.dto.js';
-import { principalOf } from './caller.decorator.js';
 import { PageErrorFilter } from './page-error.filter.js';
-import { formText, sendPage, viewerOf } from './page-response.js';
+import { formText, pageViewer, sendPage } from './page-response.js';
 import { SlaReportService } from './sla-report.service.js';
 import { SlaPage, type SlaForm } from './views/sla.page.js';
-import type { Viewer } from './views/layout.js';
 
 /** The last calendar month (UTC) as `YYYY-MM`: what the form shows first. */
 function lastMonth(now: number): string {
@@ -41,15 +38,8 @@ export class ReportsPagesController {
     const csv = new URLSearchParams(Object.entries(form).filter(([, v]) => v !== ''));
     sendPage(
       res,
-      <SlaPage viewer={this.viewer(req)} form={form} errors={errors} report={report} csvHref={`/api/v1/reports/sla.csv?${csv.toString()}`} generatedAt={now} />,
+      <SlaPage viewer={pageViewer(req)} form={form} errors={errors} report={report} csvHref={`/api/v1/reports/sla.csv?${csv.toString()}`} generatedAt={now} />,
       parsed.ok ? 200 : 400,
     );
-  }
-
-  private viewer(req: Request): Viewer | undefined {
-    const signedIn = signedInOf(req);
-    if (signedIn) return viewerOf(signedIn);
-    const principal = principalOf(req);
-    return principal ? { name: principal.name, role: principal.role, csrf: '' } : undefined;
   }
 }

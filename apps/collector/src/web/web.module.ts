@@ -27,6 +27,7 @@ import { SignInController } from './sign-in.controller.js';
 import { StatusPageService } from './status-page.service.js';
 import { UsersPagesController } from './users.controller.js';
 import { ReportsPagesController } from './reports-pages.controller.js';
+import { CheckPagesController } from './check-pages.controller.js';
 import { SlaReportService } from './sla-report.service.js';
 
 /**
@@ -42,6 +43,7 @@ import { SlaReportService } from './sla-report.service.js';
     AccountController,
     UsersPagesController,
     ReportsPagesController,
+    CheckPagesController,
     AgentsController,
     ChecksController,
     MetricsController,

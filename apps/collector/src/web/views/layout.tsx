@@ -18,7 +18,16 @@ export function CsrfField({ token }: { token: string }) {
   return <input type="hidden" name="_csrf" value={token} />;
 }
 
-export function Layout(props: { title: string; viewer?: Viewer; section?: Section; narrow?: boolean; refreshSeconds?: number; children: ComponentChildren }) {
+export function Layout(props: {
+  title: string;
+  viewer?: Viewer | undefined;
+  section?: Section;
+  narrow?: boolean;
+  refreshSeconds?: number;
+  /** Extra files the page needs (views/assets.ts paths): stylesheets, and scripts run deferred. */
+  assets?: { stylesheets?: string[]; scripts?: string[] };
+  children: ComponentChildren;
+}) {
   const { viewer, section } = props;
   const link = (href: string, name: Section, text: string) => (
     <a href={href} aria-current={section === name ? 'page' : undefined}>
@@ -34,6 +43,12 @@ export function Layout(props: { title: string; viewer?: Viewer; section?: Sectio
         <title>{`${props.title} — Rounds`}</title>
         <link rel="stylesheet" href={STYLESHEET_PATH} />
         <link rel="icon" type="image/svg+xml" href={FAVICON_PATH} />
+        {props.assets?.stylesheets?.map((href) => (
+          <link rel="stylesheet" href={href} />
+        ))}
+        {props.assets?.scripts?.map((src) => (
+          <script src={src} defer />
+        ))}
       </head>
       <body>
         <header class="top">

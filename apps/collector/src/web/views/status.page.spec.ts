@@ -99,9 +99,10 @@ describe('statusPage', () => {
     assert.ok(page.includes('<td>3 h ago</td>'));
   });
 
-  it('marks a disabled check', () => {
-    const page = renderStatusContent(model({ checks: [check({ enabled: false })] }));
-    assert.ok(page.includes('PACS C-ECHO<span class="muted"> (disabled)</span>'));
+  it('marks a disabled check, its name a link to its page', () => {
+    const c = check({ enabled: false });
+    const page = renderStatusContent(model({ checks: [c] }));
+    assert.ok(page.includes(`<a href="/checks/${c.id}">PACS C-ECHO</a><span class="muted"> (disabled)</span>`), page);
   });
 
   it('tells a new user how to add agents and checks when there are none', () => {

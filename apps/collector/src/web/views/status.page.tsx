@@ -76,7 +76,7 @@ export function CheckRow({ c, age }: { c: StatusPageCheck; age: string }) {
         ) : null}
       </td>
       <td>
-        {c.name}
+        <a href={`/checks/${c.id}`}>{c.name}</a>
         {c.enabled ? null : <span class="muted"> (disabled)</span>}
       </td>
       <td>{c.agent}</td>

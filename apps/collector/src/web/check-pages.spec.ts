@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from './assets.js';
+import { startWebTestApp, type FakeBrowser, type WebTestApp } from './testing.js';
+
+describe('the check page and the chart assets', () => {
+  let web: WebTestApp;
+  let viewer: FakeBrowser;
+
+  before(async () => {
+    web = await startWebTestApp();
+    viewer = await web.browserAs('viewer');
+  });
+  after(() => web.close());
+
+  it('answers an unknown check with a 404 page that says where the checks are', async () => {
+    const res = await viewer.get('/checks/no-such-check');
+    assert.equal(res.status, 404);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(res.text, /no check with id &quot;no-such-check&quot;/);
+  });
+
+  it('serves uPlot and the chart script at content-named paths, cached for good, to anyone; an unknown asset is a 404', async () => {
+    for (const asset of [UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART]) {
+      const res = await fetch(`${web.base}${asset.path}`);
+      assert.equal(res.status, 200, asset.path);
+      assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.equal(await res.text(), asset.body);
+    }
+    assert.match(UPLOT_SCRIPT.path, /^\/assets\/uplot\.[0-9a-f]{12}\.js$/);
+    assert.equal((await fetch(`${web.base}/assets/uplot.000000000000.js`)).status, 404);
+  });
+});

@@ -1,0 +1,177 @@
+import type { CheckWithStateView } from '../../inventory/checks.service.js';
+import type { Incident } from '../../alerting/incidents.js';
+import type { History, Series, Uptime } from '../../history/history.service.js';
+import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from '../assets.js';
+import { Layout, formatTime, type Viewer } from './layout.js';
+
+/** The ranges the page offers, as `?range=`. */
+export const CHECK_RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
+export type CheckRange = keyof typeof CHECK_RANGES;
+
+export interface CheckPageModel {
+  viewer: Viewer | undefined;
+  check: CheckWithStateView;
+  agent: string;
+  range: CheckRange;
+  from: number;
+  to: number;
+  uptime: Uptime;
+  history: History;
+  series: Series[];
+  incidents: Incident[];
+  recent: { startedAt: number; status: string; durationMs: number; summary: string }[];
+}
+
+const POINTS = 300;
+
+function duration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} d`;
+}
+
+/** The range's durations as words: what the chart shows, for a reader without it. */
+function latencyText(h: History): string {
+  const with_ = h.points.filter((p) => p.results > 0);
+  if (with_.length === 0) return 'No results in this range.';
+  const results = with_.reduce((n, p) => n + p.results, 0);
+  const avg = with_.reduce((n, p) => n + p.durationAvgMs! * p.results, 0) / results;
+  const min = Math.min(...with_.map((p) => p.durationMinMs!));
+  const max = Math.max(...with_.map((p) => p.durationMaxMs!));
+  return `Duration over ${results} results: average ${Math.round(avg)} ms, lowest ${min} ms, highest ${max} ms.`;
+}
+
+const labelsOf = (s: Series) => {
+  const l = Object.entries(s.labels);
+  return l.length === 0 ? '' : ` {${l.map(([k, v]) => `${k}="${v}"`).join(', ')}}`;
+};
+
+/**
+ * One check: its state in words and colour, the range's uptime, the duration chart and one per
+ * metric series (drawn by the chart script from the JSON API; their figures as text without it),
+ * its incidents and its latest results.
+ */
+export function CheckPage(m: CheckPageModel) {
+  const { check, range } = m;
+  const s = check.state;
+  const q = `from=${m.from}&to=${m.to}&points=${POINTS}`;
+  return (
+    <Layout title={check.name} viewer={m.viewer} section="status" assets={{ stylesheets: [UPLOT_STYLESHEET.path], scripts: [UPLOT_SCRIPT.path, CHART.path] }}>
+      <p class="muted">
+        <a href="/">Status</a> › {m.agent}
+      </p>
+      <h1>{check.name}</h1>
+      <p>
+        <span class={`badge ${s?.status ?? 'PENDING'}`}>{s?.status ?? 'PENDING'}</span>
+        {s?.stale ? (
+          <>
+            {' '}
+            <span class="badge STALE">STALE</span>
+          </>
+        ) : null}{' '}
+        {s ? s.summary : 'No result yet.'}
+      </p>
+      <dl class="facts">
+        <dt>Agent</dt>
+        <dd>{m.agent}</dd>
+        <dt>Plugin</dt>
+        <dd>{check.plugin}</dd>
+        <dt>Every</dt>
+        <dd>{duration(check.intervalMs)}</dd>
+        <dt>Last result</dt>
+        <dd>{formatTime(s?.lastResultAt ?? null)}</dd>
+        <dt>Reason</dt>
+        <dd>{s?.reason || '—'}</dd>
+        <dt>Tags</dt>
+        <dd>
+          {Object.entries(check.effectiveTags)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ') || '—'}
+        </dd>
+      </dl>
+      <nav class="ranges" aria-label="range">
+        {(Object.keys(CHECK_RANGES) as CheckRange[]).map((r) => (
+          <a href={`/checks/${check.id}?range=${r}`} aria-current={r === range ? 'page' : undefined}>
+            {r === '24h' ? '24 hours' : r === '7d' ? '7 days' : '30 days'}
+          </a>
+        ))}
+      </nav>
+      <p class="uptime">
+        Uptime over the last {range === '24h' ? '24 hours' : range === '7d' ? '7 days' : '30 days'}:{' '}
+        <strong>{m.uptime.uptimePercent === null ? 'no results' : `${m.uptime.uptimePercent.toFixed(3)} %`}</strong> ({m.uptime.ok} of {m.uptime.results}{' '}
+        results OK{m.uptime.maintenanceMs > 0 ? `; ${duration(m.uptime.maintenanceMs)} of maintenance left out` : ''}).
+      </p>
+      <h2>Duration</h2>
+      <div class="chart" data-chart={`/api/v1/checks/${check.id}/history?${q}`} data-kind="latency">
+        {latencyText(m.history)}
+      </div>
+      {m.series.slice(0, 8).map((series) => (
+        <>
+          <h2>
+            {series.name}
+            <span class="muted">{labelsOf(series)}</span>
+          </h2>
+          <div class="chart" data-chart={`/api/v1/checks/${check.id}/series/${series.id}/history?${q}`} data-unit={series.unit}>
+            Chart of {series.name} ({series.unit || 'no unit'}) over the range.
+          </div>
+        </>
+      ))}
+      <h2>Incidents</h2>
+      {m.incidents.length === 0 ? (
+        <p class="muted">None in this range.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Started</th>
+              <th>Ended</th>
+              <th>Lasted</th>
+              <th>Alert</th>
+              <th>Reason</th>
+              <th>Acknowledged by</th>
+            </tr>
+          </thead>
+          <tbody>
+            {m.incidents.map((i) => (
+              <tr>
+                <td>{formatTime(i.startedAt)}</td>
+                <td>{i.endedAt === null ? 'still firing' : formatTime(i.endedAt)}</td>
+                <td>{duration(i.durationMs)}</td>
+                <td>
+                  {i.alert}
+                  {i.severity ? ` (${i.severity})` : ''}
+                </td>
+                <td class="summary">{i.reason ?? ''}</td>
+                <td>{i.acknowledgedBy ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Latest results</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>Started</th>
+            <th>Status</th>
+            <th>Took</th>
+            <th>Summary</th>
+          </tr>
+        </thead>
+        <tbody>
+          {m.recent.map((r) => (
+            <tr>
+              <td>{formatTime(r.startedAt)}</td>
+              <td>
+                <span class={`badge ${r.status}`}>{r.status}</span>
+              </td>
+              <td>{r.durationMs} ms</td>
+              <td class="summary">{r.summary}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Layout>
+  );
+}
