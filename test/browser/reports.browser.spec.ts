@@ -60,6 +60,26 @@ describe('the SLA report in a browser', () => {
       }
       await web.app.get(CurrentState).refreshAgent(agent.id);
     }
+    // A ward PC with host metrics since December 1st: nothing in November's report, charts on its page.
+    const pc = await agents.create({ name: 'ward-pc', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f', tagsJson: JSON.stringify({ site: 'north' }) });
+    const host = await checks.create({ agentId: pc.id, name: 'host', plugin: 'host-metrics', config: {}, intervalMs: HOUR, timeoutMs: 5_000 });
+    const DEC = Date.UTC(2026, 11, 1);
+    const hourly = Array.from({ length: Math.floor((Date.now() - DEC) / HOUR) }, (_, i) => ({
+      checkId: host.id,
+      seq: ++seq,
+      startedAt: DEC + i * HOUR,
+      durationMs: 40,
+      status: OK,
+      reason: '',
+      summary: 'cpu 20 %, memory 61 %',
+      metrics: [
+        { name: 'cpu_usage_ratio', value: 0.2 + (i % 5) / 100, unit: 'ratio' },
+        { name: 'filesystem_used_ratio', value: 0.61, unit: 'ratio', labels: { mount: '/' } },
+        { name: 'processes', value: 210, unit: '' },
+      ],
+    }));
+    await writer.write({ agentId: pc.id, results: hourly, ackSeq: seq, spoolEpoch: 'spec' });
+    await web.app.get(CurrentState).refreshAgent(pc.id);
     await web.app.get(HistoryUpkeep).rollUp();
     const password = await web.addUser('quality-office', 'viewer');
     page = await browser.newPage(web.base);
@@ -82,7 +102,12 @@ describe('the SLA report in a browser', () => {
     await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Show' }).click()]);
     assert.match(page.url(), /month=2026-11/);
     const rows = await page.locator('table.report tbody tr').allInnerTexts();
-    assert.equal(rows.length, 4);
+    assert.equal(rows.length, 5);
+    assert.match(
+      rows.find((r) => r.includes('ward-pc'))!,
+      /0\s+0\s+0\s+0\s+0\s+—/,
+      'no results in November: no figure, not 0 %',
+    );
     assert.match(
       rows.find((r) => r.includes('pacs-south'))!,
       /720\s+648\s+0\s+72\s+0\s+90\.000 %/,
@@ -139,6 +164,17 @@ describe('the SLA report in a browser', () => {
     assert.equal(await page.locator('[data-failed]').count(), 0);
     assert.equal(await page.locator('table').last().locator('tbody tr').count(), 20, 'the latest 20 results');
     await shot('check-01-page');
+  });
+
+  it('shows an agent’s page: its checks linked, its host metrics charted, the telling ones first', async () => {
+    await page.goto('/');
+    await Promise.all([page.waitForURL('**/agents/*'), page.getByRole('link', { name: 'ward-pc' }).click()]);
+    assert.equal(await page.locator('h1').innerText(), 'ward-pc');
+    assert.deepEqual(await page.locator('table tbody a').allInnerTexts(), ['host']);
+    await page.waitForFunction(() => document.querySelectorAll('[data-chart]').length === document.querySelectorAll('[data-chart][data-drawn]').length);
+    assert.deepEqual((await page.locator('h2').allInnerTexts()).slice(2), ['cpu_usage_ratio', 'filesystem_used_ratio {mount="/"}', 'processes']);
+    assert.equal(await page.locator('[data-chart] canvas').count(), 3);
+    await shot('agent-01-page');
   });
 
   it('reads without JavaScript: the charts’ figures as text', async () => {

@@ -29,6 +29,7 @@ const ROUTES: Record<string, AccessLevel> = {
   'GET /account': 'self',
   'GET /reports/sla': 'viewer',
   'GET /checks/:id': 'viewer',
+  'GET /agents/:id': 'viewer',
   'GET /assets/:file': 'public',
   'POST /account/password': 'self',
   'POST /account/two-factor': 'self',

@@ -8,7 +8,7 @@ import { CurrentState } from '../state/current-state.js';
 import { PageErrorFilter } from './page-error.filter.js';
 import { formText, pageViewer, sendPage } from './page-response.js';
 import { SlaReportService } from './sla-report.service.js';
-import { CHECK_RANGES, CheckPage, type CheckRange } from './views/check.page.js';
+import { CheckPage, rangeOf } from './views/check.page.js';
 
 /** A check's own page: its state, uptime, charts, incidents and latest results. */
 @Controller('checks')
@@ -26,11 +26,7 @@ export class CheckPagesController {
   @Get(':id')
   async page(@Param('id') id: string, @Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const check = await this.checks.getView(id);
-    const asked = formText(query, 'range', 10);
-    // An unknown range is the default one, not an error: the links only offer these.
-    const range: CheckRange = asked in CHECK_RANGES ? (asked as CheckRange) : '24h';
-    const to = Date.now();
-    const from = to - CHECK_RANGES[range];
+    const { range, from, to } = rangeOf(formText(query, 'range', 10), Date.now());
     const [uptime, history, series, incidents, recent] = await Promise.all([
       this.history.uptime(id, from, to, this.reports.maintenance('exclude')),
       this.history.history(id, from, to, 300),

@@ -28,6 +28,7 @@ import { StatusPageService } from './status-page.service.js';
 import { UsersPagesController } from './users.controller.js';
 import { ReportsPagesController } from './reports-pages.controller.js';
 import { CheckPagesController } from './check-pages.controller.js';
+import { AgentPagesController } from './agent-pages.controller.js';
 import { SlaReportService } from './sla-report.service.js';
 
 /**
@@ -44,6 +45,7 @@ import { SlaReportService } from './sla-report.service.js';
     UsersPagesController,
     ReportsPagesController,
     CheckPagesController,
+    AgentPagesController,
     AgentsController,
     ChecksController,
     MetricsController,

@@ -19,7 +19,18 @@ export const CHART_SCRIPT = `(() => {
         const pick = (k) => h.points.map((p) => p[k]);
         const unit = latency ? 'ms' : el.dataset.unit || '';
         const names = latency ? ['durationAvgMs', 'durationMinMs', 'durationMaxMs'] : ['avg', 'min', 'max'];
-        const series = [{}].concat(['average', 'lowest', 'highest'].map((label, i) => ({ label: label + (unit ? ' (' + unit + ')' : ''), stroke: colours[i], width: i === 0 ? 2 : 1, spanGaps: false })));
+        // Results sparser than the points (an hourly check over a day in 5-minute points) stand alone between gaps: show them as dots.
+        const values = pick(names[0]);
+        const sparse = values.filter((v) => v !== null).length * 2 < values.length;
+        const series = [{}].concat(
+          ['average', 'lowest', 'highest'].map((label, i) => ({
+            label: label + (unit ? ' (' + unit + ')' : ''),
+            stroke: colours[i],
+            width: i === 0 ? 2 : 1,
+            spanGaps: false,
+            points: { show: sparse, size: i === 0 ? 5 : 3, fill: colours[i] },
+          })),
+        );
         el.textContent = '';
         new uPlot(
           { width: Math.max(320, el.clientWidth), height: 220, series, axes: [{}, { label: unit, size: 60 }], scales: { x: { time: true } }, legend: { live: true } },

@@ -4,9 +4,47 @@ import type { History, Series, Uptime } from '../../history/history.service.js';
 import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from '../assets.js';
 import { Layout, formatTime, type Viewer } from './layout.js';
 
-/** The ranges the page offers, as `?range=`. */
+/** The ranges the history pages offer, as `?range=`. */
 export const CHECK_RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
 export type CheckRange = keyof typeof CHECK_RANGES;
+/** `?range=` as asked, or the last 24 hours for anything else (the links offer only these), ending at `now`. */
+export function rangeOf(asked: string, now: number): { range: CheckRange; from: number; to: number } {
+  const range: CheckRange = asked in CHECK_RANGES ? (asked as CheckRange) : '24h';
+  return { range, from: now - CHECK_RANGES[range], to: now };
+}
+
+const RANGE_NAMES: Record<CheckRange, string> = { '24h': '24 hours', '7d': '7 days', '30d': '30 days' };
+
+/** The range links of a history page at `path`, the current one marked. */
+export function RangeNav({ path, range }: { path: string; range: CheckRange }) {
+  return (
+    <nav class="ranges" aria-label="range">
+      {(Object.keys(CHECK_RANGES) as CheckRange[]).map((r) => (
+        <a href={`${path}?range=${r}`} aria-current={r === range ? 'page' : undefined}>
+          {RANGE_NAMES[r]}
+        </a>
+      ))}
+    </nav>
+  );
+}
+
+/** A chart of a metric series over the range (drawn by the chart script), its name and labels as the heading. */
+export function SeriesChart({ series, url }: { series: Series; url: string }) {
+  return (
+    <>
+      <h2>
+        {series.name}
+        <span class="muted">{labelsOf(series)}</span>
+      </h2>
+      <div class="chart" data-chart={url} data-unit={series.unit}>
+        Chart of {series.name} ({series.unit || 'no unit'}) over the range.
+      </div>
+    </>
+  );
+}
+
+export const CHART_ASSETS = { stylesheets: [UPLOT_STYLESHEET.path], scripts: [UPLOT_SCRIPT.path, CHART.path] };
+export const CHART_POINTS = 300;
 
 export interface CheckPageModel {
   viewer: Viewer | undefined;
@@ -22,9 +60,7 @@ export interface CheckPageModel {
   recent: { startedAt: number; status: string; durationMs: number; summary: string }[];
 }
 
-const POINTS = 300;
-
-function duration(ms: number): string {
+export function duration(ms: number): string {
   if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
   if (ms < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
@@ -55,9 +91,9 @@ const labelsOf = (s: Series) => {
 export function CheckPage(m: CheckPageModel) {
   const { check, range } = m;
   const s = check.state;
-  const q = `from=${m.from}&to=${m.to}&points=${POINTS}`;
+  const q = `from=${m.from}&to=${m.to}&points=${CHART_POINTS}`;
   return (
-    <Layout title={check.name} viewer={m.viewer} section="status" assets={{ stylesheets: [UPLOT_STYLESHEET.path], scripts: [UPLOT_SCRIPT.path, CHART.path] }}>
+    <Layout title={check.name} viewer={m.viewer} section="status" assets={CHART_ASSETS}>
       <p class="muted">
         <a href="/">Status</a> › {m.agent}
       </p>
@@ -90,32 +126,17 @@ export function CheckPage(m: CheckPageModel) {
             .join(', ') || '—'}
         </dd>
       </dl>
-      <nav class="ranges" aria-label="range">
-        {(Object.keys(CHECK_RANGES) as CheckRange[]).map((r) => (
-          <a href={`/checks/${check.id}?range=${r}`} aria-current={r === range ? 'page' : undefined}>
-            {r === '24h' ? '24 hours' : r === '7d' ? '7 days' : '30 days'}
-          </a>
-        ))}
-      </nav>
+      <RangeNav path={`/checks/${check.id}`} range={range} />
       <p class="uptime">
-        Uptime over the last {range === '24h' ? '24 hours' : range === '7d' ? '7 days' : '30 days'}:{' '}
-        <strong>{m.uptime.uptimePercent === null ? 'no results' : `${m.uptime.uptimePercent.toFixed(3)} %`}</strong> ({m.uptime.ok} of {m.uptime.results}{' '}
-        results OK{m.uptime.maintenanceMs > 0 ? `; ${duration(m.uptime.maintenanceMs)} of maintenance left out` : ''}).
+        Uptime over the last {RANGE_NAMES[range]}: <strong>{m.uptime.uptimePercent === null ? 'no results' : `${m.uptime.uptimePercent.toFixed(3)} %`}</strong>{' '}
+        ({m.uptime.ok} of {m.uptime.results} results OK{m.uptime.maintenanceMs > 0 ? `; ${duration(m.uptime.maintenanceMs)} of maintenance left out` : ''}).
       </p>
       <h2>Duration</h2>
       <div class="chart" data-chart={`/api/v1/checks/${check.id}/history?${q}`} data-kind="latency">
         {latencyText(m.history)}
       </div>
       {m.series.slice(0, 8).map((series) => (
-        <>
-          <h2>
-            {series.name}
-            <span class="muted">{labelsOf(series)}</span>
-          </h2>
-          <div class="chart" data-chart={`/api/v1/checks/${check.id}/series/${series.id}/history?${q}`} data-unit={series.unit}>
-            Chart of {series.name} ({series.unit || 'no unit'}) over the range.
-          </div>
-        </>
+        <SeriesChart series={series} url={`/api/v1/checks/${check.id}/series/${series.id}/history?${q}`} />
       ))}
       <h2>Incidents</h2>
       {m.incidents.length === 0 ? (

@@ -52,7 +52,9 @@ export function AgentRow({ a, age }: { a: StatusPageAgent; age: string }) {
       <td>
         <span class={`badge ${a.state}`}>{a.state}</span>
       </td>
-      <td>{a.name}</td>
+      <td>
+        <a href={`/agents/${a.id}`}>{a.name}</a>
+      </td>
       <td>{a.address}</td>
       <td>{a.checks}</td>
       <td>{age}</td>
