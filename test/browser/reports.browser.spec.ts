@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { AlertingService } from '../../apps/collector/src/alerting/alerting.service.js';
 import { HistoryUpkeep } from '../../apps/collector/src/history/history-upkeep.service.js';
 import { AgentsRepository } from '../../apps/collector/src/inventory/agents.repository.js';
 import { ChecksRepository } from '../../apps/collector/src/inventory/checks.repository.js';
@@ -184,6 +185,43 @@ describe('the SLA report in a browser', () => {
     assert.match(await plain.locator('[data-kind="latency"]').innerText(), /^Duration over \d{3} results: average 12 ms, lowest 12 ms, highest 12 ms\.$/);
     assert.equal(await plain.locator('canvas').count(), 0);
     await browser.screenshot(plain, 'check-02-without-javascript');
+  });
+
+  it('lets an operator acknowledge a firing alert with a comment and a term; a blank comment is refused beside the field', async () => {
+    const alerting = web.app.get(AlertingService);
+    const pc = web.app.get(CurrentState).findAgent('ward-pc')!.agent;
+    alerting.agentDown({ id: pc.id, name: pc.name }, 'connection refused');
+    await alerting.tick();
+    const password = await web.addUser('ward-lead', 'operator');
+    const op = await browser.newPage(web.base);
+    await op.goto('/sign-in');
+    await op.locator('input[name="name"]').fill('ward-lead');
+    await op.locator('input[name="password"]').fill(password);
+    await Promise.all([op.waitForURL('**/'), op.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+    await Promise.all([op.waitForURL('**/alerts'), op.getByRole('link', { name: 'Alerts' }).click()]);
+    const row = op.locator('table.alerts tr', { hasText: 'AgentUnreachable' });
+    assert.match(await row.innerText(), /FIRING/);
+
+    await row.locator('input[name="comment"]').fill('   ');
+    await Promise.all([op.waitForLoadState('load'), row.getByRole('button', { name: 'Acknowledge' }).click()]);
+    assert.match(await op.locator('table.alerts tr', { hasText: 'AgentUnreachable' }).locator('.field-error').innerText(), /needs a comment/);
+    await browser.screenshot(op, 'alerts-01-refused');
+
+    const again = op.locator('table.alerts tr', { hasText: 'AgentUnreachable' });
+    await again.locator('input[name="comment"]').fill('network team is on it');
+    await again.locator('select[name="for"]').selectOption('4h');
+    await Promise.all([op.waitForURL('**/alerts?done=ack'), again.getByRole('button', { name: 'Acknowledge' }).click()]);
+    assert.match(await op.getByRole('status').innerText(), /Acknowledged/);
+    assert.match(await op.locator('table.alerts tr', { hasText: 'AgentUnreachable' }).innerText(), /ward-lead: network team is on it\s+until 20\d\d-/);
+    assert.deepEqual(browser.takeProblems(op), []);
+    await browser.screenshot(op, 'alerts-02-acknowledged');
+    const [audit] = await web.dataSource.query<{ actor: string }[]>("SELECT actor FROM audit_log WHERE action = 'alert.ack'");
+    assert.equal(audit?.actor, 'ward-lead');
+
+    // The viewer sees the acknowledgement, and no form.
+    await page.goto('/alerts');
+    assert.equal(await page.locator('form.ack').count(), 0);
+    assert.match(await page.locator('table.alerts tr', { hasText: 'AgentUnreachable' }).innerText(), /network team is on it/);
   });
 
   it('prints the table without the header and the form', async () => {

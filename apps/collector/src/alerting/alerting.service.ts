@@ -21,6 +21,8 @@ import type { CollectorConfig } from '../config/env.js';
 import type { AcknowledgeDto, AddSilenceDto, AlertHistoryQuery, CheckPolicyDto, MaintenanceWindowDto, SetRulesDto } from './alerting.dto.js';
 import { OutboxService } from '../notifications/outbox.service.js';
 import { AlertingRepository, type HistoryLine } from './alerting.repository.js';
+
+export type { HistoryLine } from './alerting.repository.js';
 import { EngineJournal, emptyStep, merge } from './engine-journal.js';
 import { checkLabels } from './engine-checks.js';
 import { incidentsOf, type Incident } from './incidents.js';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from './assets.js';
 import { startWebTestApp, type FakeBrowser, type WebTestApp } from './testing.js';
 
-describe('the check page and the chart assets', () => {
+describe('the check and alerts pages, and the chart assets', () => {
   let web: WebTestApp;
   let viewer: FakeBrowser;
 
@@ -18,6 +18,14 @@ describe('the check page and the chart assets', () => {
     assert.equal(res.status, 404);
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
     assert.match(res.text, /no check with id &quot;no-such-check&quot;/);
+  });
+
+  it('refuses a viewer’s forged acknowledgement (403) and shows them no form', async () => {
+    const page = await viewer.get('/alerts');
+    assert.equal(page.status, 200);
+    assert.doesNotMatch(page.text, /class="ack"/);
+    const forged = await viewer.post('/alerts/0123456789abcdef/ack', { comment: 'me', for: '1h' });
+    assert.equal(forged.status, 403);
   });
 
   it('serves uPlot and the chart script at content-named paths, cached for good, to anyone; an unknown asset is a 404', async () => {

@@ -29,6 +29,7 @@ import { UsersPagesController } from './users.controller.js';
 import { ReportsPagesController } from './reports-pages.controller.js';
 import { CheckPagesController } from './check-pages.controller.js';
 import { AgentPagesController } from './agent-pages.controller.js';
+import { AlertsPagesController } from './alerts-pages.controller.js';
 import { SlaReportService } from './sla-report.service.js';
 
 /**
@@ -46,6 +47,7 @@ import { SlaReportService } from './sla-report.service.js';
     ReportsPagesController,
     CheckPagesController,
     AgentPagesController,
+    AlertsPagesController,
     AgentsController,
     ChecksController,
     MetricsController,

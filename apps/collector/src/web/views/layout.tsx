@@ -11,7 +11,7 @@ export interface Viewer {
   csrf: string;
 }
 
-type Section = 'status' | 'reports' | 'users' | 'account';
+type Section = 'status' | 'alerts' | 'reports' | 'users' | 'account';
 
 /** The hidden field every form of a signed-in page carries (the access guard checks it). */
 export function CsrfField({ token }: { token: string }) {
@@ -58,6 +58,7 @@ export function Layout(props: {
           {viewer ? (
             <nav aria-label="main">
               {link('/', 'status', 'Status')}
+              {link('/alerts', 'alerts', 'Alerts')}
               {link('/reports/sla', 'reports', 'Reports')}
               {viewer.role === 'admin' ? link('/users', 'users', 'Users') : null}
               <span class="who">
