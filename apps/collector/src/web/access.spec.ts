@@ -31,6 +31,7 @@ const ROUTES: Record<string, AccessLevel> = {
   'GET /checks/:id': 'viewer',
   'GET /agents/:id': 'viewer',
   'GET /alerts': 'viewer',
+  'GET /audit': 'admin',
   'POST /alerts/:fingerprint/ack': 'operator',
   'POST /alerts/:fingerprint/unack': 'operator',
   'GET /assets/:file': 'public',

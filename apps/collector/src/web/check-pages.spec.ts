@@ -28,6 +28,22 @@ describe('the check and alerts pages, and the chart assets', () => {
     assert.equal(forged.status, 403);
   });
 
+  it('shows admins the audit log filtered like the API, refuses a bad filter beside its field, and keeps it from others', async () => {
+    const admin = await web.browserAs('admin', 'it-admin');
+    const all = await admin.get('/audit');
+    assert.equal(all.status, 200, all.text.slice(0, 300));
+    assert.match(all.text, /<td>user\.add<\/td>/);
+    const users = await admin.get('/audit?action=user.*&actor=');
+    assert.equal(users.status, 200);
+    const actions = [...users.text.matchAll(/<td>([a-z-]+\.[a-z0-9-]+)<\/td>/g)].map((m) => m[1]);
+    assert.ok(actions.length >= 3 && actions.every((a) => a!.startsWith('user.')), actions.join(', '));
+    assert.match(users.text, /href="\/api\/v1\/audit\.csv\?action=user\.\*"/);
+    const bad = await admin.get('/audit?from=yesterday');
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /id="from-error"/);
+    assert.equal((await viewer.get('/audit')).status, 403);
+  });
+
   it('serves uPlot and the chart script at content-named paths, cached for good, to anyone; an unknown asset is a 404', async () => {
     for (const asset of [UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART]) {
       const res = await fetch(`${web.base}${asset.path}`);

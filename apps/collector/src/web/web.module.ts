@@ -30,6 +30,7 @@ import { ReportsPagesController } from './reports-pages.controller.js';
 import { CheckPagesController } from './check-pages.controller.js';
 import { AgentPagesController } from './agent-pages.controller.js';
 import { AlertsPagesController } from './alerts-pages.controller.js';
+import { AuditPagesController } from './audit-pages.controller.js';
 import { SlaReportService } from './sla-report.service.js';
 
 /**
@@ -48,6 +49,7 @@ import { SlaReportService } from './sla-report.service.js';
     CheckPagesController,
     AgentPagesController,
     AlertsPagesController,
+    AuditPagesController,
     AgentsController,
     ChecksController,
     MetricsController,

@@ -11,7 +11,7 @@ export interface Viewer {
   csrf: string;
 }
 
-type Section = 'status' | 'alerts' | 'reports' | 'users' | 'account';
+type Section = 'status' | 'alerts' | 'reports' | 'users' | 'audit' | 'account';
 
 /** The hidden field every form of a signed-in page carries (the access guard checks it). */
 export function CsrfField({ token }: { token: string }) {
@@ -61,6 +61,7 @@ export function Layout(props: {
               {link('/alerts', 'alerts', 'Alerts')}
               {link('/reports/sla', 'reports', 'Reports')}
               {viewer.role === 'admin' ? link('/users', 'users', 'Users') : null}
+              {viewer.role === 'admin' ? link('/audit', 'audit', 'Audit log') : null}
               <span class="who">
                 {link('/account', 'account', `${viewer.name} (${viewer.role})`)}
                 <form class="inline" method="post" action="/sign-out">
