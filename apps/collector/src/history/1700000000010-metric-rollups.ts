@@ -37,8 +37,9 @@ export class MetricRollups1700000000010 implements MigrationInterface {
             { name: 'value_max', type: 'double precision' },
           ],
           indices: [new TableIndex({ name: `idx_${table}_bucket`, columnNames: ['bucket'] })],
-          // SQLite: rows live in the primary key's tree, not in a rowid table beside it — one tree less to write per upsert.
-          withoutRowid: true,
+          // A rowid table, not WITHOUT ROWID: a bucket is updated on every roll-up while it is
+          // current (an hour bucket hundreds of times), and in a rowid table those rows sit
+          // together in the newest pages; keyed by series they would dirty a page per series.
         }),
       );
     }
