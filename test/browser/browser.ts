@@ -19,7 +19,7 @@ export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots')
 
 export interface SpecBrowser {
   /** A page in a fresh context (its own cookies) whose relative URLs resolve against `baseUrl`. */
-  newPage(baseUrl: string, options?: { ignoreHTTPSErrors?: boolean; javaScriptEnabled?: boolean }): Promise<Page>;
+  newPage(baseUrl: string, options?: { ignoreHTTPSErrors?: boolean; javaScriptEnabled?: boolean; timezoneId?: string }): Promise<Page>;
   /**
    * What went wrong on `page` since the last call: console errors (a CSP violation is one),
    * uncaught script errors, and failed or refused sub-requests (stylesheet, image, script) — a
@@ -49,6 +49,7 @@ export function useBrowser(): SpecBrowser {
         baseURL: baseUrl,
         ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
         javaScriptEnabled: options.javaScriptEnabled ?? true,
+        ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
       });
       // A missing element fails in seconds, not after playwright's 30 s default.
       context.setDefaultTimeout(10_000);

@@ -178,6 +178,17 @@ describe('the SLA report in a browser', () => {
     await shot('agent-01-page');
   });
 
+  it('shows times in the viewer’s own time zone, UTC kept in the title', async () => {
+    const tokyo = await browser.newPage(web.base, { timezoneId: 'Asia/Tokyo' });
+    await tokyo.context().addCookies(await page.context().cookies());
+    await tokyo.goto(`/checks/${checkIds[2]}?range=30d`);
+    const first = tokyo.locator('table time').first();
+    // The latest result started 2026-11-30 23:00 UTC: 08:00 on December 1st in Tokyo.
+    assert.equal(await first.getAttribute('title'), '2026-11-30 23:00 UTC');
+    assert.match(await first.innerText(), /12\/01\/2026, 08:00 GMT\+9/);
+    assert.deepEqual(browser.takeProblems(tokyo), []);
+  });
+
   it('reads without JavaScript: the charts’ figures as text', async () => {
     const plain = await browser.newPage(web.base, { javaScriptEnabled: false });
     await plain.context().addCookies(await page.context().cookies());
@@ -212,7 +223,7 @@ describe('the SLA report in a browser', () => {
     await again.locator('select[name="for"]').selectOption('4h');
     await Promise.all([op.waitForURL('**/alerts?done=ack'), again.getByRole('button', { name: 'Acknowledge' }).click()]);
     assert.match(await op.getByRole('status').innerText(), /Acknowledged/);
-    assert.match(await op.locator('table.alerts tr', { hasText: 'AgentUnreachable' }).innerText(), /ward-lead: network team is on it\s+until 20\d\d-/);
+    assert.match(await op.locator('table.alerts tr', { hasText: 'AgentUnreachable' }).innerText(), /ward-lead: network team is on it\s+until \d\d\/\d\d\/20\d\d, \d\d:\d\d/);
     assert.deepEqual(browser.takeProblems(op), []);
     await browser.screenshot(op, 'alerts-02-acknowledged');
     const [audit] = await web.dataSource.query<{ actor: string }[]>("SELECT actor FROM audit_log WHERE action = 'alert.ack'");

@@ -21,6 +21,22 @@ const vendored = (file: string) => readFileSync(createRequire(import.meta.url).r
 export const UPLOT_SCRIPT = asset('uplot', 'js', vendored('uplot/dist/uPlot.iife.min.js'));
 export const UPLOT_STYLESHEET = asset('uplot', 'css', vendored('uplot/dist/uPlot.min.css'));
 export const CHART = asset('chart', 'js', CHART_SCRIPT);
+/** On every page: times in the viewer's own time zone (pages say UTC without it). */
+export const LOCAL_TIME = asset(
+  'local-time',
+  'js',
+  `(() => {
+  'use strict';
+  const shown = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+  for (const el of document.querySelectorAll('time[datetime]')) {
+    const at = new Date(el.getAttribute('datetime'));
+    if (Number.isNaN(at.getTime())) continue;
+    el.title = el.textContent;
+    el.textContent = shown.format(at);
+  }
+})();
+`,
+);
 
 /** Every asset by its path. */
-export const ASSETS: ReadonlyMap<string, Asset> = new Map([UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART].map((a) => [a.path, a]));
+export const ASSETS: ReadonlyMap<string, Asset> = new Map([UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART, LOCAL_TIME].map((a) => [a.path, a]));

@@ -1,4 +1,4 @@
-import { CsrfField, Field, formatTime, Layout, Notice, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
+import { CsrfField, Field, Time, Layout, Notice, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
 import { NewPasswordFields } from './sign-in.pages.js';
 
 export interface AccountSession {
@@ -95,8 +95,12 @@ export function AccountPage(m: AccountModel) {
           <tbody>
             {m.sessions.map((s) => (
               <tr>
-                <td>{formatTime(s.createdAt)}</td>
-                <td>{formatTime(s.lastSeenAt)}</td>
+                <td>
+                  <Time ms={s.createdAt} />
+                </td>
+                <td>
+                  <Time ms={s.lastSeenAt} />
+                </td>
                 <td>{s.address ?? ''}</td>
                 <td class="summary">{s.userAgent ?? ''}</td>
                 <td>
@@ -155,9 +159,15 @@ export function AccountPage(m: AccountModel) {
                   <td>
                     <code>{t.prefix}…</code>
                   </td>
-                  <td>{formatTime(t.createdAt)}</td>
-                  <td>{t.expiresAt === null ? 'never' : formatTime(t.expiresAt)}</td>
-                  <td>{formatTime(t.lastUsedAt)}</td>
+                  <td>
+                    <Time ms={t.createdAt} />
+                  </td>
+                  <td>
+                    <Time ms={t.expiresAt} />
+                  </td>
+                  <td>
+                    <Time ms={t.lastUsedAt} />
+                  </td>
                   <td>{t.state}</td>
                   <td>
                     {t.state === 'active' ? (

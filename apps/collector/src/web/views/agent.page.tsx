@@ -2,7 +2,7 @@ import type { AgentView } from '../../inventory/agents.service.js';
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { Series } from '../../history/history.service.js';
 import { CHART_ASSETS, CHART_POINTS, RangeNav, SeriesChart, duration, type CheckRange } from './check.page.js';
-import { Layout, formatTime, type Viewer } from './layout.js';
+import { Layout, Time, type Viewer } from './layout.js';
 
 export interface AgentPageModel {
   viewer: Viewer | undefined;
@@ -56,7 +56,9 @@ export function AgentPage(m: AgentPageModel) {
           {a.host}:{a.port}
         </dd>
         <dt>Last seen</dt>
-        <dd>{formatTime(a.lastSeenAt)}</dd>
+        <dd>
+          <Time ms={a.lastSeenAt} />
+        </dd>
         <dt>Version</dt>
         <dd>{a.agent ? `${a.agent.version} on ${a.agent.hostname} (${a.agent.os}, ${a.agent.arch})` : 'not described yet'}</dd>
         <dt>Plugins</dt>

@@ -1,6 +1,6 @@
 import type { AlertView } from '../../alerting/alert-views.js';
 import type { HistoryLine } from '../../alerting/alerting.service.js';
-import { CsrfField, Layout, Notice, formatTime, type NoticeKind, type Viewer } from './layout.js';
+import { CsrfField, Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
 
 export interface AlertsModel {
   viewer: Viewer | undefined;
@@ -114,12 +114,22 @@ export function AlertsPage(m: AlertsModel) {
                   {a.summary}
                   {a.mutedBy.length > 0 ? <div class="muted">muted: {muted(a)}</div> : null}
                 </td>
-                <td>{formatTime(a.firedAt ?? a.activeAt)}</td>
+                <td>
+                  <Time ms={a.firedAt ?? a.activeAt} />
+                </td>
                 <td>
                   {a.ack ? (
                     <>
                       {a.ack.by}: {a.ack.comment}
-                      <div class="muted">{a.ack.expiresAt === null ? 'until it resolves' : `until ${formatTime(a.ack.expiresAt)}`}</div>
+                      <div class="muted">
+                        {a.ack.expiresAt === null ? (
+                          'until it resolves'
+                        ) : (
+                          <>
+                            until <Time ms={a.ack.expiresAt} />
+                          </>
+                        )}
+                      </div>
                       {m.canAct && m.viewer ? (
                         <form class="inline" method="post" action={`/alerts/${a.fingerprint}/unack`}>
                           <CsrfField token={m.viewer.csrf} />
@@ -157,7 +167,9 @@ export function AlertsPage(m: AlertsModel) {
           <tbody>
             {m.history.map((h) => (
               <tr>
-                <td>{formatTime(h.at)}</td>
+                <td>
+                  <Time ms={h.at} />
+                </td>
                 <td>{h.alertName}</td>
                 <td>{h.transition}</td>
                 <td>{h.by ?? ''}</td>

@@ -1,5 +1,5 @@
 import type { AuditEntry } from '../../audit/audit.types.js';
-import { Layout, Notice, formatTime, type FieldErrors, type Viewer } from './layout.js';
+import { Layout, Notice, Time, type FieldErrors, type Viewer } from './layout.js';
 
 /** The filters as typed (shown again beside their errors). */
 export interface AuditForm {
@@ -98,7 +98,9 @@ export function AuditPage(m: AuditModel) {
           <tbody>
             {m.rows.map((r) => (
               <tr>
-                <td>{formatTime(r.at)}</td>
+                <td>
+                  <Time ms={r.at} />
+                </td>
                 <td>{r.actor}</td>
                 <td>{r.action}</td>
                 <td>{r.target.name ?? r.target.id ?? r.target.kind}</td>

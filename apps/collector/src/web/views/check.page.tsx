@@ -2,7 +2,7 @@ import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { Incident } from '../../alerting/incidents.js';
 import type { History, Series, Uptime } from '../../history/history.service.js';
 import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from '../assets.js';
-import { Layout, formatTime, type Viewer } from './layout.js';
+import { Layout, Time, type Viewer } from './layout.js';
 
 /** The ranges the history pages offer, as `?range=`. */
 export const CHECK_RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
@@ -116,7 +116,9 @@ export function CheckPage(m: CheckPageModel) {
         <dt>Every</dt>
         <dd>{duration(check.intervalMs)}</dd>
         <dt>Last result</dt>
-        <dd>{formatTime(s?.lastResultAt ?? null)}</dd>
+        <dd>
+          <Time ms={s?.lastResultAt ?? null} />
+        </dd>
         <dt>Reason</dt>
         <dd>{s?.reason || '—'}</dd>
         <dt>Tags</dt>
@@ -156,8 +158,10 @@ export function CheckPage(m: CheckPageModel) {
           <tbody>
             {m.incidents.map((i) => (
               <tr>
-                <td>{formatTime(i.startedAt)}</td>
-                <td>{i.endedAt === null ? 'still firing' : formatTime(i.endedAt)}</td>
+                <td>
+                  <Time ms={i.startedAt} />
+                </td>
+                <td>{i.endedAt === null ? 'still firing' : <Time ms={i.endedAt} />}</td>
                 <td>{duration(i.durationMs)}</td>
                 <td>
                   {i.alert}
@@ -183,7 +187,9 @@ export function CheckPage(m: CheckPageModel) {
         <tbody>
           {m.recent.map((r) => (
             <tr>
-              <td>{formatTime(r.startedAt)}</td>
+              <td>
+                <Time ms={r.startedAt} />
+              </td>
               <td>
                 <span class={`badge ${r.status}`}>{r.status}</span>
               </td>

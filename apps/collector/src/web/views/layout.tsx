@@ -3,6 +3,7 @@ import { renderToString } from 'preact-render-to-string';
 import type { UserRole } from '../../users/user.entity.js';
 import { FAVICON_PATH } from './favicon.js';
 import { STYLESHEET_PATH } from './stylesheet.js';
+import { LOCAL_TIME } from '../assets.js';
 
 /** Who is looking at a page, for the header: their name, role, and the session's CSRF token for the sign-out form. */
 export interface Viewer {
@@ -46,6 +47,7 @@ export function Layout(props: {
         {props.assets?.stylesheets?.map((href) => (
           <link rel="stylesheet" href={href} />
         ))}
+        <script src={LOCAL_TIME.path} defer />
         {props.assets?.scripts?.map((src) => (
           <script src={src} defer />
         ))}
@@ -129,6 +131,15 @@ export function Field(props: {
 export function formatTime(ms: number | null): string {
   if (ms === null) return 'never';
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
+ * A time as the page shows it: UTC text (what a page without JavaScript shows), in a `<time>`
+ * element the local-time script rewrites in the viewer's own time zone.
+ */
+export function Time({ ms }: { ms: number | null }) {
+  if (ms === null) return <>never</>;
+  return <time datetime={new Date(ms).toISOString()}>{formatTime(ms)}</time>;
 }
 
 /** Field errors by field name, as the pages show them. */

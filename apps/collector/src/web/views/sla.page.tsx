@@ -1,5 +1,5 @@
 import type { SlaReport } from '../sla-report.service.js';
-import { Layout, Notice, formatTime, type FieldErrors, type Viewer } from './layout.js';
+import { Layout, Notice, Time, type FieldErrors, type Viewer } from './layout.js';
 
 /** What the report form holds, as typed (shown again beside its errors). */
 export interface SlaForm {
@@ -100,7 +100,7 @@ export function SlaPage({ viewer, form, errors, report, csvHref, generatedAt }: 
           <p class="muted">
             Calendar month in UTC, one line per {groupName}
             {form.tag ? `, checks tagged ${form.tag}` : ''}; maintenance windows {form.maintenance === 'include' ? 'counted' : 'left out'}. Uptime is OK results
-            as a share of all results. Made {formatTime(generatedAt)}.{' '}
+            as a share of all results. Made <Time ms={generatedAt} />.{' '}
             <a class="no-print" href={csvHref}>
               Download as CSV
             </a>

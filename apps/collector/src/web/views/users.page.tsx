@@ -1,4 +1,4 @@
-import { CsrfField, Field, formatTime, Layout, Notice, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
+import { CsrfField, Field, Time, Layout, Notice, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
 
 export interface UsersPageUser {
   name: string;
@@ -73,7 +73,9 @@ export function UsersPage(m: UsersModel) {
               </td>
               <td>{u.disabled ? 'disabled' : u.mustChangePassword ? 'enabled, must change password' : 'enabled'}</td>
               <td>{u.twoFactor ? 'on' : 'off'}</td>
-              <td>{formatTime(u.createdAt)}</td>
+              <td>
+                <Time ms={u.createdAt} />
+              </td>
               <td class="actions">
                 {u.disabled ? act(u, 'enable', 'Enable') : act(u, 'disable', 'Disable', true)}
                 {act(u, 'reset-password', 'Reset password')}
