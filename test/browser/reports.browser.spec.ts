@@ -223,7 +223,10 @@ describe('the SLA report in a browser', () => {
     await again.locator('select[name="for"]').selectOption('4h');
     await Promise.all([op.waitForURL('**/alerts?done=ack'), again.getByRole('button', { name: 'Acknowledge' }).click()]);
     assert.match(await op.getByRole('status').innerText(), /Acknowledged/);
-    assert.match(await op.locator('table.alerts tr', { hasText: 'AgentUnreachable' }).innerText(), /ward-lead: network team is on it\s+until \d\d\/\d\d\/20\d\d, \d\d:\d\d/);
+    assert.match(
+      await op.locator('table.alerts tr', { hasText: 'AgentUnreachable' }).innerText(),
+      /ward-lead: network team is on it\s+until \d\d\/\d\d\/20\d\d, \d\d:\d\d/,
+    );
     assert.deepEqual(browser.takeProblems(op), []);
     await browser.screenshot(op, 'alerts-02-acknowledged');
     const [audit] = await web.dataSource.query<{ actor: string }[]>("SELECT actor FROM audit_log WHERE action = 'alert.ack'");
