@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { AlertingService } from '../alerting/alerting.service.js';
 import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from './assets.js';
 import { startWebTestApp, type FakeBrowser, type WebTestApp } from './testing.js';
 
@@ -42,6 +43,49 @@ describe('the check and alerts pages, and the chart assets', () => {
     assert.equal(bad.status, 400);
     assert.match(bad.text, /id="from-error"/);
     assert.equal((await viewer.get('/audit')).status, 403);
+  });
+
+  it('lets an operator add a maintenance window in a time zone and delete it; bad fields are refused beside them; viewers only read', async () => {
+    const op = await web.browserAs('operator', 'night-shift');
+    await op.get('/maintenance');
+    const added = await op.post('/maintenance', {
+      name: 'PACS upgrade',
+      kind: 'once',
+      timeZone: 'Europe/Berlin',
+      startsAt: '2030-06-01T22:00',
+      endsAt: '2030-06-02T04:00',
+      matchers: 'agent="pacs-01"\nplugin="dicom-echo"',
+      comment: 'vendor on site',
+    });
+    assert.equal(added.status, 303, added.text.slice(0, 500));
+    assert.equal(added.location, '/maintenance?done=added');
+    const [window] = web.app.get(AlertingService).maintenanceWindows();
+    assert.equal(window?.kind, 'once');
+    // 22:00 in Berlin on June 1st is 20:00 UTC (summer time).
+    assert.equal(window?.kind === 'once' ? new Date(window.startsAt).toISOString() : '', '2030-06-01T20:00:00.000Z');
+    const listed = await op.get('/maintenance?done=added');
+    assert.match(listed.text, /PACS upgrade/);
+    assert.match(listed.text, /agent=&quot;pacs-01&quot;, plugin=&quot;dicom-echo&quot;/);
+
+    const bad = await op.post('/maintenance', {
+      name: 'weekly backup',
+      kind: 'weekly',
+      timeZone: 'Mars/Olympus',
+      start: '25:00',
+      end: '03:00',
+      matchers: 'agent~~x',
+    });
+    assert.equal(bad.status, 400);
+    for (const field of ['timeZone', 'start', 'days', 'matchers'])
+      assert.match(bad.text, new RegExp(`name="${field}"[^>]*aria-invalid="true"|${field === 'days' ? 'needs at least one weekday' : '$^'}`), field);
+    assert.equal(web.app.get(AlertingService).maintenanceWindows().length, 1, 'nothing added');
+
+    assert.equal((await viewer.post('/maintenance', { name: 'x', kind: 'daily', start: '01:00', end: '02:00' })).status, 403);
+    assert.doesNotMatch((await viewer.get('/maintenance')).text, /Add a window/);
+
+    const removed = await op.post(`/maintenance/${encodeURIComponent(window.id)}/delete`);
+    assert.equal(removed.location, '/maintenance?done=deleted');
+    assert.equal(web.app.get(AlertingService).maintenanceWindows().length, 0);
   });
 
   it('serves uPlot and the chart script at content-named paths, cached for good, to anyone; an unknown asset is a 404', async () => {

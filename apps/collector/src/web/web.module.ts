@@ -31,6 +31,7 @@ import { CheckPagesController } from './check-pages.controller.js';
 import { AgentPagesController } from './agent-pages.controller.js';
 import { AlertsPagesController } from './alerts-pages.controller.js';
 import { AuditPagesController } from './audit-pages.controller.js';
+import { MaintenancePagesController } from './maintenance-pages.controller.js';
 import { SlaReportService } from './sla-report.service.js';
 
 /**
@@ -50,6 +51,7 @@ import { SlaReportService } from './sla-report.service.js';
     AgentPagesController,
     AlertsPagesController,
     AuditPagesController,
+    MaintenancePagesController,
     AgentsController,
     ChecksController,
     MetricsController,

@@ -12,7 +12,7 @@ export interface Viewer {
   csrf: string;
 }
 
-type Section = 'status' | 'alerts' | 'reports' | 'users' | 'audit' | 'account';
+type Section = 'status' | 'alerts' | 'maintenance' | 'reports' | 'users' | 'audit' | 'account';
 
 /** The hidden field every form of a signed-in page carries (the access guard checks it). */
 export function CsrfField({ token }: { token: string }) {
@@ -61,6 +61,7 @@ export function Layout(props: {
             <nav aria-label="main">
               {link('/', 'status', 'Status')}
               {link('/alerts', 'alerts', 'Alerts')}
+              {link('/maintenance', 'maintenance', 'Maintenance')}
               {link('/reports/sla', 'reports', 'Reports')}
               {viewer.role === 'admin' ? link('/users', 'users', 'Users') : null}
               {viewer.role === 'admin' ? link('/audit', 'audit', 'Audit log') : null}

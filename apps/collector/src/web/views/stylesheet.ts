@@ -46,6 +46,8 @@ ol.codes{columns:2;font:15px/1.8 ui-monospace,Menlo,Consolas,monospace}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:8px 0 16px}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 nav.ranges{display:flex;gap:16px;margin:8px 0}nav.ranges a[aria-current]{font-weight:700;text-decoration:none;color:var(--ink)}
 .chart{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px;min-height:60px;margin-bottom:12px}
+fieldset{border:1px solid var(--line);border-radius:4px;display:flex;gap:12px;flex-wrap:wrap}label.inline{flex-direction:row;align-items:center;font-weight:400}
+textarea{font:inherit;padding:6px 8px;border:1px solid #b8c0cc;border-radius:4px}
 form.ack{display:flex;gap:8px;flex-wrap:wrap;align-items:flex-end}form.ack input[type=text]{min-width:220px}
 form.report-filter{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-end;margin-bottom:12px}
 th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}tfoot th{border-top:2px solid var(--ink)}
