@@ -189,6 +189,23 @@ describe('the SLA report in a browser', () => {
     assert.deepEqual(browser.takeProblems(tokyo), []);
   });
 
+  it('lists every check with search and filters by agent, plugin, state and tag', async () => {
+    await Promise.all([page.waitForURL('**/checks'), page.getByRole('link', { name: 'Checks', exact: true }).click()]);
+    const names = async () => page.locator('table tbody tr td:nth-child(2) a').allInnerTexts();
+    assert.equal((await names()).length, 5);
+    await page.locator('select[name="agent"]').selectOption('pacs-south');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Filter' }).click()]);
+    assert.deepEqual(await names(), ['DICOM echo', 'Orthanc']);
+    await page.goto('/checks?tag=site%3Dnorth&q=o');
+    assert.deepEqual((await names()).sort(), ['DICOM echo', 'Orthanc', 'host']);
+    await page.goto('/checks?plugin=host-metrics');
+    assert.deepEqual(await names(), ['host']);
+    await shot('checks-01-filtered');
+    const bad = await page.goto('/checks?tag=Bad!');
+    assert.equal(bad?.status(), 400);
+    assert.match(await page.locator('#tag-error').innerText(), /key=value/);
+  });
+
   it('reads without JavaScript: the charts’ figures as text', async () => {
     const plain = await browser.newPage(web.base, { javaScriptEnabled: false });
     await plain.context().addCookies(await page.context().cookies());

@@ -28,6 +28,7 @@ const ROUTES: Record<string, AccessLevel> = {
   'POST /sign-out': 'public',
   'GET /account': 'self',
   'GET /reports/sla': 'viewer',
+  'GET /checks': 'viewer',
   'GET /checks/:id': 'viewer',
   'GET /agents/:id': 'viewer',
   'GET /alerts': 'viewer',

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AlertingService } from '../alerting/alerting.service.js';
+import { AgentsRepository } from '../inventory/agents.repository.js';
+import { ChecksRepository } from '../inventory/checks.repository.js';
+import { CurrentState } from '../state/current-state.js';
 import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from './assets.js';
 import { startWebTestApp, type FakeBrowser, type WebTestApp } from './testing.js';
 
@@ -86,6 +89,23 @@ describe('the check and alerts pages, and the chart assets', () => {
     const removed = await op.post(`/maintenance/${encodeURIComponent(window.id)}/delete`);
     assert.equal(removed.location, '/maintenance?done=deleted');
     assert.equal(web.app.get(AlertingService).maintenanceWindows().length, 0);
+  });
+
+  it('pages the check list 50 at a time, keeping the filters', async () => {
+    const agent = await new AgentsRepository(web.dataSource).create({ name: 'lab-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+    const checks = new ChecksRepository(web.dataSource);
+    for (let i = 0; i < 60; i++) {
+      await checks.create({ agentId: agent.id, name: `port ${String(i).padStart(2, '0')}`, plugin: 'tcp', config: {}, intervalMs: 60_000, timeoutMs: 5_000 });
+    }
+    await web.app.get(CurrentState).refreshAgent(agent.id);
+    const first = await viewer.get('/checks?agent=lab-01');
+    assert.match(first.text, /60 checks, page 1 of 2\./);
+    assert.equal([...first.text.matchAll(/<a href="\/checks\/[^"]+">port/g)].length, 50);
+    assert.match(first.text, /href="\/checks\?agent=lab-01&amp;page=2">Next/);
+    const second = await viewer.get('/checks?agent=lab-01&page=2');
+    assert.equal([...second.text.matchAll(/<a href="\/checks\/[^"]+">port/g)].length, 10);
+    assert.match(second.text, /port 59/);
+    assert.match((await viewer.get('/checks?agent=lab-01&page=99')).text, /page 2 of 2/, 'past the end: the last page');
   });
 
   it('serves uPlot and the chart script at content-named paths, cached for good, to anyone; an unknown asset is a 404', async () => {

@@ -12,7 +12,7 @@ export interface Viewer {
   csrf: string;
 }
 
-type Section = 'status' | 'alerts' | 'maintenance' | 'reports' | 'users' | 'audit' | 'account';
+type Section = 'status' | 'checks' | 'alerts' | 'maintenance' | 'reports' | 'users' | 'audit' | 'account';
 
 /** The hidden field every form of a signed-in page carries (the access guard checks it). */
 export function CsrfField({ token }: { token: string }) {
@@ -60,6 +60,7 @@ export function Layout(props: {
           {viewer ? (
             <nav aria-label="main">
               {link('/', 'status', 'Status')}
+              {link('/checks', 'checks', 'Checks')}
               {link('/alerts', 'alerts', 'Alerts')}
               {link('/maintenance', 'maintenance', 'Maintenance')}
               {link('/reports/sla', 'reports', 'Reports')}

@@ -1,0 +1,136 @@
+import type { CheckWithStateView } from '../../inventory/checks.service.js';
+import { Layout, Time, type FieldErrors, type Viewer } from './layout.js';
+
+/** The filters as typed. */
+export interface ChecksFilter {
+  q: string;
+  agent: string;
+  plugin: string;
+  state: string;
+  tag: string;
+}
+
+export interface ChecksModel {
+  viewer: Viewer | undefined;
+  filter: ChecksFilter;
+  errors: FieldErrors;
+  rows: (CheckWithStateView & { agentName: string })[];
+  /** How many match, over every page. */
+  total: number;
+  page: number;
+  pages: number;
+  agents: string[];
+  plugins: string[];
+  /** The filter as a query string, to page with. */
+  query: string;
+}
+
+export const CHECK_STATES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN', 'PENDING', 'STALE'] as const;
+
+function Choice({ name, value, options, label }: { name: keyof ChecksFilter; value: string; options: readonly string[]; label: string }) {
+  return (
+    <label>
+      {label}
+      <select name={name}>
+        <option value="">any</option>
+        {options.map((o) => (
+          <option value={o} selected={o === value}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** Every check, searched and filtered on the server, a page at a time. */
+export function ChecksPage(m: ChecksModel) {
+  const f = m.filter;
+  const at = (page: number) => `/checks?${m.query}${m.query ? '&' : ''}page=${page}`;
+  return (
+    <Layout title="Checks" viewer={m.viewer} section="checks">
+      <h1>Checks</h1>
+      <form class="report-filter" method="get" action="/checks">
+        <label>
+          Name contains
+          <input type="search" name="q" value={f.q} />
+        </label>
+        <Choice name="agent" label="Agent" value={f.agent} options={m.agents} />
+        <Choice name="plugin" label="Plugin" value={f.plugin} options={m.plugins} />
+        <Choice name="state" label="State" value={f.state} options={CHECK_STATES} />
+        <label>
+          Tag
+          <span class="hint">key=value or key</span>
+          <input
+            type="text"
+            name="tag"
+            value={f.tag}
+            aria-invalid={m.errors['tag'] ? 'true' : undefined}
+            aria-describedby={m.errors['tag'] ? 'tag-error' : undefined}
+          />
+          {m.errors['tag'] ? (
+            <span class="field-error" id="tag-error">
+              {m.errors['tag']}
+            </span>
+          ) : null}
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      <p class="muted">
+        {m.total} check{m.total === 1 ? '' : 's'}
+        {m.pages > 1 ? `, page ${m.page} of ${m.pages}` : ''}.
+      </p>
+      {m.rows.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th>Status</th>
+              <th>Check</th>
+              <th>Agent</th>
+              <th>Plugin</th>
+              <th>Summary</th>
+              <th>Last result</th>
+              <th>Tags</th>
+            </tr>
+          </thead>
+          <tbody>
+            {m.rows.map((c) => (
+              <tr class={c.state?.stale ? 'stale' : undefined}>
+                <td>
+                  <span class={`badge ${c.state?.status ?? 'PENDING'}`}>{c.state?.status ?? 'PENDING'}</span>
+                  {c.state?.stale ? (
+                    <>
+                      {' '}
+                      <span class="badge STALE">STALE</span>
+                    </>
+                  ) : null}
+                </td>
+                <td>
+                  <a href={`/checks/${c.id}`}>{c.name}</a>
+                  {c.enabled ? null : <span class="muted"> (paused)</span>}
+                </td>
+                <td>
+                  <a href={`/agents/${c.agentId}`}>{c.agentName}</a>
+                </td>
+                <td>{c.plugin}</td>
+                <td class="summary">{c.state?.summary ?? ''}</td>
+                <td>
+                  <Time ms={c.state?.lastResultAt ?? null} />
+                </td>
+                <td class="muted">
+                  {Object.entries(c.effectiveTags)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(', ')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <nav class="ranges" aria-label="pages">
+        {m.page > 1 ? <a href={at(m.page - 1)}>← Previous</a> : null}
+        {m.page < m.pages ? <a href={at(m.page + 1)}>Next →</a> : null}
+      </nav>
+    </Layout>
+  );
+}
