@@ -226,6 +226,30 @@ describe('ResultWriter', () => {
     assert.equal(writer.counters.batchesFailed, 1);
   });
 
+  it('remembers a state only once its transaction committed: a failed one does not count twice', async () => {
+    const checkId = await newCheck('dicom');
+    await writer.write({ agentId, ackSeq: 1, spoolEpoch: 'e', results: [result(checkId, 1, 1_000, 2)] });
+    // The state row refuses its update: the transaction rolls back after the writer computed the new state.
+    await db.dataSource.query(`CREATE TRIGGER refuse_state BEFORE UPDATE ON check_state BEGIN SELECT RAISE(ABORT, 'state refused'); END`);
+    await assert.rejects(writer.write({ agentId, ackSeq: 2, spoolEpoch: 'e', results: [result(checkId, 2, 2_000, 2)] }), /state refused/);
+    await db.dataSource.query('DROP TRIGGER refuse_state');
+    await writer.write({ agentId, ackSeq: 3, spoolEpoch: 'e', results: [result(checkId, 3, 3_000, 2)] });
+    const [state] = await results.stateFor([checkId]);
+    assert.equal(state!.consecutiveFailures, 2, 'the rolled-back result is not counted');
+    assert.equal(state!.lastSeq, 3);
+  });
+
+  it('a new writer (a restarted collector) continues from the stored states', async () => {
+    const checkId = await newCheck('dicom');
+    await writer.write({ agentId, ackSeq: 1, spoolEpoch: 'e', results: [result(checkId, 1, 1_000, 2)] });
+    const restarted = new ResultWriter(db.dataSource);
+    await restarted.write({ agentId, ackSeq: 2, spoolEpoch: 'e', results: [result(checkId, 2, 2_000, 2)] });
+    await restarted.close();
+    const [state] = await results.stateFor([checkId]);
+    assert.equal(state!.consecutiveFailures, 2);
+    assert.equal(state!.lastChangeAt, 1_000);
+  });
+
   it('flush() commits pending writes without waiting for the coalescing window', async () => {
     const slow = new ResultWriter(db.dataSource, { coalesceMs: 60_000 });
     const checkId = await newCheck('dicom');

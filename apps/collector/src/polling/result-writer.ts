@@ -116,6 +116,14 @@ export class ResultWriter implements OnModuleDestroy {
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private draining: Promise<void> | null = null;
   private closed = false;
+  /**
+   * SQLite only: the check states as this writer last committed them. It is their only writer
+   * (a deleted check's row goes with it, and its results are skipped), so reading them back
+   * before every transaction — a third of a transaction's time (bench: ingest) — tells it
+   * nothing new. Several collectors share PostgreSQL (and its checks may move between them):
+   * there the rows are read each time.
+   */
+  private readonly knownStates: Map<string, CheckStateEntity> | null;
   private readonly stats: ResultWriterCounters = {
     writes: 0,
     batches: 0,
@@ -136,6 +144,7 @@ export class ResultWriter implements OnModuleDestroy {
     this.coalesceResults = options.coalesceResults ?? 500;
     this.onCommit = options.onCommit ?? (() => {});
     this.onStates = options.onStates ?? (() => {});
+    this.knownStates = isPostgres(dataSource) ? null : new Map();
   }
 
   get counters(): Readonly<ResultWriterCounters> {
@@ -240,6 +249,7 @@ export class ResultWriter implements OnModuleDestroy {
     this.stats.lastTransactionMs = performance.now() - started;
     this.stats.lastTransactionResults = outcome.written;
     this.onCommit(this.stats.lastTransactionMs / 1000, outcome.written);
+    if (this.knownStates) for (const state of outcome.states) this.knownStates.set(state.checkId, state);
     this.onStates(outcome.states);
     committedResults(this.dataSource).committed(outcome.committed);
   }
@@ -251,7 +261,7 @@ export class ResultWriter implements OnModuleDestroy {
 
     const rows: unknown[][] = [];
     const stored: { r: StoredResult; agentId: string }[] = [];
-    const byCheck = new Map<string, StoredResult[]>();
+    const byCheck = new Map<string, { r: StoredResult; metricsJson: string }[]>();
     let skipped = 0;
 
     for (const batch of batches) {
@@ -265,15 +275,19 @@ export class ResultWriter implements OnModuleDestroy {
       // double-count. seq 0 marks results that were never spooled, never duplicates.
       const storedUpTo = agent.spoolEpoch === batch.spoolEpoch ? agent.ackSeq : 0;
       for (const r of batch.results) {
-        if (checkOwner.get(r.checkId) !== batch.agentId || (r.seq > 0 && r.seq <= storedUpTo)) {
+        const owner = checkOwner.get(r.checkId);
+        // Forgetting a deleted check's state is always safe (at worst it is read again).
+        if (owner === undefined) this.knownStates?.delete(r.checkId);
+        if (owner !== batch.agentId || (r.seq > 0 && r.seq <= storedUpTo)) {
           skipped += 1;
           continue;
         }
-        rows.push([r.checkId, batch.agentId, r.seq, r.startedAt, r.durationMs, r.status, r.reason, r.summary, JSON.stringify(r.metrics)]);
+        const metricsJson = JSON.stringify(r.metrics);
+        rows.push([r.checkId, batch.agentId, r.seq, r.startedAt, r.durationMs, r.status, r.reason, r.summary, metricsJson]);
         stored.push({ r, agentId: batch.agentId });
         const list = byCheck.get(r.checkId);
-        if (list) list.push(r);
-        else byCheck.set(r.checkId, [r]);
+        if (list) list.push({ r, metricsJson });
+        else byCheck.set(r.checkId, [{ r, metricsJson }]);
       }
       agent.ackSeq = agent.spoolEpoch === batch.spoolEpoch ? Math.max(agent.ackSeq, batch.ackSeq) : batch.ackSeq;
       agent.spoolEpoch = batch.spoolEpoch;
@@ -348,18 +362,21 @@ export class ResultWriter implements OnModuleDestroy {
     return new Map(agents.map((a) => [a.id, { ackSeq: num(a.ack_seq), spoolEpoch: a.spool_epoch, touched: false }]));
   }
 
-  /** Returns the states it wrote (those the results changed). */
-  private async upsertStates(m: EntityManager, byCheck: Map<string, StoredResult[]>): Promise<CheckStateEntity[]> {
+  /**
+   * Returns the states it wrote (those the results changed) — new objects: the known states
+   * change only once the transaction has committed.
+   */
+  private async upsertStates(m: EntityManager, byCheck: Map<string, { r: StoredResult; metricsJson: string }[]>): Promise<CheckStateEntity[]> {
     if (byCheck.size === 0) return [];
-    const rows = await this.sql.selectIn<StateRow>(m, 'check_state', STATE_COLUMN_NAMES, 'check_id', [...byCheck.keys()]);
-    const existing = new Map(rows.map((row) => [row.check_id as string, stateFromRow(row)]));
+    const existing = await this.currentStates(m, [...byCheck.keys()]);
 
     const next: CheckStateEntity[] = [];
     for (const [checkId, results] of byCheck) {
-      const state = existing.get(checkId) ?? initialState(checkId);
+      const before = existing.get(checkId);
+      const state = before ? Object.assign(new CheckStateEntity(), before) : initialState(checkId);
       let changed = false;
-      results.sort((a, b) => a.startedAt - b.startedAt || a.seq - b.seq);
-      for (const r of results) {
+      results.sort((a, b) => a.r.startedAt - b.r.startedAt || a.r.seq - b.r.seq);
+      for (const { r, metricsJson } of results) {
         // A late result (older than what the state shows) is history, not news.
         if (state.lastResultAt !== null && r.startedAt < state.lastResultAt) continue;
         if (state.lastResultAt === null || r.status !== state.status) state.lastChangeAt = r.startedAt;
@@ -371,7 +388,7 @@ export class ResultWriter implements OnModuleDestroy {
         state.lastResultAt = r.startedAt;
         state.lastDurationMs = r.durationMs;
         state.lastSeq = r.seq;
-        state.metricsJson = JSON.stringify(r.metrics);
+        state.metricsJson = metricsJson;
         changed = true;
       }
       if (changed) next.push(state);
@@ -397,6 +414,22 @@ export class ResultWriter implements OnModuleDestroy {
       STATE_UPSERT,
     );
     return next;
+  }
+
+  /** The stored states of `checkIds` (those that have one): from memory where known, the rest read. */
+  private async currentStates(m: EntityManager, checkIds: readonly string[]): Promise<Map<string, CheckStateEntity>> {
+    const out = new Map<string, CheckStateEntity>();
+    const unknown: string[] = [];
+    for (const id of checkIds) {
+      const known = this.knownStates?.get(id);
+      if (known) out.set(id, known);
+      else unknown.push(id);
+    }
+    if (unknown.length > 0) {
+      const rows = await this.sql.selectIn<StateRow>(m, 'check_state', STATE_COLUMN_NAMES, 'check_id', unknown);
+      for (const row of rows) out.set(row.check_id as string, stateFromRow(row));
+    }
+    return out;
   }
 }
 
