@@ -61,7 +61,11 @@ export function useBrowser(): SpecBrowser {
         if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) seen.push(`console: ${m.text()}`);
       });
       page.on('pageerror', (e) => seen.push(`script error: ${e.message}`));
-      page.on('requestfailed', (r) => seen.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText ?? '?'}`));
+      page.on('requestfailed', (r) => {
+        // Leaving a live page closes its event stream: that is the stream ending, not failing.
+        if (r.resourceType() === 'eventsource' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
+        seen.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText ?? '?'}`);
+      });
       page.on('response', (r) => {
         if (r.status() >= 400 && r.request().resourceType() !== 'document') seen.push(`${r.status()} for ${r.request().resourceType()} ${r.url()}`);
       });
@@ -78,4 +82,12 @@ export function useBrowser(): SpecBrowser {
       return path;
     },
   };
+}
+
+/** Signs `page` in with a name and password (no second factor) and waits for the dashboard. */
+export async function signIn(page: Page, name: string, password: string): Promise<void> {
+  await page.goto('/sign-in');
+  await page.locator('input[name="name"]').fill(name);
+  await page.locator('input[name="password"]').fill(password);
+  await Promise.all([page.waitForURL('**/'), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
 }

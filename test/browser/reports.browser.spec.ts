@@ -9,7 +9,7 @@ import { ResultWriter } from '../../apps/collector/src/polling/result-writer.js'
 import type { StatusCode } from '../../apps/collector/src/storage/entities/index.js';
 import { CurrentState } from '../../apps/collector/src/state/current-state.js';
 import { startWebTestApp, type WebTestApp } from '../../apps/collector/src/web/testing.js';
-import { useBrowser } from './browser.js';
+import { signIn, useBrowser } from './browser.js';
 
 /**
  * The monthly SLA report as a viewer reads and prints it, in Chromium: the form, the table with
@@ -84,10 +84,7 @@ describe('the SLA report in a browser', () => {
     await web.app.get(HistoryUpkeep).rollUp();
     const password = await web.addUser('quality-office', 'viewer');
     page = await browser.newPage(web.base);
-    await page.goto('/sign-in');
-    await page.locator('input[name="name"]').fill('quality-office');
-    await page.locator('input[name="password"]').fill(password);
-    await Promise.all([page.waitForURL('**/'), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+    await signIn(page, 'quality-office', password);
   });
   after(() => web.close());
 
@@ -222,10 +219,7 @@ describe('the SLA report in a browser', () => {
     await alerting.tick();
     const password = await web.addUser('ward-lead', 'operator');
     const op = await browser.newPage(web.base);
-    await op.goto('/sign-in');
-    await op.locator('input[name="name"]').fill('ward-lead');
-    await op.locator('input[name="password"]').fill(password);
-    await Promise.all([op.waitForURL('**/'), op.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+    await signIn(op, 'ward-lead', password);
     await Promise.all([op.waitForURL('**/alerts'), op.getByRole('link', { name: 'Alerts' }).click()]);
     const row = op.locator('table.alerts tr', { hasText: 'AgentUnreachable' });
     assert.match(await row.innerText(), /FIRING/);

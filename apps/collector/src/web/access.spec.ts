@@ -13,6 +13,8 @@ import { startWebTestApp, type WebTestApp } from './testing.js';
  */
 const ROUTES: Record<string, AccessLevel> = {
   'GET /': 'viewer',
+  'GET /status/board': 'viewer',
+  'GET /live': 'viewer',
   [`GET ${STYLESHEET_PATH}`]: 'public',
   [`GET ${FAVICON_PATH}`]: 'public',
   'GET /healthz': 'public',
@@ -132,6 +134,14 @@ function registeredRoutes(web: WebTestApp): string[] {
   );
 }
 
+/** The answer's status, its body read — or, for an event stream (which never ends), left unread. */
+async function call(url: string, init: RequestInit): Promise<Response> {
+  const res = await fetch(url, init);
+  if (res.headers.get('content-type')?.startsWith('text/event-stream')) await res.body?.cancel();
+  else await res.arrayBuffer();
+  return res;
+}
+
 const fill = (path: string) => path.replace(/:(\w+)/g, (_, param: string) => `no-such-${param}`);
 
 describe('access: every route against every role', () => {
@@ -160,8 +170,7 @@ describe('access: every route against every role', () => {
       const url = `${web.base}${fill(path)}`;
       const body = method === 'GET' || method === 'DELETE' ? undefined : '{}';
       const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
-      const anonymous = await fetch(url, { method, body, headers, redirect: 'manual' });
-      await anonymous.arrayBuffer();
+      const anonymous = await call(url, { method, body, headers, redirect: 'manual' });
       if (level === 'public') {
         if ([401, 403].includes(anonymous.status)) failures.push(`${route}: anonymous got ${anonymous.status} from a public route`);
       } else if (path.startsWith('/api/')) {
@@ -170,8 +179,7 @@ describe('access: every route against every role', () => {
         failures.push(`${route}: anonymous got ${anonymous.status} ${anonymous.headers.get('location')}, not the sign-in page`);
       }
       for (const role of USER_ROLES) {
-        const res = await fetch(url, { method, body, headers: { ...headers, authorization: `Bearer ${tokens.get(role)}` }, redirect: 'manual' });
-        await res.arrayBuffer();
+        const res = await call(url, { method, body, headers: { ...headers, authorization: `Bearer ${tokens.get(role)}` }, redirect: 'manual' });
         const allowed = level === 'public' || level === 'self' || roleAtLeast(role, level);
         if (allowed && [401, 403].includes(res.status)) failures.push(`${route}: ${role} refused with ${res.status}`);
         if (!allowed && res.status !== 403) failures.push(`${route}: ${role} got ${res.status}, not 403`);

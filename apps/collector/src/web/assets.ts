@@ -38,5 +38,13 @@ export const LOCAL_TIME = asset(
 `,
 );
 
+/**
+ * htmx 2 (BSD-0; progressive enhancement from attributes: no build step, no framework) and its
+ * server-sent-events extension: the live dashboard. Configured by the layout's htmx-config meta
+ * tag (no inline indicator styles, no eval) so the Content-Security-Policy holds.
+ */
+export const HTMX = asset('htmx', 'js', vendored('htmx.org/dist/htmx.min.js'));
+export const HTMX_SSE = asset('htmx-sse', 'js', vendored('htmx-ext-sse/dist/sse.min.js'));
+
 /** Every asset by its path. */
-export const ASSETS: ReadonlyMap<string, Asset> = new Map([UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART, LOCAL_TIME].map((a) => [a.path, a]));
+export const ASSETS: ReadonlyMap<string, Asset> = new Map([UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART, LOCAL_TIME, HTMX, HTMX_SSE].map((a) => [a.path, a]));

@@ -9,9 +9,8 @@ import { PageErrorFilter } from './page-error.filter.js';
 import { formText, pageViewer, sendPage } from './page-response.js';
 import { SlaReportService } from './sla-report.service.js';
 import { CheckPage, rangeOf } from './views/check.page.js';
-import { ChecksPage, type ChecksFilter } from './views/checks.page.js';
-import { validateWith } from '#rounds/plugins';
-import { matchesTag, tagSelector } from '../shared/tags.js';
+import { ChecksPage } from './views/checks.page.js';
+import { checkMatcher, filterQuery, readCheckFilter } from './check-filter.js';
 
 const PAGE_SIZE = 50;
 
@@ -31,23 +30,18 @@ export class CheckPagesController {
   /** Every check, searched and filtered on the server (name, agent, plugin, state or stale, tag), 50 a page. */
   @Get()
   async list(@Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const filter: ChecksFilter = {
-      q: formText(query, 'q', 200).trim(),
-      agent: formText(query, 'agent', 100),
-      plugin: formText(query, 'plugin', 100),
-      state: formText(query, 'state', 20),
-      tag: formText(query, 'tag', 300).trim(),
-    };
-    const tag = filter.tag === '' ? null : validateWith(tagSelector, filter.tag);
+    const filter = readCheckFilter(query);
+    const { matches, tagError } = checkMatcher(filter);
     const all = (await this.checks.listViews()).map((c) => ({ ...c, agentName: this.state.agentName(c.agentId) }));
-    const needle = filter.q.toLowerCase();
-    const matching = all.filter(
-      (c) =>
-        (needle === '' || c.name.toLowerCase().includes(needle)) &&
-        (filter.agent === '' || c.agentName === filter.agent) &&
-        (filter.plugin === '' || c.plugin === filter.plugin) &&
-        (filter.state === '' || (filter.state === 'STALE' ? !!c.state?.stale : (c.state?.status ?? 'PENDING') === filter.state)) &&
-        (!tag || !tag.ok || matchesTag(c.effectiveTags, tag.value)),
+    const matching = all.filter((c) =>
+      matches({
+        name: c.name,
+        agentName: c.agentName,
+        plugin: c.plugin,
+        status: c.state?.status ?? 'PENDING',
+        stale: !!c.state?.stale,
+        tags: c.effectiveTags,
+      }),
     );
     const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
     const page = Math.min(pages, Math.max(1, Number.parseInt(formText(query, 'page', 10), 10) || 1));
@@ -56,16 +50,16 @@ export class CheckPagesController {
       <ChecksPage
         viewer={pageViewer(req)}
         filter={filter}
-        errors={tag && !tag.ok ? { tag: tag.errors[0]?.message ?? 'not a tag' } : {}}
+        errors={tagError ? { tag: tagError } : {}}
         rows={matching.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)}
         total={matching.length}
         page={page}
         pages={pages}
         agents={[...new Set(all.map((c) => c.agentName))].sort()}
         plugins={[...new Set(all.map((c) => c.plugin))].sort()}
-        query={new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== '')).toString()}
+        query={filterQuery(filter)}
       />,
-      tag && !tag.ok ? 400 : 200,
+      tagError ? 400 : 200,
     );
   }
 

@@ -25,6 +25,7 @@ import { MetricsController } from './metrics.controller.js';
 import { PagesController } from './pages.controller.js';
 import { SignInController } from './sign-in.controller.js';
 import { StatusPageService } from './status-page.service.js';
+import { LiveUpdates } from './live-updates.service.js';
 import { UsersPagesController } from './users.controller.js';
 import { ReportsPagesController } from './reports-pages.controller.js';
 import { CheckPagesController } from './check-pages.controller.js';
@@ -40,7 +41,7 @@ import { SlaReportService } from './sla-report.service.js';
  */
 @Module({
   imports: [AuthModule, AuditModule, UsersModule, InventoryModule, HistoryModule, PollingModule, AlertingModule, NotificationsModule, MetricsModule],
-  providers: [StatusPageService, SlaReportService, { provide: APP_GUARD, useExisting: AccessGuard }],
+  providers: [StatusPageService, LiveUpdates, SlaReportService, { provide: APP_GUARD, useExisting: AccessGuard }],
   controllers: [
     PagesController,
     SignInController,

@@ -1,18 +1,11 @@
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
+import type { CheckFilter } from '../check-filter.js';
+import { CheckFilterFields } from './check-filter-fields.js';
 import { Layout, Time, type FieldErrors, type Viewer } from './layout.js';
-
-/** The filters as typed. */
-export interface ChecksFilter {
-  q: string;
-  agent: string;
-  plugin: string;
-  state: string;
-  tag: string;
-}
 
 export interface ChecksModel {
   viewer: Viewer | undefined;
-  filter: ChecksFilter;
+  filter: CheckFilter;
   errors: FieldErrors;
   rows: (CheckWithStateView & { agentName: string })[];
   /** How many match, over every page. */
@@ -25,24 +18,6 @@ export interface ChecksModel {
   query: string;
 }
 
-export const CHECK_STATES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN', 'PENDING', 'STALE'] as const;
-
-function Choice({ name, value, options, label }: { name: keyof ChecksFilter; value: string; options: readonly string[]; label: string }) {
-  return (
-    <label>
-      {label}
-      <select name={name}>
-        <option value="">any</option>
-        {options.map((o) => (
-          <option value={o} selected={o === value}>
-            {o}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
-
 /** Every check, searched and filtered on the server, a page at a time. */
 export function ChecksPage(m: ChecksModel) {
   const f = m.filter;
@@ -51,29 +26,7 @@ export function ChecksPage(m: ChecksModel) {
     <Layout title="Checks" viewer={m.viewer} section="checks">
       <h1>Checks</h1>
       <form class="report-filter" method="get" action="/checks">
-        <label>
-          Name contains
-          <input type="search" name="q" value={f.q} />
-        </label>
-        <Choice name="agent" label="Agent" value={f.agent} options={m.agents} />
-        <Choice name="plugin" label="Plugin" value={f.plugin} options={m.plugins} />
-        <Choice name="state" label="State" value={f.state} options={CHECK_STATES} />
-        <label>
-          Tag
-          <span class="hint">key=value or key</span>
-          <input
-            type="text"
-            name="tag"
-            value={f.tag}
-            aria-invalid={m.errors['tag'] ? 'true' : undefined}
-            aria-describedby={m.errors['tag'] ? 'tag-error' : undefined}
-          />
-          {m.errors['tag'] ? (
-            <span class="field-error" id="tag-error">
-              {m.errors['tag']}
-            </span>
-          ) : null}
-        </label>
+        <CheckFilterFields filter={f} errors={m.errors} agents={m.agents} plugins={m.plugins} />
         <button type="submit">Filter</button>
       </form>
       <p class="muted">

@@ -24,7 +24,8 @@ export function Layout(props: {
   viewer?: Viewer | undefined;
   section?: Section;
   narrow?: boolean;
-  refreshSeconds?: number;
+  /** Reload every so many seconds when scripts do not run (pages that are live through htmx otherwise). */
+  refreshWithoutScriptSeconds?: number;
   /** Extra files the page needs (views/assets.ts paths): stylesheets, and scripts run deferred. */
   assets?: { stylesheets?: string[]; scripts?: string[] };
   children: ComponentChildren;
@@ -40,7 +41,13 @@ export function Layout(props: {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width,initial-scale=1" />
-        {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
+        {props.refreshWithoutScriptSeconds ? (
+          <noscript>
+            <meta http-equiv="refresh" content={String(props.refreshWithoutScriptSeconds)} />
+          </noscript>
+        ) : null}
+        {/* htmx would insert a <style> (refused by the CSP) and may evaluate attribute code: neither is wanted. */}
+        <meta name="htmx-config" content={HTMX_CONFIG} />
         <title>{`${props.title} — Rounds`}</title>
         <link rel="stylesheet" href={STYLESHEET_PATH} />
         <link rel="icon" type="image/svg+xml" href={FAVICON_PATH} />
@@ -151,6 +158,8 @@ export type FieldErrors = Partial<Record<string, string>>;
 export function renderPage(page: preact.VNode): string {
   return `<!doctype html>${renderToString(page)}`;
 }
+
+const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: false, selfRequestsOnly: true });
 
 const CONTENT_MARK = '\u0000content\u0000';
 

@@ -2,15 +2,32 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { h } from 'preact';
 import { renderToString } from 'preact-render-to-string';
-import { ago, AgentRow, CheckRow, renderStatusContent, StatusContentRenderer, StatusFrame, type StatusPageCheck, type StatusPageModel } from './status.page.js';
+import {
+  ago,
+  AgentCard,
+  Board,
+  CheckCard,
+  renderStatusContent,
+  sectionsOf,
+  StatusContentRenderer,
+  type Grouping,
+  type StatusPageCheck,
+  type StatusPageModel,
+} from './status.page.js';
 
-/** The content rendered by preact in one pass, rows inline: what the cached renderer must reproduce byte for byte. */
-function renderedWhole(m: StatusPageModel): string {
+/** The board rendered by preact in one pass, cards inline: what the cached renderer must reproduce byte for byte. */
+function renderedWhole(m: StatusPageModel, grouping: Grouping = { by: 'none' }, shown = m.checks): string {
+  const sections = sectionsOf(shown, grouping);
+  const down = m.agents.filter((a) => a.state !== 'UP');
   return renderToString(
-    h(StatusFrame, {
+    h(Board, {
       model: m,
-      agentRows: m.agents.map((a) => h(AgentRow, { a, age: ago(m.now, a.lastSeenAt) })),
-      checkRows: m.checks.map((c) => h(CheckRow, { c, age: ago(m.now, c.lastResultAt) })),
+      shown,
+      sections,
+      downAgents: down,
+      agentCards: down.map((a) => h(AgentCard, { a, age: ago(m.now, a.lastSeenAt) })),
+      sectionCards: (s) => s.checks.map((c) => h(CheckCard, { c, age: ago(m.now, c.lastResultAt) })),
+      refreshUrl: '/status/board',
     }),
   );
 }
@@ -22,6 +39,7 @@ function check(overrides: Partial<StatusPageCheck> = {}): StatusPageCheck {
   return {
     id: 'c1',
     name: 'PACS C-ECHO',
+    agentId: 'a1',
     agent: 'ward-3',
     plugin: 'dicom-echo',
     status: 'OK',
@@ -29,6 +47,7 @@ function check(overrides: Partial<StatusPageCheck> = {}): StatusPageCheck {
     lastResultAt: NOW - 30_000,
     enabled: true,
     stale: null,
+    tags: {},
     ...overrides,
   };
 }
@@ -43,12 +62,12 @@ function model(overrides: Partial<StatusPageModel> = {}): StatusPageModel {
   };
 }
 
-describe('statusPage', () => {
+describe('the status board', () => {
   it('escapes markup in a check summary sent by an agent', () => {
     const page = renderStatusContent(model({ checks: [check({ summary: `HTTP 500: ${XSS}` })] }));
     assert.ok(!page.includes(XSS), 'the summary was rendered as markup');
     // preact-render-to-string escapes < and & in text (and quotes in attributes): no tag can open; a bare > is inert.
-    assert.ok(page.includes('<td class="summary">HTTP 500: &lt;img src=x onerror=alert(1)></td>'));
+    assert.ok(page.includes('<span class="summary">HTTP 500: &lt;img src=x onerror=alert(1)></span>'));
   });
 
   it('escapes markup and quotes in every agent- or user-supplied field', () => {
@@ -57,35 +76,99 @@ describe('statusPage', () => {
       model({
         version: evil,
         agents: [{ id: evil, name: evil, address: evil, state: evil, lastSeenAt: null, lastError: evil, checks: 0 }],
-        checks: [check({ id: evil, name: evil, agent: evil, plugin: evil, status: evil, summary: evil })],
+        checks: [check({ id: evil, name: evil, agent: evil, plugin: evil, status: evil, summary: evil, tags: { site: evil } })],
       }),
+      { by: 'tag', key: 'site' },
     );
     assert.ok(!page.includes('<script>'), 'a script tag got through');
     assert.ok(page.includes('data-agent="&quot;>&lt;script>alert(1)&lt;/script>"'));
     assert.ok(page.includes('data-check="&quot;>&lt;script>alert(1)&lt;/script>"'));
   });
 
+  it('shows every status as a word with a shape beside it, not as a colour alone', () => {
+    const page = renderStatusContent(model({ checks: ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN', 'PENDING'].map((status, i) => check({ id: `c${i}`, status })) }));
+    for (const [status, icon] of [
+      ['OK', '✓'],
+      ['WARNING', '▲'],
+      ['CRITICAL', '✕'],
+      ['UNKNOWN', '?'],
+      ['PENDING', '…'],
+    ])
+      assert.ok(page.includes(`<span class="badge ${status}"><span aria-hidden="true">${icon} </span>${status}</span>`), status);
+  });
+
   it('marks a stale check with a badge, says why, and counts the stale ones apart', () => {
     const page = renderStatusContent(model({ checks: [check({ stale: `agent DOWN ${XSS}` }), check({ id: 'c2' })] }));
-    assert.match(page, /<tr data-check="c1" class="stale"><td><span class="badge OK">OK<\/span> <span class="badge STALE" title="agent DOWN &lt;img/);
+    assert.match(page, /<li class="tile s-OK stale" data-check="c1">.*<span class="badge STALE" title="agent DOWN &lt;img/);
     assert.match(page, /stale: agent DOWN &lt;img src=x onerror=alert\(1\)><\/span>/);
-    assert.doesNotMatch(page, /<tr data-check="c2" class="stale"/);
-    assert.match(page, /<span class="badge STALE">STALE<\/span> 1 \(counted above/);
+    assert.match(page, /<li class="tile s-OK" data-check="c2">/);
+    assert.match(page, /<span aria-hidden="true">◷ <\/span>STALE<\/span> 1 \(counted above/);
     assert.doesNotMatch(renderStatusContent(model({ checks: [check()] })), /badge STALE/);
   });
 
-  it('counts checks by status', () => {
-    const page = renderStatusContent(model({ checks: [check({ id: 'a' }), check({ id: 'b', status: 'CRITICAL' }), check({ id: 'c', status: 'CRITICAL' })] }));
-    assert.ok(page.includes('<span class="badge OK">OK</span> 1</span>'));
-    assert.ok(page.includes('<span class="badge CRITICAL">CRITICAL</span> 2</span>'));
-    assert.ok(page.includes('<span class="badge WARNING">WARNING</span> 0</span>'));
-    assert.ok(page.includes('<h2>Checks (3)</h2>'));
+  it('counts the checks shown by status, and says how many of all they are', () => {
+    const m = model({ checks: [check({ id: 'a' }), check({ id: 'b', status: 'CRITICAL' }), check({ id: 'c', status: 'CRITICAL' })] });
+    const page = renderStatusContent(m);
+    assert.ok(page.includes('OK</span> 1</span>'));
+    assert.ok(page.includes('CRITICAL</span> 2</span>'));
+    assert.ok(page.includes('WARNING</span> 0</span>'));
+    assert.ok(page.includes('3 checks · 1 of 1 agents up'));
+    const some = new StatusContentRenderer().render(m, {
+      shown: m.checks.slice(1),
+      sections: sectionsOf(m.checks.slice(1), { by: 'none' }),
+      refreshUrl: '/status/board',
+    });
+    assert.ok(some.includes('2 of 3 checks'));
+    assert.ok(some.includes('OK</span> 0</span>'));
   });
 
-  it('says how long ago results and agents were seen, and "never" when they were not', () => {
+  it('puts the worst first: critical, warning, unknown, pending, then OK, by name within each', () => {
     const page = renderStatusContent(
       model({
-        agents: [{ id: 'a1', name: 'ward-3', address: 'h:1', state: 'PENDING', lastSeenAt: null, lastError: null, checks: 0 }],
+        checks: [
+          check({ id: 'ok-b', name: 'b', status: 'OK' }),
+          check({ id: 'crit', name: 'z', status: 'CRITICAL' }),
+          check({ id: 'ok-a', name: 'a', status: 'OK' }),
+          check({ id: 'warn', name: 'y', status: 'WARNING' }),
+          check({ id: 'pend', name: 'x', status: 'PENDING' }),
+        ],
+      }),
+    );
+    const order = [...page.matchAll(/data-check="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(order, ['crit', 'warn', 'pend', 'ok-a', 'ok-b']);
+  });
+
+  it('groups by agent, plugin or a tag, the checks without that tag last', () => {
+    const checks = [
+      check({ id: 'n1', tags: { site: 'north' }, agent: 'pacs-2', plugin: 'http' }),
+      check({ id: 'x1', tags: {}, agent: 'pacs-1' }),
+      check({ id: 's1', tags: { site: 'south' }, status: 'CRITICAL', agent: 'pacs-1' }),
+    ];
+    const titles = (g: Grouping) => sectionsOf(checks, g).map((s) => [s.title, s.checks.map((c) => c.id)]);
+    assert.deepEqual(titles({ by: 'tag', key: 'site' }), [
+      ['north', ['n1']],
+      ['south', ['s1']],
+      ['(no site)', ['x1']],
+    ]);
+    assert.deepEqual(titles({ by: 'agent' }), [
+      ['pacs-1', ['s1', 'x1']],
+      ['pacs-2', ['n1']],
+    ]);
+    assert.deepEqual(titles({ by: 'plugin' }), [
+      ['dicom-echo', ['s1', 'x1']],
+      ['http', ['n1']],
+    ]);
+    const page = renderStatusContent(model({ checks }), { by: 'tag', key: 'site' });
+    assert.match(page, /<h2>north <span class="muted">\(1\)<\/span><\/h2>/);
+  });
+
+  it('lists the agents that are not up with their last error, and says how long ago things were seen', () => {
+    const page = renderStatusContent(
+      model({
+        agents: [
+          { id: 'a1', name: 'ward-3', address: 'h:1', state: 'DOWN', lastSeenAt: null, lastError: 'connection refused: is rounds-agent running?', checks: 0 },
+          { id: 'a2', name: 'ward-4', address: 'h:2', state: 'UP', lastSeenAt: NOW, lastError: null, checks: 3 },
+        ],
         checks: [
           check({ id: 'seconds', lastResultAt: NOW - 30_000 }),
           check({ id: 'minutes', lastResultAt: NOW - 10 * 60_000 }),
@@ -93,37 +176,62 @@ describe('statusPage', () => {
         ],
       }),
     );
-    assert.ok(page.includes('<td>never</td>'));
-    assert.ok(page.includes('<td>30 s ago</td>'));
-    assert.ok(page.includes('<td>10 min ago</td>'));
-    assert.ok(page.includes('<td>3 h ago</td>'));
+    assert.ok(page.includes('<h2 id="agents-down">Agents not up (1)</h2>'));
+    assert.ok(page.includes('connection refused: is rounds-agent running?'));
+    assert.ok(!page.includes('data-agent="a2"'), 'an agent that is up is not a problem card');
+    assert.ok(page.includes('<span class="age">last seen never</span>'));
+    assert.ok(page.includes('<span class="age">30 s ago</span>'));
+    assert.ok(page.includes('<span class="age">10 min ago</span>'));
+    assert.ok(page.includes('<span class="age">3 h ago</span>'));
   });
 
-  it('marks a disabled check, its name a link to its page', () => {
+  it('marks a paused check, its name a link to its page', () => {
     const c = check({ enabled: false });
     const page = renderStatusContent(model({ checks: [c] }));
-    assert.ok(page.includes(`<a href="/checks/${c.id}">PACS C-ECHO</a><span class="muted"> (disabled)</span>`), page);
+    assert.ok(page.includes(`<a class="name" href="/checks/${c.id}">PACS C-ECHO</a><span class="muted">ward-3 · dicom-echo · paused</span>`), page);
   });
 
   it('tells a new user how to add agents and checks when there are none', () => {
     const page = renderStatusContent(model({ agents: [], checks: [] }));
     assert.ok(page.includes('<code>rounds-agent init --config agent.yaml</code>'));
     assert.ok(page.includes('<code>POST /api/v1/checks</code>'));
-    assert.ok(!page.includes('<table>'));
+    assert.ok(!page.includes('class="tiles"'));
   });
 
-  it('puts the page together from cached rows exactly as rendering it whole would, as ages move and rows change', () => {
+  it('asks the server for the board again on each status event, with its filters', () => {
+    const m = model();
+    const page = new StatusContentRenderer().render(m, {
+      shown: m.checks,
+      sections: sectionsOf(m.checks, { by: 'none' }),
+      refreshUrl: '/status/board?state=CRITICAL&group=agent',
+    });
+    assert.ok(
+      page.startsWith('<div id="board" hx-get="/status/board?state=CRITICAL&amp;group=agent" hx-trigger="sse:status" hx-swap="outerHTML">'),
+      page.slice(0, 200),
+    );
+  });
+
+  it('puts the board together from cached cards exactly as rendering it whole would, as ages move, cards change and filters differ', () => {
     const renderer = new StatusContentRenderer();
-    const base = model({ checks: [check({ id: 'c1' }), check({ id: 'c2', summary: 'slow: 900 ms' })] });
-    assert.equal(renderer.render(base), renderedWhole(base));
+    const render = (m: StatusPageModel, grouping: Grouping = { by: 'none' }, shown = m.checks) =>
+      renderer.render(m, { shown, sections: sectionsOf(shown, grouping), refreshUrl: '/status/board' });
+    const base = model({
+      agents: [{ id: 'a9', name: 'ward-9', address: 'h:9', state: 'DOWN', lastSeenAt: NOW - 90_000, lastError: 'refused', checks: 2 }],
+      checks: [check({ id: 'c1', tags: { site: 'north' } }), check({ id: 'c2', summary: 'slow: 900 ms' })],
+    });
+    assert.equal(render(base), renderedWhole(base));
+    assert.equal(render(base, { by: 'tag', key: 'site' }), renderedWhole(base, { by: 'tag', key: 'site' }), 'grouped, in the same round');
+    assert.equal(render(base, { by: 'none' }, base.checks.slice(1)), renderedWhole(base, { by: 'none' }, base.checks.slice(1)), 'filtered');
+    renderer.endRound();
     const later = { ...base, now: base.now + 7_000 };
-    assert.equal(renderer.render(later), renderedWhole(later), 'only the ages moved');
+    assert.equal(render(later), renderedWhole(later), 'only the ages moved');
+    renderer.endRound();
     const changed = { ...later, checks: [check({ id: 'c1', status: 'CRITICAL', summary: 'refused <b>' }), later.checks[1]!] };
-    assert.equal(renderer.render(changed), renderedWhole(changed), 'a changed row is rendered anew');
+    assert.equal(render(changed), renderedWhole(changed), 'a changed card is rendered anew');
     // A summary holding the cut mark itself is rendered whole rather than cut in the wrong place.
     const marked = { ...changed, checks: [check({ id: 'c3', summary: 'x\u0000age\u0000y' })] };
-    assert.equal(renderer.render(marked), renderedWhole(marked));
+    assert.equal(render(marked), renderedWhole(marked));
     const empty = model({ agents: [], checks: [] });
-    assert.equal(renderer.render(empty), renderedWhole(empty));
+    assert.equal(render(empty), renderedWhole(empty));
   });
 });

@@ -26,7 +26,7 @@ form.stack{display:flex;flex-direction:column;gap:12px;max-width:420px}
 form.inline{display:inline}td>form.inline{white-space:nowrap}th{white-space:nowrap}
 label{display:flex;flex-direction:column;gap:4px;font-weight:600}
 label .hint{font-weight:400;color:var(--muted);font-size:13px}
-input[type=text],input[type=password],input[type=date],select{font:inherit;padding:6px 8px;border:1px solid #b8c0cc;border-radius:4px}
+input[type=text],input[type=search],input[type=password],input[type=date],select{font:inherit;padding:6px 8px;border:1px solid #b8c0cc;border-radius:4px}
 input[aria-invalid=true]{border-color:var(--crit);outline:1px solid var(--crit)}
 .field-error{color:var(--crit);font-weight:600;font-size:13px}
 button{font:inherit;padding:6px 14px;border-radius:4px;border:1px solid #2c4a73;background:#2c4a73;color:#fff;cursor:pointer}
@@ -39,9 +39,13 @@ ol.codes{columns:2;font:15px/1.8 ui-monospace,Menlo,Consolas,monospace}
 .qr{width:220px;height:220px;display:block;margin:8px 0;image-rendering:pixelated}
 .muted{color:var(--muted)}.summary{max-width:640px;word-break:break-word}
 .badge{display:inline-block;min-width:72px;text-align:center;border-radius:3px;padding:1px 6px;font-weight:600;color:#fff}
-.OK,.UP{background:var(--ok)}.WARNING{background:#ed8c00}.CRITICAL,.DOWN{background:var(--crit)}.UNKNOWN,.PENDING{background:#6b7280}
+.OK,.UP{background:var(--ok)}.WARNING{background:var(--warn)}.CRITICAL,.DOWN{background:var(--crit)}.UNKNOWN,.PENDING{background:#6b7280}
 .STALE{background:#fff;color:#6b7280;border:1px dashed #6b7280}.stale td{color:#6b7280}
-.counts span{margin-right:12px}
+.counts span{margin-right:12px}.counts .badge span{margin:0}
+ul.tiles{list-style:none;margin:0 0 16px;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:8px}
+li.tile{background:#fff;border:1px solid var(--line);border-left:6px solid #6b7280;border-radius:4px;padding:8px 10px;display:flex;flex-direction:column;gap:2px;min-width:0}
+li.tile.s-OK{border-left-color:var(--ok)}li.tile.s-WARNING{border-left-color:var(--warn)}li.tile.s-CRITICAL{border-left-color:var(--crit)}li.tile.stale{border-left-style:dashed}
+li.tile .name{font-weight:600;word-break:break-word}li.tile .summary{font-size:13px;max-height:3.9em;overflow:hidden}li.tile .age{font-size:12px;color:var(--muted)}
 .actions{display:flex;gap:6px;flex-wrap:wrap}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:8px 0 16px}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 nav.ranges{display:flex;gap:16px;margin:8px 0}nav.ranges a[aria-current]{font-weight:700;text-decoration:none;color:var(--ink)}
