@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   CHECK_STATUSES,
@@ -59,6 +60,23 @@ export interface CheckStateView {
   /** ms since the latest result started. */
   ageMs: number | null;
   agentState: AgentState;
+}
+
+/** What running a check once gave (not stored). */
+export interface RunResult {
+  status: CheckStatus;
+  reason: string;
+  summary: string;
+  durationMs: number;
+  startedAt: number;
+  metrics: readonly { name: string; value: number; unit: string }[];
+}
+
+/** A plugin a check may use, with the JSON Schema of its config. */
+export interface PluginForm {
+  name: string;
+  description: string;
+  schema: unknown;
 }
 
 /** A check with its current state: what the API lists. */
@@ -186,13 +204,43 @@ export class ChecksService {
   }
 
   /** Runs the check on its agent now and returns the result (not stored). */
-  async runNow(id: string) {
+  async runNow(id: string): Promise<RunResult> {
     const check = await this.get(id);
-    const agent = await this.agents.get(check.agentId);
+    return this.runOn(await this.agents.get(check.agentId), { ...check, config: JSON.parse(check.configJson) as Record<string, unknown> });
+  }
+
+  /**
+   * Runs a config that is not saved (yet) on an agent — "test now" in the check form: checked
+   * against the plugin's schema first, like a save. With `existingId`, secrets sent back as the
+   * redacted placeholder are the stored check's.
+   */
+  async testRun(
+    spec: { agent: string; plugin: string; config: Record<string, unknown>; intervalMs: number; timeoutMs: number },
+    existingId?: string,
+  ): Promise<RunResult> {
+    const agent = await this.agents.get(spec.agent);
+    let config = spec.config;
+    if (existingId !== undefined) {
+      const existing = await this.get(existingId);
+      config = restoreRedacted(this.registry.get(existing.plugin)?.jsonSchema, config, JSON.parse(existing.configJson)) as Record<string, unknown>;
+    }
+    this.validateConfig(
+      spec.plugin,
+      config,
+      descriptionOf(agent)?.plugins.map((p) => p.name),
+    );
+    // A fresh id: the agent keeps no state between runs of a check it does not know.
+    return this.runOn(agent, { id: `test-${randomUUID()}`, plugin: spec.plugin, config, intervalMs: spec.intervalMs, timeoutMs: spec.timeoutMs });
+  }
+
+  private async runOn(
+    agent: AgentEntity,
+    check: { id: string; plugin: string; config: Record<string, unknown>; intervalMs: number; timeoutMs: number },
+  ): Promise<RunResult> {
     try {
       const answer = await this.pool.runCheck(
         endpointOf(agent),
-        { check: { id: check.id, plugin: check.plugin, configJson: check.configJson, intervalMs: check.intervalMs, timeoutMs: check.timeoutMs } },
+        { check: { id: check.id, plugin: check.plugin, configJson: JSON.stringify(check.config), intervalMs: check.intervalMs, timeoutMs: check.timeoutMs } },
         check.timeoutMs + this.config.pollTimeoutMs,
       );
       const r = boundResult(answer).result;
@@ -208,6 +256,32 @@ export class ChecksService {
       if (e instanceof AgentCallError) throw new ConflictError(e.message);
       throw e;
     }
+  }
+
+  /**
+   * The plugins a check on this agent may use, each with the JSON Schema of its config (the
+   * check form is made from it): those the agent described — a built-in's schema from this
+   * collector's registry, a custom one's as the agent sent it — or every built-in before the
+   * agent was first described.
+   */
+  async pluginsFor(agentIdOrName: string): Promise<PluginForm[]> {
+    const described = descriptionOf(await this.agents.get(agentIdOrName))?.plugins;
+    if (!described)
+      return this.registry
+        .names()
+        .map((name) => ({ name, description: this.registry.get(name)!.plugin.description, schema: this.registry.get(name)!.jsonSchema }));
+    return described.map((p) => {
+      const builtIn = this.registry.get(p.name);
+      let schema: unknown = builtIn?.jsonSchema;
+      if (!schema) {
+        try {
+          schema = JSON.parse(p.configSchemaJson) as unknown;
+        } catch {
+          schema = {};
+        }
+      }
+      return { name: p.name, description: p.description, schema };
+    });
   }
 
   /** The check's current state from the read model (null before its first result, or without a read model). */

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AlertingService } from '../alerting/alerting.service.js';
 import { Access } from '../auth/access.decorator.js';
@@ -8,11 +8,20 @@ import { CurrentState } from '../state/current-state.js';
 import { PageErrorFilter } from './page-error.filter.js';
 import { formText, pageViewer, sendPage } from './page-response.js';
 import { SlaReportService } from './sla-report.service.js';
+import { ConflictError } from '../shared/errors.js';
+import type { NoticeKind } from './views/layout.js';
 import { CheckPage, rangeOf } from './views/check.page.js';
 import { ChecksPage } from './views/checks.page.js';
 import { checkMatcher, filterQuery, readCheckFilter } from './check-filter.js';
 
 const PAGE_SIZE = 50;
+const DONE: Record<string, string> = {
+  created: 'Check added: its first result comes with the next poll of its agent.',
+  saved: 'Check saved.',
+  paused: 'Check paused: it keeps its history and runs again when resumed.',
+  resumed: 'Check resumed.',
+  deleted: 'Check deleted.',
+};
 
 /** The checks pages: every check searched and filtered, and a check's own page (state, uptime, charts, incidents, latest results). */
 @Controller('checks')
@@ -58,6 +67,7 @@ export class CheckPagesController {
         agents={[...new Set(all.map((c) => c.agentName))].sort()}
         plugins={[...new Set(all.map((c) => c.plugin))].sort()}
         query={filterQuery(filter)}
+        notice={formText(query, 'done', 10) === 'deleted' ? DONE['deleted'] : undefined}
       />,
       tagError ? 400 : 200,
     );
@@ -65,6 +75,29 @@ export class CheckPagesController {
 
   @Get(':id')
   async page(@Param('id') id: string, @Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const done = DONE[formText(query, 'done', 10)];
+    await this.render(id, query, req, res, done ? { kind: 'ok', text: done } : undefined);
+  }
+
+  /** "Check now": runs the check on its agent at once and shows what it gave (not stored; the next poll brings the stored result). */
+  @Post(':id/run')
+  @Access('operator')
+  async run(@Param('id') id: string, @Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    let notice: { kind: NoticeKind; text: string };
+    try {
+      const r = await this.checks.runNow(id);
+      notice = {
+        kind: r.status === 'OK' ? 'ok' : 'error',
+        text: `Checked now: ${r.status} — ${r.summary} (${r.durationMs} ms). The next poll stores the result.`,
+      };
+    } catch (e) {
+      if (!(e instanceof ConflictError)) throw e;
+      notice = { kind: 'error', text: `Could not check now: ${e.message}` };
+    }
+    await this.render(id, query, req, res, notice);
+  }
+
+  private async render(id: string, query: unknown, req: Request, res: Response, notice: { kind: NoticeKind; text: string } | undefined): Promise<void> {
     const check = await this.checks.getView(id);
     const { range, from, to } = rangeOf(formText(query, 'range', 10), Date.now());
     const [uptime, history, series, incidents, recent] = await Promise.all([
@@ -88,6 +121,7 @@ export class CheckPagesController {
         series={series}
         incidents={incidents}
         recent={recent}
+        notice={notice}
       />,
     );
   }

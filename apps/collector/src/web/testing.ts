@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DataSource } from 'typeorm';
-import { ManualClock } from '#rounds/common';
+import { ManualClock, systemClock } from '#rounds/common';
 import { createCollectorApp } from '../cli/app.js';
 import { readCollectorConfig } from '../config/env.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
@@ -95,13 +95,15 @@ export interface WebTestApp {
 
 /**
  * The whole serving collector in-process (every module, the access guard, the security headers),
- * on a loopback port, with a fresh data dir and a clock the spec moves.
+ * on a loopback port, with a fresh data dir and a clock the spec moves (or, with `realTime`, the
+ * system's: the poller then polls real agents as the collector does).
  */
-export async function startWebTestApp(env: Record<string, string> = {}): Promise<WebTestApp> {
+export async function startWebTestApp(env: Record<string, string> = {}, options: { realTime?: boolean } = {}): Promise<WebTestApp> {
   const root = await mkdtemp(join(tmpdir(), 'rounds-web-'));
   const config = readCollectorConfig({ ROUNDS_DATA_DIR: join(root, 'data'), ROUNDS_HTTP_PORT: '0', ROUNDS_LOG_LEVEL: 'error', ...env });
   const clock = new ManualClock(Date.now());
-  const { app, firstAdmin } = await createCollectorApp(config, { logger: false, clock });
+  // realTime: the app runs on the system clock (the poller polls real agents on its own); `clock` is then not the app's.
+  const { app, firstAdmin } = await createCollectorApp(config, { logger: false, clock: options.realTime ? systemClock : clock });
   await app.listen(0, '127.0.0.1');
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const users = app.get(UsersService);

@@ -29,6 +29,7 @@ import { LiveUpdates } from './live-updates.service.js';
 import { UsersPagesController } from './users.controller.js';
 import { ReportsPagesController } from './reports-pages.controller.js';
 import { CheckPagesController } from './check-pages.controller.js';
+import { CheckEditController } from './check-edit.controller.js';
 import { AgentPagesController } from './agent-pages.controller.js';
 import { AlertsPagesController } from './alerts-pages.controller.js';
 import { AuditPagesController } from './audit-pages.controller.js';
@@ -48,6 +49,8 @@ import { SlaReportService } from './sla-report.service.js';
     AccountController,
     UsersPagesController,
     ReportsPagesController,
+    // Before the check pages: /checks/new must not be taken for the page of a check named "new".
+    CheckEditController,
     CheckPagesController,
     AgentPagesController,
     AlertsPagesController,

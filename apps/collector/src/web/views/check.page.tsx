@@ -2,7 +2,8 @@ import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { Incident } from '../../alerting/incidents.js';
 import type { History, Series, Uptime } from '../../history/history.service.js';
 import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from '../assets.js';
-import { Layout, Time, type Viewer } from './layout.js';
+import { CsrfField, Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
+import { StatusBadge } from './status.page.js';
 
 /** The ranges the history pages offer, as `?range=`. */
 export const CHECK_RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
@@ -58,6 +59,39 @@ export interface CheckPageModel {
   series: Series[];
   incidents: Incident[];
   recent: { startedAt: number; status: string; durationMs: number; summary: string }[];
+  /** What the last action did (saved, paused…), or what "check now" gave. */
+  notice?: { kind: NoticeKind; text: string } | undefined;
+}
+
+/** An operator's buttons on a check's page: change it, copy it, pause or resume it, run it now, delete it. */
+function CheckActions({ m }: { m: CheckPageModel }) {
+  const { check } = m;
+  const csrf = m.viewer?.csrf ?? '';
+  return (
+    <div class="actions no-print">
+      <a class="button" href={`/checks/${check.id}/edit`}>
+        Edit
+      </a>
+      <a class="button secondary" href={`/checks/new?clone=${check.id}`}>
+        Clone
+      </a>
+      <form class="inline" method="post" action={`/checks/${check.id}/run`}>
+        <CsrfField token={csrf} />
+        <button type="submit" class="secondary">
+          Check now
+        </button>
+      </form>
+      <form class="inline" method="post" action={`/checks/${check.id}/${check.enabled ? 'pause' : 'resume'}`}>
+        <CsrfField token={csrf} />
+        <button type="submit" class="secondary">
+          {check.enabled ? 'Pause' : 'Resume'}
+        </button>
+      </form>
+      <a class="button danger" href={`/checks/${check.id}/delete`}>
+        Delete
+      </a>
+    </div>
+  );
 }
 
 export function duration(ms: number): string {
@@ -97,13 +131,18 @@ export function CheckPage(m: CheckPageModel) {
       <p class="muted">
         <a href="/">Status</a> › {m.agent}
       </p>
-      <h1>{check.name}</h1>
+      <h1>
+        {check.name}
+        {check.enabled ? null : <span class="muted"> (paused)</span>}
+      </h1>
+      {m.notice ? <Notice kind={m.notice.kind}>{m.notice.text}</Notice> : null}
+      {m.viewer && m.viewer.role !== 'viewer' && m.viewer.csrf !== '' ? <CheckActions m={m} /> : null}
       <p>
-        <span class={`badge ${s?.status ?? 'PENDING'}`}>{s?.status ?? 'PENDING'}</span>
+        <StatusBadge status={s?.status ?? 'PENDING'} />
         {s?.stale ? (
           <>
             {' '}
-            <span class="badge STALE">STALE</span>
+            <StatusBadge status="STALE" />
           </>
         ) : null}{' '}
         {s ? s.summary : 'No result yet.'}

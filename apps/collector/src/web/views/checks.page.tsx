@@ -1,7 +1,7 @@
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { CheckFilter } from '../check-filter.js';
 import { CheckFilterFields } from './check-filter-fields.js';
-import { Layout, Time, type FieldErrors, type Viewer } from './layout.js';
+import { Layout, Notice, Time, type FieldErrors, type Viewer } from './layout.js';
 
 export interface ChecksModel {
   viewer: Viewer | undefined;
@@ -14,6 +14,8 @@ export interface ChecksModel {
   pages: number;
   agents: string[];
   plugins: string[];
+  /** What the last action did (a deleted check). */
+  notice?: string | undefined;
   /** The filter as a query string, to page with. */
   query: string;
 }
@@ -25,6 +27,14 @@ export function ChecksPage(m: ChecksModel) {
   return (
     <Layout title="Checks" viewer={m.viewer} section="checks">
       <h1>Checks</h1>
+      {m.notice ? <Notice kind="ok">{m.notice}</Notice> : null}
+      {m.viewer && m.viewer.role !== 'viewer' && m.viewer.csrf !== '' ? (
+        <p>
+          <a class="button" href="/checks/new">
+            Add a check
+          </a>
+        </p>
+      ) : null}
       <form class="report-filter" method="get" action="/checks">
         <CheckFilterFields filter={f} errors={m.errors} agents={m.agents} plugins={m.plugins} />
         <button type="submit">Filter</button>

@@ -188,8 +188,8 @@ export function Board(props: {
           </span>
         ) : null}
         <span class="muted">
-          {shown.length === model.checks.length ? `${shown.length} checks` : `${shown.length} of ${model.checks.length} checks`} · {up} of {model.agents.length}{' '}
-          agents up · collector {model.version}
+          {shown.length === model.checks.length ? `${shown.length} check${shown.length === 1 ? '' : 's'}` : `${shown.length} of ${model.checks.length} checks`}{' '}
+          · {up} of {model.agents.length} agents up · collector {model.version}
         </span>
       </p>
       {model.agents.length === 0 ? (

@@ -30,6 +30,8 @@ input[type=text],input[type=search],input[type=password],input[type=date],select
 input[aria-invalid=true]{border-color:var(--crit);outline:1px solid var(--crit)}
 .field-error{color:var(--crit);font-weight:600;font-size:13px}
 button{font:inherit;padding:6px 14px;border-radius:4px;border:1px solid #2c4a73;background:#2c4a73;color:#fff;cursor:pointer}
+a.button{display:inline-block;font:inherit;padding:6px 14px;border-radius:4px;border:1px solid #2c4a73;background:#2c4a73;color:#fff;text-decoration:none}
+a.button.secondary{background:#fff;color:#2c4a73}a.button.danger{background:#fff;color:var(--crit);border-color:var(--crit)}
 button.secondary{background:#fff;color:#2c4a73}button.danger{background:#fff;color:var(--crit);border-color:var(--crit)}
 header.top button{padding:3px 10px;background:transparent;border-color:#8795a8}
 .notice{padding:10px 14px;border-radius:4px;margin:0 0 14px;border:1px solid}
@@ -51,6 +53,11 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:
 nav.ranges{display:flex;gap:16px;margin:8px 0}nav.ranges a[aria-current]{font-weight:700;text-decoration:none;color:var(--ink)}
 .chart{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px;min-height:60px;margin-bottom:12px}
 fieldset{border:1px solid var(--line);border-radius:4px;display:flex;gap:12px;flex-wrap:wrap}label.inline{flex-direction:row;align-items:center;font-weight:400}
+form.check-form{display:flex;flex-direction:column;gap:12px;max-width:760px}
+form.check-form .row{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-end}form.check-form .field{display:flex;flex-direction:column;gap:4px}form.check-form .field.wide{flex:1;min-width:240px}
+form.check-form .field label{font-weight:600}form.check-form .field input[type=text],form.check-form .field input[type=password],form.check-form textarea{width:100%}
+fieldset.config,fieldset.config-group{flex-direction:column;padding:8px 14px 12px}fieldset.config legend,fieldset.config-group legend{font-weight:600;padding:0 4px}
+.check-field{display:flex;flex-direction:column;gap:2px}.hint{font-weight:400;color:var(--muted);font-size:13px}
 textarea{font:inherit;padding:6px 8px;border:1px solid #b8c0cc;border-radius:4px}
 form.ack{display:flex;gap:8px;flex-wrap:wrap;align-items:flex-end}form.ack input[type=text]{min-width:220px}
 form.report-filter{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-end;margin-bottom:12px}
