@@ -62,8 +62,9 @@ export function useBrowser(): SpecBrowser {
       });
       page.on('pageerror', (e) => seen.push(`script error: ${e.message}`));
       page.on('requestfailed', (r) => {
-        // Leaving a live page closes its event stream: that is the stream ending, not failing.
-        if (r.resourceType() === 'eventsource' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
+        // A request cut short because the page was left (its event stream, an icon still loading) did
+        // not fail: a missing or refused one shows as a status (below) or another error.
+        if (r.failure()?.errorText === 'net::ERR_ABORTED') return;
         seen.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText ?? '?'}`);
       });
       page.on('response', (r) => {

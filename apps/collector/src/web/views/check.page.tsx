@@ -127,7 +127,7 @@ export function CheckPage(m: CheckPageModel) {
   const s = check.state;
   const q = `from=${m.from}&to=${m.to}&points=${CHART_POINTS}`;
   return (
-    <Layout title={check.name} viewer={m.viewer} section="status" assets={CHART_ASSETS}>
+    <Layout title={check.name} viewer={m.viewer} section="checks" assets={CHART_ASSETS}>
       <p class="muted">
         <a href="/">Status</a> › {m.agent}
       </p>

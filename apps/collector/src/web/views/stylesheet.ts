@@ -62,6 +62,10 @@ textarea{font:inherit;padding:6px 8px;border:1px solid #b8c0cc;border-radius:4px
 form.ack{display:flex;gap:8px;flex-wrap:wrap;align-items:flex-end}form.ack input[type=text]{min-width:220px}
 form.report-filter{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-end;margin-bottom:12px}
 th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}tfoot th{border-top:2px solid var(--ink)}
+@media (max-width:700px){header.top{padding:8px 12px;gap:8px}header.top nav{flex-wrap:wrap;gap:6px 12px}header.top .who{margin-left:0;flex-wrap:wrap}
+main{padding:12px}main.narrow{margin:12px;padding:16px}table{display:block;overflow-x:auto;max-width:100%}ul.tiles{grid-template-columns:1fr}
+form.report-filter,form.ack{flex-direction:column;align-items:stretch}form.check-form .row{flex-direction:column;align-items:stretch}
+input[type=text],input[type=search],input[type=password],select,textarea{max-width:100%}.summary{max-width:100%}pre,code{white-space:pre-wrap;word-break:break-all}.chart{overflow-x:auto}}
 @media print{header.top,form.report-filter,.no-print{display:none}body,table{background:#fff}main{max-width:none;padding:0}th{background:#fff}table{font-size:11px}a{color:inherit;text-decoration:none}}
 `;
 
