@@ -4,9 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { parseEnrolment } from '#rounds/common';
-import { SPEC_AUDIT } from '../../apps/collector/src/audit/testing.js';
 import { AuditService } from '../../apps/collector/src/audit/audit.service.js';
-import { AgentsService } from '../../apps/collector/src/inventory/agents.service.js';
 import { LiveUpdates } from '../../apps/collector/src/web/live-updates.service.js';
 import { startWebTestApp, type WebTestApp } from '../../apps/collector/src/web/testing.js';
 import { startAgent, type AgentHandle } from '../e2e/harness.js';
@@ -43,7 +41,6 @@ describe('adding and changing checks in a browser, against a real agent', { time
       { realTime: true },
     );
     web.app.get(LiveUpdates).configure({ checkEveryMs: 200 });
-    await web.app.get(AgentsService).enrol({ name: 'ward-pc', enrol: parseEnrolment(agent.enrolment), tags: { site: 'north' } }, SPEC_AUDIT);
     const password = await web.addUser('it-lead', 'operator');
     page = await browser.newPage(web.base);
     await signIn(page, 'it-lead', password);
@@ -52,6 +49,27 @@ describe('adding and changing checks in a browser, against a real agent', { time
     await agent?.proc.stop();
     await web?.close();
     target?.close();
+  });
+
+  it('enrols the agent by pasting its enrolment string, after comparing its certificate fingerprint', async () => {
+    await Promise.all([page.waitForURL('**/agents'), page.getByRole('link', { name: 'Agents', exact: true }).click()]);
+    await page.locator('input[name="name"]').fill('ward-pc');
+    await page.locator('textarea[name="enrol"]').fill('rounds://not-an-enrolment');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Next: check the fingerprint' }).click()]);
+    assert.match(await page.locator('#enrol-enrol-error').innerText(), /rounds-agent init/);
+    await page.locator('textarea[name="enrol"]').fill(agent.enrolment);
+    await page.locator('textarea[name="tags"]').fill('site=north');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Next: check the fingerprint' }).click()]);
+    const { fingerprint, token } = parseEnrolment(agent.enrolment);
+    const shown = (await page.locator('pre.fingerprint').innerText()).replace(/[:\s]/g, '').toLowerCase();
+    assert.equal(shown, fingerprint);
+    assert.ok(!(await page.content()).includes(token), 'the agent token is in the page in clear');
+    await shot('agents-01-confirm-fingerprint');
+    await Promise.all([page.waitForURL(/\/agents\/[0-9a-f-]{36}\?done=enrolled/), page.getByRole('button', { name: 'They match: enrol ward-pc' }).click()]);
+    assert.match(await page.locator('.notice.ok').innerText(), /Agent enrolled/);
+    await page.goto('/agents');
+    assert.match(await page.locator('table tbody tr', { hasText: 'ward-pc' }).innerText(), /site=north/);
+    await shot('agents-02-list');
   });
 
   it('adds an http check through the form made from its schema, tests it on the agent, saves it and sees it turn green', async () => {

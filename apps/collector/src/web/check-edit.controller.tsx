@@ -10,10 +10,10 @@ import { createCheckDto, updateCheckDto } from '../inventory/checks.dto.js';
 import { AgentsService } from '../inventory/agents.service.js';
 import { ChecksService, type CheckView, type PluginForm } from '../inventory/checks.service.js';
 import { ConflictError, ValidationFailedError } from '../shared/errors.js';
-import type { Tags } from '../shared/tags.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { isSealed, secretBoxOf } from '../storage/secret-box.js';
 import { Audit } from './audit-context.js';
+import { tagLines, tagsFrom } from './form-tags.js';
 import { PageErrorFilter } from './page-error.filter.js';
 import { formText, pageViewer, sendPage } from './page-response.js';
 import { configFrom, fieldsOf, formValue, secretNames, valuesOf, type FormField } from './schema-form.js';
@@ -21,23 +21,6 @@ import { CheckFormPage, type CheckFormModel, type CheckFormValues } from './view
 import { ConfirmPage } from './views/confirm.page.js';
 
 const SEALED = 'sealed:';
-
-/** `site=north` lines → tags (their rules are the DTO's); a line without `=` is named. */
-function tagsFrom(text: string): { tags: Record<string, string>; error?: string } {
-  const tags: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    if (line.trim() === '') continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) return { tags, error: `write one key=value a line ("${line.trim().slice(0, 40)}" has no =)` };
-    tags[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
-  }
-  return { tags };
-}
-
-const tagLines = (tags: Tags) =>
-  Object.entries(tags)
-    .map(([k, v]) => `${k}=${v}`)
-    .join('\n');
 
 /** Where a service error's field shows in the form: `intervalMs` by "Every", `config.json.0.path` by its box. */
 function formFieldOf(field: string, fields: readonly FormField[]): string {

@@ -2,7 +2,7 @@ import type { AgentView } from '../../inventory/agents.service.js';
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { Series } from '../../history/history.service.js';
 import { CHART_ASSETS, CHART_POINTS, RangeNav, SeriesChart, duration, type CheckRange } from './check.page.js';
-import { Layout, Time, type Viewer } from './layout.js';
+import { Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
 
 export interface AgentPageModel {
   viewer: Viewer | undefined;
@@ -13,6 +13,7 @@ export interface AgentPageModel {
   range: CheckRange;
   from: number;
   to: number;
+  notice?: { kind: NoticeKind; text: string } | undefined;
 }
 
 /** The host metrics worth a chart first, by metric name; the rest of an agent's series follow by name. */
@@ -42,11 +43,22 @@ export function AgentPage(m: AgentPageModel) {
   const health = (a.health ?? {}) as { spoolDepth?: number; spoolBytes?: number; rssBytes?: number; uptimeSeconds?: number };
   const q = `from=${m.from}&to=${m.to}&points=${CHART_POINTS}`;
   return (
-    <Layout title={a.name} viewer={m.viewer} section="status" assets={CHART_ASSETS}>
+    <Layout title={a.name} viewer={m.viewer} section="agents" assets={CHART_ASSETS}>
       <p class="muted">
-        <a href="/">Status</a> › agents
+        <a href="/agents">Agents</a> › {a.name}
       </p>
       <h1>{a.name}</h1>
+      {m.notice ? <Notice kind={m.notice.kind}>{m.notice.text}</Notice> : null}
+      {m.viewer && m.viewer.role !== 'viewer' && m.viewer.csrf !== '' ? (
+        <div class="actions no-print">
+          <a class="button" href={`/checks/new?agent=${encodeURIComponent(a.name)}`}>
+            Add a check
+          </a>
+          <a class="button danger" href={`/agents/${a.id}/delete`}>
+            Delete
+          </a>
+        </div>
+      ) : null}
       <p>
         <span class={`badge ${a.state}`}>{a.state}</span> {a.lastError ? a.lastError : a.state === 'UP' ? 'answering its polls' : 'not polled yet'}
       </p>

@@ -12,7 +12,7 @@ export interface Viewer {
   csrf: string;
 }
 
-type Section = 'status' | 'checks' | 'alerts' | 'maintenance' | 'reports' | 'users' | 'audit' | 'account';
+type Section = 'status' | 'checks' | 'agents' | 'alerts' | 'maintenance' | 'reports' | 'users' | 'audit' | 'account';
 
 /** The hidden field every form of a signed-in page carries (the access guard checks it). */
 export function CsrfField({ token }: { token: string }) {
@@ -68,6 +68,7 @@ export function Layout(props: {
             <nav aria-label="main">
               {link('/', 'status', 'Status')}
               {link('/checks', 'checks', 'Checks')}
+              {link('/agents', 'agents', 'Agents')}
               {link('/alerts', 'alerts', 'Alerts')}
               {link('/maintenance', 'maintenance', 'Maintenance')}
               {link('/reports/sla', 'reports', 'Reports')}

@@ -40,7 +40,7 @@ header.top button{padding:3px 10px;background:transparent;border-color:#8795a8}
 ol.codes{columns:2;font:15px/1.8 ui-monospace,Menlo,Consolas,monospace}
 .qr{width:220px;height:220px;display:block;margin:8px 0;image-rendering:pixelated}
 .muted{color:var(--muted)}.summary{max-width:640px;word-break:break-word}
-.badge{display:inline-block;min-width:72px;text-align:center;border-radius:3px;padding:1px 6px;font-weight:600;color:#fff}
+.badge{display:inline-block;white-space:nowrap;min-width:72px;text-align:center;border-radius:3px;padding:1px 6px;font-weight:600;color:#fff}
 .OK,.UP{background:var(--ok)}.WARNING{background:var(--warn)}.CRITICAL,.DOWN{background:var(--crit)}.UNKNOWN,.PENDING{background:#6b7280}
 .STALE{background:#fff;color:#6b7280;border:1px dashed #6b7280}.stale td{color:#6b7280}
 .counts span{margin-right:12px}.counts .badge span{margin:0}
