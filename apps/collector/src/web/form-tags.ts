@@ -17,3 +17,9 @@ export const tagLines = (tags: Tags) =>
   Object.entries(tags)
     .map(([k, v]) => `${k}=${v}`)
     .join('\n');
+
+/** Tags on one line, as lists show them: `site=north, modality=CT`. */
+export const tagsInline = (tags: Tags) =>
+  Object.entries(tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');

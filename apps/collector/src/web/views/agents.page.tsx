@@ -1,4 +1,5 @@
 import type { AgentView } from '../../inventory/agents.service.js';
+import { tagsInline } from '../form-tags.js';
 import { CsrfField, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
 import { StatusBadge } from './status.page.js';
 
@@ -110,11 +111,7 @@ export function AgentsPage(m: AgentsModel) {
                 <td class="muted">{a.agent ? a.agent.plugins.map((p) => p.name).join(', ') : 'not described yet'}</td>
                 <td class="num">{health(a).spoolDepth ?? '—'}</td>
                 <td class="num">{a.checks}</td>
-                <td class="muted">
-                  {Object.entries(a.tags)
-                    .map(([k, v]) => `${k}=${v}`)
-                    .join(', ')}
-                </td>
+                <td class="muted">{tagsInline(a.tags)}</td>
               </tr>
             ))}
           </tbody>

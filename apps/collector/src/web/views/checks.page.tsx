@@ -1,6 +1,7 @@
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { CheckFilter } from '../check-filter.js';
 import { CheckFilterFields } from './check-filter-fields.js';
+import { tagsInline } from '../form-tags.js';
 import { Layout, Notice, Time, type FieldErrors, type Viewer } from './layout.js';
 
 export interface ChecksModel {
@@ -80,11 +81,7 @@ export function ChecksPage(m: ChecksModel) {
                 <td>
                   <Time ms={c.state?.lastResultAt ?? null} />
                 </td>
-                <td class="muted">
-                  {Object.entries(c.effectiveTags)
-                    .map(([k, v]) => `${k}=${v}`)
-                    .join(', ')}
-                </td>
+                <td class="muted">{tagsInline(c.effectiveTags)}</td>
               </tr>
             ))}
           </tbody>
