@@ -121,6 +121,7 @@ export class CurrentState implements OnModuleInit {
   private memo: StateSnapshot | null = null;
   /** Bumped by every change; starts at 1 once loaded. */
   version = 0;
+  private sortedChecks: { version: number; records: readonly CheckRecord[] } | null = null;
 
   constructor(
     private readonly repository: StateRepository,
@@ -242,7 +243,15 @@ export class CurrentState implements OnModuleInit {
 
   /** Checks (of one agent, or all), in agent name then check name order. */
   listChecks(agentId?: string): CheckRecord[] {
-    const ids = agentId === undefined ? [...this.checks.keys()] : [...(this.checksOfAgent.get(agentId) ?? [])];
+    // Every check in order is what the pages ask for on each request: sorted once per version of the model.
+    if (agentId === undefined) {
+      if (this.sortedChecks?.version !== this.version) this.sortedChecks = { version: this.version, records: this.sortChecks([...this.checks.keys()]) };
+      return [...this.sortedChecks.records];
+    }
+    return this.sortChecks([...(this.checksOfAgent.get(agentId) ?? [])]);
+  }
+
+  private sortChecks(ids: string[]): CheckRecord[] {
     const records = ids.map((id) => this.checks.get(id)!);
     return records.sort((a, b) => compare(this.agentName(a.check.agentId), this.agentName(b.check.agentId)) || compare(a.check.name, b.check.name));
   }
