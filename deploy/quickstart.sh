@@ -63,7 +63,7 @@ if ! ${collector} agent list 2>/dev/null | grep -q ' local '; then
   fi
 fi
 
-step "starting the collector — open http://127.0.0.1:${ROUNDS_HTTP_PORT}/ and sign in as admin (on the first start its password is printed below, once) — Ctrl-C stops Rounds"
+step "starting the collector — open http://127.0.0.1:${ROUNDS_HTTP_PORT}/sign-in and sign in as admin (on the first start its password is printed below, once) — Ctrl-C stops Rounds"
 # In the background and waited for, so that a SIGTERM to this script (a service manager, `timeout`,
 # npm passing it on) stops both processes cleanly; Ctrl-C reaches them through the process group too.
 ${collector} start &
