@@ -13,7 +13,8 @@ import { ConflictError } from '../shared/errors.js';
 import type { NoticeKind } from './views/layout.js';
 import { CheckPage, rangeOf } from './views/check.page.js';
 import { ChecksPage } from './views/checks.page.js';
-import { checkMatcher, filterQuery, readCheckFilter } from './check-filter.js';
+import { checkMatcher, filterQuery, readCheckFilter, type CheckFilter, type FilterableCheck } from './check-filter.js';
+import { PerSecondCache } from './per-second-cache.js';
 
 const PAGE_SIZE = 50;
 const DONE: Record<string, string> = {
@@ -37,40 +38,21 @@ export class CheckPagesController {
     private readonly state: CurrentState,
   ) {}
 
+  /** Each list page's rows and each check page's data, shared for a model version and a second (per-second-cache.ts). */
+  private readonly listData = new PerSecondCache<Awaited<ReturnType<CheckPagesController['listRows']>>>();
+  private readonly pageData = new PerSecondCache<Awaited<ReturnType<CheckPagesController['readPage']>>>();
+
   /** Every check, searched and filtered on the server (name, agent, plugin, state or stale, tag), 50 a page. */
   @Get()
   async list(@Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const filter = readCheckFilter(query);
     const { matches, tagError } = checkMatcher(filter);
-    // Filtered on the read model's records; only the page's 50 rows are made into views (a view
-    // parses and redacts its config: for 2,000 checks that was most of the page's time — bench: ui).
-    const now = Date.now();
-    const matching = this.state.listChecks().filter((record) => {
-      const { check, state } = record;
-      const hasResult = state !== null && state.lastResultAt !== null;
-      const state_ = this.state;
-      // Getters: staleness and tags are worked out only when a filter asks for them.
-      return matches({
-        name: check.name,
-        agentName: this.state.agentName(check.agentId),
-        plugin: check.plugin,
-        status: hasResult ? CHECK_STATUSES[state.status] : 'PENDING',
-        get stale() {
-          return hasResult && state_.freshness(record, now).stale;
-        },
-        get tags() {
-          return state_.tagsOf(check);
-        },
-      });
-    });
-    const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
-    const page = Math.min(pages, Math.max(1, Number.parseInt(formText(query, 'page', 10), 10) || 1));
-    const rows = await Promise.all(
-      matching
-        .slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
-        .map(async ({ check }) => ({ ...(await this.checks.getView(check.id)), agentName: this.state.agentName(check.agentId) })),
+    const { matching, rows, page, pages, agents, plugins } = await this.listData.get(
+      JSON.stringify([filter, formText(query, 'page', 10)]),
+      this.state.version,
+      Date.now(),
+      () => this.listRows(filter, matches, formText(query, 'page', 10)),
     );
-    const everyCheck = this.state.listChecks();
     sendPage(
       res,
       <ChecksPage
@@ -78,11 +60,11 @@ export class CheckPagesController {
         filter={filter}
         errors={tagError ? { tag: tagError } : {}}
         rows={rows}
-        total={matching.length}
+        total={matching}
         page={page}
         pages={pages}
-        agents={[...new Set(this.state.listAgents().map((a) => a.agent.name))].sort()}
-        plugins={[...new Set(everyCheck.map((c) => c.check.plugin))].sort()}
+        agents={agents}
+        plugins={plugins}
         query={filterQuery(filter)}
         notice={formText(query, 'done', 10) === 'deleted' ? DONE['deleted'] : undefined}
       />,
@@ -114,9 +96,10 @@ export class CheckPagesController {
     await this.render(id, query, req, res, notice);
   }
 
-  private async render(id: string, query: unknown, req: Request, res: Response, notice: { kind: NoticeKind; text: string } | undefined): Promise<void> {
+  /** What a check's page shows over a range: the check, its uptime, chart data, incidents and latest results. */
+  private async readPage(id: string, rangeName: string, now: number) {
     const check = await this.checks.getView(id);
-    const { range, from, to } = rangeOf(formText(query, 'range', 10), Date.now());
+    const { range, from, to } = rangeOf(rangeName, now);
     const [uptime, history, series, incidents, recent] = await Promise.all([
       this.history.uptime(id, from, to, this.reports.maintenance('exclude')),
       this.history.history(id, from, to, 300),
@@ -124,6 +107,58 @@ export class CheckPagesController {
       this.alerting.incidents(id, from, to),
       this.history.recent(id, 20),
     ]);
+    return { check, range, from, to, uptime, history, series, incidents, recent };
+  }
+
+  /** The checks matching a filter, and the views of one page of them. */
+  private async listRows(filter: CheckFilter, matches: (c: FilterableCheck) => boolean, pageText: string) {
+    // Filtered on the read model's records; only the page's 50 rows are made into views (a view
+    // parses and redacts its config: for 2,000 checks that was most of the page's time — bench: ui).
+    const now = Date.now();
+    const matching = this.state.listChecks().filter((record) => {
+      const { check, state } = record;
+      const hasResult = state !== null && state.lastResultAt !== null;
+      const state_ = this.state;
+      // Getters: staleness and tags are worked out only when a filter asks for them.
+      return matches({
+        name: check.name,
+        agentName: this.state.agentName(check.agentId),
+        plugin: check.plugin,
+        status: hasResult ? CHECK_STATUSES[state.status] : 'PENDING',
+        get stale() {
+          return hasResult && state_.freshness(record, now).stale;
+        },
+        get tags() {
+          return state_.tagsOf(check);
+        },
+      });
+    });
+    const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
+    const page = Math.min(pages, Math.max(1, Number.parseInt(pageText, 10) || 1));
+    const rows = await Promise.all(
+      matching
+        .slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
+        .map(async ({ check }) => ({ ...(await this.checks.getView(check.id)), agentName: this.state.agentName(check.agentId) })),
+    );
+    return {
+      matching: matching.length,
+      rows,
+      page,
+      pages,
+      agents: [...new Set(this.state.listAgents().map((a) => a.agent.name))].sort(),
+      plugins: [...new Set(this.state.listChecks().map((c) => c.check.plugin))].sort(),
+    };
+  }
+
+  private async render(id: string, query: unknown, req: Request, res: Response, notice: { kind: NoticeKind; text: string } | undefined): Promise<void> {
+    const now = Date.now();
+    const rangeName = formText(query, 'range', 10);
+    const { check, range, from, to, uptime, history, series, incidents, recent } = await this.pageData.get(
+      `${id}\u0000${rangeName}`,
+      this.state.version,
+      now,
+      () => this.readPage(id, rangeName, now),
+    );
     sendPage(
       res,
       <CheckPage
