@@ -12,7 +12,7 @@ export interface Viewer {
   csrf: string;
 }
 
-type Section = 'status' | 'checks' | 'alerts' | 'maintenance' | 'reports' | 'users' | 'audit' | 'account';
+type Section = 'status' | 'checks' | 'alerts' | 'maintenance' | 'channels' | 'reports' | 'users' | 'audit' | 'account';
 
 /** The hidden field every form of a signed-in page carries (the access guard checks it). */
 export function CsrfField({ token }: { token: string }) {
@@ -63,6 +63,7 @@ export function Layout(props: {
               {link('/checks', 'checks', 'Checks')}
               {link('/alerts', 'alerts', 'Alerts')}
               {link('/maintenance', 'maintenance', 'Maintenance')}
+              {link('/channels', 'channels', 'Channels')}
               {link('/reports/sla', 'reports', 'Reports')}
               {viewer.role === 'admin' ? link('/users', 'users', 'Users') : null}
               {viewer.role === 'admin' ? link('/audit', 'audit', 'Audit log') : null}
