@@ -44,6 +44,8 @@ const ROUTES: Record<string, AccessLevel> = {
   'POST /channels/:id/test': 'operator',
   'POST /alerts/:fingerprint/ack': 'operator',
   'POST /alerts/:fingerprint/unack': 'operator',
+  'POST /alerts/silences': 'operator',
+  'POST /alerts/silences/:id/expire': 'operator',
   'GET /assets/:file': 'public',
   'POST /account/password': 'self',
   'POST /account/two-factor': 'self',
