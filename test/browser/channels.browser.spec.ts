@@ -54,8 +54,10 @@ describe('channels and silences in a browser', () => {
     assert.doesNotMatch(await page.content(), new RegExp(receiver.url.replace(/[.]/g, '\\.')), 'the URL is a secret: never shown');
     await shot('channels');
 
-    // Nothing listens on port 9 (discard) on loopback: the connection is refused.
-    await page.locator('input[name="url"]').fill('http://127.0.0.1:9/hook');
+    // A port that was just free: the connection is refused.
+    const gone = await startWebhookReceiver();
+    await gone.close();
+    await page.locator('input[name="url"]').fill(gone.url);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Channel saved.').waitFor();
     await page.getByRole('button', { name: 'Send test' }).click();

@@ -181,7 +181,7 @@ export function ChannelsPage(m: ChannelsModel) {
       {m.canEdit && m.viewer ? (
         <section class="card">
           <h2>Add a channel</h2>
-          <form class="inline" method="get" action="/channels">
+          <form class="stack" method="get" action="/channels">
             <label>
               Type
               <select name="type">
