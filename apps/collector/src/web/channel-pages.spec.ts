@@ -95,12 +95,15 @@ describe('the channels pages', () => {
 
   it('refuses a bad field beside it and stores nothing, on add and on edit', async () => {
     const service = web.app.get(ChannelsService);
-    const bad = await seen(admin.post('/channels', { type: 'webhook', name: 'broken', url: 'ftp://files.example/x', headers: 'Bad Header: x' }));
+    const bad = await seen(
+      admin.post('/channels', { type: 'webhook', name: 'broken', url: `ftp://files.example/${URL_TOKEN}`, hmacSecret: HMAC, headers: `Bad Header: ${AUTH}` }),
+    );
     assert.equal(bad.status, 400);
     assert.match(bad.text, /name="url"[^>]*aria-invalid="true"/);
     assert.match(bad.text, /id="url-error">must be an http:\/\/ or https:\/\/ URL</);
     assert.match(bad.text, /id="headers-error">must be an HTTP header name</);
     assert.equal((await service.listViews()).length, 1, 'nothing added');
+    assert.match(bad.text, /value="broken"/, 'the form keeps what was typed, except its secrets');
 
     const badEdit = await seen(admin.post(`/channels/${channelId}`, { name: 'night hook', url: 'not a url', signatureHeader: '' }));
     assert.equal(badEdit.status, 400);
