@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AlertingService } from '../alerting/alerting.service.js';
+import { AgentsRepository } from '../inventory/agents.repository.js';
+import { CurrentState } from '../state/current-state.js';
 import { startWebTestApp, type FakeBrowser, type WebTestApp } from './testing.js';
 
 describe('silences on the alerts page', () => {
@@ -69,5 +71,28 @@ describe('silences on the alerts page', () => {
       .silences()
       .find((s) => s.comment === 'decommissioned');
     assert.equal(new Date(silence!.endsAt).toISOString(), '2099-01-02T03:04:00.000Z');
+  });
+
+  it('pre-fills the form with a firing alert’s labels from its "Silence…" link, and the silence mutes it', async () => {
+    const alerting = web.app.get(AlertingService);
+    // An agent the collector knows (its state forgets alerts of unknown agents), gone unreachable.
+    const agent = await new AgentsRepository(web.dataSource).create({ name: 'lab-09', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+    await web.app.get(CurrentState).refreshAgent(agent.id);
+    alerting.agentDown({ id: agent.id, name: agent.name }, 'connection refused');
+    await alerting.tick();
+    const [alert] = alerting.alerts();
+    assert.equal(alert?.state, 'firing');
+    const page = await operator.get('/alerts');
+    const link = `/alerts?silence=${alert.fingerprint}#add-silence`;
+    assert.ok(page.text.includes(`href="${link}"`), 'a Silence link beside the alert');
+    assert.doesNotMatch((await viewer.get('/alerts')).text, /Silence…/);
+    const form = await operator.get(link.split('#')[0]!);
+    const matchers = /<textarea name="matchers"[^>]*>([^<]*)<\/textarea>/.exec(form.text)?.[1]?.replaceAll('&quot;', '"') ?? '';
+    assert.match(matchers, /^alertname="AgentUnreachable"$/m);
+    assert.match(matchers, /^agent="lab-09"$/m);
+    const added = await operator.post('/alerts/silences', { matchers, duration: '1h', endsAt: '', comment: 'lab rewiring' });
+    assert.equal(added.status, 303, added.text.slice(0, 500));
+    await alerting.tick();
+    assert.match((await operator.get('/alerts')).text, /muted: silenced by night-shift: lab rewiring/);
   });
 });
