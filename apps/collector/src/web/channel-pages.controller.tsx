@@ -15,8 +15,8 @@ import type { FieldErrors, NoticeKind } from './views/layout.js';
 
 const DONE: Record<string, string> = { added: 'Channel added: send a test to see that it works.', saved: 'Channel saved.', deleted: 'Channel deleted.' };
 
-function channelType(text: string): ChannelType {
-  return (CHANNEL_TYPES as readonly string[]).includes(text) ? (text as ChannelType) : 'webhook';
+function channelType(text: string): ChannelType | undefined {
+  return (CHANNEL_TYPES as readonly string[]).includes(text) ? (text as ChannelType) : undefined;
 }
 
 /** The submitted form: the name and every field of the type, as typed. */
@@ -47,14 +47,24 @@ export class ChannelPagesController {
   @Get()
   async list(@Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const done = DONE[formText(query, 'done', 10)];
-    const type = channelType(formText(query, 'type', 20));
+    const type = channelType(formText(query, 'type', 20)) ?? 'webhook';
     await this.renderList(req, res, { type, name: '', values: channelFormValues(type, {}), errors: {} }, done ? { kind: 'ok', text: done } : undefined);
   }
 
   @Post()
   @Access('admin')
   async add(@Body() body: unknown, @Req() req: Request, @Res() res: Response, @Audit() context: AuditContext): Promise<void> {
-    const type = channelType(formText(body, 'type', 20));
+    const typed = formText(body, 'type', 20);
+    const type = channelType(typed);
+    // Only a forged or stale form gets here: storing it as some other type would be a guess.
+    if (!type)
+      return this.renderList(
+        req,
+        res,
+        { type: 'webhook', name: formText(body, 'name', 120), values: channelFormValues('webhook', {}), errors: {} },
+        { kind: 'error', text: `"${typed}" is not a channel type: pick one of ${CHANNEL_TYPES.join(', ')} and fill in its form.` },
+        400,
+      );
     const form = submitted(body, type);
     const parsed = validateWith(createChannelDto, { name: form.name, type, config: configFromForm(type, form.values) });
     let errors: FieldErrors = parsed.ok ? {} : fieldErrors(parsed.errors);

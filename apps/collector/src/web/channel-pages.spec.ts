@@ -103,6 +103,10 @@ describe('the channels pages', () => {
     assert.match(bad.text, /id="url-error">must be an http:\/\/ or https:\/\/ URL</);
     assert.match(bad.text, /id="headers-error">must be an HTTP header name</);
     assert.equal((await service.listViews()).length, 1, 'nothing added');
+    const unknownType = await seen(admin.post('/channels', { type: 'pager', name: 'beeper', url: 'https://pager.example/' }));
+    assert.equal(unknownType.status, 400);
+    assert.match(unknownType.text, /&quot;pager&quot; is not a channel type: pick one of smtp, telegram, webhook, alertmanager/);
+    assert.equal((await service.listViews()).length, 1, 'no channel of a guessed type');
     assert.match(bad.text, /value="broken"/, 'the form keeps what was typed, except its secrets');
 
     const badEdit = await seen(admin.post(`/channels/${channelId}`, { name: 'night hook', url: 'not a url', signatureHeader: '' }));
