@@ -20,9 +20,10 @@ function channelType(text: string): ChannelType | undefined {
 }
 
 /** The submitted form: the name and every field of the type, as typed. */
-function submitted(body: unknown, type: ChannelType): { name: string; values: Record<string, string> } {
+function submitted(body: unknown, type: ChannelType): { name: string; enabled: boolean; values: Record<string, string> } {
   return {
     name: formText(body, 'name', 120),
+    enabled: formText(body, 'enabled', 10) !== 'false',
     values: Object.fromEntries(CHANNEL_FORM_FIELDS[type].map((f) => [f.name, formText(body, f.name, 10_000)])),
   };
 }
@@ -48,7 +49,12 @@ export class ChannelPagesController {
   async list(@Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const done = DONE[formText(query, 'done', 10)];
     const type = channelType(formText(query, 'type', 20)) ?? 'webhook';
-    await this.renderList(req, res, { type, name: '', values: channelFormValues(type, {}), errors: {} }, done ? { kind: 'ok', text: done } : undefined);
+    await this.renderList(
+      req,
+      res,
+      { type, name: '', enabled: true, values: channelFormValues(type, {}), errors: {} },
+      done ? { kind: 'ok', text: done } : undefined,
+    );
   }
 
   @Post()
@@ -61,12 +67,12 @@ export class ChannelPagesController {
       return this.renderList(
         req,
         res,
-        { type: 'webhook', name: formText(body, 'name', 120), values: channelFormValues('webhook', {}), errors: {} },
+        { type: 'webhook', name: formText(body, 'name', 120), enabled: true, values: channelFormValues('webhook', {}), errors: {} },
         { kind: 'error', text: `"${typed}" is not a channel type: pick one of ${CHANNEL_TYPES.join(', ')} and fill in its form.` },
         400,
       );
     const form = submitted(body, type);
-    const parsed = validateWith(createChannelDto, { name: form.name, type, config: configFromForm(type, form.values) });
+    const parsed = validateWith(createChannelDto, { name: form.name, type, enabled: form.enabled, config: configFromForm(type, form.values) });
     let errors: FieldErrors = parsed.ok ? {} : fieldErrors(parsed.errors);
     if (parsed.ok) {
       try {
@@ -94,7 +100,7 @@ export class ChannelPagesController {
     try {
       // The redacted view goes in for empty secret fields: the service puts the stored secrets back.
       const config = configFromForm(existing.type, form.values, existing.config as Record<string, unknown>);
-      await this.channels.update(existing.id, { name: form.name, config }, context);
+      await this.channels.update(existing.id, { name: form.name, enabled: form.enabled, config }, context);
       return res.redirect(303, `/channels/${encodeURIComponent(existing.id)}?done=saved`);
     } catch (e) {
       let errors: FieldErrors;
@@ -139,7 +145,13 @@ export class ChannelPagesController {
     const viewer = pageViewer(req);
     const withSession = !!viewer && viewer.csrf !== '';
     const channel = await this.channels.getView(id);
-    const form = extra.form ?? { type: channel.type, name: channel.name, values: channelFormValues(channel.type, channel.config), errors: {} };
+    const form = extra.form ?? {
+      type: channel.type,
+      name: channel.name,
+      enabled: channel.enabled,
+      values: channelFormValues(channel.type, channel.config),
+      errors: {},
+    };
     sendPage(
       res,
       <ChannelPage

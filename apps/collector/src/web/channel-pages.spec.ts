@@ -78,6 +78,12 @@ describe('the channels pages', () => {
     assert.equal(last.headers['authorization'], AUTH);
     assert.match(String(last.headers['x-sig']), /^sha256=[0-9a-f]{64}$/);
     assert.match((await seen(admin.get('/channels'))).text, /night hook/);
+    assert.match((await seen(admin.get('/channels'))).text, /<td>every alert<\/td>/);
+    await admin.post(`/channels/${channelId}`, { name: 'night hook', enabled: 'false', signatureHeader: 'X-Sig' });
+    assert.equal((await web.app.get(ChannelsService).getView(channelId)).enabled, false);
+    assert.match((await seen(admin.get('/channels'))).text, /nothing \(disabled\)/);
+    await admin.post(`/channels/${channelId}`, { name: 'night hook', enabled: 'true', signatureHeader: 'X-Sig' });
+    assert.equal((await web.app.get(ChannelsService).getView(channelId)).enabled, true);
   });
 
   it('shows a refused test in words with what to do', async () => {

@@ -5,6 +5,8 @@ import { CsrfField, Layout, Notice, Time, type FieldErrors, type NoticeKind, typ
 export interface ChannelFormModel {
   type: ChannelType;
   name: string;
+  /** Disabled channels are kept but sent nothing. */
+  enabled: boolean;
   values: Record<string, string>;
   errors: FieldErrors;
 }
@@ -134,6 +136,17 @@ function ChannelForm(props: { form: ChannelFormModel; csrf: string; action: stri
             {f.errors['name']}
           </span>
         ) : null}
+      </label>
+      <label>
+        sends alerts
+        <select name="enabled">
+          <option value="true" selected={f.enabled}>
+            yes
+          </option>
+          <option value="false" selected={!f.enabled}>
+            no (disabled: kept, sends nothing)
+          </option>
+        </select>
       </label>
       {CHANNEL_FORM_FIELDS[f.type].map((field) => (
         <ConfigField field={field} form={f} stored={props.stored} />
