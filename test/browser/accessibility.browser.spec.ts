@@ -115,6 +115,8 @@ describe('accessibility of the pages, and the phone-sized layout', { timeout: 18
       `/agents/${agent.id}`,
       '/alerts',
       '/maintenance',
+      '/channels',
+      '/channels?type=smtp',
       '/reports/sla',
       '/account',
       '/users',

@@ -1,6 +1,25 @@
 import type { AlertView } from '../../alerting/alert-views.js';
 import type { HistoryLine } from '../../alerting/alerting.service.js';
-import { CsrfField, Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
+import { formatMatcher } from '../../alerting/matchers.js';
+import type { Silence } from '../../alerting/silences.js';
+import { CsrfField, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
+
+/** The add-silence form as typed (or pre-filled from an alert's labels). */
+export interface SilenceForm {
+  matchers: string;
+  duration: string;
+  endsAt: string;
+  comment: string;
+}
+
+export const EMPTY_SILENCE_FORM: SilenceForm = { matchers: '', duration: '2h', endsAt: '', comment: '' };
+
+/** An alert's labels as silence matchers, one a line: what the "Silence" link pre-fills. */
+export function labelMatchers(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([label, value]) => formatMatcher({ label, op: '=', value }))
+    .join('\n');
+}
 
 export interface AlertsModel {
   viewer: Viewer | undefined;
@@ -11,6 +30,9 @@ export interface AlertsModel {
   notice?: { kind: NoticeKind; text: string } | undefined;
   /** The alert whose acknowledgement form was refused, with the message beside its comment. */
   refused?: { fingerprint: string; comment: string; message: string } | undefined;
+  silences: (Silence & { active: boolean })[];
+  silenceForm: SilenceForm;
+  silenceErrors: FieldErrors;
 }
 
 /** How long an acknowledgement holds, as the form offers it. */
@@ -113,6 +135,11 @@ export function AlertsPage(m: AlertsModel) {
                 <td class="summary">
                   {a.summary}
                   {a.mutedBy.length > 0 ? <div class="muted">muted: {muted(a)}</div> : null}
+                  {m.canAct && a.state === 'firing' ? (
+                    <div>
+                      <a href={`/alerts?silence=${encodeURIComponent(a.fingerprint)}#add-silence`}>Silence…</a>
+                    </div>
+                  ) : null}
                 </td>
                 <td>
                   <Time ms={a.firedAt ?? a.activeAt} />
@@ -150,6 +177,7 @@ export function AlertsPage(m: AlertsModel) {
           </tbody>
         </table>
       )}
+      <Silences m={m} />
       <h2>Latest transitions</h2>
       {m.history.length === 0 ? (
         <p class="muted">None yet.</p>
@@ -180,5 +208,99 @@ export function AlertsPage(m: AlertsModel) {
         </table>
       )}
     </Layout>
+  );
+}
+
+function SilenceText(props: { label: string; name: keyof SilenceForm; m: AlertsModel; hint?: string; type?: 'text' | 'datetime-local' }) {
+  const error = props.m.silenceErrors[props.name];
+  const attrs = {
+    name: props.name,
+    value: props.m.silenceForm[props.name],
+    'aria-invalid': error ? ('true' as const) : undefined,
+    'aria-describedby': error ? `silence-${props.name}-error` : undefined,
+  };
+  return (
+    <label>
+      {props.label}
+      {props.hint ? <span class="hint">{props.hint}</span> : null}
+      {props.type === 'datetime-local' ? <input type="datetime-local" {...attrs} /> : <input type="text" {...attrs} />}
+      {error ? (
+        <span class="field-error" id={`silence-${props.name}-error`}>
+          {error}
+        </span>
+      ) : null}
+    </label>
+  );
+}
+
+/** Active silences with Expire, and the form that adds one (operators). */
+function Silences({ m }: { m: AlertsModel }) {
+  const active = m.silences.filter((s) => s.active);
+  const error = m.silenceErrors['matchers'];
+  return (
+    <>
+      <h2>Silences</h2>
+      {active.length === 0 ? (
+        <p class="muted">No active silences.</p>
+      ) : (
+        <table class="silences">
+          <thead>
+            <tr>
+              <th>Matches</th>
+              <th>By</th>
+              <th>Comment</th>
+              <th>Until</th>
+              {m.canAct ? <th /> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {active.map((s) => (
+              <tr>
+                <td>{s.matchers.map(formatMatcher).join(', ')}</td>
+                <td>{s.createdBy}</td>
+                <td class="summary">{s.comment}</td>
+                <td>
+                  <Time ms={s.endsAt} />
+                </td>
+                {m.canAct && m.viewer ? (
+                  <td>
+                    <form class="inline" method="post" action={`/alerts/silences/${encodeURIComponent(s.id)}/expire`}>
+                      <CsrfField token={m.viewer.csrf} />
+                      <button type="submit" class="secondary">
+                        Expire
+                      </button>
+                    </form>
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {m.canAct && m.viewer ? (
+        <section class="card" id="add-silence">
+          <h2>Add silence</h2>
+          <form class="stack" method="post" action="/alerts/silences">
+            <CsrfField token={m.viewer.csrf} />
+            <label>
+              Matches
+              <span class="hint">one matcher a line, e.g. agent="pacs-01" or check=~"dicom.*"; alerts matching every line stay quiet</span>
+              <textarea name="matchers" rows={3} aria-invalid={error ? 'true' : undefined} aria-describedby={error ? 'silence-matchers-error' : undefined}>
+                {m.silenceForm.matchers}
+              </textarea>
+              {error ? (
+                <span class="field-error" id="silence-matchers-error">
+                  {error}
+                </span>
+              ) : null}
+            </label>
+            <SilenceText label="For" name="duration" m={m} hint="e.g. 30m, 2h, 1d; leave empty to give an end time instead" />
+            <SilenceText label="Or until (UTC)" name="endsAt" m={m} type="datetime-local" />
+            <SilenceText label="Comment (required)" name="comment" m={m} hint="why, and who is on it" />
+            <button type="submit">Add silence</button>
+          </form>
+        </section>
+      ) : null}
+    </>
   );
 }

@@ -12,7 +12,7 @@ export interface Viewer {
   csrf: string;
 }
 
-type Section = 'status' | 'checks' | 'agents' | 'alerts' | 'maintenance' | 'reports' | 'users' | 'audit' | 'account';
+type Section = 'status' | 'checks' | 'agents' | 'alerts' | 'maintenance' | 'channels' | 'reports' | 'users' | 'audit' | 'account';
 
 /** The hidden field every form of a signed-in page carries (the access guard checks it). */
 export function CsrfField({ token }: { token: string }) {
@@ -71,6 +71,7 @@ export function Layout(props: {
               {link('/agents', 'agents', 'Agents')}
               {link('/alerts', 'alerts', 'Alerts')}
               {link('/maintenance', 'maintenance', 'Maintenance')}
+              {link('/channels', 'channels', 'Channels')}
               {link('/reports/sla', 'reports', 'Reports')}
               {viewer.role === 'admin' ? link('/users', 'users', 'Users') : null}
               {viewer.role === 'admin' ? link('/audit', 'audit', 'Audit log') : null}

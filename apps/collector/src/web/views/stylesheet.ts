@@ -26,7 +26,7 @@ form.stack{display:flex;flex-direction:column;gap:12px;max-width:420px}
 form.inline{display:inline}td>form.inline{white-space:nowrap}th{white-space:nowrap}
 label{display:flex;flex-direction:column;gap:4px;font-weight:600}
 label .hint{font-weight:400;color:var(--muted);font-size:13px}
-input[type=text],input[type=search],input[type=password],input[type=date],select{font:inherit;padding:6px 8px;border:1px solid #b8c0cc;border-radius:4px}
+input[type=text],input[type=search],input[type=password],input[type=date],input[type=datetime-local],select{font:inherit;padding:6px 8px;border:1px solid #b8c0cc;border-radius:4px}
 input[aria-invalid=true]{border-color:var(--crit);outline:1px solid var(--crit)}
 .field-error{color:var(--crit);font-weight:600;font-size:13px}
 button{font:inherit;padding:6px 14px;border-radius:4px;border:1px solid #2c4a73;background:#2c4a73;color:#fff;cursor:pointer}
