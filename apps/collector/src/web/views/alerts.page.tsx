@@ -2,7 +2,7 @@ import type { AlertView } from '../../alerting/alert-views.js';
 import type { HistoryLine } from '../../alerting/alerting.service.js';
 import { formatMatcher } from '../../alerting/matchers.js';
 import type { Silence } from '../../alerting/silences.js';
-import { CsrfField, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
+import { CsrfField, PostButton, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
 
 /** The add-silence form as typed (or pre-filled from an alert's labels). */
 export interface SilenceForm {
@@ -264,12 +264,9 @@ function Silences({ m }: { m: AlertsModel }) {
                 </td>
                 {m.canAct && m.viewer ? (
                   <td>
-                    <form class="inline" method="post" action={`/alerts/silences/${encodeURIComponent(s.id)}/expire`}>
-                      <CsrfField token={m.viewer.csrf} />
-                      <button type="submit" class="secondary">
-                        Expire
-                      </button>
-                    </form>
+                    <PostButton action={`/alerts/silences/${encodeURIComponent(s.id)}/expire`} csrf={m.viewer.csrf} kind="secondary">
+                      Expire
+                    </PostButton>
                   </td>
                 ) : null}
               </tr>

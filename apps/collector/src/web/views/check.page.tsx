@@ -2,7 +2,7 @@ import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { Incident } from '../../alerting/incidents.js';
 import type { History, Series, Uptime } from '../../history/history.service.js';
 import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from '../assets.js';
-import { CsrfField, Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
+import { PostButton, Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
 import { StatusBadge } from './status.page.js';
 
 /** The ranges the history pages offer, as `?range=`. */
@@ -75,18 +75,12 @@ function CheckActions({ m }: { m: CheckPageModel }) {
       <a class="button secondary" href={`/checks/new?clone=${check.id}`}>
         Clone
       </a>
-      <form class="inline" method="post" action={`/checks/${check.id}/run`}>
-        <CsrfField token={csrf} />
-        <button type="submit" class="secondary">
-          Check now
-        </button>
-      </form>
-      <form class="inline" method="post" action={`/checks/${check.id}/${check.enabled ? 'pause' : 'resume'}`}>
-        <CsrfField token={csrf} />
-        <button type="submit" class="secondary">
-          {check.enabled ? 'Pause' : 'Resume'}
-        </button>
-      </form>
+      <PostButton action={`/checks/${check.id}/run`} csrf={csrf} kind="secondary">
+        Check now
+      </PostButton>
+      <PostButton action={`/checks/${check.id}/${check.enabled ? 'pause' : 'resume'}`} csrf={csrf} kind="secondary">
+        {check.enabled ? 'Pause' : 'Resume'}
+      </PostButton>
       <a class="button danger" href={`/checks/${check.id}/delete`}>
         Delete
       </a>

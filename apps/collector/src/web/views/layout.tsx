@@ -19,6 +19,18 @@ export function CsrfField({ token }: { token: string }) {
   return <input type="hidden" name="_csrf" value={token} />;
 }
 
+/** A button that posts to `action` (with the session's CSRF token): an action on a row or a page. */
+export function PostButton({ action, csrf, kind, children }: { action: string; csrf: string; kind?: 'secondary' | 'danger'; children: ComponentChildren }) {
+  return (
+    <form class="inline" method="post" action={action}>
+      <CsrfField token={csrf} />
+      <button type="submit" class={kind}>
+        {children}
+      </button>
+    </form>
+  );
+}
+
 export function Layout(props: {
   title: string;
   viewer?: Viewer | undefined;

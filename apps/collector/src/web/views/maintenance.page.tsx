@@ -1,7 +1,7 @@
 import { formatMatcher } from '../../alerting/matchers.js';
 import type { MaintenanceWindow } from '../../alerting/maintenance.js';
 import { WEEKDAYS } from '../../alerting/maintenance.js';
-import { CsrfField, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
+import { CsrfField, PostButton, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
 
 /** The form as typed, shown again beside its errors. */
 export interface MaintenanceForm {
@@ -120,12 +120,9 @@ export function MaintenancePage(m: MaintenanceModel) {
                 <td class="summary">{w.comment ?? ''}</td>
                 {m.canAct && m.viewer ? (
                   <td>
-                    <form class="inline" method="post" action={`/maintenance/${encodeURIComponent(w.id)}/delete`}>
-                      <CsrfField token={m.viewer.csrf} />
-                      <button type="submit" class="danger">
-                        Delete
-                      </button>
-                    </form>
+                    <PostButton action={`/maintenance/${encodeURIComponent(w.id)}/delete`} csrf={m.viewer.csrf} kind="danger">
+                      Delete
+                    </PostButton>
                   </td>
                 ) : null}
               </tr>
