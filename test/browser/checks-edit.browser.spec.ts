@@ -87,6 +87,19 @@ describe('adding and changing checks in a browser, against a real agent', { time
     await page.locator('#f-timeout').fill('1s');
     await page.locator('#f-config-url').fill(targetUrl);
     await page.locator('#f-config-bodyContains').fill('viewer up');
+    // While the agent runs the test the button says so: seen here with the submission itself held back in the page.
+    const busy = await page.evaluate(() => {
+      const hold = (e: Event) => e.preventDefault();
+      document.addEventListener('submit', hold);
+      const button = document.querySelector<HTMLButtonElement>('button[value="test"]')!;
+      button.click();
+      const seen = [button.textContent, button.form!.getAttribute('aria-busy')];
+      document.removeEventListener('submit', hold);
+      button.form!.removeAttribute('aria-busy');
+      button.textContent = 'Test now';
+      return seen;
+    });
+    assert.deepEqual(busy, ['Testing on the agent…', 'true']);
     await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Test now' }).click()]);
     const tested = page.locator('section[aria-labelledby="tested"]');
     assert.match(await tested.innerText(), /Test run:\s*✓\s*OK/);

@@ -46,5 +46,34 @@ export const LOCAL_TIME = asset(
 export const HTMX = asset('htmx', 'js', vendored('htmx.org/dist/htmx.min.js'));
 export const HTMX_SSE = asset('htmx-sse', 'js', vendored('htmx-ext-sse/dist/sse.min.js'));
 
+/**
+ * On every page: a form that posts says it is at work — its button reads what it is doing
+ * ("Testing on the agent…") and a second click does not post again. A test run or a delivery
+ * may take as long as its timeout; the page must not look dead meanwhile. The button is not
+ * disabled: a disabled button's name and value would drop out of what is posted.
+ */
+export const FORM_PROGRESS = asset(
+  'form-progress',
+  'js',
+  `(() => {
+  'use strict';
+  document.addEventListener('submit', (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== 'post') return;
+    if (form.getAttribute('aria-busy') === 'true') { event.preventDefault(); return; }
+    form.setAttribute('aria-busy', 'true');
+    const button = event.submitter;
+    if (button && button.dataset.busy) button.textContent = button.dataset.busy;
+  });
+  // Back from the browser's cache after leaving: the form is idle again.
+  window.addEventListener('pageshow', () => {
+    for (const form of document.querySelectorAll('form[aria-busy="true"]')) form.removeAttribute('aria-busy');
+  });
+})();
+`,
+);
+
 /** Every asset by its path. */
-export const ASSETS: ReadonlyMap<string, Asset> = new Map([UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART, LOCAL_TIME, HTMX, HTMX_SSE].map((a) => [a.path, a]));
+export const ASSETS: ReadonlyMap<string, Asset> = new Map(
+  [UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART, LOCAL_TIME, FORM_PROGRESS, HTMX, HTMX_SSE].map((a) => [a.path, a]),
+);

@@ -167,7 +167,9 @@ export function EnrolConfirmPage(props: {
         <input type="hidden" name="name" value={props.name} />
         <input type="hidden" name="sealed" value={props.sealed} />
         <input type="hidden" name="tags" value={props.tags} />
-        <button type="submit">They match: enrol {props.name}</button>
+        <button type="submit" data-busy="Contacting the agent…">
+          They match: enrol {props.name}
+        </button>
         <a href="/agents">Cancel</a>
       </form>
     </Layout>

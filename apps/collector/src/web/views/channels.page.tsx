@@ -242,7 +242,9 @@ export function ChannelPage(m: ChannelModel) {
       {m.canTest && m.viewer ? (
         <form class="inline" method="post" action={`${base}/test`}>
           <CsrfField token={m.viewer.csrf} />
-          <button type="submit">Send test</button>
+          <button type="submit" data-busy="Sending…">
+            Send test
+          </button>
         </form>
       ) : null}
       <h2>Recent deliveries</h2>

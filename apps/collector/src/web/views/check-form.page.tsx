@@ -279,10 +279,10 @@ export function CheckFormPage(m: CheckFormModel) {
           </fieldset>
         ) : null}
         <div class="actions">
-          <button type="submit" class="secondary" name="action" value="test">
+          <button type="submit" class="secondary" name="action" value="test" data-busy="Testing on the agent…">
             Test now
           </button>
-          <button type="submit" name="action" value="save">
+          <button type="submit" name="action" value="save" data-busy="Saving…">
             Save
           </button>
           <a href={m.editing ? `/checks/${m.editing.id}` : '/checks'}>Cancel</a>

@@ -75,7 +75,7 @@ function CheckActions({ m }: { m: CheckPageModel }) {
       <a class="button secondary" href={`/checks/new?clone=${check.id}`}>
         Clone
       </a>
-      <PostButton action={`/checks/${check.id}/run`} csrf={csrf} kind="secondary">
+      <PostButton action={`/checks/${check.id}/run`} csrf={csrf} kind="secondary" busy="Checking on the agent…">
         Check now
       </PostButton>
       <PostButton action={`/checks/${check.id}/${check.enabled ? 'pause' : 'resume'}`} csrf={csrf} kind="secondary">

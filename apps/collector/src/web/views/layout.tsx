@@ -3,7 +3,7 @@ import { renderToString } from 'preact-render-to-string';
 import type { UserRole } from '../../users/user.entity.js';
 import { FAVICON_PATH } from './favicon.js';
 import { STYLESHEET_PATH } from './stylesheet.js';
-import { LOCAL_TIME } from '../assets.js';
+import { FORM_PROGRESS, LOCAL_TIME } from '../assets.js';
 
 /** Who is looking at a page, for the header: their name, role, and the session's CSRF token for the sign-out form. */
 export interface Viewer {
@@ -20,11 +20,12 @@ export function CsrfField({ token }: { token: string }) {
 }
 
 /** A button that posts to `action` (with the session's CSRF token): an action on a row or a page. */
-export function PostButton({ action, csrf, kind, children }: { action: string; csrf: string; kind?: 'secondary' | 'danger'; children: ComponentChildren }) {
+export function PostButton(props: { action: string; csrf: string; kind?: 'secondary' | 'danger'; busy?: string; children: ComponentChildren }) {
+  const { action, csrf, kind, busy, children } = props;
   return (
     <form class="inline" method="post" action={action}>
       <CsrfField token={csrf} />
-      <button type="submit" class={kind}>
+      <button type="submit" class={kind} data-busy={busy}>
         {children}
       </button>
     </form>
@@ -67,6 +68,7 @@ export function Layout(props: {
           <link rel="stylesheet" href={href} />
         ))}
         <script src={LOCAL_TIME.path} defer />
+        <script src={FORM_PROGRESS.path} defer />
         {props.assets?.scripts?.map((src) => (
           <script src={src} defer />
         ))}

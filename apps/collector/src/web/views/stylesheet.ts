@@ -31,7 +31,7 @@ input[aria-invalid=true]{border-color:var(--crit);outline:1px solid var(--crit)}
 .field-error{color:var(--crit);font-weight:600;font-size:13px}
 button{font:inherit;padding:6px 14px;border-radius:4px;border:1px solid #2c4a73;background:#2c4a73;color:#fff;cursor:pointer}
 a.button{display:inline-block;font:inherit;padding:6px 14px;border-radius:4px;border:1px solid #2c4a73;background:#2c4a73;color:#fff;text-decoration:none}
-a.button.secondary{background:#fff;color:#2c4a73}a.button.danger{background:#fff;color:var(--crit);border-color:var(--crit)}
+a.button.secondary{background:#fff;color:#2c4a73}form[aria-busy=true] button{cursor:progress;opacity:.75}a.button.danger{background:#fff;color:var(--crit);border-color:var(--crit)}
 button.secondary{background:#fff;color:#2c4a73}button.danger{background:#fff;color:var(--crit);border-color:var(--crit)}
 header.top button{padding:3px 10px;background:transparent;border-color:#8795a8}
 .notice{padding:10px 14px;border-radius:4px;margin:0 0 14px;border:1px solid}
