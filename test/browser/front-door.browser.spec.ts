@@ -17,6 +17,8 @@ const browser = useBrowser();
 describe('the front door in a browser', () => {
   let web: WebTestApp;
   let page: Page;
+  /** The admin's TOTP secret, as the QR code page showed it. */
+  let totpSecret = '';
 
   before(async () => {
     web = await startWebTestApp();
@@ -67,11 +69,31 @@ describe('the front door in a browser', () => {
     assert.ok(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 100), 'the QR code renders');
     const secret = (await page.locator('.secret').textContent())!.trim();
     assert.match(secret, /^[A-Z2-7]{32}$/);
+    totpSecret = secret;
     await shot('06-two-factor-qr');
     await submit({ code: TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: web.clock.now() }) }, 'Turn on two-factor');
     const codes = await page.locator('ol.codes li').allTextContents();
     assert.equal(codes.filter((c) => /^[a-z2-9]{5}-[a-z2-9]{5}$/.test(c)).length, 10);
     await shot('07-backup-codes');
+  });
+
+  it('signs the admin in again with the password and then a code from the authenticator, computed here', async () => {
+    const again = await browser.newPage(web.base);
+    await again.goto('/sign-in');
+    await again.locator('input[name="name"]').fill('admin');
+    await again.locator('input[name="password"]').fill('the quiet ward at night');
+    await Promise.all([again.waitForLoadState('load'), again.getByRole('button', { name: 'Sign in', exact: true }).click()]);
+    assert.equal(await again.locator('h1').textContent(), 'Two-factor code');
+    // The enrolment spent this 30-second step's code: the next step's is a new one.
+    await web.clock.advance(30_000);
+    await again.locator('input[name="code"]').fill('000000');
+    await Promise.all([again.waitForLoadState('load'), again.getByRole('button', { name: 'Continue' }).click()]);
+    assert.match((await again.getByRole('alert').textContent()) ?? '', /code/i);
+    await again.locator('input[name="code"]').fill(TOTP.generate({ secret: Secret.fromBase32(totpSecret), timestamp: web.clock.now() }));
+    await Promise.all([again.waitForURL((url) => url.pathname === '/'), again.getByRole('button', { name: 'Continue' }).click()]);
+    assert.match((await again.getByRole('navigation', { name: 'main' }).textContent()) ?? '', /admin \(admin\)/);
+    assert.deepEqual(browser.takeProblems(again), []);
+    await again.context().close();
   });
 
   it('adds a viewer, who signs in with the password the admin passes on and cannot reach the user pages', async () => {
