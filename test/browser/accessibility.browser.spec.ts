@@ -121,6 +121,7 @@ describe('accessibility of the pages, and the phone-sized layout', { timeout: 18
       '/account',
       '/users',
       '/audit',
+      '/settings',
     );
     password = await web.addUser('it-admin', 'admin');
     page = await browser.newPage(web.base);

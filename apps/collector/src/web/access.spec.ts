@@ -13,6 +13,7 @@ import { startWebTestApp, type WebTestApp } from './testing.js';
  */
 const ROUTES: Record<string, AccessLevel> = {
   'GET /': 'viewer',
+  'GET /settings': 'admin',
   'GET /status/board': 'viewer',
   'GET /live': 'viewer',
   [`GET ${STYLESHEET_PATH}`]: 'public',

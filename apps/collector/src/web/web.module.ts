@@ -34,6 +34,7 @@ import { AgentPagesController } from './agent-pages.controller.js';
 import { AlertsPagesController } from './alerts-pages.controller.js';
 import { AuditPagesController } from './audit-pages.controller.js';
 import { MaintenancePagesController } from './maintenance-pages.controller.js';
+import { SettingsPagesController } from './settings-pages.controller.js';
 import { ChannelPagesController } from './channel-pages.controller.js';
 import { SlaReportService } from './sla-report.service.js';
 
@@ -57,6 +58,7 @@ import { SlaReportService } from './sla-report.service.js';
     AlertsPagesController,
     AuditPagesController,
     MaintenancePagesController,
+    SettingsPagesController,
     ChannelPagesController,
     AgentsController,
     ChecksController,

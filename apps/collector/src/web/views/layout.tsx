@@ -12,7 +12,7 @@ export interface Viewer {
   csrf: string;
 }
 
-type Section = 'status' | 'checks' | 'agents' | 'alerts' | 'maintenance' | 'channels' | 'reports' | 'users' | 'audit' | 'account';
+type Section = 'status' | 'checks' | 'agents' | 'alerts' | 'maintenance' | 'channels' | 'reports' | 'users' | 'audit' | 'settings' | 'account';
 
 /** The hidden field every form of a signed-in page carries (the access guard checks it). */
 export function CsrfField({ token }: { token: string }) {
@@ -89,6 +89,7 @@ export function Layout(props: {
               {link('/reports/sla', 'reports', 'Reports')}
               {viewer.role === 'admin' ? link('/users', 'users', 'Users') : null}
               {viewer.role === 'admin' ? link('/audit', 'audit', 'Audit log') : null}
+              {viewer.role === 'admin' ? link('/settings', 'settings', 'Settings') : null}
               <span class="who">
                 {link('/account', 'account', `${viewer.name} (${viewer.role})`)}
                 <form class="inline" method="post" action="/sign-out">
