@@ -184,6 +184,7 @@ describe('the SLA report in a browser', () => {
     assert.equal(await first.getAttribute('title'), '2026-11-30 23:00 UTC');
     assert.match(await first.innerText(), /12\/01\/2026, 08:00 GMT\+9/);
     assert.deepEqual(browser.takeProblems(tokyo), []);
+    await tokyo.context().close();
   });
 
   it('lists every check with search and filters by agent, plugin, state and tag', async () => {
@@ -210,6 +211,7 @@ describe('the SLA report in a browser', () => {
     assert.match(await plain.locator('[data-kind="latency"]').innerText(), /^Duration over \d{3} results: average 12 ms, lowest 12 ms, highest 12 ms\.$/);
     assert.equal(await plain.locator('canvas').count(), 0);
     await browser.screenshot(plain, 'check-02-without-javascript');
+    await plain.context().close();
   });
 
   it('lets an operator acknowledge a firing alert with a comment and a term; a blank comment is refused beside the field', async () => {
@@ -240,6 +242,7 @@ describe('the SLA report in a browser', () => {
     );
     assert.deepEqual(browser.takeProblems(op), []);
     await browser.screenshot(op, 'alerts-02-acknowledged');
+    await op.context().close();
     const [audit] = await web.dataSource.query<{ actor: string }[]>("SELECT actor FROM audit_log WHERE action = 'alert.ack'");
     assert.equal(audit?.actor, 'ward-lead');
 
