@@ -161,6 +161,12 @@ describe('the SLA report in a browser', () => {
     assert.equal(await page.locator('[data-chart] canvas').count(), 2, 'the duration chart and the connect_seconds chart');
     assert.equal(await page.locator('[data-failed]').count(), 0);
     assert.equal(await page.locator('table').last().locator('tbody tr').count(), 20, 'the latest 20 results');
+    // Its state history: a failure every ten hours is two changes each time, more than the page lists.
+    const states = await page.locator('table.states tbody tr').allInnerTexts();
+    assert.equal(states.length, 50);
+    assert.match(states[0]!, /OK.*until now\s+CRITICAL/s, 'the newest first: OK since the last failure, and still');
+    assert.match(states[1]!, /CRITICAL\s+1\.0 h\s+OK/, 'the failure before it lasted its hour');
+    assert.match(await page.getByText('Older changes in this range are not listed').innerText(), /all of them as JSON/);
     await shot('check-01-page');
   });
 
@@ -179,7 +185,7 @@ describe('the SLA report in a browser', () => {
     const tokyo = await browser.newPage(web.base, { timezoneId: 'Asia/Tokyo' });
     await tokyo.context().addCookies(await page.context().cookies());
     await tokyo.goto(`/checks/${checkIds[2]}?range=30d`);
-    const first = tokyo.locator('table time').first();
+    const first = tokyo.locator('table').last().locator('time').first();
     // The latest result started 2026-11-30 23:00 UTC: 08:00 on December 1st in Tokyo.
     assert.equal(await first.getAttribute('title'), '2026-11-30 23:00 UTC');
     assert.match(await first.innerText(), /12\/01\/2026, 08:00 GMT\+9/);

@@ -21,6 +21,8 @@ export interface PruneReport {
   hour: number;
   /** Metric-series buckets of both tiers. */
   metricBuckets: number;
+  /** State changes older than the hour buckets. */
+  stateChanges: number;
 }
 
 /**
@@ -80,11 +82,12 @@ export class HistoryUpkeep implements OnApplicationBootstrap, OnModuleDestroy {
       metricBuckets:
         (await this.inBatches((batch) => this.rollups.pruneTier(minute, now - minuteMs, batch, true))) +
         (await this.inBatches((batch) => this.rollups.pruneTier(hour, now - hourMs, batch, true))),
+      stateChanges: await this.inBatches((batch) => this.rollups.pruneStateChanges(now - hourMs, batch)),
     };
-    if (report.raw + report.minute + report.hour + report.metricBuckets > 0) {
+    if (report.raw + report.minute + report.hour + report.metricBuckets + report.stateChanges > 0) {
       await this.rollups.releaseFreePages(await this.rollups.freePages());
       this.log.debug(
-        `pruned ${report.raw} raw results, ${report.minute} minute and ${report.hour} hour buckets, ${report.metricBuckets} metric buckets past their retention`,
+        `pruned ${report.raw} raw results, ${report.minute} minute and ${report.hour} hour buckets, ${report.metricBuckets} metric buckets, ${report.stateChanges} state changes past their retention`,
       );
     }
     return report;

@@ -166,7 +166,7 @@ describe('history: roll-ups, uptime, points, retention', () => {
     await store(Array.from({ length: 5000 }, (_, i) => old + i * 1000));
     const before = await service().uptime(checkId, old, old + 5_000_000);
     // Not rolled up: pruning leaves the raw rows alone.
-    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 0, metricBuckets: 0 });
+    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 0, metricBuckets: 0, stateChanges: 0 });
     await upkeep().rollUp();
     const report = await upkeep().prune();
     assert.equal(report.raw, 5000, 'older than 7 days: gone, in batches of 2,000');
@@ -176,9 +176,69 @@ describe('history: roll-ups, uptime, points, retention', () => {
     assert.deepEqual([after.results, after.ok], [before.results, before.ok]);
     // Minute buckets go after 90 days, hour buckets after 5 years.
     await clock.advance(95 * DAY);
-    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 84, hour: 0, metricBuckets: 0 });
+    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 84, hour: 0, metricBuckets: 0, stateChanges: 0 });
+    // State changes stay as long as the hour buckets: the raw results they came from are long gone.
+    const [{ changes }] = await db.dataSource.query<[{ changes: number }]>('SELECT count(*) AS changes FROM state_changes');
+    assert.ok(changes > 1000, `${changes} changes in 5,000 results that change often`);
     await clock.advance(1830 * DAY);
-    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 2, metricBuckets: 0 });
+    assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 2, metricBuckets: 0, stateChanges: changes });
+  });
+
+  it('keeps each change of state with how long it lasted: the state the range starts in, the newest first, late results changing nothing', async () => {
+    const at = (minutes: number) => NOW - DAY + minutes * 60_000;
+    const results = (rows: [number, StatusCode, string][]): StoredResult[] =>
+      rows.map(([m, status, reason]) => ({ checkId, seq: ++seq, startedAt: at(m), durationMs: 5, status, reason, summary: `s${m}`, metrics: [] }));
+    // OK, OK, CRITICAL twice (one change), WARNING, OK again; then, in a later poll, a late CRITICAL from before all that.
+    await writer.write({
+      agentId,
+      results: results([
+        [0, 0, ''],
+        [1, 0, ''],
+        [2, 2, 'connection refused'],
+        [3, 2, 'connection refused'],
+        [5, 1, 'slow: 2.1 s'],
+        [9, 0, ''],
+      ]),
+      ackSeq: seq,
+      spoolEpoch: 'spec',
+    });
+    await writer.write({ agentId, results: results([[-30, 2, 'late']]), ackSeq: seq, spoolEpoch: 'spec' });
+    const history = service();
+
+    const all = await history.stateHistory(checkId, at(-60), at(60), 100);
+    assert.equal(all.start, null, 'no result before the range');
+    assert.deepEqual(
+      all.changes.map((c) => [c.from, c.to, c.at, c.until, c.reason]),
+      [
+        ['WARNING', 'OK', at(9), null, ''],
+        ['CRITICAL', 'WARNING', at(5), at(9), 'slow: 2.1 s'],
+        ['OK', 'CRITICAL', at(2), at(5), 'connection refused'],
+        [null, 'OK', at(0), at(2), ''],
+      ],
+      'one row per change, the late result none',
+    );
+    assert.equal(all.more, false);
+
+    // A range in the middle: it starts CRITICAL (since minute 2), and its one change ended at the next one, outside it.
+    const middle = await history.stateHistory(checkId, at(4), at(6), 100);
+    assert.deepEqual(middle.start, { status: 'CRITICAL', since: at(2) });
+    assert.deepEqual(
+      middle.changes.map((c) => [c.to, c.until]),
+      [['WARNING', at(9)]],
+    );
+
+    const newest = await history.stateHistory(checkId, at(-60), at(60), 2);
+    assert.deepEqual(
+      newest.changes.map((c) => c.to),
+      ['OK', 'WARNING'],
+    );
+    assert.equal(newest.more, true, 'two more changes than shown');
+    await assert.rejects(history.stateHistory('nope', at(0), at(1), 10), NotFoundError);
+
+    // They go with their check.
+    await new ChecksRepository(db.dataSource).delete(checkId);
+    const [{ left }] = await db.dataSource.query<[{ left: number }]>('SELECT count(*) AS left FROM state_changes');
+    assert.equal(left, 0);
   });
 
   it('counts results stored after the newest rows were deleted: a week without results pruned everything, or their check was deleted', async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CHECK_STATUSES, type Clock } from '#rounds/common';
+import { CHECK_STATUSES, type CheckStatus, type Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
@@ -84,6 +84,28 @@ export interface History {
   /** Where the points were read: raw results, or the 1-minute or 1-hour buckets. */
   source: 'raw' | '1m' | '1h';
   points: HistoryPoint[];
+}
+
+/** The check's status took a different value at `at` and kept it `until` (null: it still has it). */
+export interface StateChange {
+  at: number;
+  /** null: the check's first result. */
+  from: CheckStatus | null;
+  to: CheckStatus;
+  until: number | null;
+  reason: string;
+  summary: string;
+}
+
+export interface StateHistory {
+  from: number;
+  to: number;
+  /** The status the range starts in and since when; null when the check had no result before `from`. */
+  start: { status: CheckStatus; since: number } | null;
+  /** The changes in the range, newest first. */
+  changes: StateChange[];
+  /** More changes in the range than `limit`: the oldest are left out. */
+  more: boolean;
 }
 
 /** One point of a metric series' history; a point without samples is a gap (nulls). */
@@ -309,6 +331,22 @@ export class HistoryService {
     // Starting at a bucket boundary before `from` may need one point more than asked: widen the step instead.
     while (tier && Math.ceil((to - start) / step) > points) step += tier.bucketMs;
     return { tier, start, step };
+  }
+
+  /** The check's state changes over [from, to), newest first, each with how long it lasted; at most `limit`. */
+  async stateHistory(checkId: string, from: number, to: number, limit: number): Promise<StateHistory> {
+    this.known(checkId);
+    const { before, within, after } = await this.results.stateChanges(checkId, from, to, limit + 1);
+    const shown = within.slice(0, limit);
+    const changes = shown.map((c, i) => ({
+      at: c.at,
+      from: c.from === null ? null : CHECK_STATUSES[c.from],
+      to: CHECK_STATUSES[c.to],
+      until: i === 0 ? (after?.at ?? null) : shown[i - 1]!.at,
+      reason: c.reason,
+      summary: c.summary,
+    }));
+    return { from, to, start: before ? { status: CHECK_STATUSES[before.to], since: before.at } : null, changes, more: within.length > limit };
   }
 
   /** The metric series a check has reported (rolled up so far), by name and labels. */

@@ -3,7 +3,36 @@ import { DataSource, In } from 'typeorm';
 import { CheckResultEntity, CheckStateEntity } from '../storage/entities/index.js';
 import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from '../storage/check-state-row.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
-import { chunk } from '../storage/transaction.js';
+import { chunk, portableQuery } from '../storage/transaction.js';
+import { num, numOrNull } from '../storage/bulk-sql.js';
+import type { StatusCode } from '../storage/entities/index.js';
+
+/** One row of state_changes: the check's status took a different value at `at`. */
+export interface StoredStateChange {
+  at: number;
+  /** null: the check's first result. */
+  from: StatusCode | null;
+  to: StatusCode;
+  reason: string;
+  summary: string;
+}
+
+interface StateChangeRow {
+  at: unknown;
+  from_status: unknown;
+  to_status: unknown;
+  reason: string;
+  summary: string;
+}
+
+const changeOf = (r: StateChangeRow): StoredStateChange => ({
+  at: num(r.at),
+  from: numOrNull(r.from_status) as StatusCode | null,
+  to: num(r.to_status) as StatusCode,
+  reason: r.reason,
+  summary: r.summary,
+});
+const CHANGE_COLUMNS = 'at, from_status, to_status, reason, summary';
 
 @Injectable()
 export class ResultsRepository {
@@ -16,6 +45,33 @@ export class ResultsRepository {
       order: { startedAt: 'DESC', id: 'DESC' },
       take: limit,
     });
+  }
+
+  /**
+   * The check's state changes in [from, to), newest first, at most `limit`; with the last one
+   * before `from` (the state the range starts in) and the first at or after `to` (when the newest
+   * in the range ended). Three index range reads of a few rows each.
+   */
+  async stateChanges(
+    checkId: string,
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<{ before: StoredStateChange | null; within: StoredStateChange[]; after: StoredStateChange | null }> {
+    const m = this.dataSource.manager;
+    const q = (where: string, order: 'ASC' | 'DESC', params: unknown[], take: number) =>
+      portableQuery<StateChangeRow>(
+        this.dataSource,
+        m,
+        `SELECT ${CHANGE_COLUMNS} FROM state_changes WHERE check_id = ? AND ${where} ORDER BY at ${order}, id ${order} LIMIT ${take}`,
+        [checkId, ...params],
+      );
+    const [before, within, after] = await Promise.all([
+      q('at < ?', 'DESC', [from], 1),
+      q('at >= ? AND at < ?', 'DESC', [from, to], limit),
+      q('at >= ?', 'ASC', [to], 1),
+    ]);
+    return { before: before[0] ? changeOf(before[0]) : null, within: within.map(changeOf), after: after[0] ? changeOf(after[0]) : null };
   }
 
   /** Current state of the given checks (all checks when omitted); checks without results yet have no row. */

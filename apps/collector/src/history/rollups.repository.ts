@@ -271,6 +271,17 @@ export class RollupsRepository {
     });
   }
 
+  /** Deletes up to `batch` of the oldest state changes made before `cutoff` (they are kept as long as the hour buckets). */
+  async pruneStateChanges(cutoff: number, batch: number): Promise<number> {
+    return inTransaction(this.dataSource, async (m) => {
+      const old = await this.run<{ id: unknown }>(m, 'SELECT id FROM state_changes WHERE at < ? ORDER BY at LIMIT ?', [cutoff, batch]);
+      if (old.length > 0) {
+        await this.run(m, 'DELETE FROM state_changes WHERE id IN (SELECT id FROM state_changes WHERE at < ? ORDER BY at LIMIT ?)', [cutoff, batch]);
+      }
+      return old.length;
+    });
+  }
+
   /** Gives up to `pages` free pages back to the file system (SQLite with auto_vacuum=INCREMENTAL; a no-op elsewhere). */
   async releaseFreePages(pages: number): Promise<void> {
     if (isPostgres(this.dataSource)) return;

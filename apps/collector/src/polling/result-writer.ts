@@ -97,9 +97,10 @@ interface CommitOutcome {
 
 const RESULT_COLUMN_NAMES = ['check_id', 'agent_id', 'seq', 'started_at', 'duration_ms', 'status', 'reason', 'summary', 'metrics_json'] as const;
 const STATE_UPSERT = upsertSuffix('check_id', STATE_COLUMN_NAMES.slice(1));
+const STATE_CHANGE_COLUMN_NAMES = ['check_id', 'at', 'from_status', 'to_status', 'reason', 'summary'] as const;
 
 /**
- * The only writer of check_results, check_state and the agents' ack. A write resolves
+ * The only writer of check_results, check_state (with its history, state_changes) and the agents' ack. A write resolves
  * when its results, the state they imply and the new ack are committed together, so the
  * poller never acknowledges a result that a crash could lose. Writes that arrive close
  * together share one transaction: on SQLite the cost is the commit, not the rows.
@@ -371,6 +372,7 @@ export class ResultWriter implements OnModuleDestroy {
     const existing = await this.currentStates(m, [...byCheck.keys()]);
 
     const next: CheckStateEntity[] = [];
+    const changes: unknown[][] = [];
     for (const [checkId, results] of byCheck) {
       const before = existing.get(checkId);
       const state = before ? Object.assign(new CheckStateEntity(), before) : initialState(checkId);
@@ -379,7 +381,10 @@ export class ResultWriter implements OnModuleDestroy {
       for (const { r, metricsJson } of results) {
         // A late result (older than what the state shows) is history, not news.
         if (state.lastResultAt !== null && r.startedAt < state.lastResultAt) continue;
-        if (state.lastResultAt === null || r.status !== state.status) state.lastChangeAt = r.startedAt;
+        if (state.lastResultAt === null || r.status !== state.status) {
+          state.lastChangeAt = r.startedAt;
+          changes.push([checkId, r.startedAt, state.lastResultAt === null ? null : state.status, r.status, r.reason, r.summary]);
+        }
         state.consecutiveFailures = r.status === 0 ? 0 : state.consecutiveFailures + 1;
         if (r.status === 0) state.lastOkAt = r.startedAt;
         state.status = r.status;
@@ -413,6 +418,7 @@ export class ResultWriter implements OnModuleDestroy {
       ]),
       STATE_UPSERT,
     );
+    await this.sql.insert(m, 'state_changes', STATE_CHANGE_COLUMN_NAMES, changes);
     return next;
   }
 

@@ -57,6 +57,7 @@ describe('createDataSource with SQLite', () => {
     'notification_outbox',
     'rollup_progress',
     'sessions',
+    'state_changes',
     'users',
   ];
 
@@ -87,6 +88,8 @@ describe('createDataSource with SQLite', () => {
         'idx_notification_outbox_channel',
         'idx_notification_outbox_due',
         'idx_sessions_user_id',
+        'idx_state_changes_at',
+        'idx_state_changes_check_at',
         'idx_users_name_lower',
       ],
     );

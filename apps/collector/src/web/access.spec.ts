@@ -92,6 +92,7 @@ const ROUTES: Record<string, AccessLevel> = {
   'GET /api/v1/checks/:id/results': 'viewer',
   'GET /api/v1/checks/:id/history': 'viewer',
   'GET /api/v1/checks/:id/uptime': 'viewer',
+  'GET /api/v1/checks/:id/state-history': 'viewer',
   'GET /api/v1/agents/:id/uptime': 'viewer',
   'GET /api/v1/tags': 'viewer',
   'GET /api/v1/checks/:id/series': 'viewer',

@@ -11,7 +11,7 @@ import { formText, pageViewer, sendPage } from './page-response.js';
 import { SlaReportService } from './sla-report.service.js';
 import { ConflictError } from '../shared/errors.js';
 import type { NoticeKind } from './views/layout.js';
-import { CheckPage, rangeOf } from './views/check.page.js';
+import { CheckPage, STATE_CHANGES_SHOWN, rangeOf } from './views/check.page.js';
 import { ChecksPage } from './views/checks.page.js';
 import { checkMatcher, filterQuery, readCheckFilter, type CheckFilter, type FilterableCheck } from './check-filter.js';
 import { PerSecondCache } from './per-second-cache.js';
@@ -96,18 +96,19 @@ export class CheckPagesController {
     await this.render(id, query, req, res, notice);
   }
 
-  /** What a check's page shows over a range: the check, its uptime, chart data, incidents and latest results. */
+  /** What a check's page shows over a range: the check, its uptime, chart data, incidents, state changes and latest results. */
   private async readPage(id: string, rangeName: string, now: number) {
     const check = await this.checks.getView(id);
     const { range, from, to } = rangeOf(rangeName, now);
-    const [uptime, history, series, incidents, recent] = await Promise.all([
+    const [uptime, history, series, incidents, states, recent] = await Promise.all([
       this.history.uptime(id, from, to, this.reports.maintenance('exclude')),
       this.history.history(id, from, to, 300),
       this.history.checkSeries(id),
       this.alerting.incidents(id, from, to),
+      this.history.stateHistory(id, from, to, STATE_CHANGES_SHOWN),
       this.history.recent(id, 20),
     ]);
-    return { check, range, from, to, uptime, history, series, incidents, recent };
+    return { check, range, from, to, uptime, history, series, incidents, states, recent };
   }
 
   /** The checks matching a filter, and the views of one page of them. */
@@ -153,7 +154,7 @@ export class CheckPagesController {
   private async render(id: string, query: unknown, req: Request, res: Response, notice: { kind: NoticeKind; text: string } | undefined): Promise<void> {
     const now = Date.now();
     const rangeName = formText(query, 'range', 10);
-    const { check, range, from, to, uptime, history, series, incidents, recent } = await this.pageData.get(
+    const { check, range, from, to, uptime, history, series, incidents, states, recent } = await this.pageData.get(
       `${id}\u0000${rangeName}`,
       this.state.version,
       now,
@@ -172,6 +173,7 @@ export class CheckPagesController {
         history={history}
         series={series}
         incidents={incidents}
+        states={states}
         recent={recent}
         notice={notice}
       />,

@@ -8,6 +8,7 @@ import { SignIn1700000000007 } from '../../auth/1700000000007-sign-in.js';
 import { Rollups1700000000008 } from '../../history/1700000000008-rollups.js';
 import { Tags1700000000009 } from '../../inventory/1700000000009-tags.js';
 import { MetricRollups1700000000010 } from '../../history/1700000000010-metric-rollups.js';
+import { StateChanges1700000000011 } from '../../history/1700000000011-state-changes.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Rollups1700000000008,
   Tags1700000000009,
   MetricRollups1700000000010,
+  StateChanges1700000000011,
 ];

@@ -2,7 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Use
 import { ChecksService } from '../../inventory/checks.service.js';
 import { createCheckDto, listChecksQuery, updateCheckDto, type CreateCheckDto, type ListChecksQuery, type UpdateCheckDto } from '../../inventory/checks.dto.js';
 import { HistoryService } from '../../history/history.service.js';
-import { historyQuery, recentResultsQuery, type HistoryQuery, type RecentResultsQuery } from '../../history/history.dto.js';
+import {
+  historyQuery,
+  recentResultsQuery,
+  stateHistoryQuery,
+  type HistoryQuery,
+  type RecentResultsQuery,
+  type StateHistoryQuery,
+} from '../../history/history.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { Access } from '../../auth/access.decorator.js';
 import { ZodPipe } from '../zod.pipe.js';
@@ -58,6 +65,12 @@ export class ChecksController {
   @Get(':id/history')
   historyOf(@Param('id') id: string, @Query(new ZodPipe(historyQuery, 'invalid query')) query: HistoryQuery) {
     return this.history.history(id, query.from, query.to, query.points);
+  }
+
+  /** Each time the status took a different value over `from`–`to` (default: the last 30 days), newest first, with how long it lasted. */
+  @Get(':id/state-history')
+  stateHistory(@Param('id') id: string, @Query(new ZodPipe(stateHistoryQuery, 'invalid query')) query: StateHistoryQuery) {
+    return this.history.stateHistory(id, query.from, query.to, query.limit);
   }
 
   /** Runs the check on its agent now ("check now"); the result is returned, not stored. */

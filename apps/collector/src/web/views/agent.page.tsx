@@ -1,3 +1,4 @@
+import { StatusBadge } from './status.page.js';
 import type { AgentView } from '../../inventory/agents.service.js';
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { Series } from '../../history/history.service.js';
@@ -113,7 +114,7 @@ export function AgentPage(m: AgentPageModel) {
             {m.checks.map((c) => (
               <tr>
                 <td>
-                  <span class={`badge ${c.state?.status ?? 'PENDING'}`}>{c.state?.status ?? 'PENDING'}</span>
+                  <StatusBadge status={c.state?.status ?? 'PENDING'} />
                 </td>
                 <td>
                   <a href={`/checks/${c.id}`}>{c.name}</a>

@@ -1,6 +1,6 @@
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { Incident } from '../../alerting/incidents.js';
-import type { History, Series, Uptime } from '../../history/history.service.js';
+import type { History, Series, StateHistory, Uptime } from '../../history/history.service.js';
 import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from '../assets.js';
 import { PostButton, Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
 import { StatusBadge } from './status.page.js';
@@ -46,6 +46,8 @@ export function SeriesChart({ series, url }: { series: Series; url: string }) {
 
 export const CHART_ASSETS = { stylesheets: [UPLOT_STYLESHEET.path], scripts: [UPLOT_SCRIPT.path, CHART.path] };
 export const CHART_POINTS = 300;
+/** State changes listed on a check's page; the API gives more. */
+export const STATE_CHANGES_SHOWN = 50;
 
 export interface CheckPageModel {
   viewer: Viewer | undefined;
@@ -58,6 +60,7 @@ export interface CheckPageModel {
   history: History;
   series: Series[];
   incidents: Incident[];
+  states: StateHistory;
   recent: { startedAt: number; status: string; durationMs: number; summary: string }[];
   /** What the last action did (saved, paused…), or what "check now" gave. */
   notice?: { kind: NoticeKind; text: string } | undefined;
@@ -104,6 +107,58 @@ function latencyText(h: History): string {
   const min = Math.min(...with_.map((p) => p.durationMinMs!));
   const max = Math.max(...with_.map((p) => p.durationMaxMs!));
   return `Duration over ${results} results: average ${Math.round(avg)} ms, lowest ${min} ms, highest ${max} ms.`;
+}
+
+/**
+ * Each time the check's status took a different value in the range, newest first, with how long
+ * it kept it — soft states included (the incidents above are the alerts they raised).
+ */
+function StateHistoryTable({ h, checkId }: { h: StateHistory; checkId: string }) {
+  const start = h.start ? (
+    <p>
+      At the start of the range: <StatusBadge status={h.start.status} /> since <Time ms={h.start.since} />.
+    </p>
+  ) : null;
+  if (h.changes.length === 0) {
+    return start ?? <p class="muted">No result in this range or before it.</p>;
+  }
+  return (
+    <>
+      {start}
+      <table class="states">
+        <thead>
+          <tr>
+            <th>From</th>
+            <th>State</th>
+            <th>For</th>
+            <th>Was</th>
+            <th>Reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {h.changes.map((c) => (
+            <tr>
+              <td>
+                <Time ms={c.at} />
+              </td>
+              <td>
+                <StatusBadge status={c.to} />
+              </td>
+              <td>{c.until === null ? `${duration(Math.max(0, h.to - c.at))}, until now` : duration(c.until - c.at)}</td>
+              <td>{c.from ?? 'first result'}</td>
+              <td class="summary">{c.reason || c.summary}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {h.more ? (
+        <p class="muted">
+          Older changes in this range are not listed:{' '}
+          <a href={`/api/v1/checks/${checkId}/state-history?from=${h.from}&to=${h.to}&limit=1000`}>all of them as JSON</a>.
+        </p>
+      ) : null}
+    </>
+  );
 }
 
 const labelsOf = (s: Series) => {
@@ -207,6 +262,8 @@ export function CheckPage(m: CheckPageModel) {
           </tbody>
         </table>
       )}
+      <h2>State history</h2>
+      <StateHistoryTable h={m.states} checkId={check.id} />
       <h2>Latest results</h2>
       <table>
         <thead>
@@ -224,7 +281,7 @@ export function CheckPage(m: CheckPageModel) {
                 <Time ms={r.startedAt} />
               </td>
               <td>
-                <span class={`badge ${r.status}`}>{r.status}</span>
+                <StatusBadge status={r.status} />
               </td>
               <td>{r.durationMs} ms</td>
               <td class="summary">{r.summary}</td>

@@ -1,3 +1,4 @@
+import { StatusBadge } from './status.page.js';
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { CheckFilter } from '../check-filter.js';
 import { CheckFilterFields } from './check-filter-fields.js';
@@ -61,7 +62,7 @@ export function ChecksPage(m: ChecksModel) {
             {m.rows.map((c) => (
               <tr class={c.state?.stale ? 'stale' : undefined}>
                 <td>
-                  <span class={`badge ${c.state?.status ?? 'PENDING'}`}>{c.state?.status ?? 'PENDING'}</span>
+                  <StatusBadge status={c.state?.status ?? 'PENDING'} />
                   {c.state?.stale ? (
                     <>
                       {' '}
