@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { parseEnrolment } from '#rounds/common';
+import { AgentCallError, AgentClientPool } from '../../apps/collector/src/inventory/agent-client.pool.js';
 import { AuditService } from '../../apps/collector/src/audit/audit.service.js';
 import { LiveUpdates } from '../../apps/collector/src/web/live-updates.service.js';
 import { startWebTestApp, type WebTestApp } from '../../apps/collector/src/web/testing.js';
@@ -70,6 +71,20 @@ describe('adding and changing checks in a browser, against a real agent', { time
     await page.goto('/agents');
     assert.match(await page.locator('table tbody tr', { hasText: 'ward-pc' }).innerText(), /site=north/);
     await shot('agents-02-list');
+  });
+
+  it('rotates the agent’s token from its page: the agent refuses the old one, and polling goes on (the checks below turn green and red)', async () => {
+    await Promise.all([page.waitForURL('**/agents/*'), page.getByRole('link', { name: 'ward-pc' }).click()]);
+    await Promise.all([page.waitForURL(/\?done=rotated/), page.getByRole('button', { name: 'Rotate token' }).click()]);
+    assert.match(await page.locator('.notice.ok').innerText(), /Token rotated: the agent took the new token and no longer accepts the old one/);
+    const old = parseEnrolment(agent.enrolment);
+    const pool = new AgentClientPool();
+    try {
+      await assert.rejects(pool.describe({ id: 'old', name: 'ward-pc', ...old }, 5000), (e: AgentCallError) => e.code === 'unauthenticated');
+    } finally {
+      pool.closeAll();
+    }
+    await shot('agents-03-token-rotated');
   });
 
   it('adds an http check through the form made from its schema, tests it on the agent, saves it and sees it turn green', async () => {
@@ -161,7 +176,8 @@ describe('adding and changing checks in a browser, against a real agent', { time
     await shot('check-form-05-delete-confirm');
     await Promise.all([page.waitForURL(/\/checks\?done=deleted/), page.getByRole('button', { name: 'Delete the check' }).click()]);
     const actions = (await web.app.get(AuditService).list({ limit: 20 })).filter((e) => e.actor === 'it-lead').map((e) => e.action);
-    for (const action of ['check.create', 'check.update', 'check.delete']) assert.ok(actions.includes(action), `${action} in ${actions.join(', ')}`);
+    for (const action of ['agent.enrol', 'agent.rotate-token', 'check.create', 'check.update', 'check.delete'])
+      assert.ok(actions.includes(action), `${action} in ${actions.join(', ')}`);
     assert.deepEqual(browser.takeProblems(page), []);
   });
 });

@@ -8,12 +8,13 @@ import { CollectService } from './services/collect.service.js';
 import { DescribeService } from './services/describe.service.js';
 import { HealthService } from './services/health.service.js';
 import { AGENT_CONFIG, CLOCK, PLUGIN_REGISTRY, SPOOL } from './services/tokens.js';
+import { TokenKeeper } from './services/token-keeper.js';
 import type { Spool } from './spool/spool.js';
 
 @Module({})
 export class AgentModule {
   /** The spool is opened (and closed) by the caller: it outlives the app so the last results are flushed after the checks stop. */
-  static forConfig(config: AgentConfig, registry: PluginRegistry, spool: Spool): DynamicModule {
+  static forConfig(config: AgentConfig, registry: PluginRegistry, spool: Spool, tokens: TokenKeeper): DynamicModule {
     return {
       module: AgentModule,
       controllers: [AgentController],
@@ -22,6 +23,8 @@ export class AgentModule {
         { provide: PLUGIN_REGISTRY, useValue: registry },
         { provide: CLOCK, useValue: systemClock },
         { provide: SPOOL, useValue: spool },
+        // Shared with the door (TokenGuard), which runs before Nest sees a call.
+        { provide: TokenKeeper, useValue: tokens },
         ChecksService,
         HealthService,
         CollectService,

@@ -139,7 +139,16 @@ describe('checkBearer', () => {
 
   it('lets the right token in, case-insensitive scheme included', () => {
     const { throttle } = setup();
-    assert.deepEqual(checkBearer(throttle, { authorization: 'bearer the-token', peer: 'p', call: 'Collect', expectedSha256 }), { ok: true });
+    assert.deepEqual(checkBearer(throttle, { authorization: 'bearer the-token', peer: 'p', call: 'Collect', expectedSha256 }), { ok: true, matched: 0 });
+  });
+
+  it('lets either of two tokens in (a rotation under way) and says which matched', () => {
+    const { throttle } = setup();
+    const both = [sha256('old-token'), sha256('new-token')];
+    const check = (token: string) => checkBearer(throttle, { authorization: `Bearer ${token}`, peer: 'p', call: 'Collect', expectedSha256: both });
+    assert.deepEqual(check('old-token'), { ok: true, matched: 0 });
+    assert.deepEqual(check('new-token'), { ok: true, matched: 1 });
+    assert.deepEqual(check('other'), { ok: false, why: 'wrong token' });
   });
 
   it('names why a call is refused: no bearer token, wrong token, then throttled with the time left', () => {

@@ -28,7 +28,7 @@ export const AUTH_THROTTLE_DEFAULTS: Readonly<AuthThrottleLimits> = Object.freez
 export type BearerRefusal = 'no bearer token' | 'wrong token';
 
 /** Why a call was let in or not; `retryAfterMs` is how long a throttled peer is refused unchecked. */
-export type BearerVerdict = { ok: true } | { ok: false; why: BearerRefusal } | { ok: false; why: 'throttled'; retryAfterMs: number };
+export type BearerVerdict = { ok: true; matched: number } | { ok: false; why: BearerRefusal } | { ok: false; why: 'throttled'; retryAfterMs: number };
 
 /** The credentials of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235 §2.1). */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -183,19 +183,28 @@ export class AuthThrottle {
 
 /**
  * The door both apps share: a throttled peer is refused before any hashing; otherwise the
- * presented token's SHA-256 is compared in constant time with the expected digest.
+ * presented token's SHA-256 is compared in constant time with the expected digest — or with each
+ * of several (an agent between two tokens while one is rotated), every one compared so that the
+ * time taken does not say which matched. `matched` is the index of the one that did.
  */
 export function checkBearer(
   throttle: AuthThrottle,
-  request: { authorization: string | undefined; peer: string; call: string; expectedSha256: Buffer | undefined },
+  request: { authorization: string | undefined; peer: string; call: string; expectedSha256: Buffer | readonly Buffer[] | undefined },
 ): BearerVerdict {
   const retryAfterMs = throttle.retryAfterMs(request.peer, request.call);
   if (retryAfterMs > 0) return { ok: false, why: 'throttled', retryAfterMs };
   const presented = bearerToken(request.authorization);
-  const expected = request.expectedSha256;
-  if (presented !== undefined && expected?.length === 32 && timingSafeEqual(sha256(presented), expected)) {
-    throttle.succeeded(request.peer);
-    return { ok: true };
+  const expected = request.expectedSha256 === undefined ? [] : Buffer.isBuffer(request.expectedSha256) ? [request.expectedSha256] : request.expectedSha256;
+  if (presented !== undefined) {
+    const digest = sha256(presented);
+    let matched = -1;
+    expected.forEach((e, i) => {
+      if (e.length === 32 && timingSafeEqual(digest, e) && matched < 0) matched = i;
+    });
+    if (matched >= 0) {
+      throttle.succeeded(request.peer);
+      return { ok: true, matched };
+    }
   }
   const why: BearerRefusal = presented === undefined ? 'no bearer token' : 'wrong token';
   throttle.failed(request.peer, why, request.call);

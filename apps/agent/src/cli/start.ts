@@ -8,6 +8,7 @@ import { loadAgentConfig, splitHostPort } from '../config/agent-config.js';
 import type { AgentEnv } from '../config/env.js';
 import { AgentModule } from '../agent.module.js';
 import { TokenGuard } from '../controllers/token.guard.js';
+import { TokenKeeper } from '../services/token-keeper.js';
 import { AgentGrpcServer } from '../grpc-server.js';
 import { loadPluginDir } from '../repositories/plugin-files.repository.js';
 import { FileSpool } from '../spool/file-spool.js';
@@ -38,11 +39,12 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     log: { debug: (m) => logger.debug(m, 'Spool'), log: (m) => logger.log(m, 'Spool'), warn: (m) => logger.warn(m, 'Spool') },
   });
   const credentials = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }], false);
-  const guard = new TokenGuard(config.tokenSha256, systemClock, (line) => logger.warn(line, 'Auth'));
+  const tokens = new TokenKeeper(config.path, config, config.tokenFromEnv, { log: (l) => logger.log(l, 'Auth'), error: (l) => logger.error(l, 'Auth') });
+  const guard = new TokenGuard(tokens, systemClock, (line) => logger.warn(line, 'Auth'));
   const server = new AgentGrpcServer(config.listen, credentials, config.path, [guard.interceptor]);
   let app: Awaited<ReturnType<typeof NestFactory.createMicroservice>>;
   try {
-    app = await NestFactory.createMicroservice(AgentModule.forConfig(config, registry, spool), {
+    app = await NestFactory.createMicroservice(AgentModule.forConfig(config, registry, spool, tokens), {
       strategy: server,
       logger,
     });
@@ -58,6 +60,7 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     // The checks stop first (the last results land in the spool), then the spool flushes to disk.
     await app.close().catch((e: unknown) => log.error(`stopping: ${(e as Error).message}`));
     guard.close();
+    await tokens.settled();
     await spool.close().catch((e: unknown) => log.error(`closing the spool: ${(e as Error).message}`));
   });
   log.log(

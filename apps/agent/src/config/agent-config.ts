@@ -27,6 +27,13 @@ export const agentConfigSchema = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the token (written by `rounds-agent init`)')
     .meta({ description: 'Hash of the bearer token the collector must send; the token itself is never stored' }),
+  nextTokenSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of a token (written by a token rotation)')
+    .optional()
+    .meta({
+      description: 'During a token rotation: hash of the new token, accepted beside the current one until the collector first uses it (written by the agent)',
+    }),
   tls: z.strictObject({
     cert: z.string().min(1),
     key: z.string().min(1),
@@ -92,6 +99,8 @@ export interface AgentConfig extends AgentConfigFile {
   readonly pluginDir?: string;
   /** `spool.dir` resolved against the config file's folder. */
   readonly spoolDir: string;
+  /** The token is ROUNDS_AGENT_TOKEN's, not the file's: it cannot be rotated from the collector. */
+  readonly tokenFromEnv: boolean;
 }
 
 export class AgentConfigError extends Error {}
@@ -125,7 +134,11 @@ export function loadAgentConfig(path: string, env: AgentEnv): AgentConfig {
   }
   const overridden = { ...(raw as Record<string, unknown>) };
   if (env.listen) overridden['listen'] = env.listen;
-  if (env.token) overridden['tokenSha256'] = sha256Hex(env.token);
+  if (env.token) {
+    overridden['tokenSha256'] = sha256Hex(env.token);
+    // A rotation's second token belongs to the file's token, not to this one.
+    delete overridden['nextTokenSha256'];
+  }
   const parsed = agentConfigSchema.safeParse(overridden);
   if (!parsed.success) {
     throw new AgentConfigError(`agent config ${abs} is invalid: ${formatFieldErrors(issuesToFieldErrors(parsed.error.issues))}`);
@@ -138,6 +151,7 @@ export function loadAgentConfig(path: string, env: AgentEnv): AgentConfig {
     tlsKeyPath: resolve(dir, parsed.data.tls.key),
     pluginDir: parsed.data.plugins.dir ? resolve(dir, parsed.data.plugins.dir) : undefined,
     spoolDir: resolve(dir, parsed.data.spool.dir),
+    tokenFromEnv: Boolean(env.token),
   });
 }
 

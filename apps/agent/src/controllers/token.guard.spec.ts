@@ -15,7 +15,7 @@ function withAuth(value?: string): Metadata {
 function setup() {
   const clock = new ManualClock(0);
   const lines: string[] = [];
-  const guard = new TokenGuard(sha256(TOKEN).toString('hex'), clock, (l) => lines.push(l));
+  const guard = new TokenGuard({ expected: () => [sha256(TOKEN)], used: () => {} }, clock, (l) => lines.push(l));
   return { clock, lines, guard };
 }
 

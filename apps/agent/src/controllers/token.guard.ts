@@ -1,5 +1,6 @@
 import { Metadata, ServerInterceptingCall, status as GrpcStatus, type StatusObject, type ServerInterceptor } from '@grpc/grpc-js';
 import { AUTH_METADATA_KEY, AuthThrottle, checkBearer, peerAddress, type AuthThrottleLimits, type Clock } from '#rounds/common';
+import type { TokenKeeper } from '../services/token-keeper.js';
 
 const HINT =
   'this agent answers only a collector that enrolled it with its current token (if that collector is yours, enrol the agent there again with the enrolment string from `rounds-agent init`)';
@@ -8,17 +9,20 @@ const HINT =
  * Every call must carry `authorization: Bearer <token>`. It runs as a gRPC server interceptor
  * on the call's metadata, before the request body is read — Nest's guards run after the body
  * is deserialised, so a malformed body from anyone would have been parsed (and answered
- * INTERNAL) before the token was looked at. The config holds only the token's SHA-256 and the
- * comparison is constant-time over digests. A peer that keeps failing is throttled without
+ * INTERNAL) before the token was looked at. The config holds only the token's SHA-256 (two
+ * during a rotation, see TokenKeeper) and the comparison is constant-time over digests. A peer that keeps failing is throttled without
  * hashing (RESOURCE_EXHAUSTED, with `retry-after` seconds in the trailers) and its refusals are
  * logged one line per interval, with its address and method, never with what it sent.
  */
 export class TokenGuard {
-  private readonly expected: Buffer;
   private readonly throttle: AuthThrottle;
 
-  constructor(tokenSha256: string, clock: Clock, log: (line: string) => void, limits: Partial<AuthThrottleLimits> = {}) {
-    this.expected = Buffer.from(tokenSha256, 'hex');
+  constructor(
+    private readonly tokens: Pick<TokenKeeper, 'expected' | 'used'>,
+    clock: Clock,
+    log: (line: string) => void,
+    limits: Partial<AuthThrottleLimits> = {},
+  ) {
     this.throttle = new AuthThrottle(clock, log, HINT, limits);
   }
 
@@ -30,9 +34,12 @@ export class TokenGuard {
       authorization: typeof header === 'string' ? header : undefined,
       peer,
       call: method,
-      expectedSha256: this.expected,
+      expectedSha256: this.tokens.expected(),
     });
-    if (verdict.ok) return undefined;
+    if (verdict.ok) {
+      this.tokens.used(verdict.matched);
+      return undefined;
+    }
     if (verdict.why === 'throttled') {
       const retryAfter = Math.ceil(verdict.retryAfterMs / 1000);
       const trailers = new Metadata();

@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'agent.enrol',
   'agent.update',
   'agent.remove',
+  'agent.rotate-token',
   'check.create',
   'check.update',
   'check.delete',

@@ -106,6 +106,11 @@ export class AgentClientPool {
     return this.call(endpoint, timeoutMs, (c, md, opts, cb) => c.runCheck(request, md, opts, cb));
   }
 
+  /** Has the agent accept a new token (by its SHA-256) beside the current one, which this call presents. */
+  async rotateToken(endpoint: AgentEndpoint, newTokenSha256: string, timeoutMs: number): Promise<void> {
+    await this.call(endpoint, timeoutMs, (c, md, opts, cb) => c.rotateToken({ newTokenSha256 }, md, opts, cb));
+  }
+
   /** Closes the agent's channel (agent removed, or its endpoint changed). */
   drop(agentId: string): void {
     this.clients.get(agentId)?.client.close();

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { AgentDescription } from '#rounds/common/wire';
 import type { AgentEntity, AgentState } from '../storage/entities/index.js';
@@ -137,6 +138,44 @@ export class AgentsService {
     if (!updated) throw new NotFoundError(`no agent with id or name "${idOrName}"`);
     await this.state?.refreshAgent(agent.id);
     return this.view(updated);
+  }
+
+  /**
+   * Gives the agent a new bearer token: a fresh one is made here, the agent is asked (with the
+   * current token) to accept its SHA-256 beside the current one and writes it to its config file,
+   * then the new token is stored sealed in place of the old, and a first call with it makes it the
+   * agent's only token. An agent that cannot be reached or refuses keeps its token, and so does
+   * this side. Audited as `agent.rotate-token` (never with a token).
+   */
+  async rotateToken(idOrName: string, context: AuditContext): Promise<AgentView & { warning?: string }> {
+    const agent = await this.get(idOrName);
+    const token = randomBytes(32).toString('base64url');
+    try {
+      await this.pool.rotateToken(endpointOf(agent), createHash('sha256').update(token).digest('hex'), this.config.pollTimeoutMs);
+    } catch (e) {
+      throw new ConflictError(
+        `${(e as Error).message} — the token was not changed; try again once the agent answers (an agent older than this collector cannot rotate: update it first)`,
+      );
+    }
+    const updated = await this.agents.update(agent.id, { token }, Date.now(), () => ({
+      context,
+      action: 'agent.rotate-token',
+      target: { kind: 'agent', id: agent.id, name: agent.name },
+      before: null,
+      after: null,
+    }));
+    if (!updated) throw new NotFoundError(`agent "${agent.name}" was removed while its token was rotated`);
+    // The read model hands the agent (token included) to "check now" and "test now".
+    await this.state?.refreshAgent(agent.id);
+    let warning: string | undefined;
+    try {
+      // The first call with the new token retires the old one on the agent.
+      await this.pool.describe(endpointOf(updated), this.config.pollTimeoutMs);
+    } catch (e) {
+      warning = `${(e as Error).message}; the agent accepts both tokens until the next poll presents the new one`;
+    }
+    this.log.log(`rotated the token of agent ${agent.name}${warning ? ` (${warning})` : ''}`);
+    return { ...this.view(updated), ...(warning ? { warning } : {}) };
   }
 
   /** Removes the agent with its checks, results and states. */

@@ -27,6 +27,7 @@ interface CollectCall {
   agentId: string;
   at: number;
   request: CollectRequest;
+  token: string;
 }
 
 type Step = Partial<CollectResponse> | Error;
@@ -65,8 +66,14 @@ class FakeAgentPool {
     return this.calls.filter((c) => c.agentId === agentId);
   }
 
+  /** Runs once, at the start of the next call (something that happens while a poll is under way). */
+  meanwhile: (() => Promise<void>) | undefined;
+
   async collect(endpoint: AgentEndpoint, request: CollectRequest, _timeoutMs: number): Promise<CollectResponse> {
-    this.calls.push({ agentId: endpoint.id, at: this.clock.now(), request: structuredClone(request) });
+    const meanwhile = this.meanwhile;
+    this.meanwhile = undefined;
+    await meanwhile?.();
+    this.calls.push({ agentId: endpoint.id, at: this.clock.now(), request: structuredClone(request), token: endpoint.token });
     const failure = this.failing.get(endpoint.id);
     if (failure) throw failure;
     const step = this.scripts.get(endpoint.id)?.shift();
@@ -606,6 +613,27 @@ describe('PollerService', () => {
       await tick(INTERVAL);
       assert.equal(pool.calls.length, 6);
       assert.equal(pool.calls[5]!.at - pool.calls[4]!.at, INTERVAL);
+    });
+
+    it('asks again with the stored token when a rotation retired the one the poll read a moment before — and only then', async () => {
+      const before = (await agent()).token;
+      // The rotation commits while the poll's call is under way; the agent refuses the token the poll read.
+      pool.meanwhile = async () => void (await agents.update(agentId, { token: 'rotated-token' }));
+      pool.script(agentId, unauthenticated());
+      poller.pollSoon(agentId);
+      await tick(0);
+      assert.deepEqual(
+        pool.calls.map((c) => c.token),
+        [before, 'rotated-token'],
+      );
+      const a = await agent();
+      assert.deepEqual([a.state, a.lastError, a.consecutiveFailures], ['UP', null, 0]);
+
+      // A refused token that is still the stored one is a failure, not retried.
+      pool.script(agentId, unauthenticated());
+      await tick(INTERVAL);
+      assert.equal(pool.calls.length, 3);
+      assert.equal((await agent()).lastError, unauthenticated().message);
     });
 
     it('counts failed polls by error code in stats.pollErrors', async () => {

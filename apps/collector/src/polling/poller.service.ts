@@ -199,7 +199,23 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     return Math.min(this.config.pollIntervalMs * 2 ** Math.min(beyond, 20), Math.max(this.config.maxBackoffMs, this.config.pollIntervalMs));
   }
 
+  /**
+   * The poll's call. A token rotation may have retired the token this poll read a moment before
+   * (its first call with the new token makes the old one void on the agent): when the agent
+   * refuses the token and a newer one is stored, the poll asks once more with that one.
+   */
   private async collect(agent: AgentEntity): Promise<CollectResponse> {
+    try {
+      return await this.collectWith(agent);
+    } catch (e) {
+      if (!(e instanceof AgentCallError) || e.code !== 'unauthenticated') throw e;
+      const fresh = await this.agents.findForPoll(agent.id);
+      if (!fresh || fresh.token === agent.token) throw e;
+      return this.collectWith({ ...agent, token: fresh.token });
+    }
+  }
+
+  private async collectWith(agent: AgentEntity): Promise<CollectResponse> {
     const sendChecks = agent.agentAssignmentVersion !== agent.assignmentVersion;
     const checks: CheckSpec[] = sendChecks
       ? (await this.checks.findEnabledByAgent(agent.id)).map((c) => ({

@@ -28,6 +28,11 @@ const DONE: Record<string, { kind: NoticeKind; text: string }> = {
     kind: 'info',
     text: 'Agent enrolled, but it did not answer yet: it is polled from now on and shown DOWN until it answers (its last error says why).',
   },
+  rotated: { kind: 'ok', text: 'Token rotated: the agent took the new token and no longer accepts the old one.' },
+  rotating: {
+    kind: 'info',
+    text: 'Token rotated: the agent wrote the new token, but did not answer the first call with it — it accepts the old and the new token until the next poll.',
+  },
 };
 
 /** The agents pages: every agent, enrolment (paste, compare the fingerprint, enrol), deletion, and an agent's own page (state, checks, host metrics). */
@@ -129,15 +134,32 @@ export class AgentPagesController {
     res.redirect(303, '/agents?done=deleted');
   }
 
+  /** A new token for the agent; when the agent cannot take it, its page says why and that nothing changed. */
+  @Post(':id/rotate-token')
+  @Access('operator')
+  async rotateToken(@Param('id') id: string, @Req() req: Request, @Res() res: Response, @Audit() context: AuditContext): Promise<void> {
+    try {
+      const agent = await this.agents.rotateToken(id, context);
+      res.redirect(303, `/agents/${agent.id}?done=${agent.warning ? 'rotating' : 'rotated'}`);
+    } catch (e) {
+      if (!(e instanceof ConflictError)) throw e;
+      await this.renderPage(id, {}, req, res, { kind: 'error', text: `Token not rotated: ${e.message}` }, 409);
+    }
+  }
+
   @Get(':id')
   async page(@Param('id') id: string, @Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.renderPage(id, query, req, res, DONE[formText(query, 'done', 12)]);
+  }
+
+  private async renderPage(id: string, query: unknown, req: Request, res: Response, notice: { kind: NoticeKind; text: string } | undefined, status = 200) {
     const agent = await this.agents.getView(id);
-    const done = DONE[formText(query, 'done', 12)];
     const { range, from, to } = rangeOf(formText(query, 'range', 10), Date.now());
     const [checks, series] = await Promise.all([this.checks.listViews(agent.id), this.history.agentSeries(agent.id)]);
     sendPage(
       res,
-      <AgentPage viewer={pageViewer(req)} agent={agent} checks={checks} series={hostChartSeries(series)} range={range} from={from} to={to} notice={done} />,
+      <AgentPage viewer={pageViewer(req)} agent={agent} checks={checks} series={hostChartSeries(series)} range={range} from={from} to={to} notice={notice} />,
+      status,
     );
   }
 

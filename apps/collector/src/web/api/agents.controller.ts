@@ -37,6 +37,14 @@ export class AgentsController {
     return this.agents.update(id, dto, context);
   }
 
+  /** A new bearer token for the agent (made here, never shown); the answer carries a `warning` when the agent has not used it yet. */
+  @Post(':id/rotate-token')
+  @Access('operator')
+  @HttpCode(200)
+  rotateToken(@Param('id') id: string, @Audit() context: AuditContext) {
+    return this.agents.rotateToken(id, context);
+  }
+
   @Delete(':id')
   @Access('operator')
   @HttpCode(204)

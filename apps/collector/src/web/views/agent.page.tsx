@@ -3,7 +3,7 @@ import type { AgentView } from '../../inventory/agents.service.js';
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { Series } from '../../history/history.service.js';
 import { CHART_ASSETS, CHART_POINTS, RangeNav, SeriesChart, duration, type CheckRange } from './check.page.js';
-import { Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
+import { Layout, Notice, PostButton, Time, type NoticeKind, type Viewer } from './layout.js';
 
 export interface AgentPageModel {
   viewer: Viewer | undefined;
@@ -55,6 +55,9 @@ export function AgentPage(m: AgentPageModel) {
           <a class="button" href={`/checks/new?agent=${encodeURIComponent(a.name)}`}>
             Add a check
           </a>
+          <PostButton action={`/agents/${a.id}/rotate-token`} csrf={m.viewer.csrf} kind="secondary" busy="Contacting the agent…">
+            Rotate token
+          </PostButton>
           <a class="button danger" href={`/agents/${a.id}/delete`}>
             Delete
           </a>

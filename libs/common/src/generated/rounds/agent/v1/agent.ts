@@ -259,6 +259,14 @@ export interface AgentHealth {
   uptimeSeconds: number;
 }
 
+export interface RotateTokenRequest {
+  /** Lower-case hex SHA-256 of the new token (64 characters). */
+  newTokenSha256: string;
+}
+
+export interface RotateTokenResponse {
+}
+
 function createBaseDescribeRequest(): DescribeRequest {
   return {};
 }
@@ -2081,6 +2089,131 @@ export const AgentHealth: MessageFns<AgentHealth> = {
   },
 };
 
+function createBaseRotateTokenRequest(): RotateTokenRequest {
+  return { newTokenSha256: "" };
+}
+
+export const RotateTokenRequest: MessageFns<RotateTokenRequest> = {
+  encode(message: RotateTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.newTokenSha256 !== "") {
+      writer.uint32(10).string(message.newTokenSha256);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.newTokenSha256 = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateTokenRequest {
+    return {
+      newTokenSha256: isSet(object.newTokenSha256)
+        ? globalThis.String(object.newTokenSha256)
+        : isSet(object.new_token_sha256)
+        ? globalThis.String(object.new_token_sha256)
+        : "",
+    };
+  },
+
+  toJSON(message: RotateTokenRequest): unknown {
+    const obj: any = {};
+    if (message.newTokenSha256 !== "") {
+      obj.newTokenSha256 = message.newTokenSha256;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateTokenRequest>, I>>(base?: I): RotateTokenRequest {
+    return RotateTokenRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateTokenRequest>, I>>(object: I): RotateTokenRequest {
+    const message = createBaseRotateTokenRequest();
+    message.newTokenSha256 = object.newTokenSha256 ?? "";
+    return message;
+  },
+};
+
+function createBaseRotateTokenResponse(): RotateTokenResponse {
+  return {};
+}
+
+export const RotateTokenResponse: MessageFns<RotateTokenResponse> = {
+  encode(_: RotateTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateTokenResponse {
+    return {};
+  },
+
+  toJSON(_: RotateTokenResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateTokenResponse>, I>>(base?: I): RotateTokenResponse {
+    return RotateTokenResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateTokenResponse>, I>>(_: I): RotateTokenResponse {
+    const message = createBaseRotateTokenResponse();
+    return message;
+  },
+};
+
 export type AgentServiceService = typeof AgentServiceService;
 export const AgentServiceService = {
   /**
@@ -2129,6 +2262,24 @@ export const AgentServiceService = {
     responseSerialize: (value: CheckResult): Buffer => Buffer.from(CheckResult.encode(value).finish()),
     responseDeserialize: (value: Buffer): CheckResult => CheckResult.decode(value),
   },
+  /**
+   * Replace the bearer token. The collector makes a new token and sends only its
+   * SHA-256; the agent writes it to its config file before answering and from then
+   * on accepts both the current token and the new one — until a call presents the
+   * new one, which makes it the only one (written too). A lost answer therefore
+   * locks nobody out: the collector keeps the old token and may rotate again.
+   * Refused with FAILED_PRECONDITION when the token comes from ROUNDS_AGENT_TOKEN
+   * (the environment would bring the old one back at the next start).
+   */
+  rotateToken: {
+    path: "/rounds.agent.v1.AgentService/RotateToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateTokenRequest): Buffer => Buffer.from(RotateTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateTokenRequest => RotateTokenRequest.decode(value),
+    responseSerialize: (value: RotateTokenResponse): Buffer => Buffer.from(RotateTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateTokenResponse => RotateTokenResponse.decode(value),
+  },
 } as const;
 
 export interface AgentServiceServer extends UntypedServiceImplementation {
@@ -2154,6 +2305,16 @@ export interface AgentServiceServer extends UntypedServiceImplementation {
    * ("check now" and "test this config" in the UI). The result is not spooled.
    */
   runCheck: handleUnaryCall<RunCheckRequest, CheckResult>;
+  /**
+   * Replace the bearer token. The collector makes a new token and sends only its
+   * SHA-256; the agent writes it to its config file before answering and from then
+   * on accepts both the current token and the new one — until a call presents the
+   * new one, which makes it the only one (written too). A lost answer therefore
+   * locks nobody out: the collector keeps the old token and may rotate again.
+   * Refused with FAILED_PRECONDITION when the token comes from ROUNDS_AGENT_TOKEN
+   * (the environment would bring the old one back at the next start).
+   */
+  rotateToken: handleUnaryCall<RotateTokenRequest, RotateTokenResponse>;
 }
 
 export interface AgentServiceClient extends Client {
@@ -2220,6 +2381,30 @@ export interface AgentServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CheckResult) => void,
+  ): ClientUnaryCall;
+  /**
+   * Replace the bearer token. The collector makes a new token and sends only its
+   * SHA-256; the agent writes it to its config file before answering and from then
+   * on accepts both the current token and the new one — until a call presents the
+   * new one, which makes it the only one (written too). A lost answer therefore
+   * locks nobody out: the collector keeps the old token and may rotate again.
+   * Refused with FAILED_PRECONDITION when the token comes from ROUNDS_AGENT_TOKEN
+   * (the environment would bring the old one back at the next start).
+   */
+  rotateToken(
+    request: RotateTokenRequest,
+    callback: (error: ServiceError | null, response: RotateTokenResponse) => void,
+  ): ClientUnaryCall;
+  rotateToken(
+    request: RotateTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateTokenResponse) => void,
+  ): ClientUnaryCall;
+  rotateToken(
+    request: RotateTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateTokenResponse) => void,
   ): ClientUnaryCall;
 }
 
