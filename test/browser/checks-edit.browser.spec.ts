@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { parseEnrolment } from '#rounds/common';
@@ -8,7 +9,7 @@ import { AgentCallError, AgentClientPool } from '../../apps/collector/src/invent
 import { AuditService } from '../../apps/collector/src/audit/audit.service.js';
 import { LiveUpdates } from '../../apps/collector/src/web/live-updates.service.js';
 import { startWebTestApp, type WebTestApp } from '../../apps/collector/src/web/testing.js';
-import { startAgent, type AgentHandle } from '../e2e/harness.js';
+import { FIXTURES, startAgent, type AgentHandle } from '../e2e/harness.js';
 import { signIn, useBrowser } from './browser.js';
 
 /**
@@ -36,7 +37,8 @@ describe('adding and changing checks in a browser, against a real agent', { time
     target = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('PACS web viewer up'));
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/viewer`;
-    agent = await startAgent('ward-pc');
+    // With the fixture plugin folder: a custom plugin (fixture-queue) the collector knows only from the agent.
+    agent = await startAgent('ward-pc', { pluginDir: join(FIXTURES, 'plugins') });
     web = await startWebTestApp(
       { ROUNDS_POLL_INTERVAL_MS: '1000', ROUNDS_POLL_TIMEOUT_MS: '3000', ROUNDS_DOWN_AFTER: '2', ROUNDS_MAX_BACKOFF_MS: '2000' },
       { realTime: true },
@@ -159,6 +161,22 @@ describe('adding and changing checks in a browser, against a real agent', { time
     await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Save' }).click()]);
     assert.match(await page.locator('#f-config-port-error').innerText(), /65535/);
     await shot('check-form-04-errors');
+  });
+
+  it('makes the form of a custom plugin from the schema its agent reports, and tests it there', async () => {
+    await page.goto('/checks/new?agent=ward-pc&plugin=fixture-queue');
+    assert.match(await page.locator('main').innerText(), /reports the depth of a made-up message queue/);
+    assert.match(await page.locator('label[for="f-config-queue"]').innerText(), /default: inbound/, 'its default, from the agent’s schema');
+    await page.locator('#f-name').fill('RIS inbound queue');
+    await page.locator('#f-config-depth').fill('7');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Test now' }).click()]);
+    assert.match(await page.locator('section[aria-labelledby="tested"]').innerText(), /✓\s*OK[\s\S]*7 messages waiting in inbound/);
+    await shot('check-form-06-custom-plugin');
+    await Promise.all([page.waitForURL(/\/checks\/[0-9a-f-]{36}\?done=created/), page.getByRole('button', { name: 'Save' }).click()]);
+    const id = /\/checks\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    await page.goto('/');
+    await page.locator(`li[data-check="${id}"] .badge.OK`).waitFor({ timeout: 20_000 });
+    assert.match(await page.locator(`li[data-check="${id}"]`).innerText(), /7 messages waiting in inbound/);
   });
 
   it('pauses, clones and deletes from the check’s page, each in the audit log', async () => {

@@ -87,6 +87,12 @@ export class AgentsService {
     return agent;
   }
 
+  /** The agent's Describe answer as stored, its plugins' config schemas included (the read model keeps it without them). */
+  async storedDescription(idOrName: string): Promise<AgentDescription | undefined> {
+    const agent = await this.get(idOrName);
+    return descriptionOf((await this.agents.findById(agent.id)) ?? agent);
+  }
+
   /**
    * Registers an agent from its enrolment string. The agent is contacted first: a
    * certificate that does not match the pinned fingerprint or a refused token stops

@@ -265,7 +265,8 @@ export class ChecksService {
    * agent was first described.
    */
   async pluginsFor(agentIdOrName: string): Promise<PluginForm[]> {
-    const described = descriptionOf(await this.agents.get(agentIdOrName))?.plugins;
+    // As stored: a custom plugin's form is made from the schema its agent sent.
+    const described = (await this.agents.storedDescription(agentIdOrName))?.plugins;
     if (!described)
       return this.registry
         .names()
