@@ -189,6 +189,20 @@ describe('the SLA report in a browser', () => {
     // The latest result started 2026-11-30 23:00 UTC: 08:00 on December 1st in Tokyo.
     assert.equal(await first.getAttribute('title'), '2026-11-30 23:00 UTC');
     assert.match(await first.innerText(), /12\/01\/2026, 08:00 GMT\+9/);
+    // A chosen range, typed in Tokyo time: the form knows the viewer's zone, and so does the answer.
+    assert.equal(await tokyo.locator('input[name="tz"]').inputValue(), 'Asia/Tokyo');
+    await tokyo.locator('input[name="from"]').fill('2026-11-10T09:00');
+    await tokyo.locator('input[name="to"]').fill('2026-11-11T09:00');
+    await Promise.all([tokyo.waitForURL(/tz=Asia%2FTokyo/), tokyo.getByRole('button', { name: 'Show' }).click()]);
+    const [from, to] = [Date.UTC(2026, 10, 10), Date.UTC(2026, 10, 11)];
+    const api = (await (await tokyo.request.get(`/api/v1/checks/${checkIds[2]}/uptime?from=${from}&to=${to}`)).json()) as { ok: number; results: number };
+    assert.equal(api.results, 24);
+    assert.match(
+      await tokyo.locator('p.uptime').innerText(),
+      new RegExp(`^Uptime from 11/10/2026, 09:00 GMT\\+9 to 11/11/2026, 09:00 GMT\\+9: .* \\(${api.ok} of 24 results OK\\)\\.$`),
+    );
+    assert.equal(new URL((await tokyo.locator('[data-kind="latency"]').getAttribute('data-chart'))!, web.base).searchParams.get('from'), String(from));
+    await browser.screenshot(tokyo, 'check-02-chosen-range');
     assert.deepEqual(browser.takeProblems(tokyo), []);
     await tokyo.context().close();
   });

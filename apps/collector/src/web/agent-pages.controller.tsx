@@ -20,7 +20,7 @@ import { ChecksService } from '../inventory/checks.service.js';
 import { PageErrorFilter } from './page-error.filter.js';
 import { formText, pageViewer, sendPage } from './page-response.js';
 import { AgentPage, hostChartSeries } from './views/agent.page.js';
-import { rangeOf } from './views/check.page.js';
+import { pageRange } from './page-range.js';
 
 const DONE: Record<string, { kind: NoticeKind; text: string }> = {
   enrolled: { kind: 'ok', text: 'Agent enrolled: it answered, and is polled from now on. Add its checks below.' },
@@ -154,13 +154,9 @@ export class AgentPagesController {
 
   private async renderPage(id: string, query: unknown, req: Request, res: Response, notice: { kind: NoticeKind; text: string } | undefined, status = 200) {
     const agent = await this.agents.getView(id);
-    const { range, from, to } = rangeOf(formText(query, 'range', 10), Date.now());
+    const range = pageRange(query, Date.now());
     const [checks, series] = await Promise.all([this.checks.listViews(agent.id), this.history.agentSeries(agent.id)]);
-    sendPage(
-      res,
-      <AgentPage viewer={pageViewer(req)} agent={agent} checks={checks} series={hostChartSeries(series)} range={range} from={from} to={to} notice={notice} />,
-      status,
-    );
+    sendPage(res, <AgentPage viewer={pageViewer(req)} agent={agent} checks={checks} series={hostChartSeries(series)} range={range} notice={notice} />, status);
   }
 
   private async renderList(req: Request, res: Response, m: Pick<AgentsModel, 'form' | 'errors' | 'notice'>, status = 200): Promise<void> {

@@ -21,7 +21,7 @@ const vendored = (file: string) => readFileSync(createRequire(import.meta.url).r
 export const UPLOT_SCRIPT = asset('uplot', 'js', vendored('uplot/dist/uPlot.iife.min.js'));
 export const UPLOT_STYLESHEET = asset('uplot', 'css', vendored('uplot/dist/uPlot.min.css'));
 export const CHART = asset('chart', 'js', CHART_SCRIPT);
-/** On every page: times in the viewer's own time zone (pages say UTC without it). */
+/** On every page: times in the viewer's own time zone (pages say UTC without it), and range forms set to it. */
 export const LOCAL_TIME = asset(
   'local-time',
   'js',
@@ -33,6 +33,15 @@ export const LOCAL_TIME = asset(
     if (Number.isNaN(at.getTime())) continue;
     el.title = el.textContent;
     el.textContent = shown.format(at);
+  }
+  // A range form without a chosen zone: the viewer's own, and the range shown as its local times.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const two = (n) => String(n).padStart(2, '0');
+  const local = (d) => d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + two(d.getDate()) + 'T' + two(d.getHours()) + ':' + two(d.getMinutes());
+  for (const form of document.querySelectorAll('form[data-viewer-zone]')) {
+    if (!zone || !form.elements.namedItem('tz')) continue;
+    form.elements.namedItem('tz').value = zone;
+    for (const input of form.querySelectorAll('input[data-at]')) input.value = local(new Date(Number(input.dataset.at)));
   }
 })();
 `,

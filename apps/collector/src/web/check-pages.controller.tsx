@@ -11,7 +11,8 @@ import { formText, pageViewer, sendPage } from './page-response.js';
 import { SlaReportService } from './sla-report.service.js';
 import { ConflictError } from '../shared/errors.js';
 import type { NoticeKind } from './views/layout.js';
-import { CheckPage, STATE_CHANGES_SHOWN, rangeOf } from './views/check.page.js';
+import { CheckPage, STATE_CHANGES_SHOWN } from './views/check.page.js';
+import { pageRange } from './page-range.js';
 import { ChecksPage } from './views/checks.page.js';
 import { checkMatcher, filterQuery, readCheckFilter, type CheckFilter, type FilterableCheck } from './check-filter.js';
 import { PerSecondCache } from './per-second-cache.js';
@@ -97,9 +98,10 @@ export class CheckPagesController {
   }
 
   /** What a check's page shows over a range: the check, its uptime, chart data, incidents, state changes and latest results. */
-  private async readPage(id: string, rangeName: string, now: number) {
+  private async readPage(id: string, query: unknown, now: number) {
     const check = await this.checks.getView(id);
-    const { range, from, to } = rangeOf(rangeName, now);
+    const range = pageRange(query, now);
+    const { from, to } = range;
     const [uptime, history, series, incidents, states, recent] = await Promise.all([
       this.history.uptime(id, from, to, this.reports.maintenance('exclude')),
       this.history.history(id, from, to, 300),
@@ -108,7 +110,7 @@ export class CheckPagesController {
       this.history.stateHistory(id, from, to, STATE_CHANGES_SHOWN),
       this.history.recent(id, 20),
     ]);
-    return { check, range, from, to, uptime, history, series, incidents, states, recent };
+    return { check, range, uptime, history, series, incidents, states, recent };
   }
 
   /** The checks matching a filter, and the views of one page of them. */
@@ -153,12 +155,10 @@ export class CheckPagesController {
 
   private async render(id: string, query: unknown, req: Request, res: Response, notice: { kind: NoticeKind; text: string } | undefined): Promise<void> {
     const now = Date.now();
-    const rangeName = formText(query, 'range', 10);
-    const { check, range, from, to, uptime, history, series, incidents, states, recent } = await this.pageData.get(
-      `${id}\u0000${rangeName}`,
-      this.state.version,
-      now,
-      () => this.readPage(id, rangeName, now),
+    // Everything the range depends on: the same question within a second is answered once.
+    const key = [id, ...['range', 'from', 'to', 'tz'].map((name) => formText(query, name, 64))].join('\u0000');
+    const { check, range, uptime, history, series, incidents, states, recent } = await this.pageData.get(key, this.state.version, now, () =>
+      this.readPage(id, query, now),
     );
     sendPage(
       res,
@@ -167,8 +167,6 @@ export class CheckPagesController {
         check={check}
         agent={this.state.agentName(check.agentId)}
         range={range}
-        from={from}
-        to={to}
         uptime={uptime}
         history={history}
         series={series}

@@ -3,7 +3,8 @@ import type { Request, Response } from 'express';
 import { validateWith } from '#rounds/plugins';
 import { maintenanceWindowDto } from '../alerting/alerting.dto.js';
 import { AlertingService } from '../alerting/alerting.service.js';
-import { isTimeZone, zonedToUtc } from '../alerting/time-zone.js';
+import { isTimeZone } from '../alerting/time-zone.js';
+import { localInstant } from './page-range.js';
 import { Access } from '../auth/access.decorator.js';
 import type { AuditContext } from '../audit/audit.types.js';
 import { Audit } from './audit-context.js';
@@ -12,17 +13,6 @@ import { formText, pageViewer, sendPage } from './page-response.js';
 import { EMPTY_MAINTENANCE_FORM, MaintenancePage, type MaintenanceForm, type MaintenanceModel } from './views/maintenance.page.js';
 
 const DONE: Record<string, string> = { added: 'Window added.', deleted: 'Window deleted.' };
-const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/;
-
-/** A `datetime-local` value in `timeZone` as epoch ms, or the text as typed (the schema then names it). */
-function instant(text: string, timeZone: string): number | string | undefined {
-  if (text === '') return undefined;
-  const m = LOCAL.exec(text);
-  if (!m || !isTimeZone(timeZone)) return text;
-  const [year, month, day, hour, minute] = m.slice(1).map(Number) as [number, number, number, number, number];
-  return zonedToUtc({ year, month, day, hour, minute }, timeZone);
-}
-
 /** Maintenance windows in the browser: listed for everyone, added and deleted by operators. */
 @Controller('maintenance')
 @Access('viewer')
@@ -59,7 +49,7 @@ export class MaintenancePagesController {
     const common = { name: form.name, matchers, ...(form.comment ? { comment: form.comment } : {}) };
     const dto =
       form.kind === 'once'
-        ? { ...common, kind: 'once', startsAt: instant(form.startsAt, form.timeZone), endsAt: instant(form.endsAt, form.timeZone) }
+        ? { ...common, kind: 'once', startsAt: localInstant(form.startsAt, form.timeZone), endsAt: localInstant(form.endsAt, form.timeZone) }
         : { ...common, kind: form.kind, timeZone: form.timeZone, start: form.start, end: form.end, ...(form.kind === 'weekly' ? { days: form.days } : {}) };
     const parsed = validateWith(maintenanceWindowDto, dto);
     if (!parsed.ok) {

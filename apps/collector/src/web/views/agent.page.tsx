@@ -2,7 +2,8 @@ import { StatusBadge } from './status.page.js';
 import type { AgentView } from '../../inventory/agents.service.js';
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { Series } from '../../history/history.service.js';
-import { CHART_ASSETS, CHART_POINTS, RangeNav, SeriesChart, duration, type CheckRange } from './check.page.js';
+import { CHART_ASSETS, CHART_POINTS, RangeNav, SeriesChart, duration } from './check.page.js';
+import type { PageRange } from '../page-range.js';
 import { Layout, Notice, PostButton, Time, type NoticeKind, type Viewer } from './layout.js';
 
 export interface AgentPageModel {
@@ -11,9 +12,7 @@ export interface AgentPageModel {
   checks: CheckWithStateView[];
   /** The host metrics to chart, in the order shown. */
   series: Series[];
-  range: CheckRange;
-  from: number;
-  to: number;
+  range: PageRange;
   notice?: { kind: NoticeKind; text: string } | undefined;
 }
 
@@ -42,7 +41,7 @@ const bytes = (n: number | undefined) => (n === undefined ? '—' : n < 1024 * 1
 export function AgentPage(m: AgentPageModel) {
   const { agent: a } = m;
   const health = (a.health ?? {}) as { spoolDepth?: number; spoolBytes?: number; rssBytes?: number; uptimeSeconds?: number };
-  const q = `from=${m.from}&to=${m.to}&points=${CHART_POINTS}`;
+  const q = `from=${m.range.from}&to=${m.range.to}&points=${CHART_POINTS}`;
   return (
     <Layout title={a.name} viewer={m.viewer} section="agents" assets={CHART_ASSETS}>
       <p class="muted">
@@ -130,7 +129,7 @@ export function AgentPage(m: AgentPageModel) {
         </table>
       )}
       <h2>Host metrics</h2>
-      <RangeNav path={`/agents/${a.id}`} range={m.range} />
+      <RangeNav path={`/agents/${a.id}`} r={m.range} />
       {m.series.length === 0 ? (
         <p class="muted">No host metrics: add a host-metrics check to this agent to chart its CPU, memory, disks and network.</p>
       ) : (

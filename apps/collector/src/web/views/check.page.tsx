@@ -4,28 +4,64 @@ import type { History, Series, StateHistory, Uptime } from '../../history/histor
 import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from '../assets.js';
 import { PostButton, Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
 import { StatusBadge } from './status.page.js';
-
-/** The ranges the history pages offer, as `?range=`. */
-export const CHECK_RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
-export type CheckRange = keyof typeof CHECK_RANGES;
-/** `?range=` as asked, or the last 24 hours for anything else (the links offer only these), ending at `now`. */
-export function rangeOf(asked: string, now: number): { range: CheckRange; from: number; to: number } {
-  const range: CheckRange = asked in CHECK_RANGES ? (asked as CheckRange) : '24h';
-  return { range, from: now - CHECK_RANGES[range], to: now };
-}
+import { CHECK_RANGES, type CheckRange, type PageRange } from '../page-range.js';
 
 const RANGE_NAMES: Record<CheckRange, string> = { '24h': '24 hours', '7d': '7 days', '30d': '30 days' };
 
-/** The range links of a history page at `path`, the current one marked. */
-export function RangeNav({ path, range }: { path: string; range: CheckRange }) {
+/**
+ * The range links of a history page at `path`, the current one marked, and a form to choose any
+ * other range in the viewer's time zone (filled in by the page script; UTC without it).
+ */
+export function RangeNav({ path, r }: { path: string; r: PageRange }) {
   return (
-    <nav class="ranges" aria-label="range">
-      {(Object.keys(CHECK_RANGES) as CheckRange[]).map((r) => (
-        <a href={`${path}?range=${r}`} aria-current={r === range ? 'page' : undefined}>
-          {RANGE_NAMES[r]}
-        </a>
-      ))}
-    </nav>
+    <div class="ranges no-print">
+      <nav aria-label="range">
+        {(Object.keys(CHECK_RANGES) as CheckRange[]).map((name) => (
+          <a href={`${path}?range=${name}`} aria-current={name === r.range ? 'page' : undefined}>
+            {RANGE_NAMES[name]}
+          </a>
+        ))}
+      </nav>
+      {/* Without a chosen zone the page script puts in the viewer's own, and the shown range's times in it. */}
+      <form method="get" action={path} class="range-form" aria-label="choose a range" data-viewer-zone={r.form.zoneChosen ? undefined : ''}>
+        <label>
+          From{' '}
+          <input
+            type="datetime-local"
+            name="from"
+            value={r.form.from}
+            required
+            data-at={r.range === 'custom' || r.error ? undefined : String(r.from)}
+            aria-invalid={r.error ? 'true' : undefined}
+            aria-describedby={r.error ? 'range-error' : undefined}
+          />
+        </label>
+        <label>
+          to <input type="datetime-local" name="to" value={r.form.to} required data-at={r.range === 'custom' || r.error ? undefined : String(r.to)} />
+        </label>
+        <label>
+          time zone <input type="text" name="tz" value={r.form.tz} size={16} />
+        </label>
+        <button type="submit" class="secondary">
+          Show
+        </button>
+      </form>
+      {r.error ? (
+        <p class="field-error" id="range-error">
+          Range not shown: {r.error}. The last 24 hours instead.
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** The range in words: "over the last 30 days", or "from … to …" for a chosen one. */
+export function RangeWords({ r }: { r: PageRange }) {
+  if (r.range !== 'custom') return <>over the last {RANGE_NAMES[r.range]}</>;
+  return (
+    <>
+      from <Time ms={r.from} /> to <Time ms={r.to} />
+    </>
   );
 }
 
@@ -53,9 +89,7 @@ export interface CheckPageModel {
   viewer: Viewer | undefined;
   check: CheckWithStateView;
   agent: string;
-  range: CheckRange;
-  from: number;
-  to: number;
+  range: PageRange;
   uptime: Uptime;
   history: History;
   series: Series[];
@@ -174,7 +208,7 @@ const labelsOf = (s: Series) => {
 export function CheckPage(m: CheckPageModel) {
   const { check, range } = m;
   const s = check.state;
-  const q = `from=${m.from}&to=${m.to}&points=${CHART_POINTS}`;
+  const q = `from=${range.from}&to=${range.to}&points=${CHART_POINTS}`;
   return (
     <Layout title={check.name} viewer={m.viewer} section="checks" assets={CHART_ASSETS}>
       <p class="muted">
@@ -216,10 +250,10 @@ export function CheckPage(m: CheckPageModel) {
             .join(', ') || '—'}
         </dd>
       </dl>
-      <RangeNav path={`/checks/${check.id}`} range={range} />
+      <RangeNav path={`/checks/${check.id}`} r={range} />
       <p class="uptime">
-        Uptime over the last {RANGE_NAMES[range]}: <strong>{m.uptime.uptimePercent === null ? 'no results' : `${m.uptime.uptimePercent.toFixed(3)} %`}</strong>{' '}
-        ({m.uptime.ok} of {m.uptime.results} results OK{m.uptime.maintenanceMs > 0 ? `; ${duration(m.uptime.maintenanceMs)} of maintenance left out` : ''}).
+        Uptime <RangeWords r={range} />: <strong>{m.uptime.uptimePercent === null ? 'no results' : `${m.uptime.uptimePercent.toFixed(3)} %`}</strong> (
+        {m.uptime.ok} of {m.uptime.results} results OK{m.uptime.maintenanceMs > 0 ? `; ${duration(m.uptime.maintenanceMs)} of maintenance left out` : ''}).
       </p>
       <h2>Duration</h2>
       <div class="chart" data-chart={`/api/v1/checks/${check.id}/history?${q}`} data-kind="latency">

@@ -50,7 +50,7 @@ li.tile.s-OK{border-left-color:var(--ok)}li.tile.s-WARNING{border-left-color:var
 li.tile .name{font-weight:600;word-break:break-word}li.tile .summary{font-size:13px;max-height:3.9em;overflow:hidden}li.tile .age{font-size:12px;color:var(--muted)}
 .actions{display:flex;gap:6px;flex-wrap:wrap}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:8px 0 16px}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
-nav.ranges{display:flex;gap:16px;margin:8px 0}nav.ranges a[aria-current]{font-weight:700;text-decoration:none;color:var(--ink)}
+.ranges nav{display:flex;gap:16px;margin:8px 0}.ranges nav a[aria-current]{font-weight:700;text-decoration:none;color:var(--ink)}.range-form{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:0 0 12px}
 .chart{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px;min-height:60px;margin-bottom:12px}
 fieldset{border:1px solid var(--line);border-radius:4px;display:flex;gap:12px;flex-wrap:wrap}label.inline{flex-direction:row;align-items:center;font-weight:400}
 form.check-form{display:flex;flex-direction:column;gap:12px;max-width:760px}
