@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REDACTED } from '#rounds/common';
 import { PluginRegistry } from '#rounds/plugins';
-import { configFrom, fieldsOf, valuesOf, type FormField } from './schema-form.js';
+import { configFrom, fieldsOf, formFieldOf, secretTexts, valuesOf, type FormField } from './schema-form.js';
 
 const registry = PluginRegistry.withBuiltins({ nagiosCommands: {} });
 const flat = (fields: readonly FormField[]): FormField[] => fields.flatMap((f) => [f, ...flat(f.fields)]);
@@ -70,9 +70,29 @@ describe('forms made from plugin schemas', () => {
     assert.equal(values['config.username'], 'rounds');
     assert.ok(!Object.values(values).includes('p4ss'));
     assert.deepEqual([...secretsSet], ['config.password']);
-    assert.equal(configFrom(fields, { 'config.password': '' }, undefined, secretsSet).config['password'], REDACTED);
+    const view = { url: 'http://o:8042', username: 'rounds', password: REDACTED };
+    assert.equal(configFrom(fields, { 'config.password': '' }, undefined, view).config['password'], REDACTED);
     assert.equal('password' in configFrom(fields, { 'config.password': '' }).config, false);
     assert.equal(configFrom(fields, { 'config.password': '' }, () => 'carried').config['password'], 'carried');
+  });
+
+  it('gives back what was typed in a secret only to be carried sealed, never among the values a page shows', () => {
+    const fields = fieldsOf(registry.get('orthanc')!.jsonSchema);
+    const typed = configFrom(fields, { 'config.username': 'rounds', 'config.password': 'p4ss' });
+    assert.deepEqual(typed.secrets, { 'config.password': 'p4ss' });
+    assert.equal('config.password' in typed.values, false);
+    assert.deepEqual(configFrom(fields, { 'config.password': '' }, () => 'carried').secrets, { 'config.password': 'carried' });
+    assert.deepEqual(configFrom(fields, { 'config.password': '' }, undefined, { password: REDACTED }).secrets, {}, 'a kept secret is not typed');
+    assert.deepEqual(secretTexts(fields, { url: 'http://o:8042', username: 'rounds', password: 'p4ss' }), { 'config.password': 'p4ss' });
+  });
+
+  it('shows an error beside the deepest field that holds it, or beside the whole config', () => {
+    const fields = fieldsOf(registry.get('http')!.jsonSchema);
+    assert.equal(formFieldOf(fields, 'config.json.0.path'), 'config.json');
+    assert.equal(formFieldOf(fields, 'config.basicAuth.password'), 'config.basicAuth.password');
+    assert.equal(formFieldOf(fields, 'config.nonsense'), 'config');
+    assert.equal(formFieldOf(fields, 'config'), 'config');
+    assert.equal(formFieldOf(fields, 'name'), 'name');
   });
 
   it('makes a form from a custom plugin’s schema as its agent sent it', () => {
