@@ -14,7 +14,7 @@ export function ErrorOf({ id, error }: { id: string; error: string | undefined }
 export const invalid = (id: string, error: string | undefined) => (error ? { 'aria-invalid': 'true' as const, 'aria-describedby': `${id}-error` } : {});
 
 /** An id for a field from its name (`config.tls.caFile` → `f-config-tls-caFile`): labels and errors point at it. */
-export const idOf = (name: string) => `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+const idOf = (name: string) => `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
 /** What a form made from a JSON Schema shows (schema-form.ts): its fields, what they hold, their errors. */
 export interface SchemaFieldsModel {
