@@ -44,7 +44,7 @@ describe('channels and silences in a browser', () => {
     await page.locator('select[name="type"]').selectOption('webhook');
     await page.getByRole('button', { name: 'Choose' }).click();
     await page.locator('input[name="name"]').fill('on-call hook');
-    await page.locator('input[name="url"]').fill(receiver.url);
+    await page.locator('input[name="config.url"]').fill(receiver.url);
     await page.getByRole('button', { name: 'Add webhook channel' }).click();
     await page.getByText('Channel added').waitFor();
     await page.getByRole('button', { name: 'Send test' }).click();
@@ -57,7 +57,7 @@ describe('channels and silences in a browser', () => {
     // A port that was just free: the connection is refused.
     const gone = await startWebhookReceiver();
     await gone.close();
-    await page.locator('input[name="url"]').fill(gone.url);
+    await page.locator('input[name="config.url"]').fill(gone.url);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Channel saved.').waitFor();
     await page.getByRole('button', { name: 'Send test' }).click();

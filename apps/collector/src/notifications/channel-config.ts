@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { REDACTED } from '#rounds/common';
 import { hostname, issuesToFieldErrors, port, toJsonSchema, type FieldError } from '#rounds/plugins';
-import type { ChannelType } from '../storage/entities/index.js';
+import { CHANNEL_TYPES, type ChannelType } from '../storage/entities/index.js';
+
+// The channel pages pick a type without reaching into the storage layer.
+export { CHANNEL_TYPES, type ChannelType };
 
 /**
  * Channel configs, one strict schema per type. Secrets carry `x-secret` in the JSON

@@ -3,39 +3,39 @@ import type { Request, Response } from 'express';
 import { validateWith } from '#rounds/plugins';
 import { Access } from '../auth/access.decorator.js';
 import type { AuditContext } from '../audit/audit.types.js';
+import { CHANNEL_JSON_SCHEMAS, CHANNEL_TYPES, type ChannelType } from '../notifications/channel-config.js';
 import { createChannelDto } from '../notifications/channels.dto.js';
 import { ChannelsService, type TestResult } from '../notifications/channels.service.js';
-import { CHANNEL_FORM_FIELDS, CHANNEL_TYPES, channelFormValues, configFromForm, type ChannelType } from '../notifications/channel-form.js';
 import { ConflictError, ValidationFailedError } from '../shared/errors.js';
 import { Audit } from './audit-context.js';
 import { PageErrorFilter } from './page-error.filter.js';
 import { formText, pageViewer, sendPage } from './page-response.js';
+import { configFrom, fieldsOf, formFieldOf, valuesOf, type FormField } from './schema-form.js';
 import { ChannelPage, ChannelsPage, type ChannelFormModel } from './views/channels.page.js';
-import type { FieldErrors, NoticeKind } from './views/layout.js';
+import type { NoticeKind } from './views/layout.js';
 
 const DONE: Record<string, string> = { added: 'Channel added: send a test to see that it works.', saved: 'Channel saved.', deleted: 'Channel deleted.' };
+
+/** Each type's settings as form fields, made once from its JSON Schema (`config.url`, `config.headers`…). */
+const FIELDS = Object.fromEntries(CHANNEL_TYPES.map((t) => [t, fieldsOf(CHANNEL_JSON_SCHEMAS[t])])) as Record<ChannelType, FormField[]>;
 
 function channelType(text: string): ChannelType | undefined {
   return (CHANNEL_TYPES as readonly string[]).includes(text) ? (text as ChannelType) : undefined;
 }
 
-/** The submitted form: the name and every field of the type, as typed. */
-function submitted(body: unknown, type: ChannelType): { name: string; enabled: boolean; values: Record<string, string> } {
-  return {
-    name: formText(body, 'name', 120),
-    enabled: formText(body, 'enabled', 10) !== 'false',
-    values: Object.fromEntries(CHANNEL_FORM_FIELDS[type].map((f) => [f.name, formText(body, f.name, 10_000)])),
-  };
+/** An empty form for a new channel of `type`. */
+function blankForm(type: ChannelType, name = ''): ChannelFormModel {
+  return { type, name, enabled: true, fields: FIELDS[type], values: {}, secretsSet: new Set(), errors: {} };
 }
 
-/** Field errors (`config.url.x` → `url`) by form field, the first one of each. */
-function fieldErrors(errors: readonly { field: string; message: string }[]): FieldErrors {
-  const out: Record<string, string> = {};
-  for (const e of errors) {
-    const [head, field] = e.field.split('.');
-    out[(head === 'config' ? field : head) || 'name'] ??= e.message;
-  }
-  return out;
+/** The channel's own fields as posted (its settings are `configFrom`'s). */
+function submitted(body: unknown): { name: string; enabled: boolean } {
+  return { name: formText(body, 'name', 120), enabled: formText(body, 'enabled', 10) !== 'false' };
+}
+
+/** Adds service errors (`config.headers.Bad Header` → `config.headers`) beside their fields, after the form's own: the first one of each. */
+function addErrors(errors: Record<string, string>, fields: readonly FormField[], found: readonly { field: string; message: string }[]): void {
+  for (const e of found) errors[formFieldOf(fields, e.field) || 'name'] ??= e.message;
 }
 
 /** Notification channels in the browser: listed for everyone, changed by admins, tested by operators (as the API). */
@@ -49,12 +49,7 @@ export class ChannelPagesController {
   async list(@Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const done = DONE[formText(query, 'done', 10)];
     const type = channelType(formText(query, 'type', 20)) ?? 'webhook';
-    await this.renderList(
-      req,
-      res,
-      { type, name: '', enabled: true, values: channelFormValues(type, {}), errors: {} },
-      done ? { kind: 'ok', text: done } : undefined,
-    );
+    await this.renderList(req, res, blankForm(type), done ? { kind: 'ok', text: done } : undefined);
   }
 
   @Post()
@@ -67,23 +62,31 @@ export class ChannelPagesController {
       return this.renderList(
         req,
         res,
-        { type: 'webhook', name: formText(body, 'name', 120), enabled: true, values: channelFormValues('webhook', {}), errors: {} },
+        blankForm('webhook', formText(body, 'name', 120)),
         { kind: 'error', text: `"${typed}" is not a channel type: pick one of ${CHANNEL_TYPES.join(', ')} and fill in its form.` },
         400,
       );
-    const form = submitted(body, type);
-    const parsed = validateWith(createChannelDto, { name: form.name, type, enabled: form.enabled, config: configFromForm(type, form.values) });
-    let errors: FieldErrors = parsed.ok ? {} : fieldErrors(parsed.errors);
-    if (parsed.ok) {
+    const fields = FIELDS[type];
+    const form = submitted(body);
+    const { config, errors, values } = configFrom(fields, body);
+    const dto = validateWith(createChannelDto, { ...form, type, config });
+    if (!dto.ok) addErrors(errors, fields, dto.errors);
+    if (dto.ok && Object.keys(errors).length === 0) {
       try {
-        const created = await this.channels.create(parsed.value, context);
+        const created = await this.channels.create(dto.value, context);
         return res.redirect(303, `/channels/${encodeURIComponent(created.id)}?done=added`);
       } catch (e) {
         if (!(e instanceof ConflictError)) throw e;
-        errors = { [e.field ?? 'name']: e.message };
+        addErrors(errors, fields, [{ field: e.field ?? 'name', message: e.message }]);
       }
     }
-    await this.renderList(req, res, { type, ...form, errors }, { kind: 'error', text: 'The channel was not added: correct the fields marked below.' }, 400);
+    await this.renderList(
+      req,
+      res,
+      { type, ...form, fields, values, secretsSet: new Set(), errors },
+      { kind: 'error', text: 'The channel was not added: correct the fields marked below.' },
+      400,
+    );
   }
 
   @Get(':id')
@@ -96,23 +99,25 @@ export class ChannelPagesController {
   @Access('admin')
   async save(@Param('id') id: string, @Body() body: unknown, @Req() req: Request, @Res() res: Response, @Audit() context: AuditContext): Promise<void> {
     const existing = await this.channels.getView(id);
-    const form = submitted(body, existing.type);
-    try {
-      // The redacted view goes in for empty secret fields: the service puts the stored secrets back.
-      const config = configFromForm(existing.type, form.values, existing.config as Record<string, unknown>);
-      await this.channels.update(existing.id, { name: form.name, enabled: form.enabled, config }, context);
-      return res.redirect(303, `/channels/${encodeURIComponent(existing.id)}?done=saved`);
-    } catch (e) {
-      let errors: FieldErrors;
-      if (e instanceof ValidationFailedError) errors = fieldErrors(e.errors);
-      else if (e instanceof ConflictError) errors = { [e.field ?? 'name']: e.message };
-      else throw e;
-      await this.renderOne(req, res, id, {
-        form: { type: existing.type, ...form, errors },
-        notice: { kind: 'error', text: 'The channel was not saved: correct the fields marked below.' },
-        status: 400,
-      });
+    const fields = FIELDS[existing.type];
+    const form = submitted(body);
+    // The redacted view goes in for empty secret fields: the service puts the stored secrets back.
+    const { config, errors, values } = configFrom(fields, body, undefined, existing.config);
+    if (Object.keys(errors).length === 0) {
+      try {
+        await this.channels.update(existing.id, { ...form, config }, context);
+        return res.redirect(303, `/channels/${encodeURIComponent(existing.id)}?done=saved`);
+      } catch (e) {
+        if (e instanceof ValidationFailedError) addErrors(errors, fields, e.errors);
+        else if (e instanceof ConflictError) addErrors(errors, fields, [{ field: e.field ?? 'name', message: e.message }]);
+        else throw e;
+      }
     }
+    await this.renderOne(req, res, id, {
+      form: { type: existing.type, ...form, fields, values, secretsSet: valuesOf(fields, existing.config).secretsSet, errors },
+      notice: { kind: 'error', text: 'The channel was not saved: correct the fields marked below.' },
+      status: 400,
+    });
   }
 
   @Post(':id/delete')
@@ -149,7 +154,8 @@ export class ChannelPagesController {
       type: channel.type,
       name: channel.name,
       enabled: channel.enabled,
-      values: channelFormValues(channel.type, channel.config),
+      fields: FIELDS[channel.type],
+      ...valuesOf(FIELDS[channel.type], channel.config),
       errors: {},
     };
     sendPage(

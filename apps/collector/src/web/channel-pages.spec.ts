@@ -35,17 +35,17 @@ describe('the channels pages', () => {
   it('lets an admin add a webhook channel with the form of its type, chosen by ?type=', async () => {
     const form = await seen(admin.get('/channels?type=webhook'));
     assert.equal(form.status, 200);
-    for (const field of ['url', 'hmacSecret', 'signatureHeader', 'headers']) assert.match(form.text, new RegExp(`name="${field}"`), field);
-    assert.doesNotMatch(form.text, /name="botToken"/);
-    assert.match((await seen(admin.get('/channels?type=telegram'))).text, /name="botToken"/);
+    for (const field of ['url', 'hmacSecret', 'signatureHeader', 'headers']) assert.match(form.text, new RegExp(`name="config\\.${field}"`), field);
+    assert.doesNotMatch(form.text, /name="config\.botToken"/);
+    assert.match((await seen(admin.get('/channels?type=telegram'))).text, /name="config\.botToken"/);
 
     const added = await admin.post('/channels', {
       type: 'webhook',
       name: 'on-call hook',
-      url: `${receiver.url}/hook/${URL_TOKEN}`,
-      hmacSecret: HMAC,
-      signatureHeader: '',
-      headers: `Authorization: ${AUTH}`,
+      'config.url': `${receiver.url}/hook/${URL_TOKEN}`,
+      'config.hmacSecret': HMAC,
+      'config.signatureHeader': '',
+      'config.headers': `Authorization: ${AUTH}`,
     });
     assert.equal(added.status, 303, added.text.slice(0, 500));
     assert.match(added.location ?? '', /^\/channels\/[^/?]+\?done=added$/);
@@ -68,7 +68,13 @@ describe('the channels pages', () => {
     assert.equal(receiver.received.length, 1);
     assert.equal(receiver.received[0]?.path, `/hook/${URL_TOKEN}`);
 
-    const saved = await admin.post(`/channels/${channelId}`, { name: 'night hook', url: '', hmacSecret: '', signatureHeader: 'X-Sig', headers: '' });
+    const saved = await admin.post(`/channels/${channelId}`, {
+      name: 'night hook',
+      'config.url': '',
+      'config.hmacSecret': '',
+      'config.signatureHeader': 'X-Sig',
+      'config.headers': '',
+    });
     assert.equal(saved.status, 303, saved.text.slice(0, 500));
     assert.equal(saved.location, `/channels/${channelId}?done=saved`);
     const again = await seen(admin.post(`/channels/${channelId}/test`));
@@ -79,10 +85,10 @@ describe('the channels pages', () => {
     assert.match(String(last.headers['x-sig']), /^sha256=[0-9a-f]{64}$/);
     assert.match((await seen(admin.get('/channels'))).text, /night hook/);
     assert.match((await seen(admin.get('/channels'))).text, /<td>every alert<\/td>/);
-    await admin.post(`/channels/${channelId}`, { name: 'night hook', enabled: 'false', signatureHeader: 'X-Sig' });
+    await admin.post(`/channels/${channelId}`, { name: 'night hook', enabled: 'false', 'config.signatureHeader': 'X-Sig' });
     assert.equal((await web.app.get(ChannelsService).getView(channelId)).enabled, false);
     assert.match((await seen(admin.get('/channels'))).text, /nothing \(disabled\)/);
-    await admin.post(`/channels/${channelId}`, { name: 'night hook', enabled: 'true', signatureHeader: 'X-Sig' });
+    await admin.post(`/channels/${channelId}`, { name: 'night hook', enabled: 'true', 'config.signatureHeader': 'X-Sig' });
     assert.equal((await web.app.get(ChannelsService).getView(channelId)).enabled, true);
   });
 
@@ -102,22 +108,28 @@ describe('the channels pages', () => {
   it('refuses a bad field beside it and stores nothing, on add and on edit', async () => {
     const service = web.app.get(ChannelsService);
     const bad = await seen(
-      admin.post('/channels', { type: 'webhook', name: 'broken', url: `ftp://files.example/${URL_TOKEN}`, hmacSecret: HMAC, headers: `Bad Header: ${AUTH}` }),
+      admin.post('/channels', {
+        type: 'webhook',
+        name: 'broken',
+        'config.url': `ftp://files.example/${URL_TOKEN}`,
+        'config.hmacSecret': HMAC,
+        'config.headers': `Bad Header: ${AUTH}`,
+      }),
     );
     assert.equal(bad.status, 400);
-    assert.match(bad.text, /name="url"[^>]*aria-invalid="true"/);
-    assert.match(bad.text, /id="url-error">must be an http:\/\/ or https:\/\/ URL</);
-    assert.match(bad.text, /id="headers-error">must be an HTTP header name</);
+    assert.match(bad.text, /name="config\.url"[^>]*aria-invalid="true" aria-describedby="f-config-url-error"/);
+    assert.match(bad.text, /id="f-config-url-error">must be an http:\/\/ or https:\/\/ URL</);
+    assert.match(bad.text, /id="f-config-headers-error">must be an HTTP header name</);
     assert.equal((await service.listViews()).length, 1, 'nothing added');
-    const unknownType = await seen(admin.post('/channels', { type: 'pager', name: 'beeper', url: 'https://pager.example/' }));
+    const unknownType = await seen(admin.post('/channels', { type: 'pager', name: 'beeper', 'config.url': 'https://pager.example/' }));
     assert.equal(unknownType.status, 400);
     assert.match(unknownType.text, /&quot;pager&quot; is not a channel type: pick one of smtp, telegram, webhook, alertmanager/);
     assert.equal((await service.listViews()).length, 1, 'no channel of a guessed type');
     assert.match(bad.text, /value="broken"/, 'the form keeps what was typed, except its secrets');
 
-    const badEdit = await seen(admin.post(`/channels/${channelId}`, { name: 'night hook', url: 'not a url', signatureHeader: '' }));
+    const badEdit = await seen(admin.post(`/channels/${channelId}`, { name: 'night hook', 'config.url': 'not a url', 'config.signatureHeader': '' }));
     assert.equal(badEdit.status, 400);
-    assert.match(badEdit.text, /id="url-error">/);
+    assert.match(badEdit.text, /id="f-config-url-error">/);
     assert.match((await seen(admin.post(`/channels/${channelId}/test`))).text, /Test delivered/, 'the stored URL is untouched');
   });
 
@@ -133,12 +145,12 @@ describe('the channels pages', () => {
     assert.match(list.text, /night hook/);
     assert.doesNotMatch(list.text, /Add a channel/);
     assert.doesNotMatch((await viewer.get(`/channels/${channelId}`)).text, /Send test/);
-    assert.equal((await viewer.post('/channels', { type: 'webhook', name: 'x', url: 'http://127.0.0.1:9/' })).status, 403);
+    assert.equal((await viewer.post('/channels', { type: 'webhook', name: 'x', 'config.url': 'http://127.0.0.1:9/' })).status, 403);
     assert.equal((await viewer.post(`/channels/${channelId}/test`)).status, 403);
     assert.equal((await viewer.post(`/channels/${channelId}/delete`)).status, 403);
 
     const operator = await web.browserAs('operator');
-    assert.equal((await operator.post('/channels', { type: 'webhook', name: 'x', url: 'http://127.0.0.1:9/' })).status, 403);
+    assert.equal((await operator.post('/channels', { type: 'webhook', name: 'x', 'config.url': 'http://127.0.0.1:9/' })).status, 403);
     assert.match((await operator.post(`/channels/${channelId}/test`)).text, /Test delivered/);
     assert.equal((await web.app.get(ChannelsService).listViews()).length, 1);
   });

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
-import { formatInterval, REDACTED } from '#rounds/common';
+import { formatInterval } from '#rounds/common';
 import { validateWith, type FieldError } from '#rounds/plugins';
 import { Access } from '../auth/access.decorator.js';
 import type { AuditContext } from '../audit/audit.types.js';
@@ -16,24 +16,18 @@ import { Audit } from './audit-context.js';
 import { tagLines, tagsFrom } from './form-tags.js';
 import { PageErrorFilter } from './page-error.filter.js';
 import { formText, pageViewer, sendPage } from './page-response.js';
-import { configFrom, fieldsOf, formValue, secretNames, valuesOf, type FormField } from './schema-form.js';
+import { configFrom, fieldsOf, formFieldOf, formValue, secretTexts, valuesOf, type FormField } from './schema-form.js';
 import { CheckFormPage, type CheckFormModel, type CheckFormValues } from './views/check-form.page.js';
 import { ConfirmPage } from './views/confirm.page.js';
 
 const SEALED = 'sealed:';
 
 /** Where a service error's field shows in the form: `intervalMs` by "Every", `config.json.0.path` by its box. */
-function formFieldOf(field: string, fields: readonly FormField[]): string {
+function checkFieldOf(field: string, fields: readonly FormField[]): string {
   if (field === 'intervalMs') return 'interval';
   if (field === 'timeoutMs') return 'timeout';
   if (field.startsWith('tags')) return 'tags';
-  if (!field.startsWith('config')) return field;
-  const names = new Set<string>();
-  const walk = (list: readonly FormField[]) => list.forEach((f) => (names.add(f.name), walk(f.fields)));
-  walk(fields);
-  const parts = field.split('.');
-  for (let n = parts.length; n > 1; n--) if (names.has(parts.slice(0, n).join('.'))) return parts.slice(0, n).join('.');
-  return 'config';
+  return formFieldOf(fields, field);
 }
 
 /**
@@ -62,9 +56,8 @@ export class CheckEditController {
       const fields = this.fieldsFor(plugins, source.plugin);
       const { values, secretsSet } = valuesOf(fields, source.config);
       // The clone keeps the source's secrets without showing them: sealed into the form.
-      const storedConfig = JSON.parse(stored.configJson) as Record<string, unknown>;
       const sealed: Record<string, string> = {};
-      for (const name of secretsSet) sealed[name] = secretBoxOf(this.dataSource).seal(String(valueAt(storedConfig, name)));
+      for (const [name, text] of Object.entries(secretTexts(fields, JSON.parse(stored.configJson)))) sealed[name] = secretBoxOf(this.dataSource).seal(text);
       return this.render(req, res, {
         editing: null,
         values: { ...this.valuesOfView(source, await this.agentName(source.agentId)), name: `${source.name} (copy)` },
@@ -126,9 +119,8 @@ export class CheckEditController {
     const check = await this.checks.getView(id);
     const plugins = await this.checks.pluginsFor(check.agentId);
     const values = { ...this.valuesOfForm(body), agent: await this.agentName(check.agentId), plugin: check.plugin };
-    // Every secret of the stored check counts as set: left empty, the stored one stays.
-    const stored = valuesOf(this.fieldsFor(plugins, check.plugin), check.config).secretsSet;
-    await this.submit(req, res, body, values, plugins, { id, name: check.name, secretsSet: stored }, async (spec) => {
+    // The stored check's secrets as its view shows them (redacted): a field left empty sends its placeholder back, the stored one stays.
+    await this.submit(req, res, body, values, plugins, { id, name: check.name, stored: check.config }, async (spec) => {
       const dto = validateWith(updateCheckDto, spec);
       if (!dto.ok) throw new ValidationFailedError('invalid check', dto.errors);
       return this.checks.update(id, dto.value, context);
@@ -180,7 +172,7 @@ export class CheckEditController {
     body: unknown,
     values: CheckFormValues,
     plugins: PluginForm[],
-    editing: { id: string; name: string; secretsSet: ReadonlySet<string> } | null,
+    editing: { id: string; name: string; stored: unknown } | null,
     save: (spec: {
       name: string;
       intervalMs: number;
@@ -194,7 +186,7 @@ export class CheckEditController {
     const box = secretBoxOf(this.dataSource);
     const errors: Record<string, string> = {};
     const sealed: Record<string, string> = {};
-    const secretsSet = new Set(editing?.secretsSet ?? []);
+    const secretsSet = new Set(editing ? valuesOf(fields, editing.stored).secretsSet : []);
     const parsed = configFrom(
       fields,
       body,
@@ -210,16 +202,13 @@ export class CheckEditController {
           return undefined;
         }
       },
-      secretsSet,
+      editing?.stored,
     );
     Object.assign(errors, parsed.errors);
-    for (const name of secretNames(fields)) {
-      const value = valueAt(parsed.config, name);
-      // What was typed (or carried) goes back sealed: a second test or the save still has it, the page never shows it.
-      if (typeof value === 'string' && value !== '' && value !== REDACTED) {
-        sealed[name] = box.seal(value);
-        secretsSet.add(name);
-      }
+    // What was typed (or carried) goes back sealed: a second test or the save still has it, the page never shows it.
+    for (const [name, text] of Object.entries(parsed.secrets)) {
+      sealed[name] = box.seal(text);
+      secretsSet.add(name);
     }
     const page = (extra: Partial<CheckFormModel>, status = 200) =>
       this.render(req, res, { editing, values, plugins, fields, config: parsed.values, secretsSet, sealed, errors, ...extra }, status);
@@ -260,7 +249,7 @@ export class CheckEditController {
             ? [{ field: e.field ?? (action === 'test' ? 'agent' : 'name'), message: e.message }]
             : [];
       if (found.length === 0) throw e;
-      for (const f of found) errors[formFieldOf(f.field, fields)] ??= f.message;
+      for (const f of found) errors[checkFieldOf(f.field, fields)] ??= f.message;
       const what = action === 'test' ? 'The test did not run' : 'Nothing was saved';
       return page(
         { notice: { kind: 'error', text: `${what}: correct the fields marked below.` } },
@@ -308,11 +297,4 @@ export class CheckEditController {
   private async render(req: Request, res: Response, m: Omit<CheckFormModel, 'viewer' | 'agents'>, status = 200): Promise<void> {
     sendPage(res, <CheckFormPage viewer={pageViewer(req)} agents={await this.agentNames()} {...m} />, status);
   }
-}
-
-/** The value at a form field's name (`config.tls.password`) in a config. */
-function valueAt(config: Record<string, unknown>, name: string): unknown {
-  let v: unknown = config;
-  for (const key of name.split('.').slice(1)) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined;
-  return v;
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REDACTED } from '#rounds/common';
 import { PluginRegistry } from '#rounds/plugins';
-import { configFrom, fieldsOf, valuesOf, type FormField } from './schema-form.js';
+import { CHANNEL_JSON_SCHEMAS, CHANNEL_TYPES, validateChannelConfig } from '../notifications/channel-config.js';
+import { configFrom, fieldsOf, formFieldOf, secretTexts, valuesOf, type FormField } from './schema-form.js';
 
 const registry = PluginRegistry.withBuiltins({ nagiosCommands: {} });
 const flat = (fields: readonly FormField[]): FormField[] => fields.flatMap((f) => [f, ...flat(f.fields)]);
@@ -70,9 +71,29 @@ describe('forms made from plugin schemas', () => {
     assert.equal(values['config.username'], 'rounds');
     assert.ok(!Object.values(values).includes('p4ss'));
     assert.deepEqual([...secretsSet], ['config.password']);
-    assert.equal(configFrom(fields, { 'config.password': '' }, undefined, secretsSet).config['password'], REDACTED);
+    const view = { url: 'http://o:8042', username: 'rounds', password: REDACTED };
+    assert.equal(configFrom(fields, { 'config.password': '' }, undefined, view).config['password'], REDACTED);
     assert.equal('password' in configFrom(fields, { 'config.password': '' }).config, false);
     assert.equal(configFrom(fields, { 'config.password': '' }, () => 'carried').config['password'], 'carried');
+  });
+
+  it('gives back what was typed in a secret only to be carried sealed, never among the values a page shows', () => {
+    const fields = fieldsOf(registry.get('orthanc')!.jsonSchema);
+    const typed = configFrom(fields, { 'config.username': 'rounds', 'config.password': 'p4ss' });
+    assert.deepEqual(typed.secrets, { 'config.password': 'p4ss' });
+    assert.equal('config.password' in typed.values, false);
+    assert.deepEqual(configFrom(fields, { 'config.password': '' }, () => 'carried').secrets, { 'config.password': 'carried' });
+    assert.deepEqual(configFrom(fields, { 'config.password': '' }, undefined, { password: REDACTED }).secrets, {}, 'a kept secret is not typed');
+    assert.deepEqual(secretTexts(fields, { url: 'http://o:8042', username: 'rounds', password: 'p4ss' }), { 'config.password': 'p4ss' });
+  });
+
+  it('shows an error beside the deepest field that holds it, or beside the whole config', () => {
+    const fields = fieldsOf(registry.get('http')!.jsonSchema);
+    assert.equal(formFieldOf(fields, 'config.json.0.path'), 'config.json');
+    assert.equal(formFieldOf(fields, 'config.basicAuth.password'), 'config.basicAuth.password');
+    assert.equal(formFieldOf(fields, 'config.nonsense'), 'config');
+    assert.equal(formFieldOf(fields, 'config'), 'config');
+    assert.equal(formFieldOf(fields, 'name'), 'name');
   });
 
   it('makes a form from a custom plugin’s schema as its agent sent it', () => {
@@ -90,5 +111,84 @@ describe('forms made from plugin schemas', () => {
         ['config.token', 'secret', false, null],
       ],
     );
+  });
+});
+
+const channelFields = (type: keyof typeof CHANNEL_JSON_SCHEMAS) => fieldsOf(CHANNEL_JSON_SCHEMAS[type]);
+
+describe('forms made from notification channel schemas', () => {
+  it('gives every field of a type its kind and marks the secrets write-only', () => {
+    const smtp = Object.fromEntries(channelFields('smtp').map((f) => [f.name.replace('config.', ''), f]));
+    assert.deepEqual(Object.keys(smtp), ['host', 'port', 'security', 'username', 'password', 'from', 'to', 'verifyCertificate', 'caCertificate']);
+    assert.equal(smtp['port']?.kind, 'integer');
+    assert.equal(smtp['port']?.defaultText, '587');
+    assert.deepEqual(smtp['security']?.options, ['starttls', 'tls', 'none']);
+    assert.equal(smtp['to']?.kind, 'lines');
+    assert.equal(smtp['verifyCertificate']?.kind, 'boolean');
+    assert.deepEqual(
+      CHANNEL_TYPES.flatMap((t) => channelFields(t))
+        .filter((f) => f.secret)
+        .map((f) => f.name),
+      ['config.password', 'config.botToken', 'config.url', 'config.hmacSecret', 'config.headers', 'config.password'],
+    );
+    const webhook = Object.fromEntries(channelFields('webhook').map((f) => [f.name, f]));
+    assert.deepEqual([webhook['config.headers']?.kind, webhook['config.url']?.kind], ['pairs', 'secret'], 'header values are secrets in a Name: value box');
+    const chatId = channelFields('telegram').find((f) => f.name === 'config.chatId');
+    assert.deepEqual([chatId?.kind, chatId?.numberOrText], ['text', true], 'a chat id is a number or an @name');
+  });
+
+  it('turns a filled SMTP form into a config its schema accepts', () => {
+    const { config, errors } = configFrom(channelFields('smtp'), {
+      'config.host': 'relay.hospital.example',
+      'config.port': '25',
+      'config.security': 'none',
+      'config.username': 'rounds',
+      'config.password': 'pw-1234',
+      'config.from': 'rounds@hospital.example',
+      'config.to': 'it@hospital.example\r\n\r\n  oncall@hospital.example ',
+      'config.verifyCertificate': ['false', 'true'],
+      'config.caCertificate': '',
+    });
+    assert.deepEqual(errors, {});
+    assert.deepEqual(config, {
+      host: 'relay.hospital.example',
+      port: 25,
+      security: 'none',
+      username: 'rounds',
+      password: 'pw-1234',
+      from: 'rounds@hospital.example',
+      to: ['it@hospital.example', 'oncall@hospital.example'],
+      verifyCertificate: true,
+    });
+    assert.equal(validateChannelConfig('smtp', config).ok, true);
+  });
+
+  it('sends the redacted placeholder back for an empty secret field on edit, a new value when one is typed, and never shows a secret', () => {
+    const fields = channelFields('webhook');
+    const stored = { url: REDACTED, headers: { Authorization: REDACTED }, signatureHeader: 'X-Sig' };
+    const shown = valuesOf(fields, stored);
+    assert.deepEqual(shown.values, { 'config.signatureHeader': 'X-Sig' });
+    assert.deepEqual([...shown.secretsSet], ['config.url', 'config.headers']);
+    assert.deepEqual([...valuesOf(fields, { url: REDACTED, headers: {} }).secretsSet], ['config.url'], 'no headers is not a set secret');
+    const empty = { 'config.url': '', 'config.hmacSecret': '', 'config.signatureHeader': 'X-Sig', 'config.headers': '  ' };
+    assert.deepEqual(configFrom(fields, empty, undefined, stored).config, {
+      url: REDACTED,
+      signatureHeader: 'X-Sig',
+      headers: { Authorization: REDACTED },
+    });
+    const typed = configFrom(fields, { 'config.url': 'https://new.example/h', 'config.headers': 'X-Token: abc' }, undefined, stored);
+    assert.deepEqual(typed.config, { url: 'https://new.example/h', headers: { 'X-Token': 'abc' } });
+    assert.ok(!JSON.stringify(typed.values).includes('abc') && !JSON.stringify(typed.values).includes('new.example'), 'secrets are not shown again');
+    assert.deepEqual(
+      configFrom(channelFields('telegram'), { 'config.botToken': '', 'config.chatId': '-1001' }).config,
+      { chatId: -1001 },
+      'on create an empty secret is left out',
+    );
+    assert.deepEqual(configFrom(channelFields('telegram'), { 'config.chatId': '@rounds_alerts' }).config, { chatId: '@rounds_alerts' });
+  });
+
+  it('names a secret header line without a colon by its number, never quoting what may be the secret', () => {
+    const { errors } = configFrom(channelFields('webhook'), { 'config.headers': 'X-Site: north\nBearer s3cret-token' });
+    assert.equal(errors['config.headers'], 'write one "Name: value" a line (line 2 has no colon)');
   });
 });

@@ -1,10 +1,9 @@
-import { REDACTED } from '#rounds/common';
-
 /**
- * A plugin's config form, generated from its JSON Schema (what the agent's Describe sends, or a
- * built-in's): every plugin — custom ones included — gets a form without anyone writing one.
- * Each schema shape maps to the plainest input that holds it, and what no input holds well (an
- * array of objects) is a JSON text box, still checked by the schema on save.
+ * A config form generated from a JSON Schema: a plugin's (what the agent's Describe sends, or a
+ * built-in's) or a notification channel type's. Every plugin — custom ones included — and every
+ * channel type gets a form without anyone writing one. Each schema shape maps to the plainest
+ * input that holds it, and what no input holds well (an array of objects) is a JSON text box,
+ * still checked by the schema on save.
  */
 export type FieldKind = 'text' | 'number' | 'integer' | 'boolean' | 'select' | 'secret' | 'lines' | 'pairs' | 'json' | 'group';
 
@@ -19,8 +18,13 @@ export interface FormField {
   /** The schema's default, as the form shows it (a hint: an empty field is left out and the plugin applies it). */
   defaultText: string | null;
   options: readonly string[];
-  /** Strings and numbers both allowed (`["string","number"]`, Nagios ranges): a number-like entry is sent as a number. */
+  /** Strings and numbers both allowed (`["string","number"]`, Nagios ranges, a Telegram chat id): a number-like entry is sent as a number. */
   numberOrText: boolean;
+  /**
+   * Write-only (`x-secret` on the value, or on every value of a `pairs` field such as a webhook's
+   * headers): never put in a page; left empty, the stored one is kept.
+   */
+  secret: boolean;
   fields: readonly FormField[];
 }
 
@@ -42,7 +46,7 @@ function labelOf(key: string): string {
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/[_-]+/g, ' ')
     .toLowerCase()
-    .replace(/\b(url|tls|aet|smb|ca|sni|dicom|http|json|id)\b/g, (w) => w.toUpperCase());
+    .replace(/\b(url|tls|aet|smb|ca|sni|dicom|http|json|id|hmac)\b/g, (w) => w.toUpperCase());
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -72,6 +76,8 @@ export function fieldsOf(schema: unknown, prefix: readonly string[] = []): FormF
     const { kind, numberOrText, options } = kindOf(property);
     const d = property['default'];
     const defaultText = d === undefined || (isObject(d) && Object.keys(d).length === 0) || (Array.isArray(d) && d.length === 0) ? null : textOf(kind, d);
+    const values = property['additionalProperties'];
+    const secret = kind === 'secret' || (kind === 'pairs' && isObject(values) && values['x-secret'] === true);
     return [
       {
         name: ['config', ...path].join('.'),
@@ -83,6 +89,7 @@ export function fieldsOf(schema: unknown, prefix: readonly string[] = []): FormF
         defaultText,
         options,
         numberOrText,
+        secret,
         fields: kind === 'group' ? fieldsOf(property, path) : [],
       },
     ];
@@ -108,9 +115,12 @@ function at(config: unknown, path: readonly string[]): unknown {
   return v;
 }
 
+/** Whether a secret has a value: a password, or a record with at least one entry. */
+const isSet = (v: unknown): boolean => v !== undefined && v !== null && v !== '' && !(isObject(v) && Object.keys(v).length === 0);
+
 /**
  * The form's values for a stored config (field name → text). A secret's value is never put in
- * the page: its entry says only whether one is stored.
+ * the page: its entry says only whether one is stored ("set — leave empty to keep").
  */
 export function valuesOf(fields: readonly FormField[], config: unknown): { values: Record<string, string>; secretsSet: Set<string> } {
   const values: Record<string, string> = {};
@@ -119,8 +129,8 @@ export function valuesOf(fields: readonly FormField[], config: unknown): { value
     for (const f of list) {
       const v = at(config, f.path);
       if (f.kind === 'group') walk(f.fields);
-      else if (f.kind === 'secret') {
-        if (v !== undefined && v !== null && v !== '') secretsSet.add(f.name);
+      else if (f.secret) {
+        if (isSet(v)) secretsSet.add(f.name);
       } else if (v !== undefined) values[f.name] = textOf(f.kind, v);
     }
   };
@@ -142,18 +152,22 @@ export function formValue(body: unknown, name: string): string | undefined {
 /**
  * The config a posted form describes, and the errors of fields that could not be read (a
  * number that is not one, a line without `key: value`, JSON that does not parse). Empty fields
- * are left out (the plugin's defaults apply). An empty secret is what `secret` gives (typed
- * before a test, carried sealed), else {@link REDACTED} when one is `stored` — which keeps it
- * (`restoreRedacted`) — else left out.
+ * are left out (the schema's defaults apply). An empty write-only field takes what `secret`
+ * gives (text typed before a test, carried sealed), else the `stored` config's value — the
+ * stored config as views show it, its secrets redacted, which the service puts back
+ * (`restoreRedacted`) — else is left out. `values` is what was typed, secrets excepted (for
+ * showing the form again); `secrets` is the text of every write-only field typed or carried
+ * (for carrying sealed, never for a page).
  */
 export function configFrom(
   fields: readonly FormField[],
   body: unknown,
   secret: (name: string) => string | undefined = () => undefined,
-  stored: ReadonlySet<string> = new Set(),
-): { config: Record<string, unknown>; errors: Record<string, string>; values: Record<string, string> } {
+  stored: unknown = undefined,
+): { config: Record<string, unknown>; errors: Record<string, string>; values: Record<string, string>; secrets: Record<string, string> } {
   const errors: Record<string, string> = {};
   const values: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
   const build = (list: readonly FormField[]): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     for (const f of list) {
@@ -163,12 +177,20 @@ export function configFrom(
         if (Object.keys(inner).length > 0) out[key] = inner;
         continue;
       }
-      const text = (formValue(body, f.name) ?? '').slice(0, 20_000);
-      if (f.kind !== 'secret') values[f.name] = text;
+      const posted = formValue(body, f.name) ?? '';
+      // A password may be spaces; any other field is empty when blank.
+      const empty = (t: string) => (f.kind === 'secret' ? t === '' : t.trim() === '');
+      const text = (f.secret && empty(posted) ? (secret(f.name) ?? '') : posted).slice(0, 20_000);
+      if (!f.secret) values[f.name] = text;
+      else if (!empty(text)) secrets[f.name] = text;
+      else {
+        const kept = at(stored, f.path);
+        if (isSet(kept)) out[key] = kept;
+        continue;
+      }
       const trimmed = text.trim();
       if (f.kind === 'secret') {
-        const typed = text !== '' ? text : (secret(f.name) ?? (stored.has(f.name) ? REDACTED : undefined));
-        if (typed !== undefined) out[key] = typed;
+        out[key] = text;
         continue;
       }
       if (f.kind === 'boolean') {
@@ -193,11 +215,14 @@ export function configFrom(
           break;
         case 'pairs': {
           const pairs: Record<string, string> = {};
-          for (const line of text.split(/\r?\n/)) {
+          const lines = text.split(/\r?\n/);
+          for (const [i, line] of lines.entries()) {
             if (line.trim() === '') continue;
             const colon = line.indexOf(':');
             if (colon <= 0) {
-              errors[f.name] = `write one "Name: value" a line ("${line.trim().slice(0, 40)}" has no colon)`;
+              // A secret's line is not quoted: it may be the secret itself, typed without its name.
+              const which = f.secret ? `line ${i + 1}` : `"${line.trim().slice(0, 40)}"`;
+              errors[f.name] = `write one "Name: value" a line (${which} has no colon)`;
               break;
             }
             pairs[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
@@ -218,10 +243,37 @@ export function configFrom(
     }
     return out;
   };
-  return { config: build(fields), errors, values };
+  return { config: build(fields), errors, values, secrets };
 }
 
-/** The secrets' field names in `fields`. */
-export function secretNames(fields: readonly FormField[]): string[] {
-  return fields.flatMap((f) => (f.kind === 'group' ? secretNames(f.fields) : f.kind === 'secret' ? [f.name] : []));
+/**
+ * The text each write-only field would hold for a config's secrets (field name → text), for
+ * carrying them sealed into a form (a clone keeps its source's secrets); never for a page.
+ */
+export function secretTexts(fields: readonly FormField[], config: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (list: readonly FormField[]) => {
+    for (const f of list) {
+      const v = at(config, f.path);
+      if (f.kind === 'group') walk(f.fields);
+      else if (f.secret && isSet(v)) out[f.name] = textOf(f.kind, v);
+    }
+  };
+  walk(fields);
+  return out;
+}
+
+/**
+ * The form field beside which an error about `field` shows: the deepest field that holds it
+ * (`config.json.0.path` → `config.json`, `config.headers.Bad Header` → `config.headers`),
+ * `config` for the config as a whole, or `field` itself when it is not in the config.
+ */
+export function formFieldOf(fields: readonly FormField[], field: string): string {
+  if (field !== 'config' && !field.startsWith('config.')) return field;
+  const names = new Set<string>();
+  const walk = (list: readonly FormField[]) => list.forEach((f) => (names.add(f.name), walk(f.fields)));
+  walk(fields);
+  const parts = field.split('.');
+  for (let n = parts.length; n > 1; n--) if (names.has(parts.slice(0, n).join('.'))) return parts.slice(0, n).join('.');
+  return 'config';
 }

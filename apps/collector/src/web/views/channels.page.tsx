@@ -1,14 +1,14 @@
-import { CHANNEL_FORM_FIELDS, CHANNEL_TYPES, scalarText, secretIsSet, type ChannelField, type ChannelType } from '../../notifications/channel-form.js';
+import { CHANNEL_TYPES, type ChannelType } from '../../notifications/channel-config.js';
 import type { ChannelView, DeliveryView, TestResult } from '../../notifications/channels.service.js';
-import { CsrfField, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
+import { CsrfField, Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
+import { ErrorOf, invalid, SchemaFields, type SchemaFieldsModel } from './schema-fields.js';
 
-export interface ChannelFormModel {
+/** A channel's form: its name, whether it sends, and its type's settings made from the type's JSON Schema. */
+export interface ChannelFormModel extends SchemaFieldsModel {
   type: ChannelType;
   name: string;
   /** Disabled channels are kept but sent nothing. */
   enabled: boolean;
-  values: Record<string, string>;
-  errors: FieldErrors;
 }
 
 export interface ChannelsModel {
@@ -29,6 +29,11 @@ export interface ChannelModel {
   form: ChannelFormModel;
   test?: TestResult | undefined;
   notice?: { kind: NoticeKind; text: string } | undefined;
+}
+
+/** A scalar as text; '' for anything else (never "[object Object]"). */
+function scalarText(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 }
 
 /** Where a channel sends, in one line; secrets are already redacted in the view. */
@@ -62,84 +67,24 @@ function lastDelivery(c: ChannelView) {
   return 'nothing sent yet';
 }
 
-function ConfigField({ field, form, stored }: { field: ChannelField; form: ChannelFormModel; stored: unknown }) {
-  const error = form.errors[field.name];
-  const id = `field-${field.name}`;
-  const value = form.values[field.name] ?? '';
-  const common = {
-    name: field.name,
-    id,
-    'aria-invalid': error ? ('true' as const) : undefined,
-    'aria-describedby': error ? `${field.name}-error` : undefined,
-  };
-  const set = field.secret && stored !== undefined && secretIsSet(stored, field.name);
-  const hint = [
-    field.description,
-    field.kind === 'lines' ? 'one a line' : field.kind === 'pairs' ? 'Name: value, one a line' : undefined,
-    set ? 'set — leave empty to keep' : undefined,
-  ]
-    .filter(Boolean)
-    .join('; ');
-  return (
-    <label>
-      {field.name}
-      {field.required ? ' (required)' : ''}
-      {hint ? <span class="hint">{hint}</span> : null}
-      {field.kind === 'choice' || field.kind === 'boolean' ? (
-        <select {...common}>
-          {field.kind === 'boolean' ? null : <option value="">{field.defaultValue ? `default (${field.defaultValue})` : '—'}</option>}
-          {(field.kind === 'boolean' ? ['true', 'false'] : field.choices).map((c) => (
-            <option value={c} selected={(value || (field.kind === 'boolean' ? field.defaultValue : '')) === c}>
-              {c}
-            </option>
-          ))}
-        </select>
-      ) : field.secret ? (
-        field.kind === 'pairs' ? (
-          <textarea {...common} rows={2} autocomplete="off" />
-        ) : (
-          <input type="password" {...common} autocomplete="new-password" />
-        )
-      ) : field.kind === 'lines' || field.kind === 'pairs' ? (
-        <textarea {...common} rows={3}>
-          {value}
-        </textarea>
-      ) : (
-        <input type="text" {...common} value={value} placeholder={field.defaultValue} />
-      )}
-      {error ? (
-        <span class="field-error" id={`${field.name}-error`}>
-          {error}
-        </span>
-      ) : null}
-    </label>
-  );
-}
-
-function ChannelForm(props: { form: ChannelFormModel; csrf: string; action: string; submit: string; stored?: unknown }) {
+function ChannelForm(props: { form: ChannelFormModel; csrf: string; action: string; submit: string }) {
   const f = props.form;
   return (
     <form class="stack" method="post" action={props.action}>
       <CsrfField token={props.csrf} />
       <input type="hidden" name="type" value={f.type} />
-      <label>
-        name (required)
-        <input
-          type="text"
-          name="name"
-          value={f.name}
-          aria-invalid={f.errors['name'] ? 'true' : undefined}
-          aria-describedby={f.errors['name'] ? 'name-error' : undefined}
-        />
-        {f.errors['name'] ? (
-          <span class="field-error" id="name-error">
-            {f.errors['name']}
+      <div class="field">
+        <label for="f-name">
+          <span>
+            Name<abbr title="required"> *</abbr>
           </span>
-        ) : null}
-      </label>
-      <label>
-        sends alerts
-        <select name="enabled">
+        </label>
+        <input type="text" id="f-name" name="name" value={f.name} {...invalid('f-name', f.errors['name'])} />
+        <ErrorOf id="f-name" error={f.errors['name']} />
+      </div>
+      <div class="field">
+        <label for="f-enabled">Sends alerts</label>
+        <select id="f-enabled" name="enabled">
           <option value="true" selected={f.enabled}>
             yes
           </option>
@@ -147,10 +92,9 @@ function ChannelForm(props: { form: ChannelFormModel; csrf: string; action: stri
             no (disabled: kept, sends nothing)
           </option>
         </select>
-      </label>
-      {CHANNEL_FORM_FIELDS[f.type].map((field) => (
-        <ConfigField field={field} form={f} stored={props.stored} />
-      ))}
+      </div>
+      <SchemaFields fields={f.fields} values={f.values} errors={f.errors} secretsSet={f.secretsSet} />
+      <ErrorOf id="f-config" error={f.errors['config']} />
       <button type="submit">{props.submit}</button>
     </form>
   );
@@ -280,7 +224,7 @@ export function ChannelPage(m: ChannelModel) {
         <>
           <section class="card">
             <h2>Edit</h2>
-            <ChannelForm form={m.form} csrf={m.viewer.csrf} action={base} submit="Save" stored={c.config} />
+            <ChannelForm form={m.form} csrf={m.viewer.csrf} action={base} submit="Save" />
           </section>
           <section class="card">
             <h2>Delete</h2>

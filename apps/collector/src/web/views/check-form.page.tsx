@@ -1,5 +1,6 @@
 import type { FormField } from '../schema-form.js';
 import { CsrfField, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
+import { ErrorOf, invalid, SchemaFields } from './schema-fields.js';
 import { StatusBadge } from './status.page.js';
 
 /** The check's own fields as typed. */
@@ -42,118 +43,6 @@ export interface CheckFormModel {
   errors: FieldErrors;
   notice?: { kind: NoticeKind; text: string } | undefined;
   tested?: TestOutcome | undefined;
-}
-
-function ErrorOf({ id, error }: { id: string; error: string | undefined }) {
-  return error ? (
-    <span class="field-error" id={`${id}-error`}>
-      {error}
-    </span>
-  ) : null;
-}
-
-const invalid = (id: string, error: string | undefined) => (error ? { 'aria-invalid': 'true' as const, 'aria-describedby': `${id}-error` } : {});
-
-/** An id for a field from its name (`config.tls.caFile` → `f-config-tls-caFile`): labels and errors point at it. */
-const idOf = (name: string) => `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
-
-function ConfigField({ f, m }: { f: FormField; m: CheckFormModel }) {
-  const id = idOf(f.name);
-  const error = m.errors[f.name];
-  const hint = [f.description, f.defaultText !== null ? `default: ${f.defaultText}` : ''].filter((t) => t !== '').join(' — ');
-  if (f.kind === 'group') {
-    return (
-      <fieldset class="config-group">
-        <legend>{f.label}</legend>
-        {f.description ? <p class="hint">{f.description}</p> : null}
-        {f.fields.map((inner) => (
-          <ConfigField f={inner} m={m} />
-        ))}
-        <ErrorOf id={id} error={error} />
-      </fieldset>
-    );
-  }
-  const value = m.config[f.name] ?? '';
-  const label = (
-    <>
-      <span>
-        {f.label}
-        {f.required ? <abbr title="required"> *</abbr> : null}
-      </span>
-      {hint ? <span class="hint">{hint}</span> : null}
-    </>
-  );
-  if (f.kind === 'boolean') {
-    const checked = value === '' ? f.defaultText === 'true' : value === 'true';
-    return (
-      <div class="check-field">
-        {/* An unchecked box sends nothing: the hidden "false" before it is what arrives then. */}
-        <input type="hidden" name={f.name} value="false" />
-        <label class="inline" for={id}>
-          <input type="checkbox" id={id} name={f.name} value="true" checked={checked} {...invalid(id, error)} /> {f.label}
-        </label>
-        {f.description ? <span class="hint">{f.description}</span> : null}
-        <ErrorOf id={id} error={error} />
-      </div>
-    );
-  }
-  let input;
-  if (f.kind === 'select') {
-    input = (
-      <select id={id} name={f.name} {...invalid(id, error)}>
-        <option value="">{f.defaultText !== null ? `default (${f.defaultText})` : 'choose'}</option>
-        {f.options.map((o) => (
-          <option value={o} selected={o === value}>
-            {o}
-          </option>
-        ))}
-      </select>
-    );
-  } else if (f.kind === 'secret') {
-    const set = m.secretsSet.has(f.name);
-    input = (
-      <>
-        <input
-          type="password"
-          id={id}
-          name={f.name}
-          value=""
-          autocomplete="new-password"
-          placeholder={set ? 'set — leave empty to keep' : ''}
-          {...invalid(id, error)}
-        />
-        {m.sealed[f.name] ? <input type="hidden" name={`sealed:${f.name}`} value={m.sealed[f.name]} /> : null}
-      </>
-    );
-  } else if (f.kind === 'lines' || f.kind === 'pairs' || f.kind === 'json') {
-    const help = f.kind === 'lines' ? 'one a line' : f.kind === 'pairs' ? 'one "Name: value" a line' : 'JSON';
-    input = (
-      <>
-        <span class="hint">{help}</span>
-        <textarea id={id} name={f.name} rows={f.kind === 'json' ? 5 : 3} {...invalid(id, error)}>
-          {value}
-        </textarea>
-      </>
-    );
-  } else {
-    input = (
-      <input
-        type="text"
-        id={id}
-        name={f.name}
-        value={value}
-        inputMode={f.kind === 'number' || f.kind === 'integer' ? 'decimal' : undefined}
-        {...invalid(id, error)}
-      />
-    );
-  }
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {input}
-      <ErrorOf id={id} error={error} />
-    </div>
-  );
 }
 
 /** A choice among `options`, or — once the check exists (a check does not move between agents or plugins) — its value, read-only. */
@@ -272,9 +161,7 @@ export function CheckFormPage(m: CheckFormModel) {
         {m.fields.length > 0 ? (
           <fieldset class="config">
             <legend>{v.plugin} settings</legend>
-            {m.fields.map((f) => (
-              <ConfigField f={f} m={m} />
-            ))}
+            <SchemaFields fields={m.fields} values={m.config} errors={m.errors} secretsSet={m.secretsSet} sealed={m.sealed} />
             <ErrorOf id="f-config" error={e['config']} />
           </fieldset>
         ) : null}

@@ -54,8 +54,8 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:
 .chart{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px;min-height:60px;margin-bottom:12px}
 fieldset{border:1px solid var(--line);border-radius:4px;display:flex;gap:12px;flex-wrap:wrap}label.inline{flex-direction:row;align-items:center;font-weight:400}
 form.check-form{display:flex;flex-direction:column;gap:12px;max-width:760px}
-form.check-form .row{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-end}form.check-form .field{display:flex;flex-direction:column;gap:4px}form.check-form .field.wide{flex:1;min-width:240px}
-form.check-form .field label{font-weight:600}form.check-form .field input[type=text],form.check-form .field input[type=password],form.check-form textarea{width:100%}
+form.check-form .row{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-end}.field{display:flex;flex-direction:column;gap:4px}form.check-form .field.wide{flex:1;min-width:240px}
+.field label{font-weight:600}.field input[type=text],.field input[type=password],.field textarea{width:100%}
 fieldset.config,fieldset.config-group{flex-direction:column;padding:8px 14px 12px}fieldset.config legend,fieldset.config-group legend{font-weight:600;padding:0 4px}
 .check-field{display:flex;flex-direction:column;gap:2px}.hint{font-weight:400;color:var(--muted);font-size:13px}
 textarea{font:inherit;padding:6px 8px;border:1px solid #b8c0cc;border-radius:4px}
