@@ -1,35 +1,7 @@
 import { z } from 'zod';
 import { withoutControlCharacters } from '#rounds/plugins';
 
-/** Zod fields shared by the rule, check-policy, silence and maintenance schemas. */
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const DURATION_HELP = 'must be a duration like 30s, 5m, 1h or 1d';
-
-/** "30s", "5m", "1h", "1d", "1500ms" → milliseconds; a message saying what is wrong otherwise. */
-export function parseDurationText(text: string): number | string {
-  const m = DURATION.exec(text.trim());
-  if (!m) return `${DURATION_HELP}, got ${JSON.stringify(text)}`;
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
-}
-
-/** A duration given as text ("15m") or as whole milliseconds; the output is milliseconds. */
-export function durationField() {
-  return z.union([z.string(), z.number()], { error: `${DURATION_HELP} (or whole milliseconds)` }).transform((value, ctx): number => {
-    if (typeof value === 'number') {
-      if (Number.isInteger(value) && value >= 0) return value;
-      ctx.addIssue({ code: 'custom', message: `${DURATION_HELP} (or whole milliseconds), got ${value}` });
-      return z.NEVER;
-    }
-    const ms = parseDurationText(value);
-    if (typeof ms === 'string') {
-      ctx.addIssue({ code: 'custom', message: ms });
-      return z.NEVER;
-    }
-    return ms;
-  });
-}
+/** Zod fields shared by the rule, check-policy, silence and maintenance schemas (durations: shared/duration.ts). */
 
 /** An instant given as epoch milliseconds or as an ISO 8601 text with a zone ("2025-03-30T01:00:00Z"). */
 export function instantField() {

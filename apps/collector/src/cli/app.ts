@@ -10,7 +10,7 @@ import { ApiTokensService } from '../auth/api-tokens.service.js';
 import { SecretsService } from '../secrets/secrets.service.js';
 import { UsersService } from '../users/users.service.js';
 import { securityHeaders } from '../web/security-headers.js';
-import { bodyErrors } from '../web/body-errors.js';
+import { apiJsonBodies, bodyErrors } from '../web/body-errors.js';
 
 /** A body larger than this is refused (413) before any handler: no form or API call needs more. */
 const BODY_LIMIT = '256kb';
@@ -39,6 +39,7 @@ export async function createCollectorApp(
   });
   app.disable('x-powered-by');
   app.use(securityHeaders());
+  app.use(apiJsonBodies());
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false, parameterLimit: 100 });
   app.use(bodyErrors());

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { withoutControlCharacters } from '#rounds/plugins';
 import { tagSelector, tagsSchema } from '../shared/tags.js';
+import { durationField } from '../shared/duration.js';
 
 /**
  * Check requests as the API and the CLI send them: their shape only. ChecksService judges what
@@ -12,8 +13,9 @@ const checkFields = {
   name: withoutControlCharacters(z.string().min(1).max(120)),
   // Any object here: the plugin's schema judges it in ChecksService, together with the other rules' errors.
   config: z.record(z.string(), z.unknown()),
-  intervalMs: z.number().int().max(86_400_000),
-  timeoutMs: z.number().int().min(100).max(600_000),
+  // "30s", "5m" or whole milliseconds (shared/duration.ts); the interval floor is ChecksService's.
+  intervalMs: durationField({ max: 86_400_000 }),
+  timeoutMs: durationField({ min: 100, max: 600_000 }),
   enabled: z.boolean(),
   tags: tagsSchema,
 };

@@ -28,3 +28,24 @@ export function bodyErrors() {
     else res.type('text/plain').send(message);
   };
 }
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * The API reads JSON bodies only. A body sent as something else — curl's `-d` sends
+ * `application/x-www-form-urlencoded` unless told otherwise — would be read as one form field
+ * named after the whole text and refused as an unknown field, which says nothing of the cause:
+ * such a request is answered 415 with the header to add. Runs before the body parsers.
+ */
+export function apiJsonBodies() {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (!req.path.startsWith('/api/') || !hasBody || JSON_TYPE.test(req.headers['content-type'] ?? '')) return next();
+    const sent = req.headers['content-type'] ? `as ${req.headers['content-type'].split(';')[0]!.trim()}` : 'without a content-type';
+    res.status(415).json({
+      statusCode: 415,
+      error: 'Unsupported Media Type',
+      message: `the body was sent ${sent}; the API reads JSON — send it with the header content-type: application/json (curl: -H 'content-type: application/json')`,
+    });
+  };
+}

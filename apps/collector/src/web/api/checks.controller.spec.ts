@@ -24,6 +24,7 @@ interface CheckBody {
   name: string;
   enabled: boolean;
   intervalMs: number;
+  timeoutMs: number;
 }
 
 /** The checks API over `db` with the read model, the built-in plugins and `config` (limits, intervals). */
@@ -101,8 +102,23 @@ describe('ChecksController (/api/v1/checks): names', () => {
     assert.equal((await api.call('PATCH', `/api/v1/checks/${other.json.id}`, { name: 'PACS web', enabled: false })).status, 200);
   });
 
+  it('takes intervals and timeouts as durations ("30s", "5m") or milliseconds, and says which bound a bad one breaks', async () => {
+    const created = await api.call<CheckBody>('POST', '/api/v1/checks', { ...newCheck('written'), intervalMs: '5m', timeoutMs: '7.5s' });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual([created.json.intervalMs, created.json.timeoutMs], [300_000, 7_500]);
+    const patched = await api.call<CheckBody>('PATCH', `/api/v1/checks/${created.json.id}`, { intervalMs: 45_000 });
+    assert.deepEqual([patched.status, patched.json.intervalMs], [200, 45_000]);
+    const tooShort = await api.call<ApiErrorBody>('PATCH', `/api/v1/checks/${created.json.id}`, { timeoutMs: '50ms', intervalMs: '2d' });
+    assert.equal(tooShort.status, 400);
+    assert.deepEqual(tooShort.json.errors, [
+      { field: 'intervalMs', message: 'must be at most 24h, got 48h' },
+      { field: 'timeoutMs', message: 'must be at least 100ms, got 50ms' },
+    ]);
+    assert.equal((await api.call<CheckBody>('GET', `/api/v1/checks/${created.json.id}`)).json.intervalMs, 45_000, 'nothing changed');
+  });
+
   it('POST and PATCH with a field of the wrong type answer 400 naming the field, and save nothing', async () => {
-    const res = await api.call('POST', '/api/v1/checks', { ...newCheck('typed'), intervalMs: '60s' });
+    const res = await api.call('POST', '/api/v1/checks', { ...newCheck('typed'), intervalMs: 'every minute' });
     assert.deepEqual(
       [res.status, res.json],
       [
@@ -111,7 +127,7 @@ describe('ChecksController (/api/v1/checks): names', () => {
           statusCode: 400,
           error: 'Bad Request',
           message: 'invalid check',
-          errors: [{ field: 'intervalMs', message: 'Invalid input: expected number, received string' }],
+          errors: [{ field: 'intervalMs', message: 'must be a duration like 30s, 5m, 1h or 1d, got "every minute"' }],
         },
       ],
     );
