@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseFilters } from '@nestjs/common';
+import { CheckRefPipe } from './check-ref.pipe.js';
 import { AlertingService } from '../../alerting/alerting.service.js';
 import {
   acknowledgeDto,
@@ -120,14 +121,18 @@ export class AlertingController {
   }
 
   @Get('checks/:id/policy')
-  checkPolicy(@Param('id') id: string) {
+  checkPolicy(@Param('id', CheckRefPipe) id: string) {
     return this.alerting.checkPolicy(id);
   }
 
   /** `{failuresBeforeHard?, successesBeforeRecovery?, flap?, repeat?}`; `{}` goes back to the defaults. */
   @Put('checks/:id/policy')
   @Access('operator')
-  setCheckPolicy(@Param('id') id: string, @Body(new ZodPipe(checkPolicyDto, 'invalid check policy')) policy: CheckPolicyDto, @Audit() context: AuditContext) {
+  setCheckPolicy(
+    @Param('id', CheckRefPipe) id: string,
+    @Body(new ZodPipe(checkPolicyDto, 'invalid check policy')) policy: CheckPolicyDto,
+    @Audit() context: AuditContext,
+  ) {
     return this.alerting.setCheckPolicy(id, policy, context);
   }
 }

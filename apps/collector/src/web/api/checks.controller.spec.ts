@@ -102,6 +102,35 @@ describe('ChecksController (/api/v1/checks): names', () => {
     assert.equal((await api.call('PATCH', `/api/v1/checks/${other.json.id}`, { name: 'PACS web', enabled: false })).status, 200);
   });
 
+  it('names a check in a path by id, by agent/name, or by a name only one check has; an ambiguous name says how to pick', async () => {
+    const agents = new AgentsRepository(db.dataSource);
+    const second = await agents.create({ name: 'pacs-02', host: '127.0.0.1', port: 7444, token: 't', fingerprint: 'f' });
+    await api.app.get(CurrentState).refreshAgent(second.id);
+    const one = await api.call<CheckBody>('POST', '/api/v1/checks', newCheck('Orthanc REST'));
+    const twin = await api.call<CheckBody>('POST', '/api/v1/checks', { ...newCheck('Orthanc REST'), agent: 'pacs-02' });
+    const unique = await api.call<CheckBody>('POST', '/api/v1/checks', newCheck('Worklist C-FIND'));
+    assert.deepEqual([one.status, twin.status, unique.status], [201, 201, 201]);
+
+    const byName = await api.call<CheckBody>('GET', `/api/v1/checks/${encodeURIComponent('Worklist C-FIND')}`);
+    assert.equal(byName.json.id, unique.json.id);
+    const byPath = await api.call<CheckBody>('GET', `/api/v1/checks/${encodeURIComponent('pacs-02/Orthanc REST')}/state-history`);
+    assert.equal(byPath.status, 200, byPath.text);
+    const paused = await api.call<CheckBody>('PATCH', `/api/v1/checks/${encodeURIComponent('pacs-02/Orthanc REST')}`, { enabled: false });
+    assert.deepEqual([paused.json.id, paused.json.enabled], [twin.json.id, false]);
+    assert.equal((await api.call<CheckBody>('GET', `/api/v1/checks/${one.json.id}`)).json.enabled, true, 'the other one untouched');
+
+    const ambiguous = await api.call<ApiErrorBody>('GET', `/api/v1/checks/${encodeURIComponent('Orthanc REST')}`);
+    assert.equal(ambiguous.status, 409);
+    assert.equal(ambiguous.json.message, '2 checks are named "Orthanc REST" (on pacs-01, pacs-02): name one as <agent>/Orthanc REST, or by its id');
+    const missing = await api.call<ApiErrorBody>('GET', `/api/v1/checks/${encodeURIComponent('pacs-02/Worklist C-FIND')}`);
+    assert.deepEqual(
+      [missing.status, missing.json.message],
+      [404, 'agent "pacs-02" has no check named "Worklist C-FIND" — GET /api/v1/checks?agent=pacs-02 lists its checks'],
+    );
+    assert.equal((await api.call('DELETE', `/api/v1/checks/${encodeURIComponent('nobody/x')}`)).status, 404);
+    for (const res of [one, twin, unique]) assert.equal((await api.call('DELETE', `/api/v1/checks/${res.json.id}`)).status, 204);
+  });
+
   it('takes intervals and timeouts as durations ("30s", "5m") or milliseconds, and says which bound a bad one breaks', async () => {
     const created = await api.call<CheckBody>('POST', '/api/v1/checks', { ...newCheck('written'), intervalMs: '5m', timeoutMs: '7.5s' });
     assert.equal(created.status, 201, created.text);

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters } from '@nestjs/common';
+import { CheckRefPipe } from './check-ref.pipe.js';
 import { ChecksService } from '../../inventory/checks.service.js';
 import { createCheckDto, listChecksQuery, updateCheckDto, type CreateCheckDto, type ListChecksQuery, type UpdateCheckDto } from '../../inventory/checks.dto.js';
 import { HistoryService } from '../../history/history.service.js';
@@ -32,7 +33,7 @@ export class ChecksController {
   }
 
   @Get(':id')
-  get(@Param('id') id: string) {
+  get(@Param('id', CheckRefPipe) id: string) {
     return this.checks.getView(id);
   }
 
@@ -44,32 +45,32 @@ export class ChecksController {
 
   @Patch(':id')
   @Access('operator')
-  update(@Param('id') id: string, @Body(new ZodPipe(updateCheckDto, 'invalid check')) dto: UpdateCheckDto, @Audit() context: AuditContext) {
+  update(@Param('id', CheckRefPipe) id: string, @Body(new ZodPipe(updateCheckDto, 'invalid check')) dto: UpdateCheckDto, @Audit() context: AuditContext) {
     return this.checks.update(id, dto, context);
   }
 
   @Delete(':id')
   @Access('operator')
   @HttpCode(204)
-  async remove(@Param('id') id: string, @Audit() context: AuditContext): Promise<void> {
+  async remove(@Param('id', CheckRefPipe) id: string, @Audit() context: AuditContext): Promise<void> {
     await this.checks.remove(id, context);
   }
 
   /** Newest first; `?limit=` (default 100). */
   @Get(':id/results')
-  recent(@Param('id') id: string, @Query(new ZodPipe(recentResultsQuery, 'invalid query')) query: RecentResultsQuery) {
+  recent(@Param('id', CheckRefPipe) id: string, @Query(new ZodPipe(recentResultsQuery, 'invalid query')) query: RecentResultsQuery) {
     return this.history.recent(id, query.limit);
   }
 
   /** At most `points` points over `from`–`to` (default: the last day, 200 points), read from raw results or roll-ups by the range. */
   @Get(':id/history')
-  historyOf(@Param('id') id: string, @Query(new ZodPipe(historyQuery, 'invalid query')) query: HistoryQuery) {
+  historyOf(@Param('id', CheckRefPipe) id: string, @Query(new ZodPipe(historyQuery, 'invalid query')) query: HistoryQuery) {
     return this.history.history(id, query.from, query.to, query.points);
   }
 
   /** Each time the status took a different value over `from`–`to` (default: the last 30 days), newest first, with how long it lasted. */
   @Get(':id/state-history')
-  stateHistory(@Param('id') id: string, @Query(new ZodPipe(stateHistoryQuery, 'invalid query')) query: StateHistoryQuery) {
+  stateHistory(@Param('id', CheckRefPipe) id: string, @Query(new ZodPipe(stateHistoryQuery, 'invalid query')) query: StateHistoryQuery) {
     return this.history.stateHistory(id, query.from, query.to, query.limit);
   }
 
@@ -77,7 +78,7 @@ export class ChecksController {
   @Post(':id/run')
   @Access('operator')
   @HttpCode(200)
-  run(@Param('id') id: string) {
+  run(@Param('id', CheckRefPipe) id: string) {
     return this.checks.runNow(id);
   }
 }

@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Query, Res, UseFilters } from '@nestjs/common';
+import { CheckRefPipe } from './check-ref.pipe.js';
 import type { Response } from 'express';
 import { Access } from '../../auth/access.decorator.js';
 import { incidentsQuery, slaQuery, uptimeQuery, type IncidentsQuery, type SlaQuery, type UptimeQuery } from '../../history/history.dto.js';
@@ -29,13 +30,13 @@ export class ReportsController {
 
   /** OK results as a share of all over `from`–`to` (default: the last 30 days). */
   @Get('checks/:id/uptime')
-  checkUptime(@Param('id') id: string, @Query(new ZodPipe(uptimeQuery, 'invalid query')) query: UptimeQuery): Promise<Uptime> {
+  checkUptime(@Param('id', CheckRefPipe) id: string, @Query(new ZodPipe(uptimeQuery, 'invalid query')) query: UptimeQuery): Promise<Uptime> {
     return this.history.uptime(id, query.from, query.to, this.maintenance(query.maintenance));
   }
 
   /** The check's incidents overlapping `from`–`to` (default: the last 30 days): start, end, duration, reason, who acknowledged. */
   @Get('checks/:id/incidents')
-  incidents(@Param('id') id: string, @Query(new ZodPipe(incidentsQuery, 'invalid query')) query: IncidentsQuery): Promise<Incident[]> {
+  incidents(@Param('id', CheckRefPipe) id: string, @Query(new ZodPipe(incidentsQuery, 'invalid query')) query: IncidentsQuery): Promise<Incident[]> {
     this.history.checkExists(id);
     return this.alerting.incidents(id, query.from, query.to);
   }

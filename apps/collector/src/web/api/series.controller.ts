@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Query, UseFilters } from '@nestjs/common';
+import { CheckRefPipe } from './check-ref.pipe.js';
 import { Access } from '../../auth/access.decorator.js';
 import { historyQuery, type HistoryQuery } from '../../history/history.dto.js';
 import { HistoryService, type MetricHistory, type Series } from '../../history/history.service.js';
@@ -18,13 +19,13 @@ export class SeriesController {
   constructor(private readonly history: HistoryService) {}
 
   @Get('checks/:id/series')
-  checkSeries(@Param('id') id: string): Promise<Series[]> {
+  checkSeries(@Param('id', CheckRefPipe) id: string): Promise<Series[]> {
     return this.history.checkSeries(id);
   }
 
   @Get('checks/:id/series/:series/history')
   checkSeriesHistory(
-    @Param('id') id: string,
+    @Param('id', CheckRefPipe) id: string,
     @Param('series') series: string,
     @Query(new ZodPipe(historyQuery, 'invalid query')) q: HistoryQuery,
   ): Promise<MetricHistory> {
