@@ -150,7 +150,7 @@ export class ChecksService {
     if (timing) throw new ValidationFailedError('invalid check', [{ field: patch.timeoutMs === undefined ? 'intervalMs' : 'timeoutMs', message: timing }]);
     if (patch.config) {
       // A form or script echoing back the redacted view keeps the stored secrets.
-      patch.config = restoreRedacted(this.registry.get(existing.plugin)?.jsonSchema, patch.config, JSON.parse(existing.configJson)) as Record<string, unknown>;
+      patch.config = restoreRedacted(this.schemaOf(existing), patch.config, JSON.parse(existing.configJson)) as Record<string, unknown>;
       const agent = await this.agents.get(existing.agentId);
       this.validateConfig(
         existing.plugin,
@@ -222,7 +222,7 @@ export class ChecksService {
     let config = spec.config;
     if (existingId !== undefined) {
       const existing = await this.get(existingId);
-      config = restoreRedacted(this.registry.get(existing.plugin)?.jsonSchema, config, JSON.parse(existing.configJson)) as Record<string, unknown>;
+      config = restoreRedacted(this.schemaOf(existing), config, JSON.parse(existing.configJson)) as Record<string, unknown>;
     }
     this.validateConfig(
       spec.plugin,
@@ -325,10 +325,18 @@ export class ChecksService {
     return this.registry.get(check.plugin) ? view : { ...view, config: REDACTED };
   }
 
+  /**
+   * The schema that says which of a check's config fields are secret: the built-in plugin's, or
+   * the one its agent described for a custom plugin (kept by the read model when it has secrets).
+   */
+  private schemaOf(check: Pick<CheckEntity, 'plugin' | 'agentId'>): unknown {
+    return this.registry.get(check.plugin)?.jsonSchema ?? this.state?.secretSchema(check.agentId, check.plugin);
+  }
+
   /** The check as shown to people: secrets replaced by a placeholder. */
   view(check: CheckEntity): CheckView {
     const config = JSON.parse(check.configJson) as unknown;
-    const schema = this.registry.get(check.plugin)?.jsonSchema;
+    const schema = this.schemaOf(check);
     return {
       id: check.id,
       agentId: check.agentId,

@@ -19,6 +19,8 @@ export interface AgentRecord {
   readonly agent: AgentEntity;
   health: AgentHealthView | null;
   declared: ReadonlyMap<string, Declarations>;
+  /** Config schemas with secrets of the plugins it described (see ParsedDescription). */
+  secretSchemas: ReadonlyMap<string, unknown>;
 }
 
 /** A check in the read model: its definition, its current state (null before the first result) and that state's metrics, parsed once. */
@@ -354,7 +356,7 @@ export class CurrentState implements OnModuleInit {
 
   private put({ agents, checks, states }: StateRows): void {
     for (const agent of agents) {
-      const record: AgentRecord = { agent, health: parseHealth(agent.healthJson), declared: new Map() };
+      const record: AgentRecord = { agent, health: parseHealth(agent.healthJson), declared: new Map(), secretSchemas: new Map() };
       this.described(agent, agent.descriptionJson, record);
       this.agents.set(agent.id, record);
       if (!this.checksOfAgent.has(agent.id)) this.checksOfAgent.set(agent.id, new Set());
@@ -374,6 +376,12 @@ export class CurrentState implements OnModuleInit {
     const parsed = parseDescription(descriptionJson, this.interned);
     agent.descriptionJson = parsed.compactJson;
     record.declared = parsed.declared;
+    record.secretSchemas = parsed.secretSchemas;
+  }
+
+  /** The config schema of a plugin with secrets as `agentId` described it (custom plugins); undefined when it has none. */
+  secretSchema(agentId: string, plugin: string): unknown {
+    return this.agents.get(agentId)?.secretSchemas.get(plugin);
   }
 
   private builtin(plugin: string): Declarations | null {

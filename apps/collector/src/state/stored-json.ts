@@ -46,6 +46,11 @@ export interface ParsedDescription {
   compactJson: string | null;
   /** The metric declarations by plugin, identical ones shared between agents. */
   declared: ReadonlyMap<string, Declarations>;
+  /**
+   * The config schemas of the plugins whose configs hold secrets (`x-secret` somewhere): what a
+   * custom plugin's check is redacted by. Only these are kept — a few small schemas, not all.
+   */
+  secretSchemas: ReadonlyMap<string, unknown>;
 }
 
 /**
@@ -55,13 +60,18 @@ export interface ParsedDescription {
  */
 export function parseDescription(descriptionJson: string | null, interned: Map<string, Declarations>): ParsedDescription {
   const declared = new Map<string, Declarations>();
-  if (!descriptionJson) return { compactJson: null, declared };
+  const secretSchemas = new Map<string, unknown>();
+  if (!descriptionJson) return { compactJson: null, declared, secretSchemas };
   try {
     const description = JSON.parse(descriptionJson) as {
       plugins?: ({ name?: unknown; metrics?: unknown; configSchemaJson?: unknown } & Record<string, unknown>)[];
     };
     const plugins = Array.isArray(description.plugins) ? description.plugins : [];
     for (const plugin of plugins) {
+      if (typeof plugin.name === 'string' && typeof plugin.configSchemaJson === 'string' && plugin.configSchemaJson.includes('"x-secret"')) {
+        const schema = parseJsonOrUndefined(plugin.configSchemaJson);
+        if (schema !== undefined) secretSchemas.set(plugin.name, schema);
+      }
       if (typeof plugin.name !== 'string' || !Array.isArray(plugin.metrics) || plugin.metrics.length === 0) continue;
       const metrics = plugin.metrics as MetricDeclaration[];
       const key = `${plugin.name}\u0000${JSON.stringify(metrics)}`;
@@ -73,10 +83,18 @@ export function parseDescription(descriptionJson: string | null, interned: Map<s
       declared.set(plugin.name, map);
     }
     const compact = { ...description, plugins: plugins.map(({ configSchemaJson: _schema, metrics: _metrics, ...rest }) => rest) };
-    return { compactJson: JSON.stringify(compact), declared };
+    return { compactJson: JSON.stringify(compact), declared, secretSchemas };
   } catch {
     // An unreadable description declares nothing; the built-in declarations still apply.
-    return { compactJson: null, declared };
+    return { compactJson: null, declared, secretSchemas };
+  }
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

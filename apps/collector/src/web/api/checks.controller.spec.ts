@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
+import { REDACTED } from '#rounds/common';
 import { AgentClientPool } from '../../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
@@ -129,6 +130,36 @@ describe('ChecksController (/api/v1/checks): names', () => {
     );
     assert.equal((await api.call('DELETE', `/api/v1/checks/${encodeURIComponent('nobody/x')}`)).status, 404);
     for (const res of [one, twin, unique]) assert.equal((await api.call('DELETE', `/api/v1/checks/${res.json.id}`)).status, 204);
+  });
+
+  it('redacts a custom plugin’s secrets by the schema its agent described, and keeps them when the placeholder comes back', async () => {
+    const agents = new AgentsRepository(db.dataSource);
+    const vault = await agents.create({ name: 'lab-vault', host: '127.0.0.1', port: 7445, token: 't', fingerprint: 'f' });
+    const schema = { type: 'object', properties: { host: { type: 'string' }, password: { type: 'string', 'x-secret': true } }, additionalProperties: false };
+    const described = {
+      agentId: 'x',
+      version: '1',
+      plugins: [{ name: 'lab-vault', version: '1.0.0', description: 'a custom plugin', configSchemaJson: JSON.stringify(schema), metrics: [] }],
+    };
+    await agents.update(vault.id, { descriptionJson: JSON.stringify(described) });
+    await api.app.get(CurrentState).refreshAgent(vault.id);
+
+    const created = await api.call<CheckBody & { config: Record<string, unknown> }>('POST', '/api/v1/checks', {
+      agent: 'lab-vault',
+      plugin: 'lab-vault',
+      name: 'vault',
+      config: { host: 'lis.example', password: 'hunter2' },
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual(created.json.config, { host: 'lis.example', password: REDACTED });
+    const shown = await api.call<{ config: Record<string, unknown> }>('GET', `/api/v1/checks/${created.json.id}`);
+    assert.ok(!shown.text.includes('hunter2'), shown.text);
+
+    const patched = await api.call('PATCH', `/api/v1/checks/${created.json.id}`, { config: { host: 'lis2.example', password: REDACTED } });
+    assert.equal(patched.status, 200, patched.text);
+    const stored = JSON.parse((await new ChecksRepository(db.dataSource).findById(created.json.id))!.configJson) as Record<string, unknown>;
+    assert.deepEqual(stored, { host: 'lis2.example', password: 'hunter2' }, 'the placeholder did not replace the secret');
+    assert.equal((await api.call('DELETE', `/api/v1/checks/${created.json.id}`)).status, 204);
   });
 
   it('takes intervals and timeouts as durations ("30s", "5m") or milliseconds, and says which bound a bad one breaks', async () => {
