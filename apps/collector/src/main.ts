@@ -16,6 +16,8 @@ usage:
   rounds-collector agent list
   rounds-collector agent remove <name>
   rounds-collector check add --agent <n> --name <n> --plugin <p> --config <json|@file> [--interval 60s] [--timeout 10s]
+  rounds-collector check list [--agent <n>]      state, agent/name, plugin, interval, summary
+  rounds-collector check remove <check>          by id, agent/name, or a name only one check has
   rounds-collector token add <user> --name <n> [--expires 90d]
                                                  a new API token of that user (their role); printed once
   rounds-collector token list [--user <name>]    id, prefix, name, owner, state, created, expires, last used

@@ -51,6 +51,80 @@ describe('rounds-collector check add (limits)', () => {
   });
 });
 
+describe('rounds-collector check list and check remove', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  const run = (args: string[]) => runCollectorCli(db.dataDir, args);
+
+  before(async () => {
+    db = await openTestDatabase();
+    const agents = new AgentsRepository(db.dataSource);
+    await agents.create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+    await agents.create({ name: 'pacs-02', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+    await db.dataSource.destroy();
+    for (const [agent, name] of [
+      ['pacs-01', 'DICOM port'],
+      ['pacs-02', 'DICOM port'],
+      ['pacs-02', 'web viewer'],
+    ]) {
+      const added = await run([
+        'check',
+        'add',
+        '--agent',
+        agent!,
+        '--name',
+        name!,
+        '--plugin',
+        'tcp',
+        '--config',
+        '{"host":"pacs","port":104}',
+        '--interval',
+        '5m',
+      ]);
+      assert.equal(added.code, 0, added.output);
+    }
+  });
+  after(() => db.close());
+
+  it('lists the checks as a table, of one agent with --agent', async () => {
+    const all = await run(['check', 'list']);
+    assert.equal(all.code, 0, all.output);
+    const lines = all.output.trim().split('\n');
+    assert.match(lines[0]!, /^STATE\s+CHECK\s+PLUGIN\s+EVERY\s+SUMMARY$/);
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(/\s{2,}/).slice(0, 4)),
+      [
+        ['PENDING', 'pacs-01/DICOM port', 'tcp', '5m'],
+        ['PENDING', 'pacs-02/DICOM port', 'tcp', '5m'],
+        ['PENDING', 'pacs-02/web viewer', 'tcp', '5m'],
+      ],
+    );
+    const one = await run(['check', 'list', '--agent', 'pacs-01']);
+    assert.equal(one.output.trim().split('\n').length, 2);
+  });
+
+  it('removes a check named as a person would, refusing an ambiguous or unknown name with what to write instead', async () => {
+    const ambiguous = await run(['check', 'remove', 'DICOM port']);
+    assert.equal(ambiguous.code, 1);
+    assert.match(ambiguous.output, /2 checks are named "DICOM port" \(on pacs-01, pacs-02\): name one as <agent>\/DICOM port, or by its id/);
+    const unknown = await run(['check', 'remove', 'pacs-09/x']);
+    assert.match(unknown.output, /no agent with id or name "pacs-09"/);
+    const removed = await run(['check', 'remove', 'pacs-02/DICOM port']);
+    assert.equal(removed.code, 0, removed.output);
+    assert.match(removed.output, /^removed check pacs-02\/DICOM port \([0-9a-f-]{36}\) with its results$/m);
+    const byName = await run(['check', 'remove', 'web viewer']);
+    assert.equal(byName.code, 0, byName.output);
+    const left = await run(['check', 'list']);
+    assert.deepEqual(
+      left.output
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s{2,}/)[1]),
+      ['pacs-01/DICOM port'],
+    );
+  });
+});
+
 describe('rounds-collector secrets rotate-key', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
 

@@ -15,6 +15,9 @@ import { parseDto } from '../shared/dto.js';
 import { ValidationFailedError } from '../shared/errors.js';
 import { formatFieldErrors } from '#rounds/plugins';
 import { parseDuration } from './parse-duration.js';
+import { table } from './table.js';
+import { resolveCheckRef } from '../inventory/check-ref.js';
+import { formatInterval } from '#rounds/common';
 import { cliAuditContext } from '../audit/audit.types.js';
 
 /**
@@ -79,13 +82,43 @@ export async function agentCommand(config: CollectorConfig, { positionals, value
   });
 }
 
-export async function checkCommand(config: CollectorConfig, { positionals, values }: AdminArgs, print: (s: string) => void): Promise<number> {
-  const [sub] = positionals;
-  if (sub !== 'add')
-    throw new Error(
-      'usage: rounds-collector check add --agent <name> --name <name> --plugin <plugin> --config <json or @file> [--interval 60s] [--timeout 10s]',
-    );
+const CHECK_USAGE =
+  'usage: rounds-collector check add --agent <name> --name <name> --plugin <plugin> --config <json or @file> [--interval 60s] [--timeout 10s]\n' +
+  '       rounds-collector check list [--agent <name>]\n' +
+  '       rounds-collector check remove <id, agent/name, or a name only one check has>';
+
+export async function checkCommand(config: CollectorConfig, args: AdminArgs, print: (s: string) => void): Promise<number> {
+  const [sub, ref] = args.positionals;
+  if (sub === 'list') {
+    const agent = typeof args.values['agent'] === 'string' ? args.values['agent'] : undefined;
+    return withContext(config, async (app) => {
+      const agents = await app.get(AgentsService).listViews();
+      const agentName = (id: string) => agents.find((a) => a.id === id)?.name ?? id;
+      const rows = (await app.get(ChecksService).listViews(agent)).map((c) => [
+        c.state?.stale ? 'STALE' : (c.state?.status ?? 'PENDING'),
+        `${agentName(c.agentId)}/${c.name}`,
+        c.plugin,
+        formatInterval(c.intervalMs),
+        c.enabled ? (c.state?.summary ?? '') : '(paused)',
+      ]);
+      rows.sort((a, b) => (a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : 0));
+      for (const line of table([['STATE', 'CHECK', 'PLUGIN', 'EVERY', 'SUMMARY'], ...rows])) print(line);
+      return 0;
+    });
+  }
+  if (sub === 'remove') {
+    if (!ref) throw new Error(CHECK_USAGE);
+    return withContext(config, async (app) => {
+      const agents = await app.get(AgentsService).listViews();
+      const check = resolveCheckRef(ref, await app.get(ChecksService).listViews(), agents);
+      await app.get(ChecksService).remove(check.id, cliAuditContext());
+      print(`removed check ${agents.find((a) => a.id === check.agentId)?.name ?? check.agentId}/${check.name} (${check.id}) with its results`);
+      return 0;
+    });
+  }
+  if (sub !== 'add') throw new Error(CHECK_USAGE);
   const usage = 'rounds-collector check add --agent <name> --name <name> --plugin <plugin> --config <json or @file>';
+  const { values } = args;
   const configText = need(values, 'config', usage);
   let pluginConfig: unknown;
   try {

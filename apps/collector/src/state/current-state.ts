@@ -7,7 +7,7 @@ import { COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../shared/tokens.js';
 import { StateRepository, type StateRows } from './state.repository.js';
 import { parseDescription, parseHealth, parseMetrics, type AgentHealthView, type Declarations } from './stored-json.js';
 import { effectiveTags, parseTags, type Tags } from '../shared/tags.js';
-import { ConflictError, NotFoundError } from '../shared/errors.js';
+import { resolveCheckRef } from '../inventory/check-ref.js';
 
 export type { AgentHealthView, Declarations } from './stored-json.js';
 
@@ -244,29 +244,16 @@ export class CurrentState implements OnModuleInit {
     return this.checks.get(id);
   }
 
-  /**
-   * A check as a person names it — its id, `agent/check name` (the agent by id or name), or its
-   * name alone when only one check has it. Not found, or an ambiguous name, is an error that
-   * says what to write instead.
-   */
+  /** A check as a person names it (inventory/check-ref.ts), by id without a look at the rest. */
   findCheck(ref: string): CheckRecord {
     const byId = this.checks.get(ref);
     if (byId) return byId;
-    const slash = ref.indexOf('/');
-    if (slash > 0) {
-      const agent = this.findAgent(ref.slice(0, slash));
-      const name = ref.slice(slash + 1);
-      if (!agent) throw new NotFoundError(`no agent with id or name "${ref.slice(0, slash)}" — GET /api/v1/agents lists them`);
-      const found = this.listChecks(agent.agent.id).find((r) => r.check.name === name);
-      if (!found)
-        throw new NotFoundError(`agent "${agent.agent.name}" has no check named "${name}" — GET /api/v1/checks?agent=${agent.agent.name} lists its checks`);
-      return found;
-    }
-    const named = this.listChecks().filter((r) => r.check.name === ref);
-    if (named.length === 1) return named[0]!;
-    if (named.length === 0) throw new NotFoundError(`no check with id or name "${ref}" — GET /api/v1/checks lists them`);
-    const agents = named.map((r) => this.agentName(r.check.agentId)).join(', ');
-    throw new ConflictError(`${named.length} checks are named "${ref}" (on ${agents}): name one as <agent>/${ref}, or by its id`);
+    const found = resolveCheckRef(
+      ref,
+      [...this.checks.values()].map((r) => r.check),
+      [...this.agents.values()].map((r) => r.agent),
+    );
+    return this.checks.get(found.id)!;
   }
 
   /** Checks (of one agent, or all), in agent name then check name order. */
