@@ -93,7 +93,7 @@ const boundaries = [
 export default tseslint.config(
   {
     name: 'rounds/ignores',
-    ignores: ['**/dist/**', '**/node_modules/**', 'libs/common/src/generated/**', '.quickstart/**', 'bench/results/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', 'libs/common/src/generated/**', '.quickstart/**', 'bench/results/**', 'build/**'],
   },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,

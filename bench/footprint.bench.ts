@@ -15,7 +15,7 @@ const SUSTAIN_MS = 30_000;
 const PAIRS = 5;
 const GATHERS_PER_PAIR = 4;
 
-async function initAgent(ctx: BenchContext, dir: string): Promise<{ configPath: string; enrolment: string }> {
+export async function initAgent(ctx: BenchContext, dir: string): Promise<{ configPath: string; enrolment: string }> {
   const port = await freePort();
   const configPath = join(dir, 'agent.yaml');
   const output = await new Promise<string>((resolve, reject) => {

@@ -13,12 +13,13 @@ import { bench as footprint } from './footprint.bench.js';
 import { bench as ui } from './ui.bench.js';
 import { bench as soak } from './soak.bench.js';
 import { bench as history } from './history.bench.js';
+import { bench as singleFile } from './single-file.bench.js';
 
 /**
  * Every benchmark, in the order `npm run bench` runs them. The one list: names and --list come
  * from it. Opt-in ones (soak: an hour) run only when named.
  */
-const BENCHMARKS: Benchmark[] = [http, tcp, poll, ingest, history, scale, footprint, ui, soak];
+const BENCHMARKS: Benchmark[] = [http, tcp, poll, ingest, history, scale, footprint, singleFile, ui, soak];
 
 function fmt(v: number | null, digits = 3): string {
   if (v === null || !Number.isFinite(v)) return '—';

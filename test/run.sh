@@ -9,6 +9,8 @@ if [[ ! -d node_modules ]]; then
   echo "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund
 fi
+# The Windows Node.js that the single-file agent is made from (npm ci runs this too; no-op when present).
+node scripts/windows-node/install.mjs
 npm run --silent proto:check
 npm run --silent lint
 npm run --silent build

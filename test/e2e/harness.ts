@@ -33,7 +33,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-/** A process started from bin/, its output kept in memory and in a log file for post-mortems. */
+/** A process started from bin/ (or a single-file build), its output kept in memory and in a log file for post-mortems. */
 export class Proc {
   output = '';
   exitCode: number | null = null;
@@ -45,8 +45,9 @@ export class Proc {
     args: string[],
     env: NodeJS.ProcessEnv,
     readonly logFile: string,
+    command: string = process.execPath,
   ) {
-    this.child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(command, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       this.output += text;
@@ -98,8 +99,13 @@ export function runBin(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; output: string }> {
+  return runProgram(process.execPath, [join(ROOT, 'bin', `${bin}.js`), ...args], env);
+}
+
+/** Runs `command` to its end: its exit code and its stdout and stderr together. */
+export function runProgram(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', `${bin}.js`), ...args], {
+    const child = spawn(command, args, {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -124,12 +130,20 @@ export interface AgentHandle {
 /**
  * `rounds-agent init` on a free loopback port, with the fixture plugin folder and any extra
  * agent config (YAML appended to the file, e.g. a `nagios:` allow-list), then `start`.
+ * `executable` runs a single-file build (scripts/build-agent.mjs) instead of bin/rounds-agent.js.
  */
-export async function startAgent(name: string, options: { pluginDir?: string; extraConfig?: string; initArgs?: string[] } = {}): Promise<AgentHandle> {
+export async function startAgent(
+  name: string,
+  options: { pluginDir?: string; extraConfig?: string; initArgs?: string[]; executable?: string } = {},
+): Promise<AgentHandle> {
   const dir = tempDir(`agent-${name}`);
   const port = await freePort();
   const configPath = join(dir, 'agent.yaml');
-  const init = await runBin('rounds-agent', ['init', '--config', configPath, '--listen', `127.0.0.1:${port}`, ...(options.initArgs ?? [])]);
+  const { command, bin } = options.executable
+    ? { command: options.executable, bin: [] }
+    : { command: process.execPath, bin: [join(ROOT, 'bin', 'rounds-agent.js')] };
+  const initArgs = ['init', '--config', configPath, '--listen', `127.0.0.1:${port}`, ...(options.initArgs ?? [])];
+  const init = await runProgram(command, [...bin, ...initArgs]);
   if (init.code !== 0) throw new Error(`rounds-agent init failed: ${init.output}`);
   const enrolment = init.output.trim().split('\n').pop()!;
   if (options.pluginDir) appendFileSync(configPath, `plugins:\n  dir: ${options.pluginDir}\n`);
@@ -142,7 +156,7 @@ export async function startAgent(name: string, options: { pluginDir?: string; ex
     enrolment,
     proc: undefined as unknown as Proc,
     async start(env = {}) {
-      handle.proc = new Proc(`agent ${name}`, [join(ROOT, 'bin', 'rounds-agent.js'), 'start', '--config', configPath], env, join(dir, 'agent.log'));
+      handle.proc = new Proc(`agent ${name}`, [...bin, 'start', '--config', configPath], env, join(dir, 'agent.log'), command);
       await handle.proc.waitForOutput(/listening on \S+:\d+ over TLS/);
       return handle.proc;
     },

@@ -1,6 +1,13 @@
-import { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
+import grpcJs, { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
+import protoLoader from '@grpc/proto-loader';
 import { ServerGrpc } from '@nestjs/microservices';
-import { AGENT_PROTO_LOADER, AGENT_PROTO_PACKAGE, agentProtoPath } from '#rounds/common';
+import { AGENT_PROTO_PACKAGE, agentProtoDefinition } from '#rounds/common';
+
+/**
+ * The modules Nest's ServerGrpc would load with `createRequire`, which a bundler cannot follow:
+ * handed over from these imports, they are in the single-file agent (scripts/build-agent.mjs) too.
+ */
+const GRPC_PACKAGES: Record<string, unknown> = { '@grpc/grpc-js': grpcJs, '@grpc/proto-loader': protoLoader };
 
 /**
  * Nest's gRPC transport, extended to keep the port the OS actually bound (so
@@ -20,10 +27,14 @@ export class AgentGrpcServer extends ServerGrpc {
     super({
       url: listenAddress,
       package: AGENT_PROTO_PACKAGE,
-      protoPath: agentProtoPath(),
-      loader: AGENT_PROTO_LOADER,
+      packageDefinition: agentProtoDefinition(),
       credentials,
     });
+  }
+
+  /** Called by ServerGrpc's constructor for grpc-js and proto-loader. */
+  protected override loadPackageSynchronously<T>(name: string, ctx: string, loader?: () => T): T {
+    return (GRPC_PACKAGES[name] as T | undefined) ?? super.loadPackageSynchronously(name, ctx, loader);
   }
 
   /** Called by ServerGrpc.listen(); replaces its bind so the bound port is kept. */

@@ -14,6 +14,8 @@ usage:
   rounds-agent run-once <plugin> --config <check-config.yaml> [--timeout ms] [--agent-config agent.yaml]
       run one check now and print what it sees; exits 0/1/2/3 like a Nagios plugin
       (--agent-config supplies the agent's nagios allow-list)
+  rounds-agent --version
+      print the version, the Node.js it runs on and whether it is the single-file build
 `;
 
 const { command, values, positionals } = parseCommandLine('rounds-agent', USAGE, {

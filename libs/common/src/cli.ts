@@ -1,4 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isSingleFileBuild } from './embedded.js';
+import { ROUNDS_VERSION } from './version.js';
 
 /** A command handler: resolves to the process exit code. */
 export type CommandHandler = () => Promise<number>;
@@ -7,15 +9,21 @@ export type CommandHandler = () => Promise<number>;
 const EX_USAGE = 64;
 
 /**
- * Dispatches `command` to its handler, prints usage for help or an unknown command, and
- * exits with the handler's code; an error is printed as one line prefixed by the program
- * name (the messages say what to do), never as a stack trace.
+ * Dispatches `command` to its handler, prints usage for help or an unknown command and the
+ * version for `--version`, and exits with the handler's code; an error is printed as one line
+ * prefixed by the program name (the messages say what to do), never as a stack trace.
  */
 export function runCommand(program: string, usage: string, command: string | undefined, handlers: Record<string, CommandHandler>): void {
   const run = async (): Promise<number> => {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       console.log(usage);
       return command === undefined ? EX_USAGE : 0;
+    }
+    if (command === '--version' || command === 'version') {
+      console.log(
+        `${program} ${ROUNDS_VERSION} (Node.js ${process.version}, ${process.platform}-${process.arch}${isSingleFileBuild() ? ', single file' : ''})`,
+      );
+      return 0;
     }
     const handler = Object.hasOwn(handlers, command) ? handlers[command] : undefined;
     if (!handler) {

@@ -7,6 +7,7 @@ export * from './secrets.js';
 export * from './agent-proto.js';
 export * from './thresholds/range.js';
 export * from './version.js';
+export * from './embedded.js';
 export * from './thresholds/perfdata.js';
 export * from './logger.js';
 export * from './fingerprint.js';

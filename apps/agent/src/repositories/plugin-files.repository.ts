@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isSingleFileBuild } from '#rounds/common';
 import type { PluginRegistry } from '#rounds/plugins';
 
 export interface LoadReport {
@@ -30,6 +31,16 @@ function entryOf(path: string): string | undefined {
  */
 export async function loadPluginDir(dir: string, registry: PluginRegistry, log: (level: 'log' | 'error', message: string) => void): Promise<LoadReport> {
   const report: LoadReport = { loaded: [], refused: [] };
+  if (isSingleFileBuild()) {
+    // Node 20's single executables cannot import() a file; a plugin's own imports (zod…) would not find the bundled ones either.
+    report.refused.push(dir);
+    log(
+      'error',
+      `plugin folder ${dir} is not loaded: the single-file agent runs built-in plugins only — run the agent from the npm package ` +
+        `(\`npx rounds-agent start\`) to use custom plugins, or remove plugins.dir from the config`,
+    );
+    return report;
+  }
   let names: string[];
   try {
     names = readdirSync(dir).sort();
