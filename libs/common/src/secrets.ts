@@ -11,6 +11,22 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A deep copy of `value` with `fn` applied to every non-empty string the schema marks secret
+ * (`field` is its path, e.g. `config.auth.password`, for messages): what seals a config's
+ * secrets at rest and opens them again, walking the same shapes {@link redactSecrets} redacts.
+ */
+export function mapSecrets(schema: unknown, value: unknown, fn: (secret: string, field: string) => string, field = 'config'): unknown {
+  if (!isObject(schema)) return value;
+  if (schema['x-secret'] === true) return typeof value === 'string' && value !== '' ? fn(value, field) : value;
+  if (Array.isArray(value)) return value.map((item, i) => mapSecrets(schema['items'], item, fn, `${field}.${i}`));
+  if (!isObject(value)) return value;
+  const props = isObject(schema['properties']) ? schema['properties'] : {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = mapSecrets(k in props ? props[k] : schema['additionalProperties'], v, fn, `${field}.${k}`);
+  return out;
+}
+
 /** Returns a deep copy of `value` with every property the schema marks secret replaced by {@link REDACTED}. */
 export function redactSecrets(schema: unknown, value: unknown): unknown {
   if (!isObject(schema)) return value;

@@ -145,7 +145,10 @@ describe('rounds-collector secrets rotate-key', () => {
     const next = readKeyFile(file);
     assert.match(
       res.output,
-      new RegExp(`^re-encrypted 1 agent token, 0 notification channels and 0 user's two-factor secrets from key ${old.id} to key ${next.id}$`, 'm'),
+      new RegExp(
+        `^re-encrypted 1 agent token, 0 notification channels, 0 check configs and 0 user's two-factor secrets from key ${old.id} to key ${next.id}$`,
+        'm',
+      ),
     );
     assert.match(res.output, /^back the new key up with the database now/m);
     const list = await run(['agent', 'list']);

@@ -8,14 +8,18 @@ import { committedResults } from '../storage/committed-results.js';
 import { inTransaction } from '../storage/transaction.js';
 import { tagsText, type Tags } from '../shared/tags.js';
 import { appendAudit } from '../audit/audit.repository.js';
+import { secretBoxOf, type SecretBox } from '../storage/secret-box.js';
+import { openCheckConfig, sealCheckConfig } from './check-secrets.js';
 import type { Audited } from '../audit/audit.types.js';
 
 export interface NewCheck {
   agentId: string;
   name: string;
   plugin: string;
-  /** Already validated against the plugin's schema; stored as one JSON column. */
+  /** Already validated against the plugin's schema; stored as one JSON column, its secrets sealed. */
   config: unknown;
+  /** The schema that marks the config's secrets (the plugin's, built in or as its agent described it). */
+  secretSchema?: unknown;
   intervalMs: number;
   timeoutMs: number;
   enabled?: boolean;
@@ -52,7 +56,7 @@ export class ChecksRepository {
       agentId: input.agentId,
       name: input.name,
       plugin: input.plugin,
-      configJson: JSON.stringify(input.config),
+      configJson: sealCheckConfig(input.secretSchema, input.config, this.box),
       intervalMs: input.intervalMs,
       timeoutMs: input.timeoutMs,
       enabled: input.enabled ?? true,
@@ -96,22 +100,33 @@ export class ChecksRepository {
     return this.dataSource.getRepository(CheckEntity).findOneBy({ id });
   }
 
-  /** What the agent should run: its enabled checks. */
-  findEnabledByAgent(agentId: string): Promise<CheckEntity[]> {
-    return this.dataSource.getRepository(CheckEntity).find({
+  /** What the agent should run: its enabled checks, their configs' secrets opened (the agent needs them in plaintext). */
+  async findEnabledByAgent(agentId: string): Promise<CheckEntity[]> {
+    const checks = await this.dataSource.getRepository(CheckEntity).find({
       where: { agentId, enabled: true },
       order: { name: 'ASC', id: 'ASC' },
     });
+    for (const check of checks) check.configJson = JSON.stringify(this.openConfig(JSON.parse(check.configJson) as unknown, check.name));
+    return checks;
+  }
+
+  /** A check's config (as stored, or with stored secrets restored into it) with its secrets opened: for running it, never for showing it. */
+  openConfig(config: unknown, checkName: string): unknown {
+    return openCheckConfig(config, this.box, checkName);
+  }
+
+  private get box(): SecretBox {
+    return secretBoxOf(this.dataSource);
   }
 
   /** Returns the updated check, or null when there is none with this id. */
   async update(id: string, patch: CheckPatch, now = Date.now(), audit?: Audited<CheckEntity>): Promise<CheckEntity | null> {
-    const { config, tags, ...rest } = patch;
+    const { config, tags, secretSchema, ...rest } = patch;
     const changes: Partial<CheckEntity> = { updatedAt: now };
     for (const [key, value] of Object.entries(rest)) {
       if (value !== undefined) Object.assign(changes, { [key]: value });
     }
-    if (config !== undefined) changes.configJson = JSON.stringify(config);
+    if (config !== undefined) changes.configJson = sealCheckConfig(secretSchema, config, this.box);
     if (tags !== undefined) changes.tagsJson = tagsText(tags);
     return inTransaction(this.dataSource, async (m) => {
       const existing = await m.findOne(CheckEntity, { where: { id }, select: { id: true, agentId: true } });

@@ -135,7 +135,10 @@ export class ChecksService {
     if (errors.length > 0 || !agent) throw new ValidationFailedError('invalid check', errors);
     await this.mustBeFreeName(agent.id, dto.name);
     await this.mustHaveRoom(agent);
-    const created = await this.checks.create({ ...dto, agentId: agent.id }, Date.now(), (check) => this.audit(context, 'check.create', check, null, check));
+    const secretSchema = this.schemaOf({ plugin: dto.plugin, agentId: agent.id });
+    const created = await this.checks.create({ ...dto, agentId: agent.id, secretSchema }, Date.now(), (check) =>
+      this.audit(context, 'check.create', check, null, check),
+    );
     await this.state?.refreshAgent(agent.id);
     return this.view(created);
   }
@@ -159,7 +162,9 @@ export class ChecksService {
       );
     }
     if (patch.name !== undefined && patch.name !== existing.name) await this.mustBeFreeName(existing.agentId, patch.name, id);
-    const updated = await this.checks.update(id, patch, Date.now(), (check) => this.audit(context, 'check.update', check, existing, check));
+    const updated = await this.checks.update(id, { ...patch, secretSchema: this.schemaOf(existing) }, Date.now(), (check) =>
+      this.audit(context, 'check.update', check, existing, check),
+    );
     if (!updated) throw new NotFoundError(`no check with id "${id}"`);
     await this.state?.refreshAgent(updated.agentId);
     return this.view(updated);
@@ -235,12 +240,14 @@ export class ChecksService {
 
   private async runOn(
     agent: AgentEntity,
-    check: { id: string; plugin: string; config: Record<string, unknown>; intervalMs: number; timeoutMs: number },
+    check: { id: string; name?: string; plugin: string; config: Record<string, unknown>; intervalMs: number; timeoutMs: number },
   ): Promise<RunResult> {
+    // Stored secrets (sealed at rest) go to the agent in plaintext, as the poller sends them.
+    const configJson = JSON.stringify(this.checks.openConfig(check.config, check.name ?? check.plugin));
     try {
       const answer = await this.pool.runCheck(
         endpointOf(agent),
-        { check: { id: check.id, plugin: check.plugin, configJson: JSON.stringify(check.config), intervalMs: check.intervalMs, timeoutMs: check.timeoutMs } },
+        { check: { id: check.id, plugin: check.plugin, configJson, intervalMs: check.intervalMs, timeoutMs: check.timeoutMs } },
         check.timeoutMs + this.config.pollTimeoutMs,
       );
       const r = boundResult(answer).result;

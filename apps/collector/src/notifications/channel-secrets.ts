@@ -1,3 +1,4 @@
+import { mapSecrets } from '#rounds/common';
 import type { SecretBox } from '../storage/secret-box.js';
 import type { ChannelType } from '../storage/entities/index.js';
 import { CHANNEL_JSON_SCHEMAS } from './channel-config.js';
@@ -8,21 +9,6 @@ import { CHANNEL_JSON_SCHEMAS } from './channel-config.js';
  * sealed inside `config_json`, the rest stays readable JSON. Walks the schema the way
  * `redactSecrets` does, so what is redacted in views is exactly what is encrypted at rest.
  */
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function mapSecrets(schema: unknown, value: unknown, fn: (secret: string, field: string) => string, field: string): unknown {
-  if (!isObject(schema)) return value;
-  if (schema['x-secret'] === true) return typeof value === 'string' && value !== '' ? fn(value, field) : value;
-  if (Array.isArray(value)) return value.map((item, i) => mapSecrets(schema['items'], item, fn, `${field}.${i}`));
-  if (!isObject(value)) return value;
-  const props = isObject(schema['properties']) ? schema['properties'] : {};
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = mapSecrets(k in props ? props[k] : schema['additionalProperties'], v, fn, `${field}.${k}`);
-  return out;
-}
 
 /** The config as stored: JSON with every secret sealed. */
 export function sealChannelConfig(type: ChannelType, config: unknown, box: SecretBox): string {

@@ -1,6 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { PluginRegistry } from '#rounds/plugins';
 import { DataSource } from 'typeorm';
-import { AgentEntity, NotificationChannelEntity } from '../storage/entities/index.js';
+import { AgentEntity, CheckEntity, NotificationChannelEntity } from '../storage/entities/index.js';
+import { PLUGIN_REGISTRY } from '../shared/tokens.js';
+import { parseDescription } from '../state/stored-json.js';
+import { resealCheckConfig } from '../inventory/check-secrets.js';
 import { UserEntity } from '../users/user.entity.js';
 import { totpSecretLabel } from '../users/users.repository.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
@@ -13,14 +17,20 @@ import { resealChannelConfig } from '../notifications/channel-secrets.js';
 export interface ResealCounts {
   agents: number;
   channels: number;
+  /** Checks whose config holds secrets (a plugin's x-secret fields). */
+  checks: number;
   /** Users' two-factor (TOTP) secrets. */
   users: number;
 }
 
-/** Every secret column at once: agents.token, the secret fields in notification_channels.config_json and users.totp_secret. */
+/** Every secret column at once: agents.token, the secret fields in notification_channels.config_json and checks.config_json, and users.totp_secret. */
 @Injectable()
 export class SecretsRepository {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    // Which check config fields are secret: the built-in plugins' schemas (custom ones: their agents' descriptions).
+    @Optional() @Inject(PLUGIN_REGISTRY) private readonly registry: PluginRegistry = PluginRegistry.withBuiltins(),
+  ) {}
 
   box(): SecretBox {
     return secretBoxOf(this.dataSource);
@@ -39,7 +49,7 @@ export class SecretsRepository {
   async resealAll(box: SecretBox): Promise<ResealCounts> {
     return this.scrubbingFreedSpace(() =>
       inTransaction(this.dataSource, async (m) => {
-        const counts: ResealCounts = { agents: 0, channels: 0, users: 0 };
+        const counts: ResealCounts = { agents: 0, channels: 0, checks: 0, users: 0 };
         for (const agent of await m.find(AgentEntity, { select: { id: true, name: true, token: true } })) {
           if (box.isCurrent(agent.token)) continue;
           await m.update(AgentEntity, { id: agent.id }, { token: box.seal(box.open(agent.token, agentTokenLabel(agent))) });
@@ -50,6 +60,17 @@ export class SecretsRepository {
           if (configJson === null) continue;
           await m.update(NotificationChannelEntity, { id: channel.id }, { configJson });
           counts.channels += 1;
+        }
+        const described = new Map<string, ReadonlyMap<string, unknown>>();
+        for (const agent of await m.find(AgentEntity, { select: { id: true, descriptionJson: true } })) {
+          described.set(agent.id, parseDescription(agent.descriptionJson, new Map()).secretSchemas);
+        }
+        for (const check of await m.find(CheckEntity, { select: { id: true, name: true, plugin: true, agentId: true, configJson: true } })) {
+          const schema = this.registry.get(check.plugin)?.jsonSchema ?? described.get(check.agentId)?.get(check.plugin);
+          const configJson = resealCheckConfig(check, schema, box);
+          if (configJson === null) continue;
+          await m.update(CheckEntity, { id: check.id }, { configJson });
+          counts.checks += 1;
         }
         for (const user of await m.find(UserEntity, { select: { id: true, name: true, totpSecret: true } })) {
           if (user.totpSecret === null || box.isCurrent(user.totpSecret)) continue;
@@ -73,7 +94,8 @@ export class SecretsRepository {
     await serialised(this.dataSource, () => this.dataSource.query('PRAGMA secure_delete = ON'));
     try {
       const counts = await work();
-      if (counts.agents + counts.channels + counts.users > 0) await serialised(this.dataSource, () => this.dataSource.query('PRAGMA wal_checkpoint(TRUNCATE)'));
+      if (counts.agents + counts.channels + counts.checks + counts.users > 0)
+        await serialised(this.dataSource, () => this.dataSource.query('PRAGMA wal_checkpoint(TRUNCATE)'));
       return counts;
     } finally {
       await serialised(this.dataSource, () => this.dataSource.query(`PRAGMA secure_delete = ${before?.secure_delete ? 'ON' : 'OFF'}`));

@@ -14,6 +14,8 @@ import { AgentsRepository } from '../inventory/agents.repository.js';
 import { AgentsService } from '../inventory/agents.service.js';
 import { createChannelDto } from '../notifications/channels.dto.js';
 import { ChannelsRepository } from '../notifications/channels.repository.js';
+import { PluginRegistry } from '#rounds/plugins';
+import { ChecksRepository } from '../inventory/checks.repository.js';
 import { ChannelsService } from '../notifications/channels.service.js';
 import { Notifiers } from '../notifications/notifiers.js';
 import { AlertmanagerNotifier } from '../notifications/notifiers/alertmanager.notifier.js';
@@ -75,6 +77,7 @@ async function storeSecrets(dataSource: DataSource): Promise<string[]> {
     hmac: secret('hmac'),
     header: `Bearer ${secret('hdr')}`,
     am: secret('am'),
+    orthanc: secret('orthanc'),
     totp: randomBytes(20).toString('hex').toUpperCase(),
   };
   await storeTwoFactorUser(dataSource, values.totp);
@@ -88,6 +91,16 @@ async function storeSecrets(dataSource: DataSource): Promise<string[]> {
   await channels.create({ name: 'tg', type: 'telegram', config: { botToken: values.bot, chatId: 42 } });
   await channels.create({ name: 'hook', type: 'webhook', config: { url: values.hook, hmacSecret: values.hmac, headers: { Authorization: values.header } } });
   await channels.create({ name: 'am', type: 'alertmanager', config: { url: 'http://am.example:9093', username: 'rounds', password: values.am } });
+  const agent = (await new AgentsRepository(dataSource).findByName('pacs-01'))!;
+  await new ChecksRepository(dataSource).create({
+    agentId: agent.id,
+    name: 'Orthanc REST',
+    plugin: 'orthanc',
+    config: { url: 'http://orthanc.example:8042', username: 'rounds', password: values.orthanc },
+    secretSchema: PluginRegistry.withBuiltins().get('orthanc')!.jsonSchema,
+    intervalMs: 60_000,
+    timeoutMs: 10_000,
+  });
   return Object.values(values);
 }
 
@@ -226,14 +239,22 @@ describe('secrets at rest', () => {
     await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c3', 'am', 'alertmanager', ?, 1, 1)`, [
       JSON.stringify({ url: 'http://am.example:9093' }),
     ]);
+    const orthanc = secret('legacy-orthanc');
+    await q(
+      `INSERT INTO checks (id, agent_id, name, plugin, config_json, interval_ms, timeout_ms, enabled, created_at, updated_at) VALUES ('k1', 'a1', 'Orthanc REST', 'orthanc', ?, 60000, 10000, 1, 1, 1)`,
+      [JSON.stringify({ url: 'http://orthanc.example:8042', username: 'rounds', password: orthanc })],
+    );
     assert.ok(storedBytes(db.dataDir).includes(token), 'the legacy rows are in the file to begin with');
 
     const { secrets } = services(db.dataSource, configFor(db.dataDir));
     // The Alertmanager channel has no secret set: nothing to seal there.
-    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 1, channels: 2, users: 1 });
-    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 0, channels: 0, users: 0 });
+    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 1, channels: 2, checks: 1, users: 1 });
+    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 0, channels: 0, checks: 0, users: 0 });
 
-    assertAbsent(storedBytes(db.dataDir), [token, password, hook, totp]);
+    assertAbsent(storedBytes(db.dataDir), [token, password, hook, totp, orthanc]);
+    const checks = new ChecksRepository(db.dataSource);
+    const row = (await checks.findById('k1'))!;
+    assert.deepEqual(checks.openConfig(JSON.parse(row.configJson), row.name), { url: 'http://orthanc.example:8042', username: 'rounds', password: orthanc });
     const users = new UsersRepository(db.dataSource);
     assert.equal(users.totpSecretOf((await users.findByName('legacy-2fa'))!), totp);
     assert.match((await rawTokens(db.dataSource))[0]!, /^enc:v1:/);
@@ -271,7 +292,7 @@ describe('secrets at rest', () => {
     const next = readKeyFile(file);
     assert.notEqual(next.id, old.id);
     assert.deepEqual(lines, [
-      `re-encrypted 1 agent token, 4 notification channels and 1 user's two-factor secret from key ${old.id} to key ${next.id}`,
+      `re-encrypted 1 agent token, 4 notification channels, 1 check config and 1 user's two-factor secret from key ${old.id} to key ${next.id}`,
       `the new key is in ${file} (0600); the old key was kept as ${file}.old-2026-12-01T10-20-30-000Z until now and is deleted`,
       'back the new key up with the database now: backups taken before this need the old key, which is gone',
     ]);
@@ -312,7 +333,7 @@ describe('secrets at rest', () => {
 
     const reopened = await createDataSource({ dataDir: db.dataDir }).initialize();
     extra.push(reopened);
-    assert.deepEqual(await services(reopened, configFor(db.dataDir)).secrets.sealStoredSecrets(), { agents: 1, channels: 4, users: 1 });
+    assert.deepEqual(await services(reopened, configFor(db.dataDir)).secrets.sealStoredSecrets(), { agents: 1, channels: 4, checks: 1, users: 1 });
     assert.ok((await rawTokens(reopened))[0]!.startsWith(`enc:v1:${current.id}:`));
     assert.equal((await new AgentsRepository(reopened).findByName('pacs-01'))!.token, values[0]);
   });
@@ -338,7 +359,7 @@ describe('secrets at rest', () => {
 
     const rotate = services(ds, configFor(dataDir, { ROUNDS_SECRET_KEY: oldKey.toString('base64'), ROUNDS_SECRET_KEY_NEW: newKey.toString('base64') })).secrets;
     assert.deepEqual(await rotate.rotateKey(new Date()), [
-      `re-encrypted 1 agent token, 4 notification channels and 1 user's two-factor secret from key ${oldId} to key ${newId} (ROUNDS_SECRET_KEY_NEW)`,
+      `re-encrypted 1 agent token, 4 notification channels, 1 check config and 1 user's two-factor secret from key ${oldId} to key ${newId} (ROUNDS_SECRET_KEY_NEW)`,
       'now set ROUNDS_SECRET_KEY to the value of ROUNDS_SECRET_KEY_NEW, remove ROUNDS_SECRET_KEY_NEW, and start the collector; the old key opens nothing here any more',
     ]);
     assert.ok((await rawTokens(ds))[0]!.startsWith(`enc:v1:${newId}:`));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { ChecksService } from '../inventory/checks.service.js';
+import { ChecksRepository } from '../inventory/checks.repository.js';
 import { CurrentState } from '../state/current-state.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
 import { startWebTestApp, type FakeBrowser, type WebTestApp } from './testing.js';
@@ -17,7 +18,12 @@ describe('the check form: secrets are write-only', () => {
   let web: WebTestApp;
   let operator: FakeBrowser;
   let checkId = '';
-  const stored = async () => JSON.parse((await web.app.get(ChecksService).get(checkId)).configJson) as { password?: string; username?: string };
+  /** The stored config with its secrets opened (they are sealed at rest): what the agent would get. */
+  const storedOf = async (id: string) => {
+    const check = await web.app.get(ChecksService).get(id);
+    return new ChecksRepository(web.dataSource).openConfig(JSON.parse(check.configJson), check.name) as { password?: string; username?: string };
+  };
+  const stored = () => storedOf(checkId);
 
   before(async () => {
     web = await startWebTestApp();
@@ -99,7 +105,7 @@ describe('the check form: secrets are write-only', () => {
     });
     assert.equal(saved.status, 303, saved.text.slice(0, 600));
     const id = /\/checks\/([0-9a-f-]{36})/.exec(saved.location ?? '')![1]!;
-    assert.equal((JSON.parse((await web.app.get(ChecksService).get(id)).configJson) as { password: string }).password, 'typed-Secret-3');
+    assert.equal((await storedOf(id)).password, 'typed-Secret-3');
   });
 
   it('refuses a forged sealed value instead of saving it', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
 import { REDACTED } from '#rounds/common';
+import { isSealed } from '../../storage/secret-box.js';
 import { AgentClientPool } from '../../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
@@ -157,8 +158,35 @@ describe('ChecksController (/api/v1/checks): names', () => {
 
     const patched = await api.call('PATCH', `/api/v1/checks/${created.json.id}`, { config: { host: 'lis2.example', password: REDACTED } });
     assert.equal(patched.status, 200, patched.text);
-    const stored = JSON.parse((await new ChecksRepository(db.dataSource).findById(created.json.id))!.configJson) as Record<string, unknown>;
-    assert.deepEqual(stored, { host: 'lis2.example', password: 'hunter2' }, 'the placeholder did not replace the secret');
+    const repo = new ChecksRepository(db.dataSource);
+    const row = (await repo.findById(created.json.id))!;
+    assert.ok(!row.configJson.includes('hunter2'), `sealed at rest: ${row.configJson}`);
+    assert.deepEqual(
+      repo.openConfig(JSON.parse(row.configJson), row.name),
+      { host: 'lis2.example', password: 'hunter2' },
+      'the placeholder did not replace the secret',
+    );
+    assert.equal((await api.call('DELETE', `/api/v1/checks/${created.json.id}`)).status, 204);
+  });
+
+  it('seals a built-in plugin’s secrets at rest and hands them to the agent in plaintext', async () => {
+    const created = await api.call<CheckBody>('POST', '/api/v1/checks', {
+      agent: 'pacs-01',
+      plugin: 'orthanc',
+      name: 'Orthanc REST (sealed)',
+      config: { url: 'http://orthanc.example:8042', username: 'rounds', password: 'orthanc-secret-1' },
+    });
+    assert.equal(created.status, 201, created.text);
+    const repo = new ChecksRepository(db.dataSource);
+    const row = (await repo.findById(created.json.id))!;
+    const stored = JSON.parse(row.configJson) as { username: string; password: string };
+    assert.equal(stored.username, 'rounds', 'what is not secret stays readable');
+    assert.ok(isSealed(stored.password) && !row.configJson.includes('orthanc-secret-1'), row.configJson);
+    // A rename keeps the sealed secret as it is; what the poller sends is plaintext.
+    assert.equal((await api.call('PATCH', `/api/v1/checks/${created.json.id}`, { name: 'Orthanc REST' })).status, 200);
+    assert.equal((JSON.parse((await repo.findById(created.json.id))!.configJson) as { password: string }).password, stored.password);
+    const sent = (await repo.findEnabledByAgent(agentId)).find((c) => c.id === created.json.id)!;
+    assert.equal((JSON.parse(sent.configJson) as { password: string }).password, 'orthanc-secret-1');
     assert.equal((await api.call('DELETE', `/api/v1/checks/${created.json.id}`)).status, 204);
   });
 
