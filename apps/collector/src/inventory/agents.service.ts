@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { AgentDescription } from '#rounds/common/wire';
+import { ROUNDS_VERSION } from '#rounds/common';
 import type { AgentEntity, AgentState } from '../storage/entities/index.js';
 import type { EnrolAgentDto, UpdateAgentDto } from './agents.dto.js';
 import { parseTags, tagsText, type Tags } from '../shared/tags.js';
@@ -48,7 +49,42 @@ export interface AgentView {
   health: unknown;
   /** What the agent said about itself when last described. */
   agent: { id: string; version: string; hostname: string; os: string; arch: string; plugins: { name: string; version: string; source: string }[] } | null;
+  /** Set when the agent runs another release than this collector: which side is older, and what to do. */
+  versionSkew: VersionSkew | null;
   createdAt: number;
+}
+
+/** `a` against `b` as release numbers (1.10.0 after 1.9.2); -1, 0 or 1. Text after the numbers is ignored. */
+function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => (/^(\d+)\.(\d+)\.(\d+)/.exec(v) ?? [0, 0, 0, 0]).slice(1).map(Number);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  return 0;
+}
+
+/**
+ * Whether an agent's release differs from this collector's, in words. The wire contract only
+ * grows (proto/rounds/agent/v1), so either side keeps working; what is lost is what the newer
+ * side added — the older side should be updated.
+ */
+export function versionSkew(agentVersion: string, collectorVersion: string = ROUNDS_VERSION): VersionSkew | null {
+  const order = compareVersions(agentVersion, collectorVersion);
+  if (order === 0) return null;
+  return order < 0
+    ? {
+        older: 'agent',
+        message: `rounds-agent ${agentVersion} is older than this collector (${collectorVersion}): update the agent — checks and options added since may be refused there`,
+      }
+    : {
+        older: 'collector',
+        message: `rounds-agent ${agentVersion} is newer than this collector (${collectorVersion}): update the collector — what the agent added since is not used yet`,
+      };
+}
+
+export interface VersionSkew {
+  /** The side to update. */
+  older: 'agent' | 'collector';
+  message: string;
 }
 
 export interface EnrolResult extends AgentView {
@@ -226,6 +262,7 @@ export class AgentsService {
             plugins: d.plugins.map((p) => ({ name: p.name, version: p.version, source: p.source })),
           }
         : null,
+      versionSkew: d ? versionSkew(d.version) : null,
       createdAt: a.createdAt,
     };
   }

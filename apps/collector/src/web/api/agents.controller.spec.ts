@@ -4,7 +4,9 @@ import { freePort } from '../../../../../test/peers/process.js';
 import { AgentClientPool } from '../../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { openTestDatabase } from '../../storage/testing.js';
-import { AgentsService } from '../../inventory/agents.service.js';
+import { AgentsService, versionSkew } from '../../inventory/agents.service.js';
+import { CurrentState } from '../../state/current-state.js';
+import { ROUNDS_VERSION } from '#rounds/common';
 import { AgentsController } from './agents.controller.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 
@@ -114,5 +116,28 @@ describe('AgentsController (/api/v1/agents): the read model behind the lists', (
     assert.equal((await api.call('DELETE', '/api/v1/agents/ward-7')).status, 204);
     assert.equal((await api.call('GET', `/api/v1/agents/${created.json.id}`)).status, 404);
     assert.deepEqual((await api.call('GET', '/api/v1/agents')).json, []);
+  });
+
+  it('says when an agent runs another release than the collector, and which side to update', async () => {
+    const repo = new AgentsRepository(db.dataSource);
+    const describe = (version: string) => JSON.stringify({ agentId: 'x', version, hostname: 'h', os: 'linux', arch: 'x64', plugins: [] });
+    for (const [name, version] of [
+      ['same', ROUNDS_VERSION],
+      ['old', '0.0.9'],
+      ['new', '99.0.0'],
+    ] as const) {
+      const agent = await repo.create({ name: `skew-${name}`, host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+      await repo.update(agent.id, { descriptionJson: describe(version) });
+      await api.app.get(CurrentState).refreshAgent(agent.id);
+    }
+    const skew = async (name: string) =>
+      (await api.call<{ versionSkew: { older: string; message: string } | null }>('GET', `/api/v1/agents/skew-${name}`)).json.versionSkew;
+    assert.equal(await skew('same'), null);
+    assert.deepEqual(await skew('old'), {
+      older: 'agent',
+      message: `rounds-agent 0.0.9 is older than this collector (${ROUNDS_VERSION}): update the agent — checks and options added since may be refused there`,
+    });
+    assert.equal((await skew('new'))?.older, 'collector');
+    assert.equal(versionSkew('1.10.0', '1.9.2')?.older, 'collector', 'numbers, not text: 1.10 comes after 1.9');
   });
 });

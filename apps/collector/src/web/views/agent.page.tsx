@@ -75,7 +75,15 @@ export function AgentPage(m: AgentPageModel) {
           <Time ms={a.lastSeenAt} />
         </dd>
         <dt>Version</dt>
-        <dd>{a.agent ? `${a.agent.version} on ${a.agent.hostname} (${a.agent.os}, ${a.agent.arch})` : 'not described yet'}</dd>
+        <dd>
+          {a.agent ? `${a.agent.version} on ${a.agent.hostname} (${a.agent.os}, ${a.agent.arch})` : 'not described yet'}
+          {a.versionSkew ? (
+            <>
+              {' '}
+              <StatusBadge status="WARNING" /> {a.versionSkew.message}
+            </>
+          ) : null}
+        </dd>
         <dt>Plugins</dt>
         <dd>{a.agent ? a.agent.plugins.map((p) => `${p.name} ${p.version}`).join(', ') : '—'}</dd>
         <dt>Spool</dt>

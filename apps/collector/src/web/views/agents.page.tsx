@@ -107,7 +107,16 @@ export function AgentsPage(m: AgentsModel) {
                   <Time ms={a.lastSeenAt} />
                 </td>
                 <td class="summary">{a.lastError ?? ''}</td>
-                <td>{a.agent?.version ?? '—'}</td>
+                <td>
+                  {a.agent?.version ?? '—'}
+                  {a.versionSkew ? (
+                    <>
+                      {' '}
+                      <StatusBadge status="WARNING" title={a.versionSkew.message} />{' '}
+                      {a.versionSkew.older === 'agent' ? 'older: update it' : 'newer than the collector'}
+                    </>
+                  ) : null}
+                </td>
                 <td class="muted">{a.agent ? a.agent.plugins.map((p) => p.name).join(', ') : 'not described yet'}</td>
                 <td class="num">{health(a).spoolDepth ?? '—'}</td>
                 <td class="num">{a.checks}</td>
