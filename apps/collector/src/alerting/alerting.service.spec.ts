@@ -122,7 +122,9 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     outbox = new OutboxService(new OutboxRepository(db.dataSource), channels, {} as Notifiers, clock);
     const a = await agents.create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' }, T0);
     agent = { id: a.id, name: a.name };
-    pacsWeb = (await checks.create({ agentId: a.id, name: 'PACS web', plugin: 'http', config: {}, intervalMs: INTERVAL, timeoutMs: 5000 }, T0)).id;
+    pacsWeb = (
+      await checks.create({ agentId: a.id, name: 'PACS web', plugin: 'http', config: {}, intervalMs: INTERVAL, timeoutMs: 5000, tags: { site: 'north' } }, T0)
+    ).id;
     dicomEcho = (await checks.create({ agentId: a.id, name: 'DICOM echo', plugin: 'dicom-echo', config: {}, intervalMs: INTERVAL, timeoutMs: 5000 }, T0)).id;
     names.set(pacsWeb, { checkName: 'PACS web', plugin: 'http' });
     names.set(dicomEcho, { checkName: 'DICOM echo', plugin: 'dicom-echo' });
@@ -165,6 +167,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
       check_id: pacsWeb,
       plugin: 'http',
       severity: 'critical',
+      site: 'north',
     });
 
     const lines = (await history()).map((h) => h.transition);
@@ -221,6 +224,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
     const muted = (await history()).filter((h) => h.transition === 'muted');
     assert.equal(muted.length, 1);
     assert.equal((muted[0]!.details.labels as Record<string, string>).check, 'PACS web');
+    assert.equal((muted[0]!.details.labels as Record<string, string>).site, 'north', 'its tags are labels, from the read model');
     assert.deepEqual(muted[0]!.details.mutedBy, [{ type: 'silence', id: silence.id, createdBy: 'api', comment: 'replacing the PACS web server' }]);
     assert.deepEqual(
       service

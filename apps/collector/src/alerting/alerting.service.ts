@@ -181,6 +181,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
           checkId: r.checkId,
           checkName: r.checkName,
           plugin: r.plugin,
+          ...this.tagsOf(r.checkId),
           status: r.status,
           reason: r.reason,
           summary: r.summary,
@@ -190,6 +191,12 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       }
       return { step: engine.ingest(inputs), value: undefined };
     });
+  }
+
+  /** The check's tags with its agent's, as the read model has them now (none for a check it no longer knows). */
+  private tagsOf(checkId: string): { tags?: Record<string, string> } {
+    const record = this.state.check(checkId);
+    return record ? { tags: this.state.tagsOf(record.check) } : {};
   }
 
   /** Lets time act; forgets checks and agents deleted or disabled since; writes what is only in memory. */

@@ -110,6 +110,12 @@ export interface CheckStateData {
   checkName: string | null;
   agentName: string | null;
   plugin: string | null;
+  /**
+   * The check's tags with its agent's (site, department, modality…) as of the latest result: labels
+   * of its alerts, so silences, maintenance windows and rules match them. Absent in states saved
+   * before tags were labels.
+   */
+  tags?: Record<string, string>;
   /** Status of the latest result. */
   status: CheckStatus;
   /** The state that counts for alerting; OK until a non-OK state is confirmed. */

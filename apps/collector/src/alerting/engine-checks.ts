@@ -22,6 +22,8 @@ export interface CheckResultInput {
   agentName?: string;
   checkName?: string;
   plugin?: string;
+  /** The check's tags with its agent's: labels of its alerts. */
+  tags?: Record<string, string>;
 }
 
 export function checkAlertFingerprint(checkId: string): string {
@@ -39,6 +41,7 @@ export function ingestResult(store: EngineStore, result: CheckResultInput, step:
   state.agentId = result.agentId;
   state.checkName = result.checkName ?? state.checkName;
   state.plugin = result.plugin ?? state.plugin;
+  if (result.tags) state.tags = result.tags;
   state.agentName = store.agent(result.agentId, result.agentName).name;
 
   const policy = store.checkPolicy(result.checkId);
@@ -100,9 +103,14 @@ function checkObservation(store: EngineStore, state: CheckStateData, policy: Che
   };
 }
 
-/** The labels every alert about this check carries, its rule alerts included (and what maintenance windows match). */
-export function checkLabels(state: Pick<CheckStateData, 'checkId' | 'agentId' | 'checkName' | 'agentName' | 'plugin'>): Record<string, string> {
+/**
+ * The labels every alert about this check carries, its rule alerts included (and what maintenance
+ * windows match): its tags (`site="north"`), then the built-in labels, which a tag of the same
+ * name does not override.
+ */
+export function checkLabels(state: Pick<CheckStateData, 'checkId' | 'agentId' | 'checkName' | 'agentName' | 'plugin' | 'tags'>): Record<string, string> {
   const labels: Record<string, string> = {
+    ...state.tags,
     agent: state.agentName ?? state.agentId,
     agent_id: state.agentId,
     check: state.checkName ?? state.checkId,

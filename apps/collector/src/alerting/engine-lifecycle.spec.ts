@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { checkAlertFingerprint } from './engine.js';
 import { C1, MIN, Rounds, T0, firing, rule, said } from './engine.testing.js';
 import type { MaintenanceWindow } from './maintenance.js';
+import { AlertEngine } from './engine.js';
 
 describe('AlertEngine', () => {
   describe('reminders and acknowledgements', () => {
@@ -121,6 +122,28 @@ describe('AlertEngine', () => {
       assert.deepEqual(said(r.tick()), ['reminder CheckStatus critical'], 'only the unsilenced check reminds');
       assert.deepEqual(said(r.keep(r.engine.expireSilence(silence.id))), ['firing CheckStatus critical']);
       assert.equal(r.engine.silences()[0]?.endsAt, T0 + 30 * MIN);
+    });
+
+    it('match a check’s tags (with its agent’s), which its alerts carry as labels; a tag cannot override a built-in label', async () => {
+      const r = new Rounds();
+      const { silence } = r.engine.addSilence({
+        matchers: [{ label: 'site', op: '=', value: 'north' }],
+        durationMs: 60 * MIN,
+        createdBy: 'dana',
+        comment: 'north wing network works',
+      });
+      await firing(r, { tags: { site: 'north', modality: 'CT', check: 'not-this' } });
+      await firing(r, { checkId: 'c2', checkName: 'DICOM echo', tags: { site: 'south' } });
+      const north = r.notifications.find((n) => n.alert.labels.check_id === 'c1')!;
+      assert.deepEqual(
+        [north.alert.labels.site, north.alert.labels.modality, north.alert.labels.check, north.muted.map((m) => m.type === 'silence' && m.id)],
+        ['north', 'CT', 'PACS web', [silence.id]],
+      );
+      const south = r.notifications.find((n) => n.alert.labels.check_id === 'c2')!;
+      assert.deepEqual([south.alert.labels.site, south.muted], ['south', []]);
+      // Saved and restored (a collector restart), the labels stay.
+      const restored = AlertEngine.fromJSON(JSON.parse(JSON.stringify(r.engine.toJSON())) as ReturnType<AlertEngine['toJSON']>, { clock: r.clock });
+      assert.equal(restored.checkState('c1')?.tags?.['site'], 'north');
     });
 
     it('let an alert that fired before the silence send "resolved" while silenced', async () => {

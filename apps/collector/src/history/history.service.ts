@@ -42,13 +42,15 @@ export interface CheckIdentity {
   checkName: string | null;
   agentName: string | null;
   plugin: string | null;
+  /** Its tags with its agent's: maintenance windows may match them. */
+  tags?: Record<string, string>;
 }
 
 /** When maintenance covered a check within [from, to): merged intervals, in order. */
 export type MaintenanceOf = (check: CheckIdentity, from: number, to: number) => readonly { start: number; end: number }[];
 
-function identityOf(check: { id: string; agentId: string; name: string; plugin: string }, agentName: string): CheckIdentity {
-  return { checkId: check.id, agentId: check.agentId, checkName: check.name, agentName, plugin: check.plugin };
+function identityOf(check: { id: string; agentId: string; name: string; plugin: string }, agentName: string, tags: Record<string, string>): CheckIdentity {
+  return { checkId: check.id, agentId: check.agentId, checkName: check.name, agentName, plugin: check.plugin, tags };
 }
 
 /** One point of a check's history; a point without results is a gap (`results: 0`, nulls). */
@@ -183,7 +185,7 @@ export class HistoryService {
   async uptime(checkId: string, from: number, to: number, maintenance?: MaintenanceOf): Promise<Uptime> {
     const record = this.known(checkId);
     [from, to] = this.rounded(from, to);
-    const skipped = maintenance?.(identityOf(record.check, this.state.agentName(record.check.agentId)), from, to) ?? [];
+    const skipped = maintenance?.(identityOf(record.check, this.state.agentName(record.check.agentId), this.state.tagsOf(record.check)), from, to) ?? [];
     const stretches: [number, number][] = [];
     let at = from;
     for (const w of skipped) {
@@ -215,7 +217,7 @@ export class HistoryService {
     const plain = new Set<string>();
     for (const id of checkIds) {
       const record = this.known(id);
-      const covered = maintenance?.(identityOf(record.check, this.state.agentName(record.check.agentId)), f, t) ?? [];
+      const covered = maintenance?.(identityOf(record.check, this.state.agentName(record.check.agentId), this.state.tagsOf(record.check)), f, t) ?? [];
       if (covered.length > 0) out.set(id, await this.uptime(id, from, to, maintenance));
       else plain.add(id);
     }
