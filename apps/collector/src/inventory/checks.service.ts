@@ -23,7 +23,7 @@ import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../shared/tokens.js';
 import { CurrentState } from '../state/current-state.js';
 import type { StoredMetric } from '../polling/result-writer.js';
 import type { AgentState } from '../storage/entities/index.js';
-import type { CreateCheckDto, UpdateCheckDto } from './checks.dto.js';
+import type { CHECK_SORT_KEYS, CreateCheckDto, UpdateCheckDto } from './checks.dto.js';
 import type { AuditContext, AuditDraft } from '../audit/audit.types.js';
 import { matchesTag, parseTags, type TagSelector, type Tags } from '../shared/tags.js';
 
@@ -78,6 +78,19 @@ export interface PluginForm {
   description: string;
   schema: unknown;
 }
+
+/** Worst first: what needs someone comes to the top of a list sorted by state. */
+const STATE_RANK: Record<string, number> = { CRITICAL: 0, WARNING: 1, UNKNOWN: 2, OK: 3 };
+const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The orders `GET /checks?sort=` offers (shared/dto.ts pageOf); `agent` is the list's own order (agent, then name), and ties keep it. */
+export const CHECK_ORDER: Record<(typeof CHECK_SORT_KEYS)[number], (a: CheckWithStateView, b: CheckWithStateView) => number> = {
+  agent: () => 0,
+  name: (a, b) => text(a.name, b.name),
+  plugin: (a, b) => text(a.plugin, b.plugin),
+  state: (a, b) => (STATE_RANK[a.state?.status ?? ''] ?? 4) - (STATE_RANK[b.state?.status ?? ''] ?? 4),
+  lastResult: (a, b) => (a.state?.lastResultAt ?? 0) - (b.state?.lastResultAt ?? 0),
+};
 
 /** A check with its current state: what the API lists. */
 export interface CheckWithStateView extends CheckView {

@@ -25,3 +25,41 @@ export function limitParam(max: number, fallback: number) {
 export function orEmpty<S extends z.ZodType>(schema: S) {
   return z.preprocess((input) => input ?? {}, schema);
 }
+
+/** `?offset=`: how many items of the sorted list to skip (0 when absent). */
+export const offsetParam = () =>
+  z.coerce
+    .number({ error: 'must be a whole number, 0 or more' })
+    .int('must be a whole number, 0 or more')
+    .min(0, 'must be a whole number, 0 or more')
+    .default(0);
+
+/**
+ * `?sort=`: one of `keys`, `-key` for the reverse order; `fallback` when absent. The error lists
+ * what may be asked.
+ */
+export function sortParam<K extends string>(keys: readonly K[], fallback: K) {
+  const allowed = keys.flatMap((k) => [k, `-${k}`]);
+  return z
+    .string()
+    .default(fallback)
+    .refine((v) => allowed.includes(v), `must be one of ${allowed.join(', ')}`)
+    .transform((v) => ({ key: (v.startsWith('-') ? v.slice(1) : v) as K, descending: v.startsWith('-') }));
+}
+
+/**
+ * One page of `items` sorted by `sort` (a comparator per key; ties keep their order, and the
+ * descending order is the ascending one read backwards), and how many there are in all — for the
+ * `X-Total-Count` header of a list answer.
+ */
+export function pageOf<T, K extends string>(
+  items: readonly T[],
+  sort: { key: K; descending: boolean },
+  comparators: Record<K, (a: T, b: T) => number>,
+  window: { offset: number; limit?: number | undefined },
+): { total: number; page: T[] } {
+  const sorted = [...items].sort(comparators[sort.key]);
+  if (sort.descending) sorted.reverse();
+  const end = window.limit === undefined ? undefined : window.offset + window.limit;
+  return { total: items.length, page: sorted.slice(window.offset, end) };
+}

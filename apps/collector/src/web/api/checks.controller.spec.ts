@@ -190,6 +190,33 @@ describe('ChecksController (/api/v1/checks): names', () => {
     assert.equal((await api.call('DELETE', `/api/v1/checks/${created.json.id}`)).status, 204);
   });
 
+  it('sorts and pages the list on request, saying in X-Total-Count how many matched, and refuses a bad sort or page naming what is allowed', async () => {
+    const names = ['Zeta port', 'Alpha port', 'Mid port'];
+    const ids: string[] = [];
+    for (const name of names) ids.push((await api.call<CheckBody>('POST', '/api/v1/checks', newCheck(name))).json.id);
+    const page = await api.call<CheckBody[]>('GET', '/api/v1/checks?agent=pacs-01&sort=name&limit=2&offset=1');
+    assert.equal(page.status, 200, page.text);
+    const all = (await api.call<CheckBody[]>('GET', '/api/v1/checks?agent=pacs-01&sort=name')).json.map((c) => c.name);
+    assert.deepEqual(all.slice(0, 3), [...all].sort().slice(0, 3), 'by name');
+    assert.deepEqual(
+      page.json.map((c) => c.name),
+      all.slice(1, 3),
+    );
+    assert.equal(page.headers.get('x-total-count'), String(all.length));
+    const reversed = (await api.call<CheckBody[]>('GET', '/api/v1/checks?agent=pacs-01&sort=-name')).json.map((c) => c.name);
+    assert.deepEqual(reversed, [...all].reverse());
+    assert.equal((await api.call<CheckBody[]>('GET', '/api/v1/checks?agent=pacs-01')).json.length, all.length, 'without limit: every check');
+
+    const bad = await api.call<ApiErrorBody>('GET', '/api/v1/checks?sort=colour&limit=0&offset=-1');
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.json.errors, [
+      { field: 'sort', message: 'must be one of agent, -agent, name, -name, plugin, -plugin, state, -state, lastResult, -lastResult' },
+      { field: 'limit', message: 'must be a whole number from 1 to 10000' },
+      { field: 'offset', message: 'must be a whole number, 0 or more' },
+    ]);
+    for (const id of ids) assert.equal((await api.call('DELETE', `/api/v1/checks/${id}`)).status, 204);
+  });
+
   it('takes intervals and timeouts as durations ("30s", "5m") or milliseconds, and says which bound a bad one breaks', async () => {
     const created = await api.call<CheckBody>('POST', '/api/v1/checks', { ...newCheck('written'), intervalMs: '5m', timeoutMs: '7.5s' });
     assert.equal(created.status, 201, created.text);

@@ -1,6 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
+import { pageOf } from '../../shared/dto.js';
 import { CheckRefPipe } from './check-ref.pipe.js';
-import { ChecksService } from '../../inventory/checks.service.js';
+import { CHECK_ORDER, ChecksService } from '../../inventory/checks.service.js';
 import { createCheckDto, listChecksQuery, updateCheckDto, type CreateCheckDto, type ListChecksQuery, type UpdateCheckDto } from '../../inventory/checks.dto.js';
 import { HistoryService } from '../../history/history.service.js';
 import {
@@ -26,10 +28,12 @@ export class ChecksController {
     private readonly history: HistoryService,
   ) {}
 
-  /** `?agent=<id or name>` for one agent's checks. */
+  /** `?agent=<id or name>&tag=k=v` filter, `?sort=agent|name|plugin|state|lastResult` (`-` reverses), `?limit=&offset=` page; `X-Total-Count` says how many matched. */
   @Get()
-  list(@Query(new ZodPipe(listChecksQuery, 'invalid query')) query: ListChecksQuery) {
-    return this.checks.listViews(query.agent, query.tag);
+  async list(@Query(new ZodPipe(listChecksQuery, 'invalid query')) query: ListChecksQuery, @Res({ passthrough: true }) res: Response) {
+    const { total, page } = pageOf(await this.checks.listViews(query.agent, query.tag), query.sort, CHECK_ORDER, query);
+    res.setHeader('X-Total-Count', String(total));
+    return page;
   }
 
   @Get(':id')
