@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseEnrolment } from '#rounds/common';
-import { orEmpty } from '../shared/dto.js';
+import { offsetParam, orEmpty, pageLimitParam, sortParam } from '../shared/dto.js';
 import { tagsSchema } from '../shared/tags.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -28,3 +28,10 @@ export type EnrolAgentDto = z.output<typeof enrolAgentDto>;
 /** `PATCH /agents/{id}`: what an operator may change on an enrolled agent. */
 export const updateAgentDto = orEmpty(z.strictObject({ tags: tagsSchema.optional() }));
 export type UpdateAgentDto = z.output<typeof updateAgentDto>;
+
+/** How `GET /agents?sort=` may order the list: `state` puts DOWN first, then UNKNOWN, then UP. */
+export const AGENT_SORT_KEYS = ['name', 'state', 'lastSeen'] as const;
+
+/** `GET /agents?sort=&limit=&offset=`; the answer's `X-Total-Count` says how many there are. */
+export const listAgentsQuery = z.object({ sort: sortParam(AGENT_SORT_KEYS, 'name'), limit: pageLimitParam(), offset: offsetParam() });
+export type ListAgentsQuery = z.output<typeof listAgentsQuery>;

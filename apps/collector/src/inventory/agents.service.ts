@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { AgentDescription } from '#rounds/common/wire';
 import { ROUNDS_VERSION } from '#rounds/common';
 import type { AgentEntity, AgentState } from '../storage/entities/index.js';
-import type { EnrolAgentDto, UpdateAgentDto } from './agents.dto.js';
+import type { AGENT_SORT_KEYS, EnrolAgentDto, UpdateAgentDto } from './agents.dto.js';
 import { parseTags, tagsText, type Tags } from '../shared/tags.js';
 import { AgentsRepository } from './agents.repository.js';
 import { AgentCallError, AgentClientPool, type AgentEndpoint } from './agent-client.pool.js';
@@ -53,6 +53,15 @@ export interface AgentView {
   versionSkew: VersionSkew | null;
   createdAt: number;
 }
+
+const AGENT_STATE_RANK: Record<string, number> = { DOWN: 0, UNKNOWN: 1, UP: 2 };
+
+/** The orders `GET /agents?sort=` offers (shared/dto.ts pageOf); the list itself is by name. */
+export const AGENT_ORDER: Record<(typeof AGENT_SORT_KEYS)[number], (a: AgentView, b: AgentView) => number> = {
+  name: (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  state: (a, b) => (AGENT_STATE_RANK[a.state] ?? 3) - (AGENT_STATE_RANK[b.state] ?? 3),
+  lastSeen: (a, b) => (a.lastSeenAt ?? 0) - (b.lastSeenAt ?? 0),
+};
 
 /** `a` against `b` as release numbers (1.10.0 after 1.9.2); -1, 0 or 1. Text after the numbers is ignored. */
 function compareVersions(a: string, b: string): number {

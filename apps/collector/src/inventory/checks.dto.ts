@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { withoutControlCharacters } from '#rounds/plugins';
 import { tagSelector, tagsSchema } from '../shared/tags.js';
 import { durationField } from '../shared/duration.js';
-import { offsetParam, sortParam } from '../shared/dto.js';
+import { offsetParam, pageLimitParam, sortParam } from '../shared/dto.js';
 
 /**
  * Check requests as the API and the CLI send them: their shape only. ChecksService judges what
@@ -44,8 +44,6 @@ export const updateCheckDto = z.strictObject(checkFields).partial();
 export type UpdateCheckDto = z.output<typeof updateCheckDto>;
 
 /** `GET /checks?agent=<id or name>&tag=site=north`: one agent's checks, those with a tag (the agent's or their own). */
-const LIMIT_RULE = 'must be a whole number from 1 to 10000';
-
 /** How `GET /checks?sort=` may order the list: `state` is worst first (CRITICAL, WARNING, UNKNOWN, OK, PENDING). */
 export const CHECK_SORT_KEYS = ['agent', 'name', 'plugin', 'state', 'lastResult'] as const;
 
@@ -55,7 +53,7 @@ export const listChecksQuery = z.object({
   tag: tagSelector.optional(),
   sort: sortParam(CHECK_SORT_KEYS, 'agent'),
   // Absent: every matching check (the list has always been whole); with it, one page.
-  limit: z.coerce.number({ error: LIMIT_RULE }).int(LIMIT_RULE).min(1, LIMIT_RULE).max(10_000, LIMIT_RULE).optional(),
+  limit: pageLimitParam(),
   offset: offsetParam(),
 });
 export type ListChecksQuery = z.output<typeof listChecksQuery>;

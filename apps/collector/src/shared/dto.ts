@@ -26,6 +26,12 @@ export function orEmpty<S extends z.ZodType>(schema: S) {
   return z.preprocess((input) => input ?? {}, schema);
 }
 
+/** `?limit=` of a list that is whole without it: one page of at most `max` when given. */
+export function pageLimitParam(max = 10_000) {
+  const rule = `must be a whole number from 1 to ${max}`;
+  return z.coerce.number({ error: rule }).int(rule).min(1, rule).max(max, rule).optional();
+}
+
 /** `?offset=`: how many items of the sorted list to skip (0 when absent). */
 export const offsetParam = () =>
   z.coerce

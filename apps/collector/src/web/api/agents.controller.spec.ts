@@ -140,4 +140,37 @@ describe('AgentsController (/api/v1/agents): the read model behind the lists', (
     assert.equal((await skew('new'))?.older, 'collector');
     assert.equal(versionSkew('1.10.0', '1.9.2')?.older, 'collector', 'numbers, not text: 1.10 comes after 1.9');
   });
+
+  it('sorts and pages the agent list on request, with X-Total-Count, and refuses a bad sort naming what is allowed', async () => {
+    const repo = new AgentsRepository(db.dataSource);
+    const made: string[] = [];
+    for (const [name, state] of [
+      ['sort-b', 'UP'],
+      ['sort-a', 'DOWN'],
+      ['sort-c', 'UNKNOWN'],
+    ] as const) {
+      const agent = await repo.create({ name, host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
+      await db.dataSource.query('UPDATE agents SET state = ? WHERE id = ?', [state, agent.id]);
+      await api.app.get(CurrentState).refreshAgent(agent.id);
+      made.push(agent.id);
+    }
+    const names = async (q: string) => {
+      const res = await api.call<{ name: string }[]>('GET', `/api/v1/agents?${q}`);
+      return { names: res.json.map((a) => a.name).filter((n) => n.startsWith('sort-')), total: res.headers.get('x-total-count'), status: res.status };
+    };
+    assert.deepEqual((await names('sort=name')).names, ['sort-a', 'sort-b', 'sort-c']);
+    assert.deepEqual((await names('sort=-name')).names, ['sort-c', 'sort-b', 'sort-a']);
+    assert.deepEqual((await names('sort=state')).names, ['sort-a', 'sort-c', 'sort-b'], 'DOWN, UNKNOWN, UP');
+    const all = await api.call<{ name: string }[]>('GET', '/api/v1/agents');
+    const page = await api.call<{ name: string }[]>('GET', '/api/v1/agents?limit=1&offset=1');
+    assert.deepEqual(
+      page.json.map((a) => a.name),
+      [all.json[1]!.name],
+    );
+    assert.equal(page.headers.get('x-total-count'), String(all.json.length));
+    const bad = await api.call<ApiErrorBody>('GET', '/api/v1/agents?sort=age');
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.json.errors, [{ field: 'sort', message: 'must be one of name, -name, state, -state, lastSeen, -lastSeen' }]);
+    for (const id of made) await repo.delete(id);
+  });
 });
