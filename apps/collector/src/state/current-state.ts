@@ -289,10 +289,20 @@ export class CurrentState implements OnModuleInit {
     return this.agents.get(agentId)?.agent.name ?? agentId;
   }
 
-  /** A check's tags: its agent's with its own over them (shared/tags.ts). */
+  /**
+   * A check's tags: its agent's with its own over them (shared/tags.ts). Asked for every result the
+   * alerting engine takes: parsed again only when either JSON text changed.
+   */
   tagsOf(check: CheckEntity): Tags {
-    return effectiveTags(parseTags(this.agents.get(check.agentId)?.agent.tagsJson), parseTags(check.tagsJson));
+    const agent = this.agents.get(check.agentId)?.agent.tagsJson;
+    const seen = this.tagsMemo.get(check.id);
+    if (seen && seen.agent === agent && seen.own === check.tagsJson) return seen.tags;
+    const tags = effectiveTags(parseTags(agent), parseTags(check.tagsJson));
+    this.tagsMemo.set(check.id, { agent, own: check.tagsJson, tags });
+    return tags;
   }
+
+  private readonly tagsMemo = new Map<string, { agent: string | undefined; own: string; tags: Tags }>();
 
   freshness(record: CheckRecord, now: number): Freshness {
     const agentState = this.agents.get(record.check.agentId)?.agent.state ?? 'UNKNOWN';
@@ -382,7 +392,10 @@ export class CurrentState implements OnModuleInit {
   }
 
   private dropAgent(agentId: string): void {
-    for (const id of this.checksOfAgent.get(agentId) ?? []) this.checks.delete(id);
+    for (const id of this.checksOfAgent.get(agentId) ?? []) {
+      this.checks.delete(id);
+      this.tagsMemo.delete(id);
+    }
     this.checksOfAgent.delete(agentId);
     this.agents.delete(agentId);
   }

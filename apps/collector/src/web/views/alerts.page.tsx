@@ -3,6 +3,7 @@ import type { HistoryLine } from '../../alerting/alerting.service.js';
 import { formatMatcher } from '../../alerting/matchers.js';
 import type { Silence } from '../../alerting/silences.js';
 import { CsrfField, PostButton, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
+import { TextField } from './schema-fields.js';
 
 /** The add-silence form as typed (or pre-filled from an alert's labels). */
 export interface SilenceForm {
@@ -212,25 +213,8 @@ export function AlertsPage(m: AlertsModel) {
 }
 
 function SilenceText(props: { label: string; name: keyof SilenceForm; m: AlertsModel; hint?: string; type?: 'text' | 'datetime-local' }) {
-  const error = props.m.silenceErrors[props.name];
-  const attrs = {
-    name: props.name,
-    value: props.m.silenceForm[props.name],
-    'aria-invalid': error ? ('true' as const) : undefined,
-    'aria-describedby': error ? `silence-${props.name}-error` : undefined,
-  };
-  return (
-    <label>
-      {props.label}
-      {props.hint ? <span class="hint">{props.hint}</span> : null}
-      {props.type === 'datetime-local' ? <input type="datetime-local" {...attrs} /> : <input type="text" {...attrs} />}
-      {error ? (
-        <span class="field-error" id={`silence-${props.name}-error`}>
-          {error}
-        </span>
-      ) : null}
-    </label>
-  );
+  const { m, name, ...rest } = props;
+  return <TextField {...rest} name={name} value={m.silenceForm[name]} error={m.silenceErrors[name]} errorId={`silence-${name}`} />;
 }
 
 /** Active silences with Expire, and the form that adds one (operators). */

@@ -2,6 +2,7 @@ import { formatMatcher } from '../../alerting/matchers.js';
 import type { MaintenanceWindow } from '../../alerting/maintenance.js';
 import { WEEKDAYS } from '../../alerting/maintenance.js';
 import { CsrfField, PostButton, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
+import { TextField } from './schema-fields.js';
 
 /** The form as typed, shown again beside its errors. */
 export interface MaintenanceForm {
@@ -51,31 +52,8 @@ function when(w: MaintenanceWindow) {
 }
 
 function Text(props: { label: string; name: keyof MaintenanceForm; m: MaintenanceModel; hint?: string; type?: 'text' | 'datetime-local' | 'time' }) {
-  const error = props.m.errors[props.name];
-  const attrs = {
-    name: props.name,
-    value: props.m.form[props.name] as string,
-    'aria-invalid': error ? ('true' as const) : undefined,
-    'aria-describedby': error ? `${props.name}-error` : undefined,
-  };
-  return (
-    <label>
-      {props.label}
-      {props.hint ? <span class="hint">{props.hint}</span> : null}
-      {props.type === 'datetime-local' ? (
-        <input type="datetime-local" {...attrs} />
-      ) : props.type === 'time' ? (
-        <input type="time" {...attrs} />
-      ) : (
-        <input type="text" {...attrs} />
-      )}
-      {error ? (
-        <span class="field-error" id={`${props.name}-error`}>
-          {error}
-        </span>
-      ) : null}
-    </label>
-  );
+  const { m, name, ...rest } = props;
+  return <TextField {...rest} name={name} value={m.form[name] as string} error={m.errors[name]} errorId={name} />;
 }
 
 /** Maintenance windows: planned work that mutes alerts and is left out of uptime. */

@@ -13,6 +13,37 @@ export function ErrorOf({ id, error }: { id: string; error: string | undefined }
 /** An input's attributes when its field has an error: marked invalid and pointing at the error. */
 export const invalid = (id: string, error: string | undefined) => (error ? { 'aria-invalid': 'true' as const, 'aria-describedby': `${id}-error` } : {});
 
+/**
+ * A labelled one-line input of a hand-made form (maintenance windows, silences): its hint, and its
+ * error beside it as `<errorId>-error` that the input points at.
+ */
+export function TextField(props: {
+  label: string;
+  name: string;
+  value: string;
+  error: string | undefined;
+  errorId: string;
+  hint?: string | undefined;
+  type?: 'text' | 'datetime-local' | 'time';
+}) {
+  const attrs = { name: props.name, value: props.value, ...invalid(props.errorId, props.error) };
+  return (
+    <label>
+      {props.label}
+      {props.hint ? <span class="hint">{props.hint}</span> : null}
+      {/* One element per type: preact's types tie an input's other attributes to its type. */}
+      {props.type === 'datetime-local' ? (
+        <input type="datetime-local" {...attrs} />
+      ) : props.type === 'time' ? (
+        <input type="time" {...attrs} />
+      ) : (
+        <input type="text" {...attrs} />
+      )}
+      <ErrorOf id={props.errorId} error={props.error} />
+    </label>
+  );
+}
+
 /** An id for a field from its name (`config.tls.caFile` → `f-config-tls-caFile`): labels and errors point at it. */
 const idOf = (name: string) => `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
