@@ -205,6 +205,12 @@ export class AgentClientPool {
       }
       case GrpcStatus.DEADLINE_EXCEEDED:
         return new AgentCallError(`${where} did not answer within ${timeoutMs} ms`, 'timeout');
+      case GrpcStatus.UNIMPLEMENTED:
+        // A call added to the contract after the agent's release (proto/rounds/agent/v1: calls are only ever added).
+        return new AgentCallError(
+          `${where} does not know this call (${error.details || error.message}): it runs an older rounds-agent than this collector — update it there`,
+          'protocol',
+        );
       case GrpcStatus.UNAVAILABLE:
         // The agent may have come back with another certificate: re-probe on the next call for a clear answer.
         this.drop(endpoint.id);

@@ -204,9 +204,7 @@ export class AgentsService {
     try {
       await this.pool.rotateToken(endpointOf(agent), createHash('sha256').update(token).digest('hex'), this.config.pollTimeoutMs);
     } catch (e) {
-      throw new ConflictError(
-        `${(e as Error).message} — the token was not changed; try again once the agent answers (an agent older than this collector cannot rotate: update it first)`,
-      );
+      throw new ConflictError(`${(e as Error).message} — the token was not changed; try again once the agent answers`);
     }
     const updated = await this.agents.update(agent.id, { token }, Date.now(), () => ({
       context,

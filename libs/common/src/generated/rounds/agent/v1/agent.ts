@@ -26,9 +26,23 @@ export const protobufFileName = "rounds/agent/v1/agent.proto";
  * of its own. Every call carries `authorization: Bearer <agent token>` metadata
  * and travels over TLS; the collector pins the agent's certificate fingerprint.
  *
- * Versioning: this package is `rounds.agent.v1`. Fields are only ever added,
- * never renumbered or re-typed; a breaking change is a new package (`v2`) that an
- * agent serves beside `v1` until collectors have moved.
+ * Versioning: this package is `rounds.agent.v1`. A collector and an agent one release
+ * apart, either way round, must work together (test/e2e/version-skew.e2e.spec.ts plays back
+ * what the previous release said on the wire, recorded in test/fixtures/wire/). The rules:
+ *  1. Fields, messages, enum values and calls are only ever added. A field is never
+ *     renumbered, re-typed, renamed in meaning or moved into/out of a oneof.
+ *  2. A field that goes away keeps its number and name reserved (`reserved 9; reserved "x";`).
+ *  3. A new field's zero value (0, "", false, empty list) means what the older release did,
+ *     because that is what an older peer sends by not knowing it. Where the zero value cannot
+ *     mean that, add a `has_…` flag (as CollectRequest.has_checks does).
+ *  4. Readers ignore fields they do not know (protobuf does) and map an enum value they do not
+ *     know to the safest meaning (Status: UNKNOWN).
+ *  5. A call added later is answered UNIMPLEMENTED by an older agent; the collector says the
+ *     agent is older and must be updated, and everything else keeps working.
+ *  6. Limits only grow on the receiving side before they grow on the sending side.
+ * A change that cannot follow these rules is a new package (`v2`) that an agent serves beside
+ * `v1` until collectors have moved. The collector shows each agent's version and flags one
+ * that differs from its own.
  */
 
 export enum Status {
