@@ -81,9 +81,18 @@ describe('the single-file agent', { timeout: 280_000 }, () => {
       assert.match(agent.proc.output, /listening on .* plugins: dicom-echo, host-metrics, http, nagios, orthanc, smb-share, tcp\s*$/m);
     });
 
-    test('stops on SIGTERM with exit code 0, like the node build', async () => {
+    test('health exits 0 while it serves (the container HEALTHCHECK runs this)', async () => {
+      const r = await runProgram(LINUX_BINARY, ['health', '--config', agent.configPath]);
+      assert.equal(r.code, 0, r.output);
+      assert.match(r.output, /rounds-agent at 127\.0\.0\.1:\d+ is serving \(certificate sha256 [0-9a-f]{64}\)/);
+    });
+
+    test('stops on SIGTERM with exit code 0, like the node build, and health then exits 1 saying nothing listens', async () => {
       assert.equal(await agent.proc.stop(), 0, agent.proc.output.slice(-2000));
       assert.match(agent.proc.output, /\bstopped\b/);
+      const r = await runProgram(LINUX_BINARY, ['health', '--config', agent.configPath]);
+      assert.equal(r.code, 1, r.output);
+      assert.match(r.output, /is not listening — is the agent running/);
     });
   });
 

@@ -14,6 +14,8 @@ usage:
   rounds-agent run-once <plugin> --config <check-config.yaml> [--timeout ms] [--agent-config agent.yaml]
       run one check now and print what it sees; exits 0/1/2/3 like a Nagios plugin
       (--agent-config supplies the agent's nagios allow-list)
+  rounds-agent health --config <file> [--timeout ms]
+      exit 0 when the agent of that config is serving (a TLS handshake shows its own certificate), 1 otherwise
   rounds-agent --version
       print the version, the Node.js it runs on and whether it is the single-file build
 `;
@@ -51,6 +53,16 @@ runCommand('rounds-agent', USAGE, command, {
     const { startAgent } = await import('./cli/start.js');
     await startAgent(path, readAgentEnv());
     return 0;
+  },
+  async health() {
+    const path = configPath();
+    if (!path) throw new Error('health needs --config <file> (or ROUNDS_AGENT_CONFIG)');
+    const timeout = Number(values.timeout ?? 3_000);
+    if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`--timeout must be milliseconds, got "${values.timeout}"`);
+    const { checkHealth } = await import('./cli/health.js');
+    const { ok, message } = await checkHealth(path, readAgentEnv(), timeout);
+    (ok ? console.log : console.error)(message);
+    return ok ? 0 : 1;
   },
   async 'run-once'() {
     const plugin = positionals[0];
