@@ -60,6 +60,15 @@ interface HopRequest {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/**
+ * Every request opens and closes its own connection, as `agent: false` did, but through one
+ * agent per protocol instead of a new Agent object (with its maps and listeners) per request:
+ * no keep-alive, so nothing is pooled, and no TLS session cache, so every https check makes a
+ * full handshake and sees the server's certificate.
+ */
+const HTTP_AGENT = new http.Agent({ keepAlive: false });
+const HTTPS_AGENT = new https.Agent({ keepAlive: false, maxCachedSessions: 0 });
+
 /** One request on a fresh connection, with the phase it is in kept for timeout messages. */
 function requestOnce(req: HopRequest, ctx: CheckContext): Promise<HopResult> {
   return new Promise((resolve) => {
@@ -105,7 +114,7 @@ function requestOnce(req: HopRequest, ctx: CheckContext): Promise<HopResult> {
         path: `${req.url.pathname}${req.url.search}`,
         method: req.method,
         headers: req.headers,
-        agent: false,
+        agent: isHttps ? HTTPS_AGENT : HTTP_AGENT,
         signal: ctx.signal,
         ...(isHttps ? { rejectUnauthorized: req.tlsVerify, ...req.tls } : {}),
       });
@@ -241,8 +250,8 @@ export async function runHttp(config: HttpConfig, ctx: CheckContext): Promise<Ch
     throw e;
   }
   const start = performance.now();
-  const origin = new URL(config.url).origin;
   let url = new URL(config.url);
+  const origin = url.origin;
   let method: string = config.method;
   let body = config.body;
   let redirects = 0;
