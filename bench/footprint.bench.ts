@@ -15,6 +15,12 @@ const SAMPLE_MS = 2000;
 const MIB = 2 ** 20;
 /** The issue's bound for the agent at 1,000 http checks every 20 s, in MiB. */
 export const THOUSAND_CHECKS_RSS_BOUND_MIB = 110;
+/**
+ * The agent's heap settings may not make a result notably dearer than V8's own sizing does. One
+ * two-minute window on this shared machine gave 0.85–1.28× for the same code, so the bound
+ * leaves room for that noise and still fails a setting that makes results half as dear again.
+ */
+const CPU_PER_RESULT_BOUND = 1.5;
 
 type Target = { httpPort: number; tcpPort: number };
 
@@ -218,7 +224,7 @@ export const bench: Benchmark = {
         shipped.cpuPerResult * 1000,
         "the same with V8's own heap sizing",
         untuned.cpuPerResult * 1000,
-        { on: 'ratio', op: '<=', bound: 1.25 },
+        { on: 'ratio', op: '<=', bound: CPU_PER_RESULT_BOUND },
         `own CPU and waited-for children over the sampling window, per result spooled (${shipped.results} and ${untuned.results} results); side by side`,
       ),
     );
