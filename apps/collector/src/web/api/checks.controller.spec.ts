@@ -19,6 +19,7 @@ import type { CollectorConfig } from '../../config/env.js';
 import { AgentsController } from './agents.controller.js';
 import { ChecksController } from './checks.controller.js';
 import { startApiTestApp, type ApiErrorBody, type ApiResponse, type ApiTestApp } from './testing.js';
+import { problem } from './problem.js';
 
 /** The parts of a check's view these specs read. */
 interface CheckBody {
@@ -90,7 +91,7 @@ describe('ChecksController (/api/v1/checks): names', () => {
     const res = await api.call('POST', '/api/v1/checks', newCheck('PACS DICOM port'));
     assert.equal(res.status, 409);
     const message = 'agent pacs-01 already has a check named "PACS DICOM port" — choose another name';
-    assert.deepEqual(res.json, { statusCode: 409, error: 'Conflict', message, errors: [{ field: 'name', message }] });
+    assert.deepEqual(res.json, problem(409, message, '/api/v1/checks', [{ field: 'name', message }]));
   });
 
   it('PATCH renaming a check to a name its agent already has is a 409 naming the field, and nothing changes', async () => {
@@ -238,12 +239,7 @@ describe('ChecksController (/api/v1/checks): names', () => {
       [res.status, res.json],
       [
         400,
-        {
-          statusCode: 400,
-          error: 'Bad Request',
-          message: 'invalid check',
-          errors: [{ field: 'intervalMs', message: 'must be a duration like 30s, 5m, 1h or 1d, got "every minute"' }],
-        },
+        problem(400, 'invalid check', '/api/v1/checks', [{ field: 'intervalMs', message: 'must be a duration like 30s, 5m, 1h or 1d, got "every minute"' }]),
       ],
     );
     const [stored] = (await api.call<CheckBody[]>('GET', '/api/v1/checks')).json;
