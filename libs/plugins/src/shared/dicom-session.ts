@@ -241,6 +241,8 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
         const found = result.find!;
         const status = response.getStatus();
         if (STATUS_PENDING.includes(status)) {
+          // Matches the node sent before our C-CANCEL reached it are not counted: the count stops at the limit.
+          if (found.cancelled) return;
           if (response.hasDataset()) found.matches++;
           if (found.matches >= limit && !found.cancelled) {
             // Enough to prove the PACS answers; do not make it stream the whole day.
