@@ -78,7 +78,10 @@ describe('the single-file agent', { timeout: 280_000 }, () => {
 
     test('refuses the custom plugin folder at start, saying to run the agent from the package, and keeps the built-in plugins', () => {
       assert.match(agent.proc.output, /plugin folder \S+ is not loaded: the single-file agent runs built-in plugins only — run the agent from the npm package/);
-      assert.match(agent.proc.output, /listening on .* plugins: dicom-echo, host-metrics, http, nagios, orthanc, smb-share, tcp\s*$/m);
+      assert.match(
+        agent.proc.output,
+        /listening on .* plugins: dicom-echo, dicom-worklist, hl7-mllp, host-metrics, http, nagios, orthanc, smb-share, tcp\s*$/m,
+      );
     });
 
     test('health exits 0 while it serves (the container HEALTHCHECK runs this)', async () => {

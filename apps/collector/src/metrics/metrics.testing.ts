@@ -43,6 +43,8 @@ export const PLUGIN_METRICS: Record<string, StoredMetric[]> = {
 
 const STATUS: Record<string, StoredResult['status']> = {
   'dicom-echo': 1,
+  'dicom-worklist': 1,
+  'hl7-mllp': 0,
   orthanc: 1,
   'smb-share': 0,
   'host-metrics': 1,

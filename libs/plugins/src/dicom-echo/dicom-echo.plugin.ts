@@ -1,25 +1,12 @@
-import type { ConnectionOptions } from 'node:tls';
 import { evaluateThresholds } from '#rounds/common';
-import { definePlugin, outcome, type CheckContext, type CheckOutcome, type Metric } from '../plugin.js';
+import { definePlugin, outcome, type Metric } from '../plugin.js';
 import { hostPort } from '../shared/net-common.js';
-import { readTlsFiles } from '../shared/tls-files.js';
-import { describeAbort, describeReject, describeStatus, STATUS_CANCEL, STATUS_SUCCESS } from './dicom-codes.js';
-import { dicomEchoSchema, type DicomEchoConfig } from './dicom-echo.schema.js';
-import { runDicomSession, type SessionFailure, type SessionResult } from './dicom-session.js';
+import { describeStatus, STATUS_CANCEL, STATUS_SUCCESS } from '../shared/dicom-codes.js';
+import { failureOutcome, lostOnlyRelease, runDicomSession, sessionTarget, type SessionOptions, type SessionResult } from '../shared/dicom-session.js';
+import { dicomEchoSchema } from './dicom-echo.schema.js';
 
 const seconds = (ms: number) => Math.round(ms) / 1000;
 const fmt = (ms: number) => `${seconds(ms).toFixed(3)} s`;
-
-/** Keeps phase timeouts inside the run's deadline, so the check reports which phase was slow. */
-function withinDeadline(configuredSeconds: number, ctx: CheckContext): number {
-  return Math.max(1, Math.min(configuredSeconds * 1000, ctx.deadline - ctx.now()));
-}
-
-async function tlsOptions(config: DicomEchoConfig): Promise<ConnectionOptions | undefined> {
-  const tls = config.tls;
-  if (!tls) return undefined;
-  return { ...(await readTlsFiles(tls)), rejectUnauthorized: tls.verify };
-}
 
 /** The StudyDate matching key: "today" in the agent's local time, "*" as universal matching. */
 function studyDateKey(studyDate: string, now: number): string {
@@ -41,21 +28,6 @@ function timingMetrics(result: SessionResult): Metric[] {
   return metrics;
 }
 
-function failureOutcome(failure: SessionFailure, target: string, metrics: Metric[]): CheckOutcome {
-  switch (failure.kind) {
-    case 'rejected':
-      return outcome('CRITICAL', 'association_rejected', `${target}: association ${describeReject(failure.reject)}`, metrics);
-    case 'aborted':
-      return outcome('CRITICAL', 'aborted', `${target}: association ${describeAbort(failure.abort)}`, metrics);
-    case 'timeout':
-      return outcome('CRITICAL', 'timeout', `${target}: ${failure.message}`, metrics);
-    case 'unreachable':
-      return outcome('CRITICAL', 'unreachable', `${target}: ${failure.message}`, metrics);
-    default:
-      return outcome('CRITICAL', failure.kind, `${target}: ${failure.message}`, metrics);
-  }
-}
-
 export const dicomEchoPlugin = definePlugin({
   name: 'dicom-echo',
   version: '1.0.0',
@@ -70,32 +42,22 @@ export const dicomEchoPlugin = definePlugin({
   ],
   async run(config, ctx) {
     const target = `${config.calledAet}@${hostPort(config.host, config.port)}`;
-    let tls: ConnectionOptions | undefined;
+    let session: SessionOptions;
     try {
-      tls = await tlsOptions(config);
+      session = await sessionTarget(config, ctx);
     } catch (e) {
       return outcome('UNKNOWN', 'config_error', `${target}: ${(e as Error).message}`);
     }
-    const result = await runDicomSession(
-      {
-        host: config.host,
-        port: config.port,
-        callingAet: config.callingAet,
-        calledAet: config.calledAet,
-        connectTimeoutMs: withinDeadline(config.connectTimeoutSeconds, ctx),
-        associationTimeoutMs: withinDeadline(config.associationTimeoutSeconds, ctx),
-        responseTimeoutMs: withinDeadline(config.responseTimeoutSeconds, ctx),
-        tls,
-        find: config.find && { limit: config.find.limit, studyDate: studyDateKey(config.find.studyDate, ctx.now()) },
-      },
-      { signal: ctx.signal, now: () => ctx.now() },
-    );
+    if (config.find) {
+      session.find = { limit: config.find.limit, query: { model: 'study', studyDate: studyDateKey(config.find.studyDate, ctx.now()) } };
+    }
+    const result = await runDicomSession(session, { signal: ctx.signal, now: () => ctx.now() });
     const metrics = timingMetrics(result);
     const echo = result.echo;
     const find = result.find;
 
     // Every answer is in by the release phase: a node that is slow to release is not worth a page.
-    const lostRelease = result.failure !== undefined && 'phase' in result.failure && result.failure.phase === 'release';
+    const lostRelease = lostOnlyRelease(result);
     if (result.failure && !lostRelease) return failureOutcome(result.failure, target, metrics);
     if (lostRelease) ctx.log.debug(`${target}: association release not confirmed; the answers were already in`);
     if (!echo) return outcome('CRITICAL', 'protocol_error', `${target}: association ended before the C-ECHO response`, metrics);

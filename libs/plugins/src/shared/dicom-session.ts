@@ -1,7 +1,12 @@
+// One DICOM association as the DICOM plugins need it (dicom-echo, dicom-worklist): connect,
+// associate, C-ECHO and/or one C-FIND, release — timed per phase, bounded by the check's signal.
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type dimse from 'dcmjs-dimse';
-import { STATUS_PENDING, type AssociateReject } from './dicom-codes.js';
+import { outcome, type CheckContext, type CheckOutcome, type Metric } from '../plugin.js';
+import { describeAbort, describeReject, STATUS_PENDING, type AssociateReject } from './dicom-codes.js';
+import type { DicomConnectionConfig } from './dicom-fields.js';
+import { readTlsFiles } from './tls-files.js';
 
 type Dimse = typeof dimse;
 
@@ -47,9 +52,19 @@ export interface SessionOptions {
   associationTimeoutMs: number;
   responseTimeoutMs: number;
   tls?: ConnectionOptions;
-  /** studyDate is a DICOM date or range, or '' for any. */
-  find?: { limit: number; studyDate: string };
+  /** Send a C-ECHO first (default); a worklist check goes straight to its query. */
+  echo?: boolean;
+  /** One C-FIND after the C-ECHO; C-CANCEL once `limit` matches are in. */
+  find?: { limit: number; query: FindQuery };
 }
+
+/**
+ * What a C-FIND asks. Dates are DICOM dates or ranges, '' for any; an absent AE title or
+ * modality matches any. The worklist query asks for the scheduled step's own keys only —
+ * no patient names or IDs: a check has no business pulling patient data onto the agent.
+ */
+export type FindQuery =
+  { model: 'study'; studyDate: string } | { model: 'worklist'; scheduledDate: string; scheduledStationAet?: string | undefined; modality?: string | undefined };
 
 export interface SessionResult {
   connectMs?: number;
@@ -92,7 +107,7 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
   } catch (e) {
     return { failure: { kind: 'protocol_error', phase: 'connect', message: `cannot load the DICOM library: ${(e as Error).message}` } };
   }
-  const { Client } = dimse;
+  const { Client, Dataset } = dimse;
   const { CEchoRequest, CFindRequest } = dimse.requests;
   const result: SessionResult = {};
   const started = clock.now();
@@ -103,18 +118,39 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
   let socket: Socket | undefined;
   const client = new Client();
 
-  const echo = new CEchoRequest();
-  client.addRequest(echo);
+  const echo = options.echo === false ? undefined : new CEchoRequest();
+  if (echo) client.addRequest(echo);
   let find: InstanceType<typeof CFindRequest> | undefined;
   let findStartedAt = 0;
   if (options.find) {
-    find = CFindRequest.createStudyFindRequest({
-      StudyDate: options.find.studyDate,
-      StudyInstanceUID: '',
-      PatientID: '',
-      AccessionNumber: '',
-      ModalitiesInStudy: '',
-    });
+    const query = options.find.query;
+    if (query.model === 'study') {
+      find = CFindRequest.createStudyFindRequest({
+        StudyDate: query.studyDate,
+        StudyInstanceUID: '',
+        PatientID: '',
+        AccessionNumber: '',
+        ModalitiesInStudy: '',
+      });
+    } else {
+      // Built by hand: the library's worklist factory asks for some forty patient and study
+      // keys and adds a Query/Retrieve Level that a worklist identifier does not carry.
+      find = new CFindRequest();
+      find.setAffectedSopClassUid(dimse.constants.SopClass.ModalityWorklistInformationModelFind);
+      find.setDataset(
+        new Dataset({
+          ScheduledProcedureStepSequence: [
+            {
+              ScheduledStationAETitle: query.scheduledStationAet ?? '',
+              Modality: query.modality ?? '',
+              ScheduledProcedureStepStartDate: query.scheduledDate,
+              ScheduledProcedureStepStartTime: '',
+              ScheduledProcedureStepID: '',
+            },
+          ],
+        }),
+      );
+    }
     client.addRequest(find);
     result.find = { matches: 0, cancelled: false };
   }
@@ -159,17 +195,20 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
     client.on('associationAccepted', (association: Association) => {
       acceptedAt = clock.now();
       result.associationMs = acceptedAt - connectedAt;
-      phase = 'echo';
+      phase = echo ? 'echo' : 'find';
+      findStartedAt = acceptedAt;
       setIdleTimeout(options.responseTimeoutMs);
-      const echoContext = rejectedContext(association, echo);
+      const echoContext = echo && rejectedContext(association, echo);
       if (echoContext) {
         result.echo = { notAccepted: echoContext };
         phase = find ? 'find' : 'release';
-        findStartedAt = clock.now();
       }
       if (find && result.find) {
         const findContext = rejectedContext(association, find);
-        if (findContext) result.find.notAccepted = findContext;
+        if (findContext) {
+          result.find.notAccepted = findContext;
+          if (phase === 'find') phase = 'release';
+        }
       }
     });
 
@@ -189,7 +228,7 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
       });
     });
 
-    echo.on('response', (response: Response) => {
+    echo?.on('response', (response: Response) => {
       result.echo = { ms: clock.now() - acceptedAt, status: response.getStatus(), ...comment(response) };
       phase = find && !result.find?.notAccepted ? 'find' : 'release';
       findStartedAt = clock.now();
@@ -202,6 +241,8 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
         const found = result.find!;
         const status = response.getStatus();
         if (STATUS_PENDING.includes(status)) {
+          // Matches the node sent before our C-CANCEL reached it are not counted: the count stops at the limit.
+          if (found.cancelled) return;
           if (response.hasDataset()) found.matches++;
           if (found.matches >= limit && !found.cancelled) {
             // Enough to prove the PACS answers; do not make it stream the whole day.
@@ -289,4 +330,41 @@ function classify(error: Error, socketError: (Error & { code?: string }) | undef
     return { kind: 'timeout', phase, message: `no answer during ${describePhase(phase)}` };
   }
   return { kind: 'protocol_error', phase, message: `${describePhase(phase)} failed: ${detail.replace(/^.*?-> /, '')}` };
+}
+
+/** A phase timeout in ms, capped by what is left of the check's deadline so that a timeout names the slow phase. */
+export function phaseTimeoutMs(configuredSeconds: number, ctx: CheckContext): number {
+  return Math.max(1, Math.min(configuredSeconds * 1000, ctx.deadline - ctx.now()));
+}
+
+/** The session options that come from the connection fields; throws a TlsFileError for an unreadable TLS file. */
+export async function sessionTarget(config: DicomConnectionConfig, ctx: CheckContext): Promise<SessionOptions> {
+  const tls = config.tls && { ...(await readTlsFiles(config.tls)), rejectUnauthorized: config.tls.verify };
+  return {
+    host: config.host,
+    port: config.port,
+    callingAet: config.callingAet,
+    calledAet: config.calledAet,
+    connectTimeoutMs: phaseTimeoutMs(config.connectTimeoutSeconds, ctx),
+    associationTimeoutMs: phaseTimeoutMs(config.associationTimeoutSeconds, ctx),
+    responseTimeoutMs: phaseTimeoutMs(config.responseTimeoutSeconds, ctx),
+    ...(tls ? { tls } : {}),
+  };
+}
+
+/** True when the session failed only in its release: every answer was already in. */
+export function lostOnlyRelease(result: SessionResult): boolean {
+  return result.failure !== undefined && 'phase' in result.failure && result.failure.phase === 'release';
+}
+
+/** The outcome of a session that could not finish, its reject or abort in words. */
+export function failureOutcome(failure: SessionFailure, target: string, metrics: Metric[]): CheckOutcome {
+  switch (failure.kind) {
+    case 'rejected':
+      return outcome('CRITICAL', 'association_rejected', `${target}: association ${describeReject(failure.reject)}`, metrics);
+    case 'aborted':
+      return outcome('CRITICAL', 'aborted', `${target}: association ${describeAbort(failure.abort)}`, metrics);
+    default:
+      return outcome('CRITICAL', failure.kind, `${target}: ${failure.message}`, metrics);
+  }
 }
