@@ -97,3 +97,23 @@ export function formatFieldErrors(errors: readonly FieldError[]): string {
 export function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 }
+
+/**
+ * A validator for a config from the JSON Schema an agent reported for one of its plugins (a custom
+ * plugin the collector has no code for). What JSON Schema cannot carry — a plugin's own messages,
+ * cross-field rules — is left to the agent, which validates again when the check reaches it; an
+ * agent's schema that zod cannot read validates nothing here rather than refusing every save.
+ */
+export function describedConfigValidator(jsonSchemaText: string): (config: unknown) => Validation<unknown> {
+  let schema: z.ZodType | undefined;
+  try {
+    schema = z.fromJSONSchema(JSON.parse(jsonSchemaText) as Parameters<typeof z.fromJSONSchema>[0]);
+  } catch {
+    schema = undefined;
+  }
+  return (config) => {
+    if (schema === undefined) return { ok: true, value: config };
+    const r = schema.safeParse(config);
+    return r.success ? { ok: true, value: r.data } : { ok: false, errors: issuesToFieldErrors(r.error.issues) };
+  };
+}
