@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseRange, type ThresholdRange } from '#rounds/common';
+import { isTimeZone, parseRange, type ThresholdRange } from '#rounds/common';
 
 /** JSON Schema keyword marking a property as secret (redacted in UI, API and logs). */
 export const SECRET_KEYWORD = 'x-secret';
@@ -41,6 +41,21 @@ export function hostname() {
 
 export function port() {
   return z.number().int().min(1).max(65535);
+}
+
+const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
+const TIME_OF_DAY = 'must be a time of day like 02:00 (24-hour HH:MM)';
+
+/** A wall-clock time of day, "HH:MM" on the 24-hour clock (maintenance windows, working hours). */
+export function timeOfDay() {
+  return z.string({ error: (i) => (i.input === undefined ? 'is required' : TIME_OF_DAY) }).regex(HH_MM, TIME_OF_DAY);
+}
+
+/** An IANA time zone name this runtime knows ("Europe/Berlin", "UTC"). */
+export function timeZoneName() {
+  return z
+    .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be an IANA time zone name like Europe/Berlin') })
+    .refine(isTimeZone, { error: (i) => `${JSON.stringify(i.input)} is not an IANA time zone name: write one like Europe/Berlin or UTC` });
 }
 
 /** One field that failed validation: `field` is a dotted path ("" for the object itself). */

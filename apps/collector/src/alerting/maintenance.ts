@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { validateWith, type Validation } from '#rounds/plugins';
+import { timeOfDay, timeZoneName, validateWith, type Validation } from '#rounds/plugins';
 import { instantField, nameField } from './fields.js';
 import { matcherField, matchesAll, type Labels, type Matcher } from './matchers.js';
-import { addDays, isTimeZone, localDateTime, weekdayOf, zonedToUtc, type LocalDateTime } from './time-zone.js';
+import { addDays, localDateTime, weekdayOf, WEEKDAYS, zonedToUtc, type LocalDateTime, type Weekday } from '#rounds/common';
 
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+export { WEEKDAYS, type Weekday };
 
 interface WindowBase {
   id: string;
@@ -126,11 +125,6 @@ export function windowsMuting(windows: readonly MaintenanceWindow[], labels: Lab
   return windows.filter((w) => matchesAll(w.matchers, labels) && isActive(w, atMs));
 }
 
-const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
-const timeOfDay = z
-  .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a time of day like 02:00 (24-hour HH:MM)') })
-  .regex(HH_MM, 'must be a time of day like 02:00 (24-hour HH:MM)');
-
 const base = {
   id: nameField('text', 100),
   name: nameField('text', 200),
@@ -138,15 +132,11 @@ const base = {
   comment: z.string({ error: 'must be text' }).max(1000, 'must be at most 1000 characters').optional(),
 };
 
-const timeZone = z
-  .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be an IANA time zone name like Europe/Berlin') })
-  .refine(isTimeZone, { error: (i) => `${JSON.stringify(i.input)} is not an IANA time zone name: write one like Europe/Berlin or UTC` });
-
 const recurring = {
   ...base,
-  timeZone,
-  start: timeOfDay,
-  end: timeOfDay,
+  timeZone: timeZoneName(),
+  start: timeOfDay(),
+  end: timeOfDay(),
 };
 
 /** A maintenance window as written in a config or sent to the API. */
