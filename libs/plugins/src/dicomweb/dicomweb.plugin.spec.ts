@@ -1,7 +1,7 @@
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mapSecrets, redactSecrets, REDACTED } from '#rounds/common';
+import { localDateTime, mapSecrets, redactSecrets, REDACTED } from '#rounds/common';
 import { closedPort, closeServer, configErrors, listenLocal, metric, runCheck } from '../testing/harness.js';
 import { selfSignedCert, writeTlsFiles } from '../testing/tls-fixture.js';
 import { toJsonSchema } from '../schema.js';
@@ -87,6 +87,17 @@ describe('dicomweb against Orthanc with its DICOMweb plugin', () => {
     assert.equal(metric(report, 'metadata_instances'), 2);
   });
 
+  it('run() reads today in the configured timeZone: the date on the Line Islands is never the date on Samoa', async () => {
+    const kiritimati = localDateTime(Date.now(), 'Pacific/Kiritimati');
+    const date = `${kiritimati.year}${String(kiritimati.month).padStart(2, '0')}${String(kiritimati.day).padStart(2, '0')}`;
+    await storeInstance(orthanc, (await makeInstance({ PatientID: 'TZ-1', StudyDate: date })).file);
+    const query = { PatientID: 'TZ-1', StudyDate: 'today' };
+    const there = await runCheck(dicomwebPlugin, { url: root, basicAuth, query, timeZone: 'Pacific/Kiritimati' });
+    assert.equal(metric(there, 'search_matches'), 1, there.outcome.summary);
+    const elsewhere = await runCheck(dicomwebPlugin, { url: root, basicAuth, query, timeZone: 'Pacific/Pago_Pago', retrieveMetadata: false });
+    assert.equal(metric(elsewhere, 'search_matches'), 0, elsewhere.outcome.summary);
+  });
+
   it('run() stops the search at limit and retrieves the metadata of the configured studyInstanceUid', async () => {
     const report = await runCheck(dicomwebPlugin, { url: root, basicAuth, limit: 1, studyInstanceUid: qaStudy });
     assert.equal(report.outcome.status, 'OK', report.outcome.summary);
@@ -96,9 +107,9 @@ describe('dicomweb against Orthanc with its DICOMweb plugin', () => {
   });
 
   it('run() searches only with retrieveMetadata: false', async () => {
-    const report = await runCheck(dicomwebPlugin, { url: root, basicAuth, retrieveMetadata: false, limit: 5 });
+    const report = await runCheck(dicomwebPlugin, { url: root, basicAuth, retrieveMetadata: false, query: { PatientID: 'OTHER-1' } });
     assert.equal(report.outcome.status, 'OK', report.outcome.summary);
-    assert.equal(metric(report, 'search_matches'), 2);
+    assert.equal(metric(report, 'search_matches'), 1);
     assert.throws(() => metric(report, 'metadata_seconds'), /no metric metadata_seconds/);
   });
 
@@ -304,6 +315,7 @@ describe('dicomweb config', () => {
     ['limit as a query key', { query: { limit: '5' } }, 'query.limit: "limit" is set by the check itself: use the limit field, not a query key'],
     ['an empty query value', { query: { PatientID: '' } }, 'query.PatientID: must not be empty: give the value to match, or remove the key'],
     ['a query value with a newline', { query: { PatientID: 'a\nb' } }, 'query.PatientID: must not contain control characters (newline, tab and the like)'],
+    ['an unknown time zone', { timeZone: 'Mars/Olympus' }, 'timeZone: "Mars/Olympus" is not an IANA time zone name: write one like Europe/Berlin or UTC'],
     ['a limit above 100', { limit: 500 }, 'limit: Too big: expected number to be <=100'],
     ['a study UID with letters', { studyInstanceUid: '1.2.abc' }, 'studyInstanceUid: must be a DICOM UID: digits and dots, e.g. 1.2.840.113619.2.55.3'],
     [

@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { CheckStatus, Reason } from '#rounds/common';
+import { localDateTime, type CheckStatus, type Reason } from '#rounds/common';
 import { definePlugin, outcome, type CheckContext, type CheckOutcome, type Metric } from '../plugin.js';
 import { describeNetworkError, formatBytes, formatSeconds, latencyVerdict, preview, secondsSince, timeoutText } from '../shared/net-common.js';
 import { phaseText, requestOnce, type Hop } from '../shared/http-request.js';
@@ -46,15 +46,14 @@ function below(base: string, path: string, search = ''): URL {
 
 /** YYYYMMDD of the instant in `timeZone` (the agent's own zone when absent): what `today` means. */
 function dicomDate(atMs: number, timeZone: string | undefined): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(atMs));
-  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}${part('month')}${part('day')}`;
+  const local = localDateTime(atMs, timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone);
+  return `${local.year}${String(local.month).padStart(2, '0')}${String(local.day).padStart(2, '0')}`;
 }
 
 function searchParams(config: DicomwebConfig, nowMs: number): URLSearchParams {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(config.query)) {
-    params.set(key, value === TODAY && isDateKey(key) ? dicomDate(nowMs, undefined) : value);
+    params.set(key, value === TODAY && isDateKey(key) ? dicomDate(nowMs, config.timeZone) : value);
   }
   params.set('limit', String(config.limit));
   return params;

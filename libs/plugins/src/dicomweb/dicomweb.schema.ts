@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secret, thresholdRange } from '../schema.js';
+import { secret, thresholdRange, timeZoneName } from '../schema.js';
 import { certKeyPairIssue, setTlsFileFields, tlsFileFields } from '../shared/tls-files.js';
 
 // A DICOM keyword (PatientID, StudyDate, ModalitiesInStudy) or a tag as 8 hex digits (00100020),
@@ -62,6 +62,9 @@ export const dicomwebSchema = z
   .strictObject({
     url,
     query,
+    timeZone: timeZoneName()
+      .optional()
+      .meta({ description: `IANA time zone in which ${TODAY} is the current date, e.g. Europe/Berlin (the PACS's); default: the agent's` }),
     limit: z.number().int().min(1).max(100).default(1).meta({ description: 'How many studies QIDO-RS may return (limit=…); 1 keeps the search cheap' }),
     studyInstanceUid: z
       .string()
