@@ -17,3 +17,4 @@ export * from './auth-throttle.js';
 export * from './limits.js';
 export * from './self-signed.js';
 export * from './time-zone.js';
+export * from './duration.js';
