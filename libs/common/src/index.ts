@@ -18,3 +18,4 @@ export * from './limits.js';
 export * from './self-signed.js';
 export * from './time-zone.js';
 export * from './duration.js';
+export * from './weekly-spans.js';
