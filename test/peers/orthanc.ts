@@ -16,6 +16,11 @@ export interface OrthancOptions {
   modalities?: Record<string, OrthancModality>;
   username?: string;
   password?: string;
+  /**
+   * Keep storage and index in this folder instead of the temp dir (stop() leaves it), so that an
+   * Orthanc started again on it finds the same data and change log: a restart.
+   */
+  storageDir?: string;
   /** Load Debian's DICOMweb plugin (orthanc-dicomweb) with QIDO/WADO/STOW-RS under `/dicom-web/`. */
   dicomWeb?: boolean;
 }
@@ -54,8 +59,8 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   for (const [id, m] of Object.entries(options.modalities ?? {})) modalities[id] = [m.aet, m.host, m.port];
   const config = {
     Name: 'rounds-test',
-    StorageDirectory: join(dir, 'db'),
-    IndexDirectory: join(dir, 'db'),
+    StorageDirectory: options.storageDir ?? join(dir, 'db'),
+    IndexDirectory: options.storageDir ?? join(dir, 'db'),
     Plugins: options.dicomWeb ? [DICOMWEB_PLUGIN] : [],
     ...(options.dicomWeb ? { DicomWeb: { Enable: true, Root: '/dicom-web/' } } : {}),
     HttpPort: httpPort,
