@@ -242,6 +242,16 @@ describe('dicomweb against servers that are not DICOMweb', () => {
     assert.match(report.outcome.summary, /was redirected to "\/sso\/login\?next=%2Fdicom-web" \(HTTP 302\): a login page or a proxy in between\?/);
   });
 
+  it('run() says to write https:// when the server redirects the same path to https', async (t) => {
+    const url = await serve(t, (req, res) => {
+      res.writeHead(301, { location: `https://${req.headers.host}${req.url}` });
+      res.end();
+    });
+    const report = await runCheck(dicomwebPlugin, { url: `${url}/dicom-web` });
+    assert.equal(report.outcome.reason, 'unexpected_response');
+    assert.equal(report.outcome.summary, 'the server redirects the QIDO-RS study search (GET /dicom-web/studies) to https (HTTP 301): write url with https://');
+  });
+
   it('run() reports JSON that is not a list of datasets', async (t) => {
     const url = await serve(t, (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

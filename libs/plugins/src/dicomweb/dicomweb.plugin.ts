@@ -83,6 +83,10 @@ function statusFailure(step: Step, hop: Hop, url: URL, config: DicomwebConfig, c
   const at = `${STEP_TEXT[step]} (GET ${url.pathname})`;
   const details = errorDetails(hop);
   if (status >= 300 && status < 400) {
+    const target = hop.location !== undefined && URL.canParse(hop.location, url) ? new URL(hop.location, url) : undefined;
+    if (target?.protocol === 'https:' && url.protocol === 'http:' && target.hostname === url.hostname && target.pathname === url.pathname) {
+      return { status: 'CRITICAL', reason: 'unexpected_response', text: `the server redirects ${at} to https (HTTP ${status}): write url with https://` };
+    }
     const where = hop.location === undefined ? '' : ` to ${preview(hop.location)}`;
     return {
       status: 'CRITICAL',
