@@ -179,7 +179,7 @@ async function check(config: OrthancConfig, ctx: CheckContext) {
 
 export const orthancPlugin = definePlugin({
   name: 'orthanc',
-  version: '1.0.0',
+  version: '1.1.0',
   description:
     'Checks an Orthanc PACS through its REST API: version, counts, storage, jobs, a C-ECHO from Orthanc to each of its modalities, and the time since the last instance arrived.',
   configSchema: orthancSchema,
