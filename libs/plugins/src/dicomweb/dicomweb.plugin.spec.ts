@@ -129,6 +129,13 @@ describe('dicomweb against Orthanc with its DICOMweb plugin', () => {
     assert.match(report.outcome.summary, /^no study matches/);
   });
 
+  it('run() returns WARNING/threshold when search and retrieval together are outside latencyWarning', async () => {
+    const report = await runCheck(dicomwebPlugin, { url: root, basicAuth, query: { PatientID: 'QA-PHANTOM' }, latencyWarning: 0 });
+    assert.equal(report.outcome.status, 'WARNING');
+    assert.equal(report.outcome.reason, 'threshold');
+    assert.match(report.outcome.summary, /^latency \d+ ms is above the warning limit 0 s — DICOMweb at /);
+  });
+
   it('run() returns CRITICAL/auth saying to check basicAuth when Orthanc refuses the password', async () => {
     const report = await runCheck(dicomwebPlugin, { url: root, basicAuth: { ...basicAuth, password: 'wrong' } });
     assert.equal(report.outcome.status, 'CRITICAL');
@@ -260,6 +267,17 @@ describe('dicomweb against servers that are not DICOMweb', () => {
     const report = await runCheck(dicomwebPlugin, { url });
     assert.equal(report.outcome.reason, 'unexpected_response');
     assert.match(report.outcome.summary, /answered JSON that is not a list of DICOM datasets \(starts "\{\\"status\\":\\"UP\\"\}"\)$/);
+  });
+
+  it('run() refuses metadata that belongs to another study than the one asked for', async (t) => {
+    const study = (uid: string) => `[{"0020000D":{"vr":"UI","Value":["${uid}"]}}]`;
+    const url = await serve(t, (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/dicom+json' });
+      res.end(req.url?.includes('/metadata') ? study('9.9.9') : study('1.2.3'));
+    });
+    const report = await runCheck(dicomwebPlugin, { url });
+    assert.equal(report.outcome.reason, 'unexpected_response');
+    assert.match(report.outcome.summary, /: QIDO-RS found 1 study in \d+ ms, but the WADO-RS metadata of study 1\.2\.3 holds an instance of study 9\.9\.9$/);
   });
 
   it('run() takes 204 No Content as no match, as the standard allows', async (t) => {
