@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, makeTempDir, requireBinary, startDaemon, type Daemon } from './process.js';
 
@@ -16,7 +16,17 @@ export interface OrthancOptions {
   modalities?: Record<string, OrthancModality>;
   username?: string;
   password?: string;
+  /**
+   * Keep storage and index in this folder instead of the temp dir (stop() leaves it), so that an
+   * Orthanc started again on it finds the same data and change log: a restart.
+   */
+  storageDir?: string;
+  /** Load Debian's DICOMweb plugin (orthanc-dicomweb) with QIDO/WADO/STOW-RS under `/dicom-web/`. */
+  dicomWeb?: boolean;
 }
+
+/** Where Debian's orthanc-dicomweb puts the plugin Orthanc loads. */
+export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
 export interface Orthanc extends Daemon {
   aet: string;
@@ -29,9 +39,14 @@ export interface Orthanc extends Daemon {
   rest(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
 }
 
-/** Orthanc with its own storage, index and config in a temp dir; no plugins loaded. */
+/** Orthanc with its own storage, index and config in a temp dir; no plugins loaded unless asked for. */
 export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthanc> {
   const command = requireBinary('Orthanc', 'orthanc');
+  if (options.dicomWeb && !existsSync(DICOMWEB_PLUGIN)) {
+    throw new Error(
+      `Orthanc's DICOMweb plugin is not installed (${DICOMWEB_PLUGIN}): run \`apt-get install orthanc-dicomweb\` (the test script installs it in CI)`,
+    );
+  }
   const dir = makeTempDir('orthanc');
   mkdirSync(join(dir, 'db'));
   const dicomPort = await freePort();
@@ -44,9 +59,10 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   for (const [id, m] of Object.entries(options.modalities ?? {})) modalities[id] = [m.aet, m.host, m.port];
   const config = {
     Name: 'rounds-test',
-    StorageDirectory: join(dir, 'db'),
-    IndexDirectory: join(dir, 'db'),
-    Plugins: [],
+    StorageDirectory: options.storageDir ?? join(dir, 'db'),
+    IndexDirectory: options.storageDir ?? join(dir, 'db'),
+    Plugins: options.dicomWeb ? [DICOMWEB_PLUGIN] : [],
+    ...(options.dicomWeb ? { DicomWeb: { Enable: true, Root: '/dicom-web/' } } : {}),
     HttpPort: httpPort,
     DicomPort: dicomPort,
     DicomAet: aet,

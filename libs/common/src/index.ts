@@ -17,3 +17,5 @@ export * from './auth-throttle.js';
 export * from './limits.js';
 export * from './self-signed.js';
 export * from './time-zone.js';
+export * from './duration.js';
+export * from './weekly-spans.js';

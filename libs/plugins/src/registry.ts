@@ -7,6 +7,7 @@ import { dicomEchoPlugin } from './dicom-echo/dicom-echo.plugin.js';
 import { dicomWorklistPlugin } from './dicom-worklist/dicom-worklist.plugin.js';
 import { orthancPlugin } from './orthanc/orthanc.plugin.js';
 import { hl7MllpPlugin } from './hl7-mllp/hl7-mllp.plugin.js';
+import { dicomwebPlugin } from './dicomweb/dicomweb.plugin.js';
 import { smbSharePlugin } from './smb-share/smb-share.plugin.js';
 import { hostMetricsPlugin } from './host-metrics/host-metrics.plugin.js';
 import { createNagiosPlugin, type NagiosCommands } from './nagios/nagios.plugin.js';
@@ -32,6 +33,7 @@ export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
     dicomWorklistPlugin,
     hl7MllpPlugin,
     orthancPlugin,
+    dicomwebPlugin,
     smbSharePlugin,
     hostMetricsPlugin,
     createNagiosPlugin(options.nagiosCommands),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { timeOfDay, timeZoneName, validateWith, type Validation } from '#rounds/plugins';
 import { instantField, nameField } from './fields.js';
 import { matcherField, matchesAll, type Labels, type Matcher } from './matchers.js';
-import { addDays, localDateTime, weekdayOf, WEEKDAYS, zonedToUtc, type LocalDateTime, type Weekday } from '#rounds/common';
+import { weeklySpans, WEEKDAYS, type Interval, type Weekday } from '#rounds/common';
 
 export { WEEKDAYS, type Weekday };
 
@@ -39,55 +39,16 @@ export interface RecurringWindow extends WindowBase {
 
 export type MaintenanceWindow = OneOffWindow | RecurringWindow;
 
-/** [start, end) in epoch milliseconds. */
-export interface Interval {
-  start: number;
-  end: number;
-}
+export type { Interval };
 
 const DAY = 86_400_000;
-
-function clock(text: string): { hour: number; minute: number } {
-  const [h, m] = text.split(':').map(Number) as [number, number];
-  return { hour: h, minute: m };
-}
-
-/** The instants at which a recurring window opened on local date `date` opens and closes. */
-function occurrenceOn(window: RecurringWindow, date: LocalDateTime): Interval {
-  const start = clock(window.start);
-  const end = clock(window.end);
-  const wraps = end.hour * 60 + end.minute <= start.hour * 60 + start.minute;
-  const endDate = wraps ? addDays(date, 1) : date;
-  return {
-    // A start in a repeated hour opens at its first pass and an end there closes at its
-    // second, so the window is one interval that covers both passes.
-    start: zonedToUtc({ ...date, ...start, second: 0 }, window.timeZone, 'earlier'),
-    end: zonedToUtc({ ...endDate, ...end, second: 0 }, window.timeZone, 'later'),
-  };
-}
-
-function opensOn(window: RecurringWindow, date: LocalDateTime): boolean {
-  return window.kind === 'daily' || window.days.includes(WEEKDAYS[weekdayOf(date)]!);
-}
 
 /** The window's occurrences that overlap [fromMs, toMs), in order, as exact UTC instants. */
 export function occurrences(window: MaintenanceWindow, fromMs: number, toMs: number): Interval[] {
   if (window.kind === 'once') {
     return window.startsAt < toMs && fromMs < window.endsAt ? [{ start: window.startsAt, end: window.endsAt }] : [];
   }
-  const out: Interval[] = [];
-  // Start a day early: yesterday's occurrence may still be open (a window across midnight).
-  let date: LocalDateTime = addDays(localDateTime(fromMs, window.timeZone), -1);
-  const last = localDateTime(toMs, window.timeZone);
-  const lastDay = Date.UTC(last.year, last.month - 1, last.day);
-  while (Date.UTC(date.year, date.month - 1, date.day) <= lastDay) {
-    if (opensOn(window, date)) {
-      const o = occurrenceOn(window, date);
-      if (o.start < toMs && fromMs < o.end && o.start < o.end) out.push(o);
-    }
-    date = addDays(date, 1);
-  }
-  return out;
+  return weeklySpans({ timeZone: window.timeZone, start: window.start, end: window.end, days: window.kind === 'daily' ? WEEKDAYS : window.days }, fromMs, toMs);
 }
 
 /**
