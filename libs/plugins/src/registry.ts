@@ -5,6 +5,7 @@ import { httpPlugin } from './http/http.plugin.js';
 import { tcpPlugin } from './tcp/tcp.plugin.js';
 import { dicomEchoPlugin } from './dicom-echo/dicom-echo.plugin.js';
 import { dicomWorklistPlugin } from './dicom-worklist/dicom-worklist.plugin.js';
+import { dicomStorePlugin } from './dicom-store/dicom-store.plugin.js';
 import { orthancPlugin } from './orthanc/orthanc.plugin.js';
 import { hl7MllpPlugin } from './hl7-mllp/hl7-mllp.plugin.js';
 import { smbSharePlugin } from './smb-share/smb-share.plugin.js';
@@ -30,6 +31,7 @@ export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
     tcpPlugin,
     dicomEchoPlugin,
     dicomWorklistPlugin,
+    dicomStorePlugin,
     hl7MllpPlugin,
     orthancPlugin,
     smbSharePlugin,
