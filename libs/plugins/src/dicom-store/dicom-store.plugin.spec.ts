@@ -13,6 +13,8 @@ import { makeTempDir } from '../../../../test/peers/process.js';
 import { toJsonSchema } from '../schema.js';
 import { dicomStorePlugin } from './dicom-store.plugin.js';
 import { storeVerdict } from './store-status.js';
+import type { AssociateReject } from '../shared/dicom-codes.js';
+import { describeFailure } from '../shared/dicom-session.js';
 import { testUids } from './test-instance.js';
 import { UID_ROOT_MAX } from './dicom-store.schema.js';
 
@@ -475,6 +477,30 @@ describe('C-STORE status words', () => {
   }
 });
 
+describe('association rejections in words, with what to do', () => {
+  const where = { callingAet: 'ROUNDS', calledAet: 'MAIN_PACS' };
+  const cases: Array<[AssociateReject, string]> = [
+    [
+      { result: 1, source: 1, reason: 3 },
+      "association rejected permanently by the service user: calling AE title not recognized — the node does not know our AE title ROUNDS: add it to the node's known AE titles (or set callingAet to one it knows)",
+    ],
+    [
+      { result: 1, source: 1, reason: 7 },
+      "association rejected permanently by the service user: called AE title not recognized — the node is not called MAIN_PACS: check calledAet against the node's AE title",
+    ],
+    [{ result: 1, source: 1, reason: 1 }, 'association rejected permanently by the service user: no reason given'],
+    [
+      { result: 2, source: 3, reason: 1 },
+      'association rejected transiently by the service provider (presentation layer): temporary congestion — the node is busy: it will take associations again once others end, or its limit can be raised',
+    ],
+  ];
+  for (const [reject, text] of cases) {
+    it(`says ${reject.result}/${reject.source}/${reject.reason} as "${text.slice(0, 60)}…"`, () => {
+      assert.deepEqual(describeFailure({ kind: 'rejected', reject }, where), { reason: 'association_rejected', text });
+    });
+  }
+});
+
 describe('dicom-store test image UIDs', () => {
   it('are UUID-derived under 2.25 without a root, and different each run', () => {
     const a = testUids(undefined, Date.now());
@@ -528,6 +554,11 @@ describe('dicom-store config', () => {
       'a cleanup URL that is not http',
       { cleanup: { url: 'ftp://orthanc' } },
       'cleanup.url: must be an http:// or https:// URL such as http://orthanc.example.org:8042',
+    ],
+    [
+      'a cleanup URL with credentials in it',
+      { cleanup: { url: 'http://rounds:secret@orthanc:8042' } },
+      'cleanup.url: must not contain a user name or password: use username and password, whose password is kept secret',
     ],
     [
       'a cleanup username without its password',

@@ -79,7 +79,12 @@ function judgeFind(result: SessionResult, studyUid: string, aets: SessionAets): 
     const why = find.errorComment ? `: ${find.errorComment}` : '';
     return { reason: 'unexpected_response', text: `the C-FIND failed with status ${describeStatus(find.status)}${why}` };
   }
-  if (find.identifiers.some((identifier) => identifier['StudyInstanceUID'] === studyUid)) return { foundAt: find.at };
+  // UIDs may come padded to an even length with NUL or a space (PS3.5 9.1).
+  const uidOf = (identifier: Record<string, unknown>) => {
+    const uid = identifier['StudyInstanceUID'];
+    return typeof uid === 'string' ? uid.replace(/[\0 ]+$/, '') : undefined;
+  };
+  if (find.identifiers.some((identifier) => uidOf(identifier) === studyUid)) return { foundAt: find.at };
   if (find.matches > 0) {
     // A node that ignores the key answers with whatever it has: the check would pass on any study.
     return {

@@ -46,6 +46,10 @@ export const dicomStoreCleanupSchema = z
     caFile: z.string().min(1).optional().meta({ description: 'PEM CA file for an https URL signed by a private CA' }),
     verifyTls: z.boolean().default(true).meta({ description: 'verify the https certificate; false only for a lab' }),
   })
+  .refine((c) => !/^https?:\/\/[^/]*@/i.test(c.url), {
+    message: 'must not contain a user name or password: use username and password, whose password is kept secret',
+    path: ['url'],
+  })
   .refine((c) => (c.username === undefined) === (c.password === undefined), {
     message: 'username and password go together: give both or neither',
     path: ['password'],
