@@ -7,6 +7,8 @@ export interface OrthancModality {
   aet: string;
   host: string;
   port: number;
+  /** false: Orthanc turns down this modality's C-STORE (its storage presentation contexts). */
+  allowStore?: boolean;
 }
 
 export interface OrthancOptions {
@@ -23,6 +25,13 @@ export interface OrthancOptions {
   storageDir?: string;
   /** Load Debian's DICOMweb plugin (orthanc-dicomweb) with QIDO/WADO/STOW-RS under `/dicom-web/`. */
   dicomWeb?: boolean;
+  /**
+   * Only the modalities in `modalities` may associate (Orthanc's DicomAlwaysAllow* all false):
+   * any other calling AE title is rejected as not recognized.
+   */
+  knownModalitiesOnly?: boolean;
+  /** PEM key and certificate: DICOM over TLS (DicomTlsEnabled), no client certificate required. */
+  dicomTls?: { keyPem: string; certPem: string };
 }
 
 /** Where Debian's orthanc-dicomweb puts the plugin Orthanc loads. */
@@ -55,8 +64,24 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   const aet = options.aet ?? 'ORTHANC';
   const username = options.username ?? 'rounds';
   const password = options.password ?? 'rounds-test-password';
-  const modalities: Record<string, [string, string, number]> = {};
-  for (const [id, m] of Object.entries(options.modalities ?? {})) modalities[id] = [m.aet, m.host, m.port];
+  const modalities: Record<string, [string, string, number] | { AET: string; Host: string; Port: number; AllowStore: boolean }> = {};
+  for (const [id, m] of Object.entries(options.modalities ?? {})) {
+    modalities[id] = m.allowStore === undefined ? [m.aet, m.host, m.port] : { AET: m.aet, Host: m.host, Port: m.port, AllowStore: m.allowStore };
+  }
+  const allow = !options.knownModalitiesOnly;
+  let dicomTls: Record<string, unknown> = {};
+  if (options.dicomTls) {
+    writeFileSync(join(dir, 'dicom-key.pem'), options.dicomTls.keyPem, { mode: 0o600 });
+    writeFileSync(join(dir, 'dicom-cert.pem'), options.dicomTls.certPem);
+    dicomTls = {
+      DicomTlsEnabled: true,
+      DicomTlsPrivateKey: join(dir, 'dicom-key.pem'),
+      DicomTlsCertificate: join(dir, 'dicom-cert.pem'),
+      // Orthanc wants a trust list even when it asks no client certificate.
+      DicomTlsTrustedCertificates: join(dir, 'dicom-cert.pem'),
+      DicomTlsRemoteCertificateRequired: false,
+    };
+  }
   const config = {
     Name: 'rounds-test',
     StorageDirectory: options.storageDir ?? join(dir, 'db'),
@@ -67,8 +92,10 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     DicomPort: dicomPort,
     DicomAet: aet,
     DicomCheckCalledAet: options.checkCalledAet ?? true,
-    DicomAlwaysAllowEcho: true,
-    DicomAlwaysAllowFind: true,
+    DicomAlwaysAllowEcho: allow,
+    DicomAlwaysAllowFind: allow,
+    ...(allow ? {} : { DicomAlwaysAllowStore: false, DicomAlwaysAllowMove: false, DicomAlwaysAllowGet: false, DicomAlwaysAllowFindWorklist: false }),
+    ...dicomTls,
     DicomModalities: modalities,
     DicomScuTimeout: 3,
     RemoteAccessAllowed: false,

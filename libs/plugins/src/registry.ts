@@ -5,6 +5,7 @@ import { httpPlugin } from './http/http.plugin.js';
 import { tcpPlugin } from './tcp/tcp.plugin.js';
 import { dicomEchoPlugin } from './dicom-echo/dicom-echo.plugin.js';
 import { dicomWorklistPlugin } from './dicom-worklist/dicom-worklist.plugin.js';
+import { dicomStorePlugin } from './dicom-store/dicom-store.plugin.js';
 import { orthancPlugin } from './orthanc/orthanc.plugin.js';
 import { hl7MllpPlugin } from './hl7-mllp/hl7-mllp.plugin.js';
 import { dicomwebPlugin } from './dicomweb/dicomweb.plugin.js';
@@ -31,6 +32,7 @@ export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
     tcpPlugin,
     dicomEchoPlugin,
     dicomWorklistPlugin,
+    dicomStorePlugin,
     hl7MllpPlugin,
     orthancPlugin,
     dicomwebPlugin,

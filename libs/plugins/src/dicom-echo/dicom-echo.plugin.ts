@@ -1,8 +1,9 @@
-import { evaluateThresholds } from '#rounds/common';
+import { evaluateThresholds, worstStatus } from '#rounds/common';
 import { definePlugin, outcome, type Metric } from '../plugin.js';
 import { hostPort } from '../shared/net-common.js';
 import { describeStatus, STATUS_CANCEL, STATUS_SUCCESS } from '../shared/dicom-codes.js';
 import { failureOutcome, lostOnlyRelease, runDicomSession, sessionTarget, type SessionOptions, type SessionResult } from '../shared/dicom-session.js';
+import { certificateCheck, TLS_CERT_EXPIRY_METRIC } from '../shared/dicom-certificate.js';
 import { dicomEchoSchema } from './dicom-echo.schema.js';
 
 const seconds = (ms: number) => Math.round(ms) / 1000;
@@ -39,6 +40,7 @@ export const dicomEchoPlugin = definePlugin({
     { name: 'echo_seconds', unit: 'seconds', help: 'C-ECHO round trip.' },
     { name: 'find_seconds', unit: 'seconds', help: 'C-FIND from request to final response (with a find probe).' },
     { name: 'find_matches', unit: '', help: 'Studies the C-FIND probe returned (at most its limit).' },
+    TLS_CERT_EXPIRY_METRIC,
   ],
   async run(config, ctx) {
     const target = `${config.calledAet}@${hostPort(config.host, config.port)}`;
@@ -52,13 +54,14 @@ export const dicomEchoPlugin = definePlugin({
       session.find = { limit: config.find.limit, query: { model: 'study', studyDate: studyDateKey(config.find.studyDate, ctx.now()) } };
     }
     const result = await runDicomSession(session, { signal: ctx.signal, now: () => ctx.now() });
-    const metrics = timingMetrics(result);
+    const certificate = certificateCheck(result.peerCertificate, config.tls, ctx.now());
+    const metrics = [...timingMetrics(result), ...certificate.metrics];
     const echo = result.echo;
     const find = result.find;
 
     // Every answer is in by the release phase: a node that is slow to release is not worth a page.
     const lostRelease = lostOnlyRelease(result);
-    if (result.failure && !lostRelease) return failureOutcome(result.failure, target, metrics);
+    if (result.failure && !lostRelease) return failureOutcome(result.failure, target, metrics, config);
     if (lostRelease) ctx.log.debug(`${target}: association release not confirmed; the answers were already in`);
     if (!echo) return outcome('CRITICAL', 'protocol_error', `${target}: association ended before the C-ECHO response`, metrics);
     if ('notAccepted' in echo) {
@@ -86,11 +89,18 @@ export const dicomEchoPlugin = definePlugin({
       summary += `; C-FIND for StudyDate ${config.find.studyDate} returned ${find.matches} ${find.matches === 1 ? 'study' : 'studies'}${more} in ${fmt(find.ms ?? 0)}`;
     }
 
-    const verdict = evaluateThresholds(seconds(echo.ms), config.warning, config.critical);
-    if (verdict !== 'OK') {
-      const range = verdict === 'CRITICAL' ? config.critical : config.warning;
-      return outcome(verdict, 'threshold', `${summary} — round trip outside ${verdict.toLowerCase()} range ${range?.text}`, metrics);
+    // An expired certificate is a failure, not a threshold: every modality that checks it is refused.
+    if (certificate.verdict?.reason === 'tls') return outcome('CRITICAL', 'tls', `${summary}, but ${certificate.verdict.text}`, metrics);
+    const latency = evaluateThresholds(seconds(echo.ms), config.warning, config.critical);
+    const breaches: string[] = [];
+    if (latency !== 'OK') {
+      const range = latency === 'CRITICAL' ? config.critical : config.warning;
+      breaches.push(`round trip outside ${latency.toLowerCase()} range ${range?.text}`);
     }
-    return outcome('OK', 'ok', summary, metrics);
+    if (certificate.verdict) breaches.push(certificate.verdict.text);
+    if (breaches.length > 0) {
+      return outcome(worstStatus(latency, certificate.verdict?.status ?? 'OK'), 'threshold', `${summary} — ${breaches.join('; ')}`, metrics);
+    }
+    return outcome('OK', 'ok', `${summary}${certificate.note}`, metrics);
   },
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { thresholdRange } from '../schema.js';
-import { DICOM_DATE_KEY, DICOM_DATE_KEY_MESSAGE, dicomConnectionFields } from '../shared/dicom-fields.js';
+import { DICOM_DATE_KEY, DICOM_DATE_KEY_MESSAGE, dicomConnectionFields, dicomTlsExpirySchema } from '../shared/dicom-fields.js';
 
 export const dicomFindSchema = z
   .strictObject({
@@ -13,6 +13,7 @@ export const dicomFindSchema = z
 
 export const dicomEchoSchema = z.strictObject({
   ...dicomConnectionFields(),
+  tls: dicomTlsExpirySchema.optional(),
   warning: thresholdRange('WARNING when the C-ECHO round trip in seconds is outside').optional(),
   critical: thresholdRange('CRITICAL when the C-ECHO round trip in seconds is outside').optional(),
   find: dicomFindSchema.optional(),

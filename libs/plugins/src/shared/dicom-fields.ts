@@ -2,6 +2,7 @@
 // timeouts and DICOM TLS — with the same names, defaults and messages in each plugin.
 import { z } from 'zod';
 import { certKeyPairIssue, tlsFileFields } from './tls-files.js';
+import { certDayFields } from './net-common.js';
 import { hostname, port } from '../schema.js';
 
 // PS3.5 6.2: AE is up to 16 characters of the default repertoire, no backslash, no
@@ -35,11 +36,15 @@ function seconds(description: string, fallback: number) {
   return z.number().positive().max(600).default(fallback).meta({ description });
 }
 
-export const dicomTlsSchema = z
-  .strictObject({
+function tlsFields() {
+  return {
     ...tlsFileFields(),
     verify: z.boolean().default(true).meta({ description: 'verify the peer certificate and that it names host; false only for a lab' }),
-  })
+  };
+}
+
+export const dicomTlsSchema = z
+  .strictObject(tlsFields())
   .superRefine((t, ctx) => {
     const pair = certKeyPairIssue(t);
     if (pair) ctx.addIssue({ code: 'custom', ...pair });
@@ -47,6 +52,28 @@ export const dicomTlsSchema = z
   .meta({ description: 'DICOM TLS (PS3.15 B.1); plain TCP when absent' });
 
 export type DicomTlsConfig = z.output<typeof dicomTlsSchema>;
+
+/**
+ * DICOM TLS for the checks that also judge the node certificate's expiry (dicom-echo,
+ * dicom-store): the day thresholds of the http and tcp plugins, with their defaults and rule.
+ */
+export const dicomTlsExpirySchema = z
+  .strictObject({ ...tlsFields(), ...certDayFields() })
+  .superRefine((t, ctx) => {
+    const pair = certKeyPairIssue(t);
+    if (pair) ctx.addIssue({ code: 'custom', ...pair });
+    // Only between valid values: a negative one has its own message.
+    if (t.certWarningDays >= 0 && t.certCriticalDays > t.certWarningDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['certCriticalDays'],
+        message: `must not be more than certWarningDays (${t.certWarningDays}): critical comes closer to expiry than warning`,
+      });
+    }
+  })
+  .meta({ description: 'DICOM TLS (PS3.15 B.1); plain TCP when absent' });
+
+export type DicomTlsExpiryConfig = z.output<typeof dicomTlsExpirySchema>;
 
 /** host, port, AE titles, phase timeouts and TLS, for a plugin's strictObject. */
 export function dicomConnectionFields() {

@@ -1,9 +1,10 @@
-// One DICOM association as the DICOM plugins need it (dicom-echo, dicom-worklist): connect,
-// associate, C-ECHO and/or one C-FIND, release — timed per phase, bounded by the check's signal.
+// One DICOM association as the DICOM plugins need it (dicom-echo, dicom-worklist, dicom-store):
+// connect, associate, C-ECHO, C-STORE and/or one C-FIND, release — timed per phase, bounded by
+// the check's signal.
 import type { Socket } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
 import type dimse from 'dcmjs-dimse';
-import { outcome, type CheckContext, type CheckOutcome, type Metric } from '../plugin.js';
+import { outcome, type CheckContext, type CheckOutcome, type Metric, type Reason } from '../plugin.js';
 import { describeAbort, describeReject, STATUS_PENDING, type AssociateReject } from './dicom-codes.js';
 import type { DicomConnectionConfig } from './dicom-fields.js';
 import { readTlsFiles } from './tls-files.js';
@@ -36,12 +37,17 @@ type Response = InstanceType<typeof dimse.responses.Response>;
 type CFindResponse = InstanceType<typeof dimse.responses.CFindResponse>;
 
 /** Where the session was when it ended; timeouts and errors are reported against it. */
-export type Phase = 'connect' | 'tls' | 'associate' | 'echo' | 'find' | 'release';
+export type Phase = 'connect' | 'tls' | 'associate' | 'echo' | 'store' | 'find' | 'release';
+
+/** The requests a session can send, in the order it sends them. */
+type StepPhase = 'echo' | 'store' | 'find';
+
+const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 
 export type SessionFailure =
   | { kind: 'dns' | 'refused' | 'unreachable' | 'tls' | 'timeout' | 'protocol_error'; phase: Phase; message: string }
   | { kind: 'rejected'; reject: AssociateReject }
-  | { kind: 'aborted'; abort: { source: number; reason: number } };
+  | { kind: 'aborted'; abort: { source: number; reason: number }; phase: Phase };
 
 export interface SessionOptions {
   host: string;
@@ -52,25 +58,60 @@ export interface SessionOptions {
   associationTimeoutMs: number;
   responseTimeoutMs: number;
   tls?: ConnectionOptions;
-  /** Send a C-ECHO first (default); a worklist check goes straight to its query. */
+  /** Send a C-ECHO first (default); a worklist or store check goes straight to its request. */
   echo?: boolean;
-  /** One C-FIND after the C-ECHO; C-CANCEL once `limit` matches are in. */
+  /**
+   * C-STORE one instance (after the C-ECHO), given as dcmjs naturalized elements (`_vrMap` for
+   * VRs the dictionary cannot tell); sent as implicit VR little endian, or transcoded to what
+   * the node accepts.
+   */
+  store?: { elements: Record<string, unknown> };
+  /** One C-FIND, last; C-CANCEL once `limit` matches are in. */
   find?: { limit: number; query: FindQuery };
 }
 
 /**
  * What a C-FIND asks. Dates are DICOM dates or ranges, '' for any; an absent AE title or
- * modality matches any. The worklist query asks for the scheduled step's own keys only —
- * no patient names or IDs: a check has no business pulling patient data onto the agent.
+ * modality matches any; a study query may name one study by its StudyInstanceUID. The worklist
+ * query asks for the scheduled step's own keys only — no patient names or IDs: a check has no
+ * business pulling patient data onto the agent.
  */
 export type FindQuery =
-  { model: 'study'; studyDate: string } | { model: 'worklist'; scheduledDate: string; scheduledStationAet?: string | undefined; modality?: string | undefined };
+  | { model: 'study'; studyDate: string; studyInstanceUid?: string }
+  | { model: 'worklist'; scheduledDate: string; scheduledStationAet?: string | undefined; modality?: string | undefined };
+
+/** The final response to one request: `ms` after it was sent, `at` by the session's clock. */
+export interface DimseAnswer {
+  ms: number;
+  at: number;
+  status: number;
+  errorComment?: string;
+}
+
+/** A request the node answered, or why it would not take its SOP class. */
+export type StepResult = DimseAnswer | { notAccepted: string };
+
+export interface FindResult {
+  ms?: number;
+  /** When the final response came, by the session's clock. */
+  at?: number;
+  matches: number;
+  /** The identifiers of the counted matches, as dcmjs naturalized elements. */
+  identifiers: Record<string, unknown>[];
+  status?: number;
+  errorComment?: string;
+  notAccepted?: string;
+  cancelled: boolean;
+}
 
 export interface SessionResult {
   connectMs?: number;
   associationMs?: number;
-  echo?: { ms: number; status: number; errorComment?: string } | { notAccepted: string };
-  find?: { ms?: number; matches: number; status?: number; errorComment?: string; notAccepted?: string; cancelled: boolean };
+  /** The node's certificate, over DICOM TLS once the handshake is done. */
+  peerCertificate?: PeerCertificate;
+  echo?: StepResult;
+  store?: StepResult;
+  find?: FindResult;
   /** Set when the session could not finish; results gathered before it are kept. */
   failure?: SessionFailure;
 }
@@ -96,8 +137,8 @@ const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME']);
 const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 
 /**
- * One association: C-ECHO, then (optionally) a study-level C-FIND, then release.
- * Never rejects: a node that is down or says no is a {@link SessionFailure}.
+ * One association: C-ECHO (unless turned off), then optionally a C-STORE and a C-FIND, in that
+ * order, then release. Never rejects: a node that is down or says no is a {@link SessionFailure}.
  * Every path ends with the socket destroyed, so an aborted check leaves nothing open.
  */
 export async function runDicomSession(options: SessionOptions, clock: SessionClock): Promise<SessionResult> {
@@ -108,26 +149,35 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
     return { failure: { kind: 'protocol_error', phase: 'connect', message: `cannot load the DICOM library: ${(e as Error).message}` } };
   }
   const { Client, Dataset } = dimse;
-  const { CEchoRequest, CFindRequest } = dimse.requests;
+  const { CEchoRequest, CFindRequest, CStoreRequest } = dimse.requests;
   const result: SessionResult = {};
   const started = clock.now();
   let phase: Phase = 'connect';
   let connectedAt = 0;
-  let acceptedAt = 0;
+  let stepStartedAt = 0;
   let socketError: (Error & { code?: string }) | undefined;
   let socket: Socket | undefined;
   const client = new Client();
 
+  const steps: { phase: StepPhase; request: Request; accepted: boolean }[] = [];
   const echo = options.echo === false ? undefined : new CEchoRequest();
-  if (echo) client.addRequest(echo);
+  if (echo) steps.push({ phase: 'echo', request: echo, accepted: true });
+  let store: InstanceType<typeof CStoreRequest> | undefined;
+  if (options.store) {
+    try {
+      store = new CStoreRequest(new Dataset(options.store.elements, IMPLICIT_VR_LITTLE_ENDIAN));
+    } catch (e) {
+      return { failure: { kind: 'protocol_error', phase: 'connect', message: `cannot encode the instance to store: ${(e as Error).message}` } };
+    }
+    steps.push({ phase: 'store', request: store, accepted: true });
+  }
   let find: InstanceType<typeof CFindRequest> | undefined;
-  let findStartedAt = 0;
   if (options.find) {
     const query = options.find.query;
     if (query.model === 'study') {
       find = CFindRequest.createStudyFindRequest({
         StudyDate: query.studyDate,
-        StudyInstanceUID: '',
+        StudyInstanceUID: query.studyInstanceUid ?? '',
         PatientID: '',
         AccessionNumber: '',
         ModalitiesInStudy: '',
@@ -151,9 +201,17 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
         }),
       );
     }
-    client.addRequest(find);
-    result.find = { matches: 0, cancelled: false };
+    steps.push({ phase: 'find', request: find, accepted: true });
+    result.find = { matches: 0, identifiers: [], cancelled: false };
   }
+  for (const step of steps) client.addRequest(step.request);
+
+  /** Moves on to the first accepted request after `done` (from the start when left out), or to release. */
+  const advance = (done?: Request) => {
+    const from = done ? steps.findIndex((s) => s.request === done) + 1 : 0;
+    phase = steps.slice(from).find((s) => s.accepted)?.phase ?? 'release';
+    stepStartedAt = clock.now();
+  };
 
   return new Promise<SessionResult>((resolve) => {
     let settled = false;
@@ -167,7 +225,7 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
     };
 
     const onAbort = () => {
-      if (phase === 'echo' || phase === 'find' || phase === 'release') {
+      if (phase === 'echo' || phase === 'store' || phase === 'find' || phase === 'release') {
         // Tell the node we are going, so it does not hold the association until its own timeout.
         try {
           client.abort();
@@ -193,23 +251,17 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
     });
 
     client.on('associationAccepted', (association: Association) => {
-      acceptedAt = clock.now();
-      result.associationMs = acceptedAt - connectedAt;
-      phase = echo ? 'echo' : 'find';
-      findStartedAt = acceptedAt;
+      result.associationMs = clock.now() - connectedAt;
       setIdleTimeout(options.responseTimeoutMs);
-      const echoContext = echo && rejectedContext(association, echo);
-      if (echoContext) {
-        result.echo = { notAccepted: echoContext };
-        phase = find ? 'find' : 'release';
+      for (const step of steps) {
+        const notAccepted = rejectedContext(association, step.request);
+        if (notAccepted === undefined) continue;
+        // The library skips a request whose SOP class the node turned down.
+        step.accepted = false;
+        if (step.phase === 'find') result.find!.notAccepted = notAccepted;
+        else result[step.phase] = { notAccepted };
       }
-      if (find && result.find) {
-        const findContext = rejectedContext(association, find);
-        if (findContext) {
-          result.find.notAccepted = findContext;
-          if (phase === 'find') phase = 'release';
-        }
-      }
+      advance();
     });
 
     client.on('associationRejected', (reject: AssociateReject) => finish({ kind: 'rejected', reject }));
@@ -229,9 +281,15 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
     });
 
     echo?.on('response', (response: Response) => {
-      result.echo = { ms: clock.now() - acceptedAt, status: response.getStatus(), ...comment(response) };
-      phase = find && !result.find?.notAccepted ? 'find' : 'release';
-      findStartedAt = clock.now();
+      const at = clock.now();
+      result.echo = { ms: at - stepStartedAt, at, status: response.getStatus(), ...comment(response) };
+      advance(echo);
+    });
+
+    store?.on('response', (response: Response) => {
+      const at = clock.now();
+      result.store = { ms: at - stepStartedAt, at, status: response.getStatus(), ...comment(response) };
+      advance(store);
     });
 
     if (find && options.find) {
@@ -243,7 +301,11 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
         if (STATUS_PENDING.includes(status)) {
           // Matches the node sent before our C-CANCEL reached it are not counted: the count stops at the limit.
           if (found.cancelled) return;
-          if (response.hasDataset()) found.matches++;
+          if (response.hasDataset()) {
+            found.matches++;
+            const identifier = response.getDataset();
+            if (identifier) found.identifiers.push(identifier.getElements());
+          }
           if (found.matches >= limit && !found.cancelled) {
             // Enough to prove the PACS answers; do not make it stream the whole day.
             found.cancelled = true;
@@ -256,9 +318,10 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
           return;
         }
         found.status = status;
-        found.ms = clock.now() - findStartedAt;
+        found.at = clock.now();
+        found.ms = found.at - stepStartedAt;
         Object.assign(found, comment(response));
-        phase = 'release';
+        advance(query);
       });
     }
 
@@ -281,8 +344,11 @@ export async function runDicomSession(options: SessionOptions, clock: SessionClo
     });
     socket?.once('secureConnect', () => {
       if (phase === 'tls') phase = 'associate';
+      // Read while the handshake is fresh; the outcome says how long the certificate has left.
+      const certificate = (socket as TLSSocket).getPeerCertificate();
+      if (certificate && typeof certificate.valid_to === 'string') result.peerCertificate = certificate;
     });
-    network?.on('abort', (abort) => finish({ kind: 'aborted', abort }));
+    network?.on('abort', (abort) => finish({ kind: 'aborted', abort, phase }));
     setIdleTimeout(options.connectTimeoutMs);
   });
 }
@@ -310,6 +376,8 @@ export function describePhase(phase: Phase): string {
       return 'association';
     case 'echo':
       return 'the C-ECHO';
+    case 'store':
+      return 'the C-STORE';
     case 'find':
       return 'the C-FIND';
     case 'release':
@@ -332,22 +400,28 @@ function classify(error: Error, socketError: (Error & { code?: string }) | undef
   return { kind: 'protocol_error', phase, message: `${describePhase(phase)} failed: ${detail.replace(/^.*?-> /, '')}` };
 }
 
-/** A phase timeout in ms, capped by what is left of the check's deadline so that a timeout names the slow phase. */
-export function phaseTimeoutMs(configuredSeconds: number, ctx: CheckContext): number {
-  return Math.max(1, Math.min(configuredSeconds * 1000, ctx.deadline - ctx.now()));
+/**
+ * A phase timeout in ms, capped by what is left of the check's deadline (or of an earlier
+ * `until`) so that a timeout names the slow phase.
+ */
+export function phaseTimeoutMs(configuredSeconds: number, ctx: CheckContext, until = ctx.deadline): number {
+  return Math.max(1, Math.min(configuredSeconds * 1000, until - ctx.now()));
 }
 
-/** The session options that come from the connection fields; throws a TlsFileError for an unreadable TLS file. */
-export async function sessionTarget(config: DicomConnectionConfig, ctx: CheckContext): Promise<SessionOptions> {
+/**
+ * The session options that come from the connection fields, phase timeouts capped at `until`
+ * (the deadline by default); throws a TlsFileError for an unreadable TLS file.
+ */
+export async function sessionTarget(config: DicomConnectionConfig, ctx: CheckContext, until = ctx.deadline): Promise<SessionOptions> {
   const tls = config.tls && { ...(await readTlsFiles(config.tls)), rejectUnauthorized: config.tls.verify };
   return {
     host: config.host,
     port: config.port,
     callingAet: config.callingAet,
     calledAet: config.calledAet,
-    connectTimeoutMs: phaseTimeoutMs(config.connectTimeoutSeconds, ctx),
-    associationTimeoutMs: phaseTimeoutMs(config.associationTimeoutSeconds, ctx),
-    responseTimeoutMs: phaseTimeoutMs(config.responseTimeoutSeconds, ctx),
+    connectTimeoutMs: phaseTimeoutMs(config.connectTimeoutSeconds, ctx, until),
+    associationTimeoutMs: phaseTimeoutMs(config.associationTimeoutSeconds, ctx, until),
+    responseTimeoutMs: phaseTimeoutMs(config.responseTimeoutSeconds, ctx, until),
     ...(tls ? { tls } : {}),
   };
 }
@@ -357,14 +431,48 @@ export function lostOnlyRelease(result: SessionResult): boolean {
   return result.failure !== undefined && 'phase' in result.failure && result.failure.phase === 'release';
 }
 
-/** The outcome of a session that could not finish, its reject or abort in words. */
-export function failureOutcome(failure: SessionFailure, target: string, metrics: Metric[]): CheckOutcome {
+/** Our and the node's AE titles, for what to do about a rejection. */
+export interface SessionAets {
+  callingAet: string;
+  calledAet: string;
+}
+
+/** What to do about the common association rejections, after the decoded reason. */
+function rejectHint(reject: AssociateReject, aets: SessionAets): string {
+  if (reject.source === 1 && reject.reason === 3) {
+    return ` — the node does not know our AE title ${aets.callingAet}: add it to the node's known AE titles (or set callingAet to one it knows)`;
+  }
+  if (reject.source === 1 && reject.reason === 7) return ` — the node is not called ${aets.calledAet}: check calledAet against the node's AE title`;
+  if (reject.source === 3) return ' — the node is busy: it will take associations again once others end, or its limit can be raised';
+  return '';
+}
+
+/**
+ * Why a session ended before its answers were in: the reason, and the words after "<target>: ".
+ * With the AE titles, a rejection or an abort during the C-STORE also says what to do.
+ */
+export function describeFailure(failure: SessionFailure, aets?: SessionAets): { reason: Reason; text: string } {
   switch (failure.kind) {
     case 'rejected':
-      return outcome('CRITICAL', 'association_rejected', `${target}: association ${describeReject(failure.reject)}`, metrics);
-    case 'aborted':
-      return outcome('CRITICAL', 'aborted', `${target}: association ${describeAbort(failure.abort)}`, metrics);
+      return { reason: 'association_rejected', text: `association ${describeReject(failure.reject)}${aets ? rejectHint(failure.reject, aets) : ''}` };
+    case 'aborted': {
+      // Orthanc, for one, aborts the C-STORE of an AE title it does not let store, and says nothing else.
+      const hint =
+        aets && failure.phase === 'store'
+          ? ` during the C-STORE — the node gave up on the image: it may not let ${aets.callingAet} store, or could not keep the image (its log says which)`
+          : '';
+      return { reason: 'aborted', text: `association ${describeAbort(failure.abort)}${hint}` };
+    }
     default:
-      return outcome('CRITICAL', failure.kind, `${target}: ${failure.message}`, metrics);
+      return { reason: failure.kind, text: failure.message };
   }
+}
+
+/**
+ * The outcome of a session that could not finish, its reject or abort in words; with the AE
+ * titles, a rejection says what to do about them.
+ */
+export function failureOutcome(failure: SessionFailure, target: string, metrics: Metric[], aets?: SessionAets): CheckOutcome {
+  const { reason, text } = describeFailure(failure, aets);
+  return outcome('CRITICAL', reason, `${target}: ${text}`, metrics);
 }
