@@ -60,7 +60,7 @@ export const dicomWorklistPlugin = definePlugin({
     {
       name: 'thresholds_active',
       unit: '',
-      help: '1 when the item thresholds applied (the check ran within its working hours), 0 outside them; reported with workingHours.',
+      help: '1 when the item thresholds applied (within working hours, or always without them), 0 outside working hours.',
     },
   ],
   async run(config, ctx) {
@@ -119,7 +119,8 @@ export const dicomWorklistPlugin = definePlugin({
 
     const hours = config.workingHours;
     const inHours = hours === undefined || withinWorkingHours(hours, now, timeZone);
-    if (hours) metrics.push({ name: 'thresholds_active', value: inHours ? 1 : 0, unit: '' });
+    // Always reported, so an alert rule can divide by it: without working hours the thresholds always apply.
+    metrics.push({ name: 'thresholds_active', value: inHours ? 1 : 0, unit: '' });
     const short = shortfall(config, count);
     if (!short) return outcome('OK', 'ok', summary, metrics);
     if (hours && !inHours) {
