@@ -14,6 +14,12 @@ usage:
   rounds-agent run-once <plugin> --config <check-config.yaml> [--timeout ms] [--agent-config agent.yaml]
       run one check now and print what it sees; exits 0/1/2/3 like a Nagios plugin
       (--agent-config supplies the agent's nagios allow-list)
+  rounds-agent service install [--config <file>] [--listen host:port [--site-key <key>] [--spool-dir <folder>] [--enrolment-file <file>]]
+                         [--user <name>] [--no-start] [--dry-run]
+      run this agent as a service — systemd on Linux (as root), WinSW on Windows (as administrator);
+      without a config, --listen creates one first (init); --dry-run (or --print) shows what it would write and run
+  rounds-agent service uninstall|start|stop|status [--dry-run]
+      remove, start, stop or show the service (config, spool and logs stay)
   rounds-agent --version
       print the version, the Node.js it runs on and whether it is the single-file build
 `;
@@ -26,6 +32,12 @@ const { command, values, positionals } = parseCommandLine('rounds-agent', USAGE,
   force: { type: 'boolean', default: false },
   timeout: { type: 'string' },
   'agent-config': { type: 'string' },
+  'site-key': { type: 'string' },
+  'enrolment-file': { type: 'string' },
+  user: { type: 'string' },
+  'no-start': { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  print: { type: 'boolean', default: false },
 });
 /** Env is read inside the commands, so a bad setting is reported like any other error. */
 const configPath = (): string | undefined => values.config ?? readAgentEnv().configPath;
@@ -59,5 +71,32 @@ runCommand('rounds-agent', USAGE, command, {
     if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`--timeout must be milliseconds, got "${values.timeout}"`);
     const { runOnce } = await import('./cli/run-once.js');
     return runOnce(plugin, values.config, timeout, (line) => console.log(line), values['agent-config']);
+  },
+  async service() {
+    const { serviceCommand } = await import('./cli/service.js');
+    const { ServiceError } = await import('./service/service-manager.js');
+    if (positionals.length > 1) throw new Error(`service takes one command, got "${positionals.join(' ')}": use install, uninstall, start, stop or status`);
+    try {
+      return await serviceCommand(
+        {
+          command: positionals[0],
+          configPath: values.config,
+          listen: values.listen,
+          siteKey: values['site-key'],
+          spoolDir: values['spool-dir'],
+          enrolmentFile: values['enrolment-file'],
+          user: values.user,
+          noStart: values['no-start'] ?? false,
+          dryRun: (values['dry-run'] ?? false) || (values.print ?? false),
+        },
+        readAgentEnv(),
+        (line) => console.log(line),
+      );
+    } catch (e) {
+      if (!(e instanceof ServiceError)) throw e;
+      // Its own exit code: 64 wrong invocation, 69 a program missing, 77 not elevated.
+      console.error(`rounds-agent: ${e.message}`);
+      return e.exitCode;
+    }
   },
 });

@@ -1,0 +1,169 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { embeddedBinary } from '#rounds/common';
+import { EX_UNAVAILABLE, SERVICE_NAME, ServiceError, type ServiceStep } from '../service/service-manager.js';
+import { WRAPPER_BASENAME } from '../service/winsw.windows.js';
+
+/** Where each program a service command runs comes from, for the refusal when it is missing. */
+const PROGRAM_HINTS: Record<string, string> = {
+  systemctl: 'this host does not run systemd — run `rounds-agent start --config …` under its own service manager',
+  useradd: 'install the passwd package, or create the user yourself and pass it with --user',
+  chown: 'install coreutils',
+  'sc.exe': 'it is part of Windows (System32): run this on Windows',
+  icacls: 'it is part of Windows (System32): run this on Windows',
+  eventcreate: 'it is part of Windows (System32): run this on Windows',
+  reg: 'it is part of Windows (System32): run this on Windows',
+};
+
+const SYSTEM_SID = '*S-1-5-18';
+const ADMINISTRATORS_SID = '*S-1-5-32-544';
+
+interface Ran {
+  code: number;
+  output: string;
+}
+
+/**
+ * The host a service command changes: runs the steps a service platform planned (files,
+ * commands) and answers the questions planning needs (elevated? installed? which systemd?).
+ */
+export class ServiceHost {
+  constructor(private readonly platform: NodeJS.Platform = process.platform) {}
+
+  /** Root on Linux; on Windows an elevated administrator (`net session` is refused to anyone else). */
+  isElevated(): boolean {
+    if (this.platform === 'win32') return spawnSync('net', ['session'], { stdio: 'ignore', windowsHide: true }).status === 0;
+    return process.getuid?.() === 0;
+  }
+
+  exists(path: string): boolean {
+    return existsSync(path);
+  }
+
+  realpath(path: string): string {
+    return realpathSync(path);
+  }
+
+  /** The major version `systemctl --version` reports, or a refusal naming what to do when there is none. */
+  systemdVersion(): number {
+    const r = spawnSync('systemctl', ['--version'], { encoding: 'utf8' });
+    if (r.error) throw missing('systemctl', r.error);
+    const m = /^systemd (\d+)/.exec(r.stdout);
+    if (!m)
+      throw new ServiceError(
+        `systemctl --version said ${JSON.stringify(r.stdout.split('\n')[0])}, not "systemd <version>": ${PROGRAM_HINTS['systemctl']}`,
+        EX_UNAVAILABLE,
+      );
+    return Number(m[1]);
+  }
+
+  userExists(name: string): boolean {
+    return spawnSync('id', ['-u', name], { stdio: 'ignore' }).status === 0;
+  }
+
+  /** Whether Windows' service control manager knows the agent's service (1060: no such service). */
+  windowsServiceInstalled(): boolean {
+    const r = spawnSync('sc.exe', ['query', SERVICE_NAME], { stdio: 'ignore', windowsHide: true });
+    if (r.error) throw missing('sc.exe', r.error);
+    return r.status !== 1060;
+  }
+
+  /**
+   * WinSW for a service whose program is `programFile`: 'present' when it is beside it already
+   * (the MSI put it there), else its bytes — embedded in the single-file .exe, or from
+   * node-windows when run from the package.
+   */
+  wrapperFor(programFile: string): Uint8Array | 'present' {
+    if (existsSync(join(dirname(programFile), `${WRAPPER_BASENAME}.exe`))) return 'present';
+    const embedded = embeddedBinary('winsw.exe');
+    if (embedded) return embedded;
+    const fromPackage = new URL('../../../../../scripts/windows-node/node_modules/node-windows/bin/winsw/winsw.exe', import.meta.url);
+    if (existsSync(fromPackage)) return readFileSync(fromPackage);
+    throw new ServiceError(
+      `the service wrapper (WinSW) was not found: it is embedded in the single-file rounds-agent.exe (\`npm run build:agent\`) and installed by the MSI; ` +
+        `from the package, run \`node scripts/windows-node/install.mjs\` once to fetch node-windows, which ships it`,
+      EX_UNAVAILABLE,
+    );
+  }
+
+  /** A folder only SYSTEM/administrators (Windows) or root (Linux, 0700) can enter, made before secrets are written into it. */
+  makePrivateDir(path: string): Promise<void> {
+    if (existsSync(path)) return Promise.resolve();
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    return this.platform === 'win32' ? this.adminOnly(path, true) : Promise.resolve();
+  }
+
+  /** Writes a secret (the enrolment string) readable by administrators / root only. */
+  async writeAdminOnly(path: string, content: string): Promise<void> {
+    mkdirSync(dirname(path), { recursive: true });
+    if (this.platform === 'win32') {
+      // The ACL first, on an empty file, so that the secret is never readable by anyone else.
+      writeFileSync(path, '');
+      await this.adminOnly(path, false).catch((e: unknown) => {
+        rmSync(path, { force: true });
+        throw e;
+      });
+      writeFileSync(path, content);
+    } else {
+      writeFileSync(path, content, { mode: 0o600 });
+      chmodSync(path, 0o600);
+    }
+  }
+
+  /** Runs `program args` to its end, capturing what it prints (init's enrolment string). */
+  async capture(program: string, args: readonly string[]): Promise<Ran> {
+    return this.exec(program, args);
+  }
+
+  /**
+   * Carries out one step. A command that exits outside its `ok` codes is a refusal quoting what
+   * it printed; a `show` step's output is returned for the caller to print, with its exit code.
+   */
+  async apply(step: ServiceStep): Promise<Ran | undefined> {
+    switch (step.kind) {
+      case 'mkdir':
+        mkdirSync(step.path, { recursive: true, mode: 0o700 });
+        return undefined;
+      case 'write':
+        mkdirSync(dirname(step.path), { recursive: true });
+        writeFileSync(step.path, step.content, { mode: step.mode });
+        if (this.platform !== 'win32') chmodSync(step.path, step.mode);
+        return undefined;
+      case 'remove':
+        rmSync(step.path, { force: true });
+        return undefined;
+      case 'run': {
+        const ran = await this.exec(step.command, step.args);
+        if (!(step.ok ?? [0]).includes(ran.code)) {
+          throw new ServiceError(
+            `\`${[step.command, ...step.args].join(' ')}\` (${step.why}) failed with exit code ${ran.code}${ran.output.trim() ? `:\n${ran.output.trim()}` : ''}`,
+          );
+        }
+        return ran;
+      }
+    }
+  }
+
+  private async adminOnly(path: string, folder: boolean): Promise<void> {
+    const inherit = folder ? '(OI)(CI)' : '';
+    const ran = await this.exec('icacls', [path, '/inheritance:r', '/grant:r', `${SYSTEM_SID}:${inherit}F`, `${ADMINISTRATORS_SID}:${inherit}F`]);
+    if (ran.code !== 0) throw new ServiceError(`could not restrict ${path} to administrators (icacls exit ${ran.code}): ${ran.output.trim()}`);
+  }
+
+  private exec(command: string, args: readonly string[]): Promise<Ran> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => chunks.push(c));
+      child.stderr.on('data', (c: Buffer) => chunks.push(c));
+      child.once('error', (e) => reject(missing(command, e)));
+      child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), output: Buffer.concat(chunks).toString('utf8') }));
+    });
+  }
+}
+
+function missing(command: string, e: Error): Error {
+  if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return e;
+  return new ServiceError(`${command} was not found: ${PROGRAM_HINTS[command] ?? 'is the agent installed where it was?'}`, EX_UNAVAILABLE);
+}
