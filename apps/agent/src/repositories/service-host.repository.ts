@@ -31,10 +31,16 @@ interface Ran {
 export class ServiceHost {
   constructor(private readonly platform: NodeJS.Platform = process.platform) {}
 
-  /** Root on Linux; on Windows an elevated administrator (`net session` is refused to anyone else). */
+  /**
+   * Root on Linux; on Windows an elevated administrator or SYSTEM: `fltmc` (the filter manager,
+   * on every Windows) answers only them. `net session` does too, but needs the Server service,
+   * which hardened hosts disable; it is the fallback where fltmc is missing (wine).
+   */
   isElevated(): boolean {
-    if (this.platform === 'win32') return spawnSync('net', ['session'], { stdio: 'ignore', windowsHide: true }).status === 0;
-    return process.getuid?.() === 0;
+    if (this.platform !== 'win32') return process.getuid?.() === 0;
+    const fltmc = spawnSync('fltmc', [], { stdio: 'ignore', windowsHide: true });
+    if (!fltmc.error) return fltmc.status === 0;
+    return spawnSync('net', ['session'], { stdio: 'ignore', windowsHide: true }).status === 0;
   }
 
   exists(path: string): boolean {
@@ -133,6 +139,9 @@ export class ServiceHost {
       case 'remove':
         rmSync(step.path, { force: true });
         return undefined;
+      case 'await-stop':
+        await this.awaitStop(step.service, step.timeoutMs);
+        return undefined;
       case 'run': {
         const ran = await this.exec(step.command, step.args);
         if (!(step.ok ?? [0]).includes(ran.code)) {
@@ -142,6 +151,18 @@ export class ServiceHost {
         }
         return ran;
       }
+    }
+  }
+
+  /** Polls `sc query` until the service is STOPPED (state 1; the number is the same in every language) or gone (1060). */
+  private async awaitStop(service: string, timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const ran = await this.exec('sc.exe', ['query', service]);
+      if (ran.code === 1060 || /STATE\s*:\s*1\b/.test(ran.output)) return;
+      if (Date.now() > until)
+        throw new ServiceError(`${service} did not stop within ${timeoutMs / 1000} s: end rounds-agent.exe in Task Manager, then run this again`);
+      await new Promise((r) => setTimeout(r, 500));
     }
   }
 

@@ -17,6 +17,8 @@ export type ServiceStep =
   | { kind: 'mkdir'; path: string; why: string }
   | { kind: 'write'; path: string; content: string | Uint8Array; mode: number; why: string }
   | { kind: 'remove'; path: string; why: string }
+  /** Windows: sc.exe returns before the service has stopped; this waits until it has (or is gone). */
+  | { kind: 'await-stop'; service: string; timeoutMs: number; why: string }
   /**
    * A command to run. Its exit code must be one of `ok` (default [0]); with `show` its output is
    * the command's answer (status) and is printed as it is, and its exit code becomes ours.
@@ -95,6 +97,9 @@ export function describeSteps(steps: readonly ServiceStep[]): string[] {
         break;
       case 'remove':
         lines.push(`${n} remove ${step.path} — ${step.why}`);
+        break;
+      case 'await-stop':
+        lines.push(`${n} wait up to ${step.timeoutMs / 1000} s for ${step.service} to stop — ${step.why}`);
         break;
       case 'run':
         lines.push(`${n} run: ${[step.command, ...step.args].map(showArg).join(' ')} — ${step.why}`);

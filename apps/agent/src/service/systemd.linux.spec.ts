@@ -21,7 +21,8 @@ const target = (over: Partial<InstallTarget> = {}): InstallTarget => ({
 const host = { systemdVersion: 252, userExists: false, unitInstalled: false };
 const installed = new SystemdPlatform({ ...host, userExists: true, unitInstalled: true });
 
-const commands = (steps: ServiceStep[]): string[] => steps.map((s) => (s.kind === 'run' ? [s.command, ...s.args].join(' ') : `${s.kind} ${s.path}`));
+const commands = (steps: ServiceStep[]): string[] =>
+  steps.map((s) => (s.kind === 'run' ? [s.command, ...s.args].join(' ') : s.kind === 'await-stop' ? `await-stop ${s.service}` : `${s.kind} ${s.path}`));
 const unitOf = (steps: ServiceStep[]): string => {
   const write = steps.find((s): s is Extract<ServiceStep, { kind: 'write' }> => s.kind === 'write' && s.path === UNIT_PATH);
   assert.ok(write && typeof write.content === 'string', 'no unit written');

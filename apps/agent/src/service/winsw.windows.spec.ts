@@ -22,7 +22,8 @@ const target = (over: Partial<InstallTarget> = {}): InstallTarget => ({
 });
 const installed = new WinswPlatform({ ...host, installed: true });
 
-const commands = (steps: ServiceStep[]): string[] => steps.map((s) => (s.kind === 'run' ? [s.command, ...s.args].join(' ') : `${s.kind} ${s.path}`));
+const commands = (steps: ServiceStep[]): string[] =>
+  steps.map((s) => (s.kind === 'run' ? [s.command, ...s.args].join(' ') : s.kind === 'await-stop' ? `await-stop ${s.service}` : `${s.kind} ${s.path}`));
 const written = (steps: ServiceStep[], suffix: string): string => {
   const step = steps.find((s): s is Extract<ServiceStep, { kind: 'write' }> => s.kind === 'write' && s.path.endsWith(suffix));
   assert.ok(step && typeof step.content === 'string', `nothing written to *${suffix}`);
@@ -171,6 +172,7 @@ describe('WinswPlatform', () => {
 
     assert.deepEqual(commands(steps), [
       'sc.exe stop rounds-agent',
+      'await-stop rounds-agent',
       'sc.exe delete rounds-agent',
       'reg delete HKLM\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\rounds-agent /f',
     ]);
@@ -186,7 +188,7 @@ describe('WinswPlatform', () => {
 
   it('start, stop and status go through sc.exe', () => {
     assert.deepEqual(commands(installed.start()), ['sc.exe start rounds-agent']);
-    assert.deepEqual(commands(installed.stop()), ['sc.exe stop rounds-agent']);
+    assert.deepEqual(commands(installed.stop()), ['sc.exe stop rounds-agent', 'await-stop rounds-agent']);
     assert.deepEqual(commands(installed.status()), ['sc.exe query rounds-agent']);
   });
 

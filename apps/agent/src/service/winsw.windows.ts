@@ -124,6 +124,14 @@ export interface WindowsHost {
 const lower = (p: string): string => win32.normalize(p).toLowerCase().replace(/\\+$/, '');
 const within = (path: string, folder: string): boolean => lower(path) === lower(folder) || lower(path).startsWith(`${lower(folder)}\\`);
 
+/** WinSW gives the agent 20 s to flush its spool (stoptimeout), then ends it. */
+const STOPPED: ServiceStep = {
+  kind: 'await-stop',
+  service: SERVICE_NAME,
+  timeoutMs: 30_000,
+  why: 'an upgrade installs the new service only once the old one is gone',
+};
+
 /** Windows: WinSW registers the service; sc.exe starts, stops, queries and deletes it. */
 export class WinswPlatform implements ServicePlatform {
   readonly manager = 'WinSW';
@@ -224,6 +232,7 @@ export class WinswPlatform implements ServicePlatform {
     return [
       // 1062: it was not running.
       { kind: 'run', command: 'sc.exe', args: ['stop', SERVICE_NAME], why: 'stop the agent', ok: [0, 1062] },
+      STOPPED,
       // 1072: marked for deletion already; it goes once stopped.
       { kind: 'run', command: 'sc.exe', args: ['delete', SERVICE_NAME], why: 'remove the service', ok: [0, 1072] },
       {
@@ -244,7 +253,10 @@ export class WinswPlatform implements ServicePlatform {
 
   stop(): ServiceStep[] {
     this.mustBeInstalled();
-    return [{ kind: 'run', command: 'sc.exe', args: ['stop', SERVICE_NAME], why: 'stop the agent (its spool is kept for the next start)', ok: [0, 1062] }];
+    return [
+      { kind: 'run', command: 'sc.exe', args: ['stop', SERVICE_NAME], why: 'stop the agent (its spool is kept for the next start)', ok: [0, 1062] },
+      STOPPED,
+    ];
   }
 
   status(): ServiceStep[] {
