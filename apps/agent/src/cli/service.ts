@@ -19,7 +19,7 @@ import {
   type ServicePlatform,
 } from '../service/service-manager.js';
 import { SystemdPlatform, UNIT_PATH } from '../service/systemd.linux.js';
-import { WinswPlatform } from '../service/winsw.windows.js';
+import { WinswPlatform, windowsQuote } from '../service/winsw.windows.js';
 
 export interface ServiceOptions {
   command: string | undefined;
@@ -199,7 +199,7 @@ async function carryOut(
 ): Promise<number> {
   if (dryRun) {
     out('would do (--dry-run: nothing changed):');
-    for (const line of describeSteps(steps)) out(line);
+    for (const line of describeSteps(steps, process.platform === 'win32' ? windowsQuote : undefined)) out(line);
     return 0;
   }
   let code = 0;

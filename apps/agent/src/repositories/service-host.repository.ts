@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { embeddedBinary } from '#rounds/common';
 import { EX_UNAVAILABLE, SERVICE_NAME, ServiceError, type ServiceStep } from '../service/service-manager.js';
 import { WRAPPER_BASENAME } from '../service/winsw.windows.js';
@@ -16,6 +16,10 @@ const PROGRAM_HINTS: Record<string, string> = {
   reg: 'it is part of Windows (System32): run this on Windows',
 };
 
+/** 0xC0000135: Windows could not start a program because a DLL it imports is missing. */
+const STATUS_DLL_NOT_FOUND = 0xc0000135;
+const DOTNET_HINT =
+  ' — WinSW runs on the .NET Framework 4 (mscoree.dll), part of Windows 10, Server 2016 and later; on older Windows install .NET Framework 4.8 (under wine, wine-mono, which Debian does not package). Nothing else changed: run the same command again once it is there';
 const SYSTEM_SID = '*S-1-5-18';
 const ADMINISTRATORS_SID = '*S-1-5-32-544';
 
@@ -68,11 +72,11 @@ export class ServiceHost {
     return spawnSync('id', ['-u', name], { stdio: 'ignore' }).status === 0;
   }
 
-  /** Whether Windows' service control manager knows the agent's service (1060: no such service). */
+  /** Whether Windows' service control manager knows the agent's service: `sc query` answers 0 only then (1060 on Windows, 1 under wine, when not). */
   windowsServiceInstalled(): boolean {
     const r = spawnSync('sc.exe', ['query', SERVICE_NAME], { stdio: 'ignore', windowsHide: true });
     if (r.error) throw missing('sc.exe', r.error);
-    return r.status !== 1060;
+    return r.status === 0;
   }
 
   /**
@@ -145,8 +149,12 @@ export class ServiceHost {
       case 'run': {
         const ran = await this.exec(step.command, step.args);
         if (!(step.ok ?? [0]).includes(ran.code)) {
+          const hint =
+            ran.code === STATUS_DLL_NOT_FOUND
+              ? `: ${basename(step.command)} could not load a DLL it needs${step.command.endsWith(`${WRAPPER_BASENAME}.exe`) ? DOTNET_HINT : ''}`
+              : '';
           throw new ServiceError(
-            `\`${[step.command, ...step.args].join(' ')}\` (${step.why}) failed with exit code ${ran.code}${ran.output.trim() ? `:\n${ran.output.trim()}` : ''}`,
+            `\`${[step.command, ...step.args].join(' ')}\` (${step.why}) failed with exit code ${ran.code}${hint}${ran.output.trim() ? `:\n${ran.output.trim()}` : ''}`,
           );
         }
         return ran;

@@ -86,8 +86,8 @@ export function assertPrintable(what: string, value: string): void {
   }
 }
 
-/** The steps as --dry-run prints them: one numbered line each, files shown in full (text) or by size. */
-export function describeSteps(steps: readonly ServiceStep[]): string[] {
+/** The steps as --dry-run prints them: one numbered line each, files shown in full (text) or by size; `quote` quotes arguments as this system's shell reads them. */
+export function describeSteps(steps: readonly ServiceStep[], quote: (arg: string) => string = shellQuote): string[] {
   const lines: string[] = [];
   steps.forEach((step, i) => {
     const n = `${i + 1}.`;
@@ -102,7 +102,7 @@ export function describeSteps(steps: readonly ServiceStep[]): string[] {
         lines.push(`${n} wait up to ${step.timeoutMs / 1000} s for ${step.service} to stop — ${step.why}`);
         break;
       case 'run':
-        lines.push(`${n} run: ${[step.command, ...step.args].map(showArg).join(' ')} — ${step.why}`);
+        lines.push(`${n} run: ${[step.command, ...step.args].map(quote).join(' ')} — ${step.why}`);
         break;
       case 'write':
         if (typeof step.content === 'string') {
@@ -117,4 +117,5 @@ export function describeSteps(steps: readonly ServiceStep[]): string[] {
   return lines;
 }
 
-const showArg = (arg: string): string => (arg === '' || /[\s"'$`\\]/.test(arg) ? JSON.stringify(arg) : arg);
+/** POSIX shell quoting: a plain word as it is, anything else in single quotes. */
+const shellQuote = (arg: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
