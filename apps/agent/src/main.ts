@@ -60,8 +60,18 @@ runCommand('rounds-agent', USAGE, command, {
   async start() {
     const path = configPath();
     if (!path) throw new Error('start needs --config <file> (or ROUNDS_AGENT_CONFIG)');
+    const env = readAgentEnv();
     const { startAgent } = await import('./cli/start.js');
-    await startAgent(path, readAgentEnv());
+    try {
+      await startAgent(path, env);
+    } catch (e) {
+      // A service that cannot start says why in the Event Log too, not only in its log file.
+      if (process.platform === 'win32' && env.eventLogSource) {
+        const { WindowsEventLog } = await import('./repositories/event-log.repository.js');
+        WindowsEventLog.errorNow(env.eventLogSource, `rounds-agent could not start: ${(e as Error).message}`);
+      }
+      throw e;
+    }
     return 0;
   },
   async 'run-once'() {

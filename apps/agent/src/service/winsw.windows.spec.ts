@@ -178,11 +178,7 @@ describe('WinswPlatform', () => {
     ]);
     assert.deepEqual(
       steps.map((s) => (s.kind === 'run' ? s.ok : undefined)),
-      [
-        [0, 1062],
-        [0, 1072],
-        [0, 1],
-      ],
+      [[0, 1062], undefined, [0, 1072], [0, 1]],
     );
   });
 
