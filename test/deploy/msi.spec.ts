@@ -100,7 +100,7 @@ describe('the MSI (scripts/build-msi.mjs)', { timeout: 400_000 }, () => {
     assert.match(readFileSync(join(extracted, 'Rounds', 'rounds-agent-service.exe.config'), 'utf8'), /<supportedRuntime version="v4\.0" \/>/);
   });
 
-  it('runs `service install` after copying the files, deferred as SYSTEM with its command line kept out of the log, passing LISTEN, SITEKEY and the enrolment file', async () => {
+  it('runs `service install` after copying the files, deferred as SYSTEM with its command line kept out of the log, passing LISTEN, SITEKEY, the enrolment file and its own log', async () => {
     const actions = byKey(await table('CustomAction'), 'Action');
     const sequence = byKey(await table('InstallExecuteSequence'), 'Action');
     const install = actions.get('RoundsServiceInstall');
@@ -110,7 +110,7 @@ describe('the MSI (scripts/build-msi.mjs)', { timeout: 400_000 }, () => {
     assert.equal(install['Source'], 'AgentExe');
     assert.equal(
       install['Target'],
-      'service install --config "[CommonAppDataFolder]Rounds\\agent.yaml" --listen "[LISTEN]" --site-key "[SITEKEY]" --enrolment-file "[CommonAppDataFolder]Rounds\\enrolment.txt"',
+      'service install --config "[CommonAppDataFolder]Rounds\\agent.yaml" --listen "[LISTEN]" --site-key "[SITEKEY]" --enrolment-file "[CommonAppDataFolder]Rounds\\enrolment.txt" --log "[CommonAppDataFolder]Rounds\\logs\\service-install.log"',
     );
     const at = (action: string) => Number(sequence.get(action)?.['Sequence']);
     assert.ok(at('InstallFiles') < at('RoundsServiceInstall') && at('RoundsServiceInstall') < at('InstallFinalize'));
@@ -122,7 +122,7 @@ describe('the MSI (scripts/build-msi.mjs)', { timeout: 400_000 }, () => {
     const sequence = byKey(await table('InstallExecuteSequence'), 'Action');
     const uninstall = actions.get('RoundsServiceUninstall');
 
-    assert.equal(uninstall?.['Target'], 'service uninstall');
+    assert.equal(uninstall?.['Target'], 'service uninstall --log "[CommonAppDataFolder]Rounds\\logs\\service-install.log"');
     assert.equal(Number(uninstall?.['Type']), EXE_FILE | DEFERRED | NO_IMPERSONATE | IGNORE_EXIT);
     const at = (action: string) => Number(sequence.get(action)?.['Sequence']);
     assert.ok(at('InstallInitialize') < at('RoundsServiceUninstall') && at('RoundsServiceUninstall') < at('RemoveFiles'));

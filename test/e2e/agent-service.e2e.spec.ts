@@ -92,13 +92,16 @@ describe('rounds-agent service', { timeout: 400_000 }, () => {
     });
 
     test('install without a config and without --listen exits 64 saying how to make one', async () => {
-      const r = await cli('install', '--config', config);
+      // Never the config another test makes: with one, install would change this host's services.
+      const absent = join(home, 'absent', 'agent.yaml');
+
+      const r = await cli('install', '--config', absent);
 
       assert.equal(r.code, 64, r.stdout + r.stderr);
       assert.match(
         r.stderr,
         new RegExp(
-          `there is no agent config at ${config}: pass --listen host:port .* or run \`rounds-agent init --config ${config} --listen host:port\` first`,
+          `there is no agent config at ${absent}: pass --listen host:port .* or run \`rounds-agent init --config ${absent} --listen host:port\` first`,
         ),
       );
     });
@@ -127,6 +130,26 @@ describe('rounds-agent service', { timeout: 400_000 }, () => {
       assert.ok(r.stdout.includes(`run: chown rounds:rounds ${home}/etc ${config} ${home}/etc/agent.crt ${home}/etc/agent.key`), r.stdout);
       assert.ok(r.stdout.includes(`run: chown -R rounds:rounds ${home}/spool`), r.stdout);
       assert.match(r.stdout, new RegExp(`^ {5}\\| ReadWritePaths=${home}/etc ${home}/spool$`, 'm'));
+    });
+
+    test('on a host without systemctl it exits 69 saying the host does not run systemd and what to do', async () => {
+      const r = await runAs('root', '/usr/bin/env', ['PATH=/nonexistent', agent, 'service', 'status']);
+
+      assert.equal(r.code, 69, r.stdout + r.stderr);
+      assert.match(r.stderr, /systemctl was not found: this host does not run systemd — run `rounds-agent start --config …` under its own service manager/);
+    });
+
+    test('--log appends what it printed and why it failed to a file', async () => {
+      const log = join(home, 'logs', 'service-install.log');
+      // A config that does not exist (never the one another test made: install would go ahead).
+      const missing = join(home, 'none', 'agent.yaml');
+
+      const r = await cli('install', '--config', missing, '--log', log);
+
+      assert.equal(r.code, 64, r.stdout + r.stderr);
+      const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+      assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z rounds-agent service install$/);
+      assert.match(lines.at(-1)!, new RegExp(`^\\S+ failed \\(exit 64\\): there is no agent config at ${missing}`));
     });
 
     test('install refuses a config under /tmp, which the unit would hide, with exit 64', async () => {
@@ -192,10 +215,19 @@ describe('rounds-agent service', { timeout: 400_000 }, () => {
       );
     });
 
-    test('install makes the config and the enrolment file, then stops at WinSW naming the .NET Framework it needs (wine has none)', async () => {
+    test('install makes the config and the enrolment file, then stops at WinSW naming the .NET Framework it needs (wine has none), in its log too', async () => {
       const r = await wine.run(
         exe,
-        ['service', 'install', '--listen', '127.0.0.1:7443', '--enrolment-file', 'C:\\ProgramData\\Rounds\\enrolment.txt'],
+        [
+          'service',
+          'install',
+          '--listen',
+          '127.0.0.1:7443',
+          '--enrolment-file',
+          'C:\\ProgramData\\Rounds\\enrolment.txt',
+          '--log',
+          'C:\\ProgramData\\Rounds\\logs\\service-install.log',
+        ],
         programFiles(),
       );
 
@@ -204,6 +236,10 @@ describe('rounds-agent service', { timeout: 400_000 }, () => {
       assert.match(readFileSync(join(programData(), 'enrolment.txt'), 'utf8'), /^rounds:\/\/[^@\s]+@[^:\s]+:7443\?fp=[0-9a-f]{64}\r?\n$/);
       assert.ok(existsSync(join(programFiles(), 'rounds-agent-service.xml')), 'no service definition written');
       assert.match(r.stderr, /rounds-agent-service\.exe could not load a DLL it needs — WinSW runs on the \.NET Framework 4 \(mscoree\.dll\)/);
+      const log = readFileSync(join(programData(), 'logs', 'service-install.log'), 'utf8');
+      assert.match(log, /creating the config: C:\\Program Files\\Rounds\\rounds-agent\.exe init --listen 127\.0\.0\.1:7443/);
+      assert.match(log, /failed \(exit 1\): .*could not load a DLL it needs/);
+      assert.ok(!log.includes('rounds://'), 'the enrolment string is in the install log');
     });
   });
 });

@@ -10,14 +10,16 @@ usage:
       create a config, a token and a self-signed certificate; prints the enrolment string
       (--spool-dir: where results wait for the collector, default "spool" next to the config)
   rounds-agent start --config <file>
-      serve the collector (env: ROUNDS_AGENT_CONFIG, ROUNDS_AGENT_LISTEN, ROUNDS_AGENT_TOKEN, ROUNDS_AGENT_LOG_LEVEL)
+      serve the collector (env: ROUNDS_AGENT_CONFIG, ROUNDS_AGENT_LISTEN, ROUNDS_AGENT_TOKEN, ROUNDS_AGENT_LOG_LEVEL;
+      on Windows ROUNDS_AGENT_EVENT_LOG=<source> also sends errors to the Application event log)
   rounds-agent run-once <plugin> --config <check-config.yaml> [--timeout ms] [--agent-config agent.yaml]
       run one check now and print what it sees; exits 0/1/2/3 like a Nagios plugin
       (--agent-config supplies the agent's nagios allow-list)
   rounds-agent service install [--config <file>] [--listen host:port [--site-key <key>] [--spool-dir <folder>] [--enrolment-file <file>]]
-                         [--user <name>] [--no-start] [--dry-run]
+                         [--user <name>] [--no-start] [--dry-run] [--log <file>]
       run this agent as a service — systemd on Linux (as root), WinSW on Windows (as administrator);
-      without a config, --listen creates one first (init); --dry-run (or --print) shows what it would write and run
+      without a config, --listen creates one first (init); --dry-run (or --print) shows what it would write and run;
+      --log also appends what it prints (not the enrolment string) to a file
   rounds-agent service uninstall|start|stop|status [--dry-run]
       remove, start, stop or show the service (config, spool and logs stay)
   rounds-agent --version
@@ -34,6 +36,7 @@ const { command, values, positionals } = parseCommandLine('rounds-agent', USAGE,
   'agent-config': { type: 'string' },
   'site-key': { type: 'string' },
   'enrolment-file': { type: 'string' },
+  log: { type: 'string' },
   user: { type: 'string' },
   'no-start': { type: 'boolean', default: false },
   'dry-run': { type: 'boolean', default: false },
@@ -83,30 +86,24 @@ runCommand('rounds-agent', USAGE, command, {
     return runOnce(plugin, values.config, timeout, (line) => console.log(line), values['agent-config']);
   },
   async service() {
-    const { serviceCommand } = await import('./cli/service.js');
-    const { ServiceError } = await import('./service/service-manager.js');
     if (positionals.length > 1) throw new Error(`service takes one command, got "${positionals.join(' ')}": use install, uninstall, start, stop or status`);
-    try {
-      return await serviceCommand(
-        {
-          command: positionals[0],
-          configPath: values.config,
-          listen: values.listen,
-          siteKey: values['site-key'],
-          spoolDir: values['spool-dir'],
-          enrolmentFile: values['enrolment-file'],
-          user: values.user,
-          noStart: values['no-start'] ?? false,
-          dryRun: (values['dry-run'] ?? false) || (values.print ?? false),
-        },
-        readAgentEnv(),
-        (line) => console.log(line),
-      );
-    } catch (e) {
-      if (!(e instanceof ServiceError)) throw e;
-      // Its own exit code: 64 wrong invocation, 69 a program missing, 77 not elevated.
-      console.error(`rounds-agent: ${e.message}`);
-      return e.exitCode;
-    }
+    const { runServiceCommand } = await import('./cli/service.js');
+    return runServiceCommand(
+      {
+        command: positionals[0],
+        configPath: values.config,
+        listen: values.listen,
+        siteKey: values['site-key'],
+        spoolDir: values['spool-dir'],
+        enrolmentFile: values['enrolment-file'],
+        logFile: values.log,
+        user: values.user,
+        noStart: values['no-start'] ?? false,
+        dryRun: (values['dry-run'] ?? false) || (values.print ?? false),
+      },
+      readAgentEnv(),
+      (line) => console.log(line),
+      (line) => console.error(line),
+    );
   },
 });

@@ -23,6 +23,8 @@ import { WinswPlatform, windowsQuote } from '../service/winsw.windows.js';
 
 export interface ServiceOptions {
   command: string | undefined;
+  /** Also append what is printed (never the enrolment string) to this file: the MSI's custom action has no console. */
+  logFile?: string;
   configPath?: string;
   listen?: string;
   siteKey?: string;
@@ -58,8 +60,39 @@ function currentProgram(host: ServiceHost): AgentProgram {
   return { executable: process.execPath, leadingArgs: [file], programFile: file };
 }
 
+/** A line printed by a service command; a secret one (the enrolment string) is never written to the install log. */
+export type ServiceOutput = (line: string, secret?: boolean) => void;
+
+/**
+ * `rounds-agent service <command>` as the CLI runs it: prints what it does, and a refusal as one
+ * line (`rounds-agent: …`, its exit code 64, 69 or 77); with `logFile` both go to that file too.
+ */
+export async function runServiceCommand(o: ServiceOptions, env: AgentEnv, print: (line: string) => void, printError: (line: string) => void): Promise<number> {
+  const host = new ServiceHost();
+  const log = (line: string) => {
+    if (o.logFile) host.appendLog(resolve(o.logFile), `${new Date().toISOString()} ${line}`);
+  };
+  log(`rounds-agent service ${o.command ?? ''}`.trimEnd());
+  try {
+    const code = await serviceCommand(o, env, (line, secret) => {
+      print(line);
+      if (!secret) log(line);
+    });
+    log(`exit ${code}`);
+    return code;
+  } catch (e) {
+    if (!(e instanceof ServiceError)) {
+      log(`failed: ${(e as Error).message}`);
+      throw e;
+    }
+    printError(`rounds-agent: ${e.message}`);
+    log(`failed (exit ${e.exitCode}): ${e.message}`);
+    return e.exitCode;
+  }
+}
+
 /** `rounds-agent service <command>`: prints what it does (or would do, with --dry-run) and returns the exit code. */
-export async function serviceCommand(o: ServiceOptions, env: AgentEnv, out: (line: string) => void): Promise<number> {
+export async function serviceCommand(o: ServiceOptions, env: AgentEnv, out: ServiceOutput): Promise<number> {
   const command = serviceCommandOf(o.command);
   const platform = process.platform;
   if (platform !== 'linux' && platform !== 'win32') {
@@ -154,7 +187,9 @@ export async function serviceCommand(o: ServiceOptions, env: AgentEnv, out: (lin
         `the enrolment string (it holds the token) is in ${file}, readable by ${windows ? 'administrators' : 'root'} only: paste it into the collector, then delete the file`,
       );
     } else {
-      lines.push('enrolment string (contains the token — shown only now):', enrolment);
+      // Now, not at the end: should a later step fail, the token in the new config is still known.
+      out('enrolment string (contains the token — shown only now):', true);
+      out(enrolment, true);
     }
   }
   const steps = service.install(target);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { embeddedBinary } from '#rounds/common';
 import { EX_UNAVAILABLE, SERVICE_NAME, ServiceError, type ServiceStep } from '../service/service-manager.js';
@@ -97,11 +97,18 @@ export class ServiceHost {
     );
   }
 
-  /** A folder only SYSTEM/administrators (Windows) or root (Linux, 0700) can enter, made before secrets are written into it. */
-  makePrivateDir(path: string): Promise<void> {
-    if (existsSync(path)) return Promise.resolve();
+  /** Makes a folder only SYSTEM/administrators (Windows) or root (Linux, 0700) can enter, before secrets are written into it. */
+  async makePrivateDir(path: string): Promise<void> {
+    // Also when it exists (an install log may be in it already): the key is written next.
     mkdirSync(path, { recursive: true, mode: 0o700 });
-    return this.platform === 'win32' ? this.adminOnly(path, true) : Promise.resolve();
+    if (this.platform === 'win32') await this.adminOnly(path, true);
+    else chmodSync(path, 0o700);
+  }
+
+  /** Appends a line to the install log (`--log`), making its folder. */
+  appendLog(path: string, line: string): void {
+    mkdirSync(dirname(path), { recursive: true });
+    appendFileSync(path, `${line}\n`);
   }
 
   /** Writes a secret (the enrolment string) readable by administrators / root only. */

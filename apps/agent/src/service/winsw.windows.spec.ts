@@ -87,6 +87,10 @@ describe('the WinSW service definition', () => {
     has('<env name="ROUNDS_AGENT_EVENT_LOG" value="rounds-agent" />');
   });
 
+  it('starts with <service>: WinSW 1.x looks for stoptimeout and resetfailure below the first node, which a comment before it would be', () => {
+    assert.match(xml, /^<service>\r\n/);
+  });
+
   it('escapes XML in paths', () => {
     const odd = winswXml({ executable: 'C:\\R&D <x>\\rounds-agent.exe', args: ['start'], dataDir: 'C:\\R&D' });
 

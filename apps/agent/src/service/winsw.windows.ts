@@ -76,10 +76,11 @@ export interface WinswXmlOptions {
 export function winswXml(o: WinswXmlOptions): string {
   const logDir = win32.join(o.dataDir, 'logs');
   return [
-    '<!-- Rounds agent as a Windows service, for WinSW 1.x (the wrapper beside this file, renamed to',
-    `     ${WRAPPER_BASENAME}.exe). Made by \`rounds-agent service install\` (apps/agent/src/service/winsw.windows.ts);`,
-    '     the MSI carries the same, with %BASE% and %ProgramData% in its paths. -->',
+    // <service> first: WinSW 1.x reads stoptimeout and resetfailure below the document's first node.
     '<service>',
+    '  <!-- Rounds agent as a Windows service, for WinSW 1.x (the wrapper beside this file, renamed to',
+    `       ${WRAPPER_BASENAME}.exe). Made by \`rounds-agent service install\` (apps/agent/src/service/winsw.windows.ts);`,
+    '       the MSI carries the same, with %BASE% and %ProgramData% in its paths. -->',
     `  <id>${SERVICE_NAME}</id>`,
     '  <name>Rounds agent</name>',
     '  <description>Runs Rounds check plugins for the Rounds collector, which polls it over gRPC (TLS).</description>',
