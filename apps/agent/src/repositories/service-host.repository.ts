@@ -19,7 +19,7 @@ const PROGRAM_HINTS: Record<string, string> = {
 /** 0xC0000135: Windows could not start a program because a DLL it imports is missing. */
 const STATUS_DLL_NOT_FOUND = 0xc0000135;
 const DOTNET_HINT =
-  ' — WinSW runs on the .NET Framework 4 (mscoree.dll), part of Windows 10, Server 2016 and later; on older Windows install .NET Framework 4.8 (under wine, wine-mono, which Debian does not package). Nothing else changed: run the same command again once it is there';
+  ' — WinSW runs on the .NET Framework 4 (mscoree.dll), part of Windows 10, Server 2016 and later; on older Windows install .NET Framework 4.8 (under wine, wine-mono, which Debian does not package). What was done so far (the config, the wrapper’s files) is kept: run the same command again once it is there';
 const SYSTEM_SID = '*S-1-5-18';
 const ADMINISTRATORS_SID = '*S-1-5-32-544';
 
