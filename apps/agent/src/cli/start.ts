@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -10,6 +11,7 @@ import { AgentModule } from '../agent.module.js';
 import { TokenGuard } from '../controllers/token.guard.js';
 import { TokenKeeper } from '../services/token-keeper.js';
 import { AgentGrpcServer } from '../grpc-server.js';
+import { WindowsEventLog } from '../repositories/event-log.repository.js';
 import { loadPluginDir } from '../repositories/plugin-files.repository.js';
 import { FileSpool } from '../spool/file-spool.js';
 import { ROUNDS_VERSION as AGENT_VERSION } from '#rounds/common';
@@ -31,7 +33,9 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     await loadPluginDir(config.pluginDir, registry, (level, message) => (level === 'error' ? log.error(message) : log.log(message)));
   }
   // The app's logger, not Nest's default: the spool logs its replay before the app exists, and must honour the log level.
-  const logger = new RoundsLogger(env.logLevel);
+  // As a Windows service (its WinSW definition sets ROUNDS_AGENT_EVENT_LOG) errors also go to the Event Log.
+  const eventLog = process.platform === 'win32' && env.eventLogSource ? new WindowsEventLog(env.eventLogSource, join(dirname(config.path), 'logs')) : undefined;
+  const logger = new RoundsLogger(env.logLevel, eventLog && ((line) => eventLog.error(line)));
   const spool = await FileSpool.open({
     dir: config.spoolDir,
     configPath: config.path,
