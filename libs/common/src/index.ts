@@ -16,3 +16,4 @@ export * from './check-timing.js';
 export * from './auth-throttle.js';
 export * from './limits.js';
 export * from './self-signed.js';
+export * from './site-key.js';
