@@ -15,7 +15,10 @@ describe('site-key cryptography', () => {
   });
 
   it('refuses a site key shorter than 32 characters or with other characters, saying what a key is', () => {
-    for (const bad of ['', 'x'.repeat(31), `${'x'.repeat(40)}+`, `${'x'.repeat(40)} `, 'x'.repeat(129)]) assert.equal(siteKeyProblem(bad), SITE_KEY_RULE, bad);
+    for (const bad of ['', 'x'.repeat(31), `${'x'.repeat(40)}+`, `${'x'.repeat(40)} `, 'x'.repeat(129), `-${'x'.repeat(40)}`])
+      assert.equal(siteKeyProblem(bad), SITE_KEY_RULE, bad);
+    // A key starting with "-" would read as an option after --site-key: none is ever made.
+    for (let i = 0; i < 200; i++) assert.match(makeSiteKey(), /^[A-Za-z0-9]/);
     assert.equal(siteKeyProblem('x'.repeat(32)), undefined);
   });
 

@@ -15,10 +15,13 @@ import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
  * weaker, hand-made site key cheap.
  */
 
-/** Letters, digits, `-` and `_`, 32 to 128 of them: what `makeSiteKey()` makes (43) or an admin sets. */
-export const SITE_KEY_PATTERN = /^[A-Za-z0-9_-]{32,128}$/;
+/**
+ * Letters, digits, `-` and `_`, 32 to 128 of them, the first a letter or digit (a key starting
+ * with `-` would be read as an option after `--site-key`): what `makeSiteKey()` makes (43) or an admin sets.
+ */
+export const SITE_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{31,127}$/;
 export const SITE_KEY_RULE =
-  'must be 32–128 letters, digits, "-" or "_" — use the key the collector made (Agents → Enrol many agents, or POST /api/v1/site-key)';
+  'must be 32–128 letters, digits, "-" or "_", starting with a letter or digit — use the key the collector made (Agents → Enrol many agents, or POST /api/v1/site-key)';
 
 /** Nonces of either side: 32 random bytes, base64url (43 characters); anything from 16 to 128 of those characters is read. */
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
@@ -27,9 +30,12 @@ const HEX_64 = /^[0-9a-f]{64}$/;
 /** scrypt's cost: 16 MiB and ~50 ms a derivation — once at `init` on the agent, once per agent contacted on the collector. */
 const SCRYPT = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 
-/** A new site key: 32 random bytes, base64url. */
+/** A new site key: 32 random bytes, base64url — drawn again while it starts with `-` or `_`. */
 export function makeSiteKey(): string {
-  return randomBytes(32).toString('base64url');
+  for (;;) {
+    const key = randomBytes(32).toString('base64url');
+    if (SITE_KEY_PATTERN.test(key)) return key;
+  }
 }
 
 /** A nonce for either side of the handshake. */
