@@ -86,6 +86,8 @@ export class EnrolmentsService {
   private readonly verifiers = new Map<string, Promise<Buffer>>();
   private readonly options: EnrolmentOptions;
   private running = false;
+  /** Set by stop(): a round under way takes no further row of its batch. */
+  private stopping = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | undefined;
   private timer: unknown;
@@ -282,11 +284,13 @@ export class EnrolmentsService {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.loopDone = this.loop();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     this.wake();
     await this.loopDone;
   }
@@ -294,12 +298,16 @@ export class EnrolmentsService {
   /** A round: takes the rows due (free leases), contacts or claims each, `concurrency` at a time; how many it took. */
   async runDue(): Promise<number> {
     const rows = await this.enrolments.takeDue(this.clock.now(), this.options.batch, this.options.leaseMs);
+    if (rows.length === 0) return 0;
+    // Agents enrolled here by their own ids, read once a round (every agent's description is parsed for it).
+    const known = new Map<string, string>();
+    for (const a of await this.agents.listViews()) if (a.agent) known.set(a.agent.id, a.name);
     let next = 0;
     const worker = async () => {
-      while (next < rows.length) {
+      while (next < rows.length && !this.stopping) {
         const row = rows[next++]!;
         try {
-          await this.work(row);
+          await this.work(row, known);
         } catch (e) {
           // A storage failure mid-row: the lease runs out and the row is taken again.
           this.log.error(`enrolment of ${row.name} (${addressOf(row)}): ${(e as Error).message}`);
@@ -307,6 +315,8 @@ export class EnrolmentsService {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, rows.length) }, worker));
+    // Stopping: the rows not started are free at once for the next start (or another collector), not after their lease.
+    for (const row of rows.slice(next)) await this.enrolments.update(row.id, { leaseUntil: null }, this.clock.now()).catch(() => null);
     return rows.length;
   }
 
@@ -341,8 +351,8 @@ export class EnrolmentsService {
     wake?.();
   }
 
-  private async work(row: EnrolmentEntity): Promise<void> {
-    const outcome = row.state === 'contacting' ? await this.contact(row) : await this.claim(row);
+  private async work(row: EnrolmentEntity, known: ReadonlyMap<string, string>): Promise<void> {
+    const outcome = row.state === 'contacting' ? await this.contact(row, known) : await this.claim(row, known);
     if (outcome.state === 'done') return;
     // A failed line's token opens nothing any more (no claim of it landed, or its agent could not be registered).
     await this.enrolments.update(
@@ -354,7 +364,7 @@ export class EnrolmentsService {
   }
 
   /** First contact: who answers, whether it holds the site key, and whether it is already known here. */
-  private async contact(row: EnrolmentEntity): Promise<Outcome> {
+  private async contact(row: EnrolmentEntity, known: ReadonlyMap<string, string>): Promise<Outcome> {
     const site = await this.enrolments.siteKey();
     if (!site) return { state: 'failed', error: 'the site key was removed: set it again, then submit the line again' };
     const target: EnrolTarget = { id: `enrol:${row.id}`, name: row.name, host: row.host, port: row.port };
@@ -368,7 +378,7 @@ export class EnrolmentsService {
     } finally {
       this.pool.drop(target.id);
     }
-    const refusal = await this.refuseAgent(row, site, answer, collectorNonce);
+    const refusal = await this.refuseAgent(row, site, answer, collectorNonce, known);
     if (refusal) return { state: 'failed', error: refusal };
     const marked = await this.enrolments.markPending(
       row.id,
@@ -387,9 +397,15 @@ export class EnrolmentsService {
   }
 
   /** Why the agent that answered cannot be enrolled from `row`, or undefined when it can. */
-  private async refuseAgent(row: EnrolmentEntity, site: StoredSiteKey, answer: EnrolChallengeResponse, collectorNonce: string): Promise<string | undefined> {
-    const known = (await this.agents.listViews()).find((a) => a.agent?.id === answer.agentId);
-    if (known) return `agent ${short(answer.agentId)} is already enrolled as ${known.name}`;
+  private async refuseAgent(
+    row: EnrolmentEntity,
+    site: StoredSiteKey,
+    answer: EnrolChallengeResponse,
+    collectorNonce: string,
+    known: ReadonlyMap<string, string>,
+  ): Promise<string | undefined> {
+    const enrolledAs = known.get(answer.agentId);
+    if (enrolledAs !== undefined) return `agent ${short(answer.agentId)} is already enrolled as ${enrolledAs}`;
     if (answer.state !== EnrolState.ENROL_STATE_CLAIMABLE) {
       return (
         `agent ${short(answer.agentId)} at ${addressOf(row)} is enrolled already (claimed by a collector, or set up with an enrolment string) and does not accept the site key — ` +
@@ -405,7 +421,7 @@ export class EnrolmentsService {
   }
 
   /** An approved row: the agent is claimed with the site key and registered, or the row says why not. */
-  private async claim(row: EnrolmentEntity): Promise<Outcome> {
+  private async claim(row: EnrolmentEntity, known: ReadonlyMap<string, string>): Promise<Outcome> {
     const target = { id: `enrol:${row.id}`, name: row.name, host: row.host, port: row.port, fingerprint: row.fingerprint ?? '' };
     try {
       // An earlier claim's answer may have been lost (or this collector restarted): its token tells.
@@ -438,7 +454,12 @@ export class EnrolmentsService {
             error: `another agent answers at ${addressOf(row)} now (${short(answer.agentId)}, approved was ${short(row.agentUid ?? '')}) — submit the line again`,
           };
         }
-        const refusal = await this.refuseAgent(row, site, answer, collectorNonce);
+        if (answer.state === EnrolState.ENROL_STATE_ENROLLED && row.token) {
+          // Enrolled since the approval: perhaps by the claim whose answer was lost, which the first look could not reach.
+          const landed = await this.claimedWith(row, row.token);
+          if (landed) return await this.register(row, row.token, landed.description);
+        }
+        const refusal = await this.refuseAgent(row, site, answer, collectorNonce, known);
         if (refusal) return { state: 'failed', error: refusal };
         const token = randomBytes(32).toString('base64url');
         const newTokenSha256 = sha256(token).toString('hex');
