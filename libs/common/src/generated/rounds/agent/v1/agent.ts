@@ -24,7 +24,8 @@ export const protobufFileName = "rounds/agent/v1/agent.proto";
  *
  * Pull model: the collector dials the agent; the agent never opens a connection
  * of its own. Every call carries `authorization: Bearer <agent token>` metadata
- * and travels over TLS; the collector pins the agent's certificate fingerprint.
+ * (but EnrolChallenge and Claim, site-key enrolment, which prove their own
+ * credential) and travels over TLS; the collector pins the agent's certificate fingerprint.
  *
  * Versioning: this package is `rounds.agent.v1`. Fields are only ever added,
  * never renumbered or re-typed; a breaking change is a new package (`v2`) that an
