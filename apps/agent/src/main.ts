@@ -7,8 +7,11 @@ const USAGE = `rounds-agent ${AGENT_VERSION} — runs Rounds check plugins for a
 
 usage:
   rounds-agent init --config <file> [--listen host:port] [--advertise host:port] [--spool-dir <folder>] [--force]
+                    [--site-key <key> | --site-key-file <file>]
       create a config, a token and a self-signed certificate; prints the enrolment string
       (--spool-dir: where results wait for the collector, default "spool" next to the config)
+      with a site key: no token and no enrolment string — a collector holding the key claims
+      the agent (--site-key-file keeps the key out of the process list)
   rounds-agent start --config <file>
       serve the collector (env: ROUNDS_AGENT_CONFIG, ROUNDS_AGENT_LISTEN, ROUNDS_AGENT_TOKEN, ROUNDS_AGENT_LOG_LEVEL;
       on Windows ROUNDS_AGENT_EVENT_LOG=<source> also sends errors to the Application event log)
@@ -33,10 +36,11 @@ const { command, values, positionals } = parseCommandLine('rounds-agent', USAGE,
   listen: { type: 'string' },
   advertise: { type: 'string' },
   'spool-dir': { type: 'string' },
+  'site-key': { type: 'string' },
+  'site-key-file': { type: 'string' },
   force: { type: 'boolean', default: false },
   timeout: { type: 'string' },
   'agent-config': { type: 'string' },
-  'site-key': { type: 'string' },
   'enrolment-file': { type: 'string' },
   log: { type: 'string' },
   user: { type: 'string' },
@@ -58,6 +62,8 @@ runCommand('rounds-agent', USAGE, command, {
       advertise: values.advertise,
       spoolDir: values['spool-dir'],
       force: values.force ?? false,
+      siteKey: values['site-key'],
+      siteKeyFile: values['site-key-file'],
     });
     for (const line of lines) console.log(line);
     return 0;

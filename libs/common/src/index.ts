@@ -19,3 +19,4 @@ export * from './self-signed.js';
 export * from './time-zone.js';
 export * from './duration.js';
 export * from './weekly-spans.js';
+export * from './site-key.js';

@@ -81,6 +81,9 @@ export function issuesToFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldE
       for (const key of issue.keys) {
         errors.push({ field: base ? `${base}.${key}` : key, message: 'unknown field' });
       }
+    } else if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+      // zod's own words for a record key are "Invalid key in record": the key schema's say what is wrong.
+      for (const inner of issue.issues) errors.push({ field: base, message: inner.message });
     } else {
       errors.push({ field: base, message: issue.message });
     }

@@ -146,7 +146,7 @@ describe('rounds-collector secrets rotate-key', () => {
     assert.match(
       res.output,
       new RegExp(
-        `^re-encrypted 1 agent token, 0 notification channels, 0 check configs and 0 user's two-factor secrets from key ${old.id} to key ${next.id}$`,
+        `^re-encrypted 1 agent token, 0 notification channels, 0 check configs, 0 user's two-factor secrets and 0 site-key enrolment secrets from key ${old.id} to key ${next.id}$`,
         'm',
       ),
     );

@@ -8,12 +8,22 @@ import { AgentsController } from './agents.controller.js';
 import { AlertingController } from './alerting.controller.js';
 import { ChannelsController } from './channels.controller.js';
 import { ChecksController } from './checks.controller.js';
+import { EnrolmentsController } from './enrolments.controller.js';
 import { MeController } from './me.controller.js';
 import { TokensController } from './tokens.controller.js';
 import { UsersController } from './users.controller.js';
 
 /** Every API controller that changes something; the walk below finds their routes that read a body. */
-const WRITERS: Type[] = [AgentsController, ChecksController, ChannelsController, AlertingController, UsersController, MeController, TokensController];
+const WRITERS: Type[] = [
+  AgentsController,
+  ChecksController,
+  ChannelsController,
+  AlertingController,
+  UsersController,
+  MeController,
+  TokensController,
+  EnrolmentsController,
+];
 
 const VERBS: Partial<Record<RequestMethod, string>> = { [RequestMethod.POST]: 'POST', [RequestMethod.PUT]: 'PUT', [RequestMethod.PATCH]: 'PATCH' };
 
@@ -182,7 +192,14 @@ describe('the API against malformed bodies on every write route', { timeout: 300
 
   it('finds the write routes that read a body (a route added later is fuzzed without a change here)', () => {
     const found = bodyRoutes().map((r) => `${r.method} ${r.path}`);
-    for (const expected of ['POST /api/v1/agents', 'PATCH /api/v1/checks/:id', 'PUT /api/v1/alert-rules', 'POST /api/v1/users', 'POST /api/v1/tokens']) {
+    for (const expected of [
+      'POST /api/v1/agents',
+      'PATCH /api/v1/checks/:id',
+      'PUT /api/v1/alert-rules',
+      'POST /api/v1/users',
+      'POST /api/v1/tokens',
+      'POST /api/v1/agents/enrol',
+    ]) {
       assert.ok(found.includes(expected), `${expected} not found among ${found.join(', ')}`);
     }
   });
