@@ -270,18 +270,13 @@ export class AgentClientPool {
         return new AgentCallError(
           `${where} does not know this call (${error.details || error.message}): it runs an older rounds-agent than this collector — update it there`,
           'protocol',
+          'unimplemented',
+          error.details,
         );
       case GrpcStatus.UNAVAILABLE:
         // The agent may have come back with another certificate: re-probe on the next call for a clear answer.
         this.drop(endpoint.id);
         return new AgentCallError(`${where} is unreachable: ${error.details || error.message}`, 'unreachable');
-      case GrpcStatus.UNIMPLEMENTED:
-        return new AgentCallError(
-          `${where} does not know this call (${error.details || error.message}) — it runs an older rounds-agent: update it there`,
-          'protocol',
-          'unimplemented',
-          error.details,
-        );
     }
     return new AgentCallError(`${where} failed the call: ${error.details || error.message}`, 'protocol', REFUSALS[error.code] ?? 'other', error.details);
   }
