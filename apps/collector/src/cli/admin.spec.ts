@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { closedPort } from '#rounds/plugins/testing';
+import { AlertingService } from '../alerting/alerting.service.js';
 import { AuditRepository } from '../audit/audit.repository.js';
+import { CurrentState } from '../state/current-state.js';
 import { startReceiver, type HttpReceiver } from '../notifications/notifiers/notifier-testing.js';
 import { startWebTestApp, type WebTestApp } from '../web/testing.js';
 import { runCollectorCli } from './testing.js';
@@ -275,13 +277,26 @@ describe('rounds-collector operator commands, over the running collector’s API
     assert.equal((await json<unknown[]>(['maintenance', 'list'])).length, 1);
   });
 
-  it('lists alerts, and refuses to acknowledge one that does not exist with the API’s 404 detail', async () => {
+  it('lists alerts and acknowledges one as the token’s user, refusing one that does not exist with the API’s 404 detail', async () => {
     const none = await cli(['alert', 'list']);
     assert.equal(none.code, 0, none.output);
     assert.equal(none.output.trim(), 'no alerts pending or firing');
-    const ack = await cli(['alert', 'ack', '0123456789abcdef', '--comment', 'on it', '--for', '4h']);
-    assert.equal(ack.code, 1, ack.output);
-    assert.match(ack.output, /^rounds-collector: .*0123456789abcdef/m);
+    const alerting = web.app.get(AlertingService);
+    const agent = web.app.get(CurrentState).findAgent('pacs-02')!.agent;
+    alerting.agentDown({ id: agent.id, name: agent.name }, 'connection refused');
+    await alerting.tick();
+    const [firing] = rows((await cli(['alert', 'list'])).output);
+    assert.deepEqual(firing?.slice(1, 5), ['firing', 'critical', 'AgentUnreachable', 'pacs-02']);
+    const fingerprint = String(firing?.[0]);
+    const ack = await cli(['alert', 'ack', fingerprint, '--comment', 'network team is on it', '--for', '4h']);
+    assert.equal(ack.code, 0, ack.output);
+    assert.match(ack.output, new RegExp(`^acknowledged AgentUnreachable \\(${fingerprint}\\) as maria, until \\S+Z: no reminders meanwhile$`, 'm'));
+    const [acked] = await json<{ ack: { by: string; comment: string; expiresAt: number } }[]>(['alert', 'list']);
+    assert.deepEqual([acked?.ack.by, acked?.ack.comment], ['maria', 'network team is on it']);
+    assert.match(rows((await cli(['alert', 'list'])).output)[0]![6]!, /^acked by maria until \S+Z$/);
+    const unknown = await cli(['alert', 'ack', '0123456789abcdef', '--comment', 'on it']);
+    assert.equal(unknown.code, 1, unknown.output);
+    assert.match(unknown.output, /^rounds-collector: .*0123456789abcdef/m);
   });
 
   it('lists channels and sends a test through one, exit 1 with the channel’s words when it refuses', async () => {
