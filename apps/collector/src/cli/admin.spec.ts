@@ -368,6 +368,28 @@ describe('rounds-collector operator commands, over the running collector’s API
     assert.match(https.output, /does not answer HTTPS — is the collector serving plain HTTP\? Use http:\/\/ in the URL/);
   });
 
+  it('follows no redirect, and says where a proxy sends it; an answer that is not the API’s JSON is said to be no collector', async () => {
+    const reply = receiver.reply;
+    try {
+      receiver.reply = () => ({ status: 308, headers: { location: 'https://rounds.ward.example/api/v1/agents' } });
+      const moved = await cli(['agent', 'list'], { ROUNDS_URL: receiver.url });
+      assert.equal(moved.code, 1);
+      assert.equal(
+        moved.output.trim(),
+        `rounds-collector: ${receiver.url} (from ROUNDS_URL) redirects to https://rounds.ward.example/api/v1/agents — give that address as the URL`,
+      );
+      receiver.reply = () => ({ status: 200, headers: { 'content-type': 'text/html' }, body: '<html>a router</html>' });
+      const other = await cli(['agent', 'list'], { ROUNDS_URL: receiver.url });
+      assert.equal(other.code, 1);
+      assert.equal(
+        other.output.trim(),
+        `rounds-collector: ${receiver.url} (from ROUNDS_URL) answered 200 with text/html, not the collector's JSON API — is the URL the collector's?`,
+      );
+    } finally {
+      receiver.reply = reply;
+    }
+  });
+
   it('answers a wrong call with its usage and exit 64, before looking for a collector', async () => {
     for (const args of [
       ['agent', 'frob'],

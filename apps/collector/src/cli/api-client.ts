@@ -78,10 +78,6 @@ export class ApiClient {
     this.base = new URL(target.url);
   }
 
-  get<T>(path: string): Promise<ApiAnswer<T>> {
-    return this.call<T>('GET', path);
-  }
-
   call<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
     // A collector behind a path prefix (a reverse proxy's /rounds/) keeps it.
     const url = new URL(`${this.base.origin}${this.base.pathname.replace(/\/+$/, '')}/api/v1${path}`);
@@ -101,7 +97,12 @@ export class ApiClient {
         readAnswer<T>(res, this.describe()).then(resolve, reject);
       });
       const timer = setTimeout(() => req.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
-      req.on('socket', (socket) => socket.once(https ? 'secureConnect' : 'connect', () => ((connected = true), clearTimeout(timer))));
+      req.on('socket', (socket) =>
+        socket.once(https ? 'secureConnect' : 'connect', () => {
+          connected = true;
+          clearTimeout(timer);
+        }),
+      );
       req.on('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         reject(new Error(this.unreachable(e, connected)));
@@ -150,9 +151,16 @@ export class ApiClient {
 /** The answer as JSON; a refusal as an ApiProblemError; something that is not the collector's API said so. */
 async function readAnswer<T>(res: IncomingMessage, where: string): Promise<ApiAnswer<T>> {
   const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+  } catch (e) {
+    throw new Error(`${where} broke off its answer (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) — try again`);
+  }
   const text = Buffer.concat(chunks).toString('utf8');
   const status = res.statusCode ?? 0;
+  const location = res.headers.location;
+  // A proxy sending http:// on to https://, or a moved address: the URL to give instead.
+  if (status >= 300 && status < 400 && location) throw new Error(`${where} redirects to ${location} — give that address as the URL`);
   const type = res.headers['content-type'] ?? '';
   let body: unknown;
   if (text !== '') {
