@@ -77,6 +77,8 @@ export function isActive(window: MaintenanceWindow, atMs: number): boolean {
 
 /** The next occurrence that is open at `atMs` or opens after it; none for a one-off window that is over. */
 export function nextOccurrence(window: MaintenanceWindow, atMs: number): Interval | null {
+  // A one-off window may be planned months ahead, beyond the look-ahead below.
+  if (window.kind === 'once') return window.endsAt > atMs ? { start: window.startsAt, end: window.endsAt } : null;
   // Weekly windows open at least once a week; eight days always contains the next one.
   return occurrences(window, atMs, atMs + 8 * DAY).find((o) => o.end > atMs) ?? null;
 }
