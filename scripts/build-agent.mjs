@@ -122,6 +122,28 @@ for (const target of TARGETS) {
   }
 }
 
+// One build at a time: spec files running side by side (msi, agent-binary, agent-service) each ask
+// for the binaries, and two builds writing the same files in place left one reading a torn .exe.
+// The others wait here, then find the binaries up to date. A lock older than 10 minutes is a
+// crashed build's and is taken over.
+const LOCK = join(OUT, '.build-lock');
+mkdirSync(OUT, { recursive: true });
+for (let waited = 0; ; waited++) {
+  try {
+    mkdirSync(LOCK);
+    break;
+  } catch (e) {
+    if (e.code !== 'EEXIST') throw e;
+    const age = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > 10 * 60_000) rmSync(LOCK, { recursive: true, force: true });
+    else {
+      if (waited === 0) console.log('another build of the agent is running: waiting for it');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+process.on('exit', () => rmSync(LOCK, { recursive: true, force: true }));
+
 // 2. Bundle.
 rmSync(WORK, { recursive: true, force: true });
 mkdirSync(WORK, { recursive: true });

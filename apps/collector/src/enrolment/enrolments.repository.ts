@@ -122,6 +122,9 @@ export class EnrolmentsRepository {
    * alone, and a collector that dies mid-work leaves them to be taken again after the lease.
    */
   async takeDue(now: number, limit: number, leaseMs: number): Promise<EnrolmentEntity[]> {
+    // No transaction when nothing is due: the worker asks every few seconds, and a commit — even an
+    // empty one — tells StorageHealth that storage works, which would end a disk-full episode early.
+    if ((await this.nextDueAt(now)) !== now) return [];
     return inTransaction(this.dataSource, async (m) => {
       const query = m
         .createQueryBuilder(EnrolmentEntity, 'e')
