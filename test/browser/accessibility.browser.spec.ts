@@ -112,6 +112,7 @@ describe('accessibility of the pages, and the phone-sized layout', { timeout: 18
       `/checks/${ok.id}/edit`,
       `/checks/new?agent=pacs-north&plugin=http`,
       '/agents',
+      '/agents/enrol-many',
       `/agents/${agent.id}`,
       '/alerts',
       '/maintenance',

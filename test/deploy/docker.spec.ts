@@ -237,7 +237,8 @@ describe('deploy/docker: the entrypoints and health checks, run as the images ru
   it('the collector entrypoint enrols the agent from the shared file, starts, and polls it', async () => {
     collector = new Proc('collector entrypoint', [join(DOCKER_DIR, 'collector-entrypoint.sh')], env, join(root, 'collector.log'), '/bin/sh');
     await collector.waitForOutput(/ready: https?:\/\/127\.0\.0\.1:\d+\//, 60_000);
-    assert.match(collector.output, /added agent agent/);
+    // Enrolled through the API once the collector answers (the address from its data folder, the token from ROUNDS_API_TOKEN).
+    await collector.waitForOutput(/added agent agent \(/, 60_000);
     const state = await waitFor('the agent UP', async () => {
       const res = await fetch(`http://127.0.0.1:${ports.http}/api/v1/agents/agent`, { headers: { authorization: `Bearer ${apiToken}` } });
       const body = (await res.json()) as { state: string };
@@ -259,6 +260,7 @@ describe('deploy/docker: the entrypoints and health checks, run as the images ru
   it('a restarted collector container does not enrol the agent twice', async () => {
     collector = new Proc('collector entrypoint (again)', [join(DOCKER_DIR, 'collector-entrypoint.sh')], env, join(root, 'collector-2.log'), '/bin/sh');
     await collector.waitForOutput(/ready: https?:\/\/127\.0\.0\.1:\d+\//, 60_000);
+    await collector.waitForOutput(/agent "agent" is enrolled already/, 60_000);
     assert.doesNotMatch(collector.output, /added agent/);
   });
 });

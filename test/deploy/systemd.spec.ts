@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { PACKAGE_UNIT, systemdUnit } from '../../apps/agent/src/service/systemd.linux.js';
 import { ROOT } from '../e2e/harness.js';
 
 const run = promisify(execFile);
@@ -22,4 +23,14 @@ test('both units run unprivileged in a sandbox and stop with SIGTERM', () => {
     }
     assert.match(text, /^ExecStart=\/usr\/bin\/node \/opt\/rounds\/bin\/rounds-(agent|collector)\.js start$/m);
   }
+});
+
+test('the agent unit in deploy/systemd is what `rounds-agent service install` generates for the package layout, byte for byte', () => {
+  const file = join(ROOT, 'deploy', 'systemd', 'rounds-agent.service');
+
+  assert.equal(
+    readFileSync(file, 'utf8'),
+    systemdUnit(PACKAGE_UNIT),
+    `${file} and systemdUnit(PACKAGE_UNIT) in apps/agent/src/service/systemd.linux.ts differ: change the generator, then write its output to the file`,
+  );
 });

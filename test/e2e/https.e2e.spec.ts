@@ -90,6 +90,20 @@ describe('HTTPS for the UI and API', () => {
     assert.match(String(answer.headers['set-cookie']), /^__Host-rounds_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
   });
 
+  it('lets the CLI on its machine trust the certificate its credentials file names; elsewhere it needs --ca, and says so', async () => {
+    const here = await runBin('rounds-collector', ['agent', 'list'], { ROUNDS_DATA_DIR: collector.dataDir, ROUNDS_TOKEN: collector.token });
+    assert.equal(here.code, 0, here.output);
+    const elsewhere = { ROUNDS_DATA_DIR: tempDir('cli-elsewhere'), ROUNDS_URL: collector.url, ROUNDS_TOKEN: collector.token };
+    const untrusted = await runBin('rounds-collector', ['agent', 'list'], elsewhere);
+    assert.equal(untrusted.code, 1);
+    assert.match(
+      untrusted.output,
+      /^rounds-collector: the collector at https:\/\/127\.0\.0\.1:\d+ shows a certificate this machine does not trust \(DEPTH_ZERO_SELF_SIGNED_CERT\) — give its certificate with --ca <file> or ROUNDS_CA .*certificate checks are never turned off$/m,
+    );
+    const trusted = await runBin('rounds-collector', ['agent', 'list', '--ca', join(collector.dataDir, 'tls', 'collector.crt')], elsewhere);
+    assert.equal(trusted.code, 0, trusted.output);
+  });
+
   it('keeps the same certificate across a restart', async () => {
     const before = fingerprintIn(collector.proc.output);
     await collector.proc.stop();

@@ -10,6 +10,8 @@ import { createStudy, startOrthanc, type Orthanc } from '../peers/orthanc.js';
 import { makeTempDir, requireBinary, startDaemon, type Daemon } from '../peers/process.js';
 import { startSamba, type Samba } from '../peers/samba.js';
 import { startStoreScp, type StoreScp } from '../peers/storescp.js';
+import { startWorklistScp, type WorklistScp } from '../peers/wlmscpfs.js';
+import { startHl7Listener, type Hl7Listener } from '../peers/hl7.js';
 import { alertRules, dashboardQueries, PROMETHEUS_DIR, RULES_FILE, signalQuery, substitute } from '../deploy/observability.js';
 import { freePort, startAgent, startCollector, waitFor, type AgentHandle, type CollectorHandle } from './harness.js';
 
@@ -78,6 +80,9 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
   let storescp: StoreScp;
   let orthanc: Orthanc;
   let samba: Samba;
+  let tlsScp: StoreScp;
+  let worklist: WorklistScp;
+  let hl7: Hl7Listener;
   let https: Server;
   let collector: CollectorHandle;
   let pacs: AgentHandle;
@@ -93,11 +98,18 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
   };
 
   before(async () => {
-    storescp = await startStoreScp();
-    orthanc = await startOrthanc({ modalities: { STORE: { aet: storescp.aet, host: '127.0.0.1', port: storescp.port } } });
-    await createStudy(orthanc);
-    samba = await startSamba({ shares: [{ name: 'images' }], password: 'rounds-smb-password' });
     const tls = await selfSignedCert(10);
+    // The peers start side by side: each plugin, the imaging pack's included, against its real server.
+    [storescp, tlsScp, worklist, hl7, samba] = await Promise.all([
+      startStoreScp(),
+      startStoreScp({ aet: 'TLSSCP', tls: { keyPem: tls.key, certPem: tls.cert } }),
+      startWorklistScp(),
+      startHl7Listener(),
+      startSamba({ shares: [{ name: 'images' }], password: 'rounds-smb-password' }),
+    ]);
+    orthanc = await startOrthanc({ modalities: { STORE: { aet: storescp.aet, host: '127.0.0.1', port: storescp.port } }, dicomWeb: true });
+    await createStudy(orthanc);
+    await worklist.addItems('RIS_MWL', [{ station: 'CT_NORTH', modality: 'CT', date: new Date().toISOString().slice(0, 10).replace(/-/g, '') }]);
     https = createHttpsServer({ key: tls.key, cert: tls.cert }, (_req, res) => res.end('viewer ready'));
     await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
     const httpsPort = (https.address() as { port: number }).port;
@@ -124,7 +136,43 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
         agent: 'pacs-gw',
         name: 'Orthanc',
         plugin: 'orthanc',
-        config: { url: orthanc.url, username: orthanc.username, password: orthanc.password, echoModalities: true },
+        config: {
+          url: orthanc.url,
+          username: orthanc.username,
+          password: orthanc.password,
+          echoModalities: true,
+          arrival: { warnAfter: '2h', criticalAfter: '8h' },
+        },
+      },
+      {
+        agent: 'pacs-gw',
+        name: 'Store',
+        plugin: 'dicom-store',
+        config: {
+          host: '127.0.0.1',
+          port: orthanc.dicomPort,
+          calledAet: orthanc.aet,
+          cleanup: { url: orthanc.url, username: orthanc.username, password: orthanc.password },
+        },
+      },
+      {
+        agent: 'pacs-gw',
+        name: 'TLS echo',
+        plugin: 'dicom-echo',
+        config: { host: '127.0.0.1', port: tlsScp.port, calledAet: tlsScp.aet, tls: { verify: false } },
+      },
+      {
+        agent: 'pacs-gw',
+        name: 'CT worklist',
+        plugin: 'dicom-worklist',
+        config: { host: '127.0.0.1', port: worklist.port, calledAet: 'RIS_MWL', scheduledStationAet: 'CT_NORTH', scheduledDate: '*', warningBelow: 1 },
+      },
+      { agent: 'pacs-gw', name: 'ADT feed', plugin: 'hl7-mllp', config: { host: '127.0.0.1', port: hl7.port } },
+      {
+        agent: 'pacs-gw',
+        name: 'Viewer API',
+        plugin: 'dicomweb',
+        config: { url: `${orthanc.url}/dicom-web`, basicAuth: { username: orthanc.username, password: orthanc.password } },
       },
       {
         agent: 'pacs-gw',
@@ -156,6 +204,14 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
           'rounds_http_tls_cert_expiry_seconds{agent="ward",check="Viewer"}',
           'rounds_check_status{agent="ward",check="Old PACS port",plugin="tcp",status="CRITICAL"} 1',
           'rounds_nagios_perfdata_bytes{agent="ward",check="Disk",label="/"}',
+          'rounds_orthanc_arrival_silence_seconds{agent="pacs-gw",check="Orthanc"}',
+          'rounds_dicom_store_findable_seconds{agent="pacs-gw",check="Store"}',
+          'rounds_dicom_store_cleanup_success{agent="pacs-gw",check="Store"} 1',
+          'rounds_dicom_echo_tls_cert_expiry_seconds{agent="pacs-gw",check="TLS echo"}',
+          'rounds_dicom_worklist_scheduled_items{agent="pacs-gw",check="CT worklist"} 1',
+          'rounds_dicom_worklist_thresholds_active{agent="pacs-gw",check="CT worklist"}',
+          'rounds_hl7_mllp_ack_seconds{agent="pacs-gw",check="ADT feed"}',
+          'rounds_dicomweb_total_seconds{agent="pacs-gw",check="Viewer API"}',
         ];
         return names.every((n) => metricsText.includes(n)) || undefined;
       },
@@ -175,14 +231,26 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
   after(async () => {
     await prometheus?.stop();
     await Promise.all([collector?.proc.stop(), pacs?.proc.stop(), ward?.proc.stop()]);
-    await Promise.all([orthanc?.stop(), storescp?.stop(), samba?.stop()]);
+    await Promise.all([orthanc?.stop(), storescp?.stop(), tlsScp?.stop(), worklist?.stop(), hl7?.stop(), samba?.stop()]);
     await new Promise<void>((resolve) => (https ? https.close(() => resolve()) : resolve()));
   });
 
   it('promtool check metrics accepts the full exposition of this collector', () => {
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: metricsText, encoding: 'utf8' });
     assert.equal(lint.status, 0, `${lint.stdout}${lint.stderr}`);
-    for (const plugin of ['host_metrics', 'dicom_echo', 'orthanc', 'smb_share', 'http', 'tcp', 'nagios']) {
+    for (const plugin of [
+      'host_metrics',
+      'dicom_echo',
+      'dicom_store',
+      'dicom_worklist',
+      'hl7_mllp',
+      'dicomweb',
+      'orthanc',
+      'smb_share',
+      'http',
+      'tcp',
+      'nagios',
+    ]) {
       assert.match(metricsText, new RegExp(`^rounds_${plugin}_\\w+\\{`, 'm'), `no ${plugin} metrics`);
     }
   });

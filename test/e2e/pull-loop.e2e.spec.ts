@@ -58,7 +58,11 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
 
     const added = await collector.api<AgentView>('POST', '/api/v1/agents', { name: 'alpha', enrol: alpha.enrolment });
     assert.equal(added.status, 201, JSON.stringify(added.body));
-    const cli = await runBin('rounds-collector', ['agent', 'add', '--name', 'beta', '--enrol', beta.enrolment], collector.env);
+    // Over the API: the address from the collector's data folder (cli-credentials.json), the token from the environment (the collector's is ROUNDS_API_TOKEN).
+    const cli = await runBin('rounds-collector', ['agent', 'add', '--name', 'beta', '--enrol', beta.enrolment], {
+      ...collector.env,
+      ROUNDS_TOKEN: collector.token,
+    });
     assert.equal(cli.code, 0, cli.output);
     assert.match(cli.output, /added agent beta .* pinned/);
 
@@ -139,6 +143,16 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
     assert.equal(res.body.name, 'web');
     assert.equal(res.body.config.url, `http://127.0.0.1:${targetPort}/`);
     await waitFor('alpha running the new definition', async () => (await agentState('alpha')).checksInSync);
+  });
+
+  test('the CLI runs a check on its agent now and lists the checks with their state, over the API', async () => {
+    const env = { ...collector.env, ROUNDS_TOKEN: collector.token };
+    const run = await runBin('rounds-collector', ['check', 'run', 'beta/port'], env);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /^OK ok in \d+ ms: .+$/m);
+    const list = await runBin('rounds-collector', ['check', 'list', '--agent', 'alpha'], env);
+    assert.equal(list.code, 0, list.output);
+    assert.match(list.output, /^OK\s+alpha\/web\s+http\s+1s\s+\S/m);
   });
 
   test('enrolling with a certificate fingerprint that does not match is refused with a clear error', async () => {

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, makeTempDir, requireBinary, startDaemon, type Daemon } from './process.js';
 
@@ -7,6 +7,8 @@ export interface OrthancModality {
   aet: string;
   host: string;
   port: number;
+  /** false: Orthanc turns down this modality's C-STORE (its storage presentation contexts). */
+  allowStore?: boolean;
 }
 
 export interface OrthancOptions {
@@ -16,7 +18,24 @@ export interface OrthancOptions {
   modalities?: Record<string, OrthancModality>;
   username?: string;
   password?: string;
+  /**
+   * Keep storage and index in this folder instead of the temp dir (stop() leaves it), so that an
+   * Orthanc started again on it finds the same data and change log: a restart.
+   */
+  storageDir?: string;
+  /** Load Debian's DICOMweb plugin (orthanc-dicomweb) with QIDO/WADO/STOW-RS under `/dicom-web/`. */
+  dicomWeb?: boolean;
+  /**
+   * Only the modalities in `modalities` may associate (Orthanc's DicomAlwaysAllow* all false):
+   * any other calling AE title is rejected as not recognized.
+   */
+  knownModalitiesOnly?: boolean;
+  /** PEM key and certificate: DICOM over TLS (DicomTlsEnabled), no client certificate required. */
+  dicomTls?: { keyPem: string; certPem: string };
 }
+
+/** Where Debian's orthanc-dicomweb puts the plugin Orthanc loads. */
+export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
 export interface Orthanc extends Daemon {
   aet: string;
@@ -29,9 +48,14 @@ export interface Orthanc extends Daemon {
   rest(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
 }
 
-/** Orthanc with its own storage, index and config in a temp dir; no plugins loaded. */
+/** Orthanc with its own storage, index and config in a temp dir; no plugins loaded unless asked for. */
 export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthanc> {
   const command = requireBinary('Orthanc', 'orthanc');
+  if (options.dicomWeb && !existsSync(DICOMWEB_PLUGIN)) {
+    throw new Error(
+      `Orthanc's DICOMweb plugin is not installed (${DICOMWEB_PLUGIN}): run \`apt-get install orthanc-dicomweb\` (the test script installs it in CI)`,
+    );
+  }
   const dir = makeTempDir('orthanc');
   mkdirSync(join(dir, 'db'));
   const dicomPort = await freePort();
@@ -40,19 +64,38 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   const aet = options.aet ?? 'ORTHANC';
   const username = options.username ?? 'rounds';
   const password = options.password ?? 'rounds-test-password';
-  const modalities: Record<string, [string, string, number]> = {};
-  for (const [id, m] of Object.entries(options.modalities ?? {})) modalities[id] = [m.aet, m.host, m.port];
+  const modalities: Record<string, [string, string, number] | { AET: string; Host: string; Port: number; AllowStore: boolean }> = {};
+  for (const [id, m] of Object.entries(options.modalities ?? {})) {
+    modalities[id] = m.allowStore === undefined ? [m.aet, m.host, m.port] : { AET: m.aet, Host: m.host, Port: m.port, AllowStore: m.allowStore };
+  }
+  const allow = !options.knownModalitiesOnly;
+  let dicomTls: Record<string, unknown> = {};
+  if (options.dicomTls) {
+    writeFileSync(join(dir, 'dicom-key.pem'), options.dicomTls.keyPem, { mode: 0o600 });
+    writeFileSync(join(dir, 'dicom-cert.pem'), options.dicomTls.certPem);
+    dicomTls = {
+      DicomTlsEnabled: true,
+      DicomTlsPrivateKey: join(dir, 'dicom-key.pem'),
+      DicomTlsCertificate: join(dir, 'dicom-cert.pem'),
+      // Orthanc wants a trust list even when it asks no client certificate.
+      DicomTlsTrustedCertificates: join(dir, 'dicom-cert.pem'),
+      DicomTlsRemoteCertificateRequired: false,
+    };
+  }
   const config = {
     Name: 'rounds-test',
-    StorageDirectory: join(dir, 'db'),
-    IndexDirectory: join(dir, 'db'),
-    Plugins: [],
+    StorageDirectory: options.storageDir ?? join(dir, 'db'),
+    IndexDirectory: options.storageDir ?? join(dir, 'db'),
+    Plugins: options.dicomWeb ? [DICOMWEB_PLUGIN] : [],
+    ...(options.dicomWeb ? { DicomWeb: { Enable: true, Root: '/dicom-web/' } } : {}),
     HttpPort: httpPort,
     DicomPort: dicomPort,
     DicomAet: aet,
     DicomCheckCalledAet: options.checkCalledAet ?? true,
-    DicomAlwaysAllowEcho: true,
-    DicomAlwaysAllowFind: true,
+    DicomAlwaysAllowEcho: allow,
+    DicomAlwaysAllowFind: allow,
+    ...(allow ? {} : { DicomAlwaysAllowStore: false, DicomAlwaysAllowMove: false, DicomAlwaysAllowGet: false, DicomAlwaysAllowFindWorklist: false }),
+    ...dicomTls,
     DicomModalities: modalities,
     DicomScuTimeout: 3,
     RemoteAccessAllowed: false,

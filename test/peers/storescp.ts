@@ -5,12 +5,16 @@ import { freePort, makeTempDir, requireBinary, startDaemon, tcpAccepts, type Dae
 export interface StoreScp extends Daemon {
   port: number;
   aet: string;
+  /** The folder received objects are written to. */
+  received: string;
 }
 
 export interface StoreScpOptions {
   aet?: string;
   /** PEM key and certificate: serve DICOM over TLS (dcmtk `+tls`). */
   tls?: { keyPem: string; certPem: string };
+  /** More storescp options, e.g. its fault switches `--abort-during` or `--sleep-during 30`. */
+  args?: string[];
 }
 
 /** dcmtk's storescp: accepts any called AE title and answers C-ECHO (not C-FIND). */
@@ -28,7 +32,7 @@ export async function startStoreScp(options: StoreScpOptions = {}): Promise<Stor
     writeFileSync(join(dir, 'cert.pem'), options.tls.certPem);
     args.push('+tls', join(dir, 'key.pem'), join(dir, 'cert.pem'), '-ic');
   }
-  args.push(String(port));
+  args.push(...(options.args ?? []), String(port));
   const daemon = await startDaemon({ name: 'storescp', command, args, dir, ready: () => tcpAccepts(port) });
-  return Object.assign(daemon, { port, aet });
+  return Object.assign(daemon, { port, aet, received });
 }

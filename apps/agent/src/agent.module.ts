@@ -9,12 +9,13 @@ import { DescribeService } from './services/describe.service.js';
 import { HealthService } from './services/health.service.js';
 import { AGENT_CONFIG, CLOCK, PLUGIN_REGISTRY, SPOOL } from './services/tokens.js';
 import { TokenKeeper } from './services/token-keeper.js';
+import { SiteKeyClaims } from './services/site-key-claims.js';
 import type { Spool } from './spool/spool.js';
 
 @Module({})
 export class AgentModule {
   /** The spool is opened (and closed) by the caller: it outlives the app so the last results are flushed after the checks stop. */
-  static forConfig(config: AgentConfig, registry: PluginRegistry, spool: Spool, tokens: TokenKeeper): DynamicModule {
+  static forConfig(config: AgentConfig, registry: PluginRegistry, spool: Spool, tokens: TokenKeeper, claims: SiteKeyClaims): DynamicModule {
     return {
       module: AgentModule,
       controllers: [AgentController],
@@ -25,6 +26,7 @@ export class AgentModule {
         { provide: SPOOL, useValue: spool },
         // Shared with the door (TokenGuard), which runs before Nest sees a call.
         { provide: TokenKeeper, useValue: tokens },
+        { provide: SiteKeyClaims, useValue: claims },
         ChecksService,
         HealthService,
         CollectService,

@@ -26,6 +26,8 @@ export const AUTH_THROTTLE_DEFAULTS: Readonly<AuthThrottleLimits> = Object.freez
 });
 
 export type BearerRefusal = 'no bearer token' | 'wrong token';
+/** Why a credential failed: a bearer token's reasons, or a site-key claim whose proof (or nonce) did not hold. */
+export type AuthRefusal = BearerRefusal | 'wrong proof';
 
 /** Why a call was let in or not; `retryAfterMs` is how long a throttled peer is refused unchecked. */
 export type BearerVerdict = { ok: true; matched: number } | { ok: false; why: BearerRefusal } | { ok: false; why: 'throttled'; retryAfterMs: number };
@@ -40,7 +42,12 @@ export function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-const PENDING_WORDS = { 'no bearer token': 'without a bearer token', 'wrong token': 'with a wrong token', throttled: 'unchecked while throttled' } as const;
+const PENDING_WORDS = {
+  'no bearer token': 'without a bearer token',
+  'wrong token': 'with a wrong token',
+  'wrong proof': 'with a wrong site-key proof',
+  throttled: 'unchecked while throttled',
+} as const;
 
 interface PeerState {
   failures: number;
@@ -86,7 +93,7 @@ export class AuthThrottle {
   }
 
   /** A credential from `peer` failed the check. */
-  failed(peer: string, why: BearerRefusal, call: string): void {
+  failed(peer: string, why: AuthRefusal, call: string): void {
     const now = this.clock.now();
     const state = this.touch(peer);
     if (now - state.lastFailureAt > this.limits.forgetAfterMs) {

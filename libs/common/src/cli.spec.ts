@@ -57,3 +57,23 @@ describe('untilStopped', () => {
     assert.doesNotMatch(output, /flushed/);
   });
 });
+
+describe('runCommand', () => {
+  /** Runs a handler that throws `error` through runCommand; its exit code and what it printed. */
+  async function exitOf(error: string): Promise<{ code: number | null; output: string }> {
+    const script = `
+      const { runCommand, UsageError } = await import(${JSON.stringify(CLI_MODULE)});
+      runCommand('prog', 'usage: prog thing', 'thing', { thing: async () => { throw ${error}; } });
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    return { code: await new Promise<number | null>((resolve) => child.once('exit', resolve)), output };
+  }
+
+  it('exits 64 (EX_USAGE) with the message for a command called wrongly, and 1 for one that failed', async () => {
+    assert.deepEqual(await exitOf(`new UsageError('missing --name')`), { code: 64, output: 'prog: missing --name\n' });
+    assert.deepEqual(await exitOf(`new Error('no collector answers')`), { code: 1, output: 'prog: no collector answers\n' });
+  });
+});

@@ -6,12 +6,25 @@ import { ROUNDS_VERSION } from './version.js';
 export type CommandHandler = () => Promise<number>;
 
 /** 64 is EX_USAGE (sysexits.h): what service managers and scripts read as "wrong invocation". */
-const EX_USAGE = 64;
+export const EX_USAGE = 64;
+
+/**
+ * A command called wrongly (an unknown subcommand, a missing argument or flag, a flag's value
+ * that cannot be read): runCommand prints its message and exits EX_USAGE, as for a bad option,
+ * so a script can tell "you called me wrongly" from "the thing asked for failed" (1).
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
 
 /**
  * Dispatches `command` to its handler, prints usage for help or an unknown command and the
  * version for `--version`, and exits with the handler's code; an error is printed as one line
- * prefixed by the program name (the messages say what to do), never as a stack trace.
+ * prefixed by the program name (the messages say what to do), never as a stack trace, and
+ * exits 1 — EX_USAGE for a {@link UsageError}.
  */
 export function runCommand(program: string, usage: string, command: string | undefined, handlers: Record<string, CommandHandler>): void {
   const run = async (): Promise<number> => {
@@ -36,7 +49,7 @@ export function runCommand(program: string, usage: string, command: string | und
     (code) => process.exit(code),
     (e: unknown) => {
       console.error(`${program}: ${e instanceof Error ? e.message : String(e)}`);
-      process.exit(1);
+      process.exit(e instanceof UsageError ? EX_USAGE : 1);
     },
   );
 }

@@ -13,3 +13,16 @@ export function isSingleFileBuild(): boolean {
 export function embeddedFile(name: string): string | undefined {
   return isSea() ? getAsset(name, 'utf8') : undefined;
 }
+
+/**
+ * A binary file the single-file build embeds (the Windows .exe carries WinSW, `winsw.exe`), or
+ * undefined when running from the package or when this build does not carry it.
+ */
+export function embeddedBinary(name: string): Uint8Array | undefined {
+  if (!isSea()) return undefined;
+  try {
+    return new Uint8Array(getAsset(name));
+  } catch {
+    return undefined;
+  }
+}

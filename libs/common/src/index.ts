@@ -16,3 +16,7 @@ export * from './check-timing.js';
 export * from './auth-throttle.js';
 export * from './limits.js';
 export * from './self-signed.js';
+export * from './time-zone.js';
+export * from './duration.js';
+export * from './weekly-spans.js';
+export * from './site-key.js';

@@ -69,6 +69,12 @@ export interface CheckContext {
   deadline: number;
   /** Current time in epoch ms (injectable in tests). */
   now(): number;
+  /**
+   * Waits `ms` by the runner's clock, or until `signal` fires if that comes first; never
+   * rejects. The one way a plugin paces repeated attempts (polling until something appears)
+   * without a timer of its own; check `signal.aborted` after it.
+   */
+  sleep(ms: number): Promise<void>;
   log: PluginLogger;
 }
 

@@ -4,7 +4,11 @@ import { formatFieldErrors, toJsonSchema, validateWith, type Validation } from '
 import { httpPlugin } from './http/http.plugin.js';
 import { tcpPlugin } from './tcp/tcp.plugin.js';
 import { dicomEchoPlugin } from './dicom-echo/dicom-echo.plugin.js';
+import { dicomWorklistPlugin } from './dicom-worklist/dicom-worklist.plugin.js';
+import { dicomStorePlugin } from './dicom-store/dicom-store.plugin.js';
 import { orthancPlugin } from './orthanc/orthanc.plugin.js';
+import { hl7MllpPlugin } from './hl7-mllp/hl7-mllp.plugin.js';
+import { dicomwebPlugin } from './dicomweb/dicomweb.plugin.js';
 import { smbSharePlugin } from './smb-share/smb-share.plugin.js';
 import { hostMetricsPlugin } from './host-metrics/host-metrics.plugin.js';
 import { createNagiosPlugin, type NagiosCommands } from './nagios/nagios.plugin.js';
@@ -23,7 +27,19 @@ export interface BuiltinOptions {
  * tables are derived from the registry built from it, never kept by hand elsewhere.
  */
 export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
-  return [httpPlugin, tcpPlugin, dicomEchoPlugin, orthancPlugin, smbSharePlugin, hostMetricsPlugin, createNagiosPlugin(options.nagiosCommands)] as Plugin[];
+  return [
+    httpPlugin,
+    tcpPlugin,
+    dicomEchoPlugin,
+    dicomWorklistPlugin,
+    dicomStorePlugin,
+    hl7MllpPlugin,
+    orthancPlugin,
+    dicomwebPlugin,
+    smbSharePlugin,
+    hostMetricsPlugin,
+    createNagiosPlugin(options.nagiosCommands),
+  ] as Plugin[];
 }
 
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;

@@ -201,6 +201,63 @@ describe('runPlugin', () => {
     assert.equal(clock.pendingTimers, 0, 'the cut-off timer was left armed');
   });
 
+  it("lets a plugin sleep by the runner's clock between attempts", async () => {
+    const clock = new ManualClock(0);
+    const woke: number[] = [];
+    const running = runPlugin(
+      fakePlugin(async (_config, ctx) => {
+        await ctx.sleep(30);
+        woke.push(ctx.now());
+        await ctx.sleep(20);
+        woke.push(ctx.now());
+        return ok;
+      }),
+      {},
+      { timeoutMs: 1000, clock },
+    );
+    await clock.advance(29);
+    assert.deepEqual(woke, []);
+    await clock.advance(1);
+    assert.deepEqual(woke, [30]);
+    await clock.advance(20);
+    const report = await running;
+    assert.deepEqual(woke, [30, 50]);
+    assert.equal(report.outcome.status, 'OK');
+    assert.equal(clock.pendingTimers, 0);
+  });
+
+  it('wakes a sleeping plugin at its deadline, so a sleep never outlasts the run', async () => {
+    const clock = new ManualClock(0);
+    const running = runPlugin(
+      fakePlugin(async (_config, ctx) => {
+        await ctx.sleep(10_000);
+        const aborted = ctx.signal.aborted;
+        await ctx.sleep(10_000); // already past the deadline: returns at once
+        return { ...ok, summary: `woke at ${ctx.now()} ms, aborted: ${aborted}` };
+      }),
+      {},
+      { timeoutMs: 100, graceMs: 50, clock },
+    );
+    await clock.advance(100);
+    const report = await running;
+    assert.equal(report.outcome.summary, 'woke at 100 ms, aborted: true');
+    assert.equal(report.cutOff, false);
+    assert.equal(clock.pendingTimers, 0, 'the sleep left its timer armed');
+  });
+
+  it('clears a sleep the plugin left pending when it returned', async () => {
+    const clock = new ManualClock(0);
+    await runPlugin(
+      fakePlugin(async (_config, ctx) => {
+        void ctx.sleep(500);
+        return ok;
+      }),
+      {},
+      { timeoutMs: 1000, clock },
+    );
+    assert.equal(clock.pendingTimers, 0);
+  });
+
   it('leaves no timer behind when the plugin returns before its deadline', async () => {
     const clock = new ManualClock(0);
     await runPlugin(

@@ -103,7 +103,22 @@ export async function runPlugin(plugin: Plugin, config: unknown, options: RunOpt
   const startedAt = clock.now();
   const controller = new AbortController();
   const deadline = startedAt + options.timeoutMs;
-  const ctx: CheckContext = { signal: controller.signal, deadline, now: () => clock.now(), log: options.log ?? silentLog };
+  // Sleeps still pending when the run ends are cleared with the runner's own timers.
+  const sleeping = new Set<unknown>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (controller.signal.aborted) return resolve();
+      const wake = () => {
+        clock.clearTimeout(handle);
+        sleeping.delete(handle);
+        controller.signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      const handle = clock.setTimeout(wake, Math.max(0, ms));
+      sleeping.add(handle);
+      controller.signal.addEventListener('abort', wake, { once: true });
+    });
+  const ctx: CheckContext = { signal: controller.signal, deadline, now: () => clock.now(), sleep, log: options.log ?? silentLog };
 
   let abortTimer: unknown;
   let cutOffTimer: unknown;
@@ -150,6 +165,7 @@ export async function runPlugin(plugin: Plugin, config: unknown, options: RunOpt
   } finally {
     clock.clearTimeout(abortTimer);
     if (cutOffTimer !== undefined) clock.clearTimeout(cutOffTimer);
+    for (const handle of sleeping) clock.clearTimeout(handle);
   }
   const conforming = keepDeclared(plugin, report.outcome.metrics, options.log ?? silentLog);
   // Also a thrown message may be huge: every outcome leaves here within the limits. Bounded

@@ -1,10 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { parseEnrolment } from '#rounds/common';
+import { makeSiteKey, parseEnrolment, SITE_KEY_RULE, siteKeyVerifier } from '#rounds/common';
 import { loadAgentConfig } from '../config/agent-config.js';
 import { certificateFingerprint, initAgent } from './init.js';
 
@@ -169,6 +169,48 @@ describe('initAgent', () => {
     const dir = freshDir();
     await assert.rejects(initAgent({ configPath: join(dir, 'agent.yaml'), listen: '7443', force: false }), (e: Error) => {
       assert.match(e.message, /must be host:port, e\.g\. 0\.0\.0\.0:7443 or \[::\]:7443/);
+      return true;
+    });
+    assert.equal(existsSync(dir), false);
+  });
+
+  it('with a site key writes no token and no enrolment string: only a verifier derived from the key and the new id, never the key', async () => {
+    const dir = freshDir();
+    const configPath = join(dir, 'agent.yaml');
+    const siteKey = makeSiteKey();
+    const lines = await initAgent({ configPath, listen: '127.0.0.1:7443', force: false, siteKey });
+
+    const config = loadAgentConfig(configPath, noEnv);
+    assert.equal(config.tokenSha256, undefined);
+    assert.equal(config.siteKeyVerifier, (await siteKeyVerifier(siteKey, config.id)).toString('hex'));
+    const text = readFileSync(configPath, 'utf8');
+    assert.ok(!text.includes(siteKey), 'the site key was written to the config');
+    assert.match(text, /^# No token yet: a collector holding the site key claims this agent/m);
+    assert.ok(!lines.some((l) => l.includes('rounds://')), 'an enrolment string was printed');
+    assert.ok(!lines.some((l) => l.includes(siteKey)), 'the site key was printed');
+    const fingerprint = certificateFingerprint(readFileSync(join(dir, 'agent.crt'), 'utf8'));
+    assert.equal(lines.at(-1), `waiting to be claimed with the site key: agent ${config.id} at 127.0.0.1:7443, certificate sha256 ${fingerprint}`);
+  });
+
+  it('reads the site key from --site-key-file, without the line end an editor adds', async () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    const siteKey = makeSiteKey();
+    writeFileSync(join(dir, 'site.key'), `${siteKey}\n`, { mode: 0o600 });
+    await initAgent({ configPath: join(dir, 'agent.yaml'), listen: '127.0.0.1:7443', force: false, siteKeyFile: join(dir, 'site.key') });
+    const config = loadAgentConfig(join(dir, 'agent.yaml'), noEnv);
+    assert.equal(config.siteKeyVerifier, (await siteKeyVerifier(siteKey, config.id)).toString('hex'));
+  });
+
+  it('refuses a site key that is too short or has other characters, both flags at once, and an unreadable key file — before writing anything', async () => {
+    const dir = freshDir();
+    const init = (o: { siteKey?: string; siteKeyFile?: string }) =>
+      initAgent({ configPath: join(dir, 'agent.yaml'), listen: '127.0.0.1:7443', force: false, ...o });
+    await assert.rejects(init({ siteKey: 'short' }), { message: `--site-key ${SITE_KEY_RULE}` });
+    await assert.rejects(init({ siteKey: `${makeSiteKey()} ` }), { message: `--site-key ${SITE_KEY_RULE}` });
+    await assert.rejects(init({ siteKey: makeSiteKey(), siteKeyFile: '/x' }), { message: 'pass --site-key or --site-key-file, not both' });
+    await assert.rejects(init({ siteKeyFile: join(dir, 'missing.key') }), (e: Error) => {
+      assert.match(e.message, new RegExp(`^--site-key-file ${join(dir, 'missing.key')}: cannot read it \\(ENOENT`));
       return true;
     });
     assert.equal(existsSync(dir), false);

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { hostname } from 'node:os';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -9,7 +11,9 @@ import type { AgentEnv } from '../config/env.js';
 import { AgentModule } from '../agent.module.js';
 import { TokenGuard } from '../controllers/token.guard.js';
 import { TokenKeeper } from '../services/token-keeper.js';
+import { SiteKeyClaims } from '../services/site-key-claims.js';
 import { AgentGrpcServer } from '../grpc-server.js';
+import { WindowsEventLog } from '../repositories/event-log.repository.js';
 import { loadPluginDir } from '../repositories/plugin-files.repository.js';
 import { FileSpool } from '../spool/file-spool.js';
 import { ROUNDS_VERSION as AGENT_VERSION } from '#rounds/common';
@@ -31,7 +35,9 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     await loadPluginDir(config.pluginDir, registry, (level, message) => (level === 'error' ? log.error(message) : log.log(message)));
   }
   // The app's logger, not Nest's default: the spool logs its replay before the app exists, and must honour the log level.
-  const logger = new RoundsLogger(env.logLevel);
+  // As a Windows service (its WinSW definition sets ROUNDS_AGENT_EVENT_LOG) errors also go to the Event Log.
+  const eventLog = process.platform === 'win32' && env.eventLogSource ? new WindowsEventLog(env.eventLogSource, join(dirname(config.path), 'logs')) : undefined;
+  const logger = new RoundsLogger(env.logLevel, eventLog && ((line) => eventLog.error(line)));
   const spool = await FileSpool.open({
     dir: config.spoolDir,
     configPath: config.path,
@@ -41,10 +47,18 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
   const credentials = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }], false);
   const tokens = new TokenKeeper(config.path, config, config.tokenFromEnv, { log: (l) => logger.log(l, 'Auth'), error: (l) => logger.error(l, 'Auth') });
   const guard = new TokenGuard(tokens, systemClock, (line) => logger.warn(line, 'Auth'));
+  const fingerprint = certificateFingerprint(cert);
+  const claims = new SiteKeyClaims(
+    { agentId: config.id, certificateSha256: fingerprint, hostname: hostname(), version: AGENT_VERSION },
+    config.siteKeyVerifier,
+    tokens,
+    systemClock,
+    (line) => logger.warn(line, 'Auth'),
+  );
   const server = new AgentGrpcServer(config.listen, credentials, config.path, [guard.interceptor]);
   let app: Awaited<ReturnType<typeof NestFactory.createMicroservice>>;
   try {
-    app = await NestFactory.createMicroservice(AgentModule.forConfig(config, registry, spool, tokens), {
+    app = await NestFactory.createMicroservice(AgentModule.forConfig(config, registry, spool, tokens, claims), {
       strategy: server,
       logger,
     });
@@ -60,13 +74,17 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     // The checks stop first (the last results land in the spool), then the spool flushes to disk.
     await app.close().catch((e: unknown) => log.error(`stopping: ${(e as Error).message}`));
     guard.close();
+    claims.close();
     await tokens.settled();
     await spool.close().catch((e: unknown) => log.error(`closing the spool: ${(e as Error).message}`));
   });
   log.log(
     `rounds-agent ${AGENT_VERSION} (${config.id}) listening on ${host}:${server.boundPort} over TLS, ` +
-      `certificate sha256 ${certificateFingerprint(cert)}, plugins: ${registry.names().join(', ')}`,
+      `certificate sha256 ${fingerprint}, plugins: ${registry.names().join(', ')}`,
   );
+  if (claims.claimable) {
+    log.log(`waiting to be claimed by a collector holding the site key (agent ${config.id}); until then it answers no call that needs a token`);
+  }
   await stopped;
   log.log('stopped');
 }

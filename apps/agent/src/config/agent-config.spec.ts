@@ -92,7 +92,8 @@ describe('loadAgentConfig', () => {
   it('accepts a file without tokenSha256 when ROUNDS_AGENT_TOKEN supplies the token', () => {
     assert.equal(
       loadError(fixture('no-token.yaml')),
-      `agent config ${fixture('no-token.yaml')} is invalid: tokenSha256: Invalid input: expected string, received undefined`,
+      `agent config ${fixture('no-token.yaml')} is invalid: tokenSha256: is missing: run \`rounds-agent init\` to make a token ` +
+        '(or `rounds-agent init --site-key-file <file>` for a collector to claim this agent with the site key), or set ROUNDS_AGENT_TOKEN',
     );
     const config = loadAgentConfig(fixture('no-token.yaml'), { logLevel: 'log', token: 'test' });
     assert.equal(config.tokenSha256, HASH_OF_TEST);

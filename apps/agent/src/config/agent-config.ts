@@ -19,73 +19,101 @@ export const spoolDirSchema = z
   .meta({ description: "Folder for results the collector has not taken yet, relative to this file; the agent's user must be able to write it" });
 
 /** The agent's YAML config file. Unknown keys are errors: a typo must not be silently ignored. */
-export const agentConfigSchema = z.strictObject({
-  id: z.string().uuid(),
-  listen: hostPort.default('0.0.0.0:7443').meta({ description: 'Address the gRPC server binds' }),
-  advertise: hostPort.optional().meta({ description: 'host:port the collector dials; printed in the enrolment string' }),
-  tokenSha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the token (written by `rounds-agent init`)')
-    .meta({ description: 'Hash of the bearer token the collector must send; the token itself is never stored' }),
-  nextTokenSha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of a token (written by a token rotation)')
-    .optional()
-    .meta({
-      description: 'During a token rotation: hash of the new token, accepted beside the current one until the collector first uses it (written by the agent)',
+export const agentConfigSchema = z
+  .strictObject({
+    id: z.string().uuid(),
+    listen: hostPort.default('0.0.0.0:7443').meta({ description: 'Address the gRPC server binds' }),
+    advertise: hostPort.optional().meta({ description: 'host:port the collector dials; printed in the enrolment string' }),
+    tokenSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the token (written by `rounds-agent init`)')
+      .optional()
+      .meta({ description: 'Hash of the bearer token the collector must send; the token itself is never stored' }),
+    nextTokenSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of a token (written by a token rotation)')
+      .optional()
+      .meta({
+        description: 'During a token rotation: hash of the new token, accepted beside the current one until the collector first uses it (written by the agent)',
+      }),
+    siteKeyVerifier: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits derived from the site key (written by `rounds-agent init --site-key-file …`)')
+      .optional()
+      .meta({
+        description:
+          'Until a collector claims this agent: what the site key is checked against (derived from the key and this id; the key itself is never stored). Replaced by tokenSha256 when claimed',
+      }),
+    tls: z.strictObject({
+      cert: z.string().min(1),
+      key: z.string().min(1),
     }),
-  tls: z.strictObject({
-    cert: z.string().min(1),
-    key: z.string().min(1),
-  }),
-  checks: z
-    .strictObject({
-      concurrency: z.number().int().min(1).max(1024).default(16),
-      // Bounds against a collector (old, misconfigured or hostile) that would overload this host.
-      maxChecks: z
-        .number()
-        .int()
-        .min(1)
-        .max(100_000)
-        .default(1000)
-        .meta({ description: 'Most checks this agent accepts in one check set; a larger set is refused' }),
-      minIntervalMs: z
-        .number()
-        .int()
-        .min(100)
-        .max(3_600_000)
-        .default(1000)
-        .meta({ description: 'Shortest check interval this agent runs; a check below it is refused' }),
-    })
-    .default({ concurrency: 16, maxChecks: 1000, minIntervalMs: 1000 }),
-  spool: z
-    .strictObject({
-      maxResults: z.number().int().min(100).default(100_000),
-      maxBytes: z
-        .number()
-        .int()
-        .min(65_536)
-        .default(64 * 1024 * 1024),
-      maxAgeHours: z.number().positive().default(72),
-      dir: spoolDirSchema.default('spool'),
-    })
-    .default({ maxResults: 100_000, maxBytes: 64 * 1024 * 1024, maxAgeHours: 72, dir: 'spool' }),
-  plugins: z
-    .strictObject({
-      dir: z.string().min(1).optional().meta({ description: 'Folder of custom plugins, relative to this file' }),
-    })
-    .default({}),
-  nagios: z
-    .strictObject({
-      commands: nagiosCommandsSchema.default({}).meta({ description: 'Allow-list of Nagios plugins checks may run (NRPE style)' }),
-    })
-    .default({ commands: {} }),
-  collect: z
-    .strictObject({
-      maxResults: z.number().int().min(1).max(50_000).default(5000),
-    })
-    .default({ maxResults: 5000 }),
-});
+    checks: z
+      .strictObject({
+        concurrency: z.number().int().min(1).max(1024).default(16),
+        // Bounds against a collector (old, misconfigured or hostile) that would overload this host.
+        maxChecks: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(1000)
+          .meta({ description: 'Most checks this agent accepts in one check set; a larger set is refused' }),
+        minIntervalMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(3_600_000)
+          .default(1000)
+          .meta({ description: 'Shortest check interval this agent runs; a check below it is refused' }),
+      })
+      .default({ concurrency: 16, maxChecks: 1000, minIntervalMs: 1000 }),
+    spool: z
+      .strictObject({
+        maxResults: z.number().int().min(100).default(100_000),
+        maxBytes: z
+          .number()
+          .int()
+          .min(65_536)
+          .default(64 * 1024 * 1024),
+        maxAgeHours: z.number().positive().default(72),
+        dir: spoolDirSchema.default('spool'),
+      })
+      .default({ maxResults: 100_000, maxBytes: 64 * 1024 * 1024, maxAgeHours: 72, dir: 'spool' }),
+    plugins: z
+      .strictObject({
+        dir: z.string().min(1).optional().meta({ description: 'Folder of custom plugins, relative to this file' }),
+      })
+      .default({}),
+    nagios: z
+      .strictObject({
+        commands: nagiosCommandsSchema.default({}).meta({ description: 'Allow-list of Nagios plugins checks may run (NRPE style)' }),
+      })
+      .default({ commands: {} }),
+    collect: z
+      .strictObject({
+        maxResults: z.number().int().min(1).max(50_000).default(5000),
+      })
+      .default({ maxResults: 5000 }),
+  })
+  .superRefine((c, ctx) => {
+    if (c.tokenSha256 === undefined && c.siteKeyVerifier === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokenSha256'],
+        message:
+          'is missing: run `rounds-agent init` to make a token (or `rounds-agent init --site-key-file <file>` for a collector to claim this agent with the site key), or set ROUNDS_AGENT_TOKEN',
+      });
+    } else if (c.tokenSha256 !== undefined && c.siteKeyVerifier !== undefined) {
+      // The claim replaces one with the other in one write: both at once is a hand edit, and which one rules would be a guess.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['siteKeyVerifier'],
+        message:
+          'is left beside tokenSha256: this agent has a token, so the site key no longer applies — remove siteKeyVerifier (or tokenSha256, to be claimed again)',
+      });
+    }
+  });
 
 export type AgentConfigFile = z.output<typeof agentConfigSchema>;
 
@@ -136,8 +164,9 @@ export function loadAgentConfig(path: string, env: AgentEnv): AgentConfig {
   if (env.listen) overridden['listen'] = env.listen;
   if (env.token) {
     overridden['tokenSha256'] = sha256Hex(env.token);
-    // A rotation's second token belongs to the file's token, not to this one.
+    // A rotation's second token belongs to the file's token, not to this one; a token from the environment means enrolled.
     delete overridden['nextTokenSha256'];
+    delete overridden['siteKeyVerifier'];
   }
   const parsed = agentConfigSchema.safeParse(overridden);
   if (!parsed.success) {

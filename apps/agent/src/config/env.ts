@@ -9,6 +9,10 @@ export interface AgentEnv {
   /** Overrides the token hash in the config file with this clear token (containers, secrets managers). */
   readonly token?: string;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** Windows: the Application event log source to send errors to (the service's WinSW definition sets it). */
+  readonly eventLogSource?: string;
+  /** Windows' own folders, for `service install`: %ProgramData%, and %ProgramFiles% with %ProgramFiles(x86)%. */
+  readonly windowsFolders?: { readonly programData: string; readonly programFiles: readonly string[] };
 }
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
@@ -40,5 +44,12 @@ export function readAgentEnv(env: NodeJS.ProcessEnv = process.env): AgentEnv {
     listen: env['ROUNDS_AGENT_LISTEN'] || undefined,
     token: env['ROUNDS_AGENT_TOKEN'] || undefined,
     logLevel: level as AgentEnv['logLevel'],
+    eventLogSource: env['ROUNDS_AGENT_EVENT_LOG'] || undefined,
+    windowsFolders: env['ProgramData']
+      ? Object.freeze({
+          programData: env['ProgramData'],
+          programFiles: Object.freeze([env['ProgramFiles'], env['ProgramFiles(x86)']].filter((f): f is string => Boolean(f))),
+        })
+      : undefined,
   });
 }

@@ -5,8 +5,21 @@ import type { TokenKeeper } from '../services/token-keeper.js';
 const HINT =
   'this agent answers only a collector that enrolled it with its current token (if that collector is yours, enrol the agent there again with the enrolment string from `rounds-agent init`)';
 
+/** `retry-after` (whole seconds) in a refusal's trailers: when a throttled caller may try again. */
+export function retryAfterTrailers(retryAfterMs: number): Metadata {
+  const trailers = new Metadata();
+  trailers.set('retry-after', String(Math.ceil(retryAfterMs / 1000)));
+  return trailers;
+}
+
 /**
- * Every call must carry `authorization: Bearer <token>`. It runs as a gRPC server interceptor
+ * The calls answered without a token: site-key enrolment, which proves its own credential (an
+ * HMAC over a nonce, see SiteKeyClaims) and is throttled there.
+ */
+export const TOKENLESS_METHODS: ReadonlySet<string> = new Set(['EnrolChallenge', 'Claim']);
+
+/**
+ * Every call must carry `authorization: Bearer <token>` (but {@link TOKENLESS_METHODS}). It runs as a gRPC server interceptor
  * on the call's metadata, before the request body is read — Nest's guards run after the body
  * is deserialised, so a malformed body from anyone would have been parsed (and answered
  * INTERNAL) before the token was looked at. The config holds only the token's SHA-256 (two
@@ -42,8 +55,7 @@ export class TokenGuard {
     }
     if (verdict.why === 'throttled') {
       const retryAfter = Math.ceil(verdict.retryAfterMs / 1000);
-      const trailers = new Metadata();
-      trailers.set('retry-after', String(retryAfter));
+      const trailers = retryAfterTrailers(verdict.retryAfterMs);
       return {
         code: GrpcStatus.RESOURCE_EXHAUSTED,
         details: `too many failed token attempts from ${peer}: refused without checking for ${retryAfter} s more — ${HINT}`,
@@ -60,7 +72,7 @@ export class TokenGuard {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, pass) => {
-            const refusal = this.check(metadata, call.getConnectionInfo().remoteAddress, method);
+            const refusal = TOKENLESS_METHODS.has(method) ? undefined : this.check(metadata, call.getConnectionInfo().remoteAddress, method);
             // Not passing the metadata on means the handler never starts reading the body.
             if (refusal) call.sendStatus(refusal);
             else pass(metadata);

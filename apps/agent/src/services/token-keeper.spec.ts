@@ -97,7 +97,7 @@ describe('token rotation on the agent (TokenKeeper and the door)', () => {
     const writes: string[] = [];
     const { keeper, call, lines } = setup('retry.yaml', async (_p, h) => {
       if (writes.length > 0 && failures-- > 0) throw new Error('EROFS: read-only file system');
-      writes.push(`${h.tokenSha256.slice(0, 4)}/${h.nextTokenSha256?.slice(0, 4) ?? '-'}`);
+      writes.push(`${h.tokenSha256?.slice(0, 4)}/${h.nextTokenSha256?.slice(0, 4) ?? '-'}`);
     });
     await keeper.stage(sha256Hex(NEW));
     assert.equal(call(NEW), 'ok');

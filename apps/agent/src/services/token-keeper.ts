@@ -1,4 +1,4 @@
-import { writeTokenHashes, type TokenHashes } from '../repositories/config-file.repository.js';
+import { writeClaimedToken, writeTokenHashes, type TokenHashes } from '../repositories/config-file.repository.js';
 
 /** Why a rotation was refused, for the gRPC status. */
 export class TokenRotationRefused extends Error {
@@ -32,6 +32,7 @@ export class TokenKeeper {
     private readonly fromEnv: boolean,
     private readonly log: { log: (line: string) => void; error: (line: string) => void },
     private readonly write: (path: string, hashes: TokenHashes) => Promise<void> = writeTokenHashes,
+    private readonly writeClaim: (path: string, tokenSha256: string) => Promise<void> = writeClaimedToken,
   ) {
     this.hashes = { ...initial };
     this.digests = this.digestsOf(this.hashes);
@@ -40,6 +41,24 @@ export class TokenKeeper {
   /** The digests a call's token may match: the current one first, then the next one during a rotation. */
   expected(): readonly Buffer[] {
     return this.digests;
+  }
+
+  /** Whether the agent has a token: until it has, only a site-key claim (SiteKeyClaims) can give it one. */
+  get enrolled(): boolean {
+    return this.fromEnv || this.hashes.tokenSha256 !== undefined;
+  }
+
+  /**
+   * The first token, from a collector that claimed the agent with the site key: written to the
+   * config file in place of the site-key verifier, and accepted once it is there.
+   */
+  async claim(tokenSha256: string): Promise<void> {
+    if (!HEX_SHA256.test(tokenSha256)) throw new TokenRotationRefused('new_token_sha256 must be 64 lower-case hex characters (a SHA-256)', 'invalid');
+    if (this.enrolled) throw new TokenRotationRefused('this agent has a token already', 'precondition');
+    await this.queue(() => this.writeClaim(this.configPath, tokenSha256));
+    this.hashes = { tokenSha256 };
+    this.digests = this.digestsOf(this.hashes);
+    this.log.log('claimed by a collector holding the site key: its token is accepted from now on, and the site key no longer');
   }
 
   /** Whether a rotation waits for its first use. */
@@ -68,6 +87,7 @@ export class TokenKeeper {
       );
     }
     if (!HEX_SHA256.test(nextSha256)) throw new TokenRotationRefused('new_token_sha256 must be 64 lower-case hex characters (a SHA-256)', 'invalid');
+    if (this.hashes.tokenSha256 === undefined) throw new TokenRotationRefused('this agent has no token yet: a collector must claim it first', 'precondition');
     if (nextSha256 === this.hashes.tokenSha256) throw new TokenRotationRefused('the new token is the current one: make a new token', 'invalid');
     const staged: TokenHashes = { tokenSha256: this.hashes.tokenSha256, nextTokenSha256: nextSha256 };
     await this.queue(() => this.write(this.configPath, staged));
@@ -101,6 +121,6 @@ export class TokenKeeper {
   }
 
   private digestsOf(h: TokenHashes): Buffer[] {
-    return [h.tokenSha256, ...(h.nextTokenSha256 === undefined ? [] : [h.nextTokenSha256])].map((x) => Buffer.from(x, 'hex'));
+    return [h.tokenSha256, h.nextTokenSha256].filter((x) => x !== undefined).map((x) => Buffer.from(x, 'hex'));
   }
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { CHECK_STATUSES, type CheckStatus } from '#rounds/common';
+import { CHECK_STATUSES, durationField, type CheckStatus } from '#rounds/common';
 import { required } from './fields.js';
-import { durationField } from '../shared/duration.js';
 
 /** Stored status numbers: the index in CHECK_STATUSES and the Nagios exit code. */
 export type StatusCode = 0 | 1 | 2 | 3;

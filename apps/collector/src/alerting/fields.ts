@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { withoutControlCharacters } from '#rounds/plugins';
 
-/** Zod fields shared by the rule, check-policy, silence and maintenance schemas (durations: shared/duration.ts). */
+/** Zod fields shared by the rule, check-policy, silence and maintenance schemas (durations: libs/common duration.ts). */
 
 /** An instant given as epoch milliseconds or as an ISO 8601 text with a zone ("2025-03-30T01:00:00Z"). */
 export function instantField() {

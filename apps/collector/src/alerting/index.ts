@@ -6,4 +6,3 @@ export * from './maintenance.js';
 export * from './matchers.js';
 export * from './rules.js';
 export * from './silences.js';
-export * from './time-zone.js';

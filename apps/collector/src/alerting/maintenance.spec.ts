@@ -114,6 +114,20 @@ describe('maintenance windows', () => {
     assert.equal(nextOccurrence(once, 2000), null);
   });
 
+  it('names a one-off window planned months ahead as the next occurrence', () => {
+    const upgrade: MaintenanceWindow = {
+      id: 'u',
+      name: 'PACS upgrade',
+      matchers: [],
+      comment: null,
+      kind: 'once',
+      startsAt: at('2031-01-05T22:00:00Z'),
+      endsAt: at('2031-01-06T00:00:00Z'),
+    };
+    assert.deepEqual(nextOccurrence(upgrade, at('2030-10-01T00:00:00Z')), { start: at('2031-01-05T22:00:00Z'), end: at('2031-01-06T00:00:00Z') });
+    assert.deepEqual(nextOccurrence(upgrade, at('2031-01-05T23:00:00Z')), { start: at('2031-01-05T22:00:00Z'), end: at('2031-01-06T00:00:00Z') });
+  });
+
   it('mutes only the alerts its matchers select', () => {
     const w = recurring({ kind: 'daily', days: [], start: '00:00', end: '00:00', matchers: [{ label: 'agent', op: '=', value: 'pacs-01' }] });
     const now = at('2025-01-10T12:00:00Z');

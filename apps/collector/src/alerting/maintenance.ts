@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { validateWith, type Validation } from '#rounds/plugins';
+import { timeOfDay, timeZoneName, validateWith, type Validation } from '#rounds/plugins';
 import { instantField, nameField } from './fields.js';
 import { matcherField, matchesAll, type Labels, type Matcher } from './matchers.js';
-import { addDays, isTimeZone, localDateTime, weekdayOf, zonedToUtc, type LocalDateTime } from './time-zone.js';
+import { weeklySpans, WEEKDAYS, type Interval, type Weekday } from '#rounds/common';
 
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+export { WEEKDAYS, type Weekday };
 
 interface WindowBase {
   id: string;
@@ -40,55 +39,16 @@ export interface RecurringWindow extends WindowBase {
 
 export type MaintenanceWindow = OneOffWindow | RecurringWindow;
 
-/** [start, end) in epoch milliseconds. */
-export interface Interval {
-  start: number;
-  end: number;
-}
+export type { Interval };
 
 const DAY = 86_400_000;
-
-function clock(text: string): { hour: number; minute: number } {
-  const [h, m] = text.split(':').map(Number) as [number, number];
-  return { hour: h, minute: m };
-}
-
-/** The instants at which a recurring window opened on local date `date` opens and closes. */
-function occurrenceOn(window: RecurringWindow, date: LocalDateTime): Interval {
-  const start = clock(window.start);
-  const end = clock(window.end);
-  const wraps = end.hour * 60 + end.minute <= start.hour * 60 + start.minute;
-  const endDate = wraps ? addDays(date, 1) : date;
-  return {
-    // A start in a repeated hour opens at its first pass and an end there closes at its
-    // second, so the window is one interval that covers both passes.
-    start: zonedToUtc({ ...date, ...start, second: 0 }, window.timeZone, 'earlier'),
-    end: zonedToUtc({ ...endDate, ...end, second: 0 }, window.timeZone, 'later'),
-  };
-}
-
-function opensOn(window: RecurringWindow, date: LocalDateTime): boolean {
-  return window.kind === 'daily' || window.days.includes(WEEKDAYS[weekdayOf(date)]!);
-}
 
 /** The window's occurrences that overlap [fromMs, toMs), in order, as exact UTC instants. */
 export function occurrences(window: MaintenanceWindow, fromMs: number, toMs: number): Interval[] {
   if (window.kind === 'once') {
     return window.startsAt < toMs && fromMs < window.endsAt ? [{ start: window.startsAt, end: window.endsAt }] : [];
   }
-  const out: Interval[] = [];
-  // Start a day early: yesterday's occurrence may still be open (a window across midnight).
-  let date: LocalDateTime = addDays(localDateTime(fromMs, window.timeZone), -1);
-  const last = localDateTime(toMs, window.timeZone);
-  const lastDay = Date.UTC(last.year, last.month - 1, last.day);
-  while (Date.UTC(date.year, date.month - 1, date.day) <= lastDay) {
-    if (opensOn(window, date)) {
-      const o = occurrenceOn(window, date);
-      if (o.start < toMs && fromMs < o.end && o.start < o.end) out.push(o);
-    }
-    date = addDays(date, 1);
-  }
-  return out;
+  return weeklySpans({ timeZone: window.timeZone, start: window.start, end: window.end, days: window.kind === 'daily' ? WEEKDAYS : window.days }, fromMs, toMs);
 }
 
 /**
@@ -117,6 +77,8 @@ export function isActive(window: MaintenanceWindow, atMs: number): boolean {
 
 /** The next occurrence that is open at `atMs` or opens after it; none for a one-off window that is over. */
 export function nextOccurrence(window: MaintenanceWindow, atMs: number): Interval | null {
+  // A one-off window may be planned months ahead, beyond the look-ahead below.
+  if (window.kind === 'once') return window.endsAt > atMs ? { start: window.startsAt, end: window.endsAt } : null;
   // Weekly windows open at least once a week; eight days always contains the next one.
   return occurrences(window, atMs, atMs + 8 * DAY).find((o) => o.end > atMs) ?? null;
 }
@@ -126,11 +88,6 @@ export function windowsMuting(windows: readonly MaintenanceWindow[], labels: Lab
   return windows.filter((w) => matchesAll(w.matchers, labels) && isActive(w, atMs));
 }
 
-const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
-const timeOfDay = z
-  .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a time of day like 02:00 (24-hour HH:MM)') })
-  .regex(HH_MM, 'must be a time of day like 02:00 (24-hour HH:MM)');
-
 const base = {
   id: nameField('text', 100),
   name: nameField('text', 200),
@@ -138,15 +95,11 @@ const base = {
   comment: z.string({ error: 'must be text' }).max(1000, 'must be at most 1000 characters').optional(),
 };
 
-const timeZone = z
-  .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be an IANA time zone name like Europe/Berlin') })
-  .refine(isTimeZone, { error: (i) => `${JSON.stringify(i.input)} is not an IANA time zone name: write one like Europe/Berlin or UTC` });
-
 const recurring = {
   ...base,
-  timeZone,
-  start: timeOfDay,
-  end: timeOfDay,
+  timeZone: timeZoneName(),
+  start: timeOfDay(),
+  end: timeOfDay(),
 };
 
 /** A maintenance window as written in a config or sent to the API. */

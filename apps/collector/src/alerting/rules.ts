@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { validateWith, type Validation } from '#rounds/plugins';
 import { SEVERITIES, type Severity } from './alerts.js';
 import { required } from './fields.js';
-import { durationField } from '../shared/duration.js';
+import { durationField } from '#rounds/common';
 import { matcherField, matchesAll, type Labels, type Matcher } from './matchers.js';
 
 export const COMPARISONS = ['>', '>=', '<', '<=', '==', '!='] as const;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { validateWith, type Validation } from '#rounds/plugins';
 import { instantField, nameField, textField } from './fields.js';
-import { durationField } from '../shared/duration.js';
+import { durationField } from '#rounds/common';
 import { matcherField, matchesAll, type Labels, type Matcher } from './matchers.js';
 
 /** Mutes the notifications of every alert whose labels match, from `startsAt` until `endsAt`. */

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { AgentsRepository } from '../inventory/agents.repository.js';
 import { createDataSource } from '../storage/data-source.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { runCollectorCli } from '../cli/testing.js';
@@ -26,7 +25,6 @@ describe('rounds-collector audit verify | list', () => {
 
   before(async () => {
     db = await openTestDatabase();
-    await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
     // The CLI opens the database itself; SQLite would otherwise be shared with this process.
     await db.dataSource.destroy();
   });
@@ -39,15 +37,16 @@ describe('rounds-collector audit verify | list', () => {
   });
 
   it('records CLI changes as cli:<os user> with source cli, lists them newest first, and verify exits 0 with the count and head', async () => {
-    assert.equal((await cli(['agent', 'remove', 'pacs-01'])).code, 0);
+    // Local commands (the operator commands go through the API, audited as the token's user).
     assert.equal((await cli(['user', 'add', '--name', 'night-shift', '--role', 'viewer'])).code, 0);
+    assert.equal((await cli(['user', 'disable', 'night-shift'])).code, 0);
     const list = await cli(['audit', 'list', '--limit', '5']);
     assert.equal(list.code, 0, list.output);
     const user = userInfo().username;
     const lines = list.output.trim().split('\n');
     assert.equal(lines.length, 2, list.output);
-    assert.match(lines[0]!, new RegExp(`^#2 \\S+Z cli:${user} \\(cli\\) user\\.add user night-shift$`));
-    assert.match(lines[1]!, new RegExp(`^#1 \\S+Z cli:${user} \\(cli\\) agent\\.remove agent pacs-01$`));
+    assert.match(lines[0]!, new RegExp(`^#2 \\S+Z cli:${user} \\(cli\\) user\\.disable user night-shift$`));
+    assert.match(lines[1]!, new RegExp(`^#1 \\S+Z cli:${user} \\(cli\\) user\\.add user night-shift$`));
     assert.equal((await cli(['audit', 'list', '--limit', '1'])).output.trim().split('\n').length, 1);
     const verify = await cli(['audit', 'verify']);
     assert.equal(verify.code, 0, verify.output);

@@ -1,5 +1,5 @@
 import type { CollectorConfig } from '../config/env.js';
-import { withContext, type AdminArgs } from '../cli/admin.js';
+import { withContext, type AdminArgs } from '../cli/local.js';
 import { parseDto } from '../shared/dto.js';
 import { auditQuery } from './audit.dto.js';
 import { AuditService } from './audit.service.js';

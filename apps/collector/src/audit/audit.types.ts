@@ -56,6 +56,12 @@ export const AUDIT_ACTIONS = [
   'session.revoke',
   'api-token.create',
   'api-token.revoke',
+  'site-key.create',
+  'site-key.set',
+  'site-key.remove',
+  'enrolment.submit',
+  'enrolment.approve',
+  'enrolment.dismiss',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -87,7 +87,7 @@ export class AccessGuard implements CanActivate {
     if (verdict.ok) return verdict.principal;
     if (verdict.why === 'throttled') {
       response.setHeader('Retry-After', String(Math.ceil((verdict.retryAfterMs ?? 1000) / 1000)));
-      throw new HttpException({ statusCode: HttpStatus.TOO_MANY_REQUESTS, error: 'Too Many Requests', message: verdict.message }, HttpStatus.TOO_MANY_REQUESTS);
+      throw new HttpException(verdict.message, HttpStatus.TOO_MANY_REQUESTS);
     }
     throw new UnauthorizedException(verdict.message);
   }

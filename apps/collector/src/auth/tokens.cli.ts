@@ -1,5 +1,5 @@
 import type { CollectorConfig } from '../config/env.js';
-import { withContext, type AdminArgs } from '../cli/admin.js';
+import { withContext, type AdminArgs } from '../cli/local.js';
 import { cliAuditContext } from '../audit/audit.types.js';
 import { parseDuration } from '../cli/parse-duration.js';
 import { table } from '../cli/table.js';

@@ -1,150 +1,201 @@
 import { readFileSync } from 'node:fs';
-import { NestFactory } from '@nestjs/core';
-import type { INestApplicationContext } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import type { CollectorConfig } from '../config/env.js';
-import { CollectorModule } from '../collector.module.js';
-import { DATA_SOURCE } from '../storage/data-source.js';
-import { keyCreatedNotice, secretBoxOf } from '../storage/secret-box.js';
-import { AgentsService } from '../inventory/agents.service.js';
-import { enrolAgentDto } from '../inventory/agents.dto.js';
-import { ChecksService } from '../inventory/checks.service.js';
-import { SecretsService } from '../secrets/secrets.service.js';
-import { createCheckDto } from '../inventory/checks.dto.js';
-import { parseDto } from '../shared/dto.js';
-import { ValidationFailedError } from '../shared/errors.js';
-import { formatFieldErrors } from '#rounds/plugins';
-import { parseDuration } from './parse-duration.js';
-import { table } from './table.js';
-import { resolveCheckRef } from '../inventory/check-ref.js';
-import { formatInterval } from '#rounds/common';
-import { cliAuditContext } from '../audit/audit.types.js';
+import { formatInterval, UsageError } from '#rounds/common';
+import type { AgentView } from '../inventory/agents.service.js';
+import type { CheckWithStateView, RunResult } from '../inventory/checks.service.js';
+import { ago, cell, flag, flags, need, seg, tagsFlag, type CommandArgs, type Operator } from './operator.js';
 
-/**
- * Runs a one-shot admin command against the same storage the running collector uses. Input goes
- * through the API's DTO schemas (parseDto), so field errors read as the API's, on one line.
+/*
+ * `agent …` and `check …`: changes go to the running collector's API (so they are checked,
+ * applied at once and audited as the token's user, from any machine), never to a database
+ * file. The API names a check as a person would — its id, agent/name, or a name only one check
+ * has — and an agent by id or name; the commands pass what they are given on.
  */
-export async function withContext<T>(config: CollectorConfig, fn: (app: INestApplicationContext) => Promise<T>): Promise<T> {
-  const app = await NestFactory.createApplicationContext(CollectorModule.register({ config, serve: false }), { logger: ['fatal', 'error', 'warn'] });
-  // The first command on a new data folder (the quickstart's `agent add`) makes the key: say so there.
-  const key = secretBoxOf(app.get<DataSource>(DATA_SOURCE)).current;
-  if (key.created) process.stderr.write(`${keyCreatedNotice(key)}\n`);
-  try {
-    return await fn(app);
-  } catch (e) {
-    if (e instanceof ValidationFailedError) throw new Error(`${e.message}: ${formatFieldErrors(e.errors)}`);
-    throw e;
-  } finally {
-    await app.close();
-    await app.get<DataSource>(DATA_SOURCE).destroy();
+
+const AGENT_USAGE = `usage: rounds-collector agent list
+       rounds-collector agent add --name <name> --enrol <enrolment string> [--tag key=value …]
+       rounds-collector agent remove <agent>
+       rounds-collector agent rotate <agent>          a new bearer token for the agent`;
+
+export async function agentCommand(op: Operator, { positionals, values }: CommandArgs): Promise<number> {
+  const [sub, ref, ...rest] = positionals;
+  if (rest.length > 0) throw new UsageError(`unexpected "${rest.join(' ')}"\n${AGENT_USAGE}`);
+  switch (sub) {
+    case 'list': {
+      const agents = await op.call<AgentView[]>('GET', '/agents');
+      const now = op.now();
+      op.show(
+        agents,
+        ['NAME', 'STATE', 'ADDRESS', 'VERSION', 'LAST SEEN', 'LAST ERROR'],
+        agents.map((a) => [
+          cell(a.name),
+          a.state,
+          `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`,
+          a.agent?.version ?? '',
+          ago(a.lastSeenAt, now),
+          cell(a.lastError),
+        ]),
+        'no agents yet: `rounds-collector agent add --name <name> --enrol <the string rounds-agent init printed>`',
+      );
+      return 0;
+    }
+    case 'add': {
+      const usage = 'rounds-collector agent add --name <name> --enrol <enrolment string> [--tag key=value …]';
+      const tags = tagsFlag(values);
+      const body = { name: need(values, 'name', usage), enrol: need(values, 'enrol', usage), ...(tags ? { tags } : {}) };
+      const agent = await op.call<AgentView & { warning?: string }>('POST', '/agents', body);
+      op.done(
+        agent,
+        `added agent ${agent.name} (${agent.id}) at ${agent.host}:${agent.port}, certificate sha256 ${agent.fingerprint} pinned`,
+        agent.warning === undefined ? undefined : `warning: ${agent.warning}`,
+      );
+      return 0;
+    }
+    case 'remove': {
+      if (!ref) throw new UsageError(`agent remove needs the agent's name or id\n${AGENT_USAGE}`);
+      const agent = await op.call<AgentView>('GET', `/agents/${seg(ref)}`);
+      await op.call('DELETE', `/agents/${seg(agent.id)}`);
+      op.done(undefined, `removed agent ${agent.name} (${agent.id}) with its checks and results`);
+      return 0;
+    }
+    case 'rotate': {
+      if (!ref) throw new UsageError(`agent rotate needs the agent's name or id\n${AGENT_USAGE}`);
+      const agent = await op.call<AgentView & { warning?: string }>('POST', `/agents/${seg(ref)}/rotate-token`);
+      op.done(
+        agent,
+        `rotated the token of agent ${agent.name}: the agent has the new one's hash, and the old one stops at its first call with the new one`,
+        agent.warning === undefined ? undefined : `warning: ${agent.warning}`,
+      );
+      return 0;
+    }
+    default:
+      throw new UsageError(AGENT_USAGE);
   }
 }
 
-export interface AdminArgs {
-  positionals: string[];
-  values: Record<string, string | boolean | undefined>;
-}
+const CHECK_USAGE = `usage: rounds-collector check list [--agent <agent>] [--tag key=value]
+       rounds-collector check add --agent <agent> --name <name> --plugin <plugin> --config <json or @file> [--interval 60s] [--timeout 10s] [--tag key=value …]
+       rounds-collector check edit <check> [--name <name>] [--config <json or @file>] [--interval 5m] [--timeout 10s] [--tag key=value …]
+       rounds-collector check pause|resume|remove|run <check>
+  <check> is its id, <agent>/<name>, or a name only one check has`;
 
-function need(values: AdminArgs['values'], key: string, usage: string): string {
-  const v = values[key];
-  if (typeof v !== 'string' || v === '') throw new Error(`missing --${key}\nusage: ${usage}`);
-  return v;
-}
-
-export async function agentCommand(config: CollectorConfig, { positionals, values }: AdminArgs, print: (s: string) => void): Promise<number> {
-  const [sub, arg] = positionals;
-  return withContext(config, async (app) => {
-    const agents = app.get(AgentsService);
-    switch (sub) {
-      case 'add': {
-        const usage = 'rounds-collector agent add --name <name> --enrol <enrolment string>';
-        const dto = parseDto(enrolAgentDto, { name: need(values, 'name', usage), enrol: need(values, 'enrol', usage) }, 'invalid agent');
-        const { warning, ...agent } = await agents.enrol(dto, cliAuditContext());
-        print(`added agent ${agent.name} (${agent.id}) at ${agent.host}:${agent.port}, certificate sha256 ${agent.fingerprint} pinned`);
-        if (warning) print(`warning: ${warning}`);
-        return 0;
-      }
-      case 'list': {
-        for (const a of await agents.listViews()) {
-          print(`${a.state.padEnd(8)} ${a.name.padEnd(24)} ${`${a.host}:${a.port}`.padEnd(24)} ${a.lastError ?? ''}`);
-        }
-        return 0;
-      }
-      case 'remove': {
-        if (!arg) throw new Error('usage: rounds-collector agent remove <name or id>');
-        await agents.remove(arg, cliAuditContext());
-        print(`removed agent ${arg} with its checks and results`);
-        return 0;
-      }
-      default:
-        throw new Error('usage: rounds-collector agent add|list|remove …');
-    }
-  });
-}
-
-const CHECK_USAGE =
-  'usage: rounds-collector check add --agent <name> --name <name> --plugin <plugin> --config <json or @file> [--interval 60s] [--timeout 10s]\n' +
-  '       rounds-collector check list [--agent <name>]\n' +
-  '       rounds-collector check remove <id, agent/name, or a name only one check has>';
-
-export async function checkCommand(config: CollectorConfig, args: AdminArgs, print: (s: string) => void): Promise<number> {
-  const [sub, ref] = args.positionals;
+export async function checkCommand(op: Operator, { positionals, values }: CommandArgs): Promise<number> {
+  const [sub, ref, ...rest] = positionals;
+  if (rest.length > 0) throw new UsageError(`unexpected "${rest.join(' ')}" (quote a check name with spaces)\n${CHECK_USAGE}`);
   if (sub === 'list') {
-    const agent = typeof args.values['agent'] === 'string' ? args.values['agent'] : undefined;
-    return withContext(config, async (app) => {
-      const agents = await app.get(AgentsService).listViews();
-      const agentName = (id: string) => agents.find((a) => a.id === id)?.name ?? id;
-      const rows = (await app.get(ChecksService).listViews(agent)).map((c) => [
+    const query = new URLSearchParams();
+    const agent = flag(values, 'agent');
+    if (agent) query.set('agent', agent);
+    const [tag, ...more] = flags(values, 'tag');
+    if (more.length > 0) throw new UsageError(`check list takes one --tag (key=value or key); got ${more.length + 1}`);
+    if (tag) query.set('tag', tag);
+    const [checks, agents] = await Promise.all([
+      op.call<CheckWithStateView[]>('GET', `/checks${query.size > 0 ? `?${query.toString()}` : ''}`),
+      op.call<AgentView[]>('GET', '/agents'),
+    ]);
+    const names = new Map(agents.map((a) => [a.id, a.name]));
+    op.show(
+      checks,
+      ['STATE', 'CHECK', 'PLUGIN', 'EVERY', 'SUMMARY'],
+      checks.map((c) => [
         c.state?.stale ? 'STALE' : (c.state?.status ?? 'PENDING'),
-        `${agentName(c.agentId)}/${c.name}`,
+        cell(`${names.get(c.agentId) ?? c.agentId}/${c.name}`),
         c.plugin,
         formatInterval(c.intervalMs),
-        c.enabled ? (c.state?.summary ?? '') : '(paused)',
-      ]);
-      rows.sort((a, b) => (a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : 0));
-      for (const line of table([['STATE', 'CHECK', 'PLUGIN', 'EVERY', 'SUMMARY'], ...rows])) print(line);
-      return 0;
-    });
-  }
-  if (sub === 'remove') {
-    if (!ref) throw new Error(CHECK_USAGE);
-    return withContext(config, async (app) => {
-      const agents = await app.get(AgentsService).listViews();
-      const check = resolveCheckRef(ref, await app.get(ChecksService).listViews(), agents);
-      await app.get(ChecksService).remove(check.id, cliAuditContext());
-      print(`removed check ${agents.find((a) => a.id === check.agentId)?.name ?? check.agentId}/${check.name} (${check.id}) with its results`);
-      return 0;
-    });
-  }
-  if (sub !== 'add') throw new Error(CHECK_USAGE);
-  const usage = 'rounds-collector check add --agent <name> --name <name> --plugin <plugin> --config <json or @file>';
-  const { values } = args;
-  const configText = need(values, 'config', usage);
-  let pluginConfig: unknown;
-  try {
-    pluginConfig = JSON.parse(configText.startsWith('@') ? readFileSync(configText.slice(1), 'utf8') : configText);
-  } catch (e) {
-    throw new Error(`--config must be a JSON object or @file.json: ${(e as Error).message}`);
-  }
-  const input = {
-    agent: need(values, 'agent', usage),
-    name: need(values, 'name', usage),
-    plugin: need(values, 'plugin', usage),
-    config: pluginConfig,
-    intervalMs: typeof values['interval'] === 'string' ? parseDuration(values['interval'], '--interval') : undefined,
-    timeoutMs: typeof values['timeout'] === 'string' ? parseDuration(values['timeout'], '--timeout') : undefined,
-  };
-  return withContext(config, async (app) => {
-    const check = await app.get(ChecksService).create(parseDto(createCheckDto, input, 'invalid check'), cliAuditContext());
-    print(`added check ${check.name} (${check.id}): ${check.plugin} every ${check.intervalMs / 1000} s`);
+        c.enabled ? cell(c.state?.summary) : '(paused)',
+      ]),
+      agent || tag ? 'no checks match' : 'no checks yet: `rounds-collector check add --agent <agent> --name <name> --plugin <plugin> --config <json>`',
+    );
     return 0;
-  });
+  }
+  if (sub === 'add') {
+    const usage = 'rounds-collector check add --agent <agent> --name <name> --plugin <plugin> --config <json or @file> [--interval 60s] [--timeout 10s]';
+    const agent = need(values, 'agent', usage);
+    const tags = tagsFlag(values);
+    // Durations go as written ("30s"): the API reads them and names the field when one is wrong.
+    const body = {
+      agent,
+      name: need(values, 'name', usage),
+      plugin: need(values, 'plugin', usage),
+      config: configFlag(need(values, 'config', usage)),
+      ...durations(values),
+      ...(tags ? { tags } : {}),
+    };
+    const check = await op.call<CheckWithStateView>('POST', '/checks', body);
+    op.done(
+      check,
+      `added check ${agent}/${check.name} (${check.id}): ${check.plugin} every ${formatInterval(check.intervalMs)}, timeout ${formatInterval(check.timeoutMs)}`,
+    );
+    return 0;
+  }
+  if (!ref || !['edit', 'pause', 'resume', 'remove', 'run'].includes(sub ?? '')) {
+    throw new UsageError(sub && ['edit', 'pause', 'resume', 'remove', 'run'].includes(sub) ? `check ${sub} needs the check\n${CHECK_USAGE}` : CHECK_USAGE);
+  }
+  const path = `/checks/${seg(ref)}`;
+  switch (sub) {
+    case 'edit': {
+      const config = flag(values, 'config');
+      const name = flag(values, 'name');
+      const tags = tagsFlag(values);
+      const body = { ...(name ? { name } : {}), ...(config ? { config: configFlag(config) } : {}), ...durations(values), ...(tags ? { tags } : {}) };
+      if (Object.keys(body).length === 0)
+        throw new UsageError(`check edit: nothing to change — give --name, --config, --interval, --timeout or --tag\n${CHECK_USAGE}`);
+      const check = await op.call<CheckWithStateView>('PATCH', path, body);
+      op.done(
+        check,
+        `changed check ${ref}: ${Object.keys(body).join(', ')} (${check.plugin} every ${formatInterval(check.intervalMs)}, timeout ${formatInterval(check.timeoutMs)})`,
+      );
+      return 0;
+    }
+    case 'pause':
+    case 'resume': {
+      const check = await op.call<CheckWithStateView>('PATCH', path, { enabled: sub === 'resume' });
+      op.done(
+        check,
+        sub === 'pause'
+          ? `paused check ${ref}: its agent stops running it (\`rounds-collector check resume\` undoes it)`
+          : `resumed check ${ref}: its agent runs it again every ${formatInterval(check.intervalMs)}`,
+      );
+      return 0;
+    }
+    case 'remove': {
+      const check = await op.call<CheckWithStateView>('GET', path);
+      await op.call('DELETE', `/checks/${seg(check.id)}`);
+      op.done(undefined, `removed check ${ref} (${check.id}) with its results`);
+      return 0;
+    }
+    default: {
+      const result = await op.call<RunResult>('POST', `${path}/run`);
+      op.done(
+        result,
+        `${result.status} ${result.reason} in ${result.durationMs} ms: ${result.summary}`,
+        ...result.metrics.map((m) => `  ${m.name} = ${m.value}${m.unit ? ` ${m.unit}` : ''}`),
+        '(run now on its agent; not stored — the next scheduled run is)',
+      );
+      return 0;
+    }
+  }
 }
 
-export async function secretsCommand(config: CollectorConfig, { positionals }: AdminArgs, print: (s: string) => void, now = () => new Date()): Promise<number> {
-  if (positionals[0] !== 'rotate-key') throw new Error('usage: rounds-collector secrets rotate-key   (with the collector stopped)');
-  return withContext(config, async (app) => {
-    for (const line of await app.get(SecretsService).rotateKey(now())) print(line);
-    return 0;
-  });
+/** `--interval` and `--timeout` as the API's `intervalMs` and `timeoutMs`, in the words they were given. */
+function durations(values: CommandArgs['values']): { intervalMs?: string; timeoutMs?: string } {
+  const interval = flag(values, 'interval');
+  const timeout = flag(values, 'timeout');
+  return { ...(interval ? { intervalMs: interval } : {}), ...(timeout ? { timeoutMs: timeout } : {}) };
+}
+
+/** `--config '{"url":"…"}'` or `--config @check.json`. */
+function configFlag(text: string): unknown {
+  let source = text;
+  if (text.startsWith('@')) {
+    try {
+      source = readFileSync(text.slice(1), 'utf8');
+    } catch (e) {
+      throw new UsageError(`--config ${text}: cannot read ${text.slice(1)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  try {
+    return JSON.parse(source) as unknown;
+  } catch (e) {
+    throw new UsageError(`--config must be a JSON object or @file.json: ${(e as Error).message}`);
+  }
 }

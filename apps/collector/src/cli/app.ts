@@ -11,6 +11,7 @@ import { SecretsService } from '../secrets/secrets.service.js';
 import { UsersService } from '../users/users.service.js';
 import { securityHeaders } from '../web/security-headers.js';
 import { apiJsonBodies, bodyErrors } from '../web/body-errors.js';
+import { ApiOrDefaultErrorFilter } from '../web/api/error.filter.js';
 
 /** A body larger than this is refused (413) before any handler: no form or API call needs more. */
 const BODY_LIMIT = '256kb';
@@ -43,6 +44,7 @@ export async function createCollectorApp(
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false, parameterLimit: 100 });
   app.use(bodyErrors());
+  app.useGlobalFilters(new ApiOrDefaultErrorFilter(app.getHttpAdapter()));
   // Before listen(): the read model loads and the poller starts only after this.
   try {
     await app.get(SecretsService).sealStoredSecrets();

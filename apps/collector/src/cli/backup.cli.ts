@@ -4,7 +4,7 @@ import { DATA_SOURCE } from '../storage/data-source.js';
 import { installBackup, keyIdOfBytes, unpackBackup, writeBackup } from '../storage/backup.store.js';
 import { secretBoxOf } from '../storage/secret-box.js';
 import { secretKeySourceOf } from '../storage/secret-key.store.js';
-import { withContext, type AdminArgs } from './admin.js';
+import { withContext, type AdminArgs } from './local.js';
 import { runningCollector } from './pid-file.js';
 
 /**

@@ -1,2 +1,2 @@
 // The CLI's durations are the API's: one reading of "30s" everywhere.
-export { parseDuration } from '../shared/duration.js';
+export { parseDuration } from '#rounds/common';

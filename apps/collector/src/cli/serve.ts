@@ -3,7 +3,8 @@ import type { DataSource } from 'typeorm';
 import { ROUNDS_VERSION, RoundsLogger, untilStopped } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { createCollectorApp } from './app.js';
-import { httpsOptionsFor } from './tls.js';
+import { httpsOptionsFor, selfSignedFiles } from './tls.js';
+import { cliCredentialsFile, writeCliCredentials } from './credentials.store.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { FIRST_TOKEN_NAME, IMPORTED_TOKEN_NAME } from '../auth/api-tokens.service.js';
@@ -32,10 +33,23 @@ export async function serve(config: CollectorConfig): Promise<void> {
   writePidFile(config.dataDir);
   const address = app.getHttpServer().address() as { port: number };
   const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
+  const url = `${httpsOptions ? 'https' : 'http'}://${localHost(config.httpHost)}:${address.port}`;
+  const credentials = cliCredentialsFile(config.dataDir);
+  try {
+    writeCliCredentials(config.dataDir, {
+      url,
+      ...(tokens.created ? { token: tokens.created, user: firstAdmin?.name ?? 'the first admin' } : {}),
+      ...(config.tls && 'selfSigned' in config.tls ? { ca: selfSignedFiles(config.dataDir).certFile } : {}),
+    });
+  } catch (e) {
+    // The CLI can still be given --url and --token: no reason to stop serving.
+    log.warn(`could not write ${credentials} (${(e as Error).message}): commands on this machine need --url and --token (or ROUNDS_URL and ROUNDS_TOKEN)`);
+  }
   if (firstAdmin) log.log(firstAdminNotice(firstAdmin));
   if (tokens.created) {
     log.log(
-      `API token "${FIRST_TOKEN_NAME}" of ${firstAdmin?.name ?? 'the first admin'} (shown once; only its hash is kept — ` +
+      `API token "${FIRST_TOKEN_NAME}" of ${firstAdmin?.name ?? 'the first admin'} (shown once; the database keeps only its hash, ` +
+        `${credentials} (mode 0600) keeps it for \`rounds-collector\` commands on this machine — ` +
         `\`rounds-collector token add|rotate\` or Account → API tokens makes more): ${tokens.created}`,
     );
   }
@@ -58,6 +72,16 @@ export async function serve(config: CollectorConfig): Promise<void> {
   );
   await stopped;
   log.log('stopped');
+}
+
+/**
+ * The host a command on this machine reaches the collector at: the listen address, or loopback
+ * for a wildcard (which a self-signed certificate names too).
+ */
+function localHost(httpHost: string): string {
+  if (httpHost === '0.0.0.0' || httpHost === '') return '127.0.0.1';
+  if (httpHost === '::') return '[::1]';
+  return httpHost.includes(':') ? `[${httpHost}]` : httpHost;
 }
 
 /** The one time the first admin's password is readable: only its scrypt hash is stored. */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { readCollectorConfig } from './env.js';
+import { readCliConfig, readCollectorConfig } from './env.js';
 import { MAKE_A_KEY } from '../storage/secret-box.js';
 
 describe('readCollectorConfig', () => {
@@ -213,4 +213,31 @@ describe('readCollectorConfig', () => {
       assert.throws(() => readCollectorConfig(env), { message: `collector settings are invalid: ${problems}` });
     });
   }
+});
+
+describe('readCliConfig', () => {
+  it('reads where the collector is, the token and the certificate to trust, and the data folder whose credentials file says both', () => {
+    assert.deepEqual({ ...readCliConfig({}) }, { dataDir: resolve('data') });
+    assert.deepEqual(
+      {
+        ...readCliConfig({
+          ROUNDS_DATA_DIR: 'var/rounds',
+          ROUNDS_URL: 'https://rounds.hospital.example:8380',
+          ROUNDS_TOKEN: ' rnd_abc ',
+          ROUNDS_CA: 'tls/collector.crt',
+          // A collector setting that is wrong does not stop a command that only talks to a collector.
+          ROUNDS_HTTP_PORT: 'http',
+        }),
+      },
+      { dataDir: resolve('var/rounds'), url: 'https://rounds.hospital.example:8380', token: 'rnd_abc', caFile: resolve('tls/collector.crt') },
+    );
+  });
+
+  it('refuses a URL that is not http(s) and a token with spaces, naming the variable', () => {
+    assert.throws(() => readCliConfig({ ROUNDS_URL: 'rounds.hospital.example:8380', ROUNDS_TOKEN: 'two words' }), {
+      message:
+        "command-line settings are invalid: ROUNDS_URL: must be the collector's http:// or https:// address, e.g. https://rounds.hospital.example:8380; " +
+        'ROUNDS_TOKEN: must be an API token (printable characters, no spaces)',
+    });
+  });
 });

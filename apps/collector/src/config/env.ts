@@ -230,3 +230,48 @@ export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     ...(e.ROUNDS_2FA_REQUIRED_ROLES ? { twoFactorRequiredRoles: Object.freeze([...new Set(e.ROUNDS_2FA_REQUIRED_ROLES)]) } : {}),
   });
 }
+
+/**
+ * What the operator commands (`agent`, `check`, `alert`, … over the API) read from the
+ * environment: where the collector is and the API token, or the data folder whose
+ * `cli-credentials.json` says both. Apart from the collector's settings, so that a machine that
+ * only talks to a collector needs none of them (and a bad one of them does not stop it).
+ */
+const cliEnvSchema = z.object({
+  ROUNDS_DATA_DIR: z.string().min(1).default('data'),
+  ROUNDS_URL: z
+    .url({ protocol: /^https?$/, error: "must be the collector's http:// or https:// address, e.g. https://rounds.hospital.example:8380" })
+    .optional(),
+  ROUNDS_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^[\x21-\x7e]+$/, 'must be an API token (printable characters, no spaces)')
+    .optional(),
+  ROUNDS_CA: z.string().min(1).optional(),
+});
+
+export interface CliConfig {
+  /** Where the collector on this machine writes `cli-credentials.json`. */
+  readonly dataDir: string;
+  /** ROUNDS_URL: the collector to talk to. */
+  readonly url?: string;
+  /** ROUNDS_TOKEN: an API token of the user the commands act as. */
+  readonly token?: string;
+  /** ROUNDS_CA: a PEM file of the certificate (or CA) to trust for an https:// collector, instead of the system's CAs. */
+  readonly caFile?: string;
+}
+
+export function readCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+  const known = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k.startsWith('ROUNDS_') && k in cliEnvSchema.shape && v !== undefined && v.trim() !== ''),
+  );
+  const parsed = cliEnvSchema.safeParse(known);
+  if (!parsed.success) throw new Error(`command-line settings are invalid: ${formatFieldErrors(issuesToFieldErrors(parsed.error.issues))}`);
+  const e = parsed.data;
+  return Object.freeze({
+    dataDir: resolve(e.ROUNDS_DATA_DIR),
+    ...(e.ROUNDS_URL ? { url: e.ROUNDS_URL } : {}),
+    ...(e.ROUNDS_TOKEN ? { token: e.ROUNDS_TOKEN } : {}),
+    ...(e.ROUNDS_CA ? { caFile: resolve(e.ROUNDS_CA) } : {}),
+  });
+}

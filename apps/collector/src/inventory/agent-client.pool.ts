@@ -7,6 +7,8 @@ import {
   AgentServiceClient,
   type AgentDescription,
   type CheckResult,
+  type ClaimRequest,
+  type EnrolChallengeResponse,
   type CollectRequest,
   type CollectResponse,
   type RunCheckRequest,
@@ -27,9 +29,36 @@ export class AgentCallError extends Error {
   constructor(
     message: string,
     readonly code: 'unauthenticated' | 'unreachable' | 'timeout' | 'certificate' | 'protocol',
+    /** How the agent refused, when it did: site-key enrolment tells its refusals apart by it. */
+    readonly refusal?: AgentRefusal,
+    /** What the agent said, as it said it. */
+    readonly details?: string,
   ) {
     super(message);
   }
+}
+
+/** A refusal by its gRPC status: what a site-key claim's answers mean (proto/rounds/agent/v1, RPC Claim). */
+export type AgentRefusal = 'denied' | 'precondition' | 'aborted' | 'throttled' | 'unimplemented' | 'invalid' | 'other';
+
+const REFUSALS: Partial<Record<GrpcStatus, AgentRefusal>> = {
+  [GrpcStatus.PERMISSION_DENIED]: 'denied',
+  [GrpcStatus.FAILED_PRECONDITION]: 'precondition',
+  [GrpcStatus.ABORTED]: 'aborted',
+  [GrpcStatus.RESOURCE_EXHAUSTED]: 'throttled',
+  [GrpcStatus.UNIMPLEMENTED]: 'unimplemented',
+  [GrpcStatus.INVALID_ARGUMENT]: 'invalid',
+};
+
+/** An agent to enrol with the site key: where it is, and — once a person approved it — the certificate to pin. */
+export interface EnrolTarget {
+  /** Names the channel while the enrolment uses it (drop it after). */
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  /** Absent at first contact: the certificate the agent presents is read, trusted for that call and reported. */
+  fingerprint?: string;
 }
 
 /**
@@ -37,7 +66,10 @@ export class AgentCallError extends Error {
  * the pinned fingerprint. The certificate then becomes the channel's only trusted
  * root, so the gRPC handshake itself is pinned, not just this probe.
  */
-export async function fetchPinnedCertificate(endpoint: Omit<AgentEndpoint, 'id' | 'token'>, timeoutMs: number): Promise<string> {
+export async function fetchPinnedCertificate(
+  endpoint: Omit<AgentEndpoint, 'id' | 'token' | 'fingerprint'> & { fingerprint: string | undefined },
+  timeoutMs: number,
+): Promise<string> {
   const where = `agent ${endpoint.name} at ${endpoint.host}:${endpoint.port}`;
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({
@@ -68,7 +100,8 @@ export async function fetchPinnedCertificate(endpoint: Omit<AgentEndpoint, 'id' 
       socket.end();
       if (!cert?.raw) return fail(new AgentCallError(`${where} presented no certificate`, 'certificate'));
       const seen = certificateFingerprint(cert.raw);
-      if (seen !== endpoint.fingerprint) {
+      // No fingerprint: first contact of a site-key enrolment, which shows this one to a person to approve.
+      if (endpoint.fingerprint !== undefined && seen !== endpoint.fingerprint) {
         return fail(
           new AgentCallError(
             `${where} presented certificate sha256 ${seen}, but ${endpoint.fingerprint} was pinned at enrolment — ` +
@@ -109,6 +142,30 @@ export class AgentClientPool {
   /** Has the agent accept a new token (by its SHA-256) beside the current one, which this call presents. */
   async rotateToken(endpoint: AgentEndpoint, newTokenSha256: string, timeoutMs: number): Promise<void> {
     await this.call(endpoint, timeoutMs, (c, md, opts, cb) => c.rotateToken({ newTokenSha256 }, md, opts, cb));
+  }
+
+  /**
+   * Site-key enrolment, step one (no token): who the agent is, and while it can be claimed a
+   * nonce and its proof. At first contact (no fingerprint) the certificate the agent presents
+   * now is trusted for this call and returned; the agent must name the same one.
+   */
+  async enrolChallenge(target: EnrolTarget, collectorNonce: string, timeoutMs: number): Promise<{ answer: EnrolChallengeResponse; certificateSha256: string }> {
+    const where = `agent ${target.name} at ${target.host}:${target.port}`;
+    const fingerprint = target.fingerprint ?? certificateFingerprint(await fetchPinnedCertificate({ ...target, fingerprint: undefined }, timeoutMs));
+    const endpoint: AgentEndpoint = { ...target, token: '', fingerprint };
+    const answer = await this.call<EnrolChallengeResponse>(endpoint, timeoutMs, (c, md, opts, cb) => c.enrolChallenge({ collectorNonce }, md, opts, cb));
+    if (answer.certificateSha256 !== fingerprint) {
+      throw new AgentCallError(
+        `${where} says its certificate is sha256 ${answer.certificateSha256 || '(none)'}, but presented ${fingerprint} — something between this collector and the agent answers for it`,
+        'certificate',
+      );
+    }
+    return { answer, certificateSha256: fingerprint };
+  }
+
+  /** Site-key enrolment, step two: the claim, over the channel pinned to the approved certificate. */
+  async claim(target: EnrolTarget & { fingerprint: string }, request: ClaimRequest, timeoutMs: number): Promise<void> {
+    await this.call({ ...target, token: '' }, timeoutMs, (c, md, opts, cb) => c.claim(request, md, opts, cb));
   }
 
   /** Closes the agent's channel (agent removed, or its endpoint changed). */
@@ -168,7 +225,8 @@ export class AgentClientPool {
   ): Promise<T> {
     const client = await this.client(endpoint, timeoutMs);
     const metadata = new Metadata();
-    metadata.set(AUTH_METADATA_KEY, `Bearer ${endpoint.token}`);
+    // Site-key enrolment has no token to present yet.
+    if (endpoint.token !== '') metadata.set(AUTH_METADATA_KEY, `Bearer ${endpoint.token}`);
     try {
       return await new Promise<T>((resolve, reject) =>
         invoke(client, metadata, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) => (error ? reject(error) : resolve(response))),
@@ -201,6 +259,8 @@ export class AgentClientPool {
           `${where} refused the token too often and refuses this collector's address unchecked for ${String(retryAfter)} s more — ` +
             'if the token is right, something else at this address is guessing it; otherwise re-run `rounds-agent init` there and enrol it again with the new enrolment string',
           'unauthenticated',
+          'throttled',
+          error.details,
         );
       }
       case GrpcStatus.DEADLINE_EXCEEDED:
@@ -210,12 +270,14 @@ export class AgentClientPool {
         return new AgentCallError(
           `${where} does not know this call (${error.details || error.message}): it runs an older rounds-agent than this collector — update it there`,
           'protocol',
+          'unimplemented',
+          error.details,
         );
       case GrpcStatus.UNAVAILABLE:
         // The agent may have come back with another certificate: re-probe on the next call for a clear answer.
         this.drop(endpoint.id);
         return new AgentCallError(`${where} is unreachable: ${error.details || error.message}`, 'unreachable');
     }
-    return new AgentCallError(`${where} failed the call: ${error.details || error.message}`, 'protocol');
+    return new AgentCallError(`${where} failed the call: ${error.details || error.message}`, 'protocol', REFUSALS[error.code] ?? 'other', error.details);
   }
 }

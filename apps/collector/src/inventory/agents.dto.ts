@@ -3,8 +3,11 @@ import { parseEnrolment } from '#rounds/common';
 import { offsetParam, orEmpty, pageLimitParam, sortParam } from '../shared/dto.js';
 import { tagsSchema } from '../shared/tags.js';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const NAME_RULE = 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit';
+/** How an agent may be named (shared with site-key enrolment's lists). */
+export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export const AGENT_NAME_RULE = 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit';
+const NAME = AGENT_NAME;
+const NAME_RULE = AGENT_NAME_RULE;
 
 /** `{name, enrol}`: the enrolment string arrives parsed (host, port, token, pinned fingerprint). */
 export const enrolAgentDto = orEmpty(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AgentEntity, type AgentState } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { secretBoxOf, type SecretBox } from '../storage/secret-box.js';
@@ -90,8 +90,16 @@ export class AgentsRepository {
     return secretBoxOf(this.dataSource);
   }
 
-  /** `audit`: the audit row, appended in the same transaction. */
-  async create(input: NewAgent, now = Date.now(), audit?: Audited<AgentEntity>): Promise<AgentEntity> {
+  /**
+   * `audit`: the audit row, appended in the same transaction; `within`: more of the same change
+   * (a site-key enrolment marks its row done), in that transaction too.
+   */
+  async create(
+    input: NewAgent,
+    now = Date.now(),
+    audit?: Audited<AgentEntity>,
+    within?: (m: EntityManager, agent: AgentEntity) => Promise<void>,
+  ): Promise<AgentEntity> {
     const agent = this.dataSource.getRepository(AgentEntity).create({
       ...input,
       id: randomUUID(),
@@ -112,6 +120,7 @@ export class AgentsRepository {
     const sealed = { ...agent, token: this.box.seal(agent.token) };
     await inTransaction(this.dataSource, async (m) => {
       await m.insert(AgentEntity, sealed);
+      if (within) await within(m, agent);
       if (audit) await appendAudit(m, audit(agent), now);
     });
     return agent;

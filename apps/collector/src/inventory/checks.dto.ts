@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { withoutControlCharacters } from '#rounds/plugins';
 import { tagSelector, tagsSchema } from '../shared/tags.js';
-import { durationField } from '../shared/duration.js';
+import { durationField } from '#rounds/common';
 import { offsetParam, pageLimitParam, sortParam } from '../shared/dto.js';
 
 /**
@@ -14,7 +14,7 @@ const checkFields = {
   name: withoutControlCharacters(z.string().min(1).max(120)),
   // Any object here: the plugin's schema judges it in ChecksService, together with the other rules' errors.
   config: z.record(z.string(), z.unknown()),
-  // "30s", "5m" or whole milliseconds (shared/duration.ts); the interval floor is ChecksService's.
+  // "30s", "5m" or whole milliseconds (libs/common duration.ts); the interval floor is ChecksService's.
   intervalMs: durationField({ max: 86_400_000 }),
   timeoutMs: durationField({ min: 100, max: 600_000 }),
   enabled: z.boolean(),

@@ -12,7 +12,7 @@ import {
   type CheckStatus,
   type Clock,
 } from '#rounds/common';
-import { PluginRegistry, type FieldError } from '#rounds/plugins';
+import { describedConfigValidator, PluginRegistry, type FieldError, type Validation } from '#rounds/plugins';
 import type { AgentEntity, CheckEntity } from '../storage/entities/index.js';
 import { ChecksRepository } from './checks.repository.js';
 import { AgentCallError, AgentClientPool } from './agent-client.pool.js';
@@ -104,6 +104,8 @@ export interface CheckWithStateView extends CheckView {
  */
 @Injectable()
 export class ChecksService {
+  private readonly describedValidators = new Map<string, (config: unknown) => Validation<unknown>>();
+
   constructor(
     private readonly checks: ChecksRepository,
     private readonly agents: AgentsService,
@@ -144,7 +146,7 @@ export class ChecksService {
       throw e;
     });
     if (!agent) errors.push({ field: 'agent', message: `no agent with id or name "${dto.agent}"` });
-    errors.push(...this.configErrors(dto.plugin, dto.config, agent ? descriptionOf(agent)?.plugins.map((p) => p.name) : undefined));
+    errors.push(...(await this.configErrors(dto.plugin, dto.config, agent)));
     if (errors.length > 0 || !agent) throw new ValidationFailedError('invalid check', errors);
     await this.mustBeFreeName(agent.id, dto.name);
     await this.mustHaveRoom(agent);
@@ -168,11 +170,7 @@ export class ChecksService {
       // A form or script echoing back the redacted view keeps the stored secrets.
       patch.config = restoreRedacted(this.schemaOf(existing), patch.config, JSON.parse(existing.configJson)) as Record<string, unknown>;
       const agent = await this.agents.get(existing.agentId);
-      this.validateConfig(
-        existing.plugin,
-        patch.config,
-        descriptionOf(agent)?.plugins.map((p) => p.name),
-      );
+      await this.validateConfig(existing.plugin, patch.config, agent);
     }
     if (patch.name !== undefined && patch.name !== existing.name) await this.mustBeFreeName(existing.agentId, patch.name, id);
     const updated = await this.checks.update(id, { ...patch, secretSchema: this.schemaOf(existing) }, Date.now(), (check) =>
@@ -242,11 +240,7 @@ export class ChecksService {
       const existing = await this.get(existingId);
       config = restoreRedacted(this.schemaOf(existing), config, JSON.parse(existing.configJson)) as Record<string, unknown>;
     }
-    this.validateConfig(
-      spec.plugin,
-      config,
-      descriptionOf(agent)?.plugins.map((p) => p.name),
-    );
+    await this.validateConfig(spec.plugin, config, agent);
     // A fresh id: the agent keeps no state between runs of a check it does not know.
     return this.runOn(agent, { id: `test-${randomUUID()}`, plugin: spec.plugin, config, intervalMs: spec.intervalMs, timeoutMs: spec.timeoutMs });
   }
@@ -375,22 +369,46 @@ export class ChecksService {
   }
 
   /**
-   * Built-in plugins are validated here with their own schema (exact field errors).
-   * A custom plugin the agent described is accepted as a JSON object and validated by
-   * the agent, whose refusal shows on the check's state.
+   * A config's errors against what its agent runs. Once the agent has described itself, a plugin
+   * it lacks is refused (a built-in one too: an agent older than the plugin names the update); a
+   * built-in plugin is validated with its own schema (its exact messages), a custom one against the
+   * JSON Schema its agent reported. An agent not described yet (unreachable since enrolment) is
+   * taken at its word for the built-ins, and the agent's refusal, if any, shows on the check.
    */
-  private configErrors(plugin: string, config: unknown, agentPlugins: string[] | undefined): FieldError[] {
-    if (this.registry.get(plugin)) {
-      const v = this.registry.validate(plugin, config);
-      return v.ok ? [] : v.errors.map((e) => ({ field: e.field ? `config.${e.field}` : 'config', message: e.message }));
+  private async configErrors(plugin: string, config: unknown, agent: AgentEntity | undefined): Promise<FieldError[]> {
+    const described = agent ? descriptionOf(agent) : undefined;
+    const builtin = this.registry.get(plugin);
+    const offered = described?.plugins.find((p) => p.name === plugin);
+    if (described && !offered) {
+      const has = described.plugins.map((p) => p.name).sort();
+      const why = builtin ? ` — it runs rounds-agent ${described.version}, older than this plugin: update it` : '';
+      return [{ field: 'plugin', message: `agent ${agent!.name} has no plugin "${plugin}" (it has: ${has.join(', ')})${why}` }];
     }
-    if (agentPlugins?.includes(plugin)) return [];
-    const known = [...new Set([...this.registry.names(), ...(agentPlugins ?? [])])].sort();
-    return [{ field: 'plugin', message: `unknown plugin "${plugin}" (known: ${known.join(', ')})` }];
+    // The read model keeps descriptions without their schemas: a custom plugin's comes from the stored one.
+    const schemaJson =
+      !builtin && offered ? (await this.agents.storedDescription(agent!.id))?.plugins.find((p) => p.name === plugin)?.configSchemaJson : undefined;
+    const v = builtin ? this.registry.validate(plugin, config) : offered ? this.describedValidator(schemaJson ?? '')(config) : undefined;
+    if (!v) {
+      const known = [...new Set([...this.registry.names(), ...(described?.plugins.map((p) => p.name) ?? [])])].sort();
+      return [{ field: 'plugin', message: `unknown plugin "${plugin}" (known: ${known.join(', ')})` }];
+    }
+    return v.ok ? [] : v.errors.map((e) => ({ field: e.field ? `config.${e.field}` : 'config', message: e.message }));
   }
 
-  private validateConfig(plugin: string, config: unknown, agentPlugins: string[] | undefined): void {
-    const errors = this.configErrors(plugin, config, agentPlugins);
+  /** Compiled once per schema text an agent reported: the same custom plugin on many agents shares one. */
+  private describedValidator(schemaJson: string): (config: unknown) => Validation<unknown> {
+    let validator = this.describedValidators.get(schemaJson);
+    if (!validator) {
+      // A handful of custom plugins in practice; the bound only keeps a misbehaving fleet from growing it.
+      if (this.describedValidators.size >= 256) this.describedValidators.clear();
+      validator = describedConfigValidator(schemaJson);
+      this.describedValidators.set(schemaJson, validator);
+    }
+    return validator;
+  }
+
+  private async validateConfig(plugin: string, config: unknown, agent: AgentEntity): Promise<void> {
+    const errors = await this.configErrors(plugin, config, agent);
     if (errors.length > 0) throw new ValidationFailedError('invalid check', errors);
   }
 }

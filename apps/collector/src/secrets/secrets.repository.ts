@@ -12,6 +12,8 @@ import { attachSecretBox, secretBoxOf, type SecretBox } from '../storage/secret-
 import { inTransaction, isPostgres, serialised } from '../storage/transaction.js';
 import { agentTokenLabel } from '../inventory/agents.repository.js';
 import { resealChannelConfig } from '../notifications/channel-secrets.js';
+import { EnrolmentEntity, SiteKeyEntity } from '../enrolment/enrolment.entity.js';
+import { claimTokenLabel, SITE_KEY_LABEL } from '../enrolment/enrolments.repository.js';
 
 /** How many stored values a sweep or a rotation sealed again. */
 export interface ResealCounts {
@@ -21,9 +23,14 @@ export interface ResealCounts {
   checks: number;
   /** Users' two-factor (TOTP) secrets. */
   users: number;
+  /** The site key and the claim tokens of site-key enrolments under way. */
+  enrolments: number;
 }
 
-/** Every secret column at once: agents.token, the secret fields in notification_channels.config_json and checks.config_json, and users.totp_secret. */
+/**
+ * Every secret column at once: agents.token, the secret fields in notification_channels.config_json
+ * and checks.config_json, users.totp_secret, site_keys.key and enrolments.token.
+ */
 @Injectable()
 export class SecretsRepository {
   constructor(
@@ -49,7 +56,7 @@ export class SecretsRepository {
   async resealAll(box: SecretBox): Promise<ResealCounts> {
     return this.scrubbingFreedSpace(() =>
       inTransaction(this.dataSource, async (m) => {
-        const counts: ResealCounts = { agents: 0, channels: 0, checks: 0, users: 0 };
+        const counts: ResealCounts = { agents: 0, channels: 0, checks: 0, users: 0, enrolments: 0 };
         for (const agent of await m.find(AgentEntity, { select: { id: true, name: true, token: true } })) {
           if (box.isCurrent(agent.token)) continue;
           await m.update(AgentEntity, { id: agent.id }, { token: box.seal(box.open(agent.token, agentTokenLabel(agent))) });
@@ -77,6 +84,16 @@ export class SecretsRepository {
           await m.update(UserEntity, { id: user.id }, { totpSecret: box.seal(box.open(user.totpSecret, totpSecretLabel(user))) });
           counts.users += 1;
         }
+        for (const site of await m.find(SiteKeyEntity, { select: { id: true, key: true } })) {
+          if (box.isCurrent(site.key)) continue;
+          await m.update(SiteKeyEntity, { id: site.id }, { key: box.seal(box.open(site.key, SITE_KEY_LABEL)) });
+          counts.enrolments += 1;
+        }
+        for (const row of await m.find(EnrolmentEntity, { select: { id: true, name: true, token: true } })) {
+          if (row.token === null || box.isCurrent(row.token)) continue;
+          await m.update(EnrolmentEntity, { id: row.id }, { token: box.seal(box.open(row.token, claimTokenLabel(row))) });
+          counts.enrolments += 1;
+        }
         return counts;
       }),
     );
@@ -94,7 +111,7 @@ export class SecretsRepository {
     await serialised(this.dataSource, () => this.dataSource.query('PRAGMA secure_delete = ON'));
     try {
       const counts = await work();
-      if (counts.agents + counts.channels + counts.checks + counts.users > 0)
+      if (counts.agents + counts.channels + counts.checks + counts.users + counts.enrolments > 0)
         await serialised(this.dataSource, () => this.dataSource.query('PRAGMA wal_checkpoint(TRUNCATE)'));
       return counts;
     } finally {

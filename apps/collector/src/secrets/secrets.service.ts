@@ -13,7 +13,7 @@ import {
 } from '../storage/secret-key.store.js';
 import { SecretsRepository, type ResealCounts } from './secrets.repository.js';
 
-/** Agent tokens and channel secrets at rest: the start-up sweep and key rotation. */
+/** Agent tokens, channel and check secrets, two-factor secrets and the site key at rest: the start-up sweep and key rotation. */
 @Injectable()
 export class SecretsService {
   private readonly log = new Logger('Secrets');
@@ -34,7 +34,7 @@ export class SecretsService {
       this.log.warn(keyCreatedNotice(box.current));
     }
     const counts = await this.secrets.resealAll(box);
-    if (counts.agents + counts.channels + counts.checks + counts.users > 0) {
+    if (counts.agents + counts.channels + counts.checks + counts.users + counts.enrolments > 0) {
       this.log.log(`encrypted ${describe(counts)} stored in plaintext or under an older key, with key ${box.current.id}`);
     }
     const source = secretKeySourceOf(this.config);
@@ -111,5 +111,8 @@ export class SecretsService {
 
 function describe(c: ResealCounts): string {
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
-  return `${plural(c.agents, 'agent token')}, ${plural(c.channels, 'notification channel')}, ${plural(c.checks, 'check config')} and ${plural(c.users, "user's two-factor secret")}`;
+  return (
+    `${plural(c.agents, 'agent token')}, ${plural(c.channels, 'notification channel')}, ${plural(c.checks, 'check config')}, ` +
+    `${plural(c.users, "user's two-factor secret")} and ${plural(c.enrolments, 'site-key enrolment secret')}`
+  );
 }

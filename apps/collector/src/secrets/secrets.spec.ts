@@ -34,6 +34,8 @@ import { SecretsService } from './secrets.service.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
 import { UserEntity } from '../users/user.entity.js';
 import { UsersRepository } from '../users/users.repository.js';
+import { EnrolmentsRepository } from '../enrolment/enrolments.repository.js';
+import { makeSiteKey } from '#rounds/common';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -79,8 +81,16 @@ async function storeSecrets(dataSource: DataSource): Promise<string[]> {
     am: secret('am'),
     orthanc: secret('orthanc'),
     totp: randomBytes(20).toString('hex').toUpperCase(),
+    siteKey: makeSiteKey(),
   };
   await storeTwoFactorUser(dataSource, values.totp);
+  await new EnrolmentsRepository(dataSource).replaceSiteKey(values.siteKey, 'spec', 1, () => ({
+    context: SPEC_AUDIT,
+    action: 'site-key.set',
+    target: { kind: 'site-key', id: null, name: null },
+    before: null,
+    after: null,
+  }));
   await new AgentsRepository(dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 9, token: values.token, fingerprint: 'ab'.repeat(32) });
   const channels = new ChannelsRepository(dataSource);
   await channels.create({
@@ -244,14 +254,17 @@ describe('secrets at rest', () => {
       `INSERT INTO checks (id, agent_id, name, plugin, config_json, interval_ms, timeout_ms, enabled, created_at, updated_at) VALUES ('k1', 'a1', 'Orthanc REST', 'orthanc', ?, 60000, 10000, 1, 1, 1)`,
       [JSON.stringify({ url: 'http://orthanc.example:8042', username: 'rounds', password: orthanc })],
     );
+    const siteKey = makeSiteKey();
+    await q(`INSERT INTO site_keys (id, key, created_at, created_by) VALUES ('s1', ?, 1, 'admin')`, [siteKey]);
     assert.ok(storedBytes(db.dataDir).includes(token), 'the legacy rows are in the file to begin with');
 
     const { secrets } = services(db.dataSource, configFor(db.dataDir));
     // The Alertmanager channel has no secret set: nothing to seal there.
-    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 1, channels: 2, checks: 1, users: 1 });
-    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 0, channels: 0, checks: 0, users: 0 });
+    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 1, channels: 2, checks: 1, users: 1, enrolments: 1 });
+    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 0, channels: 0, checks: 0, users: 0, enrolments: 0 });
 
-    assertAbsent(storedBytes(db.dataDir), [token, password, hook, totp, orthanc]);
+    assertAbsent(storedBytes(db.dataDir), [token, password, hook, totp, orthanc, siteKey]);
+    assert.equal((await new EnrolmentsRepository(db.dataSource).siteKey())?.key, siteKey);
     const checks = new ChecksRepository(db.dataSource);
     const row = (await checks.findById('k1'))!;
     assert.deepEqual(checks.openConfig(JSON.parse(row.configJson), row.name), { url: 'http://orthanc.example:8042', username: 'rounds', password: orthanc });
@@ -292,7 +305,7 @@ describe('secrets at rest', () => {
     const next = readKeyFile(file);
     assert.notEqual(next.id, old.id);
     assert.deepEqual(lines, [
-      `re-encrypted 1 agent token, 4 notification channels, 1 check config and 1 user's two-factor secret from key ${old.id} to key ${next.id}`,
+      `re-encrypted 1 agent token, 4 notification channels, 1 check config, 1 user's two-factor secret and 1 site-key enrolment secret from key ${old.id} to key ${next.id}`,
       `the new key is in ${file} (0600); the old key was kept as ${file}.old-2026-12-01T10-20-30-000Z until now and is deleted`,
       'back the new key up with the database now: backups taken before this need the old key, which is gone',
     ]);
@@ -333,7 +346,13 @@ describe('secrets at rest', () => {
 
     const reopened = await createDataSource({ dataDir: db.dataDir }).initialize();
     extra.push(reopened);
-    assert.deepEqual(await services(reopened, configFor(db.dataDir)).secrets.sealStoredSecrets(), { agents: 1, channels: 4, checks: 1, users: 1 });
+    assert.deepEqual(await services(reopened, configFor(db.dataDir)).secrets.sealStoredSecrets(), {
+      agents: 1,
+      channels: 4,
+      checks: 1,
+      users: 1,
+      enrolments: 1,
+    });
     assert.ok((await rawTokens(reopened))[0]!.startsWith(`enc:v1:${current.id}:`));
     assert.equal((await new AgentsRepository(reopened).findByName('pacs-01'))!.token, values[0]);
   });
@@ -359,7 +378,7 @@ describe('secrets at rest', () => {
 
     const rotate = services(ds, configFor(dataDir, { ROUNDS_SECRET_KEY: oldKey.toString('base64'), ROUNDS_SECRET_KEY_NEW: newKey.toString('base64') })).secrets;
     assert.deepEqual(await rotate.rotateKey(new Date()), [
-      `re-encrypted 1 agent token, 4 notification channels, 1 check config and 1 user's two-factor secret from key ${oldId} to key ${newId} (ROUNDS_SECRET_KEY_NEW)`,
+      `re-encrypted 1 agent token, 4 notification channels, 1 check config, 1 user's two-factor secret and 1 site-key enrolment secret from key ${oldId} to key ${newId} (ROUNDS_SECRET_KEY_NEW)`,
       'now set ROUNDS_SECRET_KEY to the value of ROUNDS_SECRET_KEY_NEW, remove ROUNDS_SECRET_KEY_NEW, and start the collector; the old key opens nothing here any more',
     ]);
     assert.ok((await rawTokens(ds))[0]!.startsWith(`enc:v1:${newId}:`));

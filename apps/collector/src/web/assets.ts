@@ -82,7 +82,31 @@ export const FORM_PROGRESS = asset(
 `,
 );
 
+/**
+ * A list to enrol read from a file into its text box (`<input type=file data-fills=ID>`): the
+ * file is read in the browser and posted as the text it holds, so the form stays a plain one
+ * with its CSRF field. The field is hidden until this script shows it — without scripts, paste.
+ */
+export const CSV_FILE = asset(
+  'csv-file',
+  'js',
+  `(() => {
+  'use strict';
+  for (const input of document.querySelectorAll('input[type=file][data-fills]')) {
+    const target = document.getElementById(input.dataset.fills);
+    if (!target) continue;
+    const holder = input.closest('[data-needs-script]');
+    if (holder) holder.hidden = false;
+    input.addEventListener('change', () => {
+      const file = input.files && input.files[0];
+      if (file) file.text().then((text) => { target.value = text; target.focus(); });
+    });
+  }
+})();
+`,
+);
+
 /** Every asset by its path. */
 export const ASSETS: ReadonlyMap<string, Asset> = new Map(
-  [UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART, LOCAL_TIME, FORM_PROGRESS, HTMX, HTMX_SSE].map((a) => [a.path, a]),
+  [UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART, LOCAL_TIME, FORM_PROGRESS, HTMX, HTMX_SSE, CSV_FILE].map((a) => [a.path, a]),
 );

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { sendProblem } from './api/problem.js';
 
 interface BodyParserError {
   status?: number;
@@ -23,9 +24,8 @@ export function bodyErrors() {
         : e.type === 'entity.parse.failed'
           ? 'the request body is not valid JSON — check its syntax and the content-type header'
           : `the request body cannot be read (${e.type ?? 'unknown problem'}) — check its encoding and content-type header`;
-    res.status(e.status);
-    if (req.path.startsWith('/api/')) res.json({ statusCode: e.status, error: e.status === 413 ? 'Payload Too Large' : 'Bad Request', message });
-    else res.type('text/plain').send(message);
+    if (req.path.startsWith('/api/')) sendProblem(req, res, e.status, message);
+    else res.status(e.status).type('text/plain').send(message);
   };
 }
 
@@ -42,10 +42,11 @@ export function apiJsonBodies() {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (!req.path.startsWith('/api/') || !hasBody || JSON_TYPE.test(req.headers['content-type'] ?? '')) return next();
     const sent = req.headers['content-type'] ? `as ${req.headers['content-type'].split(';')[0]!.trim()}` : 'without a content-type';
-    res.status(415).json({
-      statusCode: 415,
-      error: 'Unsupported Media Type',
-      message: `the body was sent ${sent}; the API reads JSON — send it with the header content-type: application/json (curl: -H 'content-type: application/json')`,
-    });
+    sendProblem(
+      req,
+      res,
+      415,
+      `the body was sent ${sent}; the API reads JSON — send it with the header content-type: application/json (curl: -H 'content-type: application/json')`,
+    );
   };
 }

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { validateWith } from '#rounds/plugins';
 import { maintenanceWindowDto } from '../alerting/alerting.dto.js';
 import { AlertingService } from '../alerting/alerting.service.js';
-import { isTimeZone } from '../alerting/time-zone.js';
+import { isTimeZone } from '#rounds/common';
 import { localInstant } from './page-range.js';
 import { Access } from '../auth/access.decorator.js';
 import type { AuditContext } from '../audit/audit.types.js';

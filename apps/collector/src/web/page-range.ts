@@ -1,4 +1,4 @@
-import { isTimeZone, localDateTime, zonedToUtc } from '../alerting/time-zone.js';
+import { isTimeZone, localDateTime, zonedToUtc } from '#rounds/common';
 import { formText } from './page-response.js';
 
 /** The ranges the history pages offer as links, as `?range=`. */

@@ -10,6 +10,8 @@ import { MetricsModule } from '../metrics/metrics.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { PollingModule } from '../polling/polling.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { EnrolmentModule } from '../enrolment/enrolment.module.js';
+import { EnrolmentsController } from './api/enrolments.controller.js';
 import { AccountController } from './account.controller.js';
 import { AgentsController } from './api/agents.controller.js';
 import { AlertingController } from './api/alerting.controller.js';
@@ -31,6 +33,7 @@ import { ReportsPagesController } from './reports-pages.controller.js';
 import { CheckPagesController } from './check-pages.controller.js';
 import { CheckEditController } from './check-edit.controller.js';
 import { AgentPagesController } from './agent-pages.controller.js';
+import { EnrolmentPagesController } from './enrolment-pages.controller.js';
 import { AlertsPagesController } from './alerts-pages.controller.js';
 import { AuditPagesController } from './audit-pages.controller.js';
 import { MaintenancePagesController } from './maintenance-pages.controller.js';
@@ -43,7 +46,18 @@ import { SlaReportService } from './sla-report.service.js';
  * one access guard (every route declares who may call it with @Access).
  */
 @Module({
-  imports: [AuthModule, AuditModule, UsersModule, InventoryModule, HistoryModule, PollingModule, AlertingModule, NotificationsModule, MetricsModule],
+  imports: [
+    AuthModule,
+    AuditModule,
+    UsersModule,
+    InventoryModule,
+    EnrolmentModule,
+    HistoryModule,
+    PollingModule,
+    AlertingModule,
+    NotificationsModule,
+    MetricsModule,
+  ],
   providers: [StatusPageService, LiveUpdates, SlaReportService, { provide: APP_GUARD, useExisting: AccessGuard }],
   controllers: [
     PagesController,
@@ -54,6 +68,8 @@ import { SlaReportService } from './sla-report.service.js';
     // Before the check pages: /checks/new must not be taken for the page of a check named "new".
     CheckEditController,
     CheckPagesController,
+    // Before the agent pages: /agents/enrol-many must not be taken for the page of an agent named so.
+    EnrolmentPagesController,
     AgentPagesController,
     AlertsPagesController,
     AuditPagesController,
@@ -61,6 +77,7 @@ import { SlaReportService } from './sla-report.service.js';
     SettingsPagesController,
     ChannelPagesController,
     AgentsController,
+    EnrolmentsController,
     ChecksController,
     MetricsController,
     ChannelsController,

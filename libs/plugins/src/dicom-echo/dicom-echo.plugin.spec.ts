@@ -37,6 +37,7 @@ describe('dicom-echo against real DICOM peers', () => {
     for (const name of ['connect_seconds', 'association_seconds', 'echo_seconds']) {
       assert.ok(metric(report, name) >= 0, name);
     }
+    assert.ok(!report.outcome.metrics.some((m) => m.name === 'tls_cert_expiry_days'), 'no certificate over plain TCP');
   });
 
   it('run() returns OK against Orthanc when the called AE title is the one Orthanc checks for', async () => {
@@ -48,7 +49,10 @@ describe('dicom-echo against real DICOM peers', () => {
     const report = await runCheck(dicomEchoPlugin, { host: '127.0.0.1', port: orthanc.dicomPort, calledAet: 'NOT-ORTHANC' });
     assert.equal(report.outcome.status, 'CRITICAL');
     assert.equal(report.outcome.reason, 'association_rejected');
-    assert.match(report.outcome.summary, /rejected permanently by the service user: called AE title not recognized/);
+    assert.match(
+      report.outcome.summary,
+      /rejected permanently by the service user: called AE title not recognized — the node is not called NOT-ORTHANC: check calledAet against the node's AE title$/,
+    );
     assert.ok(metric(report, 'connect_seconds') >= 0);
   });
 
@@ -137,12 +141,15 @@ describe('dicom-echo against real DICOM peers', () => {
 
 describe('dicom-echo over DICOM TLS', () => {
   let storescp: StoreScp;
+  let expired: StoreScp;
   let dir: string;
   let caFile: string;
 
   before(async () => {
     const cert = await selfSignedCert(30, 'localhost');
     storescp = await startStoreScp({ aet: 'TLSSCP', tls: { keyPem: cert.key, certPem: cert.cert } });
+    const lapsed = await selfSignedCert(-1, 'localhost');
+    expired = await startStoreScp({ aet: 'LAPSED', tls: { keyPem: lapsed.key, certPem: lapsed.cert } });
     dir = makeTempDir('dicom-tls');
     caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, cert.cert);
@@ -150,12 +157,55 @@ describe('dicom-echo over DICOM TLS', () => {
 
   after(async () => {
     await storescp?.stop();
+    await expired?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('run() returns OK over TLS when the node certificate is trusted', async () => {
+  it("run() returns OK over TLS when the node certificate is trusted, with the certificate's days left as a metric and in the summary", async () => {
     const report = await runCheck(dicomEchoPlugin, { host: '127.0.0.1', port: storescp.port, calledAet: 'TLSSCP', tls: { caFile } });
     assert.equal(report.outcome.status, 'OK', report.outcome.summary);
+    const days = metric(report, 'tls_cert_expiry_days');
+    assert.ok(days > 29.8 && days <= 30, `days left: ${days}`);
+    assert.match(report.outcome.summary, /; certificate expires in (29\.9|30\.0) days$/);
+  });
+
+  it('run() returns WARNING threshold when the certificate expires within certWarningDays', async () => {
+    const report = await runCheck(dicomEchoPlugin, {
+      host: '127.0.0.1',
+      port: storescp.port,
+      calledAet: 'TLSSCP',
+      tls: { caFile, certWarningDays: 45 },
+    });
+    assert.equal(report.outcome.status, 'WARNING', report.outcome.summary);
+    assert.equal(report.outcome.reason, 'threshold');
+    assert.match(report.outcome.summary, / — the certificate expires in (29\.9|30\.0) days \(warning below 45\)$/);
+  });
+
+  it('run() returns CRITICAL threshold when the certificate expires within certCriticalDays', async () => {
+    const report = await runCheck(dicomEchoPlugin, {
+      host: '127.0.0.1',
+      port: storescp.port,
+      calledAet: 'TLSSCP',
+      tls: { caFile, certWarningDays: 60, certCriticalDays: 45 },
+    });
+    assert.equal(report.outcome.status, 'CRITICAL', report.outcome.summary);
+    assert.equal(report.outcome.reason, 'threshold');
+    assert.match(report.outcome.summary, /the certificate expires in (29\.9|30\.0) days \(critical below 45\)$/);
+  });
+
+  it('run() returns CRITICAL tls for an expired certificate even with verify off, though the C-ECHO succeeded', async () => {
+    const report = await runCheck(dicomEchoPlugin, { host: '127.0.0.1', port: expired.port, calledAet: 'LAPSED', tls: { verify: false } });
+    assert.equal(report.outcome.status, 'CRITICAL');
+    assert.equal(report.outcome.reason, 'tls');
+    assert.match(report.outcome.summary, /^C-ECHO to LAPSED@127\.0\.0\.1:\d+ succeeded in .*, but the certificate expired 1\.0 days ago$/);
+    assert.ok(metric(report, 'tls_cert_expiry_days') < -0.9);
+  });
+
+  it('run() returns CRITICAL tls naming the expiry when verify is on and the certificate has expired', async () => {
+    const report = await runCheck(dicomEchoPlugin, { host: '127.0.0.1', port: expired.port, calledAet: 'LAPSED', tls: {} });
+    assert.equal(report.outcome.status, 'CRITICAL');
+    assert.equal(report.outcome.reason, 'tls');
+    assert.match(report.outcome.summary, /certificate has expired/);
   });
 
   it('run() returns CRITICAL tls when the node certificate is not trusted', async () => {
@@ -234,6 +284,12 @@ describe('dicom-echo config', () => {
       'tls.keyFile: certFile and keyFile go together: give both or neither',
     ],
     ['a C-FIND limit of zero', { find: { limit: 0 } }, 'find.limit: Too small: expected number to be >=1'],
+    [
+      'certCriticalDays above certWarningDays',
+      { tls: { certWarningDays: 5, certCriticalDays: 10 } },
+      'tls.certCriticalDays: must not be more than certWarningDays (5): critical comes closer to expiry than warning',
+    ],
+    ['negative certWarningDays', { tls: { certWarningDays: -1 } }, 'tls.certWarningDays: Too small: expected number to be >=0'],
     [
       'a C-FIND study date that is not a DICOM date',
       { find: { studyDate: '2024-01-01' } },

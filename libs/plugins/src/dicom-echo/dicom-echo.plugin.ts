@@ -1,25 +1,13 @@
-import type { ConnectionOptions } from 'node:tls';
-import { evaluateThresholds } from '#rounds/common';
-import { definePlugin, outcome, type CheckContext, type CheckOutcome, type Metric } from '../plugin.js';
+import { evaluateThresholds, worstStatus } from '#rounds/common';
+import { definePlugin, outcome, type Metric } from '../plugin.js';
 import { hostPort } from '../shared/net-common.js';
-import { readTlsFiles } from '../shared/tls-files.js';
-import { describeAbort, describeReject, describeStatus, STATUS_CANCEL, STATUS_SUCCESS } from './dicom-codes.js';
-import { dicomEchoSchema, type DicomEchoConfig } from './dicom-echo.schema.js';
-import { runDicomSession, type SessionFailure, type SessionResult } from './dicom-session.js';
+import { describeStatus, STATUS_CANCEL, STATUS_SUCCESS } from '../shared/dicom-codes.js';
+import { failureOutcome, lostOnlyRelease, runDicomSession, sessionTarget, type SessionOptions, type SessionResult } from '../shared/dicom-session.js';
+import { certificateCheck, TLS_CERT_EXPIRY_METRIC } from '../shared/dicom-certificate.js';
+import { dicomEchoSchema } from './dicom-echo.schema.js';
 
 const seconds = (ms: number) => Math.round(ms) / 1000;
 const fmt = (ms: number) => `${seconds(ms).toFixed(3)} s`;
-
-/** Keeps phase timeouts inside the run's deadline, so the check reports which phase was slow. */
-function withinDeadline(configuredSeconds: number, ctx: CheckContext): number {
-  return Math.max(1, Math.min(configuredSeconds * 1000, ctx.deadline - ctx.now()));
-}
-
-async function tlsOptions(config: DicomEchoConfig): Promise<ConnectionOptions | undefined> {
-  const tls = config.tls;
-  if (!tls) return undefined;
-  return { ...(await readTlsFiles(tls)), rejectUnauthorized: tls.verify };
-}
 
 /** The StudyDate matching key: "today" in the agent's local time, "*" as universal matching. */
 function studyDateKey(studyDate: string, now: number): string {
@@ -41,21 +29,6 @@ function timingMetrics(result: SessionResult): Metric[] {
   return metrics;
 }
 
-function failureOutcome(failure: SessionFailure, target: string, metrics: Metric[]): CheckOutcome {
-  switch (failure.kind) {
-    case 'rejected':
-      return outcome('CRITICAL', 'association_rejected', `${target}: association ${describeReject(failure.reject)}`, metrics);
-    case 'aborted':
-      return outcome('CRITICAL', 'aborted', `${target}: association ${describeAbort(failure.abort)}`, metrics);
-    case 'timeout':
-      return outcome('CRITICAL', 'timeout', `${target}: ${failure.message}`, metrics);
-    case 'unreachable':
-      return outcome('CRITICAL', 'unreachable', `${target}: ${failure.message}`, metrics);
-    default:
-      return outcome('CRITICAL', failure.kind, `${target}: ${failure.message}`, metrics);
-  }
-}
-
 export const dicomEchoPlugin = definePlugin({
   name: 'dicom-echo',
   version: '1.0.0',
@@ -67,36 +40,28 @@ export const dicomEchoPlugin = definePlugin({
     { name: 'echo_seconds', unit: 'seconds', help: 'C-ECHO round trip.' },
     { name: 'find_seconds', unit: 'seconds', help: 'C-FIND from request to final response (with a find probe).' },
     { name: 'find_matches', unit: '', help: 'Studies the C-FIND probe returned (at most its limit).' },
+    TLS_CERT_EXPIRY_METRIC,
   ],
   async run(config, ctx) {
     const target = `${config.calledAet}@${hostPort(config.host, config.port)}`;
-    let tls: ConnectionOptions | undefined;
+    let session: SessionOptions;
     try {
-      tls = await tlsOptions(config);
+      session = await sessionTarget(config, ctx);
     } catch (e) {
       return outcome('UNKNOWN', 'config_error', `${target}: ${(e as Error).message}`);
     }
-    const result = await runDicomSession(
-      {
-        host: config.host,
-        port: config.port,
-        callingAet: config.callingAet,
-        calledAet: config.calledAet,
-        connectTimeoutMs: withinDeadline(config.connectTimeoutSeconds, ctx),
-        associationTimeoutMs: withinDeadline(config.associationTimeoutSeconds, ctx),
-        responseTimeoutMs: withinDeadline(config.responseTimeoutSeconds, ctx),
-        tls,
-        find: config.find && { limit: config.find.limit, studyDate: studyDateKey(config.find.studyDate, ctx.now()) },
-      },
-      { signal: ctx.signal, now: () => ctx.now() },
-    );
-    const metrics = timingMetrics(result);
+    if (config.find) {
+      session.find = { limit: config.find.limit, query: { model: 'study', studyDate: studyDateKey(config.find.studyDate, ctx.now()) } };
+    }
+    const result = await runDicomSession(session, { signal: ctx.signal, now: () => ctx.now() });
+    const certificate = certificateCheck(result.peerCertificate, config.tls, ctx.now());
+    const metrics = [...timingMetrics(result), ...certificate.metrics];
     const echo = result.echo;
     const find = result.find;
 
     // Every answer is in by the release phase: a node that is slow to release is not worth a page.
-    const lostRelease = result.failure !== undefined && 'phase' in result.failure && result.failure.phase === 'release';
-    if (result.failure && !lostRelease) return failureOutcome(result.failure, target, metrics);
+    const lostRelease = lostOnlyRelease(result);
+    if (result.failure && !lostRelease) return failureOutcome(result.failure, target, metrics, config);
     if (lostRelease) ctx.log.debug(`${target}: association release not confirmed; the answers were already in`);
     if (!echo) return outcome('CRITICAL', 'protocol_error', `${target}: association ended before the C-ECHO response`, metrics);
     if ('notAccepted' in echo) {
@@ -124,11 +89,18 @@ export const dicomEchoPlugin = definePlugin({
       summary += `; C-FIND for StudyDate ${config.find.studyDate} returned ${find.matches} ${find.matches === 1 ? 'study' : 'studies'}${more} in ${fmt(find.ms ?? 0)}`;
     }
 
-    const verdict = evaluateThresholds(seconds(echo.ms), config.warning, config.critical);
-    if (verdict !== 'OK') {
-      const range = verdict === 'CRITICAL' ? config.critical : config.warning;
-      return outcome(verdict, 'threshold', `${summary} — round trip outside ${verdict.toLowerCase()} range ${range?.text}`, metrics);
+    // An expired certificate is a failure, not a threshold: every modality that checks it is refused.
+    if (certificate.verdict?.reason === 'tls') return outcome('CRITICAL', 'tls', `${summary}, but ${certificate.verdict.text}`, metrics);
+    const latency = evaluateThresholds(seconds(echo.ms), config.warning, config.critical);
+    const breaches: string[] = [];
+    if (latency !== 'OK') {
+      const range = latency === 'CRITICAL' ? config.critical : config.warning;
+      breaches.push(`round trip outside ${latency.toLowerCase()} range ${range?.text}`);
     }
-    return outcome('OK', 'ok', summary, metrics);
+    if (certificate.verdict) breaches.push(certificate.verdict.text);
+    if (breaches.length > 0) {
+      return outcome(worstStatus(latency, certificate.verdict?.status ?? 'OK'), 'threshold', `${summary} — ${breaches.join('; ')}`, metrics);
+    }
+    return outcome('OK', 'ok', `${summary}${certificate.note}`, metrics);
   },
 });

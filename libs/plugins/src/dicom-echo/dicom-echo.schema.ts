@@ -1,71 +1,19 @@
 import { z } from 'zod';
-import { certKeyPairIssue, tlsFileFields } from '../shared/tls-files.js';
-import { hostname, port, thresholdRange } from '../schema.js';
-
-// PS3.5 6.2: AE is up to 16 characters of the default repertoire, no backslash, no
-// control characters; leading/trailing spaces are not significant, so all spaces is empty.
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-const HAS_CONTROL = /[\x00-\x1f\x7f]/;
-
-/** A DICOM Application Entity title, with a message that says which rule it breaks. */
-export function aeTitle(description: string) {
-  return z
-    .string()
-    .superRefine((value, ctx) => {
-      const problem =
-        value.length > 16
-          ? `must be at most 16 characters (DICOM AE title), got ${value.length}`
-          : value.includes('\\')
-            ? 'must not contain a backslash (DICOM AE title)'
-            : HAS_CONTROL.test(value)
-              ? 'must not contain control characters such as tab or newline (DICOM AE title)'
-              : !PRINTABLE_ASCII.test(value)
-                ? 'must use plain ASCII characters only (DICOM AE title)'
-                : value.trim() === ''
-                  ? 'must not be empty or all spaces (DICOM AE title)'
-                  : undefined;
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    })
-    .meta({ description });
-}
-
-function seconds(description: string, fallback: number) {
-  return z.number().positive().max(600).default(fallback).meta({ description });
-}
-
-export const dicomEchoTlsSchema = z
-  .strictObject({
-    ...tlsFileFields(),
-    verify: z.boolean().default(true).meta({ description: 'verify the peer certificate and that it names host; false only for a lab' }),
-  })
-  .superRefine((t, ctx) => {
-    const pair = certKeyPairIssue(t);
-    if (pair) ctx.addIssue({ code: 'custom', ...pair });
-  })
-  .meta({ description: 'DICOM TLS (PS3.15 B.1); plain TCP when absent' });
+import { thresholdRange } from '../schema.js';
+import { DICOM_DATE_KEY, DICOM_DATE_KEY_MESSAGE, dicomConnectionFields, dicomTlsExpirySchema } from '../shared/dicom-fields.js';
 
 export const dicomFindSchema = z
   .strictObject({
     limit: z.number().int().min(1).max(100).default(5).meta({ description: 'stop (C-CANCEL) after this many matches' }),
-    studyDate: z
-      .string()
-      .regex(/^(today|\d{8}|\d{8}-|-\d{8}|\d{8}-\d{8}|\*)$/, 'must be "today", "*" (any date), or a DICOM date or range such as 20240101-20240131')
-      .default('today')
-      .meta({
-        description: 'StudyDate matching key; "today" keeps the query cheap on a large PACS, "*" asks for any date',
-      }),
+    studyDate: z.string().regex(DICOM_DATE_KEY, DICOM_DATE_KEY_MESSAGE).default('today').meta({
+      description: 'StudyDate matching key; "today" keeps the query cheap on a large PACS, "*" asks for any date',
+    }),
   })
   .meta({ description: 'also send a study-level C-FIND to prove the node answers queries' });
 
 export const dicomEchoSchema = z.strictObject({
-  host: hostname().meta({ description: 'DICOM node host name or IP address' }),
-  port: port().default(104).meta({ description: 'DICOM port (104, or 11112 on many nodes)' }),
-  callingAet: aeTitle('our AE title, as the node knows it').default('ROUNDS'),
-  calledAet: aeTitle("the node's AE title"),
-  connectTimeoutSeconds: seconds('give up when TCP does not connect within this time', 5),
-  associationTimeoutSeconds: seconds('give up when the association (and TLS handshake) is not answered within this time', 10),
-  responseTimeoutSeconds: seconds('give up when a C-ECHO/C-FIND response or release does not come within this time', 10),
-  tls: dicomEchoTlsSchema.optional(),
+  ...dicomConnectionFields(),
+  tls: dicomTlsExpirySchema.optional(),
   warning: thresholdRange('WARNING when the C-ECHO round trip in seconds is outside').optional(),
   critical: thresholdRange('CRITICAL when the C-ECHO round trip in seconds is outside').optional(),
   find: dicomFindSchema.optional(),

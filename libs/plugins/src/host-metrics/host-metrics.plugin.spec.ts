@@ -327,7 +327,7 @@ describe('host-metrics with slow or failing parts', () => {
     const config = hostMetricsSchema.parse({});
     const result = await runHostMetrics(
       config,
-      { signal: controller.signal, deadline: 0, now: () => Date.now(), log: { debug() {}, warn() {} } },
+      { signal: controller.signal, deadline: 0, now: () => Date.now(), sleep: async () => {}, log: { debug() {}, warn() {} } },
       fakePlatform({}),
     );
     assert.equal(result.status, 'UNKNOWN');

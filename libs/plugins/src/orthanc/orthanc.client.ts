@@ -45,6 +45,10 @@ export class OrthancClient {
     return this.call<T>('POST', path, body);
   }
 
+  delete<T>(path: string): Promise<T> {
+    return this.call<T>('DELETE', path);
+  }
+
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = new URL(path.replace(/^\//, ''), this.base);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));

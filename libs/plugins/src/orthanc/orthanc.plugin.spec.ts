@@ -1,11 +1,33 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { systemClock, WEEKDAYS } from '#rounds/common';
 import { closedPort, configErrors, metric, runCheck } from '../testing/index.js';
+import { runPlugin, type RunReport } from '../runner.js';
+import { validateWith } from '../schema.js';
 import { createStudy, startOrthanc, type Orthanc } from '../../../../test/peers/orthanc.js';
 import { startStoreScp, type StoreScp } from '../../../../test/peers/storescp.js';
 import { startSilentListener, type SilentListener } from '../../../../test/peers/tcp.js';
-import { sleep } from '../../../../test/peers/process.js';
+import { makeTempDir, sleep } from '../../../../test/peers/process.js';
 import { orthancPlugin } from './orthanc.plugin.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** Runs the check with its clock stopped at `atMs` (timers stay real): how arrival sees a silence without waiting for it. */
+async function runAt(config: Record<string, unknown>, atMs: number): Promise<RunReport> {
+  const v = validateWith(orthancPlugin.configSchema, config);
+  if (!v.ok) throw new Error(`invalid orthanc config: ${JSON.stringify(v.errors)}`);
+  return runPlugin(orthancPlugin, v.value, { timeoutMs: 5000, clock: { ...systemClock, now: () => atMs } });
+}
+
+/** Epoch ms of `hh:mm` UTC on the day `days` after the UTC day of `fromMs`. */
+function utcDayAt(fromMs: number, days: number, hh: number, mm: number): number {
+  const d = new Date(fromMs);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + days, hh, mm);
+}
+
+const weekdayOfUtc = (ms: number) => WEEKDAYS[new Date(ms).getUTCDay()]!;
 
 describe('orthanc against a real Orthanc', () => {
   let orthanc: Orthanc;
@@ -98,6 +120,87 @@ describe('orthanc against a real Orthanc', () => {
     assert.equal(report.cutOff, false);
   });
 
+  it('run() without arrival reads no change log and reports no arrival metrics, as before', async () => {
+    const report = await runCheck(orthancPlugin, auth);
+    assert.equal(report.outcome.status, 'OK');
+    for (const name of ['last_arrival_timestamp_seconds', 'last_arrival_age_seconds', 'arrival_silence_seconds']) {
+      assert.throws(() => metric(report, name), /no metric/);
+    }
+    assert.doesNotMatch(report.outcome.summary, /arrived/);
+  });
+
+  it('run() reports when the last instance arrived, and stays OK while it is recent', async () => {
+    const report = await runCheck(orthancPlugin, { ...auth, arrival: { warnAfter: '2h' } });
+    assert.equal(report.outcome.status, 'OK', report.outcome.summary);
+    assert.match(report.outcome.summary, /; last instance arrived \d+ s ago$/);
+    const arrivedAt = metric(report, 'last_arrival_timestamp_seconds');
+    assert.ok(Math.abs(arrivedAt - Date.now() / 1000) < 300, `arrived at ${arrivedAt}`);
+    assert.ok(metric(report, 'last_arrival_age_seconds') < 300);
+    assert.equal(metric(report, 'arrival_silence_seconds'), metric(report, 'last_arrival_age_seconds'), 'without working hours all time counts');
+  });
+
+  it('run() returns WARNING/threshold once no instance has arrived for longer than warnAfter', async () => {
+    const arrivedAt = metric(await runCheck(orthancPlugin, { ...auth, arrival: { warnAfter: '2h' } }), 'last_arrival_timestamp_seconds') * 1000;
+    const report = await runAt({ ...auth, arrival: { warnAfter: '2h', criticalAfter: '8h' } }, arrivedAt + 3 * HOUR);
+    assert.equal(report.outcome.status, 'WARNING');
+    assert.equal(report.outcome.reason, 'threshold');
+    assert.match(report.outcome.summary, /^no new instance for 3 h \(warning after 2h\) — Orthanc .*; last instance arrived 3 h ago$/);
+    assert.equal(metric(report, 'last_arrival_timestamp_seconds'), arrivedAt / 1000);
+    assert.equal(metric(report, 'last_arrival_age_seconds'), 3 * 3600);
+  });
+
+  it('run() returns CRITICAL/threshold once the silence is longer than criticalAfter', async () => {
+    const arrivedAt = metric(await runCheck(orthancPlugin, { ...auth, arrival: { warnAfter: '2h' } }), 'last_arrival_timestamp_seconds') * 1000;
+    const report = await runAt({ ...auth, arrival: { warnAfter: '1h', criticalAfter: '2h' } }, arrivedAt + 3 * HOUR);
+    assert.equal(report.outcome.status, 'CRITICAL');
+    assert.equal(report.outcome.reason, 'threshold');
+    assert.match(report.outcome.summary, /^no new instance for 3 h \(critical after 2h\)/);
+  });
+
+  it('run() counts only working time: two days of wall clock that hold 30 minutes of working hours are a silence of 30 minutes', async () => {
+    const arrivedAt = metric(await runCheck(orthancPlugin, { ...auth, arrival: { warnAfter: '2h' } }), 'last_arrival_timestamp_seconds') * 1000;
+    // Two days later at 07:30 UTC, with working hours 07:00–18:00 on that weekday only: like Friday evening to Monday 07:30.
+    const now = utcDayAt(arrivedAt, 2, 7, 30);
+    const workingHours = { days: [weekdayOfUtc(now)], from: '07:00', to: '18:00', timeZone: 'UTC' };
+    const quiet = await runAt({ ...auth, arrival: { warnAfter: '1h', workingHours } }, now);
+    assert.equal(quiet.outcome.status, 'OK', quiet.outcome.summary);
+    assert.equal(metric(quiet, 'arrival_silence_seconds'), 1800);
+    assert.ok(metric(quiet, 'last_arrival_age_seconds') > DAY / 1000);
+    assert.match(quiet.outcome.summary, /; last instance arrived 1 d \d+ h ago, 30 min of it in working hours$/);
+
+    const late = await runAt({ ...auth, arrival: { warnAfter: '20m', workingHours } }, now);
+    assert.equal(late.outcome.status, 'WARNING');
+    assert.match(late.outcome.summary, /^no new instance for 30 min of working time \(warning after 20m\) — /);
+  });
+
+  it('run() never alerts outside working hours, however long the silence', async () => {
+    const arrivedAt = metric(await runCheck(orthancPlugin, { ...auth, arrival: { warnAfter: '2h' } }), 'last_arrival_timestamp_seconds') * 1000;
+    const now = utcDayAt(arrivedAt, 3, 12, 0);
+    const days = WEEKDAYS.filter((d) => d !== weekdayOfUtc(now));
+    const report = await runAt(
+      { ...auth, arrival: { warnAfter: '1h', criticalAfter: '8h', workingHours: { days, from: '07:00', to: '18:00', timeZone: 'UTC' } } },
+      now,
+    );
+    assert.equal(report.outcome.status, 'OK', report.outcome.summary);
+    assert.ok(metric(report, 'arrival_silence_seconds') >= 22 * 3600, 'two whole working days passed');
+    assert.match(report.outcome.summary, /of it in working hours \(outside working hours .* 07:00–18:00 UTC: not judged\)$/);
+  });
+
+  it('run() reads the change log back past pages of other changes to the last arrival', async () => {
+    const before = metric(await runCheck(orthancPlugin, { ...auth, arrival: { warnAfter: '2h' } }), 'last_arrival_timestamp_seconds');
+    const [instance] = (await orthanc.rest('GET', '/instances')).body as string[];
+    // Orthanc logs each metadata change; 250 of them push the last NewInstance three pages back.
+    for (let i = 0; i < 250; i++) {
+      const res = await orthanc.rest('PUT', `/instances/${instance}/metadata/1024`, `note ${i}`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+    const last = (await orthanc.rest('GET', '/changes?last')).body as { Changes: { ChangeType: string }[] };
+    assert.equal(last.Changes[0]?.ChangeType, 'UpdatedMetadata');
+    const report = await runCheck(orthancPlugin, { ...auth, arrival: { warnAfter: '2h' } });
+    assert.equal(report.outcome.status, 'OK', report.outcome.summary);
+    assert.equal(metric(report, 'last_arrival_timestamp_seconds'), before);
+  });
+
   it('run() returns CRITICAL threshold when a failed job is over the jobsFailedCritical range', async () => {
     const studies = (await orthanc.rest('GET', '/studies')).body as string[];
     const job = await orthanc.rest('POST', '/modalities/silent/store', { Resources: studies, Asynchronous: true });
@@ -112,6 +215,39 @@ describe('orthanc against a real Orthanc', () => {
     assert.equal(report.outcome.reason, 'threshold');
     assert.equal(metric(report, 'jobs_failed'), 1);
     assert.match(report.outcome.summary, /^failed jobs 1 outside critical range 0/);
+  });
+});
+
+describe('orthanc arrival across restarts of Orthanc', () => {
+  let storageDir: string;
+  let orthanc: Orthanc | undefined;
+
+  before(() => {
+    storageDir = makeTempDir('orthanc-storage');
+  });
+
+  after(async () => {
+    await orthanc?.stop();
+    await rm(storageDir, { recursive: true, force: true });
+  });
+
+  it('warns in working hours when Orthanc holds no instance, and finds the arrival again after Orthanc restarts', async () => {
+    orthanc = await startOrthanc({ storageDir });
+    const config = { url: orthanc.url, username: orthanc.username, password: orthanc.password, arrival: { warnAfter: '2h' } };
+    const empty = await runCheck(orthancPlugin, config);
+    assert.equal(empty.outcome.status, 'WARNING');
+    assert.equal(empty.outcome.reason, 'threshold');
+    assert.match(empty.outcome.summary, /^no instance has arrived \(Orthanc's change log holds none\) — /);
+    assert.throws(() => metric(empty, 'last_arrival_age_seconds'), /no metric/);
+
+    await createStudy(orthanc);
+    const arrivedAt = metric(await runCheck(orthancPlugin, config), 'last_arrival_timestamp_seconds');
+    await orthanc.stop();
+    orthanc = await startOrthanc({ storageDir });
+    // A new Orthanc process on the same database, and a fresh run of the plugin (as after an agent restart): no state but Orthanc's.
+    const again = await runCheck(orthancPlugin, { ...config, url: orthanc.url });
+    assert.equal(again.outcome.status, 'OK', again.outcome.summary);
+    assert.equal(metric(again, 'last_arrival_timestamp_seconds'), arrivedAt);
   });
 });
 
@@ -131,6 +267,34 @@ describe('orthanc config', () => {
       'jobsFailedCritical: "many" is not a Nagios range: "many" is not a number (examples: 10, 10:, ~:10, 10:20, @10:20)',
     ],
     ['an unknown field', { user: 'x' }, 'user: unknown field'],
+    ['arrival without a threshold', { arrival: {} }, 'arrival: give warnAfter, criticalAfter or both: how long without a new instance is too long'],
+    [
+      'arrival with a duration that is not one',
+      { arrival: { warnAfter: '2 hours' } },
+      'arrival.warnAfter: must be a duration like 30s, 5m, 1h or 1d, got "2 hours"',
+    ],
+    ['arrival with a silence under a minute', { arrival: { warnAfter: '30s' } }, 'arrival.warnAfter: must be at least 1m, got 30s'],
+    [
+      'arrival critical before warning',
+      { arrival: { warnAfter: '8h', criticalAfter: '2h' } },
+      'arrival.criticalAfter: must not be shorter than warnAfter: critical comes after warning',
+    ],
+    [
+      'working hours in an unknown zone',
+      { arrival: { warnAfter: '2h', workingHours: { timeZone: 'Mars/Olympus' } } },
+      'arrival.workingHours.timeZone: "Mars/Olympus" is not an IANA time zone name: write one like Europe/Berlin or UTC',
+    ],
+    [
+      'working hours on a day that is none',
+      { arrival: { warnAfter: '2h', workingHours: { days: ['funday'] } } },
+      'arrival.workingHours.days.0: must be one of sun, mon, tue, wed, thu, fri, sat',
+    ],
+    [
+      'working hours with a bad time',
+      { arrival: { warnAfter: '2h', workingHours: { from: '7am' } } },
+      'arrival.workingHours.from: must be a time of day like 02:00 (24-hour HH:MM)',
+    ],
+    ['an unknown arrival field', { arrival: { warnAfter: '2h', after: '1h' } }, 'arrival.after: unknown field'],
   ];
   for (const [what, change, message] of cases) {
     it(`refuses ${what} with a field-named message`, () => {

@@ -4,6 +4,7 @@ import { definePlugin, outcome, type CheckContext, type Metric } from '../plugin
 import { OrthancClient, OrthancError } from './orthanc.client.js';
 import { orthancSchema, type OrthancConfig } from './orthanc.schema.js';
 import { formatBytes } from '../shared/net-common.js';
+import { judgeArrival, lastArrival } from './orthanc.arrival.js';
 
 interface OrthancSystem {
   Version?: string;
@@ -157,11 +158,19 @@ async function check(config: OrthancConfig, ctx: CheckContext) {
     echoText = ids.length === 0 ? '; no modalities configured' : `; C-ECHO to ${good}/${ids.length} modalities OK`;
   }
 
+  let arrivalText = '';
+  if (config.arrival) {
+    const verdict = judgeArrival(await lastArrival(client), config.arrival, ctx.now());
+    metrics.push(...verdict.metrics);
+    if (verdict.finding) findings.push(verdict.finding);
+    arrivalText = `; ${verdict.text}`;
+  }
+
   const version = system.Version ?? 'unknown version';
   const summary =
     `Orthanc ${version} (${system.DicomAet ?? '?'}) at ${config.url}: ${count(stats.CountPatients)} patients, ` +
     `${count(stats.CountStudies)} studies, ${count(stats.CountInstances)} instances, ${formatBytes(storageBytes)} stored; ` +
-    `jobs ${failed.length} failed, ${pending.length} pending, ${running.length} running${echoText}`;
+    `jobs ${failed.length} failed, ${pending.length} pending, ${running.length} running${echoText}${arrivalText}`;
 
   if (findings.length === 0) return outcome('OK', 'ok', summary, metrics);
   const worst = findings.reduce((a, b) => (SEVERITY[b.status] > SEVERITY[a.status] ? b : a));
@@ -170,8 +179,9 @@ async function check(config: OrthancConfig, ctx: CheckContext) {
 
 export const orthancPlugin = definePlugin({
   name: 'orthanc',
-  version: '1.0.0',
-  description: 'Checks an Orthanc PACS through its REST API: version, counts, storage, jobs, and a C-ECHO from Orthanc to each of its modalities.',
+  version: '1.1.0',
+  description:
+    'Checks an Orthanc PACS through its REST API: version, counts, storage, jobs, a C-ECHO from Orthanc to each of its modalities, and the time since the last instance arrived.',
   configSchema: orthancSchema,
   metrics: [
     { name: 'api_seconds', unit: 'seconds', help: 'Round trip of GET /system.' },
@@ -185,6 +195,21 @@ export const orthancPlugin = definePlugin({
     { name: 'jobs_running', unit: '', help: 'Jobs in state Running.' },
     { name: 'modality_echo_success', unit: '', help: 'Whether the C-ECHO from Orthanc to a modality succeeded (1) or not (0).', labels: ['modality'] },
     { name: 'modality_echo_seconds', unit: 'seconds', help: 'Round trip of a successful C-ECHO from Orthanc to a modality.', labels: ['modality'] },
+    {
+      name: 'last_arrival_timestamp_seconds',
+      unit: 'seconds',
+      help: "When the newest stored instance arrived (Unix time, from Orthanc's change log; with arrival).",
+    },
+    {
+      name: 'last_arrival_age_seconds',
+      unit: 'seconds',
+      help: 'Time since the newest stored instance arrived, at the run (a lower bound when it is older than the change log read; with arrival).',
+    },
+    {
+      name: 'arrival_silence_seconds',
+      unit: 'seconds',
+      help: 'The silence the arrival thresholds judge: time without a new instance, counting only working hours when they are set (with arrival).',
+    },
   ],
   async run(config, ctx) {
     try {

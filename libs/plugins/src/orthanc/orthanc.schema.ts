@@ -1,5 +1,31 @@
 import { z } from 'zod';
+import { durationField } from '#rounds/common';
 import { secret, thresholdRange } from '../schema.js';
+import { workingHoursSchema } from '../shared/working-hours.js';
+
+const MINUTE = 60_000;
+
+/** How long Orthanc may go without a new instance; judged by the time since the last one arrived. */
+const arrivalSchema = z
+  .strictObject({
+    warnAfter: durationField({ min: MINUTE, max: 90 * 86_400_000 })
+      .optional()
+      .meta({ description: 'WARNING/threshold after this long without a new instance, e.g. "2h" (working time when workingHours is set)' }),
+    criticalAfter: durationField({ min: MINUTE, max: 90 * 86_400_000 })
+      .optional()
+      .meta({ description: 'CRITICAL/threshold after this long without a new instance, e.g. "8h"' }),
+    workingHours: workingHoursSchema
+      .optional()
+      .meta({ description: 'only time inside these hours counts as silence, and outside them silence never alerts; all time counts when absent' }),
+  })
+  .refine((a) => a.warnAfter !== undefined || a.criticalAfter !== undefined, {
+    message: 'give warnAfter, criticalAfter or both: how long without a new instance is too long',
+  })
+  .refine((a) => a.warnAfter === undefined || a.criticalAfter === undefined || a.criticalAfter >= a.warnAfter, {
+    message: 'must not be shorter than warnAfter: critical comes after warning',
+    path: ['criticalAfter'],
+  })
+  .meta({ description: "report the time since the last instance arrived (Orthanc's change log) and alert after a silence" });
 
 export const orthancSchema = z
   .strictObject({
@@ -29,6 +55,7 @@ export const orthancSchema = z
       .max(120)
       .default(5)
       .meta({ description: 'how long Orthanc waits for each modality (capped by the check deadline)' }),
+    arrival: arrivalSchema.optional(),
   })
   .refine((c) => (c.username === undefined) === (c.password === undefined), {
     message: 'username and password go together: give both or neither',

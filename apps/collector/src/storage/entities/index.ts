@@ -10,6 +10,7 @@ import { AuditLogEntity } from '../../audit/audit-log.entity.js';
 import { UserEntity } from '../../users/user.entity.js';
 import { SessionEntity } from '../../auth/session.entity.js';
 import { ApiTokenEntity } from '../../auth/api-token.entity.js';
+import { EnrolmentEntity, SiteKeyEntity } from '../../enrolment/enrolment.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
 export { AlertEngineStateEntity, ALERT_ENGINE_STATE_ID } from './alert-engine-state.entity.js';
@@ -34,4 +35,6 @@ export const ENTITIES = [
   UserEntity,
   SessionEntity,
   ApiTokenEntity,
+  SiteKeyEntity,
+  EnrolmentEntity,
 ];

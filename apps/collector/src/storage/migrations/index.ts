@@ -9,6 +9,7 @@ import { Rollups1700000000008 } from '../../history/1700000000008-rollups.js';
 import { Tags1700000000009 } from '../../inventory/1700000000009-tags.js';
 import { MetricRollups1700000000010 } from '../../history/1700000000010-metric-rollups.js';
 import { StateChanges1700000000011 } from '../../history/1700000000011-state-changes.js';
+import { SiteEnrolment1700000000012 } from '../../enrolment/1700000000012-site-enrolment.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Tags1700000000009,
   MetricRollups1700000000010,
   StateChanges1700000000011,
+  SiteEnrolment1700000000012,
 ];

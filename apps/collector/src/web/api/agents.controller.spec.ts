@@ -9,6 +9,7 @@ import { CurrentState } from '../../state/current-state.js';
 import { ROUNDS_VERSION } from '#rounds/common';
 import { AgentsController } from './agents.controller.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
+import { problem } from './problem.js';
 
 /** The agents API over `db`, with the read model; the agent client pool reaches nothing there, so enrolments get a warning. */
 function agentsApi(db: Awaited<ReturnType<typeof openTestDatabase>>): Promise<ApiTestApp> {
@@ -48,10 +49,7 @@ describe('AgentsController (/api/v1/agents): names', () => {
   it('POST with a name that is not text, or without a body, answers 400 naming the fields', async () => {
     const rule = 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit';
     const res = await api.call('POST', '/api/v1/agents', { name: 42, enrol });
-    assert.deepEqual(
-      [res.status, res.json],
-      [400, { statusCode: 400, error: 'Bad Request', message: 'invalid agent', errors: [{ field: 'name', message: rule }] }],
-    );
+    assert.deepEqual([res.status, res.json], [400, problem(400, 'invalid agent', '/api/v1/agents', [{ field: 'name', message: rule }])]);
     const empty = await api.call<ApiErrorBody>('POST', '/api/v1/agents');
     assert.equal(empty.status, 400);
     assert.deepEqual(empty.json.errors, [

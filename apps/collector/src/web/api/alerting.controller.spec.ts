@@ -8,6 +8,7 @@ import { alertingProviders } from '../../alerting/testing.js';
 import { AlertingController } from './alerting.controller.js';
 import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
+import { problem } from './problem.js';
 
 /** The parts of the API's answers these specs read. */
 interface SilenceBody {
@@ -226,15 +227,10 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
       [res.status, res.json],
       [
         400,
-        {
-          statusCode: 400,
-          error: 'Bad Request',
-          message: 'invalid query',
-          errors: [
-            { field: 'limit', message: 'must be a whole number from 1 to 10000' },
-            { field: 'before', message: 'must be the id of a history line' },
-          ],
-        },
+        problem(400, 'invalid query', '/api/v1/alerts/history', [
+          { field: 'limit', message: 'must be a whole number from 1 to 10000' },
+          { field: 'before', message: 'must be the id of a history line' },
+        ]),
       ],
     );
   });
@@ -245,12 +241,9 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
       [res.status, res.json],
       [
         400,
-        {
-          statusCode: 400,
-          error: 'Bad Request',
-          message: 'invalid check policy',
-          errors: [{ field: 'failuresBeforeHard', message: 'must be a whole number of results from 1 to 100' }],
-        },
+        problem(400, 'invalid check policy', `/api/v1/checks/${checkId}/policy`, [
+          { field: 'failuresBeforeHard', message: 'must be a whole number of results from 1 to 100' },
+        ]),
       ],
     );
     assert.equal((await call<PolicyBody>('PUT', `/api/v1/checks/${checkId}/policy`, { failuresBeforeHard: 4 })).json.override?.failuresBeforeHard, 4);

@@ -14,6 +14,7 @@ import { openTestDatabase } from '../../storage/testing.js';
 import { WebhookNotifier } from '../../notifications/notifiers/webhook.notifier.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 import { ChannelsController } from './channels.controller.js';
+import { problem } from './problem.js';
 
 /** The parts of a channel's view these specs read. */
 interface ChannelBody {
@@ -189,10 +190,7 @@ describe('ChannelsController (/api/v1/channels)', () => {
     const notANumber = await call('GET', '/api/v1/channels/hook/deliveries?limit=lots');
     assert.deepEqual(
       [notANumber.status, notANumber.json],
-      [
-        400,
-        { statusCode: 400, error: 'Bad Request', message: 'invalid query', errors: [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }] },
-      ],
+      [400, problem(400, 'invalid query', '/api/v1/channels/hook/deliveries', [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }])],
     );
   });
 
@@ -202,12 +200,7 @@ describe('ChannelsController (/api/v1/channels)', () => {
       [res.status, res.json],
       [
         400,
-        {
-          statusCode: 400,
-          error: 'Bad Request',
-          message: 'invalid notification channel',
-          errors: [{ field: 'enabled', message: 'Invalid input: expected boolean, received string' }],
-        },
+        problem(400, 'invalid notification channel', '/api/v1/channels', [{ field: 'enabled', message: 'Invalid input: expected boolean, received string' }]),
       ],
     );
     const patched = await call<ApiErrorBody>('PATCH', '/api/v1/channels/hook', { config: 'http://127.0.0.1:9/' });

@@ -19,6 +19,7 @@ import type { CollectorConfig } from '../../config/env.js';
 import { AgentsController } from './agents.controller.js';
 import { ChecksController } from './checks.controller.js';
 import { startApiTestApp, type ApiErrorBody, type ApiResponse, type ApiTestApp } from './testing.js';
+import { problem } from './problem.js';
 
 /** The parts of a check's view these specs read. */
 interface CheckBody {
@@ -90,7 +91,7 @@ describe('ChecksController (/api/v1/checks): names', () => {
     const res = await api.call('POST', '/api/v1/checks', newCheck('PACS DICOM port'));
     assert.equal(res.status, 409);
     const message = 'agent pacs-01 already has a check named "PACS DICOM port" — choose another name';
-    assert.deepEqual(res.json, { statusCode: 409, error: 'Conflict', message, errors: [{ field: 'name', message }] });
+    assert.deepEqual(res.json, problem(409, message, '/api/v1/checks', [{ field: 'name', message }]));
   });
 
   it('PATCH renaming a check to a name its agent already has is a 409 naming the field, and nothing changes', async () => {
@@ -169,6 +170,69 @@ describe('ChecksController (/api/v1/checks): names', () => {
     assert.equal((await api.call('DELETE', `/api/v1/checks/${created.json.id}`)).status, 204);
   });
 
+  it('validates a custom plugin’s config against the JSON Schema its agent described, naming each field, and refuses a plugin the agent lacks', async () => {
+    const agents = new AgentsRepository(db.dataSource);
+    const lab = await agents.create({ name: 'lab-printer', host: '127.0.0.1', port: 7446, token: 't', fingerprint: 'f' });
+    const schema = {
+      type: 'object',
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        tray: { type: 'string', enum: ['A4', 'A3'] },
+      },
+      required: ['host'],
+      additionalProperties: false,
+    };
+    const plugin = (name: string, s: unknown) => ({ name, version: '1.0.0', description: 'custom', configSchemaJson: JSON.stringify(s), metrics: [] });
+    const tcp = { name: 'tcp', version: '1.0.0', description: 'tcp', configSchemaJson: '{}', metrics: [] };
+    await agents.update(lab.id, { descriptionJson: JSON.stringify({ agentId: 'lab', version: '0.0.9', plugins: [plugin('printer-status', schema), tcp] }) });
+    await api.app.get(CurrentState).refreshAgent(lab.id);
+
+    const bad = await api.call<ApiErrorBody>('POST', '/api/v1/checks', {
+      agent: 'lab-printer',
+      plugin: 'printer-status',
+      name: 'printer',
+      config: { port: 70000, tray: 'Letter', colour: true },
+    });
+    assert.equal(bad.status, 400, bad.text);
+    assert.deepEqual(
+      bad.json.errors?.map((e) => e.field).sort(),
+      ['config.colour', 'config.host', 'config.port', 'config.tray'],
+      'every field at fault, by the described schema',
+    );
+    const good = await api.call<CheckBody>('POST', '/api/v1/checks', {
+      agent: 'lab-printer',
+      plugin: 'printer-status',
+      name: 'printer',
+      config: { host: 'printer-2', tray: 'A4' },
+    });
+    assert.equal(good.status, 201, good.text);
+    const patched = await api.call<ApiErrorBody>('PATCH', `/api/v1/checks/${good.json.id}`, { config: { host: '' } });
+    assert.equal(patched.status, 400, patched.text);
+    assert.deepEqual(
+      patched.json.errors?.map((e) => e.field),
+      ['config.host'],
+    );
+
+    // A built-in plugin this (older) agent does not have: refused when saved, saying to update it.
+    const missing = await api.call<ApiErrorBody>('POST', '/api/v1/checks', {
+      agent: 'lab-printer',
+      plugin: 'http',
+      name: 'web',
+      config: { url: 'http://printer-2/' },
+    });
+    assert.equal(missing.status, 400, missing.text);
+    assert.deepEqual(missing.json.errors, [
+      {
+        field: 'plugin',
+        message: 'agent lab-printer has no plugin "http" (it has: printer-status, tcp) — it runs rounds-agent 0.0.9, older than this plugin: update it',
+      },
+    ]);
+    const unknown = await api.call<ApiErrorBody>('POST', '/api/v1/checks', { agent: 'lab-printer', plugin: 'fax-status', name: 'fax', config: {} });
+    assert.deepEqual(unknown.json.errors, [{ field: 'plugin', message: 'agent lab-printer has no plugin "fax-status" (it has: printer-status, tcp)' }]);
+    assert.equal((await api.call('DELETE', `/api/v1/checks/${good.json.id}`)).status, 204);
+  });
+
   it('seals a built-in plugin’s secrets at rest and hands them to the agent in plaintext', async () => {
     const created = await api.call<CheckBody>('POST', '/api/v1/checks', {
       agent: 'pacs-01',
@@ -238,12 +302,7 @@ describe('ChecksController (/api/v1/checks): names', () => {
       [res.status, res.json],
       [
         400,
-        {
-          statusCode: 400,
-          error: 'Bad Request',
-          message: 'invalid check',
-          errors: [{ field: 'intervalMs', message: 'must be a duration like 30s, 5m, 1h or 1d, got "every minute"' }],
-        },
+        problem(400, 'invalid check', '/api/v1/checks', [{ field: 'intervalMs', message: 'must be a duration like 30s, 5m, 1h or 1d, got "every minute"' }]),
       ],
     );
     const [stored] = (await api.call<CheckBody[]>('GET', '/api/v1/checks')).json;

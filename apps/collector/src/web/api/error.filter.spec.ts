@@ -10,6 +10,7 @@ import { uniqueViolation } from '../../shared/unique-violation.js';
 import { Access } from '../../auth/access.decorator.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
+import { problem } from './problem.js';
 
 /** What node-postgres raises for a duplicate key (its DatabaseError fields), wrapped the way TypeORM wraps it. */
 function postgresDuplicate(table: string, columns: string): QueryFailedError {
@@ -83,7 +84,7 @@ describe('ApiErrorFilter: unique-constraint failures', () => {
     for (const [path, message] of cases) {
       const res = await api.call('POST', path);
       assert.equal(res.status, 409, `${path}: ${res.text}`);
-      assert.deepEqual(res.json, { statusCode: 409, error: 'Conflict', message, errors: [{ field: 'name', message }] });
+      assert.deepEqual(res.json, problem(409, message, path, [{ field: 'name', message }]));
     }
   });
 

@@ -1,5 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import { BaseExceptionFilter } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import { sendProblem } from './problem.js';
 import { uniqueViolation, type UniqueViolation } from '../../shared/unique-violation.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../shared/errors.js';
 
@@ -17,34 +19,51 @@ function uniqueConflict(v: UniqueViolation): ConflictError {
 }
 
 /**
- * Service errors → HTTP: 400 with field errors, 404, 409 (with the field when known; every
- * unique-constraint failure of either database is one); anything else is a 500 that is logged.
+ * Service errors → HTTP, as RFC 9457 problem details (problem.ts): 400 with field errors, 404,
+ * 409 (with the field when known; every unique-constraint failure of either database is one);
+ * Nest's own (401, 403, 404 of an unknown route, 429) keep their status and sentence; anything
+ * else is a 500 that is logged and says only where to look.
  */
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
   private readonly log = new Logger('Api');
 
   catch(thrown: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
     const unique = uniqueViolation(thrown);
     const error = unique ? uniqueConflict(unique) : thrown;
     if (error instanceof ValidationFailedError) {
-      res.status(400).json({ statusCode: 400, error: 'Bad Request', message: error.message, errors: error.errors });
+      sendProblem(req, res, 400, error.message, error.errors);
     } else if (error instanceof NotFoundError) {
-      res.status(404).json({ statusCode: 404, error: 'Not Found', message: error.message });
+      sendProblem(req, res, 404, error.message);
     } else if (error instanceof ConflictError) {
-      res.status(409).json({
-        statusCode: 409,
-        error: 'Conflict',
-        message: error.message,
-        ...(error.field ? { errors: [{ field: error.field, message: error.message }] } : {}),
-      });
+      sendProblem(req, res, 409, error.message, error.field ? [{ field: error.field, message: error.message }] : undefined);
     } else if (error instanceof HttpException) {
       const body = error.getResponse();
-      res.status(error.getStatus()).json(typeof body === 'string' ? { statusCode: error.getStatus(), message: body } : body);
+      const said = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+      const detail = typeof said === 'string' ? said : Array.isArray(said) ? said.join('; ') : error.message;
+      // A guard that throttles has set Retry-After on the response already.
+      sendProblem(req, res, error.getStatus(), detail);
     } else {
       this.log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      res.status(500).json({ statusCode: 500, error: 'Internal Server Error', message: 'internal error — see the collector log' });
+      sendProblem(req, res, 500, 'internal error — see the collector log');
     }
+  }
+}
+
+/**
+ * The app-wide filter: errors that reach no controller's filter — a path under /api/ that no route
+ * serves, a guard's refusal on a controller without one — are problem details under /api/, and
+ * Nest's default answer elsewhere.
+ */
+@Catch()
+export class ApiOrDefaultErrorFilter extends BaseExceptionFilter {
+  private readonly api = new ApiErrorFilter();
+
+  override catch(thrown: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    if (req.path.startsWith('/api/')) this.api.catch(thrown, host);
+    else super.catch(thrown, host);
   }
 }

@@ -123,7 +123,7 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
     ] as const) {
       const res = await api.call<ApiErrorBody>('GET', `/api/v1/reports/sla.csv?${query}`);
       assert.equal(res.status, 400, query);
-      assert.match(res.headers.get('content-type') ?? '', /^application\/json/, 'a refusal is JSON, not labelled CSV');
+      assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/, 'a refusal is problem details, not labelled CSV');
       assert.equal(res.json.errors?.[0]?.field, field, query);
     }
   });

@@ -140,6 +140,15 @@ export function AgentsPage(m: AgentsModel) {
           </form>
         </section>
       ) : null}
+      {m.viewer?.role === 'admin' ? (
+        <section class="card" aria-labelledby="enrol-many">
+          <h2 id="enrol-many">Enrol many agents</h2>
+          <p class="muted">
+            Installing dozens of agents? Install them with the site key instead of copying an enrolment string from each, then paste the list of their
+            addresses: <a href="/agents/enrol-many">Enrol many agents with the site key</a>.
+          </p>
+        </section>
+      ) : null}
     </Layout>
   );
 }

@@ -22,7 +22,7 @@ table{border-collapse:collapse;width:100%;background:#fff;margin-bottom:16px}
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-weight:600;background:#eef0f3}
 section.card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px 20px 16px;margin-bottom:16px}
-form.stack{display:flex;flex-direction:column;gap:12px;max-width:420px}
+form.stack{display:flex;flex-direction:column;gap:12px;max-width:420px}form.stack.wide{max-width:760px}form.stack.wide textarea{font-family:ui-monospace,Menlo,Consolas,monospace}
 form.inline{display:inline}td>form.inline{white-space:nowrap}th{white-space:nowrap}
 label{display:flex;flex-direction:column;gap:4px;font-weight:600}
 label .hint{font-weight:400;color:var(--muted);font-size:13px}

@@ -24,7 +24,8 @@ export const protobufFileName = "rounds/agent/v1/agent.proto";
  *
  * Pull model: the collector dials the agent; the agent never opens a connection
  * of its own. Every call carries `authorization: Bearer <agent token>` metadata
- * and travels over TLS; the collector pins the agent's certificate fingerprint.
+ * (but EnrolChallenge and Claim, site-key enrolment, which prove their own
+ * credential) and travels over TLS; the collector pins the agent's certificate fingerprint.
  *
  * Versioning: this package is `rounds.agent.v1`. A collector and an agent one release
  * apart, either way round, must work together (test/e2e/version-skew.e2e.spec.ts plays back
@@ -86,6 +87,51 @@ export function statusToJSON(object: Status): string {
     case Status.STATUS_UNKNOWN:
       return "STATUS_UNKNOWN";
     case Status.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Whether an agent can be claimed with the site key. */
+export enum EnrolState {
+  ENROL_STATE_UNSPECIFIED = 0,
+  /** ENROL_STATE_CLAIMABLE - Installed with a site key and no token yet: a collector holding the key may claim it. */
+  ENROL_STATE_CLAIMABLE = 1,
+  /**
+   * ENROL_STATE_ENROLLED - It has a token (claimed already, initialised with an enrolment string, or ROUNDS_AGENT_TOKEN):
+   * the site key is not accepted.
+   */
+  ENROL_STATE_ENROLLED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function enrolStateFromJSON(object: any): EnrolState {
+  switch (object) {
+    case 0:
+    case "ENROL_STATE_UNSPECIFIED":
+      return EnrolState.ENROL_STATE_UNSPECIFIED;
+    case 1:
+    case "ENROL_STATE_CLAIMABLE":
+      return EnrolState.ENROL_STATE_CLAIMABLE;
+    case 2:
+    case "ENROL_STATE_ENROLLED":
+      return EnrolState.ENROL_STATE_ENROLLED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EnrolState.UNRECOGNIZED;
+  }
+}
+
+export function enrolStateToJSON(object: EnrolState): string {
+  switch (object) {
+    case EnrolState.ENROL_STATE_UNSPECIFIED:
+      return "ENROL_STATE_UNSPECIFIED";
+    case EnrolState.ENROL_STATE_CLAIMABLE:
+      return "ENROL_STATE_CLAIMABLE";
+    case EnrolState.ENROL_STATE_ENROLLED:
+      return "ENROL_STATE_ENROLLED";
+    case EnrolState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -279,6 +325,48 @@ export interface RotateTokenRequest {
 }
 
 export interface RotateTokenResponse {
+}
+
+export interface EnrolChallengeRequest {
+  /**
+   * Random, 16–128 base64url characters: the agent's proof covers it, so an old answer cannot
+   * be played back to the collector.
+   */
+  collectorNonce: string;
+}
+
+export interface EnrolChallengeResponse {
+  /** As in AgentDescription.agent_id. */
+  agentId: string;
+  /** Lower-case hex SHA-256 of the agent's TLS certificate, as the collector should see it. */
+  certificateSha256: string;
+  state: EnrolState;
+  /** CLAIMABLE only, empty otherwise: the nonce a claim must name, and how long it is valid. */
+  nonce: string;
+  nonceTtlMs: number;
+  /** CLAIMABLE only: what a person approving the agent recognises it by. */
+  hostname: string;
+  version: string;
+  /**
+   * CLAIMABLE only: HMAC-SHA256 (hex) under the agent's site-key verifier over collector_nonce,
+   * nonce, agent_id and certificate_sha256 (libs/common/src/site-key.ts agentProof).
+   */
+  agentProof: string;
+}
+
+export interface ClaimRequest {
+  /** The nonce of an EnrolChallengeResponse. */
+  nonce: string;
+  /** Lower-case hex SHA-256 of the bearer token the collector will present from now on. */
+  newTokenSha256: string;
+  /**
+   * HMAC-SHA256 (hex) under the verifier over nonce, agent_id, the certificate's SHA-256 and
+   * new_token_sha256 (libs/common/src/site-key.ts claimProof).
+   */
+  proof: string;
+}
+
+export interface ClaimResponse {
 }
 
 function createBaseDescribeRequest(): DescribeRequest {
@@ -2228,6 +2316,442 @@ export const RotateTokenResponse: MessageFns<RotateTokenResponse> = {
   },
 };
 
+function createBaseEnrolChallengeRequest(): EnrolChallengeRequest {
+  return { collectorNonce: "" };
+}
+
+export const EnrolChallengeRequest: MessageFns<EnrolChallengeRequest> = {
+  encode(message: EnrolChallengeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.collectorNonce !== "") {
+      writer.uint32(10).string(message.collectorNonce);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnrolChallengeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnrolChallengeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.collectorNonce = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnrolChallengeRequest {
+    return {
+      collectorNonce: isSet(object.collectorNonce)
+        ? globalThis.String(object.collectorNonce)
+        : isSet(object.collector_nonce)
+        ? globalThis.String(object.collector_nonce)
+        : "",
+    };
+  },
+
+  toJSON(message: EnrolChallengeRequest): unknown {
+    const obj: any = {};
+    if (message.collectorNonce !== "") {
+      obj.collectorNonce = message.collectorNonce;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnrolChallengeRequest>, I>>(base?: I): EnrolChallengeRequest {
+    return EnrolChallengeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnrolChallengeRequest>, I>>(object: I): EnrolChallengeRequest {
+    const message = createBaseEnrolChallengeRequest();
+    message.collectorNonce = object.collectorNonce ?? "";
+    return message;
+  },
+};
+
+function createBaseEnrolChallengeResponse(): EnrolChallengeResponse {
+  return {
+    agentId: "",
+    certificateSha256: "",
+    state: 0,
+    nonce: "",
+    nonceTtlMs: 0,
+    hostname: "",
+    version: "",
+    agentProof: "",
+  };
+}
+
+export const EnrolChallengeResponse: MessageFns<EnrolChallengeResponse> = {
+  encode(message: EnrolChallengeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    if (message.certificateSha256 !== "") {
+      writer.uint32(18).string(message.certificateSha256);
+    }
+    if (message.state !== 0) {
+      writer.uint32(24).int32(message.state);
+    }
+    if (message.nonce !== "") {
+      writer.uint32(34).string(message.nonce);
+    }
+    if (message.nonceTtlMs !== 0) {
+      writer.uint32(40).uint32(message.nonceTtlMs);
+    }
+    if (message.hostname !== "") {
+      writer.uint32(50).string(message.hostname);
+    }
+    if (message.version !== "") {
+      writer.uint32(58).string(message.version);
+    }
+    if (message.agentProof !== "") {
+      writer.uint32(66).string(message.agentProof);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnrolChallengeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnrolChallengeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.certificateSha256 = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nonce = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.nonceTtlMs = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.agentProof = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnrolChallengeResponse {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      certificateSha256: isSet(object.certificateSha256)
+        ? globalThis.String(object.certificateSha256)
+        : isSet(object.certificate_sha256)
+        ? globalThis.String(object.certificate_sha256)
+        : "",
+      state: isSet(object.state) ? enrolStateFromJSON(object.state) : 0,
+      nonce: isSet(object.nonce) ? globalThis.String(object.nonce) : "",
+      nonceTtlMs: isSet(object.nonceTtlMs)
+        ? globalThis.Number(object.nonceTtlMs)
+        : isSet(object.nonce_ttl_ms)
+        ? globalThis.Number(object.nonce_ttl_ms)
+        : 0,
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      agentProof: isSet(object.agentProof)
+        ? globalThis.String(object.agentProof)
+        : isSet(object.agent_proof)
+        ? globalThis.String(object.agent_proof)
+        : "",
+    };
+  },
+
+  toJSON(message: EnrolChallengeResponse): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.certificateSha256 !== "") {
+      obj.certificateSha256 = message.certificateSha256;
+    }
+    if (message.state !== 0) {
+      obj.state = enrolStateToJSON(message.state);
+    }
+    if (message.nonce !== "") {
+      obj.nonce = message.nonce;
+    }
+    if (message.nonceTtlMs !== 0) {
+      obj.nonceTtlMs = Math.round(message.nonceTtlMs);
+    }
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.agentProof !== "") {
+      obj.agentProof = message.agentProof;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnrolChallengeResponse>, I>>(base?: I): EnrolChallengeResponse {
+    return EnrolChallengeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnrolChallengeResponse>, I>>(object: I): EnrolChallengeResponse {
+    const message = createBaseEnrolChallengeResponse();
+    message.agentId = object.agentId ?? "";
+    message.certificateSha256 = object.certificateSha256 ?? "";
+    message.state = object.state ?? 0;
+    message.nonce = object.nonce ?? "";
+    message.nonceTtlMs = object.nonceTtlMs ?? 0;
+    message.hostname = object.hostname ?? "";
+    message.version = object.version ?? "";
+    message.agentProof = object.agentProof ?? "";
+    return message;
+  },
+};
+
+function createBaseClaimRequest(): ClaimRequest {
+  return { nonce: "", newTokenSha256: "", proof: "" };
+}
+
+export const ClaimRequest: MessageFns<ClaimRequest> = {
+  encode(message: ClaimRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nonce !== "") {
+      writer.uint32(10).string(message.nonce);
+    }
+    if (message.newTokenSha256 !== "") {
+      writer.uint32(18).string(message.newTokenSha256);
+    }
+    if (message.proof !== "") {
+      writer.uint32(26).string(message.proof);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClaimRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClaimRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nonce = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.newTokenSha256 = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.proof = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClaimRequest {
+    return {
+      nonce: isSet(object.nonce) ? globalThis.String(object.nonce) : "",
+      newTokenSha256: isSet(object.newTokenSha256)
+        ? globalThis.String(object.newTokenSha256)
+        : isSet(object.new_token_sha256)
+        ? globalThis.String(object.new_token_sha256)
+        : "",
+      proof: isSet(object.proof) ? globalThis.String(object.proof) : "",
+    };
+  },
+
+  toJSON(message: ClaimRequest): unknown {
+    const obj: any = {};
+    if (message.nonce !== "") {
+      obj.nonce = message.nonce;
+    }
+    if (message.newTokenSha256 !== "") {
+      obj.newTokenSha256 = message.newTokenSha256;
+    }
+    if (message.proof !== "") {
+      obj.proof = message.proof;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClaimRequest>, I>>(base?: I): ClaimRequest {
+    return ClaimRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClaimRequest>, I>>(object: I): ClaimRequest {
+    const message = createBaseClaimRequest();
+    message.nonce = object.nonce ?? "";
+    message.newTokenSha256 = object.newTokenSha256 ?? "";
+    message.proof = object.proof ?? "";
+    return message;
+  },
+};
+
+function createBaseClaimResponse(): ClaimResponse {
+  return {};
+}
+
+export const ClaimResponse: MessageFns<ClaimResponse> = {
+  encode(_: ClaimResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClaimResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClaimResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ClaimResponse {
+    return {};
+  },
+
+  toJSON(_: ClaimResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClaimResponse>, I>>(base?: I): ClaimResponse {
+    return ClaimResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClaimResponse>, I>>(_: I): ClaimResponse {
+    const message = createBaseClaimResponse();
+    return message;
+  },
+};
+
 export type AgentServiceService = typeof AgentServiceService;
 export const AgentServiceService = {
   /**
@@ -2294,6 +2818,45 @@ export const AgentServiceService = {
     responseSerialize: (value: RotateTokenResponse): Buffer => Buffer.from(RotateTokenResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RotateTokenResponse => RotateTokenResponse.decode(value),
   },
+  /**
+   * Site-key enrolment, step one. With RPC Claim, the only calls an agent answers without a
+   * bearer token. The agent says who it is; while it waits to be claimed (installed with
+   * `rounds-agent init --site-key…`, no token yet) it also hands out a single-use nonce, valid
+   * for nonce_ttl_ms, and proves over the collector's nonce that it was installed with the site
+   * key (agent_proof). An agent that already has a token answers ENROLLED and nothing else.
+   */
+  enrolChallenge: {
+    path: "/rounds.agent.v1.AgentService/EnrolChallenge" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EnrolChallengeRequest): Buffer =>
+      Buffer.from(EnrolChallengeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EnrolChallengeRequest => EnrolChallengeRequest.decode(value),
+    responseSerialize: (value: EnrolChallengeResponse): Buffer =>
+      Buffer.from(EnrolChallengeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EnrolChallengeResponse => EnrolChallengeResponse.decode(value),
+  },
+  /**
+   * Site-key enrolment, step two: the collector proves that it holds the site key — an HMAC
+   * under the agent's verifier over the nonce, the agent's id, the certificate the collector
+   * sees and the SHA-256 of the token it will use — without sending the key. The agent checks
+   * the proof in constant time, writes the token's hash to its config file in place of its
+   * site-key verifier and from then on behaves as an agent enrolled with an enrolment string:
+   * the site key is no longer accepted. A nonce is spent by any claim that names it.
+   * Refusals: INVALID_ARGUMENT (malformed), ABORTED (nonce unknown, expired or spent: ask for a
+   * new one), PERMISSION_DENIED (the proof does not match: another site key), FAILED_PRECONDITION
+   * (already enrolled, or a claim under way), RESOURCE_EXHAUSTED with `retry-after` seconds in
+   * the trailers (too many failed proofs).
+   */
+  claim: {
+    path: "/rounds.agent.v1.AgentService/Claim" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ClaimRequest): Buffer => Buffer.from(ClaimRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ClaimRequest => ClaimRequest.decode(value),
+    responseSerialize: (value: ClaimResponse): Buffer => Buffer.from(ClaimResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ClaimResponse => ClaimResponse.decode(value),
+  },
 } as const;
 
 export interface AgentServiceServer extends UntypedServiceImplementation {
@@ -2329,6 +2892,27 @@ export interface AgentServiceServer extends UntypedServiceImplementation {
    * (the environment would bring the old one back at the next start).
    */
   rotateToken: handleUnaryCall<RotateTokenRequest, RotateTokenResponse>;
+  /**
+   * Site-key enrolment, step one. With RPC Claim, the only calls an agent answers without a
+   * bearer token. The agent says who it is; while it waits to be claimed (installed with
+   * `rounds-agent init --site-key…`, no token yet) it also hands out a single-use nonce, valid
+   * for nonce_ttl_ms, and proves over the collector's nonce that it was installed with the site
+   * key (agent_proof). An agent that already has a token answers ENROLLED and nothing else.
+   */
+  enrolChallenge: handleUnaryCall<EnrolChallengeRequest, EnrolChallengeResponse>;
+  /**
+   * Site-key enrolment, step two: the collector proves that it holds the site key — an HMAC
+   * under the agent's verifier over the nonce, the agent's id, the certificate the collector
+   * sees and the SHA-256 of the token it will use — without sending the key. The agent checks
+   * the proof in constant time, writes the token's hash to its config file in place of its
+   * site-key verifier and from then on behaves as an agent enrolled with an enrolment string:
+   * the site key is no longer accepted. A nonce is spent by any claim that names it.
+   * Refusals: INVALID_ARGUMENT (malformed), ABORTED (nonce unknown, expired or spent: ask for a
+   * new one), PERMISSION_DENIED (the proof does not match: another site key), FAILED_PRECONDITION
+   * (already enrolled, or a claim under way), RESOURCE_EXHAUSTED with `retry-after` seconds in
+   * the trailers (too many failed proofs).
+   */
+  claim: handleUnaryCall<ClaimRequest, ClaimResponse>;
 }
 
 export interface AgentServiceClient extends Client {
@@ -2419,6 +3003,55 @@ export interface AgentServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RotateTokenResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Site-key enrolment, step one. With RPC Claim, the only calls an agent answers without a
+   * bearer token. The agent says who it is; while it waits to be claimed (installed with
+   * `rounds-agent init --site-key…`, no token yet) it also hands out a single-use nonce, valid
+   * for nonce_ttl_ms, and proves over the collector's nonce that it was installed with the site
+   * key (agent_proof). An agent that already has a token answers ENROLLED and nothing else.
+   */
+  enrolChallenge(
+    request: EnrolChallengeRequest,
+    callback: (error: ServiceError | null, response: EnrolChallengeResponse) => void,
+  ): ClientUnaryCall;
+  enrolChallenge(
+    request: EnrolChallengeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EnrolChallengeResponse) => void,
+  ): ClientUnaryCall;
+  enrolChallenge(
+    request: EnrolChallengeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EnrolChallengeResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Site-key enrolment, step two: the collector proves that it holds the site key — an HMAC
+   * under the agent's verifier over the nonce, the agent's id, the certificate the collector
+   * sees and the SHA-256 of the token it will use — without sending the key. The agent checks
+   * the proof in constant time, writes the token's hash to its config file in place of its
+   * site-key verifier and from then on behaves as an agent enrolled with an enrolment string:
+   * the site key is no longer accepted. A nonce is spent by any claim that names it.
+   * Refusals: INVALID_ARGUMENT (malformed), ABORTED (nonce unknown, expired or spent: ask for a
+   * new one), PERMISSION_DENIED (the proof does not match: another site key), FAILED_PRECONDITION
+   * (already enrolled, or a claim under way), RESOURCE_EXHAUSTED with `retry-after` seconds in
+   * the trailers (too many failed proofs).
+   */
+  claim(
+    request: ClaimRequest,
+    callback: (error: ServiceError | null, response: ClaimResponse) => void,
+  ): ClientUnaryCall;
+  claim(
+    request: ClaimRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ClaimResponse) => void,
+  ): ClientUnaryCall;
+  claim(
+    request: ClaimRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ClaimResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { formatInterval } from '#rounds/common';
+import { formatInterval } from './check-timing.js';
 
 /**
  * Durations as people write them — "30s", "5m", "1h", "90d", "1500ms" — wherever Rounds takes one:
- * the API's bodies (checks' intervals and timeouts, rules, policies, silences), the CLI's flags and
- * the environment. A bare number is milliseconds, so `intervalMs: 30000` keeps working.
+ * the API's bodies (checks' intervals and timeouts, rules, policies, silences), the CLI's flags,
+ * the environment and plugin configs (the orthanc plugin's arrival silence). A bare number is milliseconds, so `intervalMs: 30000` keeps working.
  */
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;

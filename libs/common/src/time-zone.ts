@@ -2,9 +2,14 @@
  * Wall-clock arithmetic in IANA time zones with nothing but Intl.DateTimeFormat: the
  * offset of a zone at an instant, and the instant a local date and time stands for —
  * including the hour that does not exist in spring and the hour that happens twice in autumn.
+ * Shared by the collector's maintenance windows and the plugins' working hours.
  */
 
 const DAY = 86_400_000;
+
+/** Weekday names as configs write them, indexed like {@link weekdayOf} (0 = Sunday). */
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
 
 /** A local calendar date and wall-clock time; month 1–12. */
 export interface LocalDateTime {
