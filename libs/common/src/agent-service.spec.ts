@@ -78,6 +78,20 @@ const MESSAGES: Record<string, { request: object; response: object }> = {
     response: { ...RESPONSE.results[0]!, seq: 0, metrics: [{ name: 'value', value: Number.NaN, unit: '', labels: {} }] },
   },
   RotateToken: { request: { newTokenSha256: 'ab'.repeat(32) }, response: {} },
+  EnrolChallenge: {
+    request: { collectorNonce: 'n'.repeat(22) },
+    response: {
+      agentId: 'a-1',
+      certificateSha256: 'cd'.repeat(32),
+      state: 1,
+      nonce: 'agent-nonce-123456',
+      nonceTtlMs: 60_000,
+      hostname: 'ct-01',
+      version: '0.1.0',
+      agentProof: 'ef'.repeat(32),
+    },
+  },
+  Claim: { request: { nonce: 'agent-nonce-123456', newTokenSha256: 'ab'.repeat(32), proof: '01'.repeat(32) }, response: {} },
 };
 
 /**

@@ -6,7 +6,14 @@ describe('readAgentEnv', () => {
   it('reads the settings it is given and defaults the log level', () => {
     const env = readAgentEnv({ ROUNDS_AGENT_CONFIG: '/etc/rounds/agent.yaml', ROUNDS_AGENT_LISTEN: '0.0.0.0:7443' });
 
-    assert.deepEqual(env, { configPath: '/etc/rounds/agent.yaml', listen: '0.0.0.0:7443', token: undefined, logLevel: 'log' });
+    assert.deepEqual(env, {
+      configPath: '/etc/rounds/agent.yaml',
+      listen: '0.0.0.0:7443',
+      token: undefined,
+      logLevel: 'log',
+      eventLogSource: undefined,
+      windowsFolders: undefined,
+    });
     assert.ok(Object.isFrozen(env));
   });
 
