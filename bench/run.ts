@@ -14,12 +14,13 @@ import { bench as ui } from './ui.bench.js';
 import { bench as soak } from './soak.bench.js';
 import { bench as history } from './history.bench.js';
 import { bench as singleFile } from './single-file.bench.js';
+import { bench as agentSoak } from './agent-soak.bench.js';
 
 /**
  * Every benchmark, in the order `npm run bench` runs them. The one list: names and --list come
- * from it. Opt-in ones (soak: an hour) run only when named.
+ * from it. Opt-in ones (soak, agent-soak: an hour each) run only when named.
  */
-const BENCHMARKS: Benchmark[] = [http, tcp, poll, ingest, history, scale, footprint, singleFile, ui, soak];
+const BENCHMARKS: Benchmark[] = [http, tcp, poll, ingest, history, scale, footprint, singleFile, ui, soak, agentSoak];
 
 function fmt(v: number | null, digits = 3): string {
   if (v === null || !Number.isFinite(v)) return '—';
@@ -67,7 +68,7 @@ async function runOne(b: Benchmark): Promise<{ figures: Figure[]; error?: string
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--list')) {
-    for (const b of BENCHMARKS) console.log(`${b.name.padEnd(10)} ${b.optIn ? '(opt-in) ' : ''}${b.description}`);
+    for (const b of BENCHMARKS) console.log(`${b.name.padEnd(11)} ${b.optIn ? '(opt-in) ' : ''}${b.description}`);
     return 0;
   }
   const unknown = argv.filter((n) => !BENCHMARKS.some((b) => b.name === n));

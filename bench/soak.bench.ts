@@ -14,8 +14,9 @@ import { Daemon, tempDir } from './lib/processes.js';
  * about 30 minutes as the database grows — measured: +13 MiB from minute 10 to 30, then flat;
  * with a 2 MiB cache the collector is flat from minute 3 — and the agents' heaps settle about
  * as long. A warm-up longer than half the run is cut to half so a run still has a slope to fit.
+ * `defaults` are this soak's; agent-soak (the agent alone) settles sooner and samples more often.
  */
-function soakSettings(): { durationMs: number; warmupMs: number; sampleMs: number } {
+export function soakSettings(defaults = { warmupMinutes: 30, sampleMinutes: 0.5 }): { durationMs: number; warmupMs: number; sampleMs: number } {
   const minutes = (name: string, fallback: number): number => {
     const raw = process.env[name];
     if (raw === undefined || raw === '') return fallback;
@@ -24,8 +25,8 @@ function soakSettings(): { durationMs: number; warmupMs: number; sampleMs: numbe
     return v;
   };
   const durationMs = minutes('ROUNDS_BENCH_SOAK_MINUTES', 60) * 60_000;
-  const warmupMs = Math.min(minutes('ROUNDS_BENCH_SOAK_WARMUP_MINUTES', 30) * 60_000, durationMs / 2);
-  const sampleMs = minutes('ROUNDS_BENCH_SOAK_SAMPLE_MINUTES', 0.5) * 60_000;
+  const warmupMs = Math.min(minutes('ROUNDS_BENCH_SOAK_WARMUP_MINUTES', defaults.warmupMinutes) * 60_000, durationMs / 2);
+  const sampleMs = minutes('ROUNDS_BENCH_SOAK_SAMPLE_MINUTES', defaults.sampleMinutes) * 60_000;
   return { durationMs, warmupMs, sampleMs };
 }
 

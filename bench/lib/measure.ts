@@ -42,6 +42,16 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+/**
+ * VmRSS split as the kernel counts it: anonymous memory (heaps, stacks) and file-backed pages
+ * (the executable and libraries mapped in), in bytes; VmRSS is their sum plus shared memory.
+ */
+export function rssParts(pid: number): { anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { anon: kb('RssAnon'), file: kb('RssFile') };
+}
+
 /** A loopback port the OS just handed out (for daemons that cannot bind port 0 and report it). */
 export async function freePort(): Promise<number> {
   const server = createServer();

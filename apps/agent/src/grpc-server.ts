@@ -1,13 +1,22 @@
 import grpcJs, { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
-import protoLoader from '@grpc/proto-loader';
 import { ServerGrpc } from '@nestjs/microservices';
-import { AGENT_PROTO_PACKAGE, agentProtoDefinition } from '#rounds/common';
+import { AGENT_PROTO_PACKAGE, agentServiceDefinition } from '#rounds/common';
 
 /**
  * The modules Nest's ServerGrpc would load with `createRequire`, which a bundler cannot follow:
  * handed over from these imports, they are in the single-file agent (scripts/build-agent.mjs) too.
+ * Nest loads proto-loader in its constructor but calls it only to read a `protoPath`; the agent
+ * hands it a definition made from the generated code (agentServiceDefinition), so it gets a
+ * stand-in and protobufjs stays out of the agent's heap.
  */
-const GRPC_PACKAGES: Record<string, unknown> = { '@grpc/grpc-js': grpcJs, '@grpc/proto-loader': protoLoader };
+const GRPC_PACKAGES: Record<string, unknown> = {
+  '@grpc/grpc-js': grpcJs,
+  '@grpc/proto-loader': {
+    loadSync(): never {
+      throw new Error('the agent serves agentServiceDefinition(), not a .proto file: pass packageDefinition, not protoPath');
+    },
+  },
+};
 
 /**
  * Nest's gRPC transport, extended to keep the port the OS actually bound (so
@@ -27,7 +36,7 @@ export class AgentGrpcServer extends ServerGrpc {
     super({
       url: listenAddress,
       package: AGENT_PROTO_PACKAGE,
-      packageDefinition: agentProtoDefinition(),
+      packageDefinition: agentServiceDefinition(),
       credentials,
     });
   }

@@ -4,7 +4,7 @@ export * from './clock.js';
 export * from './scheduler.js';
 export * from './enrolment.js';
 export * from './secrets.js';
-export * from './agent-proto.js';
+export * from './agent-service.js';
 export * from './thresholds/range.js';
 export * from './version.js';
 export * from './embedded.js';

@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import selfsigned from 'selfsigned';
 
 /** How long a self-signed certificate is made for: it is pinned by fingerprint, not trusted by a CA, so renewal only costs re-pinning. */
 const VALID_MS = 10 * 365 * 24 * 3600 * 1000;
@@ -12,6 +11,9 @@ const VALID_MS = 10 * 365 * 24 * 3600 * 1000;
  */
 export async function selfSignedCertificate(commonName: string, names: readonly string[]): Promise<{ cert: string; key: string }> {
   const altNames = [...new Set(names)].map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
+  // Loaded when a certificate is made, not with the rest of #rounds/common: a running agent never
+  // makes one, and selfsigned with its X.509 and ASN.1 libraries holds about 3 MiB of heap.
+  const { default: selfsigned } = await import('selfsigned');
   const pems = await selfsigned.generate([{ name: 'commonName', value: commonName }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -16,11 +16,28 @@ export interface AgentEnv {
 }
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
+export const AGENT_HEAPS = ['small', 'node'] as const;
+export type AgentHeap = (typeof AGENT_HEAPS)[number];
+
+/**
+ * ROUNDS_AGENT_HEAP — how V8 sizes the agent's heap (heap.ts): `small`, the default, or `node`
+ * (V8's own sizing) — or undefined when it is not one of those. heap.ts reads it before anything
+ * else loads, so it is not part of AgentEnv; readAgentEnv refuses a bad value with the others.
+ */
+export function agentHeapFromEnv(env: NodeJS.ProcessEnv = process.env): AgentHeap | undefined {
+  const heap = env['ROUNDS_AGENT_HEAP'] || 'small';
+  return (AGENT_HEAPS as readonly string[]).includes(heap) ? (heap as AgentHeap) : undefined;
+}
 
 export function readAgentEnv(env: NodeJS.ProcessEnv = process.env): AgentEnv {
   const level = env['ROUNDS_AGENT_LOG_LEVEL'] ?? 'log';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new Error(`ROUNDS_AGENT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+  if (!agentHeapFromEnv(env)) {
+    throw new Error(
+      `ROUNDS_AGENT_HEAP must be one of ${AGENT_HEAPS.join(', ')} (small: a young generation of 1 MiB semi-spaces and an old one collected at 30 % growth; node: V8's own sizing), got "${env['ROUNDS_AGENT_HEAP']}"`,
+    );
   }
   return Object.freeze({
     configPath: env['ROUNDS_AGENT_CONFIG'] || undefined,

@@ -87,8 +87,8 @@ export async function runHttp(config: HttpConfig, ctx: CheckContext): Promise<Ch
     throw e;
   }
   const start = performance.now();
-  const origin = new URL(config.url).origin;
   let url = new URL(config.url);
+  const origin = url.origin;
   let method: string = config.method;
   let body = config.body;
   let redirects = 0;

@@ -48,6 +48,15 @@ export interface HopRequest {
 
 export const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/**
+ * Every request opens and closes its own connection, as `agent: false` did, but through one
+ * agent per protocol instead of a new Agent object (with its maps and listeners) per request:
+ * no keep-alive, so nothing is pooled, and no TLS session cache, so every https check makes a
+ * full handshake and sees the server's certificate.
+ */
+const HTTP_AGENT = new http.Agent({ keepAlive: false });
+const HTTPS_AGENT = new https.Agent({ keepAlive: false, maxCachedSessions: 0 });
+
 /** One request on a fresh connection, with the phase it is in kept for timeout messages. */
 export function requestOnce(req: HopRequest, ctx: CheckContext): Promise<HopResult> {
   return new Promise((resolve) => {
@@ -93,7 +102,7 @@ export function requestOnce(req: HopRequest, ctx: CheckContext): Promise<HopResu
         path: `${req.url.pathname}${req.url.search}`,
         method: req.method,
         headers: req.headers,
-        agent: false,
+        agent: isHttps ? HTTPS_AGENT : HTTP_AGENT,
         signal: ctx.signal,
         ...(isHttps ? { rejectUnauthorized: req.tlsVerify, ...req.tls } : {}),
       });
