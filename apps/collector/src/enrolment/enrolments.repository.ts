@@ -88,7 +88,10 @@ export class EnrolmentsRepository {
       }),
     );
     await inTransaction(this.dataSource, async (m) => {
-      for (const part of chunk(entities, 22)) await m.insert(EnrolmentEntity, part);
+      // updateEntity(false): TypeORM reads defaulted columns (tags_json) back through RETURNING and
+      // merges them into the entities by position, but SQLite returns a multi-row insert's rows in
+      // no set order — a list's lines then came back with each other's tags now and then.
+      for (const part of chunk(entities, 22)) await m.createQueryBuilder().insert().into(EnrolmentEntity).values(part).updateEntity(false).execute();
       await appendAudit(m, audit, now);
     });
     return entities;
