@@ -5,7 +5,7 @@ import type { ApiRoutes } from './routes.js';
 import { epochMs } from './shared.js';
 
 /** auth/api-tokens.service.ts ApiTokenView: never the token. */
-const tokenView = z.object({
+const tokenView = z.strictObject({
   id: z.string(),
   name: z.string(),
   owner: z.string(),
@@ -18,7 +18,7 @@ const tokenView = z.object({
   state: z.enum(['active', 'expired', 'revoked']),
 });
 
-const session = z.object({
+const session = z.strictObject({
   id: z.string(),
   createdAt: epochMs,
   lastSeenAt: epochMs,
@@ -33,7 +33,7 @@ const TOKEN_ID = { id: "the token's id or prefix" };
 /** The caller's own: who they are, their browser sessions and their API tokens. */
 export function accountRoutes(api: ApiRoutes): void {
   const token = api.component('ApiTokenView', tokenView);
-  const madeToken = z.object({ token: z.string().meta({ description: 'the token: its only showing' }), view: token });
+  const madeToken = z.strictObject({ token: z.string().meta({ description: 'the token: its only showing' }), view: token });
   api.add({
     method: 'get',
     path: '/me',
@@ -41,7 +41,7 @@ export function accountRoutes(api: ApiRoutes): void {
     summary: 'Who the caller is',
     ok: {
       status: 200,
-      schema: z.object({ id: z.string(), name: z.string(), role: z.enum(USER_ROLES), via: z.enum(['session', 'token']) }),
+      schema: z.strictObject({ id: z.string(), name: z.string(), role: z.enum(USER_ROLES), via: z.enum(['session', 'token']) }),
       description: 'The caller.',
     },
   });
@@ -66,7 +66,7 @@ export function accountRoutes(api: ApiRoutes): void {
     role: 'self',
     summary: 'Sign out everywhere',
     description: 'But the session making the request, when it is one.',
-    ok: { status: 200, schema: z.object({ ended: z.number().int() }), description: 'How many sessions ended.' },
+    ok: { status: 200, schema: z.strictObject({ ended: z.number().int() }), description: 'How many sessions ended.' },
   });
   api.add({
     method: 'get',

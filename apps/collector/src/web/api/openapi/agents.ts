@@ -5,7 +5,7 @@ import type { ApiRoutes } from './routes.js';
 import { epochMs, tags, TOTAL_COUNT } from './shared.js';
 
 /** inventory/agents.service.ts AgentView: an agent, never its token. */
-export const agentView = z.object({
+export const agentView = z.strictObject({
   id: z.string(),
   name: z.string(),
   host: z.string(),
@@ -27,11 +27,11 @@ export const agentView = z.object({
       hostname: z.string(),
       os: z.string(),
       arch: z.string(),
-      plugins: z.array(z.object({ name: z.string(), version: z.string(), source: z.string() })),
+      plugins: z.array(z.strictObject({ name: z.string(), version: z.string(), source: z.string() })),
     })
     .nullable()
     .meta({ description: 'what the agent said about itself when last described' }),
-  versionSkew: z.object({ older: z.enum(['agent', 'collector']), message: z.string() }).nullable(),
+  versionSkew: z.strictObject({ older: z.enum(['agent', 'collector']), message: z.string() }).nullable(),
   createdAt: epochMs,
 });
 

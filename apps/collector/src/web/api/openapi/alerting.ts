@@ -14,20 +14,20 @@ import { CHECK_ID } from './checks.js';
 import { checkStatus, epochMs } from './shared.js';
 
 const labels = z.record(z.string(), z.string());
-const matcher = z.object({ label: z.string(), op: z.enum(MATCH_OPS), value: z.string() });
+const matcher = z.strictObject({ label: z.string(), op: z.enum(MATCH_OPS), value: z.string() });
 const severity = z.enum(SEVERITIES);
 
 /** alerting/alerts.ts MuteReason: why an alert is quiet. */
 const muteReason = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('maintenance'), id: z.string(), name: z.string() }),
-  z.object({ type: z.literal('silence'), id: z.string(), createdBy: z.string(), comment: z.string() }),
-  z.object({ type: z.literal('acknowledged'), by: z.string(), expiresAt: epochMs.nullable() }),
-  z.object({ type: z.literal('flapping'), checkId: z.string() }),
-  z.object({ type: z.literal('agent_unreachable'), agentId: z.string() }),
+  z.strictObject({ type: z.literal('maintenance'), id: z.string(), name: z.string() }),
+  z.strictObject({ type: z.literal('silence'), id: z.string(), createdBy: z.string(), comment: z.string() }),
+  z.strictObject({ type: z.literal('acknowledged'), by: z.string(), expiresAt: epochMs.nullable() }),
+  z.strictObject({ type: z.literal('flapping'), checkId: z.string() }),
+  z.strictObject({ type: z.literal('agent_unreachable'), agentId: z.string() }),
 ]);
 
 /** alerting/alert-views.ts AlertView. */
-const alertView = z.object({
+const alertView = z.strictObject({
   fingerprint: z.string(),
   name: z.string(),
   state: z.enum(['pending', 'firing', 'resolved']),
@@ -38,21 +38,21 @@ const alertView = z.object({
   value: z.number().nullable(),
   status: checkStatus.nullable(),
   source: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('check'), agentId: z.string(), checkId: z.string() }),
-    z.object({ type: z.literal('agent'), agentId: z.string() }),
-    z.object({ type: z.literal('rule'), rule: z.string(), agentId: z.string(), checkId: z.string(), metric: z.string() }),
+    z.strictObject({ type: z.literal('check'), agentId: z.string(), checkId: z.string() }),
+    z.strictObject({ type: z.literal('agent'), agentId: z.string() }),
+    z.strictObject({ type: z.literal('rule'), rule: z.string(), agentId: z.string(), checkId: z.string(), metric: z.string() }),
   ]),
   activeAt: epochMs,
   firedAt: epochMs.nullable(),
   resolvedAt: epochMs.nullable(),
-  ack: z.object({ by: z.string(), comment: z.string(), at: epochMs, expiresAt: epochMs.nullable() }).nullable(),
+  ack: z.strictObject({ by: z.string(), comment: z.string(), at: epochMs, expiresAt: epochMs.nullable() }).nullable(),
   notified: z.boolean(),
   lastNotifiedAt: epochMs.nullable(),
   mutedBy: z.array(muteReason),
 });
 
 /** alerting.repository.ts HistoryLine. */
-const historyLine = z.object({
+const historyLine = z.strictObject({
   id: z.number().int(),
   at: epochMs,
   fingerprint: z.string(),
@@ -64,7 +64,7 @@ const historyLine = z.object({
 });
 
 /** RuleView: a rule in the form PUT /alert-rules takes, so a GET can be edited and sent back. */
-const ruleView = z.object({
+const ruleView = z.strictObject({
   name: z.string(),
   metric: z.string(),
   matchers: z.array(z.string()),
@@ -76,7 +76,7 @@ const ruleView = z.object({
   description: z.string().optional(),
 });
 
-const silence = z.object({
+const silence = z.strictObject({
   id: z.string(),
   matchers: z.array(matcher),
   startsAt: epochMs,
@@ -87,14 +87,22 @@ const silence = z.object({
 });
 
 const windowBase = { id: z.string(), name: z.string(), matchers: z.array(matcher), comment: z.string().nullable() };
-const maintenanceWindow = z.discriminatedUnion('kind', [
-  z.object({ ...windowBase, kind: z.literal('once'), startsAt: epochMs, endsAt: epochMs }),
-  z.object({ ...windowBase, kind: z.enum(['daily', 'weekly']), timeZone: z.string(), start: z.string(), end: z.string(), days: z.array(z.enum(WEEKDAYS)) }),
-]);
-const listedWindow = z.intersection(maintenanceWindow, z.object({ open: z.boolean(), next: z.object({ start: epochMs, end: epochMs }).nullable() }));
+const once = { ...windowBase, kind: z.literal('once'), startsAt: epochMs, endsAt: epochMs };
+const recurring = {
+  ...windowBase,
+  kind: z.enum(['daily', 'weekly']),
+  timeZone: z.string(),
+  start: z.string(),
+  end: z.string(),
+  days: z.array(z.enum(WEEKDAYS)),
+};
+const maintenanceWindow = z.discriminatedUnion('kind', [z.strictObject(once), z.strictObject(recurring)]);
+/** As listed: whether it is open now, and its next opening. */
+const listed = { open: z.boolean(), next: z.strictObject({ start: epochMs, end: epochMs }).nullable() };
+const listedWindow = z.discriminatedUnion('kind', [z.strictObject({ ...once, ...listed }), z.strictObject({ ...recurring, ...listed })]);
 
-const flap = z.object({ enabled: z.boolean(), window: z.number().int(), high: z.number(), low: z.number(), weighted: z.boolean() });
-const policy = z.object({
+const flap = z.strictObject({ enabled: z.boolean(), window: z.number().int(), high: z.number(), low: z.number(), weighted: z.boolean() });
+const policy = z.strictObject({
   checkId: z.string(),
   override: z
     .object({
@@ -104,7 +112,7 @@ const policy = z.object({
       repeatMs: z.number().nullable().optional(),
     })
     .nullable(),
-  policy: z.object({ failuresBeforeHard: z.number().int(), successesBeforeRecovery: z.number().int(), flap, repeatMs: z.number().nullable() }),
+  policy: z.strictObject({ failuresBeforeHard: z.number().int(), successesBeforeRecovery: z.number().int(), flap, repeatMs: z.number().nullable() }),
 });
 
 const FINGERPRINT = { fingerprint: "the alert's fingerprint (16 hex digits)" };

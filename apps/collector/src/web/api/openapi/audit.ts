@@ -5,7 +5,7 @@ import type { ApiRoutes } from './routes.js';
 import { epochMs } from './shared.js';
 
 /** audit/audit.types.ts AuditEntry: one change, chained to the one before by its hash. */
-const auditEntry = z.object({
+const auditEntry = z.strictObject({
   id: z.number().int(),
   at: epochMs,
   actor: z.string(),
@@ -13,7 +13,7 @@ const auditEntry = z.object({
   address: z.string().nullable(),
   userAgent: z.string().nullable(),
   action: z.string(),
-  target: z.object({ kind: z.string(), id: z.string().nullable(), name: z.string().nullable() }),
+  target: z.strictObject({ kind: z.string(), id: z.string().nullable(), name: z.string().nullable() }),
   before: z.unknown(),
   after: z.unknown(),
   prevHash: z.string(),

@@ -5,7 +5,7 @@ import type { ApiRoutes } from './routes.js';
 import { epochMs } from './shared.js';
 
 /** notifications/channels.service.ts ChannelView: secrets redacted, errors scrubbed. */
-const channelView = z.object({
+const channelView = z.strictObject({
   id: z.string(),
   name: z.string(),
   type: z.enum(CHANNEL_TYPES),
@@ -20,7 +20,7 @@ const channelView = z.object({
   updatedAt: epochMs,
 });
 
-const delivery = z.object({
+const delivery = z.strictObject({
   key: z.string(),
   kind: z.string().nullable(),
   title: z.string().nullable(),
@@ -81,7 +81,7 @@ export function channelRoutes(api: ApiRoutes): void {
     params: ID,
     ok: {
       status: 200,
-      schema: z.object({ ok: z.boolean(), error: z.string().optional(), durationMs: z.number() }),
+      schema: z.strictObject({ ok: z.boolean(), error: z.string().optional(), durationMs: z.number() }),
       description: 'Whether it went out; `ok: false` with `error` when the channel refused it.',
     },
   });

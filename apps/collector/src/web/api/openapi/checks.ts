@@ -6,7 +6,7 @@ import type { ApiRoutes } from './routes.js';
 import { checkStatus, epochMs, metric, tags, TOTAL_COUNT } from './shared.js';
 
 /** inventory/checks.service.ts CheckView: a check's definition, secrets in its config redacted. */
-export const checkView = z.object({
+export const checkView = z.strictObject({
   id: z.string(),
   agentId: z.string(),
   name: z.string(),
@@ -22,7 +22,7 @@ export const checkView = z.object({
 });
 
 /** CheckStateView: where the check stands now; `stale` when that says nothing about now. */
-export const checkStateView = z.object({
+export const checkStateView = z.strictObject({
   status: checkStatus,
   reason: z.string(),
   summary: z.string(),
@@ -40,7 +40,7 @@ export const checkStateView = z.object({
 const checkWithState = checkView.extend({ state: checkStateView.nullable().meta({ description: 'null before its first result' }) });
 
 /** A stored result (HistoryService.recent). */
-const result = z.object({
+const result = z.strictObject({
   seq: z.number().int(),
   startedAt: epochMs,
   durationMs: z.number(),
@@ -51,7 +51,7 @@ const result = z.object({
 });
 
 /** What running a check once gave (ChecksService.runNow): not stored. */
-const runResult = z.object({
+const runResult = z.strictObject({
   status: checkStatus,
   reason: z.string(),
   summary: z.string(),
@@ -78,10 +78,10 @@ export const historyRange = {
   source: z.enum(['raw', '1m', '1h']),
 };
 
-const history = z.object({
+const history = z.strictObject({
   ...historyRange,
   points: z.array(
-    z.object({
+    z.strictObject({
       t: epochMs,
       ...statusCounts,
       durationAvgMs: z.number().nullable(),
@@ -91,12 +91,12 @@ const history = z.object({
   ),
 });
 
-const stateHistory = z.object({
+const stateHistory = z.strictObject({
   from: epochMs,
   to: epochMs,
-  start: z.object({ status: checkStatus, since: epochMs }).nullable(),
+  start: z.strictObject({ status: checkStatus, since: epochMs }).nullable(),
   changes: z.array(
-    z.object({ at: epochMs, from: checkStatus.nullable(), to: checkStatus, until: epochMs.nullable(), reason: z.string(), summary: z.string() }),
+    z.strictObject({ at: epochMs, from: checkStatus.nullable(), to: checkStatus, until: epochMs.nullable(), reason: z.string(), summary: z.string() }),
   ),
   more: z.boolean(),
 });

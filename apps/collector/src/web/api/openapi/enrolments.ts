@@ -5,10 +5,10 @@ import type { ApiRoutes } from './routes.js';
 import { epochMs, tags } from './shared.js';
 
 /** enrolment/enrolments.service.ts SiteKeyStatus: never the key. */
-const siteKeyStatus = z.object({ set: z.boolean(), createdAt: epochMs.nullable(), createdBy: z.string().nullable() });
+const siteKeyStatus = z.strictObject({ set: z.boolean(), createdAt: epochMs.nullable(), createdBy: z.string().nullable() });
 
 /** EnrolmentView: one line of a submitted list and how far it got. */
-const enrolmentView = z.object({
+const enrolmentView = z.strictObject({
   id: z.string(),
   batch: z.string(),
   line: z.number().int(),
@@ -16,7 +16,7 @@ const enrolmentView = z.object({
   address: z.string(),
   tags,
   state: z.enum(ENROLMENT_STATES),
-  agent: z.object({ id: z.string(), hostname: z.string().nullable(), version: z.string().nullable() }).nullable(),
+  agent: z.strictObject({ id: z.string(), hostname: z.string().nullable(), version: z.string().nullable() }).nullable(),
   fingerprint: z.string().nullable().meta({ description: 'SHA-256 of the certificate the agent presented: what a person approves' }),
   error: z.string().nullable(),
   enrolledAs: z.string().nullable().meta({ description: 'the agent registered from it' }),
@@ -61,7 +61,7 @@ export function enrolmentRoutes(api: ApiRoutes): void {
     summary: 'Enrol many agents with the site key',
     description: '`name,address[,tags]` a line; each is contacted in the background (`GET /enrolments?batch=` shows how far).',
     body: submitEnrolmentsDto,
-    ok: { status: 202, schema: z.object({ batch: z.string(), enrolments: z.array(enrolment) }), description: 'The list, taken.' },
+    ok: { status: 202, schema: z.strictObject({ batch: z.string(), enrolments: z.array(enrolment) }), description: 'The list, taken.' },
     errors: [409],
   });
   api.add({

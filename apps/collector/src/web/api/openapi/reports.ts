@@ -7,7 +7,7 @@ import { CHECK_ID, statusCounts } from './checks.js';
 import { epochMs } from './shared.js';
 
 /** history.service.ts Uptime: the counts over the range counted (its ends may round outward past raw retention). */
-const uptime = z.object({
+const uptime = z.strictObject({
   ...statusCounts,
   from: epochMs,
   to: epochMs,
@@ -15,7 +15,7 @@ const uptime = z.object({
 });
 
 /** alerting/incidents.ts Incident: one stretch an alert about the check was firing. */
-const incident = z.object({
+const incident = z.strictObject({
   alert: z.string(),
   fingerprint: z.string(),
   severity: z.string().nullable(),
@@ -66,7 +66,7 @@ export function reportRoutes(api: ApiRoutes): void {
     path: '/tags',
     role: 'viewer',
     summary: 'Every tag in use, with how many checks carry it',
-    ok: { status: 200, schema: z.array(z.object({ key: z.string(), value: z.string(), checks: z.number().int() })), description: 'The tags.' },
+    ok: { status: 200, schema: z.array(z.strictObject({ key: z.string(), value: z.string(), checks: z.number().int() })), description: 'The tags.' },
   });
   api.add({
     method: 'get',

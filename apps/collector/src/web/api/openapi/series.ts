@@ -6,12 +6,14 @@ import { CHECK_ID, historyRange } from './checks.js';
 import { epochMs } from './shared.js';
 
 /** history/metric-series.repository.ts Series: a metric name with one set of labels. */
-const series = z.object({ id: z.number().int(), checkId: z.string(), name: z.string(), labels: z.record(z.string(), z.string()), unit: z.string() });
+const series = z.strictObject({ id: z.number().int(), checkId: z.string(), name: z.string(), labels: z.record(z.string(), z.string()), unit: z.string() });
 
-const metricHistory = z.object({
+const metricHistory = z.strictObject({
   ...historyRange,
   series,
-  points: z.array(z.object({ t: epochMs, samples: z.number().int(), avg: z.number().nullable(), min: z.number().nullable(), max: z.number().nullable() })),
+  points: z.array(
+    z.strictObject({ t: epochMs, samples: z.number().int(), avg: z.number().nullable(), min: z.number().nullable(), max: z.number().nullable() }),
+  ),
 });
 
 const SERIES = 'a series id from the list, or a metric name that has one series';

@@ -5,7 +5,7 @@ import type { ApiRoutes } from './routes.js';
 import { epochMs } from './shared.js';
 
 /** users/users.service.ts UserView: never the password or the second factor's secret. */
-const userView = z.object({
+const userView = z.strictObject({
   id: z.string(),
   name: z.string(),
   role: z.enum(USER_ROLES),
@@ -21,7 +21,7 @@ export function userRoutes(api: ApiRoutes): void {
   const user = api.component('UserView', userView);
   const withPassword = (required: boolean) => {
     const password = z.string().meta({ description: 'the generated password: its only showing' });
-    return z.object({ user, password: required ? password : password.optional() });
+    return z.strictObject({ user, password: required ? password : password.optional() });
   };
   api.add({ method: 'get', path: '/users', role: 'admin', summary: 'Users', ok: { status: 200, schema: z.array(user), description: 'The users.' } });
   api.add({
