@@ -111,9 +111,20 @@ export const SWAGGER_UI_SCRIPT = asset('swagger-ui', 'js', vendored('swagger-ui-
 export const SWAGGER_UI_STYLESHEET = asset('swagger-ui', 'css', vendored('swagger-ui-dist/swagger-ui.css'));
 
 /**
+ * The UI's stylesheet styles every button as a dark one; inside Swagger UI that leaves its schema
+ * names dark on dark. Reverted there (same specificity, loaded later), Swagger UI's own rules apply.
+ */
+export const API_DOCS_STYLESHEET = asset(
+  'api-docs',
+  'css',
+  ':where(.swagger-ui) button{font:revert;padding:revert;border-radius:revert;border:revert;background:revert;color:revert;cursor:revert}\n',
+);
+
+/**
  * Starts Swagger UI on /api/docs' `#swagger-ui` (its own file: the CSP allows no inline script).
  * No validator badge (it would ask a server on the internet); a signed-in browser's changes
- * carry the session's CSRF token, as the UI's forms do — a token given by Authorize needs none.
+ * (not its reads) carry the session's CSRF token, as the UI's forms do — a token given by
+ * Authorize needs none.
  */
 export const API_DOCS = asset(
   'api-docs',
@@ -129,7 +140,7 @@ export const API_DOCS = asset(
     deepLinking: true,
     validatorUrl: null,
     requestInterceptor: (request) => {
-      if (csrf && !request.headers.Authorization) request.headers['X-CSRF-Token'] = csrf;
+      if (csrf && !request.headers.Authorization && !/^(GET|HEAD)$/i.test(request.method)) request.headers['X-CSRF-Token'] = csrf;
       return request;
     },
   });
@@ -139,8 +150,18 @@ export const API_DOCS = asset(
 
 /** Every asset by its path. */
 export const ASSETS: ReadonlyMap<string, Asset> = new Map(
-  [UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART, LOCAL_TIME, FORM_PROGRESS, HTMX, HTMX_SSE, CSV_FILE, SWAGGER_UI_SCRIPT, SWAGGER_UI_STYLESHEET, API_DOCS].map((a) => [
-    a.path,
-    a,
-  ]),
+  [
+    UPLOT_SCRIPT,
+    UPLOT_STYLESHEET,
+    CHART,
+    LOCAL_TIME,
+    FORM_PROGRESS,
+    HTMX,
+    HTMX_SSE,
+    CSV_FILE,
+    SWAGGER_UI_SCRIPT,
+    SWAGGER_UI_STYLESHEET,
+    API_DOCS_STYLESHEET,
+    API_DOCS,
+  ].map((a) => [a.path, a]),
 );
