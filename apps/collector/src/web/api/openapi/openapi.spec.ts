@@ -9,6 +9,15 @@ import { openApiDocument, type OpenApiDocument } from './document.js';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
+/** Where and as whom: `path` fills the template's parameters; `body` is sent as JSON, `raw` as it is. */
+interface CallOptions {
+  path?: string;
+  body?: unknown;
+  raw?: { type: string; text: string };
+  /** null: no token. */
+  token?: string | null;
+}
+
 interface Answer {
   status: number;
   text: string;
@@ -47,12 +56,13 @@ describe('OpenAPI document of /api/v1', () => {
   const failures: string[] = [];
 
   /** One call as `template` (Nest form) to `path`; the answer is judged against the document and the route noted. */
-  async function call(method: string, template: string, options: { path?: string; body?: unknown; token?: string | null } = {}): Promise<Answer> {
+  async function call(method: string, template: string, options: CallOptions = {}): Promise<Answer> {
     const auth = options.token === undefined ? token : options.token;
+    const sent = options.raw ?? (options.body === undefined ? undefined : { type: 'application/json', text: JSON.stringify(options.body) });
     const res = await fetch(`${web.base}${options.path ?? template}`, {
       method,
-      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(sent ? { 'content-type': sent.type } : {}) },
+      body: sent?.text,
     });
     const text = await res.text();
     const type = (res.headers.get('content-type') ?? '').split(';')[0]!;
@@ -80,7 +90,7 @@ describe('OpenAPI document of /api/v1', () => {
   }
 
   /** A call that must succeed with `status`; its body typed as the spec reads it. */
-  async function ok<T>(status: number, method: string, template: string, options: { path?: string; body?: unknown; token?: string | null } = {}): Promise<T> {
+  async function ok<T>(status: number, method: string, template: string, options: CallOptions = {}): Promise<T> {
     const answer = await call(method, template, options);
     assert.equal(answer.status, status, `${method} ${options.path ?? template}: ${answer.text.slice(0, 500)}`);
     return answer.body as T;
@@ -306,7 +316,9 @@ describe('OpenAPI document of /api/v1', () => {
 
   it('describes a refusal of each family of routes as a problem document', async () => {
     const viewer = await web.token('vera');
-    const cases: [number, string, string, { path?: string; body?: unknown; token?: string | null }][] = [
+    const cases: [number, string, string, CallOptions][] = [
+      [415, 'POST', '/api/v1/agents', { raw: { type: 'application/x-www-form-urlencoded', text: 'name=pacs-02' } }],
+      [413, 'PUT', '/api/v1/alert-rules', { raw: { type: 'application/json', text: `[${'"x",'.repeat(300_000)}"x"]` } }],
       [401, 'GET', '/api/v1/me', { token: null }],
       [401, 'GET', '/api/v1/openapi.json', { token: null }],
       [404, 'GET', '/api/v1/agents/:id', { path: '/api/v1/agents/no-such' }],

@@ -43,6 +43,7 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'No such thing (the path names it).',
   409: 'It conflicts with what exists (a taken name, a state that does not allow it).',
   413: 'The body is larger than the collector takes.',
+  415: 'The body was not sent as JSON: send `content-type: application/json`.',
   429: 'Too many failed token attempts from this address: wait as Retry-After says.',
   502: 'The agent or channel could not be reached or refused.',
   503: 'The collector cannot do it now.',
@@ -76,6 +77,7 @@ export class ApiRoutes {
     );
     const statuses = new Set([401, 403, 429, ...(route.errors ?? [])]);
     if (route.query || route.body) statuses.add(400);
+    if (route.body) for (const status of [413, 415]) statuses.add(status);
     if (names.length > 0) statuses.add(404);
     const responses: Record<string, ResponseConfig> = { [route.ok.status]: this.success(route.ok) };
     for (const status of [...statuses].sort()) {
