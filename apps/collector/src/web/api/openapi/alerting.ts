@@ -196,7 +196,8 @@ export function alertingRoutes(api: ApiRoutes): void {
     path: '/silences',
     role: 'operator',
     summary: 'Add a silence',
-    description: 'Mutes the notifications of every alert whose labels match, from `startsAt` (default: now) until `endsAt` or for `duration`.',
+    description:
+      'Mutes the notifications of every alert whose labels match, from `startsAt` (default: now) until `endsAt` or for `duration`. `createdBy` may be left out (then `api`; the schema below calls it required: it is filled in first).',
     body: addSilenceDto,
     ok: { status: 201, schema: silenced, description: 'The silence.' },
   });
@@ -220,7 +221,7 @@ export function alertingRoutes(api: ApiRoutes): void {
     path: '/maintenance-windows',
     role: 'operator',
     summary: 'Add or replace a maintenance window',
-    description: 'A window without an id is a new one; one with the id of another replaces it.',
+    description: 'A window without an `id` is a new one (the schema below calls `id` required: it is filled in first); one with the id of another replaces it.',
     body: maintenanceWindowDto,
     ok: { status: 201, schema: window, description: 'The window.' },
   });

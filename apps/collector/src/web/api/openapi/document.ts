@@ -71,7 +71,6 @@ function build(): OpenApiDocument {
         'Agents, checks, results and history, alerts, silences, maintenance windows, channels, users, tokens and the audit log. ' +
         'Errors are RFC 9457 problem details naming the fields at fault; every change is audited.',
     },
-    servers: [{ url: '/' }],
     security: [{ bearer: [] }, { session: [] }],
   });
 }
