@@ -9,7 +9,7 @@ import { channelRoutes } from './channels.js';
 import { checkRoutes } from './checks.js';
 import { enrolmentRoutes } from './enrolments.js';
 import { reportRoutes } from './reports.js';
-import { ApiRoutes } from './routes.js';
+import { ApiRoutes, type Route } from './routes.js';
 import { seriesRoutes } from './series.js';
 import { userRoutes } from './users.js';
 
@@ -29,7 +29,7 @@ const AREAS: readonly ((api: ApiRoutes) => void)[] = [
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
-let built: OpenApiDocument | undefined;
+let built: { document: OpenApiDocument; routes: readonly Route[] } | undefined;
 
 /**
  * The OpenAPI 3.1 document of /api/v1, built once from the zod schemas the controllers parse
@@ -37,10 +37,15 @@ let built: OpenApiDocument | undefined;
  * services answer with.
  */
 export function openApiDocument(): OpenApiDocument {
-  return (built ??= build());
+  return (built ??= build()).document;
 }
 
-function build(): OpenApiDocument {
+/** The routes the document was made from, with the schemas of their bodies and queries. */
+export function documentedRoutes(): readonly Route[] {
+  return (built ??= build()).routes;
+}
+
+function build(): { document: OpenApiDocument; routes: readonly Route[] } {
   const api = new ApiRoutes();
   api.registry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -62,7 +67,7 @@ function build(): OpenApiDocument {
     description: 'Viewed at /api/docs.',
     ok: { status: 200, schema: z.record(z.string(), z.unknown()), description: 'The OpenAPI 3.1 document.' },
   });
-  return new OpenApiGeneratorV31(api.registry.definitions).generateDocument({
+  const document = new OpenApiGeneratorV31(api.registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Rounds collector API',
@@ -73,4 +78,5 @@ function build(): OpenApiDocument {
     },
     security: [{ bearer: [] }, { session: [] }],
   });
+  return { document, routes: api.routes };
 }

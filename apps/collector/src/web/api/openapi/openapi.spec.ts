@@ -5,7 +5,13 @@ import { makeSiteKey } from '#rounds/common';
 import { freePort, startAgent, waitFor, type AgentHandle } from '../../../../../../test/e2e/harness.js';
 import { startWebhookReceiver } from '../../../../../../test/peers/webhook.js';
 import { registeredRoutes, startWebTestApp, type WebTestApp } from '../../testing.js';
-import { openApiDocument, type OpenApiDocument } from './document.js';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { RequestMethod } from '@nestjs/common';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
+import { WebModule } from '../../web.module.js';
+import { ZodPipe } from '../../zod.pipe.js';
+import { documentedRoutes, openApiDocument, type OpenApiDocument } from './document.js';
+import { API_PREFIX } from './routes.js';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
@@ -34,6 +40,35 @@ function documented(doc: OpenApiDocument): string[] {
   return Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
     METHODS.filter((m) => (item as Record<string, unknown>)[m] !== undefined).map((m) => `${m.toUpperCase()} ${nestPath(path)}`),
   );
+}
+
+/**
+ * Each controller handler under /api/v1 as `METHOD /path`, with the schemas its ZodPipes parse
+ * the body and the query with (read from Nest's own metadata).
+ */
+function controllerSchemas(): Map<string, { body?: unknown; query?: unknown }> {
+  const found = new Map<string, { body?: unknown; query?: unknown }>();
+  const controllers = Reflect.getMetadata('controllers', WebModule) as (new (...args: never[]) => object)[];
+  for (const controller of controllers) {
+    const prefix = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+    for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+      const handler = (controller.prototype as Record<string, unknown>)[name];
+      // The class's own metadata reads through `constructor`: handlers only.
+      if (name === 'constructor' || typeof handler !== 'function') continue;
+      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+      if (path === undefined) continue;
+      const route = `${RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number]} /${[prefix, path].filter((p) => p && p !== '/').join('/')}`;
+      if (!route.split(' ')[1]!.startsWith(`${API_PREFIX}/`)) continue;
+      const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<string, { pipes?: unknown[] }>;
+      const schemaOf = (type: RouteParamtypes) =>
+        Object.entries(args)
+          .filter(([key]) => key.startsWith(`${type}:`))
+          .flatMap(([, arg]) => arg.pipes ?? [])
+          .find((pipe): pipe is ZodPipe<never> => pipe instanceof ZodPipe)?.schema;
+      found.set(route, { body: schemaOf(RouteParamtypes.BODY), query: schemaOf(RouteParamtypes.QUERY) });
+    }
+  }
+  return found;
 }
 
 /**
@@ -156,6 +191,20 @@ describe('OpenAPI document of /api/v1', () => {
       .sort();
     assert.deepEqual(documented(doc).sort(), routes);
     assert.ok(routes.length > 60, `only ${routes.length} routes`);
+  });
+
+  it('shows each body and query by the very zod schema the controller parses it with', () => {
+    const handlers = controllerSchemas();
+    const wrong: string[] = [];
+    for (const route of documentedRoutes()) {
+      const key = `${route.method.toUpperCase()} ${API_PREFIX}${route.path}`;
+      const handler = handlers.get(key);
+      if (!handler) wrong.push(`${key}: no controller handler`);
+      else if (handler.body !== route.body || handler.query !== route.query)
+        wrong.push(`${key}: the document's ${handler.body !== route.body ? 'body' : 'query'} schema is not the object the controller's ZodPipe parses with`);
+    }
+    assert.equal(handlers.size, documentedRoutes().length);
+    assert.deepEqual(wrong, []);
   });
 
   it('describes what the account, token, user, site key and document routes answer', async () => {

@@ -55,6 +55,8 @@ const ERROR_TEXT: Record<number, string> = {
  */
 export class ApiRoutes {
   readonly registry = new OpenAPIRegistry();
+  /** As added: what a spec holds the controllers to. */
+  readonly routes: Route[] = [];
   private readonly problem = this.component('Problem', problemSchema);
 
   /**
@@ -67,6 +69,7 @@ export class ApiRoutes {
   }
 
   add(route: Route): void {
+    this.routes.push(route);
     const names = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
     const params = Object.fromEntries(
       names.map((name) => {
