@@ -5,7 +5,7 @@ import { roleAtLeast } from '../auth/principal.js';
 import { USER_ROLES, type UserRole } from '../users/user.entity.js';
 import { FAVICON_PATH } from './views/favicon.js';
 import { STYLESHEET_PATH } from './views/stylesheet.js';
-import { startWebTestApp, type WebTestApp } from './testing.js';
+import { registeredRoutes, startWebTestApp, type WebTestApp } from './testing.js';
 
 /**
  * Who may call what: every route the collector serves, with the least role it needs. A route
@@ -156,23 +156,9 @@ const ROUTES: Record<string, AccessLevel> = {
   'POST /api/v1/tokens': 'self',
   'DELETE /api/v1/tokens/:id': 'self',
   'POST /api/v1/tokens/:id/rotate': 'self',
+  'GET /api/v1/openapi.json': 'viewer',
+  'GET /api/docs': 'viewer',
 };
-
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-}
-
-/** Every route the Nest router has registered, as `METHOD /path`, read from Express itself. */
-function registeredRoutes(web: WebTestApp): string[] {
-  const express = web.app.getHttpAdapter().getInstance() as { router: { stack: Layer[] } };
-  return express.router.stack.flatMap((layer) =>
-    layer.route
-      ? Object.keys(layer.route.methods)
-          .filter((m) => m !== '_all' && m !== 'head')
-          .map((m) => `${m.toUpperCase()} ${layer.route!.path}`)
-      : [],
-  );
-}
 
 /** The answer's status, its body read — or, for an event stream (which never ends), left unread. */
 async function call(url: string, init: RequestInit): Promise<Response> {
@@ -213,7 +199,7 @@ describe('access: every route against every role', () => {
       const anonymous = await call(url, { method, body, headers, redirect: 'manual' });
       if (level === 'public') {
         if ([401, 403].includes(anonymous.status)) failures.push(`${route}: anonymous got ${anonymous.status} from a public route`);
-      } else if (path.startsWith('/api/')) {
+      } else if (path.startsWith('/api/v1/')) {
         if (anonymous.status !== 401) failures.push(`${route}: anonymous got ${anonymous.status}, not 401`);
       } else if (anonymous.status !== 303 || !anonymous.headers.get('location')?.startsWith('/sign-in?next=')) {
         failures.push(`${route}: anonymous got ${anonymous.status} ${anonymous.headers.get('location')}, not the sign-in page`);

@@ -106,7 +106,62 @@ export const CSV_FILE = asset(
 `,
 );
 
+/** Swagger UI (Apache-2.0): the viewer of the API's OpenAPI document at /api/docs. */
+export const SWAGGER_UI_SCRIPT = asset('swagger-ui', 'js', vendored('swagger-ui-dist/swagger-ui-bundle.js'));
+export const SWAGGER_UI_STYLESHEET = asset('swagger-ui', 'css', vendored('swagger-ui-dist/swagger-ui.css'));
+
+/**
+ * The UI's stylesheet styles every button as a dark one; inside Swagger UI that leaves its schema
+ * names dark on dark. Reverted there (same specificity, loaded later), Swagger UI's own rules apply.
+ */
+export const API_DOCS_STYLESHEET = asset(
+  'api-docs',
+  'css',
+  ':where(.swagger-ui) button{font:revert;padding:revert;border-radius:revert;border:revert;background:revert;color:revert;cursor:revert}\n',
+);
+
+/**
+ * Starts Swagger UI on /api/docs' `#swagger-ui` (its own file: the CSP allows no inline script).
+ * No validator badge (it would ask a server on the internet); a signed-in browser's changes
+ * (not its reads) carry the session's CSRF token, as the UI's forms do — a token given by
+ * Authorize needs none.
+ */
+export const API_DOCS = asset(
+  'api-docs',
+  'js',
+  `(() => {
+  'use strict';
+  const root = document.getElementById('swagger-ui');
+  if (!root || !window.SwaggerUIBundle) return;
+  const csrf = root.dataset.csrf;
+  window.SwaggerUIBundle({
+    url: root.dataset.url,
+    domNode: root,
+    deepLinking: true,
+    validatorUrl: null,
+    requestInterceptor: (request) => {
+      if (csrf && !request.headers.Authorization && !/^(GET|HEAD)$/i.test(request.method)) request.headers['X-CSRF-Token'] = csrf;
+      return request;
+    },
+  });
+})();
+`,
+);
+
 /** Every asset by its path. */
 export const ASSETS: ReadonlyMap<string, Asset> = new Map(
-  [UPLOT_SCRIPT, UPLOT_STYLESHEET, CHART, LOCAL_TIME, FORM_PROGRESS, HTMX, HTMX_SSE, CSV_FILE].map((a) => [a.path, a]),
+  [
+    UPLOT_SCRIPT,
+    UPLOT_STYLESHEET,
+    CHART,
+    LOCAL_TIME,
+    FORM_PROGRESS,
+    HTMX,
+    HTMX_SSE,
+    CSV_FILE,
+    SWAGGER_UI_SCRIPT,
+    SWAGGER_UI_STYLESHEET,
+    API_DOCS_STYLESHEET,
+    API_DOCS,
+  ].map((a) => [a.path, a]),
 );

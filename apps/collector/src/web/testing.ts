@@ -76,6 +76,22 @@ export class FakeBrowser {
   }
 }
 
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+}
+
+/** Every route the Nest router has registered, as `METHOD /path` (Nest's `:param` form), read from Express itself. */
+export function registeredRoutes(web: WebTestApp): string[] {
+  const express = web.app.getHttpAdapter().getInstance() as { router: { stack: Layer[] } };
+  return express.router.stack.flatMap((layer) =>
+    layer.route
+      ? Object.keys(layer.route.methods)
+          .filter((m) => m !== '_all' && m !== 'head')
+          .map((m) => `${m.toUpperCase()} ${layer.route!.path}`)
+      : [],
+  );
+}
+
 export interface WebTestApp {
   app: NestExpressApplication;
   base: string;

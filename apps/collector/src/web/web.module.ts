@@ -23,6 +23,7 @@ import { TokensController } from './api/tokens.controller.js';
 import { ReportsController } from './api/reports.controller.js';
 import { SeriesController } from './api/series.controller.js';
 import { UsersController } from './api/users.controller.js';
+import { OpenApiController } from './api/openapi.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { PagesController } from './pages.controller.js';
 import { SignInController } from './sign-in.controller.js';
@@ -88,6 +89,7 @@ import { SlaReportService } from './sla-report.service.js';
     TokensController,
     ReportsController,
     SeriesController,
+    OpenApiController,
   ],
 })
 export class WebModule {}

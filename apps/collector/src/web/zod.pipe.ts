@@ -10,7 +10,8 @@ import { parseDto } from '../shared/dto.js';
  */
 export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.output<S>> {
   constructor(
-    private readonly schema: S,
+    // Public for the OpenAPI spec, which checks the document shows this very schema.
+    readonly schema: S,
     private readonly message: string,
   ) {}
 

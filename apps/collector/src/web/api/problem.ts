@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
+import { z } from 'zod';
 import type { FieldError } from '#rounds/plugins';
 
 /** RFC 9457's media type for problem details. */
@@ -10,17 +11,18 @@ export const PROBLEM_JSON = 'application/problem+json';
  * (the status's phrase), `status`, `detail` (a sentence naming the thing and what to do) and
  * `instance` (the path asked for); `errors` lists the fields at fault (`field` a dotted path into the body or query, as in
  * `config.url` or `1.name`, and `message`). `message` repeats `detail`
- * for clients written before problem details.
+ * for clients written before problem details. The OpenAPI document describes every 4xx by it.
  */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  errors?: FieldError[];
-  message: string;
-}
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int().min(400).max(599),
+  detail: z.string(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  message: z.string(),
+});
+export type Problem = z.output<typeof problemSchema>;
 
 export function problem(status: number, detail: string, instance?: string, errors?: readonly FieldError[]): Problem {
   return {
