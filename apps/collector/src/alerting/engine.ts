@@ -1,6 +1,7 @@
 import { acknowledge, emptyStep, snapshot, unacknowledge, type AlertSnapshot, type EngineStep, type MuteReason } from './alerts.js';
 import { type CheckPolicy, type CheckPolicyOverride, type CheckStateData } from './check-state.js';
 import { removeAgent, setReachable, type AgentEvent } from './engine-agents.js';
+import { dependencyMutes, type Dependencies, type DependencyRef } from './engine-dependencies.js';
 import { dropCheck, ingestResult, type CheckResultInput } from './engine-checks.js';
 import { muteReasons, settle } from './engine-lifecycle.js';
 import { rejudgeRuleAlerts } from './engine-rules.js';
@@ -11,6 +12,7 @@ import { createSilence, type Silence, type SilenceRequest } from './silences.js'
 
 // The engine's public face: its parts' inputs, state types and fingerprints are imported from here.
 export { AGENT_ALERT, agentAlertFingerprint, type AgentEvent } from './engine-agents.js';
+export { findCycle, nodeKey, type Dependencies, type DependencyRef, type NamedRef, type ParentVerdict } from './engine-dependencies.js';
 export { CHECK_ALERT, checkAlertFingerprint, type CheckResultInput } from './engine-checks.js';
 export { ruleAlertFingerprint, type MetricInput } from './engine-rules.js';
 export { DEFAULT_REPEAT_MS, ENGINE_STATE_VERSION, type AgentStateData, type AlertEngineOptions, type AlertEngineState } from './engine-state.js';
@@ -140,6 +142,25 @@ export class AlertEngine {
     this.store.rules = structuredClone([...rules]);
     rejudgeRuleAlerts(this.store, step);
     return settle(this.store, step);
+  }
+
+  /**
+   * Replaces every check's and agent's parents (by `check:<id>` / `agent:<id>`). Not part of
+   * {@link toJSON}: the inventory is their source, and its owner sets them again after a restore.
+   * Alerts that a parent no longer holds back are announced now if they still fire.
+   */
+  setDependencies(dependencies: Dependencies): EngineStep {
+    this.store.dependencies = new Map([...dependencies].map(([k, v]) => [k, v.map((r) => ({ ...r }))]));
+    return settle(this.store, emptyStep());
+  }
+
+  /**
+   * What holds a check's or agent's new alerts back now, from what it depends on (its agent
+   * included): what the check and alert views show as "suppressed by …".
+   */
+  suppressedBy(node: DependencyRef): MuteReason[] {
+    const agentId = node.kind === 'check' ? (this.store.checks.get(node.id)?.agentId ?? null) : null;
+    return dependencyMutes(this.store, node, agentId);
   }
 
   /** One check's overrides of the check policy, or null when it follows the defaults. */
