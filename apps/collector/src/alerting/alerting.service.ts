@@ -13,6 +13,9 @@ import {
   type CheckPolicy,
   type CheckPolicyOverride,
   type CheckResultInput,
+  type DependencyRef,
+  type EngineStep,
+  type MuteReason,
   type Interval,
   type MaintenanceWindow,
   type Silence,
@@ -25,6 +28,7 @@ import { AlertingRepository, type HistoryLine } from './alerting.repository.js';
 export type { HistoryLine } from './alerting.repository.js';
 import { EngineJournal, emptyStep, merge } from './engine-journal.js';
 import { checkLabels } from './engine-checks.js';
+import { dependenciesOf } from '../inventory/dependencies.js';
 import { incidentsOf, type Incident } from './incidents.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import type { NamedResult, PolledAgent, PollEvents } from '../polling/poller.service.js';
@@ -75,6 +79,9 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   private running = false;
   /** After stop(): late poller events are dropped (like results a crash would not have judged). */
   private closed = false;
+  /** The inventory version and engine the engine's dependencies were last set from. */
+  private dependenciesVersion = -1;
+  private dependenciesEngine: AlertEngine | null = null;
 
   constructor(
     private readonly store: AlertingRepository,
@@ -157,14 +164,17 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   agentDown(agent: PolledAgent, error: string): void {
     if (this.closed) return;
     void this.journal
-      .run((engine) => ({ step: engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error }), value: undefined }))
+      .run((engine) => ({
+        step: merge(this.dependencies(engine), engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error })),
+        value: undefined,
+      }))
       .catch((e: unknown) => this.logFailure(`agent ${agent.name} going DOWN`, e));
   }
 
   agentUp(agent: PolledAgent): void {
     if (this.closed) return;
     void this.journal
-      .run((engine) => ({ step: engine.agentReachable({ agentId: agent.id, agentName: agent.name }), value: undefined }))
+      .run((engine) => ({ step: merge(this.dependencies(engine), engine.agentReachable({ agentId: agent.id, agentName: agent.name })), value: undefined }))
       .catch((e: unknown) => this.logFailure(`agent ${agent.name} coming UP`, e));
   }
 
@@ -189,8 +199,25 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
           at: r.startedAt,
         });
       }
-      return { step: engine.ingest(inputs), value: undefined };
+      return { step: merge(this.dependencies(engine), engine.ingest(inputs)), value: undefined };
     });
+  }
+
+  /**
+   * Hands the engine the inventory's dependencies when agents or checks changed since it last
+   * had them (and once after a restore: they are not part of the saved state).
+   */
+  private dependencies(engine: AlertEngine): EngineStep {
+    if (this.dependenciesVersion === this.state.inventoryVersion && this.dependenciesEngine === engine) return emptyStep();
+    this.dependenciesVersion = this.state.inventoryVersion;
+    this.dependenciesEngine = engine;
+    const agents = this.state.listAgents().map((r) => r.agent);
+    return engine.setDependencies(dependenciesOf({ checks: this.state.listChecks().map((r) => r.check), agents }));
+  }
+
+  /** What a check or agent's new alerts are held back by now (its parents down, its agent unreachable): the check page's "suppressed by". */
+  suppressedBy(node: DependencyRef): MuteReason[] {
+    return this.journal.engine.suppressedBy(node);
   }
 
   /** The check's tags with its agent's, as the read model has them now (none for a check it no longer knows). */
@@ -204,7 +231,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     await this.journal.run(async (engine) => {
       const enabled = this.state.enabledCheckIds();
       const present = this.state.agentIds();
-      const step = emptyStep();
+      const step = this.dependencies(engine);
       for (const agentId of engine.knownAgentIds()) if (!present.has(agentId)) merge(step, engine.forgetAgent(agentId));
       for (const c of engine.knownChecks()) if (present.has(c.agentId) && !enabled.has(c.checkId)) merge(step, engine.forgetCheck(c.checkId));
       merge(step, engine.tick());

@@ -38,6 +38,7 @@ describe('the check form: secrets are write-only', () => {
         intervalMs: 60_000,
         timeoutMs: 10_000,
         enabled: true,
+        dependsOn: [],
         tags: {},
       },
       SPEC_AUDIT,
