@@ -14,6 +14,9 @@ import {
   type CheckPolicyOverride,
   type CheckResultInput,
   type DependencyRef,
+  type ForecastInput,
+  type ForecastStatus,
+  type SeriesRef,
   type EngineStep,
   type MuteReason,
   type Interval,
@@ -43,6 +46,8 @@ export const ALERTING_OPTIONS = Symbol('ALERTING_OPTIONS');
 export interface AlertingOptions {
   /** How often time acts (reminders, expiries, windows opening and closing); 0: never (specs tick by hand). */
   tickMs: number;
+  /** How often forecast rules are judged from the history (ForecastService); 0: never (specs run rounds by hand). */
+  forecastMs?: number;
   /** Engine defaults (reminder interval, check policy); see AlertEngineOptions. */
   engine?: Omit<AlertEngineOptions, 'clock' | 'rules'>;
   /**
@@ -282,6 +287,22 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
         audit: { context, action: 'alert.unack', target: alertTarget(fingerprint, alert?.name), before: alert?.ack ?? null, after: null },
       };
     });
+  }
+
+  /** The forecast rules' series among these (see AlertEngine.forecastTargets). */
+  forecastTargets<S extends SeriesRef>(series: readonly S[]): { rule: string; windowMs: number; series: S }[] {
+    return this.journal.engine.forecastTargets(series);
+  }
+
+  /** One forecast round with the watched series' points (ForecastService reads them from the history). */
+  async judgeForecasts(inputs: readonly ForecastInput[]): Promise<void> {
+    if (this.closed) return;
+    await this.journal.run((engine) => ({ step: engine.judgeForecasts(inputs), value: undefined }));
+  }
+
+  /** What the last forecast round said per rule and series: why a forecast rule does not fire (too few points, no crossing within the horizon). */
+  forecasts(): ForecastStatus[] {
+    return this.journal.engine.forecasts();
   }
 
   rules(): RuleView[] {

@@ -5,6 +5,7 @@ import { dependencyMutes, type Dependencies, type DependencyRef } from './engine
 import { dropCheck, ingestResult, type CheckResultInput } from './engine-checks.js';
 import { muteReasons, settle } from './engine-lifecycle.js';
 import { rejudgeRuleAlerts } from './engine-rules.js';
+import { forecastTargets, judgeForecasts, type ForecastInput, type ForecastStatus, type SeriesRef } from './engine-forecasts.js';
 import { EngineStore, type AgentStateData, type AlertEngineOptions, type AlertEngineState } from './engine-state.js';
 import type { MaintenanceWindow } from './maintenance.js';
 import type { Rule } from './rules.js';
@@ -14,7 +15,8 @@ import { createSilence, type Silence, type SilenceRequest } from './silences.js'
 export { AGENT_ALERT, agentAlertFingerprint, type AgentEvent } from './engine-agents.js';
 export { findCycle, nodeKey, type Dependencies, type DependencyRef, type NamedRef, type ParentVerdict } from './engine-dependencies.js';
 export { CHECK_ALERT, checkAlertFingerprint, type CheckResultInput } from './engine-checks.js';
-export { ruleAlertFingerprint, type MetricInput } from './engine-rules.js';
+export { FORECAST_REASON, ruleAlertFingerprint, type MetricInput } from './engine-rules.js';
+export { type ForecastInput, type ForecastStatus, type SeriesRef } from './engine-forecasts.js';
 export { DEFAULT_REPEAT_MS, ENGINE_STATE_VERSION, type AgentStateData, type AlertEngineOptions, type AlertEngineState } from './engine-state.js';
 
 /** Expired silences stay listed this long (for "recently expired"), then the engine drops them. */
@@ -87,6 +89,27 @@ export class AlertEngine {
     const now = this.store.clock.now();
     this.store.silences = this.store.silences.filter((s) => s.endsAt + SILENCE_RETENTION_MS > now);
     return settle(this.store, emptyStep());
+  }
+
+  /**
+   * One forecast round (the owner runs one every minute or so, with each watched series' recent
+   * points): trends that reach their rule's threshold within its horizon fire, the others
+   * resolve, and so do forecast alerts of series the round left out.
+   */
+  judgeForecasts(inputs: readonly ForecastInput[]): EngineStep {
+    const step = emptyStep();
+    judgeForecasts(this.store, inputs, step);
+    return settle(this.store, step);
+  }
+
+  /** The forecast rules' series among these, each with the rule that watches it: what a round needs points of. */
+  forecastTargets<S extends SeriesRef>(series: readonly S[]): { rule: string; windowMs: number; series: S }[] {
+    return forecastTargets(this.store, series).map(({ rule, series: s }) => ({ rule: rule.name, windowMs: rule.windowMs, series: s }));
+  }
+
+  /** What the last forecast round said per rule and series, "not enough points" included. */
+  forecasts(): ForecastStatus[] {
+    return structuredClone(this.store.forecasts);
   }
 
   // ---- operator actions ------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compare, describeRule, parseRule, parseRules, selects, type Comparison, type Rule } from './rules.js';
+import { compare, describeRule, isForecast, parseRule, parseRules, selects, type Comparison, type Rule } from './rules.js';
 
 const valid = { name: 'disk-almost-full', metric: 'filesystem_used_ratio', op: '>', value: 0.9 };
 
@@ -37,6 +37,7 @@ describe('threshold rules', () => {
       severity: 'critical',
       description: 'images stop arriving when full',
     });
+    assert.ok(!isForecast(r));
     assert.deepEqual(r.matchers, [
       { label: 'agent', op: '=~', value: 'pacs-.*' },
       { label: 'mount', op: '!=', value: '/boot' },
@@ -48,7 +49,8 @@ describe('threshold rules', () => {
   });
 
   it('takes durations as whole milliseconds too', () => {
-    assert.equal(rule({ ...valid, for: 90_000 }).forMs, 90_000);
+    const r = rule({ ...valid, for: 90_000 });
+    assert.equal(!isForecast(r) && r.forMs, 90_000);
   });
 
   // One fixture per message: each invalid rule says which field is wrong and what to write.
