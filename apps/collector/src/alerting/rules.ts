@@ -99,7 +99,7 @@ export const ruleSchema = z.unknown().transform((input, ctx): Rule => {
   const forecast = typeof input === 'object' && input !== null && (input as { kind?: unknown }).kind === 'forecast';
   const parsed = (forecast ? forecastRuleSchema : thresholdRuleSchema).safeParse(input);
   if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
   return z.NEVER;
 });
 
