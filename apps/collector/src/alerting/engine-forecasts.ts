@@ -1,7 +1,7 @@
 import type { Condition, EngineStep } from './alerts.js';
 import { checkLabels } from './engine-checks.js';
 import { applyObservation, observationOf } from './engine-lifecycle.js';
-import { FORECAST_REASON, ruleAlertFingerprint, seriesLabels, seriesName } from './engine-rules.js';
+import { FORECAST_REASON, ruleAlertFingerprint, ruleObservation, seriesLabels, seriesName } from './engine-rules.js';
 import type { EngineStore } from './engine-state.js';
 import { formatRate, formatValue, linearTrend, words, type TrendPoint } from './forecast.js';
 import { isForecast, selects, type ForecastRule } from './rules.js';
@@ -95,18 +95,11 @@ export function judgeForecasts(store: EngineStore, inputs: readonly ForecastInpu
     statuses.push({ rule: rule.name, checkId: check.checkId, agentId: check.agentId, series, state: status, why: summary, crossesAt, at: now });
     applyObservation(
       store,
-      {
-        fingerprint,
-        name: rule.name,
-        source: { type: 'rule', rule: rule.name, agentId: check.agentId, checkId: check.checkId, metric: input.metric },
-        labels: { ...labels, alertname: rule.name, severity: rule.severity },
-        severity: rule.severity,
+      ruleObservation(store, rule, check, { name: input.metric, labels: input.labels }, labels, {
         summary,
         reason: FORECAST_REASON,
         value: verdict.kind === 'trend' ? verdict.valueNow : null,
-        status: null,
-        repeatMs: store.repeatOf(rule.repeatMs),
-      },
+      }),
       condition,
       now,
       step,

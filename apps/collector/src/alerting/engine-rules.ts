@@ -3,7 +3,7 @@ import type { CheckStateData } from './check-state.js';
 import { applyObservation, observationOf } from './engine-lifecycle.js';
 import type { EngineStore } from './engine-state.js';
 import type { Labels } from './matchers.js';
-import { compare, isForecast, selects, type ThresholdRule } from './rules.js';
+import { compare, isForecast, selects, type Rule, type ThresholdRule } from './rules.js';
 
 /** The `reason` of a forecast rule's alerts (a threshold rule's is `threshold`). */
 export const FORECAST_REASON = 'forecast';
@@ -80,25 +80,39 @@ function evaluateRule(store: EngineStore, rule: ThresholdRule, check: CheckState
   const where = `${labels.check} on ${labels.agent}`;
   applyObservation(
     store,
-    {
-      fingerprint,
-      name: rule.name,
-      source: { type: 'rule', rule: rule.name, agentId: check.agentId, checkId: check.checkId, metric: metric.name },
-      labels: { ...labels, alertname: rule.name, severity: rule.severity },
-      severity: rule.severity,
+    ruleObservation(store, rule, check, metric, labels, {
       summary:
         condition === 'inactive'
           ? `${seriesName(metric)} of ${where} is ${metric.value}, no longer ${rule.op} ${rule.value}`
           : `${seriesName(metric)} of ${where} is ${metric.value} (${rule.op} ${rule.value}${rule.description ? `: ${rule.description}` : ''})`,
       reason: 'threshold',
       value: metric.value,
-      status: null,
-      repeatMs: store.repeatOf(rule.repeatMs),
-    },
+    }),
     condition,
     at,
     step,
   );
+}
+
+/** What a rule says about one series (`labels`: the series' labels) — threshold and forecast rules alike. */
+export function ruleObservation(
+  store: EngineStore,
+  rule: Rule,
+  check: Pick<CheckStateData, 'agentId' | 'checkId'>,
+  metric: Pick<MetricInput, 'name' | 'labels'>,
+  labels: Labels,
+  said: Pick<Observation, 'summary' | 'reason' | 'value'>,
+): Observation {
+  return {
+    fingerprint: ruleAlertFingerprint(rule.name, check.agentId, check.checkId, metric.name, metric.labels),
+    name: rule.name,
+    source: { type: 'rule', rule: rule.name, agentId: check.agentId, checkId: check.checkId, metric: metric.name },
+    labels: { ...labels, alertname: rule.name, severity: rule.severity },
+    severity: rule.severity,
+    ...said,
+    status: null,
+    repeatMs: store.repeatOf(rule.repeatMs),
+  };
 }
 
 /** The check's labels plus the metric's own (renamed to `exported_<name>` where they clash) and `metric`. */
