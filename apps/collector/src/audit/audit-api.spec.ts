@@ -197,7 +197,11 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
     row = await newest();
     assert.equal(row.action, 'agent.remove');
     assert.equal(row.target.name, 'ward-02');
-    assert.deepEqual(Object.keys(row.before as object).sort(), ['dependsOn', 'fingerprint', 'host', 'id', 'name', 'port', 'tags'], 'the agent token must never be audited');
+    assert.deepEqual(
+      Object.keys(row.before as object).sort(),
+      ['dependsOn', 'fingerprint', 'host', 'id', 'name', 'port', 'tags'],
+      'the agent token must never be audited',
+    );
     assert.equal((await audit.verify()).ok, true);
   });
 

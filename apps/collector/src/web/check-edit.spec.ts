@@ -149,22 +149,20 @@ describe('the check form: dependencies', () => {
     agent.id = (await new AgentsRepository(web.dataSource).create({ name: 'pacs', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' })).id;
     await web.app.get(CurrentState).refreshAgent(agent.id);
     for (const name of ['port', 'web']) {
-      const check = await web.app
-        .get(ChecksService)
-        .create(
-          {
-            agent: 'pacs',
-            plugin: 'tcp',
-            name,
-            config: { host: '127.0.0.1', port: 104 },
-            intervalMs: 60_000,
-            timeoutMs: 10_000,
-            enabled: true,
-            dependsOn: [],
-            tags: {},
-          },
-          SPEC_AUDIT,
-        );
+      const check = await web.app.get(ChecksService).create(
+        {
+          agent: 'pacs',
+          plugin: 'tcp',
+          name,
+          config: { host: '127.0.0.1', port: 104 },
+          intervalMs: 60_000,
+          timeoutMs: 10_000,
+          enabled: true,
+          dependsOn: [],
+          tags: {},
+        },
+        SPEC_AUDIT,
+      );
       ids[name] = check.id;
     }
     operator = await web.browserAs('operator');
