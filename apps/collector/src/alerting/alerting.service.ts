@@ -5,6 +5,7 @@ import {
   AlertNotFoundError,
   AlertStateError,
   isActive,
+  isForecast,
   maintenanceIntervals,
   nextOccurrence,
   SilenceError,
@@ -287,6 +288,10 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
         audit: { context, action: 'alert.unack', target: alertTarget(fingerprint, alert?.name), before: alert?.ack ?? null, after: null },
       };
     });
+  }
+
+  hasForecastRules(): boolean {
+    return this.journal.engine.rules().some(isForecast);
   }
 
   /** The forecast rules' series among these (see AlertEngine.forecastTargets). */

@@ -59,6 +59,8 @@ export class ForecastService implements OnApplicationBootstrap, OnApplicationShu
 
   /** One round now. */
   async round(): Promise<void> {
+    // Without forecast rules a round has nothing to read: the series query is skipped, and forecast alerts of removed rules resolved with setRules.
+    if (!this.alerting.hasForecastRules()) return;
     const series = await this.history.seriesOf([...this.state.enabledCheckIds()]);
     const targets = this.alerting.forecastTargets(series.map((s) => ({ checkId: s.checkId, metric: s.name, labels: s.labels, unit: s.unit, stored: s })));
     const now = this.clock.now();
