@@ -1,5 +1,5 @@
 import type { AuditTarget } from '../audit/audit.types.js';
-import { formatDuration, formatMatcher, type AlertSnapshot, type MuteReason, type Rule, type Silence } from './index.js';
+import { formatDuration, formatMatcher, isForecast, type AlertSnapshot, type MuteReason, type Rule, type Silence, type ThresholdRule } from './index.js';
 
 /** An alert as the API shows it: what it is, where it stands, and why it is quiet if it is. */
 export interface AlertView {
@@ -24,16 +24,28 @@ export interface AlertView {
 }
 
 /** A rule in the form PUT /alert-rules takes (so a GET can be edited and sent back). */
-export interface RuleView {
+export type RuleView = ThresholdRuleView | ForecastRuleView;
+
+interface RuleViewCommon {
   name: string;
   metric: string;
   matchers: string[];
-  op: Rule['op'];
-  value: number;
-  for: string;
   severity: Rule['severity'];
   repeat?: string;
   description?: string;
+}
+
+export interface ThresholdRuleView extends RuleViewCommon {
+  op: ThresholdRule['op'];
+  value: number;
+  for: string;
+}
+
+export interface ForecastRuleView extends RuleViewCommon {
+  kind: 'forecast';
+  window: string;
+  horizon: string;
+  threshold: number;
 }
 
 export function alertView(a: AlertSnapshot, mutedBy: MuteReason[]): AlertView {
@@ -68,15 +80,27 @@ export function silenceTarget(silence: Silence): AuditTarget {
 }
 
 export function ruleView(rule: Rule): RuleView {
-  return {
+  const common: RuleViewCommon = {
     name: rule.name,
     metric: rule.metric,
     matchers: rule.matchers.map(formatMatcher),
-    op: rule.op,
-    value: rule.value,
-    for: formatDuration(rule.forMs),
     severity: rule.severity,
     ...(rule.repeatMs === null ? {} : { repeat: formatDuration(rule.repeatMs) }),
     ...(rule.description === null ? {} : { description: rule.description }),
   };
+  if (isForecast(rule)) {
+    const { name, metric, matchers, ...rest } = common;
+    return {
+      kind: 'forecast',
+      name,
+      metric,
+      matchers,
+      window: formatDuration(rule.windowMs),
+      horizon: formatDuration(rule.horizonMs),
+      threshold: rule.threshold,
+      ...rest,
+    };
+  }
+  const { name, metric, matchers, ...rest } = common;
+  return { name, metric, matchers, op: rule.op, value: rule.value, for: formatDuration(rule.forMs), ...rest };
 }

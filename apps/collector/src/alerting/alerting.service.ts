@@ -5,6 +5,7 @@ import {
   AlertNotFoundError,
   AlertStateError,
   isActive,
+  isForecast,
   maintenanceIntervals,
   nextOccurrence,
   SilenceError,
@@ -13,6 +14,12 @@ import {
   type CheckPolicy,
   type CheckPolicyOverride,
   type CheckResultInput,
+  type DependencyRef,
+  type ForecastInput,
+  type ForecastStatus,
+  type SeriesRef,
+  type EngineStep,
+  type MuteReason,
   type Interval,
   type MaintenanceWindow,
   type Silence,
@@ -25,6 +32,7 @@ import { AlertingRepository, type HistoryLine } from './alerting.repository.js';
 export type { HistoryLine } from './alerting.repository.js';
 import { EngineJournal, emptyStep, merge } from './engine-journal.js';
 import { checkLabels } from './engine-checks.js';
+import { dependenciesOf } from '../inventory/dependencies.js';
 import { incidentsOf, type Incident } from './incidents.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import type { NamedResult, PolledAgent, PollEvents } from '../polling/poller.service.js';
@@ -39,6 +47,8 @@ export const ALERTING_OPTIONS = Symbol('ALERTING_OPTIONS');
 export interface AlertingOptions {
   /** How often time acts (reminders, expiries, windows opening and closing); 0: never (specs tick by hand). */
   tickMs: number;
+  /** How often forecast rules are judged from the history (ForecastService); 0: never (specs run rounds by hand). */
+  forecastMs?: number;
   /** Engine defaults (reminder interval, check policy); see AlertEngineOptions. */
   engine?: Omit<AlertEngineOptions, 'clock' | 'rules'>;
   /**
@@ -75,6 +85,9 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   private running = false;
   /** After stop(): late poller events are dropped (like results a crash would not have judged). */
   private closed = false;
+  /** The inventory version and engine the engine's dependencies were last set from. */
+  private dependenciesVersion = -1;
+  private dependenciesEngine: AlertEngine | null = null;
 
   constructor(
     private readonly store: AlertingRepository,
@@ -157,14 +170,17 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   agentDown(agent: PolledAgent, error: string): void {
     if (this.closed) return;
     void this.journal
-      .run((engine) => ({ step: engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error }), value: undefined }))
+      .run((engine) => ({
+        step: merge(this.dependencies(engine), engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error })),
+        value: undefined,
+      }))
       .catch((e: unknown) => this.logFailure(`agent ${agent.name} going DOWN`, e));
   }
 
   agentUp(agent: PolledAgent): void {
     if (this.closed) return;
     void this.journal
-      .run((engine) => ({ step: engine.agentReachable({ agentId: agent.id, agentName: agent.name }), value: undefined }))
+      .run((engine) => ({ step: merge(this.dependencies(engine), engine.agentReachable({ agentId: agent.id, agentName: agent.name })), value: undefined }))
       .catch((e: unknown) => this.logFailure(`agent ${agent.name} coming UP`, e));
   }
 
@@ -189,8 +205,25 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
           at: r.startedAt,
         });
       }
-      return { step: engine.ingest(inputs), value: undefined };
+      return { step: merge(this.dependencies(engine), engine.ingest(inputs)), value: undefined };
     });
+  }
+
+  /**
+   * Hands the engine the inventory's dependencies when agents or checks changed since it last
+   * had them (and once after a restore: they are not part of the saved state).
+   */
+  private dependencies(engine: AlertEngine): EngineStep {
+    if (this.dependenciesVersion === this.state.inventoryVersion && this.dependenciesEngine === engine) return emptyStep();
+    this.dependenciesVersion = this.state.inventoryVersion;
+    this.dependenciesEngine = engine;
+    const agents = this.state.listAgents().map((r) => r.agent);
+    return engine.setDependencies(dependenciesOf({ checks: this.state.listChecks().map((r) => r.check), agents }));
+  }
+
+  /** What a check or agent's new alerts are held back by now (its parents down, its agent unreachable): the check page's "suppressed by". */
+  suppressedBy(node: DependencyRef): MuteReason[] {
+    return this.journal.engine.suppressedBy(node);
   }
 
   /** The check's tags with its agent's, as the read model has them now (none for a check it no longer knows). */
@@ -204,7 +237,7 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     await this.journal.run(async (engine) => {
       const enabled = this.state.enabledCheckIds();
       const present = this.state.agentIds();
-      const step = emptyStep();
+      const step = this.dependencies(engine);
       for (const agentId of engine.knownAgentIds()) if (!present.has(agentId)) merge(step, engine.forgetAgent(agentId));
       for (const c of engine.knownChecks()) if (present.has(c.agentId) && !enabled.has(c.checkId)) merge(step, engine.forgetCheck(c.checkId));
       merge(step, engine.tick());
@@ -255,6 +288,26 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
         audit: { context, action: 'alert.unack', target: alertTarget(fingerprint, alert?.name), before: alert?.ack ?? null, after: null },
       };
     });
+  }
+
+  hasForecastRules(): boolean {
+    return this.journal.engine.rules().some(isForecast);
+  }
+
+  /** The forecast rules' series among these (see AlertEngine.forecastTargets). */
+  forecastTargets<S extends SeriesRef>(series: readonly S[]): { rule: string; windowMs: number; series: S }[] {
+    return this.journal.engine.forecastTargets(series);
+  }
+
+  /** One forecast round with the watched series' points (ForecastService reads them from the history). */
+  async judgeForecasts(inputs: readonly ForecastInput[]): Promise<void> {
+    if (this.closed) return;
+    await this.journal.run((engine) => ({ step: engine.judgeForecasts(inputs), value: undefined }));
+  }
+
+  /** What the last forecast round said per rule and series: why a forecast rule does not fire (too few points, no crossing within the horizon). */
+  forecasts(): ForecastStatus[] {
+    return this.journal.engine.forecasts();
   }
 
   rules(): RuleView[] {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CheckStatus } from '#rounds/common';
+import type { NamedRef, ParentVerdict } from './engine-dependencies.js';
 import type { Labels } from './matchers.js';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
@@ -49,7 +50,9 @@ export type MuteReason =
   | { type: 'silence'; id: string; createdBy: string; comment: string }
   | { type: 'acknowledged'; by: string; expiresAt: number | null }
   | { type: 'flapping'; checkId: string }
-  | { type: 'agent_unreachable'; agentId: string };
+  | { type: 'agent_unreachable'; agentId: string }
+  /** A check or agent this alert's source depends on is down (see engine-dependencies.ts). */
+  | { type: 'dependency'; parent: NamedRef; verdict: ParentVerdict; rootCause: NamedRef | null };
 
 export type NotificationKind = 'firing' | 'resolved' | 'reminder';
 

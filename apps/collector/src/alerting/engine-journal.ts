@@ -178,7 +178,8 @@ export function emptyStep(): EngineStep {
   return { notifications: [], history: [] };
 }
 
-export function merge(into: EngineStep, step: EngineStep): void {
+export function merge(into: EngineStep, step: EngineStep): EngineStep {
   into.notifications.push(...step.notifications);
   into.history.push(...step.history);
+  return into;
 }

@@ -1,4 +1,5 @@
 import { observe, reconcile, type AlertRecord, type Condition, type EngineStep, type MuteReason, type Observation } from './alerts.js';
+import { sourceDependencyMutes } from './engine-dependencies.js';
 import type { EngineStore } from './engine-state.js';
 import { isActive, windowsMuting, type MaintenanceWindow } from './maintenance.js';
 import { matchesAll } from './matchers.js';
@@ -51,9 +52,7 @@ export function muteReasons(store: EngineStore, record: AlertRecord, now: number
     reasons.push({ type: 'silence', id: s.id, createdBy: s.createdBy, comment: s.comment });
   }
   if (isFlapping(store, record) && record.source.type === 'check') reasons.push({ type: 'flapping', checkId: record.source.checkId });
-  if (record.source.type !== 'agent' && store.agents.get(record.source.agentId)?.reachable === false) {
-    reasons.push({ type: 'agent_unreachable', agentId: record.source.agentId });
-  }
+  reasons.push(...sourceDependencyMutes(store, record.source));
   return reasons;
 }
 

@@ -3,7 +3,10 @@ import type { CheckStateData } from './check-state.js';
 import { applyObservation, observationOf } from './engine-lifecycle.js';
 import type { EngineStore } from './engine-state.js';
 import type { Labels } from './matchers.js';
-import { compare, selects, type Rule } from './rules.js';
+import { compare, isForecast, selects, type Rule, type ThresholdRule } from './rules.js';
+
+/** The `reason` of a forecast rule's alerts (a threshold rule's is `threshold`). */
+export const FORECAST_REASON = 'forecast';
 
 export interface MetricInput {
   name: string;
@@ -33,7 +36,7 @@ export function evaluateSamples(
     if (!Number.isFinite(metric.value)) continue;
     const labels = seriesLabels(checkLabels, metric);
     for (const rule of store.rules) {
-      if (selects(rule, metric.name, labels)) evaluateRule(store, rule, check, metric, labels, at, step);
+      if (!isForecast(rule) && selects(rule, metric.name, labels)) evaluateRule(store, rule, check, metric, labels, at, step);
     }
   }
 }
@@ -49,7 +52,13 @@ export function rejudgeRuleAlerts(store: EngineStore, step: EngineStep): void {
   for (const record of [...store.alerts.values()]) {
     if (record.source.type !== 'rule' || record.state === 'resolved') continue;
     const rule = byName.get(record.source.rule);
-    const still = rule && selects(rule, record.source.metric, record.labels) && record.value !== null && compare(record.value, rule.op, rule.value);
+    // A forecast alert keeps its state until the next forecast round re-judges it with the new horizon or threshold.
+    const holds =
+      rule &&
+      (isForecast(rule)
+        ? record.reason === FORECAST_REASON
+        : record.reason !== FORECAST_REASON && record.value !== null && compare(record.value, rule.op, rule.value));
+    const still = rule && selects(rule, record.source.metric, record.labels) && holds;
     const obs: Observation = rule
       ? { ...observationOf(record), severity: rule.severity, labels: { ...record.labels, severity: rule.severity }, repeatMs: store.repeatOf(rule.repeatMs) }
       : observationOf(record);
@@ -59,7 +68,7 @@ export function rejudgeRuleAlerts(store: EngineStore, step: EngineStep): void {
   }
 }
 
-function evaluateRule(store: EngineStore, rule: Rule, check: CheckStateData, metric: MetricInput, labels: Labels, at: number, step: EngineStep): void {
+function evaluateRule(store: EngineStore, rule: ThresholdRule, check: CheckStateData, metric: MetricInput, labels: Labels, at: number, step: EngineStep): void {
   const fingerprint = ruleAlertFingerprint(rule.name, check.agentId, check.checkId, metric.name, metric.labels);
   const existing = store.alerts.get(fingerprint);
   let condition: Condition = 'inactive';
@@ -71,35 +80,49 @@ function evaluateRule(store: EngineStore, rule: Rule, check: CheckStateData, met
   const where = `${labels.check} on ${labels.agent}`;
   applyObservation(
     store,
-    {
-      fingerprint,
-      name: rule.name,
-      source: { type: 'rule', rule: rule.name, agentId: check.agentId, checkId: check.checkId, metric: metric.name },
-      labels: { ...labels, alertname: rule.name, severity: rule.severity },
-      severity: rule.severity,
+    ruleObservation(store, rule, check, metric, labels, {
       summary:
         condition === 'inactive'
           ? `${seriesName(metric)} of ${where} is ${metric.value}, no longer ${rule.op} ${rule.value}`
           : `${seriesName(metric)} of ${where} is ${metric.value} (${rule.op} ${rule.value}${rule.description ? `: ${rule.description}` : ''})`,
       reason: 'threshold',
       value: metric.value,
-      status: null,
-      repeatMs: store.repeatOf(rule.repeatMs),
-    },
+    }),
     condition,
     at,
     step,
   );
 }
 
+/** What a rule says about one series (`labels`: the series' labels) — threshold and forecast rules alike. */
+export function ruleObservation(
+  store: EngineStore,
+  rule: Rule,
+  check: Pick<CheckStateData, 'agentId' | 'checkId'>,
+  metric: Pick<MetricInput, 'name' | 'labels'>,
+  labels: Labels,
+  said: Pick<Observation, 'summary' | 'reason' | 'value'>,
+): Observation {
+  return {
+    fingerprint: ruleAlertFingerprint(rule.name, check.agentId, check.checkId, metric.name, metric.labels),
+    name: rule.name,
+    source: { type: 'rule', rule: rule.name, agentId: check.agentId, checkId: check.checkId, metric: metric.name },
+    labels: { ...labels, alertname: rule.name, severity: rule.severity },
+    severity: rule.severity,
+    ...said,
+    status: null,
+    repeatMs: store.repeatOf(rule.repeatMs),
+  };
+}
+
 /** The check's labels plus the metric's own (renamed to `exported_<name>` where they clash) and `metric`. */
-function seriesLabels(checkLabels: Labels, metric: MetricInput): Labels {
+export function seriesLabels(checkLabels: Labels, metric: Pick<MetricInput, 'name' | 'labels'>): Labels {
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(metric.labels ?? {})) labels[RESERVED_LABELS.has(k) ? `exported_${k}` : k] = v;
   return { ...labels, ...checkLabels, metric: metric.name };
 }
 
-function seriesName(metric: MetricInput): string {
+export function seriesName(metric: Pick<MetricInput, 'name' | 'labels'>): string {
   const entries = Object.entries(metric.labels ?? {});
   return entries.length ? `${metric.name}{${entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}` : metric.name;
 }

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '#rounds/common';
 import { AlertNotFoundError, type AlertRecord } from './alerts.js';
 import { resolvePolicy, type CheckPolicy, type CheckPolicyOverride, type CheckStateData } from './check-state.js';
+import type { Dependencies } from './engine-dependencies.js';
+import type { ForecastStatus } from './engine-forecasts.js';
 import type { MaintenanceWindow } from './maintenance.js';
 import type { Rule } from './rules.js';
 import type { Silence } from './silences.js';
@@ -62,6 +64,10 @@ export class EngineStore {
   /** By fingerprint. */
   readonly alerts = new Map<string, AlertRecord>();
   rules: Rule[];
+  /** Set by the owner from the inventory (not saved with the state: the inventory is its source). */
+  dependencies: Dependencies = new Map();
+  /** What the last forecast round said per rule and series (not saved: the next round says it again). */
+  forecasts: ForecastStatus[] = [];
   silences: Silence[] = [];
   maintenance: MaintenanceWindow[] = [];
 

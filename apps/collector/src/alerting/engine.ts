@@ -1,9 +1,11 @@
 import { acknowledge, emptyStep, snapshot, unacknowledge, type AlertSnapshot, type EngineStep, type MuteReason } from './alerts.js';
 import { type CheckPolicy, type CheckPolicyOverride, type CheckStateData } from './check-state.js';
 import { removeAgent, setReachable, type AgentEvent } from './engine-agents.js';
+import { dependencyMutes, type Dependencies, type DependencyRef } from './engine-dependencies.js';
 import { dropCheck, ingestResult, type CheckResultInput } from './engine-checks.js';
 import { muteReasons, settle } from './engine-lifecycle.js';
 import { rejudgeRuleAlerts } from './engine-rules.js';
+import { forecastTargets, judgeForecasts, type ForecastInput, type ForecastStatus, type SeriesRef } from './engine-forecasts.js';
 import { EngineStore, type AgentStateData, type AlertEngineOptions, type AlertEngineState } from './engine-state.js';
 import type { MaintenanceWindow } from './maintenance.js';
 import type { Rule } from './rules.js';
@@ -11,8 +13,10 @@ import { createSilence, type Silence, type SilenceRequest } from './silences.js'
 
 // The engine's public face: its parts' inputs, state types and fingerprints are imported from here.
 export { AGENT_ALERT, agentAlertFingerprint, type AgentEvent } from './engine-agents.js';
+export { findCycle, nodeKey, type Dependencies, type DependencyRef, type NamedRef, type ParentVerdict } from './engine-dependencies.js';
 export { CHECK_ALERT, checkAlertFingerprint, type CheckResultInput } from './engine-checks.js';
-export { ruleAlertFingerprint, type MetricInput } from './engine-rules.js';
+export { FORECAST_REASON, ruleAlertFingerprint, type MetricInput } from './engine-rules.js';
+export { type ForecastInput, type ForecastStatus, type SeriesRef } from './engine-forecasts.js';
 export { DEFAULT_REPEAT_MS, ENGINE_STATE_VERSION, type AgentStateData, type AlertEngineOptions, type AlertEngineState } from './engine-state.js';
 
 /** Expired silences stay listed this long (for "recently expired"), then the engine drops them. */
@@ -87,6 +91,27 @@ export class AlertEngine {
     return settle(this.store, emptyStep());
   }
 
+  /**
+   * One forecast round (the owner runs one every minute or so, with each watched series' recent
+   * points): trends that reach their rule's threshold within its horizon fire, the others
+   * resolve, and so do forecast alerts of series the round left out.
+   */
+  judgeForecasts(inputs: readonly ForecastInput[]): EngineStep {
+    const step = emptyStep();
+    judgeForecasts(this.store, inputs, step);
+    return settle(this.store, step);
+  }
+
+  /** The forecast rules' series among these, each with the rule that watches it: what a round needs points of. */
+  forecastTargets<S extends SeriesRef>(series: readonly S[]): { rule: string; windowMs: number; series: S }[] {
+    return forecastTargets(this.store, series).map(({ rule, series: s }) => ({ rule: rule.name, windowMs: rule.windowMs, series: s }));
+  }
+
+  /** What the last forecast round said per rule and series, "not enough points" included. */
+  forecasts(): ForecastStatus[] {
+    return structuredClone(this.store.forecasts);
+  }
+
   // ---- operator actions ------------------------------------------------------------
 
   /** Stops reminders (and a held "firing") until `expiresAt`, or until the alert resolves or changes severity. */
@@ -140,6 +165,25 @@ export class AlertEngine {
     this.store.rules = structuredClone([...rules]);
     rejudgeRuleAlerts(this.store, step);
     return settle(this.store, step);
+  }
+
+  /**
+   * Replaces every check's and agent's parents (by `check:<id>` / `agent:<id>`). Not part of
+   * {@link toJSON}: the inventory is their source, and its owner sets them again after a restore.
+   * Alerts that a parent no longer holds back are announced now if they still fire.
+   */
+  setDependencies(dependencies: Dependencies): EngineStep {
+    this.store.dependencies = new Map([...dependencies].map(([k, v]) => [k, v.map((r) => ({ ...r }))]));
+    return settle(this.store, emptyStep());
+  }
+
+  /**
+   * What holds a check's or agent's new alerts back now, from what it depends on (its agent
+   * included): what the check and alert views show as "suppressed by …".
+   */
+  suppressedBy(node: DependencyRef): MuteReason[] {
+    const agentId = node.kind === 'check' ? (this.store.checks.get(node.id)?.agentId ?? null) : null;
+    return dependencyMutes(this.store, node, agentId);
   }
 
   /** One check's overrides of the check policy, or null when it follows the defaults. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compare, describeRule, parseRule, parseRules, selects, type Comparison, type Rule } from './rules.js';
+import { compare, describeRule, isForecast, parseRule, parseRules, selects, type Comparison, type Rule } from './rules.js';
 
 const valid = { name: 'disk-almost-full', metric: 'filesystem_used_ratio', op: '>', value: 0.9 };
 
@@ -37,6 +37,7 @@ describe('threshold rules', () => {
       severity: 'critical',
       description: 'images stop arriving when full',
     });
+    assert.ok(!isForecast(r));
     assert.deepEqual(r.matchers, [
       { label: 'agent', op: '=~', value: 'pacs-.*' },
       { label: 'mount', op: '!=', value: '/boot' },
@@ -48,7 +49,30 @@ describe('threshold rules', () => {
   });
 
   it('takes durations as whole milliseconds too', () => {
-    assert.equal(rule({ ...valid, for: 90_000 }).forMs, 90_000);
+    const r = rule({ ...valid, for: 90_000 });
+    assert.equal(!isForecast(r) && r.forMs, 90_000);
+  });
+
+  const forecast = { kind: 'forecast', name: 'DiskFull', metric: 'filesystem_used_ratio', window: '6h', horizon: '48h', threshold: 1 };
+
+  it('parses a forecast rule with its window, horizon and threshold', () => {
+    assert.deepEqual(parseRule(forecast), {
+      ok: true,
+      value: {
+        kind: 'forecast',
+        name: 'DiskFull',
+        metric: 'filesystem_used_ratio',
+        matchers: [],
+        windowMs: 6 * 3_600_000,
+        horizonMs: 48 * 3_600_000,
+        threshold: 1,
+        severity: 'warning',
+        repeatMs: null,
+        description: null,
+      },
+    });
+    const r = rule(forecast);
+    assert.equal(describeRule(r), 'filesystem_used_ratio reaches 1 within 2d (trend over 6h)');
   });
 
   // One fixture per message: each invalid rule says which field is wrong and what to write.
@@ -95,6 +119,10 @@ describe('threshold rules', () => {
       { field: 'matchers.1', message: '`check=~"[PACS"` is not a matcher: /[PACS/ is not a valid regular expression (Unterminated character class)' },
     ],
     ['an unknown field', { ...valid, threshold: 0.9 }, { field: 'threshold', message: 'unknown field' }],
+    ['an unknown kind', { ...valid, kind: 'anomaly' }, { field: 'kind', message: 'must be "threshold" or "forecast"' }],
+    ['a forecast without its threshold', { ...forecast, threshold: undefined }, { field: 'threshold', message: 'is required' }],
+    ['a forecast with a comparison', { ...forecast, op: '>' }, { field: 'op', message: 'unknown field' }],
+    ['a forecast horizon under a minute', { ...forecast, horizon: '30s' }, { field: 'horizon', message: 'must be at least 1m, got 30s' }],
   ];
   for (const [what, input, error] of invalid) {
     it(`refuses ${what} with "${error.field}: ${error.message}"`, () => {

@@ -6,6 +6,8 @@ import { AgentClientPool } from '../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { AgentsService } from '../inventory/agents.service.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
+import { DependenciesService } from '../inventory/dependencies.service.js';
+import { alertingProviders } from '../alerting/testing.js';
 import { ChecksService } from '../inventory/checks.service.js';
 import { HistoryService } from '../history/history.service.js';
 import { ResultsRepository } from '../history/results.repository.js';
@@ -79,6 +81,7 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
       dataSource: db.dataSource,
       config: { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000 },
       providers: [
+        ...alertingProviders(),
         { provide: PLUGIN_REGISTRY, useValue: PluginRegistry.withBuiltins() },
         AgentsRepository,
         ChecksRepository,
@@ -87,6 +90,7 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
         MetricSeriesRepository,
         HistoryService,
         AgentClientPool,
+        DependenciesService,
         AgentsService,
         ChecksService,
         ChannelsRepository,
@@ -193,7 +197,11 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
     row = await newest();
     assert.equal(row.action, 'agent.remove');
     assert.equal(row.target.name, 'ward-02');
-    assert.deepEqual(Object.keys(row.before as object).sort(), ['fingerprint', 'host', 'id', 'name', 'port', 'tags'], 'the agent token must never be audited');
+    assert.deepEqual(
+      Object.keys(row.before as object).sort(),
+      ['dependsOn', 'fingerprint', 'host', 'id', 'name', 'port', 'tags'],
+      'the agent token must never be audited',
+    );
     assert.equal((await audit.verify()).ok, true);
   });
 

@@ -1,6 +1,7 @@
 import { UsageError } from '#rounds/common';
 import type { AlertView } from '../alerting/alert-views.js';
 import type { MuteReason } from '../alerting/alerts.js';
+import { suppressedText } from '../alerting/engine-dependencies.js';
 import type { MaintenanceWindow } from '../alerting/maintenance.js';
 import { formatMatcher, type Matcher } from '../alerting/matchers.js';
 import type { Silence } from '../alerting/silences.js';
@@ -63,6 +64,8 @@ function quiet(m: MuteReason): string {
       return 'flapping';
     case 'agent_unreachable':
       return 'its agent is down';
+    case 'dependency':
+      return suppressedText(m);
   }
 }
 

@@ -9,6 +9,8 @@ import { SPEC_AUDIT } from '../audit/testing.js';
 import { readCollectorConfig } from '../config/env.js';
 import { AgentCallError, AgentClientPool, type EnrolTarget } from '../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../inventory/agents.repository.js';
+import { ChecksRepository } from '../inventory/checks.repository.js';
+import { DependenciesService } from '../inventory/dependencies.service.js';
 import { AgentsService } from '../inventory/agents.service.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { openTestDatabase } from '../storage/testing.js';
@@ -72,7 +74,7 @@ describe('EnrolmentsService: enrolling many agents with the site key', { timeout
     service = new EnrolmentsService(
       new EnrolmentsRepository(db.dataSource),
       agentsRepo,
-      new AgentsService(agentsRepo, pool, config),
+      new AgentsService(agentsRepo, pool, new DependenciesService(new ChecksRepository(db.dataSource), agentsRepo), config),
       pool,
       config,
       systemClock,

@@ -403,6 +403,21 @@ export class HistoryService {
     ]);
   }
 
+  /** Every stored metric series of these checks. */
+  async seriesOf(checkIds: readonly string[]): Promise<Series[]> {
+    return this.series.ofChecks(checkIds);
+  }
+
+  /**
+   * A series over [from, to) as up to 120 averages (from raw results or roll-ups, as
+   * {@link checkMetricHistory} would read them), each at its bucket's middle: what a forecast
+   * rule fits its line through.
+   */
+  async trendPoints(series: Series, from: number, to: number): Promise<{ t: number; v: number }[]> {
+    const history = await this.metricHistory(series, from, to, 120);
+    return history.points.flatMap((p) => (p.avg === null ? [] : [{ t: Math.min(p.t + history.stepMs / 2, to), v: p.avg }]));
+  }
+
   private async metricHistory(series: Series, from: number, to: number, points: number): Promise<MetricHistory> {
     const { tier, start, step } = this.plan(from, to, points);
     const buckets = await this.rollups.consistently(async () => {

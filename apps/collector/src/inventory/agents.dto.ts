@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseEnrolment } from '#rounds/common';
 import { offsetParam, orEmpty, pageLimitParam, sortParam } from '../shared/dto.js';
 import { tagsSchema } from '../shared/tags.js';
+import { dependsOnField } from './dependencies.js';
 
 /** How an agent may be named (shared with site-key enrolment's lists). */
 export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -28,8 +29,8 @@ export const enrolAgentDto = orEmpty(
 );
 export type EnrolAgentDto = z.output<typeof enrolAgentDto>;
 
-/** `PATCH /agents/{id}`: what an operator may change on an enrolled agent. */
-export const updateAgentDto = orEmpty(z.strictObject({ tags: tagsSchema.optional() }));
+/** `PATCH /agents/{id}`: what an operator may change on an enrolled agent: its tags, and what its alerts depend on. */
+export const updateAgentDto = orEmpty(z.strictObject({ tags: tagsSchema.optional(), dependsOn: dependsOnField.optional() }));
 export type UpdateAgentDto = z.output<typeof updateAgentDto>;
 
 /** How `GET /agents?sort=` may order the list: `state` puts DOWN first, then UNKNOWN, then UP. */

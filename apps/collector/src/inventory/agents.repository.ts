@@ -17,6 +17,8 @@ export interface NewAgent {
   fingerprint: string;
   /** `{key: value}` as stored (shared/tags.ts `tagsText`). */
   tagsJson?: string;
+  /** `[{kind, id}]` as stored (inventory/dependencies.ts `dependsOnText`). */
+  dependsOnJson?: string;
 }
 
 /** Fields an operator may edit; poll bookkeeping has its own methods below. */

@@ -12,6 +12,8 @@ import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/e
 import { COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CurrentState } from '../state/current-state.js';
 import type { AuditContext } from '../audit/audit.types.js';
+import { DependenciesService } from './dependencies.service.js';
+import { dependsOnText, parseDependsOn } from './dependencies.js';
 
 export function endpointOf(agent: AgentEntity): AgentEndpoint {
   return { id: agent.id, name: agent.name, host: agent.host, port: agent.port, token: agent.token, fingerprint: agent.fingerprint };
@@ -27,8 +29,16 @@ export function descriptionOf(agent: AgentEntity): AgentDescription | undefined 
 }
 
 /** An agent as the audit log keeps it: what an operator set, never the token. */
-function auditedAgent(a: AgentEntity): { id: string; name: string; host: string; port: number; fingerprint: string; tags: Tags } {
-  return { id: a.id, name: a.name, host: a.host, port: a.port, fingerprint: a.fingerprint, tags: parseTags(a.tagsJson) };
+function auditedAgent(a: AgentEntity): { id: string; name: string; host: string; port: number; fingerprint: string; tags: Tags; dependsOn: unknown } {
+  return {
+    id: a.id,
+    name: a.name,
+    host: a.host,
+    port: a.port,
+    fingerprint: a.fingerprint,
+    tags: parseTags(a.tagsJson),
+    dependsOn: parseDependsOn(a.dependsOnJson),
+  };
 }
 
 /** An agent as the API shows it: never the token. */
@@ -39,6 +49,8 @@ export interface AgentView {
   port: number;
   fingerprint: string;
   tags: Tags;
+  /** Its parents by name (`check:<agent>/<check>`, `agent:<agent>`): while one is down its AgentUnreachable alert is held. */
+  dependsOn: string[];
   state: AgentState;
   lastSeenAt: number | null;
   lastError: string | null;
@@ -113,6 +125,7 @@ export class AgentsService {
   constructor(
     private readonly agents: AgentsRepository,
     private readonly pool: AgentClientPool,
+    private readonly dependencies: DependenciesService,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @Optional() private readonly state?: CurrentState,
   ) {}
@@ -179,7 +192,15 @@ export class AgentsService {
   /** Changes what an operator may change on an enrolled agent (its tags); every check of it carries them. */
   async update(idOrName: string, dto: UpdateAgentDto, context: AuditContext): Promise<AgentView> {
     const agent = await this.get(idOrName);
-    const updated = await this.agents.update(agent.id, dto.tags === undefined ? {} : { tagsJson: tagsText(dto.tags) }, Date.now(), (after) => ({
+    const dependsOn =
+      dto.dependsOn === undefined
+        ? undefined
+        : await this.dependencies.mustResolve(dto.dependsOn, 'invalid agent', { ref: { kind: 'agent', id: agent.id }, agentId: null });
+    const patch = {
+      ...(dto.tags === undefined ? {} : { tagsJson: tagsText(dto.tags) }),
+      ...(dependsOn === undefined ? {} : { dependsOnJson: dependsOnText(dependsOn) }),
+    };
+    const updated = await this.agents.update(agent.id, patch, Date.now(), (after) => ({
       context,
       action: 'agent.update',
       target: { kind: 'agent', id: agent.id, name: agent.name },
@@ -251,6 +272,7 @@ export class AgentsService {
       port: a.port,
       fingerprint: a.fingerprint,
       tags: parseTags(a.tagsJson),
+      dependsOn: this.dependencies.names(a.dependsOnJson),
       state: a.state,
       lastSeenAt: a.lastSeenAt,
       lastError: a.lastError,

@@ -3,6 +3,7 @@ import { withoutControlCharacters } from '#rounds/plugins';
 import { tagSelector, tagsSchema } from '../shared/tags.js';
 import { durationField } from '#rounds/common';
 import { offsetParam, pageLimitParam, sortParam } from '../shared/dto.js';
+import { dependsOnField } from './dependencies.js';
 
 /**
  * Check requests as the API and the CLI send them: their shape only. ChecksService judges what
@@ -19,6 +20,7 @@ const checkFields = {
   timeoutMs: durationField({ min: 100, max: 600_000 }),
   enabled: z.boolean(),
   tags: tagsSchema,
+  dependsOn: dependsOnField,
 };
 
 const DEFAULT_INTERVAL_MS = 60_000;
@@ -35,6 +37,7 @@ export const createCheckDto = z
     timeoutMs: checkFields.timeoutMs.optional(),
     enabled: checkFields.enabled.default(true),
     tags: checkFields.tags.default({}),
+    dependsOn: checkFields.dependsOn.default([]),
   })
   .transform((c) => ({ ...c, timeoutMs: c.timeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, c.intervalMs) }));
 export type CreateCheckDto = z.output<typeof createCheckDto>;

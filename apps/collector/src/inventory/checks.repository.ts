@@ -7,6 +7,8 @@ import { DATA_SOURCE } from '../storage/data-source.js';
 import { committedResults } from '../storage/committed-results.js';
 import { inTransaction } from '../storage/transaction.js';
 import { tagsText, type Tags } from '../shared/tags.js';
+import type { DependencyRef } from '../alerting/engine.js';
+import { dependsOnText } from './dependencies.js';
 import { appendAudit } from '../audit/audit.repository.js';
 import { secretBoxOf, type SecretBox } from '../storage/secret-box.js';
 import { openCheckConfig, sealCheckConfig } from './check-secrets.js';
@@ -24,6 +26,8 @@ export interface NewCheck {
   timeoutMs: number;
   enabled?: boolean;
   tags?: Tags;
+  /** Resolved parents (DependenciesService). */
+  dependsOn?: DependencyRef[];
 }
 
 /** A check never moves to another agent: delete and re-create it instead. */
@@ -61,6 +65,7 @@ export class ChecksRepository {
       timeoutMs: input.timeoutMs,
       enabled: input.enabled ?? true,
       tagsJson: tagsText(input.tags ?? {}),
+      dependsOnJson: dependsOnText(input.dependsOn ?? []),
       createdAt: now,
       updatedAt: now,
     });
@@ -121,13 +126,14 @@ export class ChecksRepository {
 
   /** Returns the updated check, or null when there is none with this id. */
   async update(id: string, patch: CheckPatch, now = Date.now(), audit?: Audited<CheckEntity>): Promise<CheckEntity | null> {
-    const { config, tags, secretSchema, ...rest } = patch;
+    const { config, tags, secretSchema, dependsOn, ...rest } = patch;
     const changes: Partial<CheckEntity> = { updatedAt: now };
     for (const [key, value] of Object.entries(rest)) {
       if (value !== undefined) Object.assign(changes, { [key]: value });
     }
     if (config !== undefined) changes.configJson = sealCheckConfig(secretSchema, config, this.box);
     if (tags !== undefined) changes.tagsJson = tagsText(tags);
+    if (dependsOn !== undefined) changes.dependsOnJson = dependsOnText(dependsOn);
     return inTransaction(this.dataSource, async (m) => {
       const existing = await m.findOne(CheckEntity, { where: { id }, select: { id: true, agentId: true } });
       if (!existing) return null;

@@ -6,6 +6,7 @@ import type { CollectorConfig } from '../config/env.js';
 import { AgentClientPool } from './agent-client.pool.js';
 import { AgentsRepository } from './agents.repository.js';
 import { ChecksRepository } from './checks.repository.js';
+import { DependenciesService } from './dependencies.service.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { AgentsService } from './agents.service.js';
 import { ChecksService } from './checks.service.js';
@@ -24,7 +25,9 @@ describe('ChecksService limits (checks per agent, interval floor, timeout within
 
   const service = (limits: Partial<CollectorConfig> = {}) => {
     const config = { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000, ...limits } as CollectorConfig;
-    return new ChecksService(new ChecksRepository(db.dataSource), new AgentsService(agents, pool, config), pool, registry, config, systemClock);
+    const checks = new ChecksRepository(db.dataSource);
+    const dependencies = new DependenciesService(checks, agents);
+    return new ChecksService(checks, new AgentsService(agents, pool, dependencies, config), dependencies, pool, registry, config, systemClock);
   };
   const addAgent = (name: string) => agents.create({ name, host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
   const tcp = (agent: string, name: string, timing: { intervalMs?: number; timeoutMs?: number } = {}) =>

@@ -15,6 +15,7 @@ import {
 import { describedConfigValidator, PluginRegistry, type FieldError, type Validation } from '#rounds/plugins';
 import type { AgentEntity, CheckEntity } from '../storage/entities/index.js';
 import { ChecksRepository } from './checks.repository.js';
+import { DependenciesService } from './dependencies.service.js';
 import { AgentCallError, AgentClientPool } from './agent-client.pool.js';
 import type { CollectorConfig } from '../config/env.js';
 import { AgentsService, descriptionOf, endpointOf } from './agents.service.js';
@@ -39,6 +40,8 @@ export interface CheckView {
   enabled: boolean;
   /** The check's own tags. */
   tags: Tags;
+  /** Its parents by name (`check:<agent>/<check>`, `agent:<agent>`): while one is down its alerts are held. */
+  dependsOn: string[];
   /** What the check carries: its agent's tags with its own over them. */
   effectiveTags: Tags;
   createdAt: number;
@@ -109,6 +112,7 @@ export class ChecksService {
   constructor(
     private readonly checks: ChecksRepository,
     private readonly agents: AgentsService,
+    private readonly dependencies: DependenciesService,
     private readonly pool: AgentClientPool,
     @Inject(PLUGIN_REGISTRY) private readonly registry: PluginRegistry,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
@@ -147,11 +151,13 @@ export class ChecksService {
     });
     if (!agent) errors.push({ field: 'agent', message: `no agent with id or name "${dto.agent}"` });
     errors.push(...(await this.configErrors(dto.plugin, dto.config, agent)));
+    const { parents, errors: dependencyErrors } = await this.dependencies.resolve(dto.dependsOn);
+    errors.push(...dependencyErrors);
     if (errors.length > 0 || !agent) throw new ValidationFailedError('invalid check', errors);
     await this.mustBeFreeName(agent.id, dto.name);
     await this.mustHaveRoom(agent);
     const secretSchema = this.schemaOf({ plugin: dto.plugin, agentId: agent.id });
-    const created = await this.checks.create({ ...dto, agentId: agent.id, secretSchema }, Date.now(), (check) =>
+    const created = await this.checks.create({ ...dto, dependsOn: parents, agentId: agent.id, secretSchema }, Date.now(), (check) =>
       this.audit(context, 'check.create', check, null, check),
     );
     await this.state?.refreshAgent(agent.id);
@@ -173,7 +179,11 @@ export class ChecksService {
       await this.validateConfig(existing.plugin, patch.config, agent);
     }
     if (patch.name !== undefined && patch.name !== existing.name) await this.mustBeFreeName(existing.agentId, patch.name, id);
-    const updated = await this.checks.update(id, { ...patch, secretSchema: this.schemaOf(existing) }, Date.now(), (check) =>
+    const dependsOn =
+      dto.dependsOn === undefined
+        ? undefined
+        : await this.dependencies.mustResolve(dto.dependsOn, 'invalid check', { ref: { kind: 'check', id }, agentId: existing.agentId });
+    const updated = await this.checks.update(id, { ...patch, dependsOn, secretSchema: this.schemaOf(existing) }, Date.now(), (check) =>
       this.audit(context, 'check.update', check, existing, check),
     );
     if (!updated) throw new NotFoundError(`no check with id "${id}"`);
@@ -361,6 +371,7 @@ export class ChecksService {
       timeoutMs: check.timeoutMs,
       enabled: check.enabled,
       tags: parseTags(check.tagsJson),
+      dependsOn: this.dependencies.names(check.dependsOnJson),
       // Without a read model (the CLI's one-shot commands) the agent's tags are not at hand.
       effectiveTags: this.state?.tagsOf(check) ?? parseTags(check.tagsJson),
       createdAt: check.createdAt,

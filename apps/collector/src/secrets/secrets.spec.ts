@@ -16,6 +16,7 @@ import { createChannelDto } from '../notifications/channels.dto.js';
 import { ChannelsRepository } from '../notifications/channels.repository.js';
 import { PluginRegistry } from '#rounds/plugins';
 import { ChecksRepository } from '../inventory/checks.repository.js';
+import { DependenciesService } from '../inventory/dependencies.service.js';
 import { ChannelsService } from '../notifications/channels.service.js';
 import { Notifiers } from '../notifications/notifiers.js';
 import { AlertmanagerNotifier } from '../notifications/notifiers/alertmanager.notifier.js';
@@ -63,7 +64,12 @@ const notifiers = () => new Notifiers(new SmtpNotifier(), new TelegramNotifier()
 
 function services(dataSource: DataSource, config: CollectorConfig) {
   return {
-    agents: new AgentsService(new AgentsRepository(dataSource), new AgentClientPool(), config),
+    agents: new AgentsService(
+      new AgentsRepository(dataSource),
+      new AgentClientPool(),
+      new DependenciesService(new ChecksRepository(dataSource), new AgentsRepository(dataSource)),
+      config,
+    ),
     channels: new ChannelsService(new ChannelsRepository(dataSource), new OutboxRepository(dataSource), notifiers(), systemClock, config),
     secrets: new SecretsService(new SecretsRepository(dataSource), config),
   };

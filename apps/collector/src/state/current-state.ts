@@ -124,6 +124,8 @@ export class CurrentState implements OnModuleInit {
   private memo: StateSnapshot | null = null;
   /** Bumped by every change; starts at 1 once loaded. */
   version = 0;
+  /** Bumped when agents or checks are (re)read, not by polls or results: what derives from definitions alone (dependencies) follows it. */
+  inventoryVersion = 0;
   private sortedChecks: { version: number; records: readonly CheckRecord[] } | null = null;
 
   constructor(
@@ -352,6 +354,7 @@ export class CurrentState implements OnModuleInit {
   // ---- internals ------------------------------------------------------------------
 
   private put({ agents, checks, states }: StateRows): void {
+    this.inventoryVersion += 1;
     for (const agent of agents) {
       const record: AgentRecord = { agent, health: parseHealth(agent.healthJson), declared: new Map(), secretSchemas: new Map() };
       this.described(agent, agent.descriptionJson, record);
@@ -392,6 +395,7 @@ export class CurrentState implements OnModuleInit {
   }
 
   private dropAgent(agentId: string): void {
+    this.inventoryVersion += 1;
     for (const id of this.checksOfAgent.get(agentId) ?? []) {
       this.checks.delete(id);
       this.tagsMemo.delete(id);

@@ -132,6 +132,7 @@ const ROUTES: Record<string, AccessLevel> = {
   'POST /api/v1/alerts/:fingerprint/ack': 'operator',
   'DELETE /api/v1/alerts/:fingerprint/ack': 'operator',
   'GET /api/v1/alert-rules': 'viewer',
+  'GET /api/v1/alert-rules/forecasts': 'viewer',
   'PUT /api/v1/alert-rules': 'operator',
   'GET /api/v1/silences': 'viewer',
   'POST /api/v1/silences': 'operator',

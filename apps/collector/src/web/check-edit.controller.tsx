@@ -27,6 +27,7 @@ function checkFieldOf(field: string, fields: readonly FormField[]): string {
   if (field === 'intervalMs') return 'interval';
   if (field === 'timeoutMs') return 'timeout';
   if (field.startsWith('tags')) return 'tags';
+  if (field.startsWith('dependsOn')) return 'dependsOn';
   return formFieldOf(fields, field);
 }
 
@@ -75,7 +76,7 @@ export class CheckEditController {
     const plugins = agent ? await this.checks.pluginsFor(agent).catch(() => []) : [];
     await this.render(req, res, {
       editing: null,
-      values: { agent, plugin, name: '', interval: '1m', timeout: '10s', enabled: true, tags: '' },
+      values: { agent, plugin, name: '', interval: '1m', timeout: '10s', enabled: true, tags: '', dependsOn: '' },
       plugins,
       fields: this.fieldsFor(plugins, plugin),
       config: {},
@@ -179,6 +180,7 @@ export class CheckEditController {
       timeoutMs: number;
       enabled: boolean;
       tags: Record<string, string>;
+      dependsOn: string[];
       config: Record<string, unknown>;
     }) => Promise<CheckView>,
   ): Promise<void> {
@@ -233,7 +235,11 @@ export class CheckEditController {
     if (!values.plugin) errors['plugin'] = 'choose a plugin, then "Show its fields"';
     if (Object.keys(errors).length > 0) return page({ notice: { kind: 'error', text: 'Nothing was saved: correct the fields marked below.' } }, 400);
 
-    const spec = { name: values.name, intervalMs, timeoutMs, enabled: values.enabled, tags: tags.tags, config: parsed.config };
+    const dependsOn = values.dependsOn
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '');
+    const spec = { name: values.name, intervalMs, timeoutMs, enabled: values.enabled, tags: tags.tags, dependsOn, config: parsed.config };
     try {
       if (action === 'test') {
         const outcome = await this.checks.testRun({ agent: values.agent, plugin: values.plugin, config: parsed.config, intervalMs, timeoutMs }, editing?.id);
@@ -271,6 +277,7 @@ export class CheckEditController {
       timeout: formText(body, 'timeout', 20).trim(),
       enabled: (formValue(body, 'enabled') ?? 'true') === 'true',
       tags: formText(body, 'tags', 5000),
+      dependsOn: formText(body, 'dependsOn', 5000),
     };
   }
 
@@ -283,6 +290,7 @@ export class CheckEditController {
       timeout: formatInterval(check.timeoutMs),
       enabled: check.enabled,
       tags: tagLines(check.tags),
+      dependsOn: check.dependsOn.join('\n'),
     };
   }
 

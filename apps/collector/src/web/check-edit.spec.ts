@@ -5,6 +5,7 @@ import { ChecksService } from '../inventory/checks.service.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
 import { CurrentState } from '../state/current-state.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
+import { AlertingService } from '../alerting/alerting.service.js';
 import { startWebTestApp, type FakeBrowser, type WebTestApp } from './testing.js';
 
 const SECRET = 'orthanc-Pa55-do-not-show';
@@ -38,6 +39,7 @@ describe('the check form: secrets are write-only', () => {
         intervalMs: 60_000,
         timeoutMs: 10_000,
         enabled: true,
+        dependsOn: [],
         tags: {},
       },
       SPEC_AUDIT,
@@ -132,5 +134,89 @@ describe('the check form: secrets are write-only', () => {
     for (const path of [`/checks/${checkId}/edit`, `/checks/${checkId}/pause`, `/checks/${checkId}/delete`, '/checks/new'])
       assert.equal((await viewer.post(path, { name: 'x', action: 'save' })).status, 403, path);
     assert.equal((await stored()).password, 'new-Secret-2');
+  });
+});
+
+/** The form's "Depends on" field and the check page's "suppressed by", as an operator sees them. */
+describe('the check form: dependencies', () => {
+  let web: WebTestApp;
+  let operator: FakeBrowser;
+  const ids: Record<string, string> = {};
+  const agent = { id: '', name: 'pacs' };
+
+  before(async () => {
+    web = await startWebTestApp();
+    agent.id = (await new AgentsRepository(web.dataSource).create({ name: 'pacs', host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' })).id;
+    await web.app.get(CurrentState).refreshAgent(agent.id);
+    for (const name of ['port', 'web']) {
+      const check = await web.app.get(ChecksService).create(
+        {
+          agent: 'pacs',
+          plugin: 'tcp',
+          name,
+          config: { host: '127.0.0.1', port: 104 },
+          intervalMs: 60_000,
+          timeoutMs: 10_000,
+          enabled: true,
+          dependsOn: [],
+          tags: {},
+        },
+        SPEC_AUDIT,
+      );
+      ids[name] = check.id;
+    }
+    operator = await web.browserAs('operator');
+  });
+  after(() => web.close());
+
+  const form = (dependsOn: string) => ({
+    name: 'web',
+    interval: '1m',
+    timeout: '10s',
+    enabled: 'true',
+    tags: '',
+    dependsOn,
+    'config.host': '127.0.0.1',
+    'config.port': '104',
+    action: 'save',
+  });
+
+  it('saves parents typed one a line, shows them in the form and on the page, and refuses a cycle beside the field', async () => {
+    await operator.get(`/checks/${ids['web']}/edit`);
+    const saved = await operator.post(`/checks/${ids['web']}/edit`, form('check:pacs/port\n\n'));
+    assert.equal(saved.status, 303, saved.text.slice(0, 600));
+    const edit = await operator.get(`/checks/${ids['web']}/edit`);
+    assert.match(edit.text, /<textarea id="f-depends" name="dependsOn"[^>]*>check:pacs\/port<\/textarea>/);
+    assert.match((await operator.get(`/checks/${ids['web']}`)).text, /<dt>Depends on<\/dt><dd>check:pacs\/port<\/dd>/);
+
+    await operator.get(`/checks/${ids['port']}/edit`);
+    const loop = await operator.post(`/checks/${ids['port']}/edit`, { ...form('check:pacs/web'), name: 'port' });
+    assert.equal(loop.status, 400);
+    assert.match(
+      loop.text,
+      /id="f-depends-error">these parents would close a dependency cycle: check:pacs\/port → check:pacs\/web → check:pacs\/port — remove one of its links/,
+    );
+  });
+
+  it('says on the check page what suppresses its alerts while its parent is down', async () => {
+    const alerting = web.app.get(AlertingService);
+    const result = (checkId: string, checkName: string, at: number) => ({
+      checkId,
+      checkName,
+      plugin: 'tcp',
+      seq: 0,
+      startedAt: at,
+      durationMs: 3,
+      status: 2 as const,
+      reason: 'refused',
+      summary: 'connection refused',
+      metrics: [],
+    });
+    const start = Date.now() - 10 * 60_000;
+    for (let i = 0; i < 3; i++)
+      await alerting.ingest(agent, [result(ids['port']!, 'port', start + i * 60_000), result(ids['web']!, 'web', start + i * 60_000)]);
+    const page = await operator.get(`/checks/${ids['web']}`);
+    assert.match(page.text, /No new alerts: suppressed by check port \(is down\)\./);
+    assert.doesNotMatch((await operator.get(`/checks/${ids['port']}`)).text, /No new alerts/);
   });
 });

@@ -173,6 +173,7 @@ export class CheckPagesController {
         incidents={incidents}
         states={states}
         recent={recent}
+        suppressedBy={this.alerting.suppressedBy({ kind: 'check', id: check.id })}
         notice={notice}
       />,
     );

@@ -73,6 +73,10 @@ export class AgentEntity {
   @Column({ name: 'tags_json', type: 'text', default: '{}' })
   tagsJson!: string;
 
+  /** Parents (checks or agents) as `[{kind, id}]` JSON (inventory/dependencies.ts): while one is down, this one's alerts are held. */
+  @Column({ name: 'depends_on_json', type: 'text', default: '[]' })
+  dependsOnJson!: string;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintAsNumber })
   createdAt!: number;
 

@@ -34,6 +34,10 @@ export class CheckEntity {
   @Column({ type: 'boolean', default: true })
   enabled!: boolean;
 
+  /** Parents (checks or agents) as `[{kind, id}]` JSON (inventory/dependencies.ts): while one is down, this one's alerts are held. */
+  @Column({ name: 'depends_on_json', type: 'text', default: '[]' })
+  dependsOnJson!: string;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintAsNumber })
   createdAt!: number;
 

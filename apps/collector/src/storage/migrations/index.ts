@@ -10,6 +10,7 @@ import { Tags1700000000009 } from '../../inventory/1700000000009-tags.js';
 import { MetricRollups1700000000010 } from '../../history/1700000000010-metric-rollups.js';
 import { StateChanges1700000000011 } from '../../history/1700000000011-state-changes.js';
 import { SiteEnrolment1700000000012 } from '../../enrolment/1700000000012-site-enrolment.js';
+import { DependsOn1700000000016 } from '../../inventory/1700000000016-depends-on.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   MetricRollups1700000000010,
   StateChanges1700000000011,
   SiteEnrolment1700000000012,
+  DependsOn1700000000016,
 ];

@@ -5,6 +5,8 @@ import { AgentClientPool } from '../../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { AgentsService, versionSkew } from '../../inventory/agents.service.js';
+import { DependenciesService } from '../../inventory/dependencies.service.js';
+import { alertingProviders } from '../../alerting/testing.js';
 import { CurrentState } from '../../state/current-state.js';
 import { ROUNDS_VERSION } from '#rounds/common';
 import { AgentsController } from './agents.controller.js';
@@ -17,7 +19,7 @@ function agentsApi(db: Awaited<ReturnType<typeof openTestDatabase>>): Promise<Ap
     controllers: [AgentsController],
     dataSource: db.dataSource,
     config: { pollTimeoutMs: 1000 },
-    providers: [AgentsRepository, AgentClientPool, AgentsService],
+    providers: [AgentClientPool, DependenciesService, AgentsService, ...alertingProviders()],
   });
 }
 

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res
 import type { Response } from 'express';
 import { pageOf } from '../../shared/dto.js';
 import { AGENT_ORDER, AgentsService } from '../../inventory/agents.service.js';
+import { AlertingService } from '../../alerting/alerting.service.js';
 import { enrolAgentDto, listAgentsQuery, updateAgentDto, type EnrolAgentDto, type ListAgentsQuery, type UpdateAgentDto } from '../../inventory/agents.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
 import { Access } from '../../auth/access.decorator.js';
@@ -13,7 +14,10 @@ import type { AuditContext } from '../../audit/audit.types.js';
 @Access('viewer')
 @UseFilters(ApiErrorFilter)
 export class AgentsController {
-  constructor(private readonly agents: AgentsService) {}
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly alerting: AlertingService,
+  ) {}
 
   /** `?sort=name|state|lastSeen` (`-` reverses; `state` is DOWN first), `?limit=&offset=` page; `X-Total-Count` says how many there are. */
   @Get()
@@ -23,9 +27,11 @@ export class AgentsController {
     return page;
   }
 
+  /** The agent, and what holds its AgentUnreachable alert back now (`suppressedBy`: a parent down). */
   @Get(':id')
-  get(@Param('id') id: string) {
-    return this.agents.getView(id);
+  async get(@Param('id') id: string) {
+    const view = await this.agents.getView(id);
+    return { ...view, suppressedBy: this.alerting.suppressedBy({ kind: 'agent', id: view.id }) };
   }
 
   /** `{name, enrol}`; the answer carries a `warning` when the agent could not be reached now. */
@@ -35,7 +41,7 @@ export class AgentsController {
     return this.agents.enrol(dto, context);
   }
 
-  /** `{tags}`: an agent's tags, which every check of it carries. */
+  /** `{tags, dependsOn}`: an agent's tags, which every check of it carries, and the parents its unreachable alert waits for. */
   @Patch(':id')
   @Access('operator')
   update(@Param('id') id: string, @Body(new ZodPipe(updateAgentDto, 'invalid agent')) dto: UpdateAgentDto, @Audit() context: AuditContext) {

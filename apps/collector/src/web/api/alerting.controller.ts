@@ -75,6 +75,12 @@ export class AlertingController {
     return this.alerting.rules();
   }
 
+  /** What the last forecast round said per forecast rule and series: crossing, steady, or why there is no forecast (too few points). */
+  @Get('alert-rules/forecasts')
+  forecasts() {
+    return this.alerting.forecasts();
+  }
+
   /** Replaces the whole list. */
   @Put('alert-rules')
   @Access('operator')

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Provider } from '@nestjs/common';
 import { after, before, describe, it } from 'node:test';
 import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
 import { REDACTED } from '#rounds/common';
@@ -6,6 +7,8 @@ import { isSealed } from '../../storage/secret-box.js';
 import { AgentClientPool } from '../../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { ChecksRepository } from '../../inventory/checks.repository.js';
+import { DependenciesService } from '../../inventory/dependencies.service.js';
+import { alertingProviders } from '../../alerting/testing.js';
 import { ResultsRepository } from '../../history/results.repository.js';
 import { RollupsRepository } from '../../history/rollups.repository.js';
 import { MetricSeriesRepository } from '../../history/metric-series.repository.js';
@@ -36,18 +39,25 @@ function checksApi(db: Awaited<ReturnType<typeof openTestDatabase>>, config: Par
     controllers: [ChecksController],
     dataSource: db.dataSource,
     config,
-    providers: [
-      ResultsRepository,
-      RollupsRepository,
-      MetricSeriesRepository,
-      HistoryService,
-      AgentClientPool,
-      AgentsRepository,
-      ChecksRepository,
-      AgentsService,
-      ChecksService,
-    ],
+    providers: checksProviders(),
   });
+}
+
+/** The checks and agents APIs' services over the read model, with the alerting they ask for "suppressed by". */
+function checksProviders(): Provider[] {
+  return [
+    ResultsRepository,
+    RollupsRepository,
+    MetricSeriesRepository,
+    HistoryService,
+    AgentClientPool,
+    AgentsRepository,
+    ChecksRepository,
+    DependenciesService,
+    AgentsService,
+    ChecksService,
+    ...alertingProviders(),
+  ];
 }
 
 /** Every C0 and C1 control character a name could smuggle, newline and NUL included. */
@@ -539,17 +549,7 @@ describe('ChecksController and AgentsController: tags', () => {
       controllers: [ChecksController, AgentsController],
       dataSource: db.dataSource,
       config: { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000 },
-      providers: [
-        ResultsRepository,
-        RollupsRepository,
-        MetricSeriesRepository,
-        HistoryService,
-        AgentClientPool,
-        AgentsRepository,
-        ChecksRepository,
-        AgentsService,
-        ChecksService,
-      ],
+      providers: checksProviders(),
     });
   });
   after(async () => {
@@ -627,3 +627,98 @@ describe('ChecksController and AgentsController: tags', () => {
     assert.equal((await api.call('PATCH', '/api/v1/agents/nobody', { tags: {} })).status, 404);
   });
 });
+
+describe('ChecksController and AgentsController: dependencies', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: ApiTestApp;
+
+  interface DependentCheck extends CheckBody {
+    dependsOn: string[];
+    suppressedBy: unknown[];
+  }
+  const tcp = (agent: string, name: string, dependsOn?: string[]) => ({
+    agent,
+    plugin: 'tcp',
+    name,
+    config: { host: '127.0.0.1', port: 104 },
+    ...(dependsOn ? { dependsOn } : {}),
+  });
+
+  before(async () => {
+    db = await openTestDatabase();
+    await new AgentsRepository(db.dataSource).create({ name: 'pacs-01', host: '127.0.0.1', port: 7443, token: 't', fingerprint: 'f' });
+    await new AgentsRepository(db.dataSource).create({ name: 'router', host: '127.0.0.1', port: 7444, token: 't', fingerprint: 'f' });
+    api = await checksApiWith(db, [ChecksController, AgentsController]);
+  });
+  after(async () => {
+    await api.close();
+    await db.close();
+  });
+
+  it('takes parents as check:<agent>/<check> and agent:<name>, stores them by id and shows them by name, renamed parents included', async () => {
+    const port = await api.call<DependentCheck>('POST', '/api/v1/checks', tcp('pacs-01', 'DICOM port'));
+    const web = await api.call<DependentCheck>('POST', '/api/v1/checks', tcp('pacs-01', 'PACS web', ['check:pacs-01/DICOM port', 'agent:router']));
+    assert.equal(web.status, 201, web.text);
+    assert.deepEqual(web.json.dependsOn, ['check:pacs-01/DICOM port', 'agent:router']);
+    const stored = await new ChecksRepository(db.dataSource).findById(web.json.id);
+    assert.deepEqual(JSON.parse(stored!.dependsOnJson), [
+      { kind: 'check', id: port.json.id },
+      { kind: 'agent', id: (await new AgentsRepository(db.dataSource).findByName('router'))!.id },
+    ]);
+    await api.call('PATCH', `/api/v1/checks/${port.json.id}`, { name: 'DICOM 104' });
+    const got = await api.call<DependentCheck>('GET', `/api/v1/checks/${web.json.id}`);
+    assert.deepEqual(got.json.dependsOn, ['check:pacs-01/DICOM 104', 'agent:router']);
+    assert.deepEqual(got.json.suppressedBy, [], 'nothing is down');
+  });
+
+  it('refuses an unknown or ambiguous parent with 400 naming dependsOn.<i>, and saves nothing', async () => {
+    const res = await api.call<ApiErrorBody>('POST', '/api/v1/checks', tcp('pacs-01', 'HL7', ['agent:nowhere', 'check:pacs-01/none', 'router']));
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(
+      res.json.errors?.map((e) => e.field),
+      ['dependsOn.2'],
+      'the shape is judged first: a parent without check: or agent: is refused before any look-up',
+    );
+    const lookups = await api.call<ApiErrorBody>('POST', '/api/v1/checks', tcp('pacs-01', 'HL7', ['agent:nowhere', 'check:pacs-01/none']));
+    assert.deepEqual(lookups.json.errors, [
+      { field: 'dependsOn.0', message: 'no agent with id or name "nowhere" — GET /api/v1/agents lists them' },
+      { field: 'dependsOn.1', message: 'agent "pacs-01" has no check named "none" — GET /api/v1/checks?agent=pacs-01 lists its checks' },
+    ]);
+    assert.equal((await api.call<DependentCheck[]>('GET', '/api/v1/checks')).json.filter((c) => c.name === 'HL7').length, 0);
+  });
+
+  it('refuses a cycle with 400 naming it, a check → agent → its own check included, and keeps the stored parents', async () => {
+    const a = await api.call<DependentCheck>('POST', '/api/v1/checks', tcp('router', 'a'));
+    const b = await api.call<DependentCheck>('POST', '/api/v1/checks', tcp('router', 'b', ['check:router/a']));
+    const loop = await api.call<ApiErrorBody>('PATCH', `/api/v1/checks/${a.json.id}`, { dependsOn: ['check:router/b'] });
+    assert.equal(loop.status, 400, loop.text);
+    assert.deepEqual(loop.json.errors, [
+      {
+        field: 'dependsOn',
+        message: 'these parents would close a dependency cycle: check:router/a → check:router/b → check:router/a — remove one of its links',
+      },
+    ]);
+    const self = await api.call<ApiErrorBody>('PATCH', `/api/v1/checks/${b.json.id}`, { dependsOn: ['check:router/b'] });
+    assert.match(self.json.errors?.[0]?.message ?? '', /check:router\/b → check:router\/b/);
+    const agentLoop = await api.call<ApiErrorBody>('PATCH', '/api/v1/agents/router', { dependsOn: ['check:router/a'] });
+    assert.equal(agentLoop.status, 400, agentLoop.text);
+    assert.deepEqual(agentLoop.json.errors, [
+      { field: 'dependsOn', message: 'these parents would close a dependency cycle: agent:router → check:router/a → agent:router — remove one of its links' },
+    ]);
+    assert.deepEqual((await api.call<DependentCheck>('GET', `/api/v1/checks/${a.json.id}`)).json.dependsOn, []);
+    const agentOk = await api.call<{ dependsOn: string[] }>('PATCH', '/api/v1/agents/router', { dependsOn: ['check:pacs-01/DICOM 104'] });
+    assert.deepEqual([agentOk.status, agentOk.json.dependsOn], [200, ['check:pacs-01/DICOM 104']]);
+  });
+});
+
+function checksApiWith(
+  db: Awaited<ReturnType<typeof openTestDatabase>>,
+  controllers: Parameters<typeof startApiTestApp>[0]['controllers'],
+): Promise<ApiTestApp> {
+  return startApiTestApp({
+    controllers,
+    dataSource: db.dataSource,
+    config: { pollTimeoutMs: 1000, maxChecksPerAgent: 1000, minCheckIntervalMs: 1000 },
+    providers: checksProviders(),
+  });
+}

@@ -5,6 +5,7 @@ import { CheckRefPipe } from './check-ref.pipe.js';
 import { CHECK_ORDER, ChecksService } from '../../inventory/checks.service.js';
 import { createCheckDto, listChecksQuery, updateCheckDto, type CreateCheckDto, type ListChecksQuery, type UpdateCheckDto } from '../../inventory/checks.dto.js';
 import { HistoryService } from '../../history/history.service.js';
+import { AlertingService } from '../../alerting/alerting.service.js';
 import {
   historyQuery,
   recentResultsQuery,
@@ -26,6 +27,7 @@ export class ChecksController {
   constructor(
     private readonly checks: ChecksService,
     private readonly history: HistoryService,
+    private readonly alerting: AlertingService,
   ) {}
 
   /** `?agent=<id or name>&tag=k=v` filter, `?sort=agent|name|plugin|state|lastResult` (`-` reverses), `?limit=&offset=` page; `X-Total-Count` says how many matched. */
@@ -36,9 +38,10 @@ export class ChecksController {
     return page;
   }
 
+  /** The check with its state, and what holds its new alerts back now (`suppressedBy`: a parent down, its agent unreachable). */
   @Get(':id')
-  get(@Param('id', CheckRefPipe) id: string) {
-    return this.checks.getView(id);
+  async get(@Param('id', CheckRefPipe) id: string) {
+    return { ...(await this.checks.getView(id)), suppressedBy: this.alerting.suppressedBy({ kind: 'check', id }) };
   }
 
   @Post()

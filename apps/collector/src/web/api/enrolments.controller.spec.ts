@@ -8,6 +8,8 @@ import { EnrolmentsService, type EnrolmentView } from '../../enrolment/enrolment
 import { AgentClientPool } from '../../inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../inventory/agents.repository.js';
 import { AgentsService } from '../../inventory/agents.service.js';
+import { DependenciesService } from '../../inventory/dependencies.service.js';
+import { ChecksRepository } from '../../inventory/checks.repository.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { EnrolmentsController } from './enrolments.controller.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
@@ -37,7 +39,16 @@ describe('EnrolmentsController (/api/v1/site-key, /api/v1/agents/enrol, /api/v1/
       controllers: [EnrolmentsController],
       dataSource: db.dataSource,
       config: { pollTimeoutMs: 2000 },
-      providers: [AgentsRepository, AgentClientPool, AgentsService, EnrolmentsRepository, EnrolmentsService, EnrolmentWorker],
+      providers: [
+        AgentsRepository,
+        ChecksRepository,
+        DependenciesService,
+        AgentClientPool,
+        AgentsService,
+        EnrolmentsRepository,
+        EnrolmentsService,
+        EnrolmentWorker,
+      ],
     });
   });
   after(async () => {

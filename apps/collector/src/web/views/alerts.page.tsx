@@ -1,6 +1,7 @@
 import type { AlertView } from '../../alerting/alert-views.js';
 import type { HistoryLine } from '../../alerting/alerting.service.js';
 import { formatMatcher } from '../../alerting/matchers.js';
+import { suppressedText } from '../../alerting/engine-dependencies.js';
 import type { Silence } from '../../alerting/silences.js';
 import { CsrfField, PostButton, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
 import { TextField } from './schema-fields.js';
@@ -55,7 +56,9 @@ function muted(a: AlertView): string {
             ? `acknowledged by ${m.by}`
             : m.type === 'flapping'
               ? 'flapping'
-              : 'its agent is unreachable',
+              : m.type === 'dependency'
+                ? suppressedText(m)
+                : 'its agent is unreachable',
     )
     .join('; ');
 }

@@ -14,6 +14,8 @@ export interface CheckFormValues {
   enabled: boolean;
   /** `key=value`, one a line. */
   tags: string;
+  /** Parents, one a line (`check:<agent>/<check>`, `agent:<agent>`). */
+  dependsOn: string;
 }
 
 /** What "test now" gave. */
@@ -157,6 +159,15 @@ export function CheckFormPage(m: CheckFormModel) {
             {v.tags}
           </textarea>
           <ErrorOf id="f-tags" error={e['tags']} />
+        </div>
+        <div class="field">
+          <label for="f-depends">
+            Depends on<span class="hint">one a line: check:pacs-01/DICOM port or agent:router-01 — while one is down, this check raises no new alert</span>
+          </label>
+          <textarea id="f-depends" name="dependsOn" rows={2} {...invalid('f-depends', e['dependsOn'])}>
+            {v.dependsOn}
+          </textarea>
+          <ErrorOf id="f-depends" error={e['dependsOn']} />
         </div>
         {m.fields.length > 0 ? (
           <fieldset class="config">

@@ -1,5 +1,7 @@
 import type { CheckWithStateView } from '../../inventory/checks.service.js';
 import type { Incident } from '../../alerting/incidents.js';
+import type { MuteReason } from '../../alerting/alerts.js';
+import { suppressedText } from '../../alerting/engine-dependencies.js';
 import type { History, Series, StateHistory, Uptime } from '../../history/history.service.js';
 import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from '../assets.js';
 import { PostButton, Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
@@ -96,6 +98,8 @@ export interface CheckPageModel {
   incidents: Incident[];
   states: StateHistory;
   recent: { startedAt: number; status: string; durationMs: number; summary: string }[];
+  /** What holds the check's new alerts back now: a parent down, its agent unreachable (read fresh, not with the cached range data). */
+  suppressedBy: MuteReason[];
   /** What the last action did (saved, paused…), or what "check now" gave. */
   notice?: { kind: NoticeKind; text: string } | undefined;
 }
@@ -230,6 +234,17 @@ export function CheckPage(m: CheckPageModel) {
         ) : null}{' '}
         {s ? s.summary : 'No result yet.'}
       </p>
+      {m.suppressedBy.length > 0 ? (
+        <p class="suppressed" role="status">
+          No new alerts:{' '}
+          {m.suppressedBy
+            .map((r) =>
+              r.type === 'dependency' ? suppressedText(r) : r.type === 'agent_unreachable' ? `suppressed by agent ${m.agent} (is unreachable)` : r.type,
+            )
+            .join('; ')}
+          .
+        </p>
+      ) : null}
       <dl class="facts">
         <dt>Agent</dt>
         <dd>{m.agent}</dd>
@@ -243,6 +258,8 @@ export function CheckPage(m: CheckPageModel) {
         </dd>
         <dt>Reason</dt>
         <dd>{s?.reason || '—'}</dd>
+        <dt>Depends on</dt>
+        <dd>{check.dependsOn.join(', ') || '—'}</dd>
         <dt>Tags</dt>
         <dd>
           {Object.entries(check.effectiveTags)
