@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AGENT_STATES } from '../../../storage/entities/agent.entity.js';
 import { enrolAgentDto, listAgentsQuery, updateAgentDto } from '../../../inventory/agents.dto.js';
 import type { ApiRoutes } from './routes.js';
-import { epochMs, tags, TOTAL_COUNT } from './shared.js';
+import { epochMs, muteReason, tags, TOTAL_COUNT } from './shared.js';
 
 /** inventory/agents.service.ts AgentView: an agent, never its token. */
 export const agentView = z.strictObject({
@@ -12,6 +12,7 @@ export const agentView = z.strictObject({
   port: z.number().int(),
   fingerprint: z.string(),
   tags,
+  dependsOn: z.array(z.string()).meta({ description: 'parents as `check:<agent>/<check>` or `agent:<name>`: while one is down this one raises no new alert' }),
   state: z.enum(AGENT_STATES),
   lastSeenAt: epochMs.nullable(),
   lastError: z.string().nullable(),
@@ -56,7 +57,18 @@ export function agentRoutes(api: ApiRoutes): void {
     role: 'viewer',
     summary: 'One agent',
     params: AGENT_ID,
-    ok: { status: 200, schema: agent, description: 'The agent.' },
+    ok: {
+      status: 200,
+      schema: api.component(
+        'AgentViewSuppressed',
+        agentView.extend({
+          suppressedBy: z
+            .array(muteReason)
+            .meta({ description: 'what holds its new alerts back now: a parent that is down (its agent unreachable, for a check)' }),
+        }),
+      ),
+      description: 'The agent.',
+    },
   });
   api.add({
     method: 'post',

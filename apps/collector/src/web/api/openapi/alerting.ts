@@ -11,20 +11,11 @@ import {
 } from '../../../alerting/alerting.dto.js';
 import type { ApiRoutes } from './routes.js';
 import { CHECK_ID } from './checks.js';
-import { checkStatus, epochMs } from './shared.js';
+import { checkStatus, epochMs, muteReason } from './shared.js';
 
 const labels = z.record(z.string(), z.string());
 const matcher = z.strictObject({ label: z.string(), op: z.enum(MATCH_OPS), value: z.string() });
 const severity = z.enum(SEVERITIES);
-
-/** alerting/alerts.ts MuteReason: why an alert is quiet. */
-const muteReason = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('maintenance'), id: z.string(), name: z.string() }),
-  z.strictObject({ type: z.literal('silence'), id: z.string(), createdBy: z.string(), comment: z.string() }),
-  z.strictObject({ type: z.literal('acknowledged'), by: z.string(), expiresAt: epochMs.nullable() }),
-  z.strictObject({ type: z.literal('flapping'), checkId: z.string() }),
-  z.strictObject({ type: z.literal('agent_unreachable'), agentId: z.string() }),
-]);
 
 /** alerting/alert-views.ts AlertView. */
 const alertView = z.strictObject({
@@ -64,16 +55,31 @@ const historyLine = z.strictObject({
 });
 
 /** RuleView: a rule in the form PUT /alert-rules takes, so a GET can be edited and sent back. */
-const ruleView = z.strictObject({
+const ruleCommon = {
   name: z.string(),
   metric: z.string(),
   matchers: z.array(z.string()),
-  op: z.enum(COMPARISONS),
-  value: z.number(),
-  for: z.string(),
   severity,
   repeat: z.string().optional(),
   description: z.string().optional(),
+};
+const ruleView = z.union([
+  z.strictObject({ ...ruleCommon, op: z.enum(COMPARISONS), value: z.number(), for: z.string() }).meta({ description: 'A threshold rule' }),
+  z
+    .strictObject({ ...ruleCommon, kind: z.literal('forecast'), window: z.string(), horizon: z.string(), threshold: z.number() })
+    .meta({ description: "A forecast rule: the metric's least-squares line over `window` reaches `threshold` within `horizon`" }),
+]);
+
+/** alerting/engine-forecasts.ts ForecastStatus. */
+const forecastStatus = z.strictObject({
+  rule: z.string(),
+  checkId: z.string(),
+  agentId: z.string(),
+  series: z.string(),
+  state: z.enum(['insufficient', 'steady', 'crossing']),
+  why: z.string(),
+  crossesAt: epochMs.nullable(),
+  at: epochMs,
 });
 
 const silence = z.strictObject({
@@ -172,14 +178,22 @@ export function alertingRoutes(api: ApiRoutes): void {
     method: 'get',
     path: '/alert-rules',
     role: 'viewer',
-    summary: 'Threshold rules',
+    summary: 'Alert rules (threshold and forecast)',
     ok: { status: 200, schema: rules, description: 'The rules, as PUT takes them.' },
+  });
+  api.add({
+    method: 'get',
+    path: '/alert-rules/forecasts',
+    role: 'viewer',
+    summary: 'What the forecast rules see',
+    description: 'Per forecast rule and series, from the last round (every minute): crossing (the alert fires), steady, or why there is no forecast.',
+    ok: { status: 200, schema: z.array(api.component('ForecastStatus', forecastStatus)), description: 'The last round.' },
   });
   api.add({
     method: 'put',
     path: '/alert-rules',
     role: 'operator',
-    summary: 'Replace the threshold rules',
+    summary: 'Replace the alert rules',
     description: 'The whole list; names unique.',
     body: setRulesDto,
     ok: { status: 200, schema: rules, description: 'The rules now.' },

@@ -3,7 +3,7 @@ import { AGENT_STATES } from '../../../storage/entities/agent.entity.js';
 import { createCheckDto, listChecksQuery, updateCheckDto } from '../../../inventory/checks.dto.js';
 import { historyQuery, recentResultsQuery, stateHistoryQuery } from '../../../history/history.dto.js';
 import type { ApiRoutes } from './routes.js';
-import { checkStatus, epochMs, metric, tags, TOTAL_COUNT } from './shared.js';
+import { checkStatus, epochMs, metric, muteReason, tags, TOTAL_COUNT } from './shared.js';
 
 /** inventory/checks.service.ts CheckView: a check's definition, secrets in its config redacted. */
 export const checkView = z.strictObject({
@@ -16,6 +16,7 @@ export const checkView = z.strictObject({
   timeoutMs: z.number().int(),
   enabled: z.boolean(),
   tags,
+  dependsOn: z.array(z.string()).meta({ description: 'parents as `check:<agent>/<check>` or `agent:<name>`: while one is down this one raises no new alert' }),
   effectiveTags: tags.meta({ description: "its agent's tags with its own over them" }),
   createdAt: epochMs,
   updatedAt: epochMs,
@@ -121,7 +122,18 @@ export function checkRoutes(api: ApiRoutes): void {
     role: 'viewer',
     summary: 'One check with its current state',
     params: CHECK_ID,
-    ok: { status: 200, schema: listed, description: 'The check.' },
+    ok: {
+      status: 200,
+      schema: api.component(
+        'CheckWithStateSuppressed',
+        checkWithState.extend({
+          suppressedBy: z
+            .array(muteReason)
+            .meta({ description: 'what holds its new alerts back now: a parent that is down (its agent unreachable, for a check)' }),
+        }),
+      ),
+      description: 'The check.',
+    },
   });
   api.add({
     method: 'post',

@@ -300,9 +300,13 @@ describe('OpenAPI document of /api/v1', () => {
     await ok(204, 'DELETE', '/api/v1/alerts/:fingerprint/ack', { path: `${alert}/ack` });
     assert.ok((await ok<unknown[]>(200, 'GET', '/api/v1/alerts/history')).length > 0);
     await ok(200, 'PUT', '/api/v1/alert-rules', {
-      body: [{ name: 'slow', metric: 'connect_seconds', matchers: ['check="web"'], op: '>', value: 5, for: '1m', severity: 'warning' }],
+      body: [
+        { name: 'slow', metric: 'connect_seconds', matchers: ['check="web"'], op: '>', value: 5, for: '1m', severity: 'warning' },
+        { kind: 'forecast', name: 'disk-full', metric: 'filesystem_used_ratio', matchers: [], window: '6h', horizon: '48h', threshold: 1, severity: 'warning' },
+      ],
     });
-    await ok(200, 'GET', '/api/v1/alert-rules');
+    assert.equal((await ok<unknown[]>(200, 'GET', '/api/v1/alert-rules')).length, 2);
+    await ok(200, 'GET', '/api/v1/alert-rules/forecasts');
     const silence = await ok<{ id: string }>(201, 'POST', '/api/v1/silences', { body: { matchers: ['check="down"'], duration: '1h', comment: 'spec' } });
     await ok(200, 'GET', '/api/v1/silences');
     await ok(204, 'DELETE', '/api/v1/silences/:id', { path: `/api/v1/silences/${silence.id}` });
