@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSyn
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { runBin, tempDir } from './harness.js';
-import { npmOffline, packPluginSdk, typecheck } from './plugin-sdk.js';
+import { installTestTypecheck, packPluginSdk } from './plugin-sdk.js';
 
 /**
  * `rounds-agent plugin new` as a plugin author uses it: scaffold, install (from the SDK tarball,
@@ -68,14 +68,7 @@ describe('rounds-agent plugin new', { timeout: 300_000 }, () => {
     }
     assert.match(readFileSync(join(folder, 'plugin.js'), 'utf8'), /apiVersion: 1,/);
 
-    const install = await npmOffline(folder, ['install']);
-    assert.equal(install.code, 0, install.output);
-    const tests = await npmOffline(folder, ['test']);
-    assert.equal(tests.code, 0, tests.output);
-    assert.match(tests.output, /^# pass 6$/m);
-    assert.match(tests.output, /^# fail 0$/m);
-    const types = await typecheck(folder);
-    assert.equal(types.code, 0, types.output);
+    await installTestTypecheck(folder, 6);
 
     // The author's first edit: point the sample at a real page. The agent config names the folder that holds the plugin.
     const sample = join(folder, 'sample.yaml');

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runProgram } from './harness.js';
@@ -34,4 +35,19 @@ export function typecheck(folder: string): Promise<{ code: number | null; output
     symlinkSync(join(ROOT, 'node_modules', '@types', 'node'), types);
   }
   return runProgram(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', folder]);
+}
+
+/**
+ * What an author does before deploying a plugin folder, each step asserted: `npm install` (offline),
+ * `npm test` with `tests` passing and none failing, and the type check.
+ */
+export async function installTestTypecheck(folder: string, tests: number): Promise<void> {
+  const install = await npmOffline(folder, ['install']);
+  assert.equal(install.code, 0, install.output);
+  const run = await npmOffline(folder, ['test']);
+  assert.equal(run.code, 0, run.output);
+  assert.match(run.output, new RegExp(`^# pass ${tests}$`, 'm'));
+  assert.match(run.output, /^# fail 0$/m);
+  const types = await typecheck(folder);
+  assert.equal(types.code, 0, types.output);
 }
