@@ -14,3 +14,11 @@ test("the SDK's README names everything the SDK exports, and the package's major
   const pkg = JSON.parse(readFileSync(join(ROOT, 'libs', 'plugin-sdk', 'package.json'), 'utf8')) as { version: string };
   assert.equal(pkg.version.split('.')[0], String(sdk.PLUGIN_API_VERSION));
 });
+
+test('the example plugin depends on the tarball `npm run build:plugin-sdk` makes of this SDK version', () => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'libs', 'plugin-sdk', 'package.json'), 'utf8')) as { version: string };
+  const example = JSON.parse(readFileSync(join(ROOT, 'examples', 'plugins', 'modality-disk', 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  assert.deepEqual(example.dependencies, { '@rounds/plugin-sdk': `file:../../../build/plugin-sdk/rounds-plugin-sdk-${version}.tgz` });
+});
