@@ -13,7 +13,7 @@
 // Usage: `npm run build:plugin-sdk`, or `node scripts/pack-plugin-sdk.mjs [--out <folder>]`
 // (tests pack into a folder of their own). Prints the tarball's path on its last line.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,11 +31,14 @@ const require = createRequire(import.meta.url);
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(SDK, 'tsconfig.json'), '--outDir', join(stage, 'dist')], {
   stdio: 'inherit',
 });
-for (const file of ['package.json', 'README.md']) cpSync(join(SDK, file), join(stage, file));
+cpSync(join(SDK, 'README.md'), join(stage, 'README.md'));
+// Without its scripts: libs/plugin-sdk's prepack refuses a pack there (it would have no dist/), not here.
+const { scripts: _refusal, ...manifest } = JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8'));
+writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
 const zodDir = dirname(require.resolve('zod/package.json'));
 const zodVersion = JSON.parse(readFileSync(join(zodDir, 'package.json'), 'utf8')).version;
-const wanted = JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8')).dependencies.zod;
+const wanted = manifest.dependencies.zod;
 if (!wanted.startsWith(`^${zodVersion.split('.')[0]}.`)) {
   throw new Error(`libs/plugin-sdk/package.json wants zod ${wanted} but the repository has ${zodVersion}: align them`);
 }
