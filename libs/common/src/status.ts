@@ -1,10 +1,7 @@
 import { Status } from './generated/rounds/agent/v1/agent.js';
+import type { CheckStatus } from './check-status.js';
 
-/** Nagios semantics; the index is the Nagios exit code and the stored status number. */
-export const CHECK_STATUSES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
-export type CheckStatus = (typeof CHECK_STATUSES)[number];
-
-const SEVERITY: Record<CheckStatus, number> = { OK: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3 };
+export * from './check-status.js';
 
 export function statusToProto(status: CheckStatus): Status {
   return Status[`STATUS_${status}`];
@@ -21,14 +18,4 @@ export function statusFromProto(status: Status): CheckStatus {
     default:
       return 'UNKNOWN';
   }
-}
-
-/** The exit code a Nagios plugin would use for this status (0–3). */
-export function nagiosExitCode(status: CheckStatus): number {
-  return CHECK_STATUSES.indexOf(status);
-}
-
-/** CRITICAL beats WARNING beats UNKNOWN beats OK. */
-export function worstStatus(...statuses: CheckStatus[]): CheckStatus {
-  return statuses.reduce<CheckStatus>((worst, s) => (SEVERITY[s] > SEVERITY[worst] ? s : worst), 'OK');
 }

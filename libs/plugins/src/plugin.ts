@@ -78,15 +78,24 @@ export interface CheckContext {
   log: PluginLogger;
 }
 
+/** What a plugin's name must be: kebab-case ("pacs-queue"), the form a check's `plugin` field takes. */
+export const PLUGIN_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
 /**
  * A check plugin. Build one with {@link definePlugin} so the config type follows
  * from the schema.
  */
 export interface Plugin<S extends z.ZodType = z.ZodType> {
-  /** kebab-case, unique in a registry; what a check's `plugin` field names. */
+  /** kebab-case ({@link PLUGIN_NAME}), unique in a registry; what a check's `plugin` field names. */
   readonly name: string;
   /** semver of the plugin. */
   readonly version: string;
+  /**
+   * The plugin API major version (`PLUGIN_API_VERSION`, api-version.ts) the plugin was written for. Plugins
+   * outside this repository declare it (the scaffold writes it) so that an agent can refuse one
+   * built for a contract it does not speak; the built-ins follow the contract they ship with.
+   */
+  readonly apiVersion?: number;
   /** One sentence for the UI and `Describe`. */
   readonly description: string;
   /**

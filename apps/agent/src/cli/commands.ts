@@ -17,7 +17,10 @@ usage:
       on Windows ROUNDS_AGENT_EVENT_LOG=<source> also sends errors to the Application event log)
   rounds-agent run-once <plugin> --config <check-config.yaml> [--timeout ms] [--agent-config agent.yaml]
       run one check now and print what it sees; exits 0/1/2/3 like a Nagios plugin
-      (--agent-config supplies the agent's nagios allow-list)
+      (--agent-config supplies the agent's nagios allow-list and the custom plugins of its plugins.dir)
+  rounds-agent plugin new <name> [--dir <folder>] [--sdk <rounds-plugin-sdk-x.y.z.tgz>]
+      write a custom check plugin's folder <folder>/<name> (plugin, schema, spec, sample config, README)
+      that depends on the plugin SDK tarball (default: the one \`npm run build:plugin-sdk\` made here)
   rounds-agent health --config <file> [--timeout ms]
       exit 0 when the agent of that config is serving (a TLS handshake shows its own certificate), 1 otherwise
   rounds-agent service install [--config <file>] [--listen host:port [--site-key <key>] [--spool-dir <folder>] [--enrolment-file <file>]]
@@ -47,6 +50,8 @@ const { command, values, positionals } = parseCommandLine('rounds-agent', USAGE,
   'no-start': { type: 'boolean', default: false },
   'dry-run': { type: 'boolean', default: false },
   print: { type: 'boolean', default: false },
+  dir: { type: 'string' },
+  sdk: { type: 'string' },
 });
 /** Env is read inside the commands, so a bad setting is reported like any other error. */
 const configPath = (): string | undefined => values.config ?? readAgentEnv().configPath;
@@ -102,6 +107,13 @@ runCommand('rounds-agent', USAGE, command, {
     if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`--timeout must be milliseconds, got "${values.timeout}"`);
     const { runOnce } = await import('./run-once.js');
     return runOnce(plugin, values.config, timeout, (line) => console.log(line), values['agent-config']);
+  },
+  async plugin() {
+    const [sub, name, ...extra] = positionals;
+    if (sub !== 'new' || !name || extra.length > 0) throw new Error('usage: rounds-agent plugin new <name> [--dir <folder>] [--sdk <tarball>]');
+    const { newPlugin } = await import('./plugin-new.js');
+    for (const line of newPlugin({ name, parentDir: values.dir, sdk: values.sdk })) console.log(line);
+    return 0;
   },
   async service() {
     if (positionals.length > 1) throw new Error(`service takes one command, got "${positionals.join(' ')}": use install, uninstall, start, stop or status`);

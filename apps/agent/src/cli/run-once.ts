@@ -4,6 +4,7 @@ import { nagiosExitCode } from '#rounds/common';
 import { PluginRegistry, formatFieldErrors, runPlugin } from '#rounds/plugins';
 import { loadAgentConfig } from '../config/agent-config.js';
 import { readAgentEnv } from '../config/env.js';
+import { loadPluginDir } from '../repositories/plugin-files.repository.js';
 
 /**
  * Runs one plugin with a config file and prints what it sees. Returns the Nagios
@@ -16,9 +17,15 @@ export async function runOnce(
   print: (line: string) => void,
   agentConfigPath?: string,
 ): Promise<number> {
-  // The agent's config matters to plugins that depend on it (the nagios allow-list).
-  const nagiosCommands = agentConfigPath ? loadAgentConfig(agentConfigPath, readAgentEnv({})).nagios.commands : {};
-  const registry = PluginRegistry.withBuiltins({ nagiosCommands });
+  // The agent's config brings what the agent would have: the nagios allow-list and the custom plugins of plugins.dir.
+  const agentConfig = agentConfigPath ? loadAgentConfig(agentConfigPath, readAgentEnv({})) : undefined;
+  const registry = PluginRegistry.withBuiltins({ nagiosCommands: agentConfig?.nagios.commands ?? {} });
+  if (agentConfig?.pluginDir) {
+    // Only refusals are shown: "loaded …" lines would sit between the command and what the check saw.
+    await loadPluginDir(agentConfig.pluginDir, registry, (level, message) => {
+      if (level === 'error') print(`plugin folder: ${message}`);
+    });
+  }
   const entry = registry.get(pluginName);
   if (!entry) {
     print(`UNKNOWN: no plugin "${pluginName}" — this agent has: ${registry.names().join(', ')}`);

@@ -1,17 +1,36 @@
 import type { AddressInfo, Server } from 'node:net';
-import type { Plugin } from '../plugin.js';
+import type { Clock } from '#rounds/common';
+import type { Plugin, PluginLogger } from '../plugin.js';
 import { formatFieldErrors, validateWith } from '../schema.js';
 import { runPlugin, type RunReport } from '../runner.js';
+
+export interface RunCheckOptions {
+  /** The check's timeout: `ctx.signal` fires this long after the start (default 5 s). */
+  timeoutMs?: number;
+  /**
+   * The runner's clock: a `ManualClock` lets a test move time (`await clock.advance(ms)`) to
+   * reach the deadline or wake `ctx.sleep` without waiting for it.
+   */
+  clock?: Clock;
+  /** Where `ctx.log` goes; {@link recordingLog} keeps the lines for assertions. */
+  log?: PluginLogger;
+}
 
 /**
  * Validates `config` with the plugin's schema (throwing with field errors, as the
  * agent would refuse it) and runs the plugin through the real runner.
  * The test harness plugin authors use: `await runCheck(myPlugin, { ... })`.
  */
-export async function runCheck(plugin: Plugin, config: unknown, options: { timeoutMs?: number } = {}): Promise<RunReport> {
+export async function runCheck(plugin: Plugin, config: unknown, options: RunCheckOptions = {}): Promise<RunReport> {
   const v = validateWith(plugin.configSchema, config);
   if (!v.ok) throw new Error(`invalid ${plugin.name} config: ${formatFieldErrors(v.errors)}`);
-  return runPlugin(plugin, v.value, { timeoutMs: options.timeoutMs ?? 5000 });
+  return runPlugin(plugin, v.value, { timeoutMs: options.timeoutMs ?? 5000, clock: options.clock, log: options.log });
+}
+
+/** A `ctx.log` that keeps what a plugin logged, as "debug: …" and "warn: …" lines. */
+export function recordingLog(): PluginLogger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, debug: (message) => lines.push(`debug: ${message}`), warn: (message) => lines.push(`warn: ${message}`) };
 }
 
 /** Field errors for a config that should be refused ("" when it is valid). */
