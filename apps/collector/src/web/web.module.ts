@@ -40,6 +40,7 @@ import { MaintenancePagesController } from './maintenance-pages.controller.js';
 import { SettingsPagesController } from './settings-pages.controller.js';
 import { ChannelPagesController } from './channel-pages.controller.js';
 import { SlaReportService } from './sla-report.service.js';
+import { ApiRateLimitGuard, ApiRateLimitModule } from './api/rate-limit.js';
 
 /**
  * Everything served over HTTP: the pages, /healthz, /metrics and the JSON API, all behind the
@@ -57,8 +58,16 @@ import { SlaReportService } from './sla-report.service.js';
     AlertingModule,
     NotificationsModule,
     MetricsModule,
+    ApiRateLimitModule,
   ],
-  providers: [StatusPageService, LiveUpdates, SlaReportService, { provide: APP_GUARD, useExisting: AccessGuard }],
+  providers: [
+    StatusPageService,
+    LiveUpdates,
+    SlaReportService,
+    { provide: APP_GUARD, useExisting: AccessGuard },
+    // After the access guard: the rate limit counts per caller, whom that guard finds.
+    { provide: APP_GUARD, useExisting: ApiRateLimitGuard },
+  ],
   controllers: [
     PagesController,
     SignInController,

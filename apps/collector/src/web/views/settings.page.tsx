@@ -81,6 +81,12 @@ export function settingRows(c: CollectorConfig): SettingRow[] {
       value: c.metricsAuth.token ? `token ${SET}` : c.metricsAuth.basic ? `user ${c.metricsAuth.basic.user}, password ${SET}` : 'open (keep it on loopback)',
       variable: 'ROUNDS_METRICS_TOKEN, ROUNDS_METRICS_USER, ROUNDS_METRICS_PASSWORD',
     },
+    {
+      group: 'Web',
+      name: 'API requests a minute per token, session or address',
+      value: c.apiRateLimit === 0 ? 'no limit' : String(c.apiRateLimit),
+      variable: 'ROUNDS_API_RATE_LIMIT',
+    },
     { group: 'Web', name: 'Log level', value: c.logLevel, variable: 'ROUNDS_LOG_LEVEL' },
   ];
 }
