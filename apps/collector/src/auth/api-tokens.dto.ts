@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { orEmpty } from '../shared/dto.js';
+import { enumParam, listQuery, orEmpty } from '../shared/dto.js';
 import { parseDuration } from '../cli/parse-duration.js';
 
 /**
@@ -31,8 +31,13 @@ export const createTokenDto = orEmpty(
 );
 export type CreateTokenDto = z.output<typeof createTokenDto>;
 
-/** `GET /api/v1/tokens?user=&all=`: whose tokens (admins only may ask for others'). */
-export const listTokensQuery = z.strictObject({
+export const TOKEN_SORT_KEYS = ['name', 'createdAt', 'lastUsedAt', 'expiresAt'] as const;
+
+/** `GET /api/v1/tokens?user=&all=&state=&name=&sort=&limit=&offset=`: whose tokens (admins only may ask for others'), newest first by default. */
+export const listTokensQuery = listQuery(TOKEN_SORT_KEYS, '-createdAt', {
   user: z.string().min(1).max(64).optional(),
   all: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  state: enumParam(['active', 'expired', 'revoked']),
+  name: z.string().max(100).optional(),
 });
+export type ListTokensQuery = z.output<typeof listTokensQuery>;

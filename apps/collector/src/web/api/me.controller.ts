@@ -1,7 +1,12 @@
-import { Controller, Delete, Get, HttpCode, Param, UseFilters } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Query, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
+import { listPage } from '../../shared/dto.js';
+import { listSessionsQuery, type ListSessionsQuery } from '../../auth/sessions.dto.js';
+import { ZodPipe } from '../zod.pipe.js';
+import { listAnswer } from './list-answer.js';
 import { Access } from '../../auth/access.decorator.js';
 import type { Principal } from '../../auth/principal.js';
-import { SessionsService, type SessionView } from '../../auth/sessions.service.js';
+import { SESSION_ORDER, SessionsService, type SessionView } from '../../auth/sessions.service.js';
 import type { AuditContext } from '../../audit/audit.types.js';
 import { Audit } from '../audit-context.js';
 import { Caller } from '../caller.decorator.js';
@@ -19,9 +24,14 @@ export class MeController {
     return { id: caller.userId, name: caller.name, role: caller.role, via: caller.via };
   }
 
+  /** `?sort=lastSeenAt|createdAt`, `?limit=&offset=`. */
   @Get('sessions')
-  list(@Caller() caller: Principal): Promise<SessionView[]> {
-    return this.sessions.list(caller.userId, caller.via === 'session' ? caller.credentialId : undefined);
+  async list(
+    @Caller() caller: Principal,
+    @Query(new ZodPipe(listSessionsQuery, 'invalid query')) query: ListSessionsQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SessionView[]> {
+    return listAnswer(res, listPage(await this.sessions.list(caller.userId, caller.via === 'session' ? caller.credentialId : undefined), query, SESSION_ORDER));
   }
 
   @Delete('sessions/:id')

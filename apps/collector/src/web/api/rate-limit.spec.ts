@@ -6,6 +6,7 @@ import { openTestDatabase } from '../../storage/testing.js';
 import { MeController } from './me.controller.js';
 import { PROBLEM_JSON } from './problem.js';
 import { startApiTestApp, TEST_API_TOKEN, type ApiErrorBody, type ApiTestApp } from './testing.js';
+import { startWebTestApp, type WebTestApp } from '../testing.js';
 
 describe('API rate limit (ROUNDS_API_RATE_LIMIT): per token', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -34,5 +35,20 @@ describe('API rate limit (ROUNDS_API_RATE_LIMIT): per token', () => {
     const other = await api.call<{ name: string }>('GET', '/api/v1/me', undefined, second);
     assert.equal(other.status, 200);
     assert.equal((await api.call('GET', '/api/v1/me', undefined, TEST_API_TOKEN)).status, 429, 'the first token stays refused within the minute');
+  });
+});
+
+describe('API rate limit in the collector app: per token and per session, pages left alone', () => {
+  let web: WebTestApp;
+  after(() => web?.close());
+
+  it('a token past ROUNDS_API_RATE_LIMIT gets 429 while a signed-in browser is still served, and pages are not counted', async () => {
+    web = await startWebTestApp({ ROUNDS_API_RATE_LIMIT: '2' });
+    const token = await web.token('admin');
+    const me = () => fetch(`${web.base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual([(await me()).status, (await me()).status, (await me()).status], [200, 200, 429]);
+    const browser = await web.browserAs('viewer', 'reader');
+    for (let i = 0; i < 3; i++) assert.equal((await browser.get('/checks')).status, 200, 'pages are outside the API limit');
+    assert.equal((await browser.get('/api/v1/me')).status, 200, "the browser's session has its own budget");
   });
 });
