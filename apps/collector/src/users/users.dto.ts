@@ -30,3 +30,12 @@ export const USER_SORT_KEYS = ['name', 'role', 'createdAt'] as const;
 /** `GET /users?role=&disabled=&name=&sort=&limit=&offset=`. */
 export const listUsersQuery = listQuery(USER_SORT_KEYS, 'name', { role: enumParam(USER_ROLES), disabled: booleanParam(), name: z.string().max(64).optional() });
 export type ListUsersQuery = z.output<typeof listUsersQuery>;
+
+/** `POST /api/v1/me/password {current, password}`: one's own password, the current one proving it is them. */
+export const changePasswordDto = orEmpty(
+  z.strictObject({
+    current: z.string({ error: 'is required: your password now' }).max(1024, 'must be at most 1,024 characters'),
+    password: z.string({ error: 'is required: the new password' }).max(1024, 'must be at most 1,024 characters'),
+  }),
+);
+export type ChangePasswordDto = z.output<typeof changePasswordDto>;

@@ -23,6 +23,7 @@ import { TokensController } from './api/tokens.controller.js';
 import { ReportsController } from './api/reports.controller.js';
 import { SeriesController } from './api/series.controller.js';
 import { UsersController } from './api/users.controller.js';
+import { SettingsController } from './api/settings.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { PagesController } from './pages.controller.js';
 import { SignInController } from './sign-in.controller.js';
@@ -93,6 +94,7 @@ import { ApiRateLimitGuard, ApiRateLimitModule } from './api/rate-limit.js';
     AlertingController,
     AuditController,
     UsersController,
+    SettingsController,
     MeController,
     TokensController,
     ReportsController,

@@ -149,6 +149,7 @@ describe('the audit log records every change made through the API', { timeout: 1
     assert.equal(sessions.length, 2);
     await audited('DELETE /api/v1/sessions/:id', `/api/v1/sessions/${sessions[0]!.id}`, { name: 'auditor' });
     await audited('DELETE /api/v1/sessions', '/api/v1/sessions', { name: 'auditor' });
+    await audited('POST /api/v1/me/password', '/api/v1/me/password', { name: 'auditor' }, { current: password, password: `${password}-new` });
   });
 
   it('the site key and lists of agents to enrol', async () => {

@@ -1,4 +1,6 @@
-import { Controller, Delete, Get, HttpCode, Param, Query, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
+import { UsersService, type UserView } from '../../users/users.service.js';
+import { changePasswordDto, type ChangePasswordDto } from '../../users/users.dto.js';
 import type { Response } from 'express';
 import { listPage } from '../../shared/dto.js';
 import { listSessionsQuery, type ListSessionsQuery } from '../../auth/sessions.dto.js';
@@ -12,12 +14,15 @@ import { Audit } from '../audit-context.js';
 import { Caller } from '../caller.decorator.js';
 import { ApiErrorFilter } from './error.filter.js';
 
-/** Who the caller is, and their browser sessions (list, end one, end all). */
+/** Who the caller is, their password, and their browser sessions (list, end one, end all). */
 @Controller('api/v1')
 @Access('self')
 @UseFilters(ApiErrorFilter)
 export class MeController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly users: UsersService,
+  ) {}
 
   @Get('me')
   me(@Caller() caller: Principal) {
@@ -25,6 +30,23 @@ export class MeController {
   }
 
   /** `?sort=lastSeenAt|createdAt`, `?limit=&offset=`. */
+  /** `{current, password}`: as on the Account page — and the caller's other sessions end (whoever held one is signed out). */
+  @Post('me/password')
+  @HttpCode(200)
+  async changePassword(
+    @Caller() caller: Principal,
+    @Body(new ZodPipe(changePasswordDto, 'invalid password change')) dto: ChangePasswordDto,
+    @Audit() context: AuditContext,
+  ): Promise<{ user: UserView; sessionsEnded: number }> {
+    const user = await this.users.changePassword(caller.userId, dto.current, dto.password, context);
+    const sessionsEnded = await this.sessions.endAll(
+      { id: caller.userId, name: caller.name },
+      context,
+      caller.via === 'session' ? caller.credentialId : undefined,
+    );
+    return { user, sessionsEnded };
+  }
+
   @Get('sessions')
   async list(
     @Caller() caller: Principal,

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ApiTokensService } from '../../auth/api-tokens.service.js';
 import { cliAuditContext } from '../../audit/audit.types.js';
 import { openTestDatabase } from '../../storage/testing.js';
-import { MeController } from './me.controller.js';
+import { SettingsController } from './settings.controller.js';
 import { PROBLEM_JSON } from './problem.js';
 import { startApiTestApp, TEST_API_TOKEN, type ApiErrorBody, type ApiTestApp } from './testing.js';
 import { startWebTestApp, type WebTestApp } from '../testing.js';
@@ -15,7 +15,7 @@ describe('API rate limit (ROUNDS_API_RATE_LIMIT): per token', () => {
 
   before(async () => {
     db = await openTestDatabase();
-    api = await startApiTestApp({ controllers: [MeController], dataSource: db.dataSource, providers: [], readModel: false, config: { apiRateLimit: 3 } });
+    api = await startApiTestApp({ controllers: [SettingsController], dataSource: db.dataSource, providers: [], readModel: false, config: { apiRateLimit: 3 } });
     ({ token: second } = await api.app.get(ApiTokensService).create('admin', { name: 'second-script' }, cliAuditContext()));
   });
   after(async () => {
@@ -24,17 +24,17 @@ describe('API rate limit (ROUNDS_API_RATE_LIMIT): per token', () => {
   });
 
   it('a token over its limit gets 429 with Retry-After and problem details naming the limit, while another token is still served', async () => {
-    for (let i = 0; i < 3; i++) assert.equal((await api.call('GET', '/api/v1/me')).status, 200, `call ${i + 1} of 3`);
-    const refused = await api.call<ApiErrorBody>('GET', '/api/v1/me');
+    for (let i = 0; i < 3; i++) assert.equal((await api.call('GET', '/api/v1/roles')).status, 200, `call ${i + 1} of 3`);
+    const refused = await api.call<ApiErrorBody>('GET', '/api/v1/roles');
     assert.equal(refused.status, 429);
     assert.equal(refused.headers.get('content-type')?.split(';')[0], PROBLEM_JSON);
     const retryAfter = Number(refused.headers.get('retry-after'));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${refused.headers.get('retry-after')}`);
     assert.match(refused.json.message, /3 a minute per API token \(ROUNDS_API_RATE_LIMIT\)/);
 
-    const other = await api.call<{ name: string }>('GET', '/api/v1/me', undefined, second);
+    const other = await api.call('GET', '/api/v1/roles', undefined, second);
     assert.equal(other.status, 200);
-    assert.equal((await api.call('GET', '/api/v1/me', undefined, TEST_API_TOKEN)).status, 429, 'the first token stays refused within the minute');
+    assert.equal((await api.call('GET', '/api/v1/roles', undefined, TEST_API_TOKEN)).status, 429, 'the first token stays refused within the minute');
   });
 });
 
