@@ -58,6 +58,8 @@ export const RULE_FILTERS: Matchers<RuleView, ListRulesQuery> = {
 type SilenceView = Silence & { active: boolean };
 
 export const SILENCE_ORDER: Record<(typeof SILENCE_SORT_KEYS)[number], (a: SilenceView, b: SilenceView) => number> = {
+  // As added (the engine's order).
+  position: () => 0,
   startsAt: byNumber((s) => s.startsAt),
   endsAt: byNumber((s) => s.endsAt),
   createdAt: byNumber((s) => s.createdAt),
@@ -71,6 +73,7 @@ export const SILENCE_FILTERS: Matchers<SilenceView, ListSilencesQuery> = {
 type WindowView = MaintenanceWindow & { open: boolean; next: { start: number; end: number } | null };
 
 export const WINDOW_ORDER: Record<(typeof WINDOW_SORT_KEYS)[number], (a: WindowView, b: WindowView) => number> = {
+  position: () => 0,
   name: byText((w) => w.name),
   // Open ones, then by when they open next; windows that never open again last.
   next: (a, b) => byNumber((w: WindowView) => (w.open ? 0 : (w.next?.start ?? Number.MAX_SAFE_INTEGER)))(a, b),

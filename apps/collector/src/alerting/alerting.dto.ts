@@ -90,16 +90,16 @@ export const listRulesQuery = listQuery(RULE_SORT_KEYS, 'position', {
 });
 export type ListRulesQuery = z.output<typeof listRulesQuery>;
 
-export const SILENCE_SORT_KEYS = ['startsAt', 'endsAt', 'createdAt'] as const;
+export const SILENCE_SORT_KEYS = ['position', 'startsAt', 'endsAt', 'createdAt'] as const;
 
-/** `GET /silences?active=&createdBy=&sort=&limit=&offset=`. */
-export const listSilencesQuery = listQuery(SILENCE_SORT_KEYS, 'startsAt', { active: booleanParam(), createdBy: z.string().max(200).optional() });
+/** `GET /silences?active=&createdBy=&sort=&limit=&offset=`; by default in the order they were added. */
+export const listSilencesQuery = listQuery(SILENCE_SORT_KEYS, 'position', { active: booleanParam(), createdBy: z.string().max(200).optional() });
 export type ListSilencesQuery = z.output<typeof listSilencesQuery>;
 
-export const WINDOW_SORT_KEYS = ['name', 'next'] as const;
+export const WINDOW_SORT_KEYS = ['position', 'name', 'next'] as const;
 
-/** `GET /maintenance-windows?name=&kind=&open=&sort=&limit=&offset=`; `next` sorts open windows first, then by their next start. */
-export const listWindowsQuery = listQuery(WINDOW_SORT_KEYS, 'name', {
+/** `GET /maintenance-windows?name=&kind=&open=&sort=&limit=&offset=`; `next` sorts open windows first, then by their next start; by default in the order they were added. */
+export const listWindowsQuery = listQuery(WINDOW_SORT_KEYS, 'position', {
   name: z.string().max(200).optional(),
   kind: enumParam(['once', 'daily', 'weekly']),
   open: booleanParam(),

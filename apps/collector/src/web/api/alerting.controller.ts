@@ -107,7 +107,7 @@ export class AlertingController {
     return this.alerting.setRules(rules, context);
   }
 
-  /** `?active=&createdBy=` filter, `?sort=startsAt|endsAt|createdAt`, `?limit=&offset=`. */
+  /** `?active=&createdBy=` filter, `?sort=startsAt|endsAt|createdAt` (as added by default), `?limit=&offset=`. */
   @Get('silences')
   silences(@Query(new ZodPipe(listSilencesQuery, 'invalid query')) query: ListSilencesQuery, @Res({ passthrough: true }) res: Response) {
     return listAnswer(res, listPage(this.alerting.silences(), query, SILENCE_ORDER, SILENCE_FILTERS));
@@ -127,7 +127,7 @@ export class AlertingController {
     await this.alerting.expireSilence(id, context);
   }
 
-  /** `?name=&kind=&open=` filter, `?sort=name|next`, `?limit=&offset=`. */
+  /** `?name=&kind=&open=` filter, `?sort=name|next` (as added by default), `?limit=&offset=`. */
   @Get('maintenance-windows')
   maintenanceWindows(@Query(new ZodPipe(listWindowsQuery, 'invalid query')) query: ListWindowsQuery, @Res({ passthrough: true }) res: Response) {
     return listAnswer(res, listPage(this.alerting.maintenanceWindows(), query, WINDOW_ORDER, WINDOW_FILTERS));
@@ -140,6 +140,7 @@ export class AlertingController {
     return this.alerting.putMaintenanceWindow(window, context);
   }
 
+  /** `:id` or the window's name when only it has that name. */
   @Delete('maintenance-windows/:id')
   @Access('operator')
   @HttpCode(204)
