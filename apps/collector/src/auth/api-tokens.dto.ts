@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { enumParam, listQuery, orEmpty } from '../shared/dto.js';
-import { parseDuration } from '../cli/parse-duration.js';
+import { durationField } from '#rounds/common';
 
 /**
  * `POST /api/v1/tokens`: a name, and optionally when it expires — `expiresAt` (an ISO time or
- * epoch ms) or `expiresIn` (`90d`, `12h`). The service judges the name and that it is in the future.
+ * epoch ms) or `expiresIn` (`90d`, `12h`, or milliseconds). The service judges the name and that it is in the future.
  */
 export const createTokenDto = orEmpty(
   z
@@ -15,17 +15,8 @@ export const createTokenDto = orEmpty(
           error: 'must be an ISO time like 2027-03-01T00:00:00Z or epoch milliseconds',
         })
         .optional(),
-      expiresIn: z
-        .string()
-        .transform((v, ctx) => {
-          try {
-            return parseDuration(v, 'expiresIn');
-          } catch (e) {
-            ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^expiresIn /, '') });
-            return z.NEVER;
-          }
-        })
-        .optional(),
+      // Like every duration of the API: 90d, 12h, or milliseconds.
+      expiresIn: durationField({ min: 1000 }).optional(),
     })
     .refine((t) => t.expiresAt === undefined || t.expiresIn === undefined, { message: 'send expiresAt or expiresIn, not both', path: ['expiresIn'] }),
 );
