@@ -9,7 +9,7 @@ export interface RoleView {
 const MAY: Record<UserRole, string> = {
   viewer: 'read everything: the status page, agents, checks, results, alerts, channels (secrets redacted)',
   operator: 'what a viewer may, and change checks, agents, acknowledgements, silences, maintenance windows, alert rules and check policies',
-  admin: 'everything: users and roles, notification channels, the audit log, settings and the site key',
+  admin: 'everything: users and roles, notification channels, the audit log',
 };
 
 /** The roles, least to most. */
