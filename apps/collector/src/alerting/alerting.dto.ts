@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { limitParam, orEmpty } from '../shared/dto.js';
-import { checkPolicySchema, instantField, maintenanceWindowSchema, nameField, ruleListSchema, silenceRequestSchema, textField } from './index.js';
+import { booleanParam, enumParam, limitParam, listQuery, orEmpty } from '../shared/dto.js';
+import { SEVERITIES, checkPolicySchema, instantField, maintenanceWindowSchema, nameField, ruleListSchema, silenceRequestSchema, textField } from './index.js';
 
 /**
  * Alerting requests. The schemas of rules, silences, maintenance windows and check policies are
@@ -66,3 +66,42 @@ export type MaintenanceWindowDto = z.output<typeof maintenanceWindowDto>;
 /** `{failuresBeforeHard?, successesBeforeRecovery?, flap?, repeat?}`; `{}` (or no body) goes back to the defaults. */
 export const checkPolicyDto = orEmpty(checkPolicySchema);
 export type CheckPolicyDto = z.output<typeof checkPolicyDto>;
+
+export const ALERT_SORT_KEYS = ['activeAt', 'firedAt', 'name', 'severity', 'state'] as const;
+
+/** `GET /alerts?state=&severity=&check=&agent=&name=&acknowledged=&sort=&limit=&offset=`: `check` and `agent` by name or id. */
+export const listAlertsQuery = listQuery(ALERT_SORT_KEYS, '-activeAt', {
+  state: enumParam(['pending', 'firing', 'resolved']),
+  severity: enumParam(SEVERITIES),
+  check: z.string().max(200).optional(),
+  agent: z.string().max(200).optional(),
+  name: z.string().max(200).optional(),
+  acknowledged: booleanParam(),
+});
+export type ListAlertsQuery = z.output<typeof listAlertsQuery>;
+
+export const RULE_SORT_KEYS = ['position', 'name', 'metric', 'severity'] as const;
+
+/** `GET /alert-rules?name=&metric=&severity=&sort=&limit=&offset=`; by default in the order they were set. */
+export const listRulesQuery = listQuery(RULE_SORT_KEYS, 'position', {
+  name: z.string().max(200).optional(),
+  metric: z.string().max(200).optional(),
+  severity: enumParam(SEVERITIES),
+});
+export type ListRulesQuery = z.output<typeof listRulesQuery>;
+
+export const SILENCE_SORT_KEYS = ['position', 'startsAt', 'endsAt', 'createdAt'] as const;
+
+/** `GET /silences?active=&createdBy=&sort=&limit=&offset=`; by default in the order they were added. */
+export const listSilencesQuery = listQuery(SILENCE_SORT_KEYS, 'position', { active: booleanParam(), createdBy: z.string().max(200).optional() });
+export type ListSilencesQuery = z.output<typeof listSilencesQuery>;
+
+export const WINDOW_SORT_KEYS = ['position', 'name', 'next'] as const;
+
+/** `GET /maintenance-windows?name=&kind=&open=&sort=&limit=&offset=`; `next` sorts open windows first, then by their next start; by default in the order they were added. */
+export const listWindowsQuery = listQuery(WINDOW_SORT_KEYS, 'position', {
+  name: z.string().max(200).optional(),
+  kind: enumParam(['once', 'daily', 'weekly']),
+  open: booleanParam(),
+});
+export type ListWindowsQuery = z.output<typeof listWindowsQuery>;

@@ -389,16 +389,25 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     return window;
   }
 
-  async removeMaintenanceWindow(id: string, context: AuditContext): Promise<void> {
+  /** `ref`: the window's id, or its name when no other window has it. */
+  async removeMaintenanceWindow(ref: string, context: AuditContext): Promise<void> {
     await this.journal.run((engine) => {
-      const before = engine.maintenanceWindows().find((w) => w.id === id);
-      if (!before) throw new NotFoundError(`there is no maintenance window ${id} — reload the list`);
-      const step = engine.removeMaintenanceWindow(id);
+      const windows = engine.maintenanceWindows();
+      const named = windows.filter((w) => w.name === ref);
+      const before = windows.find((w) => w.id === ref) ?? (named.length === 1 ? named[0] : undefined);
+      if (!before) {
+        throw new NotFoundError(
+          named.length > 1
+            ? `${named.length} maintenance windows are named "${ref}" — name one by its id (GET /api/v1/maintenance-windows?name=${encodeURIComponent(ref)})`
+            : `there is no maintenance window with id or name "${ref}" — reload the list`,
+        );
+      }
+      const step = engine.removeMaintenanceWindow(before.id);
       return {
         step,
         value: undefined,
         force: true,
-        audit: { context, action: 'maintenance.remove', target: { kind: 'maintenance-window', id, name: before.name }, before, after: null },
+        audit: { context, action: 'maintenance.remove', target: { kind: 'maintenance-window', id: before.id, name: before.name }, before, after: null },
       };
     });
   }

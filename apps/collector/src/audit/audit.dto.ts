@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { instantParam } from '../alerting/fields.js';
-import { limitParam } from '../shared/dto.js';
+import { limitParam, offsetParam, sortParam } from '../shared/dto.js';
 import { AUDIT_ACTIONS } from './audit.types.js';
 
 const families = [...new Set(AUDIT_ACTIONS.map((a) => a.slice(0, a.indexOf('.'))))];
@@ -26,10 +26,13 @@ function auditFilters(maxLimit: number, defaultLimit: number) {
       .min(1, 'must be the id of an audit row')
       .optional(),
     limit: limitParam(maxLimit, defaultLimit),
+    offset: offsetParam(),
+    // The log's own order (time, as appended); newest first unless asked.
+    sort: sortParam(['at'], '-at'),
   });
 }
 
-/** `GET /api/v1/audit?from=&to=&actor=&action=&target=&limit=&before=` (from inclusive, to exclusive). */
+/** `GET /api/v1/audit?from=&to=&actor=&action=&target=&sort=at|-at&limit=&offset=&before=` (from inclusive, to exclusive). */
 export const auditQuery = auditFilters(1000, 100);
 export type AuditQuery = z.output<typeof auditQuery>;
 

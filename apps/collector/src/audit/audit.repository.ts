@@ -69,6 +69,10 @@ export interface AuditFilter {
   target?: string;
   before?: number;
   limit: number;
+  /** Rows of the filtered list to skip. */
+  offset?: number;
+  /** Oldest first (`?sort=at`); newest first otherwise. */
+  sort?: { descending: boolean };
 }
 
 /** Reads the log and appends outside another change (the API token lives in a file, not a table). */
@@ -83,6 +87,16 @@ export class AuditRepository {
   }
 
   async find(filter: AuditFilter): Promise<AuditEntry[]> {
+    return (await this.filtered(filter).getMany()).map(entryOf);
+  }
+
+  /** One page of the filtered rows and how many rows match in all. */
+  async findPage(filter: AuditFilter): Promise<{ total: number; page: AuditEntry[] }> {
+    const [rows, total] = await this.filtered(filter).getManyAndCount();
+    return { total, page: rows.map(entryOf) };
+  }
+
+  private filtered(filter: AuditFilter) {
     const q = this.dataSource.getRepository(AuditLogEntity).createQueryBuilder('a');
     if (filter.from !== undefined) q.andWhere('a.at >= :from', { from: filter.from });
     if (filter.to !== undefined) q.andWhere('a.at < :to', { to: filter.to });
@@ -93,8 +107,11 @@ export class AuditRepository {
     }
     if (filter.target !== undefined) q.andWhere('(a.targetId = :target OR a.targetName = :target)', { target: filter.target });
     if (filter.before !== undefined) q.andWhere('a.id < :before', { before: filter.before });
-    const rows = await q.orderBy('a.id', 'DESC').limit(filter.limit).getMany();
-    return rows.map(entryOf);
+    // take/skip rather than limit/offset: getManyAndCount counts without them.
+    return q
+      .orderBy('a.id', filter.sort?.descending === false ? 'ASC' : 'DESC')
+      .skip(filter.offset ?? 0)
+      .take(filter.limit);
   }
 
   /** Rows in chain order from `afterId` on, `limit` at a time (verify walks the whole log this way). */

@@ -22,6 +22,11 @@ export class AuditService {
     return this.audit.find(filter);
   }
 
+  /** The API's list: one page and how many rows match. */
+  page(filter: AuditFilter): Promise<{ total: number; page: AuditEntry[] }> {
+    return this.audit.findPage(filter);
+  }
+
   async csv(filter: AuditFilter): Promise<string> {
     return auditCsv(await this.audit.find(filter));
   }

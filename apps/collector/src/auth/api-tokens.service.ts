@@ -11,6 +11,8 @@ import { ApiTokenEntity } from './api-token.entity.js';
 import { ApiTokensRepository, LAST_USED_PRECISION_MS, type OwnedToken } from './api-tokens.repository.js';
 import { LegacyApiTokenStore } from './legacy-api-token.store.js';
 import type { Principal } from './principal.js';
+import type { ListTokensQuery, TOKEN_SORT_KEYS } from './api-tokens.dto.js';
+import { byNumber, byText, nameContains, type Matchers } from '../shared/dto.js';
 
 /** A token as lists show it: never the token, nor its hash. */
 export interface ApiTokenView {
@@ -26,6 +28,20 @@ export interface ApiTokenView {
   revokedAt: number | null;
   state: 'active' | 'expired' | 'revoked';
 }
+
+/** The orders of `GET /tokens?sort=`. */
+export const TOKEN_ORDER: Record<(typeof TOKEN_SORT_KEYS)[number], (a: ApiTokenView, b: ApiTokenView) => number> = {
+  name: byText((t) => t.name),
+  createdAt: byNumber((t) => t.createdAt),
+  lastUsedAt: byNumber((t) => t.lastUsedAt),
+  expiresAt: byNumber((t) => t.expiresAt),
+};
+
+/** `user` and `all` choose whose tokens are read (the controller's); these narrow them. */
+export const TOKEN_FILTERS: Matchers<ApiTokenView, ListTokensQuery> = {
+  state: (t, state) => t.state === state,
+  name: (t, name) => nameContains(t.name, name),
+};
 
 export interface NewApiToken {
   name: string;

@@ -7,6 +7,8 @@ import { CLOCK } from '../shared/tokens.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { SessionEntity, type SessionStage } from './session.entity.js';
 import { SessionsRepository } from './sessions.repository.js';
+import type { SESSION_SORT_KEYS } from './sessions.dto.js';
+import { byNumber } from '../shared/dto.js';
 
 /** A session ends after 30 minutes without a request… */
 export const SESSION_IDLE_MS = 30 * 60_000;
@@ -33,6 +35,11 @@ export interface SessionView {
   userAgent: string | null;
   current: boolean;
 }
+
+export const SESSION_ORDER: Record<(typeof SESSION_SORT_KEYS)[number], (a: SessionView, b: SessionView) => number> = {
+  lastSeenAt: byNumber((v) => v.lastSeenAt),
+  createdAt: byNumber((v) => v.createdAt),
+};
 
 export type ResolvedSession = { session: SessionEntity; user: UserEntity } | { expired: 'idle' | 'absolute' | 'step' } | null;
 

@@ -183,18 +183,9 @@ export async function maintenanceCommand(op: Operator, { positionals, values }: 
   }
   if (sub === 'remove') {
     if (!ref) throw new UsageError(`maintenance remove needs the window's id or name (\`rounds-collector maintenance list\`)\n${MAINTENANCE_USAGE}`);
-    const windows = await op.call<WindowView[]>('GET', '/maintenance-windows');
-    const named = windows.filter((w) => w.name === ref);
-    const found = windows.find((w) => w.id === ref) ?? (named.length === 1 ? named[0] : undefined);
-    if (!found) {
-      throw new Error(
-        named.length > 1
-          ? `${named.length} maintenance windows are named "${ref}": remove one by its id (${named.map((w) => w.id).join(', ')})`
-          : `there is no maintenance window with id or name "${ref}" — \`rounds-collector maintenance list\` shows them`,
-      );
-    }
-    await op.call('DELETE', `/maintenance-windows/${seg(found.id)}`);
-    op.done(undefined, `removed maintenance window "${found.name}" (${found.id})`);
+    // The API takes the id or a name only one window has, and says which when several share it.
+    await op.call('DELETE', `/maintenance-windows/${seg(ref)}`);
+    op.done(undefined, `removed maintenance window "${ref}"`);
     return 0;
   }
   throw new UsageError(MAINTENANCE_USAGE);

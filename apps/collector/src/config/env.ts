@@ -51,6 +51,12 @@ const envSchema = z
     ROUNDS_DOWN_AFTER: z.coerce.number().int().min(1).max(100).default(3),
     ROUNDS_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).default(300_000),
     ROUNDS_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    ROUNDS_API_RATE_LIMIT: z.coerce
+      .number({ error: 'must be a whole number of requests a minute (0 turns the limit off)' })
+      .int('must be a whole number of requests a minute (0 turns the limit off)')
+      .min(0, 'must be a whole number of requests a minute (0 turns the limit off)')
+      .max(1_000_000, 'must be at most 1000000 requests a minute')
+      .default(600),
     ROUNDS_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
     ROUNDS_PUBLIC_URL: z
       .url({ protocol: /^https?$/, error: 'must be the http:// or https:// address people open the UI at, e.g. https://rounds.hospital.example' })
@@ -151,6 +157,11 @@ export interface CollectorConfig {
   readonly maxBackoffMs: number;
   /** When set, the API token from the environment instead of the generated one. */
   readonly apiToken?: string;
+  /**
+   * Requests a minute the API answers per API token (per session for a browser, per client
+   * address for a call without either); 0: no limit. Sign-in failures have their own, stricter limit.
+   */
+  readonly apiRateLimit: number;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
   /** Address of the UI as people reach it (behind a proxy, too): links in notifications. Unset: no links. */
   readonly publicUrl?: string;
@@ -205,6 +216,7 @@ export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     downAfter: e.ROUNDS_DOWN_AFTER,
     maxBackoffMs: e.ROUNDS_MAX_BACKOFF_MS,
     apiToken: e.ROUNDS_API_TOKEN,
+    apiRateLimit: e.ROUNDS_API_RATE_LIMIT,
     logLevel: e.ROUNDS_LOG_LEVEL,
     notifyRetryMs: e.ROUNDS_NOTIFY_RETRY_MS,
     notifyMaxRetryMs: Math.max(e.ROUNDS_NOTIFY_MAX_RETRY_MS, e.ROUNDS_NOTIFY_RETRY_MS),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SITE_KEY_PATTERN, SITE_KEY_RULE } from '#rounds/common';
 import { validateWith } from '#rounds/plugins';
 import { AGENT_NAME, AGENT_NAME_RULE } from '../inventory/agents.dto.js';
-import { orEmpty } from '../shared/dto.js';
+import { enumParam, listQuery, orEmpty } from '../shared/dto.js';
 import { tagsSchema, type Tags } from '../shared/tags.js';
 import { ENROLMENT_STATES } from './enrolment.entity.js';
 
@@ -160,9 +160,12 @@ export const approveEnrolmentsDto = orEmpty(
 export type ApproveEnrolmentsDto = z.output<typeof approveEnrolmentsDto>;
 
 /** `GET /enrolments?batch=&state=`. */
-export const listEnrolmentsQuery = z.strictObject({
+export const ENROLMENT_SORT_KEYS = ['submitted', 'name', 'state'] as const;
+
+export const listEnrolmentsQuery = listQuery(ENROLMENT_SORT_KEYS, 'submitted', {
   batch: z.string().uuid('must be the id of a submitted list (the `batch` its answer gave)').optional(),
-  state: z.enum(ENROLMENT_STATES, { error: `must be one of ${ENROLMENT_STATES.join(', ')}` }).optional(),
+  state: enumParam(ENROLMENT_STATES),
+  name: z.string().max(63).optional(),
 });
 export type ListEnrolmentsQuery = z.output<typeof listEnrolmentsQuery>;
 

@@ -13,7 +13,8 @@ import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { uniqueViolation } from '../shared/unique-violation.js';
 import { CurrentState } from '../state/current-state.js';
 import type { EnrolmentEntity, EnrolmentState } from './enrolment.entity.js';
-import type { EnrolLine } from './enrolment.dto.js';
+import type { ENROLMENT_SORT_KEYS, EnrolLine, ListEnrolmentsQuery } from './enrolment.dto.js';
+import { byText, nameContains, type Matchers } from '../shared/dto.js';
 import { EnrolmentsRepository, type StoredSiteKey } from './enrolments.repository.js';
 
 /** A line of a submitted list as the API and the page show it: never a token. */
@@ -38,6 +39,16 @@ export interface EnrolmentView {
   createdAt: number;
   updatedAt: number;
 }
+
+/** The orders of `GET /enrolments?sort=`; `submitted` is the list's own (newest list first, then line by line). */
+export const ENROLMENT_ORDER: Record<(typeof ENROLMENT_SORT_KEYS)[number], (a: EnrolmentView, b: EnrolmentView) => number> = {
+  submitted: () => 0,
+  name: byText((e) => e.name),
+  state: byText((e) => e.state),
+};
+
+/** `batch` and `state` are read from the table; `name` narrows what it gives. */
+export const ENROLMENT_FILTERS: Matchers<EnrolmentView, ListEnrolmentsQuery> = { name: (e, name) => nameContains(e.name, name) };
 
 export interface SiteKeyStatus {
   set: boolean;

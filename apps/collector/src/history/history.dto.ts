@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { instantParam } from '../alerting/fields.js';
-import { limitParam } from '../shared/dto.js';
+import { enumParam, limitParam, listQuery } from '../shared/dto.js';
+import { CHECK_STATUSES } from '#rounds/common';
 import { tagKeyParam, tagSelector } from '../shared/tags.js';
 import type { SlaGrouping } from './history.service.js';
 
-/** `GET /checks/:id/results?limit=`. */
-export const recentResultsQuery = z.object({ limit: limitParam(10_000, 100) });
+/** `GET /checks/:id/results?from=&to=&status=&sort=startedAt|-startedAt&limit=&offset=`: newest first, 100 by default. */
+export const recentResultsQuery = listQuery(
+  ['startedAt'],
+  '-startedAt',
+  { from: instantParam(), to: instantParam(), status: enumParam(CHECK_STATUSES) },
+  limitParam(10_000, 100),
+);
 export type RecentResultsQuery = z.output<typeof recentResultsQuery>;
 
 /** The longest range one question may span: 10 years (the hour tier keeps 5 by default). */
@@ -80,3 +86,15 @@ export type SlaQuery = z.output<typeof slaQuery>;
 /** `GET /checks/:id/incidents?from=&to=` (default: the last 30 days). */
 export const incidentsQuery = z.object(range).transform(resolveRange(30 * 86_400_000));
 export type IncidentsQuery = z.output<typeof incidentsQuery>;
+
+export const TAG_SORT_KEYS = ['tag', 'checks'] as const;
+
+/** `GET /tags?key=&sort=tag|checks&limit=&offset=`. */
+export const listTagsQuery = listQuery(TAG_SORT_KEYS, 'tag', { key: tagKeyParam.optional() });
+export type ListTagsQuery = z.output<typeof listTagsQuery>;
+
+export const SERIES_SORT_KEYS = ['name', 'unit'] as const;
+
+/** `GET /checks/:id/series?name=&sort=&limit=&offset=` (and an agent's). */
+export const listSeriesQuery = listQuery(SERIES_SORT_KEYS, 'name', { name: z.string().max(200).optional() });
+export type ListSeriesQuery = z.output<typeof listSeriesQuery>;

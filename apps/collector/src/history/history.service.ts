@@ -6,6 +6,9 @@ import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CurrentState, type CheckRecord } from '../state/current-state.js';
 import { matchesTag, type TagSelector } from '../shared/tags.js';
 import { ResultsRepository } from './results.repository.js';
+import type { CheckResultEntity } from '../storage/entities/index.js';
+import type { ListSeriesQuery, ListTagsQuery, RecentResultsQuery, SERIES_SORT_KEYS, TAG_SORT_KEYS } from './history.dto.js';
+import { byNumber, byText, nameContains, type Matchers } from '../shared/dto.js';
 import { RollupsRepository, TIERS, type Bucket, type RollupTier } from './rollups.repository.js';
 import { MetricSeriesRepository, labelsText, samplesOf, type MetricBucket, type Series } from './metric-series.repository.js';
 
@@ -77,6 +80,32 @@ export interface TagCount {
   value: string;
   checks: number;
 }
+
+/** A stored result as the API and the check page show it. */
+function resultView(r: CheckResultEntity) {
+  return {
+    seq: r.seq,
+    startedAt: r.startedAt,
+    durationMs: r.durationMs,
+    status: CHECK_STATUSES[r.status],
+    reason: r.reason,
+    summary: r.summary,
+    metrics: JSON.parse(r.metricsJson) as unknown,
+  };
+}
+
+/** The orders of `GET /tags?sort=`: by `key=value`, or by how many checks carry it. */
+export const TAG_ORDER: Record<(typeof TAG_SORT_KEYS)[number], (a: TagCount, b: TagCount) => number> = {
+  tag: byText((t) => `${t.key}=${t.value}`),
+  checks: byNumber((t) => t.checks),
+};
+export const TAG_FILTERS: Matchers<TagCount, ListTagsQuery> = { key: (t, key) => t.key === key };
+
+export const SERIES_ORDER: Record<(typeof SERIES_SORT_KEYS)[number], (a: Series, b: Series) => number> = {
+  name: byText((s) => s.name),
+  unit: byText((s) => s.unit),
+};
+export const SERIES_FILTERS: Matchers<Series, ListSeriesQuery> = { name: (s, name) => nameContains(s.name, name) };
 
 export interface History {
   from: number;
@@ -162,15 +191,22 @@ export class HistoryService {
   /** The check's latest results, newest first; a check that does not exist has no history (404), not an empty one. */
   async recent(checkId: string, limit: number) {
     this.known(checkId);
-    return (await this.results.recent(checkId, limit)).map((r) => ({
-      seq: r.seq,
-      startedAt: r.startedAt,
-      durationMs: r.durationMs,
-      status: CHECK_STATUSES[r.status],
-      reason: r.reason,
-      summary: r.summary,
-      metrics: JSON.parse(r.metricsJson) as unknown,
-    }));
+    return (await this.results.recent(checkId, limit)).map(resultView);
+  }
+
+  /** The check's results, one page (`GET /checks/:id/results`), and how many match. */
+  async resultsPage(checkId: string, query: RecentResultsQuery) {
+    this.known(checkId);
+    const { total, page } = await this.results.findPage(checkId, {
+      from: query.from,
+      to: query.to,
+      status: query.status === undefined ? undefined : CHECK_STATUSES.indexOf(query.status),
+      oldestFirst: !query.sort.descending,
+      offset: query.offset,
+      // The schema's default: always a number here.
+      limit: query.limit ?? 100,
+    });
+    return { total, page: page.map(resultView) };
   }
 
   /**

@@ -47,6 +47,20 @@ export class ResultsRepository {
     });
   }
 
+  /** The check's results started in [from, to) (with `status`, its index in CHECK_STATUSES), one page, and how many there are. */
+  async findPage(
+    checkId: string,
+    page: { from?: number | undefined; to?: number | undefined; status?: number | undefined; oldestFirst: boolean; offset: number; limit: number },
+  ): Promise<{ total: number; page: CheckResultEntity[] }> {
+    const q = this.dataSource.getRepository(CheckResultEntity).createQueryBuilder('r').where('r.checkId = :checkId', { checkId });
+    if (page.from !== undefined) q.andWhere('r.startedAt >= :from', { from: page.from });
+    if (page.to !== undefined) q.andWhere('r.startedAt < :to', { to: page.to });
+    if (page.status !== undefined) q.andWhere('r.status = :status', { status: page.status });
+    const order = page.oldestFirst ? 'ASC' : 'DESC';
+    const [rows, total] = await q.orderBy('r.startedAt', order).addOrderBy('r.id', order).skip(page.offset).take(page.limit).getManyAndCount();
+    return { total, page: rows };
+  }
+
   /**
    * The check's state changes in [from, to), newest first, at most `limit`; with the last one
    * before `from` (the state the range starts in) and the first at or after `to` (when the newest

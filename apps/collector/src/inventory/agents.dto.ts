@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseEnrolment } from '#rounds/common';
-import { offsetParam, orEmpty, pageLimitParam, sortParam } from '../shared/dto.js';
-import { tagsSchema } from '../shared/tags.js';
+import { enumParam, listQuery, orEmpty } from '../shared/dto.js';
+import { AGENT_STATES } from '../storage/entities/index.js';
+import { tagSelector, tagsSchema } from '../shared/tags.js';
 import { dependsOnField } from './dependencies.js';
 
 /** How an agent may be named (shared with site-key enrolment's lists). */
@@ -36,6 +37,10 @@ export type UpdateAgentDto = z.output<typeof updateAgentDto>;
 /** How `GET /agents?sort=` may order the list: `state` puts DOWN first, then UNKNOWN, then UP. */
 export const AGENT_SORT_KEYS = ['name', 'state', 'lastSeen'] as const;
 
-/** `GET /agents?sort=&limit=&offset=`; the answer's `X-Total-Count` says how many there are. */
-export const listAgentsQuery = z.object({ sort: sortParam(AGENT_SORT_KEYS, 'name'), limit: pageLimitParam(), offset: offsetParam() });
+/** `GET /agents?name=&tag=&state=&sort=&limit=&offset=`: `name` anywhere in the name, `tag` as `site=north` or `site`; `X-Total-Count` says how many matched. */
+export const listAgentsQuery = listQuery(AGENT_SORT_KEYS, 'name', {
+  name: z.string().max(63).optional(),
+  tag: tagSelector.optional(),
+  state: enumParam(AGENT_STATES),
+});
 export type ListAgentsQuery = z.output<typeof listAgentsQuery>;

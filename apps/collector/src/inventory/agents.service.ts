@@ -3,8 +3,9 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { AgentDescription } from '#rounds/common/wire';
 import { ROUNDS_VERSION } from '#rounds/common';
 import type { AgentEntity, AgentState } from '../storage/entities/index.js';
-import type { AGENT_SORT_KEYS, EnrolAgentDto, UpdateAgentDto } from './agents.dto.js';
-import { parseTags, tagsText, type Tags } from '../shared/tags.js';
+import type { AGENT_SORT_KEYS, EnrolAgentDto, ListAgentsQuery, UpdateAgentDto } from './agents.dto.js';
+import { matchesTag, parseTags, tagsText, type Tags } from '../shared/tags.js';
+import { nameContains, type Matchers } from '../shared/dto.js';
 import { AgentsRepository } from './agents.repository.js';
 import { AgentCallError, AgentClientPool, type AgentEndpoint } from './agent-client.pool.js';
 import type { CollectorConfig } from '../config/env.js';
@@ -67,6 +68,13 @@ export interface AgentView {
 }
 
 const AGENT_STATE_RANK: Record<string, number> = { DOWN: 0, UNKNOWN: 1, UP: 2 };
+
+/** What `GET /agents?name=&tag=&state=` keeps. */
+export const AGENT_FILTERS: Matchers<AgentView, ListAgentsQuery> = {
+  name: (a, name) => nameContains(a.name, name),
+  tag: (a, tag) => matchesTag(a.tags, tag),
+  state: (a, state) => a.state === state,
+};
 
 /** The orders `GET /agents?sort=` offers (shared/dto.ts pageOf); the list itself is by name. */
 export const AGENT_ORDER: Record<(typeof AGENT_SORT_KEYS)[number], (a: AgentView, b: AgentView) => number> = {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { withoutControlCharacters } from '#rounds/plugins';
 import { tagSelector, tagsSchema } from '../shared/tags.js';
-import { durationField } from '#rounds/common';
-import { offsetParam, pageLimitParam, sortParam } from '../shared/dto.js';
+import { CHECK_STATUSES, durationField } from '#rounds/common';
+import { booleanParam, enumParam, listQuery } from '../shared/dto.js';
 import { dependsOnField } from './dependencies.js';
 
 /**
@@ -50,13 +50,14 @@ export type UpdateCheckDto = z.output<typeof updateCheckDto>;
 /** How `GET /checks?sort=` may order the list: `state` is worst first (CRITICAL, WARNING, UNKNOWN, OK, PENDING). */
 export const CHECK_SORT_KEYS = ['agent', 'name', 'plugin', 'state', 'lastResult'] as const;
 
-/** `GET /checks?agent=&tag=&sort=&limit=&offset=`; the answer's `X-Total-Count` says how many matched. */
-export const listChecksQuery = z.object({
+/** `GET /checks?agent=&tag=&name=&plugin=&state=&enabled=&sort=&limit=&offset=`; the answer's `X-Total-Count` says how many matched. */
+export const listChecksQuery = listQuery(CHECK_SORT_KEYS, 'agent', {
   agent: z.string().optional(),
   tag: tagSelector.optional(),
-  sort: sortParam(CHECK_SORT_KEYS, 'agent'),
-  // Absent: every matching check (the list has always been whole); with it, one page.
-  limit: pageLimitParam(),
-  offset: offsetParam(),
+  name: z.string().max(200).optional(),
+  plugin: z.string().max(100).optional(),
+  // PENDING: no result yet.
+  state: enumParam([...CHECK_STATUSES, 'PENDING']),
+  enabled: booleanParam(),
 });
 export type ListChecksQuery = z.output<typeof listChecksQuery>;

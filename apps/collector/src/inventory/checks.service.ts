@@ -24,7 +24,8 @@ import { CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../shared/tokens.js';
 import { CurrentState } from '../state/current-state.js';
 import type { StoredMetric } from '../polling/result-writer.js';
 import type { AgentState } from '../storage/entities/index.js';
-import type { CHECK_SORT_KEYS, CreateCheckDto, UpdateCheckDto } from './checks.dto.js';
+import type { CHECK_SORT_KEYS, CreateCheckDto, ListChecksQuery, UpdateCheckDto } from './checks.dto.js';
+import { nameContains, type Matchers } from '../shared/dto.js';
 import type { AuditContext, AuditDraft } from '../audit/audit.types.js';
 import { matchesTag, parseTags, type TagSelector, type Tags } from '../shared/tags.js';
 
@@ -93,6 +94,14 @@ export const CHECK_ORDER: Record<(typeof CHECK_SORT_KEYS)[number], (a: CheckWith
   plugin: (a, b) => text(a.plugin, b.plugin),
   state: (a, b) => (STATE_RANK[a.state?.status ?? ''] ?? 4) - (STATE_RANK[b.state?.status ?? ''] ?? 4),
   lastResult: (a, b) => (a.state?.lastResultAt ?? 0) - (b.state?.lastResultAt ?? 0),
+};
+
+/** What `GET /checks?name=&plugin=&state=&enabled=` keeps (`agent` and `tag` are listViews' own). */
+export const CHECK_FILTERS: Matchers<CheckWithStateView, ListChecksQuery> = {
+  name: (c, name) => nameContains(c.name, name),
+  plugin: (c, plugin) => c.plugin === plugin,
+  state: (c, state) => (c.state?.status ?? 'PENDING') === state,
+  enabled: (c, enabled) => c.enabled === (enabled === 'true'),
 };
 
 /** A check with its current state: what the API lists. */

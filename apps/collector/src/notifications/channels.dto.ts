@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withoutControlCharacters } from '#rounds/plugins';
-import { limitParam } from '../shared/dto.js';
+import { booleanParam, enumParam, limitParam, listQuery } from '../shared/dto.js';
 import { CHANNEL_TYPES } from '../storage/entities/index.js';
 import { CHANNEL_SCHEMAS } from './channel-config.js';
 
@@ -40,3 +40,14 @@ export type UpdateChannelDto = z.output<typeof updateChannelDto>;
 /** `GET /channels/:id/deliveries?limit=`. */
 export const deliveriesQuery = z.object({ limit: limitParam(1000, 50) });
 export type DeliveriesQuery = z.output<typeof deliveriesQuery>;
+
+export const CHANNEL_SORT_KEYS = ['name', 'type', 'state'] as const;
+
+/** `GET /channels?type=&state=&enabled=&name=&sort=&limit=&offset=`. */
+export const listChannelsQuery = listQuery(CHANNEL_SORT_KEYS, 'name', {
+  type: enumParam(CHANNEL_TYPES),
+  state: enumParam(['ok', 'failing', 'unknown']),
+  enabled: booleanParam(),
+  name: z.string().max(120).optional(),
+});
+export type ListChannelsQuery = z.output<typeof listChannelsQuery>;

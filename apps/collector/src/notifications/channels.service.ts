@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { redactSecrets, restoreRedacted, type Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import type { ChannelType, NotificationChannelEntity, OutboxStatus } from '../storage/entities/index.js';
-import type { CreateChannelDto, UpdateChannelDto } from './channels.dto.js';
+import type { CHANNEL_SORT_KEYS, CreateChannelDto, ListChannelsQuery, UpdateChannelDto } from './channels.dto.js';
+import { byText, nameContains, type Matchers } from '../shared/dto.js';
 import { ChannelsRepository } from './channels.repository.js';
 import { OutboxRepository, type OutboxCount } from './outbox.repository.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
@@ -33,6 +34,21 @@ export interface ChannelView {
   createdAt: number;
   updatedAt: number;
 }
+
+/** The orders of `GET /channels?sort=`; `state` puts failing channels first. */
+export const CHANNEL_ORDER: Record<(typeof CHANNEL_SORT_KEYS)[number], (a: ChannelView, b: ChannelView) => number> = {
+  name: byText((c) => c.name),
+  type: byText((c) => c.type),
+  state: (a, b) => CHANNEL_STATE_RANK[a.state] - CHANNEL_STATE_RANK[b.state],
+};
+const CHANNEL_STATE_RANK: Record<ChannelState, number> = { failing: 0, unknown: 1, ok: 2 };
+
+export const CHANNEL_FILTERS: Matchers<ChannelView, ListChannelsQuery> = {
+  type: (c, type) => c.type === type,
+  state: (c, state) => c.state === state,
+  enabled: (c, enabled) => c.enabled === (enabled === 'true'),
+  name: (c, name) => nameContains(c.name, name),
+};
 
 export interface DeliveryView {
   key: string;

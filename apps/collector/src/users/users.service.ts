@@ -6,6 +6,8 @@ import { uniqueViolation } from '../shared/unique-violation.js';
 import { passwordProblem, PasswordHasher, randomPassword } from './passwords.js';
 import { UserEntity, USER_ROLES, type UserRole } from './user.entity.js';
 import { UsersRepository, type UserPatch } from './users.repository.js';
+import type { ListUsersQuery, USER_SORT_KEYS } from './users.dto.js';
+import { byNumber, byText, nameContains, type Matchers } from '../shared/dto.js';
 
 /** A user as lists and the audit log show it: never the hash nor the TOTP secret. */
 export interface UserView {
@@ -17,6 +19,21 @@ export interface UserView {
   twoFactor: boolean;
   createdAt: number;
 }
+
+const ROLE_RANK: Record<UserRole, number> = { admin: 0, operator: 1, viewer: 2 };
+
+/** The orders of `GET /users?sort=`; `role` puts admins first. */
+export const USER_ORDER: Record<(typeof USER_SORT_KEYS)[number], (a: UserView, b: UserView) => number> = {
+  name: byText((u) => u.name),
+  role: (a, b) => ROLE_RANK[a.role] - ROLE_RANK[b.role],
+  createdAt: byNumber((u) => u.createdAt),
+};
+
+export const USER_FILTERS: Matchers<UserView, ListUsersQuery> = {
+  role: (u, role) => u.role === role,
+  disabled: (u, disabled) => u.disabled === (disabled === 'true'),
+  name: (u, name) => nameContains(u.name, name),
+};
 
 export interface NewUser {
   name: string;

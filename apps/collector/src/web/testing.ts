@@ -116,7 +116,14 @@ export interface WebTestApp {
  */
 export async function startWebTestApp(env: Record<string, string> = {}, options: { realTime?: boolean } = {}): Promise<WebTestApp> {
   const root = await mkdtemp(join(tmpdir(), 'rounds-web-'));
-  const config = readCollectorConfig({ ROUNDS_DATA_DIR: join(root, 'data'), ROUNDS_HTTP_PORT: '0', ROUNDS_LOG_LEVEL: 'error', ...env });
+  // No API rate limit unless the spec sets one: specs call in bursts (rate-limit.spec tests it).
+  const config = readCollectorConfig({
+    ROUNDS_DATA_DIR: join(root, 'data'),
+    ROUNDS_HTTP_PORT: '0',
+    ROUNDS_LOG_LEVEL: 'error',
+    ROUNDS_API_RATE_LIMIT: '0',
+    ...env,
+  });
   const clock = new ManualClock(Date.now());
   // realTime: the app runs on the system clock (the poller polls real agents on its own); `clock` is then not the app's.
   const { app, firstAdmin } = await createCollectorApp(config, { logger: false, clock: options.realTime ? systemClock : clock });

@@ -24,6 +24,7 @@ import { ReportsController } from './api/reports.controller.js';
 import { SeriesController } from './api/series.controller.js';
 import { UsersController } from './api/users.controller.js';
 import { OpenApiController } from './api/openapi.controller.js';
+import { SettingsController } from './api/settings.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { PagesController } from './pages.controller.js';
 import { SignInController } from './sign-in.controller.js';
@@ -41,6 +42,7 @@ import { MaintenancePagesController } from './maintenance-pages.controller.js';
 import { SettingsPagesController } from './settings-pages.controller.js';
 import { ChannelPagesController } from './channel-pages.controller.js';
 import { SlaReportService } from './sla-report.service.js';
+import { ApiRateLimitGuard, ApiRateLimitModule } from './api/rate-limit.js';
 
 /**
  * Everything served over HTTP: the pages, /healthz, /metrics and the JSON API, all behind the
@@ -58,8 +60,16 @@ import { SlaReportService } from './sla-report.service.js';
     AlertingModule,
     NotificationsModule,
     MetricsModule,
+    ApiRateLimitModule,
   ],
-  providers: [StatusPageService, LiveUpdates, SlaReportService, { provide: APP_GUARD, useExisting: AccessGuard }],
+  providers: [
+    StatusPageService,
+    LiveUpdates,
+    SlaReportService,
+    { provide: APP_GUARD, useExisting: AccessGuard },
+    // After the access guard: the rate limit counts per caller, whom that guard finds.
+    { provide: APP_GUARD, useExisting: ApiRateLimitGuard },
+  ],
   controllers: [
     PagesController,
     SignInController,
@@ -85,6 +95,7 @@ import { SlaReportService } from './sla-report.service.js';
     AlertingController,
     AuditController,
     UsersController,
+    SettingsController,
     MeController,
     TokensController,
     ReportsController,

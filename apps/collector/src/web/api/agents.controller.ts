@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
-import { pageOf } from '../../shared/dto.js';
-import { AGENT_ORDER, AgentsService } from '../../inventory/agents.service.js';
+import { listPage } from '../../shared/dto.js';
+import { listAnswer } from './list-answer.js';
+import { AGENT_FILTERS, AGENT_ORDER, AgentsService } from '../../inventory/agents.service.js';
 import { AlertingService } from '../../alerting/alerting.service.js';
 import { enrolAgentDto, listAgentsQuery, updateAgentDto, type EnrolAgentDto, type ListAgentsQuery, type UpdateAgentDto } from '../../inventory/agents.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
@@ -19,12 +20,10 @@ export class AgentsController {
     private readonly alerting: AlertingService,
   ) {}
 
-  /** `?sort=name|state|lastSeen` (`-` reverses; `state` is DOWN first), `?limit=&offset=` page; `X-Total-Count` says how many there are. */
+  /** `?name=&tag=site=north&state=DOWN` filter, `?sort=name|state|lastSeen` (`-` reverses; `state` is DOWN first), `?limit=&offset=` page; `X-Total-Count` says how many matched. */
   @Get()
   async list(@Query(new ZodPipe(listAgentsQuery, 'invalid query')) query: ListAgentsQuery, @Res({ passthrough: true }) res: Response) {
-    const { total, page } = pageOf(await this.agents.listViews(), query.sort, AGENT_ORDER, query);
-    res.setHeader('X-Total-Count', String(total));
-    return page;
+    return listAnswer(res, listPage(await this.agents.listViews(), query, AGENT_ORDER, AGENT_FILTERS));
   }
 
   /** The agent, and what holds its AgentUnreachable alert back now (`suppressedBy`: a parent down). */

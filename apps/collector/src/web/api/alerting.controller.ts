@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
+import { listPage } from '../../shared/dto.js';
+import { listAnswer } from './list-answer.js';
+import {
+  ALERT_FILTERS,
+  ALERT_ORDER,
+  RULE_FILTERS,
+  RULE_ORDER,
+  SILENCE_FILTERS,
+  SILENCE_ORDER,
+  WINDOW_FILTERS,
+  WINDOW_ORDER,
+} from '../../alerting/alert-lists.js';
 import { CheckRefPipe } from './check-ref.pipe.js';
 import { AlertingService } from '../../alerting/alerting.service.js';
 import {
@@ -6,6 +19,10 @@ import {
   addSilenceDto,
   alertHistoryQuery,
   checkPolicyDto,
+  listAlertsQuery,
+  listRulesQuery,
+  listSilencesQuery,
+  listWindowsQuery,
   maintenanceWindowDto,
   setRulesDto,
   unacknowledgeQuery,
@@ -13,6 +30,10 @@ import {
   type AddSilenceDto,
   type AlertHistoryQuery,
   type CheckPolicyDto,
+  type ListAlertsQuery,
+  type ListRulesQuery,
+  type ListSilencesQuery,
+  type ListWindowsQuery,
   type MaintenanceWindowDto,
   type SetRulesDto,
   type UnacknowledgeQuery,
@@ -30,10 +51,13 @@ import type { AuditContext } from '../../audit/audit.types.js';
 export class AlertingController {
   constructor(private readonly alerting: AlertingService) {}
 
-  /** Pending and firing alerts (and resolved ones whose "resolved" is still to go out), with why each is muted. */
+  /**
+   * Pending and firing alerts (and resolved ones whose "resolved" is still to go out), with why each is muted;
+   * `?state=&severity=&check=&agent=&name=&acknowledged=` filter, `?sort=` (newest first by default), `?limit=&offset=`.
+   */
   @Get('alerts')
-  alerts() {
-    return this.alerting.alerts();
+  alerts(@Query(new ZodPipe(listAlertsQuery, 'invalid query')) query: ListAlertsQuery, @Res({ passthrough: true }) res: Response) {
+    return listAnswer(res, listPage(this.alerting.alerts(), query, ALERT_ORDER, ALERT_FILTERS));
   }
 
   /** Newest first; `?fingerprint=` for one alert, `?before=<id>` to page back. */
@@ -70,9 +94,10 @@ export class AlertingController {
     await this.alerting.unacknowledge(fingerprint, query.by, context);
   }
 
+  /** `?name=&metric=&severity=` filter, `?sort=` (as set by default), `?limit=&offset=`. */
   @Get('alert-rules')
-  rules() {
-    return this.alerting.rules();
+  rules(@Query(new ZodPipe(listRulesQuery, 'invalid query')) query: ListRulesQuery, @Res({ passthrough: true }) res: Response) {
+    return listAnswer(res, listPage(this.alerting.rules(), query, RULE_ORDER, RULE_FILTERS));
   }
 
   /** What the last forecast round said per forecast rule and series: crossing, steady, or why there is no forecast (too few points). */
@@ -88,9 +113,10 @@ export class AlertingController {
     return this.alerting.setRules(rules, context);
   }
 
+  /** `?active=&createdBy=` filter, `?sort=startsAt|endsAt|createdAt` (as added by default), `?limit=&offset=`. */
   @Get('silences')
-  silences() {
-    return this.alerting.silences();
+  silences(@Query(new ZodPipe(listSilencesQuery, 'invalid query')) query: ListSilencesQuery, @Res({ passthrough: true }) res: Response) {
+    return listAnswer(res, listPage(this.alerting.silences(), query, SILENCE_ORDER, SILENCE_FILTERS));
   }
 
   @Post('silences')
@@ -107,9 +133,10 @@ export class AlertingController {
     await this.alerting.expireSilence(id, context);
   }
 
+  /** `?name=&kind=&open=` filter, `?sort=name|next` (as added by default), `?limit=&offset=`. */
   @Get('maintenance-windows')
-  maintenanceWindows() {
-    return this.alerting.maintenanceWindows();
+  maintenanceWindows(@Query(new ZodPipe(listWindowsQuery, 'invalid query')) query: ListWindowsQuery, @Res({ passthrough: true }) res: Response) {
+    return listAnswer(res, listPage(this.alerting.maintenanceWindows(), query, WINDOW_ORDER, WINDOW_FILTERS));
   }
 
   /** Adds a window, or replaces the one with the same id. */
@@ -119,6 +146,7 @@ export class AlertingController {
     return this.alerting.putMaintenanceWindow(window, context);
   }
 
+  /** `:id` or the window's name when only it has that name. */
   @Delete('maintenance-windows/:id')
   @Access('operator')
   @HttpCode(204)

@@ -6,6 +6,7 @@ import { auditCsvQuery, auditQuery, type AuditQuery } from '../../audit/audit.dt
 import { ApiErrorFilter } from './error.filter.js';
 import { Access } from '../../auth/access.decorator.js';
 import { ZodPipe } from '../zod.pipe.js';
+import { listAnswer } from './list-answer.js';
 
 /** The audit log: every change from the API and the CLI, newest first. */
 @Controller('api/v1')
@@ -14,10 +15,13 @@ import { ZodPipe } from '../zod.pipe.js';
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
-  /** `?from=&to=` (ISO time or epoch ms; `to` exclusive), `?actor=`, `?action=` (or `channel.*`), `?target=` (id or name), `?limit=` (≤ 1000), `?before=<id>` to page back. */
+  /**
+   * `?from=&to=` (ISO time or epoch ms; `to` exclusive), `?actor=`, `?action=` (or `channel.*`), `?target=` (id or name),
+   * `?sort=at|-at` (newest first by default), `?limit=` (≤ 1000) `&offset=`, or `?before=<id>` to page back; `X-Total-Count`.
+   */
   @Get('audit')
-  list(@Query(new ZodPipe(auditQuery, 'invalid query')) query: AuditQuery) {
-    return this.audit.list(query);
+  async list(@Query(new ZodPipe(auditQuery, 'invalid query')) query: AuditQuery, @Res({ passthrough: true }) res: Response) {
+    return listAnswer(res, await this.audit.page(query));
   }
 
   /** The same filters as CSV (RFC 4180, cells that would start a spreadsheet formula prefixed with `'`); `?limit=` ≤ 100,000. */

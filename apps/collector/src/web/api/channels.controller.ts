@@ -1,11 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseFilters } from '@nestjs/common';
-import { ChannelsService } from '../../notifications/channels.service.js';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
+import { listPage } from '../../shared/dto.js';
+import { listAnswer } from './list-answer.js';
+import { CHANNEL_FILTERS, CHANNEL_ORDER, ChannelsService } from '../../notifications/channels.service.js';
 import {
   createChannelDto,
   deliveriesQuery,
+  listChannelsQuery,
   updateChannelDto,
   type CreateChannelDto,
   type DeliveriesQuery,
+  type ListChannelsQuery,
   type UpdateChannelDto,
 } from '../../notifications/channels.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
@@ -20,9 +25,10 @@ import type { AuditContext } from '../../audit/audit.types.js';
 export class ChannelsController {
   constructor(private readonly channels: ChannelsService) {}
 
+  /** `?type=&state=&enabled=&name=` filter, `?sort=name|type|state`, `?limit=&offset=`. */
   @Get()
-  list() {
-    return this.channels.listViews();
+  async list(@Query(new ZodPipe(listChannelsQuery, 'invalid query')) query: ListChannelsQuery, @Res({ passthrough: true }) res: Response) {
+    return listAnswer(res, listPage(await this.channels.listViews(), query, CHANNEL_ORDER, CHANNEL_FILTERS));
   }
 
   @Get(':id')

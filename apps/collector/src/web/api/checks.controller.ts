@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
-import { pageOf } from '../../shared/dto.js';
+import { listPage } from '../../shared/dto.js';
+import { listAnswer } from './list-answer.js';
 import { CheckRefPipe } from './check-ref.pipe.js';
-import { CHECK_ORDER, ChecksService } from '../../inventory/checks.service.js';
+import { CHECK_FILTERS, CHECK_ORDER, ChecksService } from '../../inventory/checks.service.js';
 import { createCheckDto, listChecksQuery, updateCheckDto, type CreateCheckDto, type ListChecksQuery, type UpdateCheckDto } from '../../inventory/checks.dto.js';
 import { HistoryService } from '../../history/history.service.js';
 import { AlertingService } from '../../alerting/alerting.service.js';
@@ -30,12 +31,10 @@ export class ChecksController {
     private readonly alerting: AlertingService,
   ) {}
 
-  /** `?agent=<id or name>&tag=k=v` filter, `?sort=agent|name|plugin|state|lastResult` (`-` reverses), `?limit=&offset=` page; `X-Total-Count` says how many matched. */
+  /** `?agent=<id or name>&tag=k=v&name=&plugin=&state=&enabled=` filter, `?sort=agent|name|plugin|state|lastResult` (`-` reverses), `?limit=&offset=` page; `X-Total-Count` says how many matched. */
   @Get()
   async list(@Query(new ZodPipe(listChecksQuery, 'invalid query')) query: ListChecksQuery, @Res({ passthrough: true }) res: Response) {
-    const { total, page } = pageOf(await this.checks.listViews(query.agent, query.tag), query.sort, CHECK_ORDER, query);
-    res.setHeader('X-Total-Count', String(total));
-    return page;
+    return listAnswer(res, listPage(await this.checks.listViews(query.agent, query.tag), query, CHECK_ORDER, CHECK_FILTERS));
   }
 
   /** The check with its state, and what holds its new alerts back now (`suppressedBy`: a parent down, its agent unreachable). */
@@ -63,10 +62,14 @@ export class ChecksController {
     await this.checks.remove(id, context);
   }
 
-  /** Newest first; `?limit=` (default 100). */
+  /** Newest first; `?from=&to=` (start time, `to` exclusive), `?status=`, `?sort=startedAt|-startedAt`, `?limit=` (default 100) `&offset=`. */
   @Get(':id/results')
-  recent(@Param('id', CheckRefPipe) id: string, @Query(new ZodPipe(recentResultsQuery, 'invalid query')) query: RecentResultsQuery) {
-    return this.history.recent(id, query.limit);
+  async recent(
+    @Param('id', CheckRefPipe) id: string,
+    @Query(new ZodPipe(recentResultsQuery, 'invalid query')) query: RecentResultsQuery,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return listAnswer(res, await this.history.resultsPage(id, query));
   }
 
   /** At most `points` points over `from`–`to` (default: the last day, 200 points), read from raw results or roll-ups by the range. */

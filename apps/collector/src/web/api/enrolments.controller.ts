@@ -1,4 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
+import { listPage } from '../../shared/dto.js';
+import { listAnswer } from './list-answer.js';
 import { Access } from '../../auth/access.decorator.js';
 import type { AuditContext } from '../../audit/audit.types.js';
 import {
@@ -11,7 +14,7 @@ import {
   type SetSiteKeyDto,
   type SubmitEnrolmentsDto,
 } from '../../enrolment/enrolment.dto.js';
-import { EnrolmentsService } from '../../enrolment/enrolments.service.js';
+import { ENROLMENT_FILTERS, ENROLMENT_ORDER, EnrolmentsService } from '../../enrolment/enrolments.service.js';
 import { Audit } from '../audit-context.js';
 import { ZodPipe } from '../zod.pipe.js';
 import { ApiErrorFilter } from './error.filter.js';
@@ -57,10 +60,10 @@ export class EnrolmentsController {
     return this.enrolments.submit(dto.csv, context);
   }
 
-  /** `?batch=&state=`: every line of every list, newest list first. */
+  /** `?batch=&state=&name=`: every line of every list, newest list first; `?sort=submitted|name|state`, `?limit=&offset=`. */
   @Get('enrolments')
-  list(@Query(new ZodPipe(listEnrolmentsQuery, 'invalid query')) query: ListEnrolmentsQuery) {
-    return this.enrolments.list(query);
+  async list(@Query(new ZodPipe(listEnrolmentsQuery, 'invalid query')) query: ListEnrolmentsQuery, @Res({ passthrough: true }) res: Response) {
+    return listAnswer(res, listPage(await this.enrolments.list(query), query, ENROLMENT_ORDER, ENROLMENT_FILTERS));
   }
 
   @Get('enrolments/:id')

@@ -2,11 +2,22 @@ import { Controller, Get, Param, Query, Res, UseFilters } from '@nestjs/common';
 import { CheckRefPipe } from './check-ref.pipe.js';
 import type { Response } from 'express';
 import { Access } from '../../auth/access.decorator.js';
-import { incidentsQuery, slaQuery, uptimeQuery, type IncidentsQuery, type SlaQuery, type UptimeQuery } from '../../history/history.dto.js';
+import {
+  incidentsQuery,
+  listTagsQuery,
+  slaQuery,
+  uptimeQuery,
+  type IncidentsQuery,
+  type ListTagsQuery,
+  type SlaQuery,
+  type UptimeQuery,
+} from '../../history/history.dto.js';
+import { listPage } from '../../shared/dto.js';
+import { listAnswer } from './list-answer.js';
 import { AlertingService } from '../../alerting/alerting.service.js';
 import { SlaReportService } from '../sla-report.service.js';
 import type { Incident } from '../../alerting/incidents.js';
-import { HistoryService, type MaintenanceOf, type TagCount, type Uptime } from '../../history/history.service.js';
+import { HistoryService, TAG_FILTERS, TAG_ORDER, type MaintenanceOf, type TagCount, type Uptime } from '../../history/history.service.js';
 import { tagSelector, type TagSelector } from '../../shared/tags.js';
 import { csvRows, sendsCsv } from '../../shared/csv.js';
 import { ZodPipe } from '../zod.pipe.js';
@@ -47,10 +58,10 @@ export class ReportsController {
     return this.history.agentUptime(id, query.from, query.to, this.maintenance(query.maintenance));
   }
 
-  /** Every tag in use (`site=north`) with how many checks carry it. */
+  /** Every tag in use (`site=north`) with how many checks carry it; `?key=` filter, `?sort=tag|checks`, `?limit=&offset=`. */
   @Get('tags')
-  tags(): TagCount[] {
-    return this.history.tags();
+  tags(@Query(new ZodPipe(listTagsQuery, 'invalid query')) query: ListTagsQuery, @Res({ passthrough: true }) res: Response): TagCount[] {
+    return listAnswer(res, listPage(this.history.tags(), query, TAG_ORDER, TAG_FILTERS));
   }
 
   /** The checks carrying the tag (`site=north`, or `site` for any value) counted together (default: the last 30 days). */

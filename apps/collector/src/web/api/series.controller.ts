@@ -1,8 +1,11 @@
-import { Controller, Get, Param, Query, UseFilters } from '@nestjs/common';
+import { Controller, Get, Param, Query, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
+import { listPage } from '../../shared/dto.js';
+import { listAnswer } from './list-answer.js';
 import { CheckRefPipe } from './check-ref.pipe.js';
 import { Access } from '../../auth/access.decorator.js';
-import { historyQuery, type HistoryQuery } from '../../history/history.dto.js';
-import { HistoryService, type MetricHistory, type Series } from '../../history/history.service.js';
+import { historyQuery, listSeriesQuery, type HistoryQuery, type ListSeriesQuery } from '../../history/history.dto.js';
+import { HistoryService, SERIES_FILTERS, SERIES_ORDER, type MetricHistory, type Series } from '../../history/history.service.js';
 import { ZodPipe } from '../zod.pipe.js';
 import { ApiErrorFilter } from './error.filter.js';
 
@@ -18,9 +21,14 @@ import { ApiErrorFilter } from './error.filter.js';
 export class SeriesController {
   constructor(private readonly history: HistoryService) {}
 
+  /** `?name=` filter, `?sort=name|unit`, `?limit=&offset=` (as every series list). */
   @Get('checks/:id/series')
-  checkSeries(@Param('id', CheckRefPipe) id: string): Promise<Series[]> {
-    return this.history.checkSeries(id);
+  async checkSeries(
+    @Param('id', CheckRefPipe) id: string,
+    @Query(new ZodPipe(listSeriesQuery, 'invalid query')) query: ListSeriesQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<Series[]> {
+    return listAnswer(res, listPage(await this.history.checkSeries(id), query, SERIES_ORDER, SERIES_FILTERS));
   }
 
   @Get('checks/:id/series/:series/history')
@@ -34,8 +42,12 @@ export class SeriesController {
 
   /** The agent's host metrics (the series of its host-metrics checks). */
   @Get('agents/:id/series')
-  agentSeries(@Param('id') id: string): Promise<Series[]> {
-    return this.history.agentSeries(id);
+  async agentSeries(
+    @Param('id') id: string,
+    @Query(new ZodPipe(listSeriesQuery, 'invalid query')) query: ListSeriesQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<Series[]> {
+    return listAnswer(res, listPage(await this.history.agentSeries(id), query, SERIES_ORDER, SERIES_FILTERS));
   }
 
   @Get('agents/:id/series/:series/history')

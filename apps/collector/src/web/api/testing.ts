@@ -7,6 +7,7 @@ import { readCollectorConfig, type CollectorConfig } from '../../config/env.js';
 import { DATA_SOURCE } from '../../storage/data-source.js';
 import { API_AUTH_LIMITS, CLOCK, COLLECTOR_CONFIG, PLUGIN_REGISTRY } from '../../shared/tokens.js';
 import { AccessGuard } from '../../auth/access.guard.js';
+import { ApiRateLimitGuard, ApiRateLimitModule } from './rate-limit.js';
 import { ApiTokensService } from '../../auth/api-tokens.service.js';
 import { AuthModule } from '../../auth/auth.module.js';
 import { AuditRepository } from '../../audit/audit.repository.js';
@@ -63,7 +64,8 @@ export async function startApiTestApp(options: {
     { provide: DATA_SOURCE, useValue: options.dataSource },
     { provide: CLOCK, useValue: systemClock },
     // Every documented default, then what the spec sets.
-    { provide: COLLECTOR_CONFIG, useValue: { ...readCollectorConfig({}), apiToken: TEST_API_TOKEN, ...options.config } },
+    // No API rate limit unless the spec sets one: controller specs (the fuzz spec above all) call in bursts.
+    { provide: COLLECTOR_CONFIG, useValue: { ...readCollectorConfig({}), apiToken: TEST_API_TOKEN, apiRateLimit: 0, ...options.config } },
     // Controller specs refuse many calls from one address on purpose; api-tokens.service.spec tests the throttle.
     { provide: API_AUTH_LIMITS, useValue: { freeFailures: Number.MAX_SAFE_INTEGER } },
   ];
@@ -71,10 +73,11 @@ export async function startApiTestApp(options: {
   @Module({ providers: core, exports: core.map((p) => (p as { provide: unknown }).provide as string) })
   class TestCoreModule {}
   @Module({
-    imports: [TestCoreModule, AuthModule],
+    imports: [TestCoreModule, AuthModule, ApiRateLimitModule],
     controllers: options.controllers,
     providers: [
       { provide: APP_GUARD, useExisting: AccessGuard },
+      { provide: APP_GUARD, useExisting: ApiRateLimitGuard },
       AuditRepository,
       // The read model, loaded at start as in the collector: services read and refresh it.
       ...(options.readModel === false ? [] : [StateRepository, CurrentState, { provide: PLUGIN_REGISTRY, useValue: PluginRegistry.withBuiltins() }]),

@@ -1,7 +1,10 @@
-import { Body, Controller, Delete, ForbiddenException, Get, Param, Post, Query, UseFilters } from '@nestjs/common';
+import { Body, Controller, Delete, ForbiddenException, Get, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
+import { listPage } from '../../shared/dto.js';
+import { listAnswer } from './list-answer.js';
 import { Access } from '../../auth/access.decorator.js';
-import { createTokenDto, listTokensQuery, type CreateTokenDto } from '../../auth/api-tokens.dto.js';
-import { ApiTokensService, type ApiTokenView } from '../../auth/api-tokens.service.js';
+import { createTokenDto, listTokensQuery, type CreateTokenDto, type ListTokensQuery } from '../../auth/api-tokens.dto.js';
+import { ApiTokensService, TOKEN_FILTERS, TOKEN_ORDER, type ApiTokenView } from '../../auth/api-tokens.service.js';
 import type { Principal } from '../../auth/principal.js';
 import type { AuditContext } from '../../audit/audit.types.js';
 import { Audit } from '../audit-context.js';
@@ -19,12 +22,17 @@ import { ApiErrorFilter } from './error.filter.js';
 export class TokensController {
   constructor(private readonly tokens: ApiTokensService) {}
 
-  /** Yours; `?user=<name>` someone's, `?all=true` everyone's (admins). */
+  /** Yours; `?user=<name>` someone's, `?all=true` everyone's (admins); `?state=&name=` filter, `?sort=` (newest first by default), `?limit=&offset=`. */
   @Get()
-  list(@Caller() caller: Principal, @Query(new ZodPipe(listTokensQuery, 'invalid query')) query: { user?: string; all?: string }): Promise<ApiTokenView[]> {
+  async list(
+    @Caller() caller: Principal,
+    @Query(new ZodPipe(listTokensQuery, 'invalid query')) query: ListTokensQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ApiTokenView[]> {
     const others = query.all === 'true' || (query.user !== undefined && query.user.toLowerCase() !== caller.name.toLowerCase());
     if (others && caller.role !== 'admin') throw new ForbiddenException(`your role (${caller.role}) sees only your own tokens: leave out user and all`);
-    return this.tokens.list(query.all === 'true' ? undefined : (query.user ?? caller.name));
+    const tokens = await this.tokens.list(query.all === 'true' ? undefined : (query.user ?? caller.name));
+    return listAnswer(res, listPage(tokens, query, TOKEN_ORDER, TOKEN_FILTERS));
   }
 
   /** 201 with `token` — its only showing — and the token's view. */

@@ -1,8 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
+import { listPage } from '../../shared/dto.js';
+import { listAnswer } from './list-answer.js';
 import { Access } from '../../auth/access.decorator.js';
 import type { AuditContext } from '../../audit/audit.types.js';
-import { addUserDto, patchUserDto, type AddUserDto, type PatchUserDto } from '../../users/users.dto.js';
-import { UsersService, type UserView } from '../../users/users.service.js';
+import { addUserDto, listUsersQuery, patchUserDto, type AddUserDto, type ListUsersQuery, type PatchUserDto } from '../../users/users.dto.js';
+import { USER_FILTERS, USER_ORDER, UsersService, type UserView } from '../../users/users.service.js';
 import { Audit } from '../audit-context.js';
 import { ZodPipe } from '../zod.pipe.js';
 import { ApiErrorFilter } from './error.filter.js';
@@ -14,9 +17,10 @@ import { ApiErrorFilter } from './error.filter.js';
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
+  /** `?role=&disabled=&name=` filter, `?sort=name|role|createdAt`, `?limit=&offset=`. */
   @Get()
-  list(): Promise<UserView[]> {
-    return this.users.list();
+  async list(@Query(new ZodPipe(listUsersQuery, 'invalid query')) query: ListUsersQuery, @Res({ passthrough: true }) res: Response): Promise<UserView[]> {
+    return listAnswer(res, listPage(await this.users.list(), query, USER_ORDER, USER_FILTERS));
   }
 
   /** 201 with the user, and `password` when it was generated (its only showing). */
