@@ -17,6 +17,8 @@ import { AgentsController } from './api/agents.controller.js';
 import { AlertingController } from './api/alerting.controller.js';
 import { AuditController } from './api/audit.controller.js';
 import { ChannelsController } from './api/channels.controller.js';
+import { ConfigController } from './api/config.controller.js';
+import { ConfigDocumentModule } from '../config-document/config-document.module.js';
 import { ChecksController } from './api/checks.controller.js';
 import { MeController } from './api/me.controller.js';
 import { TokensController } from './api/tokens.controller.js';
@@ -57,6 +59,7 @@ import { SlaReportService } from './sla-report.service.js';
     AlertingModule,
     NotificationsModule,
     MetricsModule,
+    ConfigDocumentModule,
   ],
   providers: [StatusPageService, LiveUpdates, SlaReportService, { provide: APP_GUARD, useExisting: AccessGuard }],
   controllers: [
@@ -88,6 +91,7 @@ import { SlaReportService } from './sla-report.service.js';
     TokensController,
     ReportsController,
     SeriesController,
+    ConfigController,
   ],
 })
 export class WebModule {}
