@@ -85,7 +85,8 @@ function invalid(e: unknown, print: (line: string) => void): number {
     for (const line of e.errors) print(terminalSafe(line));
   } else if (e instanceof ApiProblemError && e.status === 400) {
     print(terminalSafe(`the collector refused the document (${e.detail}), nothing was changed:`));
-    for (const err of e.errors) print(terminalSafe(`  ${err.field || '(document)'}: ${err.message}`));
+    // The API names fields of its body, {document, prune}: here the file is the document.
+    for (const err of e.errors) print(terminalSafe(`  ${err.field.replace(/^document\.?/, '') || '(document)'}: ${err.message}`));
   } else throw e;
   return EXIT_INVALID;
 }

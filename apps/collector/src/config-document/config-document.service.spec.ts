@@ -169,7 +169,7 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
     };
     const errors = await refusal(service.apply(dto(document), SPEC_AUDIT));
     assert.equal(errors.length, 1);
-    assert.equal(errors[0]!.field, 'checks.2.intervalMs');
+    assert.equal(errors[0]!.field, 'document.checks.2.intervalMs');
     assert.match(errors[0]!.message, /below the minimum of 30s/);
     assert.deepEqual(
       { checks: await rows(b, 'checks'), channels: await rows(b, 'notification_channels'), audit: await rows(b, 'audit_log'), agents: await rows(b, 'agents') },
@@ -198,16 +198,16 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
     const missingAgent = await refusal(
       service.plan(dto({ ...base, checks: [{ agent: 'nowhere', name: 'x', plugin: 'tcp', config: { host: 'h', port: 1 } }] })),
     );
-    assert.deepEqual(missingAgent, [{ field: 'checks.0.agent', message: 'no agent named "nowhere" in the document or on the collector' }]);
+    assert.deepEqual(missingAgent, [{ field: 'document.checks.0.agent', message: 'no agent named "nowhere" in the document or on the collector' }]);
     const unknownPlugin = await refusal(service.plan(dto({ ...base, checks: [{ agent: 'pacs-01', name: 'x', plugin: 'no-such-plugin' }] })));
-    assert.equal(unknownPlugin[0]!.field, 'checks.0.plugin');
+    assert.equal(unknownPlugin[0]!.field, 'document.checks.0.plugin');
     assert.match(unknownPlugin[0]!.message, /unknown plugin "no-such-plugin"/);
     const badConfig = await refusal(
       service.plan(dto({ ...base, checks: [{ agent: 'pacs-01', name: 'x', plugin: 'tcp', config: { host: 'h', port: 'high' } }] })),
     );
-    assert.equal(badConfig[0]!.field, 'checks.0.config.port');
+    assert.equal(badConfig[0]!.field, 'document.checks.0.config.port');
     const newAgent = await refusal(service.plan(dto({ ...base, agents: [{ name: 'pacs-09', host: '127.0.0.1', port: 9, fingerprint: FP }] })));
-    assert.equal(newAgent[0]!.field, 'agents.0.token');
+    assert.equal(newAgent[0]!.field, 'document.agents.0.token');
     assert.match(newAgent[0]!.message, /ROUNDS_SECRET_AGENT_PACS_09_TOKEN/);
 
     // An agent that described itself with only the tcp plugin has no http.
@@ -223,7 +223,7 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
     await b.app.get(AgentsRepository).update(agent.id, { descriptionJson: JSON.stringify(description) });
     await b.app.get(CurrentState).refreshAgent(agent.id);
     const lacks = await refusal(service.plan(dto({ ...base, checks: [{ agent: 'pacs-01', name: 'y', plugin: 'http', config: { url: 'http://x/' } }] })));
-    assert.equal(lacks[0]!.field, 'checks.0.plugin');
+    assert.equal(lacks[0]!.field, 'document.checks.0.plugin');
     assert.match(lacks[0]!.message, /agent pacs-01 has no plugin "http" \(it has: tcp\)/);
   });
 

@@ -150,7 +150,7 @@ export class ConfigDocumentService {
       const item = planned('channel', c.name);
       if (!item) continue;
       const existing = target.channels.get(c.name);
-      await at(`channels.${i}`, () =>
+      await at(`document.channels.${i}`, () =>
         existing ? this.channels.update(existing.id, { config: c.config, enabled: c.enabled }, context) : this.channels.create(c, context),
       );
     }
@@ -159,9 +159,9 @@ export class ConfigDocumentService {
       const item = planned('agent', a.name);
       if (!item) continue;
       const existing = target.agents.get(a.name);
-      if (existing) await at(`agents.${i}`, () => this.agents.update(existing.id, { tags: a.tags }, context));
+      if (existing) await at(`document.agents.${i}`, () => this.agents.update(existing.id, { tags: a.tags }, context));
       else {
-        const created = await at(`agents.${i}`, () =>
+        const created = await at(`document.agents.${i}`, () =>
           this.agents.enrol({ name: a.name, enrol: { host: a.host, port: a.port, token: a.token!, fingerprint: a.fingerprint }, tags: a.tags }, context),
         );
         agentIds.set(a.name, created.id);
@@ -177,9 +177,9 @@ export class ConfigDocumentService {
       const existing = target.checks.get(key);
       if (item && existing) {
         const patch = { config: c.config, intervalMs: c.intervalMs, timeoutMs: timeoutOf(c), enabled: c.enabled, tags: c.tags };
-        await at(`checks.${i}`, () => this.checks.update(existing.id, patch, context));
+        await at(`document.checks.${i}`, () => this.checks.update(existing.id, patch, context));
       } else if (item) {
-        const created = await at(`checks.${i}`, () =>
+        const created = await at(`document.checks.${i}`, () =>
           this.checks.create(
             {
               agent: agentIds.get(c.agent)!,
@@ -237,7 +237,7 @@ export class ConfigDocumentService {
       if (!existing) {
         if (a.token === undefined)
           errors.push({
-            field: `agents.${i}.token`,
+            field: `document.agents.${i}.token`,
             message: `agent ${a.name} is new to this collector: give its token, e.g. token: {env: ${secretVariable('agent', a.name, 'token')}} (the part before the @ in its enrolment string)`,
           });
         plan.push({ action: 'create', kind: 'agent', name: a.name, changes: diff({}, agentDoc(a)) });
@@ -246,7 +246,7 @@ export class ConfigDocumentService {
       for (const field of ['host', 'port', 'fingerprint'] as const) {
         if (existing[field] !== a[field])
           errors.push({
-            field: `agents.${i}.${field}`,
+            field: `document.agents.${i}.${field}`,
             message: `agent ${a.name} is enrolled with ${field} ${existing[field]}: an enrolled agent's address and certificate do not change by apply — remove it and enrol it again`,
           });
       }
@@ -260,12 +260,12 @@ export class ConfigDocumentService {
     for (const [i, c] of document.checks.entries()) {
       const agent = agents.get(c.agent);
       if (!agent && !docAgents.has(c.agent)) {
-        errors.push({ field: `checks.${i}.agent`, message: `no agent named "${c.agent}" in the document or on the collector` });
+        errors.push({ field: `document.checks.${i}.agent`, message: `no agent named "${c.agent}" in the document or on the collector` });
         continue;
       }
       if (agent && prune && !docAgents.has(c.agent)) {
         errors.push({
-          field: `checks.${i}.agent`,
+          field: `document.checks.${i}.agent`,
           message: `agent "${c.agent}" is not in the document, so --prune would remove it: add it to agents or drop the check`,
         });
         continue;
@@ -274,12 +274,12 @@ export class ConfigDocumentService {
       const existing = checks.get(key);
       if (existing && existing.plugin !== c.plugin) {
         errors.push({
-          field: `checks.${i}.plugin`,
+          field: `document.checks.${i}.plugin`,
           message: `check ${key} uses plugin ${existing.plugin}: a check's plugin does not change — give the new check another name`,
         });
         continue;
       }
-      for (const e of await this.checks.configErrors(c.plugin, c.config, agent)) errors.push({ ...e, field: `checks.${i}.${e.field}` });
+      for (const e of await this.checks.configErrors(c.plugin, c.config, agent)) errors.push({ ...e, field: `document.checks.${i}.${e.field}` });
       const schema = this.checks.schemaOf({ plugin: c.plugin, agentId: agent?.id ?? '' });
       const want = checkDoc(c.agent, { ...c, timeoutMs: timeoutOf(c) }, c.config, c.policy ?? null);
       if (!existing) {
@@ -303,7 +303,7 @@ export class ConfigDocumentService {
       }
       if (existing.type !== c.type) {
         errors.push({
-          field: `channels.${i}.type`,
+          field: `document.channels.${i}.type`,
           message: `channel ${c.name} is a ${existing.type} channel: a channel's type does not change — give the new channel another name`,
         });
         return;
