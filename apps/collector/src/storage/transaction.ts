@@ -64,6 +64,16 @@ export function oneTransaction<T>(dataSource: DataSource, work: () => Promise<T>
   });
 }
 
+/**
+ * Where a read that must see the writes of an open {@link oneTransaction} goes: its manager
+ * while it is open (PostgreSQL would otherwise read from another pooled connection, without
+ * them), the DataSource's own otherwise.
+ */
+export function readerOf(dataSource: DataSource): EntityManager {
+  const joined = ambient.getStore();
+  return joined?.open && joined.dataSource === dataSource ? joined.manager : dataSource.manager;
+}
+
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   const joined = ambient.getStore();
   // Queued behind the open transaction, this would wait for it forever: it joins it instead.
