@@ -8,6 +8,10 @@ import { CurrentState } from '../state/current-state.js';
 import { resolveSecrets } from '../cli/config.cli.js';
 import { applyConfigDto, type ApplyConfigDto } from './config-document.js';
 import { ConfigDocumentService } from './config-document.service.js';
+import { AlertingService } from '../alerting/alerting.service.js';
+import { AlertingRepository } from '../alerting/alerting.repository.js';
+import { ruleSchema } from '../alerting/index.js';
+import { oneTransaction } from '../storage/transaction.js';
 
 const TOKEN = 't'.repeat(43);
 const FP = 'a'.repeat(64);
@@ -178,6 +182,33 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
     const state = b.app.get(CurrentState);
     assert.equal(state.findAgent('pacs-02'), undefined, 'the read model still has the agent the failed apply enrolled');
     assert.deepEqual(await service.export(false, SPEC_AUDIT), rulesBefore, 'the alert engine kept the failed apply’s rule');
+  });
+
+  it('puts the alert engine back when the transaction fails after its part was written, and lets the engine go on afterwards', async () => {
+    const alerting = b.app.get(AlertingService);
+    const rulesBefore = alerting.rules();
+    const auditBefore = await rows(b, 'audit_log');
+    const rule = ruleSchema.parse({ name: 'never-kept', metric: 'x', op: '>', value: 1 });
+    await assert.rejects(
+      alerting.configure(SPEC_AUDIT, (apply) =>
+        oneTransaction(b.dataSource, async () => {
+          await apply({ rules: [rule], putWindows: [], removeWindows: [], policies: [] });
+          throw new Error('refused after the alerting part');
+        }),
+      ),
+      /refused after the alerting part/,
+    );
+    assert.deepEqual(alerting.rules(), rulesBefore);
+    assert.equal(await rows(b, 'audit_log'), auditBefore);
+    const stored = (await b.app.get(AlertingRepository).loadState())!.state as { rules: { name: string }[] };
+    assert.ok(!stored.rules.some((r) => r.name === 'never-kept'), 'the engine state with the rule was committed');
+    // The journal is free again: an ordinary change goes through.
+    await alerting.setRules([...rulesBefore.map((r) => ruleSchema.parse(r)), rule], SPEC_AUDIT);
+    assert.ok(alerting.rules().some((r) => r.name === 'never-kept'));
+    await alerting.setRules(
+      rulesBefore.map((r) => ruleSchema.parse(r)),
+      SPEC_AUDIT,
+    );
   });
 
   it('refuses bad documents with the path of each error and stores nothing', async () => {
