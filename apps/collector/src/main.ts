@@ -24,6 +24,12 @@ operator commands — they call the running collector's API, as the token's user
   rounds-collector maintenance add --name <n> [--match …] [--comment <text>] ([--from <time>] --until <time>|--for 2h | --at 02:00-04:00 [--days sun,sat] [--tz <zone>])
   rounds-collector maintenance list | maintenance remove <id or name>
   rounds-collector channel list | channel test <channel>
+  rounds-collector config export [--with-secrets] [-o <file>]
+                                                 agents, checks, channels, rules, windows as one YAML document (admin)
+  rounds-collector config apply <file|-> [--dry-run] [--prune] [--yes]
+                                                 plan and apply a document in one transaction; {env: NAME} secrets
+                                                 are read from this environment; exit 2: --dry-run found changes,
+                                                 65: the document cannot be applied
     --output table|json                          a table (default) or the API's JSON, for scripts
     --url <address> --token <API token>          which collector, as whom; or ROUNDS_URL and ROUNDS_TOKEN; on the
                                                  collector's machine <ROUNDS_DATA_DIR>/cli-credentials.json (written at its start)
@@ -80,6 +86,10 @@ const { command, values, positionals } = parseCommandLine('rounds-collector', US
   at: { type: 'string' },
   days: { type: 'string' },
   tz: { type: 'string' },
+  'with-secrets': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  prune: { type: 'boolean' },
+  yes: { type: 'boolean' },
 });
 const print = (line: string) => console.log(line);
 const args = { positionals, values };
@@ -105,6 +115,9 @@ runCommand('rounds-collector', USAGE, command, {
   silence: async () => operator((await import('./cli/alerting.cli.js')).silenceCommand),
   maintenance: async () => operator((await import('./cli/alerting.cli.js')).maintenanceCommand),
   channel: async () => operator((await import('./cli/channels.cli.js')).channelCommand),
+  // The document's {env: NAME} secrets are the CI job's variables: the environment goes in whole.
+  config: async () =>
+    (await import('./cli/config.cli.js')).configCommand(readCliConfig(), args, print, process.env, Boolean(process.stdin.isTTY && process.stdout.isTTY)),
   token: async () => (await import('./auth/tokens.cli.js')).tokenCommand(readCollectorConfig(), args, print),
   'api-token': async () => (await import('./auth/tokens.cli.js')).legacyApiTokenCommand(readCollectorConfig(), args, print),
   audit: async () => (await import('./audit/audit.cli.js')).auditCommand(readCollectorConfig(), args, print),

@@ -22,6 +22,7 @@ import {
   type MuteReason,
   type Interval,
   type MaintenanceWindow,
+  type Rule,
   type Silence,
 } from './index.js';
 import type { CollectorConfig } from '../config/env.js';
@@ -39,10 +40,21 @@ import type { NamedResult, PolledAgent, PollEvents } from '../polling/poller.ser
 import { CurrentState } from '../state/current-state.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { storageFault } from '../storage/storage-fault.js';
-import type { AuditContext, AuditTarget } from '../audit/audit.types.js';
+import type { AuditContext, AuditDraft, AuditTarget } from '../audit/audit.types.js';
 import { alertTarget, alertView, ruleView, silenceTarget, type AlertView, type RuleView } from './alert-views.js';
 
 export const ALERTING_OPTIONS = Symbol('ALERTING_OPTIONS');
+
+/** What a config document sets in alerting (see AlertingService.configure). */
+export interface AlertingChange {
+  /** The whole rule list; undefined: unchanged. */
+  rules?: Rule[];
+  /** Windows added or replaced (by id). */
+  putWindows: MaintenanceWindow[];
+  removeWindows: string[];
+  /** `override: null`: back to the defaults. */
+  policies: { checkId: string; checkName: string; override: CheckPolicyOverride | null }[];
+}
 
 export interface AlertingOptions {
   /** How often time acts (reminders, expiries, windows opening and closing); 0: never (specs tick by hand). */
@@ -438,6 +450,50 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       };
     });
     return this.checkPolicy(checkId);
+  }
+
+  /**
+   * A config document's alerting part, committed with the rest of it: `work` runs the other
+   * changes in one transaction (storage/transaction.ts oneTransaction) and calls `apply` last in
+   * it with the rules, windows and check policies to set. The engine is this call's alone
+   * meanwhile — results and ticks wait — and it goes back to its committed state if anything
+   * in `work` fails. Each change is audited as its own API call would be.
+   */
+  async configure<T>(context: AuditContext, work: (apply: (change: AlertingChange) => Promise<void>) => Promise<T>): Promise<T> {
+    return this.journal.exclusive((engine, save) =>
+      work(async (change) => {
+        const step = emptyStep();
+        const audit: AuditDraft[] = [];
+        if (change.rules) {
+          const before = engine.rules().map(ruleView);
+          merge(step, engine.setRules(change.rules));
+          audit.push({ context, action: 'rules.set', target: { kind: 'alert-rules', id: null, name: null }, before, after: engine.rules().map(ruleView) });
+        }
+        for (const window of change.putWindows) {
+          const before = engine.maintenanceWindows().find((w) => w.id === window.id) ?? null;
+          merge(step, engine.putMaintenanceWindow(window));
+          audit.push({ context, action: 'maintenance.put', target: { kind: 'maintenance-window', id: window.id, name: window.name }, before, after: window });
+        }
+        for (const id of change.removeWindows) {
+          const before = engine.maintenanceWindows().find((w) => w.id === id);
+          if (!before) continue;
+          merge(step, engine.removeMaintenanceWindow(id));
+          audit.push({ context, action: 'maintenance.remove', target: { kind: 'maintenance-window', id, name: before.name }, before, after: null });
+        }
+        for (const { checkId, checkName, override } of change.policies) {
+          const before = engine.checkPolicyOverride(checkId);
+          engine.setCheckPolicy(checkId, override);
+          const target: AuditTarget = { kind: 'check', id: checkId, name: checkName };
+          audit.push({ context, action: 'check-policy.set', target, before, after: engine.checkPolicyOverride(checkId) });
+        }
+        if (audit.length > 0) await save(step, audit);
+      }),
+    );
+  }
+
+  /** A check's own policy override (null: the defaults). */
+  checkPolicyOverride(checkId: string): CheckPolicyOverride | null {
+    return this.journal.engine.checkPolicyOverride(checkId);
   }
 
   private async mustHaveCheck(checkId: string): Promise<void> {

@@ -85,6 +85,42 @@ export class EngineJournal {
     while (this.draining) await this.draining;
   }
 
+  /**
+   * Runs `work` with the journal to itself: earlier changes are committed first, later ones wait
+   * until it ends. `work` changes the engine and calls `save` with what that produced, inside a
+   * transaction of its own making (storage/transaction.ts oneTransaction), so that the engine
+   * state commits with the rest of it. When `work` fails the engine goes back to the last
+   * committed state, as after a failed commit.
+   */
+  async exclusive<T>(work: (engine: AlertEngine, save: (step: EngineStep, audit: readonly AuditDraft[]) => Promise<void>) => Promise<T>): Promise<T> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    while (this.draining) await this.draining;
+    this.draining = held;
+    let saved = false;
+    try {
+      const value = await work(this.current, async (step, audit) => {
+        await this.write(step, audit);
+        saved = true;
+      });
+      // Only now is the transaction `save` wrote in committed.
+      if (saved) {
+        this.committed = this.current.serialize();
+        this.dirty = false;
+        this.outbox.kick();
+      }
+      return value;
+    } catch (e) {
+      this.current = AlertEngine.deserialize(this.committed, this.options.engine);
+      this.dirty = false;
+      throw e;
+    } finally {
+      this.draining = null;
+      release();
+      if (this.pending.length > 0) this.draining = this.drain().finally(() => (this.draining = null));
+    }
+  }
+
   private async drain(): Promise<void> {
     while (this.pending.length > 0) {
       const done: { job: PendingChange; value: unknown }[] = [];
@@ -131,6 +167,14 @@ export class EngineJournal {
       this.dirty = true;
       return;
     }
+    const { state, fresh } = await this.write(step, audit);
+    this.committed = state;
+    this.dirty = false;
+    if (fresh.length > 0) this.outbox.kick();
+  }
+
+  /** Writes the engine state with the step's history lines, outbox rows and audit rows (one transaction, or the caller's). */
+  private async write(step: EngineStep, audit: readonly AuditDraft[]): Promise<{ state: string; fresh: string[] }> {
     const now = this.clock.now();
     this.savedAt = now;
     this.writtenAt = Date.now();
@@ -168,9 +212,7 @@ export class EngineJournal {
     }
     const notifications = step.notifications.filter((n) => n.muted.length === 0).map((n) => ({ key: n.key, payload: alertMessage(n, this.options.publicUrl) }));
     const fresh = await this.store.commit({ state: { version: ENGINE_STATE_VERSION, text: state }, history, notifications, outboxKey, audit }, now);
-    this.committed = state;
-    this.dirty = false;
-    if (fresh.length > 0) this.outbox.kick();
+    return { state, fresh };
   }
 }
 

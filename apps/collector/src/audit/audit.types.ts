@@ -62,6 +62,7 @@ export const AUDIT_ACTIONS = [
   'enrolment.submit',
   'enrolment.approve',
   'enrolment.dismiss',
+  'config.export-secrets',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -11,7 +11,7 @@ import { dependsOnField } from './dependencies.js';
  * plugins), the interval floor (ROUNDS_MIN_CHECK_INTERVAL_MS), the timeout within the interval
  * (for a PATCH, the stored one), the checks-per-agent limit and name uniqueness.
  */
-const checkFields = {
+export const checkFields = {
   name: withoutControlCharacters(z.string().min(1).max(120)),
   // Any object here: the plugin's schema judges it in ChecksService, together with the other rules' errors.
   config: z.record(z.string(), z.unknown()),

@@ -362,8 +362,13 @@ export class ChecksService {
    * The schema that says which of a check's config fields are secret: the built-in plugin's, or
    * the one its agent described for a custom plugin (kept by the read model when it has secrets).
    */
-  private schemaOf(check: Pick<CheckEntity, 'plugin' | 'agentId'>): unknown {
+  schemaOf(check: Pick<CheckEntity, 'plugin' | 'agentId'>): unknown {
     return this.registry.get(check.plugin)?.jsonSchema ?? this.state?.secretSchema(check.agentId, check.plugin);
+  }
+
+  /** The check's config with its secrets in plaintext: for a config export that asked for them, never for a view. */
+  plainConfig(check: CheckEntity): unknown {
+    return this.checks.openConfig(JSON.parse(check.configJson) as unknown, check.name);
   }
 
   /** The check as shown to people: secrets replaced by a placeholder. */
@@ -395,7 +400,7 @@ export class ChecksService {
    * JSON Schema its agent reported. An agent not described yet (unreachable since enrolment) is
    * taken at its word for the built-ins, and the agent's refusal, if any, shows on the check.
    */
-  private async configErrors(plugin: string, config: unknown, agent: AgentEntity | undefined): Promise<FieldError[]> {
+  async configErrors(plugin: string, config: unknown, agent: AgentEntity | undefined): Promise<FieldError[]> {
     const described = agent ? descriptionOf(agent) : undefined;
     const builtin = this.registry.get(plugin);
     const offered = described?.plugins.find((p) => p.name === plugin);

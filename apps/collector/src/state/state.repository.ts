@@ -4,7 +4,7 @@ import { AgentEntity, CheckEntity, CheckStateEntity } from '../storage/entities/
 import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from '../storage/check-state-row.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { secretBoxOf, type SecretBox } from '../storage/secret-box.js';
-import { isPostgres } from '../storage/transaction.js';
+import { isPostgres, readerOf } from '../storage/transaction.js';
 import { openAgentToken } from '../inventory/agents.repository.js';
 
 /** Agents, their checks and the checks' current states: what the read model is built from. */
@@ -43,10 +43,12 @@ export class StateRepository {
 
   /** The agent with its checks and their states; no agent when it is gone. */
   async loadAgent(agentId: string): Promise<StateRows> {
-    const agent = openAgentToken(this.box, await this.dataSource.getRepository(AgentEntity).findOneBy({ id: agentId }));
+    // Inside a config apply's transaction the refresh after each change must see that change.
+    const m = readerOf(this.dataSource);
+    const agent = openAgentToken(this.box, await m.getRepository(AgentEntity).findOneBy({ id: agentId }));
     if (!agent) return { agents: [], checks: [], states: [] };
-    const checks = await this.dataSource.getRepository(CheckEntity).findBy({ agentId });
-    const rows = await this.dataSource.query<StateRow[]>(
+    const checks = await m.getRepository(CheckEntity).findBy({ agentId });
+    const rows = await m.query<StateRow[]>(
       `SELECT ${STATE_COLUMN_NAMES.map((c) => `s.${c}`).join(',')} FROM check_state s JOIN checks c ON c.id = s.check_id WHERE c.agent_id = ${isPostgres(this.dataSource) ? '$1' : '?'}`,
       [agentId],
     );

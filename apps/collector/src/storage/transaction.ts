@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from 'typeorm';
 
 /**
@@ -35,7 +36,48 @@ export function portableQuery<T>(dataSource: DataSource, m: EntityManager, text:
   return m.query<T[]>(isPostgres(dataSource) ? text.replace(/\?/g, () => `$${++n}`) : text, [...params]);
 }
 
+/** The transaction {@link oneTransaction} opened, while its work runs; `open` is false once it ended. */
+interface AmbientTransaction {
+  dataSource: DataSource;
+  manager: EntityManager;
+  open: boolean;
+}
+
+const ambient = new AsyncLocalStorage<AmbientTransaction>();
+
+/**
+ * Runs `work` in ONE transaction that every {@link inTransaction} called from within it (on the
+ * same DataSource) joins instead of opening its own: a change made of many service calls — a
+ * config document applied — commits whole or not at all, through the same services, validation
+ * and audit rows as one call. Work started from within that outlives it (a timer, a kick) gets
+ * transactions of its own again. Reads outside the repositories' managers see the uncommitted
+ * rows on SQLite (one connection), not on PostgreSQL.
+ */
+export function oneTransaction<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+  return inTransaction(dataSource, async (manager) => {
+    const scope: AmbientTransaction = { dataSource, manager, open: true };
+    try {
+      return await ambient.run(scope, work);
+    } finally {
+      scope.open = false;
+    }
+  });
+}
+
+/**
+ * Where a read that must see the writes of an open {@link oneTransaction} goes: its manager
+ * while it is open (PostgreSQL would otherwise read from another pooled connection, without
+ * them), the DataSource's own otherwise.
+ */
+export function readerOf(dataSource: DataSource): EntityManager {
+  const joined = ambient.getStore();
+  return joined?.open && joined.dataSource === dataSource ? joined.manager : dataSource.manager;
+}
+
 export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  const joined = ambient.getStore();
+  // Queued behind the open transaction, this would wait for it forever: it joins it instead.
+  if (joined?.open && joined.dataSource === dataSource) return work(joined.manager);
   const run = isPostgres(dataSource) ? dataSource.transaction(work) : queued(dataSource, () => sqliteTransaction(dataSource, work));
   const observer = observers.get(dataSource);
   if (observer)

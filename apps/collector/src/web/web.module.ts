@@ -17,6 +17,8 @@ import { AgentsController } from './api/agents.controller.js';
 import { AlertingController } from './api/alerting.controller.js';
 import { AuditController } from './api/audit.controller.js';
 import { ChannelsController } from './api/channels.controller.js';
+import { ConfigController } from './api/config.controller.js';
+import { ConfigDocumentModule } from '../config-document/config-document.module.js';
 import { ChecksController } from './api/checks.controller.js';
 import { MeController } from './api/me.controller.js';
 import { TokensController } from './api/tokens.controller.js';
@@ -61,6 +63,7 @@ import { ApiRateLimitGuard, ApiRateLimitModule } from './api/rate-limit.js';
     NotificationsModule,
     MetricsModule,
     ApiRateLimitModule,
+    ConfigDocumentModule,
   ],
   providers: [
     StatusPageService,
@@ -101,6 +104,7 @@ import { ApiRateLimitGuard, ApiRateLimitModule } from './api/rate-limit.js';
     ReportsController,
     SeriesController,
     OpenApiController,
+    ConfigController,
   ],
 })
 export class WebModule {}

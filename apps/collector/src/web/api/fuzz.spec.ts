@@ -8,6 +8,7 @@ import { AgentsController } from './agents.controller.js';
 import { AlertingController } from './alerting.controller.js';
 import { ChannelsController } from './channels.controller.js';
 import { ChecksController } from './checks.controller.js';
+import { ConfigController } from './config.controller.js';
 import { EnrolmentsController } from './enrolments.controller.js';
 import { MeController } from './me.controller.js';
 import { TokensController } from './tokens.controller.js';
@@ -23,6 +24,7 @@ const WRITERS: Type[] = [
   MeController,
   TokensController,
   EnrolmentsController,
+  ConfigController,
 ];
 
 const VERBS: Partial<Record<RequestMethod, string>> = { [RequestMethod.POST]: 'POST', [RequestMethod.PUT]: 'PUT', [RequestMethod.PATCH]: 'PATCH' };
@@ -199,6 +201,7 @@ describe('the API against malformed bodies on every write route', { timeout: 300
       'POST /api/v1/users',
       'POST /api/v1/tokens',
       'POST /api/v1/agents/enrol',
+      'POST /api/v1/config/apply',
     ]) {
       assert.ok(found.includes(expected), `${expected} not found among ${found.join(', ')}`);
     }

@@ -29,7 +29,6 @@ export class MeController {
     return { id: caller.userId, name: caller.name, role: caller.role, via: caller.via };
   }
 
-  /** `?sort=lastSeenAt|createdAt`, `?limit=&offset=`. */
   /** `{current, password}`: as on the Account page — and the caller's other sessions end (whoever held one is signed out). */
   @Post('me/password')
   @HttpCode(200)
@@ -47,6 +46,7 @@ export class MeController {
     return { user, sessionsEnded };
   }
 
+  /** `?sort=lastSeenAt|createdAt`, `?limit=&offset=`. */
   @Get('sessions')
   async list(
     @Caller() caller: Principal,

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { USER_ROLES } from '../../../users/user.entity.js';
 import { createTokenDto, listTokensQuery } from '../../../auth/api-tokens.dto.js';
+import { changePasswordDto } from '../../../users/users.dto.js';
+import { userView } from './users.js';
+import { listSessionsQuery } from '../../../auth/sessions.dto.js';
 import type { ApiRoutes } from './routes.js';
 import { epochMs } from './shared.js';
 
@@ -46,9 +49,46 @@ export function accountRoutes(api: ApiRoutes): void {
     },
   });
   api.add({
+    method: 'post',
+    path: '/me/password',
+    role: 'self',
+    summary: "Change the caller's password",
+    description: "As on the Account page: the current password, then the new one; the caller's other sessions end.",
+    body: changePasswordDto,
+    ok: {
+      status: 200,
+      schema: z.strictObject({ user: userView, sessionsEnded: z.number().int().meta({ description: 'how many other sessions were ended' }) }),
+      description: 'The password is changed.',
+    },
+  });
+  api.add({
+    method: 'get',
+    path: '/settings',
+    role: 'admin',
+    summary: 'The settings in effect',
+    description:
+      'What the settings page shows: each setting now and the environment variable that sets it (applied at the next start); secrets only say whether they are set.',
+    ok: {
+      status: 200,
+      schema: z.strictObject({
+        version: z.string(),
+        settings: z.array(z.strictObject({ group: z.string(), name: z.string(), value: z.string(), variable: z.string() })),
+      }),
+      description: 'The settings.',
+    },
+  });
+  api.add({
+    method: 'get',
+    path: '/roles',
+    role: 'viewer',
+    summary: 'The roles users may have',
+    ok: { status: 200, schema: z.array(z.strictObject({ name: z.enum(USER_ROLES), may: z.string() })), description: 'Least to most.' },
+  });
+  api.add({
     method: 'get',
     path: '/sessions',
     role: 'self',
+    query: listSessionsQuery,
     summary: "The caller's browser sessions",
     ok: { status: 200, schema: z.array(session), description: 'The sessions.' },
   });

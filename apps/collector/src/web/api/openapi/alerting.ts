@@ -5,6 +5,10 @@ import {
   addSilenceDto,
   alertHistoryQuery,
   checkPolicyDto,
+  listAlertsQuery,
+  listRulesQuery,
+  listSilencesQuery,
+  listWindowsQuery,
   maintenanceWindowDto,
   setRulesDto,
   unacknowledgeQuery,
@@ -133,6 +137,7 @@ export function alertingRoutes(api: ApiRoutes): void {
     method: 'get',
     path: '/alerts',
     role: 'viewer',
+    query: listAlertsQuery,
     summary: 'Pending and firing alerts',
     description: 'And resolved ones whose "resolved" is still to go out, each with why it is muted.',
     ok: { status: 200, schema: z.array(alert), description: 'The alerts.' },
@@ -178,6 +183,7 @@ export function alertingRoutes(api: ApiRoutes): void {
     method: 'get',
     path: '/alert-rules',
     role: 'viewer',
+    query: listRulesQuery,
     summary: 'Alert rules (threshold and forecast)',
     ok: { status: 200, schema: rules, description: 'The rules, as PUT takes them.' },
   });
@@ -202,6 +208,7 @@ export function alertingRoutes(api: ApiRoutes): void {
     method: 'get',
     path: '/silences',
     role: 'viewer',
+    query: listSilencesQuery,
     summary: 'Silences',
     ok: { status: 200, schema: z.array(silence.extend({ active: z.boolean() })), description: 'The silences, and whether each is in force now.' },
   });
@@ -227,6 +234,7 @@ export function alertingRoutes(api: ApiRoutes): void {
     method: 'get',
     path: '/maintenance-windows',
     role: 'viewer',
+    query: listWindowsQuery,
     summary: 'Maintenance windows',
     ok: { status: 200, schema: z.array(listedWindow), description: 'The windows, whether each is open now, and when each opens next.' },
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CHANNEL_TYPES, OUTBOX_STATUSES } from '../../../storage/entities/index.js';
-import { createChannelDto, deliveriesQuery, updateChannelDto } from '../../../notifications/channels.dto.js';
+import { createChannelDto, deliveriesQuery, listChannelsQuery, updateChannelDto } from '../../../notifications/channels.dto.js';
 import type { ApiRoutes } from './routes.js';
 import { epochMs } from './shared.js';
 
@@ -40,6 +40,7 @@ export function channelRoutes(api: ApiRoutes): void {
     method: 'get',
     path: '/channels',
     role: 'viewer',
+    query: listChannelsQuery,
     summary: 'Notification channels',
     ok: { status: 200, schema: z.array(channel), description: 'The channels.' },
   });

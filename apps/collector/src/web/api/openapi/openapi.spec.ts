@@ -230,6 +230,16 @@ describe('OpenAPI document of /api/v1', () => {
     await web.browserAs('viewer', 'vera-again');
     assert.deepEqual(await ok(200, 'DELETE', '/api/v1/sessions', { token: await web.token('vera-again') }), { ended: 1 });
 
+    // Its own password, changed with its own token: its other sessions end.
+    const pwd = await web.addUser('pavel', 'viewer');
+    const pavel = await web.token('pavel');
+    assert.equal(
+      (await ok<{ sessionsEnded: number }>(200, 'POST', '/api/v1/me/password', { body: { current: pwd, password: `${pwd}-new` }, token: pavel })).sessionsEnded,
+      0,
+    );
+    await ok(200, 'GET', '/api/v1/roles');
+    await ok(200, 'GET', '/api/v1/settings');
+
     await ok(200, 'GET', '/api/v1/site-key');
     await ok(201, 'POST', '/api/v1/site-key');
     await ok(200, 'PUT', '/api/v1/site-key', { body: { key: makeSiteKey() } });

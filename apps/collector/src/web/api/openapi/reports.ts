@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { tagSelector } from '../../../shared/tags.js';
-import { incidentsQuery, slaQuery, uptimeQuery } from '../../../history/history.dto.js';
+import { incidentsQuery, listTagsQuery, slaQuery, uptimeQuery } from '../../../history/history.dto.js';
 import type { ApiRoutes } from './routes.js';
 import { AGENT_ID } from './agents.js';
 import { CHECK_ID, statusCounts } from './checks.js';
@@ -65,6 +65,7 @@ export function reportRoutes(api: ApiRoutes): void {
     method: 'get',
     path: '/tags',
     role: 'viewer',
+    query: listTagsQuery,
     summary: 'Every tag in use, with how many checks carry it',
     ok: { status: 200, schema: z.array(z.strictObject({ key: z.string(), value: z.string(), checks: z.number().int() })), description: 'The tags.' },
   });

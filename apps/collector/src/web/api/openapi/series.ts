@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { historyQuery } from '../../../history/history.dto.js';
+import { historyQuery, listSeriesQuery } from '../../../history/history.dto.js';
 import type { ApiRoutes } from './routes.js';
 import { AGENT_ID } from './agents.js';
 import { CHECK_ID, historyRange } from './checks.js';
@@ -28,6 +28,7 @@ export function seriesRoutes(api: ApiRoutes): void {
       method: 'get',
       path: `/${owner}/:id/series`,
       role: 'viewer',
+      query: listSeriesQuery,
       summary: `${whose}: its metric series`,
       params,
       ok: { status: 200, schema: z.array(one), description: 'The series.' },

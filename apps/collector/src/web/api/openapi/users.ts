@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { USER_ROLES } from '../../../users/user.entity.js';
-import { addUserDto, patchUserDto } from '../../../users/users.dto.js';
+import { addUserDto, listUsersQuery, patchUserDto } from '../../../users/users.dto.js';
 import type { ApiRoutes } from './routes.js';
 import { epochMs } from './shared.js';
 
 /** users/users.service.ts UserView: never the password or the second factor's secret. */
-const userView = z.strictObject({
+export const userView = z.strictObject({
   id: z.string(),
   name: z.string(),
   role: z.enum(USER_ROLES),
@@ -23,7 +23,14 @@ export function userRoutes(api: ApiRoutes): void {
     const password = z.string().meta({ description: 'the generated password: its only showing' });
     return z.strictObject({ user, password: required ? password : password.optional() });
   };
-  api.add({ method: 'get', path: '/users', role: 'admin', summary: 'Users', ok: { status: 200, schema: z.array(user), description: 'The users.' } });
+  api.add({
+    method: 'get',
+    path: '/users',
+    role: 'admin',
+    query: listUsersQuery,
+    summary: 'Users',
+    ok: { status: 200, schema: z.array(user), description: 'The users.' },
+  });
   api.add({
     method: 'post',
     path: '/users',
