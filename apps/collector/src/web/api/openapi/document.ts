@@ -7,6 +7,7 @@ import { alertingRoutes } from './alerting.js';
 import { auditRoutes } from './audit.js';
 import { channelRoutes } from './channels.js';
 import { checkRoutes } from './checks.js';
+import { configRoutes } from './config.js';
 import { enrolmentRoutes } from './enrolments.js';
 import { reportRoutes } from './reports.js';
 import { ApiRoutes, type Route } from './routes.js';
@@ -25,6 +26,7 @@ const AREAS: readonly ((api: ApiRoutes) => void)[] = [
   accountRoutes,
   userRoutes,
   auditRoutes,
+  configRoutes,
 ];
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;

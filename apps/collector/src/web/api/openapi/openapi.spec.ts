@@ -317,6 +317,11 @@ describe('OpenAPI document of /api/v1', () => {
     });
     assert.equal((await ok<unknown[]>(200, 'GET', '/api/v1/alert-rules')).length, 2);
     await ok(200, 'GET', '/api/v1/alert-rules/forecasts');
+    // Configuration as code: the export (with its secrets) planned and applied on the same collector changes nothing.
+    const document = await ok<Record<string, unknown[]>>(200, 'GET', '/api/v1/config', { path: '/api/v1/config?secrets=true' });
+    assert.ok(document['checks']!.length >= 3);
+    assert.deepEqual(await ok(200, 'POST', '/api/v1/config/plan', { body: { document } }), []);
+    assert.deepEqual(await ok(200, 'POST', '/api/v1/config/apply', { body: { document } }), { plan: [], applied: false });
     const silence = await ok<{ id: string }>(201, 'POST', '/api/v1/silences', { body: { matchers: ['check="down"'], duration: '1h', comment: 'spec' } });
     await ok(200, 'GET', '/api/v1/silences');
     await ok(204, 'DELETE', '/api/v1/silences/:id', { path: `/api/v1/silences/${silence.id}` });
