@@ -8,6 +8,13 @@ export type { CheckStatus, Reason };
  * convert. `count` is a gauge of things, `counter` a monotonic count, '' unitless
  * (a status code, an exit code).
  */
+/**
+ * The major version of this contract. A plugin carries the version it was built against in
+ * {@link Plugin.apiVersion} ({@link definePlugin} stamps it); the registry refuses one built for
+ * another major version, since a field it relies on may mean something else here.
+ */
+export const PLUGIN_API_VERSION = 1;
+
 export const METRIC_UNITS = ['seconds', 'bytes', 'ratio', 'percent', 'days', 'bytes_per_second', 'count', 'counter', ''] as const;
 export type MetricUnit = (typeof METRIC_UNITS)[number];
 
@@ -87,6 +94,11 @@ export interface Plugin<S extends z.ZodType = z.ZodType> {
   readonly name: string;
   /** semver of the plugin. */
   readonly version: string;
+  /**
+   * The {@link PLUGIN_API_VERSION} the plugin was built against; {@link definePlugin} fills it in.
+   * The registry refuses a plugin without one or with another.
+   */
+  readonly apiVersion?: number;
   /** One sentence for the UI and `Describe`. */
   readonly description: string;
   /**
@@ -105,9 +117,12 @@ export interface Plugin<S extends z.ZodType = z.ZodType> {
   run(config: z.output<S>, ctx: CheckContext): Promise<CheckOutcome>;
 }
 
-/** Identity function that ties `run`'s config type to the schema. */
+/**
+ * Ties `run`'s config type to the schema and stamps the plugin with the contract version it
+ * is compiled against (an explicit `apiVersion` is kept, so a mismatch shows at registration).
+ */
 export function definePlugin<S extends z.ZodType>(plugin: Plugin<S>): Plugin<S> {
-  return plugin;
+  return { apiVersion: PLUGIN_API_VERSION, ...plugin };
 }
 
 /** Builds an outcome; keeps plugin code short and uniform. */

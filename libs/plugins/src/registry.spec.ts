@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { builtinPlugins, PluginRegistry, PluginRejectedError } from './registry.js';
+import { definePlugin, PLUGIN_API_VERSION, type Plugin } from './plugin.js';
 import { declarationProblem, metricLabelNames, RESERVED_METRIC_LABELS } from './metrics.js';
 import { describePlugin } from './describe.js';
 import { runCheck } from './testing/harness.js';
@@ -25,6 +26,7 @@ function candidate(overrides: Record<string, unknown> = {}): Record<string, unkn
   return {
     name: 'pacs-queue',
     version: '1.2.3',
+    apiVersion: PLUGIN_API_VERSION,
     description: 'Checks the depth of the PACS inbound queue.',
     configSchema: z.strictObject({ host: z.string(), port: z.number().int().default(104) }),
     metrics: [queueDepth],
@@ -105,6 +107,16 @@ describe('PluginRegistry.register', () => {
     ['no name', candidate({ name: undefined }), 'plugin from /opt/p refused: name undefined must be kebab-case (e.g. "pacs-queue")'],
     ['a version that is not semver', candidate({ version: '1.0' }), 'plugin "pacs-queue" from /opt/p refused: version "1.0" must be semver (e.g. "1.0.0")'],
     ['no version', candidate({ version: undefined }), 'plugin "pacs-queue" from /opt/p refused: version undefined must be semver (e.g. "1.0.0")'],
+    [
+      'a plugin built for another major version of the plugin API',
+      candidate({ apiVersion: 2 }),
+      'plugin "pacs-queue" from /opt/p refused: it is built for plugin API 2, this agent runs plugin API 1 — build it with definePlugin from a plugin SDK of major version 1',
+    ],
+    [
+      'a plugin that says nothing of the plugin API it is built for',
+      candidate({ apiVersion: undefined }),
+      'plugin "pacs-queue" from /opt/p refused: it has no apiVersion, this agent runs plugin API 1 — build it with definePlugin from a plugin SDK of major version 1',
+    ],
     ['no description', candidate({ description: undefined }), 'plugin "pacs-queue" from /opt/p refused: description is missing'],
     ['a blank description', candidate({ description: '   ' }), 'plugin "pacs-queue" from /opt/p refused: description is missing'],
     ['no configSchema', candidate({ configSchema: undefined }), 'plugin "pacs-queue" from /opt/p refused: configSchema is missing or is not a zod schema'],
@@ -199,6 +211,22 @@ describe('PluginRegistry.register', () => {
       assert.match(refusal(new PluginRegistry(), declaring({ labels: [label] }), '/opt/p'), new RegExp(`label "${label}" is reserved`));
     });
   }
+
+  it('stamps a plugin made with definePlugin with the plugin API version, and keeps one given', () => {
+    const { apiVersion: _, ...unstamped } = candidate();
+    assert.equal(definePlugin(unstamped as unknown as Plugin).apiVersion, PLUGIN_API_VERSION);
+    assert.equal(definePlugin({ ...unstamped, apiVersion: 7 } as unknown as Plugin).apiVersion, 7);
+  });
+
+  it('asks for an out-of-thread runner only once a plugin is accepted, and keeps it on the entry', () => {
+    const registry = new PluginRegistry();
+    const asked: string[] = [];
+    const runner = { run: () => Promise.reject(new Error('not run here')), close: () => Promise.resolve() };
+    const isolate = (plugin: Plugin) => (asked.push(plugin.name), runner);
+    refusal(registry, candidate({ version: 'x' }), '/opt/p');
+    assert.equal(registry.register(candidate(), '/opt/p', isolate).isolated, runner);
+    assert.deepEqual(asked, ['pacs-queue']);
+  });
 
   it('accepts a plugin that declares no metrics with an empty list', () => {
     assert.deepEqual(new PluginRegistry().register(candidate({ metrics: [] }), '/opt/p').plugin.metrics, []);

@@ -1,4 +1,5 @@
-import type { MetricDeclaration, Plugin } from './plugin.js';
+import { PLUGIN_API_VERSION, type MetricDeclaration, type Plugin } from './plugin.js';
+import type { IsolatedRunner } from './runner.js';
 import { declarationProblem, metricLabelNames } from './metrics.js';
 import { formatFieldErrors, toJsonSchema, validateWith, type Validation } from './schema.js';
 import { httpPlugin } from './http/http.plugin.js';
@@ -49,10 +50,12 @@ export class PluginRejectedError extends Error {}
 
 export interface RegisteredPlugin {
   plugin: Plugin;
-  /** `builtin`, or the folder/package it was loaded from. */
+  /** Where it came from, as `Describe` reports it: `builtin`, the file or folder path, or the npm package name. */
   source: string;
   /** JSON Schema of the config, computed once. */
   jsonSchema: Record<string, unknown>;
+  /** Runs it away from the agent's thread; left out for the built-ins, which run in-process. */
+  isolated?: IsolatedRunner;
 }
 
 /**
@@ -70,8 +73,11 @@ export class PluginRegistry {
     return registry;
   }
 
-  /** Adds a plugin; throws {@link PluginRejectedError} naming the source and the problem. */
-  register(candidate: unknown, source: string): RegisteredPlugin {
+  /**
+   * Adds a plugin; throws {@link PluginRejectedError} naming the source and the problem.
+   * `isolate` is asked for the plugin's out-of-thread runner once the plugin is accepted.
+   */
+  register(candidate: unknown, source: string, isolate?: (plugin: Plugin) => IsolatedRunner): RegisteredPlugin {
     const where = `plugin from ${source}`;
     if (typeof candidate !== 'object' || candidate === null) {
       throw new PluginRejectedError(`${where} refused: it does not export a plugin object (use definePlugin from libs/plugins)`);
@@ -87,6 +93,12 @@ export class PluginRegistry {
     }
     if (typeof p.version !== 'string' || !SEMVER.test(p.version)) {
       throw new PluginRejectedError(`${named} refused: version ${JSON.stringify(p.version)} must be semver (e.g. "1.0.0")`);
+    }
+    if (p.apiVersion !== PLUGIN_API_VERSION) {
+      const built = p.apiVersion === undefined ? 'has no apiVersion' : `is built for plugin API ${JSON.stringify(p.apiVersion)}`;
+      throw new PluginRejectedError(
+        `${named} refused: it ${built}, this agent runs plugin API ${PLUGIN_API_VERSION} — build it with definePlugin from a plugin SDK of major version ${PLUGIN_API_VERSION}`,
+      );
     }
     if (typeof p.description !== 'string' || p.description.trim() === '') {
       throw new PluginRejectedError(`${named} refused: description is missing`);
@@ -107,8 +119,14 @@ export class PluginRegistry {
       throw new PluginRejectedError(`${named} refused: its configSchema cannot be expressed as JSON Schema (${(e as Error).message})`);
     }
     const entry: RegisteredPlugin = { plugin: p as Plugin, source, jsonSchema };
+    if (isolate) entry.isolated = isolate(entry.plugin);
     this.plugins.set(p.name, entry);
     return entry;
+  }
+
+  /** Stops the workers of the isolated plugins (at the agent's stop). */
+  async close(): Promise<void> {
+    await Promise.all(this.list().map((entry) => entry.isolated?.close()));
   }
 
   get(name: string): RegisteredPlugin | undefined {
