@@ -43,7 +43,8 @@ export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
   ] as Plugin[];
 }
 
-const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** What a plugin's name must look like: kebab-case. */
+export const PLUGIN_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const SEMVER = /^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
 
 export class PluginRejectedError extends Error {}
@@ -83,7 +84,7 @@ export class PluginRegistry {
       throw new PluginRejectedError(`${where} refused: it does not export a plugin object (use definePlugin from libs/plugins)`);
     }
     const p = candidate as Partial<Plugin>;
-    if (typeof p.name !== 'string' || !NAME.test(p.name)) {
+    if (typeof p.name !== 'string' || !PLUGIN_NAME.test(p.name)) {
       throw new PluginRejectedError(`${where} refused: name ${JSON.stringify(p.name)} must be kebab-case (e.g. "pacs-queue")`);
     }
     const named = `plugin "${p.name}" from ${source}`;
@@ -126,7 +127,7 @@ export class PluginRegistry {
 
   /** Stops the workers of the isolated plugins (at the agent's stop). */
   async close(): Promise<void> {
-    await Promise.all(this.list().map((entry) => entry.isolated?.close()));
+    await Promise.all(this.list().flatMap((entry) => (entry.isolated ? [entry.isolated.close()] : [])));
   }
 
   get(name: string): RegisteredPlugin | undefined {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { nagiosExitCode } from '#rounds/common';
-import { PluginRegistry, formatFieldErrors, runPlugin } from '#rounds/plugins';
+import { PluginRegistry, formatFieldErrors, runRegistered } from '#rounds/plugins';
 import { loadAgentConfig } from '../config/agent-config.js';
 import { readAgentEnv } from '../config/env.js';
+import { customPluginSources, loadCustomPlugins } from '../repositories/plugin-files.repository.js';
 
 /**
  * Runs one plugin with a config file and prints what it sees. Returns the Nagios
@@ -16,9 +17,20 @@ export async function runOnce(
   print: (line: string) => void,
   agentConfigPath?: string,
 ): Promise<number> {
-  // The agent's config matters to plugins that depend on it (the nagios allow-list).
-  const nagiosCommands = agentConfigPath ? loadAgentConfig(agentConfigPath, readAgentEnv({})).nagios.commands : {};
-  const registry = PluginRegistry.withBuiltins({ nagiosCommands });
+  // The agent's config matters to plugins that depend on it (the nagios allow-list) and names the custom plugins, run as the agent runs them.
+  const agentConfig = agentConfigPath ? loadAgentConfig(agentConfigPath, readAgentEnv({})) : undefined;
+  const registry = PluginRegistry.withBuiltins({ nagiosCommands: agentConfig?.nagios.commands ?? {} });
+  try {
+    if (agentConfig) {
+      await loadCustomPlugins(customPluginSources(agentConfig), registry, (level, line) => level === 'error' && print(line));
+    }
+    return await runWith(registry, pluginName, configPath, timeoutMs, print);
+  } finally {
+    await registry.close();
+  }
+}
+
+async function runWith(registry: PluginRegistry, pluginName: string, configPath: string, timeoutMs: number, print: (line: string) => void): Promise<number> {
   const entry = registry.get(pluginName);
   if (!entry) {
     print(`UNKNOWN: no plugin "${pluginName}" — this agent has: ${registry.names().join(', ')}`);
@@ -36,7 +48,7 @@ export async function runOnce(
     print(`UNKNOWN: ${configPath} is not a valid ${pluginName} config: ${formatFieldErrors(v.errors)}`);
     return 3;
   }
-  const report = await runPlugin(entry.plugin, v.value, { timeoutMs });
+  const report = await runRegistered(entry, v.value, { timeoutMs });
   const o = report.outcome;
   print(`${o.status} (${o.reason}) ${o.summary}`);
   print(`took ${report.durationMs} ms`);
