@@ -71,11 +71,13 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
       { agent: 'alpha', name: 'web-auth', plugin: 'http', config: { url: `http://127.0.0.1:${targetPort}/auth`, expectedStatus: '200-499' } },
       { agent: 'beta', name: 'port', plugin: 'tcp', config: { host: '127.0.0.1', port: targetPort } },
       { agent: 'beta', name: 'throws', plugin: 'fixture-throws', config: {} },
-      { agent: 'beta', name: 'hangs', plugin: 'fixture-hangs', config: {}, timeoutMs: 300 },
+      { agent: 'beta', name: 'hangs', plugin: 'fixture-never-resolves', config: {}, timeoutMs: 300 },
       { agent: 'beta', name: 'spins', plugin: 'fixture-busy-loop', config: {}, timeoutMs: 300 },
       { agent: 'beta', name: 'exits', plugin: 'fixture-exits', config: {} },
     ];
-    await waitFor('beta described with its custom plugins', async () => (await agentState('beta')).agent?.plugins.some((p) => p.name === 'fixture-hangs'));
+    await waitFor('beta described with its custom plugins', async () =>
+      (await agentState('beta')).agent?.plugins.some((p) => p.name === 'fixture-never-resolves'),
+    );
     for (const spec of specs) {
       const res = await collector.api<CheckView>('POST', '/api/v1/checks', { intervalMs: 1000, timeoutMs: 1000, ...spec });
       assert.equal(res.status, 201, `${spec.name}: ${JSON.stringify(res.body)}`);
@@ -167,7 +169,7 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
   test('the agent stays up when a custom plugin throws, hangs, busy-loops or exits its worker, and reports each with what happened', async () => {
     const says: Record<string, RegExp> = {
       throws: /fixture plugin exploded/,
-      hangs: /^plugin fixture-hangs was terminated after its 0\.3 s deadline: it did not return when its signal fired$/,
+      hangs: /^plugin fixture-never-resolves was terminated after its 0\.3 s deadline: it did not return when its signal fired$/,
       spins: /^plugin fixture-busy-loop was terminated after its 0\.3 s deadline: its worker did not answer/,
       exits: /^plugin fixture-exits ended its worker: the worker exited with code 1 before reporting$/,
     };

@@ -129,6 +129,17 @@ describe('IsolatedPlugin: a custom plugin that misbehaves in its worker', { time
   });
 });
 
+describe('IsolatedPlugin: a worker that cannot load the plugin', { timeout: 60_000 }, () => {
+  it('ends the run UNKNOWN saying the plugin could not be loaded, and tries a fresh worker next time', async () => {
+    const plugin = isolate('fixture-gone', pathToFileURL(`${repoRoot}test/fixtures/bad-plugins/gone.mjs`).href);
+    for (let i = 0; i < 2; i++) {
+      const report = await plugin.run({}, { timeoutMs: 1000 });
+      assert.equal(report.outcome.status, 'UNKNOWN');
+      assert.match(report.outcome.summary, /^plugin fixture-gone could not be loaded in its worker: Cannot find module '.*gone\.mjs'/);
+    }
+  });
+});
+
 describe('IsolatedPlugin: a well-behaved custom plugin', { timeout: 60_000 }, () => {
   it("returns the plugin's outcome and metrics from its worker, as the in-process runner would", async () => {
     const plugin = isolate('fixture-queue', queuePlugin);

@@ -28,7 +28,8 @@ export interface ToWorker {
   deadline: number;
   graceMs: number;
 }
-export type FromWorker = { type: 'report'; id: number; report: RunReport } | { type: 'log'; id: number; level: 'debug' | 'warn'; text: string };
+export type FromWorker =
+  { type: 'ready' } | { type: 'report'; id: number; report: RunReport } | { type: 'log'; id: number; level: 'debug' | 'warn'; text: string };
 
 /**
  * Past the plugin's deadline and grace, how long the worker's own runner has to post its report
@@ -37,12 +38,26 @@ export type FromWorker = { type: 'report'; id: number; report: RunReport } | { t
  */
 const TERMINATE_MARGIN_MS = 500;
 
+/**
+ * How long a new worker may take to load the plugin's module. Loading is not counted against a
+ * run's deadline: on a busy host it takes longer than many deadlines (zod alone is ~0.2–0.5 s
+ * here), and every run after a terminated worker would then fail for the loading, not the plugin.
+ */
+const LOAD_TIMEOUT_MS = 10_000;
+
 /** The agent's own settings (the token above all) are not a plugin's business. */
 function pluginEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('ROUNDS_')));
 }
 
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
+
+/** What a worker's 'error' event means, for a summary. */
+function workerFailure(e: Error & { code?: string }, limits: IsolationLimits, pluginName: string): string {
+  return e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+    ? `exceeded its ${limits.memoryMb} MiB memory limit (plugins.limits.${pluginName}.memoryMb); its worker was stopped`
+    : `crashed its worker: ${e.message}`;
+}
 
 interface Waiter {
   give(worker: Worker | undefined): void;
@@ -60,6 +75,8 @@ export class IsolatedPlugin implements IsolatedRunner {
   private readonly idle: Worker[] = [];
   private readonly live = new Set<Worker>();
   private readonly waiting: Waiter[] = [];
+  /** Per worker: resolves when it has loaded the plugin (undefined) or failed to (what happened). */
+  private readonly loading = new WeakMap<Worker, Promise<string | undefined>>();
   private nextId = 1;
   private closed = false;
 
@@ -84,7 +101,13 @@ export class IsolatedPlugin implements IsolatedRunner {
               `(raise plugins.limits.${this.pluginName}.concurrency, or lengthen its interval)`,
       );
     }
-    const timeoutMs = Math.max(1, options.timeoutMs - (clock.now() - startedAt));
+    const waitedMs = clock.now() - startedAt;
+    const loadProblem = await this.loading.get(worker);
+    if (loadProblem !== undefined) {
+      this.discard(worker);
+      return failed(`plugin ${this.pluginName} ${loadProblem}`);
+    }
+    const timeoutMs = Math.max(1, options.timeoutMs - waitedMs);
     const graceMs = graceFor(options);
     const id = this.nextId++;
     return new Promise<RunReport>((resolve) => {
@@ -98,7 +121,7 @@ export class IsolatedPlugin implements IsolatedRunner {
         resolve(report);
       };
       const onMessage = (message: FromWorker) => {
-        if (message.id !== id) return;
+        if (message.type === 'ready' || message.id !== id) return;
         if (message.type === 'log') {
           options.log?.[message.level](message.text);
           return;
@@ -114,15 +137,7 @@ export class IsolatedPlugin implements IsolatedRunner {
           end(this.report(startedAt, clock, report.outcome, report.pluginError), true);
         }
       };
-      const onError = (e: Error & { code?: string }) =>
-        end(
-          failed(
-            e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-              ? `plugin ${this.pluginName} exceeded its ${this.limits.memoryMb} MiB memory limit (plugins.limits.${this.pluginName}.memoryMb); its worker was stopped`
-              : `plugin ${this.pluginName} crashed its worker: ${e.message}`,
-          ),
-          false,
-        );
+      const onError = (e: Error) => end(failed(`plugin ${this.pluginName} ${workerFailure(e, this.limits, this.pluginName)}`), false);
       const onExit = (code: number) => end(failed(`plugin ${this.pluginName} ended its worker: the worker exited with code ${code} before reporting`), false);
       const timer = clock.setTimeout(
         () => {
@@ -207,6 +222,27 @@ export class IsolatedPlugin implements IsolatedRunner {
     });
     worker.once('exit', () => this.forget(worker));
     this.live.add(worker);
+    this.loading.set(worker, this.loaded(worker));
     return worker;
+  }
+
+  private loaded(worker: Worker): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const done = (problem: string | undefined) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        resolve(problem);
+      };
+      const onMessage = (message: FromWorker) => message.type === 'ready' && done(undefined);
+      const onError = (e: Error & { code?: string }) =>
+        done(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? workerFailure(e, this.limits, this.pluginName) : `could not be loaded in its worker: ${e.message}`);
+      const onExit = (code: number) => done(`could not be loaded in its worker: the worker exited with code ${code}`);
+      const timer = setTimeout(() => done(`could not be loaded in its worker within ${seconds(LOAD_TIMEOUT_MS)}`), LOAD_TIMEOUT_MS);
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
   }
 }

@@ -14,6 +14,7 @@ const plugin = pluginsOf((await import(moduleUrl)) as Record<string, unknown>).f
   Plugin | undefined;
 if (!plugin) throw new Error(`${moduleUrl} no longer exports a plugin named "${pluginName}"`);
 const post = (message: FromWorker) => port.postMessage(message);
+post({ type: 'ready' });
 
 port.on('message', (message: ToWorker) => {
   const log = {
