@@ -141,6 +141,17 @@ describe('loadCustomPlugins', { timeout: 60_000 }, () => {
     ]);
     await registry.close();
   });
+
+  it('refuses a plugin that exits the process as it is imported, having loaded it in a worker first, and loads the rest', async () => {
+    const root = configFolder();
+    const dir = join(root, 'plugins');
+    write(join(dir, 'good.mjs'), pluginSource('good-one'));
+    const quits = write(join(dir, 'quits.mjs'), `process.exit(3);\n${pluginSource('quits-one')}`);
+    const { registry, report, errors } = await load({ dir, packagesFrom: root });
+    assert.deepEqual(report.loaded, ['good-one']);
+    assert.deepEqual(errors, [`plugin from ${quits} refused: it could not be loaded in its worker: the worker exited with code 3`]);
+    await registry.close();
+  });
 });
 
 describe('untrustedBecause', () => {

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isSingleFileBuild } from '#rounds/common';
 import type { AgentConfig } from '../config/agent-config.js';
-import { DEFAULT_ISOLATION_LIMITS, IsolatedPlugin, pluginsOf, type IsolationLimits, type PluginRegistry } from '#rounds/plugins';
+import { DEFAULT_ISOLATION_LIMITS, IsolatedPlugin, pluginsOf, probePluginModule, type IsolationLimits, type PluginRegistry } from '#rounds/plugins';
 
 export interface LoadReport {
   loaded: string[];
@@ -155,6 +155,8 @@ export async function loadCustomPlugins(sources: CustomPluginSources, registry: 
     }
     modules.push({ origin: name, path, entry: packageEntry(path) });
   }
+  // The plugin's name, and so its own limit, is known only once it is loaded: the probe gets the largest.
+  const probeMemoryMb = Math.max(DEFAULT_ISOLATION_LIMITS.memoryMb, ...Object.values(sources.limits).map((l) => l.memoryMb));
   for (const { origin, path, entry } of modules) {
     const where = origin === path ? `plugin from ${path}` : `plugin package ${origin} (${path})`;
     const problem = untrusted(path, true);
@@ -164,6 +166,12 @@ export async function loadCustomPlugins(sources: CustomPluginSources, registry: 
       continue;
     }
     const moduleUrl = pathToFileURL(entry).href;
+    const loadProblem = await probePluginModule(moduleUrl, probeMemoryMb);
+    if (loadProblem) {
+      report.refused.push(origin);
+      log('error', `${where} refused: it ${loadProblem}`);
+      continue;
+    }
     let candidates: unknown[];
     try {
       candidates = pluginsOf((await import(moduleUrl)) as Record<string, unknown>);

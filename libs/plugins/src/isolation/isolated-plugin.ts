@@ -16,7 +16,8 @@ export const DEFAULT_ISOLATION_LIMITS: Readonly<IsolationLimits> = Object.freeze
 /** Handed to a plugin's worker at its start. */
 export interface WorkerData {
   moduleUrl: string;
-  pluginName: string;
+  /** Left out to only load the module and say so ({@link probePluginModule}). */
+  pluginName?: string;
 }
 export interface ToWorker {
   id: number;
@@ -53,9 +54,9 @@ function pluginEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
 
 /** What a worker's 'error' event means, for a summary. */
-function workerFailure(e: Error & { code?: string }, limits: IsolationLimits, pluginName: string): string {
+function workerFailure(e: Error & { code?: string }, memoryMb: number, pluginName: string): string {
   return e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-    ? `exceeded its ${limits.memoryMb} MiB memory limit (plugins.limits.${pluginName}.memoryMb); its worker was stopped`
+    ? `exceeded its ${memoryMb} MiB memory limit (plugins.limits.${pluginName}.memoryMb); its worker was stopped`
     : `crashed its worker: ${e.message}`;
 }
 
@@ -137,7 +138,7 @@ export class IsolatedPlugin implements IsolatedRunner {
           end(this.report(startedAt, clock, report.outcome, report.pluginError), true);
         }
       };
-      const onError = (e: Error) => end(failed(`plugin ${this.pluginName} ${workerFailure(e, this.limits, this.pluginName)}`), false);
+      const onError = (e: Error) => end(failed(`plugin ${this.pluginName} ${workerFailure(e, this.limits.memoryMb, this.pluginName)}`), false);
       const onExit = (code: number) => end(failed(`plugin ${this.pluginName} ended its worker: the worker exited with code ${code} before reporting`), false);
       const timer = clock.setTimeout(
         () => {
@@ -208,12 +209,7 @@ export class IsolatedPlugin implements IsolatedRunner {
   }
 
   private spawn(): Worker {
-    const data: WorkerData = { moduleUrl: this.moduleUrl, pluginName: this.pluginName };
-    const worker = new Worker(new URL('./plugin-worker.js', import.meta.url), {
-      workerData: data,
-      env: pluginEnv(process.env),
-      resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb },
-    });
+    const worker = startWorker({ moduleUrl: this.moduleUrl, pluginName: this.pluginName }, this.limits.memoryMb);
     // Idle workers must not keep a stopping agent alive; a run's own timer does while it lasts.
     worker.unref();
     // A listener always: an 'error' event nobody listens to would throw in the agent's thread.
@@ -222,27 +218,51 @@ export class IsolatedPlugin implements IsolatedRunner {
     });
     worker.once('exit', () => this.forget(worker));
     this.live.add(worker);
-    this.loading.set(worker, this.loaded(worker));
+    this.loading.set(worker, whenLoaded(worker, this.limits.memoryMb, this.pluginName));
     return worker;
   }
+}
 
-  private loaded(worker: Worker): Promise<string | undefined> {
-    return new Promise((resolve) => {
-      const done = (problem: string | undefined) => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-        resolve(problem);
-      };
-      const onMessage = (message: FromWorker) => message.type === 'ready' && done(undefined);
-      const onError = (e: Error & { code?: string }) =>
-        done(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? workerFailure(e, this.limits, this.pluginName) : `could not be loaded in its worker: ${e.message}`);
-      const onExit = (code: number) => done(`could not be loaded in its worker: the worker exited with code ${code}`);
-      const timer = setTimeout(() => done(`could not be loaded in its worker within ${seconds(LOAD_TIMEOUT_MS)}`), LOAD_TIMEOUT_MS);
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-    });
+function startWorker(data: WorkerData, memoryMb: number): Worker {
+  return new Worker(new URL('./plugin-worker.js', import.meta.url), {
+    workerData: data,
+    env: pluginEnv(process.env),
+    resourceLimits: { maxOldGenerationSizeMb: memoryMb },
+  });
+}
+
+/** Resolves when `worker` has loaded its plugin module (undefined), or failed to (what happened). */
+function whenLoaded(worker: Worker, memoryMb: number, pluginName: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const done = (problem: string | undefined) => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      resolve(problem);
+    };
+    const onMessage = (message: FromWorker) => message.type === 'ready' && done(undefined);
+    const onError = (e: Error & { code?: string }) =>
+      done(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? workerFailure(e, memoryMb, pluginName) : `could not be loaded in its worker: ${e.message}`);
+    const onExit = (code: number) => done(`could not be loaded in its worker: the worker exited with code ${code}`);
+    const timer = setTimeout(() => done(`could not be loaded in its worker within ${seconds(LOAD_TIMEOUT_MS)}`), LOAD_TIMEOUT_MS);
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
+
+/**
+ * Loads a plugin module once in a throwaway worker: what the module does at import — exit the
+ * process, spin, fill the heap, throw — happens there, before the agent imports it into its own
+ * thread for the plugin's schema. Resolves to what went wrong, or undefined.
+ */
+export async function probePluginModule(moduleUrl: string, memoryMb: number): Promise<string | undefined> {
+  const worker = startWorker({ moduleUrl }, memoryMb);
+  worker.on('error', () => {});
+  try {
+    return await whenLoaded(worker, memoryMb, '<name>');
+  } finally {
+    await worker.terminate();
   }
 }

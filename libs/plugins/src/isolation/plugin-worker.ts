@@ -10,10 +10,10 @@ import type { FromWorker, ToWorker, WorkerData } from './isolated-plugin.js';
 
 const { moduleUrl, pluginName } = workerData as WorkerData;
 const port = parentPort!;
-const plugin = pluginsOf((await import(moduleUrl)) as Record<string, unknown>).find((p) => (p as Plugin | undefined)?.name === pluginName) as
-  Plugin | undefined;
-if (!plugin) throw new Error(`${moduleUrl} no longer exports a plugin named "${pluginName}"`);
+const exported = pluginsOf((await import(moduleUrl)) as Record<string, unknown>);
 const post = (message: FromWorker) => port.postMessage(message);
+const plugin = exported.find((p) => (p as Plugin | undefined)?.name === pluginName) as Plugin | undefined;
+if (pluginName !== undefined && !plugin) throw new Error(`${moduleUrl} no longer exports a plugin named "${pluginName}"`);
 post({ type: 'ready' });
 
 port.on('message', (message: ToWorker) => {
@@ -21,7 +21,7 @@ port.on('message', (message: ToWorker) => {
     debug: (text: string) => post({ type: 'log', id: message.id, level: 'debug', text }),
     warn: (text: string) => post({ type: 'log', id: message.id, level: 'warn', text }),
   };
-  void runPlugin(plugin, message.config, { timeoutMs: Math.max(1, message.deadline - Date.now()), graceMs: message.graceMs, log }).then((report) =>
+  void runPlugin(plugin!, message.config, { timeoutMs: Math.max(1, message.deadline - Date.now()), graceMs: message.graceMs, log }).then((report) =>
     post({ type: 'report', id: message.id, report }),
   );
 });
