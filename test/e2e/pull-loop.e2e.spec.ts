@@ -183,11 +183,16 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
       }
     }
     // Meanwhile the built-in tcp check on the same agent kept its 1 s interval, and Collect kept bringing its results.
+    // One run may be up to two intervals late, but the cadence holds: three of these plugins get a new worker (loading
+    // zod) every second and one spins a core, on a 2-core machine other jobs share — a late run here is CPU starvation,
+    // not a blocked thread (the isolation spec measures that at 20 ms).
     const before = await results('port');
     await waitFor('beta keeps producing results', async () => (await results('port')).length >= before.length + 3);
     const port = (await results('port')).map((r) => r.startedAt).sort((a, b) => a - b);
     const gaps = port.slice(1).map((t, i) => t - port[i]!);
-    assert.ok(Math.max(...gaps) < 1500, `the tcp check's results were up to ${Math.max(...gaps)} ms apart`);
+    assert.ok(Math.max(...gaps) < 3000, `the tcp check's results were up to ${Math.max(...gaps)} ms apart: ${gaps.join(', ')}`);
+    const meanGap = (port.at(-1)! - port[0]!) / (port.length - 1);
+    assert.ok(meanGap < 1150, `the tcp check ran every ${meanGap.toFixed(0)} ms on average, not every 1000: ${gaps.join(', ')}`);
     const described = (await agentState('beta')).agent!.plugins.find((p) => p.name === 'fixture-queue');
     assert.deepEqual(described, { name: 'fixture-queue', version: '1.0.0', source: join(FIXTURES, 'plugins', 'fixture-queue') });
     assert.ok(beta.proc.running);
