@@ -1,4 +1,5 @@
 export * from './plugin.js';
+export * from './api-version.js';
 export * from './schema.js';
 export * from './registry.js';
 export * from './runner.js';

@@ -8,13 +8,6 @@ export type { CheckStatus, Reason };
  * convert. `count` is a gauge of things, `counter` a monotonic count, '' unitless
  * (a status code, an exit code).
  */
-/**
- * The major version of this contract. A plugin carries the version it was built against in
- * {@link Plugin.apiVersion} ({@link definePlugin} stamps it); the registry refuses one built for
- * another major version, since a field it relies on may mean something else here.
- */
-export const PLUGIN_API_VERSION = 1;
-
 export const METRIC_UNITS = ['seconds', 'bytes', 'ratio', 'percent', 'days', 'bytes_per_second', 'count', 'counter', ''] as const;
 export type MetricUnit = (typeof METRIC_UNITS)[number];
 
@@ -85,18 +78,22 @@ export interface CheckContext {
   log: PluginLogger;
 }
 
+/** What a plugin's name must be: kebab-case ("pacs-queue"), the form a check's `plugin` field takes. */
+export const PLUGIN_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
 /**
  * A check plugin. Build one with {@link definePlugin} so the config type follows
  * from the schema.
  */
 export interface Plugin<S extends z.ZodType = z.ZodType> {
-  /** kebab-case, unique in a registry; what a check's `plugin` field names. */
+  /** kebab-case ({@link PLUGIN_NAME}), unique in a registry; what a check's `plugin` field names. */
   readonly name: string;
   /** semver of the plugin. */
   readonly version: string;
   /**
-   * The {@link PLUGIN_API_VERSION} the plugin was built against; {@link definePlugin} fills it in.
-   * The registry refuses a plugin without one or with another.
+   * The plugin API major version (`PLUGIN_API_VERSION`, api-version.ts) the plugin was written for. Plugins
+   * outside this repository declare it (the scaffold writes it) so that an agent can refuse one
+   * built for a contract it does not speak; the built-ins follow the contract they ship with.
    */
   readonly apiVersion?: number;
   /** One sentence for the UI and `Describe`. */
@@ -117,12 +114,9 @@ export interface Plugin<S extends z.ZodType = z.ZodType> {
   run(config: z.output<S>, ctx: CheckContext): Promise<CheckOutcome>;
 }
 
-/**
- * Ties `run`'s config type to the schema and stamps the plugin with the contract version it
- * is compiled against (an explicit `apiVersion` is kept, so a mismatch shows at registration).
- */
+/** Identity function that ties `run`'s config type to the schema. */
 export function definePlugin<S extends z.ZodType>(plugin: Plugin<S>): Plugin<S> {
-  return { apiVersion: PLUGIN_API_VERSION, ...plugin };
+  return plugin;
 }
 
 /** Builds an outcome; keeps plugin code short and uniform. */

@@ -5,7 +5,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { builtinPlugins, PluginRegistry, PluginRejectedError } from './registry.js';
-import { definePlugin, PLUGIN_API_VERSION, type Plugin } from './plugin.js';
+import type { Plugin } from './plugin.js';
+import { PLUGIN_API_VERSION } from './api-version.js';
 import { declarationProblem, metricLabelNames, RESERVED_METRIC_LABELS } from './metrics.js';
 import { describePlugin } from './describe.js';
 import { runCheck } from './testing/harness.js';
@@ -110,12 +111,12 @@ describe('PluginRegistry.register', () => {
     [
       'a plugin built for another major version of the plugin API',
       candidate({ apiVersion: 2 }),
-      'plugin "pacs-queue" from /opt/p refused: it is built for plugin API 2, this agent runs plugin API 1 — build it with definePlugin from a plugin SDK of major version 1',
+      'plugin "pacs-queue" from /opt/p refused: it is built for plugin API 2, this agent runs plugin API 1 — set apiVersion: 1 and build it against @rounds/plugin-sdk 1.x',
     ],
     [
       'a plugin that says nothing of the plugin API it is built for',
       candidate({ apiVersion: undefined }),
-      'plugin "pacs-queue" from /opt/p refused: it has no apiVersion, this agent runs plugin API 1 — build it with definePlugin from a plugin SDK of major version 1',
+      'plugin "pacs-queue" from /opt/p refused: it has no apiVersion, this agent runs plugin API 1 — set apiVersion: 1 and build it against @rounds/plugin-sdk 1.x',
     ],
     ['no description', candidate({ description: undefined }), 'plugin "pacs-queue" from /opt/p refused: description is missing'],
     ['a blank description', candidate({ description: '   ' }), 'plugin "pacs-queue" from /opt/p refused: description is missing'],
@@ -212,10 +213,9 @@ describe('PluginRegistry.register', () => {
     });
   }
 
-  it('stamps a plugin made with definePlugin with the plugin API version, and keeps one given', () => {
-    const { apiVersion: _, ...unstamped } = candidate();
-    assert.equal(definePlugin(unstamped as unknown as Plugin).apiVersion, PLUGIN_API_VERSION);
-    assert.equal(definePlugin({ ...unstamped, apiVersion: 7 } as unknown as Plugin).apiVersion, 7);
+  it('asks no apiVersion of a built-in, which follows the contract it ships with', () => {
+    const { apiVersion: _, ...unversioned } = candidate();
+    assert.equal(new PluginRegistry().register(unversioned, 'builtin').plugin.name, 'pacs-queue');
   });
 
   it('asks for an out-of-thread runner only once a plugin is accepted, and keeps it on the entry', () => {

@@ -1,4 +1,5 @@
-import { PLUGIN_API_VERSION, type MetricDeclaration, type Plugin } from './plugin.js';
+import { PLUGIN_NAME, type MetricDeclaration, type Plugin } from './plugin.js';
+import { PLUGIN_API_VERSION } from './api-version.js';
 import type { IsolatedRunner } from './runner.js';
 import { declarationProblem, metricLabelNames } from './metrics.js';
 import { formatFieldErrors, toJsonSchema, validateWith, type Validation } from './schema.js';
@@ -43,8 +44,6 @@ export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
   ] as Plugin[];
 }
 
-/** What a plugin's name must look like: kebab-case. */
-export const PLUGIN_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const SEMVER = /^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
 
 export class PluginRejectedError extends Error {}
@@ -95,10 +94,11 @@ export class PluginRegistry {
     if (typeof p.version !== 'string' || !SEMVER.test(p.version)) {
       throw new PluginRejectedError(`${named} refused: version ${JSON.stringify(p.version)} must be semver (e.g. "1.0.0")`);
     }
-    if (p.apiVersion !== PLUGIN_API_VERSION) {
+    // The built-ins follow the contract they ship with; a plugin from elsewhere says which one it was built for.
+    if (source !== 'builtin' && p.apiVersion !== PLUGIN_API_VERSION) {
       const built = p.apiVersion === undefined ? 'has no apiVersion' : `is built for plugin API ${JSON.stringify(p.apiVersion)}`;
       throw new PluginRejectedError(
-        `${named} refused: it ${built}, this agent runs plugin API ${PLUGIN_API_VERSION} — build it with definePlugin from a plugin SDK of major version ${PLUGIN_API_VERSION}`,
+        `${named} refused: it ${built}, this agent runs plugin API ${PLUGIN_API_VERSION} — set apiVersion: ${PLUGIN_API_VERSION} and build it against @rounds/plugin-sdk ${PLUGIN_API_VERSION}.x`,
       );
     }
     if (typeof p.description !== 'string' || p.description.trim() === '') {

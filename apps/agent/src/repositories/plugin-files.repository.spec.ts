@@ -136,7 +136,7 @@ describe('loadCustomPlugins', { timeout: 60_000 }, () => {
     assert.deepEqual(errors, [
       `plugin package rounds-plugin-absent refused: it is not installed in a node_modules folder from ${root} up — run \`npm install rounds-plugin-absent\` there`,
       `plugin "twin" from ${second} refused: the name is already taken by the plugin from ${first} — rename one of them`,
-      `plugin "future-one" from ${future} refused: it is built for plugin API 2, this agent runs plugin API 1 — build it with definePlugin from a plugin SDK of major version 1`,
+      `plugin "future-one" from ${future} refused: it is built for plugin API 2, this agent runs plugin API 1 — set apiVersion: 1 and build it against @rounds/plugin-sdk 1.x`,
       'plugins.limits names no-such, which is not a loaded custom plugin — check the name, or remove its limits',
     ]);
     await registry.close();
