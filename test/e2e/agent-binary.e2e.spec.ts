@@ -78,7 +78,10 @@ describe('the single-file agent', { timeout: 280_000 }, () => {
     });
 
     test('refuses the custom plugin folder at start, saying to run the agent from the package, and keeps the built-in plugins', () => {
-      assert.match(agent.proc.output, /plugin folder \S+ is not loaded: the single-file agent runs built-in plugins only — run the agent from the npm package/);
+      assert.match(
+        agent.proc.output,
+        /custom plugins \(\S+\) are not loaded: the single-file agent runs built-in plugins only — run the agent from the npm package/,
+      );
       // Every built-in, as the registry names them: a new plugin needs no edit here.
       assert.match(agent.proc.output, new RegExp(`listening on .* plugins: ${PluginRegistry.withBuiltins().names().join(', ')}\\s*$`, 'm'));
     });

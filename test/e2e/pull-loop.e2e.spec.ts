@@ -71,9 +71,13 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
       { agent: 'alpha', name: 'web-auth', plugin: 'http', config: { url: `http://127.0.0.1:${targetPort}/auth`, expectedStatus: '200-499' } },
       { agent: 'beta', name: 'port', plugin: 'tcp', config: { host: '127.0.0.1', port: targetPort } },
       { agent: 'beta', name: 'throws', plugin: 'fixture-throws', config: {} },
-      { agent: 'beta', name: 'hangs', plugin: 'fixture-hangs', config: {}, timeoutMs: 300 },
+      { agent: 'beta', name: 'hangs', plugin: 'fixture-never-resolves', config: {}, timeoutMs: 300 },
+      { agent: 'beta', name: 'spins', plugin: 'fixture-busy-loop', config: {}, timeoutMs: 300 },
+      { agent: 'beta', name: 'exits', plugin: 'fixture-exits', config: {} },
     ];
-    await waitFor('beta described with its custom plugins', async () => (await agentState('beta')).agent?.plugins.some((p) => p.name === 'fixture-hangs'));
+    await waitFor('beta described with its custom plugins', async () =>
+      (await agentState('beta')).agent?.plugins.some((p) => p.name === 'fixture-never-resolves'),
+    );
     for (const spec of specs) {
       const res = await collector.api<CheckView>('POST', '/api/v1/checks', { intervalMs: 1000, timeoutMs: 1000, ...spec });
       assert.equal(res.status, 201, `${spec.name}: ${JSON.stringify(res.body)}`);
@@ -162,14 +166,35 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
     assert.match(res.body.errors[0]!.message, /presented certificate sha256 [0-9a-f]{64}, but [0-9a-f]{64} was pinned/);
   });
 
-  test('the agent stays up when a plugin throws or hangs, and reports both', async () => {
-    await waitFor('throws reported', async () => (await check('throws')).state?.reason === 'plugin_error');
-    assert.equal((await check('throws')).state?.status, 'UNKNOWN');
-    assert.match((await check('throws')).state!.summary, /fixture plugin exploded/);
-    await waitFor('hangs cut off', async () => (await check('hangs')).state?.reason === 'timeout');
-    assert.equal((await check('hangs')).state?.status, 'CRITICAL');
-    const before = (await results('port')).length;
-    await waitFor('beta keeps producing results', async () => (await results('port')).length >= before + 3);
+  test('the agent stays up when a custom plugin throws, hangs, busy-loops or exits its worker, and reports each with what happened', async () => {
+    const says: Record<string, RegExp> = {
+      throws: /fixture plugin exploded/,
+      hangs: /^plugin fixture-never-resolves was terminated after its 0\.3 s deadline: it did not return when its signal fired$/,
+      spins: /^plugin fixture-busy-loop was terminated after its 0\.3 s deadline: its worker did not answer/,
+      exits: /^plugin fixture-exits ended its worker: the worker exited with code 1 before reporting$/,
+    };
+    for (const [name, summary] of Object.entries(says)) {
+      // Twice: the second result comes from the worker that replaced the one the first run ended.
+      await waitFor(`${name} reported twice`, async () => (await results(name)).length >= 2);
+      for (const result of await results(name)) {
+        assert.equal(result.status, 'UNKNOWN', `${name}: ${result.summary}`);
+        assert.equal(result.reason, 'plugin_error');
+        assert.match(result.summary, summary);
+      }
+    }
+    // Meanwhile the built-in tcp check on the same agent kept its 1 s interval, and Collect kept bringing its results.
+    // One run may be up to two intervals late, but the cadence holds: three of these plugins get a new worker (loading
+    // zod) every second and one spins a core, on a 2-core machine other jobs share — a late run here is CPU starvation,
+    // not a blocked thread (the isolation spec measures that at 20 ms).
+    const before = await results('port');
+    await waitFor('beta keeps producing results', async () => (await results('port')).length >= before.length + 3);
+    const port = (await results('port')).map((r) => r.startedAt).sort((a, b) => a - b);
+    const gaps = port.slice(1).map((t, i) => t - port[i]!);
+    assert.ok(Math.max(...gaps) < 3000, `the tcp check's results were up to ${Math.max(...gaps)} ms apart: ${gaps.join(', ')}`);
+    const meanGap = (port.at(-1)! - port[0]!) / (port.length - 1);
+    assert.ok(meanGap < 1150, `the tcp check ran every ${meanGap.toFixed(0)} ms on average, not every 1000: ${gaps.join(', ')}`);
+    const described = (await agentState('beta')).agent!.plugins.find((p) => p.name === 'fixture-queue');
+    assert.deepEqual(described, { name: 'fixture-queue', version: '1.0.0', source: join(FIXTURES, 'plugins', 'fixture-queue') });
     assert.ok(beta.proc.running);
     assert.match(beta.proc.output, /plugin from .*bad-name\.mjs refused: name "Bad_Name" must be kebab-case/);
   });
@@ -183,7 +208,7 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
     await collector.start();
     await waitFor('results from the outage', async () => (await results('port')).some((r) => r.startedAt > stoppedAt + 500 && r.startedAt < restartedAt));
     await waitFor('the drain to catch up', async () => (await results('port')).some((r) => r.startedAt > restartedAt));
-    const seqs = (await Promise.all(['port', 'throws', 'hangs'].map((n) => results(n))))
+    const seqs = (await Promise.all(['port', 'throws', 'hangs', 'spins', 'exits'].map((n) => results(n))))
       .flat()
       .map((r) => r.seq)
       .filter((s) => s > 0)

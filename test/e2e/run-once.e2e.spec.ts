@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { freePort, runBin, tempDir } from './harness.js';
+import { FIXTURES, freePort, runBin, tempDir } from './harness.js';
 
 const CHECK_DUMMY = '/usr/lib/nagios/plugins/check_dummy';
 
@@ -110,6 +110,48 @@ describe('rounds-agent run-once', { timeout: 120_000 }, () => {
       assert.equal(code, 3, output);
       assert.match(output, /command: "check_dummy" is not in the agent's nagios\.commands allow-list \(this agent allows none\)/);
       assert.doesNotMatch(output, /^WARNING/m);
+    });
+  });
+
+  describe('custom plugins named by --agent-config', () => {
+    let agentConfig: string;
+
+    before(async () => {
+      agentConfig = join(dir, 'custom', 'agent.yaml');
+      const init = await runBin('rounds-agent', ['init', '--config', agentConfig, '--listen', '127.0.0.1:7443']);
+      assert.equal(init.code, 0, init.output);
+      appendFileSync(agentConfig, `plugins:\n  dir: ${join(FIXTURES, 'plugins')}\n`);
+    });
+
+    test('runs a custom plugin in its worker as the agent would, printing its result and exiting 0', async () => {
+      const { code, output } = await runBin('rounds-agent', [
+        'run-once',
+        'fixture-queue',
+        '--config',
+        checkConfig('queue: outbound\ndepth: 4\n'),
+        '--agent-config',
+        agentConfig,
+      ]);
+
+      assert.equal(code, 0, output);
+      assert.match(output, /^OK \(ok\) 4 messages waiting in outbound, the oldest for 1\.5 s$/m);
+      assert.match(output, /^ {2}depth\{queue="outbound"\} = 4 count$/m);
+    });
+
+    test('ends a busy-looping custom plugin at its deadline with UNKNOWN and exit code 3', async () => {
+      const { code, output } = await runBin('rounds-agent', [
+        'run-once',
+        'fixture-busy-loop',
+        '--config',
+        checkConfig('{}\n'),
+        '--agent-config',
+        agentConfig,
+        '--timeout',
+        '500',
+      ]);
+
+      assert.equal(code, 3, output);
+      assert.match(output, /^UNKNOWN \(plugin_error\) plugin fixture-busy-loop was terminated after its 0\.5 s deadline: its worker did not answer/m);
     });
   });
 });

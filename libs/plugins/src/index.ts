@@ -7,3 +7,5 @@ export { nagiosCommandsSchema, type NagiosCommands } from './nagios/nagios.plugi
 export * from './text-fields.js';
 export * from './metrics.js';
 export * from './describe.js';
+export * from './isolation/isolated-plugin.js';
+export * from './isolation/plugin-module.js';

@@ -1,4 +1,4 @@
-import { RESULT_LIMITS } from '#rounds/common';
+import { RESULT_LIMITS } from '../../common/src/limits.js'; // not #rounds/common: see runner.ts
 import { METRIC_UNITS, type Metric, type MetricDeclaration } from './plugin.js';
 
 /**

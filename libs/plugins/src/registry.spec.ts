@@ -5,6 +5,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { builtinPlugins, PluginRegistry, PluginRejectedError } from './registry.js';
+import type { Plugin } from './plugin.js';
+import { PLUGIN_API_VERSION } from './api-version.js';
 import { declarationProblem, metricLabelNames, RESERVED_METRIC_LABELS } from './metrics.js';
 import { describePlugin } from './describe.js';
 import { runCheck } from './testing/harness.js';
@@ -25,6 +27,7 @@ function candidate(overrides: Record<string, unknown> = {}): Record<string, unkn
   return {
     name: 'pacs-queue',
     version: '1.2.3',
+    apiVersion: PLUGIN_API_VERSION,
     description: 'Checks the depth of the PACS inbound queue.',
     configSchema: z.strictObject({ host: z.string(), port: z.number().int().default(104) }),
     metrics: [queueDepth],
@@ -105,6 +108,16 @@ describe('PluginRegistry.register', () => {
     ['no name', candidate({ name: undefined }), 'plugin from /opt/p refused: name undefined must be kebab-case (e.g. "pacs-queue")'],
     ['a version that is not semver', candidate({ version: '1.0' }), 'plugin "pacs-queue" from /opt/p refused: version "1.0" must be semver (e.g. "1.0.0")'],
     ['no version', candidate({ version: undefined }), 'plugin "pacs-queue" from /opt/p refused: version undefined must be semver (e.g. "1.0.0")'],
+    [
+      'a plugin built for another major version of the plugin API',
+      candidate({ apiVersion: 2 }),
+      'plugin "pacs-queue" from /opt/p refused: it is built for plugin API 2, this agent runs plugin API 1 — set apiVersion: 1 and build it against @rounds/plugin-sdk 1.x',
+    ],
+    [
+      'a plugin that says nothing of the plugin API it is built for',
+      candidate({ apiVersion: undefined }),
+      'plugin "pacs-queue" from /opt/p refused: it has no apiVersion, this agent runs plugin API 1 — set apiVersion: 1 and build it against @rounds/plugin-sdk 1.x',
+    ],
     ['no description', candidate({ description: undefined }), 'plugin "pacs-queue" from /opt/p refused: description is missing'],
     ['a blank description', candidate({ description: '   ' }), 'plugin "pacs-queue" from /opt/p refused: description is missing'],
     ['no configSchema', candidate({ configSchema: undefined }), 'plugin "pacs-queue" from /opt/p refused: configSchema is missing or is not a zod schema'],
@@ -199,6 +212,21 @@ describe('PluginRegistry.register', () => {
       assert.match(refusal(new PluginRegistry(), declaring({ labels: [label] }), '/opt/p'), new RegExp(`label "${label}" is reserved`));
     });
   }
+
+  it('asks no apiVersion of a built-in, which follows the contract it ships with', () => {
+    const { apiVersion: _, ...unversioned } = candidate();
+    assert.equal(new PluginRegistry().register(unversioned, 'builtin').plugin.name, 'pacs-queue');
+  });
+
+  it('asks for an out-of-thread runner only once a plugin is accepted, and keeps it on the entry', () => {
+    const registry = new PluginRegistry();
+    const asked: string[] = [];
+    const runner = { run: () => Promise.reject(new Error('not run here')), close: () => Promise.resolve() };
+    const isolate = (plugin: Plugin) => (asked.push(plugin.name), runner);
+    refusal(registry, candidate({ version: 'x' }), '/opt/p');
+    assert.equal(registry.register(candidate(), '/opt/p', isolate).isolated, runner);
+    assert.deepEqual(asked, ['pacs-queue']);
+  });
 
   it('accepts a plugin that declares no metrics with an empty list', () => {
     assert.deepEqual(new PluginRegistry().register(candidate({ metrics: [] }), '/opt/p').plugin.metrics, []);

@@ -1,4 +1,6 @@
-import type { MetricDeclaration, Plugin } from './plugin.js';
+import { PLUGIN_NAME, type MetricDeclaration, type Plugin } from './plugin.js';
+import { PLUGIN_API_VERSION } from './api-version.js';
+import type { IsolatedRunner } from './runner.js';
 import { declarationProblem, metricLabelNames } from './metrics.js';
 import { formatFieldErrors, toJsonSchema, validateWith, type Validation } from './schema.js';
 import { httpPlugin } from './http/http.plugin.js';
@@ -42,17 +44,18 @@ export function builtinPlugins(options: BuiltinOptions = {}): Plugin[] {
   ] as Plugin[];
 }
 
-const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const SEMVER = /^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
 
 export class PluginRejectedError extends Error {}
 
 export interface RegisteredPlugin {
   plugin: Plugin;
-  /** `builtin`, or the folder/package it was loaded from. */
+  /** Where it came from, as `Describe` reports it: `builtin`, the file or folder path, or the npm package name. */
   source: string;
   /** JSON Schema of the config, computed once. */
   jsonSchema: Record<string, unknown>;
+  /** Runs it away from the agent's thread; left out for the built-ins, which run in-process. */
+  isolated?: IsolatedRunner;
 }
 
 /**
@@ -70,14 +73,17 @@ export class PluginRegistry {
     return registry;
   }
 
-  /** Adds a plugin; throws {@link PluginRejectedError} naming the source and the problem. */
-  register(candidate: unknown, source: string): RegisteredPlugin {
+  /**
+   * Adds a plugin; throws {@link PluginRejectedError} naming the source and the problem.
+   * `isolate` is asked for the plugin's out-of-thread runner once the plugin is accepted.
+   */
+  register(candidate: unknown, source: string, isolate?: (plugin: Plugin) => IsolatedRunner): RegisteredPlugin {
     const where = `plugin from ${source}`;
     if (typeof candidate !== 'object' || candidate === null) {
       throw new PluginRejectedError(`${where} refused: it does not export a plugin object (use definePlugin from libs/plugins)`);
     }
     const p = candidate as Partial<Plugin>;
-    if (typeof p.name !== 'string' || !NAME.test(p.name)) {
+    if (typeof p.name !== 'string' || !PLUGIN_NAME.test(p.name)) {
       throw new PluginRejectedError(`${where} refused: name ${JSON.stringify(p.name)} must be kebab-case (e.g. "pacs-queue")`);
     }
     const named = `plugin "${p.name}" from ${source}`;
@@ -87,6 +93,13 @@ export class PluginRegistry {
     }
     if (typeof p.version !== 'string' || !SEMVER.test(p.version)) {
       throw new PluginRejectedError(`${named} refused: version ${JSON.stringify(p.version)} must be semver (e.g. "1.0.0")`);
+    }
+    // The built-ins follow the contract they ship with; a plugin from elsewhere says which one it was built for.
+    if (source !== 'builtin' && p.apiVersion !== PLUGIN_API_VERSION) {
+      const built = p.apiVersion === undefined ? 'has no apiVersion' : `is built for plugin API ${JSON.stringify(p.apiVersion)}`;
+      throw new PluginRejectedError(
+        `${named} refused: it ${built}, this agent runs plugin API ${PLUGIN_API_VERSION} — set apiVersion: ${PLUGIN_API_VERSION} and build it against @rounds/plugin-sdk ${PLUGIN_API_VERSION}.x`,
+      );
     }
     if (typeof p.description !== 'string' || p.description.trim() === '') {
       throw new PluginRejectedError(`${named} refused: description is missing`);
@@ -107,8 +120,14 @@ export class PluginRegistry {
       throw new PluginRejectedError(`${named} refused: its configSchema cannot be expressed as JSON Schema (${(e as Error).message})`);
     }
     const entry: RegisteredPlugin = { plugin: p as Plugin, source, jsonSchema };
+    if (isolate) entry.isolated = isolate(entry.plugin);
     this.plugins.set(p.name, entry);
     return entry;
+  }
+
+  /** Stops the workers of the isolated plugins (at the agent's stop). */
+  async close(): Promise<void> {
+    await Promise.all(this.list().flatMap((entry) => (entry.isolated ? [entry.isolated.close()] : [])));
   }
 
   get(name: string): RegisteredPlugin | undefined {

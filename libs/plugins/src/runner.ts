@@ -1,5 +1,9 @@
 import type { CheckOutcome, CheckContext, Metric, Plugin, PluginLogger } from './plugin.js';
-import { boundResult, isReason, RESULT_LIMITS, systemClock, truncate, type Clock } from '#rounds/common';
+// The files themselves, not #rounds/common: a custom plugin's worker thread loads this runner, and the library's index
+// would bring gRPC, TLS and the rest with it (about a second at every worker start).
+import { boundResult, RESULT_LIMITS, truncate } from '../../common/src/limits.js';
+import { isReason } from '../../common/src/reasons.js';
+import { systemClock, type Clock } from '../../common/src/clock.js';
 import { DeclaredMetrics } from './metrics.js';
 
 export interface RunOptions {
@@ -21,6 +25,32 @@ export interface RunReport {
   pluginError: boolean;
   /** The plugin ignored its deadline and was cut off by the runner. */
   cutOff: boolean;
+}
+
+/**
+ * A plugin run away from the agent's thread (a custom plugin in its workers): same options,
+ * same report as {@link runPlugin}, and it never rejects either.
+ */
+export interface IsolatedRunner {
+  run(config: unknown, options: RunOptions): Promise<RunReport>;
+  /** Stops its workers; runs still going end as UNKNOWN. */
+  close(): Promise<void>;
+}
+
+/** What {@link runRegistered} needs of a registry entry. */
+export interface Runnable {
+  plugin: Plugin;
+  isolated?: IsolatedRunner;
+}
+
+/** Runs a registered plugin where it belongs: a built-in in-process, a custom one in its workers. */
+export function runRegistered(entry: Runnable, config: unknown, options: RunOptions): Promise<RunReport> {
+  return entry.isolated ? entry.isolated.run(config, options) : runPlugin(entry.plugin, config, options);
+}
+
+/** How long after the deadline a plugin may take to return what timed out (see {@link RunOptions.graceMs}). */
+export function graceFor(options: Pick<RunOptions, 'timeoutMs' | 'graceMs'>): number {
+  return options.graceMs ?? Math.min(1000, Math.max(50, options.timeoutMs * 0.1));
 }
 
 const silentLog: PluginLogger = { debug: () => {}, warn: () => {} };
@@ -99,7 +129,7 @@ function keepDeclared(plugin: Plugin, metrics: Metric[], log: PluginLogger): { m
  */
 export async function runPlugin(plugin: Plugin, config: unknown, options: RunOptions): Promise<RunReport> {
   const clock = options.clock ?? systemClock;
-  const grace = options.graceMs ?? Math.min(1000, Math.max(50, options.timeoutMs * 0.1));
+  const grace = graceFor(options);
   const startedAt = clock.now();
   const controller = new AbortController();
   const deadline = startedAt + options.timeoutMs;

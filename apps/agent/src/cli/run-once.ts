@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { nagiosExitCode } from '#rounds/common';
-import { PluginRegistry, formatFieldErrors, runPlugin } from '#rounds/plugins';
+import { PluginRegistry, formatFieldErrors, runRegistered } from '#rounds/plugins';
 import { loadAgentConfig } from '../config/agent-config.js';
 import { readAgentEnv } from '../config/env.js';
-import { loadPluginDir } from '../repositories/plugin-files.repository.js';
+import { customPluginSources, loadCustomPlugins } from '../repositories/plugin-files.repository.js';
 
 /**
  * Runs one plugin with a config file and prints what it sees. Returns the Nagios
@@ -17,15 +17,20 @@ export async function runOnce(
   print: (line: string) => void,
   agentConfigPath?: string,
 ): Promise<number> {
-  // The agent's config brings what the agent would have: the nagios allow-list and the custom plugins of plugins.dir.
+  // The agent's config matters to plugins that depend on it (the nagios allow-list) and names the custom plugins, run as the agent runs them.
   const agentConfig = agentConfigPath ? loadAgentConfig(agentConfigPath, readAgentEnv({})) : undefined;
   const registry = PluginRegistry.withBuiltins({ nagiosCommands: agentConfig?.nagios.commands ?? {} });
-  if (agentConfig?.pluginDir) {
-    // Only refusals are shown: "loaded …" lines would sit between the command and what the check saw.
-    await loadPluginDir(agentConfig.pluginDir, registry, (level, message) => {
-      if (level === 'error') print(`plugin folder: ${message}`);
-    });
+  try {
+    if (agentConfig) {
+      await loadCustomPlugins(customPluginSources(agentConfig), registry, (level, line) => level === 'error' && print(`plugin folder: ${line}`));
+    }
+    return await runWith(registry, pluginName, configPath, timeoutMs, print);
+  } finally {
+    await registry.close();
   }
+}
+
+async function runWith(registry: PluginRegistry, pluginName: string, configPath: string, timeoutMs: number, print: (line: string) => void): Promise<number> {
   const entry = registry.get(pluginName);
   if (!entry) {
     print(`UNKNOWN: no plugin "${pluginName}" — this agent has: ${registry.names().join(', ')}`);
@@ -43,7 +48,7 @@ export async function runOnce(
     print(`UNKNOWN: ${configPath} is not a valid ${pluginName} config: ${formatFieldErrors(v.errors)}`);
     return 3;
   }
-  const report = await runPlugin(entry.plugin, v.value, { timeoutMs });
+  const report = await runRegistered(entry, v.value, { timeoutMs });
   const o = report.outcome;
   print(`${o.status} (${o.reason}) ${o.summary}`);
   print(`took ${report.durationMs} ms`);

@@ -14,7 +14,7 @@ import { TokenKeeper } from '../services/token-keeper.js';
 import { SiteKeyClaims } from '../services/site-key-claims.js';
 import { AgentGrpcServer } from '../grpc-server.js';
 import { WindowsEventLog } from '../repositories/event-log.repository.js';
-import { loadPluginDir } from '../repositories/plugin-files.repository.js';
+import { customPluginSources, loadCustomPlugins } from '../repositories/plugin-files.repository.js';
 import { FileSpool } from '../spool/file-spool.js';
 import { ROUNDS_VERSION as AGENT_VERSION } from '#rounds/common';
 
@@ -31,9 +31,7 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     throw new Error(`cannot read the TLS certificate/key named in ${config.path}: ${(e as Error).message}`);
   }
   const registry = PluginRegistry.withBuiltins({ nagiosCommands: config.nagios.commands });
-  if (config.pluginDir) {
-    await loadPluginDir(config.pluginDir, registry, (level, message) => (level === 'error' ? log.error(message) : log.log(message)));
-  }
+  await loadCustomPlugins(customPluginSources(config), registry, (level, message) => (level === 'error' ? log.error(message) : log.log(message)));
   // The app's logger, not Nest's default: the spool logs its replay before the app exists, and must honour the log level.
   // As a Windows service (its WinSW definition sets ROUNDS_AGENT_EVENT_LOG) errors also go to the Event Log.
   const eventLog = process.platform === 'win32' && env.eventLogSource ? new WindowsEventLog(env.eventLogSource, join(dirname(config.path), 'logs')) : undefined;
@@ -73,6 +71,7 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     log.log(`${signal} received: stopping (results not yet collected stay in ${config.spoolDir} for the next start)`);
     // The checks stop first (the last results land in the spool), then the spool flushes to disk.
     await app.close().catch((e: unknown) => log.error(`stopping: ${(e as Error).message}`));
+    await registry.close();
     guard.close();
     claims.close();
     await tokens.settled();

@@ -45,6 +45,14 @@ describe('loadAgentConfig', () => {
     assert.deepEqual(config.collect, { maxResults: 200 });
   });
 
+  it('keeps the custom plugin packages and fills in the limits a plugin leaves out', () => {
+    const config = loadAgentConfig(fixture('plugins.yaml'), noEnv);
+    assert.equal(config.pluginDir, fixture('plugins'));
+    assert.deepEqual(config.plugins.packages, ['@acme/rounds-plugin-ups', 'rounds-plugin-printer']);
+    assert.deepEqual(config.plugins.limits, { 'ups-status': { concurrency: 4, memoryMb: 128 }, 'printer-page': { concurrency: 2, memoryMb: 32 } });
+    assert.deepEqual(loadAgentConfig(fixture('valid.yaml'), noEnv).plugins, { packages: [], limits: {} });
+  });
+
   it("resolves relative TLS paths against the config file's folder and keeps absolute ones", () => {
     const relativeTls = loadAgentConfig(fixture('valid.yaml'), noEnv);
     assert.equal(relativeTls.path, fixture('valid.yaml'));
@@ -131,6 +139,12 @@ describe('loadAgentConfig', () => {
       'no room for a check and an interval floor below the shortest timeout',
       'bad-check-limits.yaml',
       'is invalid: checks.maxChecks: Too small: expected number to be >=1; checks.minIntervalMs: Too small: expected number to be >=100',
+    ],
+    [
+      'plugin limits for a name that is no plugin name, below their floors or with an unknown key, and a package name npm would refuse',
+      'bad-plugin-limits.yaml',
+      'is invalid: plugins.packages.0: must be an npm package name, e.g. @acme/rounds-plugin-ups; plugins.limits.UPS: must be the kebab-case name of a custom plugin; ' +
+        'plugins.limits.ups-status.concurrency: Too small: expected number to be >=1; plugins.limits.ups-status.memoryMb: Too small: expected number to be >=16; plugins.limits.ups-status.cpu: unknown field',
     ],
     ['a list instead of a mapping', 'not-a-mapping.yaml', 'must be a YAML mapping of settings (key: value), not a list'],
     ['a certificate given as the config file', 'certificate-given-as-config.yaml', 'must be a YAML mapping of settings (key: value), not a string'],

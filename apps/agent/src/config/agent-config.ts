@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { formatFieldErrors, issuesToFieldErrors, nagiosCommandsSchema } from '#rounds/plugins';
+import { DEFAULT_ISOLATION_LIMITS, formatFieldErrors, issuesToFieldErrors, nagiosCommandsSchema, PLUGIN_NAME } from '#rounds/plugins';
 import type { AgentEnv } from './env.js';
 
 const hostPort = z
@@ -17,6 +17,27 @@ export const spoolDirSchema = z
   .string()
   .min(1, 'must name a folder, e.g. /var/lib/rounds/spool')
   .meta({ description: "Folder for results the collector has not taken yet, relative to this file; the agent's user must be able to write it" });
+
+/** npm's rule for a package name: lower case, URL-safe, optionally scoped. */
+const NPM_PACKAGE = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+
+/** What one custom plugin may use; every field has its default, so `{}` is valid. */
+const pluginLimitsSchema = z.strictObject({
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(DEFAULT_ISOLATION_LIMITS.concurrency)
+    .meta({ description: 'Runs of this plugin at once, each in a worker thread of its own; more wait, within their deadline' }),
+  memoryMb: z
+    .number()
+    .int()
+    .min(16)
+    .max(16_384)
+    .default(DEFAULT_ISOLATION_LIMITS.memoryMb)
+    .meta({ description: 'Heap limit of each of its workers, in MiB; a run that needs more ends UNKNOWN and its worker is replaced' }),
+});
 
 /** The agent's YAML config file. Unknown keys are errors: a typo must not be silently ignored. */
 export const agentConfigSchema = z
@@ -83,8 +104,18 @@ export const agentConfigSchema = z
     plugins: z
       .strictObject({
         dir: z.string().min(1).optional().meta({ description: 'Folder of custom plugins, relative to this file' }),
+        packages: z
+          .array(z.string().regex(NPM_PACKAGE, 'must be an npm package name, e.g. @acme/rounds-plugin-ups'))
+          .default([])
+          .meta({ description: 'npm packages of custom plugins, installed in a node_modules folder beside this file or above it' }),
+        limits: z
+          .record(z.string().regex(PLUGIN_NAME, 'must be the kebab-case name of a custom plugin'), pluginLimitsSchema)
+          .default({})
+          .meta({
+            description: `Per custom plugin (by name): concurrency and memoryMb; a plugin not named here gets ${DEFAULT_ISOLATION_LIMITS.concurrency} and ${DEFAULT_ISOLATION_LIMITS.memoryMb} MiB`,
+          }),
       })
-      .default({}),
+      .default({ packages: [], limits: {} }),
     nagios: z
       .strictObject({
         commands: nagiosCommandsSchema.default({}).meta({ description: 'Allow-list of Nagios plugins checks may run (NRPE style)' }),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Scheduler, formatInterval, nextOnCadence, statusToProto, timeoutBeyondInterval, type Clock } from '#rounds/common';
 import type { CheckResult, CheckSpec, CheckRejection } from '#rounds/common/wire';
-import { PluginRegistry, formatFieldErrors, runPlugin, type Metric as PluginMetric } from '#rounds/plugins';
+import { PluginRegistry, formatFieldErrors, runRegistered, type Metric as PluginMetric } from '#rounds/plugins';
 import type { AgentConfig } from '../config/agent-config.js';
 import type { Spool } from '../spool/spool.js';
 import { AGENT_CONFIG, CLOCK, PLUGIN_REGISTRY, SPOOL } from './tokens.js';
@@ -168,8 +168,7 @@ export class ChecksService implements OnModuleDestroy {
   }
 
   private async execute(spec: CheckSpec, config: unknown): Promise<Omit<CheckResult, 'seq'>> {
-    const plugin = this.registry.get(spec.plugin)!.plugin;
-    const report = await runPlugin(plugin, config, {
+    const report = await runRegistered(this.registry.get(spec.plugin)!, config, {
       timeoutMs: spec.timeoutMs,
       clock: this.clock,
       log: {
