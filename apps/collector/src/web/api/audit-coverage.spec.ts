@@ -32,6 +32,7 @@ const CHANGES_NOTHING: Record<string, string> = {
   'POST /api/v1/channels/:id/test': 'sends a test message; the channel and the outbox are left as they were',
   'POST /api/v1/enrolments/approve':
     'needs an agent that answered the site key; its audit row (enrolment.approve) is asserted in enrolments.service.spec and site-enrolment.e2e',
+  'POST /api/v1/config/plan': 'works out what an apply would change and writes nothing',
 };
 
 /**
@@ -120,6 +121,12 @@ describe('the audit log records every change made through the API', { timeout: 1
     const window = await audited('POST /api/v1/maintenance-windows', '/api/v1/maintenance-windows', { name: 'backup' }, windowBody);
     // By its name, as a person would name it.
     await audited('DELETE /api/v1/maintenance-windows/:id', '/api/v1/maintenance-windows/backup', { id: String(window.id) });
+    // Configuration as code: the exported document with one window more, applied — the window's row names it as its own route's does.
+    const exported = (await (await fetch(`${web.base}/api/v1/config?secrets=true`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      maintenance?: unknown[];
+    };
+    const document = { ...exported, maintenance: [...(exported.maintenance ?? []), { ...windowBody, name: 'applied' }] };
+    await audited('POST /api/v1/config/apply', '/api/v1/config/apply', { name: 'applied' }, { document });
 
     // An alert to acknowledge: the agent unreachable, as the poller would report it.
     const alerting = web.app.get(AlertingService);
