@@ -58,14 +58,19 @@ export const bench: Benchmark = {
     const seriesFile = join(resultsDir, `agent-soak-${new Date().toISOString().replace(/[:.]/g, '-')}.tsv`);
     appendFileSync(
       seriesFile,
-      `minutes\t${agents.map((a) => `${a.label.replace(/\W+/g, '_')}_rss_mib\t${a.label.replace(/\W+/g, '_')}_results`).join('\t')}\n`,
+      `minutes\t${agents
+        .map((a) => a.label.replace(/\W+/g, '_'))
+        .map((l) => `${l}_rss_mib\t${l}_anon_mib\t${l}_file_mib\t${l}_results`)
+        .join('\t')}\n`,
     );
     ctx.log(
       `${CHECKS} http checks every ${CHECK_INTERVAL_MS / 1000} s, polled every ${POLL_INTERVAL_MS / 1000} s, for ${durationMs / 60_000} min ` +
         `(warm-up ${warmupMs / 60_000} min, sample every ${sampleMs / 1000} s); series: ${seriesFile}`,
     );
 
-    const series = agents.map(() => [] as { t: number; v: number }[]);
+    // RSS, and its anonymous part (heaps, stacks: where a leak shows) apart from file-backed pages
+    // (the executable's and libraries' code, paged in as code paths are first used).
+    const series = agents.map(() => [] as { t: number; v: number; anon: number }[]);
     const start = Date.now();
     for (let k = 0; ; k++) {
       const due = start + k * sampleMs;
@@ -73,9 +78,10 @@ export const bench: Benchmark = {
       await sleep(Math.max(0, due - Date.now()));
       const t = Date.now() - start;
       const row = agents.map((a, i) => {
-        const v = a.rss() / MIB;
-        series[i]!.push({ t, v });
-        return `${v.toFixed(2)}\t${a.marks.at(-1)?.lastSeq ?? 0}`;
+        const { anon, file } = a.rssParts();
+        const v = (anon + file) / MIB;
+        series[i]!.push({ t, v, anon: anon / MIB });
+        return `${v.toFixed(2)}\t${(anon / MIB).toFixed(2)}\t${(file / MIB).toFixed(2)}\t${a.marks.at(-1)?.lastSeq ?? 0}`;
       });
       appendFileSync(seriesFile, `${(t / 60_000).toFixed(2)}\t${row.join('\t')}\n`);
       if (k % Math.max(1, Math.round(60_000 / sampleMs)) === 0) {
@@ -115,6 +121,14 @@ export const bench: Benchmark = {
           slopePerHour(after),
           { on: 'value', op: '<', bound: SLOPE_BOUND_MIB_PER_HOUR },
           'no growth after warm-up: slope under the bound',
+        ),
+        absolute(
+          'agent-soak',
+          `Agent anonymous RSS slope after warm-up (${a.label})`,
+          'MiB/h',
+          slopePerHour(after.map((p) => ({ t: p.t, v: p.anon }))),
+          null,
+          'reported: heaps and stacks alone, without the file-backed pages of code being paged in — where a leak would show',
         ),
         absolute(
           'agent-soak',
