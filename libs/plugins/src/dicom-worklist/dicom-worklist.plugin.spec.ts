@@ -125,7 +125,10 @@ describe('dicom-worklist against dcmtk wlmscpfs', () => {
     const report = await runCheck(dicomWorklistPlugin, { ...base, calledAet: 'NOT-RIS' });
     assert.equal(report.outcome.status, 'CRITICAL');
     assert.equal(report.outcome.reason, 'association_rejected');
-    assert.match(report.outcome.summary, /^NOT-RIS@127\.0\.0\.1:\d+: association rejected permanently by the service user: called AE title not recognized$/);
+    assert.match(
+      report.outcome.summary,
+      /^NOT-RIS@127\.0\.0\.1:\d+: association rejected permanently by the service user: called AE title not recognized — the node is not called NOT-RIS: check calledAet against the node's AE title$/,
+    );
   });
 
   it('run() returns CRITICAL unexpected_response with the status decoded when the provider fails the query', async () => {
