@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CollectorMetrics } from '../../apps/collector/src/metrics/collector-metrics.service.js';
 import { FIXTURES } from '../e2e/harness.js';
-import { alertRules, dashboardQueries, dashboards, GRAFANA_DIR, metricNames, panelsOf } from './observability.js';
+import { alertRules, dashboardQueries, dashboards, GRAFANA_DIR, metricNames, panelsOf, recordingRules } from './observability.js';
 
 /** Sample names in the golden exposition, plus the process metrics it leaves out. */
 async function exportedNames(): Promise<Set<string>> {
@@ -60,11 +60,13 @@ describe('deploy/grafana', () => {
     for (const q of dashboardQueries().filter((x) => x.dashboard === 'Rounds / Host')) assert.match(q.expr, /agent=~"\$agent"/, `${q.panel} ${q.refId}`);
   });
 
-  it('names only metrics the collector exports, in every dashboard query and alert rule (checked against the golden exposition)', async () => {
+  it('names only metrics the collector exports or the rule file records, in every dashboard query and rule (checked against the golden exposition)', async () => {
     const exported = await exportedNames();
+    for (const rule of recordingRules()) exported.add(rule.record);
     const sources = [
       ...dashboardQueries().map((q) => ({ where: `${q.dashboard} / ${q.panel} ${q.refId}`, expr: q.expr })),
       ...alertRules().map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })),
+      ...recordingRules().map((r) => ({ where: `record ${r.record}`, expr: r.expr })),
     ];
     const unknown: string[] = [];
     for (const { where, expr } of sources) {

@@ -17,9 +17,24 @@ export interface AlertRule {
   annotations?: Record<string, string>;
 }
 
-export function alertRules(): AlertRule[] {
-  const doc = parse(readFileSync(RULES_FILE, 'utf8')) as { groups: { name: string; rules: AlertRule[] }[] };
+export interface RecordingRule {
+  record: string;
+  expr: string;
+  labels?: Record<string, string>;
+}
+
+function rules(): (AlertRule | RecordingRule)[] {
+  const doc = parse(readFileSync(RULES_FILE, 'utf8')) as { groups: { name: string; rules: (AlertRule | RecordingRule)[] }[] };
   return doc.groups.flatMap((g) => g.rules);
+}
+
+export function alertRules(): AlertRule[] {
+  return rules().filter((r): r is AlertRule => 'alert' in r);
+}
+
+/** The series the rule file records, which dashboards and alerts may select like exported metrics. */
+export function recordingRules(): RecordingRule[] {
+  return rules().filter((r): r is RecordingRule => 'record' in r);
 }
 
 /**
@@ -117,6 +132,9 @@ export function metricNames(expr: string): { names: string[]; patterns: RegExp[]
     .replace(/"(?:\\.|[^"\\])*"/g, '""')
     .replace(/\{[^}]*\}/g, '{}')
     .replace(/\[[^\]]*\]/g, '[]');
-  const names = [...withoutStrings.matchAll(/(?<![\w:])(rounds_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)(?![\w(])/g)].map((m) => m[1]!);
+  // A recorded series is level:metric:operation (agent_check:rounds_orthanc_storage_bytes:deriv6h), colons included.
+  const names = [
+    ...withoutStrings.matchAll(/(?<![\w:])([a-z_][a-z0-9_]*:[a-z0-9_:]+|rounds_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)(?![\w:(])/g),
+  ].map((m) => m[1]!);
   return { names: [...new Set(names)], patterns };
 }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { alertRules, PROMETHEUS_DIR, RULES_FILE, signalQuery } from './observability.js';
+import { alertRules, PROMETHEUS_DIR, recordingRules, RULES_FILE, signalQuery } from './observability.js';
 
 const run = promisify(execFile);
 
@@ -20,9 +20,17 @@ async function promtool(args: string[]): Promise<string> {
   }
 }
 
+/** The unit tests in rounds.rules.test.yml: each fires alerts, evaluates expressions (recording rules), or both. */
+function ruleTests(): {
+  alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[];
+  promql_expr_test?: { expr: string; exp_samples: unknown[] }[];
+}[] {
+  return (parse(readFileSync(join(PROMETHEUS_DIR, 'rounds.rules.test.yml'), 'utf8')) as { tests: ReturnType<typeof ruleTests> }).tests;
+}
+
 describe('deploy/prometheus', () => {
   it('promtool check config accepts the scrape config and the rule file it loads', async () => {
-    assert.match(await promtool(['check', 'config', 'prometheus.yml']), new RegExp(`SUCCESS: ${alertRules().length} rules found`));
+    assert.match(await promtool(['check', 'config', 'prometheus.yml']), new RegExp(`SUCCESS: ${alertRules().length + recordingRules().length} rules found`));
   });
 
   it('promtool test rules passes the committed rule unit tests', async () => {
@@ -30,11 +38,18 @@ describe('deploy/prometheus', () => {
   });
 
   it('has a unit test firing every alert rule', () => {
-    const tests = parse(readFileSync(join(PROMETHEUS_DIR, 'rounds.rules.test.yml'), 'utf8')) as {
-      tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
-    };
-    const fired = new Set(tests.tests.flatMap((t) => t.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)));
+    const fired = new Set(ruleTests().flatMap((t) => (t.alert_rule_test ?? []).filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)));
     for (const rule of alertRules()) assert.ok(fired.has(rule.alert), `no test in rounds.rules.test.yml expects ${rule.alert} to fire`);
+  });
+
+  it('has a unit test evaluating every recording rule', () => {
+    const evaluated = ruleTests().flatMap((t) => (t.promql_expr_test ?? []).filter((e) => e.exp_samples.length > 0).map((e) => e.expr));
+    for (const rule of recordingRules()) {
+      assert.ok(
+        evaluated.some((expr) => expr.includes(rule.record)),
+        `no promql_expr_test in rounds.rules.test.yml expects samples of ${rule.record}`,
+      );
+    }
   });
 
   it('writes every alert as one signal compared with a threshold, so the e2e can evaluate the signal', () => {

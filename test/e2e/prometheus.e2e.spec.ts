@@ -12,7 +12,7 @@ import { startSamba, type Samba } from '../peers/samba.js';
 import { startStoreScp, type StoreScp } from '../peers/storescp.js';
 import { startWorklistScp, type WorklistScp } from '../peers/wlmscpfs.js';
 import { startHl7Listener, type Hl7Listener } from '../peers/hl7.js';
-import { alertRules, dashboardQueries, PROMETHEUS_DIR, RULES_FILE, signalQuery, substitute } from '../deploy/observability.js';
+import { alertRules, dashboardQueries, PROMETHEUS_DIR, recordingRules, RULES_FILE, signalQuery, substitute } from '../deploy/observability.js';
 import { freePort, startAgent, startCollector, waitFor, type AgentHandle, type CollectorHandle } from './harness.js';
 
 const METRICS_TOKEN = `metrics-${Math.random().toString(36).slice(2)}-0123456789abcdef`;
@@ -277,18 +277,13 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
     assert.equal(target.lastError, '');
   });
 
-  it('loads every alert rule and evaluates each without error', async () => {
+  it('loads every alert and recording rule and evaluates each without error', async () => {
     const rules = await waitFor('every rule to be evaluated', async () => {
       const res = (await (await fetch(`${prometheus!.url}/api/v1/rules`)).json()) as PromResponse<{ groups: RuleGroup[] }>;
       const all = res.data.groups.flatMap((g) => g.rules);
       return all.length > 0 && all.every((r) => !r.lastEvaluation.startsWith('0001')) ? all : undefined;
     });
-    assert.deepEqual(
-      rules.map((r) => r.name).sort(),
-      alertRules()
-        .map((r) => r.alert)
-        .sort(),
-    );
+    assert.deepEqual(rules.map((r) => r.name).sort(), [...alertRules().map((r) => r.alert), ...recordingRules().map((r) => r.record)].sort());
     for (const r of rules) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
   });
 
@@ -303,6 +298,22 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
       if (res.data.result.length === 0) empty.push(`${rule.alert}: ${signal}`);
     }
     assert.deepEqual(empty, [], 'alert signals without data (a metric the collector does not export?)');
+  });
+
+  it('records a number for every recording rule', async () => {
+    const recorded = await waitFor('every recording rule to have recorded a sample', async () => {
+      const all: [string, { value: [number, string] }[]][] = [];
+      for (const rule of recordingRules()) {
+        const res = await query(rule.record);
+        assert.equal(res.status, 'success', `${rule.record}: ${res.error}`);
+        if (res.data.result.length === 0) return undefined;
+        all.push([rule.record, res.data.result as { value: [number, string] }[]]);
+      }
+      return all;
+    });
+    for (const [record, samples] of recorded) {
+      for (const { value } of samples) assert.ok(Number.isFinite(Number(value[1])), `${record} recorded ${value[1]}`);
+    }
   });
 
   it('returns data for every query of every Grafana dashboard panel, variables substituted', async () => {

@@ -4,6 +4,11 @@ import { existsSync, appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { FIXTURES, freePort, runBin, tempDir } from './harness.js';
+import { startOrthanc, type Orthanc } from '../peers/orthanc.js';
+import { makeInstance, storeInstance } from '../peers/dicom-files.js';
+import { startStoreScp, type StoreScp } from '../peers/storescp.js';
+import { startWorklistScp, type WorklistScp } from '../peers/wlmscpfs.js';
+import { startHl7Listener, type Hl7Listener } from '../peers/hl7.js';
 
 const CHECK_DUMMY = '/usr/lib/nagios/plugins/check_dummy';
 
@@ -110,6 +115,112 @@ describe('rounds-agent run-once', { timeout: 120_000 }, () => {
       assert.equal(code, 3, output);
       assert.match(output, /command: "check_dummy" is not in the agent's nagios\.commands allow-list \(this agent allows none\)/);
       assert.doesNotMatch(output, /^WARNING/m);
+    });
+  });
+
+  /**
+   * Each plugin of the imaging pack as an operator tries it on site, against the real server it
+   * checks: the built CLI loads the plugin, validates the YAML and prints the outcome and metrics.
+   */
+  describe('the imaging check pack against its real peers', () => {
+    let orthanc: Orthanc;
+    let storescp: StoreScp;
+    let worklist: WorklistScp;
+    let hl7: Hl7Listener;
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    const orthancAuth = () => `url: ${orthanc.url}\nusername: ${orthanc.username}\npassword: ${orthanc.password}\n`;
+    const runOnce = (plugin: string, yaml: string) => runBin('rounds-agent', ['run-once', plugin, '--config', checkConfig(yaml)]);
+
+    before(async () => {
+      [orthanc, storescp, worklist, hl7] = await Promise.all([
+        startOrthanc({ aet: 'ORTHANC', checkCalledAet: true, dicomWeb: true }),
+        startStoreScp({ aet: 'STORESCP' }),
+        startWorklistScp(),
+        startHl7Listener(),
+      ]);
+      await storeInstance(orthanc, (await makeInstance({ PatientID: 'QA-PHANTOM', PatientName: 'QA^PHANTOM' })).file);
+      await worklist.addItems('RIS_MWL', [
+        { station: 'CT_NORTH', modality: 'CT', date: today },
+        { station: 'CT_NORTH', modality: 'CT', date: today, time: '100000' },
+      ]);
+    });
+    after(async () => {
+      await Promise.all([orthanc?.stop(), storescp?.stop(), worklist?.stop(), hl7?.stop()]);
+    });
+
+    test('dicom-store stores, finds and deletes its test image in Orthanc, exits 0 and never prints the cleanup password', async () => {
+      const { code, output } = await runOnce(
+        'dicom-store',
+        `host: 127.0.0.1\nport: ${orthanc.dicomPort}\ncalledAet: ORTHANC\ncleanup:\n  ${orthancAuth().trimEnd().replace(/\n/g, '\n  ')}\n`,
+      );
+
+      assert.equal(code, 0, output);
+      assert.match(
+        output,
+        /^OK \(ok\) C-STORE of test study (\S+) \(patient ROUNDS-TEST\) to ORTHANC@127\.0\.0\.1:\d+ succeeded in .*; findable by C-FIND after .*; test study deleted through Orthanc$/m,
+      );
+      for (const name of ['store_seconds', 'findable_seconds']) assert.match(output, new RegExp(`^ {2}${name} = [\\d.e-]+ seconds$`, 'm'));
+      assert.match(output, /^ {2}cleanup_success = 1 $/m);
+      assert.ok(!output.includes(orthanc.password), 'the password stays out of what run-once prints');
+      const left = await orthanc.rest('POST', '/tools/find', { Level: 'Study', Query: { PatientID: 'ROUNDS-TEST' } });
+      assert.deepEqual(left.body, [], 'the test study was deleted');
+    });
+
+    test("dicom-store stores on dcmtk's storescp with find.enabled: false and exits 0; a wrong called AE title at Orthanc exits 2 saying what to check", async () => {
+      const stored = await runOnce('dicom-store', `host: 127.0.0.1\nport: ${storescp.port}\ncalledAet: STORESCP\nfind:\n  enabled: false\n`);
+      assert.equal(stored.code, 0, stored.output);
+      assert.match(stored.output, /^OK \(ok\) C-STORE of test study \S+ \(patient ROUNDS-TEST\) to STORESCP@127\.0\.0\.1:\d+ succeeded in /m);
+
+      const rejected = await runOnce('dicom-store', `host: 127.0.0.1\nport: ${orthanc.dicomPort}\ncalledAet: NOT-ORTHANC\n`);
+      assert.equal(rejected.code, 2, rejected.output);
+      assert.match(rejected.output, /^CRITICAL \(association_rejected\) NOT-ORTHANC@127\.0\.0\.1:\d+: .*called AE title not recognized .* check calledAet/m);
+    });
+
+    test('dicom-worklist counts the items wlmscpfs has scheduled today for a station and exits 0; too few exits 1', async () => {
+      const config = `host: 127.0.0.1\nport: ${worklist.port}\ncalledAet: RIS_MWL\nscheduledStationAet: CT_NORTH\nscheduledDate: "${today}"\n`;
+      const ok = await runOnce('dicom-worklist', config);
+      assert.equal(ok.code, 0, ok.output);
+      assert.match(ok.output, new RegExp(`^OK \\(ok\\) worklist RIS_MWL@127\\.0\\.0\\.1:\\d+: 2 items scheduled for ${today} on station CT_NORTH`, 'm'));
+      assert.match(ok.output, /^ {2}scheduled_items = 2 count$/m);
+
+      const short = await runOnce('dicom-worklist', `${config}warningBelow: 3\n`);
+      assert.equal(short.code, 1, short.output);
+      assert.match(short.output, /^WARNING \(threshold\) .*2 items scheduled .* fewer than 3/m);
+    });
+
+    test("hl7-mllp gets python-hl7's AA for its message and exits 0; an AR exits 2 with the error in words", async () => {
+      const accepted = await runOnce('hl7-mllp', `host: 127.0.0.1\nport: ${hl7.port}\n`);
+      assert.equal(accepted.code, 0, accepted.output);
+      assert.match(accepted.output, /^OK \(ok\) MLLP 127\.0\.0\.1:\d+ answered AA \(application accept\) to NMD\^N02 R[0-9A-F]{16} in \d+ ms/m);
+      assert.match(accepted.output, /^ {2}ack_seconds = [\d.e-]+ seconds$/m);
+
+      const rejected = await runOnce('hl7-mllp', `host: 127.0.0.1\nport: ${hl7.port}\nreceivingApplication: ACK_AR\n`);
+      assert.equal(rejected.code, 2, rejected.output);
+      assert.match(rejected.output, /^CRITICAL \(unexpected_response\) .*answered AR \(application reject\)/m);
+    });
+
+    test("dicomweb searches Orthanc's DICOMweb with QIDO-RS, reads the study's WADO-RS metadata and exits 0", async () => {
+      const { code, output } = await runOnce(
+        'dicomweb',
+        `url: ${orthanc.url}/dicom-web\nquery:\n  PatientID: QA-PHANTOM\nbasicAuth:\n  username: ${orthanc.username}\n  password: ${orthanc.password}\n`,
+      );
+
+      assert.equal(code, 0, output);
+      assert.match(
+        output,
+        /^OK \(ok\) DICOMweb at http:\/\/127\.0\.0\.1:\d+\/dicom-web: QIDO-RS found 1 study in \d+ ms; WADO-RS metadata of the first study \(1 instance/m,
+      );
+      assert.match(output, /^ {2}search_matches = 1 $/m);
+      assert.match(output, /^ {2}total_seconds = [\d.e-]+ seconds$/m);
+    });
+
+    test('orthanc with arrival reports when the last instance arrived and exits 0 while that is recent', async () => {
+      const { code, output } = await runOnce('orthanc', `${orthancAuth()}arrival:\n  warnAfter: 2h\n`);
+
+      assert.equal(code, 0, output);
+      assert.match(output, /^OK \(ok\) .*; last instance arrived \d+ s ago$/m);
+      assert.match(output, /^ {2}arrival_silence_seconds = [\d.e-]+ seconds$/m);
+      assert.match(output, /^ {2}storage_bytes = \d+ bytes$/m);
     });
   });
 

@@ -4,9 +4,13 @@ import { createServer, type Server, type Socket } from 'node:net';
  * How the fault injector answers. Each is a way a broken or wrong peer has been seen to
  * answer an MLLP client: a web server, a raw-HL7 receiver without framing, a peer that
  * closes mid-frame, a frame around something that is not HL7, an HL7 message that is no
- * ACK, or an <FS> not followed by <CR>.
+ * ACK, or an <FS> not followed by <CR>. The last two keep the connection open: a frame
+ * that never ends (a stream of bytes after <VT>), and half an ACK followed by silence.
  */
-export type MllpFault = 'http' | 'unframed' | 'no-end-block' | 'not-hl7' | 'not-an-ack' | 'fs-without-cr';
+export type MllpFault = 'http' | 'unframed' | 'no-end-block' | 'not-hl7' | 'not-an-ack' | 'fs-without-cr' | 'endless' | 'half-then-silent';
+
+/** The faults that keep the connection open after what they send. */
+const KEEPS_OPEN: ReadonlySet<MllpFault> = new Set(['endless', 'half-then-silent']);
 
 export interface MllpFaultPeer {
   port: number;
@@ -32,6 +36,10 @@ function reply(fault: MllpFault, controlId: string): string {
       return `${VT}MSH|^~\\&|FAULTS||ROUNDS||20260101000000||ADT^A01^ADT_A01|F2|P|2.5\rPID|1||RT1\r${END}`;
     case 'fs-without-cr':
       return `${VT}${ack}\x1cX`;
+    case 'endless':
+      return VT;
+    case 'half-then-silent':
+      return VT + ack.slice(0, 30);
   }
 }
 
@@ -51,7 +59,17 @@ export async function startMllpFaultPeer(): Promise<MllpFaultPeer> {
       text += chunk.toString('latin1');
       if (!text.includes('\x1c')) return;
       const msh = text.replace(VT, '').split('\r')[0]!.split('|');
-      socket.end(reply(msh[4] as MllpFault, msh[9] ?? ''), 'latin1');
+      const fault = msh[4] as MllpFault;
+      if (!KEEPS_OPEN.has(fault)) {
+        socket.end(reply(fault, msh[9] ?? ''), 'latin1');
+        return;
+      }
+      socket.write(reply(fault, msh[9] ?? ''), 'latin1');
+      if (fault === 'endless') {
+        const garbage = Buffer.alloc(4096, 'x');
+        const flood = setInterval(() => socket.write(garbage), 5);
+        socket.on('close', () => clearInterval(flood));
+      }
     });
   });
   await new Promise<void>((resolve, reject) => {

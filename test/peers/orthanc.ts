@@ -32,10 +32,14 @@ export interface OrthancOptions {
   knownModalitiesOnly?: boolean;
   /** PEM key and certificate: DICOM over TLS (DicomTlsEnabled), no client certificate required. */
   dicomTls?: { keyPem: string; certPem: string };
+  /** Serve Modality Worklist C-FIND from the .wl files in this folder (the ModalityWorklists plugin Debian's orthanc ships). */
+  worklistFolder?: string;
 }
 
 /** Where Debian's orthanc-dicomweb puts the plugin Orthanc loads. */
 export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+/** The sample worklist provider that Debian's orthanc package itself ships. */
+const WORKLISTS_PLUGIN = '/usr/share/orthanc/plugins/libModalityWorklists.so';
 
 export interface Orthanc extends Daemon {
   aet: string;
@@ -86,8 +90,9 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     Name: 'rounds-test',
     StorageDirectory: options.storageDir ?? join(dir, 'db'),
     IndexDirectory: options.storageDir ?? join(dir, 'db'),
-    Plugins: options.dicomWeb ? [DICOMWEB_PLUGIN] : [],
+    Plugins: [...(options.dicomWeb ? [DICOMWEB_PLUGIN] : []), ...(options.worklistFolder ? [WORKLISTS_PLUGIN] : [])],
     ...(options.dicomWeb ? { DicomWeb: { Enable: true, Root: '/dicom-web/' } } : {}),
+    ...(options.worklistFolder ? { Worklists: { Enable: true, Database: options.worklistFolder } } : {}),
     HttpPort: httpPort,
     DicomPort: dicomPort,
     DicomAet: aet,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, makeTempDir, requireBinary, startDaemon, tcpAccepts, type Daemon } from './process.js';
@@ -73,13 +73,30 @@ function itemDump(item: WorklistItem, n: number): string {
 }
 
 /**
+ * Writes `items` as .wl files (DICOM made with dcmtk's dump2dcm) into `folder`: the worklist
+ * files wlmscpfs serves, and Orthanc's ModalityWorklists plugin too.
+ */
+export async function writeWorklistFiles(folder: string, items: readonly WorklistItem[]): Promise<void> {
+  const dump2dcm = requireBinary('dump2dcm', 'dcmtk');
+  for (const item of items) {
+    const n = ++fileCounter;
+    const dump = join(folder, `item${n}.dump`);
+    writeFileSync(dump, itemDump(item, n));
+    try {
+      await run(dump2dcm, ['--quiet', '--write-xfer-little', '-g', dump, join(folder, `item${n}.wl`)]);
+    } finally {
+      rmSync(dump, { force: true });
+    }
+  }
+}
+
+/**
  * dcmtk's wlmscpfs, the Basic Worklist Management SCP that serves a folder per called AE
  * title. It forks a child per association, as it runs in practice, so a stalled query does
  * not hold up the next association; stop() ends its process group (the children with it).
  */
 export async function startWorklistScp(options: WorklistScpOptions = {}): Promise<WorklistScp> {
   const command = requireBinary('wlmscpfs', 'dcmtk');
-  const dump2dcm = requireBinary('dump2dcm', 'dcmtk');
   const dir = makeTempDir('wlmscpfs');
   const db = join(dir, 'worklists');
   mkdirSync(db);
@@ -107,15 +124,7 @@ export async function startWorklistScp(options: WorklistScpOptions = {}): Promis
       }
       await stopParent();
     },
-    async addItems(aet: string, items: readonly WorklistItem[]) {
-      const path = folder(aet, true);
-      for (const item of items) {
-        const n = ++fileCounter;
-        const dump = join(dir, `item${n}.dump`);
-        writeFileSync(dump, itemDump(item, n));
-        await run(dump2dcm, ['--quiet', '--write-xfer-little', '-g', dump, join(path, `item${n}.wl`)]);
-      }
-    },
+    addItems: (aet: string, items: readonly WorklistItem[]) => writeWorklistFiles(folder(aet, true), items),
     addBrokenWorklist(aet: string) {
       folder(aet, false);
     },

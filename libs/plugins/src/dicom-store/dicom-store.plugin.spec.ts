@@ -120,6 +120,25 @@ describe('dicom-store against Orthanc', () => {
     if (id) await orthanc.rest('DELETE', `/studies/${id}`);
   });
 
+  it("run() says the cleanup failed at the check's deadline when the cleanup URL never answers, and returns by itself with the store result", async () => {
+    const silent = await startSilentListener();
+    try {
+      const report = await runCheck(dicomStorePlugin, { ...base(), cleanup: { ...cleanup, url: `http://127.0.0.1:${silent.port}` } }, { timeoutMs: 4000 });
+      assert.equal(report.outcome.status, 'OK', report.outcome.summary);
+      assert.equal(report.cutOff, false, 'the plugin returned at its deadline, not the runner for it');
+      assert.match(
+        report.outcome.summary,
+        /; findable by C-FIND after .*; cleanup failed: POST http:\/\/127\.0\.0\.1:\d+\/tools\/find: no answer before the check's deadline$/,
+      );
+      assert.equal(metric(report, 'cleanup_success'), 0);
+      const [id] = await orthancStudies(orthanc, storedStudy(report));
+      assert.ok(id, 'the study is still there');
+      await orthanc.rest('DELETE', `/studies/${id}`);
+    } finally {
+      await silent.close();
+    }
+  });
+
   it('run() returns CRITICAL association_rejected saying to check calledAet when the called AE title is wrong, and cleans nothing up', async () => {
     const report = await runCheck(dicomStorePlugin, { ...base(), calledAet: 'NOT-ORTHANC', cleanup });
     assert.equal(report.outcome.status, 'CRITICAL');
@@ -194,6 +213,29 @@ describe("dicom-store against dcmtk's storescp", () => {
     );
     assert.ok(metric(report, 'store_seconds') >= 0);
     assert.ok(!hasMetric(report, 'find_queries') && !hasMetric(report, 'findable_seconds'), 'nothing said about a find that was not asked for');
+  });
+
+  it('run() says the cleanup failed, naming cleanup.url, when that Orthanc is not the node that stored the image', async () => {
+    const other = await startOrthanc();
+    try {
+      const report = await runCheck(dicomStorePlugin, {
+        host: '127.0.0.1',
+        port: storescp.port,
+        calledAet: 'STORESCP',
+        find: { enabled: false },
+        cleanup: { url: other.url, username: other.username, password: other.password },
+      });
+      assert.equal(report.outcome.status, 'OK', report.outcome.summary);
+      assert.ok(
+        report.outcome.summary.endsWith(
+          `; cleanup failed: the Orthanc at ${other.url} has no study ${storedStudy(report)}: is cleanup.url the Orthanc that STORESCP names?`,
+        ),
+        report.outcome.summary,
+      );
+      assert.equal(metric(report, 'cleanup_success'), 0);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('run() returns CRITICAL unexpected_response naming find.enabled when the node stores but cannot answer C-FIND', async () => {
@@ -302,7 +344,9 @@ describe('dicom-store against peers that misbehave', () => {
     assert.equal(report.outcome.reason, 'assertion');
     const queries = metric(report, 'find_queries');
     assert.ok(queries >= 2, `it asked ${queries} times`);
-    assert.equal(faulty.finds() - finds, queries, 'each query reached the node');
+    // The last query may be cut short by the closing window as it is sent: counted, it may not have arrived.
+    const seen = faulty.finds() - finds;
+    assert.ok(seen === queries || seen === queries - 1, `the node saw ${seen} of the ${queries} queries counted`);
     assert.match(
       report.outcome.summary,
       new RegExp(

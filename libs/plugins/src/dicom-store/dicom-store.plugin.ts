@@ -122,9 +122,10 @@ async function findStored(
     await ctx.sleep(pause);
     if (ctx.signal.aborted) break;
     result = await session(findQuery(studyUid), findUntil);
-    // A query the closing window cut short is one more that found nothing, not a failure of the node.
+    // A query the closing window cut short is one more that found nothing, not a failure of the node;
+    // it counts only if it was sent (a cut during connect or association never reached the node).
     if (result.failure?.kind === 'timeout' && (ctx.now() >= findUntil || ctx.signal.aborted)) {
-      count++;
+      if (result.failure.phase === 'find') count++;
       break;
     }
   }

@@ -1,11 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { systemClock, type Clock } from '#rounds/common';
 import { runPlugin, type RunReport } from '../runner.js';
 import { closedPort, configErrors, metric, runCheck } from '../testing/index.js';
 import { startStoreScp, type StoreScp } from '../../../../test/peers/storescp.js';
 import { startSilentListener, type SilentListener } from '../../../../test/peers/tcp.js';
-import { startWorklistScp, type WorklistItem, type WorklistScp } from '../../../../test/peers/wlmscpfs.js';
+import { startWorklistScp, writeWorklistFiles, type WorklistItem, type WorklistScp } from '../../../../test/peers/wlmscpfs.js';
+import { startOrthanc, type Orthanc } from '../../../../test/peers/orthanc.js';
+import { makeTempDir } from '../../../../test/peers/process.js';
 import { dicomWorklistPlugin } from './dicom-worklist.plugin.js';
 
 /** The system clock moved to `iso`: "today" and working hours are then known to the test, and time still passes. */
@@ -125,7 +128,10 @@ describe('dicom-worklist against dcmtk wlmscpfs', () => {
     const report = await runCheck(dicomWorklistPlugin, { ...base, calledAet: 'NOT-RIS' });
     assert.equal(report.outcome.status, 'CRITICAL');
     assert.equal(report.outcome.reason, 'association_rejected');
-    assert.match(report.outcome.summary, /^NOT-RIS@127\.0\.0\.1:\d+: association rejected permanently by the service user: called AE title not recognized$/);
+    assert.match(
+      report.outcome.summary,
+      /^NOT-RIS@127\.0\.0\.1:\d+: association rejected permanently by the service user: called AE title not recognized — the node is not called NOT-RIS: check calledAet against the node's AE title$/,
+    );
   });
 
   it('run() returns CRITICAL unexpected_response with the status decoded when the provider fails the query', async () => {
@@ -172,6 +178,44 @@ describe('dicom-worklist against dcmtk wlmscpfs', () => {
     const report = await runCheck(dicomWorklistPlugin, { ...base, port: await closedPort() });
     assert.equal(report.outcome.status, 'CRITICAL');
     assert.equal(report.outcome.reason, 'refused');
+  });
+});
+
+describe("dicom-worklist against Orthanc's worklist plugin, which knows its modalities", () => {
+  let orthanc: Orthanc;
+  let folder: string;
+  const at = () => ({ host: '127.0.0.1', port: orthanc.dicomPort, calledAet: 'ORTHANC', scheduledDate: '20260310' });
+
+  before(async () => {
+    folder = makeTempDir('orthanc-worklists');
+    await writeWorklistFiles(folder, items(2, { station: 'CT1', modality: 'CT', date: '20260310' }));
+    orthanc = await startOrthanc({
+      aet: 'ORTHANC',
+      knownModalitiesOnly: true,
+      modalities: { ct1: { aet: 'CT1', host: '127.0.0.1', port: 104 } },
+      worklistFolder: folder,
+    });
+  });
+
+  after(async () => {
+    await orthanc?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('run() counts the items a second provider serves to a modality it knows', async () => {
+    const report = await runCheck(dicomWorklistPlugin, { ...at(), callingAet: 'CT1', scheduledStationAet: 'CT1' });
+    assert.equal(report.outcome.status, 'OK', report.outcome.summary);
+    assert.equal(metric(report, 'scheduled_items'), 2);
+  });
+
+  it('run() returns CRITICAL association_rejected saying to add our AE title when the provider does not know the calling AE title', async () => {
+    const report = await runCheck(dicomWorklistPlugin, { ...at(), callingAet: 'STRANGER' });
+    assert.equal(report.outcome.status, 'CRITICAL');
+    assert.equal(report.outcome.reason, 'association_rejected');
+    assert.match(
+      report.outcome.summary,
+      /^ORTHANC@127\.0\.0\.1:\d+: association rejected permanently by the service user: calling AE title not recognized — the node does not know our AE title STRANGER: add it to the node's known AE titles \(or set callingAet to one it knows\)$/,
+    );
   });
 });
 

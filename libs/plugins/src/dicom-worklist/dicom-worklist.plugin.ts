@@ -86,7 +86,8 @@ export const dicomWorklistPlugin = definePlugin({
     const metrics = timingMetrics(result);
     const find = result.find;
 
-    if (result.failure && !lostOnlyRelease(result)) return failureOutcome(result.failure, target, metrics);
+    // With the AE titles, a rejection says which one to fix and how.
+    if (result.failure && !lostOnlyRelease(result)) return failureOutcome(result.failure, target, metrics, config);
     if (result.failure) ctx.log.debug(`${target}: association release not confirmed; the worklist answer was already in`);
     if (!find || find.notAccepted !== undefined) {
       const why = find?.notAccepted ?? 'not proposed';

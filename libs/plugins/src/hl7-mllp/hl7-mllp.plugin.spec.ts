@@ -187,6 +187,26 @@ describe('hl7-mllp against peers that answer wrongly', () => {
     ],
     ['an end block without its carriage return', 'fs-without-cr', /MLLP end block <FS> followed by "X" instead of <CR>$/],
   ];
+  it('run() returns CRITICAL protocol_error at maxAckBytes, long before its deadline, when the peer streams a frame that never ends', async () => {
+    const report = await runCheck(
+      hl7MllpPlugin,
+      { host: '127.0.0.1', port: faults.port, receivingApplication: 'endless', maxAckBytes: 8192 },
+      { timeoutMs: 10_000 },
+    );
+    assert.equal(report.outcome.status, 'CRITICAL', report.outcome.summary);
+    assert.equal(report.outcome.reason, 'protocol_error');
+    assert.match(report.outcome.summary, /no MLLP end block \(<FS><CR>\) within 8192 bytes \(maxAckBytes\)/);
+    assert.ok(report.durationMs < 5000, `took ${report.durationMs} ms`);
+  });
+
+  it('run() returns CRITICAL timeout at the deadline, saying how much of the frame came, when the peer sends half an ACK and falls silent', async () => {
+    const report = await runCheck(hl7MllpPlugin, { host: '127.0.0.1', port: faults.port, receivingApplication: 'half-then-silent' }, { timeoutMs: 600 });
+    assert.equal(report.outcome.status, 'CRITICAL', report.outcome.summary);
+    assert.equal(report.outcome.reason, 'timeout');
+    assert.match(report.outcome.summary, /waiting for the ACK from MLLP 127\.0\.0\.1:\d+ \(got 31 bytes without the end of the frame\)$/);
+    assert.equal(report.cutOff, false, 'the plugin returned by itself when its signal fired');
+  });
+
   for (const [what, fault, summary] of cases) {
     it(`run() returns CRITICAL protocol_error with the framing fault in words for ${what}`, async () => {
       const report = await runCheck(hl7MllpPlugin, { host: '127.0.0.1', port: faults.port, receivingApplication: fault });
