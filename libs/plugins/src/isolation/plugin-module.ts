@@ -1,5 +1,5 @@
 import { Script, constants } from 'node:vm';
-import { isSingleFileBuild } from '#rounds/common';
+import { isSingleFileBuild } from '../../../common/src/embedded.js'; // not #rounds/common: the worker imports this file, see runner.ts
 
 /**
  * The plugins an ES module exports: `default` or `plugin`, or several as `plugins`. One rule,
