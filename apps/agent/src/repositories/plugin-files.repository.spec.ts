@@ -122,18 +122,24 @@ describe('loadCustomPlugins', { timeout: 60_000 }, () => {
     ]);
   });
 
-  it("on Windows, reads the plugin's access list instead of its mode and refuses a file Users may modify, naming it and them", async () => {
+  it("on Windows, reads the plugin's access list instead of its mode, a folder's with /T, and refuses a file Users may modify, naming it and them", async () => {
     const root = configFolder();
     const dir = join(root, 'plugins');
     write(join(dir, 'good.mjs'), pluginSource('good-one'));
+    const folderOne = join(dir, 'folder-one');
+    write(join(folderOne, 'index.js'), pluginSource('folder-one'));
+    chmodSync(folderOne, 0o755);
     const open = write(join(dir, 'open.mjs'), pluginSource('open-one'));
-    // What icacls prints for each path asked about (the layout of the captured outputs in test/fixtures/icacls).
+    // What icacls prints for each path asked about (the layout of the captured outputs in test/fixtures/icacls); with /T the folder's file too.
     const acl = (path: string) => `${path} NT AUTHORITY\\SYSTEM:(I)(F)\r\n${path === open ? 'BUILTIN\\Users:(M)' : 'BUILTIN\\Users:(I)(RX)'}\r\n\r\n`;
     const asked: string[] = [];
-    const windows: WindowsTools = { icacls: (path) => (asked.push(path), acl(path)), whoami: () => 'CT-GATEWAY\\rounds-agent' };
+    const windows: WindowsTools = {
+      icacls: (path, tree) => (asked.push(`${path}${tree ? ' /T' : ''}`), [path, ...(tree ? [join(path, 'index.js')] : [])].map(acl).join('')),
+      whoami: () => 'CT-GATEWAY\\rounds-agent',
+    };
     const { registry, report, errors } = await load({ dir, packagesFrom: root, windows });
-    assert.deepEqual(report.loaded, ['good-one']);
-    assert.deepEqual(asked, [dir, join(dir, 'good.mjs'), open]);
+    assert.deepEqual(report.loaded, ['folder-one', 'good-one']);
+    assert.deepEqual(asked, [dir, `${folderOne} /T`, join(dir, 'good.mjs'), open]);
     assert.equal(errors.length, 1);
     assert.ok(errors[0]!.startsWith(`plugin from ${open} refused: ${open} can be written by BUILTIN\\Users (M) — run \`icacls "${open}"`), errors[0]);
     await registry.close();

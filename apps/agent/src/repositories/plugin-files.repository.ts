@@ -83,11 +83,13 @@ function untrusted(path: string, deep: boolean, sources: CustomPluginSources): s
     tree.push({ path: next, st });
     if (deep && st.isDirectory()) for (const name of readdirSync(next)) pending.push(join(next, name));
   }
+  // icacls' /T on a file name would also list the files of that name in the folders below it.
+  const isFolder = tree[0]!.st.isDirectory();
   if (sources.windows)
     return windowsWritersProblem(
       path,
       tree.map((t) => t.path),
-      deep,
+      deep && isFolder,
       sources.windows,
     );
   const uid = getuid!();
