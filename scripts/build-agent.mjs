@@ -39,7 +39,11 @@ const WINDOWS_NODE = join(WINDOWS_NODE_DIR, 'bin', 'node.exe');
 const ASSETS = {
   'package.json': join(ROOT, 'package.json'),
   'agent.proto': join(ROOT, 'proto', 'rounds', 'agent', 'v1', 'agent.proto'),
+  // The thread a custom plugin runs in, bundled on its own (step 2): the executable has no
+  // plugin-worker.js beside it to start a Worker from (libs/plugins/src/isolation/isolated-plugin.ts).
+  'plugin-worker.cjs': join(WORK, 'plugin-worker.cjs'),
 };
+const WORKER_ENTRY = join(ROOT, 'dist', 'libs', 'plugins', 'src', 'isolation', 'plugin-worker.js');
 /**
  * WinSW (the service wrapper node-windows ships, MIT), embedded in the Windows .exe only: there
  * `rounds-agent service install` writes it beside the agent (apps/agent/src/service/winsw.windows.ts).
@@ -148,13 +152,14 @@ process.on('exit', () => rmSync(LOCK, { recursive: true, force: true }));
 rmSync(WORK, { recursive: true, force: true });
 mkdirSync(WORK, { recursive: true });
 const bundleFile = join(WORK, 'rounds-agent.cjs');
-const bundle = await step('bundling dist/apps/agent/src/main.js (esbuild)', async () => {
+/** Bundles `entry` and everything it imports into one CommonJS file; the esbuild metafile. */
+async function bundleOf(entry, outfile) {
   const result = await build({
-    entryPoints: [ENTRY],
-    outfile: bundleFile,
+    entryPoints: [entry],
+    outfile,
     bundle: true,
     platform: 'node',
-    // A single executable runs one CommonJS script.
+    // A single executable runs one CommonJS script (and the plugin worker is run as code, with `eval`).
     format: 'cjs',
     target: `node${process.versions.node.split('.')[0]}`,
     external: NOT_BUNDLED,
@@ -179,10 +184,12 @@ const bundle = await step('bundling dist/apps/agent/src/main.js (esbuild)', asyn
     );
   }
   return result.metafile;
-});
+}
+const bundle = await step('bundling dist/apps/agent/src/main.js (esbuild)', () => bundleOf(ENTRY, bundleFile));
+const workerBundle = await step('bundling the plugin worker', () => bundleOf(WORKER_ENTRY, ASSETS['plugin-worker.cjs']));
 
 const packages = new Map();
-for (const [path, input] of Object.entries(bundle.inputs)) {
+for (const [path, input] of Object.entries({ ...bundle.inputs, ...workerBundle.inputs })) {
   if (path.endsWith('.node')) fail(`${path} is a native module: the agent must not need one (keep it to the collector)`);
   const m = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(path);
   const key = m ? m[2] : 'rounds (dist/)';

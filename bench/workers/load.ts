@@ -1,15 +1,16 @@
 import http from 'node:http';
-import { builtinPlugins, runPlugin, type Plugin } from '#rounds/plugins';
+import { PluginRegistry, runRegistered, type RegisteredPlugin } from '#rounds/plugins';
 import { boundedLoad, type LoadResult } from '../lib/measure.js';
 import { serveWorker } from '../lib/processes.js';
 
 /**
- * A load generator in its own process. As "rounds" it runs a built-in plugin through the
- * real runner (runPlugin), exactly as the agent's check loop does, so this process's CPU
+ * A load generator in its own process. As "rounds" it runs a built-in plugin from the
+ * registry through runRegistered, exactly as the agent's check loop does (a built-in runs
+ * in-process, a custom one would go to its workers), so this process's CPU
  * is Rounds' CPU per check. As "driver" it sends keep-alive HTTP GETs (to an exporter's
  * /probe or /metrics); its own CPU is then not charged to the exporter.
  */
-let plugin: Plugin | undefined;
+let entry: RegisteredPlugin | undefined;
 let config: unknown;
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -30,17 +31,18 @@ function get(url: string, expect: string | undefined, headers: Record<string, st
 
 serveWorker({
   init(args: { plugin: string; config: unknown }) {
-    plugin = builtinPlugins().find((p) => p.name === args.plugin);
-    if (!plugin) throw new Error(`no built-in plugin ${args.plugin}`);
+    const registry = PluginRegistry.withBuiltins();
+    entry = registry.get(args.plugin);
+    if (!entry) throw new Error(`no built-in plugin ${args.plugin}`);
     // Validated once, as the agent does when a check is assigned, not per run.
-    config = plugin.configSchema.parse(args.config);
+    config = registry.parseConfig(args.plugin, args.config);
     return { ok: true };
   },
   async run(args: { count: number; concurrency: number; maxMs: number; timeoutMs: number }): Promise<LoadResult> {
-    const p = plugin!;
+    const e = entry!;
     let firstSummary: string | undefined;
     const r = await boundedLoad(args, async () => {
-      const report = await runPlugin(p, config, { timeoutMs: args.timeoutMs });
+      const report = await runRegistered(e, config, { timeoutMs: args.timeoutMs });
       if (report.outcome.status !== 'OK') firstSummary ??= `${report.outcome.status}/${report.outcome.reason}: ${report.outcome.summary}`;
       return report.outcome.status === 'OK';
     });

@@ -1,12 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { ROOT, startAgent, startCollector, tempDir, waitFor, type AgentHandle, type CollectorHandle } from './harness.js';
-import { installTestTypecheck, packPluginSdk } from './plugin-sdk.js';
+import { startAgent, startCollector, tempDir, waitFor, type AgentHandle, type CollectorHandle } from './harness.js';
+import { copyModalityDisk, installTestTypecheck, MODALITY_API, packPluginSdk, startModalityApi } from './plugin-sdk.js';
 
-const EXAMPLE = join(ROOT, 'examples', 'plugins', 'modality-disk');
 const GIB = 2 ** 30;
 
 interface AgentView {
@@ -34,21 +33,10 @@ describe('example plugin modality-disk', { timeout: 300_000 }, () => {
   let vendorPort = 0;
   let collector: CollectorHandle;
   let agent: AgentHandle;
-  const auth = `Basic ${Buffer.from('rounds-monitor:s3cret').toString('base64')}`;
-  const volumes = [
-    { name: 'images', totalBytes: 1000 * GIB, freeBytes: 150 * GIB },
-    { name: 'system', totalBytes: 100 * GIB, freeBytes: 60 * GIB },
-  ];
 
   before(async () => {
     dir = tempDir('example-plugin');
-    vendor = createServer((req, res) => {
-      if (req.url !== '/service/api/v2/storage') return void res.writeHead(404).end();
-      if (req.headers.authorization !== auth) return void res.writeHead(401).end();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ volumes }));
-    });
-    await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
-    vendorPort = (vendor.address() as { port: number }).port;
+    ({ server: vendor, port: vendorPort } = await startModalityApi());
   });
   after(async () => {
     await Promise.all([collector?.proc.stop(), agent?.proc.stop()]);
@@ -58,13 +46,7 @@ describe('example plugin modality-disk', { timeout: 300_000 }, () => {
 
   test('it installs from the packed SDK without a registry, passes its own spec and type-checks', async () => {
     const tarball = await packPluginSdk(join(dir, 'pack'));
-    const folder = join(dir, 'plugins', 'modality-disk');
-    cpSync(EXAMPLE, folder, { recursive: true, filter: (src) => !src.includes('node_modules') });
-    const pkgPath = join(folder, 'package.json');
-    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { dependencies: Record<string, string> };
-    assert.match(pkg.dependencies['@rounds/plugin-sdk']!, /^file:.*rounds-plugin-sdk-\d+\.\d+\.\d+\.tgz$/);
-    pkg.dependencies['@rounds/plugin-sdk'] = `file:${tarball}`;
-    writeFileSync(pkgPath, JSON.stringify(pkg));
+    const folder = copyModalityDisk(join(dir, 'plugins'), tarball);
 
     await installTestTypecheck(folder, 9);
   });
@@ -80,7 +62,7 @@ describe('example plugin modality-disk', { timeout: 300_000 }, () => {
     );
     assert.equal(described.version, '1.0.0');
 
-    const config = { host: '127.0.0.1', port: vendorPort, tls: false, username: 'rounds-monitor', password: 's3cret' };
+    const config = { host: '127.0.0.1', port: vendorPort, tls: false, username: MODALITY_API.username, password: MODALITY_API.password };
     const created = await collector.api<CheckView>('POST', '/api/v1/checks', {
       agent: 'modality',
       name: 'ct1-disk',

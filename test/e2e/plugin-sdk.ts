@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { ROOT, runProgram } from './harness.js';
 
@@ -50,4 +51,43 @@ export async function installTestTypecheck(folder: string, tests: number): Promi
   assert.match(run.output, /^# fail 0$/m);
   const types = await typecheck(folder);
   assert.equal(types.code, 0, types.output);
+}
+
+const EXAMPLE = join(ROOT, 'examples', 'plugins', 'modality-disk');
+const GIB = 2 ** 30;
+
+/**
+ * examples/plugins/modality-disk copied into the plugin folder `plugins` as it is deployed, its
+ * SDK dependency pointed at `tarball` (not installed yet); the copy's folder.
+ */
+export function copyModalityDisk(plugins: string, tarball: string): string {
+  const folder = join(plugins, 'modality-disk');
+  cpSync(EXAMPLE, folder, { recursive: true, filter: (src) => !src.includes('node_modules') });
+  const pkgPath = join(folder, 'package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { dependencies: Record<string, string> };
+  assert.match(pkg.dependencies['@rounds/plugin-sdk']!, /^file:.*rounds-plugin-sdk-\d+\.\d+\.\d+\.tgz$/);
+  pkg.dependencies['@rounds/plugin-sdk'] = `file:${tarball}`;
+  writeFileSync(pkgPath, JSON.stringify(pkg));
+  return folder;
+}
+
+/** The vendor API modality-disk checks, on a port of its own: two volumes, images 85 % used, behind Basic auth. */
+export const MODALITY_API = {
+  volumes: [
+    { name: 'images', totalBytes: 1000 * GIB, freeBytes: 150 * GIB },
+    { name: 'system', totalBytes: 100 * GIB, freeBytes: 60 * GIB },
+  ],
+  username: 'rounds-monitor',
+  password: 's3cret',
+};
+
+export async function startModalityApi(): Promise<{ server: Server; port: number }> {
+  const auth = `Basic ${Buffer.from(`${MODALITY_API.username}:${MODALITY_API.password}`).toString('base64')}`;
+  const server = createServer((req, res) => {
+    if (req.url !== '/service/api/v2/storage') return void res.writeHead(404).end();
+    if (req.headers.authorization !== auth) return void res.writeHead(401).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ volumes: MODALITY_API.volumes }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
 }

@@ -22,7 +22,11 @@ export async function runOnce(
   const registry = PluginRegistry.withBuiltins({ nagiosCommands: agentConfig?.nagios.commands ?? {} });
   try {
     if (agentConfig) {
-      await loadCustomPlugins(customPluginSources(agentConfig), registry, (level, line) => level === 'error' && print(`plugin folder: ${line}`));
+      await loadCustomPlugins(
+        customPluginSources(agentConfig, readAgentEnv()),
+        registry,
+        (level, line) => level === 'error' && print(`plugin folder: ${line}`),
+      );
     }
     return await runWith(registry, pluginName, configPath, timeoutMs, print);
   } finally {

@@ -31,7 +31,7 @@ export async function startAgent(configPath: string, env: AgentEnv): Promise<voi
     throw new Error(`cannot read the TLS certificate/key named in ${config.path}: ${(e as Error).message}`);
   }
   const registry = PluginRegistry.withBuiltins({ nagiosCommands: config.nagios.commands });
-  await loadCustomPlugins(customPluginSources(config), registry, (level, message) => (level === 'error' ? log.error(message) : log.log(message)));
+  await loadCustomPlugins(customPluginSources(config, env), registry, (level, message) => (level === 'error' ? log.error(message) : log.log(message)));
   // The app's logger, not Nest's default: the spool logs its replay before the app exists, and must honour the log level.
   // As a Windows service (its WinSW definition sets ROUNDS_AGENT_EVENT_LOG) errors also go to the Event Log.
   const eventLog = process.platform === 'win32' && env.eventLogSource ? new WindowsEventLog(env.eventLogSource, join(dirname(config.path), 'logs')) : undefined;

@@ -50,7 +50,8 @@ describe('loadAgentConfig', () => {
     assert.equal(config.pluginDir, fixture('plugins'));
     assert.deepEqual(config.plugins.packages, ['@acme/rounds-plugin-ups', 'rounds-plugin-printer']);
     assert.deepEqual(config.plugins.limits, { 'ups-status': { concurrency: 4, memoryMb: 128 }, 'printer-page': { concurrency: 2, memoryMb: 32 } });
-    assert.deepEqual(loadAgentConfig(fixture('valid.yaml'), noEnv).plugins, { packages: [], limits: {} });
+    assert.equal(config.plugins.checkWriters, true);
+    assert.deepEqual(loadAgentConfig(fixture('valid.yaml'), noEnv).plugins, { packages: [], limits: {}, checkWriters: true });
   });
 
   it("resolves relative TLS paths against the config file's folder and keeps absolute ones", () => {
@@ -145,6 +146,11 @@ describe('loadAgentConfig', () => {
       'bad-plugin-limits.yaml',
       'is invalid: plugins.packages.0: must be an npm package name, e.g. @acme/rounds-plugin-ups; plugins.limits.UPS: must be the kebab-case name of a custom plugin; ' +
         'plugins.limits.ups-status.concurrency: Too small: expected number to be >=1; plugins.limits.ups-status.memoryMb: Too small: expected number to be >=16; plugins.limits.ups-status.cpu: unknown field',
+    ],
+    [
+      'a word for whether to check who may write plugins',
+      'bad-check-writers.yaml',
+      'is invalid: plugins.checkWriters: Invalid input: expected boolean, received string',
     ],
     ['a list instead of a mapping', 'not-a-mapping.yaml', 'must be a YAML mapping of settings (key: value), not a list'],
     ['a certificate given as the config file', 'certificate-given-as-config.yaml', 'must be a YAML mapping of settings (key: value), not a string'],

@@ -114,8 +114,16 @@ export const agentConfigSchema = z
           .meta({
             description: `Per custom plugin (by name): concurrency and memoryMb; a plugin not named here gets ${DEFAULT_ISOLATION_LIMITS.concurrency} and ${DEFAULT_ISOLATION_LIMITS.memoryMb} MiB`,
           }),
+        checkWriters: z
+          .boolean()
+          .default(true)
+          .meta({
+            description:
+              "Refuse plugin files and folders that others than the agent's user and the administrators can write (POSIX modes, Windows access lists). " +
+              'false only where the check cannot run (wine, whose icacls is a stub): whoever can write this file can point the agent at any code anyway',
+          }),
       })
-      .default({ packages: [], limits: {} }),
+      .default({ packages: [], limits: {}, checkWriters: true }),
     nagios: z
       .strictObject({
         commands: nagiosCommandsSchema.default({}).meta({ description: 'Allow-list of Nagios plugins checks may run (NRPE style)' }),

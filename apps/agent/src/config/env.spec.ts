@@ -12,9 +12,14 @@ describe('readAgentEnv', () => {
       token: undefined,
       logLevel: 'log',
       eventLogSource: undefined,
+      systemRoot: undefined,
       windowsFolders: undefined,
     });
     assert.ok(Object.isFrozen(env));
+  });
+
+  it("takes Windows' %SystemRoot%, where icacls and whoami are run from", () => {
+    assert.equal(readAgentEnv({ SystemRoot: 'D:\\WINDOWS' }).systemRoot, 'D:\\WINDOWS');
   });
 
   it('refuses a log level it does not know, naming the allowed ones', () => {

@@ -13,6 +13,8 @@ export interface AgentEnv {
   readonly eventLogSource?: string;
   /** Windows' own folders, for `service install`: %ProgramData%, and %ProgramFiles% with %ProgramFiles(x86)%. */
   readonly windowsFolders?: { readonly programData: string; readonly programFiles: readonly string[] };
+  /** Windows: %SystemRoot%, where the tools the agent runs (icacls, whoami) are taken from by full path. */
+  readonly systemRoot?: string;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug'] as const;
@@ -45,6 +47,7 @@ export function readAgentEnv(env: NodeJS.ProcessEnv = process.env): AgentEnv {
     token: env['ROUNDS_AGENT_TOKEN'] || undefined,
     logLevel: level as AgentEnv['logLevel'],
     eventLogSource: env['ROUNDS_AGENT_EVENT_LOG'] || undefined,
+    systemRoot: env['SystemRoot'] || undefined,
     windowsFolders: env['ProgramData']
       ? Object.freeze({
           programData: env['ProgramData'],

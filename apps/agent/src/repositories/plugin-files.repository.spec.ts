@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describePlugin, PluginRegistry, runRegistered } from '#rounds/plugins';
 import { loadCustomPlugins, untrustedBecause, type CustomPluginSources } from './plugin-files.repository.js';
+import type { WindowsTools } from './plugin-writers.windows.js';
 
 /** This file runs as dist/apps/agent/src/repositories/…; temp folders go under dist so a plugin's `import 'zod'` finds the repo's node_modules. */
 const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -40,7 +41,9 @@ export default {
 async function load(sources: Partial<CustomPluginSources> & { packagesFrom: string }) {
   const registry = PluginRegistry.withBuiltins();
   const lines: string[] = [];
-  const report = await loadCustomPlugins({ packages: [], limits: {}, ...sources }, registry, (level, line) => lines.push(`${level}: ${line}`));
+  const report = await loadCustomPlugins({ packages: [], limits: {}, checkWriters: true, ...sources }, registry, (level, line) =>
+    lines.push(`${level}: ${line}`),
+  );
   return { registry, report, lines, errors: lines.filter((l) => l.startsWith('error: ')).map((l) => l.slice('error: '.length)) };
 }
 
@@ -117,6 +120,41 @@ describe('loadCustomPlugins', { timeout: 60_000 }, () => {
     assert.deepEqual(errors, [
       `plugin folder ${dir} refused: ${dir} is writable by its group (mode 0775) — run \`chmod go-w ${dir}\`; none of its plugins is loaded`,
     ]);
+  });
+
+  it("on Windows, reads the plugin's access list instead of its mode, a folder's with /T, and refuses a file Users may modify, naming it and them", async () => {
+    const root = configFolder();
+    const dir = join(root, 'plugins');
+    write(join(dir, 'good.mjs'), pluginSource('good-one'));
+    const folderOne = join(dir, 'folder-one');
+    write(join(folderOne, 'index.js'), pluginSource('folder-one'));
+    chmodSync(folderOne, 0o755);
+    const open = write(join(dir, 'open.mjs'), pluginSource('open-one'));
+    // What icacls prints for each path asked about (the layout of the captured outputs in test/fixtures/icacls); with /T the folder's file too.
+    const acl = (path: string) => `${path} NT AUTHORITY\\SYSTEM:(I)(F)\r\n${path === open ? 'BUILTIN\\Users:(M)' : 'BUILTIN\\Users:(I)(RX)'}\r\n\r\n`;
+    const asked: string[] = [];
+    const windows: WindowsTools = {
+      icacls: (path, tree) => (asked.push(`${path}${tree ? ' /T' : ''}`), [path, ...(tree ? [join(path, 'index.js')] : [])].map(acl).join('')),
+      whoami: () => 'CT-GATEWAY\\rounds-agent',
+    };
+    const { registry, report, errors } = await load({ dir, packagesFrom: root, windows });
+    assert.deepEqual(report.loaded, ['folder-one', 'good-one']);
+    assert.deepEqual(asked, [dir, `${folderOne} /T`, join(dir, 'good.mjs'), open]);
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0]!.startsWith(`plugin from ${open} refused: ${open} can be written by BUILTIN\\Users (M) — run \`icacls "${open}"`), errors[0]);
+    await registry.close();
+  });
+
+  it('loads without asking who may write when plugins.checkWriters is false, and says so', async () => {
+    const root = configFolder();
+    const dir = join(root, 'plugins');
+    write(join(dir, 'good.mjs'), pluginSource('good-one'));
+    chmodSync(dir, 0o777);
+    const windows: WindowsTools = { icacls: () => assert.fail('icacls was run'), whoami: () => 'x' };
+    const { registry, report, errors } = await load({ dir, packagesFrom: root, checkWriters: false, windows });
+    assert.deepEqual(report.loaded, ['good-one']);
+    assert.deepEqual(errors, ['plugins.checkWriters is false: custom plugins are loaded without checking who may write them']);
+    await registry.close();
   });
 
   it('refuses a duplicate, a plugin for another API version and a package that is not installed, each named, and loads the rest', async () => {

@@ -1,9 +1,18 @@
 import { existsSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isSingleFileBuild } from '#rounds/common';
 import type { AgentConfig } from '../config/agent-config.js';
-import { DEFAULT_ISOLATION_LIMITS, IsolatedPlugin, pluginsOf, probePluginModule, type IsolationLimits, type PluginRegistry } from '#rounds/plugins';
+import type { AgentEnv } from '../config/env.js';
+import { systemTools, windowsWritersProblem, type WindowsTools } from './plugin-writers.windows.js';
+import {
+  DEFAULT_ISOLATION_LIMITS,
+  IsolatedPlugin,
+  importPluginModule,
+  pluginsOf,
+  probePluginModule,
+  type IsolationLimits,
+  type PluginRegistry,
+} from '#rounds/plugins';
 
 export interface LoadReport {
   loaded: string[];
@@ -14,16 +23,27 @@ export interface LoadReport {
 export interface CustomPluginSources {
   /** A folder of plugin files and folders. */
   dir?: string;
-  /** npm package names, looked up in node_modules from `packagesFrom` upwards. */
+  /** npm packages' names, looked up in node_modules from `packagesFrom` upwards. */
   packages: readonly string[];
   /** The config file's folder. */
   packagesFrom: string;
   limits: Readonly<Record<string, IsolationLimits>>;
+  /** Refuse what others than the agent's user and the administrators can write (`plugins.checkWriters`). */
+  checkWriters: boolean;
+  /** On Windows, what reads the access lists (icacls); left out elsewhere, where the mode bits tell. */
+  windows?: WindowsTools;
 }
 
 /** The custom plugin settings of the agent's config. */
-export function customPluginSources(config: Pick<AgentConfig, 'path' | 'pluginDir' | 'plugins'>): CustomPluginSources {
-  return { dir: config.pluginDir, packages: config.plugins.packages, packagesFrom: dirname(config.path), limits: config.plugins.limits };
+export function customPluginSources(config: Pick<AgentConfig, 'path' | 'pluginDir' | 'plugins'>, env: Pick<AgentEnv, 'systemRoot'>): CustomPluginSources {
+  return {
+    dir: config.pluginDir,
+    packages: config.plugins.packages,
+    packagesFrom: dirname(config.path),
+    limits: config.plugins.limits,
+    checkWriters: config.plugins.checkWriters,
+    windows: process.platform === 'win32' ? systemTools(env.systemRoot) : undefined,
+  };
 }
 
 type Log = (level: 'log' | 'error', message: string) => void;
@@ -35,8 +55,8 @@ const MAX_CHECKED_FILES = 20_000;
  * Why a plugin file or folder cannot be trusted, or undefined when it can: on POSIX it must be
  * writable by none but the agent's user and root — not by its group or everyone (a mode with
  * 0o022), and owned by the agent's user or root. Anyone else who can write it can run code as
- * the agent. On Windows the mode bits say nothing of its ACL, so nothing is checked here (the
- * README says how to restrict the folder).
+ * the agent. On Windows the mode bits say nothing: its access list is read instead
+ * (plugin-writers.windows.ts).
  */
 export function untrustedBecause(path: string, st: Pick<Stats, 'mode' | 'uid'>, agentUid: number): string | undefined {
   if (st.mode & 0o022) {
@@ -49,19 +69,33 @@ export function untrustedBecause(path: string, st: Pick<Stats, 'mode' | 'uid'>, 
   return undefined;
 }
 
-/** Why `path` — and with `deep`, anything under it — cannot be trusted (see {@link untrustedBecause}); undefined when it can. */
-function untrusted(path: string, deep: boolean): string | undefined {
+/** Why `path` — and with `deep`, anything under it — cannot be trusted; undefined when it can. */
+function untrusted(path: string, deep: boolean, sources: CustomPluginSources): string | undefined {
   const getuid = process.getuid;
-  if (process.platform === 'win32' || !getuid) return undefined;
-  const uid = getuid();
+  if (!sources.checkWriters || (!sources.windows && !getuid)) return undefined;
+  const tree: { path: string; st: Stats }[] = [];
   const pending = [path];
-  for (let seen = 0; pending.length > 0; seen++) {
-    if (seen === MAX_CHECKED_FILES) return `${path} holds more than ${MAX_CHECKED_FILES.toLocaleString('en-US')} files: too many to check who may write them`;
+  while (pending.length > 0) {
+    if (tree.length === MAX_CHECKED_FILES)
+      return `${path} holds more than ${MAX_CHECKED_FILES.toLocaleString('en-US')} files: too many to check who may write them`;
     const next = pending.pop()!;
     const st = statSync(next);
+    tree.push({ path: next, st });
+    if (deep && st.isDirectory()) for (const name of readdirSync(next)) pending.push(join(next, name));
+  }
+  // icacls' /T on a file name would also list the files of that name in the folders below it.
+  const isFolder = tree[0]!.st.isDirectory();
+  if (sources.windows)
+    return windowsWritersProblem(
+      path,
+      tree.map((t) => t.path),
+      deep && isFolder,
+      sources.windows,
+    );
+  const uid = getuid!();
+  for (const { path: next, st } of tree) {
     const problem = untrustedBecause(next, st, uid);
     if (problem) return problem;
-    if (deep && st.isDirectory()) for (const name of readdirSync(next)) pending.push(join(next, name));
   }
   return undefined;
 }
@@ -112,16 +146,7 @@ export async function loadCustomPlugins(sources: CustomPluginSources, registry: 
   const report: LoadReport = { loaded: [], refused: [] };
   const named = [...(sources.dir ? [sources.dir] : []), ...sources.packages];
   if (named.length === 0) return report;
-  if (isSingleFileBuild()) {
-    // Node 20's single executables cannot import() a file; a plugin's own imports (zod…) would not find the bundled ones either.
-    report.refused.push(...named);
-    log(
-      'error',
-      `custom plugins (${named.join(', ')}) are not loaded: the single-file agent runs built-in plugins only — run the agent from the npm package ` +
-        `(\`npx rounds-agent start\`) to use custom plugins, or remove plugins.dir and plugins.packages from the config`,
-    );
-    return report;
-  }
+  if (!sources.checkWriters) log('error', 'plugins.checkWriters is false: custom plugins are loaded without checking who may write them');
   const modules: { origin: string; path: string; entry: string }[] = [];
   if (sources.dir) {
     const dir = sources.dir;
@@ -131,7 +156,7 @@ export async function loadCustomPlugins(sources: CustomPluginSources, registry: 
     } catch (e) {
       log('error', `plugin folder ${dir} cannot be read (${(e as Error).message}) — only built-in plugins are available`);
     }
-    const problem = names.length > 0 ? untrusted(dir, false) : undefined;
+    const problem = names.length > 0 ? untrusted(dir, false, sources) : undefined;
     if (problem) {
       report.refused.push(dir);
       log('error', `plugin folder ${dir} refused: ${problem}; none of its plugins is loaded`);
@@ -159,7 +184,7 @@ export async function loadCustomPlugins(sources: CustomPluginSources, registry: 
   const probeMemoryMb = Math.max(DEFAULT_ISOLATION_LIMITS.memoryMb, ...Object.values(sources.limits).map((l) => l.memoryMb));
   for (const { origin, path, entry } of modules) {
     const where = origin === path ? `plugin from ${path}` : `plugin package ${origin} (${path})`;
-    const problem = untrusted(path, true);
+    const problem = untrusted(path, true, sources);
     if (problem) {
       report.refused.push(origin);
       log('error', `${where} refused: ${problem}`);
@@ -174,7 +199,7 @@ export async function loadCustomPlugins(sources: CustomPluginSources, registry: 
     }
     let candidates: unknown[];
     try {
-      candidates = pluginsOf((await import(moduleUrl)) as Record<string, unknown>);
+      candidates = pluginsOf(await importPluginModule(moduleUrl));
     } catch (e) {
       report.refused.push(origin);
       log('error', `${where} refused: it failed to load: ${(e as Error).message}`);

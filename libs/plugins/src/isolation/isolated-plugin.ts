@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { systemClock, type Clock } from '#rounds/common';
+import { embeddedFile, systemClock, type Clock } from '#rounds/common';
 import type { CheckOutcome, PluginLogger } from '../plugin.js';
 import { graceFor, type IsolatedRunner, type RunOptions, type RunReport } from '../runner.js';
 
@@ -10,6 +10,9 @@ export interface IsolationLimits {
   /** Heap (V8 old generation) of each worker, in MiB. */
   memoryMb: number;
 }
+
+/** The name scripts/build-agent.mjs embeds plugin-worker.js under, bundled, in the single-file agent. */
+export const EMBEDDED_WORKER = 'plugin-worker.cjs';
 
 export const DEFAULT_ISOLATION_LIMITS: Readonly<IsolationLimits> = Object.freeze({ concurrency: 2, memoryMb: 64 });
 
@@ -223,8 +226,20 @@ export class IsolatedPlugin implements IsolatedRunner {
   }
 }
 
+/**
+ * The worker's script: plugin-worker.js beside this file, or in the single-file agent, which has
+ * no files beside it, the copy its build embeds (bundled as CommonJS, run with `eval`).
+ */
+let embeddedWorker: string | undefined | null = null;
+function workerScript(): { script: string | URL; eval: boolean } {
+  embeddedWorker ??= embeddedFile(EMBEDDED_WORKER);
+  return embeddedWorker === undefined ? { script: new URL('./plugin-worker.js', import.meta.url), eval: false } : { script: embeddedWorker, eval: true };
+}
+
 function startWorker(data: WorkerData, memoryMb: number): Worker {
-  return new Worker(new URL('./plugin-worker.js', import.meta.url), {
+  const { script, eval: isCode } = workerScript();
+  return new Worker(script, {
+    eval: isCode,
     workerData: data,
     env: pluginEnv(process.env),
     resourceLimits: { maxOldGenerationSizeMb: memoryMb },
