@@ -60,10 +60,13 @@ export class AlertingController {
     return listAnswer(res, listPage(this.alerting.alerts(), query, ALERT_ORDER, ALERT_FILTERS));
   }
 
-  /** Newest first; `?fingerprint=` for one alert, `?before=<id>` to page back. */
+  /**
+   * Every transition and notification, newest first: `?fingerprint=&name=&check=&agent=&kind=&severity=&label=&from=&to=` filter,
+   * `?sort=at|-at`, `?limit=` (default 100) `&offset=`, or `?before=<id>` to page back.
+   */
   @Get('alerts/history')
-  history(@Query(new ZodPipe(alertHistoryQuery, 'invalid query')) query: AlertHistoryQuery) {
-    return this.alerting.history(query);
+  async history(@Query(new ZodPipe(alertHistoryQuery, 'invalid query')) query: AlertHistoryQuery, @Res({ passthrough: true }) res: Response) {
+    return listAnswer(res, await this.alerting.history(query));
   }
 
   @Get('alerts/:fingerprint')
