@@ -41,8 +41,13 @@ export const historyQuery = z
   .transform(resolveRange(86_400_000));
 export type HistoryQuery = z.output<typeof historyQuery>;
 
-/** `GET /checks/:id/state-history?from=&to=&limit=` (default: the last 30 days, the newest 100 changes). */
-export const stateHistoryQuery = z.object({ ...range, limit: limitParam(1000, 100) }).transform(resolveRange(30 * 86_400_000));
+/**
+ * `GET /checks/:id/state-history?from=&to=&state=&sort=at|-at&limit=&offset=` (default: the last 30 days, the newest 100
+ * changes); `state` keeps the changes to that status.
+ */
+export const stateHistoryQuery = listQuery(['at'], '-at', { ...range, state: enumParam(CHECK_STATUSES) }, limitParam(1000, 100)).transform(
+  resolveRange(30 * 86_400_000),
+);
 export type StateHistoryQuery = z.output<typeof stateHistoryQuery>;
 
 /** Whether times a maintenance window covered a check count (`include`) or are left out (`exclude`, the default: planned work is not downtime). */

@@ -93,6 +93,7 @@ describe('API lists: sort, filter and page', () => {
       '/api/v1/agents',
       '/api/v1/checks',
       '/api/v1/alerts',
+      '/api/v1/alerts/history',
       '/api/v1/alert-rules',
       '/api/v1/silences',
       '/api/v1/maintenance-windows',
