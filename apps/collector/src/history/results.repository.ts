@@ -68,7 +68,8 @@ export class ResultsRepository {
   /**
    * The check's state changes in [from, to) (with `to`, those to that status), one page in time
    * order, each with when the status next changed (`until`), and how many there are. Index range
-   * reads: the count and the page over (check_id, at), one seek per row for its `until`.
+   * reads: the count and the page over (check_id, at), one seek per row for its `until` (`at >=`
+   * apart from the tie-break, or the seek would read every change of the check).
    */
   async stateChanges(
     checkId: string,
@@ -84,7 +85,7 @@ export class ResultsRepository {
         this.dataSource,
         m,
         `SELECT ${CHANGE_COLUMNS},
-           (SELECT n.at FROM state_changes n WHERE n.check_id = s.check_id AND (n.at > s.at OR (n.at = s.at AND n.id > s.id)) ORDER BY n.at, n.id LIMIT 1) AS until_at
+           (SELECT n.at FROM state_changes n WHERE n.check_id = s.check_id AND n.at >= s.at AND (n.at > s.at OR n.id > s.id) ORDER BY n.at, n.id LIMIT 1) AS until_at
          FROM state_changes s WHERE ${where} ORDER BY at ${order}, id ${order} LIMIT ${page.limit} OFFSET ${page.offset}`,
         params,
       ),
