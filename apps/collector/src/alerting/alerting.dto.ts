@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { booleanParam, enumParam, limitParam, listQuery, orEmpty } from '../shared/dto.js';
+import { FORECAST_STATES } from './engine-forecasts.js';
 import {
   HISTORY_EVENTS,
   SEVERITIES,
@@ -123,6 +124,16 @@ export const listRulesQuery = listQuery(RULE_SORT_KEYS, 'position', {
   severity: enumParam(SEVERITIES),
 });
 export type ListRulesQuery = z.output<typeof listRulesQuery>;
+
+export const FORECAST_SORT_KEYS = ['position', 'rule', 'series', 'crossesAt'] as const;
+
+/** `GET /alert-rules/forecasts?rule=&state=&check=&sort=&limit=&offset=`: `rule` by its name, `check` by its id; as the last round gave them by default. */
+export const listForecastsQuery = listQuery(FORECAST_SORT_KEYS, 'position', {
+  rule: z.string().max(200).optional(),
+  state: enumParam(FORECAST_STATES),
+  check: z.string().max(200).optional(),
+});
+export type ListForecastsQuery = z.output<typeof listForecastsQuery>;
 
 export const SILENCE_SORT_KEYS = ['position', 'startsAt', 'endsAt', 'createdAt'] as const;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { instantParam } from '../alerting/fields.js';
-import { enumParam, limitParam, listQuery } from '../shared/dto.js';
+import { SEVERITIES } from '../alerting/alerts.js';
+import { booleanParam, enumParam, limitParam, listQuery } from '../shared/dto.js';
 import { CHECK_STATUSES } from '#rounds/common';
 import { tagKeyParam, tagSelector } from '../shared/tags.js';
 import type { SlaGrouping } from './history.service.js';
@@ -89,7 +90,18 @@ export const slaQuery = z
 export type SlaQuery = z.output<typeof slaQuery>;
 
 /** `GET /checks/:id/incidents?from=&to=` (default: the last 30 days). */
-export const incidentsQuery = z.object(range).transform(resolveRange(30 * 86_400_000));
+export const INCIDENT_SORT_KEYS = ['startedAt', 'durationMs'] as const;
+
+/**
+ * `GET /checks/:id/incidents?from=&to=&severity=&open=&acknowledged=&sort=startedAt|durationMs&limit=&offset=`
+ * (default: the last 30 days, oldest first): `open` those still firing, `acknowledged` those someone took on.
+ */
+export const incidentsQuery = listQuery(INCIDENT_SORT_KEYS, 'startedAt', {
+  ...range,
+  severity: enumParam(SEVERITIES),
+  open: booleanParam(),
+  acknowledged: booleanParam(),
+}).transform(resolveRange(30 * 86_400_000));
 export type IncidentsQuery = z.output<typeof incidentsQuery>;
 
 export const TAG_SORT_KEYS = ['tag', 'checks'] as const;

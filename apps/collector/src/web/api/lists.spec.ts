@@ -95,6 +95,7 @@ describe('API lists: sort, filter and page', () => {
       '/api/v1/alerts',
       '/api/v1/alerts/history',
       '/api/v1/alert-rules',
+      '/api/v1/alert-rules/forecasts',
       '/api/v1/silences',
       '/api/v1/maintenance-windows',
       '/api/v1/channels',

@@ -6,6 +6,7 @@ import {
   alertHistoryQuery,
   checkPolicyDto,
   listAlertsQuery,
+  listForecastsQuery,
   listRulesQuery,
   listSilencesQuery,
   listWindowsQuery,
@@ -199,7 +200,8 @@ export function alertingRoutes(api: ApiRoutes): void {
     role: 'viewer',
     summary: 'What the forecast rules see',
     description: 'Per forecast rule and series, from the last round (every minute): crossing (the alert fires), steady, or why there is no forecast.',
-    ok: { status: 200, schema: z.array(api.component('ForecastStatus', forecastStatus)), description: 'The last round.' },
+    query: listForecastsQuery,
+    ok: { status: 200, schema: z.array(api.component('ForecastStatus', forecastStatus)), description: 'One page of the last round.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'put',

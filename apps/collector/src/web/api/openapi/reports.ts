@@ -49,7 +49,7 @@ export function reportRoutes(api: ApiRoutes): void {
     description: 'Start, end, duration, reason and who acknowledged, over `from`–`to` (default: the last 30 days).',
     params: CHECK_ID,
     query: incidentsQuery,
-    ok: { status: 200, schema: z.array(incident), description: 'The incidents.' },
+    ok: { status: 200, schema: z.array(incident), description: 'One page of the incidents, oldest first unless sorted.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'get',
