@@ -1,7 +1,12 @@
 import { byNumber, byText, nameContains, type Matchers } from '../shared/dto.js';
 import type { AlertView, RuleView } from './alert-views.js';
+import type { Incident } from './incidents.js';
+import type { ForecastStatus } from './engine-forecasts.js';
+import type { INCIDENT_SORT_KEYS, IncidentsQuery } from '../history/history.dto.js';
 import type {
   ALERT_SORT_KEYS,
+  FORECAST_SORT_KEYS,
+  ListForecastsQuery,
   ListAlertsQuery,
   ListRulesQuery,
   ListSilencesQuery,
@@ -83,4 +88,30 @@ export const WINDOW_FILTERS: Matchers<WindowView, ListWindowsQuery> = {
   name: (w, name) => nameContains(w.name, name),
   kind: (w, kind) => w.kind === kind,
   open: (w, open) => w.open === (open === 'true'),
+};
+
+export const FORECAST_ORDER: Record<(typeof FORECAST_SORT_KEYS)[number], (a: ForecastStatus, b: ForecastStatus) => number> = {
+  // As the last round gave them.
+  position: () => 0,
+  rule: byText((f) => f.rule),
+  series: byText((f) => f.series),
+  // Soonest first; those that cross nowhere in sight last.
+  crossesAt: (a, b) => byNumber((f: ForecastStatus) => f.crossesAt ?? Number.MAX_SAFE_INTEGER)(a, b),
+};
+
+export const FORECAST_FILTERS: Matchers<ForecastStatus, ListForecastsQuery> = {
+  rule: (f, rule) => f.rule === rule,
+  state: (f, state) => f.state === state,
+  check: (f, check) => f.checkId === check,
+};
+
+export const INCIDENT_ORDER: Record<(typeof INCIDENT_SORT_KEYS)[number], (a: Incident, b: Incident) => number> = {
+  startedAt: byNumber((i) => i.startedAt),
+  durationMs: byNumber((i) => i.durationMs),
+};
+
+export const INCIDENT_FILTERS: Matchers<Incident, IncidentsQuery> = {
+  severity: (i, severity) => i.severity === severity,
+  open: (i, open) => (i.endedAt === null) === (open === 'true'),
+  acknowledged: (i, acked) => (i.acknowledgedAt !== null) === (acked === 'true'),
 };

@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { booleanParam, enumParam, limitParam, listQuery, orEmpty } from '../shared/dto.js';
-import { SEVERITIES, checkPolicySchema, instantField, maintenanceWindowSchema, nameField, ruleListSchema, silenceRequestSchema, textField } from './index.js';
+import { FORECAST_STATES } from './engine-forecasts.js';
+import {
+  HISTORY_EVENTS,
+  SEVERITIES,
+  checkPolicySchema,
+  instantField,
+  instantParam,
+  maintenanceWindowSchema,
+  matcherField,
+  nameField,
+  ruleListSchema,
+  silenceRequestSchema,
+  textField,
+} from './index.js';
 
 /**
  * Alerting requests. The schemas of rules, silences, maintenance windows and check policies are
@@ -37,16 +50,38 @@ export const unacknowledgeQuery = z.object({
 });
 export type UnacknowledgeQuery = z.output<typeof unacknowledgeQuery>;
 
-/** `GET /alerts/history?limit=&fingerprint=&before=`. */
-export const alertHistoryQuery = z.object({
-  limit: limitParam(10_000, 100),
-  fingerprint: z.string().optional(),
-  before: z.coerce
-    .number({ error: 'must be the id of a history line' })
-    .int('must be the id of a history line')
-    .min(1, 'must be the id of a history line')
-    .optional(),
-});
+/** What a history line may say: an engine event, or a notification `notified` or `muted`. */
+export const HISTORY_KINDS = [...HISTORY_EVENTS, 'notified', 'muted'] as const;
+
+/**
+ * `GET /alerts/history?fingerprint=&name=&check=&agent=&kind=&severity=&label=&from=&to=&before=&sort=at|-at&limit=&offset=`:
+ * newest first. `label` takes one equality matcher (`team="pacs"`): the lines keep their labels
+ * as JSON text, which can be searched for one label and value but not for a regex.
+ */
+export const alertHistoryQuery = listQuery(
+  ['at'],
+  '-at',
+  {
+    fingerprint: z.string().max(64).optional(),
+    name: z.string().max(200).optional(),
+    check: z.string().max(200).optional(),
+    agent: z.string().max(200).optional(),
+    kind: enumParam(HISTORY_KINDS),
+    severity: enumParam(SEVERITIES),
+    label: matcherField()
+      .refine((m) => m.op === '=', 'must be one label and its value, e.g. team="pacs": the history cannot be searched with !=, =~ or !~')
+      .optional(),
+    from: instantParam(),
+    to: instantParam(),
+    // The cursor the alerts page and older clients page back with; offset does the same.
+    before: z.coerce
+      .number({ error: 'must be the id of a history line' })
+      .int('must be the id of a history line')
+      .min(1, 'must be the id of a history line')
+      .optional(),
+  },
+  limitParam(10_000, 100),
+);
 export type AlertHistoryQuery = z.output<typeof alertHistoryQuery>;
 
 /** The whole rule list (names unique). */
@@ -89,6 +124,16 @@ export const listRulesQuery = listQuery(RULE_SORT_KEYS, 'position', {
   severity: enumParam(SEVERITIES),
 });
 export type ListRulesQuery = z.output<typeof listRulesQuery>;
+
+export const FORECAST_SORT_KEYS = ['position', 'rule', 'series', 'crossesAt'] as const;
+
+/** `GET /alert-rules/forecasts?rule=&state=&check=&sort=&limit=&offset=`: `rule` by its name, `check` by its id; as the last round gave them by default. */
+export const listForecastsQuery = listQuery(FORECAST_SORT_KEYS, 'position', {
+  rule: z.string().max(200).optional(),
+  state: enumParam(FORECAST_STATES),
+  check: z.string().max(200).optional(),
+});
+export type ListForecastsQuery = z.output<typeof listForecastsQuery>;
 
 export const SILENCE_SORT_KEYS = ['position', 'startsAt', 'endsAt', 'createdAt'] as const;
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, LessThan, type FindOptionsWhere } from 'typeorm';
+import { DataSource, type SelectQueryBuilder } from 'typeorm';
 import { ALERT_ENGINE_STATE_ID, AlertEngineStateEntity, AlertHistoryEntity, NotificationChannelEntity } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { enqueueOutboxRows } from '../notifications/outbox.repository.js';
-import { chunk, inTransaction } from '../storage/transaction.js';
+import { chunk, containsText, inTransaction } from '../storage/transaction.js';
 import { appendAudit } from '../audit/audit.repository.js';
 import type { AuditDraft } from '../audit/audit.types.js';
 
@@ -86,28 +86,73 @@ export class AlertingRepository {
 
   /**
    * The history lines of alerts about one check before `before`, oldest first. Found by the
-   * check's label as the engine writes it (`"check_id":"<id>"` in the details): ids are UUIDs,
-   * with nothing LIKE would read as a wildcard.
+   * check's label as the engine writes it (`"check_id":"<id>"` in the details).
    */
   async historyOfCheck(checkId: string, before: number): Promise<HistoryLine[]> {
-    const rows = await this.dataSource
-      .getRepository(AlertHistoryEntity)
-      .createQueryBuilder('h')
-      .where('h.at < :before', { before })
-      .andWhere('h.details_json LIKE :label', { label: `%${JSON.stringify({ check_id: checkId }).slice(1, -1)}%` })
-      .orderBy('h.id', 'ASC')
-      .getMany();
+    const q = this.dataSource.getRepository(AlertHistoryEntity).createQueryBuilder('h').where('h.at < :before', { before });
+    const rows = await this.withLabel(q, 'checkId', ['check_id'], checkId).orderBy('h.id', 'ASC').getMany();
     return rows.map(lineOf);
   }
 
-  /** Newest first; `before` (a history id) pages back. */
-  async history(options: { limit: number; fingerprint?: string; before?: number }): Promise<HistoryLine[]> {
-    const where: FindOptionsWhere<AlertHistoryEntity> = {};
-    if (options.fingerprint) where.fingerprint = options.fingerprint;
-    if (options.before !== undefined) where.id = LessThan(options.before);
-    const rows = await this.dataSource.getRepository(AlertHistoryEntity).find({ where, order: { id: 'DESC' }, take: options.limit });
-    return rows.map(lineOf);
+  /**
+   * One page of the lines that pass `filter` and how many pass in all. Time, fingerprint and
+   * the `before` cursor read indices; the other filters search the rows those leave (the
+   * default page counts the whole history through its smallest index).
+   */
+  async historyPage(filter: HistoryFilter): Promise<{ total: number; page: HistoryLine[] }> {
+    const q = this.dataSource.getRepository(AlertHistoryEntity).createQueryBuilder('h');
+    if (filter.fingerprint !== undefined) q.andWhere('h.fingerprint = :fingerprint', { fingerprint: filter.fingerprint });
+    if (filter.from !== undefined) q.andWhere('h.at >= :from', { from: filter.from });
+    if (filter.to !== undefined) q.andWhere('h.at < :to', { to: filter.to });
+    if (filter.before !== undefined) q.andWhere('h.id < :beforeId', { beforeId: filter.before });
+    if (filter.name !== undefined) q.andWhere('h.alertName = :name', { name: filter.name });
+    if (filter.kind !== undefined) q.andWhere('h.transition = :kind', { kind: filter.kind });
+    // Top-level in every line's details (a label named `severity` with that value matches too).
+    if (filter.severity !== undefined)
+      q.andWhere(containsText(this.dataSource, 'h.details_json', 'severity'), { severity: jsonPair('severity', filter.severity) });
+    // By name or id, as the alerts list takes them: the engine labels a line with both.
+    if (filter.check !== undefined) this.withLabel(q, 'check', ['check', 'check_id'], filter.check);
+    if (filter.agent !== undefined) this.withLabel(q, 'agent', ['agent', 'agent_id'], filter.agent);
+    if (filter.label !== undefined) this.withLabel(q, 'label', [filter.label.name], filter.label.value);
+    const order = filter.oldestFirst ? 'ASC' : 'DESC';
+    // take/skip rather than limit/offset: getManyAndCount counts without them.
+    const [rows, total] = await q.orderBy('h.at', order).addOrderBy('h.id', order).skip(filter.offset).take(filter.limit).getManyAndCount();
+    return { total, page: rows.map(lineOf) };
   }
+
+  /** Lines where one of `labels` has `value`, found in the details' JSON as the engine writes it; `param` names the query's parameters. */
+  private withLabel(q: SelectQueryBuilder<AlertHistoryEntity>, param: string, labels: readonly string[], value: string) {
+    const params = Object.fromEntries(labels.map((label, i) => [`${param}${i}`, jsonPair(label, value)]));
+    return q.andWhere(
+      `(${Object.keys(params)
+        .map((k) => containsText(this.dataSource, 'h.details_json', k))
+        .join(' OR ')})`,
+      params,
+    );
+  }
+}
+
+/** `"name":"value"` as JSON.stringify writes it inside an object: what a line's details hold for that key. */
+function jsonPair(name: string, value: string): string {
+  return JSON.stringify({ [name]: value }).slice(1, -1);
+}
+
+/** What the history list filters by (alertHistoryQuery's filters, order and window). */
+export interface HistoryFilter {
+  fingerprint?: string | undefined;
+  name?: string | undefined;
+  /** A check's or agent's name or id. */
+  check?: string | undefined;
+  agent?: string | undefined;
+  kind?: string | undefined;
+  severity?: string | undefined;
+  label?: { name: string; value: string } | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+  before?: number | undefined;
+  oldestFirst: boolean;
+  offset: number;
+  limit: number;
 }
 
 function lineOf(r: AlertHistoryEntity): HistoryLine {

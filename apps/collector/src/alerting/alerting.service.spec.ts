@@ -14,7 +14,7 @@ import { ChecksRepository } from '../inventory/checks.repository.js';
 import { OutboxRepository } from '../notifications/outbox.repository.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { AlertingService } from './alerting.service.js';
-import { acknowledgeDto, addSilenceDto, maintenanceWindowDto, setRulesDto, unacknowledgeQuery } from './alerting.dto.js';
+import { acknowledgeDto, addSilenceDto, alertHistoryQuery, maintenanceWindowDto, setRulesDto, unacknowledgeQuery } from './alerting.dto.js';
 import { ConflictError } from '../shared/errors.js';
 import type { NamedResult, PolledAgent } from '../polling/poller.service.js';
 import { CurrentState } from '../state/current-state.js';
@@ -375,7 +375,7 @@ describe('AlertingService (engine wired to SQLite and the outbox)', () => {
       (await rows()).map((r) => r.message.kind),
       ['firing', 'firing', 'reminder', 'reminder'],
     );
-    const lines = await service.history({ limit: 10, fingerprint: alert!.fingerprint });
+    const { page: lines } = await service.history(alertHistoryQuery.parse({ limit: 10, fingerprint: alert!.fingerprint }));
     const ack = lines.find((l) => l.transition === 'acknowledged')!;
     assert.deepEqual([ack.by, ack.comment], ['maria', 'on it, replacing the NIC']);
     assert.equal(lines.find((l) => l.transition === 'unacknowledged')!.by, 'api');

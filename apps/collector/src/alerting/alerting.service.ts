@@ -272,8 +272,16 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     return view;
   }
 
-  history(query: AlertHistoryQuery): Promise<HistoryLine[]> {
-    return this.store.history(query);
+  /** One page of the history (newest first unless asked) and how many lines pass the query's filters. */
+  history(query: AlertHistoryQuery): Promise<{ total: number; page: HistoryLine[] }> {
+    const { sort, label, limit, ...filters } = query;
+    return this.store.historyPage({
+      ...filters,
+      label: label && { name: label.label, value: label.value },
+      oldestFirst: !sort.descending,
+      // The schema's default: always a number here.
+      limit: limit ?? 100,
+    });
   }
 
   async acknowledge(fingerprint: string, ack: AcknowledgeDto, context: AuditContext): Promise<AlertView> {

@@ -69,19 +69,22 @@ export interface Notification {
   muted: MuteReason[];
 }
 
-export type HistoryEvent =
-  | 'pending'
-  | 'firing'
-  | 'reopened'
-  | 'resolved'
-  | 'cleared'
-  | 'severity_changed'
-  | 'acknowledged'
-  | 'unacknowledged'
-  | 'ack_expired'
-  | 'ack_cleared'
-  | 'flapping_started'
-  | 'flapping_stopped';
+/** What an alert went through, as its history line names it (the history list filters by these). */
+export const HISTORY_EVENTS = [
+  'pending',
+  'firing',
+  'reopened',
+  'resolved',
+  'cleared',
+  'severity_changed',
+  'acknowledged',
+  'unacknowledged',
+  'ack_expired',
+  'ack_cleared',
+  'flapping_started',
+  'flapping_stopped',
+] as const;
+export type HistoryEvent = (typeof HISTORY_EVENTS)[number];
 
 /** One line of alert history: every transition, and who acknowledged what. */
 export interface HistoryEntry {

@@ -21,6 +21,9 @@ export interface ForecastInput extends SeriesRef {
 }
 
 /** What the last forecast round said about one rule's series: what the rule list shows. */
+/** What a forecast says of a series (the forecasts list filters by these). */
+export const FORECAST_STATES = ['insufficient', 'steady', 'crossing'] as const;
+
 export interface ForecastStatus {
   rule: string;
   checkId: string;
@@ -28,7 +31,7 @@ export interface ForecastStatus {
   /** `filesystem_used_bytes{mount="/data"} of disk on pacs-01` */
   series: string;
   /** `insufficient`: no alert, `why` says what is missing; `steady`: no crossing within the horizon; `crossing`: the alert fires. */
-  state: 'insufficient' | 'steady' | 'crossing';
+  state: (typeof FORECAST_STATES)[number];
   why: string;
   /** When the line reaches the threshold (crossing and steady with a crossing beyond the horizon), else null. */
   crossesAt: number | null;

@@ -94,6 +94,15 @@ describe('ForecastService: forecast rules judged from the stored history', () =>
       ['filesystem_used_bytes{mount="/data"} of disk on pacs-01', 'crossing'],
     ]);
     assert.match(statuses.find((s) => s.state === 'insufficient')!.why, /no forecast, only 2 points in the last 6 h: a trend needs at least 5$/);
+
+    // A list like the others: filtered by state or rule, the soonest crossing first, X-Total-Count.
+    const crossing = await api.call<ForecastStatus[]>('GET', '/api/v1/alert-rules/forecasts?state=crossing');
+    assert.deepEqual(
+      [crossing.json.map((s) => s.series), crossing.headers.get('x-total-count')],
+      [['filesystem_used_bytes{mount="/data"} of disk on pacs-01'], '1'],
+    );
+    assert.equal((await api.call<ForecastStatus[]>('GET', '/api/v1/alert-rules/forecasts?rule=DiskFull&sort=crossesAt')).json[0]?.state, 'crossing');
+    assert.deepEqual((await api.call<ForecastStatus[]>('GET', '/api/v1/alert-rules/forecasts?rule=Other')).json, []);
   });
 
   it('shows the rule as PUT takes it back', async () => {

@@ -11,6 +11,7 @@ import { CurrentState } from '../state/current-state.js';
 import { startReceiver, type HttpReceiver } from '../notifications/notifiers/notifier-testing.js';
 import { startWebTestApp, type WebTestApp } from '../web/testing.js';
 import { runCollectorCli } from './testing.js';
+import { startAgent, type AgentHandle } from '../../../../test/e2e/harness.js';
 
 const FINGERPRINT = 'ab'.repeat(32);
 /** An enrolment string for an agent that does not answer (yet): the collector registers it with a warning. */
@@ -409,6 +410,60 @@ describe('rounds-collector operator commands, over the running collector’s API
 
 /** The next start of a weekly window as `list` shows it. */
 const r3 = (ms: number) => `next ${new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+
+/** `agent rotate` needs an agent that answers: one of its own, so the suite above keeps its pace. */
+describe('rounds-collector agent rotate | remove, with a live agent', { timeout: 240_000 }, () => {
+  let web: WebTestApp;
+  let cliDir: string;
+  let token: string;
+  let live: AgentHandle;
+  const cli = (args: string[]) => runCollectorCli(cliDir, args, { env: { ROUNDS_URL: web.base, ROUNDS_TOKEN: token } });
+
+  before(async () => {
+    [web, live] = await Promise.all([startWebTestApp({ ROUNDS_POLL_TIMEOUT_MS: '1000' }), startAgent('cli-rotate')]);
+    await web.addUser('maria', 'operator');
+    token = await web.token('maria');
+    cliDir = await mkdtemp(join(tmpdir(), 'rounds-cli-'));
+  });
+  after(async () => {
+    await live?.proc.stop();
+    await web?.close();
+    if (cliDir) await rm(cliDir, { recursive: true, force: true });
+  });
+
+  it('rotates the token of an agent that answers, refuses while one cannot take it, and removes one — each audited as the token’s user', async () => {
+    for (const [name, enrol] of [
+      ['ct-01', live.enrolment],
+      ['mr-01', enrolment(await closedPort())],
+    ]) {
+      const added = await cli(['agent', 'add', '--name', name!, '--enrol', enrol!]);
+      assert.equal(added.code, 0, added.output);
+    }
+    const rotated = await cli(['agent', 'rotate', 'ct-01']);
+    assert.equal(rotated.code, 0, rotated.output);
+    assert.equal(
+      rotated.output.trim(),
+      "rotated the token of agent ct-01: the agent has the new one's hash, and the old one stops at its first call with the new one",
+    );
+    const down = await cli(['agent', 'rotate', 'mr-01']);
+    assert.equal(down.code, 1, down.output);
+    assert.match(down.output, /^rounds-collector: .*the token was not changed; try again once the agent answers$/m);
+
+    const removed = await cli(['agent', 'remove', 'ct-01']);
+    assert.equal(removed.code, 0, removed.output);
+    assert.match(removed.output, /^removed agent ct-01 \([0-9a-f-]{36}\) with its checks and results$/m);
+    const again = await cli(['agent', 'remove', 'ct-01']);
+    assert.equal(again.code, 1, again.output);
+    assert.equal(again.output.trim(), 'rounds-collector: no agent with id or name "ct-01"');
+
+    const audit = new AuditRepository(web.dataSource);
+    for (const action of ['agent.rotate-token', 'agent.remove'] as const) {
+      const [row] = await audit.find({ action, target: 'ct-01', limit: 1 });
+      assert.deepEqual([row?.actor, row?.target.name], ['maria', 'ct-01'], action);
+    }
+    assert.deepEqual(await audit.find({ action: 'agent.rotate-token', target: 'mr-01', limit: 1 }), [], 'a refused rotation is not audited');
+  });
+});
 
 describe('rounds-collector local commands on a folder without a database', () => {
   let dir: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { instantParam } from '../alerting/fields.js';
-import { enumParam, limitParam, listQuery } from '../shared/dto.js';
+import { SEVERITIES } from '../alerting/alerts.js';
+import { booleanParam, enumParam, limitParam, listQuery } from '../shared/dto.js';
 import { CHECK_STATUSES } from '#rounds/common';
 import { tagKeyParam, tagSelector } from '../shared/tags.js';
 import type { SlaGrouping } from './history.service.js';
@@ -41,8 +42,13 @@ export const historyQuery = z
   .transform(resolveRange(86_400_000));
 export type HistoryQuery = z.output<typeof historyQuery>;
 
-/** `GET /checks/:id/state-history?from=&to=&limit=` (default: the last 30 days, the newest 100 changes). */
-export const stateHistoryQuery = z.object({ ...range, limit: limitParam(1000, 100) }).transform(resolveRange(30 * 86_400_000));
+/**
+ * `GET /checks/:id/state-history?from=&to=&state=&sort=at|-at&limit=&offset=` (default: the last 30 days, the newest 100
+ * changes); `state` keeps the changes to that status.
+ */
+export const stateHistoryQuery = listQuery(['at'], '-at', { ...range, state: enumParam(CHECK_STATUSES) }, limitParam(1000, 100)).transform(
+  resolveRange(30 * 86_400_000),
+);
 export type StateHistoryQuery = z.output<typeof stateHistoryQuery>;
 
 /** Whether times a maintenance window covered a check count (`include`) or are left out (`exclude`, the default: planned work is not downtime). */
@@ -84,7 +90,18 @@ export const slaQuery = z
 export type SlaQuery = z.output<typeof slaQuery>;
 
 /** `GET /checks/:id/incidents?from=&to=` (default: the last 30 days). */
-export const incidentsQuery = z.object(range).transform(resolveRange(30 * 86_400_000));
+export const INCIDENT_SORT_KEYS = ['startedAt', 'durationMs'] as const;
+
+/**
+ * `GET /checks/:id/incidents?from=&to=&severity=&open=&acknowledged=&sort=startedAt|durationMs&limit=&offset=`
+ * (default: the last 30 days, oldest first): `open` those still firing, `acknowledged` those someone took on.
+ */
+export const incidentsQuery = listQuery(INCIDENT_SORT_KEYS, 'startedAt', {
+  ...range,
+  severity: enumParam(SEVERITIES),
+  open: booleanParam(),
+  acknowledged: booleanParam(),
+}).transform(resolveRange(30 * 86_400_000));
 export type IncidentsQuery = z.output<typeof incidentsQuery>;
 
 export const TAG_SORT_KEYS = ['tag', 'checks'] as const;

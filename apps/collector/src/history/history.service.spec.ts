@@ -13,6 +13,7 @@ import { openTestDatabase } from '../storage/testing.js';
 import { HistoryUpkeep } from './history-upkeep.service.js';
 import { HistoryService } from './history.service.js';
 import { ResultsRepository } from './results.repository.js';
+import { stateHistoryQuery } from './history.dto.js';
 import { RollupsRepository, TIERS } from './rollups.repository.js';
 import { MetricSeriesRepository } from './metric-series.repository.js';
 
@@ -234,6 +235,18 @@ describe('history: roll-ups, uptime, points, retention', () => {
     );
     assert.equal(newest.more, true, 'two more changes than shown');
     await assert.rejects(history.stateHistory('nope', at(0), at(1), 10), NotFoundError);
+
+    // The API's list: filtered by the status changed to (each change still ending at the next one of any status), either order, paged.
+    const list = (query: Record<string, unknown>) => history.stateChangesPage(checkId, stateHistoryQuery.parse({ from: at(-60), to: at(60), ...query }));
+    const critical = await list({ state: 'CRITICAL' });
+    assert.deepEqual([critical.total, critical.page.map((c) => [c.at, c.until])], [1, [[at(2), at(5)]]]);
+    const oldest = await list({ sort: 'at', limit: '2', offset: '1' });
+    assert.deepEqual([oldest.total, oldest.page.map((c) => c.to)], [4, ['CRITICAL', 'WARNING']]);
+    assert.deepEqual(
+      (await list({ from: at(4), to: at(6) })).page.map((c) => [c.to, c.until]),
+      [['WARNING', at(9)]],
+    );
+    assert.deepEqual((await list({ sort: '-at', offset: '4' })).page, [], 'past the end');
 
     // They go with their check.
     await new ChecksRepository(db.dataSource).delete(checkId);

@@ -5,9 +5,9 @@ import { NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CurrentState, type CheckRecord } from '../state/current-state.js';
 import { matchesTag, type TagSelector } from '../shared/tags.js';
-import { ResultsRepository } from './results.repository.js';
-import type { CheckResultEntity } from '../storage/entities/index.js';
-import type { ListSeriesQuery, ListTagsQuery, RecentResultsQuery, SERIES_SORT_KEYS, TAG_SORT_KEYS } from './history.dto.js';
+import { ResultsRepository, type StoredStateChange } from './results.repository.js';
+import type { CheckResultEntity, StatusCode } from '../storage/entities/index.js';
+import type { ListSeriesQuery, ListTagsQuery, RecentResultsQuery, SERIES_SORT_KEYS, StateHistoryQuery, TAG_SORT_KEYS } from './history.dto.js';
 import { byNumber, byText, nameContains, type Matchers } from '../shared/dto.js';
 import { RollupsRepository, TIERS, type Bucket, type RollupTier } from './rollups.repository.js';
 import { MetricSeriesRepository, labelsText, samplesOf, type MetricBucket, type Series } from './metric-series.repository.js';
@@ -92,6 +92,11 @@ function resultView(r: CheckResultEntity) {
     summary: r.summary,
     metrics: JSON.parse(r.metricsJson) as unknown,
   };
+}
+
+/** A stored state change as the API and the check page show it. */
+function stateChangeView(c: StoredStateChange): StateChange {
+  return { at: c.at, from: c.from === null ? null : CHECK_STATUSES[c.from], to: CHECK_STATUSES[c.to], until: c.until, reason: c.reason, summary: c.summary };
 }
 
 /** The orders of `GET /tags?sort=`: by `key=value`, or by how many checks carry it. */
@@ -371,20 +376,35 @@ export class HistoryService {
     return { tier, start, step };
   }
 
-  /** The check's state changes over [from, to), newest first, each with how long it lasted; at most `limit`. */
+  /** The check's state changes over [from, to), newest first, each with how long it lasted; at most `limit`, and the status the range starts in. */
   async stateHistory(checkId: string, from: number, to: number, limit: number): Promise<StateHistory> {
     this.known(checkId);
-    const { before, within, after } = await this.results.stateChanges(checkId, from, to, limit + 1);
-    const shown = within.slice(0, limit);
-    const changes = shown.map((c, i) => ({
-      at: c.at,
-      from: c.from === null ? null : CHECK_STATUSES[c.from],
-      to: CHECK_STATUSES[c.to],
-      until: i === 0 ? (after?.at ?? null) : shown[i - 1]!.at,
-      reason: c.reason,
-      summary: c.summary,
-    }));
-    return { from, to, start: before ? { status: CHECK_STATUSES[before.to], since: before.at } : null, changes, more: within.length > limit };
+    const [before, { total, page }] = await Promise.all([
+      this.results.stateBefore(checkId, from),
+      this.results.stateChanges(checkId, { from, to, oldestFirst: false, offset: 0, limit }),
+    ]);
+    return {
+      from,
+      to,
+      start: before ? { status: CHECK_STATUSES[before.to], since: before.at } : null,
+      changes: page.map(stateChangeView),
+      more: total > limit,
+    };
+  }
+
+  /** The API's list of a check's state changes: one page (newest first unless asked) and how many pass the query. */
+  async stateChangesPage(checkId: string, query: StateHistoryQuery): Promise<{ total: number; page: StateChange[] }> {
+    this.known(checkId);
+    const { total, page } = await this.results.stateChanges(checkId, {
+      from: query.from,
+      to: query.to,
+      status: query.state === undefined ? undefined : (CHECK_STATUSES.indexOf(query.state) as StatusCode),
+      oldestFirst: !query.sort.descending,
+      offset: query.offset,
+      // The schema's default: always a number here.
+      limit: query.limit ?? 100,
+    });
+    return { total, page: page.map(stateChangeView) };
   }
 
   /** The metric series a check has reported (rolled up so far), by name and labels. */

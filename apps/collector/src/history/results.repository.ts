@@ -15,6 +15,8 @@ export interface StoredStateChange {
   to: StatusCode;
   reason: string;
   summary: string;
+  /** When the status next changed; null: it still holds. */
+  until: number | null;
 }
 
 interface StateChangeRow {
@@ -23,6 +25,7 @@ interface StateChangeRow {
   to_status: unknown;
   reason: string;
   summary: string;
+  until_at: unknown;
 }
 
 const changeOf = (r: StateChangeRow): StoredStateChange => ({
@@ -31,6 +34,7 @@ const changeOf = (r: StateChangeRow): StoredStateChange => ({
   to: num(r.to_status) as StatusCode,
   reason: r.reason,
   summary: r.summary,
+  until: numOrNull(r.until_at),
 });
 const CHANGE_COLUMNS = 'at, from_status, to_status, reason, summary';
 
@@ -62,30 +66,42 @@ export class ResultsRepository {
   }
 
   /**
-   * The check's state changes in [from, to), newest first, at most `limit`; with the last one
-   * before `from` (the state the range starts in) and the first at or after `to` (when the newest
-   * in the range ended). Three index range reads of a few rows each.
+   * The check's state changes in [from, to) (with `to`, those to that status), one page in time
+   * order, each with when the status next changed (`until`), and how many there are. Index range
+   * reads: the count and the page over (check_id, at), one seek per row for its `until` (`at >=`
+   * apart from the tie-break, or the seek would read every change of the check).
    */
   async stateChanges(
     checkId: string,
-    from: number,
-    to: number,
-    limit: number,
-  ): Promise<{ before: StoredStateChange | null; within: StoredStateChange[]; after: StoredStateChange | null }> {
+    page: { from: number; to: number; status?: StatusCode | undefined; oldestFirst: boolean; offset: number; limit: number },
+  ): Promise<{ total: number; page: StoredStateChange[] }> {
     const m = this.dataSource.manager;
-    const q = (where: string, order: 'ASC' | 'DESC', params: unknown[], take: number) =>
+    const where = `check_id = ? AND at >= ? AND at < ?${page.status === undefined ? '' : ' AND to_status = ?'}`;
+    const params = [checkId, page.from, page.to, ...(page.status === undefined ? [] : [page.status])];
+    const order = page.oldestFirst ? 'ASC' : 'DESC';
+    const [counted, rows] = await Promise.all([
+      portableQuery<{ n: unknown }>(this.dataSource, m, `SELECT COUNT(*) AS n FROM state_changes WHERE ${where}`, params),
       portableQuery<StateChangeRow>(
         this.dataSource,
         m,
-        `SELECT ${CHANGE_COLUMNS} FROM state_changes WHERE check_id = ? AND ${where} ORDER BY at ${order}, id ${order} LIMIT ${take}`,
-        [checkId, ...params],
-      );
-    const [before, within, after] = await Promise.all([
-      q('at < ?', 'DESC', [from], 1),
-      q('at >= ? AND at < ?', 'DESC', [from, to], limit),
-      q('at >= ?', 'ASC', [to], 1),
+        `SELECT ${CHANGE_COLUMNS},
+           (SELECT n.at FROM state_changes n WHERE n.check_id = s.check_id AND n.at >= s.at AND (n.at > s.at OR n.id > s.id) ORDER BY n.at, n.id LIMIT 1) AS until_at
+         FROM state_changes s WHERE ${where} ORDER BY at ${order}, id ${order} LIMIT ${page.limit} OFFSET ${page.offset}`,
+        params,
+      ),
     ]);
-    return { before: before[0] ? changeOf(before[0]) : null, within: within.map(changeOf), after: after[0] ? changeOf(after[0]) : null };
+    return { total: num(counted[0]?.n ?? 0), page: rows.map(changeOf) };
+  }
+
+  /** The check's last state change before `at`: the status it was in then, and since when; null before its first result. */
+  async stateBefore(checkId: string, at: number): Promise<StoredStateChange | null> {
+    const [row] = await portableQuery<StateChangeRow>(
+      this.dataSource,
+      this.dataSource.manager,
+      `SELECT ${CHANGE_COLUMNS}, NULL AS until_at FROM state_changes WHERE check_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1`,
+      [checkId, at],
+    );
+    return row ? changeOf(row) : null;
   }
 
   /** Current state of the given checks (all checks when omitted); checks without results yet have no row. */

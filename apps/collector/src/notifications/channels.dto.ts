@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { withoutControlCharacters } from '#rounds/plugins';
 import { booleanParam, enumParam, limitParam, listQuery } from '../shared/dto.js';
-import { CHANNEL_TYPES } from '../storage/entities/index.js';
+import { CHANNEL_TYPES, OUTBOX_STATUSES } from '../storage/entities/index.js';
 import { CHANNEL_SCHEMAS } from './channel-config.js';
 
 const name = withoutControlCharacters(z.string().min(1).max(120));
@@ -37,8 +37,22 @@ export const updateChannelDto = z.strictObject({
 });
 export type UpdateChannelDto = z.output<typeof updateChannelDto>;
 
-/** `GET /channels/:id/deliveries?limit=`. */
-export const deliveriesQuery = z.object({ limit: limitParam(1000, 50) });
+/**
+ * `GET /channels/:id/deliveries?status=&alert=&sort=createdAt|-createdAt&limit=&offset=` (newest first, 50 by default):
+ * `alert` is a fingerprint, and keeps the notifications about that alert.
+ */
+export const deliveriesQuery = listQuery(
+  ['createdAt'],
+  '-createdAt',
+  {
+    status: enumParam(OUTBOX_STATUSES),
+    alert: z
+      .string()
+      .regex(/^[0-9a-f]{16}$/, 'must be the fingerprint of an alert (16 hex digits, as GET /api/v1/alerts gives it)')
+      .optional(),
+  },
+  limitParam(1000, 50),
+);
 export type DeliveriesQuery = z.output<typeof deliveriesQuery>;
 
 export const CHANNEL_SORT_KEYS = ['name', 'type', 'state'] as const;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { redactSecrets, restoreRedacted, type Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import type { ChannelType, NotificationChannelEntity, OutboxStatus } from '../storage/entities/index.js';
-import type { CHANNEL_SORT_KEYS, CreateChannelDto, ListChannelsQuery, UpdateChannelDto } from './channels.dto.js';
+import type { CHANNEL_SORT_KEYS, CreateChannelDto, DeliveriesQuery, ListChannelsQuery, UpdateChannelDto } from './channels.dto.js';
 import { byText, nameContains, type Matchers } from '../shared/dto.js';
 import { ChannelsRepository } from './channels.repository.js';
 import { OutboxRepository, type OutboxCount } from './outbox.repository.js';
@@ -132,29 +132,40 @@ export class ChannelsService {
       throw new NotFoundError(`no notification channel with id "${existing.id}"`);
   }
 
-  /** The channel's latest outbox rows, newest first. */
-  async deliveries(idOrName: string, limit: number): Promise<DeliveryView[]> {
+  /** One page of the channel's outbox rows (newest first unless asked) and how many pass the query. */
+  async deliveries(idOrName: string, query: DeliveriesQuery): Promise<{ total: number; page: DeliveryView[] }> {
     const channel = await this.get(idOrName);
     const secrets = storedSecrets(channel);
-    return (await this.outbox.recent(channel.id, limit)).map((r) => {
-      let payload: { kind?: string; title?: string } = {};
-      try {
-        payload = JSON.parse(r.payloadJson) as typeof payload;
-      } catch {
-        // shown without kind and title
-      }
-      return {
-        key: r.key,
-        kind: payload.kind ?? null,
-        title: payload.title ?? null,
-        status: r.status,
-        attempts: r.attempts,
-        nextAttemptAt: r.status === 'pending' ? r.nextAttemptAt : null,
-        lastError: r.lastError === null ? null : scrubSecrets(r.lastError, secrets),
-        createdAt: r.createdAt,
-        sentAt: r.sentAt,
-      };
+    const { total, page } = await this.outbox.page(channel.id, {
+      status: query.status,
+      alert: query.alert,
+      oldestFirst: !query.sort.descending,
+      offset: query.offset,
+      // The schema's default: always a number here.
+      limit: query.limit ?? 50,
     });
+    return {
+      total,
+      page: page.map((r) => {
+        let payload: { kind?: string; title?: string } = {};
+        try {
+          payload = JSON.parse(r.payloadJson) as typeof payload;
+        } catch {
+          // shown without kind and title
+        }
+        return {
+          key: r.key,
+          kind: payload.kind ?? null,
+          title: payload.title ?? null,
+          status: r.status,
+          attempts: r.attempts,
+          nextAttemptAt: r.status === 'pending' ? r.nextAttemptAt : null,
+          lastError: r.lastError === null ? null : scrubSecrets(r.lastError, secrets),
+          createdAt: r.createdAt,
+          sentAt: r.sentAt,
+        };
+      }),
+    };
   }
 
   /**

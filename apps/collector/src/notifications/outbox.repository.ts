@@ -180,13 +180,21 @@ export class OutboxRepository {
     return rows.map((r) => ({ channelId: r.channelId, status: r.status, count: Number(r.count) }));
   }
 
-  /** Newest first. */
-  recent(channelId: string, limit: number): Promise<NotificationOutboxEntity[]> {
-    return this.dataSource.getRepository(NotificationOutboxEntity).find({
-      where: { channelId },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: limit,
-    });
+  /**
+   * One page of a channel's rows (with `status`; with `alert`, those about the alert with that
+   * fingerprint) and how many there are. Read through the channel's index.
+   */
+  async page(
+    channelId: string,
+    page: { status?: OutboxStatus | undefined; alert?: string | undefined; oldestFirst: boolean; offset: number; limit: number },
+  ): Promise<{ total: number; page: NotificationOutboxEntity[] }> {
+    const q = this.dataSource.getRepository(NotificationOutboxEntity).createQueryBuilder('o').where('o.channelId = :channelId', { channelId });
+    if (page.status !== undefined) q.andWhere('o.status = :status', { status: page.status });
+    // An alert's notification keys start with its fingerprint (alerts.ts notify); the outbox key adds `@<channel>`.
+    if (page.alert !== undefined) q.andWhere('substr(o.key, 1, :prefixLength) = :prefix', { prefix: `${page.alert}/`, prefixLength: page.alert.length + 1 });
+    const order = page.oldestFirst ? 'ASC' : 'DESC';
+    const [rows, total] = await q.orderBy('o.createdAt', order).addOrderBy('o.id', order).skip(page.offset).take(page.limit).getManyAndCount();
+    return { total, page: rows };
   }
 
   findByKey(key: string): Promise<NotificationOutboxEntity | null> {

@@ -30,6 +30,14 @@ export function isPostgres(dataSource: DataSource): boolean {
   return dataSource.options.type === 'postgres';
 }
 
+/**
+ * SQL that is true when the text `expression` holds the parameter `:param` exactly as written:
+ * LIKE would ignore ASCII case on SQLite and read `%` and `_` in it as wildcards.
+ */
+export function containsText(dataSource: DataSource, expression: string, param: string): string {
+  return isPostgres(dataSource) ? `strpos(${expression}, :${param}) > 0` : `instr(${expression}, :${param}) > 0`;
+}
+
 /** Runs `text` with its `?` bound to `params` in order (numbered `$n` on PostgreSQL). */
 export function portableQuery<T>(dataSource: DataSource, m: EntityManager, text: string, params: readonly unknown[]): Promise<T[]> {
   let n = 0;

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { validateWith } from '#rounds/plugins';
-import { addSilenceDto } from '../alerting/alerting.dto.js';
+import { addSilenceDto, alertHistoryQuery } from '../alerting/alerting.dto.js';
 import { AlertingService } from '../alerting/alerting.service.js';
 import { Access } from '../auth/access.decorator.js';
 import { signedInOf } from '../auth/access.guard.js';
@@ -130,7 +130,7 @@ export class AlertsPagesController {
   ): Promise<void> {
     const viewer = pageViewer(req);
     const alerts = this.alerting.alerts();
-    const history = await this.alerting.history({ limit: 50 });
+    const { page: history } = await this.alerting.history(alertHistoryQuery.parse({ limit: 50 }));
     const canAct = !!viewer && viewer.role !== 'viewer' && viewer.csrf !== '';
     sendPage(
       res,

@@ -4,7 +4,7 @@ import { validateWith } from '#rounds/plugins';
 import { Access } from '../auth/access.decorator.js';
 import type { AuditContext } from '../audit/audit.types.js';
 import { CHANNEL_JSON_SCHEMAS, CHANNEL_TYPES, type ChannelType } from '../notifications/channel-config.js';
-import { createChannelDto } from '../notifications/channels.dto.js';
+import { createChannelDto, deliveriesQuery } from '../notifications/channels.dto.js';
 import { ChannelsService, type TestResult } from '../notifications/channels.service.js';
 import { ConflictError, ValidationFailedError } from '../shared/errors.js';
 import { Audit } from './audit-context.js';
@@ -163,7 +163,7 @@ export class ChannelPagesController {
       <ChannelPage
         viewer={viewer}
         channel={channel}
-        deliveries={await this.channels.deliveries(channel.id, 20)}
+        deliveries={(await this.channels.deliveries(channel.id, deliveriesQuery.parse({ limit: 20 }))).page}
         canEdit={withSession && viewer.role === 'admin'}
         canTest={withSession && viewer.role !== 'viewer'}
         confirmDelete={extra.confirmDelete ?? false}

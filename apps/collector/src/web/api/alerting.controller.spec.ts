@@ -6,6 +6,7 @@ import { openTestDatabase } from '../../storage/testing.js';
 import { AlertingService } from '../../alerting/alerting.service.js';
 import { alertingProviders } from '../../alerting/testing.js';
 import { AlertingController } from './alerting.controller.js';
+import { HISTORY_KINDS } from '../../alerting/alerting.dto.js';
 import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 import { problem } from './problem.js';
@@ -35,6 +36,12 @@ interface AlertBody {
 interface HistoryLine {
   transition: string;
   by: string | null;
+}
+interface FullHistoryLine extends HistoryLine {
+  id: number;
+  at: number;
+  fingerprint: string;
+  details: { labels?: Record<string, string>; severity?: unknown };
 }
 
 describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, check policy)', () => {
@@ -221,6 +228,60 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
     ]);
   });
 
+  it('GET /alerts/history filters by agent, label, kind, severity and time, sorts either way and pages, with X-Total-Count', async () => {
+    const other = await new AgentsRepository(db.dataSource).create({ name: 'pacs-02', host: '127.0.0.2', port: 7443, token: 't', fingerprint: 'f2' });
+    service.agentDown({ id: other.id, name: 'pacs-02' }, 'connection refused');
+    await service.tick();
+    const mine = await call<FullHistoryLine[]>('GET', '/api/v1/alerts/history?agent=pacs-02');
+    assert.equal(mine.status, 200, mine.text);
+    assert.ok(mine.json.length >= 2, 'firing and its notification at least');
+    assert.equal(mine.headers.get('x-total-count'), String(mine.json.length));
+    assert.ok(
+      mine.json.every((h) => h.details.labels?.agent === 'pacs-02'),
+      'only the lines about pacs-02',
+    );
+    const all = await call<FullHistoryLine[]>('GET', '/api/v1/alerts/history');
+    assert.ok(Number(all.headers.get('x-total-count')) > mine.json.length, 'the other agent has lines too');
+    const ids = (path: string) => call<FullHistoryLine[]>('GET', path).then((r) => r.json.map((h) => h.id));
+    const expected = mine.json.map((h) => h.id);
+    assert.deepEqual(await ids(`/api/v1/alerts/history?agent=${other.id}`), expected, 'the agent by id');
+    assert.deepEqual(await ids(`/api/v1/alerts/history?label=${encodeURIComponent('agent="pacs-02"')}`), expected, 'a label matcher');
+    assert.deepEqual(await ids(`/api/v1/alerts/history?fingerprint=${mine.json[0]!.fingerprint}`), expected, 'the alert by fingerprint');
+    assert.deepEqual(await ids('/api/v1/alerts/history?agent=pacs-02&sort=at'), [...expected].reverse(), 'oldest first');
+    const page = await call<FullHistoryLine[]>('GET', '/api/v1/alerts/history?agent=pacs-02&limit=1&offset=1');
+    assert.deepEqual([page.json.map((h) => h.id), page.headers.get('x-total-count')], [[expected[1]], String(expected.length)]);
+    assert.deepEqual(await ids(`/api/v1/alerts/history?agent=pacs-02&before=${expected[0]}`), expected.slice(1), 'the old cursor still pages back');
+
+    const firing = await call<FullHistoryLine[]>('GET', '/api/v1/alerts/history?agent=pacs-02&kind=firing');
+    assert.deepEqual(
+      firing.json.map((h) => h.transition),
+      ['firing'],
+    );
+    const severity = mine.json[0]!.details.severity as string;
+    assert.deepEqual(await ids(`/api/v1/alerts/history?agent=pacs-02&severity=${severity}`), expected);
+    const otherSeverity = severity === 'info' ? 'critical' : 'info';
+    assert.deepEqual(await ids(`/api/v1/alerts/history?agent=pacs-02&severity=${otherSeverity}`), []);
+    const newest = Math.max(...mine.json.map((h) => h.at));
+    assert.deepEqual(
+      await ids(`/api/v1/alerts/history?agent=pacs-02&from=${newest}`),
+      expected.filter((_, i) => mine.json[i]!.at >= newest),
+    );
+    const later = await call<FullHistoryLine[]>('GET', `/api/v1/alerts/history?agent=pacs-02&from=${newest + 1}`);
+    assert.deepEqual([later.json, later.headers.get('x-total-count')], [[], '0']);
+    assert.deepEqual(await ids('/api/v1/alerts/history?agent=pacs-0'), [], 'a name is matched whole, not in part');
+  });
+
+  it('GET /alerts/history refuses an unknown sort key, kind or filter, and a label matcher it cannot search with', async () => {
+    const errors = async (query: string) => (await call<ApiErrorBody>('GET', `/api/v1/alerts/history?${query}`)).json.errors;
+    assert.deepEqual(await errors('sort=name'), [{ field: 'sort', message: 'must be one of at, -at' }]);
+    assert.deepEqual(await errors('kind=exploded'), [{ field: 'kind', message: `must be one of ${HISTORY_KINDS.join(', ')}` }]);
+    assert.deepEqual(await errors(`label=${encodeURIComponent('agent=~"pacs.*"')}`), [
+      { field: 'label', message: 'must be one label and its value, e.g. team="pacs": the history cannot be searched with !=, =~ or !~' },
+    ]);
+    assert.equal((await errors('label=pacs'))?.[0]?.field, 'label');
+    assert.equal((await errors('state=firing'))?.[0]?.field, 'state', 'a filter the history does not take');
+  });
+
   it('GET /alerts/history answers 400 naming each query parameter of the wrong type', async () => {
     const res = await call('GET', '/api/v1/alerts/history?limit=many&before=yesterday');
     assert.deepEqual(
@@ -228,8 +289,8 @@ describe('AlertingController (/api/v1 alerts, rules, silences, maintenance, chec
       [
         400,
         problem(400, 'invalid query', '/api/v1/alerts/history', [
-          { field: 'limit', message: 'must be a whole number from 1 to 10000' },
           { field: 'before', message: 'must be the id of a history line' },
+          { field: 'limit', message: 'must be a whole number from 1 to 10000' },
         ]),
       ],
     );

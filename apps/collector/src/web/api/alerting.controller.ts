@@ -5,6 +5,8 @@ import { listAnswer } from './list-answer.js';
 import {
   ALERT_FILTERS,
   ALERT_ORDER,
+  FORECAST_FILTERS,
+  FORECAST_ORDER,
   RULE_FILTERS,
   RULE_ORDER,
   SILENCE_FILTERS,
@@ -20,6 +22,7 @@ import {
   alertHistoryQuery,
   checkPolicyDto,
   listAlertsQuery,
+  listForecastsQuery,
   listRulesQuery,
   listSilencesQuery,
   listWindowsQuery,
@@ -31,6 +34,7 @@ import {
   type AlertHistoryQuery,
   type CheckPolicyDto,
   type ListAlertsQuery,
+  type ListForecastsQuery,
   type ListRulesQuery,
   type ListSilencesQuery,
   type ListWindowsQuery,
@@ -60,10 +64,13 @@ export class AlertingController {
     return listAnswer(res, listPage(this.alerting.alerts(), query, ALERT_ORDER, ALERT_FILTERS));
   }
 
-  /** Newest first; `?fingerprint=` for one alert, `?before=<id>` to page back. */
+  /**
+   * Every transition and notification, newest first: `?fingerprint=&name=&check=&agent=&kind=&severity=&label=&from=&to=` filter,
+   * `?sort=at|-at`, `?limit=` (default 100) `&offset=`, or `?before=<id>` to page back.
+   */
   @Get('alerts/history')
-  history(@Query(new ZodPipe(alertHistoryQuery, 'invalid query')) query: AlertHistoryQuery) {
-    return this.alerting.history(query);
+  async history(@Query(new ZodPipe(alertHistoryQuery, 'invalid query')) query: AlertHistoryQuery, @Res({ passthrough: true }) res: Response) {
+    return listAnswer(res, await this.alerting.history(query));
   }
 
   @Get('alerts/:fingerprint')
@@ -100,10 +107,13 @@ export class AlertingController {
     return listAnswer(res, listPage(this.alerting.rules(), query, RULE_ORDER, RULE_FILTERS));
   }
 
-  /** What the last forecast round said per forecast rule and series: crossing, steady, or why there is no forecast (too few points). */
+  /**
+   * What the last forecast round said per forecast rule and series: crossing, steady, or why there is no forecast (too few points);
+   * `?rule=&state=&check=` filter, `?sort=rule|series|crossesAt` (as the round gave them by default), `?limit=&offset=`.
+   */
   @Get('alert-rules/forecasts')
-  forecasts() {
-    return this.alerting.forecasts();
+  forecasts(@Query(new ZodPipe(listForecastsQuery, 'invalid query')) query: ListForecastsQuery, @Res({ passthrough: true }) res: Response) {
+    return listAnswer(res, listPage(this.alerting.forecasts(), query, FORECAST_ORDER, FORECAST_FILTERS));
   }
 
   /** Replaces the whole list. */

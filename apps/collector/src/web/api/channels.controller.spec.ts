@@ -11,6 +11,7 @@ import { OutboxRepository } from '../../notifications/outbox.repository.js';
 import { SmtpNotifier } from '../../notifications/notifiers/smtp.notifier.js';
 import { TelegramNotifier } from '../../notifications/notifiers/telegram.notifier.js';
 import { openTestDatabase } from '../../storage/testing.js';
+import { NotificationOutboxEntity } from '../../storage/entities/index.js';
 import { WebhookNotifier } from '../../notifications/notifiers/webhook.notifier.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 import { ChannelsController } from './channels.controller.js';
@@ -192,6 +193,34 @@ describe('ChannelsController (/api/v1/channels)', () => {
       [notANumber.status, notANumber.json],
       [400, problem(400, 'invalid query', '/api/v1/channels/hook/deliveries', [{ field: 'limit', message: 'must be a whole number from 1 to 1000' }])],
     );
+  });
+
+  it('GET /:id/deliveries filters by status and alert, sorts either way and pages, with X-Total-Count', async () => {
+    const hook = (await call<ChannelBody>('GET', '/api/v1/channels/hook')).json;
+    const [a, b] = ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb'];
+    const outbox = api.app.get(OutboxRepository);
+    const message = (key: string, kind: string) => ({ key: `${key}@${hook.id}`, channelId: hook.id, payload: { kind, title: key } });
+    await outbox.enqueue([message(`${a}/1000/1/firing`, 'firing')], 1000);
+    await outbox.enqueue([message(`${b}/2000/1/firing`, 'firing')], 2000);
+    await outbox.enqueue([message(`${a}/1000/2/resolved`, 'resolved')], 3000);
+    await db.dataSource.getRepository(NotificationOutboxEntity).update({ key: `${b}/2000/1/firing@${hook.id}` }, { status: 'sent', sentAt: 2100 });
+    const list = async (query: string) => {
+      const res = await call<{ title: string; status: string }[]>('GET', `/api/v1/channels/hook/deliveries?${query}`);
+      assert.equal(res.status, 200, res.text);
+      return [res.json.map((d) => d.title), res.headers.get('x-total-count')];
+    };
+    const [fa1, fb1, ra2] = [`${a}/1000/1/firing`, `${b}/2000/1/firing`, `${a}/1000/2/resolved`];
+    assert.deepEqual(await list(''), [[ra2, fb1, fa1], '3'], 'newest first');
+    assert.deepEqual(await list('sort=createdAt&limit=1&offset=1'), [[fb1], '3']);
+    assert.deepEqual(await list(`alert=${a}`), [[ra2, fa1], '2']);
+    assert.deepEqual(await list('status=sent'), [[fb1], '1']);
+    assert.deepEqual(await list(`status=pending&alert=${b}`), [[], '0']);
+    const errors = async (query: string) => (await call<ApiErrorBody>('GET', `/api/v1/channels/hook/deliveries?${query}`)).json.errors;
+    assert.deepEqual(await errors('sort=status'), [{ field: 'sort', message: 'must be one of createdAt, -createdAt' }]);
+    assert.deepEqual(await errors('status=lost'), [{ field: 'status', message: 'must be one of pending, sent, dead' }]);
+    assert.deepEqual(await errors('alert=pacs'), [
+      { field: 'alert', message: 'must be the fingerprint of an alert (16 hex digits, as GET /api/v1/alerts gives it)' },
+    ]);
   });
 
   it('POST and PATCH with a field of the wrong type answer 400 naming the field', async () => {

@@ -63,9 +63,16 @@ export class ChannelsController {
     return this.channels.test(id);
   }
 
-  /** The channel's latest notifications and what became of them (newest first); `?limit=` (default 50). */
+  /**
+   * The channel's notifications and what became of them: `?status=&alert=` filter, `?sort=createdAt|-createdAt`
+   * (newest first by default), `?limit=` (default 50) `&offset=`.
+   */
   @Get(':id/deliveries')
-  deliveries(@Param('id') id: string, @Query(new ZodPipe(deliveriesQuery, 'invalid query')) query: DeliveriesQuery) {
-    return this.channels.deliveries(id, query.limit);
+  async deliveries(
+    @Param('id') id: string,
+    @Query(new ZodPipe(deliveriesQuery, 'invalid query')) query: DeliveriesQuery,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return listAnswer(res, await this.channels.deliveries(id, query));
   }
 }

@@ -323,6 +323,22 @@ describe('ChecksController (/api/v1/checks): names', () => {
     assert.equal((await api.call<CheckBody>('GET', `/api/v1/checks/${stored.id}`)).json.enabled, true);
   });
 
+  it('POST naming an agent or a plugin that does not exist, or a field no check has, answers 400 naming each, and saves nothing', async () => {
+    const before = (await api.call<CheckBody[]>('GET', '/api/v1/checks')).json.length;
+    const res = await api.call<ApiErrorBody>('POST', '/api/v1/checks', { ...newCheck('ghost'), agent: 'pacs-09', plugin: 'fax-status' });
+    assert.equal(res.status, 400, res.text);
+    assert.deepEqual(res.json.errors?.[0], { field: 'agent', message: 'no agent with id or name "pacs-09"' });
+    assert.equal(res.json.errors?.[1]?.field, 'plugin');
+    assert.match(res.json.errors?.[1]?.message ?? '', /^unknown plugin "fax-status" \(known: .*\btcp\b/);
+    const unknownField = await api.call<ApiErrorBody>('POST', '/api/v1/checks', { ...newCheck('ghost'), colour: 'red' });
+    assert.equal(unknownField.status, 400, unknownField.text);
+    assert.deepEqual(
+      unknownField.json.errors?.map((e) => e.field),
+      ['colour'],
+    );
+    assert.equal((await api.call<CheckBody[]>('GET', '/api/v1/checks')).json.length, before);
+  });
+
   it('POST without a JSON body answers 400 saying an object is expected', async () => {
     const res = await api.call<ApiErrorBody>('POST', '/api/v1/checks');
     assert.deepEqual(

@@ -78,10 +78,17 @@ export class ChecksController {
     return this.history.history(id, query.from, query.to, query.points);
   }
 
-  /** Each time the status took a different value over `from`–`to` (default: the last 30 days), newest first, with how long it lasted. */
+  /**
+   * Each time the status took a different value over `from`–`to` (default: the last 30 days), with when it next changed:
+   * `?state=` keeps the changes to one status, `?sort=at|-at` (newest first by default), `?limit=` (default 100) `&offset=`.
+   */
   @Get(':id/state-history')
-  stateHistory(@Param('id', CheckRefPipe) id: string, @Query(new ZodPipe(stateHistoryQuery, 'invalid query')) query: StateHistoryQuery) {
-    return this.history.stateHistory(id, query.from, query.to, query.limit);
+  async stateHistory(
+    @Param('id', CheckRefPipe) id: string,
+    @Query(new ZodPipe(stateHistoryQuery, 'invalid query')) query: StateHistoryQuery,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return listAnswer(res, await this.history.stateChangesPage(id, query));
   }
 
   /** Runs the check on its agent now ("check now"); the result is returned, not stored. */

@@ -231,6 +231,29 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
       [[NOV + 3 * 86_400_000, 3_600_000, 'connection refused', 'radiology-it']],
     );
     assert.deepEqual((await api.call('GET', `/api/v1/checks/${echoId}/incidents?from=${DEC}&to=${DEC + 1000}`)).json, []);
+
+    // A list like the others: another alert fired later and still fires, unacknowledged.
+    await db.dataSource.query('INSERT INTO alert_history (at, fingerprint, alert_name, transition, by, comment, details_json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      NOV + 10 * 86_400_000,
+      'fp-echo-2',
+      'CheckSlow',
+      'firing',
+      null,
+      null,
+      JSON.stringify({ severity: 'warning', labels: { agent: 'pacs-01', check_id: echoId } }),
+    ]);
+    const list = async (query: string) => {
+      const page = await api.call<{ alert: string }[]>('GET', `/api/v1/checks/${echoId}/incidents?from=${NOV}&to=${DEC}&${query}`);
+      assert.equal(page.status, 200, page.text);
+      return [page.json.map((i) => i.alert), page.headers.get('x-total-count')];
+    };
+    assert.deepEqual(await list(''), [['CheckFailing', 'CheckSlow'], '2'], 'oldest first');
+    assert.deepEqual(await list('sort=-durationMs'), [['CheckSlow', 'CheckFailing'], '2'], 'the one still firing lasts longest');
+    assert.deepEqual(await list('open=true'), [['CheckSlow'], '1']);
+    assert.deepEqual(await list('acknowledged=true&severity=critical'), [['CheckFailing'], '1']);
+    assert.deepEqual(await list('limit=1&offset=1'), [['CheckSlow'], '2']);
+    const bad = await api.call<ApiErrorBody>('GET', `/api/v1/checks/${echoId}/incidents?sort=reason`);
+    assert.deepEqual(bad.json.errors, [{ field: 'sort', message: 'must be one of startedAt, -startedAt, durationMs, -durationMs' }]);
     assert.equal((await api.call('GET', '/api/v1/checks/nope/incidents')).status, 404);
   });
 });

@@ -15,6 +15,7 @@ import {
 import { listPage } from '../../shared/dto.js';
 import { listAnswer } from './list-answer.js';
 import { AlertingService } from '../../alerting/alerting.service.js';
+import { INCIDENT_FILTERS, INCIDENT_ORDER } from '../../alerting/alert-lists.js';
 import { SlaReportService } from '../sla-report.service.js';
 import type { Incident } from '../../alerting/incidents.js';
 import { HistoryService, TAG_FILTERS, TAG_ORDER, type MaintenanceOf, type TagCount, type Uptime } from '../../history/history.service.js';
@@ -45,11 +46,18 @@ export class ReportsController {
     return this.history.uptime(id, query.from, query.to, this.maintenance(query.maintenance));
   }
 
-  /** The check's incidents overlapping `from`–`to` (default: the last 30 days): start, end, duration, reason, who acknowledged. */
+  /**
+   * The check's incidents overlapping `from`–`to` (default: the last 30 days): start, end, duration, reason, who acknowledged;
+   * `?severity=&open=&acknowledged=` filter, `?sort=startedAt|durationMs` (oldest first by default), `?limit=&offset=`.
+   */
   @Get('checks/:id/incidents')
-  incidents(@Param('id', CheckRefPipe) id: string, @Query(new ZodPipe(incidentsQuery, 'invalid query')) query: IncidentsQuery): Promise<Incident[]> {
+  async incidents(
+    @Param('id', CheckRefPipe) id: string,
+    @Query(new ZodPipe(incidentsQuery, 'invalid query')) query: IncidentsQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<Incident[]> {
     this.history.checkExists(id);
-    return this.alerting.incidents(id, query.from, query.to);
+    return listAnswer(res, listPage(await this.alerting.incidents(id, query.from, query.to), query, INCIDENT_ORDER, INCIDENT_FILTERS));
   }
 
   /** All the agent's checks counted together (default: the last 30 days). */

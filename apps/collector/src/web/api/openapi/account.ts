@@ -5,7 +5,7 @@ import { changePasswordDto } from '../../../users/users.dto.js';
 import { userView } from './users.js';
 import { listSessionsQuery } from '../../../auth/sessions.dto.js';
 import type { ApiRoutes } from './routes.js';
-import { epochMs } from './shared.js';
+import { epochMs, TOTAL_COUNT } from './shared.js';
 
 /** auth/api-tokens.service.ts ApiTokenView: never the token. */
 const tokenView = z.strictObject({
@@ -90,7 +90,7 @@ export function accountRoutes(api: ApiRoutes): void {
     role: 'self',
     query: listSessionsQuery,
     summary: "The caller's browser sessions",
-    ok: { status: 200, schema: z.array(session), description: 'The sessions.' },
+    ok: { status: 200, schema: z.array(session), description: 'The sessions.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'delete',
@@ -115,7 +115,7 @@ export function accountRoutes(api: ApiRoutes): void {
     summary: 'API tokens',
     description: "The caller's; `?user=` someone's and `?all=true` everyone's (admins).",
     query: listTokensQuery,
-    ok: { status: 200, schema: z.array(token), description: 'The tokens.' },
+    ok: { status: 200, schema: z.array(token), description: 'The tokens.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'post',

@@ -6,6 +6,7 @@ import {
   alertHistoryQuery,
   checkPolicyDto,
   listAlertsQuery,
+  listForecastsQuery,
   listRulesQuery,
   listSilencesQuery,
   listWindowsQuery,
@@ -15,7 +16,7 @@ import {
 } from '../../../alerting/alerting.dto.js';
 import type { ApiRoutes } from './routes.js';
 import { CHECK_ID } from './checks.js';
-import { checkStatus, epochMs, muteReason } from './shared.js';
+import { checkStatus, epochMs, muteReason, TOTAL_COUNT } from './shared.js';
 
 const labels = z.record(z.string(), z.string());
 const matcher = z.strictObject({ label: z.string(), op: z.enum(MATCH_OPS), value: z.string() });
@@ -140,15 +141,21 @@ export function alertingRoutes(api: ApiRoutes): void {
     query: listAlertsQuery,
     summary: 'Pending and firing alerts',
     description: 'And resolved ones whose "resolved" is still to go out, each with why it is muted.',
-    ok: { status: 200, schema: z.array(alert), description: 'The alerts.' },
+    ok: { status: 200, schema: z.array(alert), description: 'The alerts.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'get',
     path: '/alerts/history',
     role: 'viewer',
     summary: 'Alert history, newest first',
+    description: '`label` takes one `name="value"` matcher; `check` and `agent` a name or an id; `before` (a line id) pages back as `offset` does.',
     query: alertHistoryQuery,
-    ok: { status: 200, schema: z.array(historyLine), description: 'Every transition and acknowledgement.' },
+    ok: {
+      status: 200,
+      schema: z.array(api.component('AlertHistoryLine', historyLine)),
+      description: 'One page of the transitions, acknowledgements and notifications sent or muted that match.',
+      headers: TOTAL_COUNT,
+    },
   });
   api.add({
     method: 'get',
@@ -185,7 +192,7 @@ export function alertingRoutes(api: ApiRoutes): void {
     role: 'viewer',
     query: listRulesQuery,
     summary: 'Alert rules (threshold and forecast)',
-    ok: { status: 200, schema: rules, description: 'The rules, as PUT takes them.' },
+    ok: { status: 200, schema: rules, description: 'The rules, as PUT takes them.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'get',
@@ -193,7 +200,8 @@ export function alertingRoutes(api: ApiRoutes): void {
     role: 'viewer',
     summary: 'What the forecast rules see',
     description: 'Per forecast rule and series, from the last round (every minute): crossing (the alert fires), steady, or why there is no forecast.',
-    ok: { status: 200, schema: z.array(api.component('ForecastStatus', forecastStatus)), description: 'The last round.' },
+    query: listForecastsQuery,
+    ok: { status: 200, schema: z.array(api.component('ForecastStatus', forecastStatus)), description: 'One page of the last round.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'put',
@@ -210,7 +218,12 @@ export function alertingRoutes(api: ApiRoutes): void {
     role: 'viewer',
     query: listSilencesQuery,
     summary: 'Silences',
-    ok: { status: 200, schema: z.array(silence.extend({ active: z.boolean() })), description: 'The silences, and whether each is in force now.' },
+    ok: {
+      status: 200,
+      schema: z.array(silence.extend({ active: z.boolean() })),
+      description: 'The silences, and whether each is in force now.',
+      headers: TOTAL_COUNT,
+    },
   });
   api.add({
     method: 'post',
@@ -236,7 +249,7 @@ export function alertingRoutes(api: ApiRoutes): void {
     role: 'viewer',
     query: listWindowsQuery,
     summary: 'Maintenance windows',
-    ok: { status: 200, schema: z.array(listedWindow), description: 'The windows, whether each is open now, and when each opens next.' },
+    ok: { status: 200, schema: z.array(listedWindow), description: 'The windows, whether each is open now, and when each opens next.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'post',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AUDIT_SOURCES } from '../../../audit/audit.types.js';
 import { auditCsvQuery, auditQuery } from '../../../audit/audit.dto.js';
 import type { ApiRoutes } from './routes.js';
-import { epochMs } from './shared.js';
+import { epochMs, TOTAL_COUNT } from './shared.js';
 
 /** audit/audit.types.ts AuditEntry: one change, chained to the one before by its hash. */
 const auditEntry = z.strictObject({
@@ -31,7 +31,7 @@ export function auditRoutes(api: ApiRoutes): void {
     summary: 'The audit log, newest first',
     description: FILTERS,
     query: auditQuery,
-    ok: { status: 200, schema: z.array(api.component('AuditEntry', auditEntry)), description: 'The entries.' },
+    ok: { status: 200, schema: z.array(api.component('AuditEntry', auditEntry)), description: 'The entries.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'get',

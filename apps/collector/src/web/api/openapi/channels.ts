@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CHANNEL_TYPES, OUTBOX_STATUSES } from '../../../storage/entities/index.js';
 import { createChannelDto, deliveriesQuery, listChannelsQuery, updateChannelDto } from '../../../notifications/channels.dto.js';
 import type { ApiRoutes } from './routes.js';
-import { epochMs } from './shared.js';
+import { epochMs, TOTAL_COUNT } from './shared.js';
 
 /** notifications/channels.service.ts ChannelView: secrets redacted, errors scrubbed. */
 const channelView = z.strictObject({
@@ -42,7 +42,7 @@ export function channelRoutes(api: ApiRoutes): void {
     role: 'viewer',
     query: listChannelsQuery,
     summary: 'Notification channels',
-    ok: { status: 200, schema: z.array(channel), description: 'The channels.' },
+    ok: { status: 200, schema: z.array(channel), description: 'The channels.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'get',
@@ -90,9 +90,10 @@ export function channelRoutes(api: ApiRoutes): void {
     method: 'get',
     path: '/channels/:id/deliveries',
     role: 'viewer',
-    summary: "A channel's latest notifications and what became of them",
+    summary: "A channel's notifications and what became of them",
+    description: '`alert` (a fingerprint) keeps the notifications about one alert.',
     params: ID,
     query: deliveriesQuery,
-    ok: { status: 200, schema: z.array(delivery), description: 'Newest first.' },
+    ok: { status: 200, schema: z.array(delivery), description: 'One page, newest first unless sorted.', headers: TOTAL_COUNT },
   });
 }

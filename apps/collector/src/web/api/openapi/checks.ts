@@ -92,14 +92,14 @@ const history = z.strictObject({
   ),
 });
 
-const stateHistory = z.strictObject({
-  from: epochMs,
-  to: epochMs,
-  start: z.strictObject({ status: checkStatus, since: epochMs }).nullable(),
-  changes: z.array(
-    z.strictObject({ at: epochMs, from: checkStatus.nullable(), to: checkStatus, until: epochMs.nullable(), reason: z.string(), summary: z.string() }),
-  ),
-  more: z.boolean(),
+/** One change of a check's status, with when the status next changed (null: it still holds). */
+const stateChange = z.strictObject({
+  at: epochMs,
+  from: checkStatus.nullable(),
+  to: checkStatus,
+  until: epochMs.nullable(),
+  reason: z.string(),
+  summary: z.string(),
 });
 
 export const CHECK_ID = { id: "the check's id, or `<agent>/<check name>`" };
@@ -171,7 +171,7 @@ export function checkRoutes(api: ApiRoutes): void {
     summary: "A check's latest results, newest first",
     params: CHECK_ID,
     query: recentResultsQuery,
-    ok: { status: 200, schema: z.array(result), description: 'The results.' },
+    ok: { status: 200, schema: z.array(result), description: 'One page of the results, newest first unless sorted.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'get',
@@ -190,7 +190,12 @@ export function checkRoutes(api: ApiRoutes): void {
     summary: "Each change of a check's status",
     params: CHECK_ID,
     query: stateHistoryQuery,
-    ok: { status: 200, schema: stateHistory, description: 'The changes over `from`–`to` (default: the last 30 days), newest first.' },
+    ok: {
+      status: 200,
+      schema: z.array(api.component('StateChange', stateChange)),
+      description: 'One page of the changes over `from`–`to` (default: the last 30 days), newest first unless sorted.',
+      headers: TOTAL_COUNT,
+    },
   });
   api.add({
     method: 'post',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ENROLMENT_STATES } from '../../../enrolment/enrolment.entity.js';
 import { approveEnrolmentsDto, listEnrolmentsQuery, setSiteKeyDto, submitEnrolmentsDto } from '../../../enrolment/enrolment.dto.js';
 import type { ApiRoutes } from './routes.js';
-import { epochMs, tags } from './shared.js';
+import { epochMs, tags, TOTAL_COUNT } from './shared.js';
 
 /** enrolment/enrolments.service.ts SiteKeyStatus: never the key. */
 const siteKeyStatus = z.strictObject({ set: z.boolean(), createdAt: epochMs.nullable(), createdBy: z.string().nullable() });
@@ -70,7 +70,7 @@ export function enrolmentRoutes(api: ApiRoutes): void {
     role: 'admin',
     summary: 'Every line of every list, newest list first',
     query: listEnrolmentsQuery,
-    ok: { status: 200, schema: z.array(enrolment), description: 'The lines.' },
+    ok: { status: 200, schema: z.array(enrolment), description: 'The lines.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'get',

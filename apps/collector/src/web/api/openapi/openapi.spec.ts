@@ -120,6 +120,10 @@ describe('OpenAPI document of /api/v1', () => {
       });
       if (!validate(body)) failures.push(`${route} ${res.status}: ${ajv.errorsText(validate.errors)} in ${text.slice(0, 300)}`);
     }
+    // A list says how many match in X-Total-Count: the document says which routes send it.
+    const counts = response !== undefined && 'headers' in response && Boolean((response.headers as Record<string, unknown> | undefined)?.['X-Total-Count']);
+    if (response && res.status < 300 && res.headers.has('x-total-count') !== counts)
+      failures.push(`${route}: X-Total-Count ${counts ? 'documented but not sent' : 'sent but not documented'}`);
     (res.status < 300 ? called : refused).add(route);
     return { status: res.status, text, body };
   }

@@ -4,7 +4,7 @@ import { incidentsQuery, listTagsQuery, slaQuery, uptimeQuery } from '../../../h
 import type { ApiRoutes } from './routes.js';
 import { AGENT_ID } from './agents.js';
 import { CHECK_ID, statusCounts } from './checks.js';
-import { epochMs } from './shared.js';
+import { epochMs, TOTAL_COUNT } from './shared.js';
 
 /** history.service.ts Uptime: the counts over the range counted (its ends may round outward past raw retention). */
 const uptime = z.strictObject({
@@ -49,7 +49,7 @@ export function reportRoutes(api: ApiRoutes): void {
     description: 'Start, end, duration, reason and who acknowledged, over `from`–`to` (default: the last 30 days).',
     params: CHECK_ID,
     query: incidentsQuery,
-    ok: { status: 200, schema: z.array(incident), description: 'The incidents.' },
+    ok: { status: 200, schema: z.array(incident), description: 'One page of the incidents, oldest first unless sorted.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'get',
@@ -67,7 +67,12 @@ export function reportRoutes(api: ApiRoutes): void {
     role: 'viewer',
     query: listTagsQuery,
     summary: 'Every tag in use, with how many checks carry it',
-    ok: { status: 200, schema: z.array(z.strictObject({ key: z.string(), value: z.string(), checks: z.number().int() })), description: 'The tags.' },
+    ok: {
+      status: 200,
+      schema: z.array(z.strictObject({ key: z.string(), value: z.string(), checks: z.number().int() })),
+      description: 'The tags.',
+      headers: TOTAL_COUNT,
+    },
   });
   api.add({
     method: 'get',

@@ -3,7 +3,7 @@ import { historyQuery, listSeriesQuery } from '../../../history/history.dto.js';
 import type { ApiRoutes } from './routes.js';
 import { AGENT_ID } from './agents.js';
 import { CHECK_ID, historyRange } from './checks.js';
-import { epochMs } from './shared.js';
+import { epochMs, TOTAL_COUNT } from './shared.js';
 
 /** history/metric-series.repository.ts Series: a metric name with one set of labels. */
 const series = z.strictObject({ id: z.number().int(), checkId: z.string(), name: z.string(), labels: z.record(z.string(), z.string()), unit: z.string() });
@@ -31,7 +31,7 @@ export function seriesRoutes(api: ApiRoutes): void {
       query: listSeriesQuery,
       summary: `${whose}: its metric series`,
       params,
-      ok: { status: 200, schema: z.array(one), description: 'The series.' },
+      ok: { status: 200, schema: z.array(one), description: 'The series.', headers: TOTAL_COUNT },
     });
     api.add({
       method: 'get',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { USER_ROLES } from '../../../users/user.entity.js';
 import { addUserDto, listUsersQuery, patchUserDto } from '../../../users/users.dto.js';
 import type { ApiRoutes } from './routes.js';
-import { epochMs } from './shared.js';
+import { epochMs, TOTAL_COUNT } from './shared.js';
 
 /** users/users.service.ts UserView: never the password or the second factor's secret. */
 export const userView = z.strictObject({
@@ -29,7 +29,7 @@ export function userRoutes(api: ApiRoutes): void {
     role: 'admin',
     query: listUsersQuery,
     summary: 'Users',
-    ok: { status: 200, schema: z.array(user), description: 'The users.' },
+    ok: { status: 200, schema: z.array(user), description: 'The users.', headers: TOTAL_COUNT },
   });
   api.add({
     method: 'post',
