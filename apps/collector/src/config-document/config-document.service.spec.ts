@@ -72,6 +72,8 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
     });
     const checks = (await (await fetch(`${a.base}/api/v1/checks`, { headers: { authorization: `Bearer ${token}` } })).json()) as { id: string; name: string }[];
     await api('PUT', `/checks/${checks.find((c) => c.name === 'web')!.id}/policy`, { failuresBeforeHard: 5, repeat: '1h' });
+    // A parent later in the exported (sorted) list than its child: apply must create both before linking them.
+    await api('PATCH', `/checks/${checks.find((c) => c.name === 'dicom port')!.id}`, { dependsOn: ['check:pacs-01/web'] });
     await api('POST', '/channels', { name: 'pager', type: 'webhook', config: { url: HOOK_URL, hmacSecret: 'sign-me' } });
     await api('PUT', '/alert-rules', [{ name: 'disk-full', metric: 'filesystem_used_ratio', op: '>', value: 0.9, for: '10m', severity: 'critical' }]);
     await api('POST', '/maintenance-windows', {
@@ -91,6 +93,8 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
 
   it('export → apply on an empty collector → export gives the same document, secrets by {env} reference; a second apply changes nothing', async () => {
     const exported = await a.app.get(ConfigDocumentService).export(false, SPEC_AUDIT);
+    const dicom = (exported['checks'] as { name: string; dependsOn?: string[] }[]).find((c) => c.name === 'dicom port');
+    assert.deepEqual(dicom?.dependsOn, ['check:pacs-01/web']);
     const text = JSON.stringify(exported);
     assert.ok(!text.includes('hook-secret-path') && !text.includes('sign-me') && !text.includes(TOKEN), 'a secret left the collector');
     const channel = (exported['channels'] as { config: Record<string, unknown> }[])[0]!;
@@ -237,6 +241,29 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
       service.plan(dto({ ...base, checks: [{ agent: 'pacs-01', name: 'x', plugin: 'tcp', config: { host: 'h', port: 'high' } }] })),
     );
     assert.equal(badConfig[0]!.field, 'document.checks.0.config.port');
+    const unknownParent = await refusal(
+      service.plan(
+        dto({ ...base, checks: [{ agent: 'pacs-01', name: 'x', plugin: 'tcp', config: { host: 'h', port: 1 }, dependsOn: ['check:pacs-01/no such'] }] }),
+      ),
+    );
+    assert.deepEqual(unknownParent, [{ field: 'document.checks.0.dependsOn.0', message: 'no check "pacs-01/no such" in the document or on the collector' }]);
+    const tcp = { agent: 'pacs-01', plugin: 'tcp', config: { host: 'h', port: 1 } };
+    const checksBefore = await rows(b, 'checks');
+    const cycle = await refusal(
+      service.apply(
+        dto({
+          ...base,
+          checks: [
+            { ...tcp, name: 'ring-a', dependsOn: ['check:pacs-01/ring-b'] },
+            { ...tcp, name: 'ring-b', dependsOn: ['check:pacs-01/ring-a'] },
+          ],
+        }),
+        SPEC_AUDIT,
+      ),
+    );
+    assert.equal(cycle[0]!.field.startsWith('document.checks.1'), true, JSON.stringify(cycle));
+    assert.match(cycle[0]!.message, /cycle/);
+    assert.equal(await rows(b, 'checks'), checksBefore, 'a check of the refused document was kept');
     const newAgent = await refusal(service.plan(dto({ ...base, agents: [{ name: 'pacs-09', host: '127.0.0.1', port: 9, fingerprint: FP }] })));
     assert.equal(newAgent[0]!.field, 'document.agents.0.token');
     assert.match(newAgent[0]!.message, /ROUNDS_SECRET_AGENT_PACS_09_TOKEN/);

@@ -96,7 +96,7 @@ export class ConfigDocumentService {
         const config = withSecrets
           ? this.checks.plainConfig(c)
           : secretsAsReferences(this.checks.schemaOf(c), this.checks.plainConfig(c), ['check', agent, c.name]);
-        return checkDoc(agent, c, config, this.alerting.checkPolicyOverride(c.id));
+        return checkDoc(agent, c, config, this.alerting.checkPolicyOverride(c.id), this.checks.view(c).dependsOn);
       }),
       channels: channels.map((c) => {
         const config = JSON.parse(c.configJson) as unknown;
@@ -190,8 +190,7 @@ export class ConfigDocumentService {
               timeoutMs: timeoutOf(c),
               enabled: c.enabled,
               tags: c.tags,
-              // Dependencies (merged beside this) are not part of the document yet: a check it creates has none,
-              // and an update leaves a check's own as they are.
+              // Set below, once every check of the document exists: a parent may come later in the list.
               dependsOn: [],
             },
             context,
@@ -202,6 +201,18 @@ export class ConfigDocumentService {
       const id = checkIds.get(key)!;
       const want = c.policy ?? null;
       if (!samePolicy(this.alerting.checkPolicyOverride(id), want)) policies.push({ checkId: id, checkName: c.name, override: want });
+    }
+    // Dependencies after every agent and check exists (a cycle or an unknown parent is refused by the services, at the entry's path).
+    const changesDependencies = (item: PlanItem | undefined) =>
+      item?.changes.some((ch) => ch.path === 'dependsOn' || ch.path.startsWith('dependsOn.')) ?? false;
+    for (const [i, a] of doc.agents.entries()) {
+      if (changesDependencies(planned('agent', a.name)))
+        await at(`document.agents.${i}`, () => this.agents.update(agentIds.get(a.name)!, { dependsOn: a.dependsOn }, context));
+    }
+    for (const [i, c] of doc.checks.entries()) {
+      const key = checkKey(c.agent, c.name);
+      if (changesDependencies(planned('check', key)))
+        await at(`document.checks.${i}`, () => this.checks.update(checkIds.get(key)!, { dependsOn: c.dependsOn }, context));
     }
     // Deletions last, checks before their agents (an agent's removal takes its checks anyway).
     for (const item of plan.filter((p) => p.action === 'delete')) {
@@ -284,16 +295,37 @@ export class ConfigDocumentService {
       }
       for (const e of await this.checks.configErrors(c.plugin, c.config, agent)) errors.push({ ...e, field: `document.checks.${i}.${e.field}` });
       const schema = this.checks.schemaOf({ plugin: c.plugin, agentId: agent?.id ?? '' });
-      const want = checkDoc(c.agent, { ...c, timeoutMs: timeoutOf(c) }, c.config, c.policy ?? null);
+      const want = checkDoc(c.agent, { ...c, timeoutMs: timeoutOf(c) }, c.config, c.policy ?? null, c.dependsOn);
       if (!existing) {
         plan.push({ action: 'create', kind: 'check', name: key, changes: diff({}, want, schema) });
         continue;
       }
-      const have = checkDoc(c.agent, existing, this.checks.plainConfig(existing), this.alerting.checkPolicyOverride(existing.id));
+      const have = checkDoc(
+        c.agent,
+        existing,
+        this.checks.plainConfig(existing),
+        this.alerting.checkPolicyOverride(existing.id),
+        this.checks.view(existing).dependsOn,
+      );
       const changes = diff(have, want, schema);
       if (changes.length > 0) plan.push({ action: 'update', kind: 'check', name: key, changes });
     }
     if (prune) for (const key of checks.keys()) if (!docChecks.has(key)) plan.push({ action: 'delete', kind: 'check', name: key, changes: [] });
+
+    // Dependencies name agents and checks of the document or the collector (a cycle is refused when applied, by the services).
+    const knownAgents = new Set([...docAgents, ...agents.keys(), ...[...agents.values()].map((a) => a.id)]);
+    const knownChecks = new Set([...docChecks, ...checks.keys(), ...[...checks.values()].map((c) => c.id)]);
+    const unknownParent = (ref: string) => (ref.startsWith('agent:') ? !knownAgents.has(ref.slice(6)) : !knownChecks.has(ref.slice(6)));
+    const parentErrors = (section: 'agents' | 'checks', i: number, parents: readonly string[]) =>
+      parents.forEach((ref, k) => {
+        if (unknownParent(ref))
+          errors.push({
+            field: `document.${section}.${i}.dependsOn.${k}`,
+            message: `no ${ref.startsWith('agent:') ? 'agent' : 'check'} "${ref.slice(6)}" in the document or on the collector`,
+          });
+      });
+    document.agents.forEach((a, i) => parentErrors('agents', i, a.dependsOn));
+    document.checks.forEach((c, i) => parentErrors('checks', i, c.dependsOn));
 
     // Channels
     const docChannels = new Set(document.channels.map((c) => c.name));
@@ -385,8 +417,13 @@ function samePolicy(a: CheckPolicyOverride | null, b: CheckPolicyOverride | null
 
 // ---- the document's form of each kind (fixed key order) ----------------------------------------
 
-function agentDoc(a: { name: string; host: string; port: number; fingerprint: string; tags: Record<string, string> }): Doc {
-  return { name: a.name, host: a.host, port: a.port, fingerprint: a.fingerprint, tags: sortedKeys(a.tags) };
+function agentDoc(a: { name: string; host: string; port: number; fingerprint: string; tags: Record<string, string>; dependsOn: readonly string[] }): Doc {
+  return { name: a.name, host: a.host, port: a.port, fingerprint: a.fingerprint, tags: sortedKeys(a.tags), ...dependsOnDoc(a.dependsOn) };
+}
+
+/** Dependencies only when there are some, so a document that uses none reads as before they existed. */
+function dependsOnDoc(parents: readonly string[]): Doc {
+  return parents.length > 0 ? { dependsOn: [...parents] } : {};
 }
 
 function checkDoc(
@@ -394,6 +431,7 @@ function checkDoc(
   c: { name: string; plugin: string; enabled: boolean; intervalMs: number; timeoutMs: number; tags?: Record<string, string>; tagsJson?: string },
   config: unknown,
   policy: CheckPolicyOverride | null,
+  dependsOn: readonly string[],
 ): Doc {
   const tags = c.tags ?? (c.tagsJson ? (JSON.parse(c.tagsJson) as Record<string, string>) : {});
   return {
@@ -405,6 +443,7 @@ function checkDoc(
     timeoutMs: formatInterval(c.timeoutMs),
     tags: sortedKeys(tags),
     config: sortedKeys(config),
+    ...dependsOnDoc(dependsOn),
     ...(policy && Object.keys(policy).length > 0 ? { policy: policyDoc(policy) } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { createChannelDto } from '../notifications/channels.dto.js';
 import { AGENT_NAME, AGENT_NAME_RULE } from '../inventory/agents.dto.js';
 import { checkFields } from '../inventory/checks.dto.js';
 import { tagsSchema } from '../shared/tags.js';
+import { dependsOnField } from '../inventory/dependencies.js';
 import { orEmpty } from '../shared/dto.js';
 
 /**
@@ -31,6 +32,8 @@ const agentEntry = z.strictObject({
     .transform((f) => f.toLowerCase().replace(/:/g, ''))
     .pipe(z.string().regex(/^[0-9a-f]{64}$/, "must be the SHA-256 fingerprint of the agent's certificate (64 hex digits)")),
   tags: tagsSchema.default({}),
+  /** Parents (`check:<agent>/<check>`, `agent:<agent>`): names, as the document holds no ids. */
+  dependsOn: dependsOnField.default([]),
   /** Only for an agent the collector does not have yet: the bearer token from its enrolment string. */
   token: z
     .string({ error: 'must be the agent token (from its enrolment string), e.g. token: {env: ROUNDS_SECRET_AGENT_PACS_01_TOKEN}' })
@@ -48,6 +51,7 @@ const checkEntry = z.strictObject({
   timeoutMs: checkFields.timeoutMs.optional(),
   tags: checkFields.tags.default({}),
   config: checkFields.config.default({}),
+  dependsOn: dependsOnField.default([]),
   /** The check's own alerting policy; absent: the collector's defaults. */
   policy: checkPolicySchema.optional(),
 });
