@@ -6,18 +6,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MIGRATIONS } from './migrations/index.js';
 import { createDataSource, SQLITE_FILE_NAME } from './data-source.js';
-import { openTestDatabase, sqliteOnly, TEST_ON_POSTGRES } from './testing.js';
+import { openTestDatabase, sqliteOnly, tableNames, TEST_ON_POSTGRES } from './testing.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
-async function userTables(db: Db): Promise<string[]> {
-  const rows: { name: string }[] = await db.dataSource.query(
-    TEST_ON_POSTGRES
-      ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY name"
-      : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-  );
-  return rows.map((r) => r.name);
-}
+const userTables = (db: Db) => tableNames(db.dataSource);
 
 /** The indices the migrations name (`idx_…`); primary keys and unique constraints are the tables' own. */
 async function namedIndices(db: Db): Promise<string[]> {

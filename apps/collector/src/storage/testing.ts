@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createDataSource, type DataSourceConfig } from './data-source.js';
 import { SECRET_KEY_FILE_NAME } from './secret-key.store.js';
+import { portableQuery } from './transaction.js';
 
 /**
  * Which database the specs run on: SQLite unless ROUNDS_TEST_DATABASE=postgres, then a fresh
@@ -79,7 +80,15 @@ export async function makeTestDatabase(prefix = 'rounds-storage-'): Promise<Test
 }
 
 /** A migrated database (SQLite, or PostgreSQL under ROUNDS_TEST_DATABASE=postgres) in a fresh temp dir, for specs. */
-export async function openTestDatabase(): Promise<{ dataSource: DataSource; dataDir: string; config: DataSourceConfig; close(): Promise<void> }> {
+export async function openTestDatabase(): Promise<{
+  dataSource: DataSource;
+  dataDir: string;
+  config: DataSourceConfig;
+  env: Record<string, string>;
+  /** A spec's own SQL, `?` bound in order on either dialect (storage/transaction.ts portableQuery). */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}> {
   const handle = await makeTestDatabase();
   const dataSource = createDataSource(handle.config);
   try {
@@ -92,9 +101,50 @@ export async function openTestDatabase(): Promise<{ dataSource: DataSource; data
     dataSource,
     dataDir: handle.dataDir,
     config: handle.config,
+    env: handle.env,
+    query: (sql, params = []) => portableQuery(dataSource, dataSource.manager, sql, params),
     async close() {
       if (dataSource.isInitialized) await dataSource.destroy();
       await handle.dispose();
     },
   };
+}
+
+/**
+ * Makes `table` refuse every `operation` with `message` (a trigger, in either dialect), so a spec
+ * can fail a transaction part-way; the returned function lifts the refusal.
+ */
+export async function refuseWrites(
+  dataSource: DataSource,
+  table: string,
+  operation: 'INSERT' | 'UPDATE' | 'DELETE',
+  message: string,
+): Promise<() => Promise<void>> {
+  const name = `refuse_${table}_${operation.toLowerCase()}`;
+  if (dataSource.options.type === 'postgres') {
+    await dataSource.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${message}'; END $$`);
+    await dataSource.query(`CREATE TRIGGER ${name} BEFORE ${operation} ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`);
+    return async () => {
+      await dataSource.query(`DROP FUNCTION ${name}() CASCADE`);
+    };
+  }
+  await dataSource.query(`CREATE TRIGGER ${name} BEFORE ${operation} ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END`);
+  return async () => {
+    await dataSource.query(`DROP TRIGGER ${name}`);
+  };
+}
+
+/** The collector's tables (the migrations' bookkeeping included), by name. */
+export async function tableNames(dataSource: DataSource): Promise<string[]> {
+  const rows: { name: string }[] = await dataSource.query(
+    dataSource.options.type === 'postgres'
+      ? 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY name'
+      : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  );
+  return rows.map((r) => r.name);
+}
+
+/** Rows in `table`, as a number on either dialect (PostgreSQL's count is a bigint, a string through pg). */
+export async function rowCount(dataSource: DataSource, table: string): Promise<number> {
+  return Number((await dataSource.query<{ n: number | string }[]>(`SELECT count(*) AS n FROM "${table}"`))[0]!.n);
 }
