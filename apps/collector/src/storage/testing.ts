@@ -41,7 +41,7 @@ async function onServer<T>(work: (admin: DataSource) => Promise<T>): Promise<T> 
 }
 
 export interface TestDatabaseHandle {
-  /** What opens this database again (another DataSource, a CLI's or collector's env via `databaseEnv`). */
+  /** What opens this database again in this process (createDataSource); `env` does it for a CLI or collector process. */
   config: DataSourceConfig;
   /** ROUNDS_DATA_DIR and, on PostgreSQL, ROUNDS_DATABASE_URL and the key file for a collector process on this database. */
   env: Record<string, string>;
