@@ -5,12 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import * as tar from 'tar';
 import { ChannelsRepository } from '../../apps/collector/src/notifications/channels.repository.js';
 import { createDataSource } from '../../apps/collector/src/storage/data-source.js';
+import { sqliteOnly } from '../../apps/collector/src/storage/testing.js';
 import { mountSmallDisk } from '../peers/small-disk.js';
 import { runBin, startCollector, tempDir, type CollectorHandle } from './harness.js';
 
 const HMAC = `hmac-${Math.random().toString(36).slice(2)}-secret`;
 
-describe('backup and restore of the embedded database', () => {
+describe('backup and restore of the embedded database', { skip: sqliteOnly('backup and restore copy the SQLite file (PostgreSQL: pg_dump)') }, () => {
   let collector: CollectorHandle;
   const backups = tempDir('backups');
   const file = join(backups, 'rounds.tar.gz');

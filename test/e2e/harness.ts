@@ -14,6 +14,7 @@ export function tempDir(prefix: string): string {
 
 // One implementation of these for every test that starts processes (test/peers has the details).
 import { freePort, sleep } from '../peers/process.js';
+import { makeTestDatabase, TEST_ON_POSTGRES } from '../../apps/collector/src/storage/testing.js';
 
 export { freePort, sleep };
 
@@ -175,12 +176,17 @@ export interface CollectorHandle {
   start(): Promise<Proc>;
 }
 
-/** The collector on an OS-assigned HTTP port with a fresh data dir and fast polling. */
+/**
+ * The collector on an OS-assigned HTTP port with a fresh data dir and fast polling; under
+ * ROUNDS_TEST_DATABASE=postgres on a fresh PostgreSQL database too (dropped with the test
+ * server at the end of the run).
+ */
 export async function startCollector(extraEnv: NodeJS.ProcessEnv = {}): Promise<CollectorHandle> {
-  const dataDir = tempDir('collector');
+  const database = TEST_ON_POSTGRES ? (await makeTestDatabase('rounds-e2e-')).env : { ROUNDS_DATA_DIR: tempDir('collector') };
+  const dataDir = database.ROUNDS_DATA_DIR!;
   const token = `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
   const env: NodeJS.ProcessEnv = {
-    ROUNDS_DATA_DIR: dataDir,
+    ...database,
     ROUNDS_HTTP_HOST: '127.0.0.1',
     ROUNDS_HTTP_PORT: '0',
     ROUNDS_POLL_INTERVAL_MS: '1000',

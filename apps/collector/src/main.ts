@@ -51,6 +51,9 @@ local commands — they open the collector's database (it must exist: \`start\` 
   rounds-collector user reset-2fa <name>         clear the user's TOTP secret
   rounds-collector backup <file>                 a consistent copy of the database and its key, while the collector runs
   rounds-collector restore <file>                put a backup in place (collector stopped; the old files are kept aside)
+  rounds-collector migrate --to postgres://USER:PASSWORD@HOST:5432/DATABASE
+                                                 copy the SQLite database into an empty PostgreSQL one and count
+                                                 every table's rows on both sides (collector stopped)
   rounds-collector secrets rotate-key            re-encrypt agent tokens and channel secrets under a new key
                                                  (collector stopped; back the new key up afterwards)
 
@@ -90,6 +93,7 @@ const { command, values, positionals } = parseCommandLine('rounds-collector', US
   'dry-run': { type: 'boolean' },
   prune: { type: 'boolean' },
   yes: { type: 'boolean' },
+  to: { type: 'string' },
 });
 const print = (line: string) => console.log(line);
 const args = { positionals, values };
@@ -125,4 +129,5 @@ runCommand('rounds-collector', USAGE, command, {
   backup: async () => (await import('./cli/backup.cli.js')).backupCommand(readCollectorConfig(), args, print),
   restore: async () => (await import('./cli/backup.cli.js')).restoreCommand(readCollectorConfig(), args, print),
   secrets: async () => (await import('./secrets/secrets.cli.js')).secretsCommand(readCollectorConfig(), args, print),
+  migrate: async () => (await import('./cli/migrate.cli.js')).migrateCommand(readCollectorConfig(), args, print),
 });

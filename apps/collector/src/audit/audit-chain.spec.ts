@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { openTestDatabase } from '../storage/testing.js';
-import { inTransaction } from '../storage/transaction.js';
+import { inTransaction, portableQuery } from '../storage/transaction.js';
+import { dropAppendOnlyGuards } from './testing.js';
 import { canonicalForm, GENESIS_HASH, rowHash } from './audit-chain.js';
 import { appendAudit, AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
@@ -17,11 +18,7 @@ const draft = (n: number): AuditDraft => ({
   after: { enabled: false, n },
 });
 
-/** Tampering needs the append-only triggers out of the way first, as it would for anyone. */
-async function dropGuards(db: Db): Promise<void> {
-  await db.dataSource.query('DROP TRIGGER audit_log_no_update');
-  await db.dataSource.query('DROP TRIGGER audit_log_no_delete');
-}
+const dropGuards = (db: Db) => dropAppendOnlyGuards(db.dataSource);
 
 describe('audit log hash chain', () => {
   let db: Db;
@@ -95,7 +92,7 @@ describe('audit log hash chain', () => {
     await dropGuards(db);
     const [row] = await repository.page(1, 1);
     const forged = { ...row!, actor: 'someone-else' };
-    await db.dataSource.query('UPDATE audit_log SET actor = ?, hash = ? WHERE id = 2', [forged.actor, rowHash(forged)]);
+    await portableQuery(db.dataSource, db.dataSource.manager, 'UPDATE audit_log SET actor = ?, hash = ? WHERE id = 2', [forged.actor, rowHash(forged)]);
     const result = await service.verify();
     assert.ok(!result.ok);
     assert.equal(result.broken.id, 3);

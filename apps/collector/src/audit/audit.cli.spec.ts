@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { createDataSource } from '../storage/data-source.js';
+import { dropAppendOnlyGuards } from './testing.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { runCollectorCli } from '../cli/testing.js';
 
@@ -9,14 +10,13 @@ describe('rounds-collector audit verify | list', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
 
   /** Runs the real CLI against the spec's database. */
-  const cli = (args: string[]) => runCollectorCli(db.dataDir, args);
+  const cli = (args: string[]) => runCollectorCli(db, args);
 
   /** Tampers as someone with the database file would: the append-only triggers go first. */
   const tamper = async (...statements: string[]) => {
-    const dataSource = await createDataSource({ dataDir: db.dataDir }).initialize();
+    const dataSource = await createDataSource(db.config).initialize();
     try {
-      await dataSource.query('DROP TRIGGER IF EXISTS audit_log_no_update');
-      await dataSource.query('DROP TRIGGER IF EXISTS audit_log_no_delete');
+      await dropAppendOnlyGuards(dataSource);
       for (const sql of statements) await dataSource.query(sql);
     } finally {
       await dataSource.destroy();

@@ -3,13 +3,13 @@ import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { openTestDatabase } from '../storage/testing.js';
-import { queryDataDir, runCollectorCli } from '../cli/testing.js';
+import { queryDatabase, runCollectorCli } from '../cli/testing.js';
 
 describe('rounds-collector token add | list | revoke | rotate', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  const cli = (args: string[]) => runCollectorCli(db.dataDir, args);
+  const cli = (args: string[]) => runCollectorCli(db, args);
 
-  const query = <T>(sql: string) => queryDataDir<T>(db.dataDir, sql);
+  const query = <T>(sql: string) => queryDatabase<T>(db.config, sql);
   const tokenOf = (output: string) => /^token \(shown once; only its hash is kept\): (rnd_[A-Za-z0-9_-]{32})$/m.exec(output)?.[1];
 
   before(async () => {

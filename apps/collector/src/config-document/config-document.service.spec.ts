@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startWebTestApp, type WebTestApp } from '../web/testing.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
+import { rowCount } from '../storage/testing.js';
 import { ValidationFailedError } from '../shared/errors.js';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { CurrentState } from '../state/current-state.js';
@@ -44,7 +45,7 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
     });
     assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${await res.text()}`);
   };
-  const rows = async (app: WebTestApp, table: string) => (await app.dataSource.query<{ n: number }[]>(`SELECT COUNT(*) AS n FROM "${table}"`))[0]!.n;
+  const rows = (app: WebTestApp, table: string) => rowCount(app.dataSource, table);
 
   before(async () => {
     a = await startWebTestApp();

@@ -166,6 +166,14 @@ describe('readCollectorConfig', () => {
     [{ ROUNDS_HTTP_PORT: 'http' }, 'ROUNDS_HTTP_PORT: Invalid input: expected number, received NaN'],
     [{ ROUNDS_HTTP_PORT: '70000' }, 'ROUNDS_HTTP_PORT: Too big: expected number to be <=65535'],
     [{ ROUNDS_DATABASE_URL: 'mysql://rounds@db/rounds' }, 'ROUNDS_DATABASE_URL: must be a postgres:// URL (leave unset for the embedded SQLite database)'],
+    [
+      { ROUNDS_DATABASE_URL: 'postgres:///rounds', ROUNDS_SECRET_KEY: Buffer.alloc(32).toString('base64') },
+      'ROUNDS_DATABASE_URL: must name a server and a database, e.g. postgres://rounds:PASSWORD@db.example:5432/rounds',
+    ],
+    [
+      { ROUNDS_DATABASE_URL: 'postgres://rounds:hunter2@db.example:5432', ROUNDS_SECRET_KEY: Buffer.alloc(32).toString('base64') },
+      'ROUNDS_DATABASE_URL: must name a server and a database, e.g. postgres://rounds:PASSWORD@db.example:5432/rounds',
+    ],
     [{ ROUNDS_POLL_INTERVAL_MS: '100' }, 'ROUNDS_POLL_INTERVAL_MS: Too small: expected number to be >=500'],
     [{ ROUNDS_POLL_INTERVAL_MS: '15s' }, 'ROUNDS_POLL_INTERVAL_MS: Invalid input: expected number, received NaN'],
     [{ ROUNDS_POLL_TIMEOUT_MS: '120001' }, 'ROUNDS_POLL_TIMEOUT_MS: Too big: expected number to be <=120000'],

@@ -25,6 +25,17 @@ const retention = (fallback: string) =>
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
+/** The collector needs its own database on a server; a URL that parses to neither would connect to pg's defaults. */
+function namesServerAndDatabase(url: string): boolean {
+  if (!POSTGRES_URL.test(url)) return true; // the regex's message says what is wrong
+  try {
+    const u = new URL(url);
+    return u.hostname !== '' && u.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}
+
 /** A 32-byte key in base64, decoded; the message says how to make one. */
 const secretKeyText = z
   .string()
@@ -41,7 +52,11 @@ const secretKeyText = z
 const envSchema = z
   .object({
     ROUNDS_DATA_DIR: z.string().min(1).default('data'),
-    ROUNDS_DATABASE_URL: z.string().regex(POSTGRES_URL, 'must be a postgres:// URL (leave unset for the embedded SQLite database)').optional(),
+    ROUNDS_DATABASE_URL: z
+      .string()
+      .regex(POSTGRES_URL, 'must be a postgres:// URL (leave unset for the embedded SQLite database)')
+      .refine(namesServerAndDatabase, 'must name a server and a database, e.g. postgres://rounds:PASSWORD@db.example:5432/rounds')
+      .optional(),
     ROUNDS_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     ROUNDS_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8380),
     ROUNDS_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(3_600_000).default(15_000),

@@ -212,7 +212,7 @@ describe('EnrolmentsService: enrolling many agents with the site key', { timeout
     assert.equal(fileOf(good).tokenSha256, sha256(agent.token).toString('hex'), "the agent's file holds the hash of the token the collector keeps");
     assert.equal(fileOf(good).siteKeyVerifier, undefined);
     assert.equal((JSON.parse(agent.descriptionJson ?? '{}') as { agentId?: string }).agentId, fileOf(good).id, 'described with its new token');
-    const raw = await db.dataSource.query<{ token: string | null }[]>('SELECT token FROM enrolments WHERE id = ?', [waiting.id]);
+    const raw = await db.query<{ token: string | null }>('SELECT token FROM enrolments WHERE id = ?', [waiting.id]);
     assert.equal(raw[0]!.token, null, 'the claim token left the row with the registration');
 
     const target = { id: 'spec-after', name: 'pacs-01', host: '127.0.0.1', port: good.port, fingerprint: agent.fingerprint };

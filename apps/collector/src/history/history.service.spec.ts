@@ -55,8 +55,8 @@ describe('history: roll-ups, uptime, points, retention', () => {
 
   /** The figure straight from raw rows: what the roll-ups must equal. */
   async function rawUptime(from: number, to: number): Promise<{ results: number; ok: number }> {
-    const [row] = await db.dataSource.query<{ n: number; ok: number | null }[]>(
-      'SELECT count(*) AS n, sum(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS ok FROM check_results WHERE check_id = ? AND started_at >= ? AND started_at < ?',
+    const [row] = await db.query<{ n: number; ok: number | null }>(
+      'SELECT CAST(count(*) AS integer) AS n, CAST(sum(CASE WHEN status = 0 THEN 1 ELSE 0 END) AS integer) AS ok FROM check_results WHERE check_id = ? AND started_at >= ? AND started_at < ?',
       [checkId, from, to],
     );
     return { results: Number(row?.n ?? 0), ok: Number(row?.ok ?? 0) };
@@ -179,7 +179,7 @@ describe('history: roll-ups, uptime, points, retention', () => {
     await clock.advance(95 * DAY);
     assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 84, hour: 0, metricBuckets: 0, stateChanges: 0 });
     // State changes stay as long as the hour buckets: the raw results they came from are long gone.
-    const [{ changes }] = await db.dataSource.query<[{ changes: number }]>('SELECT count(*) AS changes FROM state_changes');
+    const [{ changes }] = (await db.query<{ changes: number }>('SELECT CAST(count(*) AS integer) AS changes FROM state_changes')) as [{ changes: number }];
     assert.ok(changes > 1000, `${changes} changes in 5,000 results that change often`);
     await clock.advance(1830 * DAY);
     assert.deepEqual(await upkeep().prune(), { raw: 0, minute: 0, hour: 2, metricBuckets: 0, stateChanges: changes });
@@ -250,7 +250,7 @@ describe('history: roll-ups, uptime, points, retention', () => {
 
     // They go with their check.
     await new ChecksRepository(db.dataSource).delete(checkId);
-    const [{ left }] = await db.dataSource.query<[{ left: number }]>('SELECT count(*) AS left FROM state_changes');
+    const [{ left }] = (await db.query<{ left: number }>('SELECT CAST(count(*) AS integer) AS left FROM state_changes')) as [{ left: number }];
     assert.equal(left, 0);
   });
 
@@ -260,7 +260,7 @@ describe('history: roll-ups, uptime, points, retention', () => {
     assert.equal((await upkeep().prune()).raw, 100, 'every raw result pruned: the table is empty');
     const watermark = await rollups.watermark();
     await store([NOW - 60_000, NOW - 30_000]);
-    const [{ low }] = await db.dataSource.query<[{ low: number }]>('SELECT min(id) AS low FROM check_results');
+    const [{ low }] = (await db.query<{ low: number }>('SELECT CAST(min(id) AS integer) AS low FROM check_results')) as [{ low: number }];
     assert.ok(low > watermark, `new ids (from ${low}) past the watermark (${watermark}), not reused from 1`);
     await upkeep().rollUp();
     const counted = await service().uptime(checkId, NOW - 120_000, NOW);

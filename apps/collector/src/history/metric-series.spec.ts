@@ -56,10 +56,9 @@ describe('history of metric series: roll-ups, points, an agent’s host metrics,
 
   /** The same points computed here straight from the raw rows: what the roll-ups must give. */
   async function fromRaw(h: MetricHistory): Promise<{ t: number; samples: number; min: number | null; max: number | null; avg: number | null }[]> {
-    const rows = await db.dataSource.query<{ started_at: number; metrics_json: string }[]>(
-      'SELECT started_at, metrics_json FROM check_results WHERE check_id = ?',
-      [h.series.checkId],
-    );
+    const rows = await db.query<{ started_at: number; metrics_json: string }>('SELECT started_at, metrics_json FROM check_results WHERE check_id = ?', [
+      h.series.checkId,
+    ]);
     const points = h.points.map((p) => ({ t: p.t, samples: 0, min: null as number | null, max: null as number | null, sum: 0 }));
     for (const r of rows) {
       if (r.started_at < h.from || r.started_at >= h.to) continue;
@@ -221,7 +220,7 @@ describe('history of metric series: roll-ups, points, an agent’s host metrics,
   it('prunes metric buckets past each tier’s retention with the check buckets', async () => {
     const short = { ...config, retention: { rawMs: DAY, minuteMs: DAY, hourMs: 1.5 * DAY } };
     const count = async (table: string, before: number) =>
-      Number((await db.dataSource.query<{ n: number }[]>(`SELECT count(*) AS n FROM ${table} WHERE bucket < ?`, [before]))[0]!.n);
+      Number((await db.query<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE bucket < ?`, [before]))[0]!.n);
     assert.ok((await count('metric_rollups_1m', NOW - DAY)) > 0);
     const report = await new HistoryUpkeep(rollups, short, clock).prune();
     assert.ok(report.metricBuckets > 0);

@@ -42,7 +42,7 @@ describe('AgentsRepository', () => {
 
   it('refuses a second agent with the same name', async () => {
     await agents.create(pacs);
-    await assert.rejects(agents.create({ ...pacs, host: '10.0.4.8' }), /UNIQUE/);
+    await assert.rejects(agents.create({ ...pacs, host: '10.0.4.8' }), /UNIQUE|unique constraint/);
   });
 
   it('lists agents by name, updates the fields given and deletes by id', async () => {

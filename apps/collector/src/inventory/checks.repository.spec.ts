@@ -69,7 +69,7 @@ describe('ChecksRepository', () => {
 
   it('refuses two checks with the same name on one agent but allows it on another agent', async () => {
     await checks.create(tcp('same'));
-    await assert.rejects(checks.create(tcp('same')), /UNIQUE/);
+    await assert.rejects(checks.create(tcp('same')), /UNIQUE|unique constraint/);
     const other = await agents.create({ name: 'ris', host: 'h', port: 1, token: 't', fingerprint: 'f' });
     await checks.create({ ...tcp('same'), agentId: other.id });
     assert.equal((await checks.findAll()).length, 2);

@@ -300,7 +300,7 @@ describe('OutboxService across a collector restart', () => {
     await db.dataSource.destroy();
     assert.equal(receiver.received.length, 0);
 
-    const reopened = createDataSource({ dataDir: db.dataDir });
+    const reopened = createDataSource(db.config);
     await reopened.initialize();
     try {
       const after = new OutboxService(new OutboxRepository(reopened), new ChannelsRepository(reopened), realNotifiers(), clock);

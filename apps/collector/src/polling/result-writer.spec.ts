@@ -4,7 +4,7 @@ import { AgentsRepository } from '../inventory/agents.repository.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
 import { ResultsRepository } from '../history/results.repository.js';
 import { ResultWriter, ResultWriterClosedError, type StoredResult } from './result-writer.js';
-import { openTestDatabase } from '../storage/testing.js';
+import { openTestDatabase, refuseWrites } from '../storage/testing.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -138,7 +138,7 @@ describe('ResultWriter', () => {
     assert.equal(c.resultsWritten, 2_000);
     assert.equal(c.lastTransactionResults, 2_000);
     assert.ok(c.lastTransactionMs > 0);
-    const [{ n }] = await db.dataSource.query<[{ n: number }]>('SELECT COUNT(*) AS n FROM check_results');
+    const [{ n }] = (await db.query<{ n: number }>('SELECT CAST(COUNT(*) AS integer) AS n FROM check_results')) as [{ n: number }];
     assert.equal(n, 2_000);
     const states = await results.stateFor();
     assert.equal(states.length, 20);
@@ -217,7 +217,7 @@ describe('ResultWriter', () => {
     const good = writer.write({ agentId, ackSeq: 1, spoolEpoch: 'e', results: [result(checkId, 1, 1)] });
     const bad = writer.write({ agentId, ackSeq: 2, spoolEpoch: 'e', results: [broken] });
     await good;
-    await assert.rejects(bad, /NOT NULL/);
+    await assert.rejects(bad, /NOT NULL|not-null constraint/);
     assert.deepEqual(
       (await results.recent(checkId, 10)).map((r) => r.seq),
       [1],
@@ -230,9 +230,9 @@ describe('ResultWriter', () => {
     const checkId = await newCheck('dicom');
     await writer.write({ agentId, ackSeq: 1, spoolEpoch: 'e', results: [result(checkId, 1, 1_000, 2)] });
     // The state row refuses its update: the transaction rolls back after the writer computed the new state.
-    await db.dataSource.query(`CREATE TRIGGER refuse_state BEFORE UPDATE ON check_state BEGIN SELECT RAISE(ABORT, 'state refused'); END`);
+    const lift = await refuseWrites(db.dataSource, 'check_state', 'UPDATE', 'state refused');
     await assert.rejects(writer.write({ agentId, ackSeq: 2, spoolEpoch: 'e', results: [result(checkId, 2, 2_000, 2)] }), /state refused/);
-    await db.dataSource.query('DROP TRIGGER refuse_state');
+    await lift();
     await writer.write({ agentId, ackSeq: 3, spoolEpoch: 'e', results: [result(checkId, 3, 3_000, 2)] });
     const [state] = await results.stateFor([checkId]);
     assert.equal(state!.consecutiveFailures, 2, 'the rolled-back result is not counted');

@@ -14,10 +14,10 @@ const AGENT_TOKEN = 'agent-token-for-rotation';
 describe('rounds-collector secrets rotate-key', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
 
-  const run = (args: string[]) => runCollectorCli(db.dataDir, args);
+  const run = (args: string[]) => runCollectorCli(db, args);
   /** The agent's token as the collector reads it, with the key now in the folder. */
   const storedToken = async () => {
-    const dataSource = await createDataSource({ dataDir: db.dataDir }).initialize();
+    const dataSource = await createDataSource(db.config).initialize();
     try {
       return (await new AgentsRepository(dataSource).findByName('pacs-01'))?.token;
     } finally {

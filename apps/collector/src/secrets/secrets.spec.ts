@@ -29,7 +29,7 @@ import { StateRepository } from '../state/state.repository.js';
 import { createDataSource, SQLITE_FILE_NAME } from '../storage/data-source.js';
 import { SecretBox, SecretKeyMismatchError, secretKey } from '../storage/secret-box.js';
 import { readKeyFile, SECRET_KEY_FILE_NAME, stageNewKey, writeKeyFile } from '../storage/secret-key.store.js';
-import { openTestDatabase } from '../storage/testing.js';
+import { openTestDatabase, sqliteOnly } from '../storage/testing.js';
 import { SecretsRepository } from './secrets.repository.js';
 import { SecretsService } from './secrets.service.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
@@ -170,118 +170,126 @@ describe('secrets at rest', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('enrolling an agent and creating channels through the services leaves none of their secrets in the SQLite file or its WAL, and a copy without the key opens none', async () => {
-    const config = configFor(db.dataDir);
-    const { agents, channels } = services(db.dataSource, config);
-    const token = randomBytes(32).toString('base64url');
-    // Nothing listens there: the agent is registered with a warning, and its token stored.
-    const enrolled = await agents.enrol(
-      parseDto(enrolAgentDto, { name: 'pacs-01', enrol: `rounds://${token}@127.0.0.1:${await freePort()}?fp=${'ab'.repeat(32)}` }, 'invalid agent'),
-      SPEC_AUDIT,
-    );
-    assert.match(enrolled.warning ?? '', /registered anyway/);
-    const s = {
-      smtp: secret('smtp'),
-      bot: `123456:${secret('bot')}`,
-      hook: `https://hooks.slack.example/services/${secret('hook')}`,
-      hmac: secret('hmac'),
-      header: `Bearer ${secret('hdr')}`,
-      am: secret('am'),
-    };
-    const create = (dto: unknown) => channels.create(parseDto(createChannelDto, dto, 'invalid channel'), SPEC_AUDIT);
-    await create({
-      name: 'mail',
-      type: 'smtp',
-      config: { host: 'mail.example', username: 'rounds', password: s.smtp, from: 'r@example.org', to: ['it@example.org'] },
-    });
-    await create({ name: 'tg', type: 'telegram', config: { botToken: s.bot, chatId: '@pacs_alerts' } });
-    await create({ name: 'hook', type: 'webhook', config: { url: s.hook, hmacSecret: s.hmac, headers: { Authorization: s.header } } });
-    await create({ name: 'am', type: 'alertmanager', config: { url: 'http://am.example:9093', username: 'rounds', password: s.am } });
-    const all = [token, ...Object.values(s)];
+  it(
+    'enrolling an agent and creating channels through the services leaves none of their secrets in the SQLite file or its WAL, and a copy without the key opens none',
+    { skip: sqliteOnly('reads the SQLite file and its WAL byte by byte') },
+    async () => {
+      const config = configFor(db.dataDir);
+      const { agents, channels } = services(db.dataSource, config);
+      const token = randomBytes(32).toString('base64url');
+      // Nothing listens there: the agent is registered with a warning, and its token stored.
+      const enrolled = await agents.enrol(
+        parseDto(enrolAgentDto, { name: 'pacs-01', enrol: `rounds://${token}@127.0.0.1:${await freePort()}?fp=${'ab'.repeat(32)}` }, 'invalid agent'),
+        SPEC_AUDIT,
+      );
+      assert.match(enrolled.warning ?? '', /registered anyway/);
+      const s = {
+        smtp: secret('smtp'),
+        bot: `123456:${secret('bot')}`,
+        hook: `https://hooks.slack.example/services/${secret('hook')}`,
+        hmac: secret('hmac'),
+        header: `Bearer ${secret('hdr')}`,
+        am: secret('am'),
+      };
+      const create = (dto: unknown) => channels.create(parseDto(createChannelDto, dto, 'invalid channel'), SPEC_AUDIT);
+      await create({
+        name: 'mail',
+        type: 'smtp',
+        config: { host: 'mail.example', username: 'rounds', password: s.smtp, from: 'r@example.org', to: ['it@example.org'] },
+      });
+      await create({ name: 'tg', type: 'telegram', config: { botToken: s.bot, chatId: '@pacs_alerts' } });
+      await create({ name: 'hook', type: 'webhook', config: { url: s.hook, hmacSecret: s.hmac, headers: { Authorization: s.header } } });
+      await create({ name: 'am', type: 'alertmanager', config: { url: 'http://am.example:9093', username: 'rounds', password: s.am } });
+      const all = [token, ...Object.values(s)];
 
-    // While the collector runs: the database file and the WAL it is writing.
-    assert.ok(existsSync(join(db.dataDir, `${SQLITE_FILE_NAME}-wal`)));
-    assertAbsent(storedBytes(db.dataDir), all);
-    const keyId = readKeyFile(join(db.dataDir, SECRET_KEY_FILE_NAME)).id;
-    assert.match((await rawTokens(db.dataSource))[0]!, new RegExp(`^enc:v1:${keyId}:`));
-    const stored = JSON.parse(
-      (await db.dataSource.query<{ config_json: string }[]>(`SELECT config_json FROM notification_channels WHERE name = 'hook'`))[0]!.config_json,
-    ) as { signatureHeader?: string; url: string; hmacSecret: string; headers: { Authorization: string } };
-    assert.equal(stored.signatureHeader, undefined, 'stored as sent, without defaults');
-    for (const v of [stored.url, stored.hmacSecret, stored.headers.Authorization]) assert.match(v, /^enc:v1:/);
+      // While the collector runs: the database file and the WAL it is writing.
+      assert.ok(existsSync(join(db.dataDir, `${SQLITE_FILE_NAME}-wal`)));
+      assertAbsent(storedBytes(db.dataDir), all);
+      const keyId = readKeyFile(join(db.dataDir, SECRET_KEY_FILE_NAME)).id;
+      assert.match((await rawTokens(db.dataSource))[0]!, new RegExp(`^enc:v1:${keyId}:`));
+      const stored = JSON.parse(
+        (await db.dataSource.query<{ config_json: string }[]>(`SELECT config_json FROM notification_channels WHERE name = 'hook'`))[0]!.config_json,
+      ) as { signatureHeader?: string; url: string; hmacSecret: string; headers: { Authorization: string } };
+      assert.equal(stored.signatureHeader, undefined, 'stored as sent, without defaults');
+      for (const v of [stored.url, stored.hmacSecret, stored.headers.Authorization]) assert.match(v, /^enc:v1:/);
 
-    // The rest of the collector sees plaintext.
-    assert.equal((await agents.get('pacs-01')).token, token);
-    assert.equal((await new StateRepository(db.dataSource).loadAll()).agents[0]!.token, token);
-    assert.deepEqual(JSON.parse((await channels.get('hook')).configJson), { url: s.hook, hmacSecret: s.hmac, headers: { Authorization: s.header } });
-    assert.equal((await channels.getView('hook')).config && JSON.stringify((await channels.getView('hook')).config).includes(s.hook), false);
+      // The rest of the collector sees plaintext.
+      assert.equal((await agents.get('pacs-01')).token, token);
+      assert.equal((await new StateRepository(db.dataSource).loadAll()).agents[0]!.token, token);
+      assert.deepEqual(JSON.parse((await channels.get('hook')).configJson), { url: s.hook, hmacSecret: s.hmac, headers: { Authorization: s.header } });
+      assert.equal((await channels.getView('hook')).config && JSON.stringify((await channels.getView('hook')).config).includes(s.hook), false);
 
-    // A copy of the data dir without secret.key (a stolen backup): no secret in it, and a
-    // collector started on it gets a new key that opens nothing.
-    const copy = mkdtempSync(join(tmpdir(), 'rounds-stolen-'));
-    dirs.push(copy);
-    for (const f of readdirSync(db.dataDir).filter((f) => f.startsWith(SQLITE_FILE_NAME))) copyFileSync(join(db.dataDir, f), join(copy, f));
-    assertAbsent(storedBytes(copy), all);
-    const stolen = await createDataSource({ dataDir: copy }).initialize();
-    extra.push(stolen);
-    await assert.rejects(new AgentsRepository(stolen).findByName('pacs-01'), (e: unknown) => e instanceof SecretKeyMismatchError && e.keyId === keyId);
-    await assert.rejects(new ChannelsRepository(stolen).findAll(), SecretKeyMismatchError);
+      // A copy of the data dir without secret.key (a stolen backup): no secret in it, and a
+      // collector started on it gets a new key that opens nothing.
+      const copy = mkdtempSync(join(tmpdir(), 'rounds-stolen-'));
+      dirs.push(copy);
+      for (const f of readdirSync(db.dataDir).filter((f) => f.startsWith(SQLITE_FILE_NAME))) copyFileSync(join(db.dataDir, f), join(copy, f));
+      assertAbsent(storedBytes(copy), all);
+      const stolen = await createDataSource({ dataDir: copy }).initialize();
+      extra.push(stolen);
+      await assert.rejects(new AgentsRepository(stolen).findByName('pacs-01'), (e: unknown) => e instanceof SecretKeyMismatchError && e.keyId === keyId);
+      await assert.rejects(new ChannelsRepository(stolen).findAll(), SecretKeyMismatchError);
 
-    // And after the collector stops (the WAL checkpointed into the file).
-    await db.dataSource.destroy();
-    assertAbsent(storedBytes(db.dataDir), all);
-  });
+      // And after the collector stops (the WAL checkpointed into the file).
+      await db.dataSource.destroy();
+      assertAbsent(storedBytes(db.dataDir), all);
+    },
+  );
 
-  it('seals plaintext rows stored before encryption at start, all in one go and once, and their old bytes leave the file', async () => {
-    const token = secret('legacy-token');
-    const password = secret('legacy-pass');
-    const hook = `https://hooks.example/${secret('legacy-hook')}`;
-    const totp = randomBytes(20).toString('hex').toUpperCase();
-    const q = (sql: string, params: unknown[]) => db.dataSource.query(sql, params);
-    await q(
-      `INSERT INTO users (id, name, role, password_hash, must_change_password, disabled, totp_secret, failed_sign_ins, created_at, updated_at) VALUES ('u1', 'legacy-2fa', 'admin', 'scrypt$x', 0, 0, ?, 0, 1, 1)`,
-      [totp],
-    );
-    await q(
-      `INSERT INTO agents (id, name, host, port, token, fingerprint, assignment_version, created_at, updated_at) VALUES ('a1', 'pacs-01', '127.0.0.1', 9, ?, 'ff', 'v1', 1, 1)`,
-      [token],
-    );
-    await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c1', 'mail', 'smtp', ?, 1, 1)`, [
-      JSON.stringify({ host: 'mail.example', username: 'rounds', password, from: 'r@example.org', to: ['it@example.org'] }),
-    ]);
-    await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c2', 'hook', 'webhook', ?, 1, 1)`, [
-      JSON.stringify({ url: hook }),
-    ]);
-    await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c3', 'am', 'alertmanager', ?, 1, 1)`, [
-      JSON.stringify({ url: 'http://am.example:9093' }),
-    ]);
-    const orthanc = secret('legacy-orthanc');
-    await q(
-      `INSERT INTO checks (id, agent_id, name, plugin, config_json, interval_ms, timeout_ms, enabled, created_at, updated_at) VALUES ('k1', 'a1', 'Orthanc REST', 'orthanc', ?, 60000, 10000, 1, 1, 1)`,
-      [JSON.stringify({ url: 'http://orthanc.example:8042', username: 'rounds', password: orthanc })],
-    );
-    const siteKey = makeSiteKey();
-    await q(`INSERT INTO site_keys (id, key, created_at, created_by) VALUES ('s1', ?, 1, 'admin')`, [siteKey]);
-    assert.ok(storedBytes(db.dataDir).includes(token), 'the legacy rows are in the file to begin with');
+  it(
+    'seals plaintext rows stored before encryption at start, all in one go and once, and their old bytes leave the file',
+    { skip: sqliteOnly('reads the SQLite file byte by byte') },
+    async () => {
+      const token = secret('legacy-token');
+      const password = secret('legacy-pass');
+      const hook = `https://hooks.example/${secret('legacy-hook')}`;
+      const totp = randomBytes(20).toString('hex').toUpperCase();
+      const q = (sql: string, params: unknown[]) => db.query(sql, params);
+      await q(
+        `INSERT INTO users (id, name, role, password_hash, must_change_password, disabled, totp_secret, failed_sign_ins, created_at, updated_at) VALUES ('u1', 'legacy-2fa', 'admin', 'scrypt$x', false, false, ?, 0, 1, 1)`,
+        [totp],
+      );
+      await q(
+        `INSERT INTO agents (id, name, host, port, token, fingerprint, assignment_version, created_at, updated_at) VALUES ('a1', 'pacs-01', '127.0.0.1', 9, ?, 'ff', 'v1', 1, 1)`,
+        [token],
+      );
+      await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c1', 'mail', 'smtp', ?, 1, 1)`, [
+        JSON.stringify({ host: 'mail.example', username: 'rounds', password, from: 'r@example.org', to: ['it@example.org'] }),
+      ]);
+      await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c2', 'hook', 'webhook', ?, 1, 1)`, [
+        JSON.stringify({ url: hook }),
+      ]);
+      await q(`INSERT INTO notification_channels (id, name, type, config_json, created_at, updated_at) VALUES ('c3', 'am', 'alertmanager', ?, 1, 1)`, [
+        JSON.stringify({ url: 'http://am.example:9093' }),
+      ]);
+      const orthanc = secret('legacy-orthanc');
+      await q(
+        `INSERT INTO checks (id, agent_id, name, plugin, config_json, interval_ms, timeout_ms, enabled, created_at, updated_at) VALUES ('k1', 'a1', 'Orthanc REST', 'orthanc', ?, 60000, 10000, true, 1, 1)`,
+        [JSON.stringify({ url: 'http://orthanc.example:8042', username: 'rounds', password: orthanc })],
+      );
+      const siteKey = makeSiteKey();
+      await q(`INSERT INTO site_keys (id, key, created_at, created_by) VALUES ('s1', ?, 1, 'admin')`, [siteKey]);
+      assert.ok(storedBytes(db.dataDir).includes(token), 'the legacy rows are in the file to begin with');
 
-    const { secrets } = services(db.dataSource, configFor(db.dataDir));
-    // The Alertmanager channel has no secret set: nothing to seal there.
-    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 1, channels: 2, checks: 1, users: 1, enrolments: 1 });
-    assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 0, channels: 0, checks: 0, users: 0, enrolments: 0 });
+      const { secrets } = services(db.dataSource, configFor(db.dataDir));
+      // The Alertmanager channel has no secret set: nothing to seal there.
+      assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 1, channels: 2, checks: 1, users: 1, enrolments: 1 });
+      assert.deepEqual(await secrets.sealStoredSecrets(), { agents: 0, channels: 0, checks: 0, users: 0, enrolments: 0 });
 
-    assertAbsent(storedBytes(db.dataDir), [token, password, hook, totp, orthanc, siteKey]);
-    assert.equal((await new EnrolmentsRepository(db.dataSource).siteKey())?.key, siteKey);
-    const checks = new ChecksRepository(db.dataSource);
-    const row = (await checks.findById('k1'))!;
-    assert.deepEqual(checks.openConfig(JSON.parse(row.configJson), row.name), { url: 'http://orthanc.example:8042', username: 'rounds', password: orthanc });
-    const users = new UsersRepository(db.dataSource);
-    assert.equal(users.totpSecretOf((await users.findByName('legacy-2fa'))!), totp);
-    assert.match((await rawTokens(db.dataSource))[0]!, /^enc:v1:/);
-    assert.equal((await new AgentsRepository(db.dataSource).findById('a1'))!.token, token);
-    const channels = new ChannelsRepository(db.dataSource);
-    assert.equal((JSON.parse((await channels.findByName('mail'))!.configJson) as { password: string }).password, password);
-    assert.deepEqual(JSON.parse((await channels.findByName('am'))!.configJson), { url: 'http://am.example:9093' });
-  });
+      assertAbsent(storedBytes(db.dataDir), [token, password, hook, totp, orthanc, siteKey]);
+      assert.equal((await new EnrolmentsRepository(db.dataSource).siteKey())?.key, siteKey);
+      const checks = new ChecksRepository(db.dataSource);
+      const row = (await checks.findById('k1'))!;
+      assert.deepEqual(checks.openConfig(JSON.parse(row.configJson), row.name), { url: 'http://orthanc.example:8042', username: 'rounds', password: orthanc });
+      const users = new UsersRepository(db.dataSource);
+      assert.equal(users.totpSecretOf((await users.findByName('legacy-2fa'))!), totp);
+      assert.match((await rawTokens(db.dataSource))[0]!, /^enc:v1:/);
+      assert.equal((await new AgentsRepository(db.dataSource).findById('a1'))!.token, token);
+      const channels = new ChannelsRepository(db.dataSource);
+      assert.equal((JSON.parse((await channels.findByName('mail'))!.configJson) as { password: string }).password, password);
+      assert.deepEqual(JSON.parse((await channels.findByName('am'))!.configJson), { url: 'http://am.example:9093' });
+    },
+  );
 
   it('refuses to start with another key, naming the key the values need, the key in use and what to do', async () => {
     await storeSecrets(db.dataSource);
@@ -290,7 +298,7 @@ describe('secrets at rest', () => {
     await db.dataSource.destroy();
     writeKeyFile(file, randomBytes(32), false);
     const wrong = readKeyFile(file);
-    const reopened = await createDataSource({ dataDir: db.dataDir }).initialize();
+    const reopened = await createDataSource(db.config).initialize();
     extra.push(reopened);
     await assert.rejects(services(reopened, configFor(db.dataDir)).secrets.sealStoredSecrets(), {
       name: 'SecretKeyMismatchError',
@@ -335,7 +343,7 @@ describe('secrets at rest', () => {
     // Repositories of this process use the new key at once, and so does the next start.
     assert.equal((await new AgentsRepository(db.dataSource).findByName('pacs-01'))!.token, values[0]);
     await db.dataSource.destroy();
-    const reopened = await createDataSource({ dataDir: db.dataDir }).initialize();
+    const reopened = await createDataSource(db.config).initialize();
     extra.push(reopened);
     assert.equal((await new AgentsRepository(reopened).findByName('pacs-01'))!.token, values[0]);
     assert.equal((JSON.parse((await new ChannelsRepository(reopened).findByName('tg'))!.configJson) as { botToken: string }).botToken, values[2]);
@@ -350,7 +358,7 @@ describe('secrets at rest', () => {
     await new SecretsRepository(db.dataSource).resealAll(new SecretBox(staged, [current]));
     await db.dataSource.destroy();
 
-    const reopened = await createDataSource({ dataDir: db.dataDir }).initialize();
+    const reopened = await createDataSource(db.config).initialize();
     extra.push(reopened);
     assert.deepEqual(await services(reopened, configFor(db.dataDir)).secrets.sealStoredSecrets(), {
       agents: 1,

@@ -7,7 +7,7 @@ import { inTransaction } from './transaction.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
-describe('bulkSql (SQLite)', () => {
+describe('bulkSql', () => {
   let db: Db;
   let agents: AgentsRepository;
 
@@ -51,7 +51,7 @@ describe('bulkSql (SQLite)', () => {
     await db.dataSource.destroy();
     await assert.rejects(
       inTransaction(db.dataSource, (m) => sql.selectIn(m, 'agents', ['id'], 'id', [agent.id])),
-      /not initiali[sz]ed|not established|not open|closed/i,
+      /not initiali[sz]ed|not established|not open|closed|not connected/i,
     );
     await db.dataSource.initialize();
     const rows = await inTransaction(db.dataSource, (m) => sql.selectIn<{ id: string }>(m, 'agents', ['id'], 'id', [agent.id]));

@@ -18,6 +18,15 @@ export type DataSourceConfig = { dataDir: string; secretKey?: SecretKeySource } 
 
 export const SQLITE_FILE_NAME = 'rounds.sqlite';
 
+const POSTGRES_CONNECT_TIMEOUT_MS = 10_000;
+
+/** `host:port, database D, user U` of a PostgreSQL URL — for messages: never the password. */
+export function postgresTarget(url: string): string {
+  const u = new URL(url);
+  const user = u.username ? `, user ${decodeURIComponent(u.username)}` : '';
+  return `${u.hostname}:${u.port || '5432'}, database ${decodeURIComponent(u.pathname.slice(1))}${user}`;
+}
+
 /** How long a statement waits for another process's lock (e.g. a backup) before SQLITE_BUSY. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
@@ -48,8 +57,9 @@ export function createDataSource(options: DataSourceConfig): DataSource {
 
   if ('postgresUrl' in options) {
     const keys = loadSecretKeys(options.secretKey);
-    // TypeORM loads `pg` itself, only for this branch, so SQLite installs never need it.
-    return withSecretBox(new DataSource({ ...common, type: 'postgres', url: options.postgresUrl }), keys);
+    // TypeORM loads `pg` itself, only for this branch, so SQLite installs never need it. pg waits
+    // for a connection forever by default: a firewall that drops packets would hang the start.
+    return withSecretBox(new DataSource({ ...common, type: 'postgres', url: options.postgresUrl, connectTimeoutMS: POSTGRES_CONNECT_TIMEOUT_MS }), keys);
   }
 
   const database = join(options.dataDir, SQLITE_FILE_NAME);

@@ -1,6 +1,6 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { CollectorConfig } from '../config/env.js';
-import { createDataSource, DATA_SOURCE } from './data-source.js';
+import { createDataSource, DATA_SOURCE, postgresTarget } from './data-source.js';
 import { secretKeySourceOf } from './secret-key.store.js';
 import { HealthRepository } from './health.repository.js';
 import { StorageHealth } from './storage-health.service.js';
@@ -23,8 +23,14 @@ export class StorageModule {
           try {
             return await dataSource.initialize();
           } catch (e) {
-            const where = config.databaseUrl ? 'the PostgreSQL database in ROUNDS_DATABASE_URL' : `the SQLite database in ${config.dataDir}`;
-            throw new Error(`cannot open ${where}: ${(e as Error).message} — check ROUNDS_DATA_DIR / ROUNDS_DATABASE_URL and free disk space`);
+            const reason = (e as Error).message;
+            if (config.databaseUrl) {
+              throw new Error(
+                `cannot open PostgreSQL at ${postgresTarget(config.databaseUrl)} (ROUNDS_DATABASE_URL): ${reason} — check that the server runs and listens ` +
+                  'on that address (listen_addresses), that pg_hba.conf lets this host in, that the database exists and the user owns it, and the password in the URL',
+              );
+            }
+            throw new Error(`cannot open the SQLite database in ${config.dataDir}: ${reason} — check ROUNDS_DATA_DIR and free disk space`);
           }
         },
       },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { createDataSource } from '../storage/data-source.js';
-import { openTestDatabase } from '../storage/testing.js';
+import { openTestDatabase, TEST_ON_POSTGRES } from '../storage/testing.js';
 import { verifyPassword } from './passwords.js';
 import { COLLECTOR_BIN } from '../cli/testing.js';
 
@@ -16,7 +16,7 @@ describe('rounds-collector start on an empty database', () => {
         env: {
           PATH: process.env['PATH'],
           NO_COLOR: '1',
-          ROUNDS_DATA_DIR: db.dataDir,
+          ...db.env,
           ROUNDS_HTTP_HOST: '127.0.0.1',
           ROUNDS_HTTP_PORT: '0',
           ROUNDS_LOG_LEVEL: 'log',
@@ -51,11 +51,11 @@ describe('rounds-collector start on an empty database', () => {
         first,
       )?.[1];
     assert.ok(password, first);
-    const dataSource = await createDataSource({ dataDir: db.dataDir }).initialize();
+    const dataSource = await createDataSource(db.config).initialize();
     try {
       const rows = await dataSource.query<{ name: string; role: string; password_hash: string; must_change_password: number }[]>('SELECT * FROM users');
       assert.equal(rows.length, 1);
-      assert.deepEqual([rows[0]!.name, rows[0]!.role, rows[0]!.must_change_password], ['admin', 'admin', 1]);
+      assert.deepEqual([rows[0]!.name, rows[0]!.role, rows[0]!.must_change_password], ['admin', 'admin', TEST_ON_POSTGRES ? true : 1]);
       assert.equal(await verifyPassword(rows[0]!.password_hash, password), true);
     } finally {
       await dataSource.destroy();

@@ -3,15 +3,15 @@ import { userInfo } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { openTestDatabase } from '../storage/testing.js';
 import { verifyPassword } from './passwords.js';
-import { queryDataDir, runCollectorCli } from '../cli/testing.js';
+import { queryDatabase, runCollectorCli } from '../cli/testing.js';
 
 describe('rounds-collector user add | list | disable | enable | reset-password | reset-2fa', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
 
   /** Runs the real CLI against the spec's database, `stdin` as its input. */
-  const cli = (args: string[], stdin?: string) => runCollectorCli(db.dataDir, args, { stdin });
+  const cli = (args: string[], stdin?: string) => runCollectorCli(db, args, { stdin });
 
-  const query = <T>(sql: string) => queryDataDir<T>(db.dataDir, sql);
+  const query = <T>(sql: string) => queryDatabase<T>(db.config, sql);
   const storedHash = async (name: string) =>
     (await query<{ password_hash: string }>(`SELECT password_hash FROM users WHERE name = '${name}'`))[0]!.password_hash;
 

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DataSource } from 'typeorm';
 import { ManualClock, systemClock } from '#rounds/common';
 import { createCollectorApp } from '../cli/app.js';
 import { readCollectorConfig } from '../config/env.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
+import { makeTestDatabase } from '../storage/testing.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
 import { ApiTokensService } from '../auth/api-tokens.service.js';
 import type { UserRole } from '../users/user.entity.js';
@@ -115,10 +113,10 @@ export interface WebTestApp {
  * system's: the poller then polls real agents as the collector does).
  */
 export async function startWebTestApp(env: Record<string, string> = {}, options: { realTime?: boolean } = {}): Promise<WebTestApp> {
-  const root = await mkdtemp(join(tmpdir(), 'rounds-web-'));
+  const database = await makeTestDatabase('rounds-web-');
   // No API rate limit unless the spec sets one: specs call in bursts (rate-limit.spec tests it).
   const config = readCollectorConfig({
-    ROUNDS_DATA_DIR: join(root, 'data'),
+    ...database.env,
     ROUNDS_HTTP_PORT: '0',
     ROUNDS_LOG_LEVEL: 'error',
     ROUNDS_API_RATE_LIMIT: '0',
@@ -163,7 +161,7 @@ export async function startWebTestApp(env: Record<string, string> = {}, options:
       const dataSource = app.get<DataSource>(DATA_SOURCE);
       await app.close();
       if (dataSource.isInitialized) await dataSource.destroy();
-      await rm(root, { recursive: true, force: true });
+      await database.dispose();
     },
   };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openTestDatabase } from '../testing.js';
+import { portableQuery } from '../transaction.js';
 import { MIGRATIONS } from './index.js';
 import { TimeoutWithinInterval1700000000003 } from './1700000000003-timeout-within-interval.js';
 
@@ -15,7 +16,7 @@ describe('migration TimeoutWithinInterval1700000000003', () => {
     // Back to just before this migration, however many came after it.
     for (let i = MIGRATIONS.indexOf(TimeoutWithinInterval1700000000003); i < MIGRATIONS.length; i++) await db.dataSource.undoLastMigration();
     // Rows as that schema had them, in plain SQL: today's entities have columns added since.
-    const q = (sql: string, params: unknown[]) => db.dataSource.query<unknown[]>(sql, params);
+    const q = (sql: string, params: unknown[]) => portableQuery<unknown>(db.dataSource, db.dataSource.manager, sql, params);
     await q(
       `INSERT INTO agents (id, name, host, port, token, fingerprint, assignment_version, created_at, updated_at) VALUES ('a1', 'pacs-01', '127.0.0.1', 9, 't', 'f', 'v', 0, 0)`,
       [],

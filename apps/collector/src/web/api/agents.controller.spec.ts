@@ -150,7 +150,7 @@ describe('AgentsController (/api/v1/agents): the read model behind the lists', (
       ['sort-c', 'UNKNOWN'],
     ] as const) {
       const agent = await repo.create({ name, host: '127.0.0.1', port: 9, token: 't', fingerprint: 'f' });
-      await db.dataSource.query('UPDATE agents SET state = ? WHERE id = ?', [state, agent.id]);
+      await db.query('UPDATE agents SET state = ? WHERE id = ?', [state, agent.id]);
       await api.app.get(CurrentState).refreshAgent(agent.id);
       made.push(agent.id);
     }

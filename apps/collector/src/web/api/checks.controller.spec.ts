@@ -392,7 +392,7 @@ describe('ChecksController (/api/v1/checks): names', () => {
     const statuses = answers.map((a) => a.status).sort();
     assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409], answers.map((a) => a.text).join('\n'));
     for (const a of answers.filter((x) => x.status === 409)) assert.equal(a.json.errors?.[0]?.field, 'name');
-    const rows = await db.dataSource.query<{ n: number | string }[]>('SELECT count(*) AS n FROM checks WHERE agent_id = ? AND name = ?', [agentId, 'raced']);
+    const rows = await db.query<{ n: number | string }>('SELECT count(*) AS n FROM checks WHERE agent_id = ? AND name = ?', [agentId, 'raced']);
     assert.equal(Number(rows[0]?.n), 1);
   });
 });

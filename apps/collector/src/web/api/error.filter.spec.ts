@@ -103,7 +103,7 @@ describe('uniqueViolation', () => {
       await agents.create({ name: 'a', host: 'h', port: 1, token: 't', fingerprint: 'f' });
       const sqlite = await agents.create({ name: 'a', host: 'h', port: 1, token: 't', fingerprint: 'f' }).catch((e: unknown) => e);
       assert.deepEqual(uniqueViolation(sqlite), { table: 'agents', columns: ['name'] });
-      const notNull = await db.dataSource.query<unknown>('INSERT INTO agents (id) VALUES (?)', ['x']).catch((e: unknown) => e);
+      const notNull = await db.query('INSERT INTO agents (id) VALUES (?)', ['x']).catch((e: unknown) => e);
       assert.ok(notNull instanceof Error);
       assert.equal(uniqueViolation(notNull), undefined, 'a NOT NULL failure is not a conflict');
     } finally {

@@ -4,6 +4,7 @@ import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { startWebTestApp, type WebTestApp } from '../testing.js';
+import { rowCount, tableNames } from '../../storage/testing.js';
 import { AgentsController } from './agents.controller.js';
 import { AlertingController } from './alerting.controller.js';
 import { ChannelsController } from './channels.controller.js';
@@ -173,9 +174,8 @@ describe('the API against malformed bodies on every write route', { timeout: 300
 
   /** Rows in every table: "nothing stored" means none of these moved. */
   const rowCounts = async (): Promise<Record<string, number>> => {
-    const tables = await web.dataSource.query<{ name: string }[]>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`);
     const counts: Record<string, number> = {};
-    for (const { name } of tables) counts[name] = (await web.dataSource.query<{ n: number }[]>(`SELECT COUNT(*) AS n FROM "${name}"`))[0]!.n;
+    for (const name of await tableNames(web.dataSource)) counts[name] = await rowCount(web.dataSource, name);
     return counts;
   };
 

@@ -208,7 +208,7 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
 
   it('lists a check’s incidents from the alert history: start, end, duration, reason, who acknowledged', async () => {
     const insert = (at: number, transition: string, by: string | null, details: Record<string, unknown>) =>
-      db.dataSource.query('INSERT INTO alert_history (at, fingerprint, alert_name, transition, by, comment, details_json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      db.query('INSERT INTO alert_history (at, fingerprint, alert_name, transition, by, comment, details_json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
         at,
         'fp-echo',
         'CheckFailing',
