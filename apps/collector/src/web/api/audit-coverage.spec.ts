@@ -179,6 +179,27 @@ describe('the audit log records every change made through the API', { timeout: 1
     await audited('DELETE /api/v1/enrolments/:id', `/api/v1/enrolments/${failed.id}`, { id: failed.id });
   });
 
+  it('on-call schedules and their overrides', async () => {
+    const schedule = {
+      name: 'pacs-team',
+      timeZone: 'Europe/Berlin',
+      rotations: [{ users: ['auditor', 'someone'], handoff: { interval: 'weekly' }, start: '2026-01-05' }],
+      contacts: { someone: [ids.channel] },
+    };
+    ids.schedule = String((await audited('POST /api/v1/on-call/schedules', '/api/v1/on-call/schedules', { name: 'pacs-team' }, schedule)).id);
+    await audited('PUT /api/v1/on-call/schedules/:schedule', '/api/v1/on-call/schedules/pacs-team', { id: ids.schedule }, { ...schedule, timeZone: 'UTC' });
+    const override = await audited(
+      'POST /api/v1/on-call/schedules/:schedule/overrides',
+      `/api/v1/on-call/schedules/${ids.schedule}/overrides`,
+      { id: ids.schedule },
+      { user: 'someone', start: '2026-06-01T00:00:00Z', end: '2026-06-02T00:00:00Z' },
+    );
+    await audited('DELETE /api/v1/on-call/schedules/:schedule/overrides/:override', `/api/v1/on-call/schedules/pacs-team/overrides/${String(override.id)}`, {
+      id: ids.schedule,
+    });
+    await audited('DELETE /api/v1/on-call/schedules/:schedule', '/api/v1/on-call/schedules/pacs-team', { id: ids.schedule });
+  });
+
   it('deleting checks, channels and agents', async () => {
     await audited('DELETE /api/v1/checks/:id', `/api/v1/checks/${ids.check}`, { id: ids.check });
     await audited('DELETE /api/v1/channels/:id', `/api/v1/channels/${ids.channel}`, { id: ids.channel });
