@@ -131,6 +131,8 @@ const ROUTES: Record<string, AccessLevel> = {
   'POST /api/v1/config/apply': 'admin',
   'DELETE /api/v1/channels/:id': 'admin',
   'POST /api/v1/channels/:id/test': 'operator',
+  'POST /api/v1/channels/:id/preview': 'operator',
+  'POST /api/v1/channels/preview': 'operator',
   'GET /api/v1/channels/:id/deliveries': 'viewer',
   'GET /api/v1/on-call/schedules': 'viewer',
   'GET /api/v1/on-call/schedules/:schedule': 'viewer',

@@ -30,6 +30,8 @@ interface Layer {
 const CHANGES_NOTHING: Record<string, string> = {
   'POST /api/v1/checks/:id/run': '"check now": the agent runs the check and the result is returned, not stored',
   'POST /api/v1/channels/:id/test': 'sends a test message; the channel and the outbox are left as they were',
+  'POST /api/v1/channels/:id/preview': 'renders what the channel would send; sends and stores nothing',
+  'POST /api/v1/channels/preview': 'renders what a channel not saved yet would send; sends and stores nothing',
   'POST /api/v1/enrolments/approve':
     'needs an agent that answered the site key; its audit row (enrolment.approve) is asserted in enrolments.service.spec and site-enrolment.e2e',
   'POST /api/v1/config/plan': 'works out what an apply would change and writes nothing',
