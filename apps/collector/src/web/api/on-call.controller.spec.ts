@@ -4,14 +4,8 @@ import { ManualClock } from '#rounds/common';
 import { SPEC_AUDIT } from '../../audit/testing.js';
 import { ApiTokensService } from '../../auth/api-tokens.service.js';
 import { ChannelsRepository } from '../../notifications/channels.repository.js';
-import { ChannelsService } from '../../notifications/channels.service.js';
-import { Notifiers } from '../../notifications/notifiers.js';
-import { AlertmanagerNotifier } from '../../notifications/notifiers/alertmanager.notifier.js';
-import { SmtpNotifier } from '../../notifications/notifiers/smtp.notifier.js';
-import { TelegramNotifier } from '../../notifications/notifiers/telegram.notifier.js';
-import { WebhookNotifier } from '../../notifications/notifiers/webhook.notifier.js';
+import { CHANNEL_PROVIDERS } from '../../notifications/notifications.module.js';
 import { ON_CALL_DIRECTORY, type OnCallDirectory } from '../../notifications/on-call.js';
-import { OutboxRepository } from '../../notifications/outbox.repository.js';
 import { OnCallRepository } from '../../on-call/on-call.repository.js';
 import { OnCallService, type NowView, type ScheduleView, type TimelineView } from '../../on-call/on-call.service.js';
 import { CLOCK } from '../../shared/tokens.js';
@@ -59,14 +53,7 @@ describe('OnCallController (/api/v1/on-call/schedules)', () => {
         UsersRepository,
         PasswordHasher,
         UsersService,
-        ChannelsRepository,
-        OutboxRepository,
-        SmtpNotifier,
-        TelegramNotifier,
-        WebhookNotifier,
-        AlertmanagerNotifier,
-        Notifiers,
-        ChannelsService,
+        ...CHANNEL_PROVIDERS,
         OnCallRepository,
         OnCallService,
         { provide: ON_CALL_DIRECTORY, useExisting: OnCallService },
