@@ -36,7 +36,8 @@ const KNOWN_LIST = `${Object.keys(PLACEHOLDERS).join(', ')}, labels.<name>`;
 export function templateProblem(template: string): string | undefined {
   let tokens: unknown[];
   try {
-    tokens = Mustache.parse(template);
+    // A writer of its own: Mustache's shared one caches every template it parses, and these come from requests.
+    tokens = new Mustache.Writer().parse(template) as unknown[];
   } catch (e) {
     return `is not a valid template: ${(e as Error).message}`;
   }
@@ -115,5 +116,6 @@ export const asText: Escape = (value) => value;
 
 /** Renders a template checked by {@link templateText}. */
 export function renderTemplate(template: string, view: Record<string, unknown>, escape: Escape): string {
-  return Mustache.render(template, view, undefined, { escape: (value: unknown) => escape(String(value)) });
+  // Parsed anew each time (notifications are rare, templates short) rather than kept in Mustache's shared cache, which previews of unsaved templates would grow without bound.
+  return new Mustache.Writer().render(template, view, undefined, { escape: (value: unknown) => escape(String(value)) });
 }

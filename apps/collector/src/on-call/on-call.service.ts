@@ -12,7 +12,7 @@ import { UsersService } from '../users/users.service.js';
 import type { ListSchedulesQuery, OverrideDto, SCHEDULE_SORT_KEYS, ScheduleDto } from './on-call.dto.js';
 import { OnCallOverrideEntity, OnCallScheduleEntity } from './on-call.entity.js';
 import { OnCallRepository } from './on-call.repository.js';
-import { MAX_TIMELINE_MS, shiftAt, timeline, type OnCallSource, type Rotation, type Schedule } from './rotation.js';
+import { MAX_TIMELINE_MS, onCallAt, shiftAt, timeline, type OnCallSource, type Rotation, type Schedule } from './rotation.js';
 
 export interface OverrideView {
   id: string;
@@ -206,7 +206,8 @@ export class OnCallService implements OnCallDirectory {
   async onCall(scheduleName: string, at: number): Promise<OnCallAnswer | undefined> {
     const row = await this.schedules.findByName(scheduleName);
     if (!row) return undefined;
-    const { users } = shiftAt(await this.schedule(row), at);
+    // Only who, not since or until: routing asks for every alert, and a timeline costs more.
+    const users = onCallAt(await this.schedule(row), at);
     const contacts = parseContacts(row);
     const existing = await this.channelNames();
     const channelIds = [...new Set(users.flatMap((u) => contacts[u.user] ?? []))].filter((id) => existing.has(id));
