@@ -2,19 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { REDACTED } from '#rounds/common';
 import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
-import { ChannelsService } from '../../notifications/channels.service.js';
-import { Notifiers } from '../../notifications/notifiers.js';
-import { AlertmanagerNotifier } from '../../notifications/notifiers/alertmanager.notifier.js';
 import { ChannelsRepository } from '../../notifications/channels.repository.js';
 import { startReceiver, type HttpReceiver } from '../../notifications/notifiers/notifier-testing.js';
-import { OutboxRepository } from '../../notifications/outbox.repository.js';
-import { SmtpNotifier } from '../../notifications/notifiers/smtp.notifier.js';
-import { TelegramNotifier } from '../../notifications/notifiers/telegram.notifier.js';
 import { openTestDatabase } from '../../storage/testing.js';
-import { WebhookNotifier } from '../../notifications/notifiers/webhook.notifier.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 import { ChannelsController } from './channels.controller.js';
 import { problem } from './problem.js';
+import { CHANNEL_PROVIDERS } from '../../notifications/notifications.module.js';
 
 /** The parts of a channel's view these specs read. */
 interface ChannelBody {
@@ -48,7 +42,7 @@ describe('ChannelsController (/api/v1/channels)', () => {
       controllers: [ChannelsController],
       dataSource: db.dataSource,
       config: { publicUrl: 'https://rounds.example' },
-      providers: [ChannelsRepository, OutboxRepository, SmtpNotifier, TelegramNotifier, WebhookNotifier, AlertmanagerNotifier, Notifiers, ChannelsService],
+      providers: CHANNEL_PROVIDERS,
     });
   });
   after(async () => {
