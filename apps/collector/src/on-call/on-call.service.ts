@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Clock } from '#rounds/common';
 import type { FieldError } from '#rounds/plugins';
 import type { AuditContext, AuditDraft } from '../audit/audit.types.js';
-import { ChannelsService } from '../notifications/channels.service.js';
+import { ChannelsRepository } from '../notifications/channels.repository.js';
 import type { OnCallAnswer, OnCallDirectory } from '../notifications/on-call.js';
 import { byText, nameContains, type Matchers } from '../shared/dto.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
@@ -82,7 +82,7 @@ export class OnCallService implements OnCallDirectory {
   constructor(
     private readonly schedules: OnCallRepository,
     private readonly users: UsersService,
-    private readonly channels: ChannelsService,
+    private readonly channels: ChannelsRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -235,7 +235,7 @@ export class OnCallService implements OnCallDirectory {
   }
 
   private async channelNames(): Promise<Map<string, string>> {
-    return new Map((await this.channels.list()).map((c) => [c.id, c.name]));
+    return new Map((await this.channels.findAll()).map((c) => [c.id, c.name]));
   }
 
   /**
@@ -244,7 +244,7 @@ export class OnCallService implements OnCallDirectory {
    */
   private async entity(dto: ScheduleDto, id: string, createdAt: number, updatedAt: number): Promise<OnCallScheduleEntity> {
     const users = await this.userNames();
-    const channels = await this.channels.list();
+    const channels = await this.channels.findAll();
     const errors: FieldError[] = [];
     const user = (name: string, field: string) => {
       const found = users.get(name.toLowerCase());
