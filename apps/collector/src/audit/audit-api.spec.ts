@@ -13,14 +13,7 @@ import { HistoryService } from '../history/history.service.js';
 import { ResultsRepository } from '../history/results.repository.js';
 import { RollupsRepository } from '../history/rollups.repository.js';
 import { MetricSeriesRepository } from '../history/metric-series.repository.js';
-import { ChannelsRepository } from '../notifications/channels.repository.js';
-import { ChannelsService } from '../notifications/channels.service.js';
-import { Notifiers } from '../notifications/notifiers.js';
-import { AlertmanagerNotifier } from '../notifications/notifiers/alertmanager.notifier.js';
-import { SmtpNotifier } from '../notifications/notifiers/smtp.notifier.js';
-import { TelegramNotifier } from '../notifications/notifiers/telegram.notifier.js';
-import { WebhookNotifier } from '../notifications/notifiers/webhook.notifier.js';
-import { OutboxRepository } from '../notifications/outbox.repository.js';
+import { CHANNEL_PROVIDERS } from '../notifications/notifications.module.js';
 import { PLUGIN_REGISTRY } from '../shared/tokens.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { AgentsController } from '../web/api/agents.controller.js';
@@ -93,14 +86,7 @@ describe('audit log through the API (/api/v1/…, /api/v1/audit)', () => {
         DependenciesService,
         AgentsService,
         ChecksService,
-        ChannelsRepository,
-        OutboxRepository,
-        SmtpNotifier,
-        TelegramNotifier,
-        WebhookNotifier,
-        AlertmanagerNotifier,
-        Notifiers,
-        ChannelsService,
+        ...CHANNEL_PROVIDERS,
         AuditService,
       ],
     });

@@ -63,6 +63,11 @@ export const AUDIT_ACTIONS = [
   'enrolment.approve',
   'enrolment.dismiss',
   'config.export-secrets',
+  'on-call.create',
+  'on-call.update',
+  'on-call.delete',
+  'on-call.override-add',
+  'on-call.override-remove',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

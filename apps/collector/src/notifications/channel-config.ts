@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { REDACTED } from '#rounds/common';
 import { hostname, issuesToFieldErrors, port, toJsonSchema, type FieldError } from '#rounds/plugins';
 import { CHANNEL_TYPES, type ChannelType } from '../storage/entities/index.js';
+import { mailTemplateSchema, messageTemplateSchema } from './templates.js';
 
 // The channel pages pick a type without reaching into the storage layer.
 export { CHANNEL_TYPES, type ChannelType };
@@ -41,6 +42,7 @@ export const smtpConfigSchema = z
       .includes('-----BEGIN CERTIFICATE-----', { message: 'must be a PEM certificate (-----BEGIN CERTIFICATE-----)' })
       .optional()
       .meta({ description: "PEM of the CA that signed the server's certificate (an in-house CA)" }),
+    template: mailTemplateSchema.optional(),
   })
   .refine((c) => c.password === undefined || c.username !== undefined, { path: ['username'], message: 'is required when a password is set' });
 
@@ -52,6 +54,7 @@ export const telegramConfigSchema = z.strictObject({
     .meta({ description: 'chat, group or channel to post to' }),
   messageThreadId: z.number().int().positive().optional().meta({ description: 'topic in a forum group' }),
   silent: z.boolean().default(false).meta({ description: 'deliver without sound' }),
+  template: messageTemplateSchema.optional(),
 });
 
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
@@ -71,6 +74,9 @@ export const webhookConfigSchema = z.strictObject({
   headers: keysMatching(HEADER_NAME, 'must be an HTTP header name', z.string().meta({ 'x-secret': true }))
     .optional()
     .meta({ description: 'extra headers, e.g. Authorization (values are treated as secrets)' }),
+  template: messageTemplateSchema
+    .optional()
+    .meta({ description: 'template of the `text` field (what Slack and Teams show); the other fields stay structured' }),
 });
 
 export const alertmanagerConfigSchema = z

@@ -1,10 +1,19 @@
 import { z } from 'zod';
 import { withoutControlCharacters } from '#rounds/plugins';
-import { booleanParam, enumParam, limitParam, listQuery } from '../shared/dto.js';
+import { booleanParam, enumParam, limitParam, listQuery, orEmpty } from '../shared/dto.js';
 import { CHANNEL_TYPES, OUTBOX_STATUSES } from '../storage/entities/index.js';
 import { CHANNEL_SCHEMAS } from './channel-config.js';
+import { instantField } from '../alerting/fields.js';
+import { NOTIFICATION_KINDS, SEVERITIES } from './message.js';
 
 const name = withoutControlCharacters(z.string().min(1).max(120));
+
+/** A body's `config` judged by its `type`'s schema, errors under `config.<field>`. */
+function configOfItsType(c: { type: (typeof CHANNEL_TYPES)[number]; config: Record<string, unknown> }, ctx: z.RefinementCtx): void {
+  // zod skips this when a field has the wrong type; the config's errors then come on the next try.
+  const parsed = CHANNEL_SCHEMAS[c.type].safeParse(c.config);
+  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['config', ...issue.path] });
+}
 
 /**
  * A new channel. Its config is judged by its type's schema here, its errors (`config.<field>`)
@@ -18,11 +27,7 @@ export const createChannelDto = z
     config: z.record(z.string(), z.unknown()),
     enabled: z.boolean().default(true),
   })
-  .superRefine((c, ctx) => {
-    // zod skips this when a field has the wrong type; the config's errors then come on the next try.
-    const parsed = CHANNEL_SCHEMAS[c.type].safeParse(c.config);
-    if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['config', ...issue.path] });
-  });
+  .superRefine(configOfItsType);
 export type CreateChannelDto = z.output<typeof createChannelDto>;
 
 /**
@@ -65,3 +70,45 @@ export const listChannelsQuery = listQuery(CHANNEL_SORT_KEYS, 'name', {
   name: z.string().max(120).optional(),
 });
 export type ListChannelsQuery = z.output<typeof listChannelsQuery>;
+
+const label = withoutControlCharacters(z.string().max(500));
+
+/** The alert a preview renders; every field has a sample default, so `{}` previews a typical firing alert. */
+export const sampleAlertDto = z.strictObject({
+  kind: z.enum(NOTIFICATION_KINDS).default('firing'),
+  severity: z.enum(SEVERITIES).default('critical'),
+  name: label.default('RoundsCheckFailing').meta({ description: 'alertname' }),
+  title: label.default('PACS web on pacs-01 is CRITICAL'),
+  check: label.default('PACS web'),
+  agent: label.default('pacs-01'),
+  reason: label.default('timeout'),
+  summary: withoutControlCharacters(z.string().max(10_000)).default('no answer from https://pacs-01/ within 10 s'),
+  labels: z
+    .record(z.string().regex(/^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]*$/, 'must be a label name'), label)
+    .default({ site: 'main', department: 'radiology' }),
+  startsAt: instantField().optional().meta({ description: 'default: 12 minutes ago' }),
+  endsAt: instantField().optional().meta({ description: 'resolved: when it ended (default: now)' }),
+});
+export type SampleAlertDto = z.output<typeof sampleAlertDto>;
+
+/**
+ * `POST /channels/:id/preview`: the stored channel, or with `template` in place of its own (null:
+ * the default messages), rendering `alert`.
+ */
+export const previewDto = orEmpty(
+  z.strictObject({
+    template: z.record(z.string(), z.unknown()).nullable().optional(),
+    alert: sampleAlertDto.default(() => sampleAlertDto.parse({})),
+  }),
+);
+export type PreviewDto = z.output<typeof previewDto>;
+
+/** `POST /channels/preview`: a channel not saved yet (as it would be created), rendering `alert`. */
+export const previewUnsavedDto = z
+  .strictObject({
+    type: z.enum(CHANNEL_TYPES),
+    config: z.record(z.string(), z.unknown()),
+    alert: sampleAlertDto.default(() => sampleAlertDto.parse({})),
+  })
+  .superRefine(configOfItsType);
+export type PreviewUnsavedDto = z.output<typeof previewUnsavedDto>;

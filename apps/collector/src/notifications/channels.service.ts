@@ -2,15 +2,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import { redactSecrets, restoreRedacted, type Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import type { ChannelType, NotificationChannelEntity, OutboxStatus } from '../storage/entities/index.js';
-import type { CHANNEL_SORT_KEYS, CreateChannelDto, DeliveriesQuery, ListChannelsQuery, UpdateChannelDto } from './channels.dto.js';
+import type {
+  CHANNEL_SORT_KEYS,
+  CreateChannelDto,
+  DeliveriesQuery,
+  ListChannelsQuery,
+  PreviewDto,
+  PreviewUnsavedDto,
+  SampleAlertDto,
+  UpdateChannelDto,
+} from './channels.dto.js';
 import { byText, nameContains, type Matchers } from '../shared/dto.js';
 import { ChannelsRepository } from './channels.repository.js';
 import { OutboxRepository, type OutboxCount } from './outbox.repository.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CHANNEL_JSON_SCHEMAS, scrubSecrets, secretValues, validateChannelConfig } from './channel-config.js';
-import type { NotificationMessage } from './message.js';
-import { Notifiers } from './notifiers.js';
+import { checkUrl, type NotificationMessage } from './message.js';
+import { Notifiers, previewOf, type Preview } from './notifiers.js';
 import type { AuditContext, AuditDraft } from '../audit/audit.types.js';
 
 const TEST_TIMEOUT_MS = 30_000;
@@ -196,6 +205,36 @@ export class ChannelsService {
     );
   }
 
+  /**
+   * What the channel would send for `dto.alert` — with `dto.template` in place of its own when
+   * given (null: the default messages) — built by the very functions its notifier sends with.
+   */
+  async preview(idOrName: string, dto: PreviewDto): Promise<Preview> {
+    const channel = await this.get(idOrName);
+    const stored = JSON.parse(channel.configJson) as Record<string, unknown>;
+    const rest = { ...stored };
+    delete rest['template'];
+    const config = dto.template === undefined ? stored : dto.template === null ? rest : { ...rest, template: dto.template };
+    const v = validateChannelConfig(channel.type, config);
+    if (!v.ok) {
+      // The stored config was valid when saved: what fails is the template sent.
+      throw new ValidationFailedError(
+        'invalid template',
+        v.errors.map((e) => ({ ...e, field: e.field.replace(/^config\.template/, 'template') })),
+      );
+    }
+    const now = this.clock.now();
+    return previewOf(v.value, sampleMessage(dto.alert, channel.id, this.config.publicUrl, now), now);
+  }
+
+  /** What a channel not saved yet would send (its config as it would be created). */
+  previewUnsaved(dto: PreviewUnsavedDto): Preview {
+    const v = validateChannelConfig(dto.type, dto.config);
+    if (!v.ok) throw new ValidationFailedError('invalid notification channel', v.errors);
+    const now = this.clock.now();
+    return previewOf(v.value, sampleMessage(dto.alert, 'unsaved', this.config.publicUrl, now), now);
+  }
+
   /** One attempt through the channel's transport; the error a person reads (secrets scrubbed), or undefined when sent. */
   private async sendNow(channel: NotificationChannelEntity, message: NotificationMessage): Promise<string | undefined> {
     const raw = JSON.parse(channel.configJson) as unknown;
@@ -274,5 +313,24 @@ export function testMessage(channel: Pick<NotificationChannelEntity, 'id' | 'nam
     summary: 'If you can read this, Rounds can notify you through this channel.',
     ...(publicUrl ? { url: publicUrl } : {}),
     labels: { alertname: 'RoundsTestNotification', channel: channel.name },
+  };
+}
+
+/** The message a preview renders: the alert given (or the sample), as the engine would hand it over. */
+export function sampleMessage(alert: SampleAlertDto, channelId: string, publicUrl: string | undefined, now: number): NotificationMessage {
+  const url = checkUrl(publicUrl, 'preview');
+  return {
+    key: `preview:${channelId}`,
+    kind: alert.kind,
+    severity: alert.severity,
+    title: alert.title,
+    ...(alert.check ? { checkName: alert.check } : {}),
+    ...(alert.agent ? { agentName: alert.agent } : {}),
+    since: alert.startsAt ?? now - 12 * 60_000,
+    ...(alert.kind === 'resolved' ? { resolvedAt: alert.endsAt ?? now } : {}),
+    reason: alert.reason,
+    summary: alert.summary,
+    ...(url ? { url } : {}),
+    labels: { alertname: alert.name, ...alert.labels },
   };
 }

@@ -85,7 +85,14 @@ export function linesOf(m: NotificationMessage, now: number = Date.now()): Messa
 
 /** Plain text: mail body, webhook `text` (Slack and Teams both link a bare URL). */
 export function textOf(m: NotificationMessage, now: number = Date.now()): string {
-  return [subjectOf(m), '', ...linesOf(m, now).map((l) => `${l.label}: ${l.value}`)].join('\n');
+  return `${subjectOf(m)}\n\n${textLinesOf(m, now)}`;
+}
+
+/** The facts of {@link textOf} without its first line: the default body under a templated subject. */
+export function textLinesOf(m: NotificationMessage, now: number = Date.now()): string {
+  return linesOf(m, now)
+    .map((l) => `${l.label}: ${l.value}`)
+    .join('\n');
 }
 
 /** HTML mail body; every value escaped. */
@@ -101,21 +108,25 @@ export function htmlOf(m: NotificationMessage, now: number = Date.now()): string
 
 /** Telegram's HTML parse mode allows only a few tags and needs <, > and & escaped. */
 export function telegramHtmlOf(m: NotificationMessage, now: number = Date.now()): string {
-  const body = linesOf(m, now)
+  return `<b>${escapeHtml(subjectOf(m))}</b>\n\n${telegramLinesOf(m, now)}`;
+}
+
+/** The facts of {@link telegramHtmlOf} without its first line. */
+export function telegramLinesOf(m: NotificationMessage, now: number = Date.now()): string {
+  return linesOf(m, now)
     .map((l) =>
       l.href
         ? `<b>${escapeHtml(l.label)}:</b> <a href="${escapeHtml(l.href)}">${escapeHtml(l.value)}</a>`
         : `<b>${escapeHtml(l.label)}:</b> ${escapeHtml(l.value)}`,
     )
     .join('\n');
-  return `<b>${escapeHtml(subjectOf(m))}</b>\n\n${body}`;
 }
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').trim();
 }
 

@@ -11,17 +11,22 @@ import { WebhookNotifier } from './notifiers/webhook.notifier.js';
 import { OutboxRepository } from './outbox.repository.js';
 import { OUTBOX_OPTIONS, OutboxService, type OutboxOptions } from './outbox.service.js';
 
+/** What ChannelsService needs, for specs that provide it without this module's outbox worker options. */
+export const CHANNEL_PROVIDERS = [
+  ChannelsRepository,
+  OutboxRepository,
+  SmtpNotifier,
+  TelegramNotifier,
+  WebhookNotifier,
+  AlertmanagerNotifier,
+  Notifiers,
+  ChannelsService,
+];
+
 /** Channels, the persisted outbox and the notifiers that deliver it (SMTP, Telegram, webhook, Alertmanager). */
 @Module({
   providers: [
-    ChannelsRepository,
-    OutboxRepository,
-    SmtpNotifier,
-    TelegramNotifier,
-    WebhookNotifier,
-    AlertmanagerNotifier,
-    Notifiers,
-    ChannelsService,
+    ...CHANNEL_PROVIDERS,
     {
       provide: OUTBOX_OPTIONS,
       useFactory: (config: CollectorConfig): Partial<OutboxOptions> => ({ baseBackoffMs: config.notifyRetryMs, maxBackoffMs: config.notifyMaxRetryMs }),

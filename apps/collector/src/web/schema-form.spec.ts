@@ -119,7 +119,18 @@ const channelFields = (type: keyof typeof CHANNEL_JSON_SCHEMAS) => fieldsOf(CHAN
 describe('forms made from notification channel schemas', () => {
   it('gives every field of a type its kind and marks the secrets write-only', () => {
     const smtp = Object.fromEntries(channelFields('smtp').map((f) => [f.name.replace('config.', ''), f]));
-    assert.deepEqual(Object.keys(smtp), ['host', 'port', 'security', 'username', 'password', 'from', 'to', 'verifyCertificate', 'caCertificate']);
+    assert.deepEqual(Object.keys(smtp), ['host', 'port', 'security', 'username', 'password', 'from', 'to', 'verifyCertificate', 'caCertificate', 'template']);
+    assert.equal(smtp['template']?.kind, 'group', 'the message template is a group of the form');
+    assert.deepEqual(
+      smtp['template']?.fields.map((f) => [f.name, f.kind]),
+      [
+        ['config.template.subject', 'text'],
+        ['config.template.body', 'multiline'],
+        ['config.template.html', 'multiline'],
+      ],
+    );
+    const typed = configFrom(channelFields('smtp'), { 'config.template.body': 'Site {{labels.site}}\r\n{{summary}}' }).config;
+    assert.deepEqual(typed['template'], { body: 'Site {{labels.site}}\n{{summary}}' }, 'a template body keeps its line breaks');
     assert.equal(smtp['port']?.kind, 'integer');
     assert.equal(smtp['port']?.defaultText, '587');
     assert.deepEqual(smtp['security']?.options, ['starttls', 'tls', 'none']);

@@ -5,7 +5,7 @@
  * input that holds it, and what no input holds well (an array of objects) is a JSON text box,
  * still checked by the schema on save.
  */
-export type FieldKind = 'text' | 'number' | 'integer' | 'boolean' | 'select' | 'secret' | 'lines' | 'pairs' | 'json' | 'group';
+export type FieldKind = 'text' | 'multiline' | 'number' | 'integer' | 'boolean' | 'select' | 'secret' | 'lines' | 'pairs' | 'json' | 'group';
 
 export interface FormField {
   /** `config.tls.caFile`: the form field's name and the error's field. */
@@ -55,6 +55,8 @@ function kindOf(s: Schema): { kind: FieldKind; numberOrText: boolean; options: s
   const plain = { numberOrText: false, options: [] as string[] };
   if (s['x-secret'] === true) return { kind: 'secret', ...plain };
   if (Array.isArray(s['enum']) && s['enum'].every((e) => typeof e === 'string')) return { kind: 'select', numberOrText: false, options: s['enum'] };
+  // A text whose line breaks matter (a message template's body): a text input would drop them.
+  if (s['x-multiline'] === true && types.join() === 'string') return { kind: 'multiline', ...plain };
   if (types.length === 1 && types[0] === 'boolean') return { kind: 'boolean', ...plain };
   if (types.length === 1 && (types[0] === 'integer' || types[0] === 'number')) return { kind: types[0], ...plain };
   if (types.length === 1 && types[0] === 'object' && isObject(s['properties'])) return { kind: 'group', ...plain };
@@ -230,6 +232,9 @@ export function configFrom(
           out[key] = pairs;
           break;
         }
+        case 'multiline':
+          out[key] = text.replace(/\r\n/g, '\n');
+          break;
         case 'json':
           try {
             out[key] = JSON.parse(trimmed) as unknown;

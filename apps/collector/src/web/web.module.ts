@@ -11,6 +11,8 @@ import { NotificationsModule } from '../notifications/notifications.module.js';
 import { PollingModule } from '../polling/polling.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { EnrolmentModule } from '../enrolment/enrolment.module.js';
+import { OnCallModule } from '../on-call/on-call.module.js';
+import { OnCallController } from './api/on-call.controller.js';
 import { EnrolmentsController } from './api/enrolments.controller.js';
 import { AccountController } from './account.controller.js';
 import { AgentsController } from './api/agents.controller.js';
@@ -61,6 +63,7 @@ import { ApiRateLimitGuard, ApiRateLimitModule } from './api/rate-limit.js';
     PollingModule,
     AlertingModule,
     NotificationsModule,
+    OnCallModule,
     MetricsModule,
     ApiRateLimitModule,
     ConfigDocumentModule,
@@ -105,6 +108,7 @@ import { ApiRateLimitGuard, ApiRateLimitModule } from './api/rate-limit.js';
     SeriesController,
     OpenApiController,
     ConfigController,
+    OnCallController,
   ],
 })
 export class WebModule {}

@@ -5,6 +5,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { selfSignedCert, type TlsFixture } from '#rounds/plugins/testing';
 import { smtpConfigSchema, type SmtpConfig } from '../channel-config.js';
 import type { NotificationMessage } from '../message.js';
+import { previewOf } from '../notifiers.js';
 import { SmtpNotifier } from './smtp.notifier.js';
 
 interface Received {
@@ -52,6 +53,14 @@ async function startSmtp(options: SMTPServerOptions): Promise<TestSmtp> {
   });
   const port = (server.server.address() as AddressInfo).port;
   return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** The decoded content of a MIME part of `type` (7bit or quoted-printable), line ends as \n. */
+function partOf(raw: string, type: string): string {
+  const start = raw.search(new RegExp(`^Content-Type: ${type.replace('/', '\\/')}`, 'm'));
+  assert.ok(start >= 0, `no ${type} part in ${raw}`);
+  const body = raw.slice(raw.indexOf('\r\n\r\n', start) + 4);
+  return decodeQp(body.slice(0, body.search(/\r\n--/))).replace(/\r\n/g, '\n');
 }
 
 /** Undoes quoted-printable soft line breaks and escapes, enough to read a rendered body. */
@@ -127,6 +136,23 @@ describe('SmtpNotifier against a real SMTP server', () => {
     await notifier.send(config(starttls.port, { caCertificate: tls.cert }), message, signal());
     const ids = starttls.received.slice(-2).map((m) => /^Message-ID: (.*)$/m.exec(m.raw)?.[1]);
     assert.equal(ids[0], ids[1]);
+  });
+
+  it('a templated channel sends exactly what its preview shows, hostile label values escaped only in the HTML part', async () => {
+    const templated = config(starttls.port, {
+      caCertificate: tls.cert,
+      template: { subject: '{{severity}}: {{labels.site}}', body: 'Site {{labels.site}}\nSummary {{summary}}', html: '<p>{{labels.site}}</p>' },
+    });
+    const hostile = { ...message, labels: { ...message.labels, site: '<script>x</script> & *_[' } };
+    const preview = previewOf({ type: 'smtp', config: templated }, hostile, Date.now());
+    assert.equal(preview.type, 'smtp');
+    await notifier.send(templated, hostile, signal());
+    const mail = starttls.received.at(-1)!;
+    assert.match(mail.raw, new RegExp(`^Subject: ${preview.mail.subject.replace(/[[\]*&/]/g, '\\$&')}\r?$`, 'm'));
+    assert.equal(partOf(mail.raw, 'text/plain'), preview.mail.text);
+    assert.equal(partOf(mail.raw, 'text/html'), preview.mail.html);
+    assert.equal(preview.mail.html, '<p>&lt;script&gt;x&lt;/script&gt; &amp; *_[</p>');
+    assert.match(mail.raw, new RegExp(`^Message-ID: ${preview.mail.messageId}\r?$`, 'm'));
   });
 
   it('send() delivers over implicit TLS (security: tls)', async () => {

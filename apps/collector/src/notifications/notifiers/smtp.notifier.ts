@@ -2,12 +2,51 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { createTransport } from 'nodemailer';
 import type { SmtpConfig } from '../channel-config.js';
-import { htmlOf, subjectOf, textOf, type NotificationMessage } from '../message.js';
+import { escapeHtml, htmlOf, oneLine, subjectOf, textOf, type NotificationMessage } from '../message.js';
+import { asText, renderTemplate, templateView } from '../templates.js';
 import { NotifierError, type Notifier } from '../notifier.js';
 
 /** Limits for each SMTP stage; the caller's signal bounds the whole send. */
 const CONNECT_TIMEOUT_MS = 15_000;
 const SOCKET_TIMEOUT_MS = 30_000;
+
+/** The mail a message becomes: what `send` hands nodemailer and what a preview shows. */
+export interface Mail {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  messageId: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The channel's template where it has one (each part it leaves out is the default's). Without an
+ * HTML template the HTML part is the text body, escaped: a text template stays text in every client.
+ */
+export function mailOf(config: SmtpConfig, message: NotificationMessage, now: number = Date.now()): Mail {
+  const t = config.template;
+  const view = templateView(message, now);
+  const text = t?.body ? renderTemplate(t.body, view, asText) : textOf(message, now);
+  const html = t?.html
+    ? renderTemplate(t.html, view, escapeHtml)
+    : t?.body
+      ? `<!doctype html>\n<html><body>\n<pre style="font-family:inherit;white-space:pre-wrap">${escapeHtml(text)}</pre>\n</body></html>\n`
+      : htmlOf(message, now);
+  const domain = config.from.slice(config.from.lastIndexOf('@') + 1);
+  return {
+    from: config.from,
+    to: config.to,
+    subject: t?.subject ? oneLine(renderTemplate(t.subject, view, asText)) : subjectOf(message),
+    text,
+    html,
+    // The same notification delivered twice (a crash between send and commit) has the
+    // same Message-ID, which mail systems use to drop duplicates.
+    messageId: `<${createHash('sha256').update(message.key).digest('hex').slice(0, 32)}@${domain}>`,
+    headers: { 'X-Rounds-Key': message.key },
+  };
+}
 
 /** Mail through an SMTP relay (nodemailer), one connection per message: alerts are rare. */
 @Injectable()
@@ -27,20 +66,8 @@ export class SmtpNotifier implements Notifier<SmtpConfig> {
       logger: false,
       debug: false,
     });
-    const domain = config.from.slice(config.from.lastIndexOf('@') + 1);
     try {
-      await transport.sendMail({
-        from: config.from,
-        to: config.to,
-        subject: subjectOf(message),
-        text: textOf(message),
-        html: htmlOf(message),
-        // The same notification delivered twice (a crash between send and commit) has the
-        // same Message-ID, which mail systems use to drop duplicates.
-        messageId: `<${createHash('sha256').update(message.key).digest('hex').slice(0, 32)}@${domain}>`,
-        headers: { 'X-Rounds-Key': message.key },
-        signal,
-      });
+      await transport.sendMail({ ...mailOf(config, message), signal });
     } catch (e) {
       throw new NotifierError(`SMTP ${config.host}:${config.port}: ${describeSmtpError(e, config, signal)}`);
     } finally {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { TelegramConfig } from '../channel-config.js';
-import { telegramHtmlOf, type NotificationMessage } from '../message.js';
+import { escapeHtml, oneLine, subjectOf, telegramLinesOf, type NotificationMessage } from '../message.js';
+import { asText, renderTemplate, templateView } from '../templates.js';
 import { NotifierError, type Notifier } from '../notifier.js';
 import { excerpt, postJson } from './notifier-http.js';
 
@@ -13,20 +14,33 @@ interface BotApiAnswer {
   parameters?: { retry_after?: number };
 }
 
+/**
+ * The `sendMessage` request a message becomes (without the URL, which holds the bot token). HTML
+ * parse mode: the subject is bold text, the body Telegram's HTML with every value escaped.
+ */
+export function telegramRequest(config: TelegramConfig, message: NotificationMessage, now: number = Date.now()) {
+  const summary = message.summary.length > MAX_SUMMARY ? `${message.summary.slice(0, MAX_SUMMARY)}…` : message.summary;
+  const m = { ...message, summary };
+  const t = config.template;
+  const view = templateView(m, now);
+  const subject = t?.subject ? oneLine(renderTemplate(t.subject, view, asText)) : subjectOf(m);
+  const body = t?.body ? renderTemplate(t.body, view, escapeHtml) : telegramLinesOf(m, now);
+  return {
+    chat_id: config.chatId,
+    text: `<b>${escapeHtml(subject)}</b>\n\n${body}`,
+    parse_mode: 'HTML',
+    link_preview_options: { is_disabled: true },
+    disable_notification: config.silent,
+    ...(config.messageThreadId !== undefined ? { message_thread_id: config.messageThreadId } : {}),
+  };
+}
+
 /** Telegram Bot API `sendMessage` (HTML parse mode), at a configurable base URL. */
 @Injectable()
 export class TelegramNotifier implements Notifier<TelegramConfig> {
   async send(config: TelegramConfig, message: NotificationMessage, signal: AbortSignal): Promise<void> {
-    const summary = message.summary.length > MAX_SUMMARY ? `${message.summary.slice(0, MAX_SUMMARY)}…` : message.summary;
     const url = `${config.baseUrl.replace(/\/+$/, '')}/bot${config.botToken}/sendMessage`;
-    const body = JSON.stringify({
-      chat_id: config.chatId,
-      text: telegramHtmlOf({ ...message, summary }),
-      parse_mode: 'HTML',
-      link_preview_options: { is_disabled: true },
-      disable_notification: config.silent,
-      ...(config.messageThreadId !== undefined ? { message_thread_id: config.messageThreadId } : {}),
-    });
+    const body = JSON.stringify(telegramRequest(config, message));
     const res = await postJson(url, body, {}, signal);
     let answer: BotApiAnswer = {};
     try {

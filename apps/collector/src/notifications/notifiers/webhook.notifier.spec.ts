@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { webhookConfigSchema } from '../channel-config.js';
 import type { NotificationMessage } from '../message.js';
+import { previewOf } from '../notifiers.js';
 import { NotifierError } from '../notifier.js';
 import { startReceiver, type HttpReceiver, type ReceivedRequest } from './notifier-testing.js';
 import { WebhookNotifier } from './webhook.notifier.js';
@@ -44,6 +45,16 @@ describe('WebhookNotifier against a local receiver', () => {
     receiver.reply = () => ({ status: 204 });
   });
   after(() => receiver.close());
+
+  it('a templated channel posts exactly the body its preview shows, a hostile label value kept whole inside valid JSON', async () => {
+    const config = webhookConfigSchema.parse({ url: receiver.url, template: { subject: '{{severity}} {{labels.site}}', body: '{{summary}} ({{duration}})' } });
+    const hostile = { ...message, labels: { ...message.labels, site: '"}], "x": 1, <script>\u2028\\' } };
+    const preview = previewOf({ type: 'webhook', config }, hostile, Date.now());
+    await notifier.send(config, hostile, AbortSignal.timeout(5000));
+    const body = JSON.parse(receiver.received[0]!.body) as Record<string, unknown>;
+    assert.deepEqual(body, preview.type === 'webhook' && preview.body);
+    assert.equal(body['text'], `critical ${hostile.labels.site}\n\nconnection refused on 8042 (42 min)`);
+  });
 
   it('send() posts JSON with a Slack/Teams text field and the facts, signed with HMAC-SHA256 over the body', async () => {
     const config = webhookConfigSchema.parse({ url: `${receiver.url}/hooks/rounds`, hmacSecret: SECRET });

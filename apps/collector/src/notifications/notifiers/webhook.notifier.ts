@@ -1,14 +1,21 @@
 import { createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { WebhookConfig } from '../channel-config.js';
-import { textOf, type NotificationMessage } from '../message.js';
+import { oneLine, subjectOf, textLinesOf, type NotificationMessage } from '../message.js';
+import { asText, renderTemplate, templateView } from '../templates.js';
 import { NotifierError, type Notifier } from '../notifier.js';
 import { excerpt, postJson, retryAfterMs } from './notifier-http.js';
 
-/** The JSON a webhook receives; `text` is what Slack and Teams incoming webhooks display. */
-export function webhookBody(message: NotificationMessage, now: number = Date.now()) {
+/**
+ * The JSON a webhook receives; `text` is what Slack and Teams incoming webhooks display, the
+ * channel's template where it has one. JSON.stringify escapes whatever the values hold.
+ */
+export function webhookBody(message: NotificationMessage, now: number = Date.now(), template?: WebhookConfig['template']) {
+  const view = templateView(message, now);
+  const subject = template?.subject ? oneLine(renderTemplate(template.subject, view, asText)) : subjectOf(message);
+  const lines = template?.body ? renderTemplate(template.body, view, asText) : textLinesOf(message, now);
   return {
-    text: textOf(message, now),
+    text: `${subject}\n\n${lines}`,
     key: message.key,
     kind: message.kind,
     severity: message.severity,
@@ -33,7 +40,7 @@ export function webhookSignature(secret: string, body: string): string {
 @Injectable()
 export class WebhookNotifier implements Notifier<WebhookConfig> {
   async send(config: WebhookConfig, message: NotificationMessage, signal: AbortSignal): Promise<void> {
-    const body = JSON.stringify(webhookBody(message));
+    const body = JSON.stringify(webhookBody(message, Date.now(), config.template));
     const headers: Record<string, string> = {
       'user-agent': 'rounds-collector',
       // Receivers drop a notification they saw already (the outbox delivers at least once).

@@ -30,6 +30,8 @@ interface Layer {
 const CHANGES_NOTHING: Record<string, string> = {
   'POST /api/v1/checks/:id/run': '"check now": the agent runs the check and the result is returned, not stored',
   'POST /api/v1/channels/:id/test': 'sends a test message; the channel and the outbox are left as they were',
+  'POST /api/v1/channels/:id/preview': 'renders what the channel would send; sends and stores nothing',
+  'POST /api/v1/channels/preview': 'renders what a channel not saved yet would send; sends and stores nothing',
   'POST /api/v1/enrolments/approve':
     'needs an agent that answered the site key; its audit row (enrolment.approve) is asserted in enrolments.service.spec and site-enrolment.e2e',
   'POST /api/v1/config/plan': 'works out what an apply would change and writes nothing',
@@ -177,6 +179,27 @@ describe('the audit log records every change made through the API', { timeout: 1
     const failed = list.enrolments.find((e) => e.state === 'failed');
     assert.ok(failed, 'the repeated name fails');
     await audited('DELETE /api/v1/enrolments/:id', `/api/v1/enrolments/${failed.id}`, { id: failed.id });
+  });
+
+  it('on-call schedules and their overrides', async () => {
+    const schedule = {
+      name: 'pacs-team',
+      timeZone: 'Europe/Berlin',
+      rotations: [{ users: ['auditor', 'someone'], handoff: { interval: 'weekly' }, start: '2026-01-05' }],
+      contacts: { someone: [ids.channel] },
+    };
+    ids.schedule = String((await audited('POST /api/v1/on-call/schedules', '/api/v1/on-call/schedules', { name: 'pacs-team' }, schedule)).id);
+    await audited('PUT /api/v1/on-call/schedules/:schedule', '/api/v1/on-call/schedules/pacs-team', { id: ids.schedule }, { ...schedule, timeZone: 'UTC' });
+    const override = await audited(
+      'POST /api/v1/on-call/schedules/:schedule/overrides',
+      `/api/v1/on-call/schedules/${ids.schedule}/overrides`,
+      { id: ids.schedule },
+      { user: 'someone', start: '2026-06-01T00:00:00Z', end: '2026-06-02T00:00:00Z' },
+    );
+    await audited('DELETE /api/v1/on-call/schedules/:schedule/overrides/:override', `/api/v1/on-call/schedules/pacs-team/overrides/${String(override.id)}`, {
+      id: ids.schedule,
+    });
+    await audited('DELETE /api/v1/on-call/schedules/:schedule', '/api/v1/on-call/schedules/pacs-team', { id: ids.schedule });
   });
 
   it('deleting checks, channels and agents', async () => {

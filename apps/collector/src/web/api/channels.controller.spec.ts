@@ -2,20 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { REDACTED } from '#rounds/common';
 import { CONTROL_CHARACTERS_MESSAGE } from '#rounds/plugins';
-import { ChannelsService } from '../../notifications/channels.service.js';
-import { Notifiers } from '../../notifications/notifiers.js';
-import { AlertmanagerNotifier } from '../../notifications/notifiers/alertmanager.notifier.js';
 import { ChannelsRepository } from '../../notifications/channels.repository.js';
 import { startReceiver, type HttpReceiver } from '../../notifications/notifiers/notifier-testing.js';
-import { OutboxRepository } from '../../notifications/outbox.repository.js';
-import { SmtpNotifier } from '../../notifications/notifiers/smtp.notifier.js';
-import { TelegramNotifier } from '../../notifications/notifiers/telegram.notifier.js';
 import { openTestDatabase } from '../../storage/testing.js';
 import { NotificationOutboxEntity } from '../../storage/entities/index.js';
-import { WebhookNotifier } from '../../notifications/notifiers/webhook.notifier.js';
+import { OutboxRepository } from '../../notifications/outbox.repository.js';
 import { startApiTestApp, type ApiErrorBody, type ApiTestApp } from './testing.js';
 import { ChannelsController } from './channels.controller.js';
 import { problem } from './problem.js';
+import { CHANNEL_PROVIDERS } from '../../notifications/notifications.module.js';
 
 /** The parts of a channel's view these specs read. */
 interface ChannelBody {
@@ -49,7 +44,7 @@ describe('ChannelsController (/api/v1/channels)', () => {
       controllers: [ChannelsController],
       dataSource: db.dataSource,
       config: { publicUrl: 'https://rounds.example' },
-      providers: [ChannelsRepository, OutboxRepository, SmtpNotifier, TelegramNotifier, WebhookNotifier, AlertmanagerNotifier, Notifiers, ChannelsService],
+      providers: CHANNEL_PROVIDERS,
     });
   });
   after(async () => {
@@ -250,6 +245,53 @@ describe('ChannelsController (/api/v1/channels)', () => {
     const taken = await call<ApiErrorBody>('PATCH', '/api/v1/channels/hook', { name: 'mail' });
     assert.equal(taken.status, 409);
     assert.deepEqual(taken.json.errors, [{ field: 'name', message: 'a notification channel named "mail" exists already — choose another name' }]);
+  });
+
+  it('POST /:id/preview renders what the channel would send, with its own template or one given; an unknown placeholder is a 400 naming the field', async () => {
+    const telegram = (template: unknown) => ({ name: 'tpl', type: 'telegram', config: { botToken: '123:abc', chatId: 7, template } });
+    const refused = await call<ApiErrorBody>('POST', '/api/v1/channels', telegram({ body: '{{alert.nmae}}' }));
+    assert.equal(refused.status, 400);
+    assert.deepEqual(
+      refused.json.errors!.map((e) => e.field),
+      ['config.template.body'],
+    );
+    assert.match(refused.json.errors![0]!.message, /^unknown placeholder \{\{alert\.nmae\}\}: use one of alert\.name, /);
+    assert.equal((await call('POST', '/api/v1/channels', telegram({ body: '{{labels.site}} / {{summary}}' }))).status, 201);
+
+    type TelegramPreview = { type: string; body: { text: string; chat_id: number } };
+    const hostile = await call<TelegramPreview>('POST', '/api/v1/channels/tpl/preview', { alert: { labels: { site: '<b>x</b>' } } });
+    assert.equal(hostile.status, 200, hostile.text);
+    assert.equal(hostile.json.type, 'telegram');
+    assert.equal(hostile.json.body.chat_id, 7);
+    assert.equal(
+      hostile.json.body.text,
+      '<b>[FIRING] PACS web on pacs-01 is CRITICAL</b>\n\n&lt;b&gt;x&lt;/b&gt; / no answer from https://pacs-01/ within 10 s',
+    );
+    assert.match((await call<TelegramPreview>('POST', '/api/v1/channels/tpl/preview')).json.body.text, /\n\nmain \/ /, 'no body: the sample alert');
+    assert.match((await call<TelegramPreview>('POST', '/api/v1/channels/tpl/preview', { template: null })).json.body.text, /<b>What:<\/b> PACS web on pacs-01/);
+    const badOverride = await call<ApiErrorBody>('POST', '/api/v1/channels/tpl/preview', { template: { subject: '{{nope}}' } });
+    assert.equal(badOverride.status, 400);
+    assert.deepEqual(
+      badOverride.json.errors!.map((e) => e.field),
+      ['template.subject'],
+    );
+    assert.equal((await call('POST', '/api/v1/channels/no-such/preview', {})).status, 404);
+    const secret = await call('POST', '/api/v1/channels/hook/preview', {});
+    assert.equal(secret.status, 200);
+    for (const s of SECRETS) assert.ok(!secret.text.includes(s), 'a preview shows no secret');
+  });
+
+  it('POST /preview renders a channel not saved yet, its config judged as when it is created', async () => {
+    const config = { url: 'https://hooks.example/x', template: { body: '{{severity}} {{#resolved}}ended {{endsAt}}{{/resolved}}' } };
+    const res = await call<{ body: { text: string } }>('POST', '/api/v1/channels/preview', { type: 'webhook', config, alert: { severity: 'warning' } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.body.text, '[FIRING] PACS web on pacs-01 is CRITICAL\n\nwarning ');
+    const bad = await call<ApiErrorBody>('POST', '/api/v1/channels/preview', { type: 'webhook', config: { ...config, template: { body: '{{{summary}}}' } } });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.json.errors, [
+      { field: 'config.template.body', message: '{{{summary}}} and {{&summary}} print a value unescaped: write {{summary}}' },
+    ]);
+    assert.equal((await call('GET', '/api/v1/channels/preview')).status, 404, 'nothing was stored');
   });
 
   it('DELETE removes the channel (204)', async () => {

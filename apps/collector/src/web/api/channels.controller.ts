@@ -7,10 +7,14 @@ import {
   createChannelDto,
   deliveriesQuery,
   listChannelsQuery,
+  previewDto,
+  previewUnsavedDto,
   updateChannelDto,
   type CreateChannelDto,
   type DeliveriesQuery,
   type ListChannelsQuery,
+  type PreviewDto,
+  type PreviewUnsavedDto,
   type UpdateChannelDto,
 } from '../../notifications/channels.dto.js';
 import { ApiErrorFilter } from './error.filter.js';
@@ -29,6 +33,22 @@ export class ChannelsController {
   @Get()
   async list(@Query(new ZodPipe(listChannelsQuery, 'invalid query')) query: ListChannelsQuery, @Res({ passthrough: true }) res: Response) {
     return listAnswer(res, listPage(await this.channels.listViews(), query, CHANNEL_ORDER, CHANNEL_FILTERS));
+  }
+
+  /** What a channel not saved yet would send; before `:id` so that "preview" is not taken for a channel's name. */
+  @Post('preview')
+  @Access('operator')
+  @HttpCode(200)
+  previewUnsaved(@Body(new ZodPipe(previewUnsavedDto, 'invalid notification channel')) dto: PreviewUnsavedDto) {
+    return this.channels.previewUnsaved(dto);
+  }
+
+  /** What the channel would send for an alert (a sample by default), optionally with another template. */
+  @Post(':id/preview')
+  @Access('operator')
+  @HttpCode(200)
+  preview(@Param('id') id: string, @Body(new ZodPipe(previewDto, 'invalid preview')) dto: PreviewDto) {
+    return this.channels.preview(id, dto);
   }
 
   @Get(':id')

@@ -12,6 +12,7 @@ import { ChecksController } from './checks.controller.js';
 import { ConfigController } from './config.controller.js';
 import { EnrolmentsController } from './enrolments.controller.js';
 import { MeController } from './me.controller.js';
+import { OnCallController } from './on-call.controller.js';
 import { TokensController } from './tokens.controller.js';
 import { UsersController } from './users.controller.js';
 
@@ -26,6 +27,7 @@ const WRITERS: Type[] = [
   TokensController,
   EnrolmentsController,
   ConfigController,
+  OnCallController,
 ];
 
 const VERBS: Partial<Record<RequestMethod, string>> = { [RequestMethod.POST]: 'POST', [RequestMethod.PUT]: 'PUT', [RequestMethod.PATCH]: 'PATCH' };
@@ -86,6 +88,11 @@ const FIELDS = [
   'recurrence',
   'timeZone',
   'labels',
+  'rotations',
+  'contacts',
+  'user',
+  'start',
+  'end',
 ];
 
 /**
@@ -187,6 +194,11 @@ describe('the API against malformed bodies on every write route', { timeout: 300
     ids.agent = (await api('POST', '/api/v1/agents', { name: 'pacs-01', enrol: `rounds://${'t'.repeat(43)}@127.0.0.1:9?fp=${'a'.repeat(64)}` })).id;
     ids.check = (await api('POST', '/api/v1/checks', { agent: 'pacs-01', name: 'web', plugin: 'http', config: { url: 'http://127.0.0.1:9/' } })).id;
     ids.channel = (await api('POST', '/api/v1/channels', { name: 'hook', type: 'webhook', config: { url: 'http://127.0.0.1:9/' } })).id;
+    await api('POST', '/api/v1/on-call/schedules', {
+      name: 'team',
+      timeZone: 'UTC',
+      rotations: [{ users: ['fuzzer'], handoff: { interval: 'daily' }, start: '2026-01-01' }],
+    });
     await api('POST', '/api/v1/silences', { matchers: ['agent="pacs-01"'], comment: 'racks', duration: '2h' });
     await web.addUser('someone', 'viewer');
   });
@@ -216,6 +228,7 @@ describe('the API against malformed bodies on every write route', { timeout: 300
         .replace('/checks/:id', `/checks/${ids.check}`)
         .replace('/channels/:id', `/channels/${ids.channel}`)
         .replace('/users/:name', '/users/someone')
+        .replace('/on-call/schedules/:schedule', '/on-call/schedules/team')
         .replace(/:(\w+)/g, 'no-such-$1');
     const before = await rowCounts();
     const failures: string[] = [];

@@ -145,6 +145,12 @@ function SchemaField({ f, m }: { f: FormField; m: SchemaFieldsModel }) {
         )}
       </>
     );
+  } else if (f.kind === 'multiline') {
+    input = (
+      <textarea id={id} name={f.name} rows={6} {...invalid(id, error)}>
+        {value}
+      </textarea>
+    );
   } else {
     input = (
       <input

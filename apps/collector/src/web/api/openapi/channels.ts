@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CHANNEL_TYPES, OUTBOX_STATUSES } from '../../../storage/entities/index.js';
-import { createChannelDto, deliveriesQuery, listChannelsQuery, updateChannelDto } from '../../../notifications/channels.dto.js';
+import { createChannelDto, deliveriesQuery, listChannelsQuery, previewDto, previewUnsavedDto, updateChannelDto } from '../../../notifications/channels.dto.js';
 import type { ApiRoutes } from './routes.js';
 import { epochMs, TOTAL_COUNT } from './shared.js';
 
@@ -33,6 +33,24 @@ const delivery = z.strictObject({
 });
 
 const ID = { id: "the channel's id or name" };
+
+/** notifications/notifiers.ts Preview: the mail, or the JSON body of the request (URL and headers hold secrets and are left out). */
+const preview = z.union([
+  z.strictObject({
+    type: z.literal('smtp'),
+    mail: z.strictObject({
+      from: z.string(),
+      to: z.array(z.string()),
+      subject: z.string(),
+      text: z.string(),
+      html: z.string(),
+      messageId: z.string(),
+      headers: z.record(z.string(), z.string()),
+    }),
+  }),
+  z.strictObject({ type: z.enum(['telegram', 'webhook']), body: z.record(z.string(), z.unknown()).meta({ description: 'the JSON body as sent' }) }),
+  z.strictObject({ type: z.literal('alertmanager'), body: z.array(z.record(z.string(), z.unknown())).meta({ description: 'the alerts as posted' }) }),
+]);
 
 export function channelRoutes(api: ApiRoutes): void {
   const channel = api.component('ChannelView', channelView);
@@ -85,6 +103,26 @@ export function channelRoutes(api: ApiRoutes): void {
       schema: z.strictObject({ ok: z.boolean(), error: z.string().optional(), durationMs: z.number() }),
       description: 'Whether it went out; `ok: false` with `error` when the channel refused it.',
     },
+  });
+  api.add({
+    method: 'post',
+    path: '/channels/:id/preview',
+    role: 'operator',
+    summary: 'What the channel would send for an alert',
+    description:
+      'Renders a sample alert (or the one given) through the channel — with `template` in place of its own when given, `null` for the default messages — exactly as its notifier would send it. Sends nothing.',
+    params: ID,
+    body: previewDto,
+    ok: { status: 200, schema: preview, description: 'The mail, or the JSON body of the request.' },
+  });
+  api.add({
+    method: 'post',
+    path: '/channels/preview',
+    role: 'operator',
+    summary: 'What a channel not saved yet would send',
+    description: 'The body is a channel as it would be created (type and config, template included) and optionally the alert to render.',
+    body: previewUnsavedDto,
+    ok: { status: 200, schema: preview, description: 'The mail, or the JSON body of the request.' },
   });
   api.add({
     method: 'get',

@@ -9,6 +9,7 @@ import { channelRoutes } from './channels.js';
 import { checkRoutes } from './checks.js';
 import { configRoutes } from './config.js';
 import { enrolmentRoutes } from './enrolments.js';
+import { onCallRoutes } from './on-call.js';
 import { reportRoutes } from './reports.js';
 import { ApiRoutes, type Route } from './routes.js';
 import { seriesRoutes } from './series.js';
@@ -22,6 +23,7 @@ const AREAS: readonly ((api: ApiRoutes) => void)[] = [
   reportRoutes,
   alertingRoutes,
   channelRoutes,
+  onCallRoutes,
   enrolmentRoutes,
   accountRoutes,
   userRoutes,

@@ -344,7 +344,36 @@ describe('OpenAPI document of /api/v1', () => {
     await ok(200, 'GET', '/api/v1/channels/:id', { path: channelPath });
     await ok(200, 'PATCH', '/api/v1/channels/:id', { path: channelPath, body: { enabled: true } });
     await ok(200, 'POST', '/api/v1/channels/:id/test', { path: `${channelPath}/test` });
+    await ok(200, 'POST', '/api/v1/channels/:id/preview', { path: `${channelPath}/preview`, body: { template: { subject: '{{severity}}: {{title}}' } } });
+    await ok(200, 'POST', '/api/v1/channels/preview', {
+      body: {
+        type: 'smtp',
+        config: { host: 'mail.example', from: 'rounds@hospital.example', to: ['it@hospital.example'], template: { html: '<p>{{summary}}</p>' } },
+        alert: { kind: 'resolved', labels: { site: '<script>' } },
+      },
+    });
     await ok(200, 'GET', '/api/v1/channels/:id/deliveries', { path: `${channelPath}/deliveries` });
+    const schedule = {
+      name: 'pacs-team',
+      timeZone: 'Europe/Berlin',
+      rotations: [{ users: ['admin'], handoff: { interval: 'weekly' }, start: '2026-01-05', restrict: { days: ['sat', 'sun'], start: '00:00', end: '00:00' } }],
+      contacts: { admin: [channel.id] },
+    };
+    const schedulePath = '/api/v1/on-call/schedules/pacs-team';
+    await ok(201, 'POST', '/api/v1/on-call/schedules', { body: schedule });
+    await ok(200, 'GET', '/api/v1/on-call/schedules');
+    await ok(200, 'GET', '/api/v1/on-call/schedules/:schedule', { path: schedulePath });
+    await ok(200, 'PUT', '/api/v1/on-call/schedules/:schedule', { path: schedulePath, body: { ...schedule, timeZone: 'UTC' } });
+    const override = await ok<{ id: string }>(201, 'POST', '/api/v1/on-call/schedules/:schedule/overrides', {
+      path: `${schedulePath}/overrides`,
+      body: { user: 'admin', start: Date.now() - 60_000, end: Date.now() + 3_600_000, comment: 'covering' },
+    });
+    await ok(200, 'GET', '/api/v1/on-call/schedules/:schedule/now', { path: `${schedulePath}/now` });
+    await ok(200, 'GET', '/api/v1/on-call/schedules/:schedule/timeline', {
+      path: `${schedulePath}/timeline?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z`,
+    });
+    await ok(204, 'DELETE', '/api/v1/on-call/schedules/:schedule/overrides/:override', { path: `${schedulePath}/overrides/${override.id}` });
+    await ok(204, 'DELETE', '/api/v1/on-call/schedules/:schedule', { path: schedulePath });
     await ok(204, 'DELETE', '/api/v1/channels/:id', { path: channelPath });
 
     await ok(200, 'POST', '/api/v1/agents/:id/rotate-token', { path: `${agentPath}/rotate-token` });
