@@ -11,6 +11,7 @@ import { UserEntity } from '../../users/user.entity.js';
 import { SessionEntity } from '../../auth/session.entity.js';
 import { ApiTokenEntity } from '../../auth/api-token.entity.js';
 import { EnrolmentEntity, SiteKeyEntity } from '../../enrolment/enrolment.entity.js';
+import { NotificationPolicyEntity, NotificationRoutingEntity, NotificationStepEntity } from '../../routing/routing.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
 export { AlertEngineStateEntity, ALERT_ENGINE_STATE_ID } from './alert-engine-state.entity.js';
@@ -37,4 +38,7 @@ export const ENTITIES = [
   ApiTokenEntity,
   SiteKeyEntity,
   EnrolmentEntity,
+  NotificationPolicyEntity,
+  NotificationRoutingEntity,
+  NotificationStepEntity,
 ];

@@ -11,6 +11,7 @@ import { configRoutes } from './config.js';
 import { enrolmentRoutes } from './enrolments.js';
 import { reportRoutes } from './reports.js';
 import { ApiRoutes, type Route } from './routes.js';
+import { routingRoutes } from './routing.js';
 import { seriesRoutes } from './series.js';
 import { userRoutes } from './users.js';
 
@@ -22,6 +23,7 @@ const AREAS: readonly ((api: ApiRoutes) => void)[] = [
   reportRoutes,
   alertingRoutes,
   channelRoutes,
+  routingRoutes,
   enrolmentRoutes,
   accountRoutes,
   userRoutes,
