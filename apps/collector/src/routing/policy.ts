@@ -84,13 +84,18 @@ export const stepsField = () =>
     })
     .transform((steps): EscalationStep[] => steps.map((s) => ({ afterMs: s.after, targets: s.targets })));
 
-const timeCondition = z.union(
-  [
-    z.strictObject({ active: z.enum(['working-hours', 'off-hours'], { error: 'must be working-hours or off-hours' }) }),
-    z.strictObject({ timeZone: timeZoneName(), days: weekdays(), from: timeOfDay(), to: timeOfDay() }),
-  ],
-  { error: 'must be {"active": "working-hours" | "off-hours"} or {"timeZone", "days", "from", "to"}' },
-);
+const namedTime = z.strictObject({ active: z.enum(['working-hours', 'off-hours'], { error: 'must be working-hours or off-hours' }) });
+const spanTime = z.strictObject({ timeZone: timeZoneName(), days: weekdays(), from: timeOfDay(), to: timeOfDay() });
+
+/** Judged by the form it has (`active`, or a span), so that its errors name the field at fault rather than "matches neither". */
+const timeCondition = z
+  .record(z.string(), z.unknown(), { error: 'must be {"active": "working-hours" | "off-hours"} or {"timeZone", "days", "from", "to"}' })
+  .transform((input, ctx): TimeCondition => {
+    const parsed = ('active' in input ? namedTime : spanTime).safeParse(input);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
+    return z.NEVER;
+  });
 
 /** A policy as the API takes it (create and replace); `position` absent: at the end. Channel names are resolved by PoliciesService. */
 export const policyDto = z.strictObject({
@@ -111,9 +116,7 @@ export type PolicyDto = z.output<typeof policyDto>;
 /** The routing settings as the API takes them. */
 export const routingSettingsDto = z.strictObject({
   defaultRoute: stepsField().nullable(),
-  workingHours: z
-    .strictObject({ timeZone: timeZoneName(), days: weekdays(), from: timeOfDay(), to: timeOfDay() })
-    .transform((w): WeeklySpan => ({ timeZone: w.timeZone, days: w.days, start: w.from, end: w.to })),
+  workingHours: spanTime.transform((w): WeeklySpan => ({ timeZone: w.timeZone, days: w.days, start: w.from, end: w.to })),
 });
 export type RoutingSettingsDto = z.output<typeof routingSettingsDto>;
 
