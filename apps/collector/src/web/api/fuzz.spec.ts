@@ -11,6 +11,7 @@ import { ChecksController } from './checks.controller.js';
 import { ConfigController } from './config.controller.js';
 import { EnrolmentsController } from './enrolments.controller.js';
 import { MeController } from './me.controller.js';
+import { RoutingController } from './routing.controller.js';
 import { TokensController } from './tokens.controller.js';
 import { UsersController } from './users.controller.js';
 
@@ -19,6 +20,7 @@ const WRITERS: Type[] = [
   AgentsController,
   ChecksController,
   ChannelsController,
+  RoutingController,
   AlertingController,
   UsersController,
   MeController,
