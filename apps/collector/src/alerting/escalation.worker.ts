@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type
 import type { Clock } from '#rounds/common';
 import { CLOCK } from '../shared/tokens.js';
 import { storageFault } from '../storage/storage-fault.js';
+import { DueLoop } from '../shared/due-loop.js';
 import { NotificationRouter } from '../routing/notification-router.js';
 import { ALERTING_OPTIONS, AlertingService, type AlertingOptions } from './alerting.service.js';
 
@@ -21,10 +22,7 @@ const RETENTION_MS = 30 * 86_400_000;
 @Injectable()
 export class EscalationWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Escalation');
-  private timer: unknown;
-  private running = false;
-  private current: Promise<void> | undefined;
-  private again = false;
+  private readonly loop: DueLoop;
   private lastPruneAt = Number.NEGATIVE_INFINITY;
   private unsubscribe: (() => void) | undefined;
 
@@ -33,7 +31,9 @@ export class EscalationWorker implements OnApplicationBootstrap, OnApplicationSh
     private readonly alerting: AlertingService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(ALERTING_OPTIONS) private readonly options?: Partial<AlertingOptions>,
-  ) {}
+  ) {
+    this.loop = new DueLoop(clock, () => this.round());
+  }
 
   onApplicationBootstrap(): void {
     if ((this.options?.tickMs ?? 1) > 0) this.start();
@@ -44,18 +44,14 @@ export class EscalationWorker implements OnApplicationBootstrap, OnApplicationSh
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.unsubscribe = this.router.onScheduled(() => this.kick());
-    this.schedule(0);
+    this.unsubscribe ??= this.router.onScheduled(() => this.loop.kick());
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     this.unsubscribe?.();
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.current;
+    this.unsubscribe = undefined;
+    await this.loop.stop();
   }
 
   /** One round: settles every due step. The loop calls it; specs call it directly. */
@@ -71,21 +67,8 @@ export class EscalationWorker implements OnApplicationBootstrap, OnApplicationSh
     return total;
   }
 
-  private kick(): void {
-    if (!this.running) return;
-    if (this.current) this.again = true;
-    else this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.current = this.round().finally(() => (this.current = undefined));
-    }, ms);
-  }
-
-  private async round(): Promise<void> {
+  /** Settles what is due; answers how long to sleep before the next round. */
+  private async round(): Promise<number> {
     let next = IDLE_MS;
     try {
       await this.escalateDue();
@@ -100,10 +83,6 @@ export class EscalationWorker implements OnApplicationBootstrap, OnApplicationSh
       if (!storageFault(e)) this.log.error(`escalation round failed (retrying in 30 s): ${e instanceof Error ? e.message : String(e)}`);
       next = RETRY_MS;
     }
-    if (this.again) {
-      this.again = false;
-      next = 0;
-    }
-    if (this.running) this.schedule(next);
+    return next;
   }
 }
