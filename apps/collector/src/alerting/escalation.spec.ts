@@ -32,7 +32,7 @@ type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 const T0 = Date.parse('2025-01-06T08:00:00Z');
 const INTERVAL = 15_000;
 const MIN = 60_000;
-const STATUS: Record<string, StatusCode> = { OK: 0, CRITICAL: 2 };
+const STATUS: Record<string, StatusCode> = { OK: 0, WARNING: 1, CRITICAL: 2 };
 
 describe('routing and escalation (alert engine, router and outbox on SQLite, with a manual clock)', () => {
   let db: Db;
@@ -66,7 +66,7 @@ describe('routing and escalation (alert engine, router and outbox on SQLite, wit
     worker = new EscalationWorker(router, service, clock, { tickMs: 0 });
   };
 
-  const poll = async (status: 'OK' | 'CRITICAL') => {
+  const poll = async (status: 'OK' | 'WARNING' | 'CRITICAL') => {
     await clock.advance(INTERVAL);
     const result: NamedResult = {
       checkId: pacsWeb,
@@ -86,12 +86,13 @@ describe('routing and escalation (alert engine, router and outbox on SQLite, wit
     for (let i = 0; i < 3; i++) await poll('CRITICAL');
   };
 
-  /** What went to which channel, in order: `kind→channel`. */
-  const sent = async (): Promise<string[]> => {
+  /** What went to which channel, in order: `kind→channel` (`kind severity→channel` with `severities`). */
+  const sent = async (severities = false): Promise<string[]> => {
     const names = new Map(Object.entries(ch).map(([name, id]) => [id, name]));
-    return (await db.dataSource.getRepository(NotificationOutboxEntity).find({ order: { createdAt: 'ASC', id: 'ASC' } })).map(
-      (r) => `${(JSON.parse(r.payloadJson) as NotificationMessage).kind}→${names.get(r.channelId)}`,
-    );
+    return (await db.dataSource.getRepository(NotificationOutboxEntity).find({ order: { createdAt: 'ASC', id: 'ASC' } })).map((r) => {
+      const m = JSON.parse(r.payloadJson) as NotificationMessage;
+      return `${m.kind}${severities ? ` ${m.severity}` : ''}→${names.get(r.channelId)}`;
+    });
   };
 
   const escalation = (schedule = 'radiology') =>
@@ -206,6 +207,28 @@ describe('routing and escalation (alert engine, router and outbox on SQLite, wit
       view.notified.map((c) => c.name),
       ['day', 'oncall'],
     );
+  });
+
+  it('a severity change routes again: who was told hears it, a policy that now matches adds its steps, pending steps send the newer message', async () => {
+    const create = (input: Record<string, unknown>) => policies.create(parseDto(policyDto, input, 'invalid'), SPEC_AUDIT);
+    await create({
+      name: 'warnings',
+      severities: ['warning'],
+      steps: [
+        { after: 0, targets: [{ channel: 'day' }] },
+        { after: '5m', targets: [{ channel: 'boss' }] },
+      ],
+    });
+    await create({ name: 'criticals', severities: ['critical'], steps: [{ after: 0, targets: [{ channel: 'oncall' }] }] });
+    for (let i = 0; i < 3; i++) await poll('WARNING');
+    assert.deepEqual(await sent(true), ['firing warning→day']);
+    await poll('CRITICAL');
+    assert.deepEqual(await sent(true), ['firing warning→day', 'firing critical→day', 'firing critical→oncall']);
+    await clock.advance(5 * MIN);
+    await worker.escalateDue();
+    assert.deepEqual((await sent(true)).slice(3), ['firing critical→boss']);
+    const steps = (await policies.explainAlert(service.alerts()[0]!)).steps.map((s) => `${s.policy} ${s.step} ${s.status}`);
+    assert.deepEqual(steps, ['warnings 0 sent', 'criticals 0 sent', 'warnings 1 sent'], 'in the order they were due');
   });
 
   it('an unknown on-call schedule reaches nobody, and the timeline says so', async () => {

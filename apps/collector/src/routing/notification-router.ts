@@ -118,7 +118,7 @@ export class NotificationRouter implements OnModuleInit {
     const rows: NewOutboxRow[] = [];
     let scheduled = false;
     for (const { n, routes, immediate } of plan.items) {
-      let episode = await this.repo.episode(m, n.fingerprint, n.activeAt);
+      let episode: Pick<NotificationStepEntity, 'key' | 'status' | 'channelIdsJson'>[] = await this.repo.episode(m, n.fingerprint, n.activeAt);
       const payloadJson = JSON.stringify(n.payload);
       if (n.payload.kind === 'firing') {
         const steps = routes.flatMap((route) => route.steps.map((step, i) => ({ route, step, i })));
@@ -142,10 +142,13 @@ export class NotificationRouter implements OnModuleInit {
             settledAt: done ? now : null,
           };
         });
-        await this.repo.insertSteps(m, fresh);
-        await this.repo.updatePendingPayload(m, n.fingerprint, n.activeAt, payloadJson);
-        scheduled ||= fresh.some((s) => s.status === 'pending');
-        episode = await this.repo.episode(m, n.fingerprint, n.activeAt);
+        // A step already written (a severity change routes the episode again) keeps what it did; a pending one sends the newer message.
+        const written = new Set(episode.map((s) => s.key));
+        const added = fresh.filter((s) => !written.has(s.key));
+        await this.repo.insertSteps(m, added);
+        if (episode.length > 0) await this.repo.updatePendingPayload(m, n.fingerprint, n.activeAt, payloadJson);
+        scheduled ||= added.some((s) => s.status === 'pending');
+        episode = [...episode, ...added];
       }
       const reached = episode.length > 0 ? channelsReached(episode) : [...new Set([...immediate.values()].flatMap((r) => r.channelIds))];
       for (const channelId of reached) rows.push({ key: outboxKey(n.key, channelId), channelId, payload: n.payload });
@@ -232,7 +235,7 @@ export class NotificationRouter implements OnModuleInit {
 }
 
 /** Who the episode's sent steps reached, in order, without repeats. */
-export function channelsReached(episode: readonly NotificationStepEntity[]): string[] {
+export function channelsReached(episode: readonly Pick<NotificationStepEntity, 'status' | 'channelIdsJson'>[]): string[] {
   return [...new Set(episode.filter((s) => s.status === 'sent').flatMap((s) => JSON.parse(s.channelIdsJson ?? '[]') as string[]))];
 }
 
