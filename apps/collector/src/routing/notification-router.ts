@@ -115,47 +115,40 @@ export class NotificationRouter implements OnModuleInit {
    * and `resolved` (fingerprints) cancel pending steps, recorded with why.
    */
   async apply(m: EntityManager, plan: RoutingPlan, ends: readonly { fingerprint: string; why: string }[], now: number): Promise<NewOutboxRow[]> {
+    // Read and written in batches: when a switch fails, two thousand alerts are routed in one commit.
+    const stored = await this.repo.episodes(
+      m,
+      plan.items.map((i) => i.n.fingerprint),
+    );
+    const episodes = new Map<string, NotificationStepEntity[]>();
+    for (const s of stored) {
+      const episode = `${s.fingerprint}/${s.activeAt}`;
+      episodes.set(episode, [...(episodes.get(episode) ?? []), s]);
+    }
+    const episodeOf = (n: RoutableNotification) => episodes.get(`${n.fingerprint}/${n.activeAt}`) ?? [];
     const rows: NewOutboxRow[] = [];
-    let scheduled = false;
+    const added: NewStep[] = [];
+    const cancel = [...ends];
     for (const { n, routes, immediate } of plan.items) {
-      let episode: Pick<NotificationStepEntity, 'key' | 'status' | 'channelIdsJson'>[] = await this.repo.episode(m, n.fingerprint, n.activeAt);
-      const payloadJson = JSON.stringify(n.payload);
+      let episode: Pick<NotificationStepEntity, 'key' | 'status' | 'channelIdsJson'>[] = episodeOf(n);
       if (n.payload.kind === 'firing') {
-        const steps = routes.flatMap((route) => route.steps.map((step, i) => ({ route, step, i })));
-        const fresh: NewStep[] = steps.map(({ route, step, i }) => {
-          const done = immediate.get(`${route.policyId}/${i}`);
-          return {
-            key: `${n.fingerprint}/${n.activeAt}/${route.policyId}/${i}`,
-            fingerprint: n.fingerprint,
-            activeAt: n.activeAt,
-            alertName: n.alertName,
-            policyId: route.policyId,
-            policyName: route.policyName,
-            step: i,
-            dueAt: now + step.afterMs,
-            targetsJson: JSON.stringify(step.targets),
-            channelIdsJson: done ? JSON.stringify(done.channelIds) : null,
-            status: done ? 'sent' : 'pending',
-            note: done && done.notes.length > 0 ? done.notes.join('; ') : null,
-            payloadJson,
-            createdAt: now,
-            settledAt: done ? now : null,
-          };
-        });
+        const payloadJson = JSON.stringify(n.payload);
+        const keys = new Set(episode.map((s) => s.key));
+        const fresh = routes
+          .flatMap((route) => route.steps.map((step, i) => newStep(n, route, i, step.afterMs, immediate.get(`${route.policyId}/${i}`), payloadJson, now)))
+          .filter((s) => !keys.has(s.key));
         // A step already written (a severity change routes the episode again) keeps what it did; a pending one sends the newer message.
-        const written = new Set(episode.map((s) => s.key));
-        const added = fresh.filter((s) => !written.has(s.key));
-        await this.repo.insertSteps(m, added);
         if (episode.length > 0) await this.repo.updatePendingPayload(m, n.fingerprint, n.activeAt, payloadJson);
-        scheduled ||= added.some((s) => s.status === 'pending');
-        episode = [...episode, ...added];
+        added.push(...fresh);
+        episode = [...episode, ...fresh];
       }
       const reached = episode.length > 0 ? channelsReached(episode) : [...new Set([...immediate.values()].flatMap((r) => r.channelIds))];
       for (const channelId of reached) rows.push({ key: outboxKey(n.key, channelId), channelId, payload: n.payload });
-      if (n.payload.kind === 'resolved') await this.repo.cancelPending(m, n.fingerprint, 'the alert resolved', now);
+      if (n.payload.kind === 'resolved') cancel.push({ fingerprint: n.fingerprint, why: 'the alert resolved' });
     }
-    for (const end of ends) await this.repo.cancelPending(m, end.fingerprint, end.why, now);
-    if (scheduled) queueMicrotask(() => this.listeners.forEach((l) => l()));
+    await this.repo.insertSteps(m, added);
+    await this.repo.cancelPending(m, cancel, now);
+    if (added.some((s) => s.status === 'pending')) queueMicrotask(() => this.listeners.forEach((l) => l()));
     return rows;
   }
 
@@ -232,6 +225,27 @@ export class NotificationRouter implements OnModuleInit {
     }
     return { channelIds: [...new Set(ids)], notes };
   }
+}
+
+/** Step `i` of `route` for the notification's episode: sent now when it was immediate (`done`), else pending until due. */
+function newStep(n: RoutableNotification, route: Route, i: number, afterMs: number, done: Resolved | undefined, payloadJson: string, now: number): NewStep {
+  return {
+    key: `${n.fingerprint}/${n.activeAt}/${route.policyId}/${i}`,
+    fingerprint: n.fingerprint,
+    activeAt: n.activeAt,
+    alertName: n.alertName,
+    policyId: route.policyId,
+    policyName: route.policyName,
+    step: i,
+    dueAt: now + afterMs,
+    targetsJson: JSON.stringify(route.steps[i]!.targets),
+    channelIdsJson: done ? JSON.stringify(done.channelIds) : null,
+    status: done ? 'sent' : 'pending',
+    note: done && done.notes.length > 0 ? done.notes.join('; ') : null,
+    payloadJson,
+    createdAt: now,
+    settledAt: done ? now : null,
+  };
 }
 
 /** Who the episode's sent steps reached, in order, without repeats. */

@@ -4,7 +4,7 @@ import { DataSource, In, LessThan, LessThanOrEqual, type EntityManager } from 't
 import { NotificationChannelEntity } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { orderedId } from '../notifications/outbox.repository.js';
-import { chunk, inTransaction } from '../storage/transaction.js';
+import { chunk, inTransaction, MAX_BOUND_PARAMETERS } from '../storage/transaction.js';
 import { appendAudit } from '../audit/audit.repository.js';
 import type { AuditDraft } from '../audit/audit.types.js';
 import { NotificationPolicyEntity, NotificationRoutingEntity, NotificationStepEntity, ROUTING_SETTINGS_ID, type StepStatus } from './routing.entity.js';
@@ -103,9 +103,21 @@ export class RoutingRepository {
     await m.update(NotificationStepEntity, { fingerprint, activeAt, status: 'pending' }, { payloadJson });
   }
 
-  /** Cancels the alert's pending steps (every episode of it: only the current one can have any). */
-  async cancelPending(m: EntityManager, fingerprint: string, note: string, now: number): Promise<void> {
-    await m.update(NotificationStepEntity, { fingerprint, status: 'pending' }, { status: 'cancelled', note, settledAt: now });
+  /** The steps of these alerts (every episode), for routing them in one go. */
+  async episodes(m: EntityManager, fingerprints: readonly string[]): Promise<NotificationStepEntity[]> {
+    const out: NotificationStepEntity[] = [];
+    for (const part of chunk([...new Set(fingerprints)], 1)) out.push(...(await m.find(NotificationStepEntity, { where: { fingerprint: In(part) } })));
+    return out;
+  }
+
+  /** Cancels the alerts' pending steps, each with why (every episode of it: only the current one can have any). */
+  async cancelPending(m: EntityManager, ends: readonly { fingerprint: string; why: string }[], now: number): Promise<void> {
+    const byWhy = new Map<string, Set<string>>();
+    for (const end of ends) byWhy.set(end.why, (byWhy.get(end.why) ?? new Set()).add(end.fingerprint));
+    for (const [note, fingerprints] of byWhy)
+      // Room for the SET values beside the list.
+      for (const part of chunk([...fingerprints], 1, MAX_BOUND_PARAMETERS - 8))
+        await m.update(NotificationStepEntity, { fingerprint: In(part), status: 'pending' }, { status: 'cancelled', note, settledAt: now });
   }
 
   due(now: number, limit: number): Promise<NotificationStepEntity[]> {
