@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { msWithin, weeklySpans, type WeeklySpan } from './weekly-spans.js';
+import { describeWeeklySpan, msWithin, weeklySpans, type WeeklySpan } from './weekly-spans.js';
 
 const at = (iso: string) => Date.parse(iso);
 const HOUR = 3_600_000;
@@ -36,5 +36,10 @@ describe('weekly spans', () => {
   it('takes an end equal to the start as a whole day', () => {
     const always: WeeklySpan = { timeZone: 'UTC', start: '00:00', end: '00:00', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] };
     assert.equal(msWithin(always, at('2026-01-01T10:00:00Z'), at('2026-01-03T10:00:00Z')), 48 * HOUR);
+  });
+
+  it('is described with a day range where three or more days run on, else with the days listed in week order', () => {
+    assert.equal(describeWeeklySpan(weekdays), 'mon–fri 07:00–18:00 Europe/Berlin');
+    assert.equal(describeWeeklySpan({ ...weekdays, days: ['sun', 'sat'] }), 'sun,sat 07:00–18:00 Europe/Berlin');
   });
 });

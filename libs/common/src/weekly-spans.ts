@@ -64,3 +64,12 @@ export function msWithin(span: WeeklySpan, fromMs: number, toMs: number): number
   for (const o of weeklySpans(span, fromMs, toMs)) total += Math.min(o.end, toMs) - Math.max(o.start, fromMs);
   return total;
 }
+
+/** "mon–fri 07:00–18:00 Europe/Berlin": a day range where three or more days run on, else the days listed. */
+export function describeWeeklySpan(span: WeeklySpan): string {
+  const ordered = WEEKDAYS.filter((d) => span.days.includes(d));
+  const indexes = ordered.map((d) => WEEKDAYS.indexOf(d));
+  const consecutive = indexes.length > 2 && indexes.every((d, i) => i === 0 || d === indexes[i - 1]! + 1);
+  const days = consecutive ? `${ordered[0]}–${ordered.at(-1)}` : ordered.join(',');
+  return `${days} ${span.start}–${span.end} ${span.timeZone}`;
+}

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, type SelectQueryBuilder } from 'typeorm';
 import { ALERT_ENGINE_STATE_ID, AlertEngineStateEntity, AlertHistoryEntity, NotificationChannelEntity } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
@@ -6,6 +6,7 @@ import { enqueueOutboxRows } from '../notifications/outbox.repository.js';
 import { chunk, containsText, inTransaction } from '../storage/transaction.js';
 import { appendAudit } from '../audit/audit.repository.js';
 import type { AuditDraft } from '../audit/audit.types.js';
+import { NotificationRouter, type RoutableNotification } from '../routing/notification-router.js';
 
 /** The engine state as stored: `version` is the state's own format version. */
 export interface StoredEngineState {
@@ -30,11 +31,8 @@ export interface HistoryLine extends Omit<NewHistoryLine, 'by' | 'comment'> {
   comment: string | null;
 }
 
-/** A notification for every enabled channel: `key` is the notification's, made unique per channel by `outboxKey`. */
-export interface NewNotification {
-  key: string;
-  payload: unknown;
-}
+/** A notification to route: `key` is the notification's, made unique per channel by `outboxKey`. */
+export type NewNotification = RoutableNotification;
 
 /** What one alert engine step leaves behind: all of it commits, or none of it. */
 export interface AlertCommit {
@@ -48,9 +46,19 @@ export interface AlertCommit {
   audit?: readonly AuditDraft[];
 }
 
+/** History transitions that end an alert's escalation, and how its cancelled steps say why. */
+const ENDS_ESCALATION = new Map<string, (line: NewHistoryLine) => string>([
+  ['acknowledged', (line) => `acknowledged by ${line.by ?? 'someone'}`],
+  ['resolved', () => 'the alert resolved'],
+]);
+
 @Injectable()
 export class AlertingRepository {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+  /** Without a router (specs of the engine's storage alone), every notification goes to every enabled channel. */
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Optional() private readonly router?: NotificationRouter,
+  ) {}
 
   async loadState(): Promise<StoredEngineState | null> {
     const row = await this.dataSource.getRepository(AlertEngineStateEntity).findOneBy({ id: ALERT_ENGINE_STATE_ID });
@@ -59,10 +67,12 @@ export class AlertingRepository {
   }
 
   /**
-   * Stores the engine state, appends the history lines and enqueues each notification for
-   * every enabled channel, in one transaction. Returns the outbox keys that were new.
+   * Stores the engine state, appends the history lines, writes the escalation timeline and
+   * enqueues each notification for the channels its routes reach, in one transaction. Returns
+   * the outbox keys that were new.
    */
   async commit(step: AlertCommit, now: number): Promise<string[]> {
+    const plan = this.router ? await this.router.plan(step.notifications, now) : undefined;
     return inTransaction(this.dataSource, async (m) => {
       await m.upsert(AlertEngineStateEntity, { id: ALERT_ENGINE_STATE_ID, version: step.state.version, stateJson: step.state.text, updatedAt: now }, ['id']);
       const lines = step.history.map((h) => ({
@@ -77,6 +87,13 @@ export class AlertingRepository {
       for (const part of chunk(lines, 7)) await m.insert(AlertHistoryEntity, part);
       // After the state write: on SQLite the transaction then holds the write lock while it reads the chain's head.
       await appendAudit(m, step.audit ?? [], now);
+      if (this.router && plan) {
+        const ends = step.history.flatMap((h) => {
+          const why = ENDS_ESCALATION.get(h.transition);
+          return why ? [{ fingerprint: h.fingerprint, why: why(h) }] : [];
+        });
+        return enqueueOutboxRows(m, await this.router.apply(m, plan, ends, now), now);
+      }
       if (step.notifications.length === 0) return [];
       const channels = await m.find(NotificationChannelEntity, { where: { enabled: true }, select: { id: true }, order: { createdAt: 'ASC' } });
       const rows = step.notifications.flatMap((n) => channels.map((c) => ({ key: step.outboxKey(n.key, c.id), channelId: c.id, payload: n.payload })));

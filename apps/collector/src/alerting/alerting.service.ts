@@ -28,6 +28,7 @@ import {
 import type { CollectorConfig } from '../config/env.js';
 import type { AcknowledgeDto, AddSilenceDto, AlertHistoryQuery, CheckPolicyDto, MaintenanceWindowDto, SetRulesDto } from './alerting.dto.js';
 import { OutboxService } from '../notifications/outbox.service.js';
+import type { EscalationVerdict } from '../routing/notification-router.js';
 import { AlertingRepository, type HistoryLine } from './alerting.repository.js';
 
 export type { HistoryLine } from './alerting.repository.js';
@@ -257,6 +258,24 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
       // thousands of checks the state is megabytes and a crash only delays an alert (bench: scale).
       return { step, value: undefined, force: this.journal.dirty && this.clock.now() - this.journal.savedAt >= COUNTER_SAVE_MS };
     });
+  }
+
+  /**
+   * Whether an escalation step of the alert's episode `activeAt` is still wanted now: not when
+   * the alert resolved (or a new episode began), was acknowledged, or is muted.
+   */
+  escalationVerdict(fingerprint: string, activeAt: number): EscalationVerdict {
+    const alert = this.journal.engine.alert(fingerprint);
+    if (!alert || alert.activeAt !== activeAt || alert.state !== 'firing') return { send: false, why: 'the alert resolved' };
+    if (alert.ack) return { send: false, why: `acknowledged by ${alert.ack.by}` };
+    const muted = this.journal.engine.mutedBy(fingerprint);
+    if (muted.length > 0) return { send: false, why: `muted (${muted.map((m) => m.type).join(', ')}) when the step was due` };
+    return { send: true };
+  }
+
+  /** Escalation enqueued something: deliver it now. */
+  kickOutbox(): void {
+    this.outbox.kick();
   }
 
   // ---- operator actions --------------------------------------------------------------

@@ -210,7 +210,15 @@ export class EngineJournal {
         },
       });
     }
-    const notifications = step.notifications.filter((n) => n.muted.length === 0).map((n) => ({ key: n.key, payload: alertMessage(n, this.options.publicUrl) }));
+    const notifications = step.notifications
+      .filter((n) => n.muted.length === 0)
+      .map((n) => ({
+        key: n.key,
+        fingerprint: n.alert.fingerprint,
+        activeAt: n.alert.activeAt,
+        alertName: n.alert.name,
+        payload: alertMessage(n, this.options.publicUrl),
+      }));
     const fresh = await this.store.commit({ state: { version: ENGINE_STATE_VERSION, text: state }, history, notifications, outboxKey, audit }, now);
     return { state, fresh };
   }

@@ -9,6 +9,7 @@ import { formatDuration, NOTIFICATION_KINDS, type NotificationMessage } from './
 import { NotifierError } from './notifier.js';
 import { Notifiers } from './notifiers.js';
 import { storageFault } from '../storage/storage-fault.js';
+import { DueLoop } from '../shared/due-loop.js';
 
 export const OUTBOX_OPTIONS = Symbol('OUTBOX_OPTIONS');
 
@@ -73,10 +74,7 @@ export interface DeliveryReport {
 export class OutboxService {
   private readonly log = new Logger('Outbox');
   private readonly options: OutboxOptions;
-  private running = false;
-  private timer: unknown;
-  private current: Promise<void> | undefined;
-  private again = false;
+  private readonly loop: DueLoop;
   private lastPruneAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -87,6 +85,7 @@ export class OutboxService {
     @Optional() @Inject(OUTBOX_OPTIONS) options?: Partial<OutboxOptions>,
   ) {
     this.options = { ...DEFAULT_OUTBOX_OPTIONS, ...(options ?? {}) };
+    this.loop = new DueLoop(clock, () => this.round());
   }
 
   /**
@@ -187,42 +186,26 @@ export class OutboxService {
 
   /** Starts the delivery loop (at once: rows left from before a restart go out first). */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Stops the loop, waiting for a round in progress. */
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.current;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Something was enqueued: deliver now rather than at the next scheduled round. */
   kick(): void {
-    if (!this.running) return;
-    if (this.current) this.again = true;
-    else this.schedule(0);
+    this.loop.kick();
   }
 
-  private schedule(ms: number): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.current = this.round().finally(() => {
-        this.current = undefined;
-      });
-    }, ms);
-  }
-
-  private async round(): Promise<void> {
+  /** Delivers what is due; answers how long to sleep before the next round. */
+  private async round(): Promise<number> {
     let next = this.options.idlePollMs;
     try {
       for (;;) {
         const report = await this.deliverDue();
-        if (report.claimed < this.options.batch || !this.running) break;
+        if (report.claimed < this.options.batch || !this.loop.active) break;
       }
       const now = this.clock.now();
       if (now - this.lastPruneAt >= PRUNE_EVERY_MS) {
@@ -239,11 +222,7 @@ export class OutboxService {
         );
       next = this.options.baseBackoffMs;
     }
-    if (this.again) {
-      this.again = false;
-      next = 0;
-    }
-    if (this.running) this.schedule(next);
+    return next;
   }
 }
 

@@ -17,6 +17,7 @@ import { EnrolmentsController } from './api/enrolments.controller.js';
 import { AccountController } from './account.controller.js';
 import { AgentsController } from './api/agents.controller.js';
 import { AlertingController } from './api/alerting.controller.js';
+import { RoutingController } from './api/routing.controller.js';
 import { AuditController } from './api/audit.controller.js';
 import { ChannelsController } from './api/channels.controller.js';
 import { ConfigController } from './api/config.controller.js';
@@ -99,6 +100,7 @@ import { ApiRateLimitGuard, ApiRateLimitModule } from './api/rate-limit.js';
     MetricsController,
     ChannelsController,
     AlertingController,
+    RoutingController,
     AuditController,
     UsersController,
     SettingsController,

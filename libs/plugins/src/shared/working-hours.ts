@@ -2,7 +2,7 @@
 // Tuesday it means the RIS feed is broken. Local wall-clock times in an IANA zone, on the same
 // zone arithmetic as the collector's maintenance windows (libs/common time-zone.ts).
 import { z } from 'zod';
-import { addDays, localDateTime, WEEKDAYS, weekdayOf, type LocalDateTime, type Weekday } from '#rounds/common';
+import { addDays, describeWeeklySpan, localDateTime, WEEKDAYS, weekdayOf, type LocalDateTime, type Weekday } from '#rounds/common';
 import { timeOfDay, timeZoneName } from '../schema.js';
 
 const WORKDAYS: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri'];
@@ -47,11 +47,7 @@ export function withinWorkingHours(hours: WorkingHours, atMs: number, timeZone: 
 
 /** "mon–fri 07:00–18:00 Europe/Berlin", for summaries. */
 export function describeWorkingHours(hours: WorkingHours, timeZone: string): string {
-  const ordered = WEEKDAYS.filter((d) => hours.days.includes(d));
-  const indexes = ordered.map((d) => WEEKDAYS.indexOf(d));
-  const consecutive = indexes.length > 2 && indexes.every((d, i) => i === 0 || d === indexes[i - 1]! + 1);
-  const days = consecutive ? `${ordered[0]}–${ordered.at(-1)}` : ordered.join(',');
-  return `${days} ${hours.from}–${hours.to} ${hours.timeZone ?? timeZone}`;
+  return describeWeeklySpan({ timeZone: hours.timeZone ?? timeZone, start: hours.from, end: hours.to, days: hours.days });
 }
 
 /** The agent's own zone: what "today" means when a check names none. */

@@ -12,6 +12,7 @@ import { SessionEntity } from '../../auth/session.entity.js';
 import { ApiTokenEntity } from '../../auth/api-token.entity.js';
 import { EnrolmentEntity, SiteKeyEntity } from '../../enrolment/enrolment.entity.js';
 import { OnCallOverrideEntity, OnCallScheduleEntity } from '../../on-call/on-call.entity.js';
+import { NotificationPolicyEntity, NotificationRoutingEntity, NotificationStepEntity } from '../../routing/routing.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
 export { AlertEngineStateEntity, ALERT_ENGINE_STATE_ID } from './alert-engine-state.entity.js';
@@ -40,4 +41,7 @@ export const ENTITIES = [
   EnrolmentEntity,
   OnCallScheduleEntity,
   OnCallOverrideEntity,
+  NotificationPolicyEntity,
+  NotificationRoutingEntity,
+  NotificationStepEntity,
 ];

@@ -11,6 +11,7 @@ import { MetricRollups1700000000010 } from '../../history/1700000000010-metric-r
 import { StateChanges1700000000011 } from '../../history/1700000000011-state-changes.js';
 import { SiteEnrolment1700000000012 } from '../../enrolment/1700000000012-site-enrolment.js';
 import { DependsOn1700000000016 } from '../../inventory/1700000000016-depends-on.js';
+import { NotificationRouting1700000000019 } from '../../routing/1700000000019-notification-routing.js';
 import { OnCall1700000000024 } from '../../on-call/1700000000024-on-call.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
@@ -28,5 +29,6 @@ export const MIGRATIONS = [
   StateChanges1700000000011,
   SiteEnrolment1700000000012,
   DependsOn1700000000016,
+  NotificationRouting1700000000019,
   OnCall1700000000024,
 ];

@@ -35,6 +35,7 @@ const CHANGES_NOTHING: Record<string, string> = {
   'POST /api/v1/enrolments/approve':
     'needs an agent that answered the site key; its audit row (enrolment.approve) is asserted in enrolments.service.spec and site-enrolment.e2e',
   'POST /api/v1/config/plan': 'works out what an apply would change and writes nothing',
+  'POST /api/v1/notification-policies/explain': 'works out where an alert would be routed and writes nothing',
 };
 
 /**
@@ -108,6 +109,13 @@ describe('the audit log records every change made through the API', { timeout: 1
     const channel = { name: 'hook', type: 'webhook', config: { url: 'http://127.0.0.1:9/' } };
     ids.channel = String((await audited('POST /api/v1/channels', '/api/v1/channels', { name: 'hook' }, channel)).id);
     await audited('PATCH /api/v1/channels/:id', `/api/v1/channels/${ids.channel}`, { id: ids.channel }, { enabled: false });
+
+    const policy = { name: 'north', matchers: ['site="north"'], steps: [{ after: '0s', targets: [{ channel: 'hook' }] }] };
+    ids.policy = String((await audited('POST /api/v1/notification-policies', '/api/v1/notification-policies', { name: 'north' }, policy)).id);
+    await audited('PUT /api/v1/notification-policies/:ref', '/api/v1/notification-policies/north', { id: ids.policy }, { ...policy, continue: true });
+    await audited('DELETE /api/v1/notification-policies/:ref', `/api/v1/notification-policies/${ids.policy}`, { id: ids.policy });
+    const routing = { defaultRoute: null, workingHours: { timeZone: 'Europe/Berlin', days: ['mon'], from: '08:00', to: '18:00' } };
+    await audited('PUT /api/v1/notification-routing', '/api/v1/notification-routing', { kind: 'notification-routing' }, routing);
 
     await audited('PUT /api/v1/alert-rules', '/api/v1/alert-rules', { kind: 'alert-rules' }, [
       { name: 'slow', metric: 'http_duration_seconds', op: '>', value: 2 },

@@ -13,6 +13,7 @@ import { ConfigController } from './config.controller.js';
 import { EnrolmentsController } from './enrolments.controller.js';
 import { MeController } from './me.controller.js';
 import { OnCallController } from './on-call.controller.js';
+import { RoutingController } from './routing.controller.js';
 import { TokensController } from './tokens.controller.js';
 import { UsersController } from './users.controller.js';
 
@@ -21,6 +22,7 @@ const WRITERS: Type[] = [
   AgentsController,
   ChecksController,
   ChannelsController,
+  RoutingController,
   AlertingController,
   UsersController,
   MeController,

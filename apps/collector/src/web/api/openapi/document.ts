@@ -12,6 +12,7 @@ import { enrolmentRoutes } from './enrolments.js';
 import { onCallRoutes } from './on-call.js';
 import { reportRoutes } from './reports.js';
 import { ApiRoutes, type Route } from './routes.js';
+import { routingRoutes } from './routing.js';
 import { seriesRoutes } from './series.js';
 import { userRoutes } from './users.js';
 
@@ -24,6 +25,7 @@ const AREAS: readonly ((api: ApiRoutes) => void)[] = [
   alertingRoutes,
   channelRoutes,
   onCallRoutes,
+  routingRoutes,
   enrolmentRoutes,
   accountRoutes,
   userRoutes,

@@ -374,6 +374,30 @@ describe('OpenAPI document of /api/v1', () => {
     });
     await ok(204, 'DELETE', '/api/v1/on-call/schedules/:schedule/overrides/:override', { path: `${schedulePath}/overrides/${override.id}` });
     await ok(204, 'DELETE', '/api/v1/on-call/schedules/:schedule', { path: schedulePath });
+    // Routing: a recorded timeline for the firing alert (the default route sent it), a policy written, explained, replaced and removed.
+    const routing = await ok<{ timeline: string }>(200, 'GET', '/api/v1/alerts/:fingerprint/routing', { path: `${alert}/routing` });
+    assert.equal(routing.timeline, 'recorded');
+    const policy = {
+      name: 'north',
+      matchers: ['site="north"'],
+      steps: [
+        { after: '0s', targets: [{ channel: 'hook' }] },
+        { after: '15m', targets: [{ schedule: 'x' }] },
+      ],
+    };
+    await ok(201, 'POST', '/api/v1/notification-policies', { body: policy });
+    await ok(200, 'GET', '/api/v1/notification-policies');
+    await ok(200, 'GET', '/api/v1/notification-policies/:ref', { path: '/api/v1/notification-policies/north' });
+    await ok(200, 'PUT', '/api/v1/notification-policies/:ref', {
+      path: '/api/v1/notification-policies/north',
+      body: { ...policy, time: { active: 'off-hours' } },
+    });
+    await ok(200, 'POST', '/api/v1/notification-policies/explain', { body: { labels: { site: 'north' }, severity: 'critical' } });
+    await ok(204, 'DELETE', '/api/v1/notification-policies/:ref', { path: '/api/v1/notification-policies/north' });
+    await ok(200, 'GET', '/api/v1/notification-routing');
+    await ok(200, 'PUT', '/api/v1/notification-routing', {
+      body: { defaultRoute: null, workingHours: { timeZone: 'UTC', days: ['mon'], from: '08:00', to: '18:00' } },
+    });
     await ok(204, 'DELETE', '/api/v1/channels/:id', { path: channelPath });
 
     await ok(200, 'POST', '/api/v1/agents/:id/rotate-token', { path: `${agentPath}/rotate-token` });
