@@ -3,11 +3,12 @@ import { AlertingModule } from '../alerting/alerting.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { InventoryModule } from '../inventory/inventory.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
+import { RoutingModule } from '../routing/routing.module.js';
 import { ConfigDocumentService } from './config-document.service.js';
 
-/** Configuration as code: the document export and apply (through the inventory, channel and alerting services). */
+/** Configuration as code: the document export and apply (through the inventory, channel, alerting and routing services). */
 @Module({
-  imports: [InventoryModule, NotificationsModule, AlertingModule, AuditModule],
+  imports: [InventoryModule, NotificationsModule, AlertingModule, AuditModule, RoutingModule],
   providers: [ConfigDocumentService],
   exports: [ConfigDocumentService],
 })

@@ -77,6 +77,18 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
     await api('PATCH', `/checks/${checks.find((c) => c.name === 'dicom port')!.id}`, { dependsOn: ['check:pacs-01/web'] });
     await api('POST', '/channels', { name: 'pager', type: 'webhook', config: { url: HOOK_URL, hmacSecret: 'sign-me' } });
     await api('PUT', '/alert-rules', [{ name: 'disk-full', metric: 'filesystem_used_ratio', op: '>', value: 0.9, for: '10m', severity: 'critical' }]);
+    // Two notification policies whose order is not their names' order: the document keeps the order they are matched in.
+    await api('POST', '/notification-policies', {
+      name: 'zeta night pager',
+      matchers: ['site="north"'],
+      severities: ['critical'],
+      time: { active: 'off-hours' },
+      steps: [
+        { after: '0s', targets: [{ channel: 'pager' }] },
+        { after: '15m', targets: [{ schedule: 'pacs-team' }] },
+      ],
+    });
+    await api('POST', '/notification-policies', { name: 'alpha everything', continue: true, steps: [{ after: '0s', targets: [{ allChannels: true }] }] });
     await api('POST', '/maintenance-windows', {
       name: 'Sunday patching',
       kind: 'weekly',
@@ -94,6 +106,19 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
 
   it('export → apply on an empty collector → export gives the same document, secrets by {env} reference; a second apply changes nothing', async () => {
     const exported = await a.app.get(ConfigDocumentService).export(false, SPEC_AUDIT);
+    assert.deepEqual(exported['notificationPolicies'], [
+      {
+        name: 'zeta night pager',
+        matchers: ['site="north"'],
+        severities: ['critical'],
+        time: { active: 'off-hours' },
+        steps: [
+          { after: '0ms', targets: [{ channel: 'pager' }] },
+          { after: '15m', targets: [{ schedule: 'pacs-team' }] },
+        ],
+      },
+      { name: 'alpha everything', continue: true, steps: [{ after: '0ms', targets: [{ allChannels: true }] }] },
+    ]);
     const dicom = (exported['checks'] as { name: string; dependsOn?: string[] }[]).find((c) => c.name === 'dicom port');
     assert.deepEqual(dicom?.dependsOn, ['check:pacs-01/web']);
     const text = JSON.stringify(exported);
@@ -120,6 +145,8 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
         'create check pacs-01/web',
         'create maintenance Sunday patching',
         'create rule disk-full',
+        'create notification-policy zeta night pager',
+        'create notification-policy alpha everything',
       ].sort(),
     );
     assert.deepEqual(await service.export(false, SPEC_AUDIT), exported);
@@ -248,6 +275,12 @@ describe('ConfigDocumentService', { timeout: 120_000 }, () => {
       ),
     );
     assert.deepEqual(unknownParent, [{ field: 'document.checks.0.dependsOn.0', message: 'no check "pacs-01/no such" in the document or on the collector' }]);
+    const noChannel = await refusal(
+      service.plan(dto({ ...base, notificationPolicies: [{ name: 'p', steps: [{ after: '0s', targets: [{ schedule: 's' }, { channel: 'nowhere' }] }] }] })),
+    );
+    assert.deepEqual(noChannel, [
+      { field: 'document.notificationPolicies.0.steps.0.targets.1.channel', message: 'no channel named "nowhere" in the document or on the collector' },
+    ]);
     const tcp = { agent: 'pacs-01', plugin: 'tcp', config: { host: 'h', port: 1 } };
     const checksBefore = await rows(b, 'checks');
     const cycle = await refusal(

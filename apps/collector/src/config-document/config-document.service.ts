@@ -11,6 +11,8 @@ import { AlertingService, type AlertingChange } from '../alerting/alerting.servi
 import { ruleView, type RuleView } from '../alerting/alert-views.js';
 import { formatDuration, formatMatcher, ruleSchema, type CheckPolicyOverride, type MaintenanceWindow, type Rule } from '../alerting/index.js';
 import { AuditRepository } from '../audit/audit.repository.js';
+import { PoliciesService, type PolicyView } from '../routing/policies.service.js';
+import { storedRules, type RouteTarget, type StoredRules } from '../routing/policy.js';
 import type { AuditContext } from '../audit/audit.types.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { oneTransaction } from '../storage/transaction.js';
@@ -41,6 +43,7 @@ interface Target {
   channels: Map<string, NotificationChannelEntity>;
   windows: Map<string, MaintenanceWindow>;
   rules: Rule[];
+  policies: Map<string, PolicyView>;
 }
 
 export interface ApplyResult {
@@ -66,6 +69,7 @@ export class ConfigDocumentService {
     private readonly checks: ChecksService,
     private readonly channels: ChannelsService,
     private readonly alerting: AlertingService,
+    private readonly routing: PoliciesService,
     private readonly audit: AuditRepository,
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Optional() private readonly state?: CurrentState,
@@ -107,6 +111,7 @@ export class ConfigDocumentService {
         .maintenanceWindows()
         .map(({ open: _open, next: _next, ...w }) => windowDoc(w))
         .sort((a, b) => byName(a as { name: string }, b as { name: string })),
+      notificationPolicies: (await this.routing.list()).sort((a, b) => a.position - b.position).map((p) => notificationPolicyDoc(p, channelNames(channels))),
     };
     if (withSecrets)
       await this.audit.append({ context, action: 'config.export-secrets', target: { kind: 'config', id: null, name: null }, before: null, after: null });
@@ -135,8 +140,9 @@ export class ConfigDocumentService {
         }),
       );
     } catch (e) {
-      // Services refreshed the read model from uncommitted rows as they went: read it again.
+      // Services refreshed the read model (and the router its policies) from uncommitted rows as they went: read them again.
       if (this.state) for (const id of touched) await this.state.refreshAgent(id);
+      await this.routing.reload();
       throw e;
     }
     return { plan: target.plan, applied: true };
@@ -228,6 +234,17 @@ export class ConfigDocumentService {
       .map((w) => ({ ...w, id: target.windows.get(w.name)?.id ?? randomUUID(), comment: w.comment }));
     const removeWindows = plan.filter((p) => p.kind === 'maintenance' && p.action === 'delete').map((p) => target.windows.get(p.name)!.id);
     await applyAlerting({ ...(rulesChanged ? { rules: target.rules } : {}), putWindows, removeWindows, policies });
+
+    // Notification policies after the channels they name; each at its place in the document's list.
+    for (const item of plan.filter((p) => p.kind === 'notification-policy' && p.action === 'delete'))
+      await this.routing.remove(target.policies.get(item.name)!.id, context);
+    for (const [i, p] of doc.notificationPolicies.entries()) {
+      if (!planned('notification-policy', p.name)) continue;
+      const existing = target.policies.get(p.name);
+      await at(`document.notificationPolicies.${i}`, () =>
+        existing ? this.routing.replace(existing.id, { ...p, position: i }, context) : this.routing.create({ ...p, position: i }, context),
+      );
+    }
   }
 
   /** The stored configuration against the document: the plan, and what carrying it out needs; every error the document has, with its path. */
@@ -242,6 +259,7 @@ export class ConfigDocumentService {
     const channels = new Map((await this.channels.list()).map((c) => [c.name, c]));
     const windows = new Map(this.alerting.maintenanceWindows().map(({ open: _o, next: _n, ...w }) => [w.name, w]));
     const currentRules = this.alerting.rules();
+    const policies = new Map((await this.routing.list()).map((p) => [p.name, p]));
     const plan: PlanItem[] = [];
 
     // Agents
@@ -376,8 +394,37 @@ export class ConfigDocumentService {
     }
     if (prune) for (const name of windows.keys()) if (!docWindows.has(name)) plan.push({ action: 'delete', kind: 'maintenance', name, changes: [] });
 
+    // Notification policies: their place in the list is part of each (the first that matches takes an alert).
+    const docPolicies = new Set(document.notificationPolicies.map((p) => p.name));
+    const names = channelNames([...channels.values()]);
+    const docChannelNames = new Set(document.channels.map((c) => c.name));
+    document.notificationPolicies.forEach((p, i) => {
+      const want = { ...notificationPolicyDoc({ name: p.name, ...storedRules(p) }, names), position: i };
+      want.steps.forEach((step, k) =>
+        step.targets.forEach((t, j) => {
+          if ('channel' in t && !channels.has(t.channel) && !docChannelNames.has(t.channel))
+            errors.push({
+              field: `document.notificationPolicies.${i}.steps.${k}.targets.${j}.channel`,
+              message: `no channel named "${t.channel}" in the document or on the collector`,
+            });
+        }),
+      );
+      const existing = policies.get(p.name);
+      // Order among the document's own policies: one the document leaves out (kept without --prune) does not move the others' places.
+      const position = existing
+        ? [...policies.values()]
+            .filter((q) => docPolicies.has(q.name))
+            .sort((a, b) => a.position - b.position)
+            .indexOf(existing)
+        : -1;
+      const changes = diff(existing ? { ...notificationPolicyDoc(existing, names), position } : {}, want);
+      if (!existing) plan.push({ action: 'create', kind: 'notification-policy', name: p.name, changes });
+      else if (changes.length > 0) plan.push({ action: 'update', kind: 'notification-policy', name: p.name, changes });
+    });
+    if (prune) for (const name of policies.keys()) if (!docPolicies.has(name)) plan.push({ action: 'delete', kind: 'notification-policy', name, changes: [] });
+
     if (errors.length > 0) throw new ValidationFailedError('invalid config document', errors);
-    return { plan, document, agents, checks, channels, windows, rules };
+    return { plan, document, agents, checks, channels, windows, rules, policies };
   }
 }
 
@@ -451,6 +498,29 @@ function checkDoc(
 function policyDoc(p: CheckPolicyOverride): Doc {
   const { repeatMs, ...rest } = p;
   return sortedKeys({ ...rest, ...(repeatMs === undefined || repeatMs === null ? {} : { repeat: formatDuration(repeatMs) }) }) as Doc;
+}
+
+/** Channel names by id: the document names channels, the routing tables hold their ids. */
+function channelNames(channels: readonly { id: string; name: string }[]): Map<string, string> {
+  return new Map(channels.map((c) => [c.id, c.name]));
+}
+
+/** A notification policy as the document writes it: channels by name, `after` as a duration, defaults left out. */
+function notificationPolicyDoc(
+  p: { name: string } & StoredRules,
+  channelNameOf: ReadonlyMap<string, string>,
+): { name: string; steps: { after: string; targets: RouteTarget[] }[] } & Doc {
+  return {
+    name: p.name,
+    ...(p.matchers.length > 0 ? { matchers: [...p.matchers] } : {}),
+    ...(p.severities.length > 0 ? { severities: [...p.severities] } : {}),
+    ...(p.time ? { time: sortedKeys(p.time) } : {}),
+    ...(p.continue ? { continue: true } : {}),
+    steps: p.steps.map((step) => ({
+      after: formatDuration(step.after),
+      targets: step.targets.map((t) => ('channel' in t ? { channel: channelNameOf.get(t.channel) ?? t.channel } : t)),
+    })),
+  };
 }
 
 function channelDoc(c: { name: string; type: string; enabled?: boolean }, config: unknown): Doc {

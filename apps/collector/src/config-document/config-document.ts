@@ -6,6 +6,7 @@ import { AGENT_NAME, AGENT_NAME_RULE } from '../inventory/agents.dto.js';
 import { checkFields } from '../inventory/checks.dto.js';
 import { tagsSchema } from '../shared/tags.js';
 import { dependsOnField } from '../inventory/dependencies.js';
+import { policyDto } from '../routing/policy.js';
 import { orEmpty } from '../shared/dto.js';
 
 /**
@@ -82,6 +83,8 @@ export const configDocumentSchema = z
     channels: z.array(createChannelDto, { error: 'must be a list of notification channels' }).default([]),
     rules: z.array(ruleSchema, { error: 'must be a list of alert rules' }).default([]),
     maintenance: z.array(windowEntry, { error: 'must be a list of maintenance windows' }).default([]),
+    /** Notification policies in the order they are matched (the list's order is their position); channels by name. */
+    notificationPolicies: z.array(policyDto.omit({ position: true }), { error: 'must be a list of notification policies' }).default([]),
   })
   .superRefine((doc, ctx) => {
     uniqueNames('agents', doc.agents, ctx);
@@ -89,6 +92,7 @@ export const configDocumentSchema = z
     uniqueNames('channels', doc.channels, ctx);
     uniqueNames('rules', doc.rules, ctx);
     uniqueNames('maintenance', doc.maintenance, ctx);
+    uniqueNames('notificationPolicies', doc.notificationPolicies, ctx);
     doc.maintenance.forEach((w, i) => {
       if (w.id !== w.name)
         ctx.addIssue({
@@ -129,7 +133,7 @@ export interface PlannedChange {
 
 export interface PlanItem {
   action: 'create' | 'update' | 'delete';
-  kind: 'agent' | 'check' | 'channel' | 'rule' | 'maintenance';
+  kind: 'agent' | 'check' | 'channel' | 'rule' | 'maintenance' | 'notification-policy';
   name: string;
   changes: PlannedChange[];
 }

@@ -131,6 +131,11 @@ export class PoliciesService {
     await this.router.load();
   }
 
+  /** Reads the policies into the router again: after a transaction that changed them was rolled back (config apply). */
+  async reload(): Promise<void> {
+    await this.router.load();
+  }
+
   settings(): RoutingSettingsView {
     return settingsView(this.router.current().settings.defaultRoute, this.router.current().settings.workingHours);
   }

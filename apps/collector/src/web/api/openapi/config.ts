@@ -15,11 +15,12 @@ const configDocument = z.strictObject({
   channels: section.optional(),
   rules: section.optional(),
   maintenance: section.optional(),
+  notificationPolicies: section.optional(),
 });
 
 const planItem = z.strictObject({
   action: z.enum(['create', 'update', 'delete']),
-  kind: z.enum(['agent', 'check', 'channel', 'rule', 'maintenance']),
+  kind: z.enum(['agent', 'check', 'channel', 'rule', 'maintenance', 'notification-policy']),
   name: z.string(),
   changes: z
     .array(z.strictObject({ path: z.string(), from: z.unknown(), to: z.unknown() }))
@@ -35,7 +36,7 @@ export function configRoutes(api: ApiRoutes): void {
     role: 'admin',
     summary: 'Export the configuration as one document',
     description:
-      'Agents, checks, channels, alert rules and maintenance windows, matched by name. Secrets are `{env: ROUNDS_SECRET_…}` references unless `?secrets=true` (audited).',
+      'Agents, checks, channels, alert rules, maintenance windows and notification policies (in the order they are matched), matched by name. Secrets are `{env: ROUNDS_SECRET_…}` references unless `?secrets=true` (audited).',
     query: exportConfigQuery,
     ok: { status: 200, schema: api.component('ConfigDocument', configDocument), description: 'The document.' },
   });
