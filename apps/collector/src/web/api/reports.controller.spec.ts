@@ -208,7 +208,7 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
 
   it('lists a check’s incidents from the alert history: start, end, duration, reason, who acknowledged', async () => {
     const insert = (at: number, transition: string, by: string | null, details: Record<string, unknown>) =>
-      db.query('INSERT INTO alert_history (at, fingerprint, alert_name, transition, by, comment, details_json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      db.query('INSERT INTO alert_history (at, fingerprint, alert_name, transition, "by", comment, details_json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
         at,
         'fp-echo',
         'CheckFailing',
@@ -233,7 +233,7 @@ describe('ReportsController: agent uptime and the monthly SLA report', () => {
     assert.deepEqual((await api.call('GET', `/api/v1/checks/${echoId}/incidents?from=${DEC}&to=${DEC + 1000}`)).json, []);
 
     // A list like the others: another alert fired later and still fires, unacknowledged.
-    await db.dataSource.query('INSERT INTO alert_history (at, fingerprint, alert_name, transition, by, comment, details_json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+    await db.query('INSERT INTO alert_history (at, fingerprint, alert_name, transition, "by", comment, details_json) VALUES (?, ?, ?, ?, ?, ?, ?)', [
       NOV + 10 * 86_400_000,
       'fp-echo-2',
       'CheckSlow',
