@@ -4,7 +4,7 @@ import { DataSource, In, LessThan, LessThanOrEqual, type EntityManager } from 't
 import { NotificationChannelEntity } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { orderedId } from '../notifications/outbox.repository.js';
-import { chunk, inTransaction, MAX_BOUND_PARAMETERS } from '../storage/transaction.js';
+import { chunk, inTransaction, MAX_BOUND_PARAMETERS, readerOf } from '../storage/transaction.js';
 import { appendAudit } from '../audit/audit.repository.js';
 import type { AuditDraft } from '../audit/audit.types.js';
 import { NotificationPolicyEntity, NotificationRoutingEntity, NotificationStepEntity, ROUTING_SETTINGS_ID, type StepStatus } from './routing.entity.js';
@@ -24,15 +24,20 @@ export class RoutingRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
   policies(): Promise<NotificationPolicyEntity[]> {
-    return this.dataSource.getRepository(NotificationPolicyEntity).find({ order: { position: 'ASC' } });
+    // readerOf: a config apply names channels and policies it created in its still open transaction (PostgreSQL reads them only there).
+    return readerOf(this.dataSource)
+      .getRepository(NotificationPolicyEntity)
+      .find({ order: { position: 'ASC' } });
   }
 
   async settings(): Promise<string | null> {
-    return (await this.dataSource.getRepository(NotificationRoutingEntity).findOneBy({ id: ROUTING_SETTINGS_ID }))?.settingsJson ?? null;
+    return (await readerOf(this.dataSource).getRepository(NotificationRoutingEntity).findOneBy({ id: ROUTING_SETTINGS_ID }))?.settingsJson ?? null;
   }
 
   async channels(): Promise<ChannelRef[]> {
-    return this.dataSource.getRepository(NotificationChannelEntity).find({ select: { id: true, name: true, enabled: true }, order: { createdAt: 'ASC' } });
+    return readerOf(this.dataSource)
+      .getRepository(NotificationChannelEntity)
+      .find({ select: { id: true, name: true, enabled: true }, order: { createdAt: 'ASC' } });
   }
 
   /**
