@@ -14,6 +14,7 @@ import { startWorklistScp, type WorklistScp } from '../peers/wlmscpfs.js';
 import { startHl7Listener, type Hl7Listener } from '../peers/hl7.js';
 import { alertRules, dashboardQueries, PROMETHEUS_DIR, recordingRules, RULES_FILE, signalQuery, substitute } from '../deploy/observability.js';
 import { freePort, startAgent, startCollector, waitFor, type AgentHandle, type CollectorHandle } from './harness.js';
+import { TEST_ON_POSTGRES } from '../../apps/collector/src/storage/testing.js';
 
 const METRICS_TOKEN = `metrics-${Math.random().toString(36).slice(2)}-0123456789abcdef`;
 
@@ -289,7 +290,9 @@ describe('Prometheus scraping a collector that polls real agents', { timeout: 24
 
   it('returns data for the signal of every alert rule', async () => {
     const empty: string[] = [];
-    for (const rule of alertRules()) {
+    // The collector reports the free space under its SQLite file; on PostgreSQL the database's disk is the server's to watch (node_exporter there).
+    const withoutData = TEST_ON_POSTGRES ? new Set(['RoundsCollectorDiskAlmostFull']) : new Set<string>();
+    for (const rule of alertRules().filter((r) => !withoutData.has(r.alert))) {
       const asIs = await query(rule.expr);
       assert.equal(asIs.status, 'success', `${rule.alert}: ${asIs.error}`);
       const signal = signalQuery(rule.expr)!;
