@@ -73,7 +73,7 @@ export class AlertingRepository {
    */
   async commit(step: AlertCommit, now: number): Promise<string[]> {
     const plan = this.router ? await this.router.plan(step.notifications, now) : undefined;
-    return inTransaction(this.dataSource, async (m) => {
+    const keys = await inTransaction(this.dataSource, async (m) => {
       await m.upsert(AlertEngineStateEntity, { id: ALERT_ENGINE_STATE_ID, version: step.state.version, stateJson: step.state.text, updatedAt: now }, ['id']);
       const lines = step.history.map((h) => ({
         at: h.at,
@@ -99,6 +99,8 @@ export class AlertingRepository {
       const rows = step.notifications.flatMap((n) => channels.map((c) => ({ key: step.outboxKey(n.key, c.id), channelId: c.id, payload: n.payload })));
       return enqueueOutboxRows(m, rows, now);
     });
+    this.router?.committed();
+    return keys;
   }
 
   /**

@@ -56,6 +56,8 @@ export class NotificationRouter implements OnModuleInit {
   private settings: RoutingSettings = DEFAULT_ROUTING;
   private readonly directory: OnCallDirectory;
   private readonly listeners = new Set<() => void>();
+  /** apply() wrote pending steps whose transaction has not committed yet (see committed()). */
+  private scheduledUncommitted = false;
 
   constructor(
     private readonly repo: RoutingRepository,
@@ -81,6 +83,17 @@ export class NotificationRouter implements OnModuleInit {
   }
 
   /** Called when steps were scheduled (the escalation loop then looks again at what is due). */
+  /**
+   * Tells the listeners (the escalation worker) about steps apply() scheduled, once their
+   * transaction committed: told from inside it, the worker read the due time on PostgreSQL from
+   * another connection, found nothing and slept a minute (SQLite's one connection hid that).
+   */
+  committed(): void {
+    if (!this.scheduledUncommitted) return;
+    this.scheduledUncommitted = false;
+    this.listeners.forEach((l) => l());
+  }
+
   onScheduled(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -148,7 +161,7 @@ export class NotificationRouter implements OnModuleInit {
     }
     await this.repo.insertSteps(m, added);
     await this.repo.cancelPending(m, cancel, now);
-    if (added.some((s) => s.status === 'pending')) queueMicrotask(() => this.listeners.forEach((l) => l()));
+    if (added.some((s) => s.status === 'pending')) this.scheduledUncommitted = true;
     return rows;
   }
 
