@@ -1,10 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { DataSource, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, In, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { ALERT_ENGINE_STATE_ID, AlertEngineStateEntity, AlertHistoryEntity, NotificationChannelEntity } from '../storage/entities/index.js';
+import { EngineInboxEntity } from './engine-inbox.entity.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { enqueueOutboxRows } from '../notifications/outbox.repository.js';
 import { chunk, containsText, inTransaction } from '../storage/transaction.js';
 import { appendAudit } from '../audit/audit.repository.js';
+import { uniqueViolation } from '../shared/unique-violation.js';
 import type { AuditDraft } from '../audit/audit.types.js';
 import { NotificationRouter, type RoutableNotification } from '../routing/notification-router.js';
 
@@ -13,6 +15,27 @@ export interface StoredEngineState {
   version: number;
   state: unknown;
   updatedAt: number;
+  /** One more with every write; 0 before the first. */
+  revision: number;
+}
+
+/**
+ * Another collector committed the engine state since this one loaded it (docs/scaling.md, "High
+ * availability"): the change has to be made again on the stored state.
+ */
+export class EngineStateConflict extends Error {
+  constructor(expected: number) {
+    super(`the alert engine's state changed on another collector since revision ${expected}: loading it again`);
+    this.name = 'EngineStateConflict';
+  }
+}
+
+/** A poll event of a collector that is not the leader, waiting for the leader's engine. */
+export interface InboxEvent {
+  kind: 'results' | 'down' | 'up';
+  agentId: string;
+  /** What the event carries (agent name, results, error), as the leader's engine takes it. */
+  payload: unknown;
 }
 
 export interface NewHistoryLine {
@@ -44,6 +67,10 @@ export interface AlertCommit {
   outboxKey: (notificationKey: string, channelId: string) => string;
   /** Operator changes in this step, for the audit log. */
   audit?: readonly AuditDraft[];
+  /** The revision the state was changed from: the commit fails with {@link EngineStateConflict} when the stored one differs. */
+  revision: number;
+  /** Inbox rows this state has taken in: deleted with it. */
+  consumed?: readonly number[];
 }
 
 /** History transitions that end an alert's escalation, and how its cancelled steps say why. */
@@ -63,7 +90,35 @@ export class AlertingRepository {
   async loadState(): Promise<StoredEngineState | null> {
     const row = await this.dataSource.getRepository(AlertEngineStateEntity).findOneBy({ id: ALERT_ENGINE_STATE_ID });
     if (!row) return null;
-    return { version: row.version, state: JSON.parse(row.stateJson) as unknown, updatedAt: row.updatedAt };
+    return { version: row.version, state: JSON.parse(row.stateJson) as unknown, updatedAt: row.updatedAt, revision: row.revision };
+  }
+
+  /** The stored state's revision (0 when none is stored): whether a copy is still current. */
+  async storedRevision(): Promise<number> {
+    const row = await this.dataSource
+      .getRepository(AlertEngineStateEntity)
+      .findOne({ where: { id: ALERT_ENGINE_STATE_ID }, select: { id: true, revision: true } });
+    return row?.revision ?? 0;
+  }
+
+  /** Appends poll events for the leader's engine, in order. */
+  async appendInbox(events: readonly InboxEvent[], now: number): Promise<void> {
+    const rows = events.map((e) => ({ at: now, kind: e.kind, agentId: e.agentId, payloadJson: JSON.stringify(e.payload) }));
+    for (const part of chunk(rows, 4)) await this.dataSource.getRepository(EngineInboxEntity).insert(part);
+  }
+
+  /** Up to `limit` waiting events, oldest first, leaving out `skip` (taken in, not yet committed). */
+  async readInbox(limit: number, skip: ReadonlySet<number>): Promise<(InboxEvent & { id: number })[]> {
+    const q = this.dataSource
+      .getRepository(EngineInboxEntity)
+      .createQueryBuilder('i')
+      .orderBy('i.id', 'ASC')
+      .limit(limit + skip.size);
+    const rows = await q.getMany();
+    return rows
+      .filter((r) => !skip.has(r.id))
+      .slice(0, limit)
+      .map((r) => ({ id: r.id, kind: r.kind as InboxEvent['kind'], agentId: r.agentId, payload: JSON.parse(r.payloadJson) as unknown }));
   }
 
   /**
@@ -74,7 +129,8 @@ export class AlertingRepository {
   async commit(step: AlertCommit, now: number): Promise<string[]> {
     const plan = this.router ? await this.router.plan(step.notifications, now) : undefined;
     const keys = await inTransaction(this.dataSource, async (m) => {
-      await m.upsert(AlertEngineStateEntity, { id: ALERT_ENGINE_STATE_ID, version: step.state.version, stateJson: step.state.text, updatedAt: now }, ['id']);
+      await writeState(m, step, now);
+      for (const part of chunk(step.consumed ?? [], 1)) await m.delete(EngineInboxEntity, { id: In(part) });
       const lines = step.history.map((h) => ({
         at: h.at,
         fingerprint: h.fingerprint,
@@ -98,6 +154,9 @@ export class AlertingRepository {
       const channels = await m.find(NotificationChannelEntity, { where: { enabled: true }, select: { id: true }, order: { createdAt: 'ASC' } });
       const rows = step.notifications.flatMap((n) => channels.map((c) => ({ key: step.outboxKey(n.key, c.id), channelId: c.id, payload: n.payload })));
       return enqueueOutboxRows(m, rows, now);
+    }).catch((e: unknown) => {
+      // Two collectors writing the very first state: the one that lost makes its change again on the other's.
+      throw step.revision === 0 && uniqueViolation(e)?.table === 'alert_engine_state' ? new EngineStateConflict(0) : e;
     });
     this.router?.committed();
     return keys;
@@ -149,6 +208,27 @@ export class AlertingRepository {
       params,
     );
   }
+}
+
+/**
+ * Writes the state on top of `step.revision` and no other: the conditional update is what makes a
+ * change made on a stale copy (another collector committed meanwhile) fail instead of undoing
+ * the other's. The first write of a database inserts the row; two collectors racing to do so
+ * meet the primary key.
+ */
+async function writeState(m: EntityManager, step: AlertCommit, now: number): Promise<void> {
+  const { version, text } = step.state;
+  if (step.revision === 0 && (await m.count(AlertEngineStateEntity, { where: { id: ALERT_ENGINE_STATE_ID } })) === 0) {
+    await m.insert(AlertEngineStateEntity, { id: ALERT_ENGINE_STATE_ID, version, stateJson: text, updatedAt: now, revision: 1 });
+    return;
+  }
+  const updated = await m
+    .createQueryBuilder()
+    .update(AlertEngineStateEntity)
+    .set({ version, stateJson: text, updatedAt: now, revision: () => 'revision + 1' })
+    .where('id = :id AND revision = :revision', { id: ALERT_ENGINE_STATE_ID, revision: step.revision })
+    .execute();
+  if (!updated.affected) throw new EngineStateConflict(step.revision);
 }
 
 /** `"name":"value"` as JSON.stringify writes it inside an object: what a line's details hold for that key. */

@@ -29,7 +29,7 @@ import type { CollectorConfig } from '../config/env.js';
 import type { AcknowledgeDto, AddSilenceDto, AlertHistoryQuery, CheckPolicyDto, MaintenanceWindowDto, SetRulesDto } from './alerting.dto.js';
 import { OutboxService } from '../notifications/outbox.service.js';
 import type { EscalationVerdict } from '../routing/notification-router.js';
-import { AlertingRepository, type HistoryLine } from './alerting.repository.js';
+import { AlertingRepository, type HistoryLine, type InboxEvent } from './alerting.repository.js';
 
 export type { HistoryLine } from './alerting.repository.js';
 import { EngineJournal, emptyStep, merge } from './engine-journal.js';
@@ -40,6 +40,7 @@ import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/e
 import type { NamedResult, PolledAgent, PollEvents } from '../polling/poller.service.js';
 import { CurrentState } from '../state/current-state.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
+import { CLUSTER, SOLO, type Cluster } from '../cluster/cluster.js';
 import { storageFault } from '../storage/storage-fault.js';
 import type { AuditContext, AuditDraft, AuditTarget } from '../audit/audit.types.js';
 import { alertTarget, alertView, ruleView, silenceTarget, type AlertView, type RuleView } from './alert-views.js';
@@ -78,6 +79,13 @@ export const DEFAULT_ALERTING_OPTIONS: AlertingOptions = Object.freeze({ tickMs:
 /** How often a state that changed only in counters is written (transitions are written at once). */
 const COUNTER_SAVE_MS = 60_000;
 
+/** Several collectors (docs/scaling.md): how often the leader takes in the others' poll events. */
+const INBOX_MS = 500;
+/** …and how often a collector that is not the leader looks for a newer engine state for its views. */
+const REFRESH_MS = 2000;
+/** Inbox rows taken in per engine change. */
+const INBOX_BATCH = 500;
+
 /**
  * Owns the alert engine: restores it at start, feeds it stored results and agent
  * reachability (as the poller's {@link PollEvents}), lets time act every `tickMs`, and
@@ -101,6 +109,13 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   /** The inventory version and engine the engine's dependencies were last set from. */
   private dependenciesVersion = -1;
   private dependenciesEngine: AlertEngine | null = null;
+  private readonly cluster: Cluster;
+  private clusterTimer: unknown;
+  /** Whether this collector led at the cluster loop's last round (a new leader loads the state first). */
+  private led = false;
+  private refreshedAt = 0;
+  /** Poll events on their way to the inbox, in order. */
+  private forwarding: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: AlertingRepository,
@@ -109,8 +124,10 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @Optional() @Inject(ALERTING_OPTIONS) options?: Partial<AlertingOptions>,
+    @Optional() @Inject(CLUSTER) cluster?: Cluster,
   ) {
     this.options = { ...DEFAULT_ALERTING_OPTIONS, ...(options ?? {}) };
+    this.cluster = cluster ?? SOLO;
   }
 
   private get engineOptions(): AlertEngineOptions {
@@ -133,20 +150,22 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   async load(): Promise<void> {
     const stored = await this.store.loadState();
     const engine = stored ? AlertEngine.fromJSON(stored.state as AlertEngineState, this.engineOptions) : new AlertEngine(this.engineOptions);
-    this.journal = new EngineJournal(engine, this.store, this.outbox, this.clock, {
+    this.journal = new EngineJournal(engine, stored?.revision ?? 0, this.store, this.outbox, this.clock, {
       engine: this.engineOptions,
       commitSpacingMs: this.options.commitSpacingMs,
       publicUrl: this.config.publicUrl,
       refusal: domainError,
+      shared: this.cluster.shared,
     });
     this.closed = false;
   }
 
-  /** Starts ticking (serve mode). */
+  /** Starts ticking (serve mode), and with other collectors on the database, the cluster loop. */
   start(): void {
     if (this.running || this.options.tickMs <= 0) return;
     this.running = true;
     this.schedule();
+    if (this.cluster.shared) this.scheduleCluster();
   }
 
   /** Stops ticking and waits for the steps under way; writes what is only in memory. */
@@ -155,6 +174,9 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.clusterTimer !== undefined) this.clock.clearTimeout(this.clusterTimer);
+    this.clusterTimer = undefined;
+    await this.forwarded();
     // Stopped before it was loaded (start-up failed after the module was created): nothing to save.
     if ((this.journal as EngineJournal | undefined) === undefined) return;
     await this.journal.settled();
@@ -165,7 +187,8 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
   private schedule(): void {
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      void this.tick()
+      // Time acts on the leader's engine only: one reminder, not one per collector.
+      void (this.cluster.isLeader() ? this.tick() : Promise.resolve())
         .catch((e: unknown) => this.logFailure('the alerting tick', e))
         .finally(() => {
           if (this.running) this.schedule();
@@ -173,53 +196,114 @@ export class AlertingService implements PollEvents, OnModuleInit, OnApplicationB
     }, this.options.tickMs);
   }
 
+  private scheduleCluster(): void {
+    this.clusterTimer = this.clock.setTimeout(() => {
+      this.clusterTimer = undefined;
+      void this.clusterRound()
+        .catch((e: unknown) => this.logFailure('the alert engine across collectors', e))
+        .finally(() => {
+          if (this.running) this.scheduleCluster();
+        });
+    }, INBOX_MS);
+  }
+
+  /**
+   * Several collectors on one database (docs/scaling.md): the leader takes in the others' poll
+   * events — after loading the stored state when it has just become leader — and the others keep
+   * the copy their views are drawn from current. Public for specs, which run rounds by hand.
+   */
+  async clusterRound(): Promise<void> {
+    const leader = this.cluster.isLeader();
+    const became = leader && !this.led;
+    this.led = leader;
+    if (became || this.clock.now() - this.refreshedAt >= REFRESH_MS) {
+      this.refreshedAt = this.clock.now();
+      await this.journal.refresh();
+    }
+    if (leader) while ((await this.takeInInbox()) === INBOX_BATCH && !this.closed);
+  }
+
+  /** Applies waiting inbox rows (oldest first) as one engine change; answers how many. */
+  private async takeInInbox(): Promise<number> {
+    const rows = await this.store.readInbox(INBOX_BATCH, this.journal.takenIn);
+    if (rows.length === 0) return 0;
+    await this.journal.run((engine) => {
+      const step = this.dependencies(engine);
+      for (const row of rows) merge(step, this.apply(engine, row));
+      return { step, value: undefined, consumed: rows.map((r) => r.id) };
+    });
+    return rows.length;
+  }
+
+  /** One poll event, from this collector's poller or from another's through the inbox. */
+  private apply(engine: AlertEngine, event: InboxEvent): EngineStep {
+    const { name, error, results } = event.payload as { name: string; error?: string; results?: NamedResult[] };
+    const agent = { id: event.agentId, name };
+    if (event.kind === 'down') return engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error: error ?? '' });
+    if (event.kind === 'up') return engine.agentReachable({ agentId: agent.id, agentName: agent.name });
+    return engine.ingest(this.inputs(engine, agent, results ?? []));
+  }
+
   // ---- inputs (PollEvents) ---------------------------------------------------------
 
   resultsStored(agent: PolledAgent, results: readonly NamedResult[]): void {
-    if (this.closed) return;
-    void this.ingest(agent, results).catch((e: unknown) => this.logFailure(`the results of agent ${agent.name}`, e));
+    this.event({ kind: 'results', agentId: agent.id, payload: { name: agent.name, results } }, `the results of agent ${agent.name}`);
   }
 
   agentDown(agent: PolledAgent, error: string): void {
-    if (this.closed) return;
-    void this.journal
-      .run((engine) => ({
-        step: merge(this.dependencies(engine), engine.agentUnreachable({ agentId: agent.id, agentName: agent.name, error })),
-        value: undefined,
-      }))
-      .catch((e: unknown) => this.logFailure(`agent ${agent.name} going DOWN`, e));
+    this.event({ kind: 'down', agentId: agent.id, payload: { name: agent.name, error } }, `agent ${agent.name} going DOWN`);
   }
 
   agentUp(agent: PolledAgent): void {
+    this.event({ kind: 'up', agentId: agent.id, payload: { name: agent.name } }, `agent ${agent.name} coming UP`);
+  }
+
+  /**
+   * A poll event goes to this collector's engine when it leads (or is alone), else into the
+   * inbox for the leader's — in the order the poller reported them.
+   */
+  private event(event: InboxEvent, what: string): void {
     if (this.closed) return;
-    void this.journal
-      .run((engine) => ({ step: merge(this.dependencies(engine), engine.agentReachable({ agentId: agent.id, agentName: agent.name })), value: undefined }))
-      .catch((e: unknown) => this.logFailure(`agent ${agent.name} coming UP`, e));
+    if (!this.cluster.shared || this.cluster.isLeader()) {
+      void this.journal
+        .run((engine) => ({ step: merge(this.dependencies(engine), this.apply(engine, event)), value: undefined }))
+        .catch((e: unknown) => this.logFailure(what, e));
+      return;
+    }
+    this.forwarding = this.forwarding.then(() => this.store.appendInbox([event], this.clock.now()).catch((e: unknown) => this.logFailure(what, e)));
+  }
+
+  /** Resolves when the poll events handed to the inbox so far are there (or failed, logged). */
+  forwarded(): Promise<void> {
+    return this.forwarding;
   }
 
   /** Folds stored results of enabled checks into the engine. */
   async ingest(agent: PolledAgent, results: readonly NamedResult[]): Promise<void> {
-    await this.journal.run(async (engine) => {
-      const inputs: CheckResultInput[] = [];
-      for (const r of results) {
-        const last = engine.checkState(r.checkId)?.lastResultAt;
-        if (last !== undefined && last !== null && r.startedAt <= last) continue; // handed over twice
-        inputs.push({
-          agentId: agent.id,
-          agentName: agent.name,
-          checkId: r.checkId,
-          checkName: r.checkName,
-          plugin: r.plugin,
-          ...this.tagsOf(r.checkId),
-          status: r.status,
-          reason: r.reason,
-          summary: r.summary,
-          metrics: r.metrics,
-          at: r.startedAt,
-        });
-      }
-      return { step: merge(this.dependencies(engine), engine.ingest(inputs)), value: undefined };
-    });
+    await this.journal.run((engine) => ({ step: merge(this.dependencies(engine), engine.ingest(this.inputs(engine, agent, results))), value: undefined }));
+  }
+
+  /** The engine's inputs for results of enabled checks, leaving out those it has already taken in. */
+  private inputs(engine: AlertEngine, agent: PolledAgent, results: readonly NamedResult[]): CheckResultInput[] {
+    const inputs: CheckResultInput[] = [];
+    for (const r of results) {
+      const last = engine.checkState(r.checkId)?.lastResultAt;
+      if (last !== undefined && last !== null && r.startedAt <= last) continue; // handed over twice
+      inputs.push({
+        agentId: agent.id,
+        agentName: agent.name,
+        checkId: r.checkId,
+        checkName: r.checkName,
+        plugin: r.plugin,
+        ...this.tagsOf(r.checkId),
+        status: r.status,
+        reason: r.reason,
+        summary: r.summary,
+        metrics: r.metrics,
+        at: r.startedAt,
+      });
+    }
+    return inputs;
   }
 
   /**

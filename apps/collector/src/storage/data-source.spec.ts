@@ -60,6 +60,7 @@ describe('createDataSource', () => {
     'check_rollups_1m',
     'check_state',
     'checks',
+    'engine_inbox',
     'enrolments',
     'metric_rollups_1h',
     'metric_rollups_1m',

@@ -23,4 +23,8 @@ export class AlertEngineStateEntity {
 
   @Column({ name: 'updated_at', type: 'bigint', transformer: bigintAsNumber })
   updatedAt!: number;
+
+  /** One more with every write: a change made on a state another collector has since changed is made again on the new one. */
+  @Column({ type: 'bigint', transformer: bigintAsNumber, default: 0 })
+  revision!: number;
 }

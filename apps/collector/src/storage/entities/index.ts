@@ -12,6 +12,7 @@ import { SessionEntity } from '../../auth/session.entity.js';
 import { ApiTokenEntity } from '../../auth/api-token.entity.js';
 import { EnrolmentEntity, SiteKeyEntity } from '../../enrolment/enrolment.entity.js';
 import { OnCallOverrideEntity, OnCallScheduleEntity } from '../../on-call/on-call.entity.js';
+import { EngineInboxEntity } from '../../alerting/engine-inbox.entity.js';
 import { NotificationPolicyEntity, NotificationRoutingEntity, NotificationStepEntity } from '../../routing/routing.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
@@ -33,6 +34,7 @@ export const ENTITIES = [
   NotificationOutboxEntity,
   AlertEngineStateEntity,
   AlertHistoryEntity,
+  EngineInboxEntity,
   AuditLogEntity,
   UserEntity,
   SessionEntity,
