@@ -4,7 +4,7 @@ import { Brackets, DataSource, In, LessThan, type EntityManager } from 'typeorm'
 import { NotificationChannelEntity, NotificationOutboxEntity, type OutboxStatus } from '../storage/entities/index.js';
 import { recordChannelOutcome } from './channels.repository.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
-import { chunk, forUpdate, inTransaction } from '../storage/transaction.js';
+import { chunk, forUpdate, inTransaction, isPostgres } from '../storage/transaction.js';
 
 export interface NewOutboxRow {
   /** Unique: a row with this key already present makes the insert a no-op. */
@@ -85,6 +85,9 @@ export async function enqueueOutboxRows(m: EntityManager, rows: readonly NewOutb
   return fresh.map((r) => r.key);
 }
 
+/** Any fixed key, apart from the audit log's: the advisory lock claims take turns on (PostgreSQL). */
+const PG_OUTBOX_CLAIM_LOCK = 0x6f757462; // "outb"
+
 @Injectable()
 export class OutboxRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
@@ -106,6 +109,12 @@ export class OutboxRepository {
    */
   async claimDue(now: number, limit: number, leaseMs: number): Promise<NotificationOutboxEntity[]> {
     return inTransaction(this.dataSource, async (m) => {
+      // Several collectors deliver from one PostgreSQL (docs/scaling.md). Row locks alone keep a
+      // row from being claimed twice, but not the order: a second claimer's snapshot would still
+      // see a "firing" another claimed a moment ago as due, and take the "resolved" behind it.
+      // Claims are short, so they take turns; after the lock each statement sees the claims
+      // committed before it (READ COMMITTED). SQLite's writers take turns anyway.
+      if (isPostgres(this.dataSource)) await m.query('SELECT pg_advisory_xact_lock($1)', [PG_OUTBOX_CLAIM_LOCK]);
       const query = m
         .createQueryBuilder(NotificationOutboxEntity, 'o')
         .where('o.status = :pending', { pending: 'pending' })
@@ -127,30 +136,40 @@ export class OutboxRepository {
       for (const part of chunk(rows, 1)) {
         await m.update(NotificationOutboxEntity, { id: In(part.map((r) => r.id)) }, { nextAttemptAt: until });
       }
+      // The claim as stored: record() writes an outcome only while the row still carries it.
+      for (const row of rows) row.nextAttemptAt = until;
       return rows;
     });
   }
 
-  /** Stores the outcome of an attempt and the channel's state in one transaction. */
-  async record(row: NotificationOutboxEntity, outcome: DeliveryOutcome, now: number): Promise<void> {
-    await inTransaction(this.dataSource, async (m) => {
+  /**
+   * Stores the outcome of an attempt and the channel's state in one transaction — only while the
+   * row still carries this claim (`row` as claimDue returned it): a deliverer that outlived its
+   * claim (stalled past the lease, and another collector claimed the row again) must not write
+   * over the other's outcome. Returns whether it wrote.
+   */
+  async record(row: NotificationOutboxEntity, outcome: DeliveryOutcome, now: number): Promise<boolean> {
+    return inTransaction(this.dataSource, async (m) => {
+      const claimed = { id: row.id, status: 'pending' as const, nextAttemptAt: row.nextAttemptAt };
       switch (outcome.status) {
-        case 'sent':
-          await m.update(NotificationOutboxEntity, { id: row.id }, { status: 'sent', attempts: row.attempts + 1, sentAt: now, lastError: null });
-          await recordChannelOutcome(m, row.channelId, null, now);
-          return;
+        case 'sent': {
+          const { affected } = await m.update(NotificationOutboxEntity, claimed, { status: 'sent', attempts: row.attempts + 1, sentAt: now, lastError: null });
+          if (affected) await recordChannelOutcome(m, row.channelId, null, now);
+          return Boolean(affected);
+        }
         case 'pending':
-        case 'dead':
-          await m.update(
-            NotificationOutboxEntity,
-            { id: row.id },
-            { status: outcome.status, attempts: row.attempts + 1, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.error },
-          );
-          await recordChannelOutcome(m, row.channelId, outcome.error, now);
-          return;
+        case 'dead': {
+          const { affected } = await m.update(NotificationOutboxEntity, claimed, {
+            status: outcome.status,
+            attempts: row.attempts + 1,
+            nextAttemptAt: outcome.nextAttemptAt,
+            lastError: outcome.error,
+          });
+          if (affected) await recordChannelOutcome(m, row.channelId, outcome.error, now);
+          return Boolean(affected);
+        }
         case 'dropped':
-          await m.update(NotificationOutboxEntity, { id: row.id }, { status: 'dead', lastError: outcome.error });
-          return;
+          return Boolean((await m.update(NotificationOutboxEntity, claimed, { status: 'dead', lastError: outcome.error })).affected);
       }
     });
   }

@@ -151,7 +151,11 @@ export class OutboxService {
         }
       }
       if (!failure) {
-        await this.outbox.record(row, { status: 'sent' }, this.clock.now());
+        if (!(await this.outbox.record(row, { status: 'sent' }, this.clock.now()))) {
+          this.log.warn(
+            `notification ${row.key} was sent after its claim ran out (${formatDuration(this.options.leaseMs)}): another collector may send it again`,
+          );
+        }
         report.sent++;
         continue;
       }
