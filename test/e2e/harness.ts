@@ -179,12 +179,22 @@ export interface CollectorHandle {
 /**
  * The collector on an OS-assigned HTTP port with a fresh data dir and fast polling; under
  * ROUNDS_TEST_DATABASE=postgres on a fresh PostgreSQL database too (dropped with the test
- * server at the end of the run).
+ * server at the end of the run). `shareWith`: another collector on the same PostgreSQL database,
+ * with the same secret key and API token (high availability), its data dir its own.
  */
-export async function startCollector(extraEnv: NodeJS.ProcessEnv = {}): Promise<CollectorHandle> {
-  const database = TEST_ON_POSTGRES ? (await makeTestDatabase('rounds-e2e-')).env : { ROUNDS_DATA_DIR: tempDir('collector') };
+export async function startCollector(extraEnv: NodeJS.ProcessEnv = {}, options: { shareWith?: CollectorHandle } = {}): Promise<CollectorHandle> {
+  const shared = options.shareWith;
+  const database = shared
+    ? {
+        ROUNDS_DATA_DIR: tempDir('collector'),
+        ROUNDS_DATABASE_URL: shared.env['ROUNDS_DATABASE_URL']!,
+        ROUNDS_SECRET_KEY_FILE: shared.env['ROUNDS_SECRET_KEY_FILE']!,
+      }
+    : TEST_ON_POSTGRES
+      ? (await makeTestDatabase('rounds-e2e-')).env
+      : { ROUNDS_DATA_DIR: tempDir('collector') };
   const dataDir = database.ROUNDS_DATA_DIR!;
-  const token = `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
+  const token = shared?.token ?? `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
   const env: NodeJS.ProcessEnv = {
     ...database,
     ROUNDS_HTTP_HOST: '127.0.0.1',
