@@ -28,26 +28,39 @@ interface Holding {
 }
 
 /**
- * Rendezvous hashing: each agent goes to the live collector with the highest hash of (collector,
- * agent). Every collector computes the same owner from the same live set; a collector joining or
- * leaving moves only the agents it wins or held, and the load spreads evenly.
+ * Which live collector polls each agent: rendezvous hashing with bounded loads. Each agent ranks
+ * the collectors by a hash of (collector, agent) and goes to the highest-ranked one that has room,
+ * room being an even share (⌊agents/collectors⌋, the remainder one more each), agents taken in id
+ * order. Every collector computes the same answer from the same agents and live set; the loads
+ * differ by at most one; a collector joining or leaving moves its own share and few others (an
+ * agent moves only when its ranking's first choices filled up differently).
  */
-export function ownerOf(agentId: string, live: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = -1n;
-  for (const collector of live) {
-    const score = createHash('sha256').update(collector).update('\0').update(agentId).digest().readBigUInt64BE(0);
-    if (score > bestScore || (score === bestScore && best !== undefined && collector < best)) {
-      best = collector;
-      bestScore = score;
+export function assignAgents(agentIds: readonly string[], live: readonly string[]): Map<string, string> {
+  const owners = new Map<string, string>();
+  if (live.length === 0) return owners;
+  const base = Math.floor(agentIds.length / live.length);
+  let extra = agentIds.length % live.length;
+  const load = new Map(live.map((c) => [c, 0]));
+  for (const agentId of [...agentIds].sort()) {
+    const ranked = live
+      .map((collector) => ({ collector, score: createHash('sha256').update(collector).update('\0').update(agentId).digest().readBigUInt64BE(0) }))
+      .sort((a, b) => (a.score === b.score ? a.collector.localeCompare(b.collector) : a.score > b.score ? -1 : 1));
+    for (const { collector } of ranked) {
+      const n = load.get(collector)!;
+      if (n < base || (n === base && extra > 0)) {
+        if (n === base) extra -= 1;
+        load.set(collector, n + 1);
+        owners.set(agentId, collector);
+        break;
+      }
     }
   }
-  return best;
+  return owners;
 }
 
 /**
  * The {@link Cluster} on PostgreSQL. Every `renewMs`, one transaction: heartbeat, read the live
- * collectors (heartbeat within the ttl), compute each agent's owner among them, claim the agents
+ * collectors (heartbeat within the ttl), compute each agent's owner among them ({@link assignAgents}), claim the agents
  * that are this collector's and free (expired, released, never held, or its own — a new holder
  * raises the epoch, a renewal keeps it), release those another live collector should have, and
  * claim or renew the leader lease. Claims are conditional upserts (`… WHERE holder = me OR
@@ -185,7 +198,8 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
     await m.query('DELETE FROM collectors WHERE heartbeat_at < $1', [now - FORGET_AFTER_MS]);
     const live = (await m.query<{ id: string }[]>('SELECT id FROM collectors WHERE heartbeat_at > $1 ORDER BY id', [now - ttlMs])).map((r) => r.id);
     const agentIds = (await m.query<{ id: string }[]>('SELECT id FROM agents ORDER BY id')).map((r) => r.id);
-    const mine = agentIds.filter((id) => ownerOf(id, live) === me).map(agentLeaseName);
+    const owners = assignAgents(agentIds, live);
+    const mine = agentIds.filter((id) => owners.get(id) === me).map(agentLeaseName);
 
     // Anything else this collector holds goes back: its owner (live) claims it on its next round.
     await m.query(`UPDATE leases SET expires_at = 0 WHERE holder = $1 AND name LIKE 'agent:%' AND expires_at > 0 AND NOT (name = ANY($2))`, [me, mine]);
@@ -204,7 +218,12 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
     if (names.length === 0) return [];
     const expiresAt = now + this.options.ttlMs;
     if (!takeFree) {
-      return m.query('UPDATE leases SET expires_at = $3 WHERE name = ANY($1) AND holder = $2 RETURNING name, epoch', [names, this.collectorId, expiresAt]);
+      // In a WITH: TypeORM answers a bare UPDATE with [rows, count], a SELECT with its rows.
+      return m.query('WITH renewed AS (UPDATE leases SET expires_at = $3 WHERE name = ANY($1) AND holder = $2 RETURNING name, epoch) SELECT * FROM renewed', [
+        names,
+        this.collectorId,
+        expiresAt,
+      ]);
     }
     // Sorted, so two collectors claiming overlapping sets lock the rows in one order (no deadlock).
     return m.query(
