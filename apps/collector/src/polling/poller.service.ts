@@ -126,6 +126,11 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     return this.scheduler.backlog;
   }
 
+  /** Agents this collector polls: all of them on SQLite, those whose lease it holds on PostgreSQL. */
+  get agentsPolled(): number {
+    return this.scheduledIds.size;
+  }
+
   /** Polls an agent as soon as a slot is free (after enrolment or a check change). */
   pollSoon(agentId: string): void {
     this.scheduler.add(agentId, this.clock.now(), (lateBy) => this.poll(agentId, lateBy));
