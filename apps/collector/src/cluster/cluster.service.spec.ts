@@ -182,6 +182,15 @@ describe('ClusterService', () => {
     assert.deepEqual(seen, [false, true]);
   });
 
+  it('the leader clears the lapsed leases of deleted agents', { skip: SHARED }, async () => {
+    const a = collector('a');
+    await rounds([a]);
+    await new AgentsRepository(db.dataSource).delete(agentIds[0]!);
+    await rounds([a], 2);
+    assert.equal((await epochs()).has(agentIds[0]!), false);
+    assert.equal((await epochs()).size, 29);
+  });
+
   it('hands its leases back at shutdown, so another takes them on its next round', { skip: SHARED }, async () => {
     const [a, b] = [collector('a'), collector('b')];
     await rounds([a, b], 3);

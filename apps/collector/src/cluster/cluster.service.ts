@@ -207,6 +207,13 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
     for (const row of await this.claim(m, mine, now, true)) agents.set(row.name.slice(AGENT_PREFIX.length), num(row.epoch));
     // The holder keeps leading while it lives (no hand-over when a lower id joins); a free lease goes to the lowest live id.
     const leader = (await this.claim(m, [LEADER], now, live[0] === me)).length > 0;
+    // Deleted agents' leases: nobody renews them; the leader clears them once lapsed.
+    if (leader) {
+      await m.query(
+        "DELETE FROM leases WHERE name LIKE 'agent:%' AND expires_at <= $1 AND NOT EXISTS (SELECT 1 FROM agents a WHERE 'agent:' || a.id = leases.name)",
+        [now],
+      );
+    }
     return { agents, leader };
   }
 
