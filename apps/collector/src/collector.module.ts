@@ -3,6 +3,7 @@ import type { Clock } from '#rounds/common';
 import type { CollectorConfig } from './config/env.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { ClusterModule } from './cluster/cluster.module.js';
 import { InventoryModule } from './inventory/inventory.module.js';
 import { DeliveryModule } from './notifications/delivery.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
@@ -33,6 +34,7 @@ export class CollectorModule {
       imports: [
         CoreModule.forRoot(config, clock),
         StorageModule.forRoot(config, serve),
+        ClusterModule.forRoot(config, serve),
         InventoryModule,
         AuthModule,
         AuditModule,

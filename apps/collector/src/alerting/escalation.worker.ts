@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Clock } from '#rounds/common';
 import { CLOCK } from '../shared/tokens.js';
+import { CLUSTER, SOLO, type Cluster } from '../cluster/cluster.js';
+import { followLeader } from '../cluster/follow-leader.js';
 import { storageFault } from '../storage/storage-fault.js';
 import { DueLoop } from '../shared/due-loop.js';
 import { NotificationRouter } from '../routing/notification-router.js';
@@ -17,7 +19,7 @@ const RETENTION_MS = 30 * 86_400_000;
  * Sends escalation steps when they are due: a step whose alert still fires unacknowledged
  * (asked of the engine at that moment) is sent, any other is recorded as cancelled. The steps
  * are rows (routing/), so a restart picks the timeline up where it was. Runs while the engine
- * ticks (not in specs that tick by hand).
+ * ticks (not in specs that tick by hand), on the leader only (several collectors on PostgreSQL).
  */
 @Injectable()
 export class EscalationWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,12 +33,18 @@ export class EscalationWorker implements OnApplicationBootstrap, OnApplicationSh
     private readonly alerting: AlertingService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(ALERTING_OPTIONS) private readonly options?: Partial<AlertingOptions>,
+    @Optional() @Inject(CLUSTER) private readonly cluster: Cluster = SOLO,
   ) {
     this.loop = new DueLoop(clock, () => this.round());
   }
 
   onApplicationBootstrap(): void {
-    if ((this.options?.tickMs ?? 1) > 0) this.start();
+    if ((this.options?.tickMs ?? 1) > 0)
+      followLeader(
+        this.cluster,
+        () => this.start(),
+        () => this.stop(),
+      );
   }
 
   async onApplicationShutdown(): Promise<void> {

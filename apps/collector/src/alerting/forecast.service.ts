@@ -3,6 +3,8 @@ import type { Clock } from '#rounds/common';
 import { HistoryService } from '../history/history.service.js';
 import { CurrentState } from '../state/current-state.js';
 import { CLOCK } from '../shared/tokens.js';
+import { CLUSTER, SOLO, type Cluster } from '../cluster/cluster.js';
+import { followLeader } from '../cluster/follow-leader.js';
 import { storageFault } from '../storage/storage-fault.js';
 import { ALERTING_OPTIONS, AlertingService, type AlertingOptions } from './alerting.service.js';
 import type { ForecastInput } from './index.js';
@@ -13,7 +15,8 @@ export const DEFAULT_FORECAST_MS = 60_000;
 /**
  * Runs the forecast rules' rounds on the collector's clock: finds the stored series the rules
  * watch (of enabled checks), reads each one's points over its rule's window from the history
- * (raw results or roll-ups) and hands them to the engine, which fires or resolves.
+ * (raw results or roll-ups) and hands them to the engine, which fires or resolves. On the leader
+ * only, when several collectors share PostgreSQL.
  */
 @Injectable()
 export class ForecastService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,14 +31,22 @@ export class ForecastService implements OnApplicationBootstrap, OnApplicationShu
     private readonly state: CurrentState,
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(ALERTING_OPTIONS) options?: Partial<AlertingOptions>,
+    @Optional() @Inject(CLUSTER) private readonly cluster: Cluster = SOLO,
   ) {
     this.everyMs = options?.forecastMs ?? DEFAULT_FORECAST_MS;
   }
 
   onApplicationBootstrap(): void {
     if (this.everyMs <= 0) return;
-    this.running = true;
-    this.schedule();
+    followLeader(
+      this.cluster,
+      () => {
+        if (this.running) return;
+        this.running = true;
+        this.schedule();
+      },
+      () => this.onApplicationShutdown(),
+    );
   }
 
   onApplicationShutdown(): void {

@@ -20,6 +20,8 @@ export interface Cluster {
   onLeaderChange(listener: (leader: boolean) => void): void;
   /** The fencing epoch of this collector's lease on `agentId`, or null when it does not hold one. */
   leaseOf(agentId: string): number | null;
+  /** Called after the agents this collector holds changed (gained, lost, or a new epoch); SOLO's never change. */
+  onLeasesChange?(listener: () => void): void;
 }
 
 /** Nest token for the {@link Cluster}. */

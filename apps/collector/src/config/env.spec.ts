@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { readCliConfig, readCollectorConfig } from './env.js';
 import { MAKE_A_KEY } from '../storage/secret-box.js';
@@ -19,6 +20,8 @@ describe('readCollectorConfig', () => {
         pollBatch: 5000,
         downAfter: 3,
         maxBackoffMs: 300_000,
+        collectorName: hostname(),
+        lease: { renewMs: 5000, ttlMs: 15_000 },
         apiToken: undefined,
         apiRateLimit: 600,
         logLevel: 'log',
@@ -31,6 +34,17 @@ describe('readCollectorConfig', () => {
         retention: { rawMs: 7 * 86_400_000, minuteMs: 90 * 86_400_000, hourMs: 1830 * 86_400_000 },
       },
     );
+  });
+
+  it('names the collector and times its leases from the poll interval unless told, and refuses a ttl not longer than the renewal', () => {
+    const config = readCollectorConfig({ ROUNDS_COLLECTOR_NAME: 'collector-2', ROUNDS_POLL_INTERVAL_MS: '30000', ROUNDS_LEASE_TTL_MS: '20000' });
+    assert.equal(config.collectorName, 'collector-2');
+    assert.deepEqual(config.lease, { renewMs: 5000, ttlMs: 20_000 });
+    assert.throws(
+      () => readCollectorConfig({ ROUNDS_LEASE_RENEW_MS: '15000' }),
+      /ROUNDS_LEASE_RENEW_MS: the lease ttl \(15000 ms\) must be longer than the renewal interval \(15000 ms\)/,
+    );
+    assert.throws(() => readCollectorConfig({ ROUNDS_COLLECTOR_NAME: 'two words' }), /ROUNDS_COLLECTOR_NAME: must be 1 to 100 printable characters/);
   });
 
   it('reads retention per tier as durations, and refuses a tier that would outlive the one it is made from', () => {
@@ -83,6 +97,8 @@ describe('readCollectorConfig', () => {
         pollBatch: 50_000,
         downAfter: 100,
         maxBackoffMs: 1000,
+        collectorName: hostname(),
+        lease: { renewMs: 250, ttlMs: 500 },
         apiToken: 'x'.repeat(24),
         apiRateLimit: 120,
         logLevel: 'debug',

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { formatFieldErrors, issuesToFieldErrors } from '#rounds/plugins';
@@ -65,6 +66,14 @@ const envSchema = z
     ROUNDS_POLL_BATCH: z.coerce.number().int().min(1).max(50_000).default(5000),
     ROUNDS_DOWN_AFTER: z.coerce.number().int().min(1).max(100).default(3),
     ROUNDS_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).default(300_000),
+    // Several collectors on one PostgreSQL (cluster/): this one's name in logs and pages, and its leases' pace.
+    ROUNDS_COLLECTOR_NAME: z
+      .string()
+      .trim()
+      .regex(/^[\x21-\x7e]{1,100}$/, 'must be 1 to 100 printable characters without spaces, e.g. collector-2')
+      .optional(),
+    ROUNDS_LEASE_RENEW_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+    ROUNDS_LEASE_TTL_MS: z.coerce.number().int().min(500).max(3_600_000).optional(),
     ROUNDS_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
     ROUNDS_API_RATE_LIMIT: z.coerce
       .number({ error: 'must be a whole number of requests a minute (0 turns the limit off)' })
@@ -121,6 +130,15 @@ const envSchema = z
       .optional(),
   })
   .superRefine((e, ctx) => {
+    const { renewMs, ttlMs } = leaseTiming(e);
+    if (ttlMs <= renewMs) {
+      // A lease renewed no sooner than it expires lapses between rounds: another collector would take the agent over each time.
+      ctx.addIssue({
+        code: 'custom',
+        path: [e.ROUNDS_LEASE_TTL_MS === undefined ? 'ROUNDS_LEASE_RENEW_MS' : 'ROUNDS_LEASE_TTL_MS'],
+        message: `the lease ttl (${ttlMs} ms) must be longer than the renewal interval (${renewMs} ms)`,
+      });
+    }
     if (e.ROUNDS_SECRET_KEY && e.ROUNDS_SECRET_KEY_FILE) {
       ctx.addIssue({ code: 'custom', path: ['ROUNDS_SECRET_KEY_FILE'], message: 'set ROUNDS_SECRET_KEY or ROUNDS_SECRET_KEY_FILE, not both' });
     }
@@ -159,6 +177,21 @@ const envSchema = z
     }
   });
 
+/**
+ * Lease timing (cluster/): renewed every min(5 s, half a poll interval), valid one poll interval. A
+ * dead collector's agents are free once its last renewal expires (≤ ttl) and taken on the next
+ * round of a live one (≤ renewMs later): within ttl + renewMs ≤ 1.5 poll intervals by default.
+ */
+function leaseTiming(e: { ROUNDS_POLL_INTERVAL_MS: number; ROUNDS_LEASE_RENEW_MS?: number | undefined; ROUNDS_LEASE_TTL_MS?: number | undefined }): {
+  renewMs: number;
+  ttlMs: number;
+} {
+  return {
+    renewMs: e.ROUNDS_LEASE_RENEW_MS ?? Math.min(5000, Math.floor(e.ROUNDS_POLL_INTERVAL_MS / 2)),
+    ttlMs: e.ROUNDS_LEASE_TTL_MS ?? e.ROUNDS_POLL_INTERVAL_MS,
+  };
+}
+
 export interface CollectorConfig {
   readonly dataDir: string;
   readonly databaseUrl?: string;
@@ -170,6 +203,10 @@ export interface CollectorConfig {
   readonly pollBatch: number;
   readonly downAfter: number;
   readonly maxBackoffMs: number;
+  /** This collector's name among several on one PostgreSQL (ROUNDS_COLLECTOR_NAME, else the host name). */
+  readonly collectorName: string;
+  /** Leases (PostgreSQL): renewed every `renewMs`, each valid `ttlMs` by its holder's clock. */
+  readonly lease: { readonly renewMs: number; readonly ttlMs: number };
   /** When set, the API token from the environment instead of the generated one. */
   readonly apiToken?: string;
   /**
@@ -230,6 +267,8 @@ export function readCollectorConfig(env: NodeJS.ProcessEnv = process.env): Colle
     pollBatch: e.ROUNDS_POLL_BATCH,
     downAfter: e.ROUNDS_DOWN_AFTER,
     maxBackoffMs: e.ROUNDS_MAX_BACKOFF_MS,
+    collectorName: e.ROUNDS_COLLECTOR_NAME ?? hostname(),
+    lease: Object.freeze(leaseTiming(e)),
     apiToken: e.ROUNDS_API_TOKEN,
     apiRateLimit: e.ROUNDS_API_RATE_LIMIT,
     logLevel: e.ROUNDS_LOG_LEVEL,

@@ -3,6 +3,8 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type
 import type { Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
+import { CLUSTER, SOLO, type Cluster } from '../cluster/cluster.js';
+import { followLeader } from '../cluster/follow-leader.js';
 import { StorageHealth } from '../storage/storage-health.service.js';
 import { RollupsRepository, TIERS, type RollupTier } from './rollups.repository.js';
 
@@ -30,7 +32,8 @@ export interface PruneReport {
  * buckets every few seconds (and everything left over at start, after an outage), and prunes each
  * tier past its retention in small transactions with a turn of the event loop between them, so
  * the poller and the result writer keep their pace. Freed pages are reused by SQLite and, with
- * auto_vacuum=INCREMENTAL (new databases), given back to the file system.
+ * auto_vacuum=INCREMENTAL (new databases), given back to the file system. Several collectors on
+ * PostgreSQL: the leader alone does it (one roll-up watermark, one pruner).
  */
 @Injectable()
 export class HistoryUpkeep implements OnApplicationBootstrap, OnModuleDestroy {
@@ -44,19 +47,32 @@ export class HistoryUpkeep implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     // While storing fails (a full disk) upkeep waits: its own commits would say nothing of whether results can be stored.
     @Optional() private readonly storage?: StorageHealth,
+    @Optional() @Inject(CLUSTER) private readonly cluster: Cluster = SOLO,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.queue(() => this.rollUp());
-    this.timers = [
-      setInterval(() => this.queue(() => this.rollUp()), ROLLUP_EVERY_MS).unref(),
-      setInterval(() => this.queue(() => this.prune()), PRUNE_EVERY_MS).unref(),
-    ];
+    followLeader(
+      this.cluster,
+      () => {
+        if (this.timers.length > 0) return;
+        this.queue(() => this.rollUp());
+        this.timers = [
+          setInterval(() => this.queue(() => this.rollUp()), ROLLUP_EVERY_MS).unref(),
+          setInterval(() => this.queue(() => this.prune()), PRUNE_EVERY_MS).unref(),
+        ];
+      },
+      () => this.stopTimers(),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
+    this.stopTimers();
     await this.running;
+  }
+
+  private stopTimers(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
   }
 
   /** Rolls up everything past the watermark, a chunk per transaction; returns how many results. */

@@ -4,7 +4,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AgentEntity, type AgentState } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { secretBoxOf, type SecretBox } from '../storage/secret-box.js';
-import { forUpdate, inTransaction } from '../storage/transaction.js';
+import { forUpdate, inTransaction, isPostgres } from '../storage/transaction.js';
+import { currentLeases, fenced, type LeaseClaim } from '../cluster/lease-fence.js';
 import { committedResults } from '../storage/committed-results.js';
 import { appendAudit } from '../audit/audit.repository.js';
 import type { Audited } from '../audit/audit.types.js';
@@ -194,13 +195,13 @@ export class AgentsRepository {
   }
 
   /** Returns what it wrote (null when the agent is gone). */
-  async recordPollSuccess(id: string, poll: PollSuccess): Promise<PolledAgentFields | null> {
+  async recordPollSuccess(id: string, poll: PollSuccess, lease?: LeaseClaim): Promise<PolledAgentFields | null> {
     return inTransaction(this.dataSource, async (m) => {
       const current = await forUpdate(
         this.dataSource,
         m.createQueryBuilder(AgentEntity, 'a').select(['a.id', 'a.ackSeq', 'a.spoolEpoch']).where('a.id = :id', { id }),
       ).getOne();
-      if (!current) return null;
+      if (!current || (await this.leaseLost(m, id, lease))) return null;
       // A new spool epoch means the agent's sequence numbers started over: the old ack means nothing.
       const sameEpoch = current.spoolEpoch === poll.spoolEpoch;
       const base = sameEpoch ? current.ackSeq : 0;
@@ -222,13 +223,17 @@ export class AgentsRepository {
   }
 
   /** Counts the failure and returns what it wrote (null when the agent is gone). */
-  async recordPollFailure(id: string, failure: PollFailure): Promise<Pick<PolledAgentFields, 'state' | 'consecutiveFailures' | 'lastError'> | null> {
+  async recordPollFailure(
+    id: string,
+    failure: PollFailure,
+    lease?: LeaseClaim,
+  ): Promise<Pick<PolledAgentFields, 'state' | 'consecutiveFailures' | 'lastError'> | null> {
     return inTransaction(this.dataSource, async (m) => {
       const current = await forUpdate(
         this.dataSource,
         m.createQueryBuilder(AgentEntity, 'a').select(['a.id', 'a.state', 'a.consecutiveFailures']).where('a.id = :id', { id }),
       ).getOne();
-      if (!current) return null;
+      if (!current || (await this.leaseLost(m, id, lease))) return null;
       const consecutiveFailures = current.consecutiveFailures + 1;
       const state: AgentState = consecutiveFailures >= failure.downAfter ? 'DOWN' : current.state;
       // last_seen_at is deliberately left alone: it says when the agent last answered.
@@ -236,6 +241,15 @@ export class AgentsRepository {
       await m.update(AgentEntity, { id }, fields);
       return fields;
     });
+  }
+
+  /**
+   * Whether the poll's lease is no longer the agent's (PostgreSQL, several collectors): then its
+   * outcome is the new holder's to record, not this collector's.
+   */
+  private async leaseLost(m: EntityManager, agentId: string, lease: LeaseClaim | undefined): Promise<boolean> {
+    if (!lease || !isPostgres(this.dataSource)) return false;
+    return fenced(agentId, lease, await currentLeases(m, [agentId])) !== null;
   }
 
   /** Makes the next poll send the agent its full check set. Returns the new version. */

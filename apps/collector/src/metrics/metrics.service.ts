@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CHECK_STATUSES, ROUNDS_VERSION, type Clock } from '#rounds/common';
 import { pluginFamily, PluginRegistry } from '#rounds/plugins';
 import { ResultWriter } from '../polling/result-writer.js';
@@ -9,6 +9,7 @@ import { PollerService } from '../polling/poller.service.js';
 import { CurrentState, type CheckRow, type StateSnapshot } from '../state/current-state.js';
 import { StorageHealth } from '../storage/storage-health.service.js';
 import { CLOCK, PLUGIN_REGISTRY } from '../shared/tokens.js';
+import { CLUSTER, SOLO, type Cluster } from '../cluster/cluster.js';
 
 /** Longer label values are left out: a label is a name (a core, a mount), never free text. */
 const MAX_LABEL_VALUE = 128;
@@ -44,6 +45,7 @@ export class MetricsService {
     private readonly storage: StorageHealth,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PLUGIN_REGISTRY) registry: PluginRegistry,
+    @Optional() @Inject(CLUSTER) private readonly cluster: Cluster = SOLO,
   ) {
     this.fallbackLabels = registry.metricLabelNames();
   }
@@ -116,6 +118,14 @@ export class MetricsService {
     ];
     const tail = [
       gauge('rounds_collector_poll_queue_depth', 'Agent polls that are due and wait for a free poll slot.', [{ labels: {}, value: this.poller.queueDepth }]),
+      gauge('rounds_collector_leases', 'Agents this collector polls: all on SQLite; on PostgreSQL those whose lease it holds.', [
+        { labels: {}, value: this.poller.agentsPolled },
+      ]),
+      gauge(
+        'rounds_collector_leader',
+        '1 while this collector runs the work there is one of (escalation, forecasts, roll-ups and retention); always 1 on SQLite.',
+        [{ labels: {}, value: this.cluster.isLeader() ? 1 : 0 }],
+      ),
       counter('rounds_collector_results_written_total', 'Check results stored in the database.', w.resultsWritten),
       counter('rounds_collector_results_skipped_total', 'Results not stored: their check was deleted, or they were already stored.', w.resultsSkipped),
       counter('rounds_collector_write_transactions_total', 'Result-writer transactions committed.', w.transactions),

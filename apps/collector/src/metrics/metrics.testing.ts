@@ -119,7 +119,7 @@ export async function metricsFixture(options: { processMetrics?: boolean } = {})
   collector.writeCommitted(0.004);
 
   await state.onModuleInit();
-  const poller = { queueDepth: 2 } as unknown as PollerService;
+  const poller = { queueDepth: 2, agentsPolled: 2 } as unknown as PollerService;
   const storage = new StorageHealth(new FixedFreeSpace(db.dataSource), clock);
   await storage.onApplicationBootstrap();
   storage.onApplicationShutdown();

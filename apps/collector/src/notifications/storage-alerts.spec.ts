@@ -17,6 +17,7 @@ import { createChannelDto } from './channels.dto.js';
 import { Notifiers } from './notifiers.js';
 import { StorageAlerts } from './storage-alerts.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
+import { SOLO } from '../cluster/cluster.js';
 
 /** The driver's error as better-sqlite3 raises it on a full disk. */
 const diskFull = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
@@ -49,6 +50,20 @@ describe('StorageAlerts', () => {
     );
     health = new StorageHealth(new HealthRepository(db.dataSource), clock);
     alerts = new StorageAlerts(health, channels, config, clock);
+    follower = new StorageAlerts(health, channels, config, clock, { ...SOLO, collectorId: 'b', shared: true, isLeader: () => false });
+  });
+
+  let follower: StorageAlerts;
+
+  it('leaves the alert to the collector that led when storing began to fail (several collectors: one message, not one each)', async () => {
+    health.failed(diskFull);
+    await clock.advance(60_000);
+    await Promise.all([alerts.sending, follower.sending]);
+    assert.deepEqual(
+      receiver.received.map((r) => r.path),
+      ['/hook'],
+      'the leader alone sent it',
+    );
   });
 
   it('tells every enabled channel once storing has failed for the configured time, and that it resolved', async () => {

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import type { Clock } from '#rounds/common';
 import type { CollectorConfig } from '../config/env.js';
 import { StorageHealth, type StorageFailure } from '../storage/storage-health.service.js';
 import { CLOCK, COLLECTOR_CONFIG } from '../shared/tokens.js';
+import { CLUSTER, SOLO, type Cluster } from '../cluster/cluster.js';
 import { ChannelsService } from './channels.service.js';
 import type { NotificationMessage } from './message.js';
 
@@ -12,6 +13,10 @@ import type { NotificationMessage } from './message.js';
  * goes past them: sent at once to every enabled channel once storing has failed for
  * `storageAlertAfterMs`, and "resolved" when it works again. One attempt each — the
  * /healthz answer, the metric and Prometheus' RoundsCollectorStorageFailing remain.
+ *
+ * Several collectors on PostgreSQL: only the one that led when storing began to fail tells (a
+ * database outage fails them all alike, and by the time the alert is due every one of them has
+ * let go of its leases, so "the leader now" would be nobody).
  */
 @Injectable()
 export class StorageAlerts implements OnApplicationShutdown {
@@ -26,6 +31,7 @@ export class StorageAlerts implements OnApplicationShutdown {
     private readonly channels: ChannelsService,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() @Inject(CLUSTER) private readonly cluster: Cluster = SOLO,
   ) {
     health.onEpisode((failing) => (failing ? this.started() : this.ended()));
   }
@@ -37,6 +43,7 @@ export class StorageAlerts implements OnApplicationShutdown {
 
   private started(): void {
     this.clock.clearTimeout(this.timer);
+    if (!this.cluster.isLeader()) return;
     this.timer = this.clock.setTimeout(() => {
       const failing = this.health.status().failing;
       if (!failing) return;

@@ -10,7 +10,8 @@ import { AgentsRepository } from '../inventory/agents.repository.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
 import { ResultsRepository } from '../history/results.repository.js';
 import { ResultWriter } from './result-writer.js';
-import { openTestDatabase } from '../storage/testing.js';
+import { openTestDatabase, postgresOnly } from '../storage/testing.js';
+import type { Cluster } from '../cluster/cluster.js';
 import { PollerService, type PollObserver } from './poller.service.js';
 import { CurrentState } from '../state/current-state.js';
 import { StateRepository } from '../state/state.repository.js';
@@ -233,7 +234,7 @@ describe('PollerService', () => {
   });
 
   /** The poller over the spec's repositories, writer and fake pool, with its own read model. */
-  const newPoller = (observer?: PollObserver) =>
+  const newPoller = (observer?: PollObserver, cluster?: Cluster) =>
     new PollerService(
       agents,
       checks,
@@ -243,6 +244,8 @@ describe('PollerService', () => {
       config,
       clock,
       observer,
+      undefined,
+      cluster,
     );
 
   beforeEach(async () => {
@@ -692,5 +695,88 @@ describe('PollerService', () => {
       assert.equal(pool.calls.length, 1);
       assert.equal(pool.closedAll, true);
     });
+  });
+
+  describe('leases (several collectors)', () => {
+    /** A cluster whose leases the spec hands out and takes away. */
+    class FakeCluster implements Cluster {
+      readonly collectorId = 'collector-a';
+      readonly shared = true;
+      readonly held = new Map<string, number>();
+      private readonly listeners: (() => void)[] = [];
+      isLeader = () => true;
+      onLeaderChange(): void {}
+      leaseOf(agentId: string): number | null {
+        return this.held.get(agentId) ?? null;
+      }
+      onLeasesChange(listener: () => void): void {
+        this.listeners.push(listener);
+      }
+      changed(): void {
+        for (const listener of this.listeners) listener();
+      }
+    }
+
+    /** The spec's poller replaced by one that asks `cluster` (the old one closed the writer on its way out). */
+    async function withCluster(cluster: Cluster): Promise<PollerService> {
+      await poller.onApplicationShutdown();
+      writer = new ResultWriter(db.dataSource, { coalesceMs: 0 });
+      return newPoller(undefined, cluster);
+    }
+
+    /** Gives `cluster` the agent's lease, in its memory and (what the writer checks on PostgreSQL) in the leases table. */
+    async function hold(cluster: FakeCluster, id: string, epoch: number): Promise<void> {
+      cluster.held.set(id, epoch);
+      await db.query('DELETE FROM leases WHERE name = ?', [`agent:${id}`]);
+      await db.query('INSERT INTO leases (name, holder, epoch, expires_at) VALUES (?, ?, ?, ?)', [`agent:${id}`, cluster.collectorId, epoch, T0 + 600_000]);
+    }
+
+    it('polls only the agents it holds: one it loses is no longer polled and its client is dropped, one it gains is polled within 2 s', async () => {
+      const cluster = new FakeCluster();
+      poller = await withCluster(cluster);
+      const other = (await agents.create({ name: 'nas-02', host: '127.0.0.2', port: 7443, token: 'u'.repeat(43), fingerprint: 'e'.repeat(64) }, T0)).id;
+      await hold(cluster, agentId, 1);
+      await poller.onApplicationBootstrap();
+      await runFor(2 * INTERVAL);
+      assert.ok(pool.callsFor(agentId).length >= 1);
+      assert.equal(pool.callsFor(other).length, 0, 'held by another collector');
+
+      cluster.held.delete(agentId);
+      await hold(cluster, other, 3);
+      cluster.changed();
+      const callsBefore = pool.callsFor(agentId).length;
+      await runFor(2000, 500);
+      assert.ok(pool.callsFor(other).length >= 1, 'gained: polled at once, not at the next sync');
+      assert.deepEqual(pool.dropped, [agentId]);
+      await runFor(3 * INTERVAL);
+      assert.equal(pool.callsFor(agentId).length, callsBefore, 'lost: not polled again');
+      assert.ok(pool.callsFor(other).length >= 3);
+    });
+
+    it(
+      'a poll whose lease changed hands meanwhile stores nothing, unschedules the agent and does not count as its failure',
+      { skip: postgresOnly('leases are kept on PostgreSQL only') },
+      async () => {
+        const cluster = new FakeCluster();
+        poller = await withCluster(cluster);
+        const checkId = await newCheck('DICOM echo');
+        cluster.held.set(agentId, 1);
+        // Collector b took the agent over at epoch 2 before collector a's poll commits.
+        await db.query('INSERT INTO leases (name, holder, epoch, expires_at) VALUES (?, ?, ?, ?)', [`agent:${agentId}`, 'collector-b', 2, T0 + 60_000]);
+        pool.script(agentId, { results: [result(checkId, 1)] });
+        poller.pollSoon(agentId);
+        await tick(0);
+        await runFor(3 * INTERVAL);
+
+        assert.equal(pool.callsFor(agentId).length, 1, 'unscheduled after the refusal');
+        assert.deepEqual(await results.recent(checkId, 10), []);
+        const stored = await agent();
+        assert.equal(stored.ackSeq, 0);
+        assert.equal(stored.consecutiveFailures, 0);
+        assert.equal(poller.stats.pollErrors['storage'], undefined);
+        assert.ok(logger.lines.some((l) => l.message.includes(`stopped polling agent pacs-01: the lease on agent ${agentId} was lost`)));
+        assert.deepEqual(pool.dropped, [agentId]);
+      },
+    );
   });
 });

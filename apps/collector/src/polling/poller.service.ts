@@ -11,12 +11,21 @@ import type { CollectorConfig } from '../config/env.js';
 import { endpointOf } from '../inventory/agents.service.js';
 import { CurrentState } from '../state/current-state.js';
 import { CLOCK, COLLECTOR_CONFIG, POLL_EVENTS, POLL_OBSERVER } from '../shared/tokens.js';
+import { CLUSTER, SOLO, type Cluster } from '../cluster/cluster.js';
+import { LeaseLostError, type LeaseClaim } from '../cluster/lease-fence.js';
 
 /** How often the poller looks for agents added or removed (by the API, the CLI or another process). */
 const AGENT_SYNC_MS = 5000;
 
 /** First contact (TLS probe, channel, Describe) costs far more than a poll: space first polls this far apart. */
 const FIRST_POLL_SPACING_MS = 20;
+
+/**
+ * Agents taken over from another collector start within this much (less when few): a takeover
+ * must poll them within two poll intervals of the old holder's death, and the lease already took
+ * up to ttl + renewMs of that.
+ */
+const LEASE_SPREAD_MS = 2000;
 
 export interface PollStats {
   polls: number;
@@ -88,11 +97,16 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(CLOCK) private readonly clock: Clock,
     @Optional() @Inject(POLL_OBSERVER) private readonly observer?: PollObserver,
     @Optional() @Inject(POLL_EVENTS) private readonly events?: PollEvents,
+    @Optional() @Inject(CLUSTER) private readonly cluster: Cluster = SOLO,
   ) {
     this.scheduler = new Scheduler(clock, config.pollConcurrency, (lag) => {
       this.stats.lastLagMs = lag;
       this.stats.maxLagMs = Math.max(this.stats.maxLagMs, lag);
       this.observer?.pollLate(lag);
+    });
+    // Agents gained are polled at once, those lost are dropped at once — not at the next sync.
+    cluster.onLeasesChange?.(() => {
+      if (!this.stopped) this.applyLeases(LEASE_SPREAD_MS);
     });
   }
 
@@ -112,6 +126,11 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     return this.scheduler.backlog;
   }
 
+  /** Agents this collector polls: all of them on SQLite, those whose lease it holds on PostgreSQL. */
+  get agentsPolled(): number {
+    return this.scheduledIds.size;
+  }
+
   /** Polls an agent as soon as a slot is free (after enrolment or a check change). */
   pollSoon(agentId: string): void {
     this.scheduler.add(agentId, this.clock.now(), (lateBy) => this.poll(agentId, lateBy));
@@ -122,34 +141,59 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     try {
       const all = await this.agents.listVersions();
       await this.state.reconcile(all);
-      const ids = new Set(all.map((a) => a.id));
-      const fresh = all.filter((a) => !this.scheduler.has(a.id));
+      this.known = all.map((a) => a.id);
       // Spread first polls so a restart does not poll everything at once. The spread is also
       // the cadence from then on (each agent keeps its phase), so a few agents start within
       // 2 s and thousands are spread over up to one interval (~20 ms apart).
-      const spread = Math.min(this.config.pollIntervalMs, Math.max(2000, fresh.length * FIRST_POLL_SPACING_MS));
-      for (const agent of fresh) {
-        const jitter = Math.floor(Math.random() * spread);
-        this.scheduler.add(agent.id, this.clock.now() + jitter, (lateBy) => this.poll(agent.id, lateBy));
-      }
-      for (const id of this.scheduledIds) {
-        if (!ids.has(id)) {
-          this.scheduler.remove(id);
-          this.scheduledIds.delete(id);
-          this.pool.drop(id);
-        }
-      }
-      for (const id of ids) this.scheduledIds.add(id);
+      this.applyLeases(2000);
     } catch (e) {
       this.log.error(`cannot read the agent list: ${(e as Error).message}`);
     }
     if (!this.stopped) this.syncTimer = this.clock.setTimeout(() => void this.syncAgents(), AGENT_SYNC_MS);
   }
 
+  /** Every agent, as the last sync read them. */
+  private known: string[] = [];
   private readonly scheduledIds = new Set<string>();
+
+  /**
+   * Polls the known agents whose lease this collector holds (all of them on SQLite) and forgets
+   * the rest. New ones start spread over at least `minSpreadMs`, at most one interval.
+   */
+  private applyLeases(minSpreadMs: number): void {
+    const held = this.known.filter((id) => this.cluster.leaseOf(id) !== null);
+    const fresh = held.filter((id) => !this.scheduler.has(id));
+    const spread = Math.min(this.config.pollIntervalMs, Math.max(minSpreadMs, fresh.length * FIRST_POLL_SPACING_MS));
+    for (const id of fresh) {
+      const jitter = Math.floor(Math.random() * spread);
+      this.scheduler.add(id, this.clock.now() + jitter, (lateBy) => this.poll(id, lateBy));
+    }
+    const keep = new Set(held);
+    for (const id of this.scheduledIds) if (!keep.has(id)) this.forget(id);
+    for (const id of held) this.scheduledIds.add(id);
+  }
+
+  /** Stops polling an agent (gone, or its lease held elsewhere) and closes its channel. */
+  private forget(agentId: string): void {
+    this.scheduler.remove(agentId);
+    this.scheduledIds.delete(agentId);
+    this.pool.drop(agentId);
+  }
+
+  /** The lease a poll of `agentId` runs under: undefined on SQLite (no leases), null when this collector does not hold it. */
+  private leaseFor(agentId: string): LeaseClaim | undefined | null {
+    const epoch = this.cluster.leaseOf(agentId);
+    if (epoch === null) return null;
+    return this.cluster.shared ? { collector: this.cluster.collectorId, epoch } : undefined;
+  }
 
   private async poll(agentId: string, lateBy: number): Promise<number | undefined> {
     const plannedAt = this.clock.now() - lateBy;
+    const lease = this.leaseFor(agentId);
+    if (lease === null) {
+      this.forget(agentId);
+      return undefined;
+    }
     const agent = await this.agents.findForPoll(agentId);
     if (!agent) return undefined;
     const started = this.clock.now();
@@ -161,7 +205,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
       const error = e instanceof AgentCallError ? e : new AgentCallError(`agent ${agent.name}: ${(e as Error).message}`, 'protocol');
       this.stats.pollErrors[error.code] = (this.stats.pollErrors[error.code] ?? 0) + 1;
       this.observer?.pollFinished((this.clock.now() - started) / 1000, error.code);
-      const failed = await this.agents.recordPollFailure(agent.id, { at: this.clock.now(), error: error.message, downAfter: this.config.downAfter });
+      const failed = await this.agents.recordPollFailure(agent.id, { at: this.clock.now(), error: error.message, downAfter: this.config.downAfter }, lease);
       if (failed) this.state.agentPolled(agent.id, failed);
       const state = failed?.state ?? null;
       if (state === 'DOWN') this.events?.agentDown({ id: agent.id, name: agent.name }, error.message);
@@ -171,7 +215,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     }
     try {
       const wasUp = agent.state === 'UP';
-      const stored = this.named(await this.store(agent, response));
+      const stored = this.named(await this.store(agent, response, lease));
       if (stored.length > 0) this.events?.resultsStored({ id: agent.id, name: agent.name }, stored);
       if (!wasUp) {
         this.log.log(`agent ${agent.name} is UP (${agent.host}:${agent.port})`);
@@ -181,6 +225,12 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
       this.observer?.pollFinished((this.clock.now() - started) / 1000);
       return response.more ? this.clock.now() : nextOnCadence(plannedAt, this.config.pollIntervalMs, this.clock.now());
     } catch (e) {
+      if (e instanceof LeaseLostError) {
+        // Another collector polls it now; not the agent's failure, nor the database's.
+        this.log.log(`stopped polling agent ${agent.name}: ${e.message}`);
+        this.forget(agent.id);
+        return undefined;
+      }
       // The agent answered; storing failed on our side (database, shutdown). That must not make
       // the agent look DOWN. Nothing was acknowledged, so the agent hands the results over again.
       this.stats.pollErrors['storage'] = (this.stats.pollErrors['storage'] ?? 0) + 1;
@@ -240,7 +290,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     );
   }
 
-  private async store(agent: AgentEntity, response: CollectResponse): Promise<StoredResult[]> {
+  private async store(agent: AgentEntity, response: CollectResponse, lease: LeaseClaim | undefined): Promise<StoredResult[]> {
     const results: StoredResult[] = response.results.map((r) => ({
       checkId: r.checkId,
       seq: r.seq,
@@ -275,14 +325,18 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     const sameEpoch = response.spoolEpoch === agent.spoolEpoch;
     const lastSeq = response.results.length > 0 ? response.results[response.results.length - 1]!.seq : sameEpoch ? agent.ackSeq : 0;
     this.stats.resultsReceived += response.results.length;
-    await this.writer.write({ agentId: agent.id, results, ackSeq: lastSeq, spoolEpoch: response.spoolEpoch });
-    const polled = await this.agents.recordPollSuccess(agent.id, {
-      at: this.clock.now(),
-      spoolEpoch: response.spoolEpoch,
-      agentAssignmentVersion: response.assignmentVersion,
-      dropped: response.dropped,
-      health: response.health ?? null,
-    });
+    await this.writer.write({ agentId: agent.id, results, ackSeq: lastSeq, spoolEpoch: response.spoolEpoch, ...(lease ? { lease } : {}) });
+    const polled = await this.agents.recordPollSuccess(
+      agent.id,
+      {
+        at: this.clock.now(),
+        spoolEpoch: response.spoolEpoch,
+        agentAssignmentVersion: response.assignmentVersion,
+        dropped: response.dropped,
+        health: response.health ?? null,
+      },
+      lease,
+    );
     if (polled) this.state.agentPolled(agent.id, polled);
     return results;
   }

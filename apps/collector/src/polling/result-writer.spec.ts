@@ -4,7 +4,8 @@ import { AgentsRepository } from '../inventory/agents.repository.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
 import { ResultsRepository } from '../history/results.repository.js';
 import { ResultWriter, ResultWriterClosedError, type StoredResult } from './result-writer.js';
-import { openTestDatabase, refuseWrites } from '../storage/testing.js';
+import { openTestDatabase, postgresOnly, refuseWrites } from '../storage/testing.js';
+import { LeaseLostError } from '../cluster/lease-fence.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -273,4 +274,69 @@ describe('ResultWriter', () => {
     );
     assert.equal((await results.recent(checkId, 10)).length, 1);
   });
+
+  it('two writers (two collectors) racing the same batch store it once', async () => {
+    const checkId = await newCheck('dicom');
+    const other = new ResultWriter(db.dataSource);
+    const batch = { agentId, ackSeq: 3, spoolEpoch: 'e1', results: [result(checkId, 1, 1_000), result(checkId, 2, 2_000), result(checkId, 3, 3_000)] };
+    try {
+      await Promise.all([writer.write(batch), other.write(batch), writer.write(batch), other.write(batch)]);
+    } finally {
+      await other.close();
+    }
+    assert.deepEqual(
+      (await results.recent(checkId, 10)).map((r) => r.seq),
+      [3, 2, 1],
+    );
+    assert.equal((await agents.findById(agentId))!.ackSeq, 3);
+  });
+
+  it(
+    'refuses a batch polled under a lease that is no longer current, naming the agent and the epochs; the other batches of its transaction commit',
+    { skip: postgresOnly('leases are kept on PostgreSQL only (several collectors)') },
+    async () => {
+      const checkId = await newCheck('dicom');
+      const second = (await agents.create({ name: 'ris', host: 'h2', port: 2, token: 't', fingerprint: 'f' })).id;
+      const secondCheck = await newCheck('hl7', second);
+      // collector-b took `agentId` over (epoch 2); `second` is still collector-a's at epoch 1.
+      await db.query('INSERT INTO leases (name, holder, epoch, expires_at) VALUES (?, ?, ?, ?), (?, ?, ?, ?)', [
+        `agent:${agentId}`,
+        'collector-b',
+        2,
+        Date.now() + 60_000,
+        `agent:${second}`,
+        'collector-a',
+        1,
+        Date.now() + 60_000,
+      ]);
+      const stale = writer.write({ agentId, ackSeq: 1, spoolEpoch: 'e1', results: [result(checkId, 1, 1_000)], lease: { collector: 'collector-a', epoch: 1 } });
+      const current = writer.write({
+        agentId: second,
+        ackSeq: 1,
+        spoolEpoch: 'e1',
+        results: [result(secondCheck, 1, 1_000)],
+        lease: { collector: 'collector-a', epoch: 1 },
+      });
+      await assert.rejects(stale, (e: unknown) => {
+        assert.ok(e instanceof LeaseLostError);
+        assert.equal(e.agentId, agentId);
+        assert.match(
+          e.message,
+          new RegExp(`agent ${agentId} was lost: polled under epoch 1 of collector collector-a, the lease is now at epoch 2 of collector collector-b`),
+        );
+        return true;
+      });
+      await current;
+      assert.deepEqual(await results.recent(checkId, 10), []);
+      assert.equal((await agents.findById(agentId))!.ackSeq, 0);
+      assert.equal((await results.recent(secondCheck, 10)).length, 1);
+      assert.equal((await agents.findById(second))!.ackSeq, 1);
+      // The holder's own write goes through.
+      await writer.write({ agentId, ackSeq: 1, spoolEpoch: 'e1', results: [result(checkId, 1, 1_000)], lease: { collector: 'collector-b', epoch: 2 } });
+      assert.equal((await results.recent(checkId, 10)).length, 1);
+      // A poll outcome under the lost lease is not recorded either.
+      assert.equal(await agents.recordPollFailure(agentId, { at: 5_000, error: 'refused', downAfter: 1 }, { collector: 'collector-a', epoch: 1 }), null);
+      assert.equal((await agents.findById(agentId))!.consecutiveFailures, 0);
+    },
+  );
 });

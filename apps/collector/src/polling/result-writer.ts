@@ -6,6 +6,7 @@ import { inTransaction, isPostgres } from '../storage/transaction.js';
 import { committedResults, type CommittedResult } from '../storage/committed-results.js';
 import { bulkSql, num, upsertSuffix, type BulkSql } from '../storage/bulk-sql.js';
 import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from '../storage/check-state-row.js';
+import { currentLeases, fenced, type LeaseClaim, type LeaseLostError } from '../cluster/lease-fence.js';
 
 export interface StoredMetric {
   name: string;
@@ -35,6 +36,11 @@ export interface ResultBatch {
   /** Highest seq stored once this batch commits; sent to the agent on the next poll. */
   ackSeq: number;
   spoolEpoch: string;
+  /**
+   * The lease the agent was polled under (several collectors on PostgreSQL): the batch is refused
+   * with a LeaseLostError unless it is still the agent's lease when the batch commits.
+   */
+  lease?: LeaseClaim;
 }
 
 export interface ResultWriterOptions {
@@ -93,6 +99,8 @@ interface CommitOutcome {
   states: CheckStateEntity[];
   /** The stored results with their ids, when known (SQLite), for the roll-ups. */
   committed: CommittedResult[];
+  /** Batches refused because their lease was no longer current; the others committed. */
+  refused: Map<ResultBatch, LeaseLostError>;
 }
 
 const RESULT_COLUMN_NAMES = ['check_id', 'agent_id', 'seq', 'started_at', 'duration_ms', 'status', 'reason', 'summary', 'metrics_json'] as const;
@@ -214,9 +222,8 @@ export class ResultWriter implements OnModuleDestroy {
       this.pending = [];
       this.pendingResults = 0;
       try {
-        await this.commit(group.map((p) => p.batch));
-        this.stats.batches += group.length;
-        for (const p of group) p.resolve();
+        const refused = await this.commit(group.map((p) => p.batch));
+        for (const p of group) this.settle(p, refused);
       } catch (error) {
         if (group.length === 1) {
           this.fail(group[0]!, error);
@@ -225,9 +232,7 @@ export class ResultWriter implements OnModuleDestroy {
         // One bad batch must not take the others down with it: retry each on its own.
         for (const p of group) {
           try {
-            await this.commit([p.batch]);
-            this.stats.batches += 1;
-            p.resolve();
+            this.settle(p, await this.commit([p.batch]));
           } catch (single) {
             this.fail(p, single);
           }
@@ -236,12 +241,23 @@ export class ResultWriter implements OnModuleDestroy {
     }
   }
 
+  /** Resolves a batch of a committed transaction, or rejects it when its lease was refused. */
+  private settle(p: Pending, refused: Map<ResultBatch, LeaseLostError>): void {
+    const lost = refused.get(p.batch);
+    if (lost) {
+      this.fail(p, lost);
+    } else {
+      this.stats.batches += 1;
+      p.resolve();
+    }
+  }
+
   private fail(p: Pending, error: unknown): void {
     this.stats.batchesFailed += 1;
     p.reject(error);
   }
 
-  private async commit(batches: ResultBatch[]): Promise<void> {
+  private async commit(batches: ResultBatch[]): Promise<Map<ResultBatch, LeaseLostError>> {
     const started = performance.now();
     const outcome = await inTransaction(this.dataSource, (m) => this.store(m, batches));
     this.stats.transactions += 1;
@@ -253,11 +269,13 @@ export class ResultWriter implements OnModuleDestroy {
     if (this.knownStates) for (const state of outcome.states) this.knownStates.set(state.checkId, state);
     this.onStates(outcome.states);
     committedResults(this.dataSource).committed(outcome.committed);
+    return outcome.refused;
   }
 
   private async store(m: EntityManager, batches: ResultBatch[]): Promise<CommitOutcome> {
     // Agents before checks: the lock order every other writer uses too (see ChecksRepository).
     const agents = await this.agentAcks(m, batches);
+    const refused = await this.refusedLeases(m, batches);
     const checkOwner = await this.checkOwners(m, batches);
 
     const rows: unknown[][] = [];
@@ -267,7 +285,7 @@ export class ResultWriter implements OnModuleDestroy {
 
     for (const batch of batches) {
       const agent = agents.get(batch.agentId);
-      if (!agent) {
+      if (!agent || refused.has(batch)) {
         skipped += batch.results.length;
         continue;
       }
@@ -311,7 +329,7 @@ export class ResultWriter implements OnModuleDestroy {
             durationMs: r.durationMs,
             metrics: r.metrics,
           }));
-    return { written: rows.length, skipped, states, committed };
+    return { written: rows.length, skipped, states, committed, refused };
   }
 
   /**
@@ -361,6 +379,23 @@ export class ResultWriter implements OnModuleDestroy {
       'FOR UPDATE',
     );
     return new Map(agents.map((a) => [a.id, { ackSeq: num(a.ack_seq), spoolEpoch: a.spool_epoch, touched: false }]));
+  }
+
+  /**
+   * The batches whose lease is no longer the agent's: read after the agent rows are locked, with
+   * the lease rows FOR SHARE, so a takeover's commit cannot fall between the check and the write.
+   * SQLite has one collector and no leases.
+   */
+  private async refusedLeases(m: EntityManager, batches: ResultBatch[]): Promise<Map<ResultBatch, LeaseLostError>> {
+    const refused = new Map<ResultBatch, LeaseLostError>();
+    const leased = batches.filter((b) => b.lease !== undefined);
+    if (leased.length === 0 || !isPostgres(this.dataSource)) return refused;
+    const current = await currentLeases(m, [...new Set(leased.map((b) => b.agentId))]);
+    for (const batch of leased) {
+      const lost = fenced(batch.agentId, batch.lease!, current);
+      if (lost) refused.set(batch, lost);
+    }
+    return refused;
   }
 
   /**

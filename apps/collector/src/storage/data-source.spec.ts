@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MIGRATIONS } from './migrations/index.js';
 import { createDataSource, SQLITE_FILE_NAME } from './data-source.js';
-import { openTestDatabase, sqliteOnly, tableNames, TEST_ON_POSTGRES } from './testing.js';
+import { makeTestDatabase, openTestDatabase, postgresOnly, sqliteOnly, tableNames, TEST_ON_POSTGRES } from './testing.js';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -60,8 +60,10 @@ describe('createDataSource', () => {
     'check_rollups_1m',
     'check_state',
     'checks',
+    'collectors',
     'engine_inbox',
     'enrolments',
+    'leases',
     'metric_rollups_1h',
     'metric_rollups_1m',
     'metric_series',
@@ -143,6 +145,23 @@ describe('createDataSource', () => {
     const applied: unknown[] = await db.dataSource.query('SELECT name FROM migrations');
     assert.equal(applied.length, MIGRATIONS.length);
   });
+
+  it(
+    'several collectors opening one empty database at once migrate it once, the others waiting',
+    { skip: postgresOnly('several collectors share a PostgreSQL database only') },
+    async () => {
+      const handle = await makeTestDatabase();
+      const three = [createDataSource(handle.config), createDataSource(handle.config), createDataSource(handle.config)];
+      try {
+        await Promise.all(three.map((d) => d.initialize()));
+        const applied: unknown[] = await three[0]!.query('SELECT name FROM migrations');
+        assert.equal(applied.length, MIGRATIONS.length);
+      } finally {
+        for (const d of three) if (d.isInitialized) await d.destroy();
+        await handle.dispose();
+      }
+    },
+  );
 });
 
 describe('createDataSource on an older install', () => {

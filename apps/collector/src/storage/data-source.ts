@@ -59,7 +59,20 @@ export function createDataSource(options: DataSourceConfig): DataSource {
     const keys = loadSecretKeys(options.secretKey);
     // TypeORM loads `pg` itself, only for this branch, so SQLite installs never need it. pg waits
     // for a connection forever by default: a firewall that drops packets would hang the start.
-    return withSecretBox(new DataSource({ ...common, type: 'postgres', url: options.postgresUrl, connectTimeoutMS: POSTGRES_CONNECT_TIMEOUT_MS }), keys);
+    const dataSource = new DataSource({
+      ...common,
+      migrationsRun: false,
+      type: 'postgres',
+      url: options.postgresUrl,
+      connectTimeoutMS: POSTGRES_CONNECT_TIMEOUT_MS,
+    });
+    const initialize = dataSource.initialize.bind(dataSource);
+    dataSource.initialize = async () => {
+      await initialize();
+      await migrateAlone(dataSource);
+      return dataSource;
+    };
+    return withSecretBox(dataSource, keys);
   }
 
   const database = join(options.dataDir, SQLITE_FILE_NAME);
@@ -86,6 +99,30 @@ export function createDataSource(options: DataSourceConfig): DataSource {
     },
   });
   return withSecretBox(dataSource, keys);
+}
+
+/** Any number that is this project's own among the advisory locks of the database it shares. */
+const MIGRATION_LOCK = 0x524e4453; // "RNDS"
+
+/**
+ * Applies pending migrations holding a PostgreSQL advisory lock: several collectors started at
+ * once on one database (high availability) would otherwise run the same migration side by side,
+ * and all but one fail on the tables the first one created. The others wait, then find nothing
+ * pending.
+ */
+async function migrateAlone(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.connect();
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await dataSource.runMigrations();
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    await runner.release();
+  }
 }
 
 function withSecretBox(dataSource: DataSource, keys: ReturnType<typeof loadSecretKeys>): DataSource {

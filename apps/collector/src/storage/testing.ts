@@ -20,6 +20,11 @@ export function sqliteOnly(reason: string): string | false {
   return TEST_ON_POSTGRES && `SQLite only: ${reason}`;
 }
 
+/** For `test(name, { skip: postgresOnly('why') }, …)`: what only PostgreSQL has (several collectors sharing it); skipped on SQLite, saying why. */
+export function postgresOnly(reason: string): string | false {
+  return !TEST_ON_POSTGRES && `PostgreSQL only: ${reason}`;
+}
+
 function postgresServerUrl(): string {
   const url = process.env['ROUNDS_TEST_POSTGRES_URL'];
   if (!url) {

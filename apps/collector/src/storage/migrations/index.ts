@@ -13,6 +13,7 @@ import { SiteEnrolment1700000000012 } from '../../enrolment/1700000000012-site-e
 import { DependsOn1700000000016 } from '../../inventory/1700000000016-depends-on.js';
 import { NotificationRouting1700000000019 } from '../../routing/1700000000019-notification-routing.js';
 import { OnCall1700000000024 } from '../../on-call/1700000000024-on-call.js';
+import { Cluster1700000000025 } from '../../cluster/1700000000025-cluster.js';
 import { EngineInbox1700000000027 } from '../../alerting/1700000000027-engine-inbox.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
@@ -32,5 +33,6 @@ export const MIGRATIONS = [
   DependsOn1700000000016,
   NotificationRouting1700000000019,
   OnCall1700000000024,
+  Cluster1700000000025,
   EngineInbox1700000000027,
 ];
