@@ -148,7 +148,9 @@ export class AgentsService {
   }
 
   async get(idOrName: string): Promise<AgentEntity> {
-    const agent = this.state ? this.state.findAgent(idOrName)?.agent : ((await this.agents.findById(idOrName)) ?? (await this.agents.findByName(idOrName)));
+    // Not in the read model: perhaps enrolled on another collector a moment ago (several share
+    // PostgreSQL; the read model takes their changes in every few seconds) — the database knows.
+    const agent = this.state?.findAgent(idOrName)?.agent ?? (await this.agents.findById(idOrName)) ?? (await this.agents.findByName(idOrName));
     if (!agent) throw new NotFoundError(`no agent with id or name "${idOrName}"`);
     return agent;
   }
