@@ -3,6 +3,9 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { DataSource } from 'typeorm';
+import { SQLITE_FILE_NAME } from '../../apps/collector/src/storage/data-source.js';
 
 /** Repository root (compiled to dist/test/e2e/harness.js). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -230,6 +233,33 @@ export async function startCollector(extraEnv: NodeJS.ProcessEnv = {}, options: 
   };
   await handle.start();
   return handle;
+}
+
+/**
+ * Rows of `sql` (`?` placeholders) read from the collector's own database, as an operator with
+ * `psql` or `sqlite3` would: its PostgreSQL when it runs on one, else its SQLite file (read-only).
+ * PostgreSQL returns counts and bigints as text: the caller converts with Number().
+ */
+export async function collectorRows<T = Record<string, unknown>>(collector: CollectorHandle, sql: string, params: unknown[] = []): Promise<T[]> {
+  const url = collector.env['ROUNDS_DATABASE_URL'];
+  if (url) {
+    const db = await new DataSource({ type: 'postgres', url }).initialize();
+    try {
+      let n = 0;
+      return await db.query<T[]>(
+        sql.replace(/\?/g, () => `$${++n}`),
+        params,
+      );
+    } finally {
+      await db.destroy();
+    }
+  }
+  const db = new Database(join(collector.dataDir, SQLITE_FILE_NAME), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
 }
 
 export function readLog(path: string): string {

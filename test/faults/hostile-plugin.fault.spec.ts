@@ -1,10 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { RESULT_LIMITS } from '#rounds/common';
-import { FIXTURES, startAgent, startCollector, waitFor, type AgentHandle, type CollectorHandle } from '../e2e/harness.js';
-import { sqliteOnly } from '../../apps/collector/src/storage/testing.js';
+import { collectorRows, FIXTURES, startAgent, startCollector, waitFor, type AgentHandle, type CollectorHandle } from '../e2e/harness.js';
 import { startWebhookReceiver } from '../peers/webhook.js';
 
 interface CheckView {
@@ -67,39 +65,34 @@ describe('a hostile plugin', { timeout: 180_000 }, () => {
 
   const note = '… [truncated: 2,000,000 characters, limit 4096] [19,743 of 20,000 metrics dropped: limit 256 per result; 1 metrics dropped:';
 
-  test(
-    'the database holds every result cut to the limits, with the summary saying what was cut',
-    { skip: sqliteOnly("it reads the stored rows from the collector's SQLite file; the API tests below check the same cut on both") },
-    () => {
-      const db = new Database(join(collector.dataDir, 'rounds.sqlite'), { readonly: true, fileMustExist: true });
-      try {
-        const rows = db.prepare('SELECT summary, reason, metrics_json AS metrics FROM check_results WHERE check_id = ?').all(checkId) as {
-          summary: string;
-          reason: string;
-          metrics: string;
-        }[];
-        assert.ok(rows.length >= 5, `${rows.length} rows`);
-        for (const row of rows) {
-          assert.equal(row.summary.length, RESULT_LIMITS.summaryChars);
-          assert.ok(row.summary.includes(note), row.summary.slice(-300));
-          const metrics = JSON.parse(row.metrics) as { name: string; labels: Record<string, string> }[];
-          assert.equal(metrics.length, RESULT_LIMITS.metricsPerResult);
-          assert.equal(metrics[0]!.name, 'hostile_1', 'the metric with a 100,000-character label value was dropped');
-          assert.ok(row.metrics.length < 40_000, `${row.metrics.length} characters of metrics in one row`);
-        }
-        const state = db.prepare('SELECT summary, metrics_json AS metrics FROM check_state WHERE check_id = ?').get(checkId) as {
-          summary: string;
-          metrics: string;
-        };
-        assert.equal(state.summary.length, RESULT_LIMITS.summaryChars);
-        assert.ok(state.metrics.length < 40_000);
-        const largest = db.prepare('SELECT max(length(summary)) AS s, max(length(metrics_json)) AS m FROM check_results').get() as { s: number; m: number };
-        assert.ok(largest.s <= RESULT_LIMITS.summaryChars && largest.m < 40_000, JSON.stringify(largest));
-      } finally {
-        db.close();
-      }
-    },
-  );
+  test('the database holds every result cut to the limits, with the summary saying what was cut', async () => {
+    const rows = await collectorRows<{ summary: string; reason: string; metrics: string }>(
+      collector,
+      'SELECT summary, reason, metrics_json AS metrics FROM check_results WHERE check_id = ?',
+      [checkId],
+    );
+    assert.ok(rows.length >= 5, `${rows.length} rows`);
+    for (const row of rows) {
+      assert.equal(row.summary.length, RESULT_LIMITS.summaryChars);
+      assert.ok(row.summary.includes(note), row.summary.slice(-300));
+      const metrics = JSON.parse(row.metrics) as { name: string; labels: Record<string, string> }[];
+      assert.equal(metrics.length, RESULT_LIMITS.metricsPerResult);
+      assert.equal(metrics[0]!.name, 'hostile_1', 'the metric with a 100,000-character label value was dropped');
+      assert.ok(row.metrics.length < 40_000, `${row.metrics.length} characters of metrics in one row`);
+    }
+    const [state] = await collectorRows<{ summary: string; metrics: string }>(
+      collector,
+      'SELECT summary, metrics_json AS metrics FROM check_state WHERE check_id = ?',
+      [checkId],
+    );
+    assert.equal(state!.summary.length, RESULT_LIMITS.summaryChars);
+    assert.ok(state!.metrics.length < 40_000);
+    const [largest] = await collectorRows<{ s: unknown; m: unknown }>(
+      collector,
+      'SELECT max(length(summary)) AS s, max(length(metrics_json)) AS m FROM check_results',
+    );
+    assert.ok(Number(largest!.s) <= RESULT_LIMITS.summaryChars && Number(largest!.m) < 40_000, JSON.stringify(largest));
+  });
 
   test("the API's check view and results carry the cut summary and at most 256 metrics", async () => {
     const check = await collector.api<CheckView>('GET', `/api/v1/checks/${checkId}`);
