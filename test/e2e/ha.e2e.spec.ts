@@ -78,11 +78,13 @@ describe(
       healthy = await listen();
       const healthyPort = (healthy.address() as { port: number }).port;
       flipPort = await freePort();
-      agents.push(...(await Promise.all(Array.from({ length: AGENTS }, (_, i) => startAgent(`modality-${i + 1}`)))));
+      // One after another: each on a port the OS just handed out, taken before the next is asked for.
+      for (let i = 0; i < AGENTS; i++) agents.push(await startAgent(`modality-${i + 1}`));
       // Enrolled and configured on different collectors: the API works on any.
       for (const [i, agent] of agents.entries()) {
         const api = collectors[i % 3]!;
-        assert.equal((await api.api('POST', '/api/v1/agents', { name: agent.name, enrol: agent.enrolment })).status, 201);
+        const enrolled = await api.api('POST', '/api/v1/agents', { name: agent.name, enrol: agent.enrolment });
+        assert.equal(enrolled.status, 201, `${agent.name} on ${api.env['ROUNDS_COLLECTOR_NAME']}: ${JSON.stringify(enrolled.body)}`);
         for (const n of [1, 2]) {
           const made = await api.api('POST', '/api/v1/checks', {
             agent: agent.name,
@@ -95,7 +97,8 @@ describe(
           assert.equal(made.status, 201, JSON.stringify(made.body));
         }
       }
-      assert.equal((await collectors[1]!.api('POST', '/api/v1/channels', { name: 'ward hook', type: 'webhook', config: { url: receiver.url } })).status, 201);
+      const channel = await collectors[1]!.api('POST', '/api/v1/channels', { name: 'ward hook', type: 'webhook', config: { url: receiver.url } });
+      assert.equal(channel.status, 201, JSON.stringify(channel.body));
       // Nobody listens on this port yet: the check fails, its alert fires; it resolves after the kill.
       const flip = await collectors[2]!.api('POST', '/api/v1/checks', {
         agent: agents[0]!.name,

@@ -201,6 +201,9 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
     const owners = assignAgents(agentIds, live);
     const mine = agentIds.filter((id) => owners.get(id) === me).map(agentLeaseName);
 
+    // Its own rows first, in name order: the release and renewal below then lock nothing out of the
+    // order the result writer's fence check locks in (lease-fence.ts) — they deadlocked (bench: postgres).
+    await m.query('SELECT name FROM leases WHERE holder = $1 ORDER BY name FOR UPDATE', [me]);
     // Anything else this collector holds goes back: its owner (live) claims it on its next round.
     await m.query(`UPDATE leases SET expires_at = 0 WHERE holder = $1 AND name LIKE 'agent:%' AND expires_at > 0 AND NOT (name = ANY($2))`, [me, mine]);
     const agents = new Map<string, number>();

@@ -39,9 +39,11 @@ export class LeaseLostError extends Error {
  */
 export async function currentLeases(m: EntityManager, agentIds: readonly string[]): Promise<Map<string, LeaseClaim>> {
   if (agentIds.length === 0) return new Map();
-  const rows: { name: string; holder: string; epoch: unknown }[] = await m.query('SELECT name, holder, epoch FROM leases WHERE name = ANY($1) FOR SHARE', [
-    agentIds.map(agentLeaseName),
-  ]);
+  // In name order, as the renewal locks them (cluster.service.ts): else the two deadlock (bench: postgres).
+  const rows: { name: string; holder: string; epoch: unknown }[] = await m.query(
+    'SELECT name, holder, epoch FROM leases WHERE name = ANY($1) ORDER BY name FOR SHARE',
+    [agentIds.map(agentLeaseName)],
+  );
   const byName = new Map(rows.map((r) => [r.name, { collector: r.holder, epoch: num(r.epoch) }]));
   return new Map(agentIds.flatMap((id) => (byName.has(agentLeaseName(id)) ? [[id, byName.get(agentLeaseName(id))!] as const] : [])));
 }

@@ -48,6 +48,16 @@ describe('UsersService', () => {
     assert.equal(row?.action, 'user.add');
   });
 
+  it('two collectors starting at once on one new database make one first admin, and neither fails', async () => {
+    const other = new UsersService(new UsersRepository(db.dataSource), new PasswordHasher());
+    const made = await Promise.all([users.ensureFirstAdmin(), other.ensureFirstAdmin()]);
+    assert.equal(made.filter((m) => m !== null).length, 1, 'one prints the password');
+    assert.deepEqual(
+      (await users.list()).map((u) => u.name),
+      ['admin'],
+    );
+  });
+
   it('adds a user with a generated password that verifies, or with a chosen one that passes the policy, and never returns or audits a secret', async () => {
     const generated = await users.add({ name: 'alice', role: 'operator' }, CONTEXT);
     assert.ok(generated.password);

@@ -85,8 +85,14 @@ export class UsersService {
   /** On first start (no users at all): `admin` with a random password that must be changed at first sign-in; null when users exist. */
   async ensureFirstAdmin(now = Date.now()): Promise<{ name: string; password: string } | null> {
     if ((await this.users.count()) > 0) return null;
-    const { user, password } = await this.create({ name: FIRST_ADMIN_NAME, role: 'admin' }, SYSTEM_AUDIT_CONTEXT, now);
-    return { name: user.name, password: password! };
+    try {
+      const { user, password } = await this.create({ name: FIRST_ADMIN_NAME, role: 'admin' }, SYSTEM_AUDIT_CONTEXT, now);
+      return { name: user.name, password: password! };
+    } catch (e) {
+      // Several collectors started at once on one new database (docs/scaling.md): another made it first.
+      if ((e instanceof ConflictError || uniqueViolation(e)) && (await this.users.count()) > 0) return null;
+      throw e;
+    }
   }
 
   /** Adds a user; `password` is set when it was generated (show it once), absent when the caller chose it. */
