@@ -301,7 +301,7 @@ export const bench: Benchmark = {
     await seedFarm(shared.db.ds);
     await shared.db.ds.destroy();
     // Each collector its own data dir, the one database and key file. Started one after another:
-    // started at once, two of them race to create the first admin and one fails to start (see the README).
+    // started at once, two of them race to create the first admin and one fails to start (UsersService.ensureFirstAdmin counts the users, then creates "admin": the second gets "already exists").
     const hosts: Worker[] = [];
     for (let i = 0; i < COLLECTORS; i++) {
       const dataDir = tempDir(`postgres-bench-c${i + 1}`);
