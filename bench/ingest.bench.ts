@@ -2,26 +2,27 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createDataSource, SQLITE_FILE_NAME } from '../apps/collector/src/storage/data-source.js';
-import { ResultWriter, type ResultBatch, type StoredResult } from '../apps/collector/src/polling/result-writer.js';
+import type { DataSource } from 'typeorm';
+import { ResultWriter, type StoredResult } from '../apps/collector/src/polling/result-writer.js';
 import { RollupsRepository } from '../apps/collector/src/history/rollups.repository.js';
 import { compared, type Benchmark } from './lib/figure.js';
 import { interleave, median } from './lib/measure.js';
 import { tempDir } from './lib/processes.js';
 import { seedAgents, type SeededAgent } from './lib/seed.js';
 
-const AGENTS = 16;
-const CHECKS = 10;
+export const AGENTS = 16;
+export const CHECKS = 10;
 /** Poll-sized batches (one result per check) per agent and pair. */
-const BATCHES_PER_AGENT = 60;
+export const BATCHES_PER_AGENT = 60;
 const PAIRS = 6;
 /** Pairs run first and not counted (the JIT and the page cache warm up). */
 const WARMUP = 1;
 
-function result(checkId: string, seq: number): StoredResult {
+function result(checkId: string, seq: number, startedAt = Date.now()): StoredResult {
   return {
     checkId,
     seq,
-    startedAt: Date.now(),
+    startedAt,
     durationMs: 3,
     status: 0,
     reason: 'ok',
@@ -38,13 +39,47 @@ async function migratedDatabase(label: string, cleanup: (c: () => void) => void)
   const dir = tempDir(`ingest-${label}`);
   cleanup(() => rmSync(dir, { recursive: true, force: true }));
   const ds = await createDataSource({ dataDir: dir }).initialize();
-  const agents = await seedAgents(
+  return { ds, dir, agents: await seedIngestAgents(ds) };
+}
+
+/** The 16 agents × 10 checks the writer is loaded with, seeded into a migrated database (SQLite or PostgreSQL). */
+export function seedIngestAgents(ds: DataSource): Promise<SeededAgent[]> {
+  return seedAgents(
     ds,
     Array.from({ length: AGENTS }, (_, i) => ({ name: `a${i}`, host: '127.0.0.1', port: 1, token: 't', fingerprint: 'f' })),
     CHECKS,
     () => ({ plugin: 'tcp', config: { host: '127.0.0.1', port: 1 }, intervalMs: 30_000 }),
   );
-  return { ds, dir, agents };
+}
+
+/**
+ * The writer loaded as the poller loads it: every agent writes `batches` poll-sized batches (one
+ * result per check) one at a time, all agents at once. `startedAt(i)` dates the i-th batch of an
+ * agent (now by default; the postgres bench spreads them 30 s apart to fill the roll-up tiers).
+ * Returns the results stored and the transactions committed, from the writer's counters.
+ */
+export async function writeLoad(
+  writer: ResultWriter,
+  agents: readonly SeededAgent[],
+  seqs: Map<string, number>,
+  batches = BATCHES_PER_AGENT,
+  startedAt: (batch: number) => number = () => Date.now(),
+): Promise<{ written: number; transactions: number }> {
+  const before = writer.counters;
+  await Promise.all(
+    agents.map(async (agent) => {
+      for (let i = 0; i < batches; i++) {
+        const first = (seqs.get(agent.id) ?? 0) + 1;
+        const results = agent.checkIds.map((id, k) => result(id, first + k, startedAt(i)));
+        seqs.set(agent.id, first + results.length - 1);
+        await writer.write({ agentId: agent.id, results, ackSeq: first + results.length - 1, spoolEpoch: 'bench' });
+      }
+    }),
+  );
+  const after = writer.counters;
+  const written = after.resultsWritten - before.resultsWritten;
+  if (written !== agents.length * batches * CHECKS) throw new Error(`ResultWriter stored ${written} results, expected ${agents.length * batches * CHECKS}`);
+  return { written, transactions: after.transactions - before.transactions };
 }
 
 /**
@@ -74,12 +109,6 @@ export const bench: Benchmark = {
     const writer = new ResultWriter(writerDb.ds);
     ctx.defer(() => writer.close());
     const seqs = new Map<string, number>();
-    const batchOf = (agent: SeededAgent): ResultBatch => {
-      const first = (seqs.get(agent.id) ?? 0) + 1;
-      const results = agent.checkIds.map((id, k) => result(id, first + k));
-      seqs.set(agent.id, first + results.length - 1);
-      return { agentId: agent.id, results, ackSeq: first + results.length - 1, spoolEpoch: 'bench' };
-    };
     let lastGroup = 0;
     let rawSeq = 0;
     // The writer alone, and the writer plus rolling its results into the minute and hour buckets (history/).
@@ -87,19 +116,10 @@ export const bench: Benchmark = {
     const writerOnly: number[] = [];
 
     const viaWriter = async (): Promise<number> => {
-      const before = writer.counters;
       const start = performance.now();
-      await Promise.all(
-        writerDb.agents.map(async (agent) => {
-          for (let i = 0; i < BATCHES_PER_AGENT; i++) await writer.write(batchOf(agent));
-        }),
-      );
+      const { written, transactions } = await writeLoad(writer, writerDb.agents, seqs);
       const elapsed = performance.now() - start;
-      const after = writer.counters;
-      const written = after.resultsWritten - before.resultsWritten;
-      if (written !== AGENTS * BATCHES_PER_AGENT * CHECKS)
-        throw new Error(`ResultWriter stored ${written} results, expected ${AGENTS * BATCHES_PER_AGENT * CHECKS}`);
-      lastGroup = Math.max(1, Math.round(written / (after.transactions - before.transactions)));
+      lastGroup = Math.max(1, Math.round(written / transactions));
       writerOnly.push((written / elapsed) * 1000);
       const rollupStart = performance.now();
       let rolled = 0;

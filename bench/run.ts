@@ -15,12 +15,13 @@ import { bench as soak } from './soak.bench.js';
 import { bench as history } from './history.bench.js';
 import { bench as singleFile } from './single-file.bench.js';
 import { bench as agentSoak } from './agent-soak.bench.js';
+import { bench as postgres } from './postgres.bench.js';
 
 /**
  * Every benchmark, in the order `npm run bench` runs them. The one list: names and --list come
  * from it. Opt-in ones (soak, agent-soak: an hour each) run only when named.
  */
-const BENCHMARKS: Benchmark[] = [http, tcp, poll, ingest, history, scale, footprint, singleFile, ui, soak, agentSoak];
+const BENCHMARKS: Benchmark[] = [http, tcp, poll, ingest, history, scale, footprint, singleFile, ui, postgres, soak, agentSoak];
 
 function fmt(v: number | null, digits = 3): string {
   if (v === null || !Number.isFinite(v)) return '—';

@@ -26,7 +26,7 @@ const LATE_GRACE_MS = 5_000;
 /** How long the outage phase waits for every agent to be DOWN (3 failed polls at 30 s take 60–90 s). */
 const OUTAGE_LIMIT_MS = 5 * INTERVAL_MS;
 
-interface HostStats {
+export interface HostStats {
   now: number;
   polls: number;
   pollErrors: Record<string, number>;
@@ -39,9 +39,9 @@ interface HostStats {
   memory: NodeJS.MemoryUsage;
 }
 
-type AgentPolls = { polls: number; maxGap: number; total: number; last?: number };
+export type AgentPolls = { polls: number; maxGap: number; total: number; last?: number };
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -51,7 +51,23 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   }
 }
 
-async function startCollector(ctx: BenchContext, dataDir: string, intervalMs: number): Promise<Worker> {
+/** `count` fake agents (each its own TLS server and token) spread over `processes` agent-farm workers. */
+export async function startFarm(ctx: BenchContext, count: number, processes: number) {
+  const tls = await agentTls();
+  const tokens = Array.from({ length: count }, agentToken);
+  const farms = Array.from({ length: processes }, () => new Worker('agent-farm'));
+  for (const f of farms) ctx.defer(() => f.stop());
+  const per = count / processes;
+  const ports = (
+    await Promise.all(
+      farms.map((f, i) => f.call<{ ports: number[] }>('agents', { cert: tls.cert, key: tls.key, tokens: tokens.slice(i * per, (i + 1) * per) })),
+    )
+  ).flatMap((r) => r.ports);
+  return { tls, tokens, farms, ports };
+}
+
+/** The collector embedded in a worker; `env` adds settings (a PostgreSQL URL, a collector name). */
+export async function startCollector(ctx: BenchContext, dataDir: string, intervalMs: number, env: Record<string, string> = {}): Promise<Worker> {
   const host = new Worker('collector-host');
   ctx.defer(() => host.stop());
   await host.call('start', {
@@ -62,6 +78,7 @@ async function startCollector(ctx: BenchContext, dataDir: string, intervalMs: nu
       ROUNDS_POLL_INTERVAL_MS: String(intervalMs),
       ROUNDS_API_TOKEN: `bench-${agentToken()}`,
       ROUNDS_LOG_LEVEL: 'error',
+      ...env,
     },
   });
   return host;
@@ -79,16 +96,7 @@ export const bench: Benchmark = {
   name: 'scale',
   description: `one collector on SQLite polling ${AGENTS} fake agents × ${CHECKS} checks at ${INTERVAL_MS / 1000} s; then its ceiling`,
   async run(ctx) {
-    const tls = await agentTls();
-    const tokens = Array.from({ length: AGENTS }, agentToken);
-    const farms = Array.from({ length: FARM_PROCESSES }, () => new Worker('agent-farm'));
-    for (const f of farms) ctx.defer(() => f.stop());
-    const per = AGENTS / FARM_PROCESSES;
-    const ports = (
-      await Promise.all(
-        farms.map((f, i) => f.call<{ ports: number[] }>('agents', { cert: tls.cert, key: tls.key, tokens: tokens.slice(i * per, (i + 1) * per) })),
-      )
-    ).flatMap((r) => r.ports);
+    const { tls, tokens, farms, ports } = await startFarm(ctx, AGENTS, FARM_PROCESSES);
     ctx.log(`farm: ${ports.length} agents listening in ${FARM_PROCESSES} processes`);
 
     const database = async (count: number): Promise<string> => {

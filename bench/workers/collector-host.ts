@@ -6,6 +6,7 @@ import { createCollectorApp } from '../../apps/collector/src/cli/app.js';
 import { readCollectorConfig } from '../../apps/collector/src/config/env.js';
 import { AgentClientPool } from '../../apps/collector/src/inventory/agent-client.pool.js';
 import { AgentsRepository } from '../../apps/collector/src/inventory/agents.repository.js';
+import { CLUSTER, type Cluster } from '../../apps/collector/src/cluster/cluster.js';
 import { DATA_SOURCE } from '../../apps/collector/src/storage/data-source.js';
 import { ResultWriter } from '../../apps/collector/src/polling/result-writer.js';
 import { PollerService } from '../../apps/collector/src/polling/poller.service.js';
@@ -103,6 +104,12 @@ serveWorker({
       await new Promise((resolve) => setImmediate(resolve));
     }
     return {};
+  },
+  /** The agents whose lease this collector holds (several collectors on one PostgreSQL; on SQLite every agent). */
+  async held() {
+    const a = app!;
+    const cluster = a.get<Cluster>(CLUSTER);
+    return { agentIds: (await a.get(AgentsRepository).findAllLean()).filter((agent) => cluster.leaseOf(agent.id) !== null).map((agent) => agent.id) };
   },
   /** How many results older than `before` are stored. */
   async countOlder(args: { before: number }) {

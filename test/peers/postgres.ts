@@ -33,7 +33,15 @@ function asServerUser(command: string, args: string[]): void {
   execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export interface StartOptions {
+  /**
+   * Keep PostgreSQL's own durability defaults (fsync, synchronous_commit, full_page_writes on):
+   * for the bench, whose figures must be those of a production server, not of the test pass.
+   */
+  durable?: boolean;
+}
+
+export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
   const initdb = pgBinary('initdb');
   const pgCtl = pgBinary('pg_ctl');
   const dir = makeTempDir('postgres');
@@ -47,8 +55,9 @@ export async function startPostgres(): Promise<PostgresServer> {
   const port = await freePort();
   // Durability buys nothing in a throw-away test server; the pass is shorter without fsyncs. Specs
   // open a pool per database and two run at a time, hence the generous connection limit.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400`;
-  asServerUser(pgCtl, ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start']);
+  const durability = options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${durability} -c max_connections=400`;
+  asServerUser(pgCtl, ['-D', data, '-o', serverOptions, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start']);
   return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, dir };
 }
 
