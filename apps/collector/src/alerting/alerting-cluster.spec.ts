@@ -145,6 +145,23 @@ describe('AlertingService on several collectors (one database)', () => {
     assert.equal(follower.alerts()[0]?.state, 'firing', "the follower's copy follows the stored state");
   });
 
+  it('in a quiet steady state (nothing to say) the leader still writes the state, deleting the rows it took in, once they add up', async () => {
+    const leader = await collector(db.dataSource, new FakeCluster('a', true));
+    const follower = await collector(second, new FakeCluster('b', false));
+    for (let i = 0; i < 2100; i++) {
+      await clock.advance(1000);
+      follower.resultsStored(agent, [result(0)]);
+    }
+    await follower.forwarded();
+    assert.equal(await inbox(), 2100);
+    await leader.clusterRound();
+    assert.equal(await inbox(), 100, 'the first 2,000 went with a write of the state; the last 100 wait for the next');
+    await leader.clusterRound();
+    assert.equal(await inbox(), 100, 'taken in, not yet written: not read again either');
+    await leader.stop();
+    assert.equal(await inbox(), 0, 'stopping writes what was taken in');
+  });
+
   it('a leader that dies before committing leaves the events to the next one, which notifies once', async () => {
     const dying = await collector(db.dataSource, new FakeCluster('a', true), new DyingStore(db.dataSource));
     const follower = await collector(second, new FakeCluster('b', false));
