@@ -1,12 +1,15 @@
 import { PluginRegistry } from '#rounds/plugins';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ManualClock } from '#rounds/common';
+import type { Cluster } from '../cluster/cluster.js';
 import { AgentsRepository } from '../inventory/agents.repository.js';
 import { ChecksRepository } from '../inventory/checks.repository.js';
 import { ResultWriter, type StoredResult } from '../polling/result-writer.js';
 import { openTestDatabase } from '../storage/testing.js';
 import { CurrentState } from './current-state.js';
 import { StateRepository } from './state.repository.js';
+import { StoredStateFollower } from './stored-state-follower.js';
 
 const T0 = 1_700_000_000_000;
 const POLL_MS = 10_000;
@@ -194,5 +197,49 @@ describe('CurrentState (the read model)', () => {
     assert.equal(state.agent(pacs)!.declared.get('fixture-queue'), two.declared.get('fixture-queue'));
     await state.refreshAgent(pacs);
     assert.equal(state.agent(pacs)!.declared.get('fixture-queue')?.get('depth')?.unit, 'count', 'a refresh lost the declarations');
+  });
+
+  describe('on several collectors: StoredStateFollower', () => {
+    let archive: string;
+    let dicom: string;
+    /** Another collector's writer: it stores results, and this collector's read model hears nothing of them. */
+    let theirs: ResultWriter;
+    /** This collector holds pacs-01's lease; archive-02 is another collector's. */
+    const cluster: Cluster = { collectorId: 'c1', shared: true, isLeader: () => false, onLeaderChange: () => {}, leaseOf: (id) => (id === pacs ? 3 : null) };
+    const follower = (c: Cluster = cluster) =>
+      new StoredStateFollower(state, new StateRepository(db.dataSource), new ManualClock(T0), { pollIntervalMs: POLL_MS }, c);
+
+    beforeEach(async () => {
+      archive = (await agents.findByName('archive-02'))!.id;
+      dicom = (await tcp(archive, 'dicom')).id;
+      await state.onModuleInit();
+      theirs = new ResultWriter(db.dataSource, {});
+    });
+    afterEach(() => theirs.close());
+
+    it('takes in the states and agent fields another collector stored for the agents it polls, and bumps the version', async () => {
+      await theirs.write({ agentId: archive, results: [result(dicom, 1, T0 + 1000, 2)], ackSeq: 1, spoolEpoch: 'e' });
+      await db.query('UPDATE agents SET state = ?, last_seen_at = ? WHERE id = ?', ['up', T0 + 1500, archive]);
+      assert.equal(state.check(dicom)?.state, null, 'not heard of before the round');
+      const before = state.version;
+      await follower().follow();
+      assert.ok(state.version > before);
+      assert.deepEqual([state.check(dicom)?.state?.status, state.check(dicom)?.state?.summary], [2, 'connection refused']);
+      assert.deepEqual([state.agent(archive)?.agent.state, state.agent(archive)?.agent.lastSeenAt, state.agent(archive)?.agent.ackSeq], ['up', T0 + 1500, 1]);
+    });
+
+    it('leaves the agents this collector polls to its own poller and writer, and never takes an older state over a newer one', async () => {
+      await writer.write({ agentId: pacs, results: [result(web, 2, T0 + 2000)], ackSeq: 2, spoolEpoch: 'e' });
+      // What a stale row would say: an earlier result, an agent down.
+      await db.query('UPDATE check_state SET status = 2, last_result_at = ? WHERE check_id = ?', [T0 + 500, web]);
+      await db.query('UPDATE agents SET state = ? WHERE id = ?', ['down', pacs]);
+      await follower().follow();
+      assert.equal(state.check(web)?.state?.status, 0);
+      assert.notEqual(state.agent(pacs)?.agent.state, 'down');
+
+      await follower({ ...cluster, leaseOf: () => null }).follow();
+      assert.equal(state.check(web)?.state?.status, 0, 'an older stored result does not replace a newer one in the model');
+      assert.equal(state.agent(pacs)?.agent.state, 'down', 'once another collector holds the agent, its stored fields count');
+    });
   });
 });

@@ -95,7 +95,7 @@ export type AgentPatch = Partial<
 >;
 
 /** The agent fields only polls change (the description is written to the database before the read model hears of it). */
-const POLLED_FIELDS = [
+export const POLLED_FIELDS = [
   'state',
   'lastSeenAt',
   'lastError',

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { CurrentState } from './current-state.js';
 import { StateRepository } from './state.repository.js';
+import { StoredStateFollower } from './stored-state-follower.js';
 
 /**
  * The read model of current state. Global: the poller and the writer's commits feed it, the
@@ -9,7 +10,7 @@ import { StateRepository } from './state.repository.js';
  */
 @Global()
 @Module({
-  providers: [StateRepository, CurrentState],
+  providers: [StateRepository, CurrentState, StoredStateFollower],
   exports: [CurrentState],
 })
 export class StateModule {}

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { AgentEntity, CheckEntity, CheckStateEntity } from '../storage/entities/index.js';
 import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from '../storage/check-state-row.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { secretBoxOf, type SecretBox } from '../storage/secret-box.js';
-import { isPostgres, readerOf } from '../storage/transaction.js';
+import { chunk, isPostgres, readerOf } from '../storage/transaction.js';
 import { openAgentToken } from '../inventory/agents.repository.js';
 
 /** Agents, their checks and the checks' current states: what the read model is built from. */
@@ -53,5 +53,25 @@ export class StateRepository {
       [agentId],
     );
     return { agents: [agent], checks, states: rows.map(stateFromRow) };
+  }
+
+  /**
+   * What is stored about `agentIds` and their checks' states, for agents another collector polls
+   * (several collectors on one database): see StoredStateFollower. Checks are not re-read here;
+   * inventory changes come through {@link CurrentState.reconcile}.
+   */
+  async loadStored(agentIds: readonly string[]): Promise<Pick<StateRows, 'agents' | 'states'>> {
+    const agents: AgentEntity[] = [];
+    const states: CheckStateEntity[] = [];
+    const placeholders = (n: number) => Array.from({ length: n }, (_, i) => (isPostgres(this.dataSource) ? `$${i + 1}` : '?')).join(',');
+    for (const part of chunk(agentIds, 1)) {
+      agents.push(...(await this.dataSource.getRepository(AgentEntity).findBy({ id: In(part) })));
+      const rows = await this.dataSource.query<StateRow[]>(
+        `SELECT ${STATE_COLUMN_NAMES.map((c) => `s.${c}`).join(',')} FROM check_state s JOIN checks c ON c.id = s.check_id WHERE c.agent_id IN (${placeholders(part.length)})`,
+        [...part],
+      );
+      states.push(...rows.map(stateFromRow));
+    }
+    return { agents, states };
   }
 }
