@@ -178,8 +178,8 @@ describe(
       );
       // Design bound: the lease runs out ttl after its last renewal, a survivor claims it at its next round.
       assert.ok(takeover <= 2 * POLL_MS + RENEW_MS, `taken over in ${takeover} ms`);
-      const counts = [...(await holders()).values()].sort();
-      assert.deepEqual(counts, [3, 3], 'the six agents spread over the two survivors');
+      // Read between renewals a lease may just have run out by the test's clock: the spread settles within a round or two.
+      await waitFor('the six agents spread over the two survivors, three each', async () => [...(await holders()).values()].sort().join() === '3,3', 10_000);
     });
 
     it('after the kill the new leader resolves the alert: every notification reached the webhook once', async () => {
