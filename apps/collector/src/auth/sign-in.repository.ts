@@ -1,13 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '../storage/data-source.js';
-import { inTransaction } from '../storage/transaction.js';
+import { forUpdate, inTransaction, isPostgres } from '../storage/transaction.js';
 import { appendAudit } from '../audit/audit.repository.js';
 import type { AuditDraft } from '../audit/audit.types.js';
 import { UserEntity } from '../users/user.entity.js';
-import { LOCKOUT_AFTER, LOCKOUT_MS } from './lockouts.js';
+import { afterFailure, FORGET_AFTER_MS, LOCKOUT_AFTER, LOCKOUT_MS } from './lockouts.js';
+import { SignInLockoutEntity } from './sign-in-lockout.entity.js';
 
-/** The users table's sign-in bookkeeping: failures in a row, the lockout they cause, the last sign-in. */
+/**
+ * Sign-in bookkeeping: failures in a row and the lockout they cause — in the users table for
+ * known accounts, in sign_in_lockouts for addresses and unknown names — and the last sign-in.
+ */
 @Injectable()
 export class SignInRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
@@ -47,5 +51,37 @@ export class SignInRepository {
 
   async recordSuccess(userId: string, now: number): Promise<void> {
     await inTransaction(this.dataSource, (m) => m.update(UserEntity, { id: userId }, { failedSignIns: 0, lockedUntil: null, lastSignInAt: now }));
+  }
+
+  /** Until when `key` (see SignInLockoutEntity) is locked, or 0. */
+  async lockedUntil(key: string, now: number): Promise<number> {
+    const row = await this.dataSource.getRepository(SignInLockoutEntity).findOneBy({ key });
+    return row && row.lockedUntil > now ? row.lockedUntil : 0;
+  }
+
+  /**
+   * Counts a failure for `key` under its row's lock, so that failures seen by different
+   * collectors at once all count; returns the lock's end when this failure locked it, else 0.
+   * Forgets other keys' old failures on the way: a flood of made-up names cannot grow the table
+   * beyond what arrives within FORGET_AFTER_MS.
+   */
+  async countFailure(key: string, now: number): Promise<number> {
+    return inTransaction(this.dataSource, async (m) => {
+      await m.createQueryBuilder().insert().into(SignInLockoutEntity).values({ key, failures: 0, lastFailureAt: now, lockedUntil: 0 }).orIgnore().execute();
+      const stored = await forUpdate(this.dataSource, m.createQueryBuilder(SignInLockoutEntity, 'l').where('l.key = :key', { key })).getOneOrFail();
+      const next = afterFailure(stored, now);
+      await m.update(SignInLockoutEntity, { key }, next);
+      // SKIP LOCKED: rows another failure holds are left for later, so two failures never wait on each other here.
+      const stale = isPostgres(this.dataSource)
+        ? 'DELETE FROM sign_in_lockouts WHERE key IN (SELECT key FROM sign_in_lockouts WHERE last_failure_at < $1 AND locked_until < $2 LIMIT 1000 FOR UPDATE SKIP LOCKED)'
+        : 'DELETE FROM sign_in_lockouts WHERE last_failure_at < ? AND locked_until < ?';
+      await m.query(stale, [now - FORGET_AFTER_MS, now]);
+      return next.failures === 0 ? next.lockedUntil : 0;
+    });
+  }
+
+  /** A successful sign-in from an address forgets its failures. */
+  async clearFailures(key: string): Promise<void> {
+    await inTransaction(this.dataSource, (m) => m.delete(SignInLockoutEntity, { key }));
   }
 }

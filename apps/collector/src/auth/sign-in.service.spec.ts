@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '#rounds/common';
-import { openTestDatabase } from '../storage/testing.js';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../storage/data-source.js';
+import { openTestDatabase, rowCount, TEST_ON_POSTGRES } from '../storage/testing.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
 import type { AuditContext } from '../audit/audit.types.js';
 import { PasswordHasher } from '../users/passwords.js';
@@ -102,5 +104,54 @@ describe('SignInService', () => {
     for (let i = 0; i < 4; i++) assert.match(((await signIn.secondFactorFailed(alice, from('10.0.3.1'))) as { message: string }).message, /^wrong code/);
     const fifth = await signIn.secondFactorFailed(alice, from('10.0.3.1'));
     assert.ok(!fifth.ok && fifth.retryAfterMs === LOCKOUT_MS);
+  });
+
+  describe('on several collectors', () => {
+    let other: DataSource;
+    let collectors: SignInService[];
+
+    beforeEach(async () => {
+      // PostgreSQL: a second collector has a pool of its own; SQLite has one collector.
+      other = TEST_ON_POSTGRES ? await createDataSource(db.config).initialize() : db.dataSource;
+      const otherUsers = new UsersService(new UsersRepository(other), new PasswordHasher());
+      collectors = [signIn, new SignInService(otherUsers, new SignInRepository(other), clock)];
+    });
+    afterEach(async () => {
+      if (other !== db.dataSource) await other.destroy();
+    });
+
+    it('counts failures from one address on any collector towards one lockout, seen by every collector', async () => {
+      for (let i = 0; i < 4; i++)
+        assert.equal(
+          ((await collectors[i % 2]!.password(`user${i}`, 'wrong wrong wrong', from('203.0.113.5'))) as { message: string }).message,
+          WRONG_CREDENTIALS,
+        );
+      const fifth = await collectors[0]!.password('user4', 'wrong wrong wrong', from('203.0.113.5'));
+      assert.ok(!fifth.ok && fifth.retryAfterMs === LOCKOUT_MS, 'the fifth failure overall locks the address');
+      for (const c of collectors) assert.ok(!(await c.password('alice', PASSWORD, from('203.0.113.5'))).ok, 'locked on every collector');
+      await clock.advance(LOCKOUT_MS);
+      assert.ok((await collectors[1]!.password('alice', PASSWORD, from('203.0.113.5'))).ok);
+    });
+
+    it("counts an unknown name's failures on any collector, like a known account's", async () => {
+      for (let i = 0; i < 4; i++) await collectors[i % 2]!.password('ghost', 'wrong wrong wrong', from(`198.18.0.${i}`));
+      const fifth = await collectors[1]!.password('Ghost', 'wrong wrong wrong', from('198.18.0.9'));
+      assert.match((fifth as { message: string }).message, /^too many failed sign-ins for "Ghost": it is locked for 5 minutes more/);
+      assert.ok(!(await collectors[0]!.password('ghost', 'anything at all', from('198.18.0.10'))).ok);
+    });
+
+    it('counts failures arriving at once on two collectors each once: five lock the address, once', async () => {
+      await Promise.all(Array.from({ length: 5 }, (_, i) => collectors[i % 2]!.password(`user${i}`, 'wrong wrong wrong', from('203.0.113.9'))));
+      assert.ok(!(await collectors[1]!.password('alice', PASSWORD, from('203.0.113.9'))).ok, 'locked');
+      assert.equal((await actions()).filter((a) => a === 'user.lockout address:203.0.113.9').length, 1);
+    });
+
+    it('forgets the failures of addresses and names not seen for 15 minutes', async () => {
+      for (let i = 0; i < 3; i++) await signIn.password(`name${i}`, 'wrong wrong wrong', from(`192.0.2.${100 + i}`));
+      assert.equal(await rowCount(db.dataSource, 'sign_in_lockouts'), 6);
+      await clock.advance(15 * 60_000 + 1);
+      await signIn.password('someone', 'wrong wrong wrong', from('192.0.2.200'));
+      assert.equal(await rowCount(db.dataSource, 'sign_in_lockouts'), 2, "only the newest failure's address and name are left");
+    });
   });
 });

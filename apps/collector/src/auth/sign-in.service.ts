@@ -4,7 +4,6 @@ import type { AuditContext, AuditDraft } from '../audit/audit.types.js';
 import { CLOCK } from '../shared/tokens.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-import { Lockouts } from './lockouts.js';
 import type { SessionStage } from './session.entity.js';
 import { SignInRepository } from './sign-in.repository.js';
 
@@ -29,14 +28,12 @@ function lockedAddress(address: string, ms: number): string {
 /**
  * Checking who signs in: the password, then (elsewhere) the second factor. Failures lock the
  * account and the client address after LOCKOUT_AFTER in a row; a locked door is refused before
- * any password is checked. An unknown name is counted like a real one (in memory), so neither
- * the answers nor the lockouts say which names exist.
+ * any password is checked. An unknown name is counted like a real one, so neither the answers
+ * nor the lockouts say which names exist. Every count is in the database: collectors behind one
+ * load balancer lock the same doors after the same failures.
  */
 @Injectable()
 export class SignInService {
-  private readonly addresses = new Lockouts();
-  private readonly unknownNames = new Lockouts();
-
   constructor(
     private readonly users: UsersService,
     private readonly bookkeeping: SignInRepository,
@@ -47,15 +44,15 @@ export class SignInService {
   async password(name: string, password: string, context: AuditContext): Promise<SignInOutcome> {
     const now = this.clock.now();
     const address = context.address ?? 'unknown';
-    const addressLock = this.addresses.lockedUntil(address, now);
+    const addressLock = await this.bookkeeping.lockedUntil(addressKey(address), now);
     if (addressLock) return { ok: false, message: lockedAddress(address, addressLock - now), retryAfterMs: addressLock - now };
     const user = await this.users.findForSignIn(name);
-    const accountLock = user ? (user.lockedUntil ?? 0) : this.unknownNames.lockedUntil(name.toLowerCase(), now);
+    const accountLock = user ? (user.lockedUntil ?? 0) : await this.bookkeeping.lockedUntil(nameKey(name), now);
     if (accountLock > now) return { ok: false, message: lockedAccount(name, accountLock - now), retryAfterMs: accountLock - now };
     const matches = await this.users.passwordMatches(user, password);
     if (user && matches && !user.disabled) {
       await this.bookkeeping.recordSuccess(user.id, now);
-      this.addresses.clear(address);
+      await this.bookkeeping.clearFailures(addressKey(address));
       return { ok: true, user };
     }
     return this.failed(user, name, context, 'password');
@@ -79,7 +76,7 @@ export class SignInService {
     const address = context.address ?? 'unknown';
     const target = { kind: 'user', id: user?.id ?? null, name: user?.name ?? name.slice(0, 64) };
     const failure: AuditDraft = { context, action: 'user.sign-in-failed', target, before: null, after: { wrong: what } };
-    const addressLock = this.addresses.fail(address, now);
+    const addressLock = await this.bookkeeping.countFailure(addressKey(address), now);
     const drafts = (accountLock: number): AuditDraft[] => [
       failure,
       ...(accountLock ? [lockout(context, target, accountLock)] : []),
@@ -89,13 +86,22 @@ export class SignInService {
     if (user) {
       accountLock = await this.bookkeeping.recordFailure(user.id, now, drafts);
     } else {
-      accountLock = this.unknownNames.fail(name.toLowerCase(), now);
+      accountLock = await this.bookkeeping.countFailure(nameKey(name), now);
       await this.bookkeeping.audit(drafts(accountLock), now);
     }
     if (accountLock) return { ok: false, message: lockedAccount(name, accountLock - now), retryAfterMs: accountLock - now };
     if (addressLock) return { ok: false, message: lockedAddress(address, addressLock - now), retryAfterMs: addressLock - now };
     return { ok: false, message: what === 'password' ? WRONG_CREDENTIALS : 'wrong code — enter the current code from the authenticator app, or a backup code' };
   }
+}
+
+/** sign_in_lockouts keys, bounded by the column's width (a made-up name can be any length). */
+function addressKey(address: string): string {
+  return `address:${address.slice(0, 180)}`;
+}
+
+function nameKey(name: string): string {
+  return `name:${name.toLowerCase().slice(0, 180)}`;
 }
 
 function lockout(context: AuditContext, target: AuditDraft['target'], until: number): AuditDraft {

@@ -10,6 +10,7 @@ import { AuditLogEntity } from '../../audit/audit-log.entity.js';
 import { UserEntity } from '../../users/user.entity.js';
 import { SessionEntity } from '../../auth/session.entity.js';
 import { ApiTokenEntity } from '../../auth/api-token.entity.js';
+import { SignInLockoutEntity } from '../../auth/sign-in-lockout.entity.js';
 import { EnrolmentEntity, SiteKeyEntity } from '../../enrolment/enrolment.entity.js';
 import { OnCallOverrideEntity, OnCallScheduleEntity } from '../../on-call/on-call.entity.js';
 import { EngineInboxEntity } from '../../alerting/engine-inbox.entity.js';
@@ -39,6 +40,7 @@ export const ENTITIES = [
   UserEntity,
   SessionEntity,
   ApiTokenEntity,
+  SignInLockoutEntity,
   SiteKeyEntity,
   EnrolmentEntity,
   OnCallScheduleEntity,
