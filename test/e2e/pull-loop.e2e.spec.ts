@@ -203,6 +203,7 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
   test('a collector stopped for several check intervals drains what the agents measured meanwhile, with no gap in sequence numbers', async () => {
     assert.equal(await collector.proc.stop(), 0);
     assert.match(collector.proc.output, /stopped/);
+    assert.doesNotMatch(collector.proc.output, /ResultWriter is closed/, 'polls in flight at the stop are stored, not refused');
     const stoppedAt = Date.now();
     await sleep(4500);
     const restartedAt = Date.now();
@@ -266,6 +267,7 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
     assert.match(beta.proc.output, /SIGTERM received/);
     assert.equal(await collector.proc.stop(), 0);
     assert.match(collector.proc.output, /flushing pending writes[\s\S]*stopped/);
+    assert.doesNotMatch(collector.proc.output, /ResultWriter is closed/);
     await collector.start();
   });
 });

@@ -378,6 +378,32 @@ describe('PollerService', () => {
       assert.equal(pool.calls[1]!.request.spoolEpoch, 'e1');
     });
 
+    it('a poll in flight when the collector stops (Nest: onModuleDestroy, then beforeApplicationShutdown) is stored, not refused by a closed writer', async () => {
+      const checkId = await newCheck('DICOM echo');
+      pool.script(agentId, { spoolEpoch: 'e1', lastSeq: 2, results: [result(checkId, 1), result(checkId, 2)] });
+      let stopping: Promise<void> | undefined;
+      // The shutdown hooks begin while the agent is still answering, in the order Nest runs them.
+      pool.meanwhile = async () => {
+        stopping = poller.onModuleDestroy().then(() => writer.beforeApplicationShutdown());
+      };
+      poller.pollSoon(agentId);
+      await tick(0);
+      await until('the shutdown to start', () => stopping !== undefined);
+      await stopping;
+
+      assert.deepEqual(
+        logger.lines.filter((l) => l.level === 'error').map((l) => l.message),
+        [],
+      );
+      assert.deepEqual(
+        (await results.recent(checkId, 10)).map((r) => r.seq),
+        [2, 1],
+      );
+      assert.equal((await agent()).ackSeq, 2);
+      await tick(INTERVAL);
+      assert.equal(pool.calls.length, 1, 'no poll after the stop');
+    });
+
     it('keeps the ack when a poll brings no new results in the same spool epoch', async () => {
       const checkId = await newCheck('DICOM echo');
       pool.script(agentId, { spoolEpoch: 'e1', results: [result(checkId, 1), result(checkId, 2)] }, { spoolEpoch: 'e1' });
@@ -731,7 +757,7 @@ describe('PollerService', () => {
       await db.query('INSERT INTO leases (name, holder, epoch, expires_at) VALUES (?, ?, ?, ?)', [`agent:${id}`, cluster.collectorId, epoch, T0 + 600_000]);
     }
 
-    it('polls only the agents it holds: one it loses is no longer polled and its client is dropped, one it gains is polled within 2 s', async () => {
+    it('polls only the agents it holds: one it loses is no longer polled and its client is dropped, one it gains is polled at once', async () => {
       const cluster = new FakeCluster();
       poller = await withCluster(cluster);
       const other = (await agents.create({ name: 'nas-02', host: '127.0.0.2', port: 7443, token: 'u'.repeat(43), fingerprint: 'e'.repeat(64) }, T0)).id;
@@ -745,8 +771,8 @@ describe('PollerService', () => {
       await hold(cluster, other, 3);
       cluster.changed();
       const callsBefore = pool.callsFor(agentId).length;
-      await runFor(2000, 500);
-      assert.ok(pool.callsFor(other).length >= 1, 'gained: polled at once, not at the next sync');
+      await runFor(40, 10);
+      assert.ok(pool.callsFor(other).length >= 1, 'gained: polled at once (one agent: within 20 ms), not at the next sync nor spread over 2 s');
       assert.deepEqual(pool.dropped, [agentId]);
       await runFor(3 * INTERVAL);
       assert.equal(pool.callsFor(agentId).length, callsBefore, 'lost: not polled again');

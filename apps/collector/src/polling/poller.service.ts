@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { Scheduler, boundResult, nextOnCadence, type BoundedField, type Clock } from '#rounds/common';
 import type { CheckSpec, CollectResponse } from '#rounds/common/wire';
 import type { AgentEntity, StatusCode } from '../storage/entities/index.js';
@@ -21,11 +21,13 @@ const AGENT_SYNC_MS = 5000;
 const FIRST_POLL_SPACING_MS = 20;
 
 /**
- * Agents taken over from another collector start within this much (less when few): a takeover
- * must poll them within two poll intervals of the old holder's death, and the lease already took
- * up to ttl + renewMs of that.
+ * A poll interval's share that agents taken over from another collector may be spread over, at
+ * most: a takeover must poll them within two poll intervals of the old holder's death, and with
+ * the default lease timing (ttl one interval, renewed every half) the lease took up to 1.5
+ * intervals of that. A few agents start at once (FIRST_POLL_SPACING_MS apart), thousands over
+ * half an interval.
  */
-const LEASE_SPREAD_MS = 2000;
+const TAKEOVER_SPREAD_SHARE = 0.5;
 
 export interface PollStats {
   polls: number;
@@ -79,7 +81,7 @@ export interface PollEvents {
  * exponential backoff until it answers again.
  */
 @Injectable()
-export class PollerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PollerService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly log = new Logger('Poller');
   private readonly scheduler: Scheduler;
   private syncTimer: unknown;
@@ -106,7 +108,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     });
     // Agents gained are polled at once, those lost are dropped at once — not at the next sync.
     cluster.onLeasesChange?.(() => {
-      if (!this.stopped) this.applyLeases(LEASE_SPREAD_MS);
+      if (!this.stopped) this.applyLeases(0, this.config.pollIntervalMs * TAKEOVER_SPREAD_SHARE);
     });
   }
 
@@ -114,10 +116,18 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
     await this.syncAgents();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Stops polling and waits for the polls in flight, in the first shutdown hook: their results
+   * are stored before the ResultWriter closes (beforeApplicationShutdown), not refused by it.
+   */
+  async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     this.clock.clearTimeout(this.syncTimer);
     await this.scheduler.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.onModuleDestroy();
     await this.writer.close();
     this.pool.closeAll();
   }
@@ -145,7 +155,7 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
       // Spread first polls so a restart does not poll everything at once. The spread is also
       // the cadence from then on (each agent keeps its phase), so a few agents start within
       // 2 s and thousands are spread over up to one interval (~20 ms apart).
-      this.applyLeases(2000);
+      this.applyLeases(2000, this.config.pollIntervalMs);
     } catch (e) {
       this.log.error(`cannot read the agent list: ${(e as Error).message}`);
     }
@@ -158,12 +168,13 @@ export class PollerService implements OnApplicationBootstrap, OnApplicationShutd
 
   /**
    * Polls the known agents whose lease this collector holds (all of them on SQLite) and forgets
-   * the rest. New ones start spread over at least `minSpreadMs`, at most one interval.
+   * the rest. New ones start spread over FIRST_POLL_SPACING_MS each, at least `minSpreadMs`, at
+   * most `maxSpreadMs`.
    */
-  private applyLeases(minSpreadMs: number): void {
+  private applyLeases(minSpreadMs: number, maxSpreadMs: number): void {
     const held = this.known.filter((id) => this.cluster.leaseOf(id) !== null);
     const fresh = held.filter((id) => !this.scheduler.has(id));
-    const spread = Math.min(this.config.pollIntervalMs, Math.max(minSpreadMs, fresh.length * FIRST_POLL_SPACING_MS));
+    const spread = Math.min(maxSpreadMs, Math.max(minSpreadMs, fresh.length * FIRST_POLL_SPACING_MS));
     for (const id of fresh) {
       const jitter = Math.floor(Math.random() * spread);
       this.scheduler.add(id, this.clock.now() + jitter, (lateBy) => this.poll(id, lateBy));

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CheckStateEntity, type StatusCode } from '../storage/entities/index.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
@@ -114,7 +114,7 @@ const STATE_CHANGE_COLUMN_NAMES = ['check_id', 'at', 'from_status', 'to_status',
  * together share one transaction: on SQLite the cost is the commit, not the rows.
  */
 @Injectable()
-export class ResultWriter implements OnModuleDestroy {
+export class ResultWriter implements BeforeApplicationShutdown {
   private readonly coalesceMs: number;
   private readonly coalesceResults: number;
   private readonly onCommit: (seconds: number, results: number) => void;
@@ -181,7 +181,8 @@ export class ResultWriter implements OnModuleDestroy {
     await this.flush();
   }
 
-  onModuleDestroy(): Promise<void> {
+  /** After the poller's onModuleDestroy has waited for the polls in flight (their results are stored, not refused). */
+  beforeApplicationShutdown(): Promise<void> {
     return this.close();
   }
 
