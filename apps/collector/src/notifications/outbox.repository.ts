@@ -174,13 +174,22 @@ export class OutboxRepository {
     });
   }
 
-  /** Earliest next_attempt_at of a pending row, or null when nothing is pending. */
+  /**
+   * When the next claim may take something, or null when nothing is pending: the earliest
+   * next_attempt_at of a channel's oldest pending row. Rows queued behind one that waits for its
+   * retry (or is leased to another collector) are due but cannot go before it; counting them woke
+   * the delivery loop at once, over and over, for as long as a channel was down.
+   */
   async nextDueAt(): Promise<number | null> {
     const row = await this.dataSource
       .getRepository(NotificationOutboxEntity)
       .createQueryBuilder('o')
       .select('MIN(o.nextAttemptAt)', 'next')
       .where('o.status = :pending', { pending: 'pending' })
+      .andWhere(
+        `NOT EXISTS (SELECT 1 FROM notification_outbox p WHERE p.channel_id = o.channel_id AND p.status = 'pending'
+           AND (p.created_at < o.created_at OR (p.created_at = o.created_at AND p.id < o.id)))`,
+      )
       .getRawOne<{ next: string | number | null }>();
     return row?.next === null || row?.next === undefined ? null : Number(row.next);
   }

@@ -192,6 +192,8 @@ describe('OutboxService', () => {
     );
     assert.equal((await row('a-1:resolved', channelId)).status, 'pending');
     assert.equal((await row('a-1:resolved', other)).status, 'sent');
+    // Due, but behind the firing: the loop sleeps until the firing's retry instead of waking at once, over and over.
+    assert.equal(await outboxRepo.nextDueAt(), T0 + 30_000);
 
     await clock.advance(30_000);
     await outbox.deliverDue();
