@@ -69,6 +69,18 @@ export function stopPostgres(dir: string): void {
   }
 }
 
+/**
+ * The test run's PostgreSQL server (ROUNDS_TEST_POSTGRES_URL, set in test/run.sh's PostgreSQL pass)
+ * or, without one, a server started for the caller alone: for a spec that needs PostgreSQL in
+ * every pass (several collectors on one database). `stop` stops only a server started here.
+ */
+export async function testPostgresServer(): Promise<{ url: string; stop(): void }> {
+  const shared = process.env['ROUNDS_TEST_POSTGRES_URL'];
+  if (shared) return { url: shared, stop: () => undefined };
+  const own = await startPostgres();
+  return { url: own.url, stop: () => stopPostgres(own.dir) };
+}
+
 // `start` prints `<url> <dir>` for the shell; `stop <dir>` stops that server and removes its files.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [command, arg] = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -71,6 +71,56 @@ export function tcpAccepts(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** The socket inodes in /proc/net/tcp{,6} whose connection is ESTABLISHED to one of `ports` (the remote end), by port. */
+function establishedTo(ports: ReadonlySet<number>): Map<string, number> {
+  const byInode = new Map<string, number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue; // no IPv6 in this namespace
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '01') continue;
+      const port = parseInt(f[2]!.split(':')[1]!, 16);
+      if (ports.has(port)) byInode.set(f[9]!, port);
+    }
+  }
+  return byInode;
+}
+
+/**
+ * Which of the processes `pids` hold an established TCP connection to each of `ports` (loopback
+ * servers the test started), read from /proc as `ss -tnp` would: what a process really talks to,
+ * whatever it says about itself. A process that has exited counts for nothing.
+ */
+export function connectionsTo(pids: readonly number[], ports: readonly number[]): Map<number, Set<number>> {
+  const byInode = establishedTo(new Set(ports));
+  const answer = new Map(ports.map((p) => [p, new Set<number>()]));
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let target = '';
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue; // closed meanwhile
+      }
+      const port = byInode.get(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? '');
+      if (port !== undefined) answer.get(port)!.add(pid);
+    }
+  }
+  return answer;
 }
 
 export interface Daemon {

@@ -36,8 +36,8 @@ function postgresServerUrl(): string {
   return url;
 }
 
-async function onServer<T>(work: (admin: DataSource) => Promise<T>): Promise<T> {
-  const admin = await new DataSource({ type: 'postgres', url: postgresServerUrl() }).initialize();
+async function onServer<T>(server: string, work: (admin: DataSource) => Promise<T>): Promise<T> {
+  const admin = await new DataSource({ type: 'postgres', url: server }).initialize();
   try {
     return await work(admin);
   } finally {
@@ -58,17 +58,20 @@ export interface TestDatabaseHandle {
 /**
  * An empty database for one spec (not opened, not migrated) with a temp dir: SQLite's file lives in
  * the dir; PostgreSQL's database gets a random name on the test server, its key file in the dir.
+ * `postgresServer`: on that PostgreSQL server whatever the pass, for what only PostgreSQL has
+ * (several collectors sharing one database: test/e2e/ha.e2e.spec.ts).
  */
-export async function makeTestDatabase(prefix = 'rounds-storage-'): Promise<TestDatabaseHandle> {
+export async function makeTestDatabase(prefix = 'rounds-storage-', postgresServer?: string): Promise<TestDatabaseHandle> {
   const root = await mkdtemp(join(tmpdir(), prefix));
   // A missing nested directory, so every spec also exercises "created with its dir".
   const dataDir = join(root, 'data', 'collector');
-  if (!TEST_ON_POSTGRES) {
+  if (!TEST_ON_POSTGRES && !postgresServer) {
     return { config: { dataDir }, env: { ROUNDS_DATA_DIR: dataDir }, dataDir, dispose: () => rm(root, { recursive: true, force: true }) };
   }
+  const server = postgresServer ?? postgresServerUrl();
   const name = `rounds_test_${randomBytes(6).toString('hex')}`;
-  await onServer((admin) => admin.query(`CREATE DATABASE ${name}`));
-  const url = new URL(postgresServerUrl());
+  await onServer(server, (admin) => admin.query(`CREATE DATABASE ${name}`));
+  const url = new URL(server);
   url.pathname = `/${name}`;
   // The key where SQLite's would be, so specs that rotate or read it find it in one place.
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -78,7 +81,7 @@ export async function makeTestDatabase(prefix = 'rounds-storage-'): Promise<Test
     env: { ROUNDS_DATA_DIR: dataDir, ROUNDS_DATABASE_URL: url.href, ROUNDS_SECRET_KEY_FILE: keyFile },
     dataDir,
     async dispose() {
-      await onServer((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await onServer(server, (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
       await rm(root, { recursive: true, force: true });
     },
   };
