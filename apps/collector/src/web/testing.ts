@@ -5,7 +5,7 @@ import { ManualClock, systemClock } from '#rounds/common';
 import { createCollectorApp } from '../cli/app.js';
 import { readCollectorConfig } from '../config/env.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
-import { makeTestDatabase } from '../storage/testing.js';
+import { makeTestDatabase, type TestDatabaseHandle } from '../storage/testing.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
 import { ApiTokensService } from '../auth/api-tokens.service.js';
 import type { UserRole } from '../users/user.entity.js';
@@ -95,8 +95,10 @@ export interface WebTestApp {
   base: string;
   clock: ManualClock;
   dataSource: DataSource;
-  /** The first admin's generated password (they must change it at first sign-in). */
+  /** The first admin's generated password (they must change it at first sign-in); '' on an app that joined another's database. */
   adminPassword: string;
+  /** The app's database: another app started with `{ database }` shares it (a second collector). */
+  database: TestDatabaseHandle;
   users: UsersService;
   /** Adds a user with a chosen password that need not be changed, and returns it. */
   addUser(name: string, role: UserRole): Promise<string>;
@@ -112,8 +114,12 @@ export interface WebTestApp {
  * on a loopback port, with a fresh data dir and a clock the spec moves (or, with `realTime`, the
  * system's: the poller then polls real agents as the collector does).
  */
-export async function startWebTestApp(env: Record<string, string> = {}, options: { realTime?: boolean } = {}): Promise<WebTestApp> {
-  const database = await makeTestDatabase('rounds-web-');
+export async function startWebTestApp(
+  env: Record<string, string> = {},
+  options: { realTime?: boolean; database?: TestDatabaseHandle } = {},
+): Promise<WebTestApp> {
+  // With `database`, a second collector on another app's database: that app disposes of it.
+  const database = options.database ?? (await makeTestDatabase('rounds-web-'));
   // No API rate limit unless the spec sets one: specs call in bursts (rate-limit.spec tests it).
   const config = readCollectorConfig({
     ...database.env,
@@ -142,7 +148,8 @@ export async function startWebTestApp(env: Record<string, string> = {}, options:
     base,
     clock,
     dataSource: app.get<DataSource>(DATA_SOURCE),
-    adminPassword: firstAdmin!.password,
+    adminPassword: firstAdmin?.password ?? '',
+    database,
     users,
     addUser,
     async token(name) {
@@ -161,7 +168,7 @@ export async function startWebTestApp(env: Record<string, string> = {}, options:
       const dataSource = app.get<DataSource>(DATA_SOURCE);
       await app.close();
       if (dataSource.isInitialized) await dataSource.destroy();
-      await database.dispose();
+      if (!options.database) await database.dispose();
     },
   };
 }
