@@ -111,6 +111,16 @@ describe('high availability: three collectors on one PostgreSQL, one killed with
   const agentRows = async () =>
     db.query<{ name: string; ack_seq: string; spool_epoch: string }[]>('SELECT name, ack_seq, spool_epoch FROM agents ORDER BY name');
 
+  /** Agent name → the collector the API says polls it (GET /api/v1/agents, `polledBy`). */
+  const listedPollers = async (api: CollectorHandle): Promise<Record<string, string | null>> => {
+    const listed = await api.api<{ name: string; polledBy: string | null }[]>('GET', '/api/v1/agents');
+    assert.equal(listed.status, 200);
+    return Object.fromEntries(listed.body.map((a): [string, string | null] => [a.name, a.polledBy]).sort());
+  };
+  /** Agent name → the one collector seen connected to it in `s`. */
+  const observedPollers = (s: Sample): Record<string, string> =>
+    Object.fromEntries([...s.pollers].map(([agent, by]): [string, string] => [agent, by.length === 1 ? by[0]! : by.join('+')]).sort());
+
   let lookupRetries = 0;
   /**
    * A tcp check at 1 s through `api`. "No such agent" is retried for a few seconds (and counted):
@@ -184,6 +194,11 @@ describe('high availability: three collectors on one PostgreSQL, one killed with
     const by = spread(window.at(-1)!)!;
     console.log(`agents per collector: ${NAMES.map((n) => `${n} ${(by.get(n) ?? []).join(' ')}`).join('; ')}`);
     assert.ok(even(window.at(-1), NAMES), 'load even within one agent');
+    assert.deepEqual(
+      await listedPollers(collectors[0]!),
+      observedPollers(window.at(-1)!),
+      'the API names the collector the operating system shows polling each agent',
+    );
     await waitFor('the Archive port alert on the webhook', () => flipDeliveries().some((d) => d.kind === 'firing'), 30_000);
   });
 
@@ -234,6 +249,16 @@ describe('high availability: three collectors on one PostgreSQL, one killed with
     const window = await watch(2 * POLL_MS);
     const shared = window.filter((s) => [...s.pollers.values()].some((by) => by.length !== 1));
     assert.deepEqual(shared.map(describeSample).slice(0, 3), [], 'after the take-over, still one collector per agent');
+    // The survivors learn who holds what at their next renewal.
+    const named = await waitFor(
+      'the API on a survivor to name the new pollers',
+      async () => {
+        const listed = await listedPollers(survivors[0]!);
+        return JSON.stringify(listed) === JSON.stringify(observedPollers(last()!)) && listed;
+      },
+      2 * RENEW_MS + 1000,
+    ).catch(() => undefined);
+    assert.ok(named, `the API names ${JSON.stringify(await listedPollers(survivors[0]!))}; the operating system shows ${describeSample(last())}`);
   });
 
   it('(e) every notification reached the webhook once: firing before the kill, resolved and firing again after it', async () => {
@@ -322,6 +347,20 @@ describe('high availability: three collectors on one PostgreSQL, one killed with
     const list = await onB.get('/api/v1/agents');
     assert.equal(list.status, 200, `the API on ${nameOf(b)} with the cookie: ${list.text.slice(0, 300)}`);
     assert.equal((JSON.parse(list.text) as unknown[]).length, AGENTS);
+
+    // The agents page says which collector polls each agent, whichever collector serves it.
+    const agentsPage = await onA.get('/agents');
+    assert.equal(agentsPage.status, 200);
+    for (const [agent, by] of Object.entries(observedPollers(last()!)))
+      assert.match(
+        agentsPage.text,
+        new RegExp(`>${agent}</a>(?:(?!</tr>)[\\s\\S])*polled by ${by}<`),
+        `the agents page on ${nameOf(a)} names ${by} for ${agent}`,
+      );
+
+    const one = (await a.api<{ id: string; name: string }[]>('GET', '/api/v1/agents')).body[0]!;
+    const agentPage = await onA.get(`/agents/${one.id}`);
+    assert.match(agentPage.text, new RegExp(`<dt>Polled by</dt><dd>collector ${observedPollers(last()!)[one.name]}</dd>`), `${one.name}'s page`);
 
     const made = await a.api<{ token: string }>('POST', '/api/v1/tokens', { name: 'ha e2e' });
     assert.equal(made.status, 201, JSON.stringify(made.body));

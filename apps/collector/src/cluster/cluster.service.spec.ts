@@ -58,6 +58,14 @@ describe('ClusterService', () => {
     for (const id of agentIds) assert.equal(holders(of, id).length, 1, `agent ${id} is held by ${holders(of, id).length} collectors`);
   }
 
+  /** Every collector of `of` names the holder of every agent (pollerOf: what pages and the API show). */
+  function assertPollersNamed(of: readonly ClusterService[], names: ReadonlyMap<ClusterService, string>): void {
+    for (const id of agentIds) {
+      const holder = names.get(holders(of, id)[0]!);
+      for (const c of of) assert.equal(c.pollerOf(id), holder, `${names.get(c)} says agent ${id} is polled by ${c.pollerOf(id)}, not ${holder}`);
+    }
+  }
+
   async function epochs(): Promise<Map<string, number>> {
     const rows = await db.query<{ name: string; epoch: unknown }>("SELECT name, epoch FROM leases WHERE name LIKE 'agent:%'");
     return new Map(rows.map((r) => [r.name.slice('agent:'.length), Number(r.epoch)]));
@@ -105,8 +113,12 @@ describe('ClusterService', () => {
     { skip: SHARED },
     async () => {
       const three = [collector('a'), collector('b'), collector('c')];
+      const names = new Map(three.map((c, i) => [c, 'abc'[i]!]));
       await rounds(three, 3);
       assertEachHeldOnce(three);
+      // Each reads who holds what after its own renewal: a round in which nothing moves, and all agree.
+      await rounds(three);
+      assertPollersNamed(three, names);
       assert.deepEqual(
         three.map((c) => c.agentsHeld),
         [10, 10, 10],
@@ -135,8 +147,10 @@ describe('ClusterService', () => {
       // By its own clock the dead one's leases have lapsed too: it would not write under them.
       assert.equal(dead.agentsHeld, 0);
       assert.equal(dead.isLeader(), false);
+      assert.equal(dead.pollerOf(deadAgents[0]!), null, 'nor does it claim to know who polls what');
       await rounds(survivors);
       assert.equal(survivors.filter((c) => c.isLeader()).length, 1);
+      assertPollersNamed(survivors, names);
       assert.equal(changes, 1);
     },
   );

@@ -75,6 +75,8 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
   private readonly log = new Logger('Cluster');
   private readonly startedAt: number;
   private held = new Map<string, number>();
+  /** Agent id → the name of the collector holding its lease, read after each renewal (pages and the API say who polls what). */
+  private pollers = new Map<string, string>();
   private leader = false;
   /** By this collector's clock: when its leases lapse unless renewed. */
   private validUntil = 0;
@@ -108,6 +110,11 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
   leaseOf(agentId: string): number | null {
     if (this.clock.now() >= this.validUntil) return null;
     return this.held.get(agentId) ?? null;
+  }
+
+  pollerOf(agentId: string): string | null {
+    if (this.clock.now() >= this.validUntil) return null;
+    return this.pollers.get(agentId) ?? null;
   }
 
   /** How many agents this collector holds now (/metrics). */
@@ -171,11 +178,29 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
       if (this.failing) this.log.log(`leases renewed again after: ${this.failing}`);
       this.failing = null;
       this.apply(holding, now + this.options.ttlMs);
+      await this.readPollers(now);
     } catch (e) {
       const reason = (e as Error).message;
       if (!this.failing) this.log.warn(`cannot renew the leases (${reason}): the ones held stay valid until their ttl passes`);
       this.failing = reason;
       this.fenceIfLapsed(reason);
+    }
+  }
+
+  /**
+   * Who holds each agent's lease now, for pages and the API. Read after the renewal's transaction
+   * (which holds row locks and should stay short); the others' claims in their rounds since show
+   * up at the next. A failed read keeps the last answer: it informs, it decides nothing.
+   */
+  private async readPollers(now: number): Promise<void> {
+    try {
+      const rows = await this.dataSource.query<{ name: string; collector: string }[]>(
+        `SELECT l.name, c.name AS collector FROM leases l JOIN collectors c ON c.id = l.holder WHERE l.name LIKE 'agent:%' AND l.expires_at > $1`,
+        [now],
+      );
+      this.pollers = new Map(rows.map((r) => [r.name.slice(AGENT_PREFIX.length), r.collector]));
+    } catch (e) {
+      this.log.debug(`could not read which collector polls which agent: ${(e as Error).message}`);
     }
   }
 

@@ -22,6 +22,12 @@ export interface Cluster {
   leaseOf(agentId: string): number | null;
   /** Called after the agents this collector holds changed (gained, lost, or a new epoch); SOLO's never change. */
   onLeasesChange?(listener: () => void): void;
+  /**
+   * The name of the collector that polls `agentId` (holds its lease), as this collector's last
+   * renewal read it; null when none does or this one's own leases have lapsed (it cannot tell).
+   * Absent on SOLO: one collector polls everything.
+   */
+  pollerOf?(agentId: string): string | null;
 }
 
 /** Nest token for the {@link Cluster}. */

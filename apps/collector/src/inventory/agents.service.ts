@@ -12,6 +12,7 @@ import type { CollectorConfig } from '../config/env.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../shared/errors.js';
 import { COLLECTOR_CONFIG } from '../shared/tokens.js';
 import { CurrentState } from '../state/current-state.js';
+import { CLUSTER, SOLO, type Cluster } from '../cluster/cluster.js';
 import type { AuditContext } from '../audit/audit.types.js';
 import { DependenciesService } from './dependencies.service.js';
 import { dependsOnText, parseDependsOn } from './dependencies.js';
@@ -64,6 +65,8 @@ export interface AgentView {
   agent: { id: string; version: string; hostname: string; os: string; arch: string; plugins: { name: string; version: string; source: string }[] } | null;
   /** Set when the agent runs another release than this collector: which side is older, and what to do. */
   versionSkew: VersionSkew | null;
+  /** Several collectors on one PostgreSQL: the one polling this agent (its ROUNDS_COLLECTOR_NAME); null on a single collector, or while none holds it. */
+  polledBy: string | null;
   createdAt: number;
 }
 
@@ -136,6 +139,7 @@ export class AgentsService {
     private readonly dependencies: DependenciesService,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @Optional() private readonly state?: CurrentState,
+    @Optional() @Inject(CLUSTER) private readonly cluster: Cluster = SOLO,
   ) {}
 
   async listViews(): Promise<AgentView[]> {
@@ -302,6 +306,7 @@ export class AgentsService {
           }
         : null,
       versionSkew: d ? versionSkew(d.version) : null,
+      polledBy: this.cluster.pollerOf?.(a.id) ?? null,
       createdAt: a.createdAt,
     };
   }

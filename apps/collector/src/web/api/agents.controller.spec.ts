@@ -133,6 +133,8 @@ describe('AgentsController (/api/v1/agents): the read model behind the lists', (
     const skew = async (name: string) =>
       (await api.call<{ versionSkew: { older: string; message: string } | null }>('GET', `/api/v1/agents/skew-${name}`)).json.versionSkew;
     assert.equal(await skew('same'), null);
+    const one = await api.call<{ polledBy: string | null }>('GET', '/api/v1/agents/skew-same');
+    assert.equal(one.json.polledBy, null, 'one collector (no shared cluster) polls every agent: no collector is named');
     assert.deepEqual(await skew('old'), {
       older: 'agent',
       message: `rounds-agent 0.0.9 is older than this collector (${ROUNDS_VERSION}): update the agent — checks and options added since may be refused there`,

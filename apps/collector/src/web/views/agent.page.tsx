@@ -74,6 +74,12 @@ export function AgentPage(m: AgentPageModel) {
         <dd>
           <Time ms={a.lastSeenAt} />
         </dd>
+        {a.polledBy !== null ? (
+          <>
+            <dt>Polled by</dt>
+            <dd>collector {a.polledBy}</dd>
+          </>
+        ) : null}
         <dt>Version</dt>
         <dd>
           {a.agent ? `${a.agent.version} on ${a.agent.hostname} (${a.agent.os}, ${a.agent.arch})` : 'not described yet'}

@@ -101,6 +101,7 @@ export function AgentsPage(m: AgentsModel) {
                   <br />
                   <span class="muted">
                     {a.host}:{a.port}
+                    {a.polledBy !== null ? ` · polled by ${a.polledBy}` : ''}
                   </span>
                 </td>
                 <td>

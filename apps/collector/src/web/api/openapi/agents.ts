@@ -33,6 +33,10 @@ export const agentView = z.strictObject({
     .nullable()
     .meta({ description: 'what the agent said about itself when last described' }),
   versionSkew: z.strictObject({ older: z.enum(['agent', 'collector']), message: z.string() }).nullable(),
+  polledBy: z
+    .string()
+    .nullable()
+    .meta({ description: 'several collectors on one PostgreSQL: the name of the one polling this agent; null on a single collector or while none holds it' }),
   createdAt: epochMs,
 });
 
