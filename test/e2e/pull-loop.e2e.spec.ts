@@ -155,6 +155,11 @@ describe('collector ↔ agents over gRPC', { timeout: 240_000 }, () => {
     const run = await runBin('rounds-collector', ['check', 'run', 'beta/port'], env);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /^OK ok in \d+ ms: .+$/m);
+    // Exit codes as a Nagios plugin's: a script or another monitor can act on the answer.
+    const thrown = await runBin('rounds-collector', ['check', 'run', 'beta/throws'], env);
+    const status = /^(OK|WARNING|CRITICAL|UNKNOWN) /m.exec(thrown.output)?.[1];
+    assert.ok(status && status !== 'OK', thrown.output);
+    assert.equal(thrown.code, ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'].indexOf(status), `${status} exits ${thrown.code}`);
     const list = await runBin('rounds-collector', ['check', 'list', '--agent', 'alpha'], env);
     assert.equal(list.code, 0, list.output);
     assert.match(list.output, /^OK\s+alpha\/web\s+http\s+1s\s+\S/m);

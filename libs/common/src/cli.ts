@@ -20,6 +20,17 @@ export class UsageError extends Error {
   }
 }
 
+/** A command that failed and says with which exit code (a script reads it): printed as any error, exits `code`. */
+export class CommandFailed extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+    this.name = 'CommandFailed';
+  }
+}
+
 /**
  * Dispatches `command` to its handler, prints usage for help or an unknown command and the
  * version for `--version`, and exits with the handler's code; an error is printed as one line
@@ -49,7 +60,7 @@ export function runCommand(program: string, usage: string, command: string | und
     (code) => process.exit(code),
     (e: unknown) => {
       console.error(`${program}: ${e instanceof Error ? e.message : String(e)}`);
-      process.exit(e instanceof UsageError ? EX_USAGE : 1);
+      process.exit(e instanceof UsageError ? EX_USAGE : e instanceof CommandFailed ? e.code : 1);
     },
   );
 }

@@ -231,9 +231,9 @@ describe('rounds-collector operator commands, over the running collector’s API
     );
   });
 
-  it('runs a check now on its agent, saying what kept the agent from answering', async () => {
+  it('runs a check now on its agent, saying what kept the agent from answering, and exits UNKNOWN (3) as a Nagios plugin would', async () => {
     const run = await cli(['check', 'run', 'pacs-01/DICOM port']);
-    assert.equal(run.code, 1, run.output);
+    assert.equal(run.code, 3, run.output);
     assert.match(run.output, /^rounds-collector: agent pacs-01 at 127\.0\.0\.1:\d+: refused the connection — is rounds-agent running there/m);
   });
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { formatInterval, UsageError } from '#rounds/common';
+import { CHECK_STATUSES, CommandFailed, formatInterval, UsageError } from '#rounds/common';
 import type { AgentView } from '../inventory/agents.service.js';
 import type { CheckWithStateView, RunResult } from '../inventory/checks.service.js';
 import { ago, cell, flag, flags, need, seg, tagsFlag, type CommandArgs, type Operator } from './operator.js';
@@ -76,7 +76,10 @@ const CHECK_USAGE = `usage: rounds-collector check list [--agent <agent>] [--tag
        rounds-collector check add --agent <agent> --name <name> --plugin <plugin> --config <json or @file> [--interval 60s] [--timeout 10s] [--tag key=value …]
        rounds-collector check edit <check> [--name <name>] [--config <json or @file>] [--interval 5m] [--timeout 10s] [--tag key=value …]
        rounds-collector check pause|resume|remove|run <check>
-  <check> is its id, <agent>/<name>, or a name only one check has`;
+  <check> is its id, <agent>/<name>, or a name only one check has
+  check run exits as a Nagios plugin does: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also when it could not be run)`;
+
+const UNKNOWN_EXIT = CHECK_STATUSES.indexOf('UNKNOWN');
 
 export async function checkCommand(op: Operator, { positionals, values }: CommandArgs): Promise<number> {
   const [sub, ref, ...rest] = positionals;
@@ -164,14 +167,22 @@ export async function checkCommand(op: Operator, { positionals, values }: Comman
       return 0;
     }
     default: {
-      const result = await op.call<RunResult>('POST', `${path}/run`);
+      // Nagios plugins' exit codes, so a script or another monitor can act on the answer:
+      // 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — and UNKNOWN when the check could not be run.
+      let result: RunResult;
+      try {
+        result = await op.call<RunResult>('POST', `${path}/run`);
+      } catch (e) {
+        if (e instanceof UsageError) throw e;
+        throw new CommandFailed(e instanceof Error ? e.message : String(e), UNKNOWN_EXIT);
+      }
       op.done(
         result,
         `${result.status} ${result.reason} in ${result.durationMs} ms: ${result.summary}`,
         ...result.metrics.map((m) => `  ${m.name} = ${m.value}${m.unit ? ` ${m.unit}` : ''}`),
         '(run now on its agent; not stored — the next scheduled run is)',
       );
-      return 0;
+      return CHECK_STATUSES.indexOf(result.status);
     }
   }
 }
