@@ -804,5 +804,25 @@ describe('PollerService', () => {
         assert.deepEqual(pool.dropped, [agentId]);
       },
     );
+
+    it("a call that fails because the lease moved meanwhile (its channel closed under it) is not the agent's failure and is not logged as one", async () => {
+      const cluster = new FakeCluster();
+      poller = await withCluster(cluster);
+      await hold(cluster, agentId, 1);
+      // While the agent is being asked, its lease goes to another collector: the pool drops its channel, the call fails.
+      pool.meanwhile = async () => {
+        cluster.held.delete(agentId);
+        cluster.changed();
+      };
+      pool.script(agentId, new AgentCallError('agent pacs-01 at 127.0.0.1:7443 is unreachable: Channel closed before call started', 'unreachable'));
+      await poller.onApplicationBootstrap();
+      await runFor(2 * INTERVAL);
+      await until('the channel to be dropped', () => pool.dropped.includes(agentId));
+
+      assert.equal(pool.callsFor(agentId).length, 1);
+      const stored = await agent();
+      assert.deepEqual([stored.consecutiveFailures, stored.lastError, stored.state], [0, null, 'UNKNOWN']);
+      assert.deepEqual(logger.warnings('poll failed'), []);
+    });
   });
 });

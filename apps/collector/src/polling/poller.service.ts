@@ -213,6 +213,9 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy, O
     try {
       response = await this.collect(agent);
     } catch (e) {
+      // Its lease went to another collector while the call was under way: the poller forgot it and
+      // the pool closed its channel under the call. Not the agent's failure (the new holder polls it).
+      if (lease !== undefined && this.cluster.leaseOf(agentId) === null) return undefined;
       const error = e instanceof AgentCallError ? e : new AgentCallError(`agent ${agent.name}: ${(e as Error).message}`, 'protocol');
       this.stats.pollErrors[error.code] = (this.stats.pollErrors[error.code] ?? 0) + 1;
       this.observer?.pollFinished((this.clock.now() - started) / 1000, error.code);
