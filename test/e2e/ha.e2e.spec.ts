@@ -358,6 +358,29 @@ describe('high availability: three collectors on one PostgreSQL, one killed with
         `the agents page on ${nameOf(a)} names ${by} for ${agent}`,
       );
 
+    // Who is alive, who polls how many, who leads: the settings page and GET /api/v1/collectors.
+    const members = await b.api<{ shared: boolean; collectors: { name: string; live: boolean; agents: number; leader: boolean; self: boolean }[] }>(
+      'GET',
+      '/api/v1/collectors',
+    );
+    assert.equal(members.status, 200);
+    assert.deepEqual(
+      members.body.collectors.map((m) => [m.name, m.live, m.agents, m.self]).sort(),
+      NAMES.map((n) => (n === nameOf(victim) ? [n, false, 0, false] : [n, true, 3, n === nameOf(b)])).sort(),
+    );
+    assert.deepEqual(
+      members.body.collectors.filter((m) => m.leader).map((m) => m.live),
+      [true],
+      'one leader, alive',
+    );
+    const settings = await onA.get('/settings');
+    assert.equal(settings.status, 200);
+    assert.match(
+      settings.text,
+      new RegExp(`<td>${nameOf(victim)}</td><td>gone</td><td class="num">0</td>`),
+      'the settings page lists the killed collector as gone',
+    );
+
     const one = (await a.api<{ id: string; name: string }[]>('GET', '/api/v1/agents')).body[0]!;
     const agentPage = await onA.get(`/agents/${one.id}`);
     assert.match(agentPage.text, new RegExp(`<dt>Polled by</dt><dd>collector ${observedPollers(last()!)[one.name]}</dd>`), `${one.name}'s page`);

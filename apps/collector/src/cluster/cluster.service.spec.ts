@@ -119,6 +119,16 @@ describe('ClusterService', () => {
       // Each reads who holds what after its own renewal: a round in which nothing moves, and all agree.
       await rounds(three);
       assertPollersNamed(three, names);
+      const members = await three[1]!.members();
+      assert.deepEqual(
+        members.map((m) => [m.name, m.live, m.agents, m.self]),
+        [
+          ['a', true, 10, false],
+          ['b', true, 10, true],
+          ['c', true, 10, false],
+        ],
+      );
+      assert.equal(members.filter((m) => m.leader).length, 1);
       assert.deepEqual(
         three.map((c) => c.agentsHeld),
         [10, 10, 10],
@@ -151,6 +161,15 @@ describe('ClusterService', () => {
       await rounds(survivors);
       assert.equal(survivors.filter((c) => c.isLeader()).length, 1);
       assertPollersNamed(survivors, names);
+      const after2 = await survivors[0]!.members();
+      assert.deepEqual(
+        after2.map((m) => [m.name, m.live, m.agents, m.leader]),
+        ['a', 'b', 'c'].map((n) => {
+          const c = three['abc'.indexOf(n)]!;
+          return c === dead ? [n, false, 0, false] : [n, true, 15, c.isLeader()];
+        }),
+        'the dead one is listed as gone, holding nothing; the survivors 15 each, one leading',
+      );
       assert.equal(changes, 1);
     },
   );

@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '#rounds/common';
 import { inTransaction } from '../storage/transaction.js';
 import { num } from '../storage/bulk-sql.js';
-import type { Cluster } from './cluster.js';
+import type { Cluster, CollectorMember } from './cluster.js';
 import { agentLeaseName } from './lease-fence.js';
 
 export interface ClusterOptions {
@@ -115,6 +115,27 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
   pollerOf(agentId: string): string | null {
     if (this.clock.now() >= this.validUntil) return null;
     return this.pollers.get(agentId) ?? null;
+  }
+
+  async members(): Promise<CollectorMember[]> {
+    const now = this.clock.now();
+    const rows = await this.dataSource.query<{ id: string; name: string; started_at: unknown; heartbeat_at: unknown; agents: unknown; leader: unknown }[]>(
+      `SELECT c.id, c.name, c.started_at, c.heartbeat_at,
+         (SELECT count(*) FROM leases l WHERE l.holder = c.id AND l.name LIKE 'agent:%' AND l.expires_at > $1) AS agents,
+         EXISTS (SELECT 1 FROM leases l WHERE l.holder = c.id AND l.name = 'leader' AND l.expires_at > $1) AS leader
+       FROM collectors c ORDER BY c.name, c.id`,
+      [now],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      startedAt: num(r.started_at),
+      heartbeatAt: num(r.heartbeat_at),
+      live: num(r.heartbeat_at) > now - this.options.ttlMs,
+      agents: num(r.agents),
+      leader: r.leader === true,
+      self: r.id === this.collectorId,
+    }));
   }
 
   /** How many agents this collector holds now (/metrics). */

@@ -28,6 +28,23 @@ export interface Cluster {
    * Absent on SOLO: one collector polls everything.
    */
   pollerOf?(agentId: string): string | null;
+  /** Every collector that shared the database in the last hour, with what it holds now (the settings page, the API); absent on SOLO. */
+  members?(): Promise<CollectorMember[]>;
+}
+
+/** One collector sharing the database, as its heartbeat row and the leases say. */
+export interface CollectorMember {
+  id: string;
+  name: string;
+  startedAt: number;
+  heartbeatAt: number;
+  /** Its heartbeat is within the lease ttl: the others count it in. */
+  live: boolean;
+  /** Agents whose lease it holds now. */
+  agents: number;
+  leader: boolean;
+  /** The collector answering. */
+  self: boolean;
 }
 
 /** Nest token for the {@link Cluster}. */

@@ -86,6 +86,7 @@ const ROUTES: Record<string, AccessLevel> = {
   'POST /users/:name/reset-password': 'admin',
   'POST /users/:name/reset-2fa': 'admin',
   'GET /api/v1/settings': 'admin',
+  'GET /api/v1/collectors': 'admin',
   'GET /api/v1/roles': 'viewer',
   'POST /api/v1/me/password': 'self',
   'GET /api/v1/agents': 'viewer',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { TEST_ON_POSTGRES } from '../../storage/testing.js';
 import { startWebTestApp, type WebTestApp } from '../testing.js';
 
 describe('SettingsController (/api/v1/settings, /api/v1/roles)', () => {
@@ -31,6 +32,22 @@ describe('SettingsController (/api/v1/settings, /api/v1/roles)', () => {
     // The web test app turns the API's rate limit off.
     assert.equal(body.settings.find((s) => s.variable === 'ROUNDS_API_RATE_LIMIT')?.value, 'no limit');
     assert.ok(!res.text.includes(metricsToken), 'the token itself is never in the answer');
+  });
+
+  it('GET /collectors lists the collectors sharing the database, for admins: none on SQLite, this one (live, the leader) on PostgreSQL', async () => {
+    const res = await get('/api/v1/collectors', await web.token('admin'));
+    assert.equal(res.status, 200, res.text);
+    const body = JSON.parse(res.text) as { shared: boolean; collectors: { self: boolean; live: boolean; leader: boolean; agents: number }[] };
+    if (TEST_ON_POSTGRES) {
+      assert.equal(body.shared, true);
+      assert.deepEqual(
+        body.collectors.map((c) => [c.self, c.live, c.leader, c.agents]),
+        [[true, true, true, 0]],
+      );
+    } else {
+      assert.deepEqual(body, { shared: false, collectors: [] });
+    }
+    assert.equal((await get('/api/v1/collectors', await web.token('reader'))).status, 403);
   });
 
   it('GET /settings is for admins; GET /roles lists the roles least to most for everyone signed in', async () => {

@@ -79,6 +79,33 @@ export function accountRoutes(api: ApiRoutes): void {
   });
   api.add({
     method: 'get',
+    path: '/collectors',
+    role: 'admin',
+    summary: 'The collectors sharing the database',
+    description:
+      'Several collectors on one PostgreSQL (docs/scaling.md): each one with its heartbeat, the agents whose lease it holds and whether it leads. On a single collector `shared` is false and the list empty.',
+    ok: {
+      status: 200,
+      schema: z.strictObject({
+        shared: z.boolean(),
+        collectors: z.array(
+          z.strictObject({
+            id: z.string(),
+            name: z.string(),
+            startedAt: epochMs,
+            heartbeatAt: epochMs,
+            live: z.boolean().meta({ description: 'its heartbeat is within the lease ttl' }),
+            agents: z.number().int().meta({ description: 'agents whose lease it holds now' }),
+            leader: z.boolean(),
+            self: z.boolean().meta({ description: 'the collector that answered' }),
+          }),
+        ),
+      }),
+      description: 'The collectors, by name.',
+    },
+  });
+  api.add({
+    method: 'get',
     path: '/roles',
     role: 'viewer',
     summary: 'The roles users may have',

@@ -243,6 +243,7 @@ describe('OpenAPI document of /api/v1', () => {
     );
     await ok(200, 'GET', '/api/v1/roles');
     await ok(200, 'GET', '/api/v1/settings');
+    await ok(200, 'GET', '/api/v1/collectors');
 
     await ok(200, 'GET', '/api/v1/site-key');
     await ok(201, 'POST', '/api/v1/site-key');
