@@ -249,7 +249,9 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
 
     // Its own rows first, in name order: the release and renewal below then lock nothing out of the
     // order the result writer's fence check locks in (lease-fence.ts) — they deadlocked (bench: postgres).
-    await m.query('SELECT name FROM leases WHERE holder = $1 ORDER BY name FOR UPDATE', [me]);
+    // Not the rows it released (expires_at 0): those are for others to claim, and a lock here
+    // would make their claims skip them (below) round after round.
+    await m.query('SELECT name FROM leases WHERE holder = $1 AND expires_at > 0 ORDER BY name FOR UPDATE', [me]);
     // Anything else this collector holds goes back: its owner (live) claims it on its next round.
     await m.query(`UPDATE leases SET expires_at = 0 WHERE holder = $1 AND name LIKE 'agent:%' AND expires_at > 0 AND NOT (name = ANY($2))`, [me, mine]);
     const agents = new Map<string, number>();
@@ -281,7 +283,21 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
         expiresAt,
       ]);
     }
-    // Sorted, so two collectors claiming overlapping sets lock the rows in one order (no deadlock).
+    // Rows another collector's round has locked are skipped this round, not waited for: when the
+    // live set changes, bounded loads can move agents both ways between two collectors, each round
+    // holding its own rows (locked first, above) and claiming the other's — a deadlock PostgreSQL
+    // broke by failing one round (the cluster spec saw it in CI). What is skipped is claimed at the
+    // next round, after the other has committed its release. This collector's own rows are locked
+    // by this transaction already, so they are never skipped.
+    const sorted = [...names].sort();
+    const free = await m.query<{ name: string }[]>(
+      'SELECT name FROM leases WHERE name = ANY($1) AND (holder = $2 OR expires_at <= $3) ORDER BY name FOR UPDATE SKIP LOCKED',
+      [sorted, this.collectorId, now],
+    );
+    const existing = new Set((await m.query<{ name: string }[]>('SELECT name FROM leases WHERE name = ANY($1)', [sorted])).map((r) => r.name));
+    const takeable = [...new Set([...free.map((r) => r.name), ...sorted.filter((n) => !existing.has(n))])].sort();
+    if (takeable.length === 0) return [];
+    // Sorted, so two collectors inserting the same new rows wait on each other in one order (no deadlock).
     return m.query(
       `INSERT INTO leases (name, holder, epoch, expires_at) SELECT n, $2, 1, $3 FROM unnest($1::text[]) AS n ORDER BY n
        ON CONFLICT (name) DO UPDATE SET
@@ -289,7 +305,7 @@ export class ClusterService implements Cluster, OnApplicationBootstrap, OnApplic
          holder = excluded.holder, expires_at = excluded.expires_at
        WHERE leases.holder = excluded.holder OR leases.expires_at <= $4
        RETURNING name, epoch`,
-      [[...names].sort(), this.collectorId, expiresAt, now],
+      [takeable, this.collectorId, expiresAt, now],
     );
   }
 
