@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CHECK_STATUSES, CommandFailed, formatInterval, UsageError } from '#rounds/common';
+import { CommandFailed, formatInterval, nagiosExitCode, UsageError } from '#rounds/common';
 import type { AgentView } from '../inventory/agents.service.js';
 import type { CheckWithStateView, RunResult } from '../inventory/checks.service.js';
 import { ago, cell, flag, flags, need, seg, tagsFlag, type CommandArgs, type Operator } from './operator.js';
@@ -78,8 +78,6 @@ const CHECK_USAGE = `usage: rounds-collector check list [--agent <agent>] [--tag
        rounds-collector check pause|resume|remove|run <check>
   <check> is its id, <agent>/<name>, or a name only one check has
   check run exits as a Nagios plugin does: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also when it could not be run)`;
-
-const UNKNOWN_EXIT = CHECK_STATUSES.indexOf('UNKNOWN');
 
 export async function checkCommand(op: Operator, { positionals, values }: CommandArgs): Promise<number> {
   const [sub, ref, ...rest] = positionals;
@@ -174,7 +172,7 @@ export async function checkCommand(op: Operator, { positionals, values }: Comman
         result = await op.call<RunResult>('POST', `${path}/run`);
       } catch (e) {
         if (e instanceof UsageError) throw e;
-        throw new CommandFailed(e instanceof Error ? e.message : String(e), UNKNOWN_EXIT);
+        throw new CommandFailed(e instanceof Error ? e.message : String(e), nagiosExitCode('UNKNOWN'));
       }
       op.done(
         result,
@@ -182,7 +180,7 @@ export async function checkCommand(op: Operator, { positionals, values }: Comman
         ...result.metrics.map((m) => `  ${m.name} = ${m.value}${m.unit ? ` ${m.unit}` : ''}`),
         '(run now on its agent; not stored — the next scheduled run is)',
       );
-      return CHECK_STATUSES.indexOf(result.status);
+      return nagiosExitCode(result.status);
     }
   }
 }

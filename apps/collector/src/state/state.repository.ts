@@ -4,7 +4,7 @@ import { AgentEntity, CheckEntity, CheckStateEntity } from '../storage/entities/
 import { STATE_COLUMN_NAMES, stateFromRow, type StateRow } from '../storage/check-state-row.js';
 import { DATA_SOURCE } from '../storage/data-source.js';
 import { secretBoxOf, type SecretBox } from '../storage/secret-box.js';
-import { chunk, isPostgres, readerOf } from '../storage/transaction.js';
+import { chunk, isPostgres, portableQuery, readerOf } from '../storage/transaction.js';
 import { openAgentToken } from '../inventory/agents.repository.js';
 
 /** Agents, their checks and the checks' current states: what the read model is built from. */
@@ -56,19 +56,26 @@ export class StateRepository {
   }
 
   /**
-   * What is stored about `agentIds` and their checks' states, for agents another collector polls
-   * (several collectors on one database): see StoredStateFollower. Checks are not re-read here;
-   * inventory changes come through {@link CurrentState.reconcile}.
+   * What is stored about `agentIds` — their id and `fields` only — and their checks' states, for
+   * agents another collector polls (several collectors on one database): see StoredStateFollower,
+   * which runs this every poll interval and needs neither tokens nor descriptions. Checks are not
+   * re-read here; inventory changes come through {@link CurrentState.reconcile}.
    */
-  async loadStored(agentIds: readonly string[]): Promise<Pick<StateRows, 'agents' | 'states'>> {
-    const agents: AgentEntity[] = [];
+  async loadStored<K extends keyof AgentEntity>(
+    agentIds: readonly string[],
+    fields: readonly K[],
+  ): Promise<{ agents: Pick<AgentEntity, 'id' | K>[]; states: CheckStateEntity[] }> {
+    const agents: Pick<AgentEntity, 'id' | K>[] = [];
     const states: CheckStateEntity[] = [];
-    const placeholders = (n: number) => Array.from({ length: n }, (_, i) => (isPostgres(this.dataSource) ? `$${i + 1}` : '?')).join(',');
+    const select = Object.fromEntries(['id', ...fields].map((f) => [f, true]));
+    const m = this.dataSource.manager;
     for (const part of chunk(agentIds, 1)) {
-      agents.push(...(await this.dataSource.getRepository(AgentEntity).findBy({ id: In(part) })));
-      const rows = await this.dataSource.query<StateRow[]>(
-        `SELECT ${STATE_COLUMN_NAMES.map((c) => `s.${c}`).join(',')} FROM check_state s JOIN checks c ON c.id = s.check_id WHERE c.agent_id IN (${placeholders(part.length)})`,
-        [...part],
+      agents.push(...(await m.getRepository(AgentEntity).find({ select, where: { id: In(part) } })));
+      const rows = await portableQuery<StateRow>(
+        this.dataSource,
+        m,
+        `SELECT ${STATE_COLUMN_NAMES.map((c) => `s.${c}`).join(',')} FROM check_state s JOIN checks c ON c.id = s.check_id WHERE c.agent_id IN (${part.map(() => '?').join(',')})`,
+        part,
       );
       states.push(...rows.map(stateFromRow));
     }

@@ -44,7 +44,7 @@ export class StoredStateFollower implements OnApplicationBootstrap, OnModuleDest
     const others = (ids: Iterable<string>) => [...ids].filter((id) => this.cluster.leaseOf(id) === null);
     const ids = others(this.state.agentIds());
     if (ids.length === 0) return;
-    const stored = await this.repository.loadStored(ids);
+    const stored = await this.repository.loadStored(ids, POLLED_FIELDS);
     // Asked again after the read: an agent this collector took over meanwhile is its poller's to report.
     const still = new Set(others(ids));
     for (const agent of stored.agents) {

@@ -16,7 +16,12 @@ export function SettingsPage({ viewer, config, collectors }: { viewer: Viewer | 
         Rounds {ROUNDS_VERSION}. These are the collector's settings in effect. They are set in its environment (the systemd unit's <code>Environment=</code>{' '}
         lines, the container's variables, or <code>.quickstart/</code>'s shell) and take effect at the next start; secrets show only whether they are set.
       </p>
-      {collectors ? <Collectors members={collectors} /> : null}
+      {collectors ? (
+        <>
+          <Collectors members={collectors} />
+          <h2>Settings</h2>
+        </>
+      ) : null}
       <table>
         <thead>
           <tr>
@@ -81,7 +86,6 @@ function Collectors({ members }: { members: CollectorMember[] }) {
           ))}
         </tbody>
       </table>
-      <h2>Settings</h2>
     </>
   );
 }
