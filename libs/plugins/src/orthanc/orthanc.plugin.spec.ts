@@ -165,8 +165,12 @@ describe('orthanc against a real Orthanc', () => {
     const quiet = await runAt({ ...auth, arrival: { warnAfter: '1h', workingHours } }, now);
     assert.equal(quiet.outcome.status, 'OK', quiet.outcome.summary);
     assert.equal(metric(quiet, 'arrival_silence_seconds'), 1800);
-    assert.ok(metric(quiet, 'last_arrival_age_seconds') > DAY / 1000);
-    assert.match(quiet.outcome.summary, /; last instance arrived 1 d \d+ h ago, 30 min of it in working hours$/);
+    assert.equal(metric(quiet, 'last_arrival_age_seconds'), (now - arrivedAt) / 1000);
+    // 07:30 two days after the day of the upload: 1 d 7 h after an upload at midnight UTC, 2 d 7 h after one before 07:30.
+    const age = now - arrivedAt;
+    const [days, hours] = [Math.floor(age / DAY), Math.floor((age % DAY) / HOUR)];
+    const shown = hours === 0 ? `${days} d` : `${days} d ${hours} h`;
+    assert.match(quiet.outcome.summary, new RegExp(`; last instance arrived ${shown} ago, 30 min of it in working hours$`));
 
     const late = await runAt({ ...auth, arrival: { warnAfter: '20m', workingHours } }, now);
     assert.equal(late.outcome.status, 'WARNING');
