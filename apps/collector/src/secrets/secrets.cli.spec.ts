@@ -58,7 +58,7 @@ describe('rounds-collector secrets rotate-key', () => {
       assert.equal(res.code, 1, res.output);
       assert.match(
         res.output,
-        /the token of agent "pacs-01" was encrypted with secret key \S+, but the key in use is \S+ \(from .*secret\.key\) — put back the key/,
+        /this database's key check \(written by the first collector that started on it: every collector on one database needs that collector's key\) was encrypted with secret key \S+, but the key in use is \S+ \(from .*secret\.key\) — put back the key/,
       );
     } finally {
       writeFileSync(file, right, { mode: 0o600 });

@@ -27,13 +27,15 @@ import { OutboxRepository } from '../notifications/outbox.repository.js';
 import { parseDto } from '../shared/dto.js';
 import { StateRepository } from '../state/state.repository.js';
 import { createDataSource, SQLITE_FILE_NAME } from '../storage/data-source.js';
-import { SecretBox, SecretKeyMismatchError, secretKey } from '../storage/secret-box.js';
+import { SecretBox, SecretKeyMismatchError, secretBoxOf, secretKey } from '../storage/secret-box.js';
 import { readKeyFile, SECRET_KEY_FILE_NAME, stageNewKey, writeKeyFile } from '../storage/secret-key.store.js';
-import { openTestDatabase, sqliteOnly } from '../storage/testing.js';
-import { SecretsRepository } from './secrets.repository.js';
+import { openTestDatabase, postgresOnly, sqliteOnly } from '../storage/testing.js';
+import { KEY_CHECK_LABEL, SecretsRepository } from './secrets.repository.js';
 import { SecretsService } from './secrets.service.js';
 import { SPEC_AUDIT } from '../audit/testing.js';
 import { UserEntity } from '../users/user.entity.js';
+import { SessionEntity } from '../auth/session.entity.js';
+import { SessionsRepository } from '../auth/sessions.repository.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { EnrolmentsRepository } from '../enrolment/enrolments.repository.js';
 import { makeSiteKey } from '#rounds/common';
@@ -309,17 +311,83 @@ describe('secrets at rest', () => {
     });
   });
 
+  it('collectors on one database that holds no secret yet: one with another key stops at start, naming the key check and both keys', async () => {
+    // The first start writes the key check: nothing else is sealed yet.
+    assert.deepEqual(await services(db.dataSource, configFor(db.dataDir)).secrets.sealStoredSecrets(), {
+      agents: 0,
+      channels: 0,
+      checks: 0,
+      users: 0,
+      enrolments: 0,
+    });
+    const right = secretBoxOf(db.dataSource).current;
+    const start = async (key: Buffer) => {
+      const ds = await createDataSource({ ...db.config, secretKey: { key } }).initialize();
+      extra.push(ds);
+      return services(ds, configFor(db.dataDir)).secrets.sealStoredSecrets();
+    };
+    const other = randomBytes(32);
+    const wrong = secretKey(other, 'x');
+    await assert.rejects(start(other), (e: unknown) => {
+      assert.ok(e instanceof SecretKeyMismatchError, String(e));
+      assert.equal(
+        e.message.replace(/\(from [^)]*\)/, '(from …)'),
+        `${KEY_CHECK_LABEL} was encrypted with secret key ${right.id}, but the key in use is ${wrong.id} (from …) — ` +
+          'put back the key this database was encrypted with (the secret.key saved with its backup, or the ROUNDS_SECRET_KEY it ran with); ' +
+          'if that key is lost, the agents must be enrolled again and the channel secrets entered again',
+      );
+      return true;
+    });
+    // The first collector's key starts another collector, and the refused one changed nothing.
+    assert.deepEqual(await start(right.bytes), { agents: 0, channels: 0, checks: 0, users: 0, enrolments: 0 });
+    const [check] = await db.query<{ value: string }>('SELECT value FROM secret_key_check');
+    assert.ok(check!.value.startsWith(`enc:v1:${right.id}:`), check!.value);
+  });
+
+  it(
+    'two collectors with different keys starting at once on a new database: exactly one starts',
+    { skip: postgresOnly('several collectors share a PostgreSQL database only') },
+    async () => {
+      await db.dataSource.destroy();
+      const keys = [randomBytes(32), randomBytes(32)];
+      const sources = await Promise.all(keys.map((key) => createDataSource({ ...db.config, secretKey: { key } }).initialize()));
+      extra.push(...sources);
+      const started = await Promise.allSettled(sources.map((ds) => services(ds, configFor(db.dataDir)).secrets.sealStoredSecrets()));
+      assert.deepEqual(started.map((s) => s.status).sort(), ['fulfilled', 'rejected'], JSON.stringify(started));
+      const refused = started.find((s) => s.status === 'rejected')!.reason as unknown;
+      assert.ok(refused instanceof SecretKeyMismatchError, String(refused));
+      const winner = secretKey(keys[started.findIndex((s) => s.status === 'fulfilled')]!, 'x');
+      assert.equal(refused.keyId, winner.id, 'the refused one names the key the other wrote the check with');
+    },
+  );
+
   it('rotate-key re-encrypts every secret under a new key in one step, deletes the old key file, and the old key opens nothing any more', async () => {
     const values = await storeSecrets(db.dataSource);
     const file = join(db.dataDir, SECRET_KEY_FILE_NAME);
     const old = readKeyFile(file);
     const sealedBefore = await rawTokens(db.dataSource);
+    // A two-factor enrolment under way: its secret waits, sealed, in the user's session for the first code.
+    const pending = randomBytes(20).toString('hex').toUpperCase();
+    await new SessionsRepository(db.dataSource).insert(
+      Object.assign(new SessionEntity(), {
+        id: 'ab'.repeat(32),
+        userId: 'u1',
+        stage: 'full',
+        csrfToken: 'cd'.repeat(32),
+        createdAt: 1,
+        lastSeenAt: 1,
+        expiresAt: Date.now() + 3_600_000,
+        address: null,
+        userAgent: null,
+        pendingTotpSecret: secretBoxOf(db.dataSource).seal(pending),
+      }),
+    );
 
     const lines = await services(db.dataSource, configFor(db.dataDir)).secrets.rotateKey(new Date('2026-12-01T10:20:30.000Z'));
     const next = readKeyFile(file);
     assert.notEqual(next.id, old.id);
     assert.deepEqual(lines, [
-      `re-encrypted 1 agent token, 4 notification channels, 1 check config, 1 user's two-factor secret and 1 site-key enrolment secret from key ${old.id} to key ${next.id}`,
+      `re-encrypted 1 agent token, 4 notification channels, 1 check config, 2 user's two-factor secrets and 1 site-key enrolment secret from key ${old.id} to key ${next.id}`,
       `the new key is in ${file} (0600); the old key was kept as ${file}.old-2026-12-01T10-20-30-000Z until now and is deleted`,
       'back the new key up with the database now: backups taken before this need the old key, which is gone',
     ]);
@@ -347,6 +415,16 @@ describe('secrets at rest', () => {
     extra.push(reopened);
     assert.equal((await new AgentsRepository(reopened).findByName('pacs-01'))!.token, values[0]);
     assert.equal((JSON.parse((await new ChannelsRepository(reopened).findByName('tg'))!.configJson) as { botToken: string }).botToken, values[2]);
+    const [session] = await new SessionsRepository(reopened).listForUser('u1');
+    assert.equal(secretBoxOf(reopened).open(session!.pendingTotpSecret!, 'the pending secret'), pending, 'the enrolment under way goes on with the new key');
+    // The key check moved with them: the new key starts a collector, the old one is refused at the check.
+    await services(reopened, configFor(db.dataDir)).secrets.sealStoredSecrets();
+    const withOld = await createDataSource({ ...db.config, secretKey: { key: old.bytes } }).initialize();
+    extra.push(withOld);
+    await assert.rejects(services(withOld, configFor(db.dataDir)).secrets.sealStoredSecrets(), {
+      name: 'SecretKeyMismatchError',
+      message: new RegExp(`^this database's key check .* was encrypted with secret key ${next.id}, but the key in use is ${old.id}`),
+    });
   });
 
   it('a rotation that committed but stopped before its key replaced secret.key is healed at the next start', async () => {

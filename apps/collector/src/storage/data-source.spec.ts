@@ -76,6 +76,7 @@ describe('createDataSource', () => {
     'on_call_overrides',
     'on_call_schedules',
     'rollup_progress',
+    'secret_key_check',
     'sessions',
     'sign_in_lockouts',
     'site_keys',

@@ -15,6 +15,7 @@ import { EnrolmentEntity, SiteKeyEntity } from '../../enrolment/enrolment.entity
 import { OnCallOverrideEntity, OnCallScheduleEntity } from '../../on-call/on-call.entity.js';
 import { EngineInboxEntity } from '../../alerting/engine-inbox.entity.js';
 import { NotificationPolicyEntity, NotificationRoutingEntity, NotificationStepEntity } from '../../routing/routing.entity.js';
+import { SecretKeyCheckEntity } from '../../secrets/secret-key-check.entity.js';
 
 export { AgentEntity, AGENT_STATES, type AgentState } from './agent.entity.js';
 export { AlertEngineStateEntity, ALERT_ENGINE_STATE_ID } from './alert-engine-state.entity.js';
@@ -48,4 +49,5 @@ export const ENTITIES = [
   NotificationPolicyEntity,
   NotificationRoutingEntity,
   NotificationStepEntity,
+  SecretKeyCheckEntity,
 ];

@@ -16,6 +16,7 @@ import { OnCall1700000000024 } from '../../on-call/1700000000024-on-call.js';
 import { Cluster1700000000025 } from '../../cluster/1700000000025-cluster.js';
 import { EngineInbox1700000000027 } from '../../alerting/1700000000027-engine-inbox.js';
 import { SignInLockouts1700000000028 } from '../../auth/1700000000028-sign-in-lockouts.js';
+import { SecretKeyCheck1700000000029 } from '../../secrets/1700000000029-secret-key-check.js';
 
 /** Every migration in order, listed by class: one per schema change, each with up and down. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   Cluster1700000000025,
   EngineInbox1700000000027,
   SignInLockouts1700000000028,
+  SecretKeyCheck1700000000029,
 ];
