@@ -3,6 +3,7 @@ import { CommandFailed, formatInterval, nagiosExitCode, UsageError } from '#roun
 import type { AgentView } from '../inventory/agents.service.js';
 import type { CheckWithStateView, RunResult } from '../inventory/checks.service.js';
 import { ago, cell, flag, flags, need, seg, tagsFlag, type CommandArgs, type Operator } from './operator.js';
+import { labelText } from '../shared/labels.js';
 
 /*
  * `agent …` and `check …`: changes go to the running collector's API (so they are checked,
@@ -177,7 +178,7 @@ export async function checkCommand(op: Operator, { positionals, values }: Comman
       op.done(
         result,
         `${result.status} ${result.reason} in ${result.durationMs} ms: ${result.summary}`,
-        ...result.metrics.map((m) => `  ${m.name} = ${m.value}${m.unit ? ` ${m.unit}` : ''}`),
+        ...result.metrics.map((m) => `  ${m.name}${labelText(m.labels)} = ${m.value}${m.unit ? ` ${m.unit}` : ''}`),
         '(run now on its agent; not stored — the next scheduled run is)',
       );
       return nagiosExitCode(result.status);

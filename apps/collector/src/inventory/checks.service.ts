@@ -73,7 +73,7 @@ export interface RunResult {
   summary: string;
   durationMs: number;
   startedAt: number;
-  metrics: readonly { name: string; value: number; unit: string }[];
+  metrics: readonly StoredMetric[];
 }
 
 /** A plugin a check may use, with the JSON Schema of its config. */

@@ -2,6 +2,7 @@ import type { FormField } from '../schema-form.js';
 import { CsrfField, Layout, Notice, Time, type FieldErrors, type NoticeKind, type Viewer } from './layout.js';
 import { ErrorOf, invalid, SchemaFields } from './schema-fields.js';
 import { StatusBadge } from './status.page.js';
+import { labelText } from '../../shared/labels.js';
 
 /** The check's own fields as typed. */
 export interface CheckFormValues {
@@ -25,7 +26,7 @@ export interface TestOutcome {
   reason: string;
   durationMs: number;
   startedAt: number;
-  metrics: readonly { name?: string; value?: number; unit?: string }[];
+  metrics: readonly { name?: string; value?: number; unit?: string; labels?: Record<string, string> }[];
 }
 
 export interface CheckFormModel {
@@ -88,7 +89,8 @@ function TestResult({ t }: { t: TestOutcome }) {
         <ul class="muted">
           {t.metrics.map((x) => (
             <li>
-              {x.name} = {x.value} {x.unit}
+              {x.name}
+              {labelText(x.labels)} = {x.value} {x.unit}
             </li>
           ))}
         </ul>

@@ -7,6 +7,7 @@ import { CHART, UPLOT_SCRIPT, UPLOT_STYLESHEET } from '../assets.js';
 import { PostButton, Layout, Notice, Time, type NoticeKind, type Viewer } from './layout.js';
 import { StatusBadge } from './status.page.js';
 import { CHECK_RANGES, type CheckRange, type PageRange } from '../page-range.js';
+import { labelText } from '../../shared/labels.js';
 
 const RANGE_NAMES: Record<CheckRange, string> = { '24h': '24 hours', '7d': '7 days', '30d': '30 days' };
 
@@ -200,8 +201,8 @@ function StateHistoryTable({ h, checkId }: { h: StateHistory; checkId: string })
 }
 
 const labelsOf = (s: Series) => {
-  const l = Object.entries(s.labels);
-  return l.length === 0 ? '' : ` {${l.map(([k, v]) => `${k}="${v}"`).join(', ')}}`;
+  const text = labelText(s.labels);
+  return text === '' ? '' : ` ${text}`;
 };
 
 /**
