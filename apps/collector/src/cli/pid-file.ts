@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** `<data dir>/collector.pid`: a serving collector's pid, so that commands that must not run beside it (restore) can tell. */
@@ -7,6 +7,8 @@ function pidFile(dataDir: string): string {
 }
 
 export function writePidFile(dataDir: string): void {
+  // On PostgreSQL nothing else may have made the data dir yet (SQLite makes it for its file).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(pidFile(dataDir), `${process.pid}\n`, { mode: 0o600 });
 }
 
