@@ -47,7 +47,7 @@ describe('routing and escalation (alert engine, router and outbox on SQLite, wit
   const ch: Record<'day' | 'oncall' | 'boss' | 'other', string> = { day: '', oncall: '', boss: '', other: '' };
   /** The on-call seam as the schedules module will answer it: "radiology" has one person on call, reached by the oncall channel. */
   const directory: OnCallDirectory = {
-    onCall: (schedule) => Promise.resolve(schedule === 'radiology' ? { schedule, users: ['ana'], channelIds: [ch.oncall] } : undefined),
+    onCall: (schedule) => Promise.resolve(schedule === 'radiology' ? { schedule, users: ['ana'], channelIds: [ch.oncall], disabled: [] } : undefined),
   };
 
   /** The collector as it starts: policies loaded, engine restored; the worker is driven by hand. */

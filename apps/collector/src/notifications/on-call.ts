@@ -18,6 +18,8 @@ export interface OnCallAnswer {
   users: string[];
   /** Channel ids that reach those users, without repeats. */
   channelIds: string[];
+  /** On call by the schedule, but their account is disabled: not paged (left out of `users`). */
+  disabled: string[];
 }
 
 /** Nest injection token of the {@link OnCallDirectory}. */

@@ -207,11 +207,15 @@ export class OnCallService implements OnCallDirectory {
     const row = await this.schedules.findByName(scheduleName);
     if (!row) return undefined;
     // Only who, not since or until: routing asks for every alert, and a timeline costs more.
-    const users = onCallAt(await this.schedule(row), at);
+    const onCall = onCallAt(await this.schedule(row), at).map((u) => u.user);
+    // A disabled account is someone who left or may not be reached now: paging their channels
+    // (a personal Telegram, a mailbox) would send alerts to a person who should not get them.
+    const disabled = new Set((await this.users.list()).filter((u) => u.disabled).map((u) => u.name.toLowerCase()));
+    const users = onCall.filter((u) => !disabled.has(u.toLowerCase()));
     const contacts = parseContacts(row);
     const existing = await this.channelNames();
-    const channelIds = [...new Set(users.flatMap((u) => contacts[u.user] ?? []))].filter((id) => existing.has(id));
-    return { schedule: row.name, users: users.map((u) => u.user), channelIds };
+    const channelIds = [...new Set(users.flatMap((u) => contacts[u] ?? []))].filter((id) => existing.has(id));
+    return { schedule: row.name, users, channelIds, disabled: onCall.filter((u) => disabled.has(u.toLowerCase())) };
   }
 
   private async find(idOrName: string): Promise<OnCallScheduleEntity> {

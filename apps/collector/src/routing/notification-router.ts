@@ -231,8 +231,13 @@ export class NotificationRouter implements OnModuleInit {
         else ids.push(c.id);
       } else {
         const answer = await this.directory.onCall(t.schedule, at);
-        if (!answer) notes.push(`there is no on-call schedule "${t.schedule}": it reaches nobody`);
-        else if (answer.channelIds.length === 0) notes.push(`nobody on call in "${t.schedule}" has a channel`);
+        if (!answer) {
+          notes.push(`there is no on-call schedule "${t.schedule}": it reaches nobody`);
+          continue;
+        }
+        if (answer.disabled.length > 0)
+          notes.push(`${answer.disabled.join(', ')} on call in "${t.schedule}" but disabled: not paged — enable the user or add an override`);
+        if (answer.channelIds.length === 0) notes.push(`nobody on call in "${t.schedule}" has a channel`);
         else ids.push(...answer.channelIds.filter((id) => enabled.some((c) => c.id === id)));
       }
     }

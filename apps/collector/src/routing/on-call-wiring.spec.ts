@@ -55,4 +55,28 @@ describe('routing to an on-call schedule in the wired collector', { timeout: 120
       `the schedule reached ${JSON.stringify(explained.steps)}`,
     );
   });
+
+  it('does not page a user on call whose account is disabled, and says so in the step', async () => {
+    await api('PATCH', '/users/night-nurse', { disabled: true });
+    const explain = () =>
+      api<{ steps: { channels: { name: string }[]; note: string | null }[] }>('POST', '/notification-policies/explain', {
+        labels: { site: 'north' },
+        severity: 'critical',
+      });
+    const explained = await explain();
+    assert.deepEqual(
+      explained.steps.map((s) => s.channels.map((c) => c.name)),
+      [[]],
+    );
+    assert.equal(
+      explained.steps[0]!.note,
+      'night-nurse on call in "pacs-team" but disabled: not paged — enable the user or add an override; nobody on call in "pacs-team" has a channel',
+    );
+    await api('PATCH', '/users/night-nurse', { disabled: false });
+    assert.deepEqual(
+      (await explain()).steps.map((s) => s.channels.map((c) => c.name)),
+      [['ward-phone']],
+      'enabled again, paged again',
+    );
+  });
 });

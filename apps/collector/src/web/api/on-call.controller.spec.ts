@@ -188,11 +188,13 @@ describe('OnCallController (/api/v1/on-call/schedules)', () => {
       schedule: 'pacs-team',
       users: ['alice'],
       channelIds: [channels['alice-mail'], channels.pager],
+      disabled: [],
     });
     assert.deepEqual(await directory.onCall('pacs-team', Date.parse('2026-04-01T22:00:00Z')), {
       schedule: 'pacs-team',
       users: ['bob', 'carol'],
       channelIds: [channels['bob-mail'], channels.pager],
+      disabled: [],
     });
     assert.equal(await directory.onCall('no-such-schedule', clock.now()), undefined);
 
