@@ -18,7 +18,7 @@ import { HistoryService } from '../history/history.service.js';
 import { AgentsService } from '../inventory/agents.service.js';
 import { ChecksService } from '../inventory/checks.service.js';
 import { PageErrorFilter } from './page-error.filter.js';
-import { formText, pageViewer, sendPage } from './page-response.js';
+import { errorsByField, formText, pageViewer, sendPage } from './page-response.js';
 import { AgentPage, hostChartSeries } from './views/agent.page.js';
 import { pageRange } from './page-range.js';
 
@@ -61,9 +61,8 @@ export class AgentPagesController {
     const form: EnrolForm = { name: formText(body, 'name', 100).trim(), enrol: formText(body, 'enrol', 2000).trim(), tags: formText(body, 'tags', 5000) };
     const tags = tagsFrom(form.tags);
     const parsed = validateWith(enrolAgentDto, { name: form.name, enrol: form.enrol, tags: tags.tags });
-    const errors: FieldErrors = {};
+    const errors: FieldErrors = parsed.ok ? {} : errorsByField(parsed.errors, 'enrol');
     if (tags.error) errors['tags'] = tags.error;
-    if (!parsed.ok) for (const e of parsed.errors) errors[e.field.split('.')[0] || 'enrol'] ??= e.message;
     if (!parsed.ok || tags.error) {
       return this.renderList(req, res, { form, errors, notice: { kind: 'error', text: 'Not enrolled: correct the fields marked below.' } }, 400);
     }

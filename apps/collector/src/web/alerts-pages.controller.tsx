@@ -9,7 +9,7 @@ import type { AuditContext } from '../audit/audit.types.js';
 import { ConflictError, ValidationFailedError } from '../shared/errors.js';
 import { Audit } from './audit-context.js';
 import { PageErrorFilter } from './page-error.filter.js';
-import { formText, pageViewer, sendPage } from './page-response.js';
+import { errorsByField, formText, pageViewer, sendPage } from './page-response.js';
 import { ACK_FOR, AlertsPage, EMPTY_SILENCE_FORM, labelMatchers, type AlertsModel, type SilenceForm } from './views/alerts.page.js';
 
 const DONE: Record<string, string> = {
@@ -19,13 +19,6 @@ const DONE: Record<string, string> = {
   expired: 'Silence expired.',
 };
 const LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
-
-/** The first error of each form field (`matchers.2` beside the list); an end-or-duration error beside the duration. */
-function silenceErrors(errors: readonly { field: string; message: string }[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of errors) out[e.field.split('.')[0] || 'matchers'] ??= e.message;
-  return out;
-}
 
 /** Alerts in the browser: what fires, acknowledging it with a comment and a term, and what happened last. */
 @Controller('alerts')
@@ -65,14 +58,14 @@ export class AlertsPagesController {
       ...(form.duration ? { duration: form.duration } : {}),
       ...(endsAt ? { endsAt } : {}),
     });
-    let errors = parsed.ok ? {} : silenceErrors(parsed.errors);
+    let errors = parsed.ok ? {} : errorsByField(parsed.errors, 'matchers');
     if (parsed.ok) {
       try {
         await this.alerting.addSilence(parsed.value, context);
         return res.redirect(303, '/alerts?done=silenced');
       } catch (e) {
         if (!(e instanceof ValidationFailedError)) throw e;
-        errors = silenceErrors(e.errors);
+        errors = errorsByField(e.errors, 'matchers');
       }
     }
     await this.render(

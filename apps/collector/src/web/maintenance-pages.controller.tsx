@@ -9,7 +9,7 @@ import { Access } from '../auth/access.decorator.js';
 import type { AuditContext } from '../audit/audit.types.js';
 import { Audit } from './audit-context.js';
 import { PageErrorFilter } from './page-error.filter.js';
-import { formText, pageViewer, sendPage } from './page-response.js';
+import { errorsByField, formText, pageViewer, sendPage } from './page-response.js';
 import { EMPTY_MAINTENANCE_FORM, MaintenancePage, type MaintenanceForm, type MaintenanceModel } from './views/maintenance.page.js';
 
 const DONE: Record<string, string> = { added: 'Window added.', deleted: 'Window deleted.' };
@@ -53,9 +53,7 @@ export class MaintenancePagesController {
         : { ...common, kind: form.kind, timeZone: form.timeZone, start: form.start, end: form.end, ...(form.kind === 'weekly' ? { days: form.days } : {}) };
     const parsed = validateWith(maintenanceWindowDto, dto);
     if (!parsed.ok) {
-      // A field's first error beside it; a matcher's (matchers.2) beside the list.
-      const errors: Record<string, string> = {};
-      for (const e of parsed.errors) errors[e.field.split('.')[0] || 'name'] ??= e.message;
+      const errors = errorsByField(parsed.errors, 'name');
       if (form.kind === 'once' && !isTimeZone(form.timeZone))
         errors['timeZone'] ??= `${JSON.stringify(form.timeZone)} is not an IANA time zone name: write one like Europe/Berlin or UTC`;
       return this.render(req, res, { form, errors, notice: { kind: 'error', text: 'The window was not added: correct the fields marked below.' } }, 400);

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { VNode } from 'preact';
+import type { FieldError } from '#rounds/plugins';
 import { signedInOf, type SignedIn } from '../auth/access.guard.js';
 import { principalOf } from './caller.decorator.js';
 import { renderPage, type Viewer } from './views/layout.js';
@@ -34,4 +35,14 @@ export function localPath(next: unknown): string {
 export function formText(body: unknown, name: string, max = 1000): string {
   const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
   return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+/**
+ * The first error of each form field, to show beside it: a nested field's (`matchers.2`) beside
+ * its top-level field (the list), an error naming no field beside `fallback`.
+ */
+export function errorsByField(errors: readonly FieldError[], fallback: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of errors) out[e.field.split('.')[0] || fallback] ??= e.message;
+  return out;
 }
