@@ -6,6 +6,9 @@ import type { Page } from 'playwright-core';
 import { AgentsRepository } from '../../apps/collector/src/inventory/agents.repository.js';
 import { ChecksRepository } from '../../apps/collector/src/inventory/checks.repository.js';
 import { ResultWriter } from '../../apps/collector/src/polling/result-writer.js';
+import { SPEC_AUDIT } from '../../apps/collector/src/audit/testing.js';
+import { scheduleDto } from '../../apps/collector/src/on-call/on-call.dto.js';
+import { OnCallService } from '../../apps/collector/src/on-call/on-call.service.js';
 import { CurrentState } from '../../apps/collector/src/state/current-state.js';
 import { startWebTestApp, type WebTestApp } from '../../apps/collector/src/web/testing.js';
 import { signIn, useBrowser } from './browser.js';
@@ -116,6 +119,7 @@ describe('accessibility of the pages, and the phone-sized layout', { timeout: 18
       `/agents/${agent.id}`,
       '/alerts',
       '/maintenance',
+      '/on-call',
       '/channels',
       '/channels?type=smtp',
       '/reports/sla',
@@ -125,6 +129,21 @@ describe('accessibility of the pages, and the phone-sized layout', { timeout: 18
       '/settings',
     );
     password = await web.addUser('it-admin', 'admin');
+    // A schedule, so that /on-call shows its tables and the admin's form rather than the empty state.
+    const onCall = web.app.get(OnCallService);
+    const schedule = await onCall.create(
+      scheduleDto.parse({
+        name: 'pacs-team',
+        timeZone: 'Europe/Berlin',
+        rotations: [{ users: ['it-admin'], handoff: { interval: 'weekly' }, start: '2026-01-05' }],
+      }),
+      SPEC_AUDIT,
+    );
+    await onCall.addOverride(
+      schedule.id,
+      { user: 'it-admin', start: Date.now() + 86_400_000, end: Date.now() + 2 * 86_400_000, comment: 'holiday cover' },
+      SPEC_AUDIT,
+    );
     page = await browser.newPage(web.base);
     await signIn(page, 'it-admin', password);
   });

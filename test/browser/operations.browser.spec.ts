@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { SPEC_AUDIT } from '../../apps/collector/src/audit/testing.js';
+import { scheduleDto } from '../../apps/collector/src/on-call/on-call.dto.js';
+import { OnCallService } from '../../apps/collector/src/on-call/on-call.service.js';
+import { localInputValue } from '../../apps/collector/src/web/page-range.js';
 import { startWebTestApp, type WebTestApp } from '../../apps/collector/src/web/testing.js';
 import { signIn, useBrowser } from './browser.js';
 
 /**
  * What is left of the operator's day in Chromium: a maintenance window created from its form, the
- * audit log showing that change under the operator's name to an admin, and an account locked
- * after five wrong passwords — the sixth try refused even with the right one, in words.
+ * audit log showing that change under the operator's name to an admin, an account locked after
+ * five wrong passwords — the sixth try refused even with the right one, in words —, and an admin
+ * handing the on-call shift to someone else from the On call page.
  */
 const browser = useBrowser();
 
-describe('maintenance, the audit log and the lockout in a browser', () => {
+describe('maintenance, the audit log, the lockout and on call in a browser', () => {
   let web: WebTestApp;
   let page: Page;
   const passwords = new Map<string, string>();
@@ -23,6 +28,12 @@ describe('maintenance, the audit log and the lockout in a browser', () => {
     passwords.set('night-shift', await web.addUser('night-shift', 'viewer'));
     page = await browser.newPage(web.base);
     await signIn(page, 'ward-lead', passwords.get('ward-lead')!);
+    const schedule = scheduleDto.parse({
+      name: 'pacs-team',
+      timeZone: 'Europe/Berlin',
+      rotations: [{ name: 'days', users: ['it-admin', 'ward-lead'], handoff: { interval: 'daily', at: '08:00' }, start: '2026-01-05' }],
+    });
+    await web.app.get(OnCallService).create(schedule, SPEC_AUDIT);
   });
   after(() => web.close());
 
@@ -55,6 +66,27 @@ describe('maintenance, the audit log and the lockout in a browser', () => {
       `no maintenance change by ward-lead in the audit log: ${rows.join(' | ')}`,
     );
     await browser.screenshot(admin, 'operations-02-audit');
+    assert.deepEqual(browser.takeProblems(admin), []);
+    await admin.context().close();
+  });
+
+  // Before the lockout below: it locks this client address for every account.
+  it('lets an admin hand the on-call shift to someone else from the On call page', async () => {
+    const admin = await browser.newPage(web.base, { timezoneId: 'Europe/Berlin' });
+    await signIn(admin, 'it-admin', passwords.get('it-admin')!);
+    await Promise.all([admin.waitForURL('**/on-call'), admin.getByRole('link', { name: 'On call' }).click()]);
+    assert.match(await admin.locator('.on-call-now').innerText(), /On call now: (it-admin|ward-lead) \(days\)/);
+    await admin.locator('summary', { hasText: 'Add an override' }).click();
+    await admin.locator('select[name="user"]').selectOption('night-shift');
+    // The schedule's zone, as the form says; the app's clock is the spec's.
+    await admin.locator('input[name="start"]').fill(localInputValue(web.clock.now() - 30 * 60_000, 'Europe/Berlin'));
+    await admin.locator('input[name="end"]').fill(localInputValue(web.clock.now() + 4 * 3_600_000, 'Europe/Berlin'));
+    await admin.locator('input[name="comment"]').fill('covering the night, INC-2291');
+    await Promise.all([admin.waitForURL(/done=override-added/), admin.getByRole('button', { name: 'Add override' }).click()]);
+    assert.match(await admin.locator('.notice.ok').innerText(), /Override added\./);
+    assert.match(await admin.locator('.on-call-now').innerText(), /On call now: night-shift \(override\)/);
+    assert.match(await admin.locator('table.overrides').innerText(), /night-shift[\s\S]*covering the night, INC-2291[\s\S]*it-admin/);
+    await browser.screenshot(admin, 'operations-04-on-call');
     assert.deepEqual(browser.takeProblems(admin), []);
     await admin.context().close();
   });

@@ -44,6 +44,7 @@ import { EnrolmentPagesController } from './enrolment-pages.controller.js';
 import { AlertsPagesController } from './alerts-pages.controller.js';
 import { AuditPagesController } from './audit-pages.controller.js';
 import { MaintenancePagesController } from './maintenance-pages.controller.js';
+import { OnCallPagesController } from './on-call-pages.controller.js';
 import { SettingsPagesController } from './settings-pages.controller.js';
 import { ChannelPagesController } from './channel-pages.controller.js';
 import { SlaReportService } from './sla-report.service.js';
@@ -92,6 +93,7 @@ import { ApiRateLimitGuard, ApiRateLimitModule } from './api/rate-limit.js';
     AlertsPagesController,
     AuditPagesController,
     MaintenancePagesController,
+    OnCallPagesController,
     SettingsPagesController,
     ChannelPagesController,
     AgentsController,

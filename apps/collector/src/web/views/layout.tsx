@@ -12,7 +12,7 @@ export interface Viewer {
   csrf: string;
 }
 
-type Section = 'status' | 'checks' | 'agents' | 'alerts' | 'maintenance' | 'channels' | 'reports' | 'users' | 'audit' | 'settings' | 'account';
+type Section = 'status' | 'checks' | 'agents' | 'alerts' | 'maintenance' | 'on-call' | 'channels' | 'reports' | 'users' | 'audit' | 'settings' | 'account';
 
 /** The hidden field every form of a signed-in page carries (the access guard checks it). */
 export function CsrfField({ token }: { token: string }) {
@@ -85,6 +85,7 @@ export function Layout(props: {
               {link('/agents', 'agents', 'Agents')}
               {link('/alerts', 'alerts', 'Alerts')}
               {link('/maintenance', 'maintenance', 'Maintenance')}
+              {link('/on-call', 'on-call', 'On call')}
               {link('/channels', 'channels', 'Channels')}
               {link('/reports/sla', 'reports', 'Reports')}
               {viewer.role === 'admin' ? link('/users', 'users', 'Users') : null}
